@@ -1,0 +1,288 @@
+//! argv → options. Pure: the parser takes the argument list as a parameter
+//! and never reads the environment, so tests call it directly.
+use crate::err::Usage;
+use crate::sys::CArgs;
+
+/// A read-only list of byte strings: the C argv/envp in the binary, a slice
+/// of byte strings in tests.
+pub trait Args {
+    fn count(&self) -> usize;
+    fn arg(&self, i: usize) -> &[u8];
+}
+
+impl Args for CArgs {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn arg(&self, i: usize) -> &[u8] {
+        self.get(i)
+    }
+}
+
+impl Args for [&[u8]] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn arg(&self, i: usize) -> &[u8] {
+        self.get(i).copied().unwrap_or(&[])
+    }
+}
+
+/// How many `-e` flags one command line may carry (a fixed table, no heap).
+pub const MAX_ENV_FLAGS: usize = 256;
+/// sethostname(2) takes at most 64 bytes (HOST_NAME_MAX).
+pub const HOST_NAME_MAX: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Run<'a> {
+    pub hostname: Option<&'a [u8]>,
+    pub env: [&'a [u8]; MAX_ENV_FLAGS],
+    pub nenv: usize,
+    pub env_clear: bool,
+    /// Index in argv of the command; everything from here on is passed as is.
+    pub cmd: usize,
+}
+
+impl<'a> Run<'a> {
+    pub fn env_flags(&self) -> &[&'a [u8]] {
+        &self.env[..self.nenv]
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Cmd<'a> {
+    Help,
+    Version,
+    RunHelp,
+    Run(Run<'a>),
+}
+
+pub const HELP: &[u8] = b"Usage: mydocker COMMAND\n\
+\n\
+A tiny container runtime: one static binary, no daemon.\n\
+\n\
+Commands:\n\
+  run        Run a command in new namespaces (see 'mydocker run --help')\n\
+\n\
+Options:\n\
+  -h, --help     Print this help\n\
+  -v, --version  Print the version\n\
+\n\
+Exit status: the command's own; 128+N if killed by signal N; 125 if mydocker\n\
+itself failed; 126 if the command cannot be run; 127 if it is not found.\n";
+
+pub const RUN_HELP: &[u8] = b"Usage: mydocker run [OPTIONS] COMMAND [ARG...]\n\
+\n\
+Run COMMAND as PID 1 in new UTS, PID, mount, network and IPC namespaces with a\n\
+fresh /proc. stdin, stdout and stderr are the caller's.\n\
+\n\
+Options:\n\
+  -e, --env KEY=VAL   Set KEY in the container's environment\n\
+  -e, --env KEY       Copy KEY from the caller's environment (unset if absent)\n\
+      --env-clear     Start from an empty environment (PATH set to the default)\n\
+      --hostname NAME Container hostname (default: the 12-hex-digit container id)\n\
+  -i, --interactive   Accepted for compatibility: stdin is always passed through\n\
+  -t, --tty           Accepted for compatibility: the caller's terminal is used\n\
+  -ti, -it            Both of the above\n\
+      --help          Print this help\n\
+  --                  End of options\n";
+
+fn usage<'a>(what: &'static [u8], arg: &'a [u8], why: &'static [u8]) -> Usage<'a> {
+    Usage { what, arg, why }
+}
+
+/// Parses the whole command line (args[0] is the program name).
+pub fn parse<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
+    match args.arg(1) {
+        b"run" => parse_run(args),
+        b"-h" | b"--help" | b"help" => Ok(Cmd::Help),
+        b"-v" | b"--version" | b"version" => Ok(Cmd::Version),
+        b"" if args.count() < 2 => Err(usage(b"missing command", b"", b"try 'mydocker --help'")),
+        other => Err(usage(b"unknown command", other, b"try 'mydocker --help'")),
+    }
+}
+
+/// Splits `--flag=value` into (flag, Some(value)).
+fn split_eq(a: &[u8]) -> (&[u8], Option<&[u8]>) {
+    if a.starts_with(b"--") {
+        if let Some(i) = a.iter().position(|&c| c == b'=') {
+            return (&a[..i], Some(&a[i + 1..]));
+        }
+    }
+    (a, None)
+}
+
+fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
+    let mut r = Run { hostname: None, env: [&[]; MAX_ENV_FLAGS], nenv: 0, env_clear: false, cmd: 0 };
+    let mut i = 2;
+    while i < args.count() {
+        let a = args.arg(i);
+        if a == b"--" {
+            i += 1;
+            break;
+        }
+        if a.first() != Some(&b'-') || a == b"-" {
+            break;
+        }
+        let (flag, inline) = split_eq(a);
+        // Takes the flag's value: inline after '=' or the next argument.
+        let mut value = || -> Result<&'a [u8], Usage<'a>> {
+            if let Some(v) = inline {
+                return Ok(v);
+            }
+            i += 1;
+            if i >= args.count() {
+                return Err(usage(b"flag needs a value", args.arg(i - 1), b"see 'mydocker run --help'"));
+            }
+            Ok(args.arg(i))
+        };
+        match flag {
+            b"-t" | b"-i" | b"-ti" | b"-it" | b"--tty" | b"--interactive" if inline.is_none() => {}
+            b"--help" if inline.is_none() => return Ok(Cmd::RunHelp),
+            b"--env-clear" if inline.is_none() => r.env_clear = true,
+            b"-e" | b"--env" => {
+                let v = value()?;
+                let name = v.split(|&c| c == b'=').next().unwrap_or(&[]);
+                if name.is_empty() {
+                    return Err(usage(b"-e", v, b"environment variable name is empty"));
+                }
+                if r.nenv == MAX_ENV_FLAGS {
+                    return Err(usage(b"-e", v, b"too many -e flags (limit 256)"));
+                }
+                r.env[r.nenv] = v;
+                r.nenv += 1;
+            }
+            b"--hostname" => {
+                let v = value()?;
+                check_hostname(v)?;
+                r.hostname = Some(v);
+            }
+            _ => return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'")),
+        }
+        i += 1;
+    }
+    if i >= args.count() {
+        return Err(usage(b"missing command", b"", b"usage: mydocker run [OPTIONS] COMMAND [ARG...]"));
+    }
+    if args.arg(i).is_empty() {
+        return Err(usage(b"command", b"", b"the command name is empty"));
+    }
+    r.cmd = i;
+    Ok(Cmd::Run(r))
+}
+
+/// A hostname the kernel takes and resolvers accept: 1..=64 bytes of
+/// letters, digits, '-' and '.', not starting with '-' or '.'.
+fn check_hostname(h: &[u8]) -> Result<(), Usage<'_>> {
+    if h.is_empty() {
+        return Err(usage(b"--hostname", h, b"hostname is empty"));
+    }
+    if h.len() > HOST_NAME_MAX {
+        return Err(usage(b"--hostname", h, b"hostname is longer than 64 bytes"));
+    }
+    if !h.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') || h[0] == b'-' || h[0] == b'.' {
+        return Err(usage(b"--hostname", h, b"hostname may hold only letters, digits, '-' and '.'"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run<'a>(a: &'a [&'a [u8]]) -> Result<Run<'a>, Usage<'a>> {
+        match parse(a)? {
+            Cmd::Run(r) => Ok(r),
+            other => panic!("not a run: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_originals_tty_spellings_are_accepted() {
+        for f in [&b"-ti"[..], b"-it", b"-t", b"-i", b"--tty", b"--interactive"] {
+            let a: &[&[u8]] = &[b"mydocker", b"run", f, b"/bin/sh"];
+            assert_eq!(run(a).unwrap().cmd, 3);
+        }
+    }
+
+    #[test]
+    fn arguments_after_the_command_are_not_flags() {
+        let a: &[&[u8]] = &[b"mydocker", b"run", b"sh", b"-c", b"--hostname", b"-e"];
+        let r = run(a).unwrap();
+        assert_eq!(r.cmd, 2);
+        assert_eq!(r.nenv, 0);
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        let a: &[&[u8]] = &[b"mydocker", b"run", b"-t", b"--", b"-weird", b"x"];
+        assert_eq!(run(a).unwrap().cmd, 4);
+    }
+
+    #[test]
+    fn env_and_hostname_in_both_spellings() {
+        let a: &[&[u8]] =
+            &[b"mydocker", b"run", b"-e", b"FOO=bar", b"--env=HOME", b"--env", b"A=", b"--hostname=box", b"--env-clear", b"env"];
+        let r = run(a).unwrap();
+        assert_eq!(r.env_flags(), &[&b"FOO=bar"[..], b"HOME", b"A="]);
+        assert_eq!(r.hostname, Some(&b"box"[..]));
+        assert!(r.env_clear);
+        assert_eq!(r.cmd, 9);
+    }
+
+    fn err(a: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
+        let e = parse(a).unwrap_err();
+        (e.what.to_vec(), e.why.to_vec())
+    }
+
+    #[test]
+    fn bad_input_is_a_usage_error() {
+        let long = [b'a'; 65];
+        let cases: &[&[&[u8]]] = &[
+            &[b"mydocker"],
+            &[b"mydocker", b"frobnicate"],
+            &[b"mydocker", b"run"],
+            &[b"mydocker", b"run", b"-t"],
+            &[b"mydocker", b"run", b"--bogus", b"sh"],
+            &[b"mydocker", b"run", b"-e"],
+            &[b"mydocker", b"run", b"-e", b"=x", b"sh"],
+            &[b"mydocker", b"run", b"-e", b"", b"sh"],
+            &[b"mydocker", b"run", b"--hostname", &long, b"sh"],
+            &[b"mydocker", b"run", b"--hostname", b"a b", b"sh"],
+            &[b"mydocker", b"run", b"--hostname", b"", b"sh"],
+            &[b"mydocker", b"run", b"--hostname", b"-x", b"sh"],
+            &[b"mydocker", b"run", b""],
+            &[b"mydocker", b"run", b"--tty=yes", b"sh"],
+        ];
+        for c in cases {
+            assert!(parse(*c).is_err(), "accepted {c:?}");
+        }
+        assert_eq!(err(&[b"mydocker", b"run", b"--bogus", b"sh"]).0, b"unknown flag");
+        assert_eq!(err(&[b"mydocker", b"run", b"-e"]).0, b"flag needs a value");
+    }
+
+    #[test]
+    fn a_64_byte_hostname_is_the_limit() {
+        let h = [b'h'; 64];
+        let a: &[&[u8]] = &[b"mydocker", b"run", b"--hostname", &h, b"sh"];
+        assert_eq!(run(a).unwrap().hostname.unwrap().len(), 64);
+    }
+
+    #[test]
+    fn too_many_env_flags_is_an_error_not_a_crash() {
+        let mut a: Vec<&[u8]> = vec![b"mydocker", b"run"];
+        for _ in 0..=MAX_ENV_FLAGS {
+            a.push(b"-e");
+            a.push(b"A=1");
+        }
+        a.push(b"true");
+        assert_eq!(parse(&a[..]).unwrap_err().why, b"too many -e flags (limit 256)");
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(parse(&[&b"m"[..], b"--help"][..]).unwrap(), Cmd::Help);
+        assert_eq!(parse(&[&b"m"[..], b"--version"][..]).unwrap(), Cmd::Version);
+        assert_eq!(parse(&[&b"m"[..], b"run", b"--help"][..]).unwrap(), Cmd::RunHelp);
+    }
+}

@@ -1,0 +1,215 @@
+//! Errors are small Copy values: which step failed, and the errno it failed
+//! with. They cross the child → parent pipe as 8 bytes and print as one line:
+//! `mydocker: <step>: <what>: <why>[ (advice)]`.
+use crate::out::Line;
+use crate::sys::{self, Errno};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u32)]
+pub enum Step {
+    // Parent side, before the container exists.
+    Random = 1,
+    Pipe,
+    Map,
+    Clone,
+    // Child side, in the order child.rs runs them.
+    DeathSig,
+    MountPrivate,
+    MountProc,
+    Hostname,
+    Loopback,
+    Frame,
+    Signals,
+    CloseFds,
+    Exec,
+    // Parent side, after clone.
+    Send,
+    Report,
+    Wait,
+}
+
+const ALL: [Step; 16] = [
+    Step::Random,
+    Step::Pipe,
+    Step::Map,
+    Step::Clone,
+    Step::DeathSig,
+    Step::MountPrivate,
+    Step::MountProc,
+    Step::Hostname,
+    Step::Loopback,
+    Step::Frame,
+    Step::Signals,
+    Step::CloseFds,
+    Step::Exec,
+    Step::Send,
+    Step::Report,
+    Step::Wait,
+];
+
+impl Step {
+    pub fn from_u32(v: u32) -> Option<Step> {
+        ALL.iter().copied().find(|s| *s as u32 == v)
+    }
+
+    fn name(self) -> &'static [u8] {
+        match self {
+            Step::Random => b"getrandom",
+            Step::Pipe => b"pipe",
+            Step::Map => b"mmap",
+            Step::Clone => b"clone",
+            Step::DeathSig => b"prctl",
+            Step::MountPrivate | Step::MountProc => b"mount",
+            Step::Hostname => b"sethostname",
+            Step::Loopback => b"network",
+            Step::Frame | Step::Send | Step::Report => b"frame",
+            Step::Signals => b"signals",
+            Step::CloseFds => b"close",
+            Step::Exec => b"exec",
+            Step::Wait => b"wait",
+        }
+    }
+
+    /// What the step was doing, where no user input names it better.
+    fn what(self) -> &'static [u8] {
+        match self {
+            Step::Random => b"making a container id",
+            Step::Pipe => b"creating the parent/child pipes",
+            Step::Map => b"mapping the child's stack and argv arena",
+            Step::Clone => b"creating namespaces (uts, pid, mount, net, ipc)",
+            Step::DeathSig => b"PR_SET_PDEATHSIG",
+            Step::MountPrivate => b"making / recursively private",
+            Step::MountProc => b"proc on /proc",
+            Step::Hostname => b"setting the hostname",
+            Step::Loopback => b"bringing up lo",
+            Step::Frame => b"receiving the command from the parent",
+            Step::Signals => b"resetting signal dispositions",
+            Step::CloseFds => b"closing inherited fds",
+            Step::Exec => b"the command",
+            Step::Send => b"sending the command to the child",
+            Step::Report => b"reading the child's status",
+            Step::Wait => b"waiting for the container",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Error {
+    pub step: Step,
+    pub errno: Errno,
+}
+
+pub const WIRE: usize = 8;
+
+impl Error {
+    pub fn at(step: Step) -> impl Fn(Errno) -> Error {
+        move |errno| Error { step, errno }
+    }
+
+    pub fn encode(self) -> [u8; WIRE] {
+        let mut b = [0u8; WIRE];
+        b[..4].copy_from_slice(&(self.step as u32).to_ne_bytes());
+        b[4..].copy_from_slice(&self.errno.0.to_ne_bytes());
+        b
+    }
+
+    /// The child's report; an unknown step is itself a protocol error.
+    pub fn decode(b: &[u8; WIRE]) -> Error {
+        let step = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+        let errno = i32::from_ne_bytes([b[4], b[5], b[6], b[7]]);
+        match Step::from_u32(step) {
+            Some(step) => Error { step, errno: Errno(errno) },
+            None => Error { step: Step::Report, errno: Errno(libc::EPROTO) },
+        }
+    }
+
+    /// The exit status contract: 126 found but not runnable, 127 not found,
+    /// 125 for every other failure of the runtime itself.
+    pub fn exit_code(self) -> i32 {
+        match (self.step, self.errno.0) {
+            (Step::Exec, libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => 127,
+            (Step::Exec, _) => 126,
+            _ => 125,
+        }
+    }
+
+    fn advice(self, what: &[u8]) -> &'static [u8] {
+        match (self.step, self.errno.0) {
+            (Step::Clone, libc::EPERM) => b"are you root?",
+            (Step::Clone, libc::ENOSPC) => b"namespace limit reached: see /proc/sys/user/max_*_namespaces",
+            (Step::Clone, libc::EINVAL) => b"does this kernel support these namespaces?",
+            (Step::MountProc | Step::MountPrivate, libc::EPERM) => b"are you root?",
+            (Step::MountProc, libc::ENOENT) => b"there is no /proc directory to mount on",
+            (Step::Exec, libc::ENOENT) if !what.contains(&b'/') => b"not found in PATH",
+            (Step::Exec, libc::EACCES) => b"not executable, or permission denied",
+            (Step::Exec, libc::ENOEXEC) => b"not a binary or script this kernel can run",
+            (Step::Frame, libc::EBADMSG) => b"malformed argv frame",
+            (Step::Send, libc::EPIPE) => b"the child exited before reading it",
+            _ => b"",
+        }
+    }
+
+    /// Prints `mydocker: <step>: <what>: <why>[ (advice)]` on stderr.
+    /// `what` names the object when the caller knows it (the command, the
+    /// hostname); otherwise the step's own description is used.
+    pub fn report(self, what: Option<&[u8]>) {
+        let what = what.unwrap_or(self.step.what());
+        let mut l = Line::new();
+        l.s(b"mydocker: ").s(self.step.name()).s(b": ").s(what).s(b": ").s(sys::strerror(self.errno));
+        let advice = self.advice(what);
+        if !advice.is_empty() {
+            l.s(b" (").s(advice).s(b")");
+        }
+        l.emit(2);
+    }
+}
+
+/// Bad input: one line, exit 125, nothing created.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Usage<'a> {
+    pub what: &'static [u8],
+    pub arg: &'a [u8],
+    pub why: &'static [u8],
+}
+
+impl Usage<'_> {
+    pub fn report(self) {
+        let mut l = Line::new();
+        l.s(b"mydocker: run: ").s(self.what);
+        if !self.arg.is_empty() {
+            l.s(b" '").s(self.arg).s(b"'");
+        }
+        l.s(b": ").s(self.why);
+        l.emit(2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_survives_the_wire() {
+        for s in ALL {
+            let e = Error { step: s, errno: Errno(libc::EACCES) };
+            assert_eq!(Error::decode(&e.encode()), e);
+        }
+    }
+
+    #[test]
+    fn unknown_step_on_the_wire_is_a_protocol_error() {
+        let mut b = [0u8; WIRE];
+        b[..4].copy_from_slice(&999u32.to_ne_bytes());
+        assert_eq!(Error::decode(&b).step, Step::Report);
+    }
+
+    #[test]
+    fn exec_errors_map_to_126_and_127() {
+        let ex = |e| Error { step: Step::Exec, errno: Errno(e) }.exit_code();
+        assert_eq!(ex(libc::ENOENT), 127);
+        assert_eq!(ex(libc::ENOTDIR), 127);
+        assert_eq!(ex(libc::EACCES), 126);
+        assert_eq!(ex(libc::ENOEXEC), 126);
+        assert_eq!(Error { step: Step::MountProc, errno: Errno(libc::ENOENT) }.exit_code(), 125);
+    }
+}

@@ -1,0 +1,41 @@
+//! mydocker: a tiny container runtime in one static, no_std binary.
+//!
+//! Architecture: cli (argv → options) → plan (every decision, no syscalls)
+//! → frame (the parent → child wire format) → spawn (parent side) → child
+//! (the only code on the clone stack). `sys` is the only module allowed to
+//! use `unsafe`.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
+#![deny(unsafe_code)]
+
+mod child;
+mod cli;
+mod err;
+mod frame;
+mod out;
+mod path;
+mod plan;
+mod spawn;
+mod sys;
+
+use cli::Cmd;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+const COMMIT: &str = env!("MYDOCKER_COMMIT");
+
+/// Called from the C entry point in `sys` with argv and envp.
+pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {
+    match cli::parse(&args) {
+        Ok(Cmd::Help) => out::stdout(cli::HELP),
+        Ok(Cmd::RunHelp) => out::stdout(cli::RUN_HELP),
+        Ok(Cmd::Version) => {
+            out::Line::new().s(b"mydocker ").s(VERSION.as_bytes()).s(b" (commit ").s(COMMIT.as_bytes()).s(b")").emit(1)
+        }
+        Ok(Cmd::Run(r)) => return spawn::run(&r, &args, &env),
+        Err(u) => {
+            u.report();
+            return 125;
+        }
+    }
+    0
+}

@@ -1,0 +1,139 @@
+//! Every decision about a container, made before clone and without
+//! syscalls: its id and hostname, its environment, the frame that carries
+//! them, and how large the child's receive arena must be.
+use crate::cli::{Args, Run};
+use crate::frame::{Encoder, Header};
+use crate::path::{DEFAULT_PATH, PATH_MAX};
+
+pub const ID_LEN: usize = 12;
+
+/// The container id: 12 lowercase hex digits from 6 random bytes.
+pub fn container_id(random: [u8; 6]) -> [u8; ID_LEN] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = [0u8; ID_LEN];
+    for (i, b) in random.iter().enumerate() {
+        id[2 * i] = HEX[(b >> 4) as usize];
+        id[2 * i + 1] = HEX[(b & 15) as usize];
+    }
+    id
+}
+
+fn key(entry: &[u8]) -> &[u8] {
+    entry.split(|&c| c == b'=').next().unwrap_or(entry)
+}
+
+fn lookup<'e, E: Args + ?Sized>(env: &'e E, k: &[u8]) -> Option<&'e [u8]> {
+    (0..env.count()).map(|i| env.arg(i)).find(|e| key(e) == k)
+}
+
+/// The `-e` flag as it takes effect: `KEY=VAL` as given, `KEY` as the
+/// caller's own entry; None when `KEY` is absent from the caller's
+/// environment (then the flag changes nothing).
+fn effective<'a, E: Args + ?Sized>(flag: &'a [u8], caller: &'a E) -> Option<&'a [u8]> {
+    if flag.contains(&b'=') {
+        Some(flag)
+    } else {
+        lookup(caller, flag)
+    }
+}
+
+/// The container's environment, in order: the caller's (or, with
+/// --env-clear, only the default PATH), minus every key a -e flag sets and
+/// minus HOSTNAME; then the -e flags (the last one for a key wins); then
+/// HOSTNAME=<hostname> unless a -e flag set it. Each entry is given as
+/// pieces for the frame encoder to join.
+pub fn environment<E: Args + ?Sized>(run: &Run, caller: &E, hostname: &[u8], mut emit: impl FnMut(&[&[u8]])) {
+    let flags = run.env_flags();
+    let set_by_flag = |k: &[u8]| flags.iter().any(|f| key(f) == k && effective(f, caller).is_some());
+    let default_path: &[u8] = b"PATH=";
+    if run.env_clear {
+        if !set_by_flag(b"PATH") {
+            emit(&[default_path, DEFAULT_PATH]);
+        }
+    } else {
+        for e in (0..caller.count()).map(|i| caller.arg(i)) {
+            if key(e) != b"HOSTNAME" && !set_by_flag(key(e)) {
+                emit(&[e]);
+            }
+        }
+    }
+    for (i, f) in flags.iter().enumerate() {
+        let later = flags[i + 1..].iter().any(|g| key(g) == key(f) && effective(g, caller).is_some());
+        if let (Some(e), false) = (effective(f, caller), later) {
+            emit(&[e]);
+        }
+    }
+    if !set_by_flag(b"HOSTNAME") {
+        emit(&[b"HOSTNAME=", hostname]);
+    }
+}
+
+/// Puts the command (argv from run.cmd on) and the environment into `enc`.
+pub fn frame<A: Args + ?Sized, E: Args + ?Sized>(run: &Run, args: &A, caller: &E, hostname: &[u8], enc: &mut Encoder) {
+    for i in run.cmd..args.count() {
+        enc.arg(args.arg(i));
+    }
+    environment(run, caller, hostname, |parts| enc.env(parts));
+}
+
+/// The child's receive arena: the payload, the argv/envp pointer tables, and
+/// a PATH_MAX buffer for building candidate paths. None on overflow.
+pub fn arena_size(h: &Header) -> Option<usize> {
+    let payload = (h.len as usize).checked_add(7)? & !7;
+    payload.checked_add(h.ptrs().checked_mul(core::mem::size_of::<usize>())?)?.checked_add(PATH_MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse, Cmd};
+
+    fn env_of(argv: &[&[u8]], caller: &[&[u8]]) -> Vec<Vec<u8>> {
+        let Cmd::Run(r) = parse(argv).unwrap() else { panic!() };
+        let mut v = vec![];
+        environment(&r, caller, b"box", |parts| v.push(parts.concat()));
+        v
+    }
+
+    #[test]
+    fn the_callers_environment_is_inherited_and_hostname_set() {
+        let v = env_of(&[b"m", b"run", b"env"], &[b"A=1", b"HOSTNAME=host", b"B=2"]);
+        assert_eq!(v, vec![b"A=1".to_vec(), b"B=2".to_vec(), b"HOSTNAME=box".to_vec()]);
+    }
+
+    #[test]
+    fn e_sets_copies_and_the_last_flag_wins() {
+        let v = env_of(
+            &[b"m", b"run", b"-e", b"A=x", b"-e", b"HOME", b"-e", b"NOPE", b"-e", b"A=y", b"env"],
+            &[b"A=1", b"HOME=/root", b"C=3"],
+        );
+        assert_eq!(v, vec![b"C=3".to_vec(), b"HOME=/root".to_vec(), b"A=y".to_vec(), b"HOSTNAME=box".to_vec()]);
+    }
+
+    #[test]
+    fn env_clear_keeps_only_default_path_hostname_and_flags() {
+        let v = env_of(&[b"m", b"run", b"--env-clear", b"-e", b"HOME", b"-e", b"X=1", b"env"], &[b"HOME=/h", b"Y=2"]);
+        let mut p = b"PATH=".to_vec();
+        p.extend_from_slice(DEFAULT_PATH);
+        assert_eq!(v, vec![p, b"HOME=/h".to_vec(), b"X=1".to_vec(), b"HOSTNAME=box".to_vec()]);
+    }
+
+    #[test]
+    fn an_explicit_hostname_variable_wins() {
+        let v = env_of(&[b"m", b"run", b"-e", b"HOSTNAME=mine", b"env"], &[]);
+        assert_eq!(v, vec![b"HOSTNAME=mine".to_vec()]);
+    }
+
+    #[test]
+    fn container_ids_are_12_hex_digits() {
+        assert_eq!(&container_id([0x01, 0x23, 0x45, 0x67, 0x89, 0xab]), b"0123456789ab");
+    }
+
+    #[test]
+    fn arena_holds_payload_pointers_and_a_path_buffer() {
+        let h = Header { argc: 2, envc: 1, len: 13 };
+        assert_eq!(arena_size(&h), Some(16 + 5 * 8 + PATH_MAX));
+        let huge = Header { argc: u32::MAX, envc: u32::MAX, len: u32::MAX };
+        assert!(arena_size(&huge).is_some());
+    }
+}

@@ -1,0 +1,197 @@
+//! The parent side of `run`: plan, map, clone, send the frame, learn whether
+//! execve succeeded, then forward signals and wait.
+//!
+//! Sequence (see README "How run works"):
+//! 1. plan: id, hostname, frame size; map the frame, the child's arena and
+//!    its stack — every buffer the child will touch exists before clone;
+//! 2. two close-on-exec pipes: frame (parent → child), error (child → parent);
+//! 3. block all signals, clone with the five namespaces, then keep only the
+//!    signals we forward (plus SIGCHLD, SIGPIPE) blocked for sigwait;
+//! 4. [cgroup join goes here] — before the frame, so before execve;
+//! 5. send the frame; read the error pipe: EOF = execve succeeded,
+//!    8 bytes = (step, errno) and the exit code that goes with it;
+//! 6. forward signals until the child exits; return its status.
+use crate::child::{self, Ctx};
+use crate::cli::{Args, Run};
+use crate::err::{self, Error, Step};
+use crate::frame::{self, Encoder};
+use crate::out::Line;
+use crate::plan;
+use crate::sys::{self, Errno, Map, SigSet};
+
+/// The child's stack. It runs a few small frames (the largest locals are a
+/// 24-byte header and a 40-byte ifreq); 64 KiB leaves a wide margin and a
+/// PROT_NONE guard page below turns any overflow into a fault.
+const STACK_SIZE: usize = 64 * 1024;
+
+const NAMESPACES: i32 = libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
+
+/// Signals a terminal or supervisor sends to mean "tell the container".
+const FORWARDED: [i32; 7] =
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
+
+/// Held blocked in the parent after clone and taken with sigwait: the
+/// forwarded ones, SIGCHLD (our child changed state) and SIGPIPE (a write
+/// to a dead child's pipe must return EPIPE, not kill us).
+const WAITED: SigSet = SigSet::of(&[
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+    libc::SIGCHLD,
+    libc::SIGPIPE,
+]);
+
+/// Exit code from a wait status: the command's own, or 128+N for signal N.
+pub fn exit_code(status: i32) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        125
+    }
+}
+
+fn fail(e: Error) -> i32 {
+    e.report(None);
+    e.exit_code()
+}
+
+pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i32 {
+    let mut rnd = [0u8; 6];
+    if let Err(e) = sys::random(&mut rnd) {
+        return fail(Error { step: Step::Random, errno: e });
+    }
+    let id = plan::container_id(rnd);
+    let hostname = r.hostname.unwrap_or(&id);
+
+    // Size the frame, map exactly that, encode into it.
+    let mut count = Encoder::counting();
+    plan::frame(r, args, env, hostname, &mut count);
+    let len = match count.finish() {
+        Ok(n) => n,
+        Err(_) => {
+            Line::new().s(b"mydocker: frame: command line and environment do not fit one frame (limit 4 GiB)").emit(2);
+            return 125;
+        }
+    };
+    let mut fmap = match Map::new(len, false) {
+        Ok(m) => m,
+        Err(e) => return fail(Error { step: Step::Map, errno: e }),
+    };
+    let fbytes = &mut fmap.bytes()[..len];
+    let mut enc = Encoder::into(fbytes);
+    plan::frame(r, args, env, hostname, &mut enc);
+    if enc.finish() != Ok(len) {
+        return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) });
+    }
+    let h = match frame::header(fbytes[..frame::HEADER].try_into().unwrap_or(&[0; frame::HEADER]), len) {
+        Ok(h) => h,
+        Err(_) => return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) }),
+    };
+    let maps = plan::arena_size(&h).ok_or(Errno(libc::ENOMEM)).and_then(|n| Ok((Map::new(n, false)?, Map::new(STACK_SIZE, true)?)));
+    let (mut arena, stack) = match maps {
+        Ok(m) => m,
+        Err(e) => return fail(Error { step: Step::Map, errno: e }),
+    };
+    let pipes = sys::pipe().and_then(|f| match sys::pipe() {
+        Ok(e) => Ok((f, e)),
+        Err(x) => {
+            sys::close(f.0);
+            sys::close(f.1);
+            Err(x)
+        }
+    });
+    let ((frame_r, frame_w), (err_r, err_w)) = match pipes {
+        Ok(p) => p,
+        Err(e) => return fail(Error { step: Step::Pipe, errno: e }),
+    };
+    let mut ctx = Ctx {
+        frame_r,
+        frame_w,
+        err_r,
+        err_w,
+        hostname,
+        arena: &mut arena,
+        payload_cap: h.len as usize,
+        ptrs_cap: h.ptrs(),
+    };
+
+    // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
+    // for us and sigwait would never see it exit.
+    let _ = sys::sig_default(libc::SIGCHLD);
+    // All signals blocked across clone (as musl's posix_spawn does): nothing
+    // can interrupt the child before it has reset its dispositions, and a
+    // signal aimed at mydocker now waits to be forwarded instead of killing it.
+    let old = sys::set_sigmask(SigSet::ALL);
+    let cloned = sys::clone(NAMESPACES | libc::SIGCHLD, &stack, &mut ctx, child::main);
+    let _ = old;
+    sys::set_sigmask(WAITED);
+    sys::close(frame_r);
+    sys::close(err_w);
+    let pid = match cloned {
+        Ok(p) => p,
+        Err(e) => {
+            sys::close(frame_w);
+            sys::close(err_r);
+            return fail(Error { step: Step::Clone, errno: e });
+        }
+    };
+
+    // (cgroup join goes here, before the go-ahead.)
+
+    let sent = sys::write_all(frame_w, fbytes);
+    sys::close(frame_w);
+    drop(fmap);
+    let mut report = [0u8; err::WIRE];
+    let got = sys::read_full(err_r, &mut report);
+    sys::close(err_r);
+    let failure = match (got, sent) {
+        (Ok(0), Ok(())) => None,
+        (Ok(err::WIRE), _) => Some(Error::decode(&report)),
+        (Ok(0), Err(e)) => Some(Error { step: Step::Send, errno: e }),
+        (Ok(_), _) => Some(Error { step: Step::Report, errno: Errno(libc::EPROTO) }),
+        (Err(e), _) => Some(Error { step: Step::Report, errno: e }),
+    };
+    if let Some(e) = failure {
+        // The child is exiting (or has exited) on its own; reap it.
+        let _ = sys::wait(pid, false);
+        let what = match e.step {
+            Step::Exec => Some(args.arg(r.cmd)),
+            Step::Hostname => Some(hostname),
+            _ => None,
+        };
+        e.report(what);
+        return e.exit_code();
+    }
+    forward_and_wait(pid)
+}
+
+/// Relays signals to the container's PID 1 until it exits. mydocker never
+/// exits before its child: this loop only ends with the child reaped.
+fn forward_and_wait(pid: libc::pid_t) -> i32 {
+    loop {
+        let sig = match sys::sigwait(WAITED) {
+            Ok(s) => s,
+            Err(e) => {
+                // Cannot happen with a valid set; still, never abandon the child.
+                Error { step: Step::Wait, errno: e }.report(None);
+                return sys::wait(pid, false).ok().flatten().map_or(125, exit_code);
+            }
+        };
+        if sig == libc::SIGCHLD {
+            match sys::wait(pid, true) {
+                Ok(Some(status)) => return exit_code(status),
+                Ok(None) => {}
+                Err(e) => return fail(Error { step: Step::Wait, errno: e }),
+            }
+        } else if FORWARDED.contains(&sig) {
+            // ESRCH: it exited meanwhile; SIGCHLD follows.
+            let _ = sys::kill(pid, sig);
+        }
+    }
+}

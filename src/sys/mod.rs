@@ -1,0 +1,421 @@
+//! The only place `unsafe` lives. Thin, typed wrappers over the C library's
+//! syscall stubs: every fallible call returns `Result<_, Errno>` with errno
+//! captured at the failing call, EINTR is retried in one helper, and every
+//! `unsafe` block says why it is sound.
+//!
+//! Nothing here allocates; buffers are passed in by the caller.
+#![allow(unsafe_code)]
+
+use core::ffi::{c_char, c_int, c_void};
+
+/// An errno value, captured right after the failing call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Errno(pub i32);
+
+pub type Fd = c_int;
+
+fn errno() -> Errno {
+    // SAFETY: __errno_location returns a valid pointer to this thread's errno.
+    Errno(unsafe { *libc::__errno_location() })
+}
+
+/// Turns a C-style `-1 with errno` return into a Result.
+fn cvt(ret: libc::c_long) -> Result<libc::c_long, Errno> {
+    if ret == -1 {
+        Err(errno())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Retries a call interrupted by a signal: the one place EINTR is handled.
+fn retry(mut f: impl FnMut() -> libc::c_long) -> Result<libc::c_long, Errno> {
+    loop {
+        match cvt(f()) {
+            Err(Errno(libc::EINTR)) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Writes the whole buffer (pipes may take it in pieces).
+pub fn write_all(fd: Fd, mut buf: &[u8]) -> Result<(), Errno> {
+    while !buf.is_empty() {
+        // SAFETY: buf is a valid readable slice for buf.len() bytes.
+        let n = retry(|| unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) as libc::c_long })?;
+        buf = buf.get(n as usize..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
+/// Reads until `buf` is full or EOF; returns how many bytes arrived.
+pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut got = 0;
+    while got < buf.len() {
+        let rest = buf.get_mut(got..).unwrap_or(&mut []);
+        // SAFETY: rest is a valid writable slice for rest.len() bytes.
+        let n = retry(|| unsafe { libc::read(fd, rest.as_mut_ptr().cast(), rest.len()) as libc::c_long })?;
+        if n == 0 {
+            break;
+        }
+        got += n as usize;
+    }
+    Ok(got)
+}
+
+pub fn close(fd: Fd) {
+    // SAFETY: closing an fd we own; errors (even EINTR) leave it closed on Linux.
+    unsafe { libc::close(fd) };
+}
+
+/// An anonymous pipe, both ends close-on-exec: (read, write).
+pub fn pipe() -> Result<(Fd, Fd), Errno> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: fds is a valid array of two ints.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } as libc::c_long)?;
+    Ok((fds[0], fds[1]))
+}
+
+/// Private anonymous memory, mapped before clone. The child gets its own
+/// copy-on-write view of it (no CLONE_VM), so it never needs to allocate.
+pub struct Map {
+    ptr: *mut u8,
+    len: usize,
+}
+
+const PAGE: usize = 4096;
+
+fn round_up(n: usize, to: usize) -> Option<usize> {
+    n.checked_add(to - 1).map(|v| v & !(to - 1))
+}
+
+impl Map {
+    /// Maps `len` bytes; with `guard`, the lowest page is PROT_NONE so a
+    /// stack overflow faults instead of scribbling over other memory.
+    pub fn new(len: usize, guard: bool) -> Result<Map, Errno> {
+        let body = round_up(len.max(1), PAGE).ok_or(Errno(libc::ENOMEM))?;
+        let total = body.checked_add(if guard { PAGE } else { 0 }).ok_or(Errno(libc::ENOMEM))?;
+        // SAFETY: anonymous private mapping; no existing memory is touched.
+        let p = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                total,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | if guard { libc::MAP_STACK } else { 0 },
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(errno());
+        }
+        if guard {
+            // SAFETY: the first page lies inside the mapping we just made.
+            if unsafe { libc::mprotect(p, PAGE, libc::PROT_NONE) } != 0 {
+                let e = errno();
+                // SAFETY: unmapping exactly what we mapped.
+                unsafe { libc::munmap(p, total) };
+                return Err(e);
+            }
+        }
+        Ok(Map { ptr: p.cast(), len: total })
+    }
+
+    pub fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: ptr..ptr+len is our live read-write mapping (the guard page,
+        // if any, is excluded by stack_top's users, never by this view: only
+        // non-guard maps call bytes()).
+        unsafe { core::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+
+    /// Splits an arena into a byte area of `bytes` (rounded up to 8), a
+    /// pointer array of `ptrs` entries, and the rest as bytes. None when it
+    /// does not fit: the caller reports that as an error, never a crash.
+    pub fn split(&mut self, bytes: usize, ptrs: usize) -> Option<(&mut [u8], &mut [*const c_char], &mut [u8])> {
+        let a = round_up(bytes, 8)?;
+        let b = ptrs.checked_mul(core::mem::size_of::<*const c_char>())?;
+        if a.checked_add(b)? > self.len {
+            return None;
+        }
+        // SAFETY: the three ranges are disjoint and inside the mapping; the
+        // pointer array starts 8-aligned (mmap is page-aligned, a is a
+        // multiple of 8) and any bit pattern is a valid raw pointer.
+        unsafe {
+            Some((
+                core::slice::from_raw_parts_mut(self.ptr, bytes),
+                core::slice::from_raw_parts_mut(self.ptr.add(a).cast(), ptrs),
+                core::slice::from_raw_parts_mut(self.ptr.add(a + b), self.len - a - b),
+            ))
+        }
+    }
+
+    /// Highest 16-byte aligned address: where a downward-growing stack starts.
+    fn stack_top(&self) -> *mut c_void {
+        ((self.ptr as usize + self.len) & !15) as *mut c_void
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the mapping this value owns.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+struct Tramp<T> {
+    f: fn(&mut T) -> i32,
+    arg: *mut T,
+}
+
+extern "C" fn trampoline<T>(p: *mut c_void) -> c_int {
+    // SAFETY: p is the Tramp<T> that clone() below built on the parent's
+    // stack; without CLONE_VM the child runs on a private copy of that memory,
+    // so the reference is valid and unaliased for the child's lifetime.
+    let t = unsafe { &mut *(p as *mut Tramp<T>) };
+    // SAFETY: t.arg was made from a live &mut T in clone(), copied likewise.
+    let arg = unsafe { &mut *t.arg };
+    (t.f)(arg)
+}
+
+/// clone(2) onto `stack` (a guarded Map). The child runs `f(arg)` on its own
+/// copy of the address space and exits with its return value.
+pub fn clone<T>(flags: c_int, stack: &Map, arg: &mut T, f: fn(&mut T) -> i32) -> Result<libc::pid_t, Errno> {
+    let mut t = Tramp { f, arg: arg as *mut T };
+    // SAFETY: the stack is a live mapping owned by the caller for the whole
+    // call; trampoline::<T> matches the Tramp<T> we pass; flags has no
+    // CLONE_VM, so the parent's memory (t, arg) is copied, not shared.
+    let pid = unsafe { libc::clone(trampoline::<T>, stack.stack_top(), flags, (&mut t as *mut Tramp<T>).cast()) };
+    cvt(pid as libc::c_long).map(|p| p as libc::pid_t)
+}
+
+/// A set of signals (the kernel's 64-bit mask; musl's sigset_t is larger but
+/// we only ever pass the kernel its 8 bytes).
+#[derive(Clone, Copy)]
+pub struct SigSet(u64);
+
+impl SigSet {
+    pub const ALL: SigSet = SigSet(!0);
+    pub const fn of(sigs: &[c_int]) -> SigSet {
+        let mut m = 0u64;
+        let mut i = 0;
+        while i < sigs.len() {
+            m |= 1 << (sigs[i] - 1);
+            i += 1;
+        }
+        SigSet(m)
+    }
+}
+
+/// Replaces the signal mask; returns the old one. Raw syscall: musl's
+/// sigprocmask would silently keep its internal signals unblocked, and the
+/// child must reset everything the same way.
+pub fn set_sigmask(set: SigSet) -> SigSet {
+    let mut old = 0u64;
+    // SAFETY: both pointers reference valid 8-byte kernel sigsets.
+    unsafe { libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &set.0 as *const u64, &mut old as *mut u64, 8) };
+    SigSet(old)
+}
+
+/// Waits for one of the (blocked) signals in `set`.
+pub fn sigwait(set: SigSet) -> Result<c_int, Errno> {
+    // SAFETY: a valid kernel sigset and no siginfo/timeout pointers.
+    retry(|| unsafe {
+        libc::syscall(libc::SYS_rt_sigtimedwait, &set.0 as *const u64, core::ptr::null_mut::<c_void>(), core::ptr::null::<c_void>(), 8)
+    })
+    .map(|s| s as c_int)
+}
+
+/// Sets `sig` to its default disposition (raw rt_sigaction, no libc state).
+pub fn sig_default(sig: c_int) -> Result<(), Errno> {
+    // The kernel's struct sigaction: handler, flags, restorer, mask. All zero
+    // is SIG_DFL with no flags and an empty mask on every architecture.
+    let ksa = [0u64; 4];
+    // SAFETY: ksa is a valid, zeroed kernel sigaction; no old action wanted.
+    cvt(unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, ksa.as_ptr(), core::ptr::null_mut::<c_void>(), 8) }).map(|_| ())
+}
+
+pub fn kill(pid: libc::pid_t, sig: c_int) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    cvt(unsafe { libc::kill(pid, sig) } as libc::c_long).map(|_| ())
+}
+
+/// waitpid; `Ok(None)` when `nohang` and the child is still running.
+pub fn wait(pid: libc::pid_t, nohang: bool) -> Result<Option<c_int>, Errno> {
+    let mut status = 0;
+    // SAFETY: status is a valid int to write the result into.
+    let r = retry(|| unsafe { libc::waitpid(pid, &mut status, if nohang { libc::WNOHANG } else { 0 }) as libc::c_long })?;
+    Ok(if r == 0 { None } else { Some(status) })
+}
+
+/// mount(2) with NUL-terminated strings (None = NULL).
+pub fn mount(src: Option<&[u8]>, target: &[u8], fstype: Option<&[u8]>, flags: libc::c_ulong) -> Result<(), Errno> {
+    let p = |s: Option<&[u8]>| s.map_or(core::ptr::null(), |s| s.as_ptr() as *const c_char);
+    if [src, Some(target), fstype].iter().flatten().any(|s| s.last() != Some(&0)) {
+        return Err(Errno(libc::EINVAL));
+    }
+    // SAFETY: every non-null pointer is a NUL-terminated string (checked above).
+    cvt(unsafe { libc::mount(p(src), p(Some(target)), p(fstype), flags, core::ptr::null()) } as libc::c_long).map(|_| ())
+}
+
+pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
+    // SAFETY: name is a valid slice of name.len() bytes.
+    cvt(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) } as libc::c_long).map(|_| ())
+}
+
+/// Brings the network namespace's loopback interface up (SIOCSIFFLAGS).
+pub fn loopback_up() -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    let s = cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as libc::c_long)? as Fd;
+    // struct ifreq: 16 bytes of name, then a union whose first member for
+    // these requests is `short ifr_flags`; 40 bytes on 64-bit, zeroed.
+    let mut ifr = [0u8; 40];
+    ifr[0] = b'l';
+    ifr[1] = b'o';
+    // SAFETY: ifr is a valid, large enough struct ifreq for both requests.
+    let r = cvt(unsafe { libc::ioctl(s, libc::SIOCGIFFLAGS as _, ifr.as_mut_ptr()) } as libc::c_long).and_then(|_| {
+        let flags = i16::from_ne_bytes([ifr[16], ifr[17]]) | libc::IFF_UP as i16;
+        ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
+        // SAFETY: as above.
+        cvt(unsafe { libc::ioctl(s, libc::SIOCSIFFLAGS as _, ifr.as_mut_ptr()) } as libc::c_long)
+    });
+    close(s);
+    r.map(|_| ())
+}
+
+/// Asks the kernel to SIGKILL us when the parent dies.
+pub fn die_with_parent() -> Result<(), Errno> {
+    // SAFETY: plain prctl with integer arguments.
+    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
+}
+
+/// Closes every fd from `from` upward except `keep` (close_range(2), with a
+/// loop up to RLIMIT_NOFILE on kernels older than 5.9).
+pub fn close_from(from: Fd, keep: Fd) -> Result<(), Errno> {
+    let range = |lo: Fd, hi: libc::c_uint| {
+        // SAFETY: plain syscall with integer arguments.
+        cvt(unsafe { libc::syscall(libc::SYS_close_range, lo as libc::c_uint, hi, 0 as libc::c_uint) })
+    };
+    let r = if keep >= from {
+        range(from, (keep - 1) as libc::c_uint).and_then(|_| range(keep + 1, !0))
+    } else {
+        range(from, !0)
+    };
+    match r {
+        Err(Errno(libc::ENOSYS)) => {
+            let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            // SAFETY: lim is a valid rlimit to fill.
+            cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } as libc::c_long)?;
+            let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
+            for fd in from..max {
+                if fd != keep {
+                    close(fd);
+                }
+            }
+            Ok(())
+        }
+        r => r.map(|_| ()),
+    }
+}
+
+/// execve(2); it only returns on failure, so it returns the error.
+pub fn execve(path: &[u8], argv: &[*const c_char], envp: &[*const c_char]) -> Errno {
+    if path.last() != Some(&0) || argv.last().map_or(true, |p| !p.is_null()) || envp.last().map_or(true, |p| !p.is_null()) {
+        return Errno(libc::EINVAL);
+    }
+    // SAFETY: path is NUL-terminated and argv/envp are NULL-terminated arrays
+    // (all checked above) of pointers into the frame arena, which the frame
+    // decoder proved to be NUL-terminated strings.
+    unsafe { libc::execve(path.as_ptr().cast(), argv.as_ptr(), envp.as_ptr()) };
+    errno()
+}
+
+/// Ends the process at once: no atexit handlers, no stdio flush.
+pub fn exit(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no shared state.
+    unsafe { libc::_exit(code) }
+}
+
+/// Fills `buf` from the kernel's random pool (for container ids).
+pub fn random(buf: &mut [u8]) -> Result<(), Errno> {
+    // SAFETY: buf is a valid writable slice.
+    let n = retry(|| unsafe { libc::syscall(libc::SYS_getrandom, buf.as_mut_ptr(), buf.len(), 0) })?;
+    if n as usize == buf.len() {
+        Ok(())
+    } else {
+        Err(Errno(libc::EIO))
+    }
+}
+
+/// The C library's message for an errno (a static string in musl).
+pub fn strerror(e: Errno) -> &'static [u8] {
+    // SAFETY: musl's strerror returns a pointer to a static NUL-terminated
+    // string for every input; called only from the (single-threaded) parent.
+    unsafe { cstr(libc::strerror(e.0)) }
+}
+
+/// # Safety
+/// `p` must be null or point at a NUL-terminated string that lives forever.
+unsafe fn cstr(p: *const c_char) -> &'static [u8] {
+    if p.is_null() {
+        return &[];
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { core::slice::from_raw_parts(p.cast(), libc::strlen(p)) }
+}
+
+/// A NULL-terminated `char **` as handed to main (argv or envp).
+#[derive(Clone, Copy)]
+pub struct CArgs {
+    ptr: *const *const c_char,
+    len: usize,
+}
+
+impl CArgs {
+    /// # Safety
+    /// `ptr` must be the argv or envp that the C runtime passed to main:
+    /// a NULL-terminated array of NUL-terminated strings, live for the
+    /// whole process.
+    unsafe fn from_main(ptr: *const *const c_char) -> CArgs {
+        let mut len = 0;
+        // SAFETY: guaranteed by the caller: the array ends with NULL.
+        while !ptr.is_null() && unsafe { !(*ptr.add(len)).is_null() } {
+            len += 1;
+        }
+        CArgs { ptr, len }
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn get(&self, i: usize) -> &'static [u8] {
+        if i >= self.len {
+            return &[];
+        }
+        // SAFETY: i < len, so the entry is a live NUL-terminated string
+        // (from_main's contract).
+        unsafe { cstr(*self.ptr.add(i)) }
+    }
+}
+
+// A no_std binary gets no libc link from std: ask for musl's (static on
+// the musl targets) ourselves.
+#[cfg(not(test))]
+#[link(name = "c")]
+extern "C" {}
+
+/// The C entry point: musl's start code calls main(argc, argv, envp).
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    // SAFETY: these are exactly the arrays the C runtime hands to main.
+    let (args, env) = unsafe { (CArgs::from_main(argv), CArgs::from_main(envp)) };
+    crate::main(args, env)
+}
+
+/// A panic is a bug; with panic=abort there is nothing to unwind, so end the
+/// process the way abort(3) would.
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // SAFETY: abort never returns.
+    unsafe { libc::abort() }
+}
