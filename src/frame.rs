@@ -231,7 +231,6 @@ pub fn strings<'p>(payload: &'p [u8], h: &Header, ptrs: &mut [*const c_char]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::CStr;
 
     fn encode(args: &[&[u8]], env: &[&[u8]]) -> Vec<u8> {
         let mut c = Encoder::counting();
@@ -258,8 +257,17 @@ mod tests {
         let h = header(frame[..HEADER].try_into().unwrap(), frame.len() - HEADER)?;
         let mut ptrs = vec![core::ptr::null::<c_char>(); h.ptrs()];
         let s = strings(&frame[HEADER..], &h, &mut ptrs)?;
+        // Pointers must point into the payload, at a NUL-terminated string.
+        let pay = &frame[HEADER..];
         let take = |ps: &[*const c_char]| -> Vec<Vec<u8>> {
-            ps.iter().take_while(|p| !p.is_null()).map(|&p| unsafe { CStr::from_ptr(p) }.to_bytes().to_vec()).collect()
+            ps.iter()
+                .take_while(|p| !p.is_null())
+                .map(|&p| {
+                    let off = (p as usize).checked_sub(pay.as_ptr() as usize).unwrap();
+                    let s = &pay[off..];
+                    s[..s.iter().position(|&c| c == 0).unwrap()].to_vec()
+                })
+                .collect()
         };
         let argv = take(&ptrs[..]);
         let envp = take(&ptrs[h.argc as usize + 1..]);

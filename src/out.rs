@@ -29,24 +29,6 @@ impl Line {
         self
     }
 
-    pub fn num(&mut self, mut v: u64) -> &mut Line {
-        let mut d = [0u8; 20];
-        let mut i = d.len();
-        loop {
-            i -= 1;
-            d[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.s(&d[i..])
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
     /// Ends the line and writes it; errors writing diagnostics are ignored
     /// (there is nowhere left to report them).
     pub fn emit(&mut self, fd: sys::Fd) {

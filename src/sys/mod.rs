@@ -375,6 +375,7 @@ impl CArgs {
     /// `ptr` must be the argv or envp that the C runtime passed to main:
     /// a NULL-terminated array of NUL-terminated strings, live for the
     /// whole process.
+    #[cfg(not(test))]
     unsafe fn from_main(ptr: *const *const c_char) -> CArgs {
         let mut len = 0;
         // SAFETY: guaranteed by the caller: the array ends with NULL.
@@ -419,3 +420,10 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     // SAFETY: abort never returns.
     unsafe { libc::abort() }
 }
+
+/// The prebuilt libcore refers to this symbol even under panic=abort; LTO
+/// drops the reference in release builds, debug builds (the integration
+/// tests' binary) need it defined. It is never called: nothing unwinds.
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}
