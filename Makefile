@@ -35,7 +35,7 @@ unit: | prereq
 
 # Integration tests: the release binary, run for real (root; skips loudly otherwise).
 itest: $(BIN)
-	MYDOCKER_BIN=$(CURDIR)/$(BIN) $(CARGO) test --locked --target $(TARGET) --tests -- --test-threads=2
+	MYDOCKER_BIN=$(CURDIR)/$(BIN) $(CARGO) test --locked --target $(TARGET) --test '*' -- --test-threads=2
 
 test: unit itest
 

@@ -1,6 +1,7 @@
 //! argv → options. Pure: the parser takes the argument list as a parameter
 //! and never reads the environment, so tests call it directly.
 use crate::err::Usage;
+use crate::limits::{self, CpuSet};
 use crate::sys::CArgs;
 
 /// A read-only list of byte strings: the C argv/envp in the binary, a slice
@@ -41,6 +42,32 @@ pub struct Run<'a> {
     pub env_clear: bool,
     /// Index in argv of the command; everything from here on is passed as is.
     pub cmd: usize,
+    pub limits: Limits<'a>,
+    /// --cgroup-parent: where `mydocker/<id>` goes, relative to each
+    /// hierarchy's root; default: the caller's own cgroup.
+    pub cgroup_parent: Option<&'a [u8]>,
+}
+
+/// Resource limits as given (already syntax-checked); None = not asked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits<'a> {
+    /// Bytes, and the text the user typed (for the OOM message).
+    pub memory: Option<(u64, &'a [u8])>,
+    /// The list as typed (written as is) and as a set (checked against the
+    /// online CPUs before anything is created).
+    pub cpuset: Option<(&'a [u8], CpuSet)>,
+    pub shares: Option<u64>,
+    pub pids: Option<u64>,
+    /// Thousandths of a CPU.
+    pub cpus: Option<u64>,
+}
+
+impl Limits<'_> {
+    pub const NONE: Limits<'static> = Limits { memory: None, cpuset: None, shares: None, pids: None, cpus: None };
+
+    pub fn any(&self) -> bool {
+        *self != Limits::NONE
+    }
 }
 
 impl<'a> Run<'a> {
@@ -81,6 +108,15 @@ Options:\n\
   -e, --env KEY       Copy KEY from the caller's environment (unset if absent)\n\
       --env-clear     Start from an empty environment (PATH set to the default)\n\
       --hostname NAME Container hostname (default: the 12-hex-digit container id)\n\
+  -m, --memory SIZE   Memory limit: bytes, or with a b, k, m or g suffix (no swap)\n\
+  -cpuset, --cpuset-cpus LIST\n\
+                      CPUs the container may run on, e.g. 0-1,3\n\
+  -cpushare, --cpu-shares N\n\
+                      Relative CPU weight, 2..262144 (default 1024)\n\
+      --cpus X.Y      CPU bandwidth: at most X.Y CPUs' worth of time\n\
+      --pids-limit N  At most N processes\n\
+      --cgroup-parent PATH\n\
+                      Put the container's cgroup under PATH (default: the caller's cgroup)\n\
   -i, --interactive   Accepted for compatibility: stdin is always passed through\n\
   -t, --tty           Accepted for compatibility: the caller's terminal is used\n\
   -ti, -it            Both of the above\n\
@@ -113,7 +149,15 @@ fn split_eq(a: &[u8]) -> (&[u8], Option<&[u8]>) {
 }
 
 fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
-    let mut r = Run { hostname: None, env: [&[]; MAX_ENV_FLAGS], nenv: 0, env_clear: false, cmd: 0 };
+    let mut r = Run {
+        hostname: None,
+        env: [&[]; MAX_ENV_FLAGS],
+        nenv: 0,
+        env_clear: false,
+        cmd: 0,
+        limits: Limits::NONE,
+        cgroup_parent: None,
+    };
     let mut i = 2;
     while i < args.count() {
         let a = args.arg(i);
@@ -156,6 +200,35 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 let v = value()?;
                 check_hostname(v)?;
                 r.hostname = Some(v);
+            }
+            b"-m" | b"--memory" => {
+                let v = value()?;
+                let n = limits::parse_size(v).map_err(|why| usage(b"--memory", v, why))?;
+                r.limits.memory = Some((n, v));
+            }
+            b"-cpuset" | b"--cpuset" | b"--cpuset-cpus" => {
+                let v = value()?;
+                let set = limits::parse_cpuset(v).map_err(|why| usage(b"--cpuset-cpus", v, why))?;
+                r.limits.cpuset = Some((v, set));
+            }
+            b"-cpushare" | b"--cpushare" | b"--cpu-shares" => {
+                let v = value()?;
+                r.limits.shares = Some(limits::parse_shares(v).map_err(|why| usage(b"--cpu-shares", v, why))?);
+            }
+            b"--pids-limit" => {
+                let v = value()?;
+                r.limits.pids = Some(limits::parse_pids(v).map_err(|why| usage(b"--pids-limit", v, why))?);
+            }
+            b"--cpus" => {
+                let v = value()?;
+                r.limits.cpus = Some(limits::parse_cpus(v).map_err(|why| usage(b"--cpus", v, why))?);
+            }
+            b"--cgroup-parent" => {
+                let v = value()?;
+                if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
+                    return Err(usage(b"--cgroup-parent", v, b"must be a cgroup path without '.' or '..' components"));
+                }
+                r.cgroup_parent = Some(v);
             }
             _ => return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'")),
         }
@@ -277,6 +350,41 @@ mod tests {
         }
         a.push(b"true");
         assert_eq!(parse(&a[..]).unwrap_err().why, b"too many -e flags (limit 256)");
+    }
+
+    #[test]
+    fn limits_in_the_originals_and_dockers_spelling() {
+        let a: &[&[u8]] = &[b"m", b"run", b"-ti", b"-m", b"100m", b"-cpuset", b"1", b"-cpushare", b"512", b"/bin/sh"];
+        let r = run(a).unwrap();
+        assert_eq!(r.limits.memory, Some((100 << 20, &b"100m"[..])));
+        assert_eq!(r.limits.cpuset.unwrap().0, b"1");
+        assert_eq!(r.limits.shares, Some(512));
+        let a: &[&[u8]] = &[
+            b"m", b"run", b"--memory", b"64m", b"--cpuset-cpus", b"0-1", b"--cpu-shares", b"256", b"--pids-limit", b"20",
+            b"--cpus=0.5", b"--cgroup-parent", b"/a/b", b"sh",
+        ];
+        let r = run(a).unwrap();
+        assert_eq!(r.limits.memory.unwrap().0, 64 << 20);
+        assert_eq!(r.limits.cpuset.unwrap().1.count(), 2);
+        assert_eq!((r.limits.shares, r.limits.pids, r.limits.cpus), (Some(256), Some(20), Some(500)));
+        assert_eq!(r.cgroup_parent, Some(&b"/a/b"[..]));
+        assert!(r.limits.any());
+    }
+
+    #[test]
+    fn bad_limits_are_usage_errors() {
+        let bad: &[&[&[u8]]] = &[
+            &[b"-m", b"0"], &[b"-m", b"-1"], &[b"-m", b"10x"], &[b"-m", b"1.5"], &[b"-m", b"99999999999g"],
+            &[b"-cpuset", b"1-"], &[b"-cpuset", b"a"], &[b"-cpuset", b"3-1"], &[b"-cpuset", b"0,,1"],
+            &[b"-cpushare", b"1"], &[b"-cpushare", b"262145"], &[b"--pids-limit", b"0"], &[b"--pids-limit", b"-3"],
+            &[b"--cpus", b"0"], &[b"--cgroup-parent", b"../x"], &[b"--cgroup-parent", b""],
+        ];
+        for flags in bad {
+            let mut a: Vec<&[u8]> = vec![b"m", b"run"];
+            a.extend_from_slice(flags);
+            a.push(b"sh");
+            assert!(parse(&a[..]).is_err(), "accepted {:?}", flags);
+        }
     }
 
     #[test]

@@ -8,10 +8,12 @@
 #![cfg_attr(not(test), no_main)]
 #![deny(unsafe_code)]
 
+mod cgroup;
 mod child;
 mod cli;
 mod err;
 mod frame;
+mod limits;
 mod out;
 mod path;
 mod plan;

@@ -11,8 +11,10 @@
 //! 5. send the frame; read the error pipe: EOF = execve succeeded,
 //!    8 bytes = (step, errno) and the exit code that goes with it;
 //! 6. forward signals until the child exits; return its status.
+use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
-use crate::cli::{Args, Run};
+use crate::cli::{Args, Limits, Run};
+use crate::limits::{self as lim, CpuSet, Dec};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::out::Line;
@@ -68,6 +70,22 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     }
     let id = plan::container_id(rnd);
     let hostname = r.hostname.unwrap_or(&id);
+
+    // Cgroups are made before clone, so every mistake in them is reported
+    // before a container exists; dropping `cgs` removes them on every path.
+    let mut cgs = Cgroups::none(id);
+    if r.limits.any() {
+        if let Err(code) = check_cpus(&r.limits) {
+            return code;
+        }
+        let made = cgroup::discover()
+            .and_then(|l| l.targets(&cgroup::needed(&r.limits), r.cgroup_parent))
+            .and_then(|t| cgs.create(&t, &r.limits));
+        if let Err(f) = made {
+            f.report();
+            return 125;
+        }
+    }
 
     // Size the frame, map exactly that, encode into it.
     let mut count = Encoder::counting();
@@ -142,7 +160,16 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         }
     };
 
-    // (cgroup join goes here, before the go-ahead.)
+    // Into the cgroups before the go-ahead: the child cannot reach execve
+    // before it has the frame, so the command starts inside its limits.
+    if let Err(f) = cgs.join(pid) {
+        let _ = sys::kill(pid, libc::SIGKILL);
+        let _ = sys::wait(pid, false);
+        sys::close(frame_w);
+        sys::close(err_r);
+        f.report();
+        return 125;
+    }
 
     let sent = sys::write_all(frame_w, fbytes);
     sys::close(frame_w);
@@ -168,7 +195,52 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         e.report(what);
         return e.exit_code();
     }
-    forward_and_wait(pid)
+    let code = forward_and_wait(pid);
+    if cgs.oom_killed() {
+        let limit = r.limits.memory.map_or(&b"?"[..], |m| m.1);
+        Line::new().s(b"mydocker: container killed: out of memory (limit ").s(limit).s(b")").emit(2);
+        return 137;
+    }
+    code
+}
+
+/// Refuses CPUs that are not online, and more --cpus than there are CPUs,
+/// before anything is created.
+fn check_cpus(l: &Limits) -> Result<(), i32> {
+    if l.cpuset.is_none() && l.cpus.is_none() {
+        return Ok(());
+    }
+    let mut buf = [0u8; 1024];
+    let online = cgroup::read_file(sys::CWD, b"/sys/devices/system/cpu/online", &mut buf)
+        .ok()
+        .and_then(|t| lim::parse_cpuset(t).ok());
+    let Some(online) = online else {
+        Line::new().s(b"mydocker: run: cannot read the online CPUs from /sys/devices/system/cpu/online").emit(2);
+        return Err(125);
+    };
+    let list = |l: &mut Line, set: &CpuSet| set.format(|b| {
+        l.s(b);
+    });
+    if let Some((arg, set)) = l.cpuset {
+        let off = set.minus(&online);
+        if off.count() > 0 {
+            let mut m = Line::new();
+            m.s(b"mydocker: run: --cpuset-cpus '").s(arg).s(b"': CPUs not online: ");
+            list(&mut m, &off);
+            m.s(b" (online: ");
+            list(&mut m, &online);
+            m.s(b")").emit(2);
+            return Err(125);
+        }
+    }
+    if let Some(milli) = l.cpus {
+        if milli > online.count() as u64 * 1000 {
+            let mut m = Line::new();
+            m.s(b"mydocker: run: --cpus: more than the ").s(Dec::new(online.count() as u64).as_bytes()).s(b" online CPUs").emit(2);
+            return Err(125);
+        }
+    }
+    Ok(())
 }
 
 /// Relays signals to the container's PID 1 until it exits. mydocker never

@@ -76,6 +76,55 @@ pub fn pipe() -> Result<(Fd, Fd), Errno> {
     Ok((fds[0], fds[1]))
 }
 
+/// One read(2); Ok(0) is EOF.
+pub fn read(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is a valid writable slice for buf.len() bytes.
+    retry(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) as libc::c_long }).map(|n| n as usize)
+}
+
+/// Longest path the *at() helpers below accept (the kernel's PATH_MAX).
+const PATH_MAX: usize = 4096;
+
+/// Calls `f` with `path` as a NUL-terminated C string on the stack.
+fn with_cstr<T>(path: &[u8], f: impl FnOnce(*const c_char) -> Result<T, Errno>) -> Result<T, Errno> {
+    let mut buf = [0u8; PATH_MAX];
+    if path.len() >= PATH_MAX || path.contains(&0) {
+        return Err(Errno(libc::ENAMETOOLONG));
+    }
+    buf[..path.len()].copy_from_slice(path);
+    f(buf.as_ptr().cast())
+}
+
+/// The directory fd that makes *at() calls resolve like plain paths.
+pub const CWD: Fd = libc::AT_FDCWD;
+
+/// openat(2), always close-on-exec.
+pub fn openat(dir: Fd, path: &[u8], flags: c_int) -> Result<Fd, Errno> {
+    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
+    with_cstr(path, |p| retry(|| unsafe { libc::openat(dir, p, flags | libc::O_CLOEXEC, 0o644) as libc::c_long }).map(|f| f as Fd))
+}
+
+pub fn mkdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
+    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
+    with_cstr(path, |p| cvt(unsafe { libc::mkdirat(dir, p, 0o755) } as libc::c_long).map(|_| ()))
+}
+
+pub fn rmdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
+    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
+    with_cstr(path, |p| cvt(unsafe { libc::unlinkat(dir, p, libc::AT_REMOVEDIR) } as libc::c_long).map(|_| ()))
+}
+
+pub fn exists_at(dir: Fd, path: &[u8]) -> bool {
+    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
+    with_cstr(path, |p| cvt(unsafe { libc::faccessat(dir, p, libc::F_OK, 0) } as libc::c_long)).is_ok()
+}
+
+pub fn sleep_ms(ms: u64) {
+    let ts = libc::timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
+    // SAFETY: ts is a valid timespec; an early wake-up is harmless here.
+    unsafe { libc::nanosleep(&ts, core::ptr::null_mut()) };
+}
+
 /// Private anonymous memory, mapped before clone. The child gets its own
 /// copy-on-write view of it (no CLONE_VM), so it never needs to allocate.
 pub struct Map {

@@ -1,0 +1,547 @@
+//! cgroups as plain file writes into cgroupfs, v1 and v2, discovered at run
+//! time.
+//!
+//! Discovery parses /proc/self/mountinfo (where each hierarchy is mounted,
+//! and at which root) and /proc/self/cgroup (where the caller sits). Per
+//! controller, a v1 hierarchy that has it wins (pure v1 and hybrid hosts);
+//! otherwise the cgroup2 mount is used (pure v2). The parsers are pure and
+//! fed line by line, so tests give them fixture text.
+//!
+//! Placement: `<parent>/mydocker/<id>` in every hierarchy a limit needs;
+//! <parent> is the caller's own cgroup (so the caller's limits still apply)
+//! or --cgroup-parent. All file work goes through directory fds
+//! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
+pub mod v1;
+pub mod v2;
+
+use crate::cli::Limits;
+use crate::limits::Dec;
+use crate::out::Line;
+use crate::sys::{self, Errno, Fd};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Ctrl {
+    Memory = 0,
+    Cpu = 1,
+    Cpuset = 2,
+    Pids = 3,
+}
+
+pub const NCTRL: usize = 4;
+pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids];
+
+impl Ctrl {
+    pub fn name(self) -> &'static [u8] {
+        [&b"memory"[..], b"cpu", b"cpuset", b"pids"][self as usize]
+    }
+}
+
+/// Which controllers a set of limits needs.
+pub type Need = [bool; NCTRL];
+
+pub fn needed(l: &Limits) -> Need {
+    [l.memory.is_some(), l.shares.is_some() || l.cpus.is_some(), l.cpuset.is_some(), l.pids.is_some()]
+}
+
+/// A cgroup failure: what was being done, on which file, and why.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fail {
+    pub what: &'static [u8],
+    pub file: &'static [u8],
+    pub errno: Errno,
+    /// Overrides strerror when the errno alone would mislead.
+    pub why: Option<&'static [u8]>,
+}
+
+pub type Res<T> = Result<T, Fail>;
+
+pub fn fail(what: &'static [u8], file: &'static [u8]) -> impl Fn(Errno) -> Fail {
+    move |errno| Fail { what, file, errno, why: None }
+}
+
+impl Fail {
+    fn advice(&self) -> &'static [u8] {
+        match (self.file, self.errno.0) {
+            (b"cgroup.procs", libc::ENOSPC) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
+            (b"cgroup.subtree_control", libc::EBUSY) => {
+                b"the parent cgroup holds processes (cgroup v2 no-internal-processes rule): \
+                  run mydocker from a leaf cgroup's child or pass --cgroup-parent with a cgroup that has none"
+            }
+            (b"memory.limit_in_bytes" | b"memory.max", libc::EBUSY) => b"the limit is below current usage",
+            (_, libc::EACCES | libc::EPERM | libc::EROFS) => b"are you root? is cgroupfs mounted read-write?",
+            _ => b"",
+        }
+    }
+
+    pub fn report(&self) {
+        let mut l = Line::new();
+        l.s(b"mydocker: cgroup: ").s(self.what);
+        if !self.file.is_empty() {
+            l.s(b": ").s(self.file);
+        }
+        l.s(b": ").s(self.why.unwrap_or(sys::strerror(self.errno)));
+        let a = self.advice();
+        if !a.is_empty() {
+            l.s(b" (").s(a).s(b")");
+        }
+        l.emit(2);
+    }
+}
+
+/// A path held in a fixed buffer (no heap).
+#[derive(Clone, Copy)]
+pub struct Path {
+    buf: [u8; PATH_CAP],
+    len: usize,
+}
+
+pub const PATH_CAP: usize = 1024;
+
+impl Path {
+    pub const EMPTY: Path = Path { buf: [0; PATH_CAP], len: 0 };
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Copies `s`, undoing mountinfo's octal escapes (\040 space, \011 tab,
+    /// \012 newline, \134 backslash) when `escaped`. False if it does not fit.
+    pub fn set(&mut self, s: &[u8], escaped: bool) -> bool {
+        self.len = 0;
+        let mut i = 0;
+        while i < s.len() {
+            let mut c = s[i];
+            if escaped && c == b'\\' && i + 3 < s.len() && s[i + 1..i + 4].iter().all(|d| (b'0'..=b'7').contains(d)) {
+                c = (s[i + 1] - b'0') * 64 + (s[i + 2] - b'0') * 8 + (s[i + 3] - b'0');
+                i += 3;
+            }
+            if self.len == PATH_CAP {
+                return false;
+            }
+            self.buf[self.len] = c;
+            self.len += 1;
+            i += 1;
+        }
+        true
+    }
+}
+
+/// The fields of one /proc/self/mountinfo line that discovery needs
+/// (still escaped). See proc(5): optional fields end with a lone "-".
+#[derive(Debug, PartialEq, Eq)]
+pub struct MountLine<'a> {
+    pub root: &'a [u8],
+    pub mountpoint: &'a [u8],
+    pub fstype: &'a [u8],
+    pub superopts: &'a [u8],
+}
+
+pub fn parse_mountinfo_line(line: &[u8]) -> Option<MountLine<'_>> {
+    let mut f = line.split(|&c| c == b' ').filter(|s| !s.is_empty());
+    let (_id, _parent, _dev) = (f.next()?, f.next()?, f.next()?);
+    let root = f.next()?;
+    let mountpoint = f.next()?;
+    let _opts = f.next()?;
+    // Zero or more optional fields, then the separator.
+    loop {
+        if f.next()? == b"-" {
+            break;
+        }
+    }
+    let fstype = f.next()?;
+    let _source = f.next()?;
+    let superopts = f.next().unwrap_or(b"");
+    Some(MountLine { root, mountpoint, fstype, superopts })
+}
+
+fn has_opt(list: &[u8], name: &[u8]) -> bool {
+    list.split(|&c| c == b',').any(|o| o == name)
+}
+
+/// One /proc/self/cgroup line: "hierarchy-id:controller-list:path"; the v2
+/// entry is "0::path". The path may itself contain ':'.
+pub fn parse_cgroup_line(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let mut f = line.splitn(3, |&c| c == b':');
+    Some((f.next()?, f.next()?, f.next()?))
+}
+
+#[derive(Clone, Copy)]
+pub struct Mount {
+    pub point: Path,
+    pub root: Path,
+}
+
+/// What discovery found.
+pub struct Layout {
+    pub v1: [Option<Mount>; NCTRL],
+    pub v2: Option<Mount>,
+    /// The caller's cgroup per v1 controller, and in the v2 hierarchy.
+    pub caller_v1: [Option<Path>; NCTRL],
+    pub caller_v2: Option<Path>,
+    /// A path did not fit PATH_CAP.
+    pub overflow: bool,
+}
+
+impl Layout {
+    pub fn new() -> Layout {
+        Layout { v1: [None; NCTRL], v2: None, caller_v1: [None; NCTRL], caller_v2: None, overflow: false }
+    }
+
+    fn mount(&mut self, m: &MountLine) -> Option<Mount> {
+        let mut point = Path::EMPTY;
+        let mut root = Path::EMPTY;
+        if !point.set(m.mountpoint, true) || !root.set(m.root, true) {
+            self.overflow = true;
+            return None;
+        }
+        Some(Mount { point, root })
+    }
+
+    /// Feeds one mountinfo line; the first mount of a hierarchy wins.
+    pub fn mount_line(&mut self, line: &[u8]) {
+        let Some(m) = parse_mountinfo_line(line) else { return };
+        if m.fstype == b"cgroup" {
+            for c in CTRLS {
+                if self.v1[c as usize].is_none() && has_opt(m.superopts, c.name()) {
+                    self.v1[c as usize] = self.mount(&m);
+                }
+            }
+        } else if m.fstype == b"cgroup2" && self.v2.is_none() {
+            self.v2 = self.mount(&m);
+        }
+    }
+
+    /// Feeds one /proc/self/cgroup line.
+    pub fn cgroup_line(&mut self, line: &[u8]) {
+        let Some((id, ctrls, path)) = parse_cgroup_line(line) else { return };
+        let mut p = Path::EMPTY;
+        if !p.set(path, false) {
+            self.overflow = true;
+            return;
+        }
+        if id == b"0" && ctrls.is_empty() {
+            self.caller_v2 = Some(p);
+        } else {
+            for c in CTRLS {
+                if has_opt(ctrls, c.name()) {
+                    self.caller_v1[c as usize] = Some(p);
+                }
+            }
+        }
+    }
+
+    /// Decides, per needed controller, which hierarchy and which parent
+    /// cgroup (relative to the mount point) to use. Controllers that share
+    /// a hierarchy share one Target.
+    pub fn targets(&self, need: &Need, parent: Option<&[u8]>) -> Res<Targets> {
+        let mut t = Targets { n: 0, t: [Target::EMPTY; NCTRL] };
+        if self.overflow {
+            return Err(Fail { what: b"discovery", file: b"/proc/self/mountinfo", errno: Errno(libc::ENAMETOOLONG), why: None });
+        }
+        for c in CTRLS {
+            if !need[c as usize] {
+                continue;
+            }
+            let (m, caller, v2) = match (&self.v1[c as usize], &self.v2) {
+                (Some(m), _) => (m, &self.caller_v1[c as usize], false),
+                (None, Some(m)) => (m, &self.caller_v2, true),
+                (None, None) => {
+                    return Err(Fail {
+                        what: c.name(),
+                        file: b"",
+                        errno: Errno(libc::ENODEV),
+                        why: Some(b"controller not available: no cgroup v1 hierarchy with it and no cgroup2 mount in /proc/self/mountinfo"),
+                    })
+                }
+            };
+            let mut rel = Path::EMPTY;
+            let ok = match parent {
+                Some(p) => rel.set(p.strip_prefix(b"/").unwrap_or(p), false),
+                None => {
+                    let caller = caller.as_ref().ok_or(Fail {
+                        what: c.name(),
+                        file: b"/proc/self/cgroup",
+                        errno: Errno(libc::ENOENT),
+                        why: Some(b"the caller's cgroup in this hierarchy is not listed"),
+                    })?;
+                    let r = relative(caller.as_bytes(), m.root.as_bytes()).ok_or(Fail {
+                        what: c.name(),
+                        file: b"/proc/self/cgroup",
+                        errno: Errno(libc::ENOENT),
+                        why: Some(b"the caller's cgroup lies outside the mounted hierarchy"),
+                    })?;
+                    rel.set(r, false)
+                }
+            };
+            if !ok {
+                return Err(Fail { what: c.name(), file: b"", errno: Errno(libc::ENAMETOOLONG), why: None });
+            }
+            match t.t[..t.n].iter_mut().find(|x| x.mount.as_bytes() == m.point.as_bytes()) {
+                Some(x) => x.ctrls[c as usize] = true,
+                None => {
+                    let x = &mut t.t[t.n];
+                    x.mount = m.point;
+                    x.rel = rel;
+                    x.v2 = v2;
+                    x.ctrls[c as usize] = true;
+                    t.n += 1;
+                }
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// The caller's cgroup path relative to a mount whose root is `root`
+/// (without a leading '/'); None if the cgroup is not below that root.
+pub fn relative<'a>(path: &'a [u8], root: &[u8]) -> Option<&'a [u8]> {
+    let root = root.strip_suffix(b"/").unwrap_or(root);
+    let rest = path.strip_prefix(root)?;
+    if !rest.is_empty() && rest[0] != b'/' {
+        return None;
+    }
+    Some(rest.strip_prefix(b"/").unwrap_or(rest))
+}
+
+/// One hierarchy to create a cgroup in.
+#[derive(Clone, Copy)]
+pub struct Target {
+    pub mount: Path,
+    /// The parent cgroup, relative to the mount point ("" = the mount's root).
+    pub rel: Path,
+    pub v2: bool,
+    pub ctrls: Need,
+}
+
+impl Target {
+    const EMPTY: Target = Target { mount: Path::EMPTY, rel: Path::EMPTY, v2: false, ctrls: [false; NCTRL] };
+}
+
+pub struct Targets {
+    pub n: usize,
+    pub t: [Target; NCTRL],
+}
+
+// ---- file helpers, relative to directory fds ----
+
+pub fn open_dir(dir: Fd, path: &[u8]) -> Result<Fd, Errno> {
+    sys::openat(dir, if path.is_empty() { b"." } else { path }, libc::O_RDONLY | libc::O_DIRECTORY)
+}
+
+pub fn write_file(dir: Fd, file: &'static [u8], data: &[u8]) -> Result<(), Errno> {
+    // O_CREAT|O_TRUNC are no-ops on cgroupfs control files (they exist from
+    // mkdir on); they let the same code fill a fake tree in unit tests.
+    let fd = sys::openat(dir, file, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC)?;
+    // cgroupfs takes a value in one write(2); a short write is an error.
+    let r = sys::write_all(fd, data);
+    sys::close(fd);
+    r
+}
+
+/// Reads a small file into `buf`; returns the bytes read.
+pub fn read_file<'b>(dir: Fd, file: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
+    let fd = sys::openat(dir, file, libc::O_RDONLY)?;
+    let r = sys::read_full(fd, buf);
+    sys::close(fd);
+    let n = r?;
+    Ok(&buf[..n])
+}
+
+/// mkdir that accepts an existing directory (the shared `mydocker` level).
+pub fn mkdir_shared(dir: Fd, name: &[u8]) -> Result<(), Errno> {
+    match sys::mkdirat(dir, name) {
+        Err(Errno(libc::EEXIST)) => Ok(()),
+        r => r,
+    }
+}
+
+/// The value of `key` in a flat keyed file such as memory.events
+/// ("oom_kill 3\n").
+pub fn keyed(text: &[u8], key: &[u8]) -> Option<u64> {
+    text.split(|&c| c == b'\n').find_map(|l| {
+        let mut f = l.split(|&c| c == b' ');
+        if f.next()? == key {
+            crate::limits::parse_u64(f.next()?)
+        } else {
+            None
+        }
+    })
+}
+
+/// Streams the lines of a file through `f` with a fixed buffer. A line
+/// longer than the buffer is an error (E2BIG), never a truncation.
+pub fn for_each_line(path: &[u8], buf: &mut [u8], mut f: impl FnMut(&[u8])) -> Result<(), Errno> {
+    let fd = sys::openat(sys::CWD, path, libc::O_RDONLY)?;
+    let mut have = 0;
+    let r = loop {
+        let n = match sys::read(fd, &mut buf[have..]) {
+            Ok(n) => n,
+            Err(e) => break Err(e),
+        };
+        if n == 0 {
+            if have > 0 {
+                f(&buf[..have]);
+            }
+            break Ok(());
+        }
+        have += n;
+        let mut start = 0;
+        while let Some(i) = buf[start..have].iter().position(|&c| c == b'\n') {
+            f(&buf[start..start + i]);
+            start += i + 1;
+        }
+        buf.copy_within(start..have, 0);
+        have -= start;
+        if have == buf.len() {
+            break Err(Errno(libc::E2BIG));
+        }
+    };
+    sys::close(fd);
+    r
+}
+
+/// Reads what discovery needs from /proc/self/mountinfo and /proc/self/cgroup.
+pub fn discover() -> Res<Layout> {
+    let mut l = Layout::new();
+    let mut buf = [0u8; 8192];
+    for_each_line(b"/proc/self/mountinfo", &mut buf, |line| l.mount_line(line)).map_err(fail(b"discovery", b"/proc/self/mountinfo"))?;
+    for_each_line(b"/proc/self/cgroup", &mut buf, |line| l.cgroup_line(line)).map_err(fail(b"discovery", b"/proc/self/cgroup"))?;
+    Ok(l)
+}
+
+/// A created container cgroup: its fd and the `mydocker` directory's.
+#[derive(Clone, Copy)]
+pub struct Made {
+    pub md: Fd,
+    pub cg: Fd,
+    pub v2: bool,
+    pub ctrls: Need,
+}
+
+/// Every cgroup created for one container; removed on drop.
+pub struct Cgroups {
+    id: [u8; crate::plan::ID_LEN],
+    n: usize,
+    made: [Option<Made>; NCTRL],
+}
+
+impl Cgroups {
+    pub fn none(id: [u8; crate::plan::ID_LEN]) -> Cgroups {
+        Cgroups { id, n: 0, made: [None; NCTRL] }
+    }
+
+    /// Creates `<parent>/mydocker/<id>` with its limits in every target.
+    pub fn create(&mut self, targets: &Targets, l: &Limits) -> Res<()> {
+        for t in &targets.t[..targets.n] {
+            let mfd = open_dir(sys::CWD, t.mount.as_bytes()).map_err(fail(b"opening the hierarchy", b""))?;
+            let pfd = open_dir(mfd, t.rel.as_bytes());
+            sys::close(mfd);
+            let pfd = pfd.map_err(fail(b"opening the parent cgroup", b""))?;
+            let r = if t.v2 { v2::create(pfd, &self.id, &t.ctrls, l) } else { v1::create(pfd, &self.id, &t.ctrls, l) };
+            sys::close(pfd);
+            self.made[self.n] = Some(r?);
+            self.n += 1;
+        }
+        Ok(())
+    }
+
+    /// Moves `pid` into every cgroup. Done by the parent before it sends the
+    /// frame, so the command is inside its limits before execve.
+    pub fn join(&self, pid: libc::pid_t) -> Res<()> {
+        let d = Dec::new(pid as u64);
+        for m in self.made.iter().flatten() {
+            write_file(m.cg, b"cgroup.procs", d.as_bytes()).map_err(fail(b"joining", b"cgroup.procs"))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the memory limit's OOM killer struck (v2 memory.events
+    /// oom_kill; v1 memory.oom_control oom_kill, or failcnt where the kernel
+    /// predates that field).
+    pub fn oom_killed(&self) -> bool {
+        let mut buf = [0u8; 1024];
+        for m in self.made.iter().flatten().filter(|m| m.ctrls[Ctrl::Memory as usize]) {
+            let hit = if m.v2 {
+                read_file(m.cg, b"memory.events", &mut buf).ok().and_then(|t| keyed(t, b"oom_kill"))
+            } else {
+                match read_file(m.cg, b"memory.oom_control", &mut buf).ok().and_then(|t| keyed(t, b"oom_kill")) {
+                    Some(n) => Some(n),
+                    None => read_file(m.cg, b"memory.failcnt", &mut buf)
+                        .ok()
+                        .and_then(|t| crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))),
+                }
+            };
+            if hit.unwrap_or(0) > 0 {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Kills whatever is left in each cgroup and removes it, retrying EBUSY
+    /// for up to a second. Says so if a directory cannot be removed.
+    pub fn remove(&mut self) {
+        for slot in self.made.iter_mut() {
+            let Some(m) = slot.take() else { continue };
+            if let Err(e) = remove_one(&m, &self.id) {
+                let what: &'static [u8] = if m.v2 { b"removing the container cgroup (v2)" } else { b"removing the container cgroup (v1)" };
+                let mut l = Line::new();
+                l.s(b"mydocker: cgroup: ").s(what).s(b": mydocker/").s(&self.id).s(b": ").s(sys::strerror(e));
+                l.emit(2);
+            }
+            sys::close(m.cg);
+            sys::close(m.md);
+        }
+        self.n = 0;
+    }
+}
+
+impl Drop for Cgroups {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// SIGKILLs every process listed in cgroup.procs; returns how many.
+fn kill_all(cg: Fd) -> usize {
+    let mut buf = [0u8; 4096];
+    let Ok(text) = read_file(cg, b"cgroup.procs", &mut buf) else { return 0 };
+    let mut n = 0;
+    for p in text.split(|&c| c == b'\n').filter_map(crate::limits::parse_u64) {
+        let _ = sys::kill(p as libc::pid_t, libc::SIGKILL);
+        n += 1;
+    }
+    n
+}
+
+fn remove_one(m: &Made, id: &[u8]) -> Result<(), Errno> {
+    let mut last = Errno(0);
+    for _ in 0..200 {
+        kill_all(m.cg);
+        match sys::rmdirat(m.md, id) {
+            Ok(()) | Err(Errno(libc::ENOENT)) => return Ok(()),
+            Err(e @ Errno(libc::EBUSY)) => last = e,
+            Err(e) => return Err(e),
+        }
+        sys::sleep_ms(5);
+    }
+    Err(last)
+}
+
+/// Undoes a half-made container cgroup after a failed write.
+pub fn undo(md: Fd, cg: Fd, id: &[u8]) {
+    sys::close(cg);
+    let _ = sys::rmdirat(md, id);
+    sys::close(md);
+}
+
+/// Used by v1 and v2 on a write failure inside the new cgroup.
+pub fn or_undo<T>(r: Res<T>, md: Fd, cg: Fd, id: &[u8]) -> Res<T> {
+    if r.is_err() {
+        undo(md, cg, id);
+    }
+    r
+}
+
+#[cfg(test)]
+pub mod tests;

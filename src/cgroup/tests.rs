@@ -1,0 +1,289 @@
+//! Discovery on real fixtures of the three host layouts, and plans written
+//! into fake cgroup trees in a temp dir (the same code that writes cgroupfs).
+use super::*;
+use crate::cli::{parse, Cmd};
+use std::path::PathBuf;
+
+const V1_MOUNTINFO: &str = "\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+25 30 0:23 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755
+26 25 0:24 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:10 - cgroup cgroup rw,xattr,name=systemd
+29 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:13 - cgroup cgroup rw,cpu,cpuacct
+30 25 0:28 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:14 - cgroup cgroup rw,memory
+31 25 0:29 / /sys/fs/cgroup/cpuset rw,nosuid,nodev,noexec,relatime shared:15 - cgroup cgroup rw,cpuset
+32 25 0:30 / /sys/fs/cgroup/pids rw,nosuid,nodev,noexec,relatime shared:16 - cgroup cgroup rw,pids
+";
+const V1_CGROUP: &str = "\
+12:pids:/user.slice/user-1000.slice/session-2.scope
+5:cpu,cpuacct:/user.slice
+4:memory:/user.slice/user-1000.slice/session-2.scope
+3:cpuset:/
+1:name=systemd:/user.slice/user-1000.slice/session-2.scope
+0::/user.slice/user-1000.slice/session-2.scope
+";
+
+// This project's own machine: v1 controllers plus an empty cgroup2.
+const HYBRID_MOUNTINFO: &str = "\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+const HYBRID_CGROUP: &str = "\
+9:name=systemd:/
+8:pids:/
+4:memory:/process_api/38c20ef62e66bbbf58f83bab0f8bb8e5
+3:cpuset:/
+2:cpuacct:/
+1:cpu:/
+0::/
+";
+
+const V2_MOUNTINFO: &str = "\
+30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot
+";
+const V2_CGROUP: &str = "0::/user.slice/user-1000.slice/session-3.scope\n";
+
+fn layout(mountinfo: &str, cgroup: &str) -> Layout {
+    let mut l = Layout::new();
+    mountinfo.lines().for_each(|x| l.mount_line(x.as_bytes()));
+    cgroup.lines().for_each(|x| l.cgroup_line(x.as_bytes()));
+    l
+}
+
+const ALL: Need = [true; NCTRL];
+
+fn summary(t: &Targets) -> Vec<(String, String, bool, Vec<&'static str>)> {
+    t.t[..t.n]
+        .iter()
+        .map(|x| {
+            let names = CTRLS.iter().filter(|c| x.ctrls[**c as usize]).map(|c| std::str::from_utf8(c.name()).unwrap()).collect();
+            (String::from_utf8_lossy(x.mount.as_bytes()).into(), String::from_utf8_lossy(x.rel.as_bytes()).into(), x.v2, names)
+        })
+        .collect()
+}
+
+#[test]
+fn mountinfo_lines_with_and_without_optional_fields() {
+    let m = parse_mountinfo_line(b"29 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw shared:13 master:2 - cgroup cgroup rw,cpu,cpuacct").unwrap();
+    assert_eq!((m.root, m.mountpoint, m.fstype, m.superopts), (&b"/"[..], &b"/sys/fs/cgroup/cpu,cpuacct"[..], &b"cgroup"[..], &b"rw,cpu,cpuacct"[..]));
+    let m = parse_mountinfo_line(b"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw").unwrap();
+    assert_eq!(m.fstype, b"cgroup2");
+    assert!(parse_mountinfo_line(b"garbage").is_none());
+    assert!(parse_mountinfo_line(b"1 2 3 / /x rw no-separator").is_none());
+}
+
+#[test]
+fn cgroup_lines_keep_colons_in_paths() {
+    assert_eq!(parse_cgroup_line(b"0::/a:b"), Some((&b"0"[..], &b""[..], &b"/a:b"[..])));
+    assert_eq!(parse_cgroup_line(b"5:cpu,cpuacct:/user.slice"), Some((&b"5"[..], &b"cpu,cpuacct"[..], &b"/user.slice"[..])));
+}
+
+#[test]
+fn pure_v1_with_co_mounted_cpu_and_cpuacct() {
+    let t = layout(V1_MOUNTINFO, V1_CGROUP).targets(&ALL, None).unwrap();
+    assert_eq!(
+        summary(&t),
+        vec![
+            ("/sys/fs/cgroup/memory".into(), "user.slice/user-1000.slice/session-2.scope".into(), false, vec!["memory"]),
+            ("/sys/fs/cgroup/cpu,cpuacct".into(), "user.slice".into(), false, vec!["cpu"]),
+            ("/sys/fs/cgroup/cpuset".into(), "".into(), false, vec!["cpuset"]),
+            ("/sys/fs/cgroup/pids".into(), "user.slice/user-1000.slice/session-2.scope".into(), false, vec!["pids"]),
+        ]
+    );
+}
+
+#[test]
+fn hybrid_uses_v1_and_ignores_the_empty_cgroup2() {
+    let t = layout(HYBRID_MOUNTINFO, HYBRID_CGROUP).targets(&[true, false, false, false], None).unwrap();
+    assert_eq!(
+        summary(&t),
+        vec![("/sys/fs/cgroup/memory".into(), "process_api/38c20ef62e66bbbf58f83bab0f8bb8e5".into(), false, vec!["memory"])]
+    );
+}
+
+#[test]
+fn pure_v2_puts_every_controller_in_one_hierarchy() {
+    let t = layout(V2_MOUNTINFO, V2_CGROUP).targets(&ALL, None).unwrap();
+    assert_eq!(
+        summary(&t),
+        vec![("/sys/fs/cgroup".into(), "user.slice/user-1000.slice/session-3.scope".into(), true, vec!["memory", "cpu", "cpuset", "pids"])]
+    );
+}
+
+#[test]
+fn controllers_co_mounted_in_one_v1_hierarchy_share_a_target() {
+    let mi = "40 31 0:40 / /cg/cpu+set rw - cgroup cgroup rw,cpu,cpuset\n";
+    let t = layout(mi, "3:cpu,cpuset:/x\n").targets(&[false, true, true, false], None).unwrap();
+    assert_eq!(summary(&t), vec![("/cg/cpu+set".into(), "x".into(), false, vec!["cpu", "cpuset"])]);
+}
+
+#[test]
+fn cgroup_parent_overrides_the_callers_cgroup() {
+    let t = layout(V2_MOUNTINFO, V2_CGROUP).targets(&[true, false, false, false], Some(b"/batch/jobs")).unwrap();
+    assert_eq!(summary(&t)[0].1, "batch/jobs");
+}
+
+#[test]
+fn escaped_mount_points_are_unescaped() {
+    let mi = "30 23 0:26 / /mnt/my\\040cgroups\\134x rw - cgroup cgroup rw,memory\n";
+    let t = layout(mi, "4:memory:/a\n").targets(&[true, false, false, false], None).unwrap();
+    assert_eq!(summary(&t)[0].0, "/mnt/my cgroups\\x");
+}
+
+#[test]
+fn a_mount_of_a_sub_hierarchy_is_resolved_relative_to_its_root() {
+    // Inside a container: the memory hierarchy is mounted at its root /docker/abc.
+    let mi = "30 23 0:26 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+    let t = layout(mi, "4:memory:/docker/abc/sub\n").targets(&[true, false, false, false], None).unwrap();
+    assert_eq!(summary(&t)[0].1, "sub");
+    assert!(layout(mi, "4:memory:/elsewhere\n").targets(&[true, false, false, false], None).is_err());
+    assert_eq!(relative(b"/docker/abcd", b"/docker/abc"), None);
+    assert_eq!(relative(b"/docker/abc", b"/docker/abc"), Some(&b""[..]));
+}
+
+#[test]
+fn a_missing_controller_names_the_controller_and_where_it_was_looked_for() {
+    let e = layout("22 1 8:1 / / rw - ext4 /dev/sda1 rw\n", "").targets(&[false, false, false, true], None).err().unwrap();
+    assert_eq!(e.what, b"pids");
+    assert!(e.why.unwrap().starts_with(b"controller not available"));
+    // A pure v1 host without a pids hierarchy falls back to no cgroup2 either.
+    let mi = "30 25 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+    assert_eq!(layout(mi, "4:memory:/\n").targets(&[false, false, false, true], None).err().unwrap().what, b"pids");
+}
+
+#[test]
+fn keyed_files_are_read_by_key() {
+    let t = b"low 0\nhigh 0\nmax 4\noom 2\noom_kill 1\n";
+    assert_eq!(keyed(t, b"oom_kill"), Some(1));
+    assert_eq!(keyed(t, b"oom"), Some(2));
+    assert_eq!(keyed(t, b"nope"), None);
+}
+
+// ---- fake trees ----
+
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("mydocker-unit-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+    fn put(&self, rel: &str, text: &str) {
+        let f = self.0.join(rel);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, text).unwrap();
+    }
+    fn get(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.0.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+    fn fd(&self) -> Fd {
+        open_dir(sys::CWD, self.0.as_os_str().as_encoded_bytes()).unwrap()
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn limits_of(argv: &[&[u8]]) -> crate::cli::Limits<'static> {
+    let leaked: &'static [&'static [u8]] = Box::leak(argv.iter().map(|a| &*Box::leak(a.to_vec().into_boxed_slice())).collect::<Vec<_>>().into_boxed_slice());
+    match parse(leaked).unwrap() {
+        Cmd::Run(r) => r.limits,
+        _ => panic!(),
+    }
+}
+
+#[test]
+fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
+    let t = Tmp::new("v1");
+    t.put("cpuset.cpus", "0-1\n");
+    t.put("cpuset.mems", "0\n");
+    let l = limits_of(&[b"m", b"run", b"-m", b"100m", b"-cpuset", b"1", b"-cpushare", b"512", b"--pids-limit", b"20", b"--cpus", b"0.5", b"sh"]);
+    let fd = t.fd();
+    let m = v1::create(fd, b"0123456789ab", &ALL, &l).unwrap();
+    sys::close(fd);
+    assert_eq!(t.get("mydocker/cpuset.cpus"), "0-1\n");
+    assert_eq!(t.get("mydocker/cpuset.mems"), "0\n");
+    assert_eq!(t.get("mydocker/0123456789ab/cpuset.mems"), "0\n");
+    assert_eq!(t.get("mydocker/0123456789ab/cpuset.cpus"), "1");
+    assert_eq!(t.get("mydocker/0123456789ab/memory.limit_in_bytes"), "104857600");
+    assert_eq!(t.get("mydocker/0123456789ab/cpu.shares"), "512");
+    assert_eq!(t.get("mydocker/0123456789ab/cpu.cfs_period_us"), "100000");
+    assert_eq!(t.get("mydocker/0123456789ab/cpu.cfs_quota_us"), "50000");
+    assert_eq!(t.get("mydocker/0123456789ab/pids.max"), "20");
+    let cg = Cgroups { id: *b"0123456789ab", n: 1, made: [Some(m), None, None, None] };
+    cg.join(4242).unwrap();
+    assert_eq!(t.get("mydocker/0123456789ab/cgroup.procs"), "4242");
+    std::mem::forget(cg);
+}
+
+#[test]
+fn v1_writes_only_the_files_of_the_hierarchys_own_controllers() {
+    let t = Tmp::new("v1only");
+    let l = limits_of(&[b"m", b"run", b"-m", b"1g", b"-cpuset", b"0", b"sh"]);
+    let fd = t.fd();
+    v1::create(fd, b"aaaaaaaaaaaa", &[true, false, false, false], &l).unwrap();
+    sys::close(fd);
+    assert_eq!(t.get("mydocker/aaaaaaaaaaaa/memory.limit_in_bytes"), "1073741824");
+    assert!(!t.0.join("mydocker/aaaaaaaaaaaa/cpuset.cpus").exists());
+    assert!(!t.0.join("mydocker/cpuset.cpus").exists());
+}
+
+#[test]
+fn v2_plan_enables_controllers_and_converts_shares_to_weight() {
+    let t = Tmp::new("v2");
+    t.put("cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    t.put("cgroup.subtree_control", "\n");
+    t.put("mydocker/cgroup.controllers", "cpuset cpu io memory pids\n");
+    t.put("mydocker/cgroup.subtree_control", "cpu\n");
+    let l = limits_of(&[b"m", b"run", b"-m", b"64m", b"--cpu-shares", b"1024", b"--cpus", b"1.5", b"--cpuset-cpus", b"0-1", b"--pids-limit", b"7", b"sh"]);
+    let fd = t.fd();
+    v2::create(fd, b"bbbbbbbbbbbb", &ALL, &l).unwrap();
+    sys::close(fd);
+    assert_eq!(t.get("cgroup.subtree_control"), "+memory +cpu +cpuset +pids");
+    // Already-enabled controllers are not written again.
+    assert_eq!(t.get("mydocker/cgroup.subtree_control"), "+memory +cpuset +pids");
+    assert_eq!(t.get("mydocker/bbbbbbbbbbbb/memory.max"), "67108864");
+    assert_eq!(t.get("mydocker/bbbbbbbbbbbb/cpu.weight"), "100");
+    assert_eq!(t.get("mydocker/bbbbbbbbbbbb/cpu.max"), "150000 100000");
+    assert_eq!(t.get("mydocker/bbbbbbbbbbbb/cpuset.cpus"), "0-1");
+    assert_eq!(t.get("mydocker/bbbbbbbbbbbb/pids.max"), "7");
+}
+
+#[test]
+fn v2_refuses_a_controller_the_parent_does_not_offer() {
+    let t = Tmp::new("v2missing");
+    t.put("cgroup.controllers", "cpu io\n");
+    t.put("cgroup.subtree_control", "");
+    let l = limits_of(&[b"m", b"run", b"-m", b"64m", b"sh"]);
+    let fd = t.fd();
+    let e = v2::create(fd, b"cccccccccccc", &[true, false, false, false], &l).err().unwrap();
+    sys::close(fd);
+    assert_eq!((e.what, e.file), (&b"memory"[..], &b"cgroup.controllers"[..]));
+    assert!(!t.0.join("mydocker").exists(), "nothing may be created on a refused plan");
+}
+
+#[test]
+fn lines_stream_through_a_fixed_buffer_and_overlong_ones_are_errors() {
+    let t = Tmp::new("lines");
+    t.put("f", "one\ntwo\nthree");
+    let p = t.0.join("f");
+    let mut got = vec![];
+    let mut buf = [0u8; 8];
+    for_each_line(p.as_os_str().as_encoded_bytes(), &mut buf, |l| got.push(l.to_vec())).unwrap();
+    assert_eq!(got, vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]);
+    t.put("g", "this line is far too long\n");
+    let p = t.0.join("g");
+    assert_eq!(for_each_line(p.as_os_str().as_encoded_bytes(), &mut buf, |_| {}), Err(Errno(libc::E2BIG)));
+}

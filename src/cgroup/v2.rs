@@ -1,0 +1,107 @@
+//! cgroup v2: one unified hierarchy. Controllers must be enabled in the
+//! parent's cgroup.subtree_control at every level down to the container.
+use super::{fail, mkdir_shared, open_dir, or_undo, read_file, write_file, Ctrl, Fail, Made, Need, Res, CTRLS};
+use crate::cli::Limits;
+use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
+use crate::sys::{self, Errno, Fd};
+
+fn listed(list: &[u8], name: &[u8]) -> bool {
+    list.split(|c| c.is_ascii_whitespace()).any(|w| w == name)
+}
+
+/// Enables `ctrls` for the children of `dir`, checking first that `dir`
+/// has them at all. Only missing ones are written: re-enabling is a no-op
+/// we need not risk on a parent that holds processes.
+fn enable(dir: Fd, ctrls: &Need) -> Res<()> {
+    let mut buf = [0u8; 512];
+    let avail = read_file(dir, b"cgroup.controllers", &mut buf).map_err(fail(b"reading", b"cgroup.controllers"))?;
+    let mut have = [false; 4];
+    for c in CTRLS {
+        have[c as usize] = listed(avail, c.name());
+    }
+    let mut cur = [0u8; 512];
+    let cur = read_file(dir, b"cgroup.subtree_control", &mut cur).map_err(fail(b"reading", b"cgroup.subtree_control"))?;
+    // One write for all: "+memory +cpu +pids".
+    let mut w = [0u8; 64];
+    let mut n = 0;
+    for c in CTRLS {
+        if !ctrls[c as usize] || listed(cur, c.name()) {
+            continue;
+        }
+        if !have[c as usize] {
+            return Err(Fail {
+                what: c.name(),
+                file: b"cgroup.controllers",
+                errno: Errno(libc::ENODEV),
+                why: Some(b"controller not available to the parent cgroup (enable it in its parent's cgroup.subtree_control)"),
+            });
+        }
+        if n > 0 {
+            w[n] = b' ';
+            n += 1;
+        }
+        w[n] = b'+';
+        w[n + 1..n + 1 + c.name().len()].copy_from_slice(c.name());
+        n += 1 + c.name().len();
+    }
+    if n > 0 {
+        write_file(dir, b"cgroup.subtree_control", &w[..n]).map_err(fail(b"enabling controllers", b"cgroup.subtree_control"))?;
+    }
+    Ok(())
+}
+
+/// Creates `mydocker/<id>` under `parent` (a directory fd in the v2
+/// hierarchy) with every limit in `l` that `ctrls` covers.
+pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits) -> Res<Made> {
+    enable(parent, ctrls)?;
+    mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
+    let md = open_dir(parent, b"mydocker").map_err(fail(b"opening", b"mydocker"))?;
+    if let Err(f) = enable(md, ctrls) {
+        sys::close(md);
+        return Err(f);
+    }
+    if let Err(e) = sys::mkdirat(md, id) {
+        sys::close(md);
+        return Err(fail(b"creating the container cgroup", b"")(e));
+    }
+    let cg = match open_dir(md, id) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = sys::rmdirat(md, id);
+            sys::close(md);
+            return Err(fail(b"opening the container cgroup", b"")(e));
+        }
+    };
+    let has = |c: Ctrl| ctrls[c as usize];
+    let r = (|| -> Result<(), Fail> {
+        if let (Some((bytes, _)), true) = (l.memory, has(Ctrl::Memory)) {
+            write_file(cg, b"memory.max", Dec::new(bytes).as_bytes()).map_err(fail(b"setting", b"memory.max"))?;
+            // No swap on top of the limit (absent without swap accounting).
+            if sys::exists_at(cg, b"memory.swap.max") {
+                write_file(cg, b"memory.swap.max", b"0").map_err(fail(b"setting", b"memory.swap.max"))?;
+            }
+        }
+        if let (Some(shares), true) = (l.shares, has(Ctrl::Cpu)) {
+            write_file(cg, b"cpu.weight", Dec::new(shares_to_weight(shares)).as_bytes()).map_err(fail(b"setting", b"cpu.weight"))?;
+        }
+        if let (Some(milli), true) = (l.cpus, has(Ctrl::Cpu)) {
+            let mut v = [0u8; 48];
+            let q = Dec::new(quota_us(milli));
+            let p = Dec::new(CFS_PERIOD_US);
+            let (q, p) = (q.as_bytes(), p.as_bytes());
+            v[..q.len()].copy_from_slice(q);
+            v[q.len()] = b' ';
+            v[q.len() + 1..q.len() + 1 + p.len()].copy_from_slice(p);
+            write_file(cg, b"cpu.max", &v[..q.len() + 1 + p.len()]).map_err(fail(b"setting", b"cpu.max"))?;
+        }
+        if let (Some((list, _)), true) = (l.cpuset, has(Ctrl::Cpuset)) {
+            write_file(cg, b"cpuset.cpus", list).map_err(fail(b"setting", b"cpuset.cpus"))?;
+        }
+        if let (Some(n), true) = (l.pids, has(Ctrl::Pids)) {
+            write_file(cg, b"pids.max", Dec::new(n).as_bytes()).map_err(fail(b"setting", b"pids.max"))?;
+        }
+        Ok(())
+    })();
+    or_undo(r, md, cg, id)?;
+    Ok(Made { md, cg, v2: true, ctrls: *ctrls })
+}
