@@ -116,3 +116,58 @@ pub fn processes_with(needle: &[u8]) -> Vec<u32> {
     }
     v
 }
+
+/// Where the caller's cgroup for `ctrl` lives: (directory, is_v2). A v1
+/// hierarchy with the controller wins, as in mydocker itself.
+pub fn cgroup_dir(ctrl: &str) -> Option<(PathBuf, bool)> {
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let cg = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let mut v2 = None;
+    for l in mi.lines() {
+        let f: Vec<&str> = l.split(' ').collect();
+        let sep = f.iter().position(|x| *x == "-")?;
+        let (root, point, fstype, opts) = (f[3], f[4], f[sep + 1], f.get(sep + 3).copied().unwrap_or(""));
+        let caller = |want: &dyn Fn(&str, &str) -> bool| {
+            cg.lines().find_map(|c| {
+                let mut p = c.splitn(3, ':');
+                let (id, ctrls, path) = (p.next()?, p.next()?, p.next()?);
+                want(id, ctrls).then(|| path.to_string())
+            })
+        };
+        let join = |path: String| {
+            let rel = path.strip_prefix(root.trim_end_matches('/')).unwrap_or(&path).trim_start_matches('/').to_string();
+            PathBuf::from(point.replace("\\040", " ")).join(rel)
+        };
+        if fstype == "cgroup" && opts.split(',').any(|o| o == ctrl) {
+            return Some((join(caller(&|_, c| c.split(',').any(|x| x == ctrl))?), false));
+        }
+        if fstype == "cgroup2" && v2.is_none() {
+            v2 = caller(&|id, c| id == "0" && c.is_empty()).map(join);
+        }
+    }
+    let d = v2?;
+    // The controllers a v2 cgroup can hand down are listed in the cgroup itself.
+    let avail = std::fs::read_to_string(d.join("cgroup.controllers")).ok()?;
+    avail.split_whitespace().any(|c| c == ctrl).then_some((d, true))
+}
+
+/// Skips the calling test, loudly, when a controller is missing.
+#[macro_export]
+macro_rules! need_ctrl {
+    ($c:expr) => {
+        match $crate::common::cgroup_dir($c) {
+            Some(d) => d,
+            None => {
+                eprintln!("SKIP {}: no usable {} cgroup controller on this host", module_path!(), $c);
+                return;
+            }
+        }
+    };
+}
+
+/// Names of the container cgroups left under `<dir>/mydocker`.
+pub fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir.join("mydocker"))
+        .map(|r| r.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
+}
