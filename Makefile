@@ -1,9 +1,15 @@
 # mydocker — build, test, install.
 #
-#   make            build the static release binary
-#   make test       unit tests, then the integration suite on this host (root)
-#   make demo       run a container that shows its PID and hostname
-#   make install    install to $(DESTDIR)$(PREFIX)/bin
+#   make                       build the static release binary
+#   make test                  everything: unit, host integration, the four QEMU VMs, one total line
+#   make unit                  unit tests (no root needed)
+#   make itest                 integration suite on this host (root; skips loudly otherwise)
+#   make qemu                  the integration suite in all four VMs (x86_64/aarch64 x cgroup v1/v2)
+#   make qemu ARCH=aarch64 CGROUP=v2   one VM
+#   make demo                  run a container that shows its PID 1 and hostname
+#   make install               install to $(DESTDIR)$(PREFIX)/bin
+
+SHELL := /bin/bash
 
 # Rust target triple of the shipped binary (static musl).
 TARGET  ?= x86_64-unknown-linux-musl
@@ -12,11 +18,25 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 # cargo to use (rustup's by default).
 CARGO   ?= cargo
+# Where downloads (kernels, busybox), initramfs images and logs go.
+BUILD   ?= build
+# QEMU VMs: guest architecture(s) and cgroup layout(s); empty means all.
+ARCH    ?=
+CGROUP  ?=
+# QEMU accelerator: tcg (nested KVM hangs on these machines; ACCEL=kvm to try).
+ACCEL   ?= tcg
+# Seconds one VM may take before it counts as hung.
+QEMU_TIMEOUT ?= 600
+# Containers in a row for the cleanup stress test inside each VM (200 on the host).
+STRESS_N ?= 20
 
+ARCHES  := $(or $(ARCH),x86_64 aarch64)
+MODES   := $(or $(CGROUP),v1 v2)
 BIN     := target/$(TARGET)/release/mydocker
 SOURCES := Cargo.toml build.rs $(shell find src -name '*.rs')
+LOGS    := $(BUILD)/logs
 
-.PHONY: all prereq unit itest test demo install clean
+.PHONY: all prereq unit itest qemu test demo install clean
 
 all: $(BIN)
 
@@ -29,15 +49,35 @@ $(BIN): $(SOURCES) | prereq
 	@file $(BIN) | grep -q 'static' || { echo "error: $(BIN) is not statically linked"; exit 1; }
 	@echo "built $(BIN): $$(stat -c %s $(BIN)) bytes"
 
-# Unit tests: parsers, frame codec, PATH search, plans (no root needed).
 unit: | prereq
-	$(CARGO) test --locked --target $(TARGET) --bins
+	@mkdir -p $(LOGS)
+	set -o pipefail; $(CARGO) test --locked --target $(TARGET) --bins 2>&1 | tee $(LOGS)/unit.log
 
-# Integration tests: the release binary, run for real (root; skips loudly otherwise).
+# The release binary, run for real. --nocapture so skip reasons are printed and counted.
 itest: $(BIN)
-	MYDOCKER_BIN=$(CURDIR)/$(BIN) $(CARGO) test --locked --target $(TARGET) --test '*' -- --test-threads=2
+	@mkdir -p $(LOGS)
+	set -o pipefail; MYDOCKER_BIN=$(CURDIR)/$(BIN) $(CARGO) test --locked --target $(TARGET) --test '*' -- --test-threads=2 --nocapture 2>&1 | tee $(LOGS)/itest.log
 
-test: unit itest
+qemu:
+	@mkdir -p $(LOGS)
+	qemu/prereq.sh $(BUILD) $(ARCHES)
+	@rc=0; for a in $(ARCHES); do for m in $(MODES); do \
+	  echo "== qemu $$a-$$m"; \
+	  ACCEL=$(ACCEL) QEMU_TIMEOUT=$(QEMU_TIMEOUT) STRESS_N=$(STRESS_N) CARGO=$(CARGO) \
+	    qemu/vm.sh $(BUILD) $$a $$m 2>&1 | tee $(LOGS)/qemu-$$a-$$m.log; \
+	  [ $${PIPESTATUS[0]} = 0 ] || rc=1; \
+	done; done; exit $$rc
+
+# Every step runs even if an earlier one failed, so the total line is complete.
+test:
+	@rm -rf $(LOGS); mkdir -p $(LOGS)
+	@rc=0; \
+	$(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory itest || rc=1; \
+	$(MAKE) --no-print-directory qemu ARCH= CGROUP= || rc=1; \
+	echo "== summary"; \
+	tests/summary.sh $(LOGS)/unit.log $(LOGS)/itest.log $(foreach a,x86_64 aarch64,$(foreach m,v1 v2,$(LOGS)/qemu-$(a)-$(m).log)) || rc=1; \
+	exit $$rc
 
 demo: $(BIN)
 	$(BIN) run --hostname demo sh -c 'echo "I am PID $$$$ on $$(hostname); my processes:"; ps -o pid,comm 2>/dev/null || ls /proc | grep "^[0-9]"'
@@ -47,3 +87,4 @@ install: $(BIN)
 
 clean:
 	$(CARGO) clean
+	rm -rf $(BUILD)
