@@ -46,7 +46,7 @@ prereq:
 
 $(BIN): $(SOURCES) | prereq
 	$(CARGO) build --release --locked --target $(TARGET)
-	@file $(BIN) | grep -q 'static' || { echo "error: $(BIN) is not statically linked"; exit 1; }
+	@! readelf -l $(BIN) | grep -q 'INTERP' || { echo "error: $(BIN) is not statically linked"; exit 1; }
 	@echo "built $(BIN): $$(stat -c %s $(BIN)) bytes"
 
 unit: | prereq
