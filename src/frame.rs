@@ -117,6 +117,11 @@ impl<'b> Encoder<'b> {
         self.push(parts);
     }
 
+    /// The header this frame will carry (counts and payload length so far).
+    pub fn header(&self) -> Header {
+        Header { argc: self.argc, envc: self.envc, len: self.len.min(MAX_PAYLOAD) as u32 }
+    }
+
     /// Writes the header; returns the whole frame's length.
     pub fn finish(self) -> Result<usize, Bad> {
         if let Some(b) = self.bad {

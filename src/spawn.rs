@@ -2,15 +2,16 @@
 //! execve succeeded, then forward signals and wait.
 //!
 //! Sequence (see README "How run works"):
-//! 1. plan: id, hostname, frame size; map the frame, the child's arena and
-//!    its stack — every buffer the child will touch exists before clone;
+//! 1. plan: id, hostname, frame size; one mapping for the child's stack
+//!    (with a guard page), its receive arena and the frame — every buffer
+//!    the child will touch exists before clone;
 //! 2. two close-on-exec pipes: frame (parent → child), error (child → parent);
 //! 3. block all signals, clone with the five namespaces, then keep only the
 //!    signals we forward (plus SIGCHLD, SIGPIPE) blocked for sigwait;
 //! 4. [cgroup join goes here] — before the frame, so before execve;
-//! 5. send the frame; read the error pipe: EOF = execve succeeded,
-//!    8 bytes = (step, errno) and the exit code that goes with it;
-//! 6. forward signals until the child exits; return its status.
+//! 5. send the frame, then forward signals until the child exits;
+//! 6. read the error pipe: EOF = execve succeeded and the status is the
+//!    command's; 8 bytes = (step, errno) and the exit code that goes with it.
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
 use crate::cli::{Args, Limits, Run};
@@ -87,9 +88,11 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         }
     }
 
-    // Size the frame, map exactly that, encode into it.
+    // Size the frame, then map one region for everything the child will
+    // touch — [guard page | stack | receive arena | frame] — and encode.
     let mut count = Encoder::counting();
     plan::frame(r, args, env, hostname, &mut count);
+    let counted = count.header();
     let len = match count.finish() {
         Ok(n) => n,
         Err(_) => {
@@ -97,24 +100,24 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
             return 125;
         }
     };
-    let mut fmap = match Map::new(len, false) {
+    let arena_len = plan::arena_size(&counted);
+    let total = arena_len.and_then(|a| sys::carve_size(STACK_SIZE, a, len)).ok_or(Errno(libc::ENOMEM));
+    let mut all = match total.and_then(|t| Map::new(t, true)) {
         Ok(m) => m,
         Err(e) => return fail(Error { step: Step::Map, errno: e }),
     };
-    let fbytes = &mut fmap.bytes()[..len];
+    let Some((stack, mut arena, fbytes)) = all.carve(STACK_SIZE, arena_len.unwrap_or(0)) else {
+        return fail(Error { step: Step::Map, errno: Errno(libc::ENOMEM) });
+    };
+    let fbytes = &mut fbytes[..len];
     let mut enc = Encoder::into(fbytes);
     plan::frame(r, args, env, hostname, &mut enc);
     if enc.finish() != Ok(len) {
         return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) });
     }
     let h = match frame::header(fbytes[..frame::HEADER].try_into().unwrap_or(&[0; frame::HEADER]), len) {
-        Ok(h) => h,
-        Err(_) => return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) }),
-    };
-    let maps = plan::arena_size(&h).ok_or(Errno(libc::ENOMEM)).and_then(|n| Ok((Map::new(n, false)?, Map::new(STACK_SIZE, true)?)));
-    let (mut arena, stack) = match maps {
-        Ok(m) => m,
-        Err(e) => return fail(Error { step: Step::Map, errno: e }),
+        Ok(h) if h == counted => h,
+        _ => return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) }),
     };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
         Ok(e) => Ok((f, e)),
@@ -173,7 +176,11 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
 
     let sent = sys::write_all(frame_w, fbytes);
     sys::close(frame_w);
-    drop(fmap);
+    // No separate wait for execve: the error pipe is read once the child is
+    // gone. Its write end closed at execve (close-on-exec) or at exit, so it
+    // then holds the child's (step, errno) report or nothing — EOF, execve
+    // succeeded. This saves a sleep and a wake-up on every run.
+    let code = forward_and_wait(pid);
     let mut report = [0u8; err::WIRE];
     let got = sys::read_full(err_r, &mut report);
     sys::close(err_r);
@@ -185,8 +192,6 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         (Err(e), _) => Some(Error { step: Step::Report, errno: e }),
     };
     if let Some(e) = failure {
-        // The child is exiting (or has exited) on its own; reap it.
-        let _ = sys::wait(pid, false);
         let what = match e.step {
             Step::Exec => Some(args.arg(r.cmd)),
             Step::Hostname => Some(hostname),
@@ -195,7 +200,6 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         e.report(what);
         return e.exit_code();
     }
-    let code = forward_and_wait(pid);
     if cgs.oom_killed() {
         let limit = r.limits.memory.map_or(&b"?"[..], |m| m.1);
         Line::new().s(b"mydocker: container killed: out of memory (limit ").s(limit).s(b")").emit(2);

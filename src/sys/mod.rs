@@ -127,6 +127,8 @@ pub fn sleep_ms(ms: u64) {
 
 /// Private anonymous memory, mapped before clone. The child gets its own
 /// copy-on-write view of it (no CLONE_VM), so it never needs to allocate.
+/// Never unmapped: mydocker is a one-shot process and exit frees it, which
+/// spares a munmap and its TLB flush on every run.
 pub struct Map {
     ptr: *mut u8,
     len: usize,
@@ -170,13 +172,6 @@ impl Map {
         Ok(Map { ptr: p.cast(), len: total })
     }
 
-    pub fn bytes(&mut self) -> &mut [u8] {
-        // SAFETY: ptr..ptr+len is our live read-write mapping (the guard page,
-        // if any, is excluded by stack_top's users, never by this view: only
-        // non-guard maps call bytes()).
-        unsafe { core::slice::from_raw_parts_mut(self.ptr, self.len) }
-    }
-
     /// Splits an arena into a byte area of `bytes` (rounded up to 8), a
     /// pointer array of `ptrs` entries, and the rest as bytes. None when it
     /// does not fit: the caller reports that as an error, never a crash.
@@ -198,18 +193,37 @@ impl Map {
         }
     }
 
-    /// Highest 16-byte aligned address: where a downward-growing stack starts.
-    fn stack_top(&self) -> *mut c_void {
-        ((self.ptr as usize + self.len) & !15) as *mut c_void
+    /// Cuts a mapping made with a guard page into the child's stack (the
+    /// guard page and `stack` bytes above it), an arena of `arena` bytes, and
+    /// the rest. One mmap and one mprotect for everything the child touches.
+    pub fn carve(&mut self, stack: usize, arena: usize) -> Option<(Stack, Map, &mut [u8])> {
+        let s = round_up(stack, PAGE)?.checked_add(PAGE)?;
+        let a = round_up(arena, PAGE)?;
+        if s.checked_add(a)? > self.len {
+            return None;
+        }
+        // wrapping_add: plain address arithmetic inside our own mapping.
+        let top = Stack { top: (self.ptr.wrapping_add(s) as usize & !15) as *mut c_void };
+        let arena = Map { ptr: self.ptr.wrapping_add(s), len: a };
+        let rest = self.len - s - a;
+        // SAFETY: [s+a, len) lies inside the mapping and is disjoint from the
+        // stack and arena ranges handed out alongside it.
+        let rest = unsafe { core::slice::from_raw_parts_mut(self.ptr.add(s + a), rest) };
+        Some((top, arena, rest))
     }
 }
 
-impl Drop for Map {
-    fn drop(&mut self) {
-        // SAFETY: unmapping exactly the mapping this value owns.
-        unsafe { libc::munmap(self.ptr.cast(), self.len) };
-    }
+/// The top of a child stack carved out of a guarded Map.
+pub struct Stack {
+    top: *mut c_void,
 }
+
+/// Bytes for a stack of `stack` and an arena of `arena` bytes plus `rest`,
+/// as `carve` lays them out (guard page included).
+pub fn carve_size(stack: usize, arena: usize, rest: usize) -> Option<usize> {
+    round_up(stack, PAGE)?.checked_add(round_up(arena, PAGE)?)?.checked_add(rest)
+}
+
 
 struct Tramp<T> {
     f: fn(&mut T) -> i32,
@@ -228,12 +242,11 @@ extern "C" fn trampoline<T>(p: *mut c_void) -> c_int {
 
 /// clone(2) onto `stack` (a guarded Map). The child runs `f(arg)` on its own
 /// copy of the address space and exits with its return value.
-pub fn clone<T>(flags: c_int, stack: &Map, arg: &mut T, f: fn(&mut T) -> i32) -> Result<libc::pid_t, Errno> {
+pub fn clone<T>(flags: c_int, stack: &Stack, arg: &mut T, f: fn(&mut T) -> i32) -> Result<libc::pid_t, Errno> {
     let mut t = Tramp { f, arg: arg as *mut T };
-    // SAFETY: the stack is a live mapping owned by the caller for the whole
-    // call; trampoline::<T> matches the Tramp<T> we pass; flags has no
+    // SAFETY: the stack is inside a live mapping (never unmapped); trampoline::<T> matches the Tramp<T> we pass; flags has no
     // CLONE_VM, so the parent's memory (t, arg) is copied, not shared.
-    let pid = unsafe { libc::clone(trampoline::<T>, stack.stack_top(), flags, (&mut t as *mut Tramp<T>).cast()) };
+    let pid = unsafe { libc::clone(trampoline::<T>, stack.top, flags, (&mut t as *mut Tramp<T>).cast()) };
     cvt(pid as libc::c_long).map(|p| p as libc::pid_t)
 }
 
