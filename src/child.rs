@@ -15,17 +15,18 @@ use crate::sys::{self, Errno, Fd, Map, SigSet};
 use core::convert::Infallible;
 
 pub struct Ctx<'a> {
-    /// Pipe ends: the frame arrives on frame_r, errors leave on err_w. The
-    /// other two ends are the parent's; the child closes its copies.
+    /// Pipe ends: the frame arrives on frame_r, errors leave on err_w;
+    /// frame_w is the parent's, and the child closes its copy.
     pub frame_r: Fd,
     pub frame_w: Fd,
-    pub err_r: Fd,
     pub err_w: Fd,
     pub hostname: &'a [u8],
     /// Receive arena, sized by the parent from the frame it will send.
     pub arena: &'a mut Map,
     pub payload_cap: usize,
     pub ptrs_cap: usize,
+    /// Signals whose disposition is SIG_IGN (bit N-1 for signal N).
+    pub ignored: u64,
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
@@ -40,10 +41,10 @@ fn bad_frame() -> Error {
 }
 
 fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Error> {
-    // Holding the parent's pipe ends would keep our own reads from ever
-    // seeing EOF if the parent died.
+    // Holding the parent's write end would keep our frame read from ever
+    // seeing EOF if the parent died. (Its other end, err_r, is close-on-exec
+    // and never read here: no need to spend a syscall on it.)
     sys::close(ctx.frame_w);
-    sys::close(ctx.err_r);
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF.
@@ -61,36 +62,32 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Error> {
     // The frame is the parent's go-ahead: it is sent only once the parent
     // has finished its own setup (e.g. put us in our cgroups), so nothing
     // after this point runs outside them.
-    let mut hb = [0u8; HEADER];
-    let n = sys::read_full(ctx.frame_r, &mut hb).map_err(Error::at(Step::Frame))?;
-    if n != HEADER {
+    // One read for the whole frame: the parent told us its exact size.
+    let (area, ptrs, pathbuf) = ctx.arena.split(HEADER + ctx.payload_cap, ctx.ptrs_cap).ok_or_else(bad_frame)?;
+    let n = sys::read_full(ctx.frame_r, area).map_err(Error::at(Step::Frame))?;
+    let hb: &[u8; HEADER] = area.get(..HEADER).and_then(|b| b.try_into().ok()).ok_or_else(bad_frame)?;
+    let h = frame::header(hb, ctx.payload_cap).map_err(|_| bad_frame())?;
+    // Exactly the frame: a short read is a truncated frame, and the parent
+    // closes its end after the last byte, so nothing can follow it.
+    if n != HEADER + h.len as usize {
         return Err(bad_frame());
     }
-    let h = frame::header(&hb, ctx.payload_cap).map_err(|_| bad_frame())?;
-    let (area, ptrs, pathbuf) = ctx.arena.split(ctx.payload_cap, ctx.ptrs_cap).ok_or_else(bad_frame)?;
-    let payload = area.get_mut(..h.len as usize).ok_or_else(bad_frame)?;
-    if sys::read_full(ctx.frame_r, payload).map_err(Error::at(Step::Frame))? != payload.len() {
-        return Err(bad_frame());
-    }
-    // Nothing may follow the payload: the parent closes its end right after.
-    if sys::read_full(ctx.frame_r, &mut [0u8; 1]).map_err(Error::at(Step::Frame))? != 0 {
-        return Err(bad_frame());
-    }
+    let payload = area.get(HEADER..n).ok_or_else(bad_frame)?;
     let ptrs = ptrs.get_mut(..h.ptrs()).ok_or_else(bad_frame)?;
     let s = frame::strings(payload, &h, ptrs).map_err(|_| bad_frame())?;
-    sys::close(ctx.frame_r);
     let (argv, envp) = ptrs.split_at(h.argc as usize + 1);
 
     // The command starts with default dispositions and an empty mask,
-    // whatever mydocker's caller had set or ignored.
+    // whatever mydocker's caller had set. Handlers cannot survive the execve
+    // that started mydocker, and mydocker installs none, so the only
+    // dispositions left to undo are the SIG_IGN ones the parent found.
     for sig in 1..=64 {
-        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-            // 32 and 33 may be refused by some kernels' ABIs; nothing to reset there.
+        if ctx.ignored & (1u64 << (sig - 1)) != 0 && sig != libc::SIGKILL && sig != libc::SIGSTOP {
             let _ = sys::sig_default(sig);
         }
     }
-    // Only 0, 1 and 2 reach the command; err_w is close-on-exec.
-    sys::close_from(3, ctx.err_w).map_err(Error::at(Step::CloseFds))?;
+    // Only 0, 1 and 2 reach the command (err_w is already close-on-exec).
+    sys::cloexec_from(3).map_err(Error::at(Step::CloseFds))?;
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));

@@ -76,11 +76,23 @@ pub fn frame<A: Args + ?Sized, E: Args + ?Sized>(run: &Run, args: &A, caller: &E
     environment(run, caller, hostname, |parts| enc.env(parts));
 }
 
-/// The child's receive arena: the payload, the argv/envp pointer tables, and
-/// a PATH_MAX buffer for building candidate paths. None on overflow.
+/// The child's receive arena: the whole frame (header and payload), the
+/// argv/envp pointer tables, and a PATH_MAX buffer for building candidate
+/// paths. None on overflow.
 pub fn arena_size(h: &Header) -> Option<usize> {
-    let payload = (h.len as usize).checked_add(7)? & !7;
+    let payload = (h.len as usize).checked_add(crate::frame::HEADER + 7)? & !7;
     payload.checked_add(h.ptrs().checked_mul(core::mem::size_of::<usize>())?)?.checked_add(PATH_MAX)
+}
+
+/// The SIG_IGN set from /proc/self/status ("SigIgn:\t0000000000001000"),
+/// bit N-1 for signal N; None if the line is missing or malformed.
+pub fn ignored_signals(status: &[u8]) -> Option<u64> {
+    let line = status.split(|&c| c == b'\n').find_map(|l| l.strip_prefix(b"SigIgn:"))?;
+    let hex = line.trim_ascii();
+    if hex.is_empty() || hex.len() > 16 {
+        return None;
+    }
+    hex.iter().try_fold(0u64, |v, &c| Some(v << 4 | (c as char).to_digit(16)? as u64))
 }
 
 #[cfg(test)]
@@ -125,6 +137,15 @@ mod tests {
     }
 
     #[test]
+    fn ignored_signals_come_from_sigign() {
+        let st = b"Name:\tsh\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001006\nSigCgt:\t0\n";
+        assert_eq!(ignored_signals(st), Some(0x1006));
+        assert_eq!(ignored_signals(b"Name:\tsh\n"), None);
+        assert_eq!(ignored_signals(b"SigIgn:\tzz\n"), None);
+        assert_eq!(ignored_signals(b"SigIgn:\t00000000000000000\n"), None);
+    }
+
+    #[test]
     fn container_ids_are_12_hex_digits() {
         assert_eq!(&container_id([0x01, 0x23, 0x45, 0x67, 0x89, 0xab]), b"0123456789ab");
     }
@@ -132,7 +153,7 @@ mod tests {
     #[test]
     fn arena_holds_payload_pointers_and_a_path_buffer() {
         let h = Header { argc: 2, envc: 1, len: 13 };
-        assert_eq!(arena_size(&h), Some(16 + 5 * 8 + PATH_MAX));
+        assert_eq!(arena_size(&h), Some(40 + 5 * 8 + PATH_MAX));
         let huge = Header { argc: u32::MAX, envc: u32::MAX, len: u32::MAX };
         assert!(arena_size(&huge).is_some());
     }

@@ -65,10 +65,10 @@ fn fail(e: Error) -> i32 {
 }
 
 pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i32 {
-    let mut rnd = [0u8; 6];
-    if let Err(e) = sys::random(&mut rnd) {
-        return fail(Error { step: Step::Random, errno: e });
-    }
+    let rnd = match sys::random6() {
+        Ok(r) => r,
+        Err(e) => return fail(Error { step: Step::Random, errno: e }),
+    };
     let id = plan::container_id(rnd);
     let hostname = r.hostname.unwrap_or(&id);
 
@@ -134,24 +134,25 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     let mut ctx = Ctx {
         frame_r,
         frame_w,
-        err_r,
         err_w,
         hostname,
         arena: &mut arena,
         payload_cap: h.len as usize,
         ptrs_cap: h.ptrs(),
+        ignored: ignored_signals(),
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
     // for us and sigwait would never see it exit.
-    let _ = sys::sig_default(libc::SIGCHLD);
-    // All signals blocked across clone (as musl's posix_spawn does): nothing
-    // can interrupt the child before it has reset its dispositions, and a
-    // signal aimed at mydocker now waits to be forwarded instead of killing it.
-    let old = sys::set_sigmask(SigSet::ALL);
-    let cloned = sys::clone(NAMESPACES | libc::SIGCHLD, &stack, &mut ctx, child::main);
-    let _ = old;
+    if ctx.ignored & (1 << (libc::SIGCHLD - 1)) != 0 {
+        let _ = sys::sig_default(libc::SIGCHLD);
+    }
+    // The signals we forward wait, blocked, to be taken by sigwait — from
+    // before the child exists, so none is lost or kills mydocker. musl's
+    // clone() itself blocks every signal across the syscall and restores
+    // this mask in both processes; the child clears it just before execve.
     sys::set_sigmask(WAITED);
+    let cloned = sys::clone(NAMESPACES | libc::SIGCHLD, &stack, &mut ctx, child::main);
     sys::close(frame_r);
     sys::close(err_w);
     let pid = match cloned {
@@ -174,6 +175,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         return 125;
     }
 
+    sys::pipe_fit(frame_w, fbytes.len());
     let sent = sys::write_all(frame_w, fbytes);
     sys::close(frame_w);
     // No separate wait for execve: the error pipe is read once the child is
@@ -183,7 +185,6 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     let code = forward_and_wait(pid);
     let mut report = [0u8; err::WIRE];
     let got = sys::read_full(err_r, &mut report);
-    sys::close(err_r);
     let failure = match (got, sent) {
         (Ok(0), Ok(())) => None,
         (Ok(err::WIRE), _) => Some(Error::decode(&report)),
@@ -206,6 +207,17 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         return 137;
     }
     code
+}
+
+/// Signals mydocker inherited as SIG_IGN, from /proc/self/status; where
+/// /proc is not mounted, all of them (the child then resets every one).
+fn ignored_signals() -> u64 {
+    let mut buf = [0u8; 4096];
+    // One read: procfs hands over the whole (1.5 KiB) file at once.
+    let Ok(fd) = sys::openat(sys::CWD, b"/proc/self/status", libc::O_RDONLY) else { return !0 };
+    let n = sys::read(fd, &mut buf);
+    sys::close(fd);
+    n.ok().and_then(|n| plan::ignored_signals(&buf[..n])).unwrap_or(!0)
 }
 
 /// Refuses CPUs that are not online, and more --cpus than there are CPUs,

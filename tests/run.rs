@@ -283,3 +283,22 @@ fn works_on_a_host_without_proc() {
     let script = format!("while umount -l /proc 2>/dev/null; do :; done; ! test -e /proc/self && {} run sh -c 'echo $$'", b.display());
     assert_eq!(ok(&run(["run", "sh", "-c", &script])), "1\n");
 }
+
+#[test]
+fn signals_the_caller_ignored_are_default_for_the_command() {
+    need_root!();
+    use std::os::unix::process::CommandExt;
+    let mut c = mydocker(["run", "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"]);
+    // As a background job or nohup would: SIGINT, SIGQUIT, SIGHUP, SIGPIPE ignored.
+    // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+    unsafe {
+        c.pre_exec(|| {
+            for s in [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGPIPE] {
+                libc::signal(s, libc::SIG_IGN);
+            }
+            Ok(())
+        })
+    };
+    let out = ok(&c.output().unwrap());
+    assert_eq!(out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}

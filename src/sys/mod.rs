@@ -256,7 +256,6 @@ pub fn clone<T>(flags: c_int, stack: &Stack, arg: &mut T, f: fn(&mut T) -> i32) 
 pub struct SigSet(u64);
 
 impl SigSet {
-    pub const ALL: SigSet = SigSet(!0);
     pub const fn of(sigs: &[c_int]) -> SigSet {
         let mut m = 0u64;
         let mut i = 0;
@@ -329,19 +328,15 @@ pub fn loopback_up() -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
     let s = cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as libc::c_long)? as Fd;
     // struct ifreq: 16 bytes of name, then a union whose first member for
-    // these requests is `short ifr_flags`; 40 bytes on 64-bit, zeroed.
+    // this request is `short ifr_flags`; 40 bytes on 64-bit, zeroed. A new
+    // namespace's lo has exactly IFF_LOOPBACK set, so no SIOCGIFFLAGS first.
     let mut ifr = [0u8; 40];
     ifr[0] = b'l';
     ifr[1] = b'o';
-    // SAFETY: ifr is a valid, large enough struct ifreq for both requests.
-    let r = cvt(unsafe { libc::ioctl(s, libc::SIOCGIFFLAGS as _, ifr.as_mut_ptr()) } as libc::c_long).and_then(|_| {
-        let flags = i16::from_ne_bytes([ifr[16], ifr[17]]) | libc::IFF_UP as i16;
-        ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
-        // SAFETY: as above.
-        cvt(unsafe { libc::ioctl(s, libc::SIOCSIFFLAGS as _, ifr.as_mut_ptr()) } as libc::c_long)
-    });
-    close(s);
-    r.map(|_| ())
+    ifr[16..18].copy_from_slice(&((libc::IFF_UP | libc::IFF_LOOPBACK) as i16).to_ne_bytes());
+    // SAFETY: ifr is a valid, large enough struct ifreq. The socket is
+    // close-on-exec: execve closes it, no syscall spent on it here.
+    cvt(unsafe { libc::ioctl(s, libc::SIOCSIFFLAGS as _, ifr.as_mut_ptr()) } as libc::c_long).map(|_| ())
 }
 
 /// Asks the kernel to SIGKILL us when the parent dies.
@@ -350,32 +345,44 @@ pub fn die_with_parent() -> Result<(), Errno> {
     cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
 }
 
-/// Closes every fd from `from` upward except `keep` (close_range(2), with a
-/// loop up to RLIMIT_NOFILE on kernels older than 5.9).
-pub fn close_from(from: Fd, keep: Fd) -> Result<(), Errno> {
-    let range = |lo: Fd, hi: libc::c_uint| {
-        // SAFETY: plain syscall with integer arguments.
-        cvt(unsafe { libc::syscall(libc::SYS_close_range, lo as libc::c_uint, hi, 0 as libc::c_uint) })
-    };
-    let r = if keep >= from {
-        range(from, (keep - 1) as libc::c_uint).and_then(|_| range(keep + 1, !0))
-    } else {
-        range(from, !0)
-    };
-    match r {
-        Err(Errno(libc::ENOSYS)) => {
-            let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-            // SAFETY: lim is a valid rlimit to fill.
-            cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } as libc::c_long)?;
-            let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
-            for fd in from..max {
-                if fd != keep {
-                    close(fd);
-                }
-            }
-            Ok(())
+/// Marks every fd from `from` upward close-on-exec (close_range(2) with
+/// CLOSE_RANGE_CLOEXEC, one syscall); on kernels without it, closes them
+/// except the close-on-exec ones the caller still needs — there are none
+/// below but the error pipe, which is already close-on-exec, so closing all
+/// but it is equivalent.
+pub fn cloexec_from(from: Fd) -> Result<(), Errno> {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: plain syscall with integer arguments.
+    match cvt(unsafe { libc::syscall(libc::SYS_close_range, from as libc::c_uint, !0 as libc::c_uint, CLOSE_RANGE_CLOEXEC) }) {
+        Ok(_) => Ok(()),
+        Err(Errno(libc::EINVAL | libc::ENOSYS)) => close_cloexec_fallback(from),
+        Err(e) => Err(e),
+    }
+}
+
+/// Before Linux 5.11: close every fd >= `from` that is not close-on-exec.
+fn close_cloexec_fallback(from: Fd) -> Result<(), Errno> {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: lim is a valid rlimit to fill.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } as libc::c_long)?;
+    let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
+    for fd in from..max {
+        // SAFETY: F_GETFD on any integer is harmless (EBADF if not open).
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+            close(fd);
         }
-        r => r.map(|_| ()),
+    }
+    Ok(())
+}
+
+/// Grows a pipe so `len` bytes fit without the writer blocking (a large
+/// argv frame then crosses in one write instead of a ping-pong).
+pub fn pipe_fit(fd: Fd, len: usize) {
+    if len > 65536 {
+        // SAFETY: plain fcntl with integer arguments; failure only means
+        // the frame crosses in several writes, as before.
+        unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, len.min(1 << 20) as c_int) };
     }
 }
 
@@ -397,8 +404,25 @@ pub fn exit(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Fills `buf` from the kernel's random pool (for container ids).
-pub fn random(buf: &mut [u8]) -> Result<(), Errno> {
+/// Six random bytes for a container id. The kernel hands every process 16
+/// random bytes at start (AT_RANDOM); musl takes the first 8 for its stack
+/// canary, we take 6 of the other 8 — no syscall. getrandom(2) otherwise.
+pub fn random6() -> Result<[u8; 6], Errno> {
+    // SAFETY: getauxval has no preconditions; AT_RANDOM, when present,
+    // points at 16 bytes the kernel placed on the initial stack, live for
+    // the whole process.
+    let p = unsafe { libc::getauxval(libc::AT_RANDOM) } as *const u8;
+    let mut b = [0u8; 6];
+    if !p.is_null() {
+        // SAFETY: as above; bytes 8..14 of the 16.
+        b.copy_from_slice(unsafe { core::slice::from_raw_parts(p.add(8), 6) });
+        return Ok(b);
+    }
+    random(&mut b).map(|_| b)
+}
+
+/// Fills `buf` from the kernel's random pool.
+fn random(buf: &mut [u8]) -> Result<(), Errno> {
     // SAFETY: buf is a valid writable slice.
     let n = retry(|| unsafe { libc::syscall(libc::SYS_getrandom, buf.as_mut_ptr(), buf.len(), 0) })?;
     if n as usize == buf.len() {

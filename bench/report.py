@@ -1,0 +1,118 @@
+"""Turns one make bench run into bench/results.md: tables of the hot and
+isolated passes, launcher facts, scale and argv checks, and the targets
+with the numbers that decide them. Only ratios within this one run count.
+
+usage: report.py OUT_DIR ROUNDS
+"""
+import glob
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+out, rounds = sys.argv[1], int(sys.argv[2])
+ORDER = ["floor", "mydocker", "unshare", "bwrap", "floor -m 100m", "mydocker -m 100m", "crun", "runc"]
+# Which floor does the same work: the launchers with a 100 MiB memory cgroup
+# are compared with the floor that makes one too.
+FLOOR = {n: ("floor -m 100m" if ("-m" in n or n in ("crun", "runc")) else "floor") for n in ORDER}
+
+
+def load(pass_):
+    times = {}
+    for f in sorted(glob.glob(os.path.join(out, f"{pass_}-*.json"))):
+        for r in json.load(open(f))["results"]:
+            times.setdefault(r["command"], []).extend(r["times"])
+    return times
+
+
+def ms(x):
+    return f"{x * 1e3:.2f}"
+
+
+facts = {}
+for line in open(os.path.join(out, "facts.tsv")):
+    name, size, static, rss, calls = line.rstrip("\n").split("\t")
+    facts[name] = dict(size=int(size), static=static, rss=int(rss or 0), calls=int(calls or 0))
+
+
+def table(pass_):
+    t = load(pass_)
+    med = {n: statistics.median(v) for n, v in t.items()}
+    rows = ["| launcher | median ms | min ms | mean ± sd ms | × floor (same work) | runs | binary | static | peak RSS KiB | syscalls (tree) |",
+            "|---|---:|---:|---:|---:|---:|---:|:-:|---:|---:|"]
+    for n in ORDER:
+        v = t[n]
+        f = facts[n]
+        rows.append(f"| {n} | {ms(med[n])} | {ms(min(v))} | {ms(statistics.mean(v))} ± {ms(statistics.stdev(v))} | "
+                    f"{med[n] / med[FLOOR[n]]:.2f} | {len(v)} | {f['size'] / 1024:.0f} KiB | {f['static']} | {f['rss']} | {f['calls']} |")
+    return med, "\n".join(rows)
+
+
+hot, hot_table = table("hot")
+iso, iso_table = table("isolated")
+scale = json.load(open(os.path.join(out, "scale.json")))
+leaks = json.load(open(os.path.join(out, "leaks.json")))
+argv = json.load(open(os.path.join(out, "argv.json")))
+
+mode = "hybrid (v1 controllers; the cgroup2 at /sys/fs/cgroup/unified hidden by an empty tmpfs for crun)"
+if not any(" - cgroup " in l for l in open("/proc/self/mountinfo")):
+    mode = "v2"
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+
+
+def check(ok):
+    return "✅" if ok else "❌"
+
+
+F = facts
+targets = [
+    ("hot: mydocker ≤ 1.10 × floor", hot["mydocker"] / hot["floor"], 1.10),
+    ("hot: mydocker -m 100m ≤ 1.10 × floor -m 100m", hot["mydocker -m 100m"] / hot["floor -m 100m"], 1.10),
+    ("isolated: mydocker ≤ 1.10 × floor", iso["mydocker"] / iso["floor"], 1.10),
+    ("isolated: mydocker -m 100m ≤ 1.10 × floor -m 100m", iso["mydocker -m 100m"] / iso["floor -m 100m"], 1.10),
+    ("hot: mydocker faster than unshare(1) (ratio < 1)", hot["mydocker"] / hot["unshare"], 1.0 - 1e-9),
+    ("hot: mydocker -m 100m ≤ 0.25 × crun", hot["mydocker -m 100m"] / hot["crun"], 0.25),
+    ("hot: mydocker -m 100m ≤ 0.10 × runc", hot["mydocker -m 100m"] / hot["runc"], 0.10),
+    ("binary ≤ 64 KiB (KiB)", F["mydocker"]["size"] / 1024, 64),
+    ("syscalls of the tree ≤ 1.2 × the floor's", F["mydocker"]["calls"] / F["floor"]["calls"], 1.2),
+    ("syscalls with -m ≤ 1.2 × the floor's", F["mydocker -m 100m"]["calls"] / F["floor -m 100m"]["calls"], 1.2),
+    ("launcher peak RSS ≤ 1.10 × the floor's", F["mydocker"]["rss"] / max(1, F["floor"]["rss"]), 1.10),
+    ("scale: last 100 within 10% of the first 100 (drift)", abs(scale["drift"]), 0.10),
+]
+
+print(f"""# make bench results
+
+- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}
+- machine: {os.cpu_count()} × {cpu}; kernel {platform.release()}; cgroups: {mode}
+- load average at the end: {open('/proc/loadavg').read().split()[0:3]}
+- payload: static busybox `true`; every launcher makes new UTS, PID, mount, net and IPC namespaces and a fresh /proc
+- {rounds} rounds per pass, the order of the launchers rotated between rounds
+
+## Hot (back to back, after a warm-up)
+
+{hot_table}
+
+## Isolated (≥ 0.1 s idle before each run)
+
+{iso_table}
+
+## Scale
+
+- {scale['n']} containers (`mydocker run -m 100m`) in sequence: first {scale['k']} {scale['first_ms']:.2f} ms each, last {scale['k']} {scale['last_ms']:.2f} ms each (drift {scale['drift'] * 100:+.1f}%)
+- left behind afterwards: {leaks['cgroups']} cgroups, {leaks['mounts']} mounts, {leaks['fds']} fds, {leaks['processes']} processes
+- 2 at a time: {scale['par_per_s']:.0f} containers/s against {scale['seq_per_s']:.0f}/s in sequence ({scale['par_per_s'] / scale['seq_per_s']:.2f}×)
+- argv frames, median of 100, the floor passing the same arguments: """ + "; ".join(
+    f"{k}: mydocker {v['mydocker_ms']:.2f} ms vs floor {v['floor_ms']:.2f} ms ({v['mydocker_ms'] / v['floor_ms']:.2f}×)" for k, v in argv.items()) + f"""
+
+## Targets
+
+| target | this run | limit | holds |
+|---|---:|---:|:-:|""")
+for name, value, limit in targets:
+    print(f"| {name} | {value:.2f} | {limit:.2f} | {check(value <= limit)} |")
+leak_free = not any(leaks.values())
+print(f"| nothing leaked after {scale['n']} containers | {sum(leaks.values())} | 0 | {check(leak_free)} |")
+print(f"| binary static | {F['mydocker']['static']} | yes | {check(F['mydocker']['static'] == 'yes')} |")
