@@ -152,7 +152,18 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // clone() itself blocks every signal across the syscall and restores
     // this mask in both processes; the child clears it just before execve.
     sys::set_sigmask(WAITED);
-    let cloned = sys::clone(NAMESPACES | libc::SIGCHLD, &stack, &mut ctx, child::main);
+    // On cgroup v2 the child is born in its cgroup (clone3 with
+    // CLONE_INTO_CGROUP): no cgroup.procs write, no RCU wait. Kernels
+    // without it (before 5.7) take the clone + join path below.
+    let mut joined = false;
+    let mut cloned = Err(Errno(libc::ENOSYS));
+    if let Some(cg) = cgs.v2_only() {
+        cloned = sys::clone_into_cgroup(NAMESPACES | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
+        joined = cloned.is_ok();
+    }
+    if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
+        cloned = sys::clone(NAMESPACES | libc::SIGCHLD, &stack, &mut ctx, child::main);
+    }
     sys::close(frame_r);
     sys::close(err_w);
     let pid = match cloned {
@@ -166,7 +177,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
 
     // Into the cgroups before the go-ahead: the child cannot reach execve
     // before it has the frame, so the command starts inside its limits.
-    if let Err(f) = cgs.join(pid) {
+    if let Err(f) = if joined { Ok(()) } else { cgs.join(pid) } {
         let _ = sys::kill(pid, libc::SIGKILL);
         let _ = sys::wait(pid, false);
         sys::close(frame_w);

@@ -445,6 +445,15 @@ impl Cgroups {
         Ok(())
     }
 
+    /// The container's cgroup fd when it lives in cgroup v2 alone: the child
+    /// can then be born in it (clone3 with CLONE_INTO_CGROUP).
+    pub fn v2_only(&self) -> Option<Fd> {
+        match self.made {
+            [Some(m), None, None, None] if m.v2 => Some(m.cg),
+            _ => None,
+        }
+    }
+
     /// Moves `pid` into every cgroup. Done by the parent before it sends the
     /// frame, so the command is inside its limits before execve.
     pub fn join(&self, pid: libc::pid_t) -> Res<()> {

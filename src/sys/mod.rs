@@ -203,7 +203,11 @@ impl Map {
             return None;
         }
         // wrapping_add: plain address arithmetic inside our own mapping.
-        let top = Stack { top: (self.ptr.wrapping_add(s) as usize & !15) as *mut c_void };
+        let top = Stack {
+            top: (self.ptr.wrapping_add(s) as usize & !15) as *mut c_void,
+            base: self.ptr.wrapping_add(PAGE),
+            size: (s - PAGE) & !15,
+        };
         let arena = Map { ptr: self.ptr.wrapping_add(s), len: a };
         let rest = self.len - s - a;
         // SAFETY: [s+a, len) lies inside the mapping and is disjoint from the
@@ -216,6 +220,9 @@ impl Map {
 /// The top of a child stack carved out of a guarded Map.
 pub struct Stack {
     top: *mut c_void,
+    /// Lowest usable address (above the guard page) and size, for clone3.
+    base: *mut u8,
+    size: usize,
 }
 
 /// Bytes for a stack of `stack` and an arena of `arena` bytes plus `rest`,
@@ -248,6 +255,102 @@ pub fn clone<T>(flags: c_int, stack: &Stack, arg: &mut T, f: fn(&mut T) -> i32) 
     // CLONE_VM, so the parent's memory (t, arg) is copied, not shared.
     let pid = unsafe { libc::clone(trampoline::<T>, stack.top, flags, (&mut t as *mut Tramp<T>).cast()) };
     cvt(pid as libc::c_long).map(|p| p as libc::pid_t)
+}
+
+/// struct clone_args, version 2 (Linux 5.7+: with `cgroup`).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_INTO_CGROUP: u64 = 0x200000000;
+
+/// clone3(2) with CLONE_INTO_CGROUP: the child is born inside the cgroup
+/// `cgroup` (a cgroup v2 directory fd) on `stack`, runs `f(arg)` and exits.
+/// Joining at birth skips the cgroup.procs write — and the RCU grace period
+/// its cgroup_threadgroup_rwsem can cost after idle. Err(ENOSYS/E2BIG/
+/// EINVAL) means the kernel lacks it: the caller falls back to clone + join.
+pub fn clone_into_cgroup<T>(flags: c_int, stack: &Stack, cgroup: Fd, arg: &mut T, f: fn(&mut T) -> i32) -> Result<libc::pid_t, Errno> {
+    let mut t = Tramp { f, arg: arg as *mut T };
+    let args = CloneArgs {
+        flags: (flags as u64 & !0xff) | CLONE_INTO_CGROUP,
+        exit_signal: (flags & 0xff) as u64,
+        stack: stack.base as u64,
+        stack_size: stack.size as u64,
+        cgroup: cgroup as u64,
+        ..CloneArgs::default()
+    };
+    let entry: extern "C" fn(*mut c_void) -> c_int = trampoline::<T>;
+    let targ = (&mut t as *mut Tramp<T>).cast::<c_void>();
+    let ret: libc::c_long;
+    // The child starts at the instruction after the syscall with its stack
+    // pointer at the top of `stack`, where no Rust frame exists: it must not
+    // return into this function. So the child path is all assembly: call
+    // entry(targ) (kept in callee-saved registers, which survive the
+    // syscall) and exit with its result.
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: args is a valid clone_args of the size passed; the stack lies
+    // in a live mapping; without CLONE_VM the child runs on a private copy
+    // of memory, so entry/targ point at valid copies there (see trampoline);
+    // the child never returns from the asm block (it calls exit).
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "mov rdi, r13",
+            "call r12",
+            "mov edi, eax",
+            "mov eax, 231", // exit_group
+            "syscall",
+            "ud2",
+            "2:",
+            inlateout("rax") libc::SYS_clone3 => ret,
+            in("rdi") &args as *const CloneArgs,
+            in("rsi") core::mem::size_of::<CloneArgs>(),
+            in("r12") entry,
+            in("r13") targ,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: as for x86_64 above.
+    unsafe {
+        core::arch::asm!(
+            "svc 0",
+            "cbnz x0, 2f",
+            "mov x0, x22",
+            "blr x21",
+            "mov x8, #94", // exit_group
+            "svc 0",
+            "brk #0",
+            "2:",
+            inlateout("x0") &args as *const CloneArgs as libc::c_long => ret,
+            in("x1") core::mem::size_of::<CloneArgs>(),
+            in("x8") libc::SYS_clone3,
+            in("x21") entry,
+            in("x22") targ,
+            options(nostack),
+        );
+    }
+    if ret < 0 {
+        Err(Errno(-ret as i32))
+    } else {
+        Ok(ret as libc::pid_t)
+    }
 }
 
 /// A set of signals (the kernel's 64-bit mask; musl's sigset_t is larger but
