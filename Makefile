@@ -6,6 +6,7 @@
 #   make itest                 integration suite on this host (root; skips loudly otherwise)
 #   make qemu                  the integration suite in all four VMs (x86_64/aarch64 x cgroup v1/v2)
 #   make qemu ARCH=aarch64 CGROUP=v2   one VM
+#   make bench                 mydocker vs the kernel floor, unshare, bwrap, crun, runc (bench/results.md)
 #   make demo                  run a container that shows its PID 1 and hostname
 #   make install               install to $(DESTDIR)$(PREFIX)/bin
 
@@ -36,7 +37,7 @@ BIN     := target/$(TARGET)/release/mydocker
 SOURCES := Cargo.toml build.rs $(shell find src -name '*.rs')
 LOGS    := $(BUILD)/logs
 
-.PHONY: all prereq unit itest qemu test demo install clean
+.PHONY: all prereq unit itest qemu test bench demo install clean
 
 all: $(BIN)
 
@@ -78,6 +79,10 @@ test:
 	echo "== summary"; \
 	tests/summary.sh $(LOGS)/unit.log $(LOGS)/itest.log $(foreach a,x86_64 aarch64,$(foreach m,v1 v2,$(LOGS)/qemu-$(a)-$(m).log)) || rc=1; \
 	exit $$rc
+
+# One run, all launchers side by side; only ratios within the run count.
+bench: $(BIN)
+	bench/run.sh $(BUILD) $(BIN)
 
 demo: $(BIN)
 	$(BIN) run --hostname demo sh -c 'echo "I am PID $$$$ on $$(hostname); my processes:"; ps -o pid,comm 2>/dev/null || ls /proc | grep "^[0-9]"'

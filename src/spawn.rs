@@ -148,21 +148,19 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         let _ = sys::sig_default(libc::SIGCHLD);
     }
     // The signals we forward wait, blocked, to be taken by sigwait — from
-    // before the child exists, so none is lost or kills mydocker. musl's
-    // clone() itself blocks every signal across the syscall and restores
-    // this mask in both processes; the child clears it just before execve.
+    // before the child exists, so none is lost or kills mydocker. The child
+    // inherits this mask (no handlers exist to run in it) and clears it just
+    // before execve.
     sys::set_sigmask(WAITED);
-    // On cgroup v2 the child is born in its cgroup (clone3 with
-    // CLONE_INTO_CGROUP): no cgroup.procs write, no RCU wait. Kernels
-    // without it (before 5.7) take the clone + join path below.
-    let mut joined = false;
-    let mut cloned = Err(Errno(libc::ENOSYS));
-    if let Some(cg) = cgs.v2_only() {
-        cloned = sys::clone_into_cgroup(NAMESPACES | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
-        joined = cloned.is_ok();
-    }
+    // clone3 first; on cgroup v2 the child is born in its cgroup
+    // (CLONE_INTO_CGROUP): no cgroup.procs write, no RCU wait. Kernels
+    // without it take musl's clone() and the join below.
+    let cg = cgs.v2_only();
+    let mut cloned = sys::clone3(NAMESPACES | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
+    let mut joined = cg.is_some() && cloned.is_ok();
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         cloned = sys::clone(NAMESPACES | libc::SIGCHLD, &stack, &mut ctx, child::main);
+        joined = false;
     }
     sys::close(frame_r);
     sys::close(err_w);
@@ -212,7 +210,8 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         e.report(what);
         return e.exit_code();
     }
-    if cgs.oom_killed() {
+    // Only a container that did not exit cleanly can have been OOM-killed.
+    if code != 0 && cgs.oom_killed() {
         let limit = r.limits.memory.map_or(&b"?"[..], |m| m.1);
         Line::new().s(b"mydocker: container killed: out of memory (limit ").s(limit).s(b")").emit(2);
         return 137;

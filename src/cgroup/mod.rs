@@ -409,10 +409,11 @@ pub fn discover() -> Res<Layout> {
     Ok(l)
 }
 
-/// A created container cgroup: its fd and the `mydocker` directory's.
+/// A created container cgroup: its fd and its parent's (the one holding
+/// `mydocker/`), through which it is removed.
 #[derive(Clone, Copy)]
 pub struct Made {
-    pub md: Fd,
+    pub parent: Fd,
     pub cg: Fd,
     pub v2: bool,
     pub ctrls: Need,
@@ -433,13 +434,15 @@ impl Cgroups {
     /// Creates `<parent>/mydocker/<id>` with its limits in every target.
     pub fn create(&mut self, targets: &Targets, l: &Limits) -> Res<()> {
         for t in &targets.t[..targets.n] {
-            let mfd = open_dir(sys::CWD, t.mount.as_bytes()).map_err(fail(b"opening the hierarchy", b""))?;
-            let pfd = open_dir(mfd, t.rel.as_bytes());
-            sys::close(mfd);
-            let pfd = pfd.map_err(fail(b"opening the parent cgroup", b""))?;
-            let r = if t.v2 { v2::create(pfd, &self.id, &t.ctrls, l) } else { v1::create(pfd, &self.id, &t.ctrls, l) };
-            sys::close(pfd);
-            self.made[self.n] = Some(r?);
+            // One open for the parent cgroup: "<mount point>/<rel>".
+            let mut p = [0u8; 2 * PATH_CAP + 1];
+            let (m, r) = (t.mount.as_bytes(), t.rel.as_bytes());
+            p[..m.len()].copy_from_slice(m);
+            p[m.len()] = b'/';
+            p[m.len() + 1..m.len() + 1 + r.len()].copy_from_slice(r);
+            let pfd = open_dir(sys::CWD, &p[..m.len() + 1 + r.len()]).map_err(fail(b"opening the parent cgroup", b""))?;
+            let made = if t.v2 { v2::create(pfd, &self.id, &t.ctrls, l) } else { v1::create(pfd, &self.id, &t.ctrls, l) };
+            self.made[self.n] = Some(made?);
             self.n += 1;
         }
         Ok(())
@@ -468,6 +471,9 @@ impl Cgroups {
     /// oom_kill; v1 memory.oom_control oom_kill, or failcnt where the kernel
     /// predates that field).
     pub fn oom_killed(&self) -> bool {
+        if self.n == 0 {
+            return false;
+        }
         let mut buf = [0u8; 1024];
         for m in self.made.iter().flatten().filter(|m| m.ctrls[Ctrl::Memory as usize]) {
             let hit = if m.v2 {
@@ -499,7 +505,7 @@ impl Cgroups {
                 l.emit(2);
             }
             sys::close(m.cg);
-            sys::close(m.md);
+            sys::close(m.parent);
         }
         self.n = 0;
     }
@@ -523,31 +529,57 @@ fn kill_all(cg: Fd) -> usize {
     n
 }
 
+/// "mydocker/<id>": where a container cgroup lives below its parent.
+pub fn sub_path(id: &[u8]) -> ([u8; 64], usize) {
+    let mut b = [0u8; 64];
+    let n = (9 + id.len()).min(64);
+    b[..9].copy_from_slice(b"mydocker/");
+    b[9..n].copy_from_slice(&id[..n - 9]);
+    (b, n)
+}
+
+/// rmdir first — the container's processes are normally gone with its PID
+/// namespace — and only on EBUSY kill what is left and retry.
 fn remove_one(m: &Made, id: &[u8]) -> Result<(), Errno> {
+    let (b, n) = sub_path(id);
     let mut last = Errno(0);
     for _ in 0..200 {
-        kill_all(m.cg);
-        match sys::rmdirat(m.md, id) {
+        match sys::rmdirat(m.parent, &b[..n]) {
             Ok(()) | Err(Errno(libc::ENOENT)) => return Ok(()),
             Err(e @ Errno(libc::EBUSY)) => last = e,
             Err(e) => return Err(e),
         }
+        kill_all(m.cg);
         sys::sleep_ms(5);
     }
     Err(last)
 }
 
-/// Undoes a half-made container cgroup after a failed write.
-pub fn undo(md: Fd, cg: Fd, id: &[u8]) {
-    sys::close(cg);
-    let _ = sys::rmdirat(md, id);
-    sys::close(md);
+/// Makes `mydocker/<id>` below `parent`, creating the shared `mydocker`
+/// level the first time; returns the new cgroup's fd.
+pub fn make(parent: Fd, id: &[u8]) -> Res<Fd> {
+    let (b, n) = sub_path(id);
+    let name = &b[..n];
+    match sys::mkdirat(parent, name) {
+        Err(Errno(libc::ENOENT)) => {
+            mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
+            sys::mkdirat(parent, name)
+        }
+        r => r,
+    }
+    .map_err(fail(b"creating the container cgroup", b""))?;
+    open_dir(parent, name).map_err(|e| {
+        let _ = sys::rmdirat(parent, name);
+        fail(b"opening the container cgroup", b"")(e)
+    })
 }
 
-/// Used by v1 and v2 on a write failure inside the new cgroup.
-pub fn or_undo<T>(r: Res<T>, md: Fd, cg: Fd, id: &[u8]) -> Res<T> {
+/// Undoes a half-made container cgroup after a failed write.
+pub fn or_undo<T>(r: Res<T>, parent: Fd, cg: Fd, id: &[u8]) -> Res<T> {
     if r.is_err() {
-        undo(md, cg, id);
+        sys::close(cg);
+        let (b, n) = sub_path(id);
+        let _ = sys::rmdirat(parent, &b[..n]);
     }
     r
 }

@@ -212,7 +212,6 @@ fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
     let l = limits_of(&[b"m", b"run", b"-m", b"100m", b"-cpuset", b"1", b"-cpushare", b"512", b"--pids-limit", b"20", b"--cpus", b"0.5", b"sh"]);
     let fd = t.fd();
     let m = v1::create(fd, b"0123456789ab", &ALL, &l).unwrap();
-    sys::close(fd);
     assert_eq!(t.get("mydocker/cpuset.cpus"), "0-1\n");
     assert_eq!(t.get("mydocker/cpuset.mems"), "0\n");
     assert_eq!(t.get("mydocker/0123456789ab/cpuset.mems"), "0\n");
@@ -234,7 +233,6 @@ fn v1_writes_only_the_files_of_the_hierarchys_own_controllers() {
     let l = limits_of(&[b"m", b"run", b"-m", b"1g", b"-cpuset", b"0", b"sh"]);
     let fd = t.fd();
     v1::create(fd, b"aaaaaaaaaaaa", &[true, false, false, false], &l).unwrap();
-    sys::close(fd);
     assert_eq!(t.get("mydocker/aaaaaaaaaaaa/memory.limit_in_bytes"), "1073741824");
     assert!(!t.0.join("mydocker/aaaaaaaaaaaa/cpuset.cpus").exists());
     assert!(!t.0.join("mydocker/cpuset.cpus").exists());
@@ -250,7 +248,6 @@ fn v2_plan_enables_controllers_and_converts_shares_to_weight() {
     let l = limits_of(&[b"m", b"run", b"-m", b"64m", b"--cpu-shares", b"1024", b"--cpus", b"1.5", b"--cpuset-cpus", b"0-1", b"--pids-limit", b"7", b"sh"]);
     let fd = t.fd();
     v2::create(fd, b"bbbbbbbbbbbb", &ALL, &l).unwrap();
-    sys::close(fd);
     assert_eq!(t.get("cgroup.subtree_control"), "+memory +cpu +cpuset +pids");
     // Already-enabled controllers are not written again.
     assert_eq!(t.get("mydocker/cgroup.subtree_control"), "+memory +cpuset +pids");
@@ -269,7 +266,6 @@ fn v2_refuses_a_controller_the_parent_does_not_offer() {
     let l = limits_of(&[b"m", b"run", b"-m", b"64m", b"sh"]);
     let fd = t.fd();
     let e = v2::create(fd, b"cccccccccccc", &[true, false, false, false], &l).err().unwrap();
-    sys::close(fd);
     assert_eq!((e.what, e.file), (&b"memory"[..], &b"cgroup.controllers"[..]));
     assert!(!t.0.join("mydocker").exists(), "nothing may be created on a refused plan");
 }

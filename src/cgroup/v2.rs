@@ -1,6 +1,6 @@
 //! cgroup v2: one unified hierarchy. Controllers must be enabled in the
 //! parent's cgroup.subtree_control at every level down to the container.
-use super::{fail, mkdir_shared, open_dir, or_undo, read_file, write_file, Ctrl, Fail, Made, Need, Res, CTRLS};
+use super::{fail, make, mkdir_shared, or_undo, read_file, write_file, Ctrl, Fail, Made, Need, Res, CTRLS};
 use crate::cli::Limits;
 use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
 use crate::sys::{self, Errno, Fd};
@@ -12,15 +12,21 @@ fn listed(list: &[u8], name: &[u8]) -> bool {
 /// Enables `ctrls` for the children of `dir`, checking first that `dir`
 /// has them at all. Only missing ones are written: re-enabling is a no-op
 /// we need not risk on a parent that holds processes.
-fn enable(dir: Fd, ctrls: &Need) -> Res<()> {
+fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
+    // The cgroup itself, or the shared `mydocker` level below it.
+    let (list, ctl): (&'static [u8], &'static [u8]) = if shared {
+        (b"mydocker/cgroup.controllers", b"mydocker/cgroup.subtree_control")
+    } else {
+        (b"cgroup.controllers", b"cgroup.subtree_control")
+    };
     let mut buf = [0u8; 512];
-    let avail = read_file(dir, b"cgroup.controllers", &mut buf).map_err(fail(b"reading", b"cgroup.controllers"))?;
+    let avail = read_file(dir, list, &mut buf).map_err(fail(b"reading", b"cgroup.controllers"))?;
     let mut have = [false; 4];
     for c in CTRLS {
         have[c as usize] = listed(avail, c.name());
     }
     let mut cur = [0u8; 512];
-    let cur = read_file(dir, b"cgroup.subtree_control", &mut cur).map_err(fail(b"reading", b"cgroup.subtree_control"))?;
+    let cur = read_file(dir, ctl, &mut cur).map_err(fail(b"reading", b"cgroup.subtree_control"))?;
     // One write for all: "+memory +cpu +pids".
     let mut w = [0u8; 64];
     let mut n = 0;
@@ -45,31 +51,23 @@ fn enable(dir: Fd, ctrls: &Need) -> Res<()> {
         n += 1 + c.name().len();
     }
     if n > 0 {
-        write_file(dir, b"cgroup.subtree_control", &w[..n]).map_err(fail(b"enabling controllers", b"cgroup.subtree_control"))?;
+        write_file(dir, ctl, &w[..n]).map_err(fail(b"enabling controllers", b"cgroup.subtree_control"))?;
     }
     Ok(())
 }
 
 /// Creates `mydocker/<id>` under `parent` (a directory fd in the v2
-/// hierarchy) with every limit in `l` that `ctrls` covers.
+/// hierarchy, owned from here on) with every limit in `l` that `ctrls` covers.
 pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits) -> Res<Made> {
-    enable(parent, ctrls)?;
-    mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
-    let md = open_dir(parent, b"mydocker").map_err(fail(b"opening", b"mydocker"))?;
-    if let Err(f) = enable(md, ctrls) {
-        sys::close(md);
-        return Err(f);
-    }
-    if let Err(e) = sys::mkdirat(md, id) {
-        sys::close(md);
-        return Err(fail(b"creating the container cgroup", b"")(e));
-    }
-    let cg = match open_dir(md, id) {
-        Ok(fd) => fd,
-        Err(e) => {
-            let _ = sys::rmdirat(md, id);
-            sys::close(md);
-            return Err(fail(b"opening the container cgroup", b"")(e));
+    let r = enable(parent, ctrls, false)
+        .and_then(|_| mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker")))
+        .and_then(|_| enable(parent, ctrls, true))
+        .and_then(|_| make(parent, id));
+    let cg = match r {
+        Ok(cg) => cg,
+        Err(f) => {
+            sys::close(parent);
+            return Err(f);
         }
     };
     let has = |c: Ctrl| ctrls[c as usize];
@@ -102,6 +100,9 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits) -> Res<Made> {
         }
         Ok(())
     })();
-    or_undo(r, md, cg, id)?;
-    Ok(Made { md, cg, v2: true, ctrls: *ctrls })
+    if let Err(f) = or_undo(r, parent, cg, id) {
+        sys::close(parent);
+        return Err(f);
+    }
+    Ok(Made { parent, cg, v2: true, ctrls: *ctrls })
 }

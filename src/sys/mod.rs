@@ -276,19 +276,21 @@ struct CloneArgs {
 
 const CLONE_INTO_CGROUP: u64 = 0x200000000;
 
-/// clone3(2) with CLONE_INTO_CGROUP: the child is born inside the cgroup
-/// `cgroup` (a cgroup v2 directory fd) on `stack`, runs `f(arg)` and exits.
-/// Joining at birth skips the cgroup.procs write — and the RCU grace period
-/// its cgroup_threadgroup_rwsem can cost after idle. Err(ENOSYS/E2BIG/
-/// EINVAL) means the kernel lacks it: the caller falls back to clone + join.
-pub fn clone_into_cgroup<T>(flags: c_int, stack: &Stack, cgroup: Fd, arg: &mut T, f: fn(&mut T) -> i32) -> Result<libc::pid_t, Errno> {
+/// clone3(2) onto `stack`: the child runs `f(arg)` and exits. With
+/// `cgroup` (a cgroup v2 directory fd) it is born inside that cgroup
+/// (CLONE_INTO_CGROUP), which skips the cgroup.procs write — and the RCU
+/// grace period its cgroup_threadgroup_rwsem can cost after idle. Unlike
+/// musl's clone() it needs no signal-mask round trips of its own.
+/// Err(ENOSYS/E2BIG/EINVAL): the kernel lacks clone3 (< 5.3) or
+/// CLONE_INTO_CGROUP (< 5.7); the caller falls back to `clone`.
+pub fn clone3<T>(flags: c_int, stack: &Stack, cgroup: Option<Fd>, arg: &mut T, f: fn(&mut T) -> i32) -> Result<libc::pid_t, Errno> {
     let mut t = Tramp { f, arg: arg as *mut T };
     let args = CloneArgs {
-        flags: (flags as u64 & !0xff) | CLONE_INTO_CGROUP,
+        flags: (flags as u64 & !0xff) | if cgroup.is_some() { CLONE_INTO_CGROUP } else { 0 },
         exit_signal: (flags & 0xff) as u64,
         stack: stack.base as u64,
         stack_size: stack.size as u64,
-        cgroup: cgroup as u64,
+        cgroup: cgroup.unwrap_or(0) as u64,
         ..CloneArgs::default()
     };
     let entry: extern "C" fn(*mut c_void) -> c_int = trampoline::<T>;
