@@ -4,7 +4,7 @@
 # are compared (absolute times drift ±30% between runs on these machines).
 #
 # usage: bench/run.sh BUILD_DIR MYDOCKER_BIN
-# env: HOT_RUNS (per round, default 100), ISO_RUNS (per round, default 20),
+# env: HOT_RUNS (per round, default 100), ISO_RUNS (per round, default 40),
 #      ROUNDS (default 3), SCALE_N (default 1000)
 set -euo pipefail
 build=$(realpath -m "$1")
@@ -12,7 +12,7 @@ md=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 out=$build/bench
 hot_runs=${HOT_RUNS:-100}
-iso_runs=${ISO_RUNS:-20}
+iso_runs=${ISO_RUNS:-40}
 rounds=${ROUNDS:-3}
 scale_n=${SCALE_N:-1000}
 
@@ -148,7 +148,9 @@ mem_dir=/sys/fs/cgroup/memory${cg_md%/}
 [ -d "$mem_dir" ] || mem_dir=/sys/fs/cgroup$(sed -n 's/^0::\(.*\)$/\1/p' /proc/self/cgroup)
 mounts_before=$(wc -l </proc/self/mountinfo)
 fds_before=$(ls /proc/$$/fd | wc -l)
-/usr/bin/python3 "$here/scale.py" scale "$md" "$payload" "$scale_n" >"$out/scale.json"
+# Let the kernel finish tearing down the namespaces of the passes above.
+sleep 3
+/usr/bin/python3 "$here/scale.py" scale "$md" "$out/floor" "$payload" "$scale_n" >"$out/scale.json"
 leaked_cg=$(find "$mem_dir/mydocker" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
 leaked_mounts=$(( $(wc -l </proc/self/mountinfo) - mounts_before ))
 leaked_fds=$(( $(ls /proc/$$/fd | wc -l) - fds_before ))
