@@ -441,8 +441,7 @@ impl Cgroups {
             p[m.len()] = b'/';
             p[m.len() + 1..m.len() + 1 + r.len()].copy_from_slice(r);
             let pfd = open_dir(sys::CWD, &p[..m.len() + 1 + r.len()]).map_err(fail(b"opening the parent cgroup", b""))?;
-            let made = if t.v2 { v2::create(pfd, &self.id, &t.ctrls, l) } else { v1::create(pfd, &self.id, &t.ctrls, l) };
-            self.made[self.n] = Some(made?);
+            self.made[self.n] = Some(create(pfd, &self.id, &t.ctrls, l, t.v2)?);
             self.n += 1;
         }
         Ok(())
@@ -574,14 +573,35 @@ pub fn make(parent: Fd, id: &[u8]) -> Res<Fd> {
     })
 }
 
-/// Undoes a half-made container cgroup after a failed write.
-pub fn or_undo<T>(r: Res<T>, parent: Fd, cg: Fd, id: &[u8]) -> Res<T> {
-    if r.is_err() {
+/// Creates `mydocker/<id>` under `parent` (a directory fd in one hierarchy,
+/// owned from here on) with the limits of the controllers `ctrls` names. A
+/// failure leaves nothing behind (but an empty shared `mydocker`).
+pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, v2: bool) -> Res<Made> {
+    let r = if v2 { v2::prepare(parent, ctrls) } else { v1::prepare(parent, ctrls) }.and_then(|_| make(parent, id));
+    let cg = match r {
+        Ok(cg) => cg,
+        Err(f) => {
+            sys::close(parent);
+            return Err(f);
+        }
+    };
+    let r = if v2 { v2::limits(cg, ctrls, l) } else { v1::limits(parent, cg, ctrls, l) };
+    if let Err(f) = r {
         sys::close(cg);
         let (b, n) = sub_path(id);
         let _ = sys::rmdirat(parent, &b[..n]);
+        sys::close(parent);
+        return Err(f);
     }
-    r
+    Ok(Made { parent, cg, v2, ctrls: *ctrls })
+}
+
+/// pids.max: the same file and value on v1 and v2.
+pub fn write_pids(cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
+    match (l.pids, ctrls[Ctrl::Pids as usize]) {
+        (Some(n), true) => write_file(cg, b"pids.max", Dec::new(n).as_bytes()).map_err(fail(b"setting", b"pids.max")),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -211,7 +211,7 @@ fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
     t.put("cpuset.mems", "0\n");
     let l = limits_of(&[b"m", b"run", b"-m", b"100m", b"-cpuset", b"1", b"-cpushare", b"512", b"--pids-limit", b"20", b"--cpus", b"0.5", b"sh"]);
     let fd = t.fd();
-    let m = v1::create(fd, b"0123456789ab", &ALL, &l).unwrap();
+    let m = create(fd, b"0123456789ab", &ALL, &l, false).unwrap();
     assert_eq!(t.get("mydocker/cpuset.cpus"), "0-1\n");
     assert_eq!(t.get("mydocker/cpuset.mems"), "0\n");
     assert_eq!(t.get("mydocker/0123456789ab/cpuset.mems"), "0\n");
@@ -232,7 +232,7 @@ fn v1_writes_only_the_files_of_the_hierarchys_own_controllers() {
     let t = Tmp::new("v1only");
     let l = limits_of(&[b"m", b"run", b"-m", b"1g", b"-cpuset", b"0", b"sh"]);
     let fd = t.fd();
-    v1::create(fd, b"aaaaaaaaaaaa", &[true, false, false, false], &l).unwrap();
+    create(fd, b"aaaaaaaaaaaa", &[true, false, false, false], &l, false).unwrap();
     assert_eq!(t.get("mydocker/aaaaaaaaaaaa/memory.limit_in_bytes"), "1073741824");
     assert!(!t.0.join("mydocker/aaaaaaaaaaaa/cpuset.cpus").exists());
     assert!(!t.0.join("mydocker/cpuset.cpus").exists());
@@ -247,7 +247,7 @@ fn v2_plan_enables_controllers_and_converts_shares_to_weight() {
     t.put("mydocker/cgroup.subtree_control", "cpu\n");
     let l = limits_of(&[b"m", b"run", b"-m", b"64m", b"--cpu-shares", b"1024", b"--cpus", b"1.5", b"--cpuset-cpus", b"0-1", b"--pids-limit", b"7", b"sh"]);
     let fd = t.fd();
-    v2::create(fd, b"bbbbbbbbbbbb", &ALL, &l).unwrap();
+    create(fd, b"bbbbbbbbbbbb", &ALL, &l, true).unwrap();
     assert_eq!(t.get("cgroup.subtree_control"), "+memory +cpu +cpuset +pids");
     // Already-enabled controllers are not written again.
     assert_eq!(t.get("mydocker/cgroup.subtree_control"), "+memory +cpuset +pids");
@@ -265,7 +265,7 @@ fn v2_refuses_a_controller_the_parent_does_not_offer() {
     t.put("cgroup.subtree_control", "");
     let l = limits_of(&[b"m", b"run", b"-m", b"64m", b"sh"]);
     let fd = t.fd();
-    let e = v2::create(fd, b"cccccccccccc", &[true, false, false, false], &l).err().unwrap();
+    let e = create(fd, b"cccccccccccc", &[true, false, false, false], &l, true).err().unwrap();
     assert_eq!((e.what, e.file), (&b"memory"[..], &b"cgroup.controllers"[..]));
     assert!(!t.0.join("mydocker").exists(), "nothing may be created on a refused plan");
 }

@@ -1,9 +1,9 @@
 //! cgroup v2: one unified hierarchy. Controllers must be enabled in the
 //! parent's cgroup.subtree_control at every level down to the container.
-use super::{fail, make, mkdir_shared, or_undo, read_file, write_file, Ctrl, Fail, Made, Need, Res, CTRLS};
+use super::{fail, mkdir_shared, read_file, write_file, write_pids, Ctrl, Fail, Need, Res, CTRLS};
 use crate::cli::Limits;
 use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
-use crate::sys::{self, Errno, Fd};
+use crate::sys::{Errno, Fd};
 
 fn listed(list: &[u8], name: &[u8]) -> bool {
     list.split(|c| c.is_ascii_whitespace()).any(|w| w == name)
@@ -56,53 +56,40 @@ fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     Ok(())
 }
 
-/// Creates `mydocker/<id>` under `parent` (a directory fd in the v2
-/// hierarchy, owned from here on) with every limit in `l` that `ctrls` covers.
-pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits) -> Res<Made> {
-    let r = enable(parent, ctrls, false)
-        .and_then(|_| mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker")))
-        .and_then(|_| enable(parent, ctrls, true))
-        .and_then(|_| make(parent, id));
-    let cg = match r {
-        Ok(cg) => cg,
-        Err(f) => {
-            sys::close(parent);
-            return Err(f);
-        }
-    };
+/// Before the container's cgroup exists: enable the controllers in the
+/// parent and in the shared `mydocker` level.
+pub fn prepare(parent: Fd, ctrls: &Need) -> Res<()> {
+    enable(parent, ctrls, false)?;
+    mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
+    enable(parent, ctrls, true)
+}
+
+/// Writes every limit in `l` that `ctrls` covers into `cg`.
+pub fn limits(cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
     let has = |c: Ctrl| ctrls[c as usize];
-    let r = (|| -> Result<(), Fail> {
-        if let (Some((bytes, _)), true) = (l.memory, has(Ctrl::Memory)) {
-            write_file(cg, b"memory.max", Dec::new(bytes).as_bytes()).map_err(fail(b"setting", b"memory.max"))?;
-            // No swap on top of the limit (absent without swap accounting).
-            if sys::exists_at(cg, b"memory.swap.max") {
-                write_file(cg, b"memory.swap.max", b"0").map_err(fail(b"setting", b"memory.swap.max"))?;
-            }
+    if let (Some((bytes, _)), true) = (l.memory, has(Ctrl::Memory)) {
+        write_file(cg, b"memory.max", Dec::new(bytes).as_bytes()).map_err(fail(b"setting", b"memory.max"))?;
+        // No swap on top of the limit (absent without swap accounting).
+        match write_file(cg, b"memory.swap.max", b"0") {
+            Ok(()) | Err(Errno(libc::ENOENT)) => {}
+            Err(e) => return Err(fail(b"setting", b"memory.swap.max")(e)),
         }
-        if let (Some(shares), true) = (l.shares, has(Ctrl::Cpu)) {
-            write_file(cg, b"cpu.weight", Dec::new(shares_to_weight(shares)).as_bytes()).map_err(fail(b"setting", b"cpu.weight"))?;
-        }
-        if let (Some(milli), true) = (l.cpus, has(Ctrl::Cpu)) {
-            let mut v = [0u8; 48];
-            let q = Dec::new(quota_us(milli));
-            let p = Dec::new(CFS_PERIOD_US);
-            let (q, p) = (q.as_bytes(), p.as_bytes());
-            v[..q.len()].copy_from_slice(q);
-            v[q.len()] = b' ';
-            v[q.len() + 1..q.len() + 1 + p.len()].copy_from_slice(p);
-            write_file(cg, b"cpu.max", &v[..q.len() + 1 + p.len()]).map_err(fail(b"setting", b"cpu.max"))?;
-        }
-        if let (Some((list, _)), true) = (l.cpuset, has(Ctrl::Cpuset)) {
-            write_file(cg, b"cpuset.cpus", list).map_err(fail(b"setting", b"cpuset.cpus"))?;
-        }
-        if let (Some(n), true) = (l.pids, has(Ctrl::Pids)) {
-            write_file(cg, b"pids.max", Dec::new(n).as_bytes()).map_err(fail(b"setting", b"pids.max"))?;
-        }
-        Ok(())
-    })();
-    if let Err(f) = or_undo(r, parent, cg, id) {
-        sys::close(parent);
-        return Err(f);
     }
-    Ok(Made { parent, cg, v2: true, ctrls: *ctrls })
+    if let (Some(shares), true) = (l.shares, has(Ctrl::Cpu)) {
+        write_file(cg, b"cpu.weight", Dec::new(shares_to_weight(shares)).as_bytes()).map_err(fail(b"setting", b"cpu.weight"))?;
+    }
+    if let (Some(milli), true) = (l.cpus, has(Ctrl::Cpu)) {
+        let mut v = [0u8; 48];
+        let q = Dec::new(quota_us(milli));
+        let p = Dec::new(CFS_PERIOD_US);
+        let (q, p) = (q.as_bytes(), p.as_bytes());
+        v[..q.len()].copy_from_slice(q);
+        v[q.len()] = b' ';
+        v[q.len() + 1..q.len() + 1 + p.len()].copy_from_slice(p);
+        write_file(cg, b"cpu.max", &v[..q.len() + 1 + p.len()]).map_err(fail(b"setting", b"cpu.max"))?;
+    }
+    if let (Some((list, _)), true) = (l.cpuset, has(Ctrl::Cpuset)) {
+        write_file(cg, b"cpuset.cpus", list).map_err(fail(b"setting", b"cpuset.cpus"))?;
+    }
+    write_pids(cg, ctrls, l)
 }

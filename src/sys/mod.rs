@@ -114,11 +114,6 @@ pub fn rmdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
     with_cstr(path, |p| cvt(unsafe { libc::unlinkat(dir, p, libc::AT_REMOVEDIR) } as libc::c_long).map(|_| ()))
 }
 
-pub fn exists_at(dir: Fd, path: &[u8]) -> bool {
-    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
-    with_cstr(path, |p| cvt(unsafe { libc::faccessat(dir, p, libc::F_OK, 0) } as libc::c_long)).is_ok()
-}
-
 pub fn sleep_ms(ms: u64) {
     let ts = libc::timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
     // SAFETY: ts is a valid timespec; an early wake-up is harmless here.
