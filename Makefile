@@ -7,6 +7,7 @@
 #   make qemu                  the integration suite in all four VMs (x86_64/aarch64 x cgroup v1/v2)
 #   make qemu ARCH=aarch64 CGROUP=v2   one VM
 #   make bench                 mydocker vs the kernel floor, unshare, bwrap, crun, runc (bench/results.md)
+#   make rootfs                a busybox rootfs in $(BUILD)/rootfs for --rootfs demos and tests
 #   make demo                  run a container that shows its PID 1 and hostname
 #   make install               install to $(DESTDIR)$(PREFIX)/bin
 
@@ -37,7 +38,7 @@ BIN     := target/$(TARGET)/release/mydocker
 SOURCES := Cargo.toml build.rs $(shell find src -name '*.rs')
 LOGS    := $(BUILD)/logs
 
-.PHONY: all prereq unit itest qemu test bench demo install clean
+.PHONY: all prereq unit itest qemu test bench demo install clean rootfs
 
 all: $(BIN)
 
@@ -47,6 +48,9 @@ prereq:
 
 $(BIN): $(SOURCES) | prereq
 	$(CARGO) build --release --locked --target $(TARGET)
+	@# Unwind tables are dead weight with panic=abort and no C++ (~9 KiB):
+	@# crtbegin.o refers to .eh_frame, so the linker cannot drop it; we do.
+	objcopy --remove-section=.eh_frame --remove-section=.eh_frame_hdr $(BIN)
 	@! readelf -l $(BIN) | grep -q 'INTERP' || { echo "error: $(BIN) is not statically linked"; exit 1; }
 	@echo "built $(BIN): $$(stat -c %s $(BIN)) bytes"
 
@@ -54,10 +58,16 @@ unit: | prereq
 	@mkdir -p $(LOGS)
 	set -o pipefail; $(CARGO) test --locked --target $(TARGET) --bins 2>&1 | tee $(LOGS)/unit.log
 
+# A busybox rootfs for demos and the --rootfs tests: $(BUILD)/rootfs.
+rootfs: $(BUILD)/rootfs/bin/busybox
+
+$(BUILD)/rootfs/bin/busybox: tests/mkrootfs.sh
+	tests/mkrootfs.sh $(BUILD)
+
 # The release binary, run for real. --nocapture so skip reasons are printed and counted.
-itest: $(BIN)
+itest: $(BIN) rootfs
 	@mkdir -p $(LOGS)
-	set -o pipefail; MYDOCKER_BIN=$(CURDIR)/$(BIN) $(CARGO) test --locked --target $(TARGET) --test '*' -- --test-threads=2 --nocapture 2>&1 | tee $(LOGS)/itest.log
+	set -o pipefail; MYDOCKER_BIN=$(CURDIR)/$(BIN) MYDOCKER_ROOTFS=$(CURDIR)/$(BUILD)/rootfs $(CARGO) test --locked --target $(TARGET) --test '*' -- --test-threads=2 --nocapture 2>&1 | tee $(LOGS)/itest.log
 
 qemu:
 	@mkdir -p $(LOGS)

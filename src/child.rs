@@ -4,15 +4,26 @@
 //! - no heap allocation (there is none in the binary), no locks, no panics:
 //!   slices are taken with checked accessors, never indexed blindly;
 //! - only raw syscalls (through `sys`) on memory prepared before clone: the
-//!   Ctx below, the hostname, and the receive arena the parent mapped;
-//! - every failure is reported to the parent as (step, errno) on the
-//!   close-on-exec error pipe, then the child exits; EOF on that pipe tells
-//!   the parent execve succeeded.
+//!   Ctx below, the hostname, the mount table, and the receive arena the
+//!   parent mapped;
+//! - every failure is reported to the parent as (step, errno, table entry)
+//!   on the close-on-exec error pipe, then the child exits; EOF on that pipe
+//!   tells the parent execve succeeded.
 use crate::err::{Error, Step};
 use crate::frame::{self, HEADER};
+use crate::mounts::{Make, Op, Table};
 use crate::path::Search;
 use crate::sys::{self, Errno, Fd, Map, SigSet};
 use core::convert::Infallible;
+
+/// A failure and the mount-table entry it concerns (0 when none).
+struct Report(Error, u32);
+
+impl From<Error> for Report {
+    fn from(e: Error) -> Report {
+        Report(e, 0)
+    }
+}
 
 pub struct Ctx<'a> {
     /// Pipe ends: the frame arrives on frame_r, errors leave on err_w;
@@ -27,20 +38,91 @@ pub struct Ctx<'a> {
     pub ptrs_cap: usize,
     /// Signals whose disposition is SIG_IGN (bit N-1 for signal N).
     pub ignored: u64,
+    /// The filesystem steps, and -w.
+    pub fs: &'a Table<'a>,
+    /// -u: (uid, gid).
+    pub user: Option<(u32, u32)>,
+    /// Capabilities kept (bounding, effective, permitted).
+    pub caps: u64,
+    /// --privileged: no capability drop, no no_new_privs.
+    pub privileged: bool,
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
 pub fn main(ctx: &mut Ctx) -> i32 {
-    let Err(e) = setup_and_exec(ctx);
-    let _ = sys::write_all(ctx.err_w, &e.encode());
+    let Err(Report(e, i)) = setup_and_exec(ctx);
+    let _ = sys::write_all(ctx.err_w, &e.encode(i));
     sys::exit(125)
+}
+
+/// mkdir -p of a NUL-terminated path, through `scratch` (no allocation).
+fn mkdir_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
+    let n = path.len();
+    let b = scratch.get_mut(..n).ok_or(Errno(libc::ENAMETOOLONG))?;
+    b.copy_from_slice(path);
+    for i in 1..n.saturating_sub(1) {
+        if b[i] == b'/' {
+            b[i] = 0;
+            sys::mkdir_ok(&b[..=i])?;
+            b[i] = b'/';
+        }
+    }
+    sys::mkdir_ok(b)
+}
+
+/// Makes the parent directories of a NUL-terminated path, then an empty file.
+fn touch_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
+    if let Some(slash) = path.iter().rposition(|&c| c == b'/').filter(|&i| i > 0) {
+        let b = scratch.get_mut(..slash + 1).ok_or(Errno(libc::ENAMETOOLONG))?;
+        b[..slash].copy_from_slice(&path[..slash]);
+        b[slash] = 0;
+        let (dir, rest) = scratch.split_at_mut(slash + 1);
+        mkdir_p(dir, rest)?;
+    }
+    sys::touch(path)
+}
+
+/// Walks the mount table (see mounts.rs for what and why in this order).
+fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
+    const BIND: u64 = libc::MS_BIND as u64;
+    const REC: u64 = libc::MS_REC as u64;
+    for (i, e) in t.entries().iter().enumerate() {
+        let target = t.cstr(e.target);
+        let src = e.src.map(|s| t.cstr(s));
+        let r = match e.make {
+            Make::Dir => mkdir_p(target, scratch),
+            Make::File => touch_p(target, scratch),
+            Make::Nothing => Ok(()),
+        }
+        .and_then(|_| match e.op {
+            Op::Mount { fstype, flags, data } => sys::mount_data(src, target, Some(fstype), flags, data),
+            Op::Bind { rec } => sys::mount_data(src, target, None, BIND | if rec { REC } else { 0 }, b""),
+            Op::RemountRo { flags } => {
+                sys::mount_data(None, target, None, BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags, b"")
+            }
+            // Where the kernel will not let us make device nodes, bind the
+            // host's onto an empty file instead.
+            Op::Node { major, minor } => match sys::mknod_chr(target, major, minor) {
+                Err(Errno(libc::EPERM)) => sys::touch(target).and_then(|_| sys::mount_data(src, target, None, BIND, b"")),
+                r => r,
+            },
+            Op::Symlink => sys::symlink(src.unwrap_or(b"\0"), target),
+            Op::Pivot => sys::chdir(target).and_then(|_| sys::pivot_here()),
+        });
+        match r {
+            Err(Errno(libc::ENOENT)) if e.optional => {}
+            Err(errno) => return Err(Report(Error { step: Step::Mount, errno }, i as u32)),
+            Ok(()) => {}
+        }
+    }
+    Ok(())
 }
 
 fn bad_frame() -> Error {
     Error { step: Step::Frame, errno: Errno(libc::EBADMSG) }
 }
 
-fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Error> {
+fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // Holding the parent's write end would keep our frame read from ever
     // seeing EOF if the parent died. (Its other end, err_r, is close-on-exec
     // and never read here: no need to spend a syscall on it.)
@@ -51,11 +133,16 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Error> {
     sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
     // / must be private before anything is mounted: on a shared root the
     // new /proc would propagate into the host's mount namespace and hide the
-    // host's own /proc (the original mydocker's bug).
+    // host's own /proc (the original mydocker's bug), and pivot_root refuses
+    // a shared parent mount.
     sys::mount(None, b"/\0", None, libc::MS_REC | libc::MS_PRIVATE).map_err(Error::at(Step::MountPrivate))?;
-    // A /proc of the new PID namespace, so the command sees itself as PID 1.
-    sys::mount(Some(b"proc\0"), b"/proc\0", Some(b"proc\0"), libc::MS_NOEXEC | libc::MS_NOSUID | libc::MS_NODEV)
-        .map_err(Error::at(Step::MountProc))?;
+    // The arena: the frame area, the pointer tables, and a PATH_MAX scratch
+    // buffer (mkdir -p now, the PATH search later).
+    let bad = || Report(bad_frame(), 0);
+    let (area, ptrs, pathbuf) = ctx.arena.split(HEADER + ctx.payload_cap, ctx.ptrs_cap).ok_or_else(bad)?;
+    // A /proc of the new PID namespace, so the command sees itself as PID 1;
+    // with --rootfs the whole filesystem, ending in pivot_root.
+    filesystem(ctx.fs, pathbuf)?;
     sys::sethostname(ctx.hostname).map_err(Error::at(Step::Hostname))?;
     sys::loopback_up().map_err(Error::at(Step::Loopback))?;
 
@@ -63,20 +150,45 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Error> {
     // has finished its own setup (e.g. put us in our cgroups), so nothing
     // after this point runs outside them.
     // One read for the whole frame: the parent told us its exact size.
-    let (area, ptrs, pathbuf) = ctx.arena.split(HEADER + ctx.payload_cap, ctx.ptrs_cap).ok_or_else(bad_frame)?;
     let n = sys::read_full(ctx.frame_r, area).map_err(Error::at(Step::Frame))?;
     let hb: &[u8; HEADER] = area.get(..HEADER).and_then(|b| b.try_into().ok()).ok_or_else(bad_frame)?;
     let h = frame::header(hb, ctx.payload_cap).map_err(|_| bad_frame())?;
     // Exactly the frame: a short read is a truncated frame, and the parent
     // closes its end after the last byte, so nothing can follow it.
     if n != HEADER + h.len as usize {
-        return Err(bad_frame());
+        return Err(bad_frame().into());
     }
     let payload = area.get(HEADER..n).ok_or_else(bad_frame)?;
     let ptrs = ptrs.get_mut(..h.ptrs()).ok_or_else(bad_frame)?;
     let s = frame::strings(payload, &h, ptrs).map_err(|_| bad_frame())?;
     let (argv, envp) = ptrs.split_at(h.argc as usize + 1);
 
+    if let Some(w) = ctx.fs.workdir {
+        let w = ctx.fs.cstr(w);
+        // Created if missing; a file there is an error (ENOTDIR).
+        match sys::chdir(w) {
+            Err(Errno(libc::ENOENT)) => mkdir_p(w, pathbuf).and_then(|_| sys::chdir(w)),
+            r => r,
+        }
+        .map_err(Error::at(Step::Workdir))?;
+    }
+    // Privileges last, after everything that needs them: the bounding set
+    // first (needs CAP_SETPCAP), then no_new_privs, then the user (setgroups,
+    // setgid, setuid — each needs the privilege the next gives up), then the
+    // capability sets themselves. A non-root user has lost them all at
+    // setuid already; root keeps the chosen set. Inheritable stays empty
+    // (moby CVE-2022-24769).
+    if !ctx.privileged {
+        sys::drop_bounding(ctx.caps).map_err(Error::at(Step::Caps))?;
+        sys::no_new_privs().map_err(Error::at(Step::Caps))?;
+    }
+    if let Some((uid, gid)) = ctx.user {
+        sys::become_user(uid, gid).map_err(Error::at(Step::User))?;
+    }
+    if !ctx.privileged {
+        let keep = if ctx.user.map_or(true, |(u, _)| u == 0) { ctx.caps } else { 0 };
+        sys::capset(keep).map_err(Error::at(Step::Caps))?;
+    }
     // The command starts with default dispositions and an empty mask,
     // whatever mydocker's caller had set. Handlers cannot survive the execve
     // that started mydocker, and mydocker installs none, so the only
@@ -105,8 +217,8 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Error> {
         match e.0 {
             libc::EACCES => denied = true,
             libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG => err = e,
-            _ => return Err(Error { step: Step::Exec, errno: e }),
+            _ => return Err(Error { step: Step::Exec, errno: e }.into()),
         }
     }
-    Err(Error { step: Step::Exec, errno: if denied { Errno(libc::EACCES) } else { err } })
+    Err(Error { step: Step::Exec, errno: if denied { Errno(libc::EACCES) } else { err } }.into())
 }

@@ -1,7 +1,9 @@
 //! argv → options. Pure: the parser takes the argument list as a parameter
 //! and never reads the environment, so tests call it directly.
 use crate::err::Usage;
+use crate::caps;
 use crate::limits::{self, CpuSet};
+use crate::mounts::{self, MAX_TMPFS, MAX_VOLUMES};
 use crate::sys::CArgs;
 
 /// A read-only list of byte strings: the C argv/envp in the binary, a slice
@@ -46,6 +48,19 @@ pub struct Run<'a> {
     /// --cgroup-parent: where `mydocker/<id>` goes, relative to each
     /// hierarchy's root; default: the caller's own cgroup.
     pub cgroup_parent: Option<&'a [u8]>,
+    pub rootfs: Option<&'a [u8]>,
+    /// -v specs as typed (syntax-checked; parsed again by mounts::parse_volume).
+    pub volumes: [&'a [u8]; MAX_VOLUMES],
+    pub nvol: usize,
+    pub tmpfs: [&'a [u8]; MAX_TMPFS],
+    pub ntmpfs: usize,
+    pub read_only: bool,
+    pub workdir: Option<&'a [u8]>,
+    /// -u UID[:GID]
+    pub user: Option<(u32, u32)>,
+    pub cap_add: u64,
+    pub cap_drop: u64,
+    pub privileged: bool,
 }
 
 /// Resource limits as given (already syntax-checked); None = not asked.
@@ -74,6 +89,31 @@ impl<'a> Run<'a> {
     pub fn env_flags(&self) -> &[&'a [u8]] {
         &self.env[..self.nenv]
     }
+    pub fn volume_specs(&self) -> &[&'a [u8]] {
+        &self.volumes[..self.nvol]
+    }
+    pub fn tmpfs_paths(&self) -> &[&'a [u8]] {
+        &self.tmpfs[..self.ntmpfs]
+    }
+    /// The command was left out: with --rootfs, /bin/sh of the rootfs runs.
+    pub fn default_shell<A: Args + ?Sized>(&self, args: &A) -> bool {
+        self.cmd >= args.count()
+    }
+}
+
+/// The command run when --rootfs is given without one.
+pub const DEFAULT_SHELL: &[u8] = b"/bin/sh";
+
+/// -u UID[:GID], numeric; the group defaults to 0, as in docker.
+pub fn parse_user(s: &[u8]) -> Option<(u32, u32)> {
+    let mut f = s.splitn(2, |&c| c == b':');
+    let id = |x: &[u8]| limits::parse_u64(x).filter(|&v| v <= u32::MAX as u64 - 1).map(|v| v as u32);
+    let uid = id(f.next()?)?;
+    let gid = match f.next() {
+        Some(g) => id(g)?,
+        None => 0,
+    };
+    Some((uid, gid))
 }
 
 #[derive(Debug, PartialEq)]
@@ -117,15 +157,41 @@ Options:\n\
       --pids-limit N  At most N processes\n\
       --cgroup-parent PATH\n\
                       Put the container's cgroup under PATH (default: the caller's cgroup)\n\
+      --rootfs DIR    Run in DIR as /, through pivot_root (default command: /bin/sh)\n\
+  -v, --volume SRC:DST[:ro|rw]\n\
+                      Bind SRC (absolute host path) at DST (needs --rootfs)\n\
+      --tmpfs PATH    A fresh tmpfs at PATH (needs --rootfs)\n\
+      --read-only     Mount the rootfs read-only (needs --rootfs)\n\
+  -w, --workdir DIR   Working directory inside (absolute; created if missing)\n\
+  -u, --user UID[:GID]\n\
+                      Run as this numeric user and group (group default 0)\n\
+      --cap-add CAP   Keep CAP beyond docker's default set (ALL for all)\n\
+      --cap-drop CAP  Drop CAP from docker's default set (ALL for all)\n\
+      --privileged    Keep every capability; no no_new_privs, masked or read-only paths\n\
   -i, --interactive   Accepted for compatibility: stdin is always passed through\n\
   -t, --tty           Accepted for compatibility: the caller's terminal is used\n\
   -ti, -it            Both of the above\n\
       --help          Print this help\n\
   --                  End of options\n";
 
+fn flag_name(f: &[u8]) -> &'static [u8] {
+    if f == b"--cap-add" {
+        b"--cap-add"
+    } else {
+        b"--cap-drop"
+    }
+}
+
 fn usage<'a>(what: &'static [u8], arg: &'a [u8], why: &'static [u8]) -> Usage<'a> {
     Usage { what, arg, why }
 }
+
+/// The run flags that take a value.
+const VALUED: [&[u8]; 24] = [
+    b"-e", b"--env", b"--hostname", b"-m", b"--memory", b"-cpuset", b"--cpuset", b"--cpuset-cpus", b"-cpushare",
+    b"--cpushare", b"--cpu-shares", b"--pids-limit", b"--cpus", b"--cgroup-parent", b"--rootfs", b"-v", b"--volume",
+    b"--tmpfs", b"-w", b"--workdir", b"-u", b"--user", b"--cap-add", b"--cap-drop",
+];
 
 /// Parses the whole command line (args[0] is the program name).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
@@ -148,6 +214,7 @@ fn split_eq(a: &[u8]) -> (&[u8], Option<&[u8]>) {
     (a, None)
 }
 
+#[inline(never)]
 fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
     let mut r = Run {
         hostname: None,
@@ -157,6 +224,17 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         cmd: 0,
         limits: Limits::NONE,
         cgroup_parent: None,
+        rootfs: None,
+        volumes: [&[]; MAX_VOLUMES],
+        nvol: 0,
+        tmpfs: [&[]; MAX_TMPFS],
+        ntmpfs: 0,
+        read_only: false,
+        workdir: None,
+        user: None,
+        cap_add: 0,
+        cap_drop: 0,
+        privileged: false,
     };
     let mut i = 2;
     while i < args.count() {
@@ -169,24 +247,30 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
             break;
         }
         let (flag, inline) = split_eq(a);
-        // Takes the flag's value: inline after '=' or the next argument.
-        let mut value = || -> Result<&'a [u8], Usage<'a>> {
-            if let Some(v) = inline {
-                return Ok(v);
+        // Flags that take a value get it here, once: inline after '=' or
+        // the next argument. The others may not have one.
+        let v: &'a [u8] = if VALUED.contains(&flag) {
+            match inline {
+                Some(v) => v,
+                None => {
+                    i += 1;
+                    if i >= args.count() {
+                        return Err(usage(b"flag needs a value", a, b"see 'mydocker run --help'"));
+                    }
+                    args.arg(i)
+                }
             }
-            i += 1;
-            if i >= args.count() {
-                return Err(usage(b"flag needs a value", args.arg(i - 1), b"see 'mydocker run --help'"));
-            }
-            Ok(args.arg(i))
+        } else if inline.is_some() {
+            return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'"));
+        } else {
+            b""
         };
         match flag {
-            b"-t" | b"-i" | b"-ti" | b"-it" | b"--tty" | b"--interactive" if inline.is_none() => {}
-            b"--help" if inline.is_none() => return Ok(Cmd::RunHelp),
-            b"--env-clear" if inline.is_none() => r.env_clear = true,
+            b"-t" | b"-i" | b"-ti" | b"-it" | b"--tty" | b"--interactive" => {}
+            b"--help" => return Ok(Cmd::RunHelp),
+            b"--env-clear" => r.env_clear = true,
             b"-e" | b"--env" => {
-                let v = value()?;
-                let name = v.split(|&c| c == b'=').next().unwrap_or(&[]);
+                                let name = v.split(|&c| c == b'=').next().unwrap_or(&[]);
                 if name.is_empty() {
                     return Err(usage(b"-e", v, b"environment variable name is empty"));
                 }
@@ -197,44 +281,91 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 r.nenv += 1;
             }
             b"--hostname" => {
-                let v = value()?;
-                check_hostname(v)?;
+                                check_hostname(v)?;
                 r.hostname = Some(v);
             }
             b"-m" | b"--memory" => {
-                let v = value()?;
-                let n = limits::parse_size(v).map_err(|why| usage(b"--memory", v, why))?;
+                                let n = limits::parse_size(v).map_err(|why| usage(b"--memory", v, why))?;
                 r.limits.memory = Some((n, v));
             }
             b"-cpuset" | b"--cpuset" | b"--cpuset-cpus" => {
-                let v = value()?;
-                let set = limits::parse_cpuset(v).map_err(|why| usage(b"--cpuset-cpus", v, why))?;
+                                let set = limits::parse_cpuset(v).map_err(|why| usage(b"--cpuset-cpus", v, why))?;
                 r.limits.cpuset = Some((v, set));
             }
             b"-cpushare" | b"--cpushare" | b"--cpu-shares" => {
-                let v = value()?;
-                r.limits.shares = Some(limits::parse_shares(v).map_err(|why| usage(b"--cpu-shares", v, why))?);
+                                r.limits.shares = Some(limits::parse_shares(v).map_err(|why| usage(b"--cpu-shares", v, why))?);
             }
             b"--pids-limit" => {
-                let v = value()?;
-                r.limits.pids = Some(limits::parse_pids(v).map_err(|why| usage(b"--pids-limit", v, why))?);
+                                r.limits.pids = Some(limits::parse_pids(v).map_err(|why| usage(b"--pids-limit", v, why))?);
             }
             b"--cpus" => {
-                let v = value()?;
-                r.limits.cpus = Some(limits::parse_cpus(v).map_err(|why| usage(b"--cpus", v, why))?);
+                                r.limits.cpus = Some(limits::parse_cpus(v).map_err(|why| usage(b"--cpus", v, why))?);
             }
             b"--cgroup-parent" => {
-                let v = value()?;
-                if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
+                                if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
                     return Err(usage(b"--cgroup-parent", v, b"must be a cgroup path without '.' or '..' components"));
                 }
                 r.cgroup_parent = Some(v);
             }
+            b"--rootfs" => {
+                                if v.is_empty() {
+                    return Err(usage(b"--rootfs", v, b"the rootfs path is empty"));
+                }
+                // "dir/" and "dir" alike: paths are joined onto it.
+                let mut t = v;
+                while t.len() > 1 && t.ends_with(b"/") {
+                    t = &t[..t.len() - 1];
+                }
+                r.rootfs = Some(t);
+            }
+            b"-v" | b"--volume" => {
+                                mounts::parse_volume(v).map_err(|why| usage(b"--volume", v, why))?;
+                if r.nvol == MAX_VOLUMES {
+                    return Err(usage(b"--volume", v, b"too many volumes (limit 32)"));
+                }
+                r.volumes[r.nvol] = v;
+                r.nvol += 1;
+            }
+            b"--tmpfs" => {
+                                mounts::check_inner_path(v).map_err(|why| usage(b"--tmpfs", v, why))?;
+                if r.ntmpfs == MAX_TMPFS {
+                    return Err(usage(b"--tmpfs", v, b"too many tmpfs mounts (limit 16)"));
+                }
+                r.tmpfs[r.ntmpfs] = v;
+                r.ntmpfs += 1;
+            }
+            b"--read-only" => r.read_only = true,
+            b"-w" | b"--workdir" => {
+                                mounts::check_inner_path(v).map_err(|why| usage(b"--workdir", v, why))?;
+                r.workdir = Some(v);
+            }
+            b"-u" | b"--user" => {
+                                r.user = Some(parse_user(v).ok_or(usage(b"--user", v, b"use numeric UID[:GID] below 4294967295"))?);
+            }
+            b"--cap-add" | b"--cap-drop" => {
+                                let c = caps::parse(v).ok_or(usage(flag_name(flag), v, b"unknown capability"))?;
+                if flag == b"--cap-add" {
+                    r.cap_add |= c;
+                } else {
+                    r.cap_drop |= c;
+                }
+            }
+            b"--privileged" => r.privileged = true,
             _ => return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'")),
         }
         i += 1;
     }
+    if r.rootfs.is_none() {
+        let needs = [(r.nvol > 0, &b"--volume"[..]), (r.ntmpfs > 0, b"--tmpfs"), (r.read_only, b"--read-only")];
+        if let Some((_, f)) = needs.iter().find(|(used, _)| *used) {
+            return Err(usage(f, b"", b"needs --rootfs"));
+        }
+    }
     if i >= args.count() {
+        if r.rootfs.is_some() {
+            r.cmd = i;
+            return Ok(Cmd::Run(r));
+        }
         return Err(usage(b"missing command", b"", b"usage: mydocker run [OPTIONS] COMMAND [ARG...]"));
     }
     if args.arg(i).is_empty() {

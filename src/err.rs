@@ -15,12 +15,15 @@ pub enum Step {
     // Child side, in the order child.rs runs them.
     DeathSig,
     MountPrivate,
-    MountProc,
+    Mount,
     Hostname,
     Loopback,
     Frame,
     Signals,
     CloseFds,
+    Workdir,
+    Caps,
+    User,
     Exec,
     // Parent side, after clone.
     Send,
@@ -28,19 +31,22 @@ pub enum Step {
     Wait,
 }
 
-const ALL: [Step; 16] = [
+const ALL: [Step; 19] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
     Step::Clone,
     Step::DeathSig,
     Step::MountPrivate,
-    Step::MountProc,
+    Step::Mount,
     Step::Hostname,
     Step::Loopback,
     Step::Frame,
     Step::Signals,
     Step::CloseFds,
+    Step::Workdir,
+    Step::Caps,
+    Step::User,
     Step::Exec,
     Step::Send,
     Step::Report,
@@ -59,12 +65,15 @@ impl Step {
             Step::Map => b"mmap",
             Step::Clone => b"clone",
             Step::DeathSig => b"prctl",
-            Step::MountPrivate | Step::MountProc => b"mount",
+            Step::MountPrivate | Step::Mount => b"mount",
             Step::Hostname => b"sethostname",
             Step::Loopback => b"network",
             Step::Frame | Step::Send | Step::Report => b"frame",
             Step::Signals => b"signals",
             Step::CloseFds => b"close",
+            Step::Workdir => b"workdir",
+            Step::Caps => b"capabilities",
+            Step::User => b"user",
             Step::Exec => b"exec",
             Step::Wait => b"wait",
         }
@@ -79,12 +88,15 @@ impl Step {
             Step::Clone => b"creating namespaces (uts, pid, mount, net, ipc)",
             Step::DeathSig => b"PR_SET_PDEATHSIG",
             Step::MountPrivate => b"making / recursively private",
-            Step::MountProc => b"proc on /proc",
+            Step::Mount => b"a container mount",
             Step::Hostname => b"setting the hostname",
             Step::Loopback => b"bringing up lo",
             Step::Frame => b"receiving the command from the parent",
             Step::Signals => b"resetting signal dispositions",
             Step::CloseFds => b"closing inherited fds",
+            Step::Workdir => b"changing to the working directory",
+            Step::Caps => b"dropping capabilities",
+            Step::User => b"switching to the user (setgroups, setgid, setuid)",
             Step::Exec => b"the command",
             Step::Send => b"sending the command to the child",
             Step::Report => b"reading the child's status",
@@ -99,27 +111,30 @@ pub struct Error {
     pub errno: Errno,
 }
 
-pub const WIRE: usize = 8;
+/// The child's report: step, errno, and which mount-table entry (or 0).
+pub const WIRE: usize = 12;
 
 impl Error {
     pub fn at(step: Step) -> impl Fn(Errno) -> Error {
         move |errno| Error { step, errno }
     }
 
-    pub fn encode(self) -> [u8; WIRE] {
+    pub fn encode(self, index: u32) -> [u8; WIRE] {
         let mut b = [0u8; WIRE];
         b[..4].copy_from_slice(&(self.step as u32).to_ne_bytes());
-        b[4..].copy_from_slice(&self.errno.0.to_ne_bytes());
+        b[4..8].copy_from_slice(&self.errno.0.to_ne_bytes());
+        b[8..].copy_from_slice(&index.to_ne_bytes());
         b
     }
 
     /// The child's report; an unknown step is itself a protocol error.
-    pub fn decode(b: &[u8; WIRE]) -> Error {
+    pub fn decode(b: &[u8; WIRE]) -> (Error, u32) {
         let step = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
         let errno = i32::from_ne_bytes([b[4], b[5], b[6], b[7]]);
+        let index = u32::from_ne_bytes([b[8], b[9], b[10], b[11]]);
         match Step::from_u32(step) {
-            Some(step) => Error { step, errno: Errno(errno) },
-            None => Error { step: Step::Report, errno: Errno(libc::EPROTO) },
+            Some(step) => (Error { step, errno: Errno(errno) }, index),
+            None => (Error { step: Step::Report, errno: Errno(libc::EPROTO) }, 0),
         }
     }
 
@@ -138,8 +153,10 @@ impl Error {
             (Step::Clone, libc::EPERM) => b"are you root?",
             (Step::Clone, libc::ENOSPC) => b"namespace limit reached: see /proc/sys/user/max_*_namespaces",
             (Step::Clone, libc::EINVAL) => b"does this kernel support these namespaces?",
-            (Step::MountProc | Step::MountPrivate, libc::EPERM) => b"are you root?",
-            (Step::MountProc, libc::ENOENT) => b"there is no /proc directory to mount on",
+            (Step::Mount | Step::MountPrivate, libc::EPERM) => b"are you root?",
+            (Step::Mount, libc::ENOENT) => b"the mount point is missing",
+            (Step::Workdir, libc::ENOTDIR) => b"it is not a directory",
+            (Step::User, libc::EPERM) => b"was CAP_SETUID or CAP_SETGID dropped?",
             (Step::Exec, libc::ENOENT) if !what.contains(&b'/') => b"not found in PATH",
             (Step::Exec, libc::EACCES) => b"not executable, or permission denied",
             (Step::Exec, libc::ENOEXEC) => b"not a binary or script this kernel can run",
@@ -192,7 +209,7 @@ mod tests {
     fn every_step_survives_the_wire() {
         for s in ALL {
             let e = Error { step: s, errno: Errno(libc::EACCES) };
-            assert_eq!(Error::decode(&e.encode()), e);
+            assert_eq!(Error::decode(&e.encode(7)), (e, 7));
         }
     }
 
@@ -200,7 +217,7 @@ mod tests {
     fn unknown_step_on_the_wire_is_a_protocol_error() {
         let mut b = [0u8; WIRE];
         b[..4].copy_from_slice(&999u32.to_ne_bytes());
-        assert_eq!(Error::decode(&b).step, Step::Report);
+        assert_eq!(Error::decode(&b).0.step, Step::Report);
     }
 
     #[test]
@@ -210,6 +227,6 @@ mod tests {
         assert_eq!(ex(libc::ENOTDIR), 127);
         assert_eq!(ex(libc::EACCES), 126);
         assert_eq!(ex(libc::ENOEXEC), 126);
-        assert_eq!(Error { step: Step::MountProc, errno: Errno(libc::ENOENT) }.exit_code(), 125);
+        assert_eq!(Error { step: Step::Mount, errno: Errno(libc::ENOENT) }.exit_code(), 125);
     }
 }

@@ -193,6 +193,7 @@ pub struct Dec {
 }
 
 impl Dec {
+    #[inline(never)]
     pub fn new(mut v: u64) -> Dec {
         let mut d = Dec { buf: [0; 20], at: 20 };
         loop {

@@ -8,12 +8,14 @@
 #![cfg_attr(not(test), no_main)]
 #![deny(unsafe_code)]
 
+mod caps;
 mod cgroup;
 mod child;
 mod cli;
 mod err;
 mod frame;
 mod limits;
+mod mounts;
 mod out;
 mod path;
 mod plan;

@@ -16,6 +16,7 @@ impl Line {
         Line { buf: [0; LINE_MAX], len: 0, cut: false }
     }
 
+    #[inline(never)]
     pub fn s(&mut self, b: &[u8]) -> &mut Line {
         for &c in b {
             // Keep room for "...\n".
@@ -31,6 +32,7 @@ impl Line {
 
     /// Ends the line and writes it; errors writing diagnostics are ignored
     /// (there is nowhere left to report them).
+    #[inline(never)]
     pub fn emit(&mut self, fd: sys::Fd) {
         if self.cut {
             self.buf[self.len..self.len + 3].copy_from_slice(b"...");

@@ -70,6 +70,9 @@ pub fn environment<E: Args + ?Sized>(run: &Run, caller: &E, hostname: &[u8], mut
 
 /// Puts the command (argv from run.cmd on) and the environment into `enc`.
 pub fn frame<A: Args + ?Sized, E: Args + ?Sized>(run: &Run, args: &A, caller: &E, hostname: &[u8], enc: &mut Encoder) {
+    if run.default_shell(args) {
+        enc.arg(crate::cli::DEFAULT_SHELL);
+    }
     for i in run.cmd..args.count() {
         enc.arg(args.arg(i));
     }

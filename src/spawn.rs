@@ -15,7 +15,9 @@
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
 use crate::cli::{Args, Limits, Run};
+use crate::caps;
 use crate::limits::{self as lim, CpuSet, Dec};
+use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::out::Line;
@@ -131,6 +133,25 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         Ok(p) => p,
         Err(e) => return fail(Error { step: Step::Pipe, errno: e }),
     };
+    // The filesystem plan: tiny buffers on the stack for a plain run, a
+    // mapped region (zero pages until written) when a rootfs is described.
+    let mut few = [mounts::EMPTY; 2];
+    let mut few_text = [0u8; 4200];
+    let mut many: [Entry; MAX_ENTRIES];
+    let mut text_map: Map;
+    let mut fs = if r.rootfs.is_some() {
+        many = [mounts::EMPTY; MAX_ENTRIES];
+        text_map = match Map::new(TEXT_CAP, false) {
+            Ok(m) => m,
+            Err(e) => return fail(Error { step: Step::Map, errno: e }),
+        };
+        Table::new(&mut many, text_map.bytes())
+    } else {
+        Table::new(&mut few, &mut few_text)
+    };
+    if let Err(code) = filesystem(r, args, &mut fs) {
+        return code;
+    }
     let mut ctx = Ctx {
         frame_r,
         frame_w,
@@ -140,6 +161,10 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         payload_cap: h.len as usize,
         ptrs_cap: h.ptrs(),
         ignored: ignored_signals(),
+        fs: &fs,
+        user: r.user,
+        caps: caps::keep(r.cap_add, r.cap_drop),
+        privileged: r.privileged,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -197,14 +222,18 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     let failure = match (got, sent) {
         (Ok(0), Ok(())) => None,
         (Ok(err::WIRE), _) => Some(Error::decode(&report)),
-        (Ok(0), Err(e)) => Some(Error { step: Step::Send, errno: e }),
-        (Ok(_), _) => Some(Error { step: Step::Report, errno: Errno(libc::EPROTO) }),
-        (Err(e), _) => Some(Error { step: Step::Report, errno: e }),
+        (Ok(0), Err(e)) => Some((Error { step: Step::Send, errno: e }, 0)),
+        (Ok(_), _) => Some((Error { step: Step::Report, errno: Errno(libc::EPROTO) }, 0)),
+        (Err(e), _) => Some((Error { step: Step::Report, errno: e }, 0)),
     };
-    if let Some(e) = failure {
+    if let Some((e, index)) = failure {
+        let mut buf = [0u8; 512];
         let what = match e.step {
+            Step::Exec if r.default_shell(args) => Some(crate::cli::DEFAULT_SHELL),
             Step::Exec => Some(args.arg(r.cmd)),
             Step::Hostname => Some(hostname),
+            Step::Mount => fs.describe(index as usize, &mut buf),
+            Step::Workdir => r.workdir,
             _ => None,
         };
         e.report(what);
@@ -217,6 +246,54 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         return 137;
     }
     code
+}
+
+/// Checks the host side of --rootfs and --volume (with one clear line, exit
+/// 125, before anything is created) and builds the mount table.
+#[inline(never)]
+fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(), i32> {
+    let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
+        Line::new().s(b"mydocker: run: ").s(what).s(b" '").s(arg).s(b"': ").s(why).emit(2);
+        Err(125)
+    };
+    if let Some(root) = r.rootfs {
+        match sys::kind(root) {
+            Ok(sys::FileKind::Dir) => {}
+            Ok(_) => return bad(b"--rootfs", root, b"not a directory"),
+            Err(e) => return bad(b"--rootfs", root, sys::strerror(e)),
+        }
+        if r.default_shell(args) {
+            let mut p = [0u8; 4200];
+            let sh = crate::cli::DEFAULT_SHELL;
+            if root.len() + sh.len() > p.len() || {
+                p[..root.len()].copy_from_slice(root);
+                p[root.len()..root.len() + sh.len()].copy_from_slice(sh);
+                !sys::exists_nofollow(&p[..root.len() + sh.len()])
+            } {
+                return bad(b"--rootfs", root, b"no command given and no /bin/sh in the rootfs");
+            }
+        }
+    }
+    let mut vols = [Volume { src: b"", dst: b"", ro: false }; MAX_VOLUMES];
+    let mut dirs = [false; MAX_VOLUMES];
+    for (i, spec) in r.volume_specs().iter().enumerate() {
+        let Ok(v) = mounts::parse_volume(spec) else { return bad(b"--volume", spec, b"malformed") };
+        dirs[i] = match sys::kind(v.src) {
+            Ok(k) => k == sys::FileKind::Dir,
+            Err(e) => return bad(b"--volume", spec, sys::strerror(e)),
+        };
+        vols[i] = v;
+    }
+    let spec = mounts::Spec {
+        rootfs: r.rootfs,
+        volumes: &vols[..r.nvol],
+        volume_is_dir: &dirs[..r.nvol],
+        tmpfs: r.tmpfs_paths(),
+        read_only: r.read_only,
+        workdir: r.workdir,
+        privileged: r.privileged,
+    };
+    mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", r.rootfs.unwrap_or(b""), why))
 }
 
 /// Signals mydocker inherited as SIG_IGN, from /proc/self/status; where
@@ -232,6 +309,7 @@ fn ignored_signals() -> u64 {
 
 /// Refuses CPUs that are not online, and more --cpus than there are CPUs,
 /// before anything is created.
+#[inline(never)]
 fn check_cpus(l: &Limits) -> Result<(), i32> {
     if l.cpuset.is_none() && l.cpus.is_none() {
         return Ok(());

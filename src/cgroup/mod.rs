@@ -328,6 +328,7 @@ pub fn open_dir(dir: Fd, path: &[u8]) -> Result<Fd, Errno> {
     sys::openat(dir, if path.is_empty() { b"." } else { path }, libc::O_RDONLY | libc::O_DIRECTORY)
 }
 
+#[inline(never)]
 pub fn write_file(dir: Fd, file: &'static [u8], data: &[u8]) -> Result<(), Errno> {
     // O_CREAT|O_TRUNC are no-ops on cgroupfs control files (they exist from
     // mkdir on); they let the same code fill a fake tree in unit tests.
@@ -339,6 +340,7 @@ pub fn write_file(dir: Fd, file: &'static [u8], data: &[u8]) -> Result<(), Errno
 }
 
 /// Reads a small file into `buf`; returns the bytes read.
+#[inline(never)]
 pub fn read_file<'b>(dir: Fd, file: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     let fd = sys::openat(dir, file, libc::O_RDONLY)?;
     let r = sys::read_full(fd, buf);
@@ -401,6 +403,7 @@ pub fn for_each_line(path: &[u8], buf: &mut [u8], mut f: impl FnMut(&[u8])) -> R
 }
 
 /// Reads what discovery needs from /proc/self/mountinfo and /proc/self/cgroup.
+#[inline(never)]
 pub fn discover() -> Res<Layout> {
     let mut l = Layout::new();
     let mut buf = [0u8; 8192];
@@ -432,6 +435,7 @@ impl Cgroups {
     }
 
     /// Creates `<parent>/mydocker/<id>` with its limits in every target.
+    #[inline(never)]
     pub fn create(&mut self, targets: &Targets, l: &Limits) -> Res<()> {
         for t in &targets.t[..targets.n] {
             // One open for the parent cgroup: "<mount point>/<rel>".

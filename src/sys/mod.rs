@@ -167,6 +167,12 @@ impl Map {
         Ok(Map { ptr: p.cast(), len: total })
     }
 
+    pub fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: ptr..ptr+len is our live read-write mapping; only maps made
+        // without a guard page are viewed this way.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+
     /// Splits an arena into a byte area of `bytes` (rounded up to 8), a
     /// pointer array of `ptrs` entries, and the rest as bytes. None when it
     /// does not fit: the caller reports that as an error, never a crash.
@@ -437,6 +443,165 @@ pub fn loopback_up() -> Result<(), Errno> {
     // SAFETY: ifr is a valid, large enough struct ifreq. The socket is
     // close-on-exec: execve closes it, no syscall spent on it here.
     cvt(unsafe { libc::ioctl(s, libc::SIOCSIFFLAGS as _, ifr.as_mut_ptr()) } as libc::c_long).map(|_| ())
+}
+
+/// A NUL-terminated byte string as a C pointer, or EINVAL.
+fn cptr(s: &[u8]) -> Result<*const c_char, Errno> {
+    if s.last() == Some(&0) {
+        Ok(s.as_ptr().cast())
+    } else {
+        Err(Errno(libc::EINVAL))
+    }
+}
+
+/// mount(2) with flags and data as u64 / NUL-terminated bytes ("" = NULL).
+pub fn mount_data(src: Option<&[u8]>, target: &[u8], fstype: Option<&[u8]>, flags: u64, data: &[u8]) -> Result<(), Errno> {
+    let s = src.map(cptr).transpose()?.unwrap_or(core::ptr::null());
+    let f = fstype.map(cptr).transpose()?.unwrap_or(core::ptr::null());
+    let d = if data.is_empty() { core::ptr::null() } else { cptr(data)? };
+    let t = cptr(target)?;
+    // SAFETY: every non-null pointer is a NUL-terminated string (cptr).
+    cvt(unsafe { libc::mount(s, t, f, flags as libc::c_ulong, d.cast()) } as libc::c_long).map(|_| ())
+}
+
+/// mkdir(2) of a NUL-terminated path; an existing entry is fine.
+pub fn mkdir_ok(path: &[u8]) -> Result<(), Errno> {
+    let p = cptr(path)?;
+    // SAFETY: p is NUL-terminated.
+    match cvt(unsafe { libc::mkdir(p, 0o755) } as libc::c_long) {
+        Err(Errno(libc::EEXIST)) | Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates an empty file (a mount point for a file bind) if missing.
+pub fn touch(path: &[u8]) -> Result<(), Errno> {
+    let p = cptr(path)?;
+    // SAFETY: p is NUL-terminated.
+    let fd = cvt(unsafe { libc::open(p, libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC, 0o644) } as libc::c_long)?;
+    close(fd as Fd);
+    Ok(())
+}
+
+pub fn mknod_chr(path: &[u8], major: u32, minor: u32) -> Result<(), Errno> {
+    let p = cptr(path)?;
+    // SAFETY: p is NUL-terminated; makedev only computes a number.
+    cvt(unsafe { libc::mknod(p, libc::S_IFCHR | 0o666, libc::makedev(major, minor)) } as libc::c_long).map(|_| ())
+}
+
+pub fn symlink(to: &[u8], path: &[u8]) -> Result<(), Errno> {
+    let (a, b) = (cptr(to)?, cptr(path)?);
+    // SAFETY: both NUL-terminated.
+    cvt(unsafe { libc::symlink(a, b) } as libc::c_long).map(|_| ())
+}
+
+pub fn chdir(path: &[u8]) -> Result<(), Errno> {
+    let p = cptr(path)?;
+    // SAFETY: p is NUL-terminated.
+    cvt(unsafe { libc::chdir(p) } as libc::c_long).map(|_| ())
+}
+
+/// Makes the current directory the root: pivot_root(".", ".") stacks the
+/// old root on top of the new one, and detaching "." then removes it — no
+/// directory for the old root is needed inside the rootfs (runc does the
+/// same). On an initramfs root, where pivot_root is impossible (EINVAL: the
+/// root mount has no parent), the rootfs is moved over "/" and chrooted
+/// into instead, as switch_root and runc's --no-pivot do.
+pub fn pivot_here() -> Result<(), Errno> {
+    let dot = b".\0".as_ptr() as *const c_char;
+    let slash = b"/\0".as_ptr() as *const c_char;
+    // SAFETY: dot and slash are NUL-terminated strings; plain syscalls.
+    unsafe {
+        match cvt(libc::syscall(libc::SYS_pivot_root, dot, dot)) {
+            Ok(_) => {
+                cvt(libc::umount2(dot, libc::MNT_DETACH) as libc::c_long)?;
+            }
+            Err(Errno(libc::EINVAL)) => {
+                cvt(libc::mount(dot, slash, core::ptr::null(), libc::MS_MOVE, core::ptr::null()) as libc::c_long)?;
+                cvt(libc::chroot(dot) as libc::c_long)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    chdir(b"/\0")
+}
+
+/// Drops every capability not in `keep` from the bounding set (stopping at
+/// the first one this kernel does not know) and clears the ambient set.
+pub fn drop_bounding(keep: u64) -> Result<(), Errno> {
+    for cap in 0..64u64 {
+        if keep & (1 << cap) != 0 {
+            continue;
+        }
+        // SAFETY: plain prctl with integer arguments.
+        match cvt(unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) } as libc::c_long) {
+            Ok(_) => {}
+            Err(Errno(libc::EINVAL)) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    // SAFETY: plain prctl with integer arguments. EINVAL: no ambient set
+    // before Linux 4.3, nothing to clear.
+    match cvt(unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong, 0, 0, 0) } as libc::c_long) {
+        Ok(_) | Err(Errno(libc::EINVAL)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn no_new_privs() -> Result<(), Errno> {
+    // SAFETY: plain prctl with integer arguments.
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
+}
+
+/// capset(2): effective = permitted = `caps`, inheritable empty.
+pub fn capset(caps: u64) -> Result<(), Errno> {
+    // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
+    let hdr = [0x2008_0522u32, 0];
+    let lo = caps as u32;
+    let hi = (caps >> 32) as u32;
+    let data = [lo, lo, 0, hi, hi, 0];
+    // SAFETY: hdr and data match struct __user_cap_header_struct and two
+    // struct __user_cap_data_struct (effective, permitted, inheritable).
+    cvt(unsafe { libc::syscall(libc::SYS_capset, hdr.as_ptr(), data.as_ptr()) }).map(|_| ())
+}
+
+/// setgroups(0), setgid, setuid — in that order: each needs the privilege
+/// the next one gives up.
+pub fn become_user(uid: u32, gid: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscalls with integer arguments (and no group list).
+    unsafe {
+        cvt(libc::syscall(libc::SYS_setgroups, 0, core::ptr::null::<libc::gid_t>()))?;
+        cvt(libc::syscall(libc::SYS_setgid, gid))?;
+        cvt(libc::syscall(libc::SYS_setuid, uid))?;
+    }
+    Ok(())
+}
+
+/// Whether a directory entry exists, without following a final symlink
+/// (a rootfs's /bin/sh may point at a path that only resolves inside it).
+pub fn exists_nofollow(path: &[u8]) -> bool {
+    // SAFETY: p is NUL-terminated on with_cstr's stack.
+    with_cstr(path, |p| cvt(unsafe { libc::faccessat(libc::AT_FDCWD, p, libc::F_OK, libc::AT_SYMLINK_NOFOLLOW) } as libc::c_long)).is_ok()
+}
+
+/// What a path is, following symlinks.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FileKind {
+    Dir,
+    File,
+    Other,
+}
+
+pub fn kind(path: &[u8]) -> Result<FileKind, Errno> {
+    // SAFETY: an all-zero struct stat is a valid value to be overwritten.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: p is NUL-terminated on with_cstr's stack; st is writable.
+    with_cstr(path, |p| cvt(unsafe { libc::stat(p, &mut st) } as libc::c_long))?;
+    Ok(match st.st_mode & libc::S_IFMT {
+        libc::S_IFDIR => FileKind::Dir,
+        libc::S_IFREG => FileKind::File,
+        _ => FileKind::Other,
+    })
 }
 
 /// Asks the kernel to SIGKILL us when the parent dies.

@@ -1,0 +1,427 @@
+//! The container's filesystem as a table of steps, built before clone
+//! without syscalls; the child only walks it (child.rs). Every path the child
+//! needs is joined here into one fixed text buffer, NUL-terminated, so the
+//! child allocates nothing and formats nothing.
+//!
+//! With --rootfs R, in order (the order matters, see the comments below):
+//! bind R onto itself; /proc (masked and read-only paths); /sys read-only;
+//! /dev as a small tmpfs with its nodes, pts, shm and links; volumes; tmpfs
+//! mounts; pivot_root into R; then, with --read-only, R remounted read-only.
+//! Without --rootfs: only /proc over the host's /proc (in the container's
+//! own mount namespace), as before.
+use crate::limits::Why;
+
+pub const MAX_ENTRIES: usize = 128;
+pub const TEXT_CAP: usize = 64 * 1024;
+pub const MAX_VOLUMES: usize = 32;
+pub const MAX_TMPFS: usize = 16;
+
+const NOSUID: u64 = libc::MS_NOSUID as u64;
+const NODEV: u64 = libc::MS_NODEV as u64;
+const NOEXEC: u64 = libc::MS_NOEXEC as u64;
+const RDONLY: u64 = libc::MS_RDONLY as u64;
+
+/// What a step does; the strings it needs are in its entry's spans.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Op {
+    /// mount(src, target, fstype, flags, data); fstype/data NUL-terminated.
+    Mount { fstype: &'static [u8], flags: u64, data: &'static [u8] },
+    /// A bind mount of src (recursive with `rec`).
+    Bind { rec: bool },
+    /// Remount an existing mount read-only (MS_BIND|MS_REMOUNT|MS_RDONLY),
+    /// keeping `flags`.
+    RemountRo { flags: u64 },
+    /// mknod(target, S_IFCHR|0666, makedev(major, minor)); where the kernel
+    /// refuses, an empty file with src (the host's node) bound onto it.
+    Node { major: u32, minor: u32 },
+    /// symlink(src, target).
+    Symlink,
+    /// pivot_root into target and detach the old root.
+    Pivot,
+}
+
+/// What the target must be before the step: made if missing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Make {
+    Nothing,
+    Dir,
+    File,
+}
+
+/// Where a step comes from, for error messages.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Rootfs,
+    Proc,
+    Masked,
+    ReadOnlyPath,
+    Sys,
+    Dev,
+    Volume,
+    Tmpfs,
+    Pivot,
+    ReadOnlyRoot,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static [u8] {
+        match self {
+            Kind::Rootfs => b"rootfs",
+            Kind::Proc => b"proc",
+            Kind::Masked => b"masked path",
+            Kind::ReadOnlyPath => b"read-only path",
+            Kind::Sys => b"sysfs",
+            Kind::Dev => b"/dev",
+            Kind::Volume => b"volume",
+            Kind::Tmpfs => b"tmpfs",
+            Kind::Pivot => b"pivot_root",
+            Kind::ReadOnlyRoot => b"read-only rootfs",
+        }
+    }
+}
+
+/// A NUL-terminated string in the table's text: [off, off+len) plus the NUL.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Span {
+    pub off: u32,
+    pub len: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Entry {
+    pub op: Op,
+    pub src: Option<Span>,
+    pub target: Span,
+    pub make: Make,
+    /// ENOENT on the target is not an error (paths a kernel may lack).
+    pub optional: bool,
+    pub kind: Kind,
+}
+
+/// The table lives in buffers the caller provides: tiny ones on the stack
+/// for a plain run, a mapped region when there is a rootfs to describe.
+pub struct Table<'t> {
+    entries: &'t mut [Entry],
+    n: usize,
+    text: &'t mut [u8],
+    used: usize,
+    /// -w, NUL-terminated in `text`.
+    pub workdir: Option<Span>,
+}
+
+pub const EMPTY: Entry = Entry { op: Op::Symlink, src: None, target: Span { off: 0, len: 0 }, make: Make::Nothing, optional: false, kind: Kind::Rootfs };
+
+/// A parsed -v SRC:DST[:ro|rw].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Volume<'a> {
+    pub src: &'a [u8],
+    pub dst: &'a [u8],
+    pub ro: bool,
+}
+
+pub fn parse_volume(spec: &[u8]) -> Result<Volume<'_>, Why> {
+    let mut f = spec.splitn(3, |&c| c == b':');
+    let src = f.next().unwrap_or(&[]);
+    let dst = f.next().ok_or(b"a volume is SRC:DST[:ro|rw]" as Why)?;
+    let ro = match f.next() {
+        None | Some(b"rw") => false,
+        Some(b"ro") => true,
+        Some(_) => return Err(b"unknown volume mode: use ro or rw"),
+    };
+    if !src.starts_with(b"/") {
+        return Err(b"the volume source must be an absolute path");
+    }
+    if !dst.starts_with(b"/") {
+        return Err(b"the volume destination must be an absolute path");
+    }
+    if has_dotdot(dst) {
+        return Err(b"the volume destination may not contain '..'");
+    }
+    Ok(Volume { src, dst, ro })
+}
+
+/// A path inside the container: absolute, no "..".
+pub fn check_inner_path(p: &[u8]) -> Result<(), Why> {
+    if !p.starts_with(b"/") {
+        return Err(b"must be an absolute path");
+    }
+    if has_dotdot(p) {
+        return Err(b"may not contain '..'");
+    }
+    Ok(())
+}
+
+fn has_dotdot(p: &[u8]) -> bool {
+    p.split(|&c| c == b'/').any(|c| c == b"..")
+}
+
+/// What the table is built from (all syntax-checked by the CLI).
+pub struct Spec<'a> {
+    pub rootfs: Option<&'a [u8]>,
+    pub volumes: &'a [Volume<'a>],
+    /// Whether each volume's source is a directory (else a file).
+    pub volume_is_dir: &'a [bool],
+    pub tmpfs: &'a [&'a [u8]],
+    pub read_only: bool,
+    pub workdir: Option<&'a [u8]>,
+    /// --privileged: no masked or read-only paths, /sys read-write.
+    pub privileged: bool,
+}
+
+/// docker's masked /proc paths: files get /dev/null bound over them.
+const MASKED_FILES: [&[u8]; 4] = [b"/proc/kcore", b"/proc/keys", b"/proc/timer_list", b"/proc/sched_debug"];
+/// docker's read-only /proc paths.
+const READ_ONLY: [&[u8]; 4] = [b"/proc/sys", b"/proc/sysrq-trigger", b"/proc/irq", b"/proc/bus"];
+/// Character devices in /dev: name, major, minor.
+const NODES: [(&[u8], u32, u32); 6] =
+    [(b"null", 1, 3), (b"zero", 1, 5), (b"full", 1, 7), (b"random", 1, 8), (b"urandom", 1, 9), (b"tty", 5, 0)];
+const LINKS: [(&[u8], &[u8]); 5] = [
+    (b"/dev/fd", b"/proc/self/fd"),
+    (b"/dev/stdin", b"/proc/self/fd/0"),
+    (b"/dev/stdout", b"/proc/self/fd/1"),
+    (b"/dev/stderr", b"/proc/self/fd/2"),
+    (b"/dev/ptmx", b"pts/ptmx"),
+];
+
+impl<'t> Table<'t> {
+    pub fn new(entries: &'t mut [Entry], text: &'t mut [u8]) -> Table<'t> {
+        Table { entries, n: 0, text, used: 0, workdir: None }
+    }
+
+    /// The bytes of a span, without the NUL.
+    pub fn str(&self, s: Span) -> &[u8] {
+        &self.text[s.off as usize..(s.off + s.len) as usize]
+    }
+
+    /// The bytes of a span with its NUL, for syscalls.
+    pub fn cstr(&self, s: Span) -> &[u8] {
+        &self.text[s.off as usize..(s.off + s.len + 1) as usize]
+    }
+
+    /// Appends the concatenation of `parts` and a NUL.
+    #[inline(never)]
+    fn put(&mut self, parts: &[&[u8]]) -> Result<Span, Why> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if self.used + len + 1 > self.text.len() || parts.iter().any(|p| p.contains(&0)) {
+            return Err(b"mount paths too long (64 KiB in all)");
+        }
+        let off = self.used;
+        for p in parts {
+            self.text[self.used..self.used + p.len()].copy_from_slice(p);
+            self.used += p.len();
+        }
+        self.text[self.used] = 0;
+        self.used += 1;
+        Ok(Span { off: off as u32, len: len as u32 })
+    }
+
+    #[inline(never)]
+    fn push(&mut self, op: Op, src: Option<Span>, target: Span, make: Make, optional: bool, kind: Kind) -> Result<(), Why> {
+        if self.n == self.entries.len() {
+            return Err(b"too many mounts (limit 128)");
+        }
+        self.entries[self.n] = Entry { op, src, target, make, optional, kind };
+        self.n += 1;
+        Ok(())
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries[..self.n]
+    }
+
+    /// "<target> (<kind>)" for entry `i`, for error messages.
+    pub fn describe<'b>(&self, i: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        let e = self.entries().get(i)?;
+        let t = self.str(e.target);
+        let l = e.kind.label();
+        let n = t.len().min(buf.len().saturating_sub(l.len() + 3));
+        buf[..n].copy_from_slice(&t[..n]);
+        buf[n..n + 2].copy_from_slice(b" (");
+        buf[n + 2..n + 2 + l.len()].copy_from_slice(l);
+        buf[n + 2 + l.len()] = b')';
+        Some(&buf[..n + 3 + l.len()])
+    }
+}
+
+/// Builds the table. `r` is the rootfs with no trailing '/'.
+#[inline(never)]
+pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
+    if let Some(w) = spec.workdir {
+        t.workdir = Some(t.put(&[w])?);
+    }
+    let Some(r) = spec.rootfs else {
+        // No rootfs: a fresh /proc over the host's, in our own mount namespace.
+        let p = t.put(&[b"/proc"])?;
+        let procfs = t.put(&[b"proc"])?;
+        return t.push(Op::Mount { fstype: b"proc\0", flags: NOSUID | NODEV | NOEXEC, data: b"" }, Some(procfs), p, Make::Nothing, false, Kind::Proc);
+    };
+    let root = t.put(&[r])?;
+    // pivot_root needs the new root to be a mount point: bind it onto itself.
+    t.push(Op::Bind { rec: true }, Some(root), root, Make::Nothing, false, Kind::Rootfs)?;
+
+    let proc_ = t.put(&[r, b"/proc"])?;
+    let procfs = t.put(&[b"proc"])?;
+    t.push(Op::Mount { fstype: b"proc\0", flags: NOSUID | NODEV | NOEXEC, data: b"" }, Some(procfs), proc_, Make::Dir, false, Kind::Proc)?;
+    // Masked after /proc exists; a path this kernel lacks is skipped.
+    let null = t.put(&[b"/dev/null"])?;
+    let hardened = !spec.privileged;
+    for m in MASKED_FILES.iter().filter(|_| hardened) {
+        let p = t.put(&[r, m])?;
+        t.push(Op::Bind { rec: false }, Some(null), p, Make::Nothing, true, Kind::Masked)?;
+    }
+    // Read-only: bind each onto itself, then remount that bind read-only.
+    for m in READ_ONLY.iter().filter(|_| hardened) {
+        let p = t.put(&[r, m])?;
+        t.push(Op::Bind { rec: true }, Some(p), p, Make::Nothing, true, Kind::ReadOnlyPath)?;
+        t.push(Op::RemountRo { flags: NOSUID | NODEV | NOEXEC }, None, p, Make::Nothing, true, Kind::ReadOnlyPath)?;
+    }
+
+    let sys = t.put(&[r, b"/sys"])?;
+    let sysfs = t.put(&[b"sysfs"])?;
+    let ro = if hardened { RDONLY } else { 0 };
+    t.push(Op::Mount { fstype: b"sysfs\0", flags: ro | NOSUID | NODEV | NOEXEC, data: b"" }, Some(sysfs), sys, Make::Dir, false, Kind::Sys)?;
+    let tmpfs = t.put(&[b"tmpfs"])?;
+    if hardened {
+        let fw = t.put(&[r, b"/sys/firmware"])?;
+        t.push(Op::Mount { fstype: b"tmpfs\0", flags: RDONLY | NOSUID | NODEV | NOEXEC, data: b"size=0\0" }, Some(tmpfs), fw, Make::Nothing, true, Kind::Masked)?;
+    }
+
+    let dev = t.put(&[r, b"/dev"])?;
+    t.push(Op::Mount { fstype: b"tmpfs\0", flags: NOSUID | NOEXEC, data: b"mode=755,size=64k\0" }, Some(tmpfs), dev, Make::Dir, false, Kind::Dev)?;
+    for (name, major, minor) in NODES {
+        let host = t.put(&[b"/dev/", name])?;
+        let p = t.put(&[r, b"/dev/", name])?;
+        t.push(Op::Node { major, minor }, Some(host), p, Make::Nothing, false, Kind::Dev)?;
+    }
+    let pts = t.put(&[r, b"/dev/pts"])?;
+    let devpts = t.put(&[b"devpts"])?;
+    t.push(
+        Op::Mount { fstype: b"devpts\0", flags: NOSUID | NOEXEC, data: b"newinstance,ptmxmode=0666,mode=0620\0" },
+        Some(devpts),
+        pts,
+        Make::Dir,
+        false,
+        Kind::Dev,
+    )?;
+    let shm = t.put(&[r, b"/dev/shm"])?;
+    let shmfs = t.put(&[b"shm"])?;
+    t.push(Op::Mount { fstype: b"tmpfs\0", flags: NOSUID | NODEV | NOEXEC, data: b"mode=1777,size=64m\0" }, Some(shmfs), shm, Make::Dir, false, Kind::Dev)?;
+    for (link, to) in LINKS {
+        let p = t.put(&[r, link])?;
+        let s = t.put(&[to])?;
+        t.push(Op::Symlink, Some(s), p, Make::Nothing, false, Kind::Dev)?;
+    }
+
+    // Volumes after the system mounts, so a volume may cover part of them.
+    for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
+        let src = t.put(&[v.src])?;
+        let dst = t.put(&[r, v.dst])?;
+        t.push(Op::Bind { rec: true }, Some(src), dst, if dir { Make::Dir } else { Make::File }, false, Kind::Volume)?;
+        if v.ro {
+            // A bind mount is made read-only by remounting it.
+            t.push(Op::RemountRo { flags: 0 }, None, dst, Make::Nothing, false, Kind::Volume)?;
+        }
+    }
+    for p in spec.tmpfs {
+        let dst = t.put(&[r, p])?;
+        t.push(Op::Mount { fstype: b"tmpfs\0", flags: NOSUID | NODEV, data: b"mode=1777\0" }, Some(tmpfs), dst, Make::Dir, false, Kind::Tmpfs)?;
+    }
+
+    t.push(Op::Pivot, None, root, Make::Nothing, false, Kind::Pivot)?;
+    if spec.read_only {
+        // After pivot_root, "/" is the rootfs bind: remounting it affects
+        // that mount alone; /proc, /dev, volumes and tmpfs stay as asked.
+        let slash = t.put(&[b"/"])?;
+        t.push(Op::RemountRo { flags: 0 }, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! table {
+        ($t:ident) => {
+            let mut entries = [EMPTY; MAX_ENTRIES];
+            let mut text = vec![0u8; TEXT_CAP];
+            #[allow(unused_mut)]
+            let mut $t = Table::new(&mut entries, &mut text);
+        };
+    }
+
+    fn targets(t: &Table) -> Vec<(Kind, String)> {
+        t.entries().iter().map(|e| (e.kind, String::from_utf8_lossy(t.str(e.target)).into_owned())).collect()
+    }
+
+    #[test]
+    fn volume_specs() {
+        assert_eq!(parse_volume(b"/srv:/data"), Ok(Volume { src: b"/srv", dst: b"/data", ro: false }));
+        assert_eq!(parse_volume(b"/etc/hosts:/etc/hosts:ro"), Ok(Volume { src: b"/etc/hosts", dst: b"/etc/hosts", ro: true }));
+        assert_eq!(parse_volume(b"/a:/b:rw").unwrap().ro, false);
+        for bad in [&b"/srv"[..], b"srv:/data", b"/srv:data", b"/srv:/data:rx", b"/srv:/../etc", b"", b":/x"] {
+            assert!(parse_volume(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn without_rootfs_only_proc_is_mounted() {
+        table!(t);
+        build(&mut t, &Spec { rootfs: None, volumes: &[], volume_is_dir: &[], tmpfs: &[], read_only: false, workdir: None, privileged: false }).unwrap();
+        assert_eq!(targets(&t), vec![(Kind::Proc, "/proc".to_string())]);
+        assert_eq!(t.cstr(t.entries()[0].target), b"/proc\0");
+    }
+
+    #[test]
+    fn the_rootfs_table_is_in_the_order_that_works() {
+        table!(t);
+        let vols = [Volume { src: b"/srv/data", dst: b"/data", ro: true }];
+        let tmp: [&[u8]; 1] = [b"/tmp"];
+        build(&mut t, &Spec { rootfs: Some(b"/r"), volumes: &vols, volume_is_dir: &[true], tmpfs: &tmp, read_only: true, workdir: Some(b"/w"), privileged: false }).unwrap();
+        let k: Vec<Kind> = t.entries().iter().map(|e| e.kind).collect();
+        // rootfs bind first, pivot and the read-only remount last.
+        assert_eq!(k[0], Kind::Rootfs);
+        assert_eq!(*k.last().unwrap(), Kind::ReadOnlyRoot);
+        assert_eq!(k[k.len() - 2], Kind::Pivot);
+        let tg = targets(&t);
+        let pos = |s: &str| tg.iter().position(|(_, x)| x == s).unwrap();
+        assert!(pos("/r/proc") < pos("/r/proc/kcore"));
+        assert!(pos("/r/sys") < pos("/r/sys/firmware"));
+        assert!(pos("/r/dev") < pos("/r/dev/null"));
+        assert!(pos("/r/dev") < pos("/r/data"), "volumes after the system mounts");
+        assert_eq!(tg.iter().filter(|(_, x)| x == "/r/data").count(), 2, "bind, then the read-only remount");
+        assert!(tg.contains(&(Kind::Tmpfs, "/r/tmp".into())));
+        let nodes: Vec<&str> = tg.iter().filter(|(k, x)| *k == Kind::Dev && x.starts_with("/r/dev/")).map(|(_, x)| &x[7..]).collect();
+        assert_eq!(nodes, ["null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "fd", "stdin", "stdout", "stderr", "ptmx"]);
+    }
+
+    #[test]
+    fn privileged_has_no_masked_or_read_only_paths() {
+        table!(t);
+        build(&mut t, &Spec { rootfs: Some(b"/r"), volumes: &[], volume_is_dir: &[], tmpfs: &[], read_only: false, workdir: None, privileged: true }).unwrap();
+        assert!(!t.entries().iter().any(|e| matches!(e.kind, Kind::Masked | Kind::ReadOnlyPath)));
+        let sys = t.entries().iter().find(|e| e.kind == Kind::Sys).unwrap();
+        assert!(matches!(sys.op, Op::Mount { flags, .. } if flags & RDONLY == 0));
+    }
+
+    #[test]
+    fn overflowing_the_table_is_an_error() {
+        let long = vec![b'a'; 4000];
+        let mut v = vec![];
+        let dst: Vec<u8> = [b"/".as_slice(), &long].concat();
+        for _ in 0..MAX_VOLUMES {
+            v.push(Volume { src: &dst, dst: &dst, ro: false });
+        }
+        let dirs = vec![true; v.len()];
+        table!(t);
+        let r = build(&mut t, &Spec { rootfs: Some(b"/r"), volumes: &v, volume_is_dir: &dirs, tmpfs: &[], read_only: false, workdir: None, privileged: false });
+        assert_eq!(r, Err(&b"mount paths too long (64 KiB in all)"[..]));
+    }
+
+    #[test]
+    fn inner_paths_are_absolute_without_dotdot() {
+        assert!(check_inner_path(b"/data").is_ok());
+        assert!(check_inner_path(b"data").is_err());
+        assert!(check_inner_path(b"/a/../b").is_err());
+    }
+}

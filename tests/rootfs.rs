@@ -1,0 +1,221 @@
+//! --rootfs and the hardening around it: pivot_root, /proc, /sys, /dev,
+//! volumes, tmpfs, read-only, workdir, user, capabilities, no_new_privs.
+//! Needs a busybox rootfs: $MYDOCKER_ROOTFS (make rootfs builds one).
+mod common;
+use common::*;
+
+fn rootfs() -> Option<String> {
+    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
+    std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
+}
+
+macro_rules! need_rootfs {
+    () => {
+        match rootfs() {
+            Some(r) => r,
+            None => {
+                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
+                return;
+            }
+        }
+    };
+}
+
+/// `mydocker run --rootfs R FLAGS sh -c SCRIPT`
+fn inside(flags: &[&str], script: &str) -> std::process::Output {
+    let r = rootfs().unwrap();
+    let mut a = vec!["run", "--rootfs", &r];
+    a.extend_from_slice(flags);
+    a.extend_from_slice(&["sh", "-c", script]);
+    run(&a)
+}
+
+fn status_field(text: &str, key: &str) -> String {
+    text.lines().find_map(|l| l.strip_prefix(key)).unwrap_or_else(|| panic!("{key} missing in {text}")).trim().to_string()
+}
+
+fn tmpdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("mydocker-rootfs-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn the_container_cannot_see_the_hosts_tree_and_the_host_sees_no_new_mounts() {
+    need_root!();
+    need_rootfs!();
+    let marker = format!("/mydocker-host-marker-{}", std::process::id());
+    std::fs::write(&marker, "host").unwrap();
+    let before = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let o = inside(&[], &format!("test -e {marker} && echo visible || echo hidden; ls /"));
+    std::fs::remove_file(&marker).unwrap();
+    let out = ok(&o);
+    assert!(out.starts_with("hidden\n"), "{out}");
+    // The host has /usr and /var; this busybox rootfs has neither.
+    assert!(!out.lines().any(|l| l == "usr" || l == "var") && out.lines().any(|l| l == "bin"), "{out}");
+    assert_eq!(std::fs::read_to_string("/proc/self/mountinfo").unwrap(), before);
+}
+
+#[test]
+fn without_a_command_the_rootfs_shell_runs() {
+    need_root!();
+    let r = need_rootfs!();
+    use std::io::Write;
+    let mut c = mydocker(["run", "--rootfs", &r]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    c.stdin.take().unwrap().write_all(b"echo hi from $(cat /proc/1/comm)\n").unwrap();
+    assert_eq!(ok(&c.wait_with_output().unwrap()), "hi from sh\n");
+}
+
+#[test]
+fn dev_has_exactly_the_expected_nodes() {
+    need_root!();
+    need_rootfs!();
+    let out = ok(&inside(&[], "ls /dev | tr '\\n' ' '; echo; ls -l /dev/null /dev/zero /dev/tty | cut -c1"));
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(l[0], "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero ");
+    assert_eq!(&l[1..], ["c", "c", "c"], "character devices: {out}");
+    assert_eq!(ok(&inside(&[], "echo x > /dev/null && head -c 3 /dev/zero | wc -c")).trim(), "3");
+}
+
+#[test]
+fn masked_paths_read_empty_and_system_paths_are_read_only() {
+    need_root!();
+    need_rootfs!();
+    let out = ok(&inside(
+        &[],
+        "for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do [ -e $f ] && echo \"masked $f $(cat $f | wc -c)\"; done; \
+         echo \"firmware $(ls /sys/firmware | wc -l)\"; \
+         for m in /proc/sys /proc/sysrq-trigger /proc/irq /proc/bus /sys; do [ -e $m ] && echo \"mode $m $(grep \" $m \" /proc/self/mountinfo | head -1 | cut -d' ' -f6 | cut -d, -f1)\"; done",
+    ));
+    for l in out.lines() {
+        let f: Vec<&str> = l.split(' ').collect();
+        match f[0] {
+            "masked" => assert_eq!(f[2], "0", "{l}"),
+            "firmware" => assert_eq!(f[1], "0", "{l}"),
+            "mode" => assert_eq!(f[2], "ro", "{l}"),
+            _ => panic!("{out}"),
+        }
+    }
+    assert!(out.contains("mode /proc/sys ro") && out.contains("mode /sys ro"), "{out}");
+    assert!(out.lines().filter(|l| l.starts_with("masked")).count() >= 2, "{out}");
+}
+
+#[test]
+fn volumes_ro_and_rw_read_only_root_and_tmpfs() {
+    need_root!();
+    need_rootfs!();
+    let d = tmpdir("vol");
+    std::fs::write(d.join("in"), "from host").unwrap();
+    let rw = tmpdir("volrw");
+    let o = inside(
+        &["-v", &format!("{}:/data:ro", d.display()), "-v", &format!("{}:/out", rw.display()), "--read-only", "--tmpfs", "/scratch"],
+        "cat /data/in; echo; touch /data/x 2>&1; touch /etc/x 2>&1; touch /scratch/x && echo tmpfs-ok; echo written > /out/f",
+    );
+    let out = ok(&o);
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(l[0], "from host");
+    assert!(l[1].contains("Read-only file system"), "ro volume: {out}");
+    assert!(l[2].contains("Read-only file system"), "read-only root: {out}");
+    assert_eq!(l[3], "tmpfs-ok");
+    assert_eq!(std::fs::read_to_string(rw.join("f")).unwrap(), "written\n");
+    assert!(!d.join("x").exists());
+    std::fs::remove_dir_all(&d).unwrap();
+    std::fs::remove_dir_all(&rw).unwrap();
+}
+
+#[test]
+fn a_file_volume_is_bound_onto_a_file() {
+    need_root!();
+    need_rootfs!();
+    let d = tmpdir("file");
+    std::fs::write(d.join("hosts"), "10.0.0.1 box\n").unwrap();
+    let o = inside(&["-v", &format!("{}/hosts:/etc/hosts:ro", d.display())], "cat /etc/hosts");
+    assert_eq!(ok(&o), "10.0.0.1 box\n");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn capabilities_are_dockers_by_default_none_with_drop_all_and_all_with_privileged() {
+    need_root!();
+    need_rootfs!();
+    let host = std::fs::read_to_string("/proc/self/status").unwrap();
+    let st = |flags: &[&str]| ok(&inside(flags, "cat /proc/self/status"));
+    let d = st(&[]);
+    assert_eq!(status_field(&d, "CapEff:"), "00000000a80425fb");
+    assert_eq!(status_field(&d, "CapBnd:"), "00000000a80425fb");
+    assert_eq!(status_field(&d, "CapInh:"), "0000000000000000");
+    assert_eq!(status_field(&d, "CapAmb:"), "0000000000000000");
+    assert_eq!(status_field(&d, "NoNewPrivs:"), "1");
+    let none = st(&["--cap-drop", "ALL"]);
+    assert_eq!(status_field(&none, "CapEff:"), "0000000000000000");
+    let one = st(&["--cap-drop", "all", "--cap-add", "cap_net_bind_service"]);
+    assert_eq!(status_field(&one, "CapEff:"), "0000000000000400");
+    let p = st(&["--privileged"]);
+    assert_eq!(status_field(&p, "CapEff:"), status_field(&host, "CapEff:"));
+    assert_eq!(status_field(&p, "NoNewPrivs:"), "0");
+}
+
+#[test]
+fn the_hardening_applies_without_a_rootfs_too() {
+    need_root!();
+    let out = ok(&run(["run", "cat", "/proc/self/status"]));
+    assert_eq!(status_field(&out, "CapEff:"), "00000000a80425fb");
+    assert_eq!(status_field(&out, "NoNewPrivs:"), "1");
+}
+
+#[test]
+fn user_and_workdir() {
+    need_root!();
+    need_rootfs!();
+    let out = ok(&inside(&["-u", "1000:1000", "-w", "/work/here"], "pwd; grep -E '^(Uid|Gid|CapEff)' /proc/self/status"));
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(l[0], "/work/here");
+    assert!(l[1].starts_with("Uid:\t1000\t1000\t1000\t1000"), "{out}");
+    assert!(l[2].starts_with("Gid:\t1000\t1000\t1000\t1000"), "{out}");
+    assert_eq!(l[3], "CapEff:\t0000000000000000");
+    assert_eq!(ok(&inside(&["-u", "65534"], "id -u; id -g")), "65534\n0\n");
+}
+
+#[test]
+fn a_workdir_that_is_a_file_is_refused() {
+    need_root!();
+    need_rootfs!();
+    fails(&inside(&["-w", "/etc/passwd"], "pwd"), 125, "workdir: /etc/passwd: Not a directory");
+}
+
+#[test]
+fn bad_rootfs_input_is_one_line_125_and_creates_nothing() {
+    need_root!();
+    let r = need_rootfs!();
+    let empty = tmpdir("empty");
+    let e = empty.display().to_string();
+    let vol_missing = format!("/no/such/dir-{}:/data", std::process::id());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--rootfs", "/no/such/rootfs", "true"], "--rootfs '/no/such/rootfs': No such file or directory"),
+        (vec!["--rootfs", "/etc/passwd", "true"], "not a directory"),
+        (vec!["--rootfs", &e], "no command given and no /bin/sh in the rootfs"),
+        (vec!["--rootfs", &r, "-v", "/srv", "true"], "SRC:DST"),
+        (vec!["--rootfs", &r, "-v", "srv:/data", "true"], "source must be an absolute path"),
+        (vec!["--rootfs", &r, "-v", "/srv:data", "true"], "destination must be an absolute path"),
+        (vec!["--rootfs", &r, "-v", "/srv:/data:rx", "true"], "unknown volume mode"),
+        (vec!["--rootfs", &r, "-v", &vol_missing, "true"], "No such file or directory"),
+        (vec!["--rootfs", &r, "--cap-add", "NOPE", "true"], "unknown capability"),
+        (vec!["--rootfs", &r, "-u", "abc", "true"], "numeric UID"),
+        (vec!["--rootfs", &r, "-u", "99999999999", "true"], "numeric UID"),
+        (vec!["--rootfs", &r, "-u", "1:x", "true"], "numeric UID"),
+        (vec!["--rootfs", &r, "-w", "rel", "true"], "absolute path"),
+        (vec!["-v", "/srv:/data", "true"], "needs --rootfs"),
+        (vec!["--read-only", "true"], "needs --rootfs"),
+        (vec!["--tmpfs", "/tmp", "true"], "needs --rootfs"),
+    ];
+    let before = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    for (flags, needle) in cases {
+        let mut a = vec!["run"];
+        a.extend(flags);
+        fails(&run(&a), 125, needle);
+    }
+    assert_eq!(std::fs::read_to_string("/proc/self/mountinfo").unwrap(), before);
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0, "nothing created in the rootfs");
+    std::fs::remove_dir_all(&empty).unwrap();
+}
