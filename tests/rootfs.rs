@@ -191,9 +191,10 @@ fn bad_rootfs_input_is_one_line_125_and_creates_nothing() {
     let empty = tmpdir("empty");
     let e = empty.display().to_string();
     let vol_missing = format!("/no/such/dir-{}:/data", std::process::id());
+    let a_file = bin().display().to_string();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--rootfs", "/no/such/rootfs", "true"], "--rootfs '/no/such/rootfs': No such file or directory"),
-        (vec!["--rootfs", "/etc/passwd", "true"], "not a directory"),
+        (vec!["--rootfs", &a_file, "true"], "not a directory"),
         (vec!["--rootfs", &e], "no command given and no /bin/sh in the rootfs"),
         (vec!["--rootfs", &r, "-v", "/srv", "true"], "SRC:DST"),
         (vec!["--rootfs", &r, "-v", "srv:/data", "true"], "source must be an absolute path"),
