@@ -38,7 +38,7 @@ BIN     := target/$(TARGET)/release/mydocker
 SOURCES := Cargo.toml build.rs $(shell find src -name '*.rs')
 LOGS    := $(BUILD)/logs
 
-.PHONY: all prereq unit itest qemu test bench demo install clean rootfs
+.PHONY: all prereq unit itest qemu test bench demo install clean rootfs FORCE
 
 all: $(BIN)
 
@@ -46,7 +46,9 @@ all: $(BIN)
 prereq:
 	@rustup target list --installed 2>/dev/null | grep -qx '$(TARGET)' || rustup target add $(TARGET)
 
-$(BIN): $(SOURCES) | prereq
+# FORCE: cargo decides what to rebuild; the strip below must follow every
+# cargo build (the QEMU runs rebuild this binary unstripped).
+$(BIN): $(SOURCES) FORCE | prereq
 	$(CARGO) build --release --locked --target $(TARGET)
 	@# Unwind tables are dead weight with panic=abort and no C++ (~9 KiB):
 	@# crtbegin.o refers to .eh_frame, so the linker cannot drop it; we do.

@@ -168,19 +168,75 @@ pub struct Spec<'a> {
     pub privileged: bool,
 }
 
-/// docker's masked /proc paths: files get /dev/null bound over them.
-const MASKED_FILES: [&[u8]; 4] = [b"/proc/kcore", b"/proc/keys", b"/proc/timer_list", b"/proc/sched_debug"];
-/// docker's read-only /proc paths.
-const READ_ONLY: [&[u8]; 4] = [b"/proc/sys", b"/proc/sysrq-trigger", b"/proc/irq", b"/proc/bus"];
-/// Character devices in /dev: name, major, minor.
-const NODES: [(&[u8], u32, u32); 6] =
-    [(b"null", 1, 3), (b"zero", 1, 5), (b"full", 1, 7), (b"random", 1, 8), (b"urandom", 1, 9), (b"tty", 5, 0)];
-const LINKS: [(&[u8], &[u8]); 5] = [
-    (b"/dev/fd", b"/proc/self/fd"),
-    (b"/dev/stdin", b"/proc/self/fd/0"),
-    (b"/dev/stdout", b"/proc/self/fd/1"),
-    (b"/dev/stderr", b"/proc/self/fd/2"),
-    (b"/dev/ptmx", b"pts/ptmx"),
+/// When a system step applies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum When {
+    Always,
+    /// Not with --privileged: masked and read-only paths, read-only /sys.
+    Hardened,
+    Privileged,
+}
+
+/// The source of a system step: nothing, a literal, or the target itself.
+const SELF: &[u8] = b"@";
+
+/// A system step of the rootfs layout: (when, op, source, target inside the
+/// rootfs, make, optional, kind). Order matters: each mount point must exist
+/// when its step runs (/proc before its masks, /dev before its nodes).
+type Step = (When, Op, &'static [u8], &'static [u8], Make, bool, Kind);
+
+const NSV: u64 = NOSUID | NODEV | NOEXEC;
+
+const fn mount(fstype: &'static [u8], flags: u64, data: &'static [u8]) -> Op {
+    Op::Mount { fstype, flags, data }
+}
+
+const fn node(major: u32, minor: u32) -> Op {
+    Op::Node { major, minor }
+}
+
+const BIND: Op = Op::Bind { rec: false };
+const RBIND: Op = Op::Bind { rec: true };
+const RO: Op = Op::RemountRo { flags: NSV };
+
+use Kind::*;
+use Make::{Dir, Nothing as No};
+use When::*;
+
+static SYSTEM: [Step; 30] = [
+        (Always, mount(b"proc\0", NSV, b""), b"proc", b"/proc", Dir, false, Proc),
+        // docker's masked /proc files: /dev/null bound over them.
+        (Hardened, BIND, b"/dev/null", b"/proc/kcore", No, true, Masked),
+        (Hardened, BIND, b"/dev/null", b"/proc/keys", No, true, Masked),
+        (Hardened, BIND, b"/dev/null", b"/proc/timer_list", No, true, Masked),
+        (Hardened, BIND, b"/dev/null", b"/proc/sched_debug", No, true, Masked),
+        // docker's read-only /proc paths: bound onto themselves, remounted read-only.
+        (Hardened, RBIND, SELF, b"/proc/sys", No, true, ReadOnlyPath),
+        (Hardened, RO, b"", b"/proc/sys", No, true, ReadOnlyPath),
+        (Hardened, RBIND, SELF, b"/proc/sysrq-trigger", No, true, ReadOnlyPath),
+        (Hardened, RO, b"", b"/proc/sysrq-trigger", No, true, ReadOnlyPath),
+        (Hardened, RBIND, SELF, b"/proc/irq", No, true, ReadOnlyPath),
+        (Hardened, RO, b"", b"/proc/irq", No, true, ReadOnlyPath),
+        (Hardened, RBIND, SELF, b"/proc/bus", No, true, ReadOnlyPath),
+        (Hardened, RO, b"", b"/proc/bus", No, true, ReadOnlyPath),
+        (Hardened, mount(b"sysfs\0", RDONLY | NSV, b""), b"sysfs", b"/sys", Dir, false, Sys),
+        (Privileged, mount(b"sysfs\0", NSV, b""), b"sysfs", b"/sys", Dir, false, Sys),
+        (Hardened, mount(b"tmpfs\0", RDONLY | NSV, b"size=0\0"), b"tmpfs", b"/sys/firmware", No, true, Masked),
+        // /dev: a small tmpfs with the nodes a program expects.
+        (Always, mount(b"tmpfs\0", NOSUID | NOEXEC, b"mode=755,size=64k\0"), b"tmpfs", b"/dev", Dir, false, Dev),
+        (Always, node(1, 3), b"/dev/null", b"/dev/null", No, false, Dev),
+        (Always, node(1, 5), b"/dev/zero", b"/dev/zero", No, false, Dev),
+        (Always, node(1, 7), b"/dev/full", b"/dev/full", No, false, Dev),
+        (Always, node(1, 8), b"/dev/random", b"/dev/random", No, false, Dev),
+        (Always, node(1, 9), b"/dev/urandom", b"/dev/urandom", No, false, Dev),
+        (Always, node(5, 0), b"/dev/tty", b"/dev/tty", No, false, Dev),
+        (Always, mount(b"devpts\0", NOSUID | NOEXEC, b"newinstance,ptmxmode=0666,mode=0620\0"), b"devpts", b"/dev/pts", Dir, false, Dev),
+        (Always, mount(b"tmpfs\0", NSV, b"mode=1777,size=64m\0"), b"shm", b"/dev/shm", Dir, false, Dev),
+        (Always, Op::Symlink, b"/proc/self/fd", b"/dev/fd", No, false, Dev),
+        (Always, Op::Symlink, b"/proc/self/fd/0", b"/dev/stdin", No, false, Dev),
+        (Always, Op::Symlink, b"/proc/self/fd/1", b"/dev/stdout", No, false, Dev),
+        (Always, Op::Symlink, b"/proc/self/fd/2", b"/dev/stderr", No, false, Dev),
+    (Always, Op::Symlink, b"pts/ptmx", b"/dev/ptmx", No, false, Dev),
 ];
 
 impl<'t> Table<'t> {
@@ -257,60 +313,20 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     };
     let root = t.put(&[r])?;
     // pivot_root needs the new root to be a mount point: bind it onto itself.
-    t.push(Op::Bind { rec: true }, Some(root), root, Make::Nothing, false, Kind::Rootfs)?;
-
-    let proc_ = t.put(&[r, b"/proc"])?;
-    let procfs = t.put(&[b"proc"])?;
-    t.push(Op::Mount { fstype: b"proc\0", flags: NOSUID | NODEV | NOEXEC, data: b"" }, Some(procfs), proc_, Make::Dir, false, Kind::Proc)?;
-    // Masked after /proc exists; a path this kernel lacks is skipped.
-    let null = t.put(&[b"/dev/null"])?;
-    let hardened = !spec.privileged;
-    for m in MASKED_FILES.iter().filter(|_| hardened) {
-        let p = t.put(&[r, m])?;
-        t.push(Op::Bind { rec: false }, Some(null), p, Make::Nothing, true, Kind::Masked)?;
+    t.push(RBIND, Some(root), root, Make::Nothing, false, Kind::Rootfs)?;
+    for &(when, op, src, dst, make, optional, kind) in SYSTEM.iter() {
+        if when != When::Always && (when == When::Privileged) != spec.privileged {
+            continue;
+        }
+        let target = t.put(&[r, dst])?;
+        let src = match src {
+            b"" => None,
+            SELF => Some(target),
+            s => Some(t.put(&[s])?),
+        };
+        t.push(op, src, target, make, optional, kind)?;
     }
-    // Read-only: bind each onto itself, then remount that bind read-only.
-    for m in READ_ONLY.iter().filter(|_| hardened) {
-        let p = t.put(&[r, m])?;
-        t.push(Op::Bind { rec: true }, Some(p), p, Make::Nothing, true, Kind::ReadOnlyPath)?;
-        t.push(Op::RemountRo { flags: NOSUID | NODEV | NOEXEC }, None, p, Make::Nothing, true, Kind::ReadOnlyPath)?;
-    }
-
-    let sys = t.put(&[r, b"/sys"])?;
-    let sysfs = t.put(&[b"sysfs"])?;
-    let ro = if hardened { RDONLY } else { 0 };
-    t.push(Op::Mount { fstype: b"sysfs\0", flags: ro | NOSUID | NODEV | NOEXEC, data: b"" }, Some(sysfs), sys, Make::Dir, false, Kind::Sys)?;
     let tmpfs = t.put(&[b"tmpfs"])?;
-    if hardened {
-        let fw = t.put(&[r, b"/sys/firmware"])?;
-        t.push(Op::Mount { fstype: b"tmpfs\0", flags: RDONLY | NOSUID | NODEV | NOEXEC, data: b"size=0\0" }, Some(tmpfs), fw, Make::Nothing, true, Kind::Masked)?;
-    }
-
-    let dev = t.put(&[r, b"/dev"])?;
-    t.push(Op::Mount { fstype: b"tmpfs\0", flags: NOSUID | NOEXEC, data: b"mode=755,size=64k\0" }, Some(tmpfs), dev, Make::Dir, false, Kind::Dev)?;
-    for (name, major, minor) in NODES {
-        let host = t.put(&[b"/dev/", name])?;
-        let p = t.put(&[r, b"/dev/", name])?;
-        t.push(Op::Node { major, minor }, Some(host), p, Make::Nothing, false, Kind::Dev)?;
-    }
-    let pts = t.put(&[r, b"/dev/pts"])?;
-    let devpts = t.put(&[b"devpts"])?;
-    t.push(
-        Op::Mount { fstype: b"devpts\0", flags: NOSUID | NOEXEC, data: b"newinstance,ptmxmode=0666,mode=0620\0" },
-        Some(devpts),
-        pts,
-        Make::Dir,
-        false,
-        Kind::Dev,
-    )?;
-    let shm = t.put(&[r, b"/dev/shm"])?;
-    let shmfs = t.put(&[b"shm"])?;
-    t.push(Op::Mount { fstype: b"tmpfs\0", flags: NOSUID | NODEV | NOEXEC, data: b"mode=1777,size=64m\0" }, Some(shmfs), shm, Make::Dir, false, Kind::Dev)?;
-    for (link, to) in LINKS {
-        let p = t.put(&[r, link])?;
-        let s = t.put(&[to])?;
-        t.push(Op::Symlink, Some(s), p, Make::Nothing, false, Kind::Dev)?;
-    }
 
     // Volumes after the system mounts, so a volume may cover part of them.
     for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
