@@ -220,3 +220,11 @@ fn bad_rootfs_input_is_one_line_125_and_creates_nothing() {
     assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0, "nothing created in the rootfs");
     std::fs::remove_dir_all(&empty).unwrap();
 }
+
+#[test]
+fn a_failing_mount_names_its_target() {
+    need_root!();
+    let r = need_rootfs!();
+    let o = run(["run", "--rootfs", &r, "-v", "/tmp:/proc/sys/nope", "true"]);
+    fails(&o, 125, &format!("mount: {r}/proc/sys/nope (volume): "));
+}
