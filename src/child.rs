@@ -46,6 +46,8 @@ pub struct Ctx<'a> {
     pub caps: u64,
     /// --privileged: no capability drop, no no_new_privs.
     pub privileged: bool,
+    /// --init: a reaper as PID 1, the command as PID 2.
+    pub init: bool,
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
@@ -53,6 +55,27 @@ pub fn main(ctx: &mut Ctx) -> i32 {
     let Err(Report(e, i)) = setup_and_exec(ctx);
     let _ = sys::write_all(ctx.err_w, &e.encode(i));
     sys::exit(125)
+}
+
+/// The --init loop: forward every signal to the command, reap every child
+/// (orphans included), and exit with the command's status once it is gone;
+/// the kernel then ends whatever is left of the namespace.
+fn reap(cmd: libc::pid_t) -> i32 {
+    loop {
+        match sys::sigwait(SigSet::ALL) {
+            Ok(libc::SIGCHLD) => {
+                while let Ok(Some((pid, status))) = sys::reap_any() {
+                    if pid == cmd {
+                        return crate::err::status_code(status);
+                    }
+                }
+            }
+            Ok(sig) => {
+                let _ = sys::kill(cmd, sig);
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 /// mkdir -p of a NUL-terminated path, through `scratch` (no allocation).
@@ -95,7 +118,10 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
             Make::Nothing => Ok(()),
         }
         .and_then(|_| match e.op {
-            Op::Mount { fstype, flags, data } => sys::mount_data(src, target, Some(fstype), flags, data),
+            Op::Mount(n) => {
+                let (fstype, flags, data) = crate::mounts::FS[n as usize & 7];
+                sys::mount_data(src, target, Some(fstype), flags, data)
+            }
             Op::Bind { rec } => sys::mount_data(src, target, None, BIND | if rec { REC } else { 0 }, b""),
             Op::RemountRo { flags } => {
                 sys::mount_data(None, target, None, BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags, b"")
@@ -188,6 +214,18 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     if !ctx.privileged {
         let keep = if ctx.user.map_or(true, |(u, _)| u == 0) { ctx.caps } else { 0 };
         sys::capset(keep).map_err(Error::at(Step::Caps))?;
+    }
+    if ctx.init {
+        // --init: PID 1 stays ours, a reaper; the command becomes PID 2.
+        // Every signal is blocked so each one queues for sigwait (a
+        // namespace init ignores signals it has no handler for, but a
+        // blocked one is still queued for it).
+        sys::set_sigmask(SigSet::ALL);
+        let cmd = sys::fork().map_err(Error::at(Step::Init))?;
+        if cmd != 0 {
+            sys::close(ctx.err_w);
+            sys::exit(reap(cmd));
+        }
     }
     // The command starts with default dispositions and an empty mask,
     // whatever mydocker's caller had set. Handlers cannot survive the execve

@@ -61,6 +61,8 @@ pub struct Run<'a> {
     pub cap_add: u64,
     pub cap_drop: u64,
     pub privileged: bool,
+    /// --init: a tiny reaper as PID 1, the command as PID 2.
+    pub init: bool,
 }
 
 /// Resource limits as given (already syntax-checked); None = not asked.
@@ -118,89 +120,138 @@ pub fn parse_user(s: &[u8]) -> Option<(u32, u32)> {
 
 #[derive(Debug, PartialEq)]
 pub enum Cmd<'a> {
+    /// gc [--cgroup-parent PATH]
+    Gc(Option<&'a [u8]>),
     Help,
     Version,
     RunHelp,
     Run(Run<'a>),
 }
 
-pub const HELP: &[u8] = b"Usage: mydocker COMMAND\n\
-\n\
-A tiny container runtime: one static binary, no daemon.\n\
-\n\
-Commands:\n\
-  run        Run a command in new namespaces (see 'mydocker run --help')\n\
-\n\
-Options:\n\
-  -h, --help     Print this help\n\
-  -v, --version  Print the version\n\
-\n\
-Exit status: the command's own; 128+N if killed by signal N; 125 if mydocker\n\
-itself failed; 126 if the command cannot be run; 127 if it is not found.\n";
+pub const HELP: &[u8] = concat!(
+    "Usage: mydocker run [OPTIONS] COMMAND [ARG...]   run a container (see run --help)\n",
+    "       mydocker gc [--cgroup-parent PATH]          remove the cgroups of killed runs\n",
+    "       mydocker -h|--help | -v|--version\n",
+    "Exit status: the command's own; 128+N if killed by signal N; 125 if mydocker\n",
+    "failed; 126 if the command cannot be run; 127 if it is not found.\n",
+)
+.as_bytes();
 
-pub const RUN_HELP: &[u8] = b"Usage: mydocker run [OPTIONS] COMMAND [ARG...]\n\
-\n\
-Run COMMAND as PID 1 in new UTS, PID, mount, network and IPC namespaces with a\n\
-fresh /proc. stdin, stdout and stderr are the caller's.\n\
-\n\
-Options:\n\
-  -e, --env KEY=VAL   Set KEY in the container's environment\n\
-  -e, --env KEY       Copy KEY from the caller's environment (unset if absent)\n\
-      --env-clear     Start from an empty environment (PATH set to the default)\n\
-      --hostname NAME Container hostname (default: the 12-hex-digit container id)\n\
-  -m, --memory SIZE   Memory limit: bytes, or with a b, k, m or g suffix (no swap)\n\
-  -cpuset, --cpuset-cpus LIST\n\
-                      CPUs the container may run on, e.g. 0-1,3\n\
-  -cpushare, --cpu-shares N\n\
-                      Relative CPU weight, 2..262144 (default 1024)\n\
-      --cpus X.Y      CPU bandwidth: at most X.Y CPUs' worth of time\n\
-      --pids-limit N  At most N processes\n\
-      --cgroup-parent PATH\n\
-                      Put the container's cgroup under PATH (default: the caller's cgroup)\n\
-      --rootfs DIR    Run in DIR as /, through pivot_root (default command: /bin/sh)\n\
-  -v, --volume SRC:DST[:ro|rw]\n\
-                      Bind SRC (absolute host path) at DST (needs --rootfs)\n\
-      --tmpfs PATH    A fresh tmpfs at PATH (needs --rootfs)\n\
-      --read-only     Mount the rootfs read-only (needs --rootfs)\n\
-  -w, --workdir DIR   Working directory inside (absolute; created if missing)\n\
-  -u, --user UID[:GID]\n\
-                      Run as this numeric user and group (group default 0)\n\
-      --cap-add CAP   Keep CAP beyond docker's default set (ALL for all)\n\
-      --cap-drop CAP  Drop CAP from docker's default set (ALL for all)\n\
-      --privileged    Keep every capability; no no_new_privs, masked or read-only paths\n\
-  -i, --interactive   Accepted for compatibility: stdin is always passed through\n\
-  -t, --tty           Accepted for compatibility: the caller's terminal is used\n\
-  -ti, -it            Both of the above\n\
-      --help          Print this help\n\
-  --                  End of options\n";
+pub const RUN_HELP: &[u8] = concat!(
+    "Usage: mydocker run [OPTIONS] COMMAND [ARG...]\n",
+    "Runs COMMAND as PID 1 in new UTS, PID, mount, net and IPC namespaces.\n",
+    "  -e, --env KEY[=VAL]      set KEY, or copy it from the caller\n",
+    "      --env-clear          start from an empty environment (default PATH)\n",
+    "      --hostname NAME      default: the container id\n",
+    "  -i, -t, -it, -ti         accepted; stdio is always the caller's\n",
+    "  -m, --memory SIZE        memory limit (b, k, m, g), no swap\n",
+    "  -cpuset, --cpuset-cpus LIST   CPUs, e.g. 0-1,3\n",
+    "  -cpushare, --cpu-shares N     CPU weight 2..262144 (default 1024)\n",
+    "      --cpus X.Y           CPU time limit\n",
+    "      --pids-limit N       at most N processes\n",
+    "      --cgroup-parent PATH default: the caller's cgroup\n",
+    "      --rootfs DIR         DIR as / (default command: /bin/sh)\n",
+    "  -v, --volume SRC:DST[:ro|rw]  bind mount (needs --rootfs)\n",
+    "      --tmpfs PATH         tmpfs at PATH (needs --rootfs)\n",
+    "      --read-only          read-only rootfs (needs --rootfs)\n",
+    "  -w, --workdir DIR        working directory (absolute)\n",
+    "  -u, --user UID[:GID]     numeric user and group\n",
+    "      --cap-add CAP, --cap-drop CAP  adjust docker's default set (ALL)\n",
+    "      --privileged         keep all capabilities, no masked paths\n",
+    "      --init               a reaper as PID 1, the command as PID 2\n",
+    "      --help               this help; -- ends the options\n",
+)
+.as_bytes();
 
-fn flag_name(f: &[u8]) -> &'static [u8] {
-    if f == b"--cap-add" {
-        b"--cap-add"
-    } else {
-        b"--cap-drop"
-    }
-}
+
 
 fn usage<'a>(what: &'static [u8], arg: &'a [u8], why: &'static [u8]) -> Usage<'a> {
-    Usage { what, arg, why }
+    Usage { cmd: b"run", what, arg, why }
 }
 
-/// The run flags that take a value.
-const VALUED: [&[u8]; 24] = [
-    b"-e", b"--env", b"--hostname", b"-m", b"--memory", b"-cpuset", b"--cpuset", b"--cpuset-cpus", b"-cpushare",
-    b"--cpushare", b"--cpu-shares", b"--pids-limit", b"--cpus", b"--cgroup-parent", b"--rootfs", b"-v", b"--volume",
-    b"--tmpfs", b"-w", b"--workdir", b"-u", b"--user", b"--cap-add", b"--cap-drop",
+fn top<'a>(cmd: &'static [u8], what: &'static [u8], arg: &'a [u8], why: &'static [u8]) -> Usage<'a> {
+    Usage { cmd, what, arg, why }
+}
+
+/// What a run flag is, whatever its spelling.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum F {
+    Tty,
+    Help,
+    EnvClear,
+    Env,
+    Hostname,
+    Memory,
+    Cpuset,
+    Shares,
+    Pids,
+    Cpus,
+    CgroupParent,
+    Rootfs,
+    Volume,
+    Tmpfs,
+    ReadOnly,
+    Workdir,
+    User,
+    CapAdd,
+    CapDrop,
+    Privileged,
+    Init,
+}
+
+/// Every spelling of every run flag (the original's single-dash ones too).
+const FLAGS: [(&[u8], F); 35] = [
+    (b"-t", F::Tty),
+    (b"-i", F::Tty),
+    (b"-ti", F::Tty),
+    (b"-it", F::Tty),
+    (b"--tty", F::Tty),
+    (b"--interactive", F::Tty),
+    (b"--help", F::Help),
+    (b"--env-clear", F::EnvClear),
+    (b"-e", F::Env),
+    (b"--env", F::Env),
+    (b"--hostname", F::Hostname),
+    (b"-m", F::Memory),
+    (b"--memory", F::Memory),
+    (b"-cpuset", F::Cpuset),
+    (b"--cpuset", F::Cpuset),
+    (b"--cpuset-cpus", F::Cpuset),
+    (b"-cpushare", F::Shares),
+    (b"--cpushare", F::Shares),
+    (b"--cpu-shares", F::Shares),
+    (b"--pids-limit", F::Pids),
+    (b"--cpus", F::Cpus),
+    (b"--cgroup-parent", F::CgroupParent),
+    (b"--rootfs", F::Rootfs),
+    (b"-v", F::Volume),
+    (b"--volume", F::Volume),
+    (b"--tmpfs", F::Tmpfs),
+    (b"--read-only", F::ReadOnly),
+    (b"-w", F::Workdir),
+    (b"--workdir", F::Workdir),
+    (b"-u", F::User),
+    (b"--user", F::User),
+    (b"--cap-add", F::CapAdd),
+    (b"--cap-drop", F::CapDrop),
+    (b"--privileged", F::Privileged),
+    (b"--init", F::Init),
 ];
+
 
 /// Parses the whole command line (args[0] is the program name).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
     match args.arg(1) {
         b"run" => parse_run(args),
+        b"gc" => match (args.arg(2), args.count()) {
+            (_, 2) => Ok(Cmd::Gc(None)),
+            (b"--cgroup-parent", 4) => Ok(Cmd::Gc(Some(args.arg(3)))),
+            (a, _) => Err(top(b"gc", b"unknown argument", a, b"usage: mydocker gc [--cgroup-parent PATH]")),
+        },
         b"-h" | b"--help" | b"help" => Ok(Cmd::Help),
         b"-v" | b"--version" | b"version" => Ok(Cmd::Version),
-        b"" if args.count() < 2 => Err(usage(b"missing command", b"", b"try 'mydocker --help'")),
-        other => Err(usage(b"unknown command", other, b"try 'mydocker --help'")),
+        b"" if args.count() < 2 => Err(top(b"", b"missing command", b"", b"try 'mydocker --help'")),
+        other => Err(top(b"", b"unknown command", other, b"try 'mydocker --help'")),
     }
 }
 
@@ -235,6 +286,7 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         cap_add: 0,
         cap_drop: 0,
         privileged: false,
+        init: false,
     };
     let mut i = 2;
     while i < args.count() {
@@ -247,29 +299,29 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
             break;
         }
         let (flag, inline) = split_eq(a);
+        let Some(&(_, f)) = FLAGS.iter().find(|(n, _)| *n == flag) else {
+            return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'"));
+        };
         // Flags that take a value get it here, once: inline after '=' or
         // the next argument. The others may not have one.
-        let v: &'a [u8] = if VALUED.contains(&flag) {
-            match inline {
-                Some(v) => v,
-                None => {
-                    i += 1;
-                    if i >= args.count() {
-                        return Err(usage(b"flag needs a value", a, b"see 'mydocker run --help'"));
-                    }
-                    args.arg(i)
+        let takes = !matches!(f, F::Tty | F::Help | F::EnvClear | F::ReadOnly | F::Privileged | F::Init);
+        let v: &'a [u8] = match (takes, inline) {
+            (true, Some(v)) => v,
+            (true, None) => {
+                i += 1;
+                if i >= args.count() {
+                    return Err(usage(b"flag needs a value", a, b"see 'mydocker run --help'"));
                 }
+                args.arg(i)
             }
-        } else if inline.is_some() {
-            return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'"));
-        } else {
-            b""
+            (false, Some(_)) => return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'")),
+            (false, None) => b"",
         };
-        match flag {
-            b"-t" | b"-i" | b"-ti" | b"-it" | b"--tty" | b"--interactive" => {}
-            b"--help" => return Ok(Cmd::RunHelp),
-            b"--env-clear" => r.env_clear = true,
-            b"-e" | b"--env" => {
+        match f {
+            F::Tty => {}
+            F::Help => return Ok(Cmd::RunHelp),
+            F::EnvClear => r.env_clear = true,
+            F::Env => {
                                 let name = v.split(|&c| c == b'=').next().unwrap_or(&[]);
                 if name.is_empty() {
                     return Err(usage(b"-e", v, b"environment variable name is empty"));
@@ -280,34 +332,34 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 r.env[r.nenv] = v;
                 r.nenv += 1;
             }
-            b"--hostname" => {
+            F::Hostname => {
                                 check_hostname(v)?;
                 r.hostname = Some(v);
             }
-            b"-m" | b"--memory" => {
+            F::Memory => {
                                 let n = limits::parse_size(v).map_err(|why| usage(b"--memory", v, why))?;
                 r.limits.memory = Some((n, v));
             }
-            b"-cpuset" | b"--cpuset" | b"--cpuset-cpus" => {
+            F::Cpuset => {
                                 let set = limits::parse_cpuset(v).map_err(|why| usage(b"--cpuset-cpus", v, why))?;
                 r.limits.cpuset = Some((v, set));
             }
-            b"-cpushare" | b"--cpushare" | b"--cpu-shares" => {
+            F::Shares => {
                                 r.limits.shares = Some(limits::parse_shares(v).map_err(|why| usage(b"--cpu-shares", v, why))?);
             }
-            b"--pids-limit" => {
+            F::Pids => {
                                 r.limits.pids = Some(limits::parse_pids(v).map_err(|why| usage(b"--pids-limit", v, why))?);
             }
-            b"--cpus" => {
+            F::Cpus => {
                                 r.limits.cpus = Some(limits::parse_cpus(v).map_err(|why| usage(b"--cpus", v, why))?);
             }
-            b"--cgroup-parent" => {
+            F::CgroupParent => {
                                 if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
                     return Err(usage(b"--cgroup-parent", v, b"must be a cgroup path without '.' or '..' components"));
                 }
                 r.cgroup_parent = Some(v);
             }
-            b"--rootfs" => {
+            F::Rootfs => {
                                 if v.is_empty() {
                     return Err(usage(b"--rootfs", v, b"the rootfs path is empty"));
                 }
@@ -318,7 +370,7 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 }
                 r.rootfs = Some(t);
             }
-            b"-v" | b"--volume" => {
+            F::Volume => {
                                 mounts::parse_volume(v).map_err(|why| usage(b"--volume", v, why))?;
                 if r.nvol == MAX_VOLUMES {
                     return Err(usage(b"--volume", v, b"too many volumes (limit 32)"));
@@ -326,7 +378,7 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 r.volumes[r.nvol] = v;
                 r.nvol += 1;
             }
-            b"--tmpfs" => {
+            F::Tmpfs => {
                                 mounts::check_inner_path(v).map_err(|why| usage(b"--tmpfs", v, why))?;
                 if r.ntmpfs == MAX_TMPFS {
                     return Err(usage(b"--tmpfs", v, b"too many tmpfs mounts (limit 16)"));
@@ -334,24 +386,24 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 r.tmpfs[r.ntmpfs] = v;
                 r.ntmpfs += 1;
             }
-            b"--read-only" => r.read_only = true,
-            b"-w" | b"--workdir" => {
+            F::ReadOnly => r.read_only = true,
+            F::Workdir => {
                                 mounts::check_inner_path(v).map_err(|why| usage(b"--workdir", v, why))?;
                 r.workdir = Some(v);
             }
-            b"-u" | b"--user" => {
+            F::User => {
                                 r.user = Some(parse_user(v).ok_or(usage(b"--user", v, b"use numeric UID[:GID] below 4294967295"))?);
             }
-            b"--cap-add" | b"--cap-drop" => {
-                                let c = caps::parse(v).ok_or(usage(flag_name(flag), v, b"unknown capability"))?;
-                if flag == b"--cap-add" {
+            F::CapAdd | F::CapDrop => {
+                                let c = caps::parse(v).ok_or(usage(if f == F::CapAdd { b"--cap-add" } else { b"--cap-drop" }, v, b"unknown capability"))?;
+                if f == F::CapAdd {
                     r.cap_add |= c;
                 } else {
                     r.cap_drop |= c;
                 }
             }
-            b"--privileged" => r.privileged = true,
-            _ => return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'")),
+            F::Privileged => r.privileged = true,
+            F::Init => r.init = true,
         }
         i += 1;
     }

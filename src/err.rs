@@ -24,6 +24,7 @@ pub enum Step {
     Workdir,
     Caps,
     User,
+    Init,
     Exec,
     // Parent side, after clone.
     Send,
@@ -31,7 +32,7 @@ pub enum Step {
     Wait,
 }
 
-const ALL: [Step; 19] = [
+const ALL: [Step; 20] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -47,6 +48,7 @@ const ALL: [Step; 19] = [
     Step::Workdir,
     Step::Caps,
     Step::User,
+    Step::Init,
     Step::Exec,
     Step::Send,
     Step::Report,
@@ -74,6 +76,7 @@ impl Step {
             Step::Workdir => b"workdir",
             Step::Caps => b"capabilities",
             Step::User => b"user",
+            Step::Init => b"init",
             Step::Exec => b"exec",
             Step::Wait => b"wait",
         }
@@ -97,11 +100,23 @@ impl Step {
             Step::Workdir => b"changing to the working directory",
             Step::Caps => b"dropping capabilities",
             Step::User => b"switching to the user (setgroups, setgid, setuid)",
+            Step::Init => b"starting the command under --init",
             Step::Exec => b"the command",
             Step::Send => b"sending the command to the child",
             Step::Report => b"reading the child's status",
             Step::Wait => b"waiting for the container",
         }
+    }
+}
+
+/// Exit code from a wait status: the command's own, or 128+N for signal N.
+pub fn status_code(status: i32) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        125
     }
 }
 
@@ -184,6 +199,8 @@ impl Error {
 /// Bad input: one line, exit 125, nothing created.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Usage<'a> {
+    /// The subcommand the mistake was made in ("run", "gc"; "" at the top).
+    pub cmd: &'static [u8],
     pub what: &'static [u8],
     pub arg: &'a [u8],
     pub why: &'static [u8],
@@ -192,7 +209,11 @@ pub struct Usage<'a> {
 impl Usage<'_> {
     pub fn report(self) {
         let mut l = Line::new();
-        l.s(b"mydocker: run: ").s(self.what);
+        l.s(b"mydocker: ");
+        if !self.cmd.is_empty() {
+            l.s(self.cmd).s(b": ");
+        }
+        l.s(self.what);
         if !self.arg.is_empty() {
             l.s(b" '").s(self.arg).s(b"'");
         }

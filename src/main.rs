@@ -36,6 +36,12 @@ pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {
             out::Line::new().s(b"mydocker ").s(VERSION.as_bytes()).s(b" (commit ").s(COMMIT.as_bytes()).s(b")").emit(1)
         }
         Ok(Cmd::Run(r)) => return spawn::run(&r, &args, &env),
+        Ok(Cmd::Gc(parent)) => {
+            if let Err(f) = cgroup::gc(parent) {
+                f.report();
+                return 125;
+            }
+        }
         Err(u) => {
             u.report();
             return 125;

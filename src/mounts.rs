@@ -24,8 +24,9 @@ const RDONLY: u64 = libc::MS_RDONLY as u64;
 /// What a step does; the strings it needs are in its entry's spans.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Op {
-    /// mount(src, target, fstype, flags, data); fstype/data NUL-terminated.
-    Mount { fstype: &'static [u8], flags: u64, data: &'static [u8] },
+    /// mount(src, target, ...) with the filesystem type, flags and data of
+    /// FS[n] (a small index keeps the table compact).
+    Mount(u8),
     /// A bind mount of src (recursive with `rec`).
     Bind { rec: bool },
     /// Remount an existing mount read-only (MS_BIND|MS_REMOUNT|MS_RDONLY),
@@ -187,9 +188,25 @@ type Step = (When, Op, &'static [u8], &'static [u8], Make, bool, Kind);
 
 const NSV: u64 = NOSUID | NODEV | NOEXEC;
 
-const fn mount(fstype: &'static [u8], flags: u64, data: &'static [u8]) -> Op {
-    Op::Mount { fstype, flags, data }
-}
+/// The filesystems mounted: (type, flags, data), NUL-terminated strings.
+pub static FS: [(&[u8], u64, &[u8]); 8] = [
+    (b"proc\0", NSV, b""),
+    (b"sysfs\0", RDONLY | NSV, b""),
+    (b"sysfs\0", NSV, b""),
+    (b"tmpfs\0", RDONLY | NSV, b"size=0\0"),
+    (b"tmpfs\0", NOSUID | NOEXEC, b"mode=755,size=64k\0"),
+    (b"devpts\0", NOSUID | NOEXEC, b"newinstance,ptmxmode=0666,mode=0620\0"),
+    (b"tmpfs\0", NSV, b"mode=1777,size=64m\0"),
+    (b"tmpfs\0", NOSUID | NODEV, b"mode=1777\0"),
+];
+const PROC: Op = Op::Mount(0);
+const SYSFS_RO: Op = Op::Mount(1);
+const SYSFS_RW: Op = Op::Mount(2);
+const EMPTY_RO: Op = Op::Mount(3);
+const DEVFS: Op = Op::Mount(4);
+const PTS: Op = Op::Mount(5);
+const SHM: Op = Op::Mount(6);
+const TMPFS: Op = Op::Mount(7);
 
 const fn node(major: u32, minor: u32) -> Op {
     Op::Node { major, minor }
@@ -204,7 +221,7 @@ use Make::{Dir, Nothing as No};
 use When::*;
 
 static SYSTEM: [Step; 30] = [
-        (Always, mount(b"proc\0", NSV, b""), b"proc", b"/proc", Dir, false, Proc),
+        (Always, PROC, b"proc", b"/proc", Dir, false, Proc),
         // docker's masked /proc files: /dev/null bound over them.
         (Hardened, BIND, b"/dev/null", b"/proc/kcore", No, true, Masked),
         (Hardened, BIND, b"/dev/null", b"/proc/keys", No, true, Masked),
@@ -219,19 +236,19 @@ static SYSTEM: [Step; 30] = [
         (Hardened, RO, b"", b"/proc/irq", No, true, ReadOnlyPath),
         (Hardened, RBIND, SELF, b"/proc/bus", No, true, ReadOnlyPath),
         (Hardened, RO, b"", b"/proc/bus", No, true, ReadOnlyPath),
-        (Hardened, mount(b"sysfs\0", RDONLY | NSV, b""), b"sysfs", b"/sys", Dir, false, Sys),
-        (Privileged, mount(b"sysfs\0", NSV, b""), b"sysfs", b"/sys", Dir, false, Sys),
-        (Hardened, mount(b"tmpfs\0", RDONLY | NSV, b"size=0\0"), b"tmpfs", b"/sys/firmware", No, true, Masked),
+        (Hardened, SYSFS_RO, b"sysfs", b"/sys", Dir, false, Sys),
+        (Privileged, SYSFS_RW, b"sysfs", b"/sys", Dir, false, Sys),
+        (Hardened, EMPTY_RO, b"tmpfs", b"/sys/firmware", No, true, Masked),
         // /dev: a small tmpfs with the nodes a program expects.
-        (Always, mount(b"tmpfs\0", NOSUID | NOEXEC, b"mode=755,size=64k\0"), b"tmpfs", b"/dev", Dir, false, Dev),
+        (Always, DEVFS, b"tmpfs", b"/dev", Dir, false, Dev),
         (Always, node(1, 3), b"/dev/null", b"/dev/null", No, false, Dev),
         (Always, node(1, 5), b"/dev/zero", b"/dev/zero", No, false, Dev),
         (Always, node(1, 7), b"/dev/full", b"/dev/full", No, false, Dev),
         (Always, node(1, 8), b"/dev/random", b"/dev/random", No, false, Dev),
         (Always, node(1, 9), b"/dev/urandom", b"/dev/urandom", No, false, Dev),
         (Always, node(5, 0), b"/dev/tty", b"/dev/tty", No, false, Dev),
-        (Always, mount(b"devpts\0", NOSUID | NOEXEC, b"newinstance,ptmxmode=0666,mode=0620\0"), b"devpts", b"/dev/pts", Dir, false, Dev),
-        (Always, mount(b"tmpfs\0", NSV, b"mode=1777,size=64m\0"), b"shm", b"/dev/shm", Dir, false, Dev),
+        (Always, PTS, b"devpts", b"/dev/pts", Dir, false, Dev),
+        (Always, SHM, b"shm", b"/dev/shm", Dir, false, Dev),
         (Always, Op::Symlink, b"/proc/self/fd", b"/dev/fd", No, false, Dev),
         (Always, Op::Symlink, b"/proc/self/fd/0", b"/dev/stdin", No, false, Dev),
         (Always, Op::Symlink, b"/proc/self/fd/1", b"/dev/stdout", No, false, Dev),
@@ -309,7 +326,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         // No rootfs: a fresh /proc over the host's, in our own mount namespace.
         let p = t.put(&[b"/proc"])?;
         let procfs = t.put(&[b"proc"])?;
-        return t.push(Op::Mount { fstype: b"proc\0", flags: NOSUID | NODEV | NOEXEC, data: b"" }, Some(procfs), p, Make::Nothing, false, Kind::Proc);
+        return t.push(PROC, Some(procfs), p, Make::Nothing, false, Kind::Proc);
     };
     let root = t.put(&[r])?;
     // pivot_root needs the new root to be a mount point: bind it onto itself.
@@ -340,7 +357,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     }
     for p in spec.tmpfs {
         let dst = t.put(&[r, p])?;
-        t.push(Op::Mount { fstype: b"tmpfs\0", flags: NOSUID | NODEV, data: b"mode=1777\0" }, Some(tmpfs), dst, Make::Dir, false, Kind::Tmpfs)?;
+        t.push(TMPFS, Some(tmpfs), dst, Make::Dir, false, Kind::Tmpfs)?;
     }
 
     t.push(Op::Pivot, None, root, Make::Nothing, false, Kind::Pivot)?;
@@ -417,7 +434,8 @@ mod tests {
         build(&mut t, &Spec { rootfs: Some(b"/r"), volumes: &[], volume_is_dir: &[], tmpfs: &[], read_only: false, workdir: None, privileged: true }).unwrap();
         assert!(!t.entries().iter().any(|e| matches!(e.kind, Kind::Masked | Kind::ReadOnlyPath)));
         let sys = t.entries().iter().find(|e| e.kind == Kind::Sys).unwrap();
-        assert!(matches!(sys.op, Op::Mount { flags, .. } if flags & RDONLY == 0));
+        assert_eq!(sys.op, SYSFS_RW);
+        assert_eq!(FS[2].1 & RDONLY, 0);
     }
 
     #[test]

@@ -50,17 +50,6 @@ const WAITED: SigSet = SigSet::of(&[
     libc::SIGPIPE,
 ]);
 
-/// Exit code from a wait status: the command's own, or 128+N for signal N.
-pub fn exit_code(status: i32) -> i32 {
-    if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else if libc::WIFSIGNALED(status) {
-        128 + libc::WTERMSIG(status)
-    } else {
-        125
-    }
-}
-
 fn fail(e: Error) -> i32 {
     e.report(None);
     e.exit_code()
@@ -165,6 +154,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         user: r.user,
         caps: caps::keep(r.cap_add, r.cap_drop),
         privileged: r.privileged,
+        init: r.init,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -356,12 +346,12 @@ fn forward_and_wait(pid: libc::pid_t) -> i32 {
             Err(e) => {
                 // Cannot happen with a valid set; still, never abandon the child.
                 Error { step: Step::Wait, errno: e }.report(None);
-                return sys::wait(pid, false).ok().flatten().map_or(125, exit_code);
+                return sys::wait(pid, false).ok().flatten().map_or(125, err::status_code);
             }
         };
         if sig == libc::SIGCHLD {
             match sys::wait(pid, true) {
-                Ok(Some(status)) => return exit_code(status),
+                Ok(Some(status)) => return err::status_code(status),
                 Ok(None) => {}
                 Err(e) => return fail(Error { step: Step::Wait, errno: e }),
             }

@@ -412,6 +412,84 @@ pub fn discover() -> Res<Layout> {
     Ok(l)
 }
 
+/// Seconds a container cgroup must have existed before gc may take it: a
+/// run creates its cgroup and joins it within milliseconds, so an empty one
+/// this old belongs to a run that is gone.
+pub const GC_MIN_AGE: u64 = 2;
+
+fn is_id(name: &[u8]) -> bool {
+    name.len() == crate::plan::ID_LEN && name.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
+/// `mydocker gc`: removes the container cgroups left by runs that were
+/// killed (SIGKILL leaves no chance to clean up; PR_SET_PDEATHSIG has ended
+/// their processes): every `mydocker/<id>` with no process in it, at least
+/// GC_MIN_AGE old, in every hierarchy. Prints each path it removes.
+pub fn gc(parent: Option<&[u8]>) -> Res<()> {
+    let l = discover()?;
+    let mut seen = [Path::EMPTY; NCTRL + 1];
+    let mut nseen = 0;
+    for c in CTRLS {
+        let mut need = [false; NCTRL];
+        need[c as usize] = true;
+        // A controller this host lacks has nothing to collect.
+        let Ok(t) = l.targets(&need, parent) else { continue };
+        let t = &t.t[0];
+        if seen[..nseen].iter().any(|p| p.as_bytes() == t.mount.as_bytes()) {
+            continue;
+        }
+        seen[nseen] = t.mount;
+        nseen += 1;
+        let mut p = [0u8; 2 * PATH_CAP + 16];
+        let (m, r) = (t.mount.as_bytes(), t.rel.as_bytes());
+        let mut n = 0;
+        for part in [m, b"/", r, b"/mydocker"] {
+            p[n..n + part.len()].copy_from_slice(part);
+            n += part.len();
+        }
+        let dir = match open_dir(sys::CWD, &p[..n]) {
+            Ok(fd) => fd,
+            Err(Errno(libc::ENOENT)) => continue,
+            Err(e) => return Err(fail(b"gc: opening", b"mydocker")(e)),
+        };
+        let r = sweep(dir, &p[..n]);
+        sys::close(dir);
+        r?;
+    }
+    Ok(())
+}
+
+fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = sys::getdents(dir, &mut buf).map_err(fail(b"gc: reading", b"mydocker"))?;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut at = 0;
+        // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
+        while at + 19 <= n {
+            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            if reclen == 0 || at + reclen > n {
+                break;
+            }
+            let rec = &buf[at + 19..at + reclen];
+            let name = &rec[..rec.iter().position(|&c| c == 0).unwrap_or(rec.len())];
+            at += reclen;
+            if !is_id(name) || sys::age(dir, name).map_or(true, |a| a < GC_MIN_AGE) {
+                continue;
+            }
+            let Ok(cg) = open_dir(dir, name) else { continue };
+            let mut procs = [0u8; 64];
+            let empty = read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
+            sys::close(cg);
+            if empty && sys::rmdirat(dir, name).is_ok() {
+                Line::new().s(b"removed ").s(path).s(b"/").s(name).emit(1);
+            }
+        }
+    }
+}
+
 /// A created container cgroup: its fd and its parent's (the one holding
 /// `mydocker/`), through which it is removed.
 #[derive(Clone, Copy)]

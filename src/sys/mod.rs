@@ -362,6 +362,7 @@ pub fn clone3<T>(flags: c_int, stack: &Stack, cgroup: Option<Fd>, arg: &mut T, f
 pub struct SigSet(u64);
 
 impl SigSet {
+    pub const ALL: SigSet = SigSet(!0);
     pub const fn of(sigs: &[c_int]) -> SigSet {
         let mut m = 0u64;
         let mut i = 0;
@@ -412,6 +413,25 @@ pub fn wait(pid: libc::pid_t, nohang: bool) -> Result<Option<c_int>, Errno> {
     // SAFETY: status is a valid int to write the result into.
     let r = retry(|| unsafe { libc::waitpid(pid, &mut status, if nohang { libc::WNOHANG } else { 0 }) as libc::c_long })?;
     Ok(if r == 0 { None } else { Some(status) })
+}
+
+/// A fork: clone(2) with no new stack and no sharing, so the child goes on
+/// here on its own copy of memory. Returns 0 in the child. Used only on the
+/// child path (--init), where nothing but syscalls follows before execve.
+pub fn fork() -> Result<libc::pid_t, Errno> {
+    // SAFETY: without CLONE_VM and with no new stack this is fork(2)
+    // semantics: both processes continue from here on private memory.
+    cvt(unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0 as libc::c_long, 0 as libc::c_long, 0 as libc::c_long, 0 as libc::c_long) })
+        .map(|p| p as libc::pid_t)
+}
+
+/// Reaps any exited child without blocking: Some((pid, status)), None
+/// when children remain but none has exited, Err(ECHILD) when none remain.
+pub fn reap_any() -> Result<Option<(libc::pid_t, c_int)>, Errno> {
+    let mut status = 0;
+    // SAFETY: status is a valid int to write the result into.
+    let r = retry(|| unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) as libc::c_long })?;
+    Ok(if r == 0 { None } else { Some((r as libc::pid_t, status)) })
 }
 
 /// mount(2) with NUL-terminated strings (None = NULL).
@@ -582,6 +602,26 @@ pub fn become_user(uid: u32, gid: u32) -> Result<(), Errno> {
 pub fn exists_nofollow(path: &[u8]) -> bool {
     // SAFETY: p is NUL-terminated on with_cstr's stack.
     with_cstr(path, |p| cvt(unsafe { libc::faccessat(libc::AT_FDCWD, p, libc::F_OK, libc::AT_SYMLINK_NOFOLLOW) } as libc::c_long)).is_ok()
+}
+
+/// getdents64(2) into `buf`; Ok(0) at the end of the directory.
+pub fn getdents(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is a valid writable slice of buf.len() bytes.
+    retry(|| unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
+}
+
+/// Seconds since `path` (relative to `dir`) was last modified; None if it
+/// cannot be read.
+pub fn age(dir: Fd, path: &[u8]) -> Option<u64> {
+    // SAFETY: an all-zero struct stat / timespec are valid values to overwrite.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: p is NUL-terminated on with_cstr's stack; st is writable.
+    with_cstr(path, |p| cvt(unsafe { libc::fstatat(dir, p, &mut st, 0) } as libc::c_long)).ok()?;
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: now is a valid timespec to fill. The raw syscall: musl's
+    // wrapper would pull in its vDSO lookup, 0.5 KiB for one call.
+    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &mut now as *mut libc::timespec) };
+    Some((now.tv_sec as i64 - st.st_mtime as i64).max(0) as u64)
 }
 
 /// What a path is, following symlinks.

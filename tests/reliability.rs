@@ -1,0 +1,106 @@
+//! --init, a runtime killed mid-run, and gc.
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+// The gc tests sweep whole trees: one at a time.
+static GC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn first_line(c: &mut std::process::Child) -> (String, BufReader<std::process::ChildStdout>) {
+    let mut out = BufReader::new(c.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    (line, out)
+}
+
+#[test]
+fn with_init_the_command_is_pid_2_under_our_reaper() {
+    need_root!();
+    let out = ok(&run(["run", "--init", "sh", "-c", "echo $$; cat /proc/1/comm"]));
+    assert_eq!(out, "2\nmydocker\n");
+}
+
+#[test]
+fn with_init_sigterm_stops_a_command_that_has_no_handler() {
+    need_root!();
+    // sleep as PID 1 would ignore SIGTERM (moby #32310); as PID 2 it dies of it.
+    let mut c = mydocker(["run", "--init", "sh", "-c", "echo up; exec sleep 100"]).stdout(Stdio::piped()).spawn().unwrap();
+    let (line, _out) = first_line(&mut c);
+    assert_eq!(line, "up\n");
+    let t = std::time::Instant::now();
+    // Give sh a moment to exec sleep, then SIGTERM the runtime.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    // SAFETY: plain kill(2) of our own child.
+    unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+    assert_eq!(c.wait().unwrap().code(), Some(143));
+    assert!(t.elapsed().as_secs() < 10);
+}
+
+#[test]
+fn with_init_orphans_are_reaped() {
+    need_root!();
+    // Three orphans exit while the command still runs; none may stay a zombie.
+    let out = ok(&run([
+        "run",
+        "--init",
+        "sh",
+        "-c",
+        "for i in 1 2 3; do (sleep 0.1 &); done; sleep 1; grep -l '^State:.Z' /proc/[0-9]*/status | wc -l",
+    ]));
+    assert_eq!(out.trim(), "0");
+}
+
+#[test]
+fn with_init_exit_codes_are_the_commands() {
+    need_root!();
+    assert_eq!(code(&run(["run", "--init", "sh", "-c", "exit 7"])), 7);
+    assert_eq!(code(&run(["run", "--init", "sh", "-c", "kill -9 $$"])), 137);
+    fails(&run(["run", "--init", "no-such-command-xyz"]), 127, "not found in PATH");
+}
+
+#[test]
+fn a_runtime_killed_mid_run_takes_its_container_with_it_and_gc_sweeps_the_cgroup() {
+    need_root!();
+    let _g = GC.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((memdir, _)) = cgroup_dir("memory") else {
+        eprintln!("SKIP {}: no memory controller", module_path!());
+        return;
+    };
+    let mut c = mydocker(["run", "-m", "32m", "sh", "-c", "echo $(hostname); exec sleep 100"]).stdout(Stdio::piped()).spawn().unwrap();
+    let (line, _out) = first_line(&mut c);
+    let id = line.trim().to_string();
+    let me = c.id();
+    let mut kid = 0;
+    eventually("the container's sleep", || {
+        kid = children(me).first().copied().unwrap_or(0);
+        kid != 0 && comm(kid) == "sleep"
+    });
+    // SAFETY: plain kill(2) of our own child, the runtime.
+    unsafe { libc::kill(me as i32, libc::SIGKILL) };
+    c.wait().unwrap();
+    eventually("PR_SET_PDEATHSIG to end the container", || !std::path::Path::new(&format!("/proc/{kid}")).exists());
+    let cg = memdir.join("mydocker").join(&id);
+    assert!(cg.exists(), "a SIGKILLed runtime cannot clean up: {}", cg.display());
+    // gc leaves cgroups younger than 2 s alone (a run may be between mkdir and join).
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = ok(&run(["gc"]));
+    assert!(out.lines().any(|l| l == format!("removed {}", cg.display())), "{out}");
+    assert!(!cg.exists());
+}
+
+#[test]
+fn gc_leaves_running_containers_alone() {
+    need_root!();
+    let _g = GC.lock().unwrap_or_else(|e| e.into_inner());
+    if cgroup_dir("memory").is_none() {
+        eprintln!("SKIP {}: no memory controller", module_path!());
+        return;
+    }
+    let mut c = mydocker(["run", "-m", "32m", "sh", "-c", "echo $(hostname); sleep 3"]).stdout(Stdio::piped()).spawn().unwrap();
+    let (line, _out) = first_line(&mut c);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = ok(&run(["gc"]));
+    assert!(!out.contains(line.trim()), "gc removed a live container's cgroup: {out}");
+    assert_eq!(c.wait().unwrap().code(), Some(0));
+}
