@@ -34,12 +34,24 @@ fn a_read_only_cgroupfs_is_a_clear_125() {
 #[test]
 fn an_absent_controller_is_named() {
     need_root!();
-    // Hide the pids hierarchy (v1) or take pids out of the v2 tree.
-    let o = in_a_broken_host(
-        "if [ -d /sys/fs/cgroup/pids ]; then umount /sys/fs/cgroup/pids; else mount -t tmpfs none /sys/fs/cgroup; fi; \
-         exec $MD run --pids-limit 5 true",
-    );
-    fails(&o, 125, "cgroup: pids:");
+    match cgroup_dir("pids") {
+        Some((_, true)) => {
+            // v2: a parent cgroup whose own parent did not enable pids for it.
+            let base = std::path::PathBuf::from(format!("/sys/fs/cgroup/mydocker-faults-{}", std::process::id()));
+            let sub = base.join("sub");
+            std::fs::create_dir_all(&sub).unwrap();
+            let parent = format!("/mydocker-faults-{}/sub", std::process::id());
+            let o = run(["run", "--cgroup-parent", &parent, "--pids-limit", "5", "true"]);
+            let _ = std::fs::remove_dir(&sub);
+            let _ = std::fs::remove_dir(&base);
+            fails(&o, 125, "cgroup: pids: cgroup.controllers: controller not available");
+        }
+        _ => {
+            // v1 (or none): hide the pids hierarchy.
+            let o = in_a_broken_host("umount -l /sys/fs/cgroup/pids 2>/dev/null; exec $MD run --pids-limit 5 true");
+            fails(&o, 125, "cgroup: pids:");
+        }
+    }
 }
 
 #[test]

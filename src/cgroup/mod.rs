@@ -443,7 +443,8 @@ pub fn gc(parent: Option<&[u8]>) -> Res<()> {
         let mut p = [0u8; 2 * PATH_CAP + 16];
         let (m, r) = (t.mount.as_bytes(), t.rel.as_bytes());
         let mut n = 0;
-        for part in [m, b"/", r, b"/mydocker"] {
+        let sep: &[u8] = if r.is_empty() { b"" } else { b"/" };
+        for part in [m, sep, r, b"/mydocker"] {
             p[n..n + part.len()].copy_from_slice(part);
             n += part.len();
         }
