@@ -104,3 +104,49 @@ fn gc_leaves_running_containers_alone() {
     assert!(!out.contains(line.trim()), "gc removed a live container's cgroup: {out}");
     assert_eq!(c.wait().unwrap().code(), Some(0));
 }
+
+/// What a run may not change on the host: cgroup directories (below our
+/// own cgroups), the mount table, the caller's fds, and the processes.
+fn host_state() -> (Vec<String>, String, usize, Vec<u32>) {
+    let mut cgs = vec![];
+    for c in ["memory", "cpu", "cpuset", "pids"] {
+        if let Some((d, _)) = cgroup_dir(c) {
+            cgs.extend(leftovers(&d).into_iter().map(|x| format!("{c}:{x}")));
+        }
+    }
+    cgs.sort();
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let fds = std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let mut procs = children(std::process::id());
+    procs.sort();
+    (cgs, mounts, fds, procs)
+}
+
+#[test]
+fn every_run_good_or_bad_leaves_the_host_as_it_was() {
+    need_root!();
+    let _g = GC.lock().unwrap_or_else(|e| e.into_inner());
+    let before = host_state();
+    let limits = ["-m", "32m", "--pids-limit", "20"];
+    let with = |extra: &[&str]| {
+        let mut a = vec!["run"];
+        if cgroup_dir("memory").is_some() && cgroup_dir("pids").is_some() {
+            a.extend_from_slice(&limits);
+        }
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    assert_eq!(code(&with(&["true"])), 0);
+    assert_eq!(code(&with(&["sh", "-c", "exit 3"])), 3);
+    assert_eq!(code(&with(&["no-such-command-xyz"])), 127);
+    assert_eq!(code(&with(&["/"])), 126);
+    assert_eq!(code(&with(&["--bogus", "true"])), 125);
+    // PID 1 gone with children still running: the kernel ends them.
+    assert_eq!(code(&with(&["sh", "-c", "sleep 30 & sleep 30 & exit 9"])), 9);
+    assert_eq!(code(&with(&["--init", "sh", "-c", "sleep 30 & exit 4"])), 4);
+    if let Some(r) = std::env::var("MYDOCKER_ROOTFS").ok().filter(|r| std::path::Path::new(r).join("bin/sh").exists()) {
+        assert_eq!(code(&with(&["--rootfs", &r, "-v", "/tmp:/mnt", "--tmpfs", "/t", "--read-only", "true"])), 0);
+        assert_eq!(code(&with(&["--rootfs", &r, "-w", "/etc/passwd", "true"])), 125);
+    }
+    eventually("the host to look as before", || host_state() == before);
+}
