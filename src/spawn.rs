@@ -56,6 +56,11 @@ fn fail(e: Error) -> i32 {
 }
 
 pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i32 {
+    // First of all, the signals we forward wait, blocked, to be taken by
+    // sigwait: one that arrives while cgroups are being made must neither
+    // kill mydocker (leaving them behind) nor be lost. The child inherits
+    // this mask (no handlers exist to run in it) and clears it before execve.
+    sys::set_sigmask(WAITED);
     let rnd = match sys::random6() {
         Ok(r) => r,
         Err(e) => return fail(Error { step: Step::Random, errno: e }),
@@ -162,11 +167,6 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     if ctx.ignored & (1 << (libc::SIGCHLD - 1)) != 0 {
         let _ = sys::sig_default(libc::SIGCHLD);
     }
-    // The signals we forward wait, blocked, to be taken by sigwait — from
-    // before the child exists, so none is lost or kills mydocker. The child
-    // inherits this mask (no handlers exist to run in it) and clears it just
-    // before execve.
-    sys::set_sigmask(WAITED);
     // clone3 first; on cgroup v2 the child is born in its cgroup
     // (CLONE_INTO_CGROUP): no cgroup.procs write, no RCU wait. Kernels
     // without it take musl's clone() and the join below.
