@@ -7,6 +7,7 @@
 #   make qemu                  the integration suite in all four VMs (x86_64/aarch64 x cgroup v1/v2)
 #   make qemu ARCH=aarch64 CGROUP=v2   one VM
 #   make stress                2,000 containers with limits, 2 at a time, random signals; nothing leaks
+#   make fuzz                  cargo-fuzz the parsers, FUZZ_SECONDS (60) each
 #   make bench                 mydocker vs the kernel floor, unshare, bwrap, crun, runc (bench/results.md)
 #   make rootfs                a busybox rootfs in $(BUILD)/rootfs for --rootfs demos and tests
 #   make demo                  run a container that shows its PID 1 and hostname
@@ -39,7 +40,7 @@ BIN     := target/$(TARGET)/release/mydocker
 SOURCES := Cargo.toml build.rs $(shell find src -name '*.rs')
 LOGS    := $(BUILD)/logs
 
-.PHONY: all prereq unit itest qemu test bench stress demo install clean rootfs FORCE
+.PHONY: all prereq unit itest qemu test bench stress fuzz demo install clean rootfs FORCE
 
 all: $(BIN)
 
@@ -98,6 +99,22 @@ test:
 STRESS_COUNT ?= 2000
 stress: $(BIN)
 	/usr/bin/python3 tests/stress.py $(CURDIR)/$(BIN) $(STRESS_COUNT)
+
+# Fuzzing with cargo-fuzz (libFuzzer, nightly): FUZZ_SECONDS per target. A
+# crash or a hang (-timeout) fails it, and the input is kept in
+# fuzz/regressions/<target>/, which the unit tests replay from then on.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := cli frame values cgroup
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+	  rm -rf fuzz/artifacts/$$t; \
+	  if ! cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024; then \
+	    rc=1; mkdir -p fuzz/regressions/$$t; cp fuzz/artifacts/$$t/* fuzz/regressions/$$t/ 2>/dev/null; \
+	    echo "fuzz $$t: FAILED, input kept in fuzz/regressions/$$t"; \
+	  fi; \
+	done; exit $$rc
 
 # One run, all launchers side by side; only ratios within the run count.
 bench: $(BIN)

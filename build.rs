@@ -2,6 +2,8 @@
 use std::process::Command;
 
 fn main() {
+    // cargo-fuzz builds the fuzz targets (fuzz/) with --cfg fuzzing.
+    println!("cargo::rustc-check-cfg=cfg(fuzzing)");
     let commit = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()

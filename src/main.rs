@@ -14,6 +14,8 @@ mod child;
 mod cli;
 mod err;
 mod frame;
+#[cfg(any(test, fuzzing))]
+mod fuzzing;
 mod limits;
 mod mounts;
 mod out;

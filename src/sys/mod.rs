@@ -766,7 +766,7 @@ impl CArgs {
     /// `ptr` must be the argv or envp that the C runtime passed to main:
     /// a NULL-terminated array of NUL-terminated strings, live for the
     /// whole process.
-    #[cfg(not(test))]
+    #[cfg(not(any(test, fuzzing)))]
     unsafe fn from_main(ptr: *const *const c_char) -> CArgs {
         let mut len = 0;
         // SAFETY: guaranteed by the caller: the array ends with NULL.
@@ -790,12 +790,12 @@ impl CArgs {
 
 // A no_std binary gets no libc link from std: ask for musl's (static on
 // the musl targets) ourselves.
-#[cfg(not(test))]
+#[cfg(not(any(test, fuzzing)))]
 #[link(name = "c")]
 extern "C" {}
 
 /// The C entry point: musl's start code calls main(argc, argv, envp).
-#[cfg(not(test))]
+#[cfg(not(any(test, fuzzing)))]
 #[no_mangle]
 extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
     // SAFETY: these are exactly the arrays the C runtime hands to main.
@@ -805,7 +805,7 @@ extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const
 
 /// A panic is a bug; with panic=abort there is nothing to unwind, so end the
 /// process the way abort(3) would.
-#[cfg(not(test))]
+#[cfg(not(any(test, fuzzing)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     // SAFETY: abort never returns.
@@ -815,6 +815,6 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 /// The prebuilt libcore refers to this symbol even under panic=abort; LTO
 /// drops the reference in release builds, debug builds (the integration
 /// tests' binary) need it defined. It is never called: nothing unwinds.
-#[cfg(not(test))]
+#[cfg(not(any(test, fuzzing)))]
 #[no_mangle]
 extern "C" fn rust_eh_personality() {}

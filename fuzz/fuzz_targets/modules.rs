@@ -1,0 +1,38 @@
+// mydocker's modules, compiled into a fuzz target (std, --cfg fuzzing: the
+// C entry point and panic handler in sys/ are left out).
+#[allow(dead_code)]
+#[path = "../../src/caps.rs"]
+mod caps;
+#[allow(dead_code)]
+#[path = "../../src/cgroup/mod.rs"]
+mod cgroup;
+#[allow(dead_code)]
+#[path = "../../src/cli.rs"]
+mod cli;
+#[allow(dead_code)]
+#[path = "../../src/err.rs"]
+mod err;
+#[allow(dead_code)]
+#[path = "../../src/frame.rs"]
+mod frame;
+#[allow(dead_code)]
+#[path = "../../src/fuzzing.rs"]
+mod fuzzing;
+#[allow(dead_code)]
+#[path = "../../src/limits.rs"]
+mod limits;
+#[allow(dead_code)]
+#[path = "../../src/mounts.rs"]
+mod mounts;
+#[allow(dead_code)]
+#[path = "../../src/out.rs"]
+mod out;
+#[allow(dead_code)]
+#[path = "../../src/path.rs"]
+mod path;
+#[allow(dead_code)]
+#[path = "../../src/plan.rs"]
+mod plan;
+#[allow(dead_code)]
+#[path = "../../src/sys/mod.rs"]
+mod sys;

@@ -1,0 +1,78 @@
+//! What the fuzz targets (fuzz/) run, shared with a unit test that replays
+//! every input they ever found (fuzz/regressions/<target>/): parsers must
+//! return an error value for anything malformed, never panic.
+use crate::cgroup::Layout;
+use crate::cli::{self, Cmd};
+use crate::frame;
+use core::ffi::c_char;
+
+/// The CLI parser on an argv made of the NUL-separated pieces of `data`.
+pub fn cli(data: &[u8]) {
+    let mut argv: [&[u8]; 64] = [&[]; 64];
+    let mut n = 0;
+    for piece in data.split(|&c| c == 0).take(64) {
+        argv[n] = piece;
+        n += 1;
+    }
+    if let Ok(Cmd::Run(r)) = cli::parse(&argv[..n]) {
+        assert!(r.cmd >= 2 && (r.cmd <= n));
+    }
+}
+
+/// The frame decoder on arbitrary bytes, as the child would receive them.
+pub fn frame(data: &[u8]) {
+    let Some(hb) = data.get(..frame::HEADER) else { return };
+    let hb: &[u8; frame::HEADER] = hb.try_into().unwrap();
+    let payload = &data[frame::HEADER..];
+    let Ok(h) = frame::header(hb, payload.len()) else { return };
+    let mut ptrs = [core::ptr::null::<c_char>(); 256];
+    if h.ptrs() <= ptrs.len() {
+        let _ = frame::strings(payload, &h, &mut ptrs[..h.ptrs()]);
+    }
+}
+
+/// Every value parser: size, cpuset, shares, pids, cpus, volume, capability.
+pub fn values(data: &[u8]) {
+    let _ = crate::limits::parse_size(data);
+    if let Ok(set) = crate::limits::parse_cpuset(data) {
+        set.format(|_| {});
+    }
+    let _ = crate::limits::parse_shares(data);
+    let _ = crate::limits::parse_pids(data);
+    let _ = crate::limits::parse_cpus(data);
+    let _ = crate::mounts::parse_volume(data);
+    let _ = crate::caps::parse(data);
+    let _ = cli::parse_user(data);
+    let _ = crate::plan::ignored_signals(data);
+}
+
+/// The mountinfo and /proc/self/cgroup parsers, and the placement decision.
+pub fn cgroup(data: &[u8]) {
+    let mut l = Layout::new();
+    let (mi, cg) = match data.iter().position(|&c| c == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    mi.split(|&c| c == b'\n').for_each(|line| l.mount_line(line));
+    cg.split(|&c| c == b'\n').for_each(|line| l.cgroup_line(line));
+    let _ = l.targets(&[true; 4], None);
+    let _ = l.targets(&[true, false, true, false], Some(b"/x/y"));
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every input a fuzzer found stays a regression test.
+    #[test]
+    fn fuzz_regressions_do_not_panic() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+        let targets: [(&str, fn(&[u8])); 4] = [("cli", super::cli), ("frame", super::frame), ("values", super::values), ("cgroup", super::cgroup)];
+        let mut n = 0;
+        for (name, f) in targets {
+            for e in std::fs::read_dir(root.join(name)).into_iter().flatten().flatten() {
+                f(&std::fs::read(e.path()).unwrap());
+                n += 1;
+            }
+        }
+        assert!(n > 0, "no regression inputs under {}", root.display());
+    }
+}
