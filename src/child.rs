@@ -123,13 +123,19 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
                 sys::mount_data(src, target, Some(fstype), flags, data)
             }
             Op::Bind { rec } => sys::mount_data(src, target, None, BIND | if rec { REC } else { 0 }, b""),
-            Op::RemountRo { flags } => {
-                sys::mount_data(None, target, None, BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags, b"")
-            }
+            Op::RemountRo { flags } => sys::mount_data(
+                None,
+                target,
+                None,
+                BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags,
+                b"",
+            ),
             // Where the kernel will not let us make device nodes, bind the
             // host's onto an empty file instead.
             Op::Node { major, minor } => match sys::mknod_chr(target, major, minor) {
-                Err(Errno(libc::EPERM)) => sys::touch(target).and_then(|_| sys::mount_data(src, target, None, BIND, b"")),
+                Err(Errno(libc::EPERM)) => {
+                    sys::touch(target).and_then(|_| sys::mount_data(src, target, None, BIND, b""))
+                }
                 r => r,
             },
             Op::Symlink => sys::symlink(src.unwrap_or(b"\0"), target),
@@ -171,6 +177,14 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     filesystem(ctx.fs, pathbuf)?;
     sys::sethostname(ctx.hostname).map_err(Error::at(Step::Hostname))?;
     sys::loopback_up().map_err(Error::at(Step::Loopback))?;
+    // The bounding set (needs CAP_SETPCAP) and no_new_privs can go now:
+    // neither takes an effective capability away from the steps still to
+    // come, and done before the frame read they overlap with the parent's
+    // cgroup work instead of adding to the path to execve.
+    if !ctx.privileged {
+        sys::drop_bounding(ctx.caps).map_err(Error::at(Step::Caps))?;
+        sys::no_new_privs().map_err(Error::at(Step::Caps))?;
+    }
 
     // The frame is the parent's go-ahead: it is sent only once the parent
     // has finished its own setup (e.g. put us in our cgroups), so nothing
@@ -198,16 +212,12 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         }
         .map_err(Error::at(Step::Workdir))?;
     }
-    // Privileges last, after everything that needs them: the bounding set
-    // first (needs CAP_SETPCAP), then no_new_privs, then the user (setgroups,
+    // Privileges last, after everything that needs them (the bounding set
+    // and no_new_privs went before the frame read): the user (setgroups,
     // setgid, setuid — each needs the privilege the next gives up), then the
     // capability sets themselves. A non-root user has lost them all at
     // setuid already; root keeps the chosen set. Inheritable stays empty
     // (moby CVE-2022-24769).
-    if !ctx.privileged {
-        sys::drop_bounding(ctx.caps).map_err(Error::at(Step::Caps))?;
-        sys::no_new_privs().map_err(Error::at(Step::Caps))?;
-    }
     if let Some((uid, gid)) = ctx.user {
         sys::become_user(uid, gid).map_err(Error::at(Step::User))?;
     }

@@ -1,7 +1,7 @@
 //! argv → options. Pure: the parser takes the argument list as a parameter
 //! and never reads the environment, so tests call it directly.
-use crate::err::Usage;
 use crate::caps;
+use crate::err::Usage;
 use crate::limits::{self, CpuSet};
 use crate::mounts::{self, MAX_TMPFS, MAX_VOLUMES};
 use crate::sys::CArgs;
@@ -163,7 +163,17 @@ pub const RUN_HELP: &[u8] = concat!(
 )
 .as_bytes();
 
-
+/// Appends to a fixed table; false when it is full (the caller says so).
+fn add<'a>(list: &mut [&'a [u8]], n: &mut usize, v: &'a [u8]) -> bool {
+    match list.get_mut(*n) {
+        Some(slot) => {
+            *slot = v;
+            *n += 1;
+            true
+        }
+        None => false,
+    }
+}
 
 fn usage<'a>(what: &'static [u8], arg: &'a [u8], why: &'static [u8]) -> Usage<'a> {
     Usage { cmd: b"run", what, arg, why }
@@ -237,7 +247,6 @@ const FLAGS: [(&[u8], F); 35] = [
     (b"--privileged", F::Privileged),
     (b"--init", F::Init),
 ];
-
 
 /// Parses the whole command line (args[0] is the program name).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
@@ -322,45 +331,43 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
             F::Help => return Ok(Cmd::RunHelp),
             F::EnvClear => r.env_clear = true,
             F::Env => {
-                                let name = v.split(|&c| c == b'=').next().unwrap_or(&[]);
+                let name = v.split(|&c| c == b'=').next().unwrap_or(&[]);
                 if name.is_empty() {
                     return Err(usage(b"-e", v, b"environment variable name is empty"));
                 }
-                if r.nenv == MAX_ENV_FLAGS {
+                if !add(&mut r.env, &mut r.nenv, v) {
                     return Err(usage(b"-e", v, b"too many -e flags (limit 256)"));
                 }
-                r.env[r.nenv] = v;
-                r.nenv += 1;
             }
             F::Hostname => {
-                                check_hostname(v)?;
+                check_hostname(v)?;
                 r.hostname = Some(v);
             }
             F::Memory => {
-                                let n = limits::parse_size(v).map_err(|why| usage(b"--memory", v, why))?;
+                let n = limits::parse_size(v).map_err(|why| usage(b"--memory", v, why))?;
                 r.limits.memory = Some((n, v));
             }
             F::Cpuset => {
-                                let set = limits::parse_cpuset(v).map_err(|why| usage(b"--cpuset-cpus", v, why))?;
+                let set = limits::parse_cpuset(v).map_err(|why| usage(b"--cpuset-cpus", v, why))?;
                 r.limits.cpuset = Some((v, set));
             }
             F::Shares => {
-                                r.limits.shares = Some(limits::parse_shares(v).map_err(|why| usage(b"--cpu-shares", v, why))?);
+                r.limits.shares = Some(limits::parse_shares(v).map_err(|why| usage(b"--cpu-shares", v, why))?);
             }
             F::Pids => {
-                                r.limits.pids = Some(limits::parse_pids(v).map_err(|why| usage(b"--pids-limit", v, why))?);
+                r.limits.pids = Some(limits::parse_pids(v).map_err(|why| usage(b"--pids-limit", v, why))?);
             }
             F::Cpus => {
-                                r.limits.cpus = Some(limits::parse_cpus(v).map_err(|why| usage(b"--cpus", v, why))?);
+                r.limits.cpus = Some(limits::parse_cpus(v).map_err(|why| usage(b"--cpus", v, why))?);
             }
             F::CgroupParent => {
-                                if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
+                if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
                     return Err(usage(b"--cgroup-parent", v, b"must be a cgroup path without '.' or '..' components"));
                 }
                 r.cgroup_parent = Some(v);
             }
             F::Rootfs => {
-                                if v.is_empty() {
+                if v.is_empty() {
                     return Err(usage(b"--rootfs", v, b"the rootfs path is empty"));
                 }
                 // "dir/" and "dir" alike: paths are joined onto it.
@@ -371,31 +378,31 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 r.rootfs = Some(t);
             }
             F::Volume => {
-                                mounts::parse_volume(v).map_err(|why| usage(b"--volume", v, why))?;
-                if r.nvol == MAX_VOLUMES {
+                mounts::parse_volume(v).map_err(|why| usage(b"--volume", v, why))?;
+                if !add(&mut r.volumes, &mut r.nvol, v) {
                     return Err(usage(b"--volume", v, b"too many volumes (limit 32)"));
                 }
-                r.volumes[r.nvol] = v;
-                r.nvol += 1;
             }
             F::Tmpfs => {
-                                mounts::check_inner_path(v).map_err(|why| usage(b"--tmpfs", v, why))?;
-                if r.ntmpfs == MAX_TMPFS {
+                mounts::check_inner_path(v).map_err(|why| usage(b"--tmpfs", v, why))?;
+                if !add(&mut r.tmpfs, &mut r.ntmpfs, v) {
                     return Err(usage(b"--tmpfs", v, b"too many tmpfs mounts (limit 16)"));
                 }
-                r.tmpfs[r.ntmpfs] = v;
-                r.ntmpfs += 1;
             }
             F::ReadOnly => r.read_only = true,
             F::Workdir => {
-                                mounts::check_inner_path(v).map_err(|why| usage(b"--workdir", v, why))?;
+                mounts::check_inner_path(v).map_err(|why| usage(b"--workdir", v, why))?;
                 r.workdir = Some(v);
             }
             F::User => {
-                                r.user = Some(parse_user(v).ok_or(usage(b"--user", v, b"use numeric UID[:GID] below 4294967295"))?);
+                r.user = Some(parse_user(v).ok_or(usage(b"--user", v, b"use numeric UID[:GID] below 4294967295"))?);
             }
             F::CapAdd | F::CapDrop => {
-                                let c = caps::parse(v).ok_or(usage(if f == F::CapAdd { b"--cap-add" } else { b"--cap-drop" }, v, b"unknown capability"))?;
+                let c = caps::parse(v).ok_or(usage(
+                    if f == F::CapAdd { b"--cap-add" } else { b"--cap-drop" },
+                    v,
+                    b"unknown capability",
+                ))?;
                 if f == F::CapAdd {
                     r.cap_add |= c;
                 } else {
@@ -477,8 +484,18 @@ mod tests {
 
     #[test]
     fn env_and_hostname_in_both_spellings() {
-        let a: &[&[u8]] =
-            &[b"mydocker", b"run", b"-e", b"FOO=bar", b"--env=HOME", b"--env", b"A=", b"--hostname=box", b"--env-clear", b"env"];
+        let a: &[&[u8]] = &[
+            b"mydocker",
+            b"run",
+            b"-e",
+            b"FOO=bar",
+            b"--env=HOME",
+            b"--env",
+            b"A=",
+            b"--hostname=box",
+            b"--env-clear",
+            b"env",
+        ];
         let r = run(a).unwrap();
         assert_eq!(r.env_flags(), &[&b"FOO=bar"[..], b"HOME", b"A="]);
         assert_eq!(r.hostname, Some(&b"box"[..]));
@@ -543,8 +560,20 @@ mod tests {
         assert_eq!(r.limits.cpuset.unwrap().0, b"1");
         assert_eq!(r.limits.shares, Some(512));
         let a: &[&[u8]] = &[
-            b"m", b"run", b"--memory", b"64m", b"--cpuset-cpus", b"0-1", b"--cpu-shares", b"256", b"--pids-limit", b"20",
-            b"--cpus=0.5", b"--cgroup-parent", b"/a/b", b"sh",
+            b"m",
+            b"run",
+            b"--memory",
+            b"64m",
+            b"--cpuset-cpus",
+            b"0-1",
+            b"--cpu-shares",
+            b"256",
+            b"--pids-limit",
+            b"20",
+            b"--cpus=0.5",
+            b"--cgroup-parent",
+            b"/a/b",
+            b"sh",
         ];
         let r = run(a).unwrap();
         assert_eq!(r.limits.memory.unwrap().0, 64 << 20);
@@ -557,10 +586,22 @@ mod tests {
     #[test]
     fn bad_limits_are_usage_errors() {
         let bad: &[&[&[u8]]] = &[
-            &[b"-m", b"0"], &[b"-m", b"-1"], &[b"-m", b"10x"], &[b"-m", b"1.5"], &[b"-m", b"99999999999g"],
-            &[b"-cpuset", b"1-"], &[b"-cpuset", b"a"], &[b"-cpuset", b"3-1"], &[b"-cpuset", b"0,,1"],
-            &[b"-cpushare", b"1"], &[b"-cpushare", b"262145"], &[b"--pids-limit", b"0"], &[b"--pids-limit", b"-3"],
-            &[b"--cpus", b"0"], &[b"--cgroup-parent", b"../x"], &[b"--cgroup-parent", b""],
+            &[b"-m", b"0"],
+            &[b"-m", b"-1"],
+            &[b"-m", b"10x"],
+            &[b"-m", b"1.5"],
+            &[b"-m", b"99999999999g"],
+            &[b"-cpuset", b"1-"],
+            &[b"-cpuset", b"a"],
+            &[b"-cpuset", b"3-1"],
+            &[b"-cpuset", b"0,,1"],
+            &[b"-cpushare", b"1"],
+            &[b"-cpushare", b"262145"],
+            &[b"--pids-limit", b"0"],
+            &[b"--pids-limit", b"-3"],
+            &[b"--cpus", b"0"],
+            &[b"--cgroup-parent", b"../x"],
+            &[b"--cgroup-parent", b""],
         ];
         for flags in bad {
             let mut a: Vec<&[u8]> = vec![b"m", b"run"];

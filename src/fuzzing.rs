@@ -65,7 +65,8 @@ mod tests {
     #[test]
     fn fuzz_regressions_do_not_panic() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-        let targets: [(&str, fn(&[u8])); 4] = [("cli", super::cli), ("frame", super::frame), ("values", super::values), ("cgroup", super::cgroup)];
+        let targets: [(&str, fn(&[u8])); 4] =
+            [("cli", super::cli), ("frame", super::frame), ("values", super::values), ("cgroup", super::cgroup)];
         let mut n = 0;
         for (name, f) in targets {
             for e in std::fs::read_dir(root.join(name)).into_iter().flatten().flatten() {

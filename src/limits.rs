@@ -27,7 +27,10 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 20 {
         return None;
     }
-    s.iter().try_fold(0u64, |n, &c| if c.is_ascii_digit() { n.checked_mul(10)?.checked_add((c - b'0') as u64) } else { None })
+    s.iter().try_fold(
+        0u64,
+        |n, &c| if c.is_ascii_digit() { n.checked_mul(10)?.checked_add((c - b'0') as u64) } else { None },
+    )
 }
 
 /// CPUs as a bitmap; numbers up to MAX_CPU.
@@ -226,7 +229,9 @@ mod tests {
 
     #[test]
     fn bad_sizes_are_refused() {
-        for s in [&b"0"[..], b"-1", b"10x", b"1.5", b"99999999999g", b"", b"m", b" 1", b"1 m", b"99999999999999999999999"] {
+        for s in
+            [&b"0"[..], b"-1", b"10x", b"1.5", b"99999999999g", b"", b"m", b" 1", b"1 m", b"99999999999999999999999"]
+        {
             assert!(parse_size(s).is_err(), "{:?}", String::from_utf8_lossy(s));
         }
         assert_eq!(parse_size(b"0"), Err(&b"size must be greater than zero"[..]));

@@ -2,8 +2,8 @@
 //!
 //! Architecture: cli (argv → options) → plan (every decision, no syscalls)
 //! → frame (the parent → child wire format) → spawn (parent side) → child
-//! (the only code on the clone stack). `sys` is the only module allowed to
-//! use `unsafe`.
+//! (the only code on the clone stack). `sys` is the one module where the
+//! `deny(unsafe_code)` below is lifted.
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(not(test), no_main)]
 #![deny(unsafe_code)]

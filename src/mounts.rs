@@ -110,7 +110,14 @@ pub struct Table<'t> {
     pub workdir: Option<Span>,
 }
 
-pub const EMPTY: Entry = Entry { op: Op::Symlink, src: None, target: Span { off: 0, len: 0 }, make: Make::Nothing, optional: false, kind: Kind::Rootfs };
+pub const EMPTY: Entry = Entry {
+    op: Op::Symlink,
+    src: None,
+    target: Span { off: 0, len: 0 },
+    make: Make::Nothing,
+    optional: false,
+    kind: Kind::Rootfs,
+};
 
 /// A parsed -v SRC:DST[:ro|rw].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -221,38 +228,38 @@ use Make::{Dir, Nothing as No};
 use When::*;
 
 static SYSTEM: [Step; 30] = [
-        (Always, PROC, b"proc", b"/proc", Dir, false, Proc),
-        // docker's masked /proc files: /dev/null bound over them.
-        (Hardened, BIND, b"/dev/null", b"/proc/kcore", No, true, Masked),
-        (Hardened, BIND, b"/dev/null", b"/proc/keys", No, true, Masked),
-        (Hardened, BIND, b"/dev/null", b"/proc/timer_list", No, true, Masked),
-        (Hardened, BIND, b"/dev/null", b"/proc/sched_debug", No, true, Masked),
-        // docker's read-only /proc paths: bound onto themselves, remounted read-only.
-        (Hardened, RBIND, SELF, b"/proc/sys", No, true, ReadOnlyPath),
-        (Hardened, RO, b"", b"/proc/sys", No, true, ReadOnlyPath),
-        (Hardened, RBIND, SELF, b"/proc/sysrq-trigger", No, true, ReadOnlyPath),
-        (Hardened, RO, b"", b"/proc/sysrq-trigger", No, true, ReadOnlyPath),
-        (Hardened, RBIND, SELF, b"/proc/irq", No, true, ReadOnlyPath),
-        (Hardened, RO, b"", b"/proc/irq", No, true, ReadOnlyPath),
-        (Hardened, RBIND, SELF, b"/proc/bus", No, true, ReadOnlyPath),
-        (Hardened, RO, b"", b"/proc/bus", No, true, ReadOnlyPath),
-        (Hardened, SYSFS_RO, b"sysfs", b"/sys", Dir, false, Sys),
-        (Privileged, SYSFS_RW, b"sysfs", b"/sys", Dir, false, Sys),
-        (Hardened, EMPTY_RO, b"tmpfs", b"/sys/firmware", No, true, Masked),
-        // /dev: a small tmpfs with the nodes a program expects.
-        (Always, DEVFS, b"tmpfs", b"/dev", Dir, false, Dev),
-        (Always, node(1, 3), b"/dev/null", b"/dev/null", No, false, Dev),
-        (Always, node(1, 5), b"/dev/zero", b"/dev/zero", No, false, Dev),
-        (Always, node(1, 7), b"/dev/full", b"/dev/full", No, false, Dev),
-        (Always, node(1, 8), b"/dev/random", b"/dev/random", No, false, Dev),
-        (Always, node(1, 9), b"/dev/urandom", b"/dev/urandom", No, false, Dev),
-        (Always, node(5, 0), b"/dev/tty", b"/dev/tty", No, false, Dev),
-        (Always, PTS, b"devpts", b"/dev/pts", Dir, false, Dev),
-        (Always, SHM, b"shm", b"/dev/shm", Dir, false, Dev),
-        (Always, Op::Symlink, b"/proc/self/fd", b"/dev/fd", No, false, Dev),
-        (Always, Op::Symlink, b"/proc/self/fd/0", b"/dev/stdin", No, false, Dev),
-        (Always, Op::Symlink, b"/proc/self/fd/1", b"/dev/stdout", No, false, Dev),
-        (Always, Op::Symlink, b"/proc/self/fd/2", b"/dev/stderr", No, false, Dev),
+    (Always, PROC, b"proc", b"/proc", Dir, false, Proc),
+    // docker's masked /proc files: /dev/null bound over them.
+    (Hardened, BIND, b"/dev/null", b"/proc/kcore", No, true, Masked),
+    (Hardened, BIND, b"/dev/null", b"/proc/keys", No, true, Masked),
+    (Hardened, BIND, b"/dev/null", b"/proc/timer_list", No, true, Masked),
+    (Hardened, BIND, b"/dev/null", b"/proc/sched_debug", No, true, Masked),
+    // docker's read-only /proc paths: bound onto themselves, remounted read-only.
+    (Hardened, RBIND, SELF, b"/proc/sys", No, true, ReadOnlyPath),
+    (Hardened, RO, b"", b"/proc/sys", No, true, ReadOnlyPath),
+    (Hardened, RBIND, SELF, b"/proc/sysrq-trigger", No, true, ReadOnlyPath),
+    (Hardened, RO, b"", b"/proc/sysrq-trigger", No, true, ReadOnlyPath),
+    (Hardened, RBIND, SELF, b"/proc/irq", No, true, ReadOnlyPath),
+    (Hardened, RO, b"", b"/proc/irq", No, true, ReadOnlyPath),
+    (Hardened, RBIND, SELF, b"/proc/bus", No, true, ReadOnlyPath),
+    (Hardened, RO, b"", b"/proc/bus", No, true, ReadOnlyPath),
+    (Hardened, SYSFS_RO, b"sysfs", b"/sys", Dir, false, Sys),
+    (Privileged, SYSFS_RW, b"sysfs", b"/sys", Dir, false, Sys),
+    (Hardened, EMPTY_RO, b"tmpfs", b"/sys/firmware", No, true, Masked),
+    // /dev: a small tmpfs with the nodes a program expects.
+    (Always, DEVFS, b"tmpfs", b"/dev", Dir, false, Dev),
+    (Always, node(1, 3), b"/dev/null", b"/dev/null", No, false, Dev),
+    (Always, node(1, 5), b"/dev/zero", b"/dev/zero", No, false, Dev),
+    (Always, node(1, 7), b"/dev/full", b"/dev/full", No, false, Dev),
+    (Always, node(1, 8), b"/dev/random", b"/dev/random", No, false, Dev),
+    (Always, node(1, 9), b"/dev/urandom", b"/dev/urandom", No, false, Dev),
+    (Always, node(5, 0), b"/dev/tty", b"/dev/tty", No, false, Dev),
+    (Always, PTS, b"devpts", b"/dev/pts", Dir, false, Dev),
+    (Always, SHM, b"shm", b"/dev/shm", Dir, false, Dev),
+    (Always, Op::Symlink, b"/proc/self/fd", b"/dev/fd", No, false, Dev),
+    (Always, Op::Symlink, b"/proc/self/fd/0", b"/dev/stdin", No, false, Dev),
+    (Always, Op::Symlink, b"/proc/self/fd/1", b"/dev/stdout", No, false, Dev),
+    (Always, Op::Symlink, b"/proc/self/fd/2", b"/dev/stderr", No, false, Dev),
     (Always, Op::Symlink, b"pts/ptmx", b"/dev/ptmx", No, false, Dev),
 ];
 
@@ -289,7 +296,15 @@ impl<'t> Table<'t> {
     }
 
     #[inline(never)]
-    fn push(&mut self, op: Op, src: Option<Span>, target: Span, make: Make, optional: bool, kind: Kind) -> Result<(), Why> {
+    fn push(
+        &mut self,
+        op: Op,
+        src: Option<Span>,
+        target: Span,
+        make: Make,
+        optional: bool,
+        kind: Kind,
+    ) -> Result<(), Why> {
         if self.n == self.entries.len() {
             return Err(b"too many mounts (limit 128)");
         }
@@ -390,7 +405,10 @@ mod tests {
     #[test]
     fn volume_specs() {
         assert_eq!(parse_volume(b"/srv:/data"), Ok(Volume { src: b"/srv", dst: b"/data", ro: false }));
-        assert_eq!(parse_volume(b"/etc/hosts:/etc/hosts:ro"), Ok(Volume { src: b"/etc/hosts", dst: b"/etc/hosts", ro: true }));
+        assert_eq!(
+            parse_volume(b"/etc/hosts:/etc/hosts:ro"),
+            Ok(Volume { src: b"/etc/hosts", dst: b"/etc/hosts", ro: true })
+        );
         assert_eq!(parse_volume(b"/a:/b:rw").unwrap().ro, false);
         for bad in [&b"/srv"[..], b"srv:/data", b"/srv:data", b"/srv:/data:rx", b"/srv:/../etc", b"", b":/x"] {
             assert!(parse_volume(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
@@ -400,7 +418,19 @@ mod tests {
     #[test]
     fn without_rootfs_only_proc_is_mounted() {
         table!(t);
-        build(&mut t, &Spec { rootfs: None, volumes: &[], volume_is_dir: &[], tmpfs: &[], read_only: false, workdir: None, privileged: false }).unwrap();
+        build(
+            &mut t,
+            &Spec {
+                rootfs: None,
+                volumes: &[],
+                volume_is_dir: &[],
+                tmpfs: &[],
+                read_only: false,
+                workdir: None,
+                privileged: false,
+            },
+        )
+        .unwrap();
         assert_eq!(targets(&t), vec![(Kind::Proc, "/proc".to_string())]);
         assert_eq!(t.cstr(t.entries()[0].target), b"/proc\0");
     }
@@ -410,7 +440,19 @@ mod tests {
         table!(t);
         let vols = [Volume { src: b"/srv/data", dst: b"/data", ro: true }];
         let tmp: [&[u8]; 1] = [b"/tmp"];
-        build(&mut t, &Spec { rootfs: Some(b"/r"), volumes: &vols, volume_is_dir: &[true], tmpfs: &tmp, read_only: true, workdir: Some(b"/w"), privileged: false }).unwrap();
+        build(
+            &mut t,
+            &Spec {
+                rootfs: Some(b"/r"),
+                volumes: &vols,
+                volume_is_dir: &[true],
+                tmpfs: &tmp,
+                read_only: true,
+                workdir: Some(b"/w"),
+                privileged: false,
+            },
+        )
+        .unwrap();
         let k: Vec<Kind> = t.entries().iter().map(|e| e.kind).collect();
         // rootfs bind first, pivot and the read-only remount last.
         assert_eq!(k[0], Kind::Rootfs);
@@ -424,14 +466,33 @@ mod tests {
         assert!(pos("/r/dev") < pos("/r/data"), "volumes after the system mounts");
         assert_eq!(tg.iter().filter(|(_, x)| x == "/r/data").count(), 2, "bind, then the read-only remount");
         assert!(tg.contains(&(Kind::Tmpfs, "/r/tmp".into())));
-        let nodes: Vec<&str> = tg.iter().filter(|(k, x)| *k == Kind::Dev && x.starts_with("/r/dev/")).map(|(_, x)| &x[7..]).collect();
-        assert_eq!(nodes, ["null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "fd", "stdin", "stdout", "stderr", "ptmx"]);
+        let nodes: Vec<&str> =
+            tg.iter().filter(|(k, x)| *k == Kind::Dev && x.starts_with("/r/dev/")).map(|(_, x)| &x[7..]).collect();
+        assert_eq!(
+            nodes,
+            [
+                "null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "fd", "stdin", "stdout", "stderr",
+                "ptmx"
+            ]
+        );
     }
 
     #[test]
     fn privileged_has_no_masked_or_read_only_paths() {
         table!(t);
-        build(&mut t, &Spec { rootfs: Some(b"/r"), volumes: &[], volume_is_dir: &[], tmpfs: &[], read_only: false, workdir: None, privileged: true }).unwrap();
+        build(
+            &mut t,
+            &Spec {
+                rootfs: Some(b"/r"),
+                volumes: &[],
+                volume_is_dir: &[],
+                tmpfs: &[],
+                read_only: false,
+                workdir: None,
+                privileged: true,
+            },
+        )
+        .unwrap();
         assert!(!t.entries().iter().any(|e| matches!(e.kind, Kind::Masked | Kind::ReadOnlyPath)));
         let sys = t.entries().iter().find(|e| e.kind == Kind::Sys).unwrap();
         assert_eq!(sys.op, SYSFS_RW);
@@ -448,7 +509,18 @@ mod tests {
         }
         let dirs = vec![true; v.len()];
         table!(t);
-        let r = build(&mut t, &Spec { rootfs: Some(b"/r"), volumes: &v, volume_is_dir: &dirs, tmpfs: &[], read_only: false, workdir: None, privileged: false });
+        let r = build(
+            &mut t,
+            &Spec {
+                rootfs: Some(b"/r"),
+                volumes: &v,
+                volume_is_dir: &dirs,
+                tmpfs: &[],
+                read_only: false,
+                workdir: None,
+                privileged: false,
+            },
+        );
         assert_eq!(r, Err(&b"mount paths too long (64 KiB in all)"[..]));
     }
 

@@ -12,14 +12,14 @@
 //! 5. send the frame, then forward signals until the child exits;
 //! 6. read the error pipe: EOF = execve succeeded and the status is the
 //!    command's; 8 bytes = (step, errno) and the exit code that goes with it.
+use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
 use crate::cli::{Args, Limits, Run};
-use crate::caps;
-use crate::limits::{self as lim, CpuSet, Dec};
-use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
+use crate::limits::{self as lim, CpuSet, Dec};
+use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan;
 use crate::sys::{self, Errno, Map, SigSet};
@@ -29,7 +29,8 @@ use crate::sys::{self, Errno, Map, SigSet};
 /// PROT_NONE guard page below turns any overflow into a fault.
 const STACK_SIZE: usize = 64 * 1024;
 
-const NAMESPACES: i32 = libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
+const NAMESPACES: i32 =
+    libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
 
 /// Signals a terminal or supervisor sends to mean "tell the container".
 const FORWARDED: [i32; 7] =
@@ -312,9 +313,11 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
         Line::new().s(b"mydocker: run: cannot read the online CPUs from /sys/devices/system/cpu/online").emit(2);
         return Err(125);
     };
-    let list = |l: &mut Line, set: &CpuSet| set.format(|b| {
-        l.s(b);
-    });
+    let list = |l: &mut Line, set: &CpuSet| {
+        set.format(|b| {
+            l.s(b);
+        })
+    };
     if let Some((arg, set)) = l.cpuset {
         let off = set.minus(&online);
         if off.count() > 0 {
@@ -330,7 +333,10 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
     if let Some(milli) = l.cpus {
         if milli > online.count() as u64 * 1000 {
             let mut m = Line::new();
-            m.s(b"mydocker: run: --cpus: more than the ").s(Dec::new(online.count() as u64).as_bytes()).s(b" online CPUs").emit(2);
+            m.s(b"mydocker: run: --cpus: more than the ")
+                .s(Dec::new(online.count() as u64).as_bytes())
+                .s(b" online CPUs")
+                .emit(2);
             return Err(125);
         }
     }

@@ -16,7 +16,12 @@ const CTRLS: [&str; 4] = ["memory", "cpu", "cpuset", "pids"];
 fn assert_no_leftovers() {
     for c in CTRLS {
         if let Some((d, _)) = cgroup_dir(c) {
-            assert_eq!(leftovers(&d), Vec::<String>::new(), "cgroup left behind in the {c} hierarchy at {}", d.display());
+            assert_eq!(
+                leftovers(&d),
+                Vec::<String>::new(),
+                "cgroup left behind in the {c} hierarchy at {}",
+                d.display()
+            );
         }
     }
 }
@@ -37,7 +42,11 @@ fn memory_limit_is_visible_inside() {
     let (_, v2) = need_ctrl!("memory");
     let _s = serial();
     let file = if v2 { "memory.max" } else { "memory.limit_in_bytes" };
-    let o = inside(&["-m", "64m"], "memory", &format!("cat $CG/{file}; grep -c \"/mydocker/$(hostname)$\" /proc/self/cgroup"));
+    let o = inside(
+        &["-m", "64m"],
+        "memory",
+        &format!("cat $CG/{file}; grep -c \"/mydocker/$(hostname)$\" /proc/self/cgroup"),
+    );
     let out = ok(&o);
     let l: Vec<&str> = out.lines().collect();
     assert_eq!(l[0], "67108864");
@@ -105,7 +114,11 @@ fn pids_limit_is_written_and_enforced() {
     assert_eq!(ok(&inside(&["--pids-limit", "20"], "pids", "cat $CG/pids.max")).trim(), "20");
     // With 3 allowed, a fourth process cannot be forked.
     let o = run(["run", "--pids-limit", "3", "sh", "-c", "sleep 5 & sleep 5 & sleep 5 & wait; echo done"]);
-    assert!(stderr(&o).to_lowercase().contains("fork") || stderr(&o).contains("Resource temporarily unavailable"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).to_lowercase().contains("fork") || stderr(&o).contains("Resource temporarily unavailable"),
+        "{}",
+        stderr(&o)
+    );
     assert_no_leftovers();
 }
 

@@ -7,10 +7,13 @@ use common::*;
 /// (arguments after `mydocker`, exit code, the exact stderr).
 fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
     let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap().trim().to_string();
-    let ncpu: usize = online.split(',').map(|r| match r.split_once('-') {
-        Some((a, b)) => b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1,
-        None => 1,
-    }).sum();
+    let ncpu: usize = online
+        .split(',')
+        .map(|r| match r.split_once('-') {
+            Some((a, b)) => b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1,
+            None => 1,
+        })
+        .sum();
     let long = "h".repeat(65);
     let mut t: Vec<(Vec<&str>, i32, String)> = vec![
         (vec![], 125, "mydocker: missing command: try 'mydocker --help'".into()),
@@ -18,57 +21,150 @@ fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         (vec!["gc", "x"], 125, "mydocker: gc: unknown argument 'x': usage: mydocker gc [--cgroup-parent PATH]".into()),
         (vec!["run"], 125, "mydocker: run: missing command: usage: mydocker run [OPTIONS] COMMAND [ARG...]".into()),
         (vec!["run", "--bogus", "sh"], 125, "mydocker: run: unknown flag '--bogus': see 'mydocker run --help'".into()),
-        (vec!["run", "--tty=yes", "sh"], 125, "mydocker: run: unknown flag '--tty=yes': see 'mydocker run --help'".into()),
+        (
+            vec!["run", "--tty=yes", "sh"],
+            125,
+            "mydocker: run: unknown flag '--tty=yes': see 'mydocker run --help'".into(),
+        ),
         (vec!["run", "-e"], 125, "mydocker: run: flag needs a value '-e': see 'mydocker run --help'".into()),
         (vec!["run", ""], 125, "mydocker: run: command: the command name is empty".into()),
         (vec!["run", "-e", "=x", "sh"], 125, "mydocker: run: -e '=x': environment variable name is empty".into()),
         (vec!["run", "--hostname", "", "sh"], 125, "mydocker: run: --hostname: hostname is empty".into()),
-        (vec!["run", "--hostname", &long, "sh"], 125, format!("mydocker: run: --hostname '{long}': hostname is longer than 64 bytes")),
-        (vec!["run", "--hostname", "a b", "sh"], 125, "mydocker: run: --hostname 'a b': hostname may hold only letters, digits, '-' and '.'".into()),
+        (
+            vec!["run", "--hostname", &long, "sh"],
+            125,
+            format!("mydocker: run: --hostname '{long}': hostname is longer than 64 bytes"),
+        ),
+        (
+            vec!["run", "--hostname", "a b", "sh"],
+            125,
+            "mydocker: run: --hostname 'a b': hostname may hold only letters, digits, '-' and '.'".into(),
+        ),
         (vec!["run", "-m", "0", "sh"], 125, "mydocker: run: --memory '0': size must be greater than zero".into()),
-        (vec!["run", "-m", "10x", "sh"], 125, "mydocker: run: --memory '10x': not a size: use a whole number with an optional b, k, m or g suffix".into()),
+        (
+            vec!["run", "-m", "10x", "sh"],
+            125,
+            "mydocker: run: --memory '10x': not a size: use a whole number with an optional b, k, m or g suffix".into(),
+        ),
         (vec!["run", "-m", "99999999999g", "sh"], 125, "mydocker: run: --memory '99999999999g': size too large".into()),
-        (vec!["run", "-cpuset", "1-", "sh"], 125, "mydocker: run: --cpuset-cpus '1-': malformed CPU list: use numbers and ranges such as 0-2,5".into()),
-        (vec!["run", "-cpuset", "3-1", "sh"], 125, "mydocker: run: --cpuset-cpus '3-1': malformed CPU list: a range must ascend".into()),
-        (vec!["run", "-cpuset", "5000", "sh"], 125, "mydocker: run: --cpuset-cpus '5000': CPU number too large (limit 1023)".into()),
-        (vec!["run", "-cpuset", "1000", "sh"], 125, format!("mydocker: run: --cpuset-cpus '1000': CPUs not online: 1000 (online: {online})")),
-        (vec!["run", "-cpushare", "1", "sh"], 125, "mydocker: run: --cpu-shares '1': CPU shares must be a whole number from 2 to 262144".into()),
-        (vec!["run", "--pids-limit", "0", "sh"], 125, "mydocker: run: --pids-limit '0': pids limit must be a whole number greater than zero".into()),
+        (
+            vec!["run", "-cpuset", "1-", "sh"],
+            125,
+            "mydocker: run: --cpuset-cpus '1-': malformed CPU list: use numbers and ranges such as 0-2,5".into(),
+        ),
+        (
+            vec!["run", "-cpuset", "3-1", "sh"],
+            125,
+            "mydocker: run: --cpuset-cpus '3-1': malformed CPU list: a range must ascend".into(),
+        ),
+        (
+            vec!["run", "-cpuset", "5000", "sh"],
+            125,
+            "mydocker: run: --cpuset-cpus '5000': CPU number too large (limit 1023)".into(),
+        ),
+        (
+            vec!["run", "-cpuset", "1000", "sh"],
+            125,
+            format!("mydocker: run: --cpuset-cpus '1000': CPUs not online: 1000 (online: {online})"),
+        ),
+        (
+            vec!["run", "-cpushare", "1", "sh"],
+            125,
+            "mydocker: run: --cpu-shares '1': CPU shares must be a whole number from 2 to 262144".into(),
+        ),
+        (
+            vec!["run", "--pids-limit", "0", "sh"],
+            125,
+            "mydocker: run: --pids-limit '0': pids limit must be a whole number greater than zero".into(),
+        ),
         (vec!["run", "--cpus", "0", "sh"], 125, "mydocker: run: --cpus '0': CPUs must be greater than zero".into()),
         (vec!["run", "--cpus", "0.001", "sh"], 125, "mydocker: run: --cpus '0.001': CPUs must be at least 0.01".into()),
-        (vec!["run", "--cpus", "x", "sh"], 125, "mydocker: run: --cpus 'x': CPUs must be a number such as 0.5 or 2 (at most 3 decimals)".into()),
+        (
+            vec!["run", "--cpus", "x", "sh"],
+            125,
+            "mydocker: run: --cpus 'x': CPUs must be a number such as 0.5 or 2 (at most 3 decimals)".into(),
+        ),
         (vec!["run", "--cpus", "1000", "sh"], 125, format!("mydocker: run: --cpus: more than the {ncpu} online CPUs")),
-        (vec!["run", "--cgroup-parent", "../x", "sh"], 125, "mydocker: run: --cgroup-parent '../x': must be a cgroup path without '.' or '..' components".into()),
+        (
+            vec!["run", "--cgroup-parent", "../x", "sh"],
+            125,
+            "mydocker: run: --cgroup-parent '../x': must be a cgroup path without '.' or '..' components".into(),
+        ),
         (vec!["run", "-v", "/a:/b", "sh"], 125, "mydocker: run: --volume: needs --rootfs".into()),
         (vec!["run", "--tmpfs", "/t", "sh"], 125, "mydocker: run: --tmpfs: needs --rootfs".into()),
         (vec!["run", "--read-only", "sh"], 125, "mydocker: run: --read-only: needs --rootfs".into()),
         (vec!["run", "-v", "/a", "sh"], 125, "mydocker: run: --volume '/a': a volume is SRC:DST[:ro|rw]".into()),
-        (vec!["run", "-v", "a:/b", "sh"], 125, "mydocker: run: --volume 'a:/b': the volume source must be an absolute path".into()),
-        (vec!["run", "-v", "/a:b", "sh"], 125, "mydocker: run: --volume '/a:b': the volume destination must be an absolute path".into()),
-        (vec!["run", "-v", "/a:/b:rx", "sh"], 125, "mydocker: run: --volume '/a:/b:rx': unknown volume mode: use ro or rw".into()),
-        (vec!["run", "-v", "/a:/../b", "sh"], 125, "mydocker: run: --volume '/a:/../b': the volume destination may not contain '..'".into()),
+        (
+            vec!["run", "-v", "a:/b", "sh"],
+            125,
+            "mydocker: run: --volume 'a:/b': the volume source must be an absolute path".into(),
+        ),
+        (
+            vec!["run", "-v", "/a:b", "sh"],
+            125,
+            "mydocker: run: --volume '/a:b': the volume destination must be an absolute path".into(),
+        ),
+        (
+            vec!["run", "-v", "/a:/b:rx", "sh"],
+            125,
+            "mydocker: run: --volume '/a:/b:rx': unknown volume mode: use ro or rw".into(),
+        ),
+        (
+            vec!["run", "-v", "/a:/../b", "sh"],
+            125,
+            "mydocker: run: --volume '/a:/../b': the volume destination may not contain '..'".into(),
+        ),
         (vec!["run", "--tmpfs", "t", "sh"], 125, "mydocker: run: --tmpfs 't': must be an absolute path".into()),
         (vec!["run", "-w", "rel", "sh"], 125, "mydocker: run: --workdir 'rel': must be an absolute path".into()),
         (vec!["run", "-u", "x", "sh"], 125, "mydocker: run: --user 'x': use numeric UID[:GID] below 4294967295".into()),
         (vec!["run", "--cap-add", "NOPE", "sh"], 125, "mydocker: run: --cap-add 'NOPE': unknown capability".into()),
         (vec!["run", "--cap-drop", "NOPE", "sh"], 125, "mydocker: run: --cap-drop 'NOPE': unknown capability".into()),
         (vec!["run", "--rootfs", "", "sh"], 125, "mydocker: run: --rootfs: the rootfs path is empty".into()),
-        (vec!["run", "--rootfs", "/no/such/dir", "sh"], 125, "mydocker: run: --rootfs '/no/such/dir': No such file or directory".into()),
-        (vec!["run", "no-such-command-xyz"], 127, "mydocker: exec: no-such-command-xyz: No such file or directory (not found in PATH)".into()),
+        (
+            vec!["run", "--rootfs", "/no/such/dir", "sh"],
+            125,
+            "mydocker: run: --rootfs '/no/such/dir': No such file or directory".into(),
+        ),
+        (
+            vec!["run", "no-such-command-xyz"],
+            127,
+            "mydocker: exec: no-such-command-xyz: No such file or directory (not found in PATH)".into(),
+        ),
         (vec!["run", "/no/such/file"], 127, "mydocker: exec: /no/such/file: No such file or directory".into()),
         (vec!["run", "/"], 126, "mydocker: exec: /: Permission denied (not executable, or permission denied)".into()),
     ];
     if cgroup_dir("memory").is_some() {
-        t.push((vec!["run", "--cgroup-parent", "/no/such/parent", "-m", "8m", "true"], 125, "mydocker: cgroup: opening the parent cgroup: No such file or directory".into()));
-        t.push((vec!["run", "-m", "16m", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null"], 137, "mydocker: container killed: out of memory (limit 16m)".into()));
+        t.push((
+            vec!["run", "--cgroup-parent", "/no/such/parent", "-m", "8m", "true"],
+            125,
+            "mydocker: cgroup: opening the parent cgroup: No such file or directory".into(),
+        ));
+        t.push((
+            vec!["run", "-m", "16m", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null"],
+            137,
+            "mydocker: container killed: out of memory (limit 16m)".into(),
+        ));
     }
-    let mut t: Vec<(Vec<String>, i32, String)> = t.into_iter().map(|(a, c, m)| (a.iter().map(|s| s.to_string()).collect(), c, m)).collect();
+    let mut t: Vec<(Vec<String>, i32, String)> =
+        t.into_iter().map(|(a, c, m)| (a.iter().map(|s| s.to_string()).collect(), c, m)).collect();
     if let Some(r) = rootfs {
         let r = r.to_string();
         let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        t.push((v(&["run", "--rootfs", &r, "-w", "/etc/passwd", "true"]), 125, "mydocker: workdir: /etc/passwd: Not a directory".into()));
-        t.push((v(&["run", "--rootfs", &r, "-v", "/tmp:/proc/sys/x", "true"]), 125, format!("mydocker: mount: {r}/proc/sys/x (volume): No such file or directory (the mount point is missing)")));
-        t.push((v(&["run", "--rootfs", &r, "-v", "/no/such/src:/x", "true"]), 125, "mydocker: run: --volume '/no/such/src:/x': No such file or directory".into()));
+        t.push((
+            v(&["run", "--rootfs", &r, "-w", "/etc/passwd", "true"]),
+            125,
+            "mydocker: workdir: /etc/passwd: Not a directory".into(),
+        ));
+        t.push((
+            v(&["run", "--rootfs", &r, "-v", "/tmp:/proc/sys/x", "true"]),
+            125,
+            format!("mydocker: mount: {r}/proc/sys/x (volume): No such file or directory (the mount point is missing)"),
+        ));
+        t.push((
+            v(&["run", "--rootfs", &r, "-v", "/no/such/src:/x", "true"]),
+            125,
+            "mydocker: run: --volume '/no/such/src:/x': No such file or directory".into(),
+        ));
     }
     t
 }

@@ -27,7 +27,9 @@ fn a_read_only_cgroupfs_is_a_clear_125() {
         return;
     };
     let mount = if dir.starts_with("/sys/fs/cgroup/memory") { "/sys/fs/cgroup/memory" } else { "/sys/fs/cgroup" };
-    let o = in_a_broken_host(&format!("mount -o remount,bind,ro {mount} {mount} 2>/dev/null || mount -o remount,ro {mount}; exec $MD run -m 32m true"));
+    let o = in_a_broken_host(&format!(
+        "mount -o remount,bind,ro {mount} {mount} 2>/dev/null || mount -o remount,ro {mount}; exec $MD run -m 32m true"
+    ));
     fails(&o, 125, "Read-only file system");
 }
 
@@ -125,7 +127,11 @@ fn stdin_closed() {
 #[test]
 fn stdout_a_closed_pipe_does_not_hang() {
     need_root!();
-    let mut c = mydocker(["run", "sh", "-c", "while :; do echo y || exit 3; done"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut c = mydocker(["run", "sh", "-c", "while :; do echo y || exit 3; done"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     drop(c.stdout.take());
     let t = std::time::Instant::now();
     let st = c.wait().unwrap();

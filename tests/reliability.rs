@@ -25,7 +25,8 @@ fn with_init_the_command_is_pid_2_under_our_reaper() {
 fn with_init_sigterm_stops_a_command_that_has_no_handler() {
     need_root!();
     // sleep as PID 1 would ignore SIGTERM (moby #32310); as PID 2 it dies of it.
-    let mut c = mydocker(["run", "--init", "sh", "-c", "echo up; exec sleep 100"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut c =
+        mydocker(["run", "--init", "sh", "-c", "echo up; exec sleep 100"]).stdout(Stdio::piped()).spawn().unwrap();
     let (line, _out) = first_line(&mut c);
     assert_eq!(line, "up\n");
     let t = std::time::Instant::now();
@@ -67,7 +68,10 @@ fn a_runtime_killed_mid_run_takes_its_container_with_it_and_gc_sweeps_the_cgroup
         eprintln!("SKIP {}: no memory controller", module_path!());
         return;
     };
-    let mut c = mydocker(["run", "-m", "32m", "sh", "-c", "echo $(hostname); exec sleep 100"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut c = mydocker(["run", "-m", "32m", "sh", "-c", "echo $(hostname); exec sleep 100"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let (line, _out) = first_line(&mut c);
     let id = line.trim().to_string();
     let me = c.id();
@@ -97,7 +101,8 @@ fn gc_leaves_running_containers_alone() {
         eprintln!("SKIP {}: no memory controller", module_path!());
         return;
     }
-    let mut c = mydocker(["run", "-m", "32m", "sh", "-c", "echo $(hostname); sleep 3"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut c =
+        mydocker(["run", "-m", "32m", "sh", "-c", "echo $(hostname); sleep 3"]).stdout(Stdio::piped()).spawn().unwrap();
     let (line, _out) = first_line(&mut c);
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let out = ok(&run(["gc"]));

@@ -31,7 +31,11 @@ fn inside(flags: &[&str], script: &str) -> std::process::Output {
 }
 
 fn status_field(text: &str, key: &str) -> String {
-    text.lines().find_map(|l| l.strip_prefix(key)).unwrap_or_else(|| panic!("{key} missing in {text}")).trim().to_string()
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .unwrap_or_else(|| panic!("{key} missing in {text}"))
+        .trim()
+        .to_string()
 }
 
 fn tmpdir(tag: &str) -> std::path::PathBuf {
@@ -62,7 +66,11 @@ fn without_a_command_the_rootfs_shell_runs() {
     need_root!();
     let r = need_rootfs!();
     use std::io::Write;
-    let mut c = mydocker(["run", "--rootfs", &r]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut c = mydocker(["run", "--rootfs", &r])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     c.stdin.take().unwrap().write_all(b"echo hi from $(cat /proc/1/comm)\n").unwrap();
     assert_eq!(ok(&c.wait_with_output().unwrap()), "hi from sh\n");
 }
@@ -168,7 +176,8 @@ fn the_hardening_applies_without_a_rootfs_too() {
 fn user_and_workdir() {
     need_root!();
     need_rootfs!();
-    let out = ok(&inside(&["-u", "1000:1000", "-w", "/work/here"], "pwd; grep -E '^(Uid|Gid|CapEff)' /proc/self/status"));
+    let out =
+        ok(&inside(&["-u", "1000:1000", "-w", "/work/here"], "pwd; grep -E '^(Uid|Gid|CapEff)' /proc/self/status"));
     let l: Vec<&str> = out.lines().collect();
     assert_eq!(l[0], "/work/here");
     assert!(l[1].starts_with("Uid:\t1000\t1000\t1000\t1000"), "{out}");

@@ -65,8 +65,18 @@ fn loopback_is_up_and_nothing_else_is_there() {
 #[test]
 fn arguments_arrive_byte_exact() {
     need_root!();
-    let args: Vec<&[u8]> =
-        vec![b"a b", b"", b"x\ny", b"  lead", b"tab\there", "\u{e9}t\u{e9} \u{2603}".as_bytes(), b"\xff\xfe\x80", b"$HOME", b"*", b"-e"];
+    let args: Vec<&[u8]> = vec![
+        b"a b",
+        b"",
+        b"x\ny",
+        b"  lead",
+        b"tab\there",
+        "\u{e9}t\u{e9} \u{2603}".as_bytes(),
+        b"\xff\xfe\x80",
+        b"$HOME",
+        b"*",
+        b"-e",
+    ];
     let mut c = mydocker(["run", "--", "printf", "[%s]\\0"]);
     c.args(args.iter().map(|a| os(a)));
     let o = c.output().unwrap();
@@ -117,7 +127,8 @@ fn e_sets_and_copies_variables() {
 #[test]
 fn env_clear_leaves_only_path_hostname_and_flags() {
     need_root!();
-    let o = mydocker(["run", "--env-clear", "--hostname", "h", "-e", "A=1", "env"]).env("SECRET", "x").output().unwrap();
+    let o =
+        mydocker(["run", "--env-clear", "--hostname", "h", "-e", "A=1", "env"]).env("SECRET", "x").output().unwrap();
     let mut got: Vec<String> = ok(&o).lines().map(String::from).collect();
     got.sort();
     assert_eq!(got, ["A=1", "HOSTNAME=h", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
@@ -169,7 +180,11 @@ fn a_command_that_is_not_executable_is_126() {
 #[test]
 fn a_command_that_is_not_found_is_127() {
     need_root!();
-    fails(&run(["run", "no-such-command-xyz"]), 127, "exec: no-such-command-xyz: No such file or directory (not found in PATH)");
+    fails(
+        &run(["run", "no-such-command-xyz"]),
+        127,
+        "exec: no-such-command-xyz: No such file or directory (not found in PATH)",
+    );
     fails(&run(["run", "/no/such/file"]), 127, "exec: /no/such/file: No such file or directory");
     let o = mydocker(["run", "-e", "PATH=/nowhere", "sh"]).output().unwrap();
     fails(&o, 127, "not found in PATH");
@@ -178,7 +193,9 @@ fn a_command_that_is_not_found_is_127() {
 #[test]
 fn path_from_the_container_environment_is_searched() {
     need_root!();
-    let o = mydocker(["run", "--env-clear", "-e", "PATH=/nowhere:/bin:/usr/bin", "sh", "-c", "echo found"]).output().unwrap();
+    let o = mydocker(["run", "--env-clear", "-e", "PATH=/nowhere:/bin:/usr/bin", "sh", "-c", "echo found"])
+        .output()
+        .unwrap();
     assert_eq!(ok(&o), "found\n");
 }
 
@@ -224,15 +241,11 @@ fn stdin_is_passed_through() {
 #[test]
 fn sigterm_to_mydocker_reaches_a_trapping_shell() {
     need_root!();
-    let mut c = mydocker([
-        "run",
-        "sh",
-        "-c",
-        "trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 0.05; done",
-    ])
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut c =
+        mydocker(["run", "sh", "-c", "trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 0.05; done"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
     let mut out = BufReader::new(c.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
@@ -280,7 +293,10 @@ fn works_on_a_host_without_proc() {
     // Inside a first container, unmount /proc and start a second one: no
     // re-exec through /proc/self/exe, so this must work.
     let b = bin();
-    let script = format!("while umount -l /proc 2>/dev/null; do :; done; ! test -e /proc/self && {} run sh -c 'echo $$'", b.display());
+    let script = format!(
+        "while umount -l /proc 2>/dev/null; do :; done; ! test -e /proc/self && {} run sh -c 'echo $$'",
+        b.display()
+    );
     // --privileged: unmounting /proc and making namespaces need CAP_SYS_ADMIN.
     assert_eq!(ok(&run(["run", "--privileged", "sh", "-c", &script])), "1\n");
 }

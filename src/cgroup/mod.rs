@@ -236,7 +236,12 @@ impl Layout {
     pub fn targets(&self, need: &Need, parent: Option<&[u8]>) -> Res<Targets> {
         let mut t = Targets { n: 0, t: [Target::EMPTY; NCTRL] };
         if self.overflow {
-            return Err(Fail { what: b"discovery", file: b"/proc/self/mountinfo", errno: Errno(libc::ENAMETOOLONG), why: None });
+            return Err(Fail {
+                what: b"discovery",
+                file: b"/proc/self/mountinfo",
+                errno: Errno(libc::ENAMETOOLONG),
+                why: None,
+            });
         }
         for c in CTRLS {
             if !need[c as usize] {
@@ -407,8 +412,10 @@ pub fn for_each_line(path: &[u8], buf: &mut [u8], mut f: impl FnMut(&[u8])) -> R
 pub fn discover() -> Res<Layout> {
     let mut l = Layout::new();
     let mut buf = [0u8; 8192];
-    for_each_line(b"/proc/self/mountinfo", &mut buf, |line| l.mount_line(line)).map_err(fail(b"discovery", b"/proc/self/mountinfo"))?;
-    for_each_line(b"/proc/self/cgroup", &mut buf, |line| l.cgroup_line(line)).map_err(fail(b"discovery", b"/proc/self/cgroup"))?;
+    for_each_line(b"/proc/self/mountinfo", &mut buf, |line| l.mount_line(line))
+        .map_err(fail(b"discovery", b"/proc/self/mountinfo"))?;
+    for_each_line(b"/proc/self/cgroup", &mut buf, |line| l.cgroup_line(line))
+        .map_err(fail(b"discovery", b"/proc/self/cgroup"))?;
     Ok(l)
 }
 
@@ -523,7 +530,8 @@ impl Cgroups {
             p[..m.len()].copy_from_slice(m);
             p[m.len()] = b'/';
             p[m.len() + 1..m.len() + 1 + r.len()].copy_from_slice(r);
-            let pfd = open_dir(sys::CWD, &p[..m.len() + 1 + r.len()]).map_err(fail(b"opening the parent cgroup", b""))?;
+            let pfd =
+                open_dir(sys::CWD, &p[..m.len() + 1 + r.len()]).map_err(fail(b"opening the parent cgroup", b""))?;
             self.made[self.n] = Some(create(pfd, &self.id, &t.ctrls, l, t.v2)?);
             self.n += 1;
         }
@@ -581,7 +589,8 @@ impl Cgroups {
         for slot in self.made.iter_mut() {
             let Some(m) = slot.take() else { continue };
             if let Err(e) = remove_one(&m, &self.id) {
-                let what: &'static [u8] = if m.v2 { b"removing the container cgroup (v2)" } else { b"removing the container cgroup (v1)" };
+                let what: &'static [u8] =
+                    if m.v2 { b"removing the container cgroup (v2)" } else { b"removing the container cgroup (v1)" };
                 let mut l = Line::new();
                 l.s(b"mydocker: cgroup: ").s(what).s(b": mydocker/").s(&self.id).s(b": ").s(sys::strerror(e));
                 l.emit(2);

@@ -1,5 +1,6 @@
 //! Discovery on real fixtures of the three host layouts, and plans written
 //! into fake cgroup trees in a temp dir (the same code that writes cgroupfs).
+#[cfg(test)]
 use super::*;
 use crate::cli::{parse, Cmd};
 use std::path::PathBuf;
@@ -61,16 +62,31 @@ fn summary(t: &Targets) -> Vec<(String, String, bool, Vec<&'static str>)> {
     t.t[..t.n]
         .iter()
         .map(|x| {
-            let names = CTRLS.iter().filter(|c| x.ctrls[**c as usize]).map(|c| std::str::from_utf8(c.name()).unwrap()).collect();
-            (String::from_utf8_lossy(x.mount.as_bytes()).into(), String::from_utf8_lossy(x.rel.as_bytes()).into(), x.v2, names)
+            let names = CTRLS
+                .iter()
+                .filter(|c| x.ctrls[**c as usize])
+                .map(|c| std::str::from_utf8(c.name()).unwrap())
+                .collect();
+            (
+                String::from_utf8_lossy(x.mount.as_bytes()).into(),
+                String::from_utf8_lossy(x.rel.as_bytes()).into(),
+                x.v2,
+                names,
+            )
         })
         .collect()
 }
 
 #[test]
 fn mountinfo_lines_with_and_without_optional_fields() {
-    let m = parse_mountinfo_line(b"29 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw shared:13 master:2 - cgroup cgroup rw,cpu,cpuacct").unwrap();
-    assert_eq!((m.root, m.mountpoint, m.fstype, m.superopts), (&b"/"[..], &b"/sys/fs/cgroup/cpu,cpuacct"[..], &b"cgroup"[..], &b"rw,cpu,cpuacct"[..]));
+    let m = parse_mountinfo_line(
+        b"29 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw shared:13 master:2 - cgroup cgroup rw,cpu,cpuacct",
+    )
+    .unwrap();
+    assert_eq!(
+        (m.root, m.mountpoint, m.fstype, m.superopts),
+        (&b"/"[..], &b"/sys/fs/cgroup/cpu,cpuacct"[..], &b"cgroup"[..], &b"rw,cpu,cpuacct"[..])
+    );
     let m = parse_mountinfo_line(b"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw").unwrap();
     assert_eq!(m.fstype, b"cgroup2");
     assert!(parse_mountinfo_line(b"garbage").is_none());
@@ -80,7 +96,10 @@ fn mountinfo_lines_with_and_without_optional_fields() {
 #[test]
 fn cgroup_lines_keep_colons_in_paths() {
     assert_eq!(parse_cgroup_line(b"0::/a:b"), Some((&b"0"[..], &b""[..], &b"/a:b"[..])));
-    assert_eq!(parse_cgroup_line(b"5:cpu,cpuacct:/user.slice"), Some((&b"5"[..], &b"cpu,cpuacct"[..], &b"/user.slice"[..])));
+    assert_eq!(
+        parse_cgroup_line(b"5:cpu,cpuacct:/user.slice"),
+        Some((&b"5"[..], &b"cpu,cpuacct"[..], &b"/user.slice"[..]))
+    );
 }
 
 #[test]
@@ -89,7 +108,12 @@ fn pure_v1_with_co_mounted_cpu_and_cpuacct() {
     assert_eq!(
         summary(&t),
         vec![
-            ("/sys/fs/cgroup/memory".into(), "user.slice/user-1000.slice/session-2.scope".into(), false, vec!["memory"]),
+            (
+                "/sys/fs/cgroup/memory".into(),
+                "user.slice/user-1000.slice/session-2.scope".into(),
+                false,
+                vec!["memory"]
+            ),
             ("/sys/fs/cgroup/cpu,cpuacct".into(), "user.slice".into(), false, vec!["cpu"]),
             ("/sys/fs/cgroup/cpuset".into(), "".into(), false, vec!["cpuset"]),
             ("/sys/fs/cgroup/pids".into(), "user.slice/user-1000.slice/session-2.scope".into(), false, vec!["pids"]),
@@ -102,7 +126,12 @@ fn hybrid_uses_v1_and_ignores_the_empty_cgroup2() {
     let t = layout(HYBRID_MOUNTINFO, HYBRID_CGROUP).targets(&[true, false, false, false], None).unwrap();
     assert_eq!(
         summary(&t),
-        vec![("/sys/fs/cgroup/memory".into(), "process_api/38c20ef62e66bbbf58f83bab0f8bb8e5".into(), false, vec!["memory"])]
+        vec![(
+            "/sys/fs/cgroup/memory".into(),
+            "process_api/38c20ef62e66bbbf58f83bab0f8bb8e5".into(),
+            false,
+            vec!["memory"]
+        )]
     );
 }
 
@@ -111,7 +140,12 @@ fn pure_v2_puts_every_controller_in_one_hierarchy() {
     let t = layout(V2_MOUNTINFO, V2_CGROUP).targets(&ALL, None).unwrap();
     assert_eq!(
         summary(&t),
-        vec![("/sys/fs/cgroup".into(), "user.slice/user-1000.slice/session-3.scope".into(), true, vec!["memory", "cpu", "cpuset", "pids"])]
+        vec![(
+            "/sys/fs/cgroup".into(),
+            "user.slice/user-1000.slice/session-3.scope".into(),
+            true,
+            vec!["memory", "cpu", "cpuset", "pids"]
+        )]
     );
 }
 
@@ -148,7 +182,8 @@ fn a_mount_of_a_sub_hierarchy_is_resolved_relative_to_its_root() {
 
 #[test]
 fn a_missing_controller_names_the_controller_and_where_it_was_looked_for() {
-    let e = layout("22 1 8:1 / / rw - ext4 /dev/sda1 rw\n", "").targets(&[false, false, false, true], None).err().unwrap();
+    let e =
+        layout("22 1 8:1 / / rw - ext4 /dev/sda1 rw\n", "").targets(&[false, false, false, true], None).err().unwrap();
     assert_eq!(e.what, b"pids");
     assert!(e.why.unwrap().starts_with(b"controller not available"));
     // A pure v1 host without a pids hierarchy falls back to no cgroup2 either.
@@ -197,7 +232,9 @@ impl Drop for Tmp {
 }
 
 fn limits_of(argv: &[&[u8]]) -> crate::cli::Limits<'static> {
-    let leaked: &'static [&'static [u8]] = Box::leak(argv.iter().map(|a| &*Box::leak(a.to_vec().into_boxed_slice())).collect::<Vec<_>>().into_boxed_slice());
+    let leaked: &'static [&'static [u8]] = Box::leak(
+        argv.iter().map(|a| &*Box::leak(a.to_vec().into_boxed_slice())).collect::<Vec<_>>().into_boxed_slice(),
+    );
     match parse(leaked).unwrap() {
         Cmd::Run(r) => r.limits,
         _ => panic!(),
@@ -209,7 +246,21 @@ fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
     let t = Tmp::new("v1");
     t.put("cpuset.cpus", "0-1\n");
     t.put("cpuset.mems", "0\n");
-    let l = limits_of(&[b"m", b"run", b"-m", b"100m", b"-cpuset", b"1", b"-cpushare", b"512", b"--pids-limit", b"20", b"--cpus", b"0.5", b"sh"]);
+    let l = limits_of(&[
+        b"m",
+        b"run",
+        b"-m",
+        b"100m",
+        b"-cpuset",
+        b"1",
+        b"-cpushare",
+        b"512",
+        b"--pids-limit",
+        b"20",
+        b"--cpus",
+        b"0.5",
+        b"sh",
+    ]);
     let fd = t.fd();
     let m = create(fd, b"0123456789ab", &ALL, &l, false).unwrap();
     assert_eq!(t.get("mydocker/cpuset.cpus"), "0-1\n");
@@ -245,7 +296,21 @@ fn v2_plan_enables_controllers_and_converts_shares_to_weight() {
     t.put("cgroup.subtree_control", "\n");
     t.put("mydocker/cgroup.controllers", "cpuset cpu io memory pids\n");
     t.put("mydocker/cgroup.subtree_control", "cpu\n");
-    let l = limits_of(&[b"m", b"run", b"-m", b"64m", b"--cpu-shares", b"1024", b"--cpus", b"1.5", b"--cpuset-cpus", b"0-1", b"--pids-limit", b"7", b"sh"]);
+    let l = limits_of(&[
+        b"m",
+        b"run",
+        b"-m",
+        b"64m",
+        b"--cpu-shares",
+        b"1024",
+        b"--cpus",
+        b"1.5",
+        b"--cpuset-cpus",
+        b"0-1",
+        b"--pids-limit",
+        b"7",
+        b"sh",
+    ]);
     let fd = t.fd();
     create(fd, b"bbbbbbbbbbbb", &ALL, &l, true).unwrap();
     assert_eq!(t.get("cgroup.subtree_control"), "+memory +cpu +cpuset +pids");

@@ -33,7 +33,8 @@ pub fn prepare(parent: Fd, ctrls: &Need) -> Res<()> {
     }
     mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
     let md = super::open_dir(parent, b"mydocker").map_err(fail(b"opening", b"mydocker"))?;
-    let r = inherit(parent, b"cpuset.cpus", md, b"cpuset.cpus").and_then(|_| inherit(parent, b"cpuset.mems", md, b"cpuset.mems"));
+    let r = inherit(parent, b"cpuset.cpus", md, b"cpuset.cpus")
+        .and_then(|_| inherit(parent, b"cpuset.mems", md, b"cpuset.mems"));
     sys::close(md);
     r
 }
@@ -62,8 +63,10 @@ pub fn limits(parent: Fd, cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
         write_file(cg, b"cpu.shares", Dec::new(shares).as_bytes()).map_err(fail(b"setting", b"cpu.shares"))?;
     }
     if let (Some(milli), true) = (l.cpus, has(Ctrl::Cpu)) {
-        write_file(cg, b"cpu.cfs_period_us", Dec::new(CFS_PERIOD_US).as_bytes()).map_err(fail(b"setting", b"cpu.cfs_period_us"))?;
-        write_file(cg, b"cpu.cfs_quota_us", Dec::new(quota_us(milli)).as_bytes()).map_err(fail(b"setting", b"cpu.cfs_quota_us"))?;
+        write_file(cg, b"cpu.cfs_period_us", Dec::new(CFS_PERIOD_US).as_bytes())
+            .map_err(fail(b"setting", b"cpu.cfs_period_us"))?;
+        write_file(cg, b"cpu.cfs_quota_us", Dec::new(quota_us(milli)).as_bytes())
+            .map_err(fail(b"setting", b"cpu.cfs_quota_us"))?;
     }
     write_pids(cg, ctrls, l)
 }

@@ -39,7 +39,9 @@ fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
                 what: c.name(),
                 file: b"cgroup.controllers",
                 errno: Errno(libc::ENODEV),
-                why: Some(b"controller not available to the parent cgroup (enable it in its parent's cgroup.subtree_control)"),
+                why: Some(
+                    b"controller not available to the parent cgroup (enable it in its parent's cgroup.subtree_control)",
+                ),
             });
         }
         if n > 0 {
@@ -76,7 +78,8 @@ pub fn limits(cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
         }
     }
     if let (Some(shares), true) = (l.shares, has(Ctrl::Cpu)) {
-        write_file(cg, b"cpu.weight", Dec::new(shares_to_weight(shares)).as_bytes()).map_err(fail(b"setting", b"cpu.weight"))?;
+        write_file(cg, b"cpu.weight", Dec::new(shares_to_weight(shares)).as_bytes())
+            .map_err(fail(b"setting", b"cpu.weight"))?;
     }
     if let (Some(milli), true) = (l.cpus, has(Ctrl::Cpu)) {
         let mut v = [0u8; 48];

@@ -101,7 +101,9 @@ pub const CWD: Fd = libc::AT_FDCWD;
 /// openat(2), always close-on-exec.
 pub fn openat(dir: Fd, path: &[u8], flags: c_int) -> Result<Fd, Errno> {
     // SAFETY: p is a NUL-terminated path on with_cstr's stack.
-    with_cstr(path, |p| retry(|| unsafe { libc::openat(dir, p, flags | libc::O_CLOEXEC, 0o644) as libc::c_long }).map(|f| f as Fd))
+    with_cstr(path, |p| {
+        retry(|| unsafe { libc::openat(dir, p, flags | libc::O_CLOEXEC, 0o644) as libc::c_long }).map(|f| f as Fd)
+    })
 }
 
 pub fn mkdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
@@ -232,7 +234,6 @@ pub fn carve_size(stack: usize, arena: usize, rest: usize) -> Option<usize> {
     round_up(stack, PAGE)?.checked_add(round_up(arena, PAGE)?)?.checked_add(rest)
 }
 
-
 struct Tramp<T> {
     f: fn(&mut T) -> i32,
     arg: *mut T,
@@ -284,7 +285,13 @@ const CLONE_INTO_CGROUP: u64 = 0x200000000;
 /// musl's clone() it needs no signal-mask round trips of its own.
 /// Err(ENOSYS/E2BIG/EINVAL): the kernel lacks clone3 (< 5.3) or
 /// CLONE_INTO_CGROUP (< 5.7); the caller falls back to `clone`.
-pub fn clone3<T>(flags: c_int, stack: &Stack, cgroup: Option<Fd>, arg: &mut T, f: fn(&mut T) -> i32) -> Result<libc::pid_t, Errno> {
+pub fn clone3<T>(
+    flags: c_int,
+    stack: &Stack,
+    cgroup: Option<Fd>,
+    arg: &mut T,
+    f: fn(&mut T) -> i32,
+) -> Result<libc::pid_t, Errno> {
     let mut t = Tramp { f, arg: arg as *mut T };
     let args = CloneArgs {
         flags: (flags as u64 & !0xff) | if cgroup.is_some() { CLONE_INTO_CGROUP } else { 0 },
@@ -380,7 +387,9 @@ impl SigSet {
 pub fn set_sigmask(set: SigSet) -> SigSet {
     let mut old = 0u64;
     // SAFETY: both pointers reference valid 8-byte kernel sigsets.
-    unsafe { libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &set.0 as *const u64, &mut old as *mut u64, 8) };
+    unsafe {
+        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &set.0 as *const u64, &mut old as *mut u64, 8)
+    };
     SigSet(old)
 }
 
@@ -388,7 +397,13 @@ pub fn set_sigmask(set: SigSet) -> SigSet {
 pub fn sigwait(set: SigSet) -> Result<c_int, Errno> {
     // SAFETY: a valid kernel sigset and no siginfo/timeout pointers.
     retry(|| unsafe {
-        libc::syscall(libc::SYS_rt_sigtimedwait, &set.0 as *const u64, core::ptr::null_mut::<c_void>(), core::ptr::null::<c_void>(), 8)
+        libc::syscall(
+            libc::SYS_rt_sigtimedwait,
+            &set.0 as *const u64,
+            core::ptr::null_mut::<c_void>(),
+            core::ptr::null::<c_void>(),
+            8,
+        )
     })
     .map(|s| s as c_int)
 }
@@ -399,7 +414,8 @@ pub fn sig_default(sig: c_int) -> Result<(), Errno> {
     // is SIG_DFL with no flags and an empty mask on every architecture.
     let ksa = [0u64; 4];
     // SAFETY: ksa is a valid, zeroed kernel sigaction; no old action wanted.
-    cvt(unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, ksa.as_ptr(), core::ptr::null_mut::<c_void>(), 8) }).map(|_| ())
+    cvt(unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, ksa.as_ptr(), core::ptr::null_mut::<c_void>(), 8) })
+        .map(|_| ())
 }
 
 pub fn kill(pid: libc::pid_t, sig: c_int) -> Result<(), Errno> {
@@ -411,7 +427,8 @@ pub fn kill(pid: libc::pid_t, sig: c_int) -> Result<(), Errno> {
 pub fn wait(pid: libc::pid_t, nohang: bool) -> Result<Option<c_int>, Errno> {
     let mut status = 0;
     // SAFETY: status is a valid int to write the result into.
-    let r = retry(|| unsafe { libc::waitpid(pid, &mut status, if nohang { libc::WNOHANG } else { 0 }) as libc::c_long })?;
+    let r =
+        retry(|| unsafe { libc::waitpid(pid, &mut status, if nohang { libc::WNOHANG } else { 0 }) as libc::c_long })?;
     Ok(if r == 0 { None } else { Some(status) })
 }
 
@@ -421,8 +438,17 @@ pub fn wait(pid: libc::pid_t, nohang: bool) -> Result<Option<c_int>, Errno> {
 pub fn fork() -> Result<libc::pid_t, Errno> {
     // SAFETY: without CLONE_VM and with no new stack this is fork(2)
     // semantics: both processes continue from here on private memory.
-    cvt(unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0 as libc::c_long, 0 as libc::c_long, 0 as libc::c_long, 0 as libc::c_long) })
-        .map(|p| p as libc::pid_t)
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            libc::SIGCHLD as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    })
+    .map(|p| p as libc::pid_t)
 }
 
 /// Reaps any exited child without blocking: Some((pid, status)), None
@@ -441,7 +467,8 @@ pub fn mount(src: Option<&[u8]>, target: &[u8], fstype: Option<&[u8]>, flags: li
         return Err(Errno(libc::EINVAL));
     }
     // SAFETY: every non-null pointer is a NUL-terminated string (checked above).
-    cvt(unsafe { libc::mount(p(src), p(Some(target)), p(fstype), flags, core::ptr::null()) } as libc::c_long).map(|_| ())
+    cvt(unsafe { libc::mount(p(src), p(Some(target)), p(fstype), flags, core::ptr::null()) } as libc::c_long)
+        .map(|_| ())
 }
 
 pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
@@ -452,7 +479,8 @@ pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
 /// Brings the network namespace's loopback interface up (SIOCSIFFLAGS).
 pub fn loopback_up() -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
-    let s = cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as libc::c_long)? as Fd;
+    let s =
+        cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as libc::c_long)? as Fd;
     // struct ifreq: 16 bytes of name, then a union whose first member for
     // this request is `short ifr_flags`; 40 bytes on 64-bit, zeroed. A new
     // namespace's lo has exactly IFF_LOOPBACK set, so no SIOCGIFFLAGS first.
@@ -475,7 +503,13 @@ fn cptr(s: &[u8]) -> Result<*const c_char, Errno> {
 }
 
 /// mount(2) with flags and data as u64 / NUL-terminated bytes ("" = NULL).
-pub fn mount_data(src: Option<&[u8]>, target: &[u8], fstype: Option<&[u8]>, flags: u64, data: &[u8]) -> Result<(), Errno> {
+pub fn mount_data(
+    src: Option<&[u8]>,
+    target: &[u8],
+    fstype: Option<&[u8]>,
+    flags: u64,
+    data: &[u8],
+) -> Result<(), Errno> {
     let s = src.map(cptr).transpose()?.unwrap_or(core::ptr::null());
     let f = fstype.map(cptr).transpose()?.unwrap_or(core::ptr::null());
     let d = if data.is_empty() { core::ptr::null() } else { cptr(data)? };
@@ -562,7 +596,9 @@ pub fn drop_bounding(keep: u64) -> Result<(), Errno> {
     }
     // SAFETY: plain prctl with integer arguments. EINVAL: no ambient set
     // before Linux 4.3, nothing to clear.
-    match cvt(unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong, 0, 0, 0) } as libc::c_long) {
+    match cvt(unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong, 0, 0, 0) }
+        as libc::c_long)
+    {
         Ok(_) | Err(Errno(libc::EINVAL)) => Ok(()),
         Err(e) => Err(e),
     }
@@ -601,7 +637,10 @@ pub fn become_user(uid: u32, gid: u32) -> Result<(), Errno> {
 /// (a rootfs's /bin/sh may point at a path that only resolves inside it).
 pub fn exists_nofollow(path: &[u8]) -> bool {
     // SAFETY: p is NUL-terminated on with_cstr's stack.
-    with_cstr(path, |p| cvt(unsafe { libc::faccessat(libc::AT_FDCWD, p, libc::F_OK, libc::AT_SYMLINK_NOFOLLOW) } as libc::c_long)).is_ok()
+    with_cstr(path, |p| {
+        cvt(unsafe { libc::faccessat(libc::AT_FDCWD, p, libc::F_OK, libc::AT_SYMLINK_NOFOLLOW) } as libc::c_long)
+    })
+    .is_ok()
 }
 
 /// getdents64(2) into `buf`; Ok(0) at the end of the directory.
@@ -647,7 +686,8 @@ pub fn kind(path: &[u8]) -> Result<FileKind, Errno> {
 /// Asks the kernel to SIGKILL us when the parent dies.
 pub fn die_with_parent() -> Result<(), Errno> {
     // SAFETY: plain prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
+    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } as libc::c_long)
+        .map(|_| ())
 }
 
 /// Marks every fd from `from` upward close-on-exec (close_range(2) with
@@ -658,7 +698,9 @@ pub fn die_with_parent() -> Result<(), Errno> {
 pub fn cloexec_from(from: Fd) -> Result<(), Errno> {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: plain syscall with integer arguments.
-    match cvt(unsafe { libc::syscall(libc::SYS_close_range, from as libc::c_uint, !0 as libc::c_uint, CLOSE_RANGE_CLOEXEC) }) {
+    match cvt(unsafe {
+        libc::syscall(libc::SYS_close_range, from as libc::c_uint, !0 as libc::c_uint, CLOSE_RANGE_CLOEXEC)
+    }) {
         Ok(_) => Ok(()),
         Err(Errno(libc::EINVAL | libc::ENOSYS)) => close_cloexec_fallback(from),
         Err(e) => Err(e),
@@ -693,7 +735,10 @@ pub fn pipe_fit(fd: Fd, len: usize) {
 
 /// execve(2); it only returns on failure, so it returns the error.
 pub fn execve(path: &[u8], argv: &[*const c_char], envp: &[*const c_char]) -> Errno {
-    if path.last() != Some(&0) || argv.last().map_or(true, |p| !p.is_null()) || envp.last().map_or(true, |p| !p.is_null()) {
+    if path.last() != Some(&0)
+        || argv.last().map_or(true, |p| !p.is_null())
+        || envp.last().map_or(true, |p| !p.is_null())
+    {
         return Errno(libc::EINVAL);
     }
     // SAFETY: path is NUL-terminated and argv/envp are NULL-terminated arrays

@@ -135,7 +135,8 @@ pub fn cgroup_dir(ctrl: &str) -> Option<(PathBuf, bool)> {
             })
         };
         let join = |path: String| {
-            let rel = path.strip_prefix(root.trim_end_matches('/')).unwrap_or(&path).trim_start_matches('/').to_string();
+            let rel =
+                path.strip_prefix(root.trim_end_matches('/')).unwrap_or(&path).trim_start_matches('/').to_string();
             PathBuf::from(point.replace("\\040", " ")).join(rel)
         };
         if fstype == "cgroup" && opts.split(',').any(|o| o == ctrl) {
@@ -168,6 +169,8 @@ macro_rules! need_ctrl {
 /// Names of the container cgroups left under `<dir>/mydocker`.
 pub fn leftovers(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir.join("mydocker"))
-        .map(|r| r.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|r| {
+            r.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+        })
         .unwrap_or_default()
 }
