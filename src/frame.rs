@@ -38,7 +38,7 @@ pub enum Bad {
     Terminator,
     Count,
     EmptyCommand,
-    NulInString,
+    NulByte,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -79,7 +79,7 @@ impl<'b> Encoder<'b> {
     fn push(&mut self, parts: &[&[u8]]) {
         for p in parts {
             if p.contains(&0) {
-                self.bad = Some(Bad::NulInString);
+                self.bad = Some(Bad::NulByte);
             }
             self.bytes(p);
         }
@@ -323,7 +323,7 @@ mod tests {
         assert_eq!(Encoder::counting().finish(), Err(Bad::NoArgv));
         let mut c = Encoder::counting();
         c.arg(b"a\0b");
-        assert_eq!(c.finish(), Err(Bad::NulInString));
+        assert_eq!(c.finish(), Err(Bad::NulByte));
         let mut small = [0u8; HEADER + 2];
         let mut w = Encoder::into(&mut small);
         w.arg(b"toolong");
