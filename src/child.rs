@@ -105,6 +105,27 @@ fn touch_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
     sys::touch(path)
 }
 
+/// Refuses a target inside the rootfs whose path crosses a symlink there:
+/// mount(2) would follow it, possibly out of the rootfs onto the host. Each
+/// component after the rootfs prefix (`from` bytes) is checked unfollowed.
+fn no_symlink(target: &[u8], from: usize, scratch: &mut [u8]) -> Result<(), Errno> {
+    let n = target.len();
+    let b = scratch.get_mut(..n).ok_or(Errno(libc::ENAMETOOLONG))?;
+    b.copy_from_slice(target);
+    for i in from + 1..n {
+        if b[i] == b'/' || i == n - 1 {
+            let c = b[i];
+            b[i] = 0;
+            let link = sys::is_symlink(&b[..=i]);
+            b[i] = c;
+            if link {
+                return Err(Errno(libc::ELOOP));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Walks the mount table (see mounts.rs for what and why in this order).
 fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
     const BIND: u64 = libc::MS_BIND as u64;
@@ -112,35 +133,38 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
     for (i, e) in t.entries().iter().enumerate() {
         let target = t.cstr(e.target);
         let src = e.src.map(|s| t.cstr(s));
-        let r = match e.make {
-            Make::Dir => mkdir_p(target, scratch),
-            Make::File => touch_p(target, scratch),
-            Make::Nothing => Ok(()),
-        }
-        .and_then(|_| match e.op {
-            Op::Mount(n) => {
-                let (fstype, flags, data) = crate::mounts::FS[n as usize & 7];
-                sys::mount_data(src, target, Some(fstype), flags, data)
-            }
-            Op::Bind { rec } => sys::mount_data(src, target, None, BIND | if rec { REC } else { 0 }, b""),
-            Op::RemountRo { flags } => sys::mount_data(
-                None,
-                target,
-                None,
-                BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags,
-                b"",
-            ),
-            // Where the kernel will not let us make device nodes, bind the
-            // host's onto an empty file instead.
-            Op::Node { major, minor } => match sys::mknod_chr(target, major, minor) {
-                Err(Errno(libc::EPERM)) => {
-                    sys::touch(target).and_then(|_| sys::mount_data(src, target, None, BIND, b""))
+        let inside =
+            if t.inner > 0 && e.kind.inside() { no_symlink(target, t.inner as usize, scratch) } else { Ok(()) };
+        let r = inside
+            .and_then(|_| match e.make {
+                Make::Dir => mkdir_p(target, scratch),
+                Make::File => touch_p(target, scratch),
+                Make::Nothing => Ok(()),
+            })
+            .and_then(|_| match e.op {
+                Op::Mount(n) => {
+                    let (fstype, flags, data) = crate::mounts::FS[n as usize & 7];
+                    sys::mount_data(src, target, Some(fstype), flags, data)
                 }
-                r => r,
-            },
-            Op::Symlink => sys::symlink(src.unwrap_or(b"\0"), target),
-            Op::Pivot => sys::chdir(target).and_then(|_| sys::pivot_here()),
-        });
+                Op::Bind { rec } => sys::mount_data(src, target, None, BIND | if rec { REC } else { 0 }, b""),
+                Op::RemountRo { flags } => sys::mount_data(
+                    None,
+                    target,
+                    None,
+                    BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags,
+                    b"",
+                ),
+                // Where the kernel will not let us make device nodes, bind the
+                // host's onto an empty file instead.
+                Op::Node { major, minor } => match sys::mknod_chr(target, major, minor) {
+                    Err(Errno(libc::EPERM)) => {
+                        sys::touch(target).and_then(|_| sys::mount_data(src, target, None, BIND, b""))
+                    }
+                    r => r,
+                },
+                Op::Symlink => sys::symlink(src.unwrap_or(b"\0"), target),
+                Op::Pivot => sys::chdir(target).and_then(|_| sys::pivot_here()),
+            });
         match r {
             Err(Errno(libc::ENOENT)) if e.optional => {}
             Err(errno) => return Err(Report(Error { step: Step::Mount, errno }, i as u32)),

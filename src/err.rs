@@ -170,6 +170,7 @@ impl Error {
             (Step::Clone, libc::EINVAL) => b"does this kernel support these namespaces?",
             (Step::Mount | Step::MountPrivate, libc::EPERM) => b"are you root?",
             (Step::Mount, libc::ENOENT) => b"the mount point is missing",
+            (Step::Mount, libc::ELOOP) => b"its path crosses a symlink inside the rootfs; mount targets may not",
             (Step::User, libc::EPERM) => b"was CAP_SETUID or CAP_SETGID dropped?",
             (Step::Exec, libc::ENOENT) if !what.contains(&b'/') => b"not found in PATH",
             (Step::Exec, libc::EACCES) => b"not executable, or permission denied",

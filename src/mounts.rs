@@ -65,6 +65,12 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Whether the step's target lies inside the rootfs (so its path must
+    /// not cross a symlink there).
+    pub fn inside(self) -> bool {
+        !matches!(self, Kind::Rootfs | Kind::Pivot | Kind::ReadOnlyRoot)
+    }
+
     pub fn label(self) -> &'static [u8] {
         match self {
             Kind::Rootfs => b"rootfs",
@@ -108,6 +114,8 @@ pub struct Table<'t> {
     used: usize,
     /// -w, NUL-terminated in `text`.
     pub workdir: Option<Span>,
+    /// Length of the rootfs prefix of the targets inside it (0: none).
+    pub inner: u32,
 }
 
 pub const EMPTY: Entry = Entry {
@@ -265,7 +273,7 @@ static SYSTEM: [Step; 30] = [
 
 impl<'t> Table<'t> {
     pub fn new(entries: &'t mut [Entry], text: &'t mut [u8]) -> Table<'t> {
-        Table { entries, n: 0, text, used: 0, workdir: None }
+        Table { entries, n: 0, text, used: 0, workdir: None, inner: 0 }
     }
 
     /// The bytes of a span, without the NUL.
@@ -343,6 +351,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         let procfs = t.put(&[b"proc"])?;
         return t.push(PROC, Some(procfs), p, Make::Nothing, false, Kind::Proc);
     };
+    t.inner = r.len() as u32;
     let root = t.put(&[r])?;
     // pivot_root needs the new root to be a mount point: bind it onto itself.
     t.push(RBIND, Some(root), root, Make::Nothing, false, Kind::Rootfs)?;

@@ -237,3 +237,26 @@ fn a_failing_mount_names_its_target() {
     let o = run(["run", "--rootfs", &r, "-v", "/tmp:/proc/sys/nope", "true"]);
     fails(&o, 125, &format!("mount: {r}/proc/sys/nope (volume): "));
 }
+
+#[test]
+fn a_symlink_in_the_rootfs_cannot_carry_a_mount_out_to_the_host() {
+    need_root!();
+    let r = need_rootfs!();
+    let host_dir = tmpdir("escape-target");
+    let link = std::path::Path::new(&r).join(format!("evil-{}", std::process::id()));
+    std::os::unix::fs::symlink(&host_dir, &link).unwrap();
+    let src = tmpdir("escape-src");
+    let dst = format!("/{}/x", link.file_name().unwrap().to_string_lossy());
+    let before = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let o = run(["run", "--rootfs", &r, "-v", &format!("{}:{dst}", src.display()), "true"]);
+    std::fs::remove_file(&link).unwrap();
+    fails(
+        &o,
+        125,
+        "(volume): Symbolic link loop (its path crosses a symlink inside the rootfs; mount targets may not)",
+    );
+    assert!(!host_dir.join("x").exists(), "a mount point was made on the host");
+    assert_eq!(std::fs::read_to_string("/proc/self/mountinfo").unwrap(), before);
+    std::fs::remove_dir_all(&host_dir).unwrap();
+    std::fs::remove_dir_all(&src).unwrap();
+}

@@ -663,6 +663,16 @@ pub fn age(dir: Fd, path: &[u8]) -> Option<u64> {
     Some((now.tv_sec as i64 - st.st_mtime as i64).max(0) as u64)
 }
 
+/// Whether a NUL-terminated path is a symlink itself (not followed).
+pub fn is_symlink(path: &[u8]) -> bool {
+    let Ok(p) = cptr(path) else { return false };
+    // SAFETY: an all-zero struct stat is a valid value to be overwritten.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: p is NUL-terminated; st is writable.
+    let r = unsafe { libc::fstatat(libc::AT_FDCWD, p, &mut st, libc::AT_SYMLINK_NOFOLLOW) };
+    r == 0 && st.st_mode & libc::S_IFMT == libc::S_IFLNK
+}
+
 /// What a path is, following symlinks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum FileKind {
