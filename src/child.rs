@@ -144,21 +144,17 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
             .and_then(|_| match e.op {
                 Op::Mount(n) => {
                     let (fstype, flags, data) = crate::mounts::FS[n as usize & 7];
-                    sys::mount_data(src, target, Some(fstype), flags, data)
+                    sys::mount(src, target, Some(fstype), flags, data)
                 }
-                Op::Bind { rec } => sys::mount_data(src, target, None, BIND | if rec { REC } else { 0 }, b""),
-                Op::RemountRo { flags } => sys::mount_data(
-                    None,
-                    target,
-                    None,
-                    BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags,
-                    b"",
-                ),
+                Op::Bind { rec } => sys::mount(src, target, None, BIND | if rec { REC } else { 0 }, b""),
+                Op::RemountRo { flags } => {
+                    sys::mount(None, target, None, BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags, b"")
+                }
                 // Where the kernel will not let us make device nodes, bind the
                 // host's onto an empty file instead.
                 Op::Node { major, minor } => match sys::mknod_chr(target, major, minor) {
                     Err(Errno(libc::EPERM)) => {
-                        sys::touch(target).and_then(|_| sys::mount_data(src, target, None, BIND, b""))
+                        sys::touch(target).and_then(|_| sys::mount(src, target, None, BIND, b""))
                     }
                     r => r,
                 },
@@ -191,7 +187,8 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // new /proc would propagate into the host's mount namespace and hide the
     // host's own /proc (the original mydocker's bug), and pivot_root refuses
     // a shared parent mount.
-    sys::mount(None, b"/\0", None, libc::MS_REC | libc::MS_PRIVATE).map_err(Error::at(Step::MountPrivate))?;
+    sys::mount(None, b"/\0", None, (libc::MS_REC | libc::MS_PRIVATE) as u64, b"")
+        .map_err(Error::at(Step::MountPrivate))?;
     // The arena: the frame area, the pointer tables, and a PATH_MAX scratch
     // buffer (mkdir -p now, the PATH search later).
     let bad = || Report(bad_frame(), 0);

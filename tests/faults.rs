@@ -111,15 +111,9 @@ fn a_hundred_thousand_empty_arguments_arrive() {
 fn stdin_closed() {
     need_root!();
     // Not /dev/null: no fd 0 at all.
-    use std::os::unix::process::CommandExt;
     let mut c = mydocker(["run", "sh", "-c", "cat; echo done $?"]);
-    // SAFETY: close(2) is async-signal-safe, as pre_exec requires.
-    unsafe {
-        c.pre_exec(|| {
-            libc::close(0);
-            Ok(())
-        })
-    };
+    // SAFETY: close(2) is async-signal-safe.
+    before_exec(&mut c, || unsafe { libc::close(0) } == 0);
     let out = ok(&c.output().unwrap());
     assert!(out.ends_with("done 1\n") || out.ends_with("done 0\n"), "{out}");
 }

@@ -261,18 +261,10 @@ fn sigterm_to_mydocker_reaches_a_trapping_shell() {
 #[test]
 fn only_fds_0_1_2_reach_the_command() {
     need_root!();
-    use std::os::unix::process::CommandExt;
     let mut c = mydocker(["run", "sh", "-c", "ls /proc/1/fd; true"]);
     // Leak an fd into mydocker, as a careless caller would.
-    // SAFETY: dup2 is async-signal-safe, as pre_exec requires.
-    unsafe {
-        c.pre_exec(|| {
-            if libc::dup2(2, 7) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        })
-    };
+    // SAFETY: dup2 is async-signal-safe.
+    before_exec(&mut c, || unsafe { libc::dup2(2, 7) } == 7);
     let out = ok(&c.output().unwrap());
     assert_eq!(out, "0\n1\n2\n");
 }
@@ -304,18 +296,15 @@ fn works_on_a_host_without_proc() {
 #[test]
 fn signals_the_caller_ignored_are_default_for_the_command() {
     need_root!();
-    use std::os::unix::process::CommandExt;
     let mut c = mydocker(["run", "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"]);
     // As a background job or nohup would: SIGINT, SIGQUIT, SIGHUP, SIGPIPE ignored.
-    // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
-    unsafe {
-        c.pre_exec(|| {
-            for s in [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGPIPE] {
-                libc::signal(s, libc::SIG_IGN);
-            }
-            Ok(())
-        })
-    };
+    before_exec(&mut c, || {
+        for s in [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGPIPE] {
+            // SAFETY: signal(2) is async-signal-safe.
+            unsafe { libc::signal(s, libc::SIG_IGN) };
+        }
+        true
+    });
     let out = ok(&c.output().unwrap());
     assert_eq!(out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 }

@@ -511,13 +511,12 @@ pub struct Made {
 /// Every cgroup created for one container; removed on drop.
 pub struct Cgroups {
     id: [u8; crate::plan::ID_LEN],
-    n: usize,
     made: [Option<Made>; NCTRL],
 }
 
 impl Cgroups {
     pub fn none(id: [u8; crate::plan::ID_LEN]) -> Cgroups {
-        Cgroups { id, n: 0, made: [None; NCTRL] }
+        Cgroups { id, made: [None; NCTRL] }
     }
 
     /// Creates `<parent>/mydocker/<id>` with its limits in every target.
@@ -532,8 +531,10 @@ impl Cgroups {
             p[m.len() + 1..m.len() + 1 + r.len()].copy_from_slice(r);
             let pfd =
                 open_dir(sys::CWD, &p[..m.len() + 1 + r.len()]).map_err(fail(b"opening the parent cgroup", b""))?;
-            self.made[self.n] = Some(create(pfd, &self.id, &t.ctrls, l, t.v2)?);
-            self.n += 1;
+            // At most one target per slot: targets.n <= NCTRL.
+            if let Some(slot) = self.made.iter_mut().find(|m| m.is_none()) {
+                *slot = Some(create(pfd, &self.id, &t.ctrls, l, t.v2)?);
+            }
         }
         Ok(())
     }
@@ -561,7 +562,7 @@ impl Cgroups {
     /// oom_kill; v1 memory.oom_control oom_kill, or failcnt where the kernel
     /// predates that field).
     pub fn oom_killed(&self) -> bool {
-        if self.n == 0 {
+        if self.made.iter().all(Option::is_none) {
             return false;
         }
         let mut buf = [0u8; 1024];
@@ -598,7 +599,6 @@ impl Cgroups {
             sys::close(m.cg);
             sys::close(m.parent);
         }
-        self.n = 0;
     }
 }
 

@@ -272,7 +272,7 @@ fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
     assert_eq!(t.get("mydocker/0123456789ab/cpu.cfs_period_us"), "100000");
     assert_eq!(t.get("mydocker/0123456789ab/cpu.cfs_quota_us"), "50000");
     assert_eq!(t.get("mydocker/0123456789ab/pids.max"), "20");
-    let cg = Cgroups { id: *b"0123456789ab", n: 1, made: [Some(m), None, None, None] };
+    let cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None] };
     cg.join(4242).unwrap();
     assert_eq!(t.get("mydocker/0123456789ab/cgroup.procs"), "4242");
     std::mem::forget(cg);

@@ -460,17 +460,6 @@ pub fn reap_any() -> Result<Option<(libc::pid_t, c_int)>, Errno> {
     Ok(if r == 0 { None } else { Some((r as libc::pid_t, status)) })
 }
 
-/// mount(2) with NUL-terminated strings (None = NULL).
-pub fn mount(src: Option<&[u8]>, target: &[u8], fstype: Option<&[u8]>, flags: libc::c_ulong) -> Result<(), Errno> {
-    let p = |s: Option<&[u8]>| s.map_or(core::ptr::null(), |s| s.as_ptr() as *const c_char);
-    if [src, Some(target), fstype].iter().flatten().any(|s| s.last() != Some(&0)) {
-        return Err(Errno(libc::EINVAL));
-    }
-    // SAFETY: every non-null pointer is a NUL-terminated string (checked above).
-    cvt(unsafe { libc::mount(p(src), p(Some(target)), p(fstype), flags, core::ptr::null()) } as libc::c_long)
-        .map(|_| ())
-}
-
 pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
     // SAFETY: name is a valid slice of name.len() bytes.
     cvt(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) } as libc::c_long).map(|_| ())
@@ -502,14 +491,8 @@ fn cptr(s: &[u8]) -> Result<*const c_char, Errno> {
     }
 }
 
-/// mount(2) with flags and data as u64 / NUL-terminated bytes ("" = NULL).
-pub fn mount_data(
-    src: Option<&[u8]>,
-    target: &[u8],
-    fstype: Option<&[u8]>,
-    flags: u64,
-    data: &[u8],
-) -> Result<(), Errno> {
+/// mount(2): NUL-terminated strings (None, or "" for data, = NULL).
+pub fn mount(src: Option<&[u8]>, target: &[u8], fstype: Option<&[u8]>, flags: u64, data: &[u8]) -> Result<(), Errno> {
     let s = src.map(cptr).transpose()?.unwrap_or(core::ptr::null());
     let f = fstype.map(cptr).transpose()?.unwrap_or(core::ptr::null());
     let d = if data.is_empty() { core::ptr::null() } else { cptr(data)? };

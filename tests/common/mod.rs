@@ -174,3 +174,12 @@ pub fn leftovers(dir: &std::path::Path) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Runs `f` in the forked child just before it execs mydocker: for
+/// callers that leave mydocker an odd process state (fds, dispositions).
+/// `f` must only make async-signal-safe calls; false fails the spawn.
+pub fn before_exec(c: &mut Command, f: fn() -> bool) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: f makes only async-signal-safe calls (the contract above).
+    unsafe { c.pre_exec(move || if f() { Ok(()) } else { Err(std::io::Error::last_os_error()) }) };
+}
