@@ -25,9 +25,22 @@ impl From<Error> for Report {
     }
 }
 
+/// Masks from mydocker's /proc/self/status (all ones where unknown).
+#[derive(Clone, Copy)]
+pub struct Inherited {
+    /// Signals at SIG_IGN (bit N-1 for signal N).
+    pub ignored: u64,
+    /// The bounding set (bit N for capability N): only these are dropped,
+    /// so no prctl is spent on a capability that is not there.
+    pub bounding: u64,
+    /// The ambient set: cleared only when not empty.
+    pub ambient: u64,
+}
+
 pub struct Ctx<'a> {
     /// Pipe ends: the frame arrives on frame_r, errors leave on err_w;
-    /// frame_w is the parent's, and the child closes its copy.
+    /// frame_w is the parent's, and the child closes its copy (-1 when the
+    /// parent wrote the whole frame and closed it before clone).
     pub frame_r: Fd,
     pub frame_w: Fd,
     pub err_w: Fd,
@@ -36,8 +49,8 @@ pub struct Ctx<'a> {
     pub arena: &'a mut Map,
     pub payload_cap: usize,
     pub ptrs_cap: usize,
-    /// Signals whose disposition is SIG_IGN (bit N-1 for signal N).
-    pub ignored: u64,
+    /// What mydocker inherited that the command must not.
+    pub inherited: Inherited,
     /// The filesystem steps, and -w.
     pub fs: &'a Table<'a>,
     /// -u: (uid, gid).
@@ -203,13 +216,15 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // come, and done before the frame read they overlap with the parent's
     // cgroup work instead of adding to the path to execve.
     if !ctx.privileged {
-        sys::drop_bounding(ctx.caps).map_err(Error::at(Step::Caps))?;
+        sys::drop_bounding(ctx.inherited.bounding & !ctx.caps, ctx.inherited.ambient != 0)
+            .map_err(Error::at(Step::Caps))?;
         sys::no_new_privs().map_err(Error::at(Step::Caps))?;
     }
 
     // The frame is the parent's go-ahead: it is sent only once the parent
-    // has finished its own setup (e.g. put us in our cgroups), so nothing
-    // after this point runs outside them.
+    // has finished its own setup (put us in our cgroups; with none to join,
+    // it was in the pipe before clone), so nothing after this point runs
+    // outside them.
     // One read for the whole frame: the parent told us its exact size.
     let n = sys::read_full(ctx.frame_r, area).map_err(Error::at(Step::Frame))?;
     let hb: &[u8; HEADER] = area.get(..HEADER).and_then(|b| b.try_into().ok()).ok_or_else(bad_frame)?;
@@ -263,7 +278,7 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // that started mydocker, and mydocker installs none, so the only
     // dispositions left to undo are the SIG_IGN ones the parent found.
     for sig in 1..=64 {
-        if ctx.ignored & (1u64 << (sig - 1)) != 0 && sig != libc::SIGKILL && sig != libc::SIGSTOP {
+        if ctx.inherited.ignored & (1u64 << (sig - 1)) != 0 && sig != libc::SIGKILL && sig != libc::SIGSTOP {
             let _ = sys::sig_default(sig);
         }
     }

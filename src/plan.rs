@@ -87,10 +87,12 @@ pub fn arena_size(h: &Header) -> Option<usize> {
     payload.checked_add(h.ptrs().checked_mul(core::mem::size_of::<usize>())?)?.checked_add(PATH_MAX)
 }
 
-/// The SIG_IGN set from /proc/self/status ("SigIgn:\t0000000000001000"),
-/// bit N-1 for signal N; None if the line is missing or malformed.
-pub fn ignored_signals(status: &[u8]) -> Option<u64> {
-    let line = status.split(|&c| c == b'\n').find_map(|l| l.strip_prefix(b"SigIgn:"))?;
+/// A hex mask line of /proc/self/status: `key` "SigIgn:" gives the SIG_IGN
+/// set (bit N-1 for signal N), "CapBnd:" the bounding set (bit N for
+/// capability N), "CapAmb:" the ambient set. None if the line is missing or
+/// malformed.
+pub fn status_mask(status: &[u8], key: &[u8]) -> Option<u64> {
+    let line = status.split(|&c| c == b'\n').find_map(|l| l.strip_prefix(key))?;
     let hex = line.trim_ascii();
     if hex.is_empty() || hex.len() > 16 {
         return None;
@@ -140,12 +142,15 @@ mod tests {
     }
 
     #[test]
-    fn ignored_signals_come_from_sigign() {
-        let st = b"Name:\tsh\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001006\nSigCgt:\t0\n";
-        assert_eq!(ignored_signals(st), Some(0x1006));
-        assert_eq!(ignored_signals(b"Name:\tsh\n"), None);
-        assert_eq!(ignored_signals(b"SigIgn:\tzz\n"), None);
-        assert_eq!(ignored_signals(b"SigIgn:\t00000000000000000\n"), None);
+    fn masks_come_from_their_status_lines() {
+        let st = b"Name:\tsh\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001006\nSigCgt:\t0\n\
+                   CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n";
+        assert_eq!(status_mask(st, b"SigIgn:"), Some(0x1006));
+        assert_eq!(status_mask(st, b"CapBnd:"), Some((1 << 41) - 1));
+        assert_eq!(status_mask(st, b"CapAmb:"), Some(0));
+        assert_eq!(status_mask(b"Name:\tsh\n", b"SigIgn:"), None);
+        assert_eq!(status_mask(b"SigIgn:\tzz\n", b"SigIgn:"), None);
+        assert_eq!(status_mask(b"SigIgn:\t00000000000000000\n", b"SigIgn:"), None);
     }
 
     #[test]

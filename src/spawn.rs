@@ -8,13 +8,15 @@
 //! 2. two close-on-exec pipes: frame (parent → child), error (child → parent);
 //! 3. block all signals, clone with the five namespaces, then keep only the
 //!    signals we forward (plus SIGCHLD, SIGPIPE) blocked for sigwait;
-//! 4. [cgroup join goes here] — before the frame, so before execve;
-//! 5. send the frame, then forward signals until the child exits;
+//! 4. join the cgroups (where clone3 could not start the child in them) —
+//!    before the frame, so before execve;
+//! 5. send the frame (with no cgroup to join, it was sent before clone),
+//!    then forward signals until the child exits;
 //! 6. read the error pipe: EOF = execve succeeded and the status is the
 //!    command's; 8 bytes = (step, errno) and the exit code that goes with it.
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
-use crate::child::{self, Ctx};
+use crate::child::{self, Ctx, Inherited};
 use crate::cli::{Args, Limits, Run};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
@@ -28,6 +30,11 @@ use crate::sys::{self, Errno, Map, SigSet};
 /// 24-byte header and a 40-byte ifreq); 64 KiB leaves a wide margin and a
 /// PROT_NONE guard page below turns any overflow into a fault.
 const STACK_SIZE: usize = 64 * 1024;
+
+/// Writes of at most this many bytes to an empty pipe never block (POSIX
+/// PIPE_BUF; even a pipe shrunk to one buffer by pipe-user-pages-soft holds
+/// a page).
+const PIPE_BUF: usize = 4096;
 
 const NAMESPACES: i32 =
     libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
@@ -73,15 +80,8 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // before a container exists; dropping `cgs` removes them on every path.
     let mut cgs = Cgroups::none(id);
     if r.limits.any() {
-        if let Err(code) = check_cpus(&r.limits) {
+        if let Err(code) = make_cgroups(r, &mut cgs) {
             return code;
-        }
-        let made = cgroup::discover()
-            .and_then(|l| l.targets(&cgroup::needed(&r.limits), r.cgroup_parent))
-            .and_then(|t| cgs.create(&t, &r.limits));
-        if let Err(f) = made {
-            f.report();
-            return 125;
         }
     }
 
@@ -124,23 +124,45 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
             Err(x)
         }
     });
-    let ((frame_r, frame_w), (err_r, err_w)) = match pipes {
+    let ((frame_r, mut frame_w), (err_r, err_w)) = match pipes {
         Ok(p) => p,
         Err(e) => return fail(Error { step: Step::Pipe, errno: e }),
     };
+    // With no cgroup to join, the frame waits for nothing: it goes into the
+    // pipe now, before clone. The child never waits for it, and the parent
+    // goes straight to sleep after clone, which matters: the new child
+    // usually starts on the parent's CPU and runs only once the parent
+    // sleeps (and every page the parent writes after clone is a
+    // copy-on-write fault). Up to PIPE_BUF bytes always fit an empty pipe,
+    // so this write cannot block with no reader yet.
+    let mut sent = Ok(());
+    if !r.limits.any() && fbytes.len() <= PIPE_BUF {
+        if let Err(e) = sys::write_all(frame_w, fbytes) {
+            for fd in [frame_r, frame_w, err_r, err_w] {
+                sys::close(fd);
+            }
+            return fail(Error { step: Step::Send, errno: e });
+        }
+        sys::close(frame_w);
+        frame_w = -1;
+    }
     // The filesystem plan: tiny buffers on the stack for a plain run, a
-    // mapped region (zero pages until written) when a rootfs is described.
+    // mapped region (zero pages until written) when a rootfs is described —
+    // not a big array on the stack: every page of a frame is touched (stack
+    // probes) on every run, and then copied at clone.
     let mut few = [mounts::EMPTY; 2];
     let mut few_text = [0u8; 4200];
-    let mut many: [Entry; MAX_ENTRIES];
     let mut text_map: Map;
     let mut fs = if r.rootfs.is_some() {
-        many = [mounts::EMPTY; MAX_ENTRIES];
-        text_map = match Map::new(TEXT_CAP, false) {
+        let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
+        text_map = match Map::new(size, false) {
             Ok(m) => m,
             Err(e) => return fail(Error { step: Step::Map, errno: e }),
         };
-        Table::new(&mut many, text_map.bytes())
+        let Some((many, text)) = text_map.typed(MAX_ENTRIES, mounts::EMPTY) else {
+            return fail(Error { step: Step::Map, errno: Errno(libc::ENOMEM) });
+        };
+        Table::new(many, text)
     } else {
         Table::new(&mut few, &mut few_text)
     };
@@ -155,8 +177,8 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         arena: &mut arena,
         payload_cap: h.len as usize,
         ptrs_cap: h.ptrs(),
-        ignored: ignored_signals(),
         fs: &fs,
+        inherited: inherited(),
         user: r.user,
         caps: caps::keep(r.cap_add, r.cap_drop),
         privileged: r.privileged,
@@ -165,7 +187,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
     // for us and sigwait would never see it exit.
-    if ctx.ignored & (1 << (libc::SIGCHLD - 1)) != 0 {
+    if ctx.inherited.ignored & (1 << (libc::SIGCHLD - 1)) != 0 {
         let _ = sys::sig_default(libc::SIGCHLD);
     }
     // clone3 first; on cgroup v2 the child is born in its cgroup
@@ -200,9 +222,11 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         return 125;
     }
 
-    sys::pipe_fit(frame_w, fbytes.len());
-    let sent = sys::write_all(frame_w, fbytes);
-    sys::close(frame_w);
+    if frame_w >= 0 {
+        sys::pipe_fit(frame_w, fbytes.len());
+        sent = sys::write_all(frame_w, fbytes);
+        sys::close(frame_w);
+    }
     // No separate wait for execve: the error pipe is read once the child is
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
@@ -237,6 +261,22 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         return 137;
     }
     code
+}
+
+/// Makes the container's cgroups and sets its limits. Never inlined: the
+/// mount layout and targets (some 30 KiB) must not enlarge the frame of
+/// `run`, whose every page is touched (stack probes) and copied at clone
+/// on every run, limits or not.
+#[inline(never)]
+fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
+    check_cpus(&r.limits)?;
+    cgroup::discover()
+        .and_then(|l| l.targets(&cgroup::needed(&r.limits), r.cgroup_parent))
+        .and_then(|t| cgs.create(&t, &r.limits))
+        .map_err(|f| {
+            f.report();
+            125
+        })
 }
 
 /// Checks the host side of --rootfs and --volume (with one clear line, exit
@@ -287,15 +327,21 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(),
     mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", r.rootfs.unwrap_or(b""), why))
 }
 
-/// Signals mydocker inherited as SIG_IGN, from /proc/self/status; where
-/// /proc is not mounted, all of them (the child then resets every one).
-fn ignored_signals() -> u64 {
+/// What the child must undo, from /proc/self/status: the signals mydocker
+/// inherited as SIG_IGN, the capabilities in its bounding set and in its
+/// ambient set. Where /proc is not mounted, all of each (the child then
+/// resets every signal and tries every capability).
+#[inline(never)]
+fn inherited() -> Inherited {
     let mut buf = [0u8; 4096];
+    let all = Inherited { ignored: !0, bounding: !0, ambient: !0 };
     // One read: procfs hands over the whole (1.5 KiB) file at once.
-    let Ok(fd) = sys::openat(sys::CWD, b"/proc/self/status", libc::O_RDONLY) else { return !0 };
+    let Ok(fd) = sys::openat(sys::CWD, b"/proc/self/status", libc::O_RDONLY) else { return all };
     let n = sys::read(fd, &mut buf);
     sys::close(fd);
-    n.ok().and_then(|n| plan::ignored_signals(&buf[..n])).unwrap_or(!0)
+    let Ok(n) = n else { return all };
+    let mask = |key: &[u8], all: u64| plan::status_mask(&buf[..n], key).unwrap_or(all);
+    Inherited { ignored: mask(b"SigIgn:", !0), bounding: mask(b"CapBnd:", !0), ambient: mask(b"CapAmb:", !0) }
 }
 
 /// Refuses CPUs that are not online, and more --cpus than there are CPUs,

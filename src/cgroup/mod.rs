@@ -432,6 +432,9 @@ fn is_id(name: &[u8]) -> bool {
 /// killed (SIGKILL leaves no chance to clean up; PR_SET_PDEATHSIG has ended
 /// their processes): every `mydocker/<id>` with no process in it, at least
 /// GC_MIN_AGE old, in every hierarchy. Prints each path it removes.
+/// Never inlined: its buffers must not enlarge the stack frame of `run`,
+/// whose every page is touched (stack probes) and copied at clone.
+#[inline(never)]
 pub fn gc(parent: Option<&[u8]>) -> Res<()> {
     let l = discover()?;
     let mut seen = [Path::EMPTY; NCTRL + 1];

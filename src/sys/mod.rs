@@ -63,9 +63,12 @@ pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(got)
 }
 
+/// Closes an fd we own; a negative one (none) costs no syscall.
 pub fn close(fd: Fd) {
-    // SAFETY: closing an fd we own; errors (even EINTR) leave it closed on Linux.
-    unsafe { libc::close(fd) };
+    if fd >= 0 {
+        // SAFETY: closing an fd we own; errors (even EINTR) leave it closed on Linux.
+        unsafe { libc::close(fd) };
+    }
 }
 
 /// An anonymous pipe, both ends close-on-exec: (read, write).
@@ -169,10 +172,28 @@ impl Map {
         Ok(Map { ptr: p.cast(), len: total })
     }
 
-    pub fn bytes(&mut self) -> &mut [u8] {
-        // SAFETY: ptr..ptr+len is our live read-write mapping; only maps made
-        // without a guard page are viewed this way.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr, self.len) }
+    /// Views the start of a mapping made without a guard page as `n` values
+    /// of `T`, each set to `fill`, and the rest as bytes. None when they do
+    /// not fit.
+    pub fn typed<T: Copy>(&mut self, n: usize, fill: T) -> Option<(&mut [T], &mut [u8])> {
+        let off = round_up(n.checked_mul(core::mem::size_of::<T>())?, 16)?;
+        if off > self.len || core::mem::align_of::<T>() > 16 {
+            return None;
+        }
+        let p = self.ptr.cast::<T>();
+        // SAFETY: the mapping is page-aligned (so aligned for T, checked
+        // above) and n values of T fit before `off`; every value is written
+        // before the slice over them exists; the byte rest [off, len) is
+        // disjoint from them and inside the mapping.
+        unsafe {
+            for i in 0..n {
+                p.add(i).write(fill);
+            }
+            Some((
+                core::slice::from_raw_parts_mut(p, n),
+                core::slice::from_raw_parts_mut(self.ptr.add(off), self.len - off),
+            ))
+        }
     }
 
     /// Splits an arena into a byte area of `bytes` (rounded up to 8), a
@@ -563,11 +584,12 @@ pub fn pivot_here() -> Result<(), Errno> {
     chdir(b"/\0")
 }
 
-/// Drops every capability not in `keep` from the bounding set (stopping at
-/// the first one this kernel does not know) and clears the ambient set.
-pub fn drop_bounding(keep: u64) -> Result<(), Errno> {
+/// Drops every capability in `drop` from the bounding set (stopping at the
+/// first one this kernel does not know), then clears the ambient set if
+/// `ambient`.
+pub fn drop_bounding(drop: u64, ambient: bool) -> Result<(), Errno> {
     for cap in 0..64u64 {
-        if keep & (1 << cap) != 0 {
+        if drop & (1 << cap) == 0 {
             continue;
         }
         // SAFETY: plain prctl with integer arguments.
@@ -576,6 +598,9 @@ pub fn drop_bounding(keep: u64) -> Result<(), Errno> {
             Err(Errno(libc::EINVAL)) => break,
             Err(e) => return Err(e),
         }
+    }
+    if !ambient {
+        return Ok(());
     }
     // SAFETY: plain prctl with integer arguments. EINVAL: no ambient set
     // before Linux 4.3, nothing to clear.
