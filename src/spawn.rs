@@ -270,13 +270,20 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
 #[inline(never)]
 fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
     check_cpus(&r.limits)?;
-    cgroup::discover()
-        .and_then(|l| l.targets(&cgroup::needed(&r.limits), r.cgroup_parent))
-        .and_then(|t| cgs.create(&t, &r.limits))
-        .map_err(|f| {
-            f.report();
-            125
-        })
+    // Step by step, not chained through Results: each big value (layout,
+    // targets) then exists once in this frame instead of being copied.
+    let mut l = cgroup::Layout::new();
+    let made = match cgroup::discover(&mut l) {
+        Ok(()) => match l.targets(&cgroup::needed(&r.limits), r.cgroup_parent) {
+            Ok(t) => cgs.create(&t, &r.limits),
+            Err(f) => Err(f),
+        },
+        Err(f) => Err(f),
+    };
+    made.map_err(|f| {
+        f.report();
+        125
+    })
 }
 
 /// Checks the host side of --rootfs and --volume (with one clear line, exit

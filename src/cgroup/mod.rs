@@ -407,16 +407,17 @@ pub fn for_each_line(path: &[u8], buf: &mut [u8], mut f: impl FnMut(&[u8])) -> R
     r
 }
 
-/// Reads what discovery needs from /proc/self/mountinfo and /proc/self/cgroup.
+/// Reads what discovery needs from /proc/self/mountinfo and /proc/self/cgroup
+/// into `l` (a fresh Layout). Filled in place rather than returned: a 15 KiB
+/// value passed through Results is copied, and every copy is stack pages
+/// touched on each run with limits.
 #[inline(never)]
-pub fn discover() -> Res<Layout> {
-    let mut l = Layout::new();
+pub fn discover(l: &mut Layout) -> Res<()> {
     let mut buf = [0u8; 8192];
     for_each_line(b"/proc/self/mountinfo", &mut buf, |line| l.mount_line(line))
         .map_err(fail(b"discovery", b"/proc/self/mountinfo"))?;
     for_each_line(b"/proc/self/cgroup", &mut buf, |line| l.cgroup_line(line))
-        .map_err(fail(b"discovery", b"/proc/self/cgroup"))?;
-    Ok(l)
+        .map_err(fail(b"discovery", b"/proc/self/cgroup"))
 }
 
 /// Seconds a container cgroup must have existed before gc may take it: a
@@ -436,7 +437,8 @@ fn is_id(name: &[u8]) -> bool {
 /// whose every page is touched (stack probes) and copied at clone.
 #[inline(never)]
 pub fn gc(parent: Option<&[u8]>) -> Res<()> {
-    let l = discover()?;
+    let mut l = Layout::new();
+    discover(&mut l)?;
     let mut seen = [Path::EMPTY; NCTRL + 1];
     let mut nseen = 0;
     for c in CTRLS {
