@@ -6,33 +6,102 @@
  * the child (before it may exec, as mydocker does) and removes the cgroup.
  * No argument checking beyond the minimum, no messages: a measuring stick.
  *
- * usage: floor [-m BYTES] /path/to/cmd [args...]
+ * With -d it also does, as plainly as C allows, every duty the issues give
+ * mydocker on a plain run, so the cost of the duties themselves can be told
+ * apart from the cost of mydocker's code: signals blocked and forwarded,
+ * an error pipe, /proc/self/status read for the SIG_IGN and bounding sets,
+ * PR_SET_PDEATHSIG, the hostname, lo up, docker's default capabilities
+ * (bounding set, no_new_privs, capset), inherited SIG_IGN reset, fds >= 3
+ * close-on-exec, the signal mask cleared.
+ *
+ * usage: floor [-m BYTES | -d] /path/to/cmd [args...]
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+/* capset(2), version 3: a header and two 32-bit words per set */
+struct cap_header { unsigned version; int pid; };
+struct cap_data { unsigned effective, permitted, inheritable; };
+/* docker's default capabilities */
+#define KEEP 0xa80425fbULL
+
 static char stack[64 * 1024] __attribute__((aligned(16)));
 static char **cmd;
-static int go[2];
+static int go[2], err[2], duties;
+static unsigned long long ignored, bounding = ~0ULL;
+static sigset_t waited;
+
+static void fail(int e) {
+	(void)!write(err[1], &e, sizeof e);
+	_exit(125);
+}
 
 static int child(void *arg) {
 	char c;
 	(void)arg;
+	if (duties && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(errno);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) _exit(125);
 	if (mount("proc", "/proc", "proc", MS_NOEXEC | MS_NOSUID | MS_NODEV, NULL) < 0) _exit(125);
+	if (duties) {
+		struct ifreq r = {0};
+		if (sethostname("0123456789ab", 12) < 0) fail(errno);
+		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		strcpy(r.ifr_name, "lo");
+		r.ifr_flags = IFF_UP | IFF_LOOPBACK;
+		if (s < 0 || ioctl(s, SIOCSIFFLAGS, &r) < 0) fail(errno);
+		for (int cap = 0; cap < 64; cap++)
+			if ((bounding & ~KEEP) >> cap & 1 && prctl(PR_CAPBSET_DROP, cap) < 0) {
+				if (errno == EINVAL) break;
+				fail(errno);
+			}
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno);
+	}
 	close(go[1]);
 	if (read(go[0], &c, 1) != 1) _exit(125);
+	if (duties) {
+		struct cap_header h = {0x20080522, 0};
+		struct cap_data d[2] = {{KEEP & 0xffffffff, KEEP & 0xffffffff, 0}, {KEEP >> 32, KEEP >> 32, 0}};
+		if (syscall(SYS_capset, &h, d) < 0) fail(errno);
+		for (int sig = 1; sig < 65; sig++)
+			if (ignored >> (sig - 1) & 1 && sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+		if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(errno);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	execv(cmd[0], cmd);
+	if (duties) fail(errno);
 	_exit(127);
+}
+
+/* SigIgn and CapBnd from /proc/self/status. */
+static void read_status(void) {
+	char buf[4096], *p;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0) return;
+	buf[n] = 0;
+	if ((p = strstr(buf, "SigIgn:"))) ignored = strtoull(p + 7, NULL, 16);
+	if ((p = strstr(buf, "CapBnd:"))) bounding = strtoull(p + 7, NULL, 16);
 }
 
 static int put(const char *dir, const char *file, const char *val) {
@@ -76,6 +145,10 @@ int main(int argc, char **argv) {
 		limit = argv[2];
 		argv += 2;
 		argc -= 2;
+	} else if (argc > 1 && !strcmp(argv[1], "-d")) {
+		duties = 1;
+		argv++;
+		argc--;
 	}
 	if (argc < 2) return 125;
 	cmd = argv + 1;
@@ -84,18 +157,40 @@ int main(int argc, char **argv) {
 		if (v2 < 0 || mkdir(dir, 0755) < 0) return 125;
 		if (put(dir, v2 ? "memory.max" : "memory.limit_in_bytes", limit) < 0) return 125;
 	}
+	if (duties) {
+		int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGPIPE};
+		sigemptyset(&waited);
+		for (unsigned i = 0; i < sizeof fwd / sizeof fwd[0]; i++) sigaddset(&waited, fwd[i]);
+		sigprocmask(SIG_SETMASK, &waited, NULL);
+		if (pipe2(err, O_CLOEXEC) < 0) return 125;
+		read_status();
+	}
 	if (pipe2(go, O_CLOEXEC) < 0) return 125;
 	pid_t p = clone(child, stack + sizeof stack,
 	                CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | SIGCHLD, NULL);
 	if (p < 0) return 125;
 	close(go[0]);
+	if (duties) close(err[1]);
 	if (limit) {
 		snprintf(pid, sizeof pid, "%d", p);
 		if (put(dir, "cgroup.procs", pid) < 0) kill(p, SIGKILL);
 	}
 	(void)!write(go[1], "g", 1);
 	close(go[1]);
-	while (waitpid(p, &status, 0) < 0) {}
+	if (duties) {
+		int sig, e;
+		for (;;) {
+			if (sigwait(&waited, &sig) != 0) continue;
+			if (sig == SIGCHLD) {
+				if (waitpid(p, &status, WNOHANG) == p) break;
+			} else if (sig != SIGPIPE) {
+				kill(p, sig);
+			}
+		}
+		if (read(err[0], &e, sizeof e) == sizeof e) return 125;
+	} else {
+		while (waitpid(p, &status, 0) < 0) {}
+	}
 	if (limit) rmdir(dir);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -2,7 +2,7 @@
 isolated passes, launcher facts, scale and argv checks, and the targets
 with the numbers that decide them. Only ratios within this one run count.
 
-usage: report.py OUT_DIR ROUNDS
+usage: report.py OUT_DIR HOT_ROUNDS ISO_ROUNDS
 """
 import glob
 import json
@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 
-out, rounds = sys.argv[1], int(sys.argv[2])
-ORDER = ["floor", "mydocker", "unshare", "bwrap", "floor -m 100m", "mydocker -m 100m", "crun", "runc"]
+out, hot_rounds, iso_rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ORDER = ["floor", "mydocker", "floor + duties", "unshare", "bwrap", "floor -m 100m", "mydocker -m 100m", "crun", "runc"]
 # Which floor does the same work: the launchers with a 100 MiB memory cgroup
 # are compared with the floor that makes one too.
 FLOOR = {n: ("floor -m 100m" if ("-m" in n or n in ("crun", "runc")) else "floor") for n in ORDER}
@@ -80,7 +80,7 @@ targets = [
     ("syscalls of the tree ≤ 1.2 × the floor's", F["mydocker"]["calls"] / F["floor"]["calls"], 1.2),
     ("syscalls with -m ≤ 1.2 × the floor's", F["mydocker -m 100m"]["calls"] / F["floor -m 100m"]["calls"], 1.2),
     ("launcher peak RSS ≤ 1.10 × the floor's", F["mydocker"]["rss"] / max(1, F["floor"]["rss"]), 1.10),
-    ("scale: last 100 within 10% of the first 100 (absolute drift)", abs(scale["drift"]), 0.10),
+    ("scale: last 100 within 10% of the first 100 (absolute drift of the medians)", abs(scale["drift"]), 0.10),
 ]
 
 print(f"""# make bench results
@@ -89,7 +89,8 @@ print(f"""# make bench results
 - machine: {os.cpu_count()} × {cpu}; kernel {platform.release()}; cgroups: {mode}
 - load average at the end: {open('/proc/loadavg').read().split()[0:3]}
 - payload: static busybox `true`; every launcher makes new UTS, PID, mount, net and IPC namespaces and a fresh /proc
-- {rounds} rounds per pass, the order of the launchers rotated between rounds
+- {hot_rounds} hot and {iso_rounds} isolated rounds, the order of the launchers rotated between rounds
+- floor + duties: the floor also doing, in plain C, every duty the issues give mydocker on a plain run (signal forwarding, error pipe, PDEATHSIG, hostname, lo up, docker's default capabilities and no_new_privs, SIG_IGN reset, fd hygiene): the cost of the duties themselves
 
 ## Hot (back to back, after a warm-up)
 
@@ -101,7 +102,7 @@ print(f"""# make bench results
 
 ## Scale
 
-- {scale['n']} containers (`mydocker run -m 100m`) in sequence, after 50 to warm up: first {scale['k']} {scale['first_ms']:.2f} ms each, last {scale['k']} {scale['last_ms']:.2f} ms each (drift {scale['drift'] * 100:+.1f}%); the floor with a memory cgroup, the same way: {scale['floor_first_ms']:.2f} → {scale['floor_last_ms']:.2f} ms ({scale['floor_drift'] * 100:+.1f}%)
+- {scale['n']} containers (`mydocker run -m 100m`) in sequence, after 50 to warm up: median of the first {scale['k']} {scale['first_ms']:.2f} ms, of the last {scale['k']} {scale['last_ms']:.2f} ms (drift {scale['drift'] * 100:+.1f}%); the floor with a memory cgroup, the same way: {scale['floor_first_ms']:.2f} → {scale['floor_last_ms']:.2f} ms ({scale['floor_drift'] * 100:+.1f}%)
 - left behind afterwards: {leaks['cgroups']} cgroups, {leaks['mounts']} mounts, {leaks['fds']} fds, {leaks['processes']} processes
 - 2 at a time: {scale['par_per_s']:.0f} containers/s against {scale['seq_per_s']:.0f}/s in sequence ({scale['par_per_s'] / scale['seq_per_s']:.2f}×)
 - argv frames, median of 100, the floor passing the same arguments: """ + "; ".join(
@@ -113,6 +114,8 @@ print(f"""# make bench results
 |---|---:|---:|:-:|""")
 for name, value, limit in targets:
     print(f"| {name} | {value:.2f} | {limit:.2f} | {check(value <= limit)} |")
+print(f"| (for scale) hot: mydocker ÷ floor + duties | {hot['mydocker'] / hot['floor + duties']:.2f} | — | — |")
+print(f"| (for scale) syscalls: mydocker ÷ floor + duties | {F['mydocker']['calls'] / F['floor + duties']['calls']:.2f} | — | — |")
 print(f"| (for scale) the kernel floor -m 100m ÷ crun | {hot['floor -m 100m'] / hot['crun']:.2f} | — | — |")
 print(f"| (for scale) the kernel floor -m 100m ÷ runc | {hot['floor -m 100m'] / hot['runc']:.2f} | — | — |")
 leak_free = not any(leaks.values())

@@ -5,7 +5,7 @@
 #
 # usage: bench/run.sh BUILD_DIR MYDOCKER_BIN
 # env: HOT_RUNS (per round, default 100), ISO_RUNS (per round, default 40),
-#      ROUNDS (default 3), SCALE_N (default 1000)
+#      HOT_ROUNDS (default 6), ISO_ROUNDS (default 3), SCALE_N (default 1000)
 set -euo pipefail
 build=$(realpath -m "$1")
 md=$(realpath "$2")
@@ -13,7 +13,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$build/bench
 hot_runs=${HOT_RUNS:-100}
 iso_runs=${ISO_RUNS:-40}
-rounds=${ROUNDS:-3}
+# Hot rounds are cheap, and more of them, each in another order, spread the
+# drift of this machine more evenly over the launchers.
+hot_rounds=${HOT_ROUNDS:-6}
+iso_rounds=${ISO_ROUNDS:-3}
 scale_n=${SCALE_N:-1000}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -88,6 +91,7 @@ rm -rf "$oci_root"; mkdir -p "$oci_root/crun" "$oci_root/runc"
 cmds=(
   "floor|$out/floor $payload true||$out/floor"
   "mydocker|$md run $payload true||$md"
+  "floor + duties|$out/floor -d $payload true||$out/floor"
   "unshare|unshare --fork --pid --mount-proc --uts --ipc --net $payload true||$(command -v unshare)"
   "bwrap|bwrap --dev-bind / / --unshare-pid --unshare-uts --unshare-ipc --unshare-net --proc /proc $payload true||$(command -v bwrap)"
   "floor -m 100m|$out/floor -m 104857600 $payload true||$out/floor"
@@ -104,9 +108,10 @@ for c in "${cmds[@]}"; do
 done
 
 # Runs hyperfine over all commands, rotating their order each round.
-# $1: pass name, $2: runs per round, $3: extra prepare prefix ("" or a sleep).
+# $1: pass name, $2: rounds, $3: runs per round, $4: extra prepare prefix
+# ("" or a sleep).
 timed() {
-  local pass=$1 runs=$2 pause=$3 r i n=${#cmds[@]}
+  local pass=$1 rounds=$2 runs=$3 pause=$4 r i n=${#cmds[@]}
   for ((r = 0; r < rounds; r++)); do
     local args=(-N --style none --runs "$runs" --export-json "$out/$pass-$r.json")
     [ "$pass" = hot ] && args+=(--warmup 20)
@@ -121,11 +126,11 @@ timed() {
     hyperfine "${args[@]}" >/dev/null 2>&1
   done
 }
-timed hot "$hot_runs" ""
+timed hot "$hot_rounds" "$hot_runs" ""
 # Isolated: >= 0.1 s idle before each run. On this kernel the first write to
 # cgroup.procs after idle waits for an RCU grace period (10-14 ms), which
 # back-to-back loops hide; a script's one-off container pays it.
-timed isolated "$iso_runs" "sleep 0.1"
+timed isolated "$iso_rounds" "$iso_runs" "sleep 0.1"
 
 # ---- per-launcher facts: size, static, peak RSS, syscalls of the tree ------
 : >"$out/facts.tsv"
@@ -174,6 +179,6 @@ for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
 done
 
 # ---- report -----------------------------------------------------------------
-/usr/bin/python3 "$here/report.py" "$out" "$rounds" >"$out/results.md"
+/usr/bin/python3 "$here/report.py" "$out" "$hot_rounds" "$iso_rounds" >"$out/results.md"
 cp "$out/results.md" "$here/results.md"
 cat "$out/results.md"

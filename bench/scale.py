@@ -33,13 +33,16 @@ def timed(argv):
 
 
 def drift(argv, n):
-    """Mean time of the first and the last 100 of n runs in a row."""
+    """Median time of the first and the last 100 of n runs in a row: medians,
+    because with a memory cgroup a few runs wait 10 ms for an RCU grace
+    period, and a handful of those would swing a mean by more than a leak
+    would."""
     # Warm the caches first, so the first 100 measure steady state too.
     for _ in range(50):
         one(argv)
     seq = [timed(argv) for _ in range(n)]
     k = min(100, n // 2)
-    return k, sum(seq[:k]) / k, sum(seq[-k:]) / k
+    return k, statistics.median(seq[:k]), statistics.median(seq[-k:])
 
 
 def scale(md, floor, payload, n):
