@@ -35,6 +35,8 @@ pub struct Inherited {
     pub bounding: u64,
     /// The ambient set: cleared only when not empty.
     pub ambient: u64,
+    /// The permitted set: the most the container can keep.
+    pub permitted: u64,
 }
 
 pub struct Ctx<'a> {

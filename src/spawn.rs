@@ -116,6 +116,23 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         Ok(h) if h == counted => h,
         _ => return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) }),
     };
+    // A container cannot get a capability mydocker lacks itself (its caller
+    // ran it with a smaller bounding set: inside a container, a systemd unit
+    // with CapabilityBoundingSet=). Docker's default set shrinks to what
+    // there is; asking for a missing one by name is an error.
+    let inherited = inherited();
+    if !r.privileged && r.cap_add != caps::ALL {
+        let missing = r.cap_add & !inherited.permitted;
+        if missing != 0 {
+            let name = caps::NAMES.get(missing.trailing_zeros() as usize).copied().unwrap_or(b"?");
+            Line::new()
+                .s(b"mydocker: run: --cap-add '")
+                .s(name)
+                .s(b"': mydocker itself does not have it (not in its permitted set)")
+                .emit(2);
+            return 125;
+        }
+    }
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
         Ok(e) => Ok((f, e)),
         Err(x) => {
@@ -178,9 +195,9 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         payload_cap: h.len as usize,
         ptrs_cap: h.ptrs(),
         fs: &fs,
-        inherited: inherited(),
+        inherited,
         user: r.user,
-        caps: caps::keep(r.cap_add, r.cap_drop),
+        caps: caps::keep(r.cap_add, r.cap_drop) & inherited.permitted,
         privileged: r.privileged,
         init: r.init,
     };
@@ -334,21 +351,26 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(),
     mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", r.rootfs.unwrap_or(b""), why))
 }
 
-/// What the child must undo, from /proc/self/status: the signals mydocker
-/// inherited as SIG_IGN, the capabilities in its bounding set and in its
-/// ambient set. Where /proc is not mounted, all of each (the child then
-/// resets every signal and tries every capability).
+/// What the child must undo or cannot exceed, from /proc/self/status: the
+/// signals mydocker inherited as SIG_IGN, its bounding, ambient and
+/// permitted capability sets. Where /proc is not mounted, all of each (the
+/// child then resets every signal and tries every capability).
 #[inline(never)]
 fn inherited() -> Inherited {
     let mut buf = [0u8; 4096];
-    let all = Inherited { ignored: !0, bounding: !0, ambient: !0 };
+    let all = Inherited { ignored: !0, bounding: !0, ambient: !0, permitted: !0 };
     // One read: procfs hands over the whole (1.5 KiB) file at once.
     let Ok(fd) = sys::openat(sys::CWD, b"/proc/self/status", libc::O_RDONLY) else { return all };
     let n = sys::read(fd, &mut buf);
     sys::close(fd);
     let Ok(n) = n else { return all };
     let mask = |key: &[u8], all: u64| plan::status_mask(&buf[..n], key).unwrap_or(all);
-    Inherited { ignored: mask(b"SigIgn:", !0), bounding: mask(b"CapBnd:", !0), ambient: mask(b"CapAmb:", !0) }
+    Inherited {
+        ignored: mask(b"SigIgn:", !0),
+        bounding: mask(b"CapBnd:", !0),
+        ambient: mask(b"CapAmb:", !0),
+        permitted: mask(b"CapPrm:", !0),
+    }
 }
 
 /// Refuses CPUs that are not online, and more --cpus than there are CPUs,

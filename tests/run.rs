@@ -308,3 +308,32 @@ fn signals_the_caller_ignored_are_default_for_the_command() {
     let out = ok(&c.output().unwrap());
     assert_eq!(out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 }
+
+#[test]
+fn a_capability_the_caller_lacks_is_left_out_and_cannot_be_added() {
+    need_root!();
+    // As inside a container or a systemd unit with a smaller bounding set:
+    // mydocker starts without CAP_NET_RAW (13) in its permitted set.
+    // SAFETY: prctl is async-signal-safe.
+    let no_net_raw = || unsafe { libc::prctl(libc::PR_CAPBSET_DROP, 13, 0, 0, 0) } == 0;
+    let field = |out: &str, key: &str| out.lines().find_map(|l| l.strip_prefix(key)).unwrap().trim().to_string();
+
+    let mut c = mydocker(["run", "grep", "^Cap", "/proc/self/status"]);
+    before_exec(&mut c, no_net_raw);
+    let out = ok(&c.output().unwrap());
+    // docker's default set (a80425fb) without bit 13.
+    assert_eq!(field(&out, "CapEff:"), "00000000a80405fb");
+    assert_eq!(field(&out, "CapBnd:"), "00000000a80405fb");
+
+    let mut c = mydocker(["run", "--cap-add", "NET_RAW", "true"]);
+    before_exec(&mut c, no_net_raw);
+    fails(&c.output().unwrap(), 125, "--cap-add 'NET_RAW': mydocker itself does not have it");
+
+    // ALL means all there is.
+    let mut c = mydocker(["run", "--cap-add", "ALL", "grep", "^CapEff", "/proc/self/status"]);
+    before_exec(&mut c, no_net_raw);
+    let out = ok(&c.output().unwrap());
+    let host = std::fs::read_to_string("/proc/self/status").unwrap();
+    let host_prm = u64::from_str_radix(&field(&host, "CapPrm:"), 16).unwrap();
+    assert_eq!(field(&out, "CapEff:"), format!("{:016x}", host_prm & !(1 << 13)));
+}
