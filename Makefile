@@ -48,13 +48,10 @@ all: $(BIN)
 prereq:
 	@rustup target list --installed 2>/dev/null | grep -qx '$(TARGET)' || rustup target add $(TARGET)
 
-# FORCE: cargo decides what to rebuild; the strip below must follow every
-# cargo build (the QEMU runs rebuild this binary unstripped).
+# FORCE: cargo decides what to rebuild (build.rs keeps .eh_frame out at
+# link time); the static check below follows every build.
 $(BIN): $(SOURCES) FORCE | prereq
 	$(CARGO) build --release --locked --target $(TARGET)
-	@# Unwind tables are dead weight with panic=abort and no C++ (~9 KiB):
-	@# crtbegin.o refers to .eh_frame, so the linker cannot drop it; we do.
-	objcopy --remove-section=.eh_frame --remove-section=.eh_frame_hdr $(BIN)
 	@! readelf -l $(BIN) | grep -q 'INTERP' || { echo "error: $(BIN) is not statically linked"; exit 1; }
 	@echo "built $(BIN): $$(stat -c %s $(BIN)) bytes"
 

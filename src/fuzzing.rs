@@ -46,7 +46,8 @@ pub fn values(data: &[u8]) {
     let _ = crate::plan::status_mask(data, b"SigIgn:");
 }
 
-/// The mountinfo and /proc/self/cgroup parsers, and the placement decision.
+/// The mountinfo and /proc/self/cgroup parsers, the mountinfo-free guess,
+/// and the placement decision.
 pub fn cgroup(data: &[u8]) {
     let mut l = Layout::new();
     let (mi, cg) = match data.iter().position(|&c| c == 0) {
@@ -57,6 +58,12 @@ pub fn cgroup(data: &[u8]) {
     cg.split(|&c| c == b'\n').for_each(|line| l.cgroup_line(line));
     let _ = l.targets(&[true; 4], None);
     let _ = l.targets(&[true, false, true, false], Some(b"/x/y"));
+    // The guess on the same /proc/self/cgroup, on a filesystem where every
+    // probe succeeds, then fails.
+    let mut g = Layout::new();
+    cg.split(|&c| c == b'\n').for_each(|line| g.cgroup_line(line));
+    let _ = g.guess(&[true, true, true, false], |_| true) && g.targets(&[true, true, true, false], None).is_ok();
+    let _ = g.guess(&[true; 4], |_| false);
 }
 
 #[cfg(test)]

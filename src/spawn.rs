@@ -290,8 +290,9 @@ fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();
-    let made = match cgroup::discover(&mut l) {
-        Ok(()) => match l.targets(&cgroup::needed(&r.limits), r.cgroup_parent) {
+    let need = cgroup::needed(&r.limits);
+    let made = match cgroup::discover(&mut l, &need) {
+        Ok(()) => match l.targets(&need, r.cgroup_parent) {
             Ok(t) => cgs.create(&t, &r.limits),
             Err(f) => Err(f),
         },

@@ -204,3 +204,25 @@ fn two_hundred_containers_in_a_row_leave_the_trees_as_they_were() {
     }
     assert_no_leftovers();
 }
+
+#[test]
+fn cgroups_mounted_elsewhere_are_found_through_mountinfo() {
+    need_root!();
+    let (_, v2) = need_ctrl!("memory");
+    let _s = serial();
+    // In a privileged container (a mount namespace of its own), the memory
+    // hierarchy is unmounted from its usual place and mounted again
+    // somewhere else: the usual places prove nothing, so a mydocker started
+    // there must find it through /proc/self/mountinfo.
+    let (usual, mount) =
+        if v2 { ("/sys/fs/cgroup", "-t cgroup2 none") } else { ("/sys/fs/cgroup/memory", "-t cgroup -o memory none") };
+    let script = format!(
+        "umount -l {usual} && mount -t tmpfs none /sys/fs/cgroup && mkdir /sys/fs/cgroup/elsewhere && \
+         mount {mount} /sys/fs/cgroup/elsewhere && grep -q ' /sys/fs/cgroup/elsewhere ' /proc/self/mountinfo && \
+         {} run -m 32m sh -c 'grep -c \"/mydocker/$(hostname)$\" /proc/self/cgroup'",
+        bin().display()
+    );
+    let out = ok(&run(["run", "--privileged", "sh", "-c", &script]));
+    assert!(out.trim().parse::<u32>().unwrap() >= 1, "{out}");
+    assert_no_leftovers();
+}

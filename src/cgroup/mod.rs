@@ -1,11 +1,17 @@
 //! cgroups as plain file writes into cgroupfs, v1 and v2, discovered at run
 //! time.
 //!
-//! Discovery parses /proc/self/mountinfo (where each hierarchy is mounted,
-//! and at which root) and /proc/self/cgroup (where the caller sits). Per
-//! controller, a v1 hierarchy that has it wins (pure v1 and hybrid hosts);
-//! otherwise the cgroup2 mount is used (pure v2). The parsers are pure and
-//! fed line by line, so tests give them fixture text.
+//! Discovery parses /proc/self/cgroup (where the caller sits) and
+//! /proc/self/mountinfo (where each hierarchy is mounted, and at which
+//! root). Per controller, a v1 hierarchy that has it wins (pure v1 and
+//! hybrid hosts); otherwise the cgroup2 mount is used (pure v2). The parsers
+//! are pure and fed line by line, so tests give them fixture text.
+//!
+//! Where the hierarchies sit where distributions mount them
+//! (/sys/fs/cgroup/<controller>, or /sys/fs/cgroup for v2), a few files only
+//! a hierarchy's root has prove it, and mountinfo is not read at all: right
+//! after a container exits, its mount namespace is still being torn down
+//! and the first mountinfo read waits 30-60 µs for it (`Layout::guess`).
 //!
 //! Placement: `<parent>/mydocker/<id>` in every hierarchy a limit needs;
 //! <parent> is the caller's own cgroup (so the caller's limits still apply)
@@ -180,11 +186,66 @@ pub struct Layout {
     pub caller_v2: Option<Path>,
     /// A path did not fit PATH_CAP.
     pub overflow: bool,
+    /// Two of our controllers share one v1 hierarchy (a /proc/self/cgroup
+    /// line lists both): only mountinfo tells their common mount point.
+    pub shared: bool,
+}
+
+/// /proc/self/ns/cgroup's inode number in the initial cgroup namespace (the
+/// kernel's PROC_CGROUP_INIT_INO). Elsewhere /proc/self/cgroup paths are
+/// relative to another root than the mounts', and only mountinfo knows.
+pub const INIT_CGROUP_NS: u64 = 0xEFFF_FFFB;
+
+/// A file only the root of a v1 hierarchy with the controller has (pids
+/// has none: its files are all NOT_ON_ROOT).
+fn v1_root_file(c: Ctrl) -> Option<&'static [u8]> {
+    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None][c as usize]
 }
 
 impl Layout {
     pub fn new() -> Layout {
-        Layout { v1: [None; NCTRL], v2: None, caller_v1: [None; NCTRL], caller_v2: None, overflow: false }
+        Layout {
+            v1: [None; NCTRL],
+            v2: None,
+            caller_v1: [None; NCTRL],
+            caller_v2: None,
+            overflow: false,
+            shared: false,
+        }
+    }
+
+    /// Fills the mounts of the needed controllers without mountinfo, where
+    /// they are where distributions put them: a v1 controller at
+    /// /sys/fs/cgroup/<name> holding `release_agent` (only a hierarchy's
+    /// root has it) and the controller's root file; v2 at /sys/fs/cgroup
+    /// with `cgroup.controllers` but no `cgroup.type` (a v2 root). Each
+    /// proven mount is fed as the mountinfo line it would have. Called after
+    /// /proc/self/cgroup was fed, in the initial cgroup namespace. False
+    /// when unsure; mountinfo then decides (what was proven stays).
+    pub fn guess(&mut self, need: &Need, exists: impl Fn(&[u8]) -> bool) -> bool {
+        let (mut p, mut q) = ([0u8; 128], [0u8; 64]);
+        for c in CTRLS.into_iter().filter(|&c| need[c as usize]) {
+            let line = if self.caller_v1[c as usize].is_some() {
+                let Some(probe) = v1_root_file(c).filter(|_| !self.shared) else { return false };
+                let mut dir = [0u8; 32];
+                let d = join(&mut dir, &[b"/sys/fs/cgroup/", c.name()]);
+                let n = join(&mut p, &[&dir[..d], b"/release_agent"]);
+                let m = join(&mut q, &[&dir[..d], b"/", probe]);
+                if !exists(&p[..n]) || !exists(&q[..m]) {
+                    return false;
+                }
+                join(&mut p, &[b"0 0 0:0 / ", &dir[..d], b" rw - cgroup cgroup rw,", c.name()])
+            } else if self.caller_v2.is_some()
+                && exists(b"/sys/fs/cgroup/cgroup.controllers")
+                && !exists(b"/sys/fs/cgroup/cgroup.type")
+            {
+                join(&mut p, &[b"0 0 0:0 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw"])
+            } else {
+                return false;
+            };
+            self.mount_line(&p[..line]);
+        }
+        true
     }
 
     fn mount(&mut self, m: &MountLine) -> Option<Mount> {
@@ -222,6 +283,7 @@ impl Layout {
         if id == b"0" && ctrls.is_empty() {
             self.caller_v2 = Some(p);
         } else {
+            self.shared |= CTRLS.iter().filter(|c| has_opt(ctrls, c.name())).count() > 1;
             for c in CTRLS {
                 if has_opt(ctrls, c.name()) {
                     self.caller_v1[c as usize] = Some(p);
@@ -377,7 +439,8 @@ pub fn keyed(text: &[u8], key: &[u8]) -> Option<u64> {
 
 /// Streams the lines of a file through `f` with a fixed buffer. A line
 /// longer than the buffer is an error (E2BIG), never a truncation.
-pub fn for_each_line(path: &[u8], buf: &mut [u8], mut f: impl FnMut(&[u8])) -> Result<(), Errno> {
+/// (`f` is dynamic: one copy of this loop serves every caller.)
+pub fn for_each_line(path: &[u8], buf: &mut [u8], f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
     let fd = sys::openat(sys::CWD, path, libc::O_RDONLY)?;
     let mut have = 0;
     let r = loop {
@@ -407,17 +470,33 @@ pub fn for_each_line(path: &[u8], buf: &mut [u8], mut f: impl FnMut(&[u8])) -> R
     r
 }
 
-/// Reads what discovery needs from /proc/self/mountinfo and /proc/self/cgroup
-/// into `l` (a fresh Layout). Filled in place rather than returned: a 15 KiB
-/// value passed through Results is copied, and every copy is stack pages
-/// touched on each run with limits.
+/// Concatenates `parts` into `out`; the length written (parts that do not
+/// fit are cut, and then no probe of the result can succeed).
+fn join(out: &mut [u8], parts: &[&[u8]]) -> usize {
+    let mut n = 0;
+    for p in parts {
+        let m = p.len().min(out.len() - n);
+        out[n..n + m].copy_from_slice(&p[..m]);
+        n += m;
+    }
+    n
+}
+
+/// Reads what discovery needs for the `need`ed controllers from
+/// /proc/self/cgroup and, unless `Layout::guess` proves the usual mounts,
+/// /proc/self/mountinfo, into `l` (a fresh Layout). Filled in place rather
+/// than returned: a 15 KiB value passed through Results is copied, and every
+/// copy is stack pages touched on each run with limits.
 #[inline(never)]
-pub fn discover(l: &mut Layout) -> Res<()> {
+pub fn discover(l: &mut Layout, need: &Need) -> Res<()> {
     let mut buf = [0u8; 8192];
-    for_each_line(b"/proc/self/mountinfo", &mut buf, |line| l.mount_line(line))
-        .map_err(fail(b"discovery", b"/proc/self/mountinfo"))?;
-    for_each_line(b"/proc/self/cgroup", &mut buf, |line| l.cgroup_line(line))
-        .map_err(fail(b"discovery", b"/proc/self/cgroup"))
+    for_each_line(b"/proc/self/cgroup", &mut buf, &mut |line| l.cgroup_line(line))
+        .map_err(fail(b"discovery", b"/proc/self/cgroup"))?;
+    if sys::inode(b"/proc/self/ns/cgroup") == Some(INIT_CGROUP_NS) && l.guess(need, sys::exists_nofollow) {
+        return Ok(());
+    }
+    for_each_line(b"/proc/self/mountinfo", &mut buf, &mut |line| l.mount_line(line))
+        .map_err(fail(b"discovery", b"/proc/self/mountinfo"))
 }
 
 /// Seconds a container cgroup must have existed before gc may take it: a
@@ -438,7 +517,7 @@ fn is_id(name: &[u8]) -> bool {
 #[inline(never)]
 pub fn gc(parent: Option<&[u8]>) -> Res<()> {
     let mut l = Layout::new();
-    discover(&mut l)?;
+    discover(&mut l, &[true; NCTRL])?;
     let mut seen = [Path::EMPTY; NCTRL + 1];
     let mut nseen = 0;
     for c in CTRLS {

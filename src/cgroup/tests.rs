@@ -156,6 +156,76 @@ fn controllers_co_mounted_in_one_v1_hierarchy_share_a_target() {
     assert_eq!(summary(&t), vec![("/cg/cpu+set".into(), "x".into(), false, vec!["cpu", "cpuset"])]);
 }
 
+/// A layout from /proc/self/cgroup text and a fake filesystem (the paths
+/// that exist), the way discovery guesses it; None where it would fall
+/// back to mountinfo.
+fn guessed(cgroup: &str, need: &Need, files: &[&str]) -> Option<Vec<(String, String, bool, Vec<&'static str>)>> {
+    let mut l = Layout::new();
+    cgroup.lines().for_each(|x| l.cgroup_line(x.as_bytes()));
+    let exists = |p: &[u8]| files.iter().any(|f| f.as_bytes() == p);
+    l.guess(need, exists).then(|| summary(&l.targets(need, None).unwrap()))
+}
+
+/// What a distribution's v1 (or hybrid) /sys/fs/cgroup holds at each
+/// hierarchy's root (cpu through the usual cpu -> cpu,cpuacct symlink).
+const V1_ROOTS: &[&str] = &[
+    "/sys/fs/cgroup/memory/release_agent",
+    "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    "/sys/fs/cgroup/cpu/release_agent",
+    "/sys/fs/cgroup/cpu/cpu.shares",
+    "/sys/fs/cgroup/cpuset/release_agent",
+    "/sys/fs/cgroup/cpuset/cpuset.cpus",
+    "/sys/fs/cgroup/pids/release_agent",
+];
+
+#[test]
+fn usual_v1_mounts_are_proven_by_root_files_without_mountinfo() {
+    let need = [true, true, true, false];
+    assert_eq!(
+        guessed(V1_CGROUP, &need, V1_ROOTS).unwrap(),
+        vec![
+            (
+                "/sys/fs/cgroup/memory".into(),
+                "user.slice/user-1000.slice/session-2.scope".into(),
+                false,
+                vec!["memory"]
+            ),
+            ("/sys/fs/cgroup/cpu".into(), "user.slice".into(), false, vec!["cpu"]),
+            ("/sys/fs/cgroup/cpuset".into(), "".into(), false, vec!["cpuset"]),
+        ]
+    );
+    // This machine: the same targets as from its mountinfo.
+    let need = [true, false, false, false];
+    let from_mountinfo = summary(&layout(HYBRID_MOUNTINFO, HYBRID_CGROUP).targets(&need, None).unwrap());
+    assert_eq!(guessed(HYBRID_CGROUP, &need, V1_ROOTS).unwrap(), from_mountinfo);
+}
+
+#[test]
+fn a_usual_v2_mount_is_proven_by_being_a_root() {
+    let roots = ["/sys/fs/cgroup/cgroup.controllers"];
+    let from_mountinfo = summary(&layout(V2_MOUNTINFO, V2_CGROUP).targets(&ALL, None).unwrap());
+    assert_eq!(guessed(V2_CGROUP, &ALL, &roots).unwrap(), from_mountinfo);
+}
+
+#[test]
+fn anything_unusual_is_left_to_mountinfo() {
+    let memory = [true, false, false, false];
+    // A bind of a sub-hierarchy (a container's view): no release_agent.
+    assert_eq!(guessed(HYBRID_CGROUP, &memory, &["/sys/fs/cgroup/memory/memory.limit_in_bytes"]), None);
+    // Another hierarchy mounted where memory's usually is.
+    assert_eq!(guessed(HYBRID_CGROUP, &memory, &["/sys/fs/cgroup/memory/release_agent"]), None);
+    // pids has no file of its own at the root to prove it.
+    assert_eq!(guessed(HYBRID_CGROUP, &[false, false, false, true], V1_ROOTS), None);
+    // Two of our controllers in one hierarchy: only mountinfo knows where.
+    assert_eq!(guessed("3:cpu,cpuset:/x\n", &[false, true, false, false], V1_ROOTS), None);
+    // v2 below its root (cgroup.type exists), or no cgroup2 there at all
+    // (hybrid: a tmpfs), or a controller in neither.
+    let sub = ["/sys/fs/cgroup/cgroup.controllers", "/sys/fs/cgroup/cgroup.type"];
+    assert_eq!(guessed(V2_CGROUP, &memory, &sub), None);
+    assert_eq!(guessed("0::/\n", &memory, V1_ROOTS), None);
+    assert_eq!(guessed("", &memory, V1_ROOTS), None);
+}
+
 #[test]
 fn cgroup_parent_overrides_the_callers_cgroup() {
     let t = layout(V2_MOUNTINFO, V2_CGROUP).targets(&[true, false, false, false], Some(b"/batch/jobs")).unwrap();
@@ -342,9 +412,9 @@ fn lines_stream_through_a_fixed_buffer_and_overlong_ones_are_errors() {
     let p = t.0.join("f");
     let mut got = vec![];
     let mut buf = [0u8; 8];
-    for_each_line(p.as_os_str().as_encoded_bytes(), &mut buf, |l| got.push(l.to_vec())).unwrap();
+    for_each_line(p.as_os_str().as_encoded_bytes(), &mut buf, &mut |l: &[u8]| got.push(l.to_vec())).unwrap();
     assert_eq!(got, vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]);
     t.put("g", "this line is far too long\n");
     let p = t.0.join("g");
-    assert_eq!(for_each_line(p.as_os_str().as_encoded_bytes(), &mut buf, |_| {}), Err(Errno(libc::E2BIG)));
+    assert_eq!(for_each_line(p.as_os_str().as_encoded_bytes(), &mut buf, &mut |_| {}), Err(Errno(libc::E2BIG)));
 }

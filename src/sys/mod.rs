@@ -656,6 +656,11 @@ fn stat_at(dir: Fd, path: *const c_char, follow: bool) -> Result<libc::stat, Err
 
 /// Whether a directory entry exists, without following a final symlink
 /// (a rootfs's /bin/sh may point at a path that only resolves inside it).
+/// The inode number of what `path` names (symlinks followed).
+pub fn inode(path: &[u8]) -> Option<u64> {
+    with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, true)).ok().map(|st| st.st_ino as u64)
+}
+
 pub fn exists_nofollow(path: &[u8]) -> bool {
     with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, false)).is_ok()
 }
