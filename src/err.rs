@@ -1,5 +1,6 @@
 //! Errors are small Copy values: which step failed, and the errno it failed
-//! with. They cross the child → parent pipe as 8 bytes and print as one line:
+//! with. They cross the child → parent pipe as 12 bytes (with the mount-table
+//! entry concerned) and print as one line:
 //! `mydocker: <step>: <what>: <why>[ (advice)]`.
 use crate::out::Line;
 use crate::sys::{self, Errno};

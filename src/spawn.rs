@@ -13,7 +13,8 @@
 //! 5. send the frame (with no cgroup to join, it was sent before clone),
 //!    then forward signals until the child exits;
 //! 6. read the error pipe: EOF = execve succeeded and the status is the
-//!    command's; 8 bytes = (step, errno) and the exit code that goes with it.
+//!    command's; 12 bytes = (step, errno, mount entry) and the exit code
+//!    that goes with it.
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx, Inherited};
