@@ -14,7 +14,10 @@
  * (bounding set, no_new_privs, capset), inherited SIG_IGN reset, fds >= 3
  * close-on-exec, the signal mask cleared.
  *
- * usage: floor [-m BYTES | -d] /path/to/cmd [args...]
+ * With both, also the memory duty of issue #3: swap is no way around the
+ * limit (memory.memsw.limit_in_bytes, or memory.swap.max = 0).
+ *
+ * usage: floor [-m BYTES] [-d] /path/to/cmd [args...]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -141,14 +144,18 @@ int main(int argc, char **argv) {
 	const char *limit = NULL;
 	char dir[4096], pid[32];
 	int v2 = 0, status;
-	if (argc > 2 && !strcmp(argv[1], "-m")) {
-		limit = argv[2];
-		argv += 2;
-		argc -= 2;
-	} else if (argc > 1 && !strcmp(argv[1], "-d")) {
-		duties = 1;
-		argv++;
-		argc--;
+	for (;;) {
+		if (argc > 2 && !strcmp(argv[1], "-m")) {
+			limit = argv[2];
+			argv += 2;
+			argc -= 2;
+		} else if (argc > 1 && !strcmp(argv[1], "-d")) {
+			duties = 1;
+			argv++;
+			argc--;
+		} else {
+			break;
+		}
 	}
 	if (argc < 2) return 125;
 	cmd = argv + 1;
@@ -156,6 +163,8 @@ int main(int argc, char **argv) {
 		v2 = cgdir(dir, sizeof dir);
 		if (v2 < 0 || mkdir(dir, 0755) < 0) return 125;
 		if (put(dir, v2 ? "memory.max" : "memory.limit_in_bytes", limit) < 0) return 125;
+		/* #3: swap is no way around the limit */
+		if (duties) put(dir, v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes", v2 ? "0" : limit);
 	}
 	if (duties) {
 		int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGPIPE};

@@ -14,7 +14,8 @@ import sys
 import time
 
 out, hot_rounds, iso_rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-ORDER = ["floor", "mydocker", "floor + duties", "unshare", "bwrap", "floor -m 100m", "mydocker -m 100m", "crun", "runc"]
+ORDER = ["floor", "mydocker", "floor + duties", "unshare", "bwrap", "floor -m 100m", "mydocker -m 100m",
+         "floor + duties -m 100m", "crun", "runc"]
 # Which floor does the same work: the launchers with a 100 MiB memory cgroup
 # are compared with the floor that makes one too.
 FLOOR = {n: ("floor -m 100m" if ("-m" in n or n in ("crun", "runc")) else "floor") for n in ORDER}
@@ -116,6 +117,8 @@ for name, value, limit in targets:
     print(f"| {name} | {value:.2f} | {limit:.2f} | {check(value <= limit)} |")
 print(f"| (for scale) hot: mydocker ÷ floor + duties | {hot['mydocker'] / hot['floor + duties']:.2f} | — | — |")
 print(f"| (for scale) syscalls: mydocker ÷ floor + duties | {F['mydocker']['calls'] / F['floor + duties']['calls']:.2f} | — | — |")
+print(f"| (for scale) hot: mydocker -m 100m ÷ floor + duties -m 100m | {hot['mydocker -m 100m'] / hot['floor + duties -m 100m']:.2f} | — | — |")
+print(f"| (for scale) the floor + duties -m 100m ÷ crun | {hot['floor + duties -m 100m'] / hot['crun']:.2f} | — | — |")
 print(f"| (for scale) the kernel floor -m 100m ÷ crun | {hot['floor -m 100m'] / hot['crun']:.2f} | — | — |")
 print(f"| (for scale) the kernel floor -m 100m ÷ runc | {hot['floor -m 100m'] / hot['runc']:.2f} | — | — |")
 leak_free = not any(leaks.values())

@@ -96,6 +96,7 @@ cmds=(
   "bwrap|bwrap --dev-bind / / --unshare-pid --unshare-uts --unshare-ipc --unshare-net --proc /proc $payload true||$(command -v bwrap)"
   "floor -m 100m|$out/floor -m 104857600 $payload true||$out/floor"
   "mydocker -m 100m|$md run -m 100m $payload true||$md"
+  "floor + duties -m 100m|$out/floor -d -m 104857600 $payload true||$out/floor"
   "crun|crun --root $oci_root/crun run -b $out/bundle bench-crun|crun --root $oci_root/crun delete -f bench-crun|$(command -v crun)"
   "runc|runc --root $oci_root/runc run -b $out/bundle bench-runc|runc --root $oci_root/runc delete -f bench-runc|$(command -v runc)"
 )
