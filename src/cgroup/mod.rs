@@ -470,9 +470,9 @@ pub fn for_each_line(path: &[u8], buf: &mut [u8], f: &mut dyn FnMut(&[u8])) -> R
     r
 }
 
-/// Concatenates `parts` into `out`; the length written (parts that do not
-/// fit are cut, and then no probe of the result can succeed).
-fn join(out: &mut [u8], parts: &[&[u8]]) -> usize {
+/// Concatenates `parts` into `out`; the length written (what does not fit
+/// is cut: callers size `out` for the longest parts they can be given).
+pub fn join(out: &mut [u8], parts: &[&[u8]]) -> usize {
     let mut n = 0;
     for p in parts {
         let m = p.len().min(out.len() - n);
@@ -532,13 +532,9 @@ pub fn gc(parent: Option<&[u8]>) -> Res<()> {
         seen[nseen] = t.mount;
         nseen += 1;
         let mut p = [0u8; 2 * PATH_CAP + 16];
-        let (m, r) = (t.mount.as_bytes(), t.rel.as_bytes());
-        let mut n = 0;
+        let r = t.rel.as_bytes();
         let sep: &[u8] = if r.is_empty() { b"" } else { b"/" };
-        for part in [m, sep, r, b"/mydocker"] {
-            p[n..n + part.len()].copy_from_slice(part);
-            n += part.len();
-        }
+        let n = join(&mut p, &[t.mount.as_bytes(), sep, r, b"/mydocker"]);
         let dir = match open_dir(sys::CWD, &p[..n]) {
             Ok(fd) => fd,
             Err(Errno(libc::ENOENT)) => continue,
@@ -609,12 +605,8 @@ impl Cgroups {
         for t in &targets.t[..targets.n] {
             // One open for the parent cgroup: "<mount point>/<rel>".
             let mut p = [0u8; 2 * PATH_CAP + 1];
-            let (m, r) = (t.mount.as_bytes(), t.rel.as_bytes());
-            p[..m.len()].copy_from_slice(m);
-            p[m.len()] = b'/';
-            p[m.len() + 1..m.len() + 1 + r.len()].copy_from_slice(r);
-            let pfd =
-                open_dir(sys::CWD, &p[..m.len() + 1 + r.len()]).map_err(fail(b"opening the parent cgroup", b""))?;
+            let n = join(&mut p, &[t.mount.as_bytes(), b"/", t.rel.as_bytes()]);
+            let pfd = open_dir(sys::CWD, &p[..n]).map_err(fail(b"opening the parent cgroup", b""))?;
             // At most one target per slot: targets.n <= NCTRL.
             if let Some(slot) = self.made.iter_mut().find(|m| m.is_none()) {
                 *slot = Some(create(pfd, &self.id, &t.ctrls, l, t.v2)?);
@@ -707,9 +699,7 @@ fn kill_all(cg: Fd) -> usize {
 /// "mydocker/<id>": where a container cgroup lives below its parent.
 pub fn sub_path(id: &[u8]) -> ([u8; 64], usize) {
     let mut b = [0u8; 64];
-    let n = (9 + id.len()).min(64);
-    b[..9].copy_from_slice(b"mydocker/");
-    b[9..n].copy_from_slice(&id[..n - 9]);
+    let n = join(&mut b, &[b"mydocker/", id]);
     (b, n)
 }
 

@@ -1,6 +1,6 @@
 //! cgroup v2: one unified hierarchy. Controllers must be enabled in the
 //! parent's cgroup.subtree_control at every level down to the container.
-use super::{fail, mkdir_shared, read_file, write_file, write_pids, Ctrl, Fail, Need, Res, CTRLS};
+use super::{fail, join, mkdir_shared, read_file, write_file, write_pids, Ctrl, Fail, Need, Res, CTRLS};
 use crate::cli::Limits;
 use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
 use crate::sys::{Errno, Fd};
@@ -44,13 +44,8 @@ fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
                 ),
             });
         }
-        if n > 0 {
-            w[n] = b' ';
-            n += 1;
-        }
-        w[n] = b'+';
-        w[n + 1..n + 1 + c.name().len()].copy_from_slice(c.name());
-        n += 1 + c.name().len();
+        let sep: &[u8] = if n > 0 { b" +" } else { b"+" };
+        n += join(&mut w[n..], &[sep, c.name()]);
     }
     if n > 0 {
         write_file(dir, ctl, &w[..n]).map_err(fail(b"enabling controllers", b"cgroup.subtree_control"))?;
@@ -83,13 +78,8 @@ pub fn limits(cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
     }
     if let (Some(milli), true) = (l.cpus, has(Ctrl::Cpu)) {
         let mut v = [0u8; 48];
-        let q = Dec::new(quota_us(milli));
-        let p = Dec::new(CFS_PERIOD_US);
-        let (q, p) = (q.as_bytes(), p.as_bytes());
-        v[..q.len()].copy_from_slice(q);
-        v[q.len()] = b' ';
-        v[q.len() + 1..q.len() + 1 + p.len()].copy_from_slice(p);
-        write_file(cg, b"cpu.max", &v[..q.len() + 1 + p.len()]).map_err(fail(b"setting", b"cpu.max"))?;
+        let n = join(&mut v, &[Dec::new(quota_us(milli)).as_bytes(), b" ", Dec::new(CFS_PERIOD_US).as_bytes()]);
+        write_file(cg, b"cpu.max", &v[..n]).map_err(fail(b"setting", b"cpu.max"))?;
     }
     if let (Some((list, _)), true) = (l.cpuset, has(Ctrl::Cpuset)) {
         write_file(cg, b"cpuset.cpus", list).map_err(fail(b"setting", b"cpuset.cpus"))?;
