@@ -91,9 +91,18 @@ pub fn parse(name: &[u8]) -> Option<u64> {
 }
 
 /// The set the container keeps: docker's default, minus --cap-drop, plus
-/// --cap-add (an add wins over a drop, "ALL" included, as in docker).
-pub fn keep(add: u64, drop: u64) -> u64 {
-    (DOCKER_DEFAULT & !drop) | add
+/// --cap-add (an add wins over a drop, "ALL" included, as in docker) —
+/// never more than mydocker itself has (`permitted`): run by a caller with a
+/// smaller bounding set (inside a container, a systemd unit with
+/// CapabilityBoundingSet=), the default shrinks to what there is and "ALL"
+/// means all there is. Err(name): --cap-add asked by name for one that
+/// mydocker lacks.
+pub fn keep(add: u64, drop: u64, permitted: u64) -> Result<u64, &'static [u8]> {
+    let missing = if add == ALL { 0 } else { add & !permitted };
+    if missing != 0 {
+        return Err(NAMES.get(missing.trailing_zeros() as usize).copied().unwrap_or(b"?"));
+    }
+    Ok(((DOCKER_DEFAULT & !drop) | add) & permitted)
 }
 
 #[cfg(test)]
@@ -119,10 +128,20 @@ mod tests {
 
     #[test]
     fn drop_then_add() {
-        assert_eq!(keep(0, ALL), 0);
-        assert_eq!(keep(1 << 10, ALL), 1 << 10);
-        assert_eq!(keep(0, 1 << 13), DOCKER_DEFAULT & !(1 << 13));
-        assert_eq!(keep(ALL, 0), ALL);
-        assert_eq!(keep(1 << 21, 1 << 21), DOCKER_DEFAULT | 1 << 21);
+        assert_eq!(keep(0, ALL, ALL), Ok(0));
+        assert_eq!(keep(1 << 10, ALL, ALL), Ok(1 << 10));
+        assert_eq!(keep(0, 1 << 13, ALL), Ok(DOCKER_DEFAULT & !(1 << 13)));
+        assert_eq!(keep(ALL, 0, ALL), Ok(ALL));
+        assert_eq!(keep(1 << 21, 1 << 21, ALL), Ok(DOCKER_DEFAULT | 1 << 21));
+    }
+
+    #[test]
+    fn never_more_than_mydocker_has() {
+        let without_net_raw = ALL & !(1 << 13);
+        assert_eq!(keep(0, 0, without_net_raw), Ok(DOCKER_DEFAULT & !(1 << 13)));
+        assert_eq!(keep(ALL, 0, without_net_raw), Ok(without_net_raw));
+        assert_eq!(keep(1 << 13, 0, without_net_raw), Err(&b"NET_RAW"[..]));
+        // Dropping what is not there is no error.
+        assert_eq!(keep(0, 1 << 13, without_net_raw), Ok(DOCKER_DEFAULT & !(1 << 13)));
     }
 }

@@ -117,15 +117,12 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         Ok(h) if h == counted => h,
         _ => return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) }),
     };
-    // A container cannot get a capability mydocker lacks itself (its caller
-    // ran it with a smaller bounding set: inside a container, a systemd unit
-    // with CapabilityBoundingSet=). Docker's default set shrinks to what
-    // there is; asking for a missing one by name is an error.
+    // A container cannot get a capability mydocker lacks itself.
     let inherited = inherited();
-    if !r.privileged && r.cap_add != caps::ALL {
-        let missing = r.cap_add & !inherited.permitted;
-        if missing != 0 {
-            let name = caps::NAMES.get(missing.trailing_zeros() as usize).copied().unwrap_or(b"?");
+    let kept = match caps::keep(r.cap_add, r.cap_drop, inherited.permitted) {
+        Ok(k) => k,
+        Err(_) if r.privileged => 0,
+        Err(name) => {
             Line::new()
                 .s(b"mydocker: run: --cap-add '")
                 .s(name)
@@ -133,7 +130,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
                 .emit(2);
             return 125;
         }
-    }
+    };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
         Ok(e) => Ok((f, e)),
         Err(x) => {
@@ -198,7 +195,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         fs: &fs,
         inherited,
         user: r.user,
-        caps: caps::keep(r.cap_add, r.cap_drop) & inherited.permitted,
+        caps: kept,
         privileged: r.privileged,
         init: r.init,
     };
