@@ -13,6 +13,7 @@ use crate::err::{Error, Step};
 use crate::frame::{self, HEADER};
 use crate::mounts::{Make, Op, Table};
 use crate::path::Search;
+use crate::plan::Inherited;
 use crate::sys::{self, Errno, Fd, Map, SigSet};
 use core::convert::Infallible;
 
@@ -23,20 +24,6 @@ impl From<Error> for Report {
     fn from(e: Error) -> Report {
         Report(e, 0)
     }
-}
-
-/// Masks from mydocker's /proc/self/status (all ones where unknown).
-#[derive(Clone, Copy)]
-pub struct Inherited {
-    /// Signals at SIG_IGN (bit N-1 for signal N).
-    pub ignored: u64,
-    /// The bounding set (bit N for capability N): only these are dropped,
-    /// so no prctl is spent on a capability that is not there.
-    pub bounding: u64,
-    /// The ambient set: cleared only when not empty.
-    pub ambient: u64,
-    /// The permitted set: the most the container can keep.
-    pub permitted: u64,
 }
 
 pub struct Ctx<'a> {

@@ -43,7 +43,7 @@ pub fn values(data: &[u8]) {
     let _ = crate::mounts::parse_volume(data);
     let _ = crate::caps::parse(data);
     let _ = cli::parse_user(data);
-    let _ = crate::plan::status_mask(data, b"SigIgn:");
+    let _ = crate::plan::Inherited::from_status(data);
 }
 
 /// The mountinfo and /proc/self/cgroup parsers, the mountinfo-free guess,

@@ -87,6 +87,39 @@ pub fn arena_size(h: &Header) -> Option<usize> {
     payload.checked_add(h.ptrs().checked_mul(core::mem::size_of::<usize>())?)?.checked_add(PATH_MAX)
 }
 
+/// Masks from mydocker's /proc/self/status: what the child must undo, and
+/// what the container cannot exceed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Inherited {
+    /// Signals at SIG_IGN (bit N-1 for signal N).
+    pub ignored: u64,
+    /// The bounding set (bit N for capability N): only these are dropped,
+    /// so no prctl is spent on a capability that is not there.
+    pub bounding: u64,
+    /// The ambient set: cleared only when not empty.
+    pub ambient: u64,
+    /// The permitted set: the most the container can keep.
+    pub permitted: u64,
+}
+
+impl Inherited {
+    /// Where nothing is known (no /proc): all ones, so the child resets
+    /// every signal and tries every capability.
+    pub const UNKNOWN: Inherited = Inherited { ignored: !0, bounding: !0, ambient: !0, permitted: !0 };
+
+    /// From the text of /proc/self/status; a missing or malformed line
+    /// counts as unknown.
+    pub fn from_status(status: &[u8]) -> Inherited {
+        let mask = |key: &[u8]| status_mask(status, key).unwrap_or(!0);
+        Inherited {
+            ignored: mask(b"SigIgn:"),
+            bounding: mask(b"CapBnd:"),
+            ambient: mask(b"CapAmb:"),
+            permitted: mask(b"CapPrm:"),
+        }
+    }
+}
+
 /// A hex mask line of /proc/self/status: `key` "SigIgn:" gives the SIG_IGN
 /// set (bit N-1 for signal N), "CapBnd:" the bounding set (bit N for
 /// capability N), "CapAmb:" the ambient set. None if the line is missing or
@@ -151,6 +184,10 @@ mod tests {
         assert_eq!(status_mask(b"Name:\tsh\n", b"SigIgn:"), None);
         assert_eq!(status_mask(b"SigIgn:\tzz\n", b"SigIgn:"), None);
         assert_eq!(status_mask(b"SigIgn:\t00000000000000000\n", b"SigIgn:"), None);
+        let i = Inherited::from_status(st);
+        assert_eq!((i.ignored, i.bounding, i.ambient), (0x1006, (1 << 41) - 1, 0));
+        assert_eq!(i.permitted, !0, "no CapPrm line: unknown");
+        assert_eq!(Inherited::from_status(b""), Inherited::UNKNOWN);
     }
 
     #[test]

@@ -17,14 +17,14 @@
 //!    that goes with it.
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
-use crate::child::{self, Ctx, Inherited};
+use crate::child::{self, Ctx};
 use crate::cli::{Args, Limits, Run};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
-use crate::plan;
+use crate::plan::{self, Inherited};
 use crate::sys::{self, Errno, Map, SigSet};
 
 /// The child's stack. It runs a few small frames (the largest locals are a
@@ -350,26 +350,16 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(),
     mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", r.rootfs.unwrap_or(b""), why))
 }
 
-/// What the child must undo or cannot exceed, from /proc/self/status: the
-/// signals mydocker inherited as SIG_IGN, its bounding, ambient and
-/// permitted capability sets. Where /proc is not mounted, all of each (the
-/// child then resets every signal and tries every capability).
+/// What mydocker inherited (signals at SIG_IGN, capability sets), from
+/// /proc/self/status; unknown where /proc is not mounted.
 #[inline(never)]
 fn inherited() -> Inherited {
     let mut buf = [0u8; 4096];
-    let all = Inherited { ignored: !0, bounding: !0, ambient: !0, permitted: !0 };
     // One read: procfs hands over the whole (1.5 KiB) file at once.
-    let Ok(fd) = sys::openat(sys::CWD, b"/proc/self/status", libc::O_RDONLY) else { return all };
+    let Ok(fd) = sys::openat(sys::CWD, b"/proc/self/status", libc::O_RDONLY) else { return Inherited::UNKNOWN };
     let n = sys::read(fd, &mut buf);
     sys::close(fd);
-    let Ok(n) = n else { return all };
-    let mask = |key: &[u8], all: u64| plan::status_mask(&buf[..n], key).unwrap_or(all);
-    Inherited {
-        ignored: mask(b"SigIgn:", !0),
-        bounding: mask(b"CapBnd:", !0),
-        ambient: mask(b"CapAmb:", !0),
-        permitted: mask(b"CapPrm:", !0),
-    }
+    n.map_or(Inherited::UNKNOWN, |n| Inherited::from_status(&buf[..n]))
 }
 
 /// Refuses CPUs that are not online, and more --cpus than there are CPUs,
