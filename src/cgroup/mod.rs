@@ -223,27 +223,38 @@ impl Layout {
     /// /proc/self/cgroup was fed, in the initial cgroup namespace. False
     /// when unsure; mountinfo then decides (what was proven stays).
     pub fn guess(&mut self, need: &Need, exists: impl Fn(&[u8]) -> bool) -> bool {
-        let (mut p, mut q) = ([0u8; 128], [0u8; 64]);
+        // What cannot be proven is known before anything is probed.
+        let mut v2 = false;
         for c in CTRLS.into_iter().filter(|&c| need[c as usize]) {
-            let line = if self.caller_v1[c as usize].is_some() {
-                let Some(probe) = v1_root_file(c).filter(|_| !self.shared) else { return false };
-                let mut dir = [0u8; 32];
-                let d = join(&mut dir, &[b"/sys/fs/cgroup/", c.name()]);
-                let n = join(&mut p, &[&dir[..d], b"/release_agent"]);
-                let m = join(&mut q, &[&dir[..d], b"/", probe]);
-                if !exists(&p[..n]) || !exists(&q[..m]) {
+            if self.caller_v1[c as usize].is_some() {
+                if self.shared || v1_root_file(c).is_none() {
                     return false;
                 }
-                join(&mut p, &[b"0 0 0:0 / ", &dir[..d], b" rw - cgroup cgroup rw,", c.name()])
-            } else if self.caller_v2.is_some()
-                && exists(b"/sys/fs/cgroup/cgroup.controllers")
-                && !exists(b"/sys/fs/cgroup/cgroup.type")
-            {
-                join(&mut p, &[b"0 0 0:0 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw"])
+            } else if self.caller_v2.is_some() {
+                v2 = true;
             } else {
                 return false;
-            };
+            }
+        }
+        // One check of the v2 root serves every controller there.
+        if v2 && (!exists(b"/sys/fs/cgroup/cgroup.controllers") || exists(b"/sys/fs/cgroup/cgroup.type")) {
+            return false;
+        }
+        let v1 = CTRLS.map(|c| need[c as usize] && self.caller_v1[c as usize].is_some());
+        let (mut p, mut q) = ([0u8; 128], [0u8; 64]);
+        for c in CTRLS.into_iter().filter(|&c| v1[c as usize]) {
+            let mut dir = [0u8; 32];
+            let d = join(&mut dir, &[b"/sys/fs/cgroup/", c.name()]);
+            let n = join(&mut p, &[&dir[..d], b"/release_agent"]);
+            let m = join(&mut q, &[&dir[..d], b"/", v1_root_file(c).unwrap_or(b"")]);
+            if !exists(&p[..n]) || !exists(&q[..m]) {
+                return false;
+            }
+            let line = join(&mut p, &[b"0 0 0:0 / ", &dir[..d], b" rw - cgroup cgroup rw,", c.name()]);
             self.mount_line(&p[..line]);
+        }
+        if v2 {
+            self.mount_line(b"0 0 0:0 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw");
         }
         true
     }
