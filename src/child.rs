@@ -27,11 +27,9 @@ impl From<Error> for Report {
 }
 
 pub struct Ctx<'a> {
-    /// Pipe ends: the frame arrives on frame_r, errors leave on err_w;
-    /// frame_w is the parent's, and the child closes its copy (-1 when the
-    /// parent wrote the whole frame and closed it before clone).
+    /// Pipe ends: the frame arrives on frame_r, errors leave on err_w
+    /// (every other fd is closed first thing, the parent's ends included).
     pub frame_r: Fd,
-    pub frame_w: Fd,
     pub err_w: Fd,
     pub hostname: &'a [u8],
     /// Receive arena, sized by the parent from the frame it will send.
@@ -172,15 +170,31 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
     Ok(())
 }
 
+/// Checks that the working directory lies inside the container's root:
+/// chdir through a magic link (/proc/self/fd/N of a directory fd the
+/// caller passed in) can land outside it, and then getcwd(2) prefixes
+/// "(unreachable)" or fails. ENOENT for such a directory.
+fn inside_root(buf: &mut [u8]) -> Result<(), Errno> {
+    let n = sys::fds::getcwd(buf)?;
+    match buf.get(..n) {
+        Some([b'/', ..]) => Ok(()),
+        _ => Err(Errno(libc::ENOENT)),
+    }
+}
+
 fn bad_frame() -> Error {
     Error { step: Step::Frame, errno: Errno(libc::EBADMSG) }
 }
 
 fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
-    // Holding the parent's write end would keep our frame read from ever
-    // seeing EOF if the parent died. (Its other end, err_r, is close-on-exec
-    // and never read here: no need to spend a syscall on it.)
-    sys::close(ctx.frame_w);
+    // First, before any path the user gave is resolved (volume targets,
+    // the working directory, the command): every fd but the two pipe ends
+    // still needed goes. An fd inherited from the caller or opened by
+    // mydocker (a cgroup directory) could otherwise be reached through
+    // /proc/self/fd/N and lead out of the container (runc CVE-2024-21626).
+    // This also closes the parent's frame write end, whose copy here would
+    // keep our frame read from ever seeing EOF if the parent died.
+    sys::fds::close_all_but(3, &[ctx.frame_r, ctx.err_w]).map_err(Error::at(Step::CloseFds))?;
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF.
@@ -227,6 +241,10 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     let ptrs = ptrs.get_mut(..h.ptrs()).ok_or_else(bad_frame)?;
     let s = frame::strings(payload, &h, ptrs).map_err(|_| bad_frame())?;
     let (argv, envp) = ptrs.split_at(h.argc as usize + 1);
+    // The frame pipe, and whatever setup opened (the loopback socket), go
+    // too: from here on only 0, 1, 2 and the close-on-exec error pipe are
+    // open, in PID 1, in the --init reaper and in the command.
+    sys::fds::close_all_but(3, &[ctx.err_w]).map_err(Error::at(Step::CloseFds))?;
 
     if let Some(w) = ctx.fs.workdir {
         let w = ctx.fs.cstr(w);
@@ -236,6 +254,9 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
             r => r,
         }
         .map_err(Error::at(Step::Workdir))?;
+    }
+    if ctx.fs.workdir.is_some() || ctx.fs.inner > 0 {
+        inside_root(pathbuf).map_err(Error::at(Step::Cwd))?;
     }
     // Privileges last, after everything that needs them (the bounding set
     // and no_new_privs went before the frame read): the user (setgroups,
@@ -256,9 +277,15 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         // namespace init ignores signals it has no handler for, but a
         // blocked one is still queued for it).
         sys::set_sigmask(SigSet::ALL);
+        // Not dumpable: the container cannot open the reaper's /proc/1/fd,
+        // cwd or mem, nor ptrace it. Set before the fork so a failure is
+        // reported; the command's execve makes it dumpable again.
+        sys::fds::not_dumpable().map_err(Error::at(Step::Init))?;
         let cmd = sys::fork().map_err(Error::at(Step::Init))?;
         if cmd != 0 {
-            sys::close(ctx.err_w);
+            // The reaper needs no fd at all: not even 0, 1, 2, which would
+            // keep a pipe the command writes to open after it is gone.
+            let _ = sys::fds::close_all_but(0, &[]);
             sys::exit(reap(cmd));
         }
     }
@@ -271,8 +298,6 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
             let _ = sys::sig_default(sig);
         }
     }
-    // Only 0, 1 and 2 reach the command (err_w is already close-on-exec).
-    sys::cloexec_from(3).map_err(Error::at(Step::CloseFds))?;
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));

@@ -186,7 +186,6 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     }
     let mut ctx = Ctx {
         frame_r,
-        frame_w,
         err_w,
         hostname,
         arena: &mut arena,
@@ -264,6 +263,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
             Step::Hostname => Some(hostname),
             Step::Mount => fs.describe(index as usize, &mut buf),
             Step::Workdir => r.workdir,
+            Step::Cwd => r.workdir.or(Some(b"/")),
             _ => None,
         };
         e.report(what);

@@ -8,6 +8,9 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
+pub mod fds;
+pub mod mnt;
+
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Errno(pub i32);
@@ -710,40 +713,6 @@ pub fn die_with_parent() -> Result<(), Errno> {
     // SAFETY: plain prctl with integer arguments.
     cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } as libc::c_long)
         .map(|_| ())
-}
-
-/// Marks every fd from `from` upward close-on-exec (close_range(2) with
-/// CLOSE_RANGE_CLOEXEC, one syscall); on kernels without it, closes them
-/// except the close-on-exec ones the caller still needs — there are none
-/// below but the error pipe, which is already close-on-exec, so closing all
-/// but it is equivalent.
-pub fn cloexec_from(from: Fd) -> Result<(), Errno> {
-    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-    // SAFETY: plain syscall with integer arguments.
-    match cvt(unsafe {
-        libc::syscall(libc::SYS_close_range, from as libc::c_uint, !0 as libc::c_uint, CLOSE_RANGE_CLOEXEC)
-    }) {
-        Ok(_) => Ok(()),
-        Err(Errno(libc::EINVAL | libc::ENOSYS)) => close_cloexec_fallback(from),
-        Err(e) => Err(e),
-    }
-}
-
-/// Before Linux 5.11: close every fd >= `from` that is not close-on-exec.
-fn close_cloexec_fallback(from: Fd) -> Result<(), Errno> {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: lim is a valid rlimit to fill.
-    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } as libc::c_long)?;
-    let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
-    for fd in from..max {
-        // SAFETY: F_GETFD on any integer is harmless (EBADF if not open).
-        // Raw syscalls for fcntl: musl's wrapper is 0.3 KiB of cases we skip.
-        let flags = unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_GETFD) } as c_int;
-        if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
-            close(fd);
-        }
-    }
-    Ok(())
 }
 
 /// Grows a pipe so `len` bytes fit without the writer blocking (a large
