@@ -11,7 +11,8 @@
 //!   tells the parent execve succeeded.
 use crate::err::{Error, Step};
 use crate::frame::{self, HEADER};
-use crate::mounts::{Make, Op, Table};
+use crate::fsops;
+use crate::mounts::{Op, Table};
 use crate::path::Search;
 use crate::plan::Inherited;
 use crate::sys::{self, Errno, Fd, Map, SigSet};
@@ -93,79 +94,26 @@ fn mkdir_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
     sys::mkdir_ok(b)
 }
 
-/// Makes the parent directories of a NUL-terminated path, then an empty file.
-fn touch_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
-    if let Some(slash) = path.iter().rposition(|&c| c == b'/').filter(|&i| i > 0) {
-        let b = scratch.get_mut(..slash + 1).ok_or(Errno(libc::ENAMETOOLONG))?;
-        b[..slash].copy_from_slice(&path[..slash]);
-        b[slash] = 0;
-        let (dir, rest) = scratch.split_at_mut(slash + 1);
-        mkdir_p(dir, rest)?;
-    }
-    sys::touch(path)
-}
-
-/// Refuses a target inside the rootfs whose path crosses a symlink there:
-/// mount(2) would follow it, possibly out of the rootfs onto the host. Each
-/// component after the rootfs prefix (`from` bytes) is checked unfollowed.
-fn no_symlink(target: &[u8], from: usize, scratch: &mut [u8]) -> Result<(), Errno> {
-    let n = target.len();
-    let b = scratch.get_mut(..n).ok_or(Errno(libc::ENAMETOOLONG))?;
-    b.copy_from_slice(target);
-    for i in from + 1..n {
-        if b[i] == b'/' || i == n - 1 {
-            let c = b[i];
-            b[i] = 0;
-            let link = sys::is_symlink(&b[..=i]);
-            b[i] = c;
-            if link {
-                return Err(Errno(libc::ELOOP));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Walks the mount table (see mounts.rs for what and why in this order).
+/// Walks the mount table (see mounts.rs for what and why in this order,
+/// fsops.rs for how each step is made without following symlinks).
 fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
-    const BIND: u64 = libc::MS_BIND as u64;
-    const REC: u64 = libc::MS_REC as u64;
-    for (i, e) in t.entries().iter().enumerate() {
-        let target = t.cstr(e.target);
-        let src = e.src.map(|s| t.cstr(s));
-        let inside =
-            if t.inner > 0 && e.kind.inside() { no_symlink(target, t.inner as usize, scratch) } else { Ok(()) };
-        let r = inside
-            .and_then(|_| match e.make {
-                Make::Dir => mkdir_p(target, scratch),
-                Make::File => touch_p(target, scratch),
-                Make::Nothing => Ok(()),
-            })
-            .and_then(|_| match e.op {
-                Op::Mount(n) => {
-                    let (fstype, flags, data) = crate::mounts::FS[n as usize & 7];
-                    sys::mount(src, target, Some(fstype), flags, data)
-                }
-                Op::Bind { rec } => sys::mount(src, target, None, BIND | if rec { REC } else { 0 }, b""),
-                Op::RemountRo { flags } => {
-                    sys::mount(None, target, None, BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags, b"")
-                }
-                // Where the kernel will not let us make device nodes, bind the
-                // host's onto an empty file instead.
-                Op::Node { major, minor } => match sys::mknod_chr(target, major, minor) {
-                    Err(Errno(libc::EPERM)) => {
-                        sys::touch(target).and_then(|_| sys::mount(src, target, None, BIND, b""))
-                    }
-                    r => r,
-                },
-                Op::Symlink => sys::symlink(src.unwrap_or(b"\0"), target),
-                Op::Pivot => sys::chdir(target).and_then(|_| sys::pivot_here()),
-            });
-        match r {
+    let mut walk = fsops::Walk::new(t);
+    let es = t.entries();
+    let mut i = 0;
+    while let Some(e) = es.get(i) {
+        // A bind and the read-only remount after it run as one step.
+        let ro = fsops::ro_bind(es, i);
+        match walk.step(t, i, ro, scratch) {
             Err(Errno(libc::ENOENT)) if e.optional => {}
             Err(errno) => return Err(Report(Error { step: Step::Mount, errno }, i as u32)),
             Ok(()) => {}
         }
+        // -w is made right after pivot_root, inside the new root, before
+        // --read-only can take that root's writability away (as runc does).
+        if let (Op::Pivot, Some(w)) = (e.op, t.workdir) {
+            mkdir_p(t.cstr(w), scratch).map_err(Error::at(Step::Workdir))?;
+        }
+        i += if ro { 2 } else { 1 };
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod child;
 mod cli;
 mod err;
 mod frame;
+mod fsops;
 #[cfg(any(test, fuzzing))]
 mod fuzzing;
 mod limits;

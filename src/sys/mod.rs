@@ -535,27 +535,6 @@ pub fn mkdir_ok(path: &[u8]) -> Result<(), Errno> {
     }
 }
 
-/// Creates an empty file (a mount point for a file bind) if missing.
-pub fn touch(path: &[u8]) -> Result<(), Errno> {
-    let p = cptr(path)?;
-    // SAFETY: p is NUL-terminated.
-    let fd = cvt(unsafe { libc::open(p, libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC, 0o644) } as libc::c_long)?;
-    close(fd as Fd);
-    Ok(())
-}
-
-pub fn mknod_chr(path: &[u8], major: u32, minor: u32) -> Result<(), Errno> {
-    let p = cptr(path)?;
-    // SAFETY: p is NUL-terminated; makedev only computes a number.
-    cvt(unsafe { libc::mknod(p, libc::S_IFCHR | 0o666, libc::makedev(major, minor)) } as libc::c_long).map(|_| ())
-}
-
-pub fn symlink(to: &[u8], path: &[u8]) -> Result<(), Errno> {
-    let (a, b) = (cptr(to)?, cptr(path)?);
-    // SAFETY: both NUL-terminated.
-    cvt(unsafe { libc::symlink(a, b) } as libc::c_long).map(|_| ())
-}
-
 pub fn chdir(path: &[u8]) -> Result<(), Errno> {
     let p = cptr(path)?;
     // SAFETY: p is NUL-terminated.
@@ -683,12 +662,6 @@ pub fn age(dir: Fd, path: &[u8]) -> Option<u64> {
     // wrapper would pull in its vDSO lookup, 0.5 KiB for one call.
     unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &mut now as *mut libc::timespec) };
     Some((now.tv_sec as i64 - st.st_mtime as i64).max(0) as u64)
-}
-
-/// Whether a NUL-terminated path is a symlink itself (not followed).
-pub fn is_symlink(path: &[u8]) -> bool {
-    let Ok(p) = cptr(path) else { return false };
-    stat_at(libc::AT_FDCWD, p, false).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFLNK)
 }
 
 /// What a path is, following symlinks.
