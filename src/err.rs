@@ -188,7 +188,7 @@ impl Error {
     pub fn report(self, what: Option<&[u8]>) {
         let what = what.unwrap_or(self.step.what());
         let mut l = Line::new();
-        l.s(b"mydocker: ").s(self.step.name()).s(b": ").s(what).s(b": ").s(sys::strerror(self.errno));
+        l.s(b"mydocker: ").s(self.step.name()).s(b": ").arg(what).s(b": ").s(sys::strerror(self.errno));
         let advice = self.advice(what);
         if !advice.is_empty() {
             l.s(b" (").s(advice).s(b")");
@@ -216,7 +216,7 @@ impl Usage<'_> {
         }
         l.s(self.what);
         if !self.arg.is_empty() {
-            l.s(b" '").s(self.arg).s(b"'");
+            l.s(b" '").arg(self.arg).s(b"'");
         }
         l.s(b": ").s(self.why);
         l.emit(2);

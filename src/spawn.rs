@@ -125,7 +125,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         Err(name) => {
             Line::new()
                 .s(b"mydocker: run: --cap-add '")
-                .s(name)
+                .arg(name)
                 .s(b"': mydocker itself does not have it (not in its permitted set)")
                 .emit(2);
             return 125;
@@ -272,7 +272,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // Only a container that did not exit cleanly can have been OOM-killed.
     if code != 0 && cgs.oom_killed() {
         let limit = r.limits.memory.map_or(&b"?"[..], |m| m.1);
-        Line::new().s(b"mydocker: container killed: out of memory (limit ").s(limit).s(b")").emit(2);
+        Line::new().s(b"mydocker: container killed: out of memory (limit ").arg(limit).s(b")").emit(2);
         return 137;
     }
     code
@@ -307,7 +307,7 @@ fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
 #[inline(never)]
 fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(), i32> {
     let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
-        Line::new().s(b"mydocker: run: ").s(what).s(b" '").s(arg).s(b"': ").s(why).emit(2);
+        Line::new().s(b"mydocker: run: ").s(what).s(b" '").arg(arg).s(b"': ").s(why).emit(2);
         Err(125)
     };
     if let Some(root) = r.rootfs {
@@ -386,7 +386,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
         let off = set.minus(&online);
         if off.count() > 0 {
             let mut m = Line::new();
-            m.s(b"mydocker: run: --cpuset-cpus '").s(arg).s(b"': CPUs not online: ");
+            m.s(b"mydocker: run: --cpuset-cpus '").arg(arg).s(b"': CPUs not online: ");
             list(&mut m, &off);
             m.s(b" (online: ");
             list(&mut m, &online);

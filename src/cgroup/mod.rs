@@ -583,7 +583,7 @@ fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
             let empty = read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
             sys::close(cg);
             if empty && sys::rmdirat(dir, name).is_ok() {
-                Line::new().s(b"removed ").s(path).s(b"/").s(name).emit(1);
+                Line::new().s(b"removed ").arg(path).s(b"/").arg(name).emit(1);
             }
         }
     }
