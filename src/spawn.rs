@@ -246,7 +246,14 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
-    let code = forward_and_wait(pid);
+    let status = forward_and_wait(pid);
+    let code = status.map_or_else(|c| c, err::status_code);
+    // PID 1 died of SIGKILL; under --init PID 1 is our reaper, which exits
+    // 128+N when the command was killed by signal N.
+    let sigkilled = match status {
+        Ok(s) => libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL || r.init && code == 128 + libc::SIGKILL,
+        Err(_) => false,
+    };
     let mut report = [0u8; err::WIRE];
     let got = sys::read_full(err_r, &mut report);
     let failure = match (got, sent) {
@@ -269,13 +276,34 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         e.report(what);
         return e.exit_code();
     }
-    // Only a container that did not exit cleanly can have been OOM-killed.
-    if code != 0 && cgs.oom_killed() {
-        let limit = r.limits.memory.map_or(&b"?"[..], |m| m.1);
-        Line::new().s(b"mydocker: container killed: out of memory (limit ").arg(limit).s(b")").emit(2);
-        return 137;
+    oom_report(r, &cgs, code, sigkilled)
+}
+
+/// The exit status once the memory limit has had its say (see
+/// `cgroup::oom_verdict`): 137 and the OOM line only when PID 1 died of
+/// SIGKILL and the OOM killer struck during the run; otherwise PID 1's
+/// status, with one line when the killer took other processes.
+#[inline(never)]
+fn oom_report(r: &Run, cgs: &Cgroups, code: i32, sigkilled: bool) -> i32 {
+    let limit = r.limits.memory.map_or(&b"?"[..], |m| m.1);
+    match cgroup::oom_verdict(sigkilled, cgs.oom_kills()) {
+        cgroup::OomVerdict::None => code,
+        cgroup::OomVerdict::Killed => {
+            Line::new().s(b"mydocker: container killed: out of memory (limit ").arg(limit).s(b")").emit(2);
+            137
+        }
+        cgroup::OomVerdict::Survived(n) => {
+            Line::new()
+                .s(b"mydocker: out of memory: the limit (")
+                .arg(limit)
+                .s(b") killed ")
+                .s(Dec::new(n).as_bytes())
+                .s(if n == 1 { b" process" } else { b" processes" })
+                .s(b" in the container; the exit status is PID 1's own")
+                .emit(2);
+            code
+        }
     }
-    code
 }
 
 /// Makes the container's cgroups and sets its limits. Never inlined: the
@@ -409,21 +437,22 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
 
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
-fn forward_and_wait(pid: libc::pid_t) -> i32 {
+/// Ok(wait status), or Err(exit code) when waiting itself failed.
+fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
     loop {
         let sig = match sys::sigwait(WAITED) {
             Ok(s) => s,
             Err(e) => {
                 // Cannot happen with a valid set; still, never abandon the child.
                 Error { step: Step::Wait, errno: e }.report(None);
-                return sys::wait(pid, false).ok().flatten().map_or(125, err::status_code);
+                return sys::wait(pid, false).ok().flatten().ok_or(125);
             }
         };
         if sig == libc::SIGCHLD {
             match sys::wait(pid, true) {
-                Ok(Some(status)) => return err::status_code(status),
+                Ok(Some(status)) => return Ok(status),
                 Ok(None) => {}
-                Err(e) => return fail(Error { step: Step::Wait, errno: e }),
+                Err(e) => return Err(fail(Error { step: Step::Wait, errno: e })),
             }
         } else if FORWARDED.contains(&sig) {
             // ESRCH: it exited meanwhile; SIGCHLD follows.

@@ -140,9 +140,16 @@ fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
             "mydocker: cgroup: opening the parent cgroup: No such file or directory".into(),
         ));
         t.push((
-            vec!["run", "-m", "16m", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null"],
+            vec!["run", "-m", "16m", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"],
             137,
             "mydocker: container killed: out of memory (limit 16m)".into(),
+        ));
+        t.push((
+            vec!["run", "-m", "16m", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; exit 3"],
+            3,
+            "mydocker: out of memory: the limit (16m) killed 1 process in the container; \
+             the exit status is PID 1's own"
+                .into(),
         ));
     }
     let mut t: Vec<(Vec<String>, i32, String)> =
