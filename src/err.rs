@@ -31,9 +31,13 @@ pub enum Step {
     Send,
     Report,
     Wait,
+    // Child side, added with the container model (model.rs).
+    Rlimits,
+    OomScore,
+    Fifo,
 }
 
-const ALL: [Step; 20] = [
+const ALL: [Step; 23] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -54,6 +58,9 @@ const ALL: [Step; 20] = [
     Step::Send,
     Step::Report,
     Step::Wait,
+    Step::Rlimits,
+    Step::OomScore,
+    Step::Fifo,
 ];
 
 impl Step {
@@ -80,6 +87,9 @@ impl Step {
             Step::Init => b"init",
             Step::Exec => b"exec",
             Step::Wait => b"wait",
+            Step::Rlimits => b"rlimits",
+            Step::OomScore => b"oom_score_adj",
+            Step::Fifo => b"exec fifo",
         }
     }
 
@@ -106,6 +116,9 @@ impl Step {
             Step::Send => b"sending the command to the child",
             Step::Report => b"reading the child's status",
             Step::Wait => b"waiting for the container",
+            Step::Rlimits => b"setting resource limits",
+            Step::OomScore => b"writing /proc/self/oom_score_adj",
+            Step::Fifo => b"waiting for start",
         }
     }
 }

@@ -18,10 +18,11 @@
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
-use crate::cli::{Args, Limits, Run};
+use crate::cli::Limits;
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
+use crate::model::{CapSets, Caps, Container, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
@@ -36,9 +37,6 @@ const STACK_SIZE: usize = 64 * 1024;
 /// PIPE_BUF; even a pipe shrunk to one buffer by pipe-user-pages-soft holds
 /// a page).
 const PIPE_BUF: usize = 4096;
-
-const NAMESPACES: i32 =
-    libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
 
 /// Signals a terminal or supervisor sends to mean "tell the container".
 const FORWARDED: [i32; 7] =
@@ -64,7 +62,8 @@ fn fail(e: Error) -> i32 {
     e.exit_code()
 }
 
-pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i32 {
+/// Runs the container `c` describes, attached: returns the exit code.
+pub fn run(c: &Container) -> i32 {
     // First of all, the signals we forward wait, blocked, to be taken by
     // sigwait: one that arrives while cgroups are being made must neither
     // kill mydocker (leaving them behind) nor be lost. The child inherits
@@ -75,13 +74,15 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         Err(e) => return fail(Error { step: Step::Random, errno: e }),
     };
     let id = plan::container_id(rnd);
-    let hostname = r.hostname.unwrap_or(&id);
+    // docker-style containers are named by the random id; an OCI one keeps
+    // its hostname unless the config sets one.
+    let hostname = if c.id.is_none() { Some(c.hostname.unwrap_or(&id)) } else { c.hostname };
 
     // Cgroups are made before clone, so every mistake in them is reported
     // before a container exists; dropping `cgs` removes them on every path.
     let mut cgs = Cgroups::none(id);
-    if r.limits.any() {
-        if let Err(code) = make_cgroups(r, &mut cgs) {
+    if c.limits.any() {
+        if let Err(code) = make_cgroups(&c.limits, c.cgroup_parent, &mut cgs) {
             return code;
         }
     }
@@ -89,7 +90,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // Size the frame, then map one region for everything the child will
     // touch — [guard page | stack | receive arena | frame] — and encode.
     let mut count = Encoder::counting();
-    plan::frame(r, args, env, hostname, &mut count);
+    plan::frame(&c.process, hostname.unwrap_or(b""), &mut count);
     let counted = count.header();
     let len = match count.finish() {
         Ok(n) => n,
@@ -109,7 +110,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     };
     let fbytes = &mut fbytes[..len];
     let mut enc = Encoder::into(fbytes);
-    plan::frame(r, args, env, hostname, &mut enc);
+    plan::frame(&c.process, hostname.unwrap_or(b""), &mut enc);
     if enc.finish() != Ok(len) {
         return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) });
     }
@@ -119,17 +120,20 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     };
     // A container cannot get a capability mydocker lacks itself.
     let inherited = inherited();
-    let kept = match caps::keep(r.cap_add, r.cap_drop, inherited.permitted) {
-        Ok(k) => k,
-        Err(_) if r.privileged => 0,
-        Err(name) => {
+    let kept = match c.caps {
+        Caps::Keep => None,
+        Caps::Sets(sets) => Some(sets),
+        Caps::Docker { add, drop } => match caps::keep(add, drop, inherited.permitted) {
+            Ok(k) => Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 }),
+            Err(name) => {
             Line::new()
                 .s(b"mydocker: run: --cap-add '")
                 .s(name)
                 .s(b"': mydocker itself does not have it (not in its permitted set)")
                 .emit(2);
             return 125;
-        }
+            }
+        },
     };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
         Ok(e) => Ok((f, e)),
@@ -151,7 +155,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // copy-on-write fault). Up to PIPE_BUF bytes always fit an empty pipe,
     // so this write cannot block with no reader yet.
     let mut sent = Ok(());
-    if !r.limits.any() && fbytes.len() <= PIPE_BUF {
+    if !c.limits.any() && fbytes.len() <= PIPE_BUF {
         if let Err(e) = sys::write_all(frame_w, fbytes) {
             for fd in [frame_r, frame_w, err_r, err_w] {
                 sys::close(fd);
@@ -168,7 +172,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     let mut few = [mounts::EMPTY; 2];
     let mut few_text = [0u8; 4200];
     let mut text_map: Map;
-    let mut fs = if r.rootfs.is_some() {
+    let mut fs = if c.fs.rootfs.is_some() {
         let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
         text_map = match Map::new(size, false) {
             Ok(m) => m,
@@ -181,7 +185,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     } else {
         Table::new(&mut few, &mut few_text)
     };
-    if let Err(code) = filesystem(r, args, &mut fs) {
+    if let Err(code) = filesystem(c, &mut fs) {
         return code;
     }
     let mut ctx = Ctx {
@@ -194,10 +198,15 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         ptrs_cap: h.ptrs(),
         fs: &fs,
         inherited,
-        user: r.user,
+        ns: c.ns.new,
+        user: c.user,
         caps: kept,
-        privileged: r.privileged,
-        init: r.init,
+        keep_caps: matches!(c.caps, Caps::Sets(_)),
+        no_new_privs: c.no_new_privs,
+        rlimits: c.rlimits,
+        oom_score_adj: c.oom_score_adj,
+        mode: c.mode,
+        init: c.init,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -209,10 +218,10 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // (CLONE_INTO_CGROUP): no cgroup.procs write, no RCU wait. Kernels
     // without it take musl's clone() and the join below.
     let cg = cgs.v2_only();
-    let mut cloned = sys::clone3(NAMESPACES | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
+    let mut cloned = sys::clone3(c.ns.new | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
     let mut joined = cg.is_some() && cloned.is_ok();
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
-        cloned = sys::clone(NAMESPACES | libc::SIGCHLD, &stack, &mut ctx, child::main);
+        cloned = sys::clone(c.ns.new | libc::SIGCHLD, &stack, &mut ctx, child::main);
         joined = false;
     }
     sys::close(frame_r);
@@ -259,11 +268,10 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     if let Some((e, index)) = failure {
         let mut buf = [0u8; 512];
         let what = match e.step {
-            Step::Exec if r.default_shell(args) => Some(crate::cli::DEFAULT_SHELL),
-            Step::Exec => Some(args.arg(r.cmd)),
-            Step::Hostname => Some(hostname),
+            Step::Exec => Some(c.process.argv0()),
+            Step::Hostname => hostname,
             Step::Mount => fs.describe(index as usize, &mut buf),
-            Step::Workdir => r.workdir,
+            Step::Workdir => c.process.cwd,
             _ => None,
         };
         e.report(what);
@@ -271,7 +279,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     }
     // Only a container that did not exit cleanly can have been OOM-killed.
     if code != 0 && cgs.oom_killed() {
-        let limit = r.limits.memory.map_or(&b"?"[..], |m| m.1);
+        let limit = c.limits.memory.map_or(&b"?"[..], |m| m.1);
         Line::new().s(b"mydocker: container killed: out of memory (limit ").s(limit).s(b")").emit(2);
         return 137;
     }
@@ -283,15 +291,15 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
 /// `run`, whose every page is touched (stack probes) and copied at clone
 /// on every run, limits or not.
 #[inline(never)]
-fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
-    check_cpus(&r.limits)?;
+fn make_cgroups(limits: &Limits, parent: Option<&[u8]>, cgs: &mut Cgroups) -> Result<(), i32> {
+    check_cpus(limits)?;
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();
-    let need = cgroup::needed(&r.limits);
+    let need = cgroup::needed(limits);
     let made = match cgroup::discover(&mut l, &need) {
-        Ok(()) => match l.targets(&need, r.cgroup_parent) {
-            Ok(t) => cgs.create(&t, &r.limits),
+        Ok(()) => match l.targets(&need, parent) {
+            Ok(t) => cgs.create(&t, limits),
             Err(f) => Err(f),
         },
         Err(f) => Err(f),
@@ -305,18 +313,19 @@ fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
 /// Checks the host side of --rootfs and --volume (with one clear line, exit
 /// 125, before anything is created) and builds the mount table.
 #[inline(never)]
-fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(), i32> {
+fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
+    let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts;
     let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
         Line::new().s(b"mydocker: run: ").s(what).s(b" '").s(arg).s(b"': ").s(why).emit(2);
         Err(125)
     };
-    if let Some(root) = r.rootfs {
+    if let Some(root) = c.fs.rootfs {
         match sys::kind(root) {
             Ok(sys::FileKind::Dir) => {}
             Ok(_) => return bad(b"--rootfs", root, b"not a directory"),
             Err(e) => return bad(b"--rootfs", root, sys::strerror(e)),
         }
-        if r.default_shell(args) {
+        if c.process.default_shell() {
             let mut p = [0u8; 4200];
             let sh = crate::cli::DEFAULT_SHELL;
             if root.len() + sh.len() > p.len() || {
@@ -330,7 +339,7 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(),
     }
     let mut vols = [Volume { src: b"", dst: b"", ro: false }; MAX_VOLUMES];
     let mut dirs = [false; MAX_VOLUMES];
-    for (i, spec) in r.volume_specs().iter().enumerate() {
+    for (i, spec) in volumes.iter().enumerate() {
         let Ok(v) = mounts::parse_volume(spec) else { return bad(b"--volume", spec, b"malformed") };
         dirs[i] = match sys::kind(v.src) {
             Ok(k) => k == sys::FileKind::Dir,
@@ -339,15 +348,15 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(),
         vols[i] = v;
     }
     let spec = mounts::Spec {
-        rootfs: r.rootfs,
-        volumes: &vols[..r.nvol],
-        volume_is_dir: &dirs[..r.nvol],
-        tmpfs: r.tmpfs_paths(),
-        read_only: r.read_only,
-        workdir: r.workdir,
-        privileged: r.privileged,
+        rootfs: c.fs.rootfs,
+        volumes: &vols[..volumes.len()],
+        volume_is_dir: &dirs[..volumes.len()],
+        tmpfs,
+        read_only: c.fs.read_only,
+        workdir: c.process.cwd,
+        privileged,
     };
-    mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", r.rootfs.unwrap_or(b""), why))
+    mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", c.fs.rootfs.unwrap_or(b""), why))
 }
 
 /// What mydocker inherited (signals at SIG_IGN, capability sets), from
