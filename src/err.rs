@@ -31,9 +31,12 @@ pub enum Step {
     Send,
     Report,
     Wait,
+    // Child side, first of all: joining the cgroups (the entry is the
+    // cgroup's slot, which the parent turns into a message naming the file).
+    Join,
 }
 
-const ALL: [Step; 20] = [
+const ALL: [Step; 21] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -54,6 +57,7 @@ const ALL: [Step; 20] = [
     Step::Send,
     Step::Report,
     Step::Wait,
+    Step::Join,
 ];
 
 impl Step {
@@ -80,6 +84,7 @@ impl Step {
             Step::Init => b"init",
             Step::Exec => b"exec",
             Step::Wait => b"wait",
+            Step::Join => b"cgroup",
         }
     }
 
@@ -106,6 +111,7 @@ impl Step {
             Step::Send => b"sending the command to the child",
             Step::Report => b"reading the child's status",
             Step::Wait => b"waiting for the container",
+            Step::Join => b"joining the container's cgroup",
         }
     }
 }
