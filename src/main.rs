@@ -14,6 +14,8 @@ mod child;
 mod cli;
 mod err;
 mod frame;
+#[allow(dead_code)] // used by the OCI front end and seccomp profiles
+mod json;
 #[cfg(any(test, fuzzing))]
 mod fuzzing;
 mod limits;

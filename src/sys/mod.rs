@@ -8,6 +8,11 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
+#[allow(dead_code)] // until `--security-opt seccomp=FILE` and OCI configs use it
+mod file;
+#[allow(unused_imports)]
+pub use file::*;
+
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Errno(pub i32);
