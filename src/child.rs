@@ -62,6 +62,8 @@ pub struct Ctx<'a> {
     pub mode: Mode,
     /// --init: a reaper as PID 1, the command as PID 2.
     pub init: bool,
+    /// The cgroup files to join through, and every cgroupfs fd to close.
+    pub cgroups: crate::cgroup::ChildFds,
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
@@ -246,7 +248,27 @@ fn bad_frame() -> Error {
     Error { step: Step::Frame, errno: Errno(libc::EBADMSG) }
 }
 
+/// Joins every cgroup the child was not born in: "0" (this task) into each
+/// `tasks` (v1) or `cgroup.procs` (v2 without CLONE_INTO_CGROUP). A task
+/// moving itself skips the lock and RCU wait a move by another process
+/// costs (see cgroup::Cgroups::open_joins). Then every cgroupfs fd goes,
+/// at once: none may stay open in the container.
+fn join_cgroups(c: &crate::cgroup::ChildFds) -> Result<(), Report> {
+    for (i, &fd) in c.join.iter().enumerate() {
+        if fd >= 0 {
+            sys::write_all(fd, b"0").map_err(|e| Report(Error { step: Step::Join, errno: e }, i as u32))?;
+        }
+    }
+    for &fd in &c.close {
+        sys::close(fd);
+    }
+    Ok(())
+}
+
 fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
+    // First of all, into the cgroups: nothing of the container runs outside
+    // its limits, and a failed join ends it before anything else happened.
+    join_cgroups(&ctx.cgroups)?;
     // Holding the parent's write end would keep our frame read from ever
     // seeing EOF if the parent died. (Its other end, err_r, is close-on-exec
     // and never read here: no need to spend a syscall on it.)
@@ -280,8 +302,7 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     limits(ctx.rlimits, ctx.oom_score_adj)?;
     // The bounding set (needs CAP_SETPCAP) and no_new_privs can go now:
     // neither takes an effective capability away from the steps still to
-    // come, and done before the frame read they overlap with the parent's
-    // cgroup work instead of adding to the path to execve.
+    // come.
     if let Some(c) = ctx.caps {
         sys::drop_bounding(ctx.inherited.bounding & !c.bounding, ctx.inherited.ambient != 0)
             .map_err(Error::at(Step::Caps))?;
@@ -290,10 +311,8 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         sys::no_new_privs().map_err(Error::at(Step::Caps))?;
     }
 
-    // The frame is the parent's go-ahead: it is sent only once the parent
-    // has finished its own setup (put us in our cgroups; with none to join,
-    // it was in the pipe before clone), so nothing after this point runs
-    // outside them.
+    // The frame: in the pipe before clone when it fits PIPE_BUF, so this
+    // read does not wait; larger ones are written right after clone.
     // One read for the whole frame: the parent told us its exact size.
     let n = sys::read_full(ctx.frame_r, area).map_err(Error::at(Step::Frame))?;
     let hb: &[u8; HEADER] = area.get(..HEADER).and_then(|b| b.try_into().ok()).ok_or_else(bad_frame)?;

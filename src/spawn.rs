@@ -8,10 +8,10 @@
 //! 2. two close-on-exec pipes: frame (parent → child), error (child → parent);
 //! 3. block all signals, clone with the five namespaces, then keep only the
 //!    signals we forward (plus SIGCHLD, SIGPIPE) blocked for sigwait;
-//! 4. join the cgroups (where clone3 could not start the child in them) —
-//!    before the frame, so before execve;
-//! 5. send the frame (with no cgroup to join, it was sent before clone),
-//!    then forward signals until the child exits;
+//! 4. the child joins its cgroups itself, first thing (where clone3 could
+//!    not start it in them), through files opened here before clone;
+//! 5. the frame went into the pipe before clone (a larger one follows
+//!    clone); forward signals until the child exits;
 //! 6. read the error pipe: EOF = execve succeeded and the status is the
 //!    command's; 12 bytes = (step, errno, mount entry) and the exit code
 //!    that goes with it.
@@ -147,15 +147,15 @@ pub fn run(c: &Container) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(Error { step: Step::Pipe, errno: e }),
     };
-    // With no cgroup to join, the frame waits for nothing: it goes into the
-    // pipe now, before clone. The child never waits for it, and the parent
-    // goes straight to sleep after clone, which matters: the new child
-    // usually starts on the parent's CPU and runs only once the parent
-    // sleeps (and every page the parent writes after clone is a
-    // copy-on-write fault). Up to PIPE_BUF bytes always fit an empty pipe,
-    // so this write cannot block with no reader yet.
+    // The frame waits for nothing (the child joins its cgroups itself): it
+    // goes into the pipe now, before clone, whenever it fits. The child then
+    // never waits for it, and the parent goes straight to sleep after
+    // clone, which matters: the new child usually starts on the parent's
+    // CPU and runs only once the parent sleeps (and every page the parent
+    // writes after clone is a copy-on-write fault). Up to PIPE_BUF bytes
+    // always fit an empty pipe, so this write cannot block with no reader.
     let mut sent = Ok(());
-    if !c.limits.any() && fbytes.len() <= PIPE_BUF {
+    if fbytes.len() <= PIPE_BUF {
         if let Err(e) = sys::write_all(frame_w, fbytes) {
             for fd in [frame_r, frame_w, err_r, err_w] {
                 sys::close(fd);
@@ -207,6 +207,7 @@ pub fn run(c: &Container) -> i32 {
         oom_score_adj: c.oom_score_adj,
         mode: c.mode,
         init: c.init,
+        cgroups: crate::cgroup::ChildFds::NONE,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -215,15 +216,24 @@ pub fn run(c: &Container) -> i32 {
         let _ = sys::sig_default(libc::SIGCHLD);
     }
     // clone3 first; on cgroup v2 the child is born in its cgroup
-    // (CLONE_INTO_CGROUP): no cgroup.procs write, no RCU wait. Kernels
-    // without it take musl's clone() and the join below.
+    // (CLONE_INTO_CGROUP). Every other cgroup the child joins itself, first
+    // thing, through a file opened here (see Cgroups::open_joins); kernels
+    // without CLONE_INTO_CGROUP take musl's clone() and join the v2 cgroup
+    // the same way.
     let cg = cgs.v2_only();
-    let mut cloned = sys::clone3(c.ns.new | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
-    let mut joined = cg.is_some() && cloned.is_ok();
-    if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
-        cloned = sys::clone(c.ns.new | libc::SIGCHLD, &stack, &mut ctx, child::main);
-        joined = false;
+    if let Err(f) = cgs.open_joins(cg.is_some()) {
+        return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
+    ctx.cgroups = cgs.child_fds();
+    let mut cloned = sys::clone3(c.ns.new | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
+    if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
+        if let Err(f) = cgs.open_joins(false) {
+            return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
+        }
+        ctx.cgroups = cgs.child_fds();
+        cloned = sys::clone(c.ns.new | libc::SIGCHLD, &stack, &mut ctx, child::main);
+    }
+    cgs.close_joins();
     sys::close(frame_r);
     sys::close(err_w);
     let pid = match cloned {
@@ -234,17 +244,6 @@ pub fn run(c: &Container) -> i32 {
             return fail(Error { step: Step::Clone, errno: e });
         }
     };
-
-    // Into the cgroups before the go-ahead: the child cannot reach execve
-    // before it has the frame, so the command starts inside its limits.
-    if let Err(f) = if joined { Ok(()) } else { cgs.join(pid) } {
-        let _ = sys::kill(pid, libc::SIGKILL);
-        let _ = sys::wait(pid, false);
-        sys::close(frame_w);
-        sys::close(err_r);
-        f.report();
-        return 125;
-    }
 
     if frame_w >= 0 {
         sys::pipe_fit(frame_w, fbytes.len());
@@ -266,6 +265,10 @@ pub fn run(c: &Container) -> i32 {
         (Err(e), _) => Some((Error { step: Step::Report, errno: e }, 0)),
     };
     if let Some((e, index)) = failure {
+        if e.step == Step::Join {
+            cgs.join_failed(index as usize, e.errno).report();
+            return 125;
+        }
         let mut buf = [0u8; 512];
         let what = match e.step {
             Step::Exec => Some(c.process.argv0()),
@@ -284,6 +287,16 @@ pub fn run(c: &Container) -> i32 {
         return 137;
     }
     code
+}
+
+/// Closes the pipes of a run that ends before clone, and reports `f`.
+#[inline(never)]
+fn pipes_closed(fds: &[sys::Fd], f: cgroup::Fail) -> i32 {
+    for &fd in fds {
+        sys::close(fd);
+    }
+    f.report();
+    125
 }
 
 /// Makes the container's cgroups and sets its limits. Never inlined: the
