@@ -19,6 +19,8 @@
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
 pub mod v1;
 pub mod v2;
+#[allow(dead_code)] // OCI pause/resume and state call it
+pub mod freeze;
 
 use crate::cli::Limits;
 use crate::limits::Dec;
