@@ -31,9 +31,16 @@ pub enum Step {
     Send,
     Report,
     Wait,
+    // Child side, first of all: joining the cgroups (the entry is the
+    // cgroup's slot, which the parent turns into a message naming the file).
+    Join,
+    // Child side, added with the container model (model.rs).
+    Rlimits,
+    OomScore,
+    Fifo,
 }
 
-const ALL: [Step; 20] = [
+const ALL: [Step; 24] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -54,6 +61,10 @@ const ALL: [Step; 20] = [
     Step::Send,
     Step::Report,
     Step::Wait,
+    Step::Join,
+    Step::Rlimits,
+    Step::OomScore,
+    Step::Fifo,
 ];
 
 impl Step {
@@ -80,6 +91,10 @@ impl Step {
             Step::Init => b"init",
             Step::Exec => b"exec",
             Step::Wait => b"wait",
+            Step::Join => b"cgroup",
+            Step::Rlimits => b"rlimits",
+            Step::OomScore => b"oom_score_adj",
+            Step::Fifo => b"exec fifo",
         }
     }
 
@@ -106,6 +121,10 @@ impl Step {
             Step::Send => b"sending the command to the child",
             Step::Report => b"reading the child's status",
             Step::Wait => b"waiting for the container",
+            Step::Join => b"joining the container's cgroup",
+            Step::Rlimits => b"setting resource limits",
+            Step::OomScore => b"writing /proc/self/oom_score_adj",
+            Step::Fifo => b"waiting for start",
         }
     }
 }

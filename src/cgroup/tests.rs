@@ -342,9 +342,55 @@ fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
     assert_eq!(t.get("mydocker/0123456789ab/cpu.cfs_period_us"), "100000");
     assert_eq!(t.get("mydocker/0123456789ab/cpu.cfs_quota_us"), "50000");
     assert_eq!(t.get("mydocker/0123456789ab/pids.max"), "20");
-    let cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None] };
-    cg.join(4242).unwrap();
-    assert_eq!(t.get("mydocker/0123456789ab/cgroup.procs"), "4242");
+    // The child joins through `tasks`, opened for it before clone.
+    std::fs::write(t.0.join("mydocker/0123456789ab/tasks"), "").unwrap();
+    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None], joins: [-1; NCTRL] };
+    cg.open_joins(false).unwrap();
+    let fds = cg.child_fds();
+    assert!(fds.join[0] >= 0 && fds.join[1..].iter().all(|&f| f == -1));
+    assert_eq!(&fds.close[..3], &[m.parent, m.cg, fds.join[0]]);
+    crate::sys::write_all(fds.join[0], b"0").unwrap();
+    assert_eq!(t.get("mydocker/0123456789ab/tasks"), "0");
+    cg.close_joins();
+    assert_eq!(cg.child_fds().join, [-1; NCTRL]);
+    std::mem::forget(cg);
+}
+
+#[test]
+fn a_join_file_that_cannot_be_opened_is_named_with_its_hierarchy() {
+    let t = Tmp::new("joinfail");
+    let l = limits_of(&[b"m", b"run", b"-cpuset", b"0", b"sh"]);
+    t.put("cpuset.cpus", "0\n");
+    t.put("cpuset.mems", "0\n");
+    let m = create(t.fd(), b"0123456789ab", &[false, false, true, false], &l, false).unwrap();
+    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None], joins: [-1; NCTRL] };
+    let f = cg.open_joins(false).unwrap_err();
+    assert_eq!((f.what, f.file, f.errno), (&b"joining the cpuset cgroup"[..], &b"tasks"[..], Errno(libc::ENOENT)));
+    let f = cg.join_failed(0, Errno(libc::ENOSPC));
+    assert_eq!(f.file, b"tasks");
+    assert_eq!(f.advice(), b"cpuset.cpus or cpuset.mems of the cgroup is empty");
+    std::mem::forget(cg);
+}
+
+#[test]
+fn a_child_born_in_its_v2_cgroup_has_nothing_to_join() {
+    let t = Tmp::new("born");
+    let l = limits_of(&[b"m", b"run", b"--pids-limit", b"5", b"sh"]);
+    t.put("cgroup.controllers", "memory pids\n");
+    t.put("cgroup.subtree_control", "\n");
+    t.put("mydocker/cgroup.controllers", "memory pids\n");
+    t.put("mydocker/cgroup.subtree_control", "\n");
+    let m = create(t.fd(), b"0123456789ab", &[false, false, false, true], &l, true).unwrap();
+    std::fs::write(t.0.join("mydocker/0123456789ab/cgroup.procs"), "").unwrap();
+    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None], joins: [-1; NCTRL] };
+    cg.open_joins(true).unwrap();
+    assert_eq!(cg.child_fds().join, [-1; NCTRL]);
+    // Without CLONE_INTO_CGROUP, the same self-join through cgroup.procs.
+    cg.open_joins(false).unwrap();
+    let fds = cg.child_fds();
+    crate::sys::write_all(fds.join[0], b"0").unwrap();
+    assert_eq!(t.get("mydocker/0123456789ab/cgroup.procs"), "0");
+    cg.close_joins();
     std::mem::forget(cg);
 }
 
