@@ -31,11 +31,18 @@ pub enum Step {
     Send,
     Report,
     Wait,
+    // Child side, first of all: joining the cgroups (the entry is the
+    // cgroup's slot, which the parent turns into a message naming the file).
+    Join,
+    // Child side, added with the container model (model.rs).
+    Rlimits,
+    OomScore,
+    Fifo,
     // Child side, after the working directory is entered.
     Cwd,
 }
 
-const ALL: [Step; 21] = [
+const ALL: [Step; 25] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -56,6 +63,10 @@ const ALL: [Step; 21] = [
     Step::Send,
     Step::Report,
     Step::Wait,
+    Step::Join,
+    Step::Rlimits,
+    Step::OomScore,
+    Step::Fifo,
     Step::Cwd,
 ];
 
@@ -83,6 +94,10 @@ impl Step {
             Step::Init => b"init",
             Step::Exec => b"exec",
             Step::Wait => b"wait",
+            Step::Join => b"cgroup",
+            Step::Rlimits => b"rlimits",
+            Step::OomScore => b"oom_score_adj",
+            Step::Fifo => b"exec fifo",
         }
     }
 
@@ -110,6 +125,10 @@ impl Step {
             Step::Send => b"sending the command to the child",
             Step::Report => b"reading the child's status",
             Step::Wait => b"waiting for the container",
+            Step::Join => b"joining the container's cgroup",
+            Step::Rlimits => b"setting resource limits",
+            Step::OomScore => b"writing /proc/self/oom_score_adj",
+            Step::Fifo => b"waiting for start",
         }
     }
 }
@@ -193,7 +212,7 @@ impl Error {
     pub fn report(self, what: Option<&[u8]>) {
         let what = what.unwrap_or(self.step.what());
         let mut l = Line::new();
-        l.s(b"mydocker: ").s(self.step.name()).s(b": ").s(what).s(b": ").s(sys::strerror(self.errno));
+        l.s(b"mydocker: ").s(self.step.name()).s(b": ").arg(what).s(b": ").s(sys::strerror(self.errno));
         let advice = self.advice(what);
         if !advice.is_empty() {
             l.s(b" (").s(advice).s(b")");
@@ -221,7 +240,7 @@ impl Usage<'_> {
         }
         l.s(self.what);
         if !self.arg.is_empty() {
-            l.s(b" '").s(self.arg).s(b"'");
+            l.s(b" '").arg(self.arg).s(b"'");
         }
         l.s(b": ").s(self.why);
         l.emit(2);

@@ -40,7 +40,7 @@ fn close_span(lo: Fd, hi: Fd) -> Result<(), Errno> {
 }
 
 /// Closes every fd from `from` up except those in `keep` (at most 4, any
-/// order): whatever mydocker inherited from its caller or opened itself
+/// order; negative ones stand for none): whatever mydocker inherited from its caller or opened itself
 /// (cgroup directories, pipe ends) is gone before the container resolves a
 /// path it was given — /proc/self/fd/N could otherwise lead out of it (the
 /// runc CVE-2024-21626 class).
