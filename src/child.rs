@@ -9,6 +9,7 @@
 //! - every failure is reported to the parent as (step, errno, table entry)
 //!   on the close-on-exec error pipe, then the child exits; EOF on that pipe
 //!   tells the parent execve succeeded.
+use crate::console::{self, Console};
 use crate::err::{Error, Step};
 use crate::frame::{self, HEADER};
 use crate::mounts::{Make, Op, Table};
@@ -50,6 +51,8 @@ pub struct Ctx<'a> {
     pub privileged: bool,
     /// --init: a reaper as PID 1, the command as PID 2.
     pub init: bool,
+    /// -t: the container's own terminal (console.rs).
+    pub console: Option<Console>,
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
@@ -185,6 +188,13 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF.
     sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
+    // A session of its own, without a controlling terminal: the caller's
+    // terminal, still fds 0-2 without -t, is then not the container's
+    // controlling terminal, and TIOCSTI on it fails with EPERM (without
+    // CAP_SYS_ADMIN) instead of queueing input the caller's shell would run
+    // after mydocker exits (bubblewrap CVE-2017-5226). Never fails here: a
+    // new child is not a process-group leader.
+    sys::tty::setsid().map_err(Error::at(Step::Session))?;
     // / must be private before anything is mounted: on a shared root the
     // new /proc would propagate into the host's mount namespace and hide the
     // host's own /proc (the original mydocker's bug), and pivot_root refuses
@@ -198,6 +208,11 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // A /proc of the new PID namespace, so the command sees itself as PID 1;
     // with --rootfs the whole filesystem, ending in pivot_root.
     filesystem(ctx.fs, pathbuf)?;
+    // -t: after the filesystem (the container's devpts is mounted and /dev
+    // is its own) and while still privileged (bind at /dev/console, chown).
+    if let Some(c) = &ctx.console {
+        console::setup(c).map_err(Error::at(Step::Console))?;
+    }
     sys::sethostname(ctx.hostname).map_err(Error::at(Step::Hostname))?;
     sys::loopback_up().map_err(Error::at(Step::Loopback))?;
     // The bounding set (needs CAP_SETPCAP) and no_new_privs can go now:
@@ -261,6 +276,11 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
             sys::close(ctx.err_w);
             sys::exit(reap(cmd));
         }
+    }
+    // The command's controlling terminal is the container's (-t), in a
+    // session without the --init reaper.
+    if ctx.console.is_some() {
+        console::take(ctx.init).map_err(Error::at(Step::Console))?;
     }
     // The command starts with default dispositions and an empty mask,
     // whatever mydocker's caller had set. Handlers cannot survive the execve

@@ -31,9 +31,13 @@ pub enum Step {
     Send,
     Report,
     Wait,
+    // The container's terminal (console.rs, relay.rs), either side.
+    Session,
+    Console,
+    Relay,
 }
 
-const ALL: [Step; 20] = [
+const ALL: [Step; 23] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -54,6 +58,9 @@ const ALL: [Step; 20] = [
     Step::Send,
     Step::Report,
     Step::Wait,
+    Step::Session,
+    Step::Console,
+    Step::Relay,
 ];
 
 impl Step {
@@ -80,6 +87,8 @@ impl Step {
             Step::Init => b"init",
             Step::Exec => b"exec",
             Step::Wait => b"wait",
+            Step::Session => b"setsid",
+            Step::Console | Step::Relay => b"tty",
         }
     }
 
@@ -106,6 +115,9 @@ impl Step {
             Step::Send => b"sending the command to the child",
             Step::Report => b"reading the child's status",
             Step::Wait => b"waiting for the container",
+            Step::Session => b"a session of the container's own",
+            Step::Console => b"the container's terminal",
+            Step::Relay => b"relaying the container's terminal",
         }
     }
 }

@@ -18,6 +18,7 @@
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
+use crate::console::{self, Console};
 use crate::cli::{Args, Limits, Run};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
@@ -47,7 +48,7 @@ const FORWARDED: [i32; 7] =
 /// Held blocked in the parent after clone and taken with sigwait: the
 /// forwarded ones, SIGCHLD (our child changed state) and SIGPIPE (a write
 /// to a dead child's pipe must return EPIPE, not kill us).
-const WAITED: SigSet = SigSet::of(&[
+pub const WAITED: SigSet = SigSet::of(&[
     libc::SIGINT,
     libc::SIGTERM,
     libc::SIGHUP,
@@ -65,6 +66,12 @@ fn fail(e: Error) -> i32 {
 }
 
 pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i32 {
+    // -t relays the caller's terminal; without one there is nothing to
+    // relay (docker says the same, in the same words).
+    if r.tty && !sys::tty::is_tty(0) {
+        Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
+        return 125;
+    }
     // First of all, the signals we forward wait, blocked, to be taken by
     // sigwait: one that arrives while cgroups are being made must neither
     // kill mydocker (leaving them behind) nor be lost. The child inherits
@@ -184,6 +191,19 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     if let Err(code) = filesystem(r, args, &mut fs) {
         return code;
     }
+    // -t: the child sends the master of the container's terminal back on a
+    // socketpair made now (console.rs); the caller's window size goes with
+    // the plan, so the command starts with it.
+    let mut console = None;
+    if r.tty {
+        match sys::tty::socketpair() {
+            Ok((mine, theirs)) => {
+                let size = sys::tty::winsize(0).unwrap_or_default();
+                console = Some(Console::new(theirs, mine, r.rootfs.is_some(), size, r.user));
+            }
+            Err(e) => return fail(Error { step: Step::Console, errno: e }),
+        }
+    }
     let mut ctx = Ctx {
         frame_r,
         frame_w,
@@ -198,6 +218,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         caps: kept,
         privileged: r.privileged,
         init: r.init,
+        console,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -217,11 +238,16 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     }
     sys::close(frame_r);
     sys::close(err_w);
+    let sock = console.map_or(-1, |c| {
+        sys::close(c.sock);
+        c.peer
+    });
     let pid = match cloned {
         Ok(p) => p,
         Err(e) => {
             sys::close(frame_w);
             sys::close(err_r);
+            sys::close(sock);
             return fail(Error { step: Step::Clone, errno: e });
         }
     };
@@ -246,7 +272,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
-    let code = forward_and_wait(pid);
+    let code = if sock >= 0 { with_terminal(pid, sock, r.interactive) } else { forward_and_wait(pid) };
     let mut report = [0u8; err::WIRE];
     let got = sys::read_full(err_r, &mut report);
     let failure = match (got, sent) {
@@ -407,9 +433,60 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
     Ok(())
 }
 
+/// -t: takes the master from the child and relays until the container is
+/// gone. A child that failed before sending it (EOF) is waited for as
+/// usual; its report follows on the error pipe.
+fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> i32 {
+    let got = console::receive(sock);
+    sys::close(sock);
+    match got {
+        Ok(Some(master)) => crate::relay::run(pid, master, input),
+        Ok(None) => forward_and_wait(pid),
+        Err(e) => {
+            // A container whose terminal nobody holds would block on its
+            // first lines of output: stop it.
+            let _ = sys::kill(pid, libc::SIGKILL);
+            let _ = sys::wait(pid, false);
+            fail(Error { step: Step::Relay, errno: e })
+        }
+    }
+}
+
+/// Whether a signal mydocker took is passed on to the container's PID 1.
+/// The one place that decides it.
+fn forwarded(sig: i32) -> bool {
+    FORWARDED.contains(&sig)
+}
+
+/// What mydocker does with a signal it took while waiting (`sigwait` or the
+/// relay's signalfd): Some(exit code) once the child is reaped. With the
+/// container's terminal (`master`), a window size change is passed to it
+/// instead of forwarded: the kernel then signals its foreground job itself.
+pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<i32> {
+    match (sig, master) {
+        (libc::SIGCHLD, _) => match sys::wait(pid, true) {
+            Ok(Some(status)) => Some(err::status_code(status)),
+            Ok(None) => None,
+            Err(e) => Some(fail(Error { step: Step::Wait, errno: e })),
+        },
+        (libc::SIGWINCH, Some(m)) => {
+            if let Ok(w) = sys::tty::winsize(0) {
+                let _ = sys::tty::set_winsize(m, w);
+            }
+            None
+        }
+        (s, _) if forwarded(s) => {
+            // ESRCH: it exited meanwhile; SIGCHLD follows.
+            let _ = sys::kill(pid, s);
+            None
+        }
+        _ => None,
+    }
+}
+
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
-fn forward_and_wait(pid: libc::pid_t) -> i32 {
+pub fn forward_and_wait(pid: libc::pid_t) -> i32 {
     loop {
         let sig = match sys::sigwait(WAITED) {
             Ok(s) => s,
@@ -419,15 +496,8 @@ fn forward_and_wait(pid: libc::pid_t) -> i32 {
                 return sys::wait(pid, false).ok().flatten().map_or(125, err::status_code);
             }
         };
-        if sig == libc::SIGCHLD {
-            match sys::wait(pid, true) {
-                Ok(Some(status)) => return err::status_code(status),
-                Ok(None) => {}
-                Err(e) => return fail(Error { step: Step::Wait, errno: e }),
-            }
-        } else if FORWARDED.contains(&sig) {
-            // ESRCH: it exited meanwhile; SIGCHLD follows.
-            let _ = sys::kill(pid, sig);
+        if let Some(code) = on_signal(pid, sig, None) {
+            return code;
         }
     }
 }

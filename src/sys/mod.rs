@@ -8,6 +8,8 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
+pub mod tty;
+
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Errno(pub i32);
@@ -876,6 +878,8 @@ extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const
 #[cfg(not(any(test, fuzzing)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
+    // The caller's terminal must not stay in raw mode (-t) after mydocker.
+    tty::restore_on_panic();
     // SAFETY: abort never returns.
     unsafe { libc::abort() }
 }
