@@ -5,6 +5,7 @@
 #   make unit                  unit tests (no root needed)
 #   make itest                 integration suite on this host (root; skips loudly otherwise)
 #   make qemu                  the integration suite in all four VMs (x86_64/aarch64 x cgroup v1/v2)
+#   make e2e                   podman and containerd drive runc, crun and mydocker (root; not yet in make test)
 #   make qemu ARCH=aarch64 CGROUP=v2   one VM
 #   make stress                2,000 containers with limits, 2 at a time, random signals; nothing leaks
 #   make fuzz                  cargo-fuzz the parsers, FUZZ_SECONDS (60) each
@@ -40,7 +41,7 @@ BIN     := target/$(TARGET)/release/mydocker
 SOURCES := Cargo.toml build.rs $(shell find src -name '*.rs')
 LOGS    := $(BUILD)/logs
 
-.PHONY: all prereq unit itest qemu test bench stress fuzz demo install clean rootfs FORCE
+.PHONY: all prereq unit itest qemu test bench stress fuzz demo install clean rootfs e2e FORCE
 
 all: $(BIN)
 
@@ -69,6 +70,17 @@ $(BUILD)/rootfs/bin/busybox: tests/mkrootfs.sh
 itest: $(BIN) rootfs
 	@mkdir -p $(LOGS)
 	set -o pipefail; MYDOCKER_BIN=$(CURDIR)/$(BIN) MYDOCKER_ROOTFS=$(CURDIR)/$(BUILD)/rootfs $(CARGO) test --locked --target $(TARGET) --test '*' -- --test-threads=2 --nocapture 2>&1 | tee $(LOGS)/itest.log
+
+# podman and containerd (Debian's, installed by tests/e2e/prereq.sh) drive
+# each runtime of E2E_RUNTIMES through the same cases; the first is the
+# reference the others must match. E2E_ONLY: a regex over case names.
+E2E_RUNTIMES ?= runc crun mydocker
+E2E_ONLY ?=
+e2e: $(BIN) rootfs
+	@mkdir -p $(LOGS)
+	tests/e2e/prereq.sh
+	set -o pipefail; /usr/bin/python3 tests/e2e/run.py --build $(BUILD) --rootfs $(BUILD)/rootfs \
+	  --mydocker $(CURDIR)/$(BIN) --only '$(E2E_ONLY)' $(E2E_RUNTIMES) 2>&1 | tee $(LOGS)/e2e.log
 
 qemu:
 	@mkdir -p $(LOGS)
@@ -101,7 +113,7 @@ stress: $(BIN)
 # crash or a hang (-timeout) fails it, and the input is kept in
 # fuzz/regressions/<target>/, which the unit tests replay from then on.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := cli frame values cgroup
+FUZZ_TARGETS := cli frame values cgroup json
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	@rc=0; for t in $(FUZZ_TARGETS); do \

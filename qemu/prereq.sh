@@ -24,12 +24,12 @@ for a in "${archs[@]}"; do
 done
 
 updated=
-apt_update() { [ -n "$updated" ] || { log "apt-get update"; apt-get update -qq >&2; updated=1; }; }
+apt_update() { [ -n "$updated" ] || { log "apt-get update"; apt-get -o DPkg::Lock::Timeout=600 update -qq >&2; updated=1; }; }
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   apt_update
   log "installing ${need_pkgs[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
 fi
 
 for a in "${archs[@]}"; do

@@ -102,10 +102,6 @@ impl<'a> Run<'a> {
     pub fn tmpfs_paths(&self) -> &[&'a [u8]] {
         &self.tmpfs[..self.ntmpfs]
     }
-    /// The command was left out: with --rootfs, /bin/sh of the rootfs runs.
-    pub fn default_shell<A: Args + ?Sized>(&self, args: &A) -> bool {
-        self.cmd >= args.count()
-    }
 }
 
 /// The command run when --rootfs is given without one.

@@ -31,13 +31,20 @@ pub enum Step {
     Send,
     Report,
     Wait,
+    // Child side, first of all: joining the cgroups (the entry is the
+    // cgroup's slot, which the parent turns into a message naming the file).
+    Join,
+    // Child side, added with the container model (model.rs).
+    Rlimits,
+    OomScore,
+    Fifo,
     // The container's terminal (console.rs, relay.rs), either side.
     Session,
     Console,
     Relay,
 }
 
-const ALL: [Step; 23] = [
+const ALL: [Step; 27] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -58,6 +65,10 @@ const ALL: [Step; 23] = [
     Step::Send,
     Step::Report,
     Step::Wait,
+    Step::Join,
+    Step::Rlimits,
+    Step::OomScore,
+    Step::Fifo,
     Step::Session,
     Step::Console,
     Step::Relay,
@@ -87,6 +98,10 @@ impl Step {
             Step::Init => b"init",
             Step::Exec => b"exec",
             Step::Wait => b"wait",
+            Step::Join => b"cgroup",
+            Step::Rlimits => b"rlimits",
+            Step::OomScore => b"oom_score_adj",
+            Step::Fifo => b"exec fifo",
             Step::Session => b"setsid",
             Step::Console | Step::Relay => b"tty",
         }
@@ -115,6 +130,10 @@ impl Step {
             Step::Send => b"sending the command to the child",
             Step::Report => b"reading the child's status",
             Step::Wait => b"waiting for the container",
+            Step::Join => b"joining the container's cgroup",
+            Step::Rlimits => b"setting resource limits",
+            Step::OomScore => b"writing /proc/self/oom_score_adj",
+            Step::Fifo => b"waiting for start",
             Step::Session => b"a session of the container's own",
             Step::Console => b"the container's terminal",
             Step::Relay => b"relaying the container's terminal",
@@ -200,7 +219,7 @@ impl Error {
     pub fn report(self, what: Option<&[u8]>) {
         let what = what.unwrap_or(self.step.what());
         let mut l = Line::new();
-        l.s(b"mydocker: ").s(self.step.name()).s(b": ").s(what).s(b": ").s(sys::strerror(self.errno));
+        l.s(b"mydocker: ").s(self.step.name()).s(b": ").arg(what).s(b": ").s(sys::strerror(self.errno));
         let advice = self.advice(what);
         if !advice.is_empty() {
             l.s(b" (").s(advice).s(b")");
@@ -228,7 +247,7 @@ impl Usage<'_> {
         }
         l.s(self.what);
         if !self.arg.is_empty() {
-            l.s(b" '").s(self.arg).s(b"'");
+            l.s(b" '").arg(self.arg).s(b"'");
         }
         l.s(b": ").s(self.why);
         l.emit(2);

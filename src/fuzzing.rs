@@ -66,14 +66,63 @@ pub fn cgroup(data: &[u8]) {
     let _ = g.guess(&[true; 4], |_| false);
 }
 
+/// The JSON reader against serde_json on the same bytes: the same verdict
+/// (accept/reject), and on acceptance every value equal — kinds, strings,
+/// integers (as u64 and as i64), floats bit for bit, array lengths, and
+/// object keys (distinct, the last repeat winning) with their values.
+pub fn json(data: &[u8]) {
+    let mut text = data.to_vec();
+    let mut nodes = vec![crate::json::Node::EMPTY; crate::json::nodes_for(text.len())];
+    let ours = crate::json::parse(&mut text, &mut nodes);
+    let theirs = serde_json::from_slice::<serde_json::Value>(data);
+    match (ours, theirs) {
+        (Ok(d), Ok(v)) => assert!(same(d.root(), &v), "values differ on {:?}", String::from_utf8_lossy(data)),
+        (Err(_), Err(_)) => {}
+        (o, t) => panic!(
+            "verdicts differ on {:?}: ours {:?}, serde_json {:?}",
+            String::from_utf8_lossy(data),
+            o.err(),
+            t.err().map(|e| e.to_string())
+        ),
+    }
+}
+
+fn same(o: crate::json::Value, t: &serde_json::Value) -> bool {
+    use crate::json::Kind;
+    use serde_json::Value as J;
+    match t {
+        J::Null => o.is_null(),
+        J::Bool(b) => o.as_bool() == Some(*b),
+        J::Number(n) => {
+            let float = || core::str::from_utf8(o.raw()).ok()?.parse::<f64>().ok();
+            o.kind() == Kind::Num
+                && o.as_u64() == n.as_u64()
+                && o.as_i64() == n.as_i64()
+                && (!n.is_f64() || float().map(f64::to_bits) == n.as_f64().map(f64::to_bits))
+        }
+        J::String(s) => o.as_str() == Some(s.as_str()),
+        J::Array(a) => o.kind() == Kind::Arr && o.items().count() == a.len() && o.items().zip(a).all(|(x, y)| same(x, y)),
+        J::Object(m) => {
+            let keys: Vec<&str> = o.members().map(|(k, _)| k).collect();
+            let distinct = keys.iter().enumerate().filter(|(i, k)| !keys[i + 1..].contains(k)).count();
+            o.kind() == Kind::Obj && distinct == m.len() && m.iter().all(|(k, v)| o.get(k).is_some_and(|x| same(x, v)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Every input a fuzzer found stays a regression test.
     #[test]
     fn fuzz_regressions_do_not_panic() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-        let targets: [(&str, fn(&[u8])); 4] =
-            [("cli", super::cli), ("frame", super::frame), ("values", super::values), ("cgroup", super::cgroup)];
+        let targets: [(&str, fn(&[u8])); 5] = [
+            ("cli", super::cli),
+            ("frame", super::frame),
+            ("values", super::values),
+            ("cgroup", super::cgroup),
+            ("json", super::json),
+        ];
         let mut n = 0;
         for (name, f) in targets {
             for e in std::fs::read_dir(root.join(name)).into_iter().flatten().flatten() {

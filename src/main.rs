@@ -15,9 +15,14 @@ mod cli;
 mod console;
 mod err;
 mod frame;
+#[allow(dead_code)] // used by the OCI front end and seccomp profiles
+mod json;
 #[cfg(any(test, fuzzing))]
 mod fuzzing;
 mod limits;
+// Fields and variants the OCI front end fills are not read by `run` alone.
+#[allow(dead_code)]
+mod model;
 mod mounts;
 mod out;
 mod path;
@@ -39,7 +44,7 @@ pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {
         Ok(Cmd::Version) => {
             out::Line::new().s(b"mydocker ").s(VERSION.as_bytes()).s(b" (commit ").s(COMMIT.as_bytes()).s(b")").emit(1)
         }
-        Ok(Cmd::Run(r)) => return spawn::run(&r, &args, &env),
+        Ok(Cmd::Run(r)) => return spawn::run(&model::from_run(&r, &args, &env)),
         Ok(Cmd::Gc(parent)) => {
             if let Err(f) = cgroup::gc(parent) {
                 f.report();

@@ -11,11 +11,11 @@ use crate::sys::tty::{self, RawMode, IN, OUT, READY};
 use crate::sys::{self, Errno, Fd};
 
 /// Relays until the container has exited and its terminal is drained;
-/// returns the exit code. `input`: -i, the caller's stdin goes to the
+/// returns Ok(wait status), or Err(exit code) when waiting failed. `input`: -i, the caller's stdin goes to the
 /// container's terminal and the caller's terminal is raw meanwhile (every
 /// key, Ctrl-C included, then reaches the container's terminal, whose line
 /// discipline turns it into a signal for its foreground job).
-pub fn run(pid: libc::pid_t, master: Fd, input: bool) -> i32 {
+pub fn run(pid: libc::pid_t, master: Fd, input: bool) -> Result<i32, i32> {
     let sfd = tty::signalfd(WAITED);
     let Ok(sfd) = sfd.and_then(|f| tty::set_nonblock(master).map(|_| f)) else {
         // Nothing can be relayed: hang the container's terminal up (its
@@ -40,7 +40,7 @@ struct Pending {
     len: usize,
 }
 
-fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool) -> i32 {
+fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool) -> Result<i32, i32> {
     let mut out = [0u8; 4096];
     let mut inq = Pending { buf: [0; 4096], off: 0, len: 0 };
     let (mut stdin_open, mut master_open, mut stdout_ok) = (input, true, true);
@@ -49,8 +49,8 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool) -> i32 {
         // Done once the child is reaped and its terminal drained: the
         // slave's last holder is gone with the container's PID namespace,
         // and the master then reads what was left, then EIO.
-        if let (Some(code), false) = (status, master_open) {
-            return code;
+        if let (Some(done), false) = (status, master_open) {
+            return done;
         }
         let pending = inq.off < inq.len;
         let mut fds = [
@@ -66,8 +66,8 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool) -> i32 {
             let mut sigs = [0; 8];
             let n = tty::read_signals(sfd, &mut sigs).unwrap_or(0);
             for &sig in &sigs[..n] {
-                if let Some(code) = on_signal(pid, sig, Some(master)) {
-                    status = Some(code);
+                if let Some(done) = on_signal(pid, sig, Some(master)) {
+                    status = Some(done);
                 }
             }
         }

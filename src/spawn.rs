@@ -8,10 +8,10 @@
 //! 2. two close-on-exec pipes: frame (parent → child), error (child → parent);
 //! 3. block all signals, clone with the five namespaces, then keep only the
 //!    signals we forward (plus SIGCHLD, SIGPIPE) blocked for sigwait;
-//! 4. join the cgroups (where clone3 could not start the child in them) —
-//!    before the frame, so before execve;
-//! 5. send the frame (with no cgroup to join, it was sent before clone),
-//!    then forward signals until the child exits;
+//! 4. the child joins its cgroups itself, first thing (where clone3 could
+//!    not start it in them), through files opened here before clone;
+//! 5. the frame went into the pipe before clone (a larger one follows
+//!    clone); forward signals until the child exits;
 //! 6. read the error pipe: EOF = execve succeeded and the status is the
 //!    command's; 12 bytes = (step, errno, mount entry) and the exit code
 //!    that goes with it.
@@ -19,10 +19,11 @@ use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
 use crate::console::{self, Console};
-use crate::cli::{Args, Limits, Run};
+use crate::cli::Limits;
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
+use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
@@ -37,9 +38,6 @@ const STACK_SIZE: usize = 64 * 1024;
 /// PIPE_BUF; even a pipe shrunk to one buffer by pipe-user-pages-soft holds
 /// a page).
 const PIPE_BUF: usize = 4096;
-
-const NAMESPACES: i32 =
-    libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
 
 /// Signals a terminal or supervisor sends to mean "tell the container".
 const FORWARDED: [i32; 7] =
@@ -65,10 +63,12 @@ fn fail(e: Error) -> i32 {
     e.exit_code()
 }
 
-pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i32 {
+/// Runs the container `c` describes, attached: returns the exit code.
+pub fn run(c: &Container) -> i32 {
     // -t relays the caller's terminal; without one there is nothing to
     // relay (docker says the same, in the same words).
-    if r.tty && !sys::tty::is_tty(0) {
+    let relayed = c.terminal && c.mode == Mode::Attached;
+    if relayed && !sys::tty::is_tty(0) {
         Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
         return 125;
     }
@@ -82,13 +82,15 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         Err(e) => return fail(Error { step: Step::Random, errno: e }),
     };
     let id = plan::container_id(rnd);
-    let hostname = r.hostname.unwrap_or(&id);
+    // docker-style containers are named by the random id; an OCI one keeps
+    // its hostname unless the config sets one.
+    let hostname = if c.id.is_none() { Some(c.hostname.unwrap_or(&id)) } else { c.hostname };
 
     // Cgroups are made before clone, so every mistake in them is reported
     // before a container exists; dropping `cgs` removes them on every path.
     let mut cgs = Cgroups::none(id);
-    if r.limits.any() {
-        if let Err(code) = make_cgroups(r, &mut cgs) {
+    if c.limits.any() {
+        if let Err(code) = make_cgroups(&c.limits, c.cgroup_parent, &mut cgs) {
             return code;
         }
     }
@@ -96,7 +98,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // Size the frame, then map one region for everything the child will
     // touch — [guard page | stack | receive arena | frame] — and encode.
     let mut count = Encoder::counting();
-    plan::frame(r, args, env, hostname, &mut count);
+    plan::frame(&c.process, hostname.unwrap_or(b""), &mut count);
     let counted = count.header();
     let len = match count.finish() {
         Ok(n) => n,
@@ -116,7 +118,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     };
     let fbytes = &mut fbytes[..len];
     let mut enc = Encoder::into(fbytes);
-    plan::frame(r, args, env, hostname, &mut enc);
+    plan::frame(&c.process, hostname.unwrap_or(b""), &mut enc);
     if enc.finish() != Ok(len) {
         return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) });
     }
@@ -126,17 +128,20 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     };
     // A container cannot get a capability mydocker lacks itself.
     let inherited = inherited();
-    let kept = match caps::keep(r.cap_add, r.cap_drop, inherited.permitted) {
-        Ok(k) => k,
-        Err(_) if r.privileged => 0,
-        Err(name) => {
+    let kept = match c.caps {
+        Caps::Keep => None,
+        Caps::Sets(sets) => Some(sets),
+        Caps::Docker { add, drop } => match caps::keep(add, drop, inherited.permitted) {
+            Ok(k) => Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 }),
+            Err(name) => {
             Line::new()
                 .s(b"mydocker: run: --cap-add '")
-                .s(name)
+                .arg(name)
                 .s(b"': mydocker itself does not have it (not in its permitted set)")
                 .emit(2);
             return 125;
-        }
+            }
+        },
     };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
         Ok(e) => Ok((f, e)),
@@ -150,15 +155,15 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         Ok(p) => p,
         Err(e) => return fail(Error { step: Step::Pipe, errno: e }),
     };
-    // With no cgroup to join, the frame waits for nothing: it goes into the
-    // pipe now, before clone. The child never waits for it, and the parent
-    // goes straight to sleep after clone, which matters: the new child
-    // usually starts on the parent's CPU and runs only once the parent
-    // sleeps (and every page the parent writes after clone is a
-    // copy-on-write fault). Up to PIPE_BUF bytes always fit an empty pipe,
-    // so this write cannot block with no reader yet.
+    // The frame waits for nothing (the child joins its cgroups itself): it
+    // goes into the pipe now, before clone, whenever it fits. The child then
+    // never waits for it, and the parent goes straight to sleep after
+    // clone, which matters: the new child usually starts on the parent's
+    // CPU and runs only once the parent sleeps (and every page the parent
+    // writes after clone is a copy-on-write fault). Up to PIPE_BUF bytes
+    // always fit an empty pipe, so this write cannot block with no reader.
     let mut sent = Ok(());
-    if !r.limits.any() && fbytes.len() <= PIPE_BUF {
+    if fbytes.len() <= PIPE_BUF {
         if let Err(e) = sys::write_all(frame_w, fbytes) {
             for fd in [frame_r, frame_w, err_r, err_w] {
                 sys::close(fd);
@@ -175,7 +180,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     let mut few = [mounts::EMPTY; 2];
     let mut few_text = [0u8; 4200];
     let mut text_map: Map;
-    let mut fs = if r.rootfs.is_some() {
+    let mut fs = if c.fs.rootfs.is_some() {
         let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
         text_map = match Map::new(size, false) {
             Ok(m) => m,
@@ -188,18 +193,18 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     } else {
         Table::new(&mut few, &mut few_text)
     };
-    if let Err(code) = filesystem(r, args, &mut fs) {
+    if let Err(code) = filesystem(c, &mut fs) {
         return code;
     }
     // -t: the child sends the master of the container's terminal back on a
     // socketpair made now (console.rs); the caller's window size goes with
     // the plan, so the command starts with it.
     let mut console = None;
-    if r.tty {
+    if relayed {
         match sys::tty::socketpair() {
             Ok((mine, theirs)) => {
                 let size = sys::tty::winsize(0).unwrap_or_default();
-                console = Some(Console::new(theirs, mine, r.rootfs.is_some(), size, r.user));
+                console = Some(Console::new(theirs, mine, c.fs.rootfs.is_some(), size, c.user.ids));
             }
             Err(e) => return fail(Error { step: Step::Console, errno: e }),
         }
@@ -214,10 +219,16 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         ptrs_cap: h.ptrs(),
         fs: &fs,
         inherited,
-        user: r.user,
+        ns: c.ns.new,
+        user: c.user,
         caps: kept,
-        privileged: r.privileged,
-        init: r.init,
+        keep_caps: matches!(c.caps, Caps::Sets(_)),
+        no_new_privs: c.no_new_privs,
+        rlimits: c.rlimits,
+        oom_score_adj: c.oom_score_adj,
+        mode: c.mode,
+        init: c.init,
+        cgroups: crate::cgroup::ChildFds::NONE,
         console,
     };
 
@@ -227,15 +238,24 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         let _ = sys::sig_default(libc::SIGCHLD);
     }
     // clone3 first; on cgroup v2 the child is born in its cgroup
-    // (CLONE_INTO_CGROUP): no cgroup.procs write, no RCU wait. Kernels
-    // without it take musl's clone() and the join below.
+    // (CLONE_INTO_CGROUP). Every other cgroup the child joins itself, first
+    // thing, through a file opened here (see Cgroups::open_joins); kernels
+    // without CLONE_INTO_CGROUP take musl's clone() and join the v2 cgroup
+    // the same way.
     let cg = cgs.v2_only();
-    let mut cloned = sys::clone3(NAMESPACES | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
-    let mut joined = cg.is_some() && cloned.is_ok();
-    if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
-        cloned = sys::clone(NAMESPACES | libc::SIGCHLD, &stack, &mut ctx, child::main);
-        joined = false;
+    if let Err(f) = cgs.open_joins(cg.is_some()) {
+        return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
+    ctx.cgroups = cgs.child_fds();
+    let mut cloned = sys::clone3(c.ns.new | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
+    if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
+        if let Err(f) = cgs.open_joins(false) {
+            return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
+        }
+        ctx.cgroups = cgs.child_fds();
+        cloned = sys::clone(c.ns.new | libc::SIGCHLD, &stack, &mut ctx, child::main);
+    }
+    cgs.close_joins();
     sys::close(frame_r);
     sys::close(err_w);
     let sock = console.map_or(-1, |c| {
@@ -252,17 +272,6 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         }
     };
 
-    // Into the cgroups before the go-ahead: the child cannot reach execve
-    // before it has the frame, so the command starts inside its limits.
-    if let Err(f) = if joined { Ok(()) } else { cgs.join(pid) } {
-        let _ = sys::kill(pid, libc::SIGKILL);
-        let _ = sys::wait(pid, false);
-        sys::close(frame_w);
-        sys::close(err_r);
-        f.report();
-        return 125;
-    }
-
     if frame_w >= 0 {
         sys::pipe_fit(frame_w, fbytes.len());
         sent = sys::write_all(frame_w, fbytes);
@@ -272,7 +281,14 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
-    let code = if sock >= 0 { with_terminal(pid, sock, r.interactive) } else { forward_and_wait(pid) };
+    let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
+    let code = status.map_or_else(|c| c, err::status_code);
+    // PID 1 died of SIGKILL; under --init PID 1 is our reaper, which exits
+    // 128+N when the command was killed by signal N.
+    let sigkilled = match status {
+        Ok(s) => libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL || c.init && code == 128 + libc::SIGKILL,
+        Err(_) => false,
+    };
     let mut report = [0u8; err::WIRE];
     let got = sys::read_full(err_r, &mut report);
     let failure = match (got, sent) {
@@ -283,25 +299,59 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         (Err(e), _) => Some((Error { step: Step::Report, errno: e }, 0)),
     };
     if let Some((e, index)) = failure {
+        if e.step == Step::Join {
+            cgs.join_failed(index as usize, e.errno).report();
+            return 125;
+        }
         let mut buf = [0u8; 512];
         let what = match e.step {
-            Step::Exec if r.default_shell(args) => Some(crate::cli::DEFAULT_SHELL),
-            Step::Exec => Some(args.arg(r.cmd)),
-            Step::Hostname => Some(hostname),
+            Step::Exec => Some(c.process.argv0()),
+            Step::Hostname => hostname,
             Step::Mount => fs.describe(index as usize, &mut buf),
-            Step::Workdir => r.workdir,
+            Step::Workdir => c.process.cwd,
             _ => None,
         };
         e.report(what);
         return e.exit_code();
     }
-    // Only a container that did not exit cleanly can have been OOM-killed.
-    if code != 0 && cgs.oom_killed() {
-        let limit = r.limits.memory.map_or(&b"?"[..], |m| m.1);
-        Line::new().s(b"mydocker: container killed: out of memory (limit ").s(limit).s(b")").emit(2);
-        return 137;
+    oom_report(c, &cgs, code, sigkilled)
+}
+
+/// The exit status once the memory limit has had its say (see
+/// `cgroup::oom_verdict`): 137 and the OOM line only when PID 1 died of
+/// SIGKILL and the OOM killer struck during the run; otherwise PID 1's
+/// status, with one line when the killer took other processes.
+#[inline(never)]
+fn oom_report(c: &Container, cgs: &Cgroups, code: i32, sigkilled: bool) -> i32 {
+    let limit = c.limits.memory.map_or(&b"?"[..], |m| m.1);
+    match cgroup::oom_verdict(sigkilled, cgs.oom_kills()) {
+        cgroup::OomVerdict::None => code,
+        cgroup::OomVerdict::Killed => {
+            Line::new().s(b"mydocker: container killed: out of memory (limit ").arg(limit).s(b")").emit(2);
+            137
+        }
+        cgroup::OomVerdict::Survived(n) => {
+            Line::new()
+                .s(b"mydocker: out of memory: the limit (")
+                .arg(limit)
+                .s(b") killed ")
+                .s(Dec::new(n).as_bytes())
+                .s(if n == 1 { b" process" } else { b" processes" })
+                .s(b" in the container; the exit status is PID 1's own")
+                .emit(2);
+            code
+        }
     }
-    code
+}
+
+/// Closes the pipes of a run that ends before clone, and reports `f`.
+#[inline(never)]
+fn pipes_closed(fds: &[sys::Fd], f: cgroup::Fail) -> i32 {
+    for &fd in fds {
+        sys::close(fd);
+    }
+    f.report();
+    125
 }
 
 /// Makes the container's cgroups and sets its limits. Never inlined: the
@@ -309,15 +359,15 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
 /// `run`, whose every page is touched (stack probes) and copied at clone
 /// on every run, limits or not.
 #[inline(never)]
-fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
-    check_cpus(&r.limits)?;
+fn make_cgroups(limits: &Limits, parent: Option<&[u8]>, cgs: &mut Cgroups) -> Result<(), i32> {
+    check_cpus(limits)?;
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();
-    let need = cgroup::needed(&r.limits);
+    let need = cgroup::needed(limits);
     let made = match cgroup::discover(&mut l, &need) {
-        Ok(()) => match l.targets(&need, r.cgroup_parent) {
-            Ok(t) => cgs.create(&t, &r.limits),
+        Ok(()) => match l.targets(&need, parent) {
+            Ok(t) => cgs.create(&t, limits),
             Err(f) => Err(f),
         },
         Err(f) => Err(f),
@@ -331,18 +381,19 @@ fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
 /// Checks the host side of --rootfs and --volume (with one clear line, exit
 /// 125, before anything is created) and builds the mount table.
 #[inline(never)]
-fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(), i32> {
+fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
+    let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts;
     let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
-        Line::new().s(b"mydocker: run: ").s(what).s(b" '").s(arg).s(b"': ").s(why).emit(2);
+        Line::new().s(b"mydocker: run: ").s(what).s(b" '").arg(arg).s(b"': ").s(why).emit(2);
         Err(125)
     };
-    if let Some(root) = r.rootfs {
+    if let Some(root) = c.fs.rootfs {
         match sys::kind(root) {
             Ok(sys::FileKind::Dir) => {}
             Ok(_) => return bad(b"--rootfs", root, b"not a directory"),
             Err(e) => return bad(b"--rootfs", root, sys::strerror(e)),
         }
-        if r.default_shell(args) {
+        if c.process.default_shell() {
             let mut p = [0u8; 4200];
             let sh = crate::cli::DEFAULT_SHELL;
             if root.len() + sh.len() > p.len() || {
@@ -356,7 +407,7 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(),
     }
     let mut vols = [Volume { src: b"", dst: b"", ro: false }; MAX_VOLUMES];
     let mut dirs = [false; MAX_VOLUMES];
-    for (i, spec) in r.volume_specs().iter().enumerate() {
+    for (i, spec) in volumes.iter().enumerate() {
         let Ok(v) = mounts::parse_volume(spec) else { return bad(b"--volume", spec, b"malformed") };
         dirs[i] = match sys::kind(v.src) {
             Ok(k) => k == sys::FileKind::Dir,
@@ -365,15 +416,15 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(),
         vols[i] = v;
     }
     let spec = mounts::Spec {
-        rootfs: r.rootfs,
-        volumes: &vols[..r.nvol],
-        volume_is_dir: &dirs[..r.nvol],
-        tmpfs: r.tmpfs_paths(),
-        read_only: r.read_only,
-        workdir: r.workdir,
-        privileged: r.privileged,
+        rootfs: c.fs.rootfs,
+        volumes: &vols[..volumes.len()],
+        volume_is_dir: &dirs[..volumes.len()],
+        tmpfs,
+        read_only: c.fs.read_only,
+        workdir: c.process.cwd,
+        privileged,
     };
-    mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", r.rootfs.unwrap_or(b""), why))
+    mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", c.fs.rootfs.unwrap_or(b""), why))
 }
 
 /// What mydocker inherited (signals at SIG_IGN, capability sets), from
@@ -412,7 +463,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
         let off = set.minus(&online);
         if off.count() > 0 {
             let mut m = Line::new();
-            m.s(b"mydocker: run: --cpuset-cpus '").s(arg).s(b"': CPUs not online: ");
+            m.s(b"mydocker: run: --cpuset-cpus '").arg(arg).s(b"': CPUs not online: ");
             list(&mut m, &off);
             m.s(b" (online: ");
             list(&mut m, &online);
@@ -436,7 +487,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
 /// -t: takes the master from the child and relays until the container is
 /// gone. A child that failed before sending it (EOF) is waited for as
 /// usual; its report follows on the error pipe.
-fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> i32 {
+fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
     let got = console::receive(sock);
     sys::close(sock);
     match got {
@@ -447,7 +498,7 @@ fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> i32 {
             // first lines of output: stop it.
             let _ = sys::kill(pid, libc::SIGKILL);
             let _ = sys::wait(pid, false);
-            fail(Error { step: Step::Relay, errno: e })
+            Err(fail(Error { step: Step::Relay, errno: e }))
         }
     }
 }
@@ -459,15 +510,16 @@ fn forwarded(sig: i32) -> bool {
 }
 
 /// What mydocker does with a signal it took while waiting (`sigwait` or the
-/// relay's signalfd): Some(exit code) once the child is reaped. With the
-/// container's terminal (`master`), a window size change is passed to it
-/// instead of forwarded: the kernel then signals its foreground job itself.
-pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<i32> {
+/// relay's signalfd). Some once the child is reaped: Ok(wait status), or
+/// Err(exit code) when waiting itself failed. With the container's terminal
+/// (`master`), a window size change is passed to it instead of forwarded:
+/// the kernel then signals its foreground job itself.
+pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<Result<i32, i32>> {
     match (sig, master) {
         (libc::SIGCHLD, _) => match sys::wait(pid, true) {
-            Ok(Some(status)) => Some(err::status_code(status)),
+            Ok(Some(status)) => Some(Ok(status)),
             Ok(None) => None,
-            Err(e) => Some(fail(Error { step: Step::Wait, errno: e })),
+            Err(e) => Some(Err(fail(Error { step: Step::Wait, errno: e }))),
         },
         (libc::SIGWINCH, Some(m)) => {
             if let Ok(w) = sys::tty::winsize(0) {
@@ -486,18 +538,19 @@ pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<
 
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
-pub fn forward_and_wait(pid: libc::pid_t) -> i32 {
+/// Ok(wait status), or Err(exit code) when waiting itself failed.
+pub fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
     loop {
         let sig = match sys::sigwait(WAITED) {
             Ok(s) => s,
             Err(e) => {
                 // Cannot happen with a valid set; still, never abandon the child.
                 Error { step: Step::Wait, errno: e }.report(None);
-                return sys::wait(pid, false).ok().flatten().map_or(125, err::status_code);
+                return sys::wait(pid, false).ok().flatten().ok_or(125);
             }
         };
-        if let Some(code) = on_signal(pid, sig, None) {
-            return code;
+        if let Some(done) = on_signal(pid, sig, None) {
+            return done;
         }
     }
 }

@@ -64,9 +64,49 @@ fn memory_limit_is_enforced_with_the_oom_message_and_137() {
     need_root!();
     need_ctrl!("memory");
     let _s = serial();
-    let o = run(["run", "-m", "16m", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1"]);
+    // PID 1 itself is the process the limit kills.
+    let o = run(["run", "-m", "16m", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]);
     assert_eq!(code(&o), 137, "{}", stderr(&o));
-    assert!(stderr(&o).contains("mydocker: container killed: out of memory (limit 16m)"), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "mydocker: container killed: out of memory (limit 16m)\n");
+    // The same under --init: PID 1 is our reaper, the command its child.
+    let o = run(["run", "--init", "-m", "16m", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]);
+    assert_eq!(code(&o), 137, "{}", stderr(&o));
+    assert_eq!(stderr(&o), "mydocker: container killed: out of memory (limit 16m)\n");
+    assert_no_leftovers();
+}
+
+/// The limit killed a child of PID 1, and PID 1 went on to end by itself:
+/// its status stands, whatever it is, with one line counting the kills.
+#[test]
+fn an_oom_kill_of_a_child_leaves_pid1s_status_and_says_how_many_died() {
+    need_root!();
+    need_ctrl!("memory");
+    let _s = serial();
+    let line = "mydocker: out of memory: the limit (16m) killed 1 process in the container; \
+                the exit status is PID 1's own\n";
+    let dd = "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null";
+    for (script, want) in [(format!("{dd}; exit 3"), 3), (format!("{dd}; exit 0"), 0), (format!("{dd}; exit 137"), 137)] {
+        let o = run(["run", "-m", "16m", "sh", "-c", &script]);
+        assert_eq!(code(&o), want, "{script}: {}", stderr(&o));
+        assert_eq!(stderr(&o), line, "{script}");
+    }
+    // Killed by another signal after the OOM killer took a child: 128+N
+    // (under --init, so that the shell is not a namespace init ignoring it).
+    let o = run(["run", "--init", "-m", "16m", "sh", "-c", &format!("{dd}; kill -TERM $$; sleep 1")]);
+    assert_eq!(code(&o), 143, "{}", stderr(&o));
+    assert_eq!(stderr(&o), line);
+    assert_no_leftovers();
+}
+
+/// SIGKILL that is not the OOM killer's is no OOM verdict.
+#[test]
+fn a_sigkill_without_an_oom_kill_is_just_137() {
+    need_root!();
+    need_ctrl!("memory");
+    let _s = serial();
+    let o = run(["run", "--init", "-m", "64m", "sh", "-c", "kill -KILL $$"]);
+    assert_eq!(code(&o), 137);
+    assert_eq!(stderr(&o), "");
     assert_no_leftovers();
 }
 
@@ -226,4 +266,113 @@ fn cgroups_mounted_elsewhere_are_found_through_mountinfo() {
     let out = ok(&run(["run", "--privileged", "sh", "-c", &script]));
     assert!(out.trim().parse::<u32>().unwrap() >= 1, "{out}");
     assert_no_leftovers();
+}
+
+/// The caller's cgroup path in the hierarchy of `ctrl`, from /proc/self/cgroup.
+fn caller_path(ctrl: &str, v2: bool) -> String {
+    let cg = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    cg.lines()
+        .find_map(|l| {
+            let mut p = l.splitn(3, ':');
+            let (id, ctrls, path) = (p.next()?, p.next()?, p.next()?);
+            let hit = if v2 { id == "0" && ctrls.is_empty() } else { ctrls.split(',').any(|c| c == ctrl) };
+            hit.then(|| path.to_string())
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_child_is_in_every_cgroup_before_execve() {
+    need_root!();
+    for c in CTRLS {
+        need_ctrl!(c);
+    }
+    let _s = serial();
+    // What the command sees: its own cgroup is the container's in every
+    // hierarchy a limit needs.
+    let o = run([
+        "run",
+        "-m",
+        "64m",
+        "--cpus",
+        "1",
+        "--cpuset-cpus",
+        "0",
+        "--pids-limit",
+        "50",
+        "sh",
+        "-c",
+        "hostname; cat /proc/self/cgroup",
+    ]);
+    let out = ok(&o);
+    let mut l = out.lines();
+    let want = format!("/mydocker/{}", l.next().unwrap());
+    let cg: Vec<&str> = l.collect();
+    for c in CTRLS {
+        let (_, v2) = cgroup_dir(c).unwrap();
+        let line = cg.iter().find(|x| {
+            let f: Vec<&str> = x.splitn(3, ':').collect();
+            if v2 {
+                f[0] == "0" && f[1].is_empty()
+            } else {
+                f[1].split(',').any(|n| n == c)
+            }
+        });
+        assert!(line.map_or(false, |x| x.ends_with(&want)), "{c}: not in {want}: {out}");
+    }
+    // Before execve: with --init, PID 1 is mydocker's own code that never
+    // execs; with one process allowed, its fork of the command must fail —
+    // so PID 1 was inside the pids cgroup before any execve.
+    let o = run(["run", "--init", "--pids-limit", "1", "true"]);
+    fails(&o, 125, "init: starting the command under --init: Resource temporarily unavailable");
+    assert_no_leftovers();
+}
+
+#[test]
+fn no_cgroupfs_fd_is_open_in_the_container() {
+    need_root!();
+    need_ctrl!("memory");
+    need_ctrl!("pids");
+    let _s = serial();
+    let mut c = mydocker(["run", "--init", "-m", "32m", "--pids-limit", "9", "sleep", "30"]).spawn().unwrap();
+    let me = c.id();
+    let kids = || children(me).first().map_or(vec![], |&p| children(p));
+    eventually("the container's sleep", || kids().first().map_or(false, |&p| comm(p) == "sleep"));
+    let init = children(me)[0];
+    for p in [init, kids()[0]] {
+        for e in std::fs::read_dir(format!("/proc/{p}/fd")).unwrap().flatten() {
+            let to = std::fs::read_link(e.path()).unwrap_or_default();
+            assert!(!to.to_string_lossy().contains("cgroup"), "pid {p} holds {}", to.display());
+        }
+    }
+    // SAFETY: plain kill(2) of the container's PID 1 from the host.
+    unsafe { libc::kill(init as i32, libc::SIGKILL) };
+    assert_eq!(c.wait().unwrap().code(), Some(137));
+    assert_no_leftovers();
+}
+
+#[test]
+fn a_join_refused_with_enospc_names_the_file_and_runs_nothing() {
+    need_root!();
+    let (dir, v2) = need_ctrl!("cpuset");
+    if v2 {
+        // v2 cpusets fall back to the parent's CPUs and memory nodes: no ENOSPC.
+        eprintln!("SKIP {}: cgroup v2 cpusets are never empty", module_path!());
+        return;
+    }
+    let _s = serial();
+    // A parent with CPUs but no memory nodes: every cgroup below it copies
+    // the empty cpuset.mems, and the kernel refuses tasks with ENOSPC.
+    let name = format!("mydocker-test-nomems-{}", std::process::id());
+    let p = dir.join(&name);
+    std::fs::create_dir(&p).unwrap();
+    std::fs::write(p.join("cpuset.cpus"), "0").unwrap();
+    let parent = format!("{}/{name}", caller_path("cpuset", false).trim_end_matches('/'));
+    let o = run(["run", "--cgroup-parent", &parent, "--cpuset-cpus", "0", "sh", "-c", "echo ran"]);
+    let left = leftovers(&p);
+    let _ = std::fs::remove_dir(p.join("mydocker"));
+    let _ = std::fs::remove_dir(&p);
+    fails(&o, 125, "cgroup: joining the cpuset cgroup: tasks: No space left on device (cpuset.cpus or cpuset.mems");
+    assert!(stdout(&o).is_empty(), "the command ran: {}", stdout(&o));
+    assert_eq!(left, Vec::<String>::new());
 }

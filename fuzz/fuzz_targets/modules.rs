@@ -19,6 +19,9 @@ mod frame;
 #[path = "../../src/fuzzing.rs"]
 mod fuzzing;
 #[allow(dead_code)]
+#[path = "../../src/json.rs"]
+mod json;
+#[allow(dead_code)]
 #[path = "../../src/limits.rs"]
 mod limits;
 #[allow(dead_code)]

@@ -19,6 +19,8 @@
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
 pub mod v1;
 pub mod v2;
+#[allow(dead_code)] // OCI pause/resume and state call it
+pub mod freeze;
 
 use crate::cli::Limits;
 use crate::limits::Dec;
@@ -68,7 +70,7 @@ pub fn fail(what: &'static [u8], file: &'static [u8]) -> impl Fn(Errno) -> Fail 
 impl Fail {
     fn advice(&self) -> &'static [u8] {
         match (self.file, self.errno.0) {
-            (b"cgroup.procs", libc::ENOSPC) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
+            (b"cgroup.procs" | b"tasks", libc::ENOSPC) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
             (b"cgroup.subtree_control", libc::EBUSY) => {
                 b"the parent cgroup holds processes (cgroup v2 no-internal-processes rule): \
                   run mydocker from a leaf cgroup's child or pass --cgroup-parent with a cgroup that has none"
@@ -583,9 +585,43 @@ fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
             let empty = read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
             sys::close(cg);
             if empty && sys::rmdirat(dir, name).is_ok() {
-                Line::new().s(b"removed ").s(path).s(b"/").s(name).emit(1);
+                Line::new().s(b"removed ").arg(path).s(b"/").arg(name).emit(1);
             }
         }
+    }
+}
+
+/// What the memory limit's OOM killer did during a run (see `oom_kills`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct OomCount {
+    pub n: u64,
+    /// false: `n` counts times the limit was hit (memory.failcnt), not kills.
+    pub exact: bool,
+}
+
+/// What a run's exit says about the memory limit.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OomVerdict {
+    /// The OOM killer did nothing (or there is no memory limit).
+    None,
+    /// PID 1 died of SIGKILL and the OOM killer struck during the run: the
+    /// container was killed by its limit (exit 137 and the OOM line).
+    Killed,
+    /// The OOM killer killed `n` processes but PID 1 ended otherwise: its
+    /// status stands, and one line says how many were killed.
+    Survived(u64),
+}
+
+/// The verdict from how PID 1 ended and what the OOM killer did. A
+/// count that went up while PID 1 died of SIGKILL is the OOM killer's work
+/// (nothing else in mydocker sends SIGKILL to a running container); any
+/// other ending is PID 1's own, even if the killer took some of its
+/// children (docker records that as a flag, not a status).
+pub fn oom_verdict(pid1_sigkilled: bool, count: Option<OomCount>) -> OomVerdict {
+    match count {
+        Some(c) if c.n > 0 && pid1_sigkilled => OomVerdict::Killed,
+        Some(c) if c.n > 0 && c.exact => OomVerdict::Survived(c.n),
+        _ => OomVerdict::None,
     }
 }
 
@@ -603,11 +639,28 @@ pub struct Made {
 pub struct Cgroups {
     id: [u8; crate::plan::ID_LEN],
     made: [Option<Made>; NCTRL],
+    /// Per made cgroup, the file the child writes "0" into to join it
+    /// (`tasks` on v1, `cgroup.procs` on v2 without CLONE_INTO_CGROUP), or
+    /// -1. Opened by the parent before clone, closed by it right after.
+    joins: [Fd; NCTRL],
+}
+
+/// What the child needs of the cgroups: the files to join through, and
+/// every cgroupfs fd it inherited, to close at once after joining (no
+/// cgroupfs fd may stay open in the container). -1 = none.
+#[derive(Clone, Copy)]
+pub struct ChildFds {
+    pub join: [Fd; NCTRL],
+    pub close: [Fd; 3 * NCTRL],
+}
+
+impl ChildFds {
+    pub const NONE: ChildFds = ChildFds { join: [-1; NCTRL], close: [-1; 3 * NCTRL] };
 }
 
 impl Cgroups {
     pub fn none(id: [u8; crate::plan::ID_LEN]) -> Cgroups {
-        Cgroups { id, made: [None; NCTRL] }
+        Cgroups { id, made: [None; NCTRL], joins: [-1; NCTRL] }
     }
 
     /// Creates `<parent>/mydocker/<id>` with its limits in every target.
@@ -635,40 +688,80 @@ impl Cgroups {
         }
     }
 
-    /// Moves `pid` into every cgroup. Done by the parent before it sends the
-    /// frame, so the command is inside its limits before execve.
-    pub fn join(&self, pid: libc::pid_t) -> Res<()> {
-        let d = Dec::new(pid as u64);
-        for m in self.made.iter().flatten() {
-            write_file(m.cg, b"cgroup.procs", d.as_bytes()).map_err(fail(b"joining", b"cgroup.procs"))?;
+    /// Opens, in every cgroup the child is not born in, the file it joins
+    /// through: v1 `tasks`, where a single-threaded task writing "0" (itself)
+    /// skips the cgroup_threadgroup_rwsem and the RCU grace period a write of
+    /// another pid into cgroup.procs waits for after idle (see
+    /// cgroup_procs_write_start in kernel/cgroup/cgroup.c); v2 `cgroup.procs`
+    /// (cgroup.threads would be lock-free too, but only moves threads within
+    /// one threaded subtree). `born_in`: clone3 put the child in the v2
+    /// cgroup already (CLONE_INTO_CGROUP).
+    pub fn open_joins(&mut self, born_in: bool) -> Res<()> {
+        for (i, m) in self.made.iter().enumerate() {
+            let Some(m) = m else { continue };
+            if (m.v2 && born_in) || self.joins[i] >= 0 {
+                continue;
+            }
+            let file = join_file(m.v2);
+            self.joins[i] = sys::openat(m.cg, file, libc::O_WRONLY).map_err(|e| self.join_failed(i, e))?;
         }
         Ok(())
     }
 
-    /// Whether the memory limit's OOM killer struck (v2 memory.events
-    /// oom_kill; v1 memory.oom_control oom_kill, or failcnt where the kernel
-    /// predates that field).
-    pub fn oom_killed(&self) -> bool {
-        if self.made.iter().all(Option::is_none) {
-            return false;
-        }
-        let mut buf = [0u8; 1024];
-        for m in self.made.iter().flatten().filter(|m| m.ctrls[Ctrl::Memory as usize]) {
-            let hit = if m.v2 {
-                read_file(m.cg, b"memory.events", &mut buf).ok().and_then(|t| keyed(t, b"oom_kill"))
-            } else {
-                match read_file(m.cg, b"memory.oom_control", &mut buf).ok().and_then(|t| keyed(t, b"oom_kill")) {
-                    Some(n) => Some(n),
-                    None => read_file(m.cg, b"memory.failcnt", &mut buf)
-                        .ok()
-                        .and_then(|t| crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))),
-                }
-            };
-            if hit.unwrap_or(0) > 0 {
-                return true;
+    /// The fds the child joins through and must close (see ChildFds).
+    pub fn child_fds(&self) -> ChildFds {
+        let mut c = ChildFds::NONE;
+        c.join = self.joins;
+        for (i, m) in self.made.iter().enumerate() {
+            if let Some(m) = m {
+                c.close[3 * i] = m.parent;
+                c.close[3 * i + 1] = m.cg;
             }
+            c.close[3 * i + 2] = self.joins[i];
         }
-        false
+        c
+    }
+
+    /// Closes the parent's copies of the join files (after clone).
+    pub fn close_joins(&mut self) {
+        for fd in self.joins.iter_mut() {
+            sys::close(*fd);
+            *fd = -1;
+        }
+    }
+
+    /// The failure the child reported for join slot `slot`, naming the
+    /// hierarchy and the file.
+    pub fn join_failed(&self, slot: usize, errno: Errno) -> Fail {
+        let m = self.made.get(slot).copied().flatten();
+        let v2 = m.map_or(false, |m| m.v2);
+        let what: &'static [u8] = match m.and_then(|m| CTRLS.into_iter().find(|&c| m.ctrls[c as usize])) {
+            _ if v2 => b"joining the container's cgroup (v2)",
+            Some(c) => JOINING[c as usize],
+            None => b"joining the container's cgroup",
+        };
+        Fail { what, file: join_file(v2), errno, why: None }
+    }
+
+    /// How many processes the memory limit's OOM killer killed during the
+    /// run: v2 memory.events `oom_kill`, v1 memory.oom_control `oom_kill`
+    /// (Linux 4.13+); before 4.13 only memory.failcnt (times the limit was
+    /// hit, not kills: `exact` is false). None without a memory cgroup.
+    /// Read once, after the container is gone. The count before the start
+    /// is 0 by construction: the cgroup was made by our own mkdir, and the
+    /// kernel starts every counter of a new cgroup at 0 — reading it would
+    /// cost 3 syscalls on every run to learn 0. (A caller that adopts an
+    /// existing cgroup must read it before the start and subtract.)
+    pub fn oom_kills(&self) -> Option<OomCount> {
+        let m = self.made.iter().flatten().find(|m| m.ctrls[Ctrl::Memory as usize])?;
+        let mut buf = [0u8; 1024];
+        let file: &[u8] = if m.v2 { b"memory.events" } else { b"memory.oom_control" };
+        if let Some(n) = read_file(m.cg, file, &mut buf).ok().and_then(|t| keyed(t, b"oom_kill")) {
+            return Some(OomCount { n, exact: true });
+        }
+        let t = read_file(m.cg, b"memory.failcnt", &mut buf).ok()?;
+        let n = crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))?;
+        Some(OomCount { n, exact: false })
     }
 
     /// Kills whatever is left in each cgroup and removes it, retrying EBUSY
@@ -686,6 +779,7 @@ impl Cgroups {
             sys::close(m.cg);
             sys::close(m.parent);
         }
+        self.close_joins();
     }
 }
 
@@ -694,6 +788,19 @@ impl Drop for Cgroups {
         self.remove();
     }
 }
+
+/// The file a task joins a cgroup through by writing "0" (see open_joins).
+fn join_file(v2: bool) -> &'static [u8] {
+    if v2 {
+        b"cgroup.procs"
+    } else {
+        b"tasks"
+    }
+}
+
+/// What a failed join was, per v1 controller (the hierarchy's first one of ours).
+const JOINING: [&[u8]; NCTRL] =
+    [b"joining the memory cgroup", b"joining the cpu cgroup", b"joining the cpuset cgroup", b"joining the pids cgroup"];
 
 /// SIGKILLs every process listed in cgroup.procs; returns how many.
 fn kill_all(cg: Fd) -> usize {

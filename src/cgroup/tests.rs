@@ -342,9 +342,55 @@ fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
     assert_eq!(t.get("mydocker/0123456789ab/cpu.cfs_period_us"), "100000");
     assert_eq!(t.get("mydocker/0123456789ab/cpu.cfs_quota_us"), "50000");
     assert_eq!(t.get("mydocker/0123456789ab/pids.max"), "20");
-    let cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None] };
-    cg.join(4242).unwrap();
-    assert_eq!(t.get("mydocker/0123456789ab/cgroup.procs"), "4242");
+    // The child joins through `tasks`, opened for it before clone.
+    std::fs::write(t.0.join("mydocker/0123456789ab/tasks"), "").unwrap();
+    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None], joins: [-1; NCTRL] };
+    cg.open_joins(false).unwrap();
+    let fds = cg.child_fds();
+    assert!(fds.join[0] >= 0 && fds.join[1..].iter().all(|&f| f == -1));
+    assert_eq!(&fds.close[..3], &[m.parent, m.cg, fds.join[0]]);
+    crate::sys::write_all(fds.join[0], b"0").unwrap();
+    assert_eq!(t.get("mydocker/0123456789ab/tasks"), "0");
+    cg.close_joins();
+    assert_eq!(cg.child_fds().join, [-1; NCTRL]);
+    std::mem::forget(cg);
+}
+
+#[test]
+fn a_join_file_that_cannot_be_opened_is_named_with_its_hierarchy() {
+    let t = Tmp::new("joinfail");
+    let l = limits_of(&[b"m", b"run", b"-cpuset", b"0", b"sh"]);
+    t.put("cpuset.cpus", "0\n");
+    t.put("cpuset.mems", "0\n");
+    let m = create(t.fd(), b"0123456789ab", &[false, false, true, false], &l, false).unwrap();
+    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None], joins: [-1; NCTRL] };
+    let f = cg.open_joins(false).unwrap_err();
+    assert_eq!((f.what, f.file, f.errno), (&b"joining the cpuset cgroup"[..], &b"tasks"[..], Errno(libc::ENOENT)));
+    let f = cg.join_failed(0, Errno(libc::ENOSPC));
+    assert_eq!(f.file, b"tasks");
+    assert_eq!(f.advice(), b"cpuset.cpus or cpuset.mems of the cgroup is empty");
+    std::mem::forget(cg);
+}
+
+#[test]
+fn a_child_born_in_its_v2_cgroup_has_nothing_to_join() {
+    let t = Tmp::new("born");
+    let l = limits_of(&[b"m", b"run", b"--pids-limit", b"5", b"sh"]);
+    t.put("cgroup.controllers", "memory pids\n");
+    t.put("cgroup.subtree_control", "\n");
+    t.put("mydocker/cgroup.controllers", "memory pids\n");
+    t.put("mydocker/cgroup.subtree_control", "\n");
+    let m = create(t.fd(), b"0123456789ab", &[false, false, false, true], &l, true).unwrap();
+    std::fs::write(t.0.join("mydocker/0123456789ab/cgroup.procs"), "").unwrap();
+    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None], joins: [-1; NCTRL] };
+    cg.open_joins(true).unwrap();
+    assert_eq!(cg.child_fds().join, [-1; NCTRL]);
+    // Without CLONE_INTO_CGROUP, the same self-join through cgroup.procs.
+    cg.open_joins(false).unwrap();
+    let fds = cg.child_fds();
+    crate::sys::write_all(fds.join[0], b"0").unwrap();
+    assert_eq!(t.get("mydocker/0123456789ab/cgroup.procs"), "0");
+    cg.close_joins();
     std::mem::forget(cg);
 }
 
@@ -417,4 +463,21 @@ fn lines_stream_through_a_fixed_buffer_and_overlong_ones_are_errors() {
     t.put("g", "this line is far too long\n");
     let p = t.0.join("g");
     assert_eq!(for_each_line(p.as_os_str().as_encoded_bytes(), &mut buf, &mut |_| {}), Err(Errno(libc::E2BIG)));
+}
+
+#[test]
+fn oom_verdict_is_killed_only_when_pid1_died_of_sigkill_and_the_count_rose() {
+    let c = |n, exact| Some(OomCount { n, exact });
+    assert_eq!(oom_verdict(true, c(1, true)), OomVerdict::Killed);
+    assert_eq!(oom_verdict(true, c(3, false)), OomVerdict::Killed);
+    // PID 1 exited on its own (or of another signal) while a child was killed.
+    assert_eq!(oom_verdict(false, c(1, true)), OomVerdict::Survived(1));
+    assert_eq!(oom_verdict(false, c(4, true)), OomVerdict::Survived(4));
+    // SIGKILL from someone else: no OOM kill happened.
+    assert_eq!(oom_verdict(true, c(0, true)), OomVerdict::None);
+    assert_eq!(oom_verdict(false, c(0, true)), OomVerdict::None);
+    // Limit hits (pre-4.13 failcnt) are not kills: nothing to count.
+    assert_eq!(oom_verdict(false, c(7, false)), OomVerdict::None);
+    // No memory cgroup.
+    assert_eq!(oom_verdict(true, None), OomVerdict::None);
 }

@@ -1,0 +1,48 @@
+//! Whole files mapped into memory for the readers that decode in place
+//! (config.json, seccomp profiles: `json::parse`).
+use super::{cvt, errno, openat, Errno, CWD};
+
+/// Largest file `map_file` takes: configs and profiles are kilobytes; this
+/// keeps offsets in u32 (json::MAX_LEN) with room to spare.
+pub const MAP_FILE_MAX: usize = 64 << 20;
+
+/// `path` mapped MAP_PRIVATE and writable: the caller may rewrite the bytes
+/// (copy-on-write; the file never changes). Never unmapped, like `Map`:
+/// mydocker is a one-shot process. Errors: open/fstat/mmap's errno; EFBIG
+/// beyond MAP_FILE_MAX; EISDIR for a directory; an empty file is an empty
+/// slice.
+pub fn map_file(path: &[u8]) -> Result<&'static mut [u8], Errno> {
+    let fd = openat(CWD, path, libc::O_RDONLY)?;
+    let r = map_fd(fd);
+    super::close(fd);
+    r
+}
+
+fn map_fd(fd: super::Fd) -> Result<&'static mut [u8], Errno> {
+    // SAFETY: zeroed memory is a valid `stat`; fstat fills it.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: st is a valid, writable stat buffer.
+    cvt(unsafe { libc::fstat(fd, &mut st) } as libc::c_long)?;
+    if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+        return Err(Errno(libc::EISDIR));
+    }
+    let len = st.st_size as usize;
+    if len > MAP_FILE_MAX {
+        return Err(Errno(libc::EFBIG));
+    }
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: a new private mapping of an fd we own; no existing memory is
+    // touched. The mapping outlives the fd (mmap keeps its own reference).
+    let p = unsafe {
+        libc::mmap(core::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, fd, 0)
+    };
+    if p == libc::MAP_FAILED {
+        return Err(errno());
+    }
+    // SAFETY: [p, p+len) is our fresh mapping, never unmapped, and this is
+    // the only reference to it. (A file truncated behind our back would
+    // SIGBUS on access: profiles and configs are not written while read.)
+    Ok(unsafe { core::slice::from_raw_parts_mut(p.cast(), len) })
+}
