@@ -182,6 +182,12 @@ fn finish(c: &mut Child, seen: &str) -> i32 {
     }
 }
 
+/// Whether a `sleep` with this command line runs (mydocker's own command
+/// line may contain the same words).
+fn sleeping(cmdline: &[u8]) -> bool {
+    processes_with(cmdline).into_iter().any(|p| comm(p) == "sleep")
+}
+
 fn rootfs() -> Option<String> {
     let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
     std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
@@ -307,9 +313,9 @@ fn ti_rootfs_sh_is_a_job_control_shell_on_a_terminal_of_its_own() {
     // Ctrl-C reaches the foreground job inside (it dies of SIGINT), and
     // the shell lives on.
     t.type_in("sleep 987654\n");
-    eventually("sleep to run", || !processes_with(b"sleep\0987654").is_empty());
+    eventually("sleep to run", || sleeping(b"sleep\0987654"));
     t.type_in("\x03");
-    eventually("sleep to end", || processes_with(b"sleep\0987654").is_empty());
+    eventually("sleep to end", || !sleeping(b"sleep\0987654"));
     t.type_in("echo rc=$((0+$?))\n");
     t.expect(&mut seen, "rc=130");
     t.type_in("exit 7\n");
@@ -359,7 +365,7 @@ fn the_callers_terminal_is_restored_on_every_exit_path() {
         let mut seen = String::new();
         if want == 143 {
             // Killed through a forwarded signal: TERM to mydocker.
-            eventually("sleep to run", || !processes_with(b"sleep\0987653").is_empty());
+            eventually("sleep to run", || sleeping(b"sleep\0987653"));
             // SAFETY: plain kill of our own child.
             unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
         }
