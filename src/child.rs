@@ -9,6 +9,7 @@
 //! - every failure is reported to the parent as (step, errno, table entry)
 //!   on the close-on-exec error pipe, then the child exits; EOF on that pipe
 //!   tells the parent execve succeeded.
+use crate::console::{self, Console};
 use crate::err::{Error, Step};
 use crate::frame::{self, HEADER};
 use crate::fsops;
@@ -63,6 +64,8 @@ pub struct Ctx<'a> {
     pub init: bool,
     /// The cgroup files to join through, and every cgroupfs fd to close.
     pub cgroups: crate::cgroup::ChildFds,
+    /// -t: the container's own terminal (console.rs).
+    pub console: Option<Console>,
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
@@ -229,13 +232,14 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     join_cgroups(&ctx.cgroups)?;
     // Then, before any path the user gave is resolved (volume targets, the
     // working directory, the command), every fd but the pipe ends (and the
-    // OCI exec fifo) still needed goes: one inherited from the caller or
+    // OCI exec fifo, the -t console socket) still needed goes: one inherited from the caller or
     // opened by mydocker could otherwise be reached through /proc/self/fd/N
     // and lead out of the container (runc CVE-2024-21626). This closes the
     // parent's frame write end too, whose copy here would keep our frame
     // read from ever seeing EOF if the parent died.
     let fifo = if let Mode::Created { fifo } = ctx.mode { fifo } else { -1 };
-    sys::fds::close_all_but(3, &[ctx.frame_r, ctx.err_w, fifo]).map_err(Error::at(Step::CloseFds))?;
+    let console_sock = ctx.console.map_or(-1, |c| c.sock);
+    sys::fds::close_all_but(3, &[ctx.frame_r, ctx.err_w, fifo, console_sock]).map_err(Error::at(Step::CloseFds))?;
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF. Not for an OCI container: it must
@@ -243,6 +247,13 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     if ctx.mode == Mode::Attached {
         sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
     }
+    // A session of its own, without a controlling terminal: the caller's
+    // terminal, still fds 0-2 without -t, is then not the container's
+    // controlling terminal, and TIOCSTI on it fails with EPERM (without
+    // CAP_SYS_ADMIN) instead of queueing input the caller's shell would run
+    // after mydocker exits (bubblewrap CVE-2017-5226). Never fails here: a
+    // new child is not a process-group leader.
+    sys::tty::setsid().map_err(Error::at(Step::Session))?;
     // / must be private before anything is mounted: on a shared root the
     // new /proc would propagate into the host's mount namespace and hide the
     // host's own /proc (the original mydocker's bug), and pivot_root refuses
@@ -256,6 +267,11 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // A /proc of the new PID namespace, so the command sees itself as PID 1;
     // with --rootfs the whole filesystem, ending in pivot_root.
     filesystem(ctx.fs, pathbuf)?;
+    // -t: after the filesystem (the container's devpts is mounted and /dev
+    // is its own) and while still privileged (bind at /dev/console, chown).
+    if let Some(c) = &ctx.console {
+        console::setup(c).map_err(Error::at(Step::Console))?;
+    }
     if let Some(h) = ctx.hostname {
         sys::sethostname(h).map_err(Error::at(Step::Hostname))?;
     }
@@ -326,6 +342,11 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
             let _ = sys::fds::close_all_but(0, &[]);
             sys::exit(reap(cmd));
         }
+    }
+    // The command's controlling terminal is the container's (-t), in a
+    // session without the --init reaper.
+    if ctx.console.is_some() {
+        console::take(ctx.init).map_err(Error::at(Step::Console))?;
     }
     // The command starts with default dispositions and an empty mask,
     // whatever mydocker's caller had set. Handlers cannot survive the execve

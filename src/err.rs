@@ -38,11 +38,15 @@ pub enum Step {
     Rlimits,
     OomScore,
     Fifo,
+    // The container's terminal (console.rs, relay.rs), either side.
+    Session,
+    Console,
+    Relay,
     // Child side, after the working directory is entered.
     Cwd,
 }
 
-const ALL: [Step; 25] = [
+const ALL: [Step; 28] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -67,6 +71,9 @@ const ALL: [Step; 25] = [
     Step::Rlimits,
     Step::OomScore,
     Step::Fifo,
+    Step::Session,
+    Step::Console,
+    Step::Relay,
     Step::Cwd,
 ];
 
@@ -98,6 +105,8 @@ impl Step {
             Step::Rlimits => b"rlimits",
             Step::OomScore => b"oom_score_adj",
             Step::Fifo => b"exec fifo",
+            Step::Session => b"setsid",
+            Step::Console | Step::Relay => b"tty",
         }
     }
 
@@ -129,6 +138,9 @@ impl Step {
             Step::Rlimits => b"setting resource limits",
             Step::OomScore => b"writing /proc/self/oom_score_adj",
             Step::Fifo => b"waiting for start",
+            Step::Session => b"a session of the container's own",
+            Step::Console => b"the container's terminal",
+            Step::Relay => b"relaying the container's terminal",
         }
     }
 }

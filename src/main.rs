@@ -12,6 +12,7 @@ mod caps;
 mod cgroup;
 mod child;
 mod cli;
+mod console;
 mod err;
 mod frame;
 mod fsops;
@@ -27,6 +28,7 @@ mod mounts;
 mod out;
 mod path;
 mod plan;
+mod relay;
 mod spawn;
 mod sys;
 

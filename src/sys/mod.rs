@@ -11,6 +11,7 @@ use core::ffi::{c_char, c_int, c_void};
 pub mod fds;
 pub mod mnt;
 pub mod proc;
+pub mod tty;
 #[allow(dead_code)] // until `--security-opt seccomp=FILE` and OCI configs use it
 mod file;
 #[allow(unused_imports)]
@@ -540,6 +541,15 @@ pub fn mkdir_ok(path: &[u8]) -> Result<(), Errno> {
     }
 }
 
+/// Creates an empty file (a mount point for a file bind) if missing.
+pub fn touch(path: &[u8]) -> Result<(), Errno> {
+    let p = cptr(path)?;
+    // SAFETY: p is NUL-terminated.
+    let fd = cvt(unsafe { libc::open(p, libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC, 0o644) } as libc::c_long)?;
+    close(fd as Fd);
+    Ok(())
+}
+
 pub fn chdir(path: &[u8]) -> Result<(), Errno> {
     let p = cptr(path)?;
     // SAFETY: p is NUL-terminated.
@@ -811,6 +821,8 @@ extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const
 #[cfg(not(any(test, fuzzing)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
+    // The caller's terminal must not stay in raw mode (-t) after mydocker.
+    tty::restore_on_panic();
     // SAFETY: abort never returns.
     unsafe { libc::abort() }
 }
