@@ -15,6 +15,7 @@ mod cli;
 mod console;
 mod err;
 mod frame;
+mod fsops;
 #[allow(dead_code)] // used by the OCI front end and seccomp profiles
 mod json;
 #[cfg(any(test, fuzzing))]

@@ -211,7 +211,6 @@ pub fn run(c: &Container) -> i32 {
     }
     let mut ctx = Ctx {
         frame_r,
-        frame_w,
         err_w,
         hostname,
         arena: &mut arena,
@@ -309,6 +308,7 @@ pub fn run(c: &Container) -> i32 {
             Step::Hostname => hostname,
             Step::Mount => fs.describe(index as usize, &mut buf),
             Step::Workdir => c.process.cwd,
+            Step::Cwd => c.process.cwd.or(Some(b"/")),
             _ => None,
         };
         e.report(what);
