@@ -88,6 +88,14 @@ impl RawMode {
     }
 }
 
+impl RawMode {
+    /// Raw again, after a job-control stop: the caller's shell put its own
+    /// settings back while mydocker was stopped.
+    pub fn again(&self) {
+        let _ = set_termios(self.fd, &self.saved.raw());
+    }
+}
+
 impl Drop for RawMode {
     fn drop(&mut self) {
         // TCSETS, no drain (TCSETSW): output already queued was processed when it
