@@ -99,6 +99,12 @@ fn mkdir_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
 
 /// Makes the parent directories of a NUL-terminated path, then an empty file.
 fn touch_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
+    parents(path, scratch)?;
+    sys::touch(path)
+}
+
+/// Makes the parent directories of a NUL-terminated path.
+fn parents(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
     if let Some(slash) = path.iter().rposition(|&c| c == b'/').filter(|&i| i > 0) {
         let b = scratch.get_mut(..slash + 1).ok_or(Errno(libc::ENAMETOOLONG))?;
         b[..slash].copy_from_slice(&path[..slash]);
@@ -106,7 +112,7 @@ fn touch_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
         let (dir, rest) = scratch.split_at_mut(slash + 1);
         mkdir_p(dir, rest)?;
     }
-    sys::touch(path)
+    Ok(())
 }
 
 /// Refuses a target inside the rootfs whose path crosses a symlink there:
@@ -162,6 +168,14 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
                     }
                     r => r,
                 },
+                Op::HostNode { mode, major, minor } => {
+                    parents(target, scratch).and_then(|_| match sys::mknod(target, mode, major, minor) {
+                        Err(Errno(libc::EPERM)) => {
+                            sys::touch(target).and_then(|_| sys::mount(src, target, None, BIND, b""))
+                        }
+                        r => r,
+                    })
+                }
                 Op::Symlink => sys::symlink(src.unwrap_or(b"\0"), target),
                 Op::Pivot => sys::chdir(target).and_then(|_| sys::pivot_here()),
             });

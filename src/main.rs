@@ -12,6 +12,7 @@ mod caps;
 mod cgroup;
 mod child;
 mod cli;
+mod devices;
 mod err;
 mod frame;
 #[allow(dead_code)] // used by the OCI front end and seccomp profiles

@@ -35,6 +35,10 @@ pub enum Op {
     /// mknod(target, S_IFCHR|0666, makedev(major, minor)); where the kernel
     /// refuses, an empty file with src (the host's node) bound onto it.
     Node { major: u32, minor: u32 },
+    /// A `--device` node: mknod(target, mode, makedev(major, minor)) after
+    /// making its parent directories; where the kernel refuses, an empty
+    /// file with src (the host's node) bound onto it.
+    HostNode { mode: u32, major: u32, minor: u32 },
     /// symlink(src, target).
     Symlink,
     /// pivot_root into target and detach the old root.
@@ -62,6 +66,7 @@ pub enum Kind {
     Tmpfs,
     Pivot,
     ReadOnlyRoot,
+    Device,
 }
 
 impl Kind {
@@ -83,6 +88,7 @@ impl Kind {
             Kind::Tmpfs => b"tmpfs",
             Kind::Pivot => b"pivot_root",
             Kind::ReadOnlyRoot => b"read-only rootfs",
+            Kind::Device => b"device",
         }
     }
 }
@@ -182,6 +188,9 @@ pub struct Spec<'a> {
     pub workdir: Option<&'a [u8]>,
     /// --privileged: no masked or read-only paths, /sys read-write.
     pub privileged: bool,
+    /// --device specs (syntax-checked) and their host nodes, pairwise.
+    pub device_specs: &'a [&'a [u8]],
+    pub device_nodes: &'a [crate::sys::Node],
 }
 
 /// When a system step applies.
@@ -369,6 +378,15 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     }
     let tmpfs = t.put(&[b"tmpfs"])?;
 
+    // --device nodes, in the fresh /dev (or wherever asked), before volumes.
+    for (spec, n) in spec.device_specs.iter().zip(spec.device_nodes) {
+        let d = crate::devices::parse_device(spec)?;
+        let src = t.put(&[d.host])?;
+        let dst = t.put(&[r, d.container])?;
+        let op = Op::HostNode { mode: n.mode, major: n.major, minor: n.minor };
+        t.push(op, Some(src), dst, Make::Nothing, false, Kind::Device)?;
+    }
+
     // Volumes after the system mounts, so a volume may cover part of them.
     for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
         let src = t.put(&[v.src])?;
@@ -437,6 +455,8 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: false,
+                device_specs: &[],
+                device_nodes: &[],
             },
         )
         .unwrap();
@@ -459,6 +479,8 @@ mod tests {
                 read_only: true,
                 workdir: Some(b"/w"),
                 privileged: false,
+                device_specs: &[],
+                device_nodes: &[],
             },
         )
         .unwrap();
@@ -499,6 +521,8 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: true,
+                device_specs: &[],
+                device_nodes: &[],
             },
         )
         .unwrap();
@@ -528,6 +552,8 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: false,
+                device_specs: &[],
+                device_nodes: &[],
             },
         );
         assert_eq!(r, Err(&b"mount paths too long (64 KiB in all)"[..]));
@@ -538,5 +564,33 @@ mod tests {
         assert!(check_inner_path(b"/data").is_ok());
         assert!(check_inner_path(b"data").is_err());
         assert!(check_inner_path(b"/a/../b").is_err());
+    }
+
+    #[test]
+    fn device_nodes_are_made_after_dev_and_before_volumes() {
+        table!(t);
+        let node = crate::sys::Node { mode: libc::S_IFCHR | 0o660, major: 10, minor: 232 };
+        build(
+            &mut t,
+            &Spec {
+                rootfs: Some(b"/r"),
+                volumes: &[Volume { src: b"/srv", dst: b"/data", ro: false }],
+                volume_is_dir: &[true],
+                tmpfs: &[],
+                read_only: false,
+                workdir: None,
+                privileged: false,
+                device_specs: &[b"/dev/kvm:/dev/virt/kvm:rw"],
+                device_nodes: &[node],
+            },
+        )
+        .unwrap();
+        let e = t.entries();
+        let d = e.iter().position(|e| e.kind == Kind::Device).unwrap();
+        assert_eq!(e[d].op, Op::HostNode { mode: libc::S_IFCHR | 0o660, major: 10, minor: 232 });
+        assert_eq!(t.str(e[d].target), b"/r/dev/virt/kvm");
+        assert_eq!(t.str(e[d].src.unwrap()), b"/dev/kvm");
+        assert!(e[..d].iter().any(|e| e.op == DEVFS), "after /dev is mounted");
+        assert!(e[d..].iter().any(|e| e.kind == Kind::Volume), "before the volumes");
     }
 }

@@ -19,6 +19,7 @@ use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
 use crate::cli::{Args, Limits, Run};
+use crate::devices::{self, Policy};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
@@ -79,9 +80,19 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
 
     // Cgroups are made before clone, so every mistake in them is reported
     // before a container exists; dropping `cgs` removes them on every path.
+    // --device nodes are checked on the host first (they feed both the
+    // device policy and the mount table).
+    let mut nodes = [sys::Node { mode: 0, major: 0, minor: 0 }; devices::MAX_DEVICES];
+    if r.ndev > 0 {
+        if let Err(code) = host_devices(r, &mut nodes) {
+            return code;
+        }
+    }
+    let nodes = &nodes[..r.ndev];
+    // Every --rootfs container has a cgroup, for docker's device policy.
     let mut cgs = Cgroups::none(id);
-    if r.limits.any() {
-        if let Err(code) = make_cgroups(r, &mut cgs) {
+    if r.limits.any() || r.device_policy() {
+        if let Err(code) = make_cgroups(r, nodes, &mut cgs) {
             return code;
         }
     }
@@ -181,7 +192,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     } else {
         Table::new(&mut few, &mut few_text)
     };
-    if let Err(code) = filesystem(r, args, &mut fs) {
+    if let Err(code) = filesystem(r, args, nodes, &mut fs) {
         return code;
     }
     let mut ctx = Ctx {
@@ -211,7 +222,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // thing, through a file opened here (see Cgroups::open_joins); kernels
     // without CLONE_INTO_CGROUP take musl's clone() and join the v2 cgroup
     // the same way.
-    let cg = cgs.v2_only();
+    let cg = cgs.v2();
     if let Err(f) = cgs.open_joins(cg.is_some()) {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
@@ -296,15 +307,27 @@ fn pipes_closed(fds: &[sys::Fd], f: cgroup::Fail) -> i32 {
 /// `run`, whose every page is touched (stack probes) and copied at clone
 /// on every run, limits or not.
 #[inline(never)]
-fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
+fn make_cgroups(r: &Run, nodes: &[sys::Node], cgs: &mut Cgroups) -> Result<(), i32> {
     check_cpus(&r.limits)?;
+    // docker's default device policy, plus a rule for each --device.
+    let mut dev = Policy::EMPTY;
+    if r.device_policy() {
+        dev = Policy::docker_default();
+        for (spec, n) in r.device_specs().iter().zip(nodes) {
+            let access = devices::parse_device(spec).map_or(devices::RWM, |d| d.access);
+            if let Err(why) = dev.push(devices::host_rule(n, access)) {
+                Line::new().s(b"mydocker: run: --device '").s(spec).s(b"': ").s(why).emit(2);
+                return Err(125);
+            }
+        }
+    }
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();
-    let need = cgroup::needed(&r.limits);
+    let need = cgroup::needed(&r.limits, r.device_policy());
     let made = match cgroup::discover(&mut l, &need) {
         Ok(()) => match l.targets(&need, r.cgroup_parent) {
-            Ok(t) => cgs.create(&t, &r.limits),
+            Ok(t) => cgs.create(&t, &r.limits, &dev),
             Err(f) => Err(f),
         },
         Err(f) => Err(f),
@@ -315,10 +338,25 @@ fn make_cgroups(r: &Run, cgs: &mut Cgroups) -> Result<(), i32> {
     })
 }
 
+/// The host node of each --device (symlinks followed): one line and exit
+/// 125 for a path that is missing or not a character or block device.
+#[inline(never)]
+fn host_devices(r: &Run, nodes: &mut [sys::Node]) -> Result<(), i32> {
+    for (spec, slot) in r.device_specs().iter().zip(nodes.iter_mut()) {
+        let host = devices::parse_device(spec).map_or(&b""[..], |d| d.host);
+        *slot = sys::node(host).map_err(|e| {
+            let why = if e.0 == libc::ENODEV { &b"not a character or block device"[..] } else { sys::strerror(e) };
+            Line::new().s(b"mydocker: run: --device '").s(spec).s(b"': ").s(why).emit(2);
+            125
+        })?;
+    }
+    Ok(())
+}
+
 /// Checks the host side of --rootfs and --volume (with one clear line, exit
 /// 125, before anything is created) and builds the mount table.
 #[inline(never)]
-fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(), i32> {
+fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, nodes: &[sys::Node], fs: &mut Table) -> Result<(), i32> {
     let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
         Line::new().s(b"mydocker: run: ").s(what).s(b" '").s(arg).s(b"': ").s(why).emit(2);
         Err(125)
@@ -359,6 +397,8 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, fs: &mut Table) -> Result<(),
         read_only: r.read_only,
         workdir: r.workdir,
         privileged: r.privileged,
+        device_specs: r.device_specs(),
+        device_nodes: nodes,
     };
     mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", r.rootfs.unwrap_or(b""), why))
 }

@@ -12,6 +12,8 @@ use core::ffi::{c_char, c_int, c_void};
 mod file;
 #[allow(unused_imports)]
 pub use file::*;
+mod dev;
+pub use dev::*;
 
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
