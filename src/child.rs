@@ -11,6 +11,7 @@
 //!   tells the parent execve succeeded.
 use crate::err::{Error, Step};
 use crate::frame::{self, HEADER};
+use crate::model::{CapSets, Mode, Rlimit, User};
 use crate::mounts::{Make, Op, Table};
 use crate::path::Search;
 use crate::plan::Inherited;
@@ -33,7 +34,10 @@ pub struct Ctx<'a> {
     pub frame_r: Fd,
     pub frame_w: Fd,
     pub err_w: Fd,
-    pub hostname: &'a [u8],
+    /// None: the hostname is left as it is (OCI without one).
+    pub hostname: Option<&'a [u8]>,
+    /// The namespaces created at clone (CLONE_NEW* flags).
+    pub ns: i32,
     /// Receive arena, sized by the parent from the frame it will send.
     pub arena: &'a mut Map,
     pub payload_cap: usize,
@@ -42,12 +46,20 @@ pub struct Ctx<'a> {
     pub inherited: Inherited,
     /// The filesystem steps, and -w.
     pub fs: &'a Table<'a>,
-    /// -u: (uid, gid).
-    pub user: Option<(u32, u32)>,
-    /// Capabilities kept (bounding, effective, permitted).
-    pub caps: u64,
-    /// --privileged: no capability drop, no no_new_privs.
-    pub privileged: bool,
+    /// Who the command runs as (ids, supplementary groups, umask).
+    pub user: User<'a>,
+    /// The capability sets the command ends with; None: leave them all
+    /// (--privileged).
+    pub caps: Option<CapSets>,
+    /// Keep the sets across the switch to a non-root user (OCI); without,
+    /// a non-root user ends with none (docker).
+    pub keep_caps: bool,
+    pub no_new_privs: bool,
+    /// setrlimit'ed before the privileges go (raising needs them).
+    pub rlimits: &'a [Rlimit],
+    pub oom_score_adj: Option<i32>,
+    /// Attached (PDEATHSIG) or created (wait on the exec fifo).
+    pub mode: Mode,
     /// --init: a reaper as PID 1, the command as PID 2.
     pub init: bool,
     /// The cgroup files to join through, and every cgroupfs fd to close.
@@ -168,11 +180,12 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
                     }
                     r => r,
                 },
-                Op::HostNode { mode, major, minor } => {
+                Op::HostNode { mode, major, minor, uid, gid } => {
                     parents(target, scratch).and_then(|_| match sys::mknod(target, mode, major, minor) {
                         Err(Errno(libc::EPERM)) => {
                             sys::touch(target).and_then(|_| sys::mount(src, target, None, BIND, b""))
                         }
+                        Ok(()) => sys::node_owner(target, mode, uid, gid),
                         r => r,
                     })
                 }
@@ -184,6 +197,64 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
             Err(errno) => return Err(Report(Error { step: Step::Mount, errno }, i as u32)),
             Ok(()) => {}
         }
+    }
+    Ok(())
+}
+
+/// Resource limits and the OOM score: before the privileges go, as raising
+/// a hard limit or lowering the score needs CAP_SYS_RESOURCE.
+fn limits(rlimits: &[Rlimit], oom_score_adj: Option<i32>) -> Result<(), Report> {
+    for r in rlimits {
+        sys::proc::set_rlimit(r.resource, r.soft, r.hard).map_err(Error::at(Step::Rlimits))?;
+    }
+    if let Some(adj) = oom_score_adj {
+        // "-1000".."1000" formatted by hand: the child has no formatter.
+        let mut b = [0u8; 8];
+        let mut n = b.len();
+        let mut v = adj.unsigned_abs();
+        loop {
+            n -= 1;
+            b[n] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 || n == 1 {
+                break;
+            }
+        }
+        if adj < 0 {
+            n -= 1;
+            b[n] = b'-';
+        }
+        let fd = sys::openat(sys::CWD, b"/proc/self/oom_score_adj", libc::O_WRONLY | libc::O_CLOEXEC)
+            .map_err(Error::at(Step::OomScore))?;
+        let r = sys::write_all(fd, &b[n..]);
+        sys::close(fd);
+        r.map_err(Error::at(Step::OomScore))?;
+    }
+    Ok(())
+}
+
+/// The user (setgroups, setgid, setuid — each needs the privilege the next
+/// gives up), then the capability sets themselves. Without keep_caps a
+/// non-root user has lost them all at setuid already; root keeps the chosen
+/// sets. docker's inheritable set stays empty (moby CVE-2022-24769).
+fn privileges(user: User, caps: Option<CapSets>, keep_caps: bool) -> Result<(), Report> {
+    if let Some((uid, gid)) = user.ids {
+        if keep_caps && uid != 0 {
+            sys::proc::keep_caps().map_err(Error::at(Step::User))?;
+        }
+        sys::become_user(uid, gid, user.groups).map_err(Error::at(Step::User))?;
+    }
+    if let Some(c) = caps {
+        let root = user.ids.map_or(true, |(u, _)| u == 0);
+        let none = CapSets { bounding: 0, effective: 0, permitted: 0, inheritable: 0, ambient: 0 };
+        let c = if root || keep_caps { c } else { none };
+        sys::proc::capset3(c.effective, c.permitted, c.inheritable).map_err(Error::at(Step::Caps))?;
+        if c.ambient != 0 {
+            sys::proc::raise_ambient(c.ambient).map_err(Error::at(Step::Caps))?;
+        }
+    }
+    if let Some(m) = user.umask {
+        sys::proc::umask(m);
     }
     Ok(())
 }
@@ -219,8 +290,11 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     sys::close(ctx.frame_w);
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
-    // earlier shows up there as EOF.
-    sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
+    // earlier shows up there as EOF. Not for an OCI container: it must
+    // outlive `create` (its caller's subreaper reaps it).
+    if ctx.mode == Mode::Attached {
+        sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
+    }
     // / must be private before anything is mounted: on a shared root the
     // new /proc would propagate into the host's mount namespace and hide the
     // host's own /proc (the original mydocker's bug), and pivot_root refuses
@@ -234,14 +308,21 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // A /proc of the new PID namespace, so the command sees itself as PID 1;
     // with --rootfs the whole filesystem, ending in pivot_root.
     filesystem(ctx.fs, pathbuf)?;
-    sys::sethostname(ctx.hostname).map_err(Error::at(Step::Hostname))?;
-    sys::loopback_up().map_err(Error::at(Step::Loopback))?;
+    if let Some(h) = ctx.hostname {
+        sys::sethostname(h).map_err(Error::at(Step::Hostname))?;
+    }
+    if ctx.ns & libc::CLONE_NEWNET != 0 {
+        sys::loopback_up().map_err(Error::at(Step::Loopback))?;
+    }
+    limits(ctx.rlimits, ctx.oom_score_adj)?;
     // The bounding set (needs CAP_SETPCAP) and no_new_privs can go now:
     // neither takes an effective capability away from the steps still to
     // come.
-    if !ctx.privileged {
-        sys::drop_bounding(ctx.inherited.bounding & !ctx.caps, ctx.inherited.ambient != 0)
+    if let Some(c) = ctx.caps {
+        sys::drop_bounding(ctx.inherited.bounding & !c.bounding, ctx.inherited.ambient != 0)
             .map_err(Error::at(Step::Caps))?;
+    }
+    if ctx.no_new_privs {
         sys::no_new_privs().map_err(Error::at(Step::Caps))?;
     }
 
@@ -271,18 +352,8 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         .map_err(Error::at(Step::Workdir))?;
     }
     // Privileges last, after everything that needs them (the bounding set
-    // and no_new_privs went before the frame read): the user (setgroups,
-    // setgid, setuid — each needs the privilege the next gives up), then the
-    // capability sets themselves. A non-root user has lost them all at
-    // setuid already; root keeps the chosen set. Inheritable stays empty
-    // (moby CVE-2022-24769).
-    if let Some((uid, gid)) = ctx.user {
-        sys::become_user(uid, gid).map_err(Error::at(Step::User))?;
-    }
-    if !ctx.privileged {
-        let keep = if ctx.user.map_or(true, |(u, _)| u == 0) { ctx.caps } else { 0 };
-        sys::capset(keep).map_err(Error::at(Step::Caps))?;
-    }
+    // and no_new_privs went before the frame read).
+    privileges(ctx.user, ctx.caps, ctx.keep_caps)?;
     if ctx.init {
         // --init: PID 1 stays ours, a reaper; the command becomes PID 2.
         // Every signal is blocked so each one queues for sigwait (a
@@ -310,21 +381,51 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));
 
-    // execvp semantics: EACCES from any candidate wins over "not found";
-    // any other error stops the search.
-    let mut search = Search::new(s.argv0, s.path);
+    let exec = Error::at(Step::Exec);
+    if let Mode::Created { fifo } = ctx.mode {
+        // OCI create: the command is looked up now (a missing one is a
+        // create error, as in runc); then the parent hears "ready" and
+        // `start` lets us go.
+        let n = find(s.argv0, s.path, pathbuf, sys::proc::executable).map_err(&exec)?;
+        sys::write_all(ctx.err_w, &[0; crate::err::WIRE]).map_err(Error::at(Step::Fifo))?;
+        // From here on nobody reads the error pipe: failures are exit codes.
+        match sys::proc::wait_byte(fifo) {
+            Ok(true) => {}
+            _ => sys::exit(125),
+        }
+        let e = sys::execve(pathbuf.get(..n).unwrap_or(&[]), argv, envp);
+        sys::exit(exec(e).exit_code());
+    }
+    let e = find(s.argv0, s.path, pathbuf, |p| Err(sys::execve(p, argv, envp)));
+    Err(exec(e.err().unwrap_or(Errno(libc::ENOENT))).into())
+}
+
+/// Tries each candidate of the execvp(3) search for `argv0` with `attempt`
+/// (execve itself, or a check that it would succeed) and returns the length
+/// of the first that passes, left in `buf`. execvp semantics: EACCES from
+/// any candidate wins over "not found"; any other error stops the search.
+fn find(
+    argv0: &[u8],
+    path: Option<&[u8]>,
+    buf: &mut [u8],
+    mut attempt: impl FnMut(&[u8]) -> Result<(), Errno>,
+) -> Result<usize, Errno> {
+    let mut search = Search::new(argv0, path);
     let mut err = Errno(libc::ENOENT);
     let mut denied = false;
-    while let Some(c) = search.next(pathbuf) {
+    while let Some(c) = search.next(buf) {
         let e = match c {
-            Ok(n) => sys::execve(pathbuf.get(..n).unwrap_or(&[]), argv, envp),
+            Ok(n) => match attempt(buf.get(..n).unwrap_or(&[])) {
+                Ok(()) => return Ok(n),
+                Err(e) => e,
+            },
             Err(e) => e,
         };
         match e.0 {
             libc::EACCES => denied = true,
             libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG => err = e,
-            _ => return Err(Error { step: Step::Exec, errno: e }.into()),
+            _ => return Err(e),
         }
     }
-    Err(Error { step: Step::Exec, errno: if denied { Errno(libc::EACCES) } else { err } }.into())
+    Err(if denied { Errno(libc::EACCES) } else { err })
 }

@@ -109,10 +109,6 @@ impl<'a> Run<'a> {
     pub fn device_policy(&self) -> bool {
         self.rootfs.is_some() && !self.privileged
     }
-    /// The command was left out: with --rootfs, /bin/sh of the rootfs runs.
-    pub fn default_shell<A: Args + ?Sized>(&self, args: &A) -> bool {
-        self.cmd >= args.count()
-    }
 }
 
 /// The command run when --rootfs is given without one.

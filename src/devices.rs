@@ -14,6 +14,7 @@
 //! Callers: `--rootfs` runs (docker's default plus `--device` rules) and,
 //! through `push`, OCI `linux.resources.devices`.
 use crate::limits::Why;
+use crate::model::Device;
 
 /// Access bits, as the kernel's BPF_DEVCG_ACC_* (include/uapi/linux/bpf.h).
 pub const MKNOD: u8 = 1;
@@ -116,11 +117,13 @@ pub struct Policy {
 impl Policy {
     pub const EMPTY: Policy = Policy { rules: [Rule::allow(Type::All, None, None, 0); MAX_RULES], n: 0 };
 
-    pub fn docker_default() -> Policy {
+    /// A policy of exactly `rules`.
+    pub fn of(rules: &[Rule]) -> Result<Policy, Why> {
         let mut p = Policy::EMPTY;
-        p.rules[..DOCKER_DEFAULT.len()].copy_from_slice(&DOCKER_DEFAULT);
-        p.n = DOCKER_DEFAULT.len();
-        p
+        for r in rules {
+            p.push(*r)?;
+        }
+        Ok(p)
     }
 
     /// Appends a rule (it wins over every earlier one it overlaps).
@@ -345,8 +348,54 @@ pub fn parse_device(spec: &[u8]) -> Result<DeviceSpec<'_>, Why> {
     Ok(DeviceSpec { host, container, access })
 }
 
-/// The rule a host node adds: its type and numbers, the access asked.
-pub fn host_rule(node: &crate::sys::Node, access: u8) -> Rule {
-    let ty = if node.block() { Type::Block } else { Type::Char };
-    Rule::allow(ty, Some(node.major), Some(node.minor), access)
+/// The docker front end's `--device` flags: the nodes to make and the
+/// policy (docker's default plus one rule per device, with the access
+/// asked), in fixed tables.
+pub struct Docker<'a> {
+    nodes: [Device<'a>; MAX_DEVICES],
+    rules: [Rule; DOCKER_DEFAULT.len() + MAX_DEVICES],
+    n: usize,
+}
+
+impl<'a> Docker<'a> {
+    /// Looks up each host node (symlinks followed, as docker does for
+    /// /dev/disk/by-id/...): its type, numbers, mode and owner. Err: the
+    /// spec and why, for `mydocker: run: --device 'SPEC': WHY`.
+    pub fn from_flags(specs: &[&'a [u8]]) -> Result<Docker<'a>, (&'a [u8], &'static [u8])> {
+        const NONE: Device = Device { path: b"", kind: 0, major: 0, minor: 0, mode: 0, uid: 0, gid: 0 };
+        let mut d = Docker {
+            nodes: [NONE; MAX_DEVICES],
+            rules: [Rule::allow(Type::All, None, None, 0); DOCKER_DEFAULT.len() + MAX_DEVICES],
+            n: 0,
+        };
+        d.rules[..DOCKER_DEFAULT.len()].copy_from_slice(&DOCKER_DEFAULT);
+        for (i, &spec) in specs.iter().enumerate().take(MAX_DEVICES) {
+            let s = parse_device(spec).map_err(|why| (spec, why))?;
+            let n = crate::sys::node(s.host).map_err(|e| match e.0 {
+                libc::ENODEV => (spec, &b"not a character or block device"[..]),
+                _ => (spec, crate::sys::strerror(e)),
+            })?;
+            d.nodes[i] = Device {
+                path: s.container,
+                kind: n.mode & libc::S_IFMT,
+                major: n.major,
+                minor: n.minor,
+                mode: n.mode & 0o7777,
+                uid: n.uid,
+                gid: n.gid,
+            };
+            let ty = if n.block() { Type::Block } else { Type::Char };
+            d.rules[DOCKER_DEFAULT.len() + i] = Rule::allow(ty, Some(n.major), Some(n.minor), s.access);
+            d.n = i + 1;
+        }
+        Ok(d)
+    }
+
+    pub fn nodes(&self) -> &[Device<'a>] {
+        &self.nodes[..self.n]
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules[..DOCKER_DEFAULT.len() + self.n]
+    }
 }

@@ -34,9 +34,13 @@ pub enum Step {
     // Child side, first of all: joining the cgroups (the entry is the
     // cgroup's slot, which the parent turns into a message naming the file).
     Join,
+    // Child side, added with the container model (model.rs).
+    Rlimits,
+    OomScore,
+    Fifo,
 }
 
-const ALL: [Step; 21] = [
+const ALL: [Step; 24] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -58,6 +62,9 @@ const ALL: [Step; 21] = [
     Step::Report,
     Step::Wait,
     Step::Join,
+    Step::Rlimits,
+    Step::OomScore,
+    Step::Fifo,
 ];
 
 impl Step {
@@ -85,6 +92,9 @@ impl Step {
             Step::Exec => b"exec",
             Step::Wait => b"wait",
             Step::Join => b"cgroup",
+            Step::Rlimits => b"rlimits",
+            Step::OomScore => b"oom_score_adj",
+            Step::Fifo => b"exec fifo",
         }
     }
 
@@ -112,6 +122,9 @@ impl Step {
             Step::Report => b"reading the child's status",
             Step::Wait => b"waiting for the container",
             Step::Join => b"joining the container's cgroup",
+            Step::Rlimits => b"setting resource limits",
+            Step::OomScore => b"writing /proc/self/oom_score_adj",
+            Step::Fifo => b"waiting for start",
         }
     }
 }
@@ -194,7 +207,7 @@ impl Error {
     pub fn report(self, what: Option<&[u8]>) {
         let what = what.unwrap_or(self.step.what());
         let mut l = Line::new();
-        l.s(b"mydocker: ").s(self.step.name()).s(b": ").s(what).s(b": ").s(sys::strerror(self.errno));
+        l.s(b"mydocker: ").s(self.step.name()).s(b": ").arg(what).s(b": ").s(sys::strerror(self.errno));
         let advice = self.advice(what);
         if !advice.is_empty() {
             l.s(b" (").s(advice).s(b")");
@@ -222,7 +235,7 @@ impl Usage<'_> {
         }
         l.s(self.what);
         if !self.arg.is_empty() {
-            l.s(b" '").s(self.arg).s(b"'");
+            l.s(b" '").arg(self.arg).s(b"'");
         }
         l.s(b": ").s(self.why);
         l.emit(2);

@@ -62,7 +62,8 @@ pub fn cgroup(data: &[u8]) {
     // probe succeeds, then fails.
     let mut g = Layout::new();
     cg.split(|&c| c == b'\n').for_each(|line| g.cgroup_line(line));
-    let _ = g.guess(&[true, true, true, false, true], |_| true) && g.targets(&[true, true, true, false, true], None).is_ok();
+    let _ = g.guess(&[true, true, true, false, true], |_| true)
+        && g.targets(&[true, true, true, false, true], None).is_ok();
     let _ = g.guess(&[true; crate::cgroup::NCTRL], |_| false);
 }
 
@@ -101,7 +102,9 @@ fn same(o: crate::json::Value, t: &serde_json::Value) -> bool {
                 && (!n.is_f64() || float().map(f64::to_bits) == n.as_f64().map(f64::to_bits))
         }
         J::String(s) => o.as_str() == Some(s.as_str()),
-        J::Array(a) => o.kind() == Kind::Arr && o.items().count() == a.len() && o.items().zip(a).all(|(x, y)| same(x, y)),
+        J::Array(a) => {
+            o.kind() == Kind::Arr && o.items().count() == a.len() && o.items().zip(a).all(|(x, y)| same(x, y))
+        }
         J::Object(m) => {
             let keys: Vec<&str> = o.members().map(|(k, _)| k).collect();
             let distinct = keys.iter().enumerate().filter(|(i, k)| !keys[i + 1..].contains(k)).count();

@@ -38,7 +38,8 @@ pub enum Op {
     /// A `--device` node: mknod(target, mode, makedev(major, minor)) after
     /// making its parent directories; where the kernel refuses, an empty
     /// file with src (the host's node) bound onto it.
-    HostNode { mode: u32, major: u32, minor: u32 },
+    /// Owned by uid:gid (chown after mknod).
+    HostNode { mode: u32, major: u32, minor: u32, uid: u32, gid: u32 },
     /// symlink(src, target).
     Symlink,
     /// pivot_root into target and detach the old root.
@@ -188,9 +189,8 @@ pub struct Spec<'a> {
     pub workdir: Option<&'a [u8]>,
     /// --privileged: no masked or read-only paths, /sys read-write.
     pub privileged: bool,
-    /// --device specs (syntax-checked) and their host nodes, pairwise.
-    pub device_specs: &'a [&'a [u8]],
-    pub device_nodes: &'a [crate::sys::Node],
+    /// Device nodes to make (--device, OCI linux.devices).
+    pub devices: &'a [crate::model::Device<'a>],
 }
 
 /// When a system step applies.
@@ -378,12 +378,14 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     }
     let tmpfs = t.put(&[b"tmpfs"])?;
 
-    // --device nodes, in the fresh /dev (or wherever asked), before volumes.
-    for (spec, n) in spec.device_specs.iter().zip(spec.device_nodes) {
-        let d = crate::devices::parse_device(spec)?;
-        let src = t.put(&[d.host])?;
-        let dst = t.put(&[r, d.container])?;
-        let op = Op::HostNode { mode: n.mode, major: n.major, minor: n.minor };
+    // Device nodes, in the fresh /dev (or wherever asked), before volumes.
+    // Where mknod is refused, the host's node of the same path is bound
+    // onto an empty file instead (as runc does).
+    for d in spec.devices {
+        let src = t.put(&[d.path])?;
+        let dst = t.put(&[r, d.path])?;
+        let op =
+            Op::HostNode { mode: d.kind | (d.mode & 0o7777), major: d.major, minor: d.minor, uid: d.uid, gid: d.gid };
         t.push(op, Some(src), dst, Make::Nothing, false, Kind::Device)?;
     }
 
@@ -455,8 +457,7 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: false,
-                device_specs: &[],
-                device_nodes: &[],
+                devices: &[],
             },
         )
         .unwrap();
@@ -479,8 +480,7 @@ mod tests {
                 read_only: true,
                 workdir: Some(b"/w"),
                 privileged: false,
-                device_specs: &[],
-                device_nodes: &[],
+                devices: &[],
             },
         )
         .unwrap();
@@ -521,8 +521,7 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: true,
-                device_specs: &[],
-                device_nodes: &[],
+                devices: &[],
             },
         )
         .unwrap();
@@ -552,8 +551,7 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: false,
-                device_specs: &[],
-                device_nodes: &[],
+                devices: &[],
             },
         );
         assert_eq!(r, Err(&b"mount paths too long (64 KiB in all)"[..]));
@@ -569,7 +567,15 @@ mod tests {
     #[test]
     fn device_nodes_are_made_after_dev_and_before_volumes() {
         table!(t);
-        let node = crate::sys::Node { mode: libc::S_IFCHR | 0o660, major: 10, minor: 232 };
+        let kvm = crate::model::Device {
+            path: b"/dev/virt/kvm",
+            kind: libc::S_IFCHR,
+            major: 10,
+            minor: 232,
+            mode: 0o660,
+            uid: 0,
+            gid: 7,
+        };
         build(
             &mut t,
             &Spec {
@@ -580,16 +586,15 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: false,
-                device_specs: &[b"/dev/kvm:/dev/virt/kvm:rw"],
-                device_nodes: &[node],
+                devices: &[kvm],
             },
         )
         .unwrap();
         let e = t.entries();
         let d = e.iter().position(|e| e.kind == Kind::Device).unwrap();
-        assert_eq!(e[d].op, Op::HostNode { mode: libc::S_IFCHR | 0o660, major: 10, minor: 232 });
+        assert_eq!(e[d].op, Op::HostNode { mode: libc::S_IFCHR | 0o660, major: 10, minor: 232, uid: 0, gid: 7 });
         assert_eq!(t.str(e[d].target), b"/r/dev/virt/kvm");
-        assert_eq!(t.str(e[d].src.unwrap()), b"/dev/kvm");
+        assert_eq!(t.str(e[d].src.unwrap()), b"/dev/virt/kvm");
         assert!(e[..d].iter().any(|e| e.op == DEVFS), "after /dev is mounted");
         assert!(e[d..].iter().any(|e| e.kind == Kind::Volume), "before the volumes");
     }

@@ -1,8 +1,9 @@
 //! Every decision about a container, made before clone and without
 //! syscalls: its id and hostname, its environment, the frame that carries
 //! them, and how large the child's receive arena must be.
-use crate::cli::{Args, Run};
+use crate::cli::Args;
 use crate::frame::{Encoder, Header};
+use crate::model::{Env, Process};
 use crate::path::{DEFAULT_PATH, PATH_MAX};
 
 pub const ID_LEN: usize = 12;
@@ -41,12 +42,18 @@ fn effective<'a, E: Args + ?Sized>(flag: &'a [u8], caller: &'a E) -> Option<&'a 
 /// --env-clear, only the default PATH), minus every key a -e flag sets and
 /// minus HOSTNAME; then the -e flags (the last one for a key wins); then
 /// HOSTNAME=<hostname> unless a -e flag set it. Each entry is given as
-/// pieces for the frame encoder to join.
-pub fn environment<E: Args + ?Sized>(run: &Run, caller: &E, hostname: &[u8], mut emit: impl FnMut(&[&[u8]])) {
-    let flags = run.env_flags();
+/// pieces for the frame encoder to join. `flags` are the -e flags, `clear`
+/// is --env-clear.
+pub fn environment<E: Args + ?Sized>(
+    flags: &[&[u8]],
+    clear: bool,
+    caller: &E,
+    hostname: &[u8],
+    mut emit: impl FnMut(&[&[u8]]),
+) {
     let set_by_flag = |k: &[u8]| flags.iter().any(|f| key(f) == k && effective(f, caller).is_some());
     let default_path: &[u8] = b"PATH=";
-    if run.env_clear {
+    if clear {
         if !set_by_flag(b"PATH") {
             emit(&[default_path, DEFAULT_PATH]);
         }
@@ -68,15 +75,22 @@ pub fn environment<E: Args + ?Sized>(run: &Run, caller: &E, hostname: &[u8], mut
     }
 }
 
-/// Puts the command (argv from run.cmd on) and the environment into `enc`.
-pub fn frame<A: Args + ?Sized, E: Args + ?Sized>(run: &Run, args: &A, caller: &E, hostname: &[u8], enc: &mut Encoder) {
-    if run.default_shell(args) {
+/// Puts the command (argv from `p.from` on) and the environment into `enc`.
+pub fn frame(p: &Process, hostname: &[u8], enc: &mut Encoder) {
+    if p.default_shell() {
         enc.arg(crate::cli::DEFAULT_SHELL);
     }
-    for i in run.cmd..args.count() {
-        enc.arg(args.arg(i));
+    for i in p.from..p.args.count() {
+        enc.arg(p.args.arg(i));
     }
-    environment(run, caller, hostname, |parts| enc.env(parts));
+    match p.env {
+        Env::Docker { flags, clear, caller } => environment(flags, clear, caller, hostname, |parts| enc.env(parts)),
+        Env::List(list) => {
+            for i in 0..list.count() {
+                enc.env(&[list.arg(i)]);
+            }
+        }
+    }
 }
 
 /// The child's receive arena: the whole frame (header and payload), the
@@ -141,7 +155,7 @@ mod tests {
     fn env_of(argv: &[&[u8]], caller: &[&[u8]]) -> Vec<Vec<u8>> {
         let Cmd::Run(r) = parse(argv).unwrap() else { panic!() };
         let mut v = vec![];
-        environment(&r, caller, b"box", |parts| v.push(parts.concat()));
+        environment(r.env_flags(), r.env_clear, caller, b"box", |parts| v.push(parts.concat()));
         v
     }
 

@@ -18,11 +18,12 @@
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
-use crate::cli::{Args, Limits, Run};
+use crate::cli::Limits;
 use crate::devices::{self, Policy};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
+use crate::model::{CapSets, Caps, Container, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
@@ -37,9 +38,6 @@ const STACK_SIZE: usize = 64 * 1024;
 /// PIPE_BUF; even a pipe shrunk to one buffer by pipe-user-pages-soft holds
 /// a page).
 const PIPE_BUF: usize = 4096;
-
-const NAMESPACES: i32 =
-    libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
 
 /// Signals a terminal or supervisor sends to mean "tell the container".
 const FORWARDED: [i32; 7] =
@@ -65,7 +63,8 @@ fn fail(e: Error) -> i32 {
     e.exit_code()
 }
 
-pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i32 {
+/// Runs the container `c` describes, attached: returns the exit code.
+pub fn run(c: &Container) -> i32 {
     // First of all, the signals we forward wait, blocked, to be taken by
     // sigwait: one that arrives while cgroups are being made must neither
     // kill mydocker (leaving them behind) nor be lost. The child inherits
@@ -76,23 +75,17 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         Err(e) => return fail(Error { step: Step::Random, errno: e }),
     };
     let id = plan::container_id(rnd);
-    let hostname = r.hostname.unwrap_or(&id);
+    // docker-style containers are named by the random id; an OCI one keeps
+    // its hostname unless the config sets one.
+    let hostname = if c.id.is_none() { Some(c.hostname.unwrap_or(&id)) } else { c.hostname };
 
     // Cgroups are made before clone, so every mistake in them is reported
     // before a container exists; dropping `cgs` removes them on every path.
-    // --device nodes are checked on the host first (they feed both the
-    // device policy and the mount table).
-    let mut nodes = [sys::Node { mode: 0, major: 0, minor: 0 }; devices::MAX_DEVICES];
-    if r.ndev > 0 {
-        if let Err(code) = host_devices(r, &mut nodes) {
-            return code;
-        }
-    }
-    let nodes = &nodes[..r.ndev];
-    // Every --rootfs container has a cgroup, for docker's device policy.
+    // A device policy needs a cgroup too: every docker-style --rootfs
+    // container has one.
     let mut cgs = Cgroups::none(id);
-    if r.limits.any() || r.device_policy() {
-        if let Err(code) = make_cgroups(r, nodes, &mut cgs) {
+    if c.limits.any() || c.device_rules.is_some() {
+        if let Err(code) = make_cgroups(&c.limits, c.cgroup_parent, c.device_rules, &mut cgs) {
             return code;
         }
     }
@@ -100,7 +93,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // Size the frame, then map one region for everything the child will
     // touch — [guard page | stack | receive arena | frame] — and encode.
     let mut count = Encoder::counting();
-    plan::frame(r, args, env, hostname, &mut count);
+    plan::frame(&c.process, hostname.unwrap_or(b""), &mut count);
     let counted = count.header();
     let len = match count.finish() {
         Ok(n) => n,
@@ -120,7 +113,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     };
     let fbytes = &mut fbytes[..len];
     let mut enc = Encoder::into(fbytes);
-    plan::frame(r, args, env, hostname, &mut enc);
+    plan::frame(&c.process, hostname.unwrap_or(b""), &mut enc);
     if enc.finish() != Ok(len) {
         return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) });
     }
@@ -130,17 +123,20 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     };
     // A container cannot get a capability mydocker lacks itself.
     let inherited = inherited();
-    let kept = match caps::keep(r.cap_add, r.cap_drop, inherited.permitted) {
-        Ok(k) => k,
-        Err(_) if r.privileged => 0,
-        Err(name) => {
-            Line::new()
-                .s(b"mydocker: run: --cap-add '")
-                .s(name)
-                .s(b"': mydocker itself does not have it (not in its permitted set)")
-                .emit(2);
-            return 125;
-        }
+    let kept = match c.caps {
+        Caps::Keep => None,
+        Caps::Sets(sets) => Some(sets),
+        Caps::Docker { add, drop } => match caps::keep(add, drop, inherited.permitted) {
+            Ok(k) => Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 }),
+            Err(name) => {
+                Line::new()
+                    .s(b"mydocker: run: --cap-add '")
+                    .arg(name)
+                    .s(b"': mydocker itself does not have it (not in its permitted set)")
+                    .emit(2);
+                return 125;
+            }
+        },
     };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
         Ok(e) => Ok((f, e)),
@@ -179,7 +175,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     let mut few = [mounts::EMPTY; 2];
     let mut few_text = [0u8; 4200];
     let mut text_map: Map;
-    let mut fs = if r.rootfs.is_some() {
+    let mut fs = if c.fs.rootfs.is_some() {
         let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
         text_map = match Map::new(size, false) {
             Ok(m) => m,
@@ -192,7 +188,7 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     } else {
         Table::new(&mut few, &mut few_text)
     };
-    if let Err(code) = filesystem(r, args, nodes, &mut fs) {
+    if let Err(code) = filesystem(c, &mut fs) {
         return code;
     }
     let mut ctx = Ctx {
@@ -205,10 +201,15 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         ptrs_cap: h.ptrs(),
         fs: &fs,
         inherited,
-        user: r.user,
+        ns: c.ns.new,
+        user: c.user,
         caps: kept,
-        privileged: r.privileged,
-        init: r.init,
+        keep_caps: matches!(c.caps, Caps::Sets(_)),
+        no_new_privs: c.no_new_privs,
+        rlimits: c.rlimits,
+        oom_score_adj: c.oom_score_adj,
+        mode: c.mode,
+        init: c.init,
         cgroups: crate::cgroup::ChildFds::NONE,
     };
 
@@ -227,13 +228,13 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
     ctx.cgroups = cgs.child_fds();
-    let mut cloned = sys::clone3(NAMESPACES | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
+    let mut cloned = sys::clone3(c.ns.new | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
             return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
         }
         ctx.cgroups = cgs.child_fds();
-        cloned = sys::clone(NAMESPACES | libc::SIGCHLD, &stack, &mut ctx, child::main);
+        cloned = sys::clone(c.ns.new | libc::SIGCHLD, &stack, &mut ctx, child::main);
     }
     cgs.close_joins();
     sys::close(frame_r);
@@ -256,7 +257,14 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
-    let code = forward_and_wait(pid);
+    let status = forward_and_wait(pid);
+    let code = status.map_or_else(|c| c, err::status_code);
+    // PID 1 died of SIGKILL; under --init PID 1 is our reaper, which exits
+    // 128+N when the command was killed by signal N.
+    let sigkilled = match status {
+        Ok(s) => libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL || c.init && code == 128 + libc::SIGKILL,
+        Err(_) => false,
+    };
     let mut report = [0u8; err::WIRE];
     let got = sys::read_full(err_r, &mut report);
     let failure = match (got, sent) {
@@ -273,23 +281,43 @@ pub fn run<A: Args + ?Sized, E: Args + ?Sized>(r: &Run, args: &A, env: &E) -> i3
         }
         let mut buf = [0u8; 512];
         let what = match e.step {
-            Step::Exec if r.default_shell(args) => Some(crate::cli::DEFAULT_SHELL),
-            Step::Exec => Some(args.arg(r.cmd)),
-            Step::Hostname => Some(hostname),
+            Step::Exec => Some(c.process.argv0()),
+            Step::Hostname => hostname,
             Step::Mount => fs.describe(index as usize, &mut buf),
-            Step::Workdir => r.workdir,
+            Step::Workdir => c.process.cwd,
             _ => None,
         };
         e.report(what);
         return e.exit_code();
     }
-    // Only a container that did not exit cleanly can have been OOM-killed.
-    if code != 0 && cgs.oom_killed() {
-        let limit = r.limits.memory.map_or(&b"?"[..], |m| m.1);
-        Line::new().s(b"mydocker: container killed: out of memory (limit ").s(limit).s(b")").emit(2);
-        return 137;
+    oom_report(c, &cgs, code, sigkilled)
+}
+
+/// The exit status once the memory limit has had its say (see
+/// `cgroup::oom_verdict`): 137 and the OOM line only when PID 1 died of
+/// SIGKILL and the OOM killer struck during the run; otherwise PID 1's
+/// status, with one line when the killer took other processes.
+#[inline(never)]
+fn oom_report(c: &Container, cgs: &Cgroups, code: i32, sigkilled: bool) -> i32 {
+    let limit = c.limits.memory.map_or(&b"?"[..], |m| m.1);
+    match cgroup::oom_verdict(sigkilled, cgs.oom_kills()) {
+        cgroup::OomVerdict::None => code,
+        cgroup::OomVerdict::Killed => {
+            Line::new().s(b"mydocker: container killed: out of memory (limit ").arg(limit).s(b")").emit(2);
+            137
+        }
+        cgroup::OomVerdict::Survived(n) => {
+            Line::new()
+                .s(b"mydocker: out of memory: the limit (")
+                .arg(limit)
+                .s(b") killed ")
+                .s(Dec::new(n).as_bytes())
+                .s(if n == 1 { b" process" } else { b" processes" })
+                .s(b" in the container; the exit status is PID 1's own")
+                .emit(2);
+            code
+        }
     }
-    code
 }
 
 /// Closes the pipes of a run that ends before clone, and reports `f`.
@@ -307,27 +335,28 @@ fn pipes_closed(fds: &[sys::Fd], f: cgroup::Fail) -> i32 {
 /// `run`, whose every page is touched (stack probes) and copied at clone
 /// on every run, limits or not.
 #[inline(never)]
-fn make_cgroups(r: &Run, nodes: &[sys::Node], cgs: &mut Cgroups) -> Result<(), i32> {
-    check_cpus(&r.limits)?;
-    // docker's default device policy, plus a rule for each --device.
-    let mut dev = Policy::EMPTY;
-    if r.device_policy() {
-        dev = Policy::docker_default();
-        for (spec, n) in r.device_specs().iter().zip(nodes) {
-            let access = devices::parse_device(spec).map_or(devices::RWM, |d| d.access);
-            if let Err(why) = dev.push(devices::host_rule(n, access)) {
-                Line::new().s(b"mydocker: run: --device '").s(spec).s(b"': ").s(why).emit(2);
-                return Err(125);
-            }
+fn make_cgroups(
+    limits: &Limits,
+    parent: Option<&[u8]>,
+    rules: Option<&[devices::Rule]>,
+    cgs: &mut Cgroups,
+) -> Result<(), i32> {
+    check_cpus(limits)?;
+    let dev = match rules.map(Policy::of) {
+        None => Policy::EMPTY,
+        Some(Ok(p)) => p,
+        Some(Err(why)) => {
+            Line::new().s(b"mydocker: run: device rules: ").s(why).emit(2);
+            return Err(125);
         }
-    }
+    };
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();
-    let need = cgroup::needed(&r.limits, r.device_policy());
+    let need = cgroup::needed(limits, rules.is_some());
     let made = match cgroup::discover(&mut l, &need) {
-        Ok(()) => match l.targets(&need, r.cgroup_parent) {
-            Ok(t) => cgs.create(&t, &r.limits, &dev),
+        Ok(()) => match l.targets(&need, parent) {
+            Ok(t) => cgs.create(&t, limits, &dev),
             Err(f) => Err(f),
         },
         Err(f) => Err(f),
@@ -338,36 +367,22 @@ fn make_cgroups(r: &Run, nodes: &[sys::Node], cgs: &mut Cgroups) -> Result<(), i
     })
 }
 
-/// The host node of each --device (symlinks followed): one line and exit
-/// 125 for a path that is missing or not a character or block device.
-#[inline(never)]
-fn host_devices(r: &Run, nodes: &mut [sys::Node]) -> Result<(), i32> {
-    for (spec, slot) in r.device_specs().iter().zip(nodes.iter_mut()) {
-        let host = devices::parse_device(spec).map_or(&b""[..], |d| d.host);
-        *slot = sys::node(host).map_err(|e| {
-            let why = if e.0 == libc::ENODEV { &b"not a character or block device"[..] } else { sys::strerror(e) };
-            Line::new().s(b"mydocker: run: --device '").s(spec).s(b"': ").s(why).emit(2);
-            125
-        })?;
-    }
-    Ok(())
-}
-
 /// Checks the host side of --rootfs and --volume (with one clear line, exit
 /// 125, before anything is created) and builds the mount table.
 #[inline(never)]
-fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, nodes: &[sys::Node], fs: &mut Table) -> Result<(), i32> {
+fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
+    let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts;
     let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
-        Line::new().s(b"mydocker: run: ").s(what).s(b" '").s(arg).s(b"': ").s(why).emit(2);
+        Line::new().s(b"mydocker: run: ").s(what).s(b" '").arg(arg).s(b"': ").s(why).emit(2);
         Err(125)
     };
-    if let Some(root) = r.rootfs {
+    if let Some(root) = c.fs.rootfs {
         match sys::kind(root) {
             Ok(sys::FileKind::Dir) => {}
             Ok(_) => return bad(b"--rootfs", root, b"not a directory"),
             Err(e) => return bad(b"--rootfs", root, sys::strerror(e)),
         }
-        if r.default_shell(args) {
+        if c.process.default_shell() {
             let mut p = [0u8; 4200];
             let sh = crate::cli::DEFAULT_SHELL;
             if root.len() + sh.len() > p.len() || {
@@ -381,7 +396,7 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, nodes: &[sys::Node], fs: &mut
     }
     let mut vols = [Volume { src: b"", dst: b"", ro: false }; MAX_VOLUMES];
     let mut dirs = [false; MAX_VOLUMES];
-    for (i, spec) in r.volume_specs().iter().enumerate() {
+    for (i, spec) in volumes.iter().enumerate() {
         let Ok(v) = mounts::parse_volume(spec) else { return bad(b"--volume", spec, b"malformed") };
         dirs[i] = match sys::kind(v.src) {
             Ok(k) => k == sys::FileKind::Dir,
@@ -390,17 +405,16 @@ fn filesystem<A: Args + ?Sized>(r: &Run, args: &A, nodes: &[sys::Node], fs: &mut
         vols[i] = v;
     }
     let spec = mounts::Spec {
-        rootfs: r.rootfs,
-        volumes: &vols[..r.nvol],
-        volume_is_dir: &dirs[..r.nvol],
-        tmpfs: r.tmpfs_paths(),
-        read_only: r.read_only,
-        workdir: r.workdir,
-        privileged: r.privileged,
-        device_specs: r.device_specs(),
-        device_nodes: nodes,
+        rootfs: c.fs.rootfs,
+        volumes: &vols[..volumes.len()],
+        volume_is_dir: &dirs[..volumes.len()],
+        tmpfs,
+        read_only: c.fs.read_only,
+        workdir: c.process.cwd,
+        privileged,
+        devices: c.devices,
     };
-    mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", r.rootfs.unwrap_or(b""), why))
+    mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", c.fs.rootfs.unwrap_or(b""), why))
 }
 
 /// What mydocker inherited (signals at SIG_IGN, capability sets), from
@@ -439,7 +453,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
         let off = set.minus(&online);
         if off.count() > 0 {
             let mut m = Line::new();
-            m.s(b"mydocker: run: --cpuset-cpus '").s(arg).s(b"': CPUs not online: ");
+            m.s(b"mydocker: run: --cpuset-cpus '").arg(arg).s(b"': CPUs not online: ");
             list(&mut m, &off);
             m.s(b" (online: ");
             list(&mut m, &online);
@@ -462,21 +476,22 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
 
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
-fn forward_and_wait(pid: libc::pid_t) -> i32 {
+/// Ok(wait status), or Err(exit code) when waiting itself failed.
+fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
     loop {
         let sig = match sys::sigwait(WAITED) {
             Ok(s) => s,
             Err(e) => {
                 // Cannot happen with a valid set; still, never abandon the child.
                 Error { step: Step::Wait, errno: e }.report(None);
-                return sys::wait(pid, false).ok().flatten().map_or(125, err::status_code);
+                return sys::wait(pid, false).ok().flatten().ok_or(125);
             }
         };
         if sig == libc::SIGCHLD {
             match sys::wait(pid, true) {
-                Ok(Some(status)) => return err::status_code(status),
+                Ok(Some(status)) => return Ok(status),
                 Ok(None) => {}
-                Err(e) => return fail(Error { step: Step::Wait, errno: e }),
+                Err(e) => return Err(fail(Error { step: Step::Wait, errno: e })),
             }
         } else if FORWARDED.contains(&sig) {
             // ESRCH: it exited meanwhile; SIGCHLD follows.

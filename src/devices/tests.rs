@@ -40,8 +40,8 @@ fn interpret(prog: &[u64], access_type: u32, major: u32, minor: u32) -> u64 {
 }
 
 fn policies() -> Vec<(&'static str, Policy)> {
-    let mut v = vec![("docker default", Policy::docker_default())];
-    let mut d = Policy::docker_default();
+    let mut v = vec![("docker default", Policy::of(&DOCKER_DEFAULT).unwrap())];
+    let mut d = Policy::of(&DOCKER_DEFAULT).unwrap();
     d.push(Rule::allow(Type::Char, Some(10), Some(200), READ | WRITE)).unwrap();
     d.push(Rule::allow(Type::Block, Some(8), Some(0), READ)).unwrap();
     v.push(("default + --device", d));
@@ -90,7 +90,7 @@ fn the_bpf_program_decides_every_request_as_the_rules_do() {
 
 #[test]
 fn docker_default_allows_the_usual_nodes_and_mknod_only_elsewhere() {
-    let p = Policy::docker_default();
+    let p = Policy::of(&DOCKER_DEFAULT).unwrap();
     for (ma, mi) in [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (136, 0), (136, 77)] {
         assert!(p.allows(Type::Char, ma, mi, READ | WRITE), "{ma}:{mi}");
     }
@@ -105,7 +105,7 @@ fn docker_default_allows_the_usual_nodes_and_mknod_only_elsewhere() {
 
 #[test]
 fn v1_lines_start_from_deny_all_and_keep_the_order() {
-    let mut d = Policy::docker_default();
+    let mut d = Policy::of(&DOCKER_DEFAULT).unwrap();
     d.push(Rule::allow(Type::Block, Some(8), Some(16), READ | MKNOD)).unwrap();
     d.push(Rule { ty: Type::All, major: Some(4), minor: None, access: WRITE, allow: false }).unwrap();
     let mut got = vec![];

@@ -4,12 +4,25 @@
 //! syscalls: musl has no bpf wrapper, and no library is used.
 use super::{close, cptr, cvt, retry, stat_at, with_cstr, Errno, Fd};
 
+/// Gives a node just made its exact mode (mknod's is cut by the umask)
+/// and its owner.
+pub fn node_owner(path: &[u8], mode: u32, uid: u32, gid: u32) -> Result<(), Errno> {
+    let p = cptr(path)?;
+    // SAFETY: p is NUL-terminated; plain syscalls with integer arguments.
+    unsafe {
+        cvt(libc::chmod(p, mode & 0o7777) as libc::c_long)?;
+        cvt(libc::chown(p, uid, gid) as libc::c_long).map(|_| ())
+    }
+}
+
 /// A host device node: its type bits and permissions (st_mode) and numbers.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Node {
     pub mode: u32,
     pub major: u32,
     pub minor: u32,
+    pub uid: u32,
+    pub gid: u32,
 }
 
 impl Node {
@@ -23,9 +36,13 @@ impl Node {
 pub fn node(path: &[u8]) -> Result<Node, Errno> {
     let st = with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, true))?;
     match st.st_mode & libc::S_IFMT {
-        libc::S_IFCHR | libc::S_IFBLK => {
-            Ok(Node { mode: st.st_mode, major: libc::major(st.st_rdev), minor: libc::minor(st.st_rdev) })
-        }
+        libc::S_IFCHR | libc::S_IFBLK => Ok(Node {
+            mode: st.st_mode,
+            major: libc::major(st.st_rdev),
+            minor: libc::minor(st.st_rdev),
+            uid: st.st_uid,
+            gid: st.st_gid,
+        }),
         _ => Err(Errno(libc::ENODEV)),
     }
 }

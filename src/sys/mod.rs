@@ -10,6 +10,7 @@ use core::ffi::{c_char, c_int, c_void};
 
 #[allow(dead_code)] // until `--security-opt seccomp=FILE` and OCI configs use it
 mod file;
+pub mod proc;
 #[allow(unused_imports)]
 pub use file::*;
 mod dev;
@@ -624,24 +625,12 @@ pub fn no_new_privs() -> Result<(), Errno> {
     cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
 }
 
-/// capset(2): effective = permitted = `caps`, inheritable empty.
-pub fn capset(caps: u64) -> Result<(), Errno> {
-    // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
-    let hdr = [0x2008_0522u32, 0];
-    let lo = caps as u32;
-    let hi = (caps >> 32) as u32;
-    let data = [lo, lo, 0, hi, hi, 0];
-    // SAFETY: hdr and data match struct __user_cap_header_struct and two
-    // struct __user_cap_data_struct (effective, permitted, inheritable).
-    cvt(unsafe { libc::syscall(libc::SYS_capset, hdr.as_ptr(), data.as_ptr()) }).map(|_| ())
-}
-
-/// setgroups(0), setgid, setuid — in that order: each needs the privilege
-/// the next one gives up.
-pub fn become_user(uid: u32, gid: u32) -> Result<(), Errno> {
-    // SAFETY: plain syscalls with integer arguments (and no group list).
+/// setgroups(groups), setgid, setuid — in that order: each needs the
+/// privilege the next one gives up.
+pub fn become_user(uid: u32, gid: u32, groups: &[u32]) -> Result<(), Errno> {
+    proc::set_groups(groups)?;
+    // SAFETY: plain syscalls with integer arguments.
     unsafe {
-        cvt(libc::syscall(libc::SYS_setgroups, 0, core::ptr::null::<libc::gid_t>()))?;
         cvt(libc::syscall(libc::SYS_setgid, gid))?;
         cvt(libc::syscall(libc::SYS_setuid, uid))?;
     }

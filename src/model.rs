@@ -1,0 +1,221 @@
+//! The one description of a container. Two front ends fill it — the
+//! docker-style flags (`cli::Run`, through `from_run` below) and an OCI
+//! bundle's config.json (`oci`) — and one path runs it: spawn (parent side,
+//! before and after clone) and child (between clone and execve).
+//!
+//! Everything here is borrowed: from argv, the caller's environment, or the
+//! mapped config.json. Lists are slices of tables the front end sized
+//! before use; nothing allocates. What a field means for the child is
+//! documented on the field; spawn turns the model into the child's Ctx.
+use crate::cli::{Args, Limits, Run};
+
+/// The namespaces a container runs in: new ones, and existing ones joined
+/// by path (setns). A type in both is a front-end error.
+#[derive(Clone, Copy)]
+pub struct Namespaces<'a> {
+    /// CLONE_NEW* flags of the namespaces created at clone.
+    pub new: i32,
+    /// Namespaces joined instead: (CLONE_NEW* type, path of an nsfs file,
+    /// e.g. /proc/PID/ns/net). The type is checked against the file.
+    pub join: &'a [(i32, &'a [u8])],
+}
+
+/// The five docker-style namespaces, all new.
+pub const DOCKER_NAMESPACES: i32 =
+    libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
+
+/// The command and its environment.
+#[derive(Clone, Copy)]
+pub struct Process<'a> {
+    /// argv is `args[from..]`; with `from >= args.count()` (docker-style
+    /// --rootfs without a command) it is the default shell.
+    pub args: &'a dyn Args,
+    pub from: usize,
+    pub env: Env<'a>,
+    /// The working directory inside (absolute; created if missing).
+    pub cwd: Option<&'a [u8]>,
+}
+
+#[derive(Clone, Copy)]
+pub enum Env<'a> {
+    /// docker-style: the caller's environment (or only the default PATH
+    /// with `clear`), edited by -e flags, plus HOSTNAME (plan::environment).
+    Docker { flags: &'a [&'a [u8]], clear: bool, caller: &'a dyn Args },
+    /// OCI: exactly these KEY=VALUE entries.
+    List(&'a dyn Args),
+}
+
+/// Who the command runs as.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct User<'a> {
+    /// None: stay root (uid 0, gid 0, no supplementary groups).
+    pub ids: Option<(u32, u32)>,
+    /// Supplementary groups (setgroups); empty = none.
+    pub groups: &'a [u32],
+    /// umask(2) before execve; None leaves the inherited one.
+    pub umask: Option<u32>,
+}
+
+/// Capability sets, bit N for capability N.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct CapSets {
+    pub bounding: u64,
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub ambient: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Caps {
+    /// docker-style: docker's default set plus `add` minus `drop`, never
+    /// more than mydocker itself has (caps::keep); a non-root user ends up
+    /// with none effective.
+    Docker { add: u64, drop: u64 },
+    /// --privileged: nothing dropped.
+    Keep,
+    /// OCI: the five sets as given (kept across the user switch).
+    Sets(CapSets),
+}
+
+/// One resource limit: setrlimit(resource, soft, hard).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Rlimit {
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// A device node made in the container's /dev (linux.devices).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Device<'a> {
+    /// Absolute path inside the container.
+    pub path: &'a [u8],
+    /// S_IFCHR, S_IFBLK or S_IFIFO.
+    pub kind: u32,
+    pub major: u32,
+    pub minor: u32,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The filesystem: what becomes `/`, and the mounts made on it.
+#[derive(Clone, Copy)]
+pub struct Fs<'a> {
+    /// None: the host's filesystem with a fresh /proc (docker-style only).
+    pub rootfs: Option<&'a [u8]>,
+    pub read_only: bool,
+    pub mounts: Mounts<'a>,
+}
+
+#[derive(Clone, Copy)]
+pub enum Mounts<'a> {
+    /// docker-style: mydocker's fixed layout (mounts::build) with these
+    /// -v specs and --tmpfs paths; `privileged` drops the masked and
+    /// read-only paths and leaves /sys writable.
+    Docker { volumes: &'a [&'a [u8]], tmpfs: &'a [&'a [u8]], privileged: bool },
+}
+
+/// How the container's life is tied to mydocker's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// `mydocker run`: PDEATHSIG ties the container to mydocker, which
+    /// forwards signals and waits for it.
+    Attached,
+    /// OCI `create`: no PDEATHSIG (the container outlives `create` and is
+    /// reaped by the caller's subreaper); once set up, the process blocks
+    /// before execve until `start` writes a byte into the exec fifo, whose
+    /// read end (opened O_RDONLY|O_NONBLOCK, close-on-exec) is `fifo`.
+    Created { fifo: crate::sys::Fd },
+}
+
+/// A container, as either front end describes it.
+#[derive(Clone, Copy)]
+pub struct Container<'a> {
+    /// The container id; None: a random 12-hex-digit one (docker-style).
+    pub id: Option<&'a [u8]>,
+    pub ns: Namespaces<'a>,
+    /// None: the id.
+    pub hostname: Option<&'a [u8]>,
+    pub domainname: Option<&'a [u8]>,
+    pub process: Process<'a>,
+    pub fs: Fs<'a>,
+    pub user: User<'a>,
+    pub caps: Caps,
+    pub no_new_privs: bool,
+    pub rlimits: &'a [Rlimit],
+    /// Written to /proc/self/oom_score_adj before execve.
+    pub oom_score_adj: Option<i32>,
+    /// cgroup resources.
+    pub limits: Limits<'a>,
+    /// Where the cgroups go (relative to each hierarchy's root); None: the
+    /// caller's own cgroup.
+    pub cgroup_parent: Option<&'a [u8]>,
+    pub devices: &'a [Device<'a>],
+    /// The device policy (devices.rs: last matching rule wins, default
+    /// deny), enforced through the container's cgroup; None: no policy and
+    /// no cgroup for it. docker-style: docker's default with --rootfs and
+    /// without --privileged, plus a rule per --device; OCI:
+    /// linux.resources.devices.
+    pub device_rules: Option<&'a [crate::devices::Rule]>,
+    /// A compiled classic-BPF seccomp program (struct sock_filter array),
+    /// installed last before execve.
+    pub seccomp: Option<&'a [u8]>,
+    /// The command gets a pty of its own.
+    pub terminal: bool,
+    /// PID 1 is mydocker's reaper, the command PID 2.
+    pub init: bool,
+    pub mode: Mode,
+}
+
+/// The docker-style front end: `mydocker run` flags as a container.
+/// `args` and `env` are mydocker's own argv and environment.
+pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Container<'a> {
+    Container {
+        id: None,
+        ns: Namespaces { new: DOCKER_NAMESPACES, join: &[] },
+        hostname: r.hostname,
+        domainname: None,
+        process: Process {
+            args,
+            from: r.cmd,
+            env: Env::Docker { flags: r.env_flags(), clear: r.env_clear, caller: env },
+            cwd: r.workdir,
+        },
+        fs: Fs {
+            rootfs: r.rootfs,
+            read_only: r.read_only,
+            mounts: Mounts::Docker { volumes: r.volume_specs(), tmpfs: r.tmpfs_paths(), privileged: r.privileged },
+        },
+        user: User { ids: r.user, groups: &[], umask: None },
+        caps: if r.privileged { Caps::Keep } else { Caps::Docker { add: r.cap_add, drop: r.cap_drop } },
+        no_new_privs: !r.privileged,
+        rlimits: &[],
+        oom_score_adj: None,
+        limits: r.limits,
+        cgroup_parent: r.cgroup_parent,
+        devices: &[],
+        device_rules: if r.device_policy() { Some(&crate::devices::DOCKER_DEFAULT) } else { None },
+        seccomp: None,
+        terminal: false,
+        init: r.init,
+        mode: Mode::Attached,
+    }
+}
+
+impl Process<'_> {
+    /// The command was left out: the default shell runs.
+    pub fn default_shell(&self) -> bool {
+        self.from >= self.args.count()
+    }
+
+    /// argv[0] as given (the default shell when left out).
+    pub fn argv0(&self) -> &[u8] {
+        if self.default_shell() {
+            crate::cli::DEFAULT_SHELL
+        } else {
+            self.args.arg(self.from)
+        }
+    }
+}
