@@ -102,9 +102,7 @@ fn same(o: crate::json::Value, t: &serde_json::Value) -> bool {
                 && (!n.is_f64() || float().map(f64::to_bits) == n.as_f64().map(f64::to_bits))
         }
         J::String(s) => o.as_str() == Some(s.as_str()),
-        J::Array(a) => {
-            o.kind() == Kind::Arr && o.items().count() == a.len() && o.items().zip(a).all(|(x, y)| same(x, y))
-        }
+        J::Array(a) => o.kind() == Kind::Arr && o.items().count() == a.len() && o.items().zip(a).all(|(x, y)| same(x, y)),
         J::Object(m) => {
             let keys: Vec<&str> = o.members().map(|(k, _)| k).collect();
             let distinct = keys.iter().enumerate().filter(|(i, k)| !keys[i + 1..].contains(k)).count();

@@ -15,10 +15,10 @@ mod cli;
 mod devices;
 mod err;
 mod frame;
-#[cfg(any(test, fuzzing))]
-mod fuzzing;
 #[allow(dead_code)] // used by the OCI front end and seccomp profiles
 mod json;
+#[cfg(any(test, fuzzing))]
+mod fuzzing;
 mod limits;
 // Fields and variants the OCI front end fills are not read by `run` alone.
 #[allow(dead_code)]

@@ -9,6 +9,7 @@
 //! documented on the field; spawn turns the model into the child's Ctx.
 use crate::cli::{Args, Limits, Run};
 
+
 /// The namespaces a container runs in: new ones, and existing ones joined
 /// by path (setns). A type in both is a front-end error.
 #[derive(Clone, Copy)]

@@ -2,8 +2,8 @@
 //! syscalls: its id and hostname, its environment, the frame that carries
 //! them, and how large the child's receive arena must be.
 use crate::cli::Args;
-use crate::frame::{Encoder, Header};
 use crate::model::{Env, Process};
+use crate::frame::{Encoder, Header};
 use crate::path::{DEFAULT_PATH, PATH_MAX};
 
 pub const ID_LEN: usize = 12;

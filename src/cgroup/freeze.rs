@@ -20,9 +20,8 @@ pub const TRIES: u32 = 2000;
 pub fn frozen(dir: Fd, kind: Kind) -> Res<bool> {
     let mut buf = [0u8; 512];
     Ok(match kind {
-        Kind::V1 => {
-            trim(read_file(dir, b"freezer.state", &mut buf).map_err(fail(b"reading", b"freezer.state"))?) == b"FROZEN"
-        }
+        Kind::V1 => trim(read_file(dir, b"freezer.state", &mut buf).map_err(fail(b"reading", b"freezer.state"))?)
+            == b"FROZEN",
         Kind::V2 => {
             let ev = read_file(dir, b"cgroup.events", &mut buf).map_err(fail(b"reading", b"cgroup.events"))?;
             keyed(ev, b"frozen") == Some(1)

@@ -190,32 +190,9 @@ impl Gen {
         out.push(b'"');
         for _ in 0..self.next() % 6 {
             let piece: &[u8] = self.pick(&[
-                &b"a"[..],
-                b"Z",
-                b" ",
-                b"\\\"",
-                b"\\\\",
-                b"\\/",
-                b"\\b",
-                b"\\f",
-                b"\\n",
-                b"\\r",
-                b"\\t",
-                b"\\u0041",
-                b"\\u00e9",
-                b"\\u4E2D",
-                b"\\ud83d\\ude00",
-                b"\\uDBFF\\uDFFF",
-                b"\\u0000",
-                b"\\ud800",
-                b"\\udfff",
-                "é".as_bytes(),
-                "中".as_bytes(),
-                "😀".as_bytes(),
-                b"\x7f",
-                b"\x1f",
-                b"\xff",
-                b"\xed\xa0\x80",
+                &b"a"[..], b"Z", b" ", b"\\\"", b"\\\\", b"\\/", b"\\b", b"\\f", b"\\n", b"\\r", b"\\t", b"\\u0041",
+                b"\\u00e9", b"\\u4E2D", b"\\ud83d\\ude00", b"\\uDBFF\\uDFFF", b"\\u0000", b"\\ud800", b"\\udfff",
+                "é".as_bytes(), "中".as_bytes(), "😀".as_bytes(), b"\x7f", b"\x1f", b"\xff", b"\xed\xa0\x80",
             ]);
             out.extend_from_slice(piece);
         }
@@ -227,26 +204,9 @@ impl Gen {
             0 => out.extend_from_slice(self.pick(&[&b"null"[..], b"true", b"false"])),
             1 | 2 => {
                 let n: &[u8] = self.pick(&[
-                    &b"0"[..],
-                    b"-0",
-                    b"1",
-                    b"-1",
-                    b"2147483648",
-                    b"4294967295",
-                    b"4294967296",
-                    b"9223372036854775807",
-                    b"9223372036854775808",
-                    b"-9223372036854775808",
-                    b"-9223372036854775809",
-                    b"18446744073709551615",
-                    b"18446744073709551616",
-                    b"1.5",
-                    b"-0.25e-3",
-                    b"1E10",
-                    b"1e308",
-                    b"1e309",
-                    b"2.5e-400",
-                    b"3e+2",
+                    &b"0"[..], b"-0", b"1", b"-1", b"2147483648", b"4294967295", b"4294967296", b"9223372036854775807",
+                    b"9223372036854775808", b"-9223372036854775808", b"-9223372036854775809", b"18446744073709551615",
+                    b"18446744073709551616", b"1.5", b"-0.25e-3", b"1E10", b"1e308", b"1e309", b"2.5e-400", b"3e+2",
                 ]);
                 out.extend_from_slice(n);
             }
@@ -287,9 +247,7 @@ impl Gen {
     fn mutate(&mut self, t: &mut Vec<u8>) {
         for _ in 0..1 + self.next() % 3 {
             let at = (self.next() % (t.len() as u64 + 1)) as usize;
-            let b = self.pick(&[
-                b'"', b'\\', b',', b':', b'[', b']', b'{', b'}', b'0', b'-', b'e', b'.', b' ', b'u', 0xc3, 0x80,
-            ]);
+            let b = self.pick(&[b'"', b'\\', b',', b':', b'[', b']', b'{', b'}', b'0', b'-', b'e', b'.', b' ', b'u', 0xc3, 0x80]);
             match self.next() % 3 {
                 0 if at < t.len() => {
                     t.remove(at);

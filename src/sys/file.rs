@@ -35,8 +35,9 @@ fn map_fd(fd: super::Fd) -> Result<&'static mut [u8], Errno> {
     }
     // SAFETY: a new private mapping of an fd we own; no existing memory is
     // touched. The mapping outlives the fd (mmap keeps its own reference).
-    let p =
-        unsafe { libc::mmap(core::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, fd, 0) };
+    let p = unsafe {
+        libc::mmap(core::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, fd, 0)
+    };
     if p == libc::MAP_FAILED {
         return Err(errno());
     }

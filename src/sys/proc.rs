@@ -84,14 +84,7 @@ pub fn wait_byte(fd: Fd) -> Result<bool, Errno> {
         let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
         // SAFETY: pfd is one valid pollfd; no timeout, no signal mask.
         retry(|| unsafe {
-            libc::syscall(
-                libc::SYS_ppoll,
-                &mut pfd as *mut libc::pollfd,
-                1,
-                core::ptr::null::<u8>(),
-                core::ptr::null::<u8>(),
-                0,
-            )
+            libc::syscall(libc::SYS_ppoll, &mut pfd as *mut libc::pollfd, 1, core::ptr::null::<u8>(), core::ptr::null::<u8>(), 0)
         })?;
         let mut b = [0u8; 1];
         // SAFETY: b is a valid writable byte.
