@@ -12,9 +12,11 @@ mod caps;
 mod cgroup;
 mod child;
 mod cli;
+mod console;
 mod devices;
 mod err;
 mod frame;
+mod fsops;
 #[allow(dead_code)] // used by the OCI front end and seccomp profiles
 mod json;
 #[cfg(any(test, fuzzing))]
@@ -27,6 +29,7 @@ mod mounts;
 mod out;
 mod path;
 mod plan;
+mod relay;
 mod spawn;
 mod sys;
 

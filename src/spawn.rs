@@ -18,12 +18,13 @@
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
+use crate::console::{self, Console};
 use crate::cli::Limits;
 use crate::devices::{self, Policy};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
-use crate::model::{CapSets, Caps, Container, Mounts};
+use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
@@ -46,7 +47,7 @@ const FORWARDED: [i32; 7] =
 /// Held blocked in the parent after clone and taken with sigwait: the
 /// forwarded ones, SIGCHLD (our child changed state) and SIGPIPE (a write
 /// to a dead child's pipe must return EPIPE, not kill us).
-const WAITED: SigSet = SigSet::of(&[
+pub const WAITED: SigSet = SigSet::of(&[
     libc::SIGINT,
     libc::SIGTERM,
     libc::SIGHUP,
@@ -65,6 +66,13 @@ fn fail(e: Error) -> i32 {
 
 /// Runs the container `c` describes, attached: returns the exit code.
 pub fn run(c: &Container) -> i32 {
+    // -t relays the caller's terminal; without one there is nothing to
+    // relay (docker says the same, in the same words).
+    let relayed = c.terminal && c.mode == Mode::Attached;
+    if relayed && !sys::tty::is_tty(0) {
+        Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
+        return 125;
+    }
     // First of all, the signals we forward wait, blocked, to be taken by
     // sigwait: one that arrives while cgroups are being made must neither
     // kill mydocker (leaving them behind) nor be lost. The child inherits
@@ -191,9 +199,21 @@ pub fn run(c: &Container) -> i32 {
     if let Err(code) = filesystem(c, &mut fs) {
         return code;
     }
+    // -t: the child sends the master of the container's terminal back on a
+    // socketpair made now (console.rs); the caller's window size goes with
+    // the plan, so the command starts with it.
+    let mut console = None;
+    if relayed {
+        match sys::tty::socketpair() {
+            Ok((mine, theirs)) => {
+                let size = sys::tty::winsize(0).unwrap_or_default();
+                console = Some(Console::new(theirs, mine, c.fs.rootfs.is_some(), size, c.user.ids));
+            }
+            Err(e) => return fail(Error { step: Step::Console, errno: e }),
+        }
+    }
     let mut ctx = Ctx {
         frame_r,
-        frame_w,
         err_w,
         hostname,
         arena: &mut arena,
@@ -211,6 +231,7 @@ pub fn run(c: &Container) -> i32 {
         mode: c.mode,
         init: c.init,
         cgroups: crate::cgroup::ChildFds::NONE,
+        console,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -239,11 +260,16 @@ pub fn run(c: &Container) -> i32 {
     cgs.close_joins();
     sys::close(frame_r);
     sys::close(err_w);
+    let sock = console.map_or(-1, |c| {
+        sys::close(c.sock);
+        c.peer
+    });
     let pid = match cloned {
         Ok(p) => p,
         Err(e) => {
             sys::close(frame_w);
             sys::close(err_r);
+            sys::close(sock);
             return fail(Error { step: Step::Clone, errno: e });
         }
     };
@@ -257,7 +283,7 @@ pub fn run(c: &Container) -> i32 {
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
-    let status = forward_and_wait(pid);
+    let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
     let code = status.map_or_else(|c| c, err::status_code);
     // PID 1 died of SIGKILL; under --init PID 1 is our reaper, which exits
     // 128+N when the command was killed by signal N.
@@ -285,6 +311,7 @@ pub fn run(c: &Container) -> i32 {
             Step::Hostname => hostname,
             Step::Mount => fs.describe(index as usize, &mut buf),
             Step::Workdir => c.process.cwd,
+            Step::Cwd => c.process.cwd.or(Some(b"/")),
             _ => None,
         };
         e.report(what);
@@ -474,10 +501,62 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
     Ok(())
 }
 
+/// -t: takes the master from the child and relays until the container is
+/// gone. A child that failed before sending it (EOF) is waited for as
+/// usual; its report follows on the error pipe.
+fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
+    let got = console::receive(sock);
+    sys::close(sock);
+    match got {
+        Ok(Some(master)) => crate::relay::run(pid, master, input),
+        Ok(None) => forward_and_wait(pid),
+        Err(e) => {
+            // A container whose terminal nobody holds would block on its
+            // first lines of output: stop it.
+            let _ = sys::kill(pid, libc::SIGKILL);
+            let _ = sys::wait(pid, false);
+            Err(fail(Error { step: Step::Relay, errno: e }))
+        }
+    }
+}
+
+/// Whether a signal mydocker took is passed on to the container's PID 1.
+/// The one place that decides it.
+fn forwarded(sig: i32) -> bool {
+    FORWARDED.contains(&sig)
+}
+
+/// What mydocker does with a signal it took while waiting (`sigwait` or the
+/// relay's signalfd). Some once the child is reaped: Ok(wait status), or
+/// Err(exit code) when waiting itself failed. With the container's terminal
+/// (`master`), a window size change is passed to it instead of forwarded:
+/// the kernel then signals its foreground job itself.
+pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<Result<i32, i32>> {
+    match (sig, master) {
+        (libc::SIGCHLD, _) => match sys::wait(pid, true) {
+            Ok(Some(status)) => Some(Ok(status)),
+            Ok(None) => None,
+            Err(e) => Some(Err(fail(Error { step: Step::Wait, errno: e }))),
+        },
+        (libc::SIGWINCH, Some(m)) => {
+            if let Ok(w) = sys::tty::winsize(0) {
+                let _ = sys::tty::set_winsize(m, w);
+            }
+            None
+        }
+        (s, _) if forwarded(s) => {
+            // ESRCH: it exited meanwhile; SIGCHLD follows.
+            let _ = sys::kill(pid, s);
+            None
+        }
+        _ => None,
+    }
+}
+
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
 /// Ok(wait status), or Err(exit code) when waiting itself failed.
-fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
+pub fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
     loop {
         let sig = match sys::sigwait(WAITED) {
             Ok(s) => s,
@@ -487,15 +566,8 @@ fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
                 return sys::wait(pid, false).ok().flatten().ok_or(125);
             }
         };
-        if sig == libc::SIGCHLD {
-            match sys::wait(pid, true) {
-                Ok(Some(status)) => return Ok(status),
-                Ok(None) => {}
-                Err(e) => return Err(fail(Error { step: Step::Wait, errno: e })),
-            }
-        } else if FORWARDED.contains(&sig) {
-            // ESRCH: it exited meanwhile; SIGCHLD follows.
-            let _ = sys::kill(pid, sig);
+        if let Some(done) = on_signal(pid, sig, None) {
+            return done;
         }
     }
 }

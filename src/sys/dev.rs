@@ -4,14 +4,23 @@
 //! syscalls: musl has no bpf wrapper, and no library is used.
 use super::{close, cptr, cvt, retry, stat_at, with_cstr, Errno, Fd};
 
-/// Gives a node just made its exact mode (mknod's is cut by the umask)
-/// and its owner.
-pub fn node_owner(path: &[u8], mode: u32, uid: u32, gid: u32) -> Result<(), Errno> {
-    let p = cptr(path)?;
+/// mknodat(dir, name, mode, makedev(major, minor)); mode carries S_IFCHR,
+/// S_IFBLK or S_IFIFO and the permissions (the umask still applies: see
+/// own_at).
+pub fn mknod_at(dir: Fd, name: &[u8], mode: u32, major: u32, minor: u32) -> Result<(), Errno> {
+    let p = cptr(name)?;
+    // SAFETY: p is NUL-terminated; makedev only computes a number.
+    cvt(unsafe { libc::mknodat(dir, p, mode, libc::makedev(major, minor)) } as libc::c_long).map(|_| ())
+}
+
+/// Gives a node just made in `dir` its exact permissions (mknod's are cut
+/// by the umask) and its owner, without following a symlink.
+pub fn own_at(dir: Fd, name: &[u8], mode: u32, uid: u32, gid: u32) -> Result<(), Errno> {
+    let p = cptr(name)?;
     // SAFETY: p is NUL-terminated; plain syscalls with integer arguments.
     unsafe {
-        cvt(libc::chmod(p, mode & 0o7777) as libc::c_long)?;
-        cvt(libc::chown(p, uid, gid) as libc::c_long).map(|_| ())
+        cvt(libc::fchownat(dir, p, uid, gid, libc::AT_SYMLINK_NOFOLLOW) as libc::c_long)?;
+        cvt(libc::fchmodat(dir, p, mode & 0o7777, 0) as libc::c_long).map(|_| ())
     }
 }
 
@@ -47,13 +56,6 @@ pub fn node(path: &[u8]) -> Result<Node, Errno> {
     }
 }
 
-/// mknod(path, mode, makedev(major, minor)) of a NUL-terminated path; mode
-/// carries S_IFCHR or S_IFBLK and the permissions (umask applies).
-pub fn mknod(path: &[u8], mode: u32, major: u32, minor: u32) -> Result<(), Errno> {
-    let p = cptr(path)?;
-    // SAFETY: p is NUL-terminated; makedev only computes a number.
-    cvt(unsafe { libc::mknod(p, mode, libc::makedev(major, minor)) } as libc::c_long).map(|_| ())
-}
 
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_ATTACH: libc::c_long = 8;
