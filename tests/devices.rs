@@ -111,7 +111,8 @@ fn device_flag_makes_the_node_and_allows_what_it_says() {
 fn bad_device_flags_are_one_line_and_125() {
     need_root!();
     let r = need_rootfs!();
-    fails(&run(["run", "--rootfs", &r, "--device", "/etc/hostname", "true"]), 125, "not a character or block device");
+    let file = bin().display().to_string();
+    fails(&run(["run", "--rootfs", &r, "--device", &file, "true"]), 125, "not a character or block device");
     fails(&run(["run", "--rootfs", &r, "--device", "/dev/nope-xyz", "true"]), 125, "No such file or directory");
     fails(
         &run(["run", "--rootfs", &r, "--device", "/dev/null:/dev/n:rx", "true"]),
