@@ -319,3 +319,22 @@ fn walk(root: Fd, dir: &[u8], mkdirs: bool, buf: &mut [u8]) -> Result<OwnedFd, E
     }
     Ok(cur)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mounts::{Span, EMPTY};
+
+    fn e(op: Op, off: u32) -> Entry {
+        Entry { op, target: Span { off, len: 4 }, ..EMPTY }
+    }
+
+    #[test]
+    fn a_bind_and_the_remount_of_its_own_target_are_one_read_only_bind() {
+        let ro = Op::RemountRo { flags: 0 };
+        let bind = Op::Bind { rec: true };
+        let es = [e(bind, 0), e(ro, 0), e(bind, 8), e(ro, 16), e(ro, 16), e(bind, 24)];
+        let got: Vec<bool> = (0..es.len()).map(|i| ro_bind(&es, i)).collect();
+        assert_eq!(got, [true, false, false, false, false, false]);
+    }
+}

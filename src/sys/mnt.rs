@@ -228,3 +228,16 @@ pub fn fd_path(fd: Fd, buf: &mut [u8; 32]) -> &[u8] {
     buf[P.len() + n] = 0;
     &buf[..P.len() + n + 1]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fd_paths_are_built_without_allocation() {
+        let mut b = [0u8; 32];
+        assert_eq!(fd_path(0, &mut b), b"/proc/self/fd/0\0");
+        assert_eq!(fd_path(42, &mut b), b"/proc/self/fd/42\0");
+        assert_eq!(fd_path(i32::MAX, &mut b), b"/proc/self/fd/2147483647\0");
+    }
+}
