@@ -27,6 +27,7 @@ mod out;
 mod path;
 mod plan;
 mod spawn;
+mod signals;
 mod sys;
 
 use cli::Cmd;

@@ -16,7 +16,9 @@ import time
 md = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
 rnd = random.Random(int(os.environ.get("STRESS_SEED", "1")))
-SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2]
+# Every signal mydocker forwards and whose default action ends the command.
+SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+           signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGPOLL, signal.SIGPWR, signal.Signals(40)]
 
 
 def mem_dir():

@@ -397,6 +397,13 @@ pub struct SigSet(u64);
 
 impl SigSet {
     pub const ALL: SigSet = SigSet(!0);
+    /// Bit N-1 for signal N.
+    pub const fn from_bits(m: u64) -> SigSet {
+        SigSet(m)
+    }
+    pub const fn has(self, sig: c_int) -> bool {
+        sig >= 1 && sig <= 64 && self.0 & (1 << (sig - 1)) != 0
+    }
     pub const fn of(sigs: &[c_int]) -> SigSet {
         let mut m = 0u64;
         let mut i = 0;
@@ -418,6 +425,15 @@ pub fn set_sigmask(set: SigSet) -> SigSet {
         libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &set.0 as *const u64, &mut old as *mut u64, 8)
     };
     SigSet(old)
+}
+
+/// The signals pending for this process or thread (blocked ones that
+/// arrived and wait to be taken).
+pub fn sigpending() -> SigSet {
+    let mut set = 0u64;
+    // SAFETY: set is a valid 8-byte kernel sigset to fill.
+    unsafe { libc::syscall(libc::SYS_rt_sigpending, &mut set as *mut u64, 8) };
+    SigSet(set)
 }
 
 /// Waits for one of the (blocked) signals in `set`.
