@@ -34,6 +34,10 @@ pub struct Ctx<'a> {
     pub frame_r: Fd,
     pub frame_w: Fd,
     pub err_w: Fd,
+    /// The parent's read end of the error pipe. The parent holds it until
+    /// the child is gone, so it is the life line: the child closes its own
+    /// copy, and a write end with no reader left means mydocker is dead.
+    pub err_r: Fd,
     /// None: the hostname is left as it is (OCI without one).
     pub hostname: Option<&'a [u8]>,
     /// The namespaces created at clone (CLONE_NEW* flags).
@@ -270,15 +274,27 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // its limits, and a failed join ends it before anything else happened.
     join_cgroups(&ctx.cgroups)?;
     // Holding the parent's write end would keep our frame read from ever
-    // seeing EOF if the parent died. (Its other end, err_r, is close-on-exec
-    // and never read here: no need to spend a syscall on it.)
+    // seeing EOF if the parent died. (err_r is close-on-exec and never read
+    // here; attached, it is closed below, as the life line.)
     sys::close(ctx.frame_w);
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF. Not for an OCI container: it must
     // outlive `create` (its caller's subreaper reaps it).
     if ctx.mode == Mode::Attached {
+        // PR_SET_PDEATHSIG cannot tell that the parent is already gone
+        // (across a new PID namespace getppid() is 0 either way). The error
+        // pipe can: the parent's read end is its only one once ours is
+        // closed, and the kernel closes a dying process's files before it
+        // sends the death signals. So after the prctl, either mydocker is
+        // alive (and its death will signal us), or its death signal is on
+        // its way, or its read end is already closed — which poll shows as
+        // POLLERR on our write end. No window is left.
+        sys::close(ctx.err_r);
         sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
+        if sys::no_reader(ctx.err_w) {
+            return Err(Error { step: Step::DeathSig, errno: Errno(libc::ESRCH) }.into());
+        }
     }
     // / must be private before anything is mounted: on a shared root the
     // new /proc would propagate into the host's mount namespace and hide the

@@ -179,6 +179,7 @@ pub fn run(c: &Container) -> i32 {
         frame_r,
         frame_w,
         err_w,
+        err_r,
         hostname,
         arena: &mut arena,
         payload_cap: h.len as usize,

@@ -722,6 +722,15 @@ pub fn die_with_parent() -> Result<(), Errno> {
         .map(|_| ())
 }
 
+/// Whether the pipe whose write end is `fd` has no reader left (poll says
+/// POLLERR), without waiting.
+pub fn no_reader(fd: Fd) -> bool {
+    let mut p = libc::pollfd { fd, events: 0, revents: 0 };
+    // SAFETY: p is one valid pollfd; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n == 1 && p.revents & libc::POLLERR != 0
+}
+
 /// Marks every fd from `from` upward close-on-exec (close_range(2) with
 /// CLOSE_RANGE_CLOEXEC, one syscall); on kernels without it, closes them
 /// except the close-on-exec ones the caller still needs — there are none
