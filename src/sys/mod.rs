@@ -681,15 +681,10 @@ pub fn getdents(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     retry(|| unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
 }
 
-/// Seconds since `path` (relative to `dir`) was last modified; None if it
-/// cannot be read.
-pub fn age(dir: Fd, path: &[u8]) -> Option<u64> {
-    let st = with_cstr(path, |p| stat_at(dir, p, true)).ok()?;
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: now is a valid timespec to fill. The raw syscall: musl's
-    // wrapper would pull in its vDSO lookup, 0.5 KiB for one call.
-    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &mut now as *mut libc::timespec) };
-    Some((now.tv_sec as i64 - st.st_mtime as i64).max(0) as u64)
+/// flock(2) on an fd we own; EINTR retried (a blocking lock waits again).
+pub fn flock(fd: Fd, op: c_int) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    retry(|| unsafe { libc::flock(fd, op) } as libc::c_long).map(|_| ())
 }
 
 /// Whether a NUL-terminated path is a symlink itself (not followed).
