@@ -19,11 +19,12 @@
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
+use crate::console::{self, Console};
 use crate::cli::Limits;
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
-use crate::model::{CapSets, Caps, Container, Mounts};
+use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
@@ -40,9 +41,10 @@ const STACK_SIZE: usize = 64 * 1024;
 /// a page).
 const PIPE_BUF: usize = 4096;
 
-/// Held blocked from the start of `run` and taken by the wait loop: every
-/// signal but the job-control stops (see signals.rs for what each does).
-const WAITED: SigSet = signals::WAITED;
+/// Held blocked from the start of `run` and taken by the wait loops (here
+/// and relay.rs): every signal but the job-control stops (see signals.rs
+/// for what each does).
+pub const WAITED: SigSet = signals::WAITED;
 
 fn fail(e: Error) -> i32 {
     e.report(None);
@@ -51,6 +53,13 @@ fn fail(e: Error) -> i32 {
 
 /// Runs the container `c` describes, attached: returns the exit code.
 pub fn run(c: &Container) -> i32 {
+    // -t relays the caller's terminal; without one there is nothing to
+    // relay (docker says the same, in the same words).
+    let relayed = c.terminal && c.mode == Mode::Attached;
+    if relayed && !sys::tty::is_tty(0) {
+        Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
+        return 125;
+    }
     // First of all, the signals we forward wait, blocked, to be taken by
     // sigwait: one that arrives while cgroups are being made must neither
     // kill mydocker (leaving them behind) nor be lost. The child inherits
@@ -175,11 +184,22 @@ pub fn run(c: &Container) -> i32 {
     if let Err(code) = filesystem(c, &mut fs) {
         return code;
     }
+    // -t: the child sends the master of the container's terminal back on a
+    // socketpair made now (console.rs); the caller's window size goes with
+    // the plan, so the command starts with it.
+    let mut console = None;
+    if relayed {
+        match sys::tty::socketpair() {
+            Ok((mine, theirs)) => {
+                let size = sys::tty::winsize(0).unwrap_or_default();
+                console = Some(Console::new(theirs, mine, c.fs.rootfs.is_some(), size, c.user.ids));
+            }
+            Err(e) => return fail(Error { step: Step::Console, errno: e }),
+        }
+    }
     let mut ctx = Ctx {
         frame_r,
-        frame_w,
         err_w,
-        err_r,
         hostname,
         arena: &mut arena,
         payload_cap: h.len as usize,
@@ -196,6 +216,7 @@ pub fn run(c: &Container) -> i32 {
         mode: c.mode,
         init: c.init,
         cgroups: crate::cgroup::ChildFds::NONE,
+        console,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -239,11 +260,16 @@ pub fn run(c: &Container) -> i32 {
     cgs.close_joins();
     sys::close(frame_r);
     sys::close(err_w);
+    let sock = console.map_or(-1, |c| {
+        sys::close(c.sock);
+        c.peer
+    });
     let pid = match cloned {
         Ok(p) => p,
         Err(e) => {
             sys::close(frame_w);
             sys::close(err_r);
+            sys::close(sock);
             return fail(Error { step: Step::Clone, errno: e });
         }
     };
@@ -257,7 +283,7 @@ pub fn run(c: &Container) -> i32 {
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
-    let status = forward_and_wait(pid);
+    let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
     let code = status.map_or_else(|c| c, err::status_code);
     // PID 1 died of SIGKILL; under --init PID 1 is our reaper, which exits
     // 128+N when the command was killed by signal N.
@@ -285,6 +311,7 @@ pub fn run(c: &Container) -> i32 {
             Step::Hostname => hostname,
             Step::Mount => fs.describe(index as usize, &mut buf),
             Step::Workdir => c.process.cwd,
+            Step::Cwd => c.process.cwd.or(Some(b"/")),
             _ => None,
         };
         e.report(what);
@@ -460,14 +487,33 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
     Ok(())
 }
 
+/// -t: takes the master from the child and relays until the container is
+/// gone. A child that failed before sending it (EOF) is waited for as
+/// usual; its report follows on the error pipe.
+fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
+    let got = console::receive(sock);
+    sys::close(sock);
+    match got {
+        Ok(Some(master)) => crate::relay::run(pid, master, input),
+        Ok(None) => forward_and_wait(pid),
+        Err(e) => {
+            // A container whose terminal nobody holds would block on its
+            // first lines of output: stop it.
+            let _ = sys::kill(pid, libc::SIGKILL);
+            let _ = sys::wait(pid, false);
+            Err(fail(Error { step: Step::Relay, errno: e }))
+        }
+    }
+}
+
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
 /// Ok(wait status), or Err(exit code) when waiting itself failed.
-fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
+pub fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
     loop {
         match sys::sigwait(WAITED) {
             Ok(sig) => {
-                if let Some(end) = on_signal(pid, sig, false) {
+                if let Some(end) = on_signal(pid, sig, None) {
                     return end;
                 }
             }
@@ -480,21 +526,28 @@ fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
     }
 }
 
-/// Acts on one signal taken while the container runs (`signals::action`);
-/// Some once PID 1 has been reaped: Ok(wait status), or Err(exit code).
-/// `tty`: the container has a terminal of its own (-t), whose loop resizes.
-pub fn on_signal(pid: libc::pid_t, sig: i32, tty: bool) -> Option<Result<i32, i32>> {
-    match signals::action(sig, tty) {
+/// Acts on one signal taken while the container runs — what
+/// `signals::action` decides, for every loop (sigwait here, the -t relay's
+/// signalfd). Some once PID 1 has been reaped: Ok(wait status), or
+/// Err(exit code). `master`: the container's terminal under -t.
+pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<Result<i32, i32>> {
+    match signals::action(sig, master.is_some()) {
         signals::Action::Reap => match sys::wait(pid, true) {
             Ok(Some(status)) => Some(Ok(status)),
             Ok(None) => None,
             Err(e) => Some(Err(fail(Error { step: Step::Wait, errno: e }))),
         },
+        signals::Action::Resize => {
+            if let (Some(m), Ok(w)) = (master, sys::tty::winsize(0)) {
+                let _ = sys::tty::set_winsize(m, w);
+            }
+            None
+        }
         signals::Action::Forward => {
             // ESRCH: it exited meanwhile; SIGCHLD follows.
             let _ = sys::kill(pid, sig);
             None
         }
-        signals::Action::Resize | signals::Action::Drop | signals::Action::Stop => None,
+        signals::Action::Drop | signals::Action::Stop => None,
     }
 }
