@@ -16,6 +16,8 @@ pub mod tty;
 mod file;
 #[allow(unused_imports)]
 pub use file::*;
+mod dev;
+pub use dev::*;
 
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
