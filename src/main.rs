@@ -31,6 +31,7 @@ mod path;
 mod plan;
 mod relay;
 mod spawn;
+mod signals;
 mod sys;
 
 use cli::Cmd;
