@@ -60,6 +60,8 @@ pub struct Ctx<'a> {
     pub oom_score_adj: Option<i32>,
     /// Attached (PDEATHSIG) or created (wait on the exec fifo).
     pub mode: Mode,
+    /// fds 3..3+preserve_fds are left open for the command.
+    pub preserve_fds: i32,
     /// --init: a reaper as PID 1, the command as PID 2.
     pub init: bool,
     /// The cgroup files to join through, and every cgroupfs fd to close.
@@ -176,6 +178,23 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
                 },
                 Op::Symlink => sys::symlink(src.unwrap_or(b"\0"), target),
                 Op::Pivot => sys::chdir(target).and_then(|_| sys::pivot_here()),
+                Op::Fs { fstype, data, flags } => {
+                    let data = if data.len == 0 { &b""[..] } else { t.cstr(data) };
+                    sys::mount(src, target, Some(t.cstr(fstype)), flags, data)
+                }
+                Op::Flags { flags } => sys::mount(None, target, None, flags, b""),
+                Op::Mask => match sys::mount(Some(b"/dev/null\0"), target, None, BIND, b"") {
+                    Err(Errno(libc::ENOTDIR)) => {
+                        sys::mount(Some(b"tmpfs\0"), target, Some(b"tmpfs\0"), libc::MS_RDONLY as u64, b"size=0\0")
+                    }
+                    r => r,
+                },
+                Op::Device { mode, major, minor, uid, gid } => match sys::proc::mknod(target, mode, major, minor) {
+                    Err(Errno(libc::EPERM)) => {
+                        sys::touch(target).and_then(|_| sys::mount(src, target, None, BIND, b""))
+                    }
+                    r => r.and_then(|_| sys::proc::chown(target, uid, gid)),
+                },
             });
         match r {
             Err(Errno(libc::ENOENT)) if e.optional => {}
@@ -361,7 +380,7 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         }
     }
     // Only 0, 1 and 2 reach the command (err_w is already close-on-exec).
-    sys::cloexec_from(3).map_err(Error::at(Step::CloseFds))?;
+    sys::cloexec_from(3 + ctx.preserve_fds).map_err(Error::at(Step::CloseFds))?;
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));

@@ -22,7 +22,7 @@ use crate::cli::Limits;
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
-use crate::model::{CapSets, Caps, Container, Mounts};
+use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
@@ -64,6 +64,24 @@ fn fail(e: Error) -> i32 {
 
 /// Runs the container `c` describes, attached: returns the exit code.
 pub fn run(c: &Container) -> i32 {
+    launch(c, &mut 0)
+}
+
+/// Creates the container `c` describes (Mode::Created): returns the host
+/// pid of its process, set up and waiting for `start` on the exec fifo, or
+/// the exit code after the failure was reported.
+pub fn create(c: &Container) -> Result<libc::pid_t, i32> {
+    let mut pid = 0;
+    match launch(c, &mut pid) {
+        0 if pid > 0 => Ok(pid),
+        code => Err(if code == 0 { 125 } else { code }),
+    }
+}
+
+/// Attached: runs the container to its end and returns the exit code.
+/// Created: returns 0 with `created` set to the pid once the child reports
+/// that it is ready.
+fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // First of all, the signals we forward wait, blocked, to be taken by
     // sigwait: one that arrives while cgroups are being made must neither
     // kill mydocker (leaving them behind) nor be lost. The child inherits
@@ -81,7 +99,7 @@ pub fn run(c: &Container) -> i32 {
     // Cgroups are made before clone, so every mistake in them is reported
     // before a container exists; dropping `cgs` removes them on every path.
     let mut cgs = Cgroups::none(id);
-    if c.limits.any() {
+    if c.limits.any() && c.cgroup_fds.is_none() {
         if let Err(code) = make_cgroups(&c.limits, c.cgroup_parent, &mut cgs) {
             return code;
         }
@@ -172,7 +190,8 @@ pub fn run(c: &Container) -> i32 {
     let mut few = [mounts::EMPTY; 2];
     let mut few_text = [0u8; 4200];
     let mut text_map: Map;
-    let mut fs = if c.fs.rootfs.is_some() {
+    let built = matches!(c.fs.mounts, Mounts::Table(_));
+    let mut fs = if c.fs.rootfs.is_some() && !built {
         let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
         text_map = match Map::new(size, false) {
             Ok(m) => m,
@@ -185,9 +204,16 @@ pub fn run(c: &Container) -> i32 {
     } else {
         Table::new(&mut few, &mut few_text)
     };
-    if let Err(code) = filesystem(c, &mut fs) {
-        return code;
+    if !built {
+        if let Err(code) = filesystem(c, &mut fs) {
+            return code;
+        }
     }
+    // A front end that built the table itself (OCI) hands it over whole.
+    let fs: &Table = match c.fs.mounts {
+        Mounts::Table(t) => t,
+        _ => &fs,
+    };
     let mut ctx = Ctx {
         frame_r,
         frame_w,
@@ -196,7 +222,7 @@ pub fn run(c: &Container) -> i32 {
         arena: &mut arena,
         payload_cap: h.len as usize,
         ptrs_cap: h.ptrs(),
-        fs: &fs,
+        fs,
         inherited,
         ns: c.ns.new,
         user: c.user,
@@ -206,6 +232,7 @@ pub fn run(c: &Container) -> i32 {
         rlimits: c.rlimits,
         oom_score_adj: c.oom_score_adj,
         mode: c.mode,
+        preserve_fds: c.preserve_fds,
         init: c.init,
         cgroups: crate::cgroup::ChildFds::NONE,
     };
@@ -224,13 +251,13 @@ pub fn run(c: &Container) -> i32 {
     if let Err(f) = cgs.open_joins(cg.is_some()) {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
-    ctx.cgroups = cgs.child_fds();
+    ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
     let mut cloned = sys::clone3(c.ns.new | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
             return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
         }
-        ctx.cgroups = cgs.child_fds();
+        ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
         cloned = sys::clone(c.ns.new | libc::SIGCHLD, &stack, &mut ctx, child::main);
     }
     cgs.close_joins();
@@ -254,9 +281,21 @@ pub fn run(c: &Container) -> i32 {
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
-    let code = forward_and_wait(pid);
     let mut report = [0u8; err::WIRE];
-    let got = sys::read_full(err_r, &mut report);
+    let (code, got) = if let Mode::Created { .. } = c.mode {
+        // The child writes one report and stays (ready: all zeros) or
+        // exits (a failure): 12 bytes either way, or EOF if it died.
+        let got = sys::read_full(err_r, &mut report);
+        sys::close(err_r);
+        if got == Ok(err::WIRE) && report == [0; err::WIRE] {
+            *created = pid;
+            return 0;
+        }
+        (sys::wait(pid, false).ok().flatten().map_or(125, err::status_code), got)
+    } else {
+        let code = forward_and_wait(pid);
+        (code, sys::read_full(err_r, &mut report))
+    };
     let failure = match (got, sent) {
         (Ok(0), Ok(())) => None,
         (Ok(err::WIRE), _) => Some(Error::decode(&report)),
@@ -277,6 +316,12 @@ pub fn run(c: &Container) -> i32 {
             Step::Workdir => c.process.cwd,
             _ => None,
         };
+        if c.id.is_some() && e.step == Step::Exec && e.errno == Errno(libc::ENOENT) {
+            // runc's words, which podman and CRI-O match on.
+            let name = c.process.argv0();
+            Line::new().s(b"mydocker: exec: \"").s(name).s(b"\": executable file not found in $PATH").emit(2);
+            return e.exit_code();
+        }
         e.report(what);
         return e.exit_code();
     }
@@ -327,7 +372,7 @@ fn make_cgroups(limits: &Limits, parent: Option<&[u8]>, cgs: &mut Cgroups) -> Re
 /// 125, before anything is created) and builds the mount table.
 #[inline(never)]
 fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
-    let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts;
+    let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts else { return Ok(()) };
     let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
         Line::new().s(b"mydocker: run: ").s(what).s(b" '").s(arg).s(b"': ").s(why).emit(2);
         Err(125)
@@ -431,7 +476,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
 
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
-fn forward_and_wait(pid: libc::pid_t) -> i32 {
+pub fn forward_and_wait(pid: libc::pid_t) -> i32 {
     loop {
         let sig = match sys::sigwait(WAITED) {
             Ok(s) => s,

@@ -8,6 +8,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
+pub mod oci;
 pub mod proc;
 #[allow(dead_code)] // until `--security-opt seccomp=FILE` and OCI configs use it
 mod file;

@@ -96,3 +96,27 @@ pub fn wait_byte(fd: Fd) -> Result<bool, Errno> {
         }
     }
 }
+
+/// CLOCK_REALTIME as (seconds, nanoseconds).
+pub fn realtime() -> (u64, u32) {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: t is a valid timespec to fill. The raw syscall avoids musl's
+    // vDSO lookup code.
+    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &mut t as *mut libc::timespec) };
+    (t.tv_sec.max(0) as u64, t.tv_nsec as u32)
+}
+
+/// mknod(2) of a NUL-terminated path: `mode` carries the type (S_IFCHR,
+/// S_IFBLK, S_IFIFO) and the permission bits.
+pub fn mknod(path: &[u8], mode: u32, major: u32, minor: u32) -> Result<(), Errno> {
+    let p = cptr(path)?;
+    // SAFETY: p is NUL-terminated; makedev only computes a number.
+    cvt(unsafe { libc::mknod(p, mode as libc::mode_t, libc::makedev(major, minor)) } as libc::c_long).map(|_| ())
+}
+
+/// chown(2) of a NUL-terminated path (symlinks followed).
+pub fn chown(path: &[u8], uid: u32, gid: u32) -> Result<(), Errno> {
+    let p = cptr(path)?;
+    // SAFETY: p is NUL-terminated.
+    cvt(unsafe { libc::syscall(libc::SYS_fchownat, libc::AT_FDCWD, p, uid, gid, 0) }).map(|_| ())
+}
