@@ -298,6 +298,10 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // outlive `create` (its caller's subreaper reaps it).
     if ctx.mode == Mode::Attached {
         sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
+    } else {
+        // Device nodes and directories get the modes config.json names;
+        // the process's own umask is set before execve.
+        sys::proc::umask(0);
     }
     // / must be private before anything is mounted: on a shared root the
     // new /proc would propagate into the host's mount namespace and hide the

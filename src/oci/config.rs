@@ -325,7 +325,8 @@ pub fn unsupported(root: Value) -> Res<()> {
 
 /// The user as the model wants it.
 pub fn user<'a>(p: &Process, st: &'a Store) -> User<'a> {
-    User { ids: Some(p.user), groups: &st.groups[..st.ngroups], umask: p.umask }
+    // runc's default umask when the config names none.
+    User { ids: Some(p.user), groups: &st.groups[..st.ngroups], umask: Some(p.umask.unwrap_or(0o022)) }
 }
 
 /// The root filesystem path: root.path, joined to the bundle when relative.
