@@ -33,12 +33,14 @@ pub fn mkdir_mode(dir: Fd, path: &[u8], mode: u32) -> Result<(), Errno> {
 }
 
 /// The CLONE_NEW* type of a namespace file (ioctl NS_GET_NSTYPE).
+#[allow(dead_code)] // namespace paths and the console socket come next
 pub fn ns_type(fd: Fd) -> Result<c_int, Errno> {
     const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
     // SAFETY: an ioctl without an argument pointer.
     cvt(unsafe { libc::ioctl(fd, NS_GET_NSTYPE as _) } as libc::c_long).map(|t| t as c_int)
 }
 
+#[allow(dead_code)] // namespace paths and the console socket come next
 pub fn setns(fd: Fd, nstype: c_int) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
     cvt(unsafe { libc::syscall(libc::SYS_setns, fd, nstype) }).map(|_| ())
@@ -47,6 +49,7 @@ pub fn setns(fd: Fd, nstype: c_int) -> Result<(), Errno> {
 /// Sends `fd` over the connected unix socket `sock` in one message whose
 /// data is `name` (runc sends the pty's path; receivers want one
 /// SCM_RIGHTS fd and a short name).
+#[allow(dead_code)] // namespace paths and the console socket come next
 pub fn send_fd(sock: Fd, name: &[u8], fd: Fd) -> Result<(), Errno> {
     #[repr(C)]
     struct Cmsg {
@@ -73,6 +76,7 @@ pub fn send_fd(sock: Fd, name: &[u8], fd: Fd) -> Result<(), Errno> {
 }
 
 /// A unix stream socket connected to `path`.
+#[allow(dead_code)] // namespace paths and the console socket come next
 pub fn connect_unix(path: &[u8]) -> Result<Fd, Errno> {
     // SAFETY: an all-zero sockaddr_un is valid; the path is copied in below.
     let mut a: libc::sockaddr_un = unsafe { core::mem::zeroed() };
