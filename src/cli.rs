@@ -63,6 +63,14 @@ pub struct Run<'a> {
     pub privileged: bool,
     /// --init: a tiny reaper as PID 1, the command as PID 2.
     pub init: bool,
+    /// --device specs as typed (syntax-checked; parsed again by devices::parse_device).
+    pub devices: [&'a [u8]; crate::devices::MAX_DEVICES],
+    pub ndev: usize,
+    /// -t: a pseudo-terminal of the container's own, relayed by mydocker.
+    pub tty: bool,
+    /// -i: with -t, the caller's stdin is relayed to it (without -t, stdin
+    /// is always the caller's).
+    pub interactive: bool,
 }
 
 /// Resource limits as given (already syntax-checked); None = not asked.
@@ -96,6 +104,15 @@ impl<'a> Run<'a> {
     }
     pub fn tmpfs_paths(&self) -> &[&'a [u8]] {
         &self.tmpfs[..self.ntmpfs]
+    }
+    pub fn device_specs(&self) -> &[&'a [u8]] {
+        &self.devices[..self.ndev]
+    }
+    /// docker's default device policy applies: a container with a rootfs of
+    /// its own, not --privileged (without a rootfs it shares the host's
+    /// /dev, and rules would protect nothing).
+    pub fn device_policy(&self) -> bool {
+        self.rootfs.is_some() && !self.privileged
     }
 }
 
@@ -139,7 +156,8 @@ pub const RUN_HELP: &[u8] = concat!(
     "  -e, --env KEY[=VAL]      set KEY, or copy it from the caller\n",
     "      --env-clear          start from an empty environment (default PATH)\n",
     "      --hostname NAME      default: the container id\n",
-    "  -i, -t, -it, -ti         accepted; stdio is always the caller's\n",
+    "  -t, --tty                a terminal of its own (stdin must be a terminal)\n",
+    "  -i, --interactive        with -t: relay stdin to it; -ti, -it: both\n",
     "  -m, --memory SIZE        memory limit (b, k, m, g), no swap\n",
     "  -cpuset, --cpuset-cpus LIST   CPUs, e.g. 0-1,3\n",
     "  -cpushare, --cpu-shares N     CPU weight 2..262144 (default 1024)\n",
@@ -153,7 +171,8 @@ pub const RUN_HELP: &[u8] = concat!(
     "  -w, --workdir DIR        working directory (absolute)\n",
     "  -u, --user UID[:GID]     numeric user and group\n",
     "      --cap-add CAP, --cap-drop CAP  adjust docker's default set (ALL)\n",
-    "      --privileged         keep all capabilities, no masked paths\n",
+    "      --privileged         keep all capabilities, no masked paths, all devices\n",
+    "      --device HOST[:CONTAINER][:rwm]  a host device node (needs --rootfs)\n",
     "      --init               a reaper as PID 1, the command as PID 2\n",
     "      --help               this help; -- ends the options\n",
 )
@@ -183,6 +202,8 @@ fn top<'a>(cmd: &'static [u8], what: &'static [u8], arg: &'a [u8], why: &'static
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum F {
     Tty,
+    Interactive,
+    TtyInteractive,
     Help,
     EnvClear,
     Env,
@@ -203,16 +224,17 @@ enum F {
     CapDrop,
     Privileged,
     Init,
+    Device,
 }
 
 /// Every spelling of every run flag (the original's single-dash ones too).
-const FLAGS: [(&[u8], F); 35] = [
+const FLAGS: [(&[u8], F); 36] = [
     (b"-t", F::Tty),
-    (b"-i", F::Tty),
-    (b"-ti", F::Tty),
-    (b"-it", F::Tty),
+    (b"-i", F::Interactive),
+    (b"-ti", F::TtyInteractive),
+    (b"-it", F::TtyInteractive),
     (b"--tty", F::Tty),
-    (b"--interactive", F::Tty),
+    (b"--interactive", F::Interactive),
     (b"--help", F::Help),
     (b"--env-clear", F::EnvClear),
     (b"-e", F::Env),
@@ -242,6 +264,7 @@ const FLAGS: [(&[u8], F); 35] = [
     (b"--cap-drop", F::CapDrop),
     (b"--privileged", F::Privileged),
     (b"--init", F::Init),
+    (b"--device", F::Device),
 ];
 
 /// Parses the whole command line (args[0] is the program name).
@@ -292,6 +315,10 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         cap_drop: 0,
         privileged: false,
         init: false,
+        devices: [&[]; crate::devices::MAX_DEVICES],
+        ndev: 0,
+        tty: false,
+        interactive: false,
     };
     let mut i = 2;
     while i < args.count() {
@@ -309,7 +336,7 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         };
         // Flags that take a value get it here, once: inline after '=' or
         // the next argument. The others may not have one.
-        let takes = !matches!(f, F::Tty | F::Help | F::EnvClear | F::ReadOnly | F::Privileged | F::Init);
+        let takes = !matches!(f, F::Tty | F::Interactive | F::TtyInteractive | F::Help | F::EnvClear | F::ReadOnly | F::Privileged | F::Init);
         let v: &'a [u8] = match (takes, inline) {
             (true, Some(v)) => v,
             (true, None) => {
@@ -323,7 +350,9 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
             (false, None) => b"",
         };
         match f {
-            F::Tty => {}
+            F::Tty => r.tty = true,
+            F::Interactive => r.interactive = true,
+            F::TtyInteractive => (r.tty, r.interactive) = (true, true),
             F::Help => return Ok(Cmd::RunHelp),
             F::EnvClear => r.env_clear = true,
             F::Env => {
@@ -407,11 +436,22 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
             }
             F::Privileged => r.privileged = true,
             F::Init => r.init = true,
+            F::Device => {
+                crate::devices::parse_device(v).map_err(|why| usage(b"--device", v, why))?;
+                if !add(&mut r.devices, &mut r.ndev, v) {
+                    return Err(usage(b"--device", v, b"too many devices (limit 16)"));
+                }
+            }
         }
         i += 1;
     }
     if r.rootfs.is_none() {
-        let needs = [(r.nvol > 0, &b"--volume"[..]), (r.ntmpfs > 0, b"--tmpfs"), (r.read_only, b"--read-only")];
+        let needs = [
+            (r.nvol > 0, &b"--volume"[..]),
+            (r.ntmpfs > 0, b"--tmpfs"),
+            (r.read_only, b"--read-only"),
+            (r.ndev > 0, b"--device"),
+        ];
         if let Some((_, f)) = needs.iter().find(|(used, _)| *used) {
             return Err(usage(f, b"", b"needs --rootfs"));
         }
@@ -457,11 +497,26 @@ mod tests {
     }
 
     #[test]
-    fn the_originals_tty_spellings_are_accepted() {
-        for f in [&b"-ti"[..], b"-it", b"-t", b"-i", b"--tty", b"--interactive"] {
+    fn tty_and_interactive_in_every_spelling() {
+        let cases: [(&[u8], bool, bool); 6] = [
+            (b"-ti", true, true),
+            (b"-it", true, true),
+            (b"-t", true, false),
+            (b"--tty", true, false),
+            (b"-i", false, true),
+            (b"--interactive", false, true),
+        ];
+        for (f, tty, interactive) in cases {
             let a: &[&[u8]] = &[b"mydocker", b"run", f, b"/bin/sh"];
-            assert_eq!(run(a).unwrap().cmd, 3);
+            let r = run(a).unwrap();
+            assert_eq!((r.cmd, r.tty, r.interactive), (3, tty, interactive), "{:?}", f);
         }
+        let a: &[&[u8]] = &[b"mydocker", b"run", b"-t", b"-i", b"sh"];
+        let r = run(a).unwrap();
+        assert!(r.tty && r.interactive);
+        let a: &[&[u8]] = &[b"mydocker", b"run", b"sh"];
+        let r = run(a).unwrap();
+        assert!(!r.tty && !r.interactive);
     }
 
     #[test]

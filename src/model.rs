@@ -157,11 +157,22 @@ pub struct Container<'a> {
     /// caller's own cgroup.
     pub cgroup_parent: Option<&'a [u8]>,
     pub devices: &'a [Device<'a>],
+    /// The device policy (devices.rs: last matching rule wins, default
+    /// deny), enforced through the container's cgroup; None: no policy and
+    /// no cgroup for it. docker-style: docker's default with --rootfs and
+    /// without --privileged, plus a rule per --device; OCI:
+    /// linux.resources.devices.
+    pub device_rules: Option<&'a [crate::devices::Rule]>,
     /// A compiled classic-BPF seccomp program (struct sock_filter array),
     /// installed last before execve.
     pub seccomp: Option<&'a [u8]>,
-    /// The command gets a pty of its own.
+    /// The command gets a pty of its own (console.rs). Attached, mydocker
+    /// relays it to its own stdin/stdout (relay.rs), and stdin must be a
+    /// terminal.
     pub terminal: bool,
+    /// Attached with a terminal: the caller's stdin is relayed to it, and
+    /// the caller's terminal is raw meanwhile (docker's -i with -t).
+    pub interactive: bool,
     /// PID 1 is mydocker's reaper, the command PID 2.
     pub init: bool,
     pub mode: Mode,
@@ -200,8 +211,10 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         limits: r.limits,
         cgroup_parent: r.cgroup_parent,
         devices: &[],
+        device_rules: if r.device_policy() { Some(&crate::devices::DOCKER_DEFAULT) } else { None },
         seccomp: None,
-        terminal: false,
+        terminal: r.tty,
+        interactive: r.interactive,
         init: r.init,
         mode: Mode::Attached,
         preserve_fds: 0,

@@ -6,8 +6,9 @@
 //!    (with a guard page), its receive arena and the frame — every buffer
 //!    the child will touch exists before clone;
 //! 2. two close-on-exec pipes: frame (parent → child), error (child → parent);
-//! 3. block all signals, clone with the five namespaces, then keep only the
-//!    signals we forward (plus SIGCHLD, SIGPIPE) blocked for sigwait;
+//! 3. every signal but the job-control stops is blocked from the start
+//!    (signals.rs decides what each one does); one that would end a
+//!    process and arrived before clone ends the run there, 128+N;
 //! 4. the child joins its cgroups itself, first thing (where clone3 could
 //!    not start it in them), through files opened here before clone;
 //! 5. the frame went into the pipe before clone (a larger one follows
@@ -18,7 +19,9 @@
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
+use crate::console::{self, Console};
 use crate::cli::Limits;
+use crate::devices::{self, Policy};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
@@ -26,6 +29,7 @@ use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
+use crate::signals;
 use crate::sys::{self, Errno, Map, SigSet};
 
 /// The child's stack. It runs a few small frames (the largest locals are a
@@ -38,24 +42,10 @@ const STACK_SIZE: usize = 64 * 1024;
 /// a page).
 const PIPE_BUF: usize = 4096;
 
-/// Signals a terminal or supervisor sends to mean "tell the container".
-const FORWARDED: [i32; 7] =
-    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
-
-/// Held blocked in the parent after clone and taken with sigwait: the
-/// forwarded ones, SIGCHLD (our child changed state) and SIGPIPE (a write
-/// to a dead child's pipe must return EPIPE, not kill us).
-const WAITED: SigSet = SigSet::of(&[
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-    libc::SIGCHLD,
-    libc::SIGPIPE,
-]);
+/// Held blocked from the start of `run` and taken by the wait loops (here
+/// and relay.rs): every signal but the job-control stops (see signals.rs
+/// for what each does).
+pub const WAITED: SigSet = signals::WAITED;
 
 fn fail(e: Error) -> i32 {
     e.report(None);
@@ -82,6 +72,13 @@ pub fn create(c: &Container) -> Result<libc::pid_t, i32> {
 /// Created: returns 0 with `created` set to the pid once the child reports
 /// that it is ready.
 fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
+    // -t relays the caller's terminal; without one there is nothing to
+    // relay (docker says the same, in the same words).
+    let relayed = c.terminal && c.mode == Mode::Attached;
+    if relayed && !sys::tty::is_tty(0) {
+        Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
+        return 125;
+    }
     // First of all, the signals we forward wait, blocked, to be taken by
     // sigwait: one that arrives while cgroups are being made must neither
     // kill mydocker (leaving them behind) nor be lost. The child inherits
@@ -98,9 +95,11 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
 
     // Cgroups are made before clone, so every mistake in them is reported
     // before a container exists; dropping `cgs` removes them on every path.
+    // A device policy needs a cgroup too: every docker-style --rootfs
+    // container has one.
     let mut cgs = Cgroups::none(id);
-    if c.limits.any() && c.cgroup_fds.is_none() {
-        if let Err(code) = make_cgroups(&c.limits, c.cgroup_parent, &mut cgs) {
+    if (c.limits.any() || c.device_rules.is_some()) && c.cgroup_fds.is_none() {
+        if let Err(code) = make_cgroups(&c.limits, c.cgroup_parent, c.device_rules, &mut cgs) {
             return code;
         }
     }
@@ -144,12 +143,12 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         Caps::Docker { add, drop } => match caps::keep(add, drop, inherited.permitted) {
             Ok(k) => Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 }),
             Err(name) => {
-            Line::new()
-                .s(b"mydocker: run: --cap-add '")
-                .s(name)
-                .s(b"': mydocker itself does not have it (not in its permitted set)")
-                .emit(2);
-            return 125;
+                Line::new()
+                    .s(b"mydocker: run: --cap-add '")
+                    .arg(name)
+                    .s(b"': mydocker itself does not have it (not in its permitted set)")
+                    .emit(2);
+                return 125;
             }
         },
     };
@@ -214,9 +213,21 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         Mounts::Table(t) => t,
         _ => &fs,
     };
+    // -t: the child sends the master of the container's terminal back on a
+    // socketpair made now (console.rs); the caller's window size goes with
+    // the plan, so the command starts with it.
+    let mut console = None;
+    if relayed {
+        match sys::tty::socketpair() {
+            Ok((mine, theirs)) => {
+                let size = sys::tty::winsize(0).unwrap_or_default();
+                console = Some(Console::new(theirs, mine, c.fs.rootfs.is_some(), size, c.user.ids));
+            }
+            Err(e) => return fail(Error { step: Step::Console, errno: e }),
+        }
+    }
     let mut ctx = Ctx {
         frame_r,
-        frame_w,
         err_w,
         hostname,
         arena: &mut arena,
@@ -235,6 +246,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         preserve_fds: c.preserve_fds,
         init: c.init,
         cgroups: crate::cgroup::ChildFds::NONE,
+        console,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -247,7 +259,22 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // thing, through a file opened here (see Cgroups::open_joins); kernels
     // without CLONE_INTO_CGROUP take musl's clone() and join the v2 cgroup
     // the same way.
-    let cg = cgs.v2_only();
+    // A signal that arrived before the container exists and would end a
+    // process ends the run here, cleanly, with nothing started and (once
+    // `cgs` drops) nothing left: a PID 1 without a handler for it would
+    // ignore it once started. Others wait for the loop after clone.
+    if let Some(sig) = signals::ends_the_run(sys::sigpending()) {
+        for fd in [frame_r, frame_w, err_r, err_w] {
+            sys::close(fd);
+        }
+        Line::new()
+            .s(b"mydocker: run: signal ")
+            .s(Dec::new(sig as u64).as_bytes())
+            .s(b" arrived before the container started; nothing was started")
+            .emit(2);
+        return 128 + sig;
+    }
+    let cg = cgs.v2();
     if let Err(f) = cgs.open_joins(cg.is_some()) {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
@@ -263,11 +290,16 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     cgs.close_joins();
     sys::close(frame_r);
     sys::close(err_w);
+    let sock = console.map_or(-1, |c| {
+        sys::close(c.sock);
+        c.peer
+    });
     let pid = match cloned {
         Ok(p) => p,
         Err(e) => {
             sys::close(frame_w);
             sys::close(err_r);
+            sys::close(sock);
             return fail(Error { step: Step::Clone, errno: e });
         }
     };
@@ -282,7 +314,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
     let mut report = [0u8; err::WIRE];
-    let (code, got) = if let Mode::Created { .. } = c.mode {
+    let (status, got) = if let Mode::Created { .. } = c.mode {
         // The child writes one report and stays (ready: all zeros) or
         // exits (a failure): 12 bytes either way, or EOF if it died.
         let got = sys::read_full(err_r, &mut report);
@@ -291,10 +323,17 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
             *created = pid;
             return 0;
         }
-        (sys::wait(pid, false).ok().flatten().map_or(125, err::status_code), got)
+        (sys::wait(pid, false).ok().flatten().ok_or(125), got)
     } else {
-        let code = forward_and_wait(pid);
-        (code, sys::read_full(err_r, &mut report))
+        let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
+        (status, sys::read_full(err_r, &mut report))
+    };
+    let code = status.map_or_else(|c| c, err::status_code);
+    // PID 1 died of SIGKILL; under --init PID 1 is our reaper, which exits
+    // 128+N when the command was killed by signal N.
+    let sigkilled = match status {
+        Ok(s) => libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL || c.init && code == 128 + libc::SIGKILL,
+        Err(_) => false,
     };
     let failure = match (got, sent) {
         (Ok(0), Ok(())) => None,
@@ -314,6 +353,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
             Step::Hostname => hostname,
             Step::Mount => fs.describe(index as usize, &mut buf),
             Step::Workdir => c.process.cwd,
+            Step::Cwd => c.process.cwd.or(Some(b"/")),
             _ => None,
         };
         if c.id.is_some() && e.step == Step::Exec && e.errno == Errno(libc::ENOENT) {
@@ -325,13 +365,34 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         e.report(what);
         return e.exit_code();
     }
-    // Only a container that did not exit cleanly can have been OOM-killed.
-    if code != 0 && cgs.oom_killed() {
-        let limit = c.limits.memory.map_or(&b"?"[..], |m| m.1);
-        Line::new().s(b"mydocker: container killed: out of memory (limit ").s(limit).s(b")").emit(2);
-        return 137;
+    oom_report(c, &cgs, code, sigkilled)
+}
+
+/// The exit status once the memory limit has had its say (see
+/// `cgroup::oom_verdict`): 137 and the OOM line only when PID 1 died of
+/// SIGKILL and the OOM killer struck during the run; otherwise PID 1's
+/// status, with one line when the killer took other processes.
+#[inline(never)]
+fn oom_report(c: &Container, cgs: &Cgroups, code: i32, sigkilled: bool) -> i32 {
+    let limit = c.limits.memory.map_or(&b"?"[..], |m| m.1);
+    match cgroup::oom_verdict(sigkilled, cgs.oom_kills()) {
+        cgroup::OomVerdict::None => code,
+        cgroup::OomVerdict::Killed => {
+            Line::new().s(b"mydocker: container killed: out of memory (limit ").arg(limit).s(b")").emit(2);
+            137
+        }
+        cgroup::OomVerdict::Survived(n) => {
+            Line::new()
+                .s(b"mydocker: out of memory: the limit (")
+                .arg(limit)
+                .s(b") killed ")
+                .s(Dec::new(n).as_bytes())
+                .s(if n == 1 { b" process" } else { b" processes" })
+                .s(b" in the container; the exit status is PID 1's own")
+                .emit(2);
+            code
+        }
     }
-    code
 }
 
 /// Closes the pipes of a run that ends before clone, and reports `f`.
@@ -349,15 +410,28 @@ fn pipes_closed(fds: &[sys::Fd], f: cgroup::Fail) -> i32 {
 /// `run`, whose every page is touched (stack probes) and copied at clone
 /// on every run, limits or not.
 #[inline(never)]
-fn make_cgroups(limits: &Limits, parent: Option<&[u8]>, cgs: &mut Cgroups) -> Result<(), i32> {
+fn make_cgroups(
+    limits: &Limits,
+    parent: Option<&[u8]>,
+    rules: Option<&[devices::Rule]>,
+    cgs: &mut Cgroups,
+) -> Result<(), i32> {
     check_cpus(limits)?;
+    let dev = match rules.map(Policy::of) {
+        None => Policy::EMPTY,
+        Some(Ok(p)) => p,
+        Some(Err(why)) => {
+            Line::new().s(b"mydocker: run: device rules: ").s(why).emit(2);
+            return Err(125);
+        }
+    };
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();
-    let need = cgroup::needed(limits);
+    let need = cgroup::needed(limits, rules.is_some());
     let made = match cgroup::discover(&mut l, &need) {
         Ok(()) => match l.targets(&need, parent) {
-            Ok(t) => cgs.create(&t, limits),
+            Ok(t) => cgs.create(&t, limits, &dev),
             Err(f) => Err(f),
         },
         Err(f) => Err(f),
@@ -374,7 +448,7 @@ fn make_cgroups(limits: &Limits, parent: Option<&[u8]>, cgs: &mut Cgroups) -> Re
 fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts else { return Ok(()) };
     let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
-        Line::new().s(b"mydocker: run: ").s(what).s(b" '").s(arg).s(b"': ").s(why).emit(2);
+        Line::new().s(b"mydocker: run: ").s(what).s(b" '").arg(arg).s(b"': ").s(why).emit(2);
         Err(125)
     };
     if let Some(root) = c.fs.rootfs {
@@ -413,6 +487,7 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
         read_only: c.fs.read_only,
         workdir: c.process.cwd,
         privileged,
+        devices: c.devices,
     };
     mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", c.fs.rootfs.unwrap_or(b""), why))
 }
@@ -453,7 +528,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
         let off = set.minus(&online);
         if off.count() > 0 {
             let mut m = Line::new();
-            m.s(b"mydocker: run: --cpuset-cpus '").s(arg).s(b"': CPUs not online: ");
+            m.s(b"mydocker: run: --cpuset-cpus '").arg(arg).s(b"': CPUs not online: ");
             list(&mut m, &off);
             m.s(b" (online: ");
             list(&mut m, &online);
@@ -474,27 +549,67 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
     Ok(())
 }
 
+/// -t: takes the master from the child and relays until the container is
+/// gone. A child that failed before sending it (EOF) is waited for as
+/// usual; its report follows on the error pipe.
+fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
+    let got = console::receive(sock);
+    sys::close(sock);
+    match got {
+        Ok(Some(master)) => crate::relay::run(pid, master, input),
+        Ok(None) => forward_and_wait(pid),
+        Err(e) => {
+            // A container whose terminal nobody holds would block on its
+            // first lines of output: stop it.
+            let _ = sys::kill(pid, libc::SIGKILL);
+            let _ = sys::wait(pid, false);
+            Err(fail(Error { step: Step::Relay, errno: e }))
+        }
+    }
+}
+
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
-pub fn forward_and_wait(pid: libc::pid_t) -> i32 {
+/// Ok(wait status), or Err(exit code) when waiting itself failed.
+pub fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
     loop {
-        let sig = match sys::sigwait(WAITED) {
-            Ok(s) => s,
+        match sys::sigwait(WAITED) {
+            Ok(sig) => {
+                if let Some(end) = on_signal(pid, sig, None) {
+                    return end;
+                }
+            }
             Err(e) => {
                 // Cannot happen with a valid set; still, never abandon the child.
                 Error { step: Step::Wait, errno: e }.report(None);
-                return sys::wait(pid, false).ok().flatten().map_or(125, err::status_code);
+                return sys::wait(pid, false).ok().flatten().ok_or(125);
             }
-        };
-        if sig == libc::SIGCHLD {
-            match sys::wait(pid, true) {
-                Ok(Some(status)) => return err::status_code(status),
-                Ok(None) => {}
-                Err(e) => return fail(Error { step: Step::Wait, errno: e }),
+        }
+    }
+}
+
+/// Acts on one signal taken while the container runs — what
+/// `signals::action` decides, for every loop (sigwait here, the -t relay's
+/// signalfd). Some once PID 1 has been reaped: Ok(wait status), or
+/// Err(exit code). `master`: the container's terminal under -t.
+pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<Result<i32, i32>> {
+    match signals::action(sig, master.is_some()) {
+        signals::Action::Reap => match sys::wait(pid, true) {
+            Ok(Some(status)) => Some(Ok(status)),
+            Ok(None) => None,
+            Err(e) => Some(Err(fail(Error { step: Step::Wait, errno: e }))),
+        },
+        signals::Action::Resize => {
+            if let (Some(m), Ok(w)) = (master, sys::tty::winsize(0)) {
+                let _ = sys::tty::set_winsize(m, w);
             }
-        } else if FORWARDED.contains(&sig) {
+            None
+        }
+        signals::Action::Forward => {
             // ESRCH: it exited meanwhile; SIGCHLD follows.
             let _ = sys::kill(pid, sig);
+            None
         }
+        signals::Action::Drop | signals::Action::Stop => None,
     }
 }

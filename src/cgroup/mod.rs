@@ -17,10 +17,13 @@
 //! <parent> is the caller's own cgroup (so the caller's limits still apply)
 //! or --cgroup-parent. All file work goes through directory fds
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
+#[allow(dead_code)] // OCI pause/resume and state call it
+pub mod freeze;
 pub mod v1;
 pub mod v2;
 
 use crate::cli::Limits;
+use crate::devices::Policy;
 use crate::limits::Dec;
 use crate::out::Line;
 use crate::sys::{self, Errno, Fd};
@@ -31,22 +34,26 @@ pub enum Ctrl {
     Cpu = 1,
     Cpuset = 2,
     Pids = 3,
+    /// The device policy (devices.rs): the v1 `devices` controller; on v2
+    /// no controller, a BPF program attached to the cgroup.
+    Devices = 4,
 }
 
-pub const NCTRL: usize = 4;
-pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids];
+pub const NCTRL: usize = 5;
+pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids, Ctrl::Devices];
 
 impl Ctrl {
     pub fn name(self) -> &'static [u8] {
-        [&b"memory"[..], b"cpu", b"cpuset", b"pids"][self as usize]
+        [&b"memory"[..], b"cpu", b"cpuset", b"pids", b"devices"][self as usize]
     }
 }
 
 /// Which controllers a set of limits needs.
 pub type Need = [bool; NCTRL];
 
-pub fn needed(l: &Limits) -> Need {
-    [l.memory.is_some(), l.shares.is_some() || l.cpus.is_some(), l.cpuset.is_some(), l.pids.is_some()]
+/// What a set of limits and a device policy (when there is one) need.
+pub fn needed(l: &Limits, devices: bool) -> Need {
+    [l.memory.is_some(), l.shares.is_some() || l.cpus.is_some(), l.cpuset.is_some(), l.pids.is_some(), devices]
 }
 
 /// A cgroup failure: what was being done, on which file, and why.
@@ -199,7 +206,8 @@ pub const INIT_CGROUP_NS: u64 = 0xEFFF_FFFB;
 /// A file only the root of a v1 hierarchy with the controller has (pids
 /// has none: its files are all NOT_ON_ROOT).
 fn v1_root_file(c: Ctrl) -> Option<&'static [u8]> {
-    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None][c as usize]
+    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None, Some(b"devices.list")]
+        [c as usize]
 }
 
 impl Layout {
@@ -510,19 +518,16 @@ pub fn discover(l: &mut Layout, need: &Need) -> Res<()> {
         .map_err(fail(b"discovery", b"/proc/self/mountinfo"))
 }
 
-/// Seconds a container cgroup must have existed before gc may take it: a
-/// run creates its cgroup and joins it within milliseconds, so an empty one
-/// this old belongs to a run that is gone.
-pub const GC_MIN_AGE: u64 = 2;
-
 fn is_id(name: &[u8]) -> bool {
     name.len() == crate::plan::ID_LEN && name.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
 }
 
 /// `mydocker gc`: removes the container cgroups left by runs that were
 /// killed (SIGKILL leaves no chance to clean up; PR_SET_PDEATHSIG has ended
-/// their processes): every `mydocker/<id>` with no process in it, at least
-/// GC_MIN_AGE old, in every hierarchy. Prints each path it removes.
+/// their processes): every `mydocker/<id>` that no live mydocker owns (see
+/// `make`: gc can lock it) and with no process in it, in every hierarchy —
+/// the moment its owner and its processes are gone, whatever its age.
+/// Prints each path it removes.
 /// Never inlined: its buffers must not enlarge the stack frame of `run`,
 /// whose every page is touched (stack probes) and copied at clone.
 #[inline(never)]
@@ -558,7 +563,12 @@ pub fn gc(parent: Option<&[u8]>) -> Res<()> {
     Ok(())
 }
 
+/// Holding `mydocker` exclusively, removes each `<id>` below it that can be
+/// locked (no mydocker owns it) and holds no process. The exclusive lock
+/// waits for creators between mkdir and their own lock (microseconds), and
+/// keeps new ones out meanwhile.
 fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
+    sys::flock(dir, libc::LOCK_EX).map_err(fail(b"gc: locking", b"mydocker"))?;
     let mut buf = [0u8; 4096];
     loop {
         let n = sys::getdents(dir, &mut buf).map_err(fail(b"gc: reading", b"mydocker"))?;
@@ -575,17 +585,53 @@ fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
             let rec = &buf[at + 19..at + reclen];
             let name = &rec[..rec.iter().position(|&c| c == 0).unwrap_or(rec.len())];
             at += reclen;
-            if !is_id(name) || sys::age(dir, name).map_or(true, |a| a < GC_MIN_AGE) {
+            if !is_id(name) {
                 continue;
             }
             let Ok(cg) = open_dir(dir, name) else { continue };
+            // EWOULDBLOCK: its mydocker lives.
+            let owned = sys::flock(cg, libc::LOCK_EX | libc::LOCK_NB).is_err();
             let mut procs = [0u8; 64];
-            let empty = read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
+            let empty = !owned && read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
             sys::close(cg);
             if empty && sys::rmdirat(dir, name).is_ok() {
-                Line::new().s(b"removed ").s(path).s(b"/").s(name).emit(1);
+                Line::new().s(b"removed ").arg(path).s(b"/").arg(name).emit(1);
             }
         }
+    }
+}
+
+/// What the memory limit's OOM killer did during a run (see `oom_kills`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct OomCount {
+    pub n: u64,
+    /// false: `n` counts times the limit was hit (memory.failcnt), not kills.
+    pub exact: bool,
+}
+
+/// What a run's exit says about the memory limit.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OomVerdict {
+    /// The OOM killer did nothing (or there is no memory limit).
+    None,
+    /// PID 1 died of SIGKILL and the OOM killer struck during the run: the
+    /// container was killed by its limit (exit 137 and the OOM line).
+    Killed,
+    /// The OOM killer killed `n` processes but PID 1 ended otherwise: its
+    /// status stands, and one line says how many were killed.
+    Survived(u64),
+}
+
+/// The verdict from how PID 1 ended and what the OOM killer did. A
+/// count that went up while PID 1 died of SIGKILL is the OOM killer's work
+/// (nothing else in mydocker sends SIGKILL to a running container); any
+/// other ending is PID 1's own, even if the killer took some of its
+/// children (docker records that as a flag, not a status).
+pub fn oom_verdict(pid1_sigkilled: bool, count: Option<OomCount>) -> OomVerdict {
+    match count {
+        Some(c) if c.n > 0 && pid1_sigkilled => OomVerdict::Killed,
+        Some(c) if c.n > 0 && c.exact => OomVerdict::Survived(c.n),
+        _ => OomVerdict::None,
     }
 }
 
@@ -627,9 +673,10 @@ impl Cgroups {
         Cgroups { id, made: [None; NCTRL], joins: [-1; NCTRL] }
     }
 
-    /// Creates `<parent>/mydocker/<id>` with its limits in every target.
+    /// Creates `<parent>/mydocker/<id>` with its limits (and the device
+    /// policy, where a target has Ctrl::Devices) in every target.
     #[inline(never)]
-    pub fn create(&mut self, targets: &Targets, l: &Limits) -> Res<()> {
+    pub fn create(&mut self, targets: &Targets, l: &Limits, dev: &Policy) -> Res<()> {
         for t in &targets.t[..targets.n] {
             // One open for the parent cgroup: "<mount point>/<rel>".
             let mut p = [0u8; 2 * PATH_CAP + 1];
@@ -637,19 +684,17 @@ impl Cgroups {
             let pfd = open_dir(sys::CWD, &p[..n]).map_err(fail(b"opening the parent cgroup", b""))?;
             // At most one target per slot: targets.n <= NCTRL.
             if let Some(slot) = self.made.iter_mut().find(|m| m.is_none()) {
-                *slot = Some(create(pfd, &self.id, &t.ctrls, l, t.v2)?);
+                *slot = Some(create(pfd, &self.id, &t.ctrls, l, dev, t.v2)?);
             }
         }
         Ok(())
     }
 
-    /// The container's cgroup fd when it lives in cgroup v2 alone: the child
-    /// can then be born in it (clone3 with CLONE_INTO_CGROUP).
-    pub fn v2_only(&self) -> Option<Fd> {
-        match self.made {
-            [Some(m), None, None, None] if m.v2 => Some(m.cg),
-            _ => None,
-        }
+    /// The container's cgroup v2 fd, if it has one: the child can then be
+    /// born in it (clone3 with CLONE_INTO_CGROUP) and joins only its v1
+    /// cgroups itself.
+    pub fn v2(&self) -> Option<Fd> {
+        self.made.iter().flatten().find(|m| m.v2).map(|m| m.cg)
     }
 
     /// Opens, in every cgroup the child is not born in, the file it joins
@@ -707,30 +752,25 @@ impl Cgroups {
         Fail { what, file: join_file(v2), errno, why: None }
     }
 
-    /// Whether the memory limit's OOM killer struck (v2 memory.events
-    /// oom_kill; v1 memory.oom_control oom_kill, or failcnt where the kernel
-    /// predates that field).
-    pub fn oom_killed(&self) -> bool {
-        if self.made.iter().all(Option::is_none) {
-            return false;
-        }
+    /// How many processes the memory limit's OOM killer killed during the
+    /// run: v2 memory.events `oom_kill`, v1 memory.oom_control `oom_kill`
+    /// (Linux 4.13+); before 4.13 only memory.failcnt (times the limit was
+    /// hit, not kills: `exact` is false). None without a memory cgroup.
+    /// Read once, after the container is gone. The count before the start
+    /// is 0 by construction: the cgroup was made by our own mkdir, and the
+    /// kernel starts every counter of a new cgroup at 0 — reading it would
+    /// cost 3 syscalls on every run to learn 0. (A caller that adopts an
+    /// existing cgroup must read it before the start and subtract.)
+    pub fn oom_kills(&self) -> Option<OomCount> {
+        let m = self.made.iter().flatten().find(|m| m.ctrls[Ctrl::Memory as usize])?;
         let mut buf = [0u8; 1024];
-        for m in self.made.iter().flatten().filter(|m| m.ctrls[Ctrl::Memory as usize]) {
-            let hit = if m.v2 {
-                read_file(m.cg, b"memory.events", &mut buf).ok().and_then(|t| keyed(t, b"oom_kill"))
-            } else {
-                match read_file(m.cg, b"memory.oom_control", &mut buf).ok().and_then(|t| keyed(t, b"oom_kill")) {
-                    Some(n) => Some(n),
-                    None => read_file(m.cg, b"memory.failcnt", &mut buf)
-                        .ok()
-                        .and_then(|t| crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))),
-                }
-            };
-            if hit.unwrap_or(0) > 0 {
-                return true;
-            }
+        let file: &[u8] = if m.v2 { b"memory.events" } else { b"memory.oom_control" };
+        if let Some(n) = read_file(m.cg, file, &mut buf).ok().and_then(|t| keyed(t, b"oom_kill")) {
+            return Some(OomCount { n, exact: true });
         }
-        false
+        let t = read_file(m.cg, b"memory.failcnt", &mut buf).ok()?;
+        let n = crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))?;
+        Some(OomCount { n, exact: false })
     }
 
     /// Kills whatever is left in each cgroup and removes it, retrying EBUSY
@@ -768,8 +808,13 @@ fn join_file(v2: bool) -> &'static [u8] {
 }
 
 /// What a failed join was, per v1 controller (the hierarchy's first one of ours).
-const JOINING: [&[u8]; NCTRL] =
-    [b"joining the memory cgroup", b"joining the cpu cgroup", b"joining the cpuset cgroup", b"joining the pids cgroup"];
+const JOINING: [&[u8]; NCTRL] = [
+    b"joining the memory cgroup",
+    b"joining the cpu cgroup",
+    b"joining the cpuset cgroup",
+    b"joining the pids cgroup",
+    b"joining the devices cgroup",
+];
 
 /// SIGKILLs every process listed in cgroup.procs; returns how many.
 fn kill_all(cg: Fd) -> usize {
@@ -808,28 +853,53 @@ fn remove_one(m: &Made, id: &[u8]) -> Result<(), Errno> {
 }
 
 /// Makes `mydocker/<id>` below `parent`, creating the shared `mydocker`
-/// level the first time; returns the new cgroup's fd.
+/// level the first time; returns the new cgroup's fd, locked.
+///
+/// Ownership: the returned fd holds an exclusive flock on the cgroup
+/// directory for as long as it is open — the owning mydocker's whole life
+/// (close-on-exec, so the command never holds it). gc takes only cgroups
+/// it can lock (`sweep`). Between mkdir and that lock another process could
+/// take the new, empty, unlocked directory; so the creator holds a shared
+/// lock on `mydocker` from before the mkdir until its own lock is held,
+/// and gc sweeps holding `mydocker` exclusively: gc sees either no
+/// directory or a locked one. Four syscalls per hierarchy (open and close
+/// `mydocker`, two flocks); closing `mydocker` drops the shared lock.
 pub fn make(parent: Fd, id: &[u8]) -> Res<Fd> {
-    let (b, n) = sub_path(id);
-    let name = &b[..n];
-    match sys::mkdirat(parent, name) {
+    let md = match open_dir(parent, b"mydocker") {
         Err(Errno(libc::ENOENT)) => {
             mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
-            sys::mkdirat(parent, name)
+            open_dir(parent, b"mydocker")
         }
         r => r,
     }
-    .map_err(fail(b"creating the container cgroup", b""))?;
-    open_dir(parent, name).map_err(|e| {
-        let _ = sys::rmdirat(parent, name);
-        fail(b"opening the container cgroup", b"")(e)
-    })
+    .map_err(fail(b"opening", b"mydocker"))?;
+    let r = make_locked(md, id);
+    sys::close(md);
+    r
+}
+
+fn make_locked(md: Fd, id: &[u8]) -> Res<Fd> {
+    sys::flock(md, libc::LOCK_SH).map_err(fail(b"locking", b"mydocker"))?;
+    sys::mkdirat(md, id).map_err(fail(b"creating the container cgroup", b""))?;
+    let cg = open_dir(md, id).map_err(fail(b"opening the container cgroup", b""));
+    // Nobody else can hold it: gc would need `mydocker` exclusively first.
+    let locked = cg.and_then(|fd| match sys::flock(fd, libc::LOCK_EX | libc::LOCK_NB) {
+        Ok(()) => Ok(fd),
+        Err(e) => {
+            sys::close(fd);
+            Err(fail(b"locking the container cgroup", b"")(e))
+        }
+    });
+    if locked.is_err() {
+        let _ = sys::rmdirat(md, id);
+    }
+    locked
 }
 
 /// Creates `mydocker/<id>` under `parent` (a directory fd in one hierarchy,
 /// owned from here on) with the limits of the controllers `ctrls` names. A
 /// failure leaves nothing behind (but an empty shared `mydocker`).
-pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, v2: bool) -> Res<Made> {
+pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2: bool) -> Res<Made> {
     let r = if v2 { v2::prepare(parent, ctrls) } else { v1::prepare(parent, ctrls) }.and_then(|_| make(parent, id));
     let cg = match r {
         Ok(cg) => cg,
@@ -838,7 +908,7 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, v2: bool) -> Res<
             return Err(f);
         }
     };
-    let r = if v2 { v2::limits(cg, ctrls, l) } else { v1::limits(parent, cg, ctrls, l) };
+    let r = if v2 { v2::limits(cg, ctrls, l, dev) } else { v1::limits(parent, cg, ctrls, l, dev) };
     if let Err(f) = r {
         sys::close(cg);
         let (b, n) = sub_path(id);

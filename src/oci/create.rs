@@ -56,7 +56,7 @@ pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
     // We are the container's parent: wait for it like `mydocker run` does.
     let status = crate::spawn::forward_and_wait(pid);
     super::ctl::destroy(g, id);
-    status
+    status.map_or_else(|c| c, crate::err::status_code)
 }
 
 /// A path made absolute against the working directory.
@@ -225,8 +225,10 @@ fn build_and_spawn(
         limits: crate::cli::Limits::NONE,
         cgroup_parent: None,
         devices: &[],
+        device_rules: None,
         seccomp: None,
         terminal: false,
+        interactive: false,
         init: false,
         mode: Mode::Created { fifo },
         preserve_fds,

@@ -140,12 +140,17 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], t: &mut Table) -> Res<()> {
         let s = if src.starts_with(b"/") { t.put(&[src]) } else { t.put(&[bundle, b"/", src]) }.map_err(full)?;
         let make = if is_dir(t.str(s)) { Make::Dir } else { Make::File };
         t.push(Op::Bind { rec: o.flags & REC != 0 }, Some(s), target, make, false, Kind::Config).map_err(full)?;
-        // Flags on a bind mount take a remount (the kernel ignores them on
-        // the bind itself).
-        let rest = o.flags & !(BIND | REC | REMOUNT);
+        // Read-only: the walk makes the bind and this remount one
+        // read-only bind (every submount too).
+        if o.flags & RDONLY != 0 {
+            t.push(Op::RemountRo { flags: 0 }, None, target, Make::Nothing, false, Kind::Config).map_err(full)?;
+        }
+        // Other flags on a bind mount take a remount (the kernel ignores
+        // them on the bind itself).
+        let rest = o.flags & !(BIND | REC | REMOUNT | RDONLY);
         if rest != 0 {
-            t.push(Op::Flags { flags: BIND | REMOUNT | rest }, None, target, Make::Nothing, false, Kind::Config)
-                .map_err(full)?;
+            let flags = BIND | REMOUNT | rest | (o.flags & RDONLY);
+            t.push(Op::Flags { flags }, None, target, Make::Nothing, false, Kind::Config).map_err(full)?;
         }
     } else if ty == b"cgroup" {
         cgroup(target, o.flags, t)?;
@@ -201,7 +206,7 @@ fn device(t: &mut Table, r: &[u8], path: &[u8], mode: u32, major: u32, minor: u3
     let target = t.put(&[r, path]).map_err(full)?;
     // The host's node of the same path, bound where mknod is refused.
     let host = t.put(&[path]).map_err(full)?;
-    let op = Op::Device { mode, major, minor, uid, gid };
+    let op = Op::HostNode { mode, major, minor, uid, gid };
     t.push(op, Some(host), target, Make::Nothing, false, Kind::Device).map_err(full)
 }
 
@@ -262,7 +267,7 @@ pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], t: &mut Table) ->
         let p = inner(Some(p), b"linux.readonlyPaths")?;
         let target = t.put(&[r, p]).map_err(full)?;
         t.push(Op::Bind { rec: true }, Some(target), target, Make::Nothing, true, Kind::ReadOnlyPath).map_err(full)?;
-        let ro = Op::Flags { flags: BIND | REMOUNT | RDONLY | NOSUID | NODEV | NOEXEC };
+        let ro = Op::RemountRo { flags: NOSUID | NODEV | NOEXEC };
         t.push(ro, None, target, Make::Nothing, true, Kind::ReadOnlyPath).map_err(full)?;
     }
     t.push(Op::Pivot, None, rootfs, Make::Nothing, false, Kind::Pivot).map_err(full)?;

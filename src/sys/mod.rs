@@ -8,12 +8,17 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
+pub mod fds;
+pub mod mnt;
 pub mod oci;
 pub mod proc;
+pub mod tty;
 #[allow(dead_code)] // until `--security-opt seccomp=FILE` and OCI configs use it
 mod file;
 #[allow(unused_imports)]
 pub use file::*;
+mod dev;
+pub use dev::*;
 
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -398,6 +403,13 @@ pub struct SigSet(u64);
 
 impl SigSet {
     pub const ALL: SigSet = SigSet(!0);
+    /// Bit N-1 for signal N.
+    pub const fn from_bits(m: u64) -> SigSet {
+        SigSet(m)
+    }
+    pub const fn has(self, sig: c_int) -> bool {
+        sig >= 1 && sig <= 64 && self.0 & (1 << (sig - 1)) != 0
+    }
     pub const fn of(sigs: &[c_int]) -> SigSet {
         let mut m = 0u64;
         let mut i = 0;
@@ -419,6 +431,15 @@ pub fn set_sigmask(set: SigSet) -> SigSet {
         libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &set.0 as *const u64, &mut old as *mut u64, 8)
     };
     SigSet(old)
+}
+
+/// The signals pending for this process or thread (blocked ones that
+/// arrived and wait to be taken).
+pub fn sigpending() -> SigSet {
+    let mut set = 0u64;
+    // SAFETY: set is a valid 8-byte kernel sigset to fill.
+    unsafe { libc::syscall(libc::SYS_rt_sigpending, &mut set as *mut u64, 8) };
+    SigSet(set)
 }
 
 /// Waits for one of the (blocked) signals in `set`.
@@ -548,18 +569,6 @@ pub fn touch(path: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-pub fn mknod_chr(path: &[u8], major: u32, minor: u32) -> Result<(), Errno> {
-    let p = cptr(path)?;
-    // SAFETY: p is NUL-terminated; makedev only computes a number.
-    cvt(unsafe { libc::mknod(p, libc::S_IFCHR | 0o666, libc::makedev(major, minor)) } as libc::c_long).map(|_| ())
-}
-
-pub fn symlink(to: &[u8], path: &[u8]) -> Result<(), Errno> {
-    let (a, b) = (cptr(to)?, cptr(path)?);
-    // SAFETY: both NUL-terminated.
-    cvt(unsafe { libc::symlink(a, b) } as libc::c_long).map(|_| ())
-}
-
 pub fn chdir(path: &[u8]) -> Result<(), Errno> {
     let p = cptr(path)?;
     // SAFETY: p is NUL-terminated.
@@ -666,21 +675,10 @@ pub fn getdents(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     retry(|| unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
 }
 
-/// Seconds since `path` (relative to `dir`) was last modified; None if it
-/// cannot be read.
-pub fn age(dir: Fd, path: &[u8]) -> Option<u64> {
-    let st = with_cstr(path, |p| stat_at(dir, p, true)).ok()?;
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: now is a valid timespec to fill. The raw syscall: musl's
-    // wrapper would pull in its vDSO lookup, 0.5 KiB for one call.
-    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &mut now as *mut libc::timespec) };
-    Some((now.tv_sec as i64 - st.st_mtime as i64).max(0) as u64)
-}
-
-/// Whether a NUL-terminated path is a symlink itself (not followed).
-pub fn is_symlink(path: &[u8]) -> bool {
-    let Ok(p) = cptr(path) else { return false };
-    stat_at(libc::AT_FDCWD, p, false).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFLNK)
+/// flock(2) on an fd we own; EINTR retried (a blocking lock waits again).
+pub fn flock(fd: Fd, op: c_int) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    retry(|| unsafe { libc::flock(fd, op) } as libc::c_long).map(|_| ())
 }
 
 /// What a path is, following symlinks.
@@ -707,38 +705,13 @@ pub fn die_with_parent() -> Result<(), Errno> {
         .map(|_| ())
 }
 
-/// Marks every fd from `from` upward close-on-exec (close_range(2) with
-/// CLOSE_RANGE_CLOEXEC, one syscall); on kernels without it, closes them
-/// except the close-on-exec ones the caller still needs — there are none
-/// below but the error pipe, which is already close-on-exec, so closing all
-/// but it is equivalent.
-pub fn cloexec_from(from: Fd) -> Result<(), Errno> {
-    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-    // SAFETY: plain syscall with integer arguments.
-    match cvt(unsafe {
-        libc::syscall(libc::SYS_close_range, from as libc::c_uint, !0 as libc::c_uint, CLOSE_RANGE_CLOEXEC)
-    }) {
-        Ok(_) => Ok(()),
-        Err(Errno(libc::EINVAL | libc::ENOSYS)) => close_cloexec_fallback(from),
-        Err(e) => Err(e),
-    }
-}
-
-/// Before Linux 5.11: close every fd >= `from` that is not close-on-exec.
-fn close_cloexec_fallback(from: Fd) -> Result<(), Errno> {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: lim is a valid rlimit to fill.
-    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } as libc::c_long)?;
-    let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
-    for fd in from..max {
-        // SAFETY: F_GETFD on any integer is harmless (EBADF if not open).
-        // Raw syscalls for fcntl: musl's wrapper is 0.3 KiB of cases we skip.
-        let flags = unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_GETFD) } as c_int;
-        if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
-            close(fd);
-        }
-    }
-    Ok(())
+/// Whether the pipe whose write end is `fd` has no reader left (poll says
+/// POLLERR), without waiting.
+pub fn no_reader(fd: Fd) -> bool {
+    let mut p = libc::pollfd { fd, events: 0, revents: 0 };
+    // SAFETY: p is one valid pollfd; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n == 1 && p.revents & libc::POLLERR != 0
 }
 
 /// Grows a pipe so `len` bytes fit without the writer blocking (a large
@@ -871,6 +844,8 @@ extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const
 #[cfg(not(any(test, fuzzing)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
+    // The caller's terminal must not stay in raw mode (-t) after mydocker.
+    tty::restore_on_panic();
     // SAFETY: abort never returns.
     unsafe { libc::abort() }
 }

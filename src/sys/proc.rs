@@ -106,17 +106,3 @@ pub fn realtime() -> (u64, u32) {
     (t.tv_sec.max(0) as u64, t.tv_nsec as u32)
 }
 
-/// mknod(2) of a NUL-terminated path: `mode` carries the type (S_IFCHR,
-/// S_IFBLK, S_IFIFO) and the permission bits.
-pub fn mknod(path: &[u8], mode: u32, major: u32, minor: u32) -> Result<(), Errno> {
-    let p = cptr(path)?;
-    // SAFETY: p is NUL-terminated; makedev only computes a number.
-    cvt(unsafe { libc::mknod(p, mode as libc::mode_t, libc::makedev(major, minor)) } as libc::c_long).map(|_| ())
-}
-
-/// chown(2) of a NUL-terminated path (symlinks followed).
-pub fn chown(path: &[u8], uid: u32, gid: u32) -> Result<(), Errno> {
-    let p = cptr(path)?;
-    // SAFETY: p is NUL-terminated.
-    cvt(unsafe { libc::syscall(libc::SYS_fchownat, libc::AT_FDCWD, p, uid, gid, 0) }).map(|_| ())
-}
