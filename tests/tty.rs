@@ -450,3 +450,38 @@ fn t_without_i_gives_a_terminal_but_leaves_the_callers_input_alone() {
     assert_eq!(t.queued(), queued, "mydocker read the caller's input without -i");
     assert!(same_mode(&t.termios(), &before), "the caller's terminal mode changed without -i");
 }
+
+/// The state letter of /proc/PID/stat (R, S, T, ...).
+fn state(pid: u32) -> char {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    s.rsplit(") ").next().and_then(|r| r.chars().next()).unwrap_or('?')
+}
+
+#[test]
+fn a_stopped_and_continued_relay_is_raw_again() {
+    need_root!();
+    let mut t = pty(24, 80);
+    let before = t.termios();
+    let mut c = t.spawn(md(&["run", "-ti", "sh"]));
+    let mut seen = String::new();
+    t.type_in("echo A$((1+1))B\n");
+    t.expect(&mut seen, "A2B");
+    let raw = t.termios();
+    assert!(!same_mode(&raw, &before));
+    // A job-control stop: mydocker stops like any foreground job, and the
+    // caller's shell puts its own settings back meanwhile. (SIGSTOP: here
+    // mydocker leads a session of its own, an orphaned process group, for
+    // which the kernel drops SIGTSTP.)
+    // SAFETY: plain kill of our own child.
+    unsafe { libc::kill(c.id() as i32, libc::SIGSTOP) };
+    eventually("mydocker to stop", || state(c.id()) == 'T');
+    // SAFETY: the slave is an open terminal; before is a valid termios.
+    unsafe { libc::tcsetattr(t.slave.as_raw_fd(), libc::TCSANOW, &before) };
+    // `fg`: SIGCONT, and the relay is raw again.
+    // SAFETY: as above.
+    unsafe { libc::kill(c.id() as i32, libc::SIGCONT) };
+    eventually("raw mode again", || same_mode(&t.termios(), &raw));
+    t.type_in("exit 3\n");
+    assert_eq!(finish(&mut c, &seen), 3, "{seen}");
+    assert!(same_mode(&t.termios(), &before));
+}
