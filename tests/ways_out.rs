@@ -12,6 +12,8 @@
 //! Add a row: one line in `ways!` below and a `fn(rootfs: &str)` that
 //! panics when the way is open.
 mod common;
+#[path = "common/pty.rs"]
+mod pty;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -51,6 +53,9 @@ ways! {
     //    filter makes them fail with ENOSYS, as an old kernel would).
     before_5_12_read_only_still_leaves_nothing_writable: closed => old_kernel_read_only;
     before_5_2_the_ways_stay_closed: closed => older_kernel_ways;
+    // 2. The caller's terminal (bubblewrap CVE-2017-5226): nothing pushed
+    //    into its input queue (tests/tty.rs has the rest of the kind).
+    input_cannot_be_pushed_into_the_callers_terminal: closed => tiocsti_refused;
     // 3. Devices (docker's device cgroup): any node may be made, only the
     //    usual ones opened — whoever made the node and however it is reached.
     a_char_device_made_inside_cannot_be_opened: closed => char_device_made_inside;
@@ -62,6 +67,7 @@ ways! {
     volumes_are_writable_where_asked_and_readable_when_ro: works => volumes_work;
     default_devices_are_usable: works => default_devices;
     a_workdir_inside_the_root_is_entered: works => workdir_inside;
+    ti_gives_a_shell_on_a_terminal_of_its_own: works => ti_shell;
 }
 
 
@@ -515,3 +521,27 @@ fn device_as_volume(r: &str) {
     refused(r, &["-v", "/dev/kmsg:/kmsg"], "", "/kmsg");
 }
 
+/// The attacker (this binary, bound in) pushes a command into the terminal
+/// mydocker was started from; it must be refused and the caller's input
+/// queue stay empty.
+fn tiocsti_refused(r: &str) {
+    let exe = std::env::current_exe().unwrap();
+    let vol = format!("{}:/attacker:ro", exe.display());
+    let args = ["run", "--rootfs", r, "-v", &vol, "/attacker"];
+    let (report, queued) = pty::attack(pty::md(&args));
+    pty::check_refused(&args, &report, queued);
+}
+
+/// `-ti --rootfs R sh` from a terminal: a shell on a terminal of its own,
+/// its exit status, the caller's terminal as it was.
+fn ti_shell(r: &str) {
+    let mut t = pty::pty(24, 80);
+    let before = t.termios();
+    let mut c = t.spawn(pty::md(&["run", "-ti", "--rootfs", r, "sh"]));
+    let mut seen = String::new();
+    t.type_in("tty; echo A$((1+1))B; exit 4\n");
+    t.expect(&mut seen, "A2B");
+    assert_eq!(pty::finish(&mut c, &seen), 4, "{seen}");
+    assert!(seen.contains("/dev/pts/"), "{seen}");
+    assert!(pty::same_mode(&t.termios(), &before), "the caller's terminal was not restored");
+}
