@@ -177,11 +177,7 @@ pub struct Made {
 impl Made {
     pub fn child_fds(&self) -> ChildFds {
         let mut c = ChildFds::NONE;
-        // The child closes every other fd (these included) right after
-        // the joins (child.rs, close_all_but).
-        for i in 0..self.n {
-            c.join[i] = self.joins[i];
-        }
+        c.join[..self.n].copy_from_slice(&self.joins[..self.n]);
         c
     }
 
