@@ -6,23 +6,6 @@
 mod common;
 use common::*;
 
-fn rootfs() -> Option<String> {
-    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
-    std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
-}
-
-macro_rules! need_rootfs {
-    () => {
-        match rootfs() {
-            Some(r) => r,
-            None => {
-                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
-                return;
-            }
-        }
-    };
-}
-
 /// `mydocker run --rootfs R FLAGS sh -c SCRIPT`
 fn inside(flags: &[&str], script: &str) -> std::process::Output {
     let r = rootfs().unwrap();
