@@ -177,7 +177,9 @@ pub fn leftovers(dir: &std::path::Path) -> Vec<String> {
             .map(|r| {
                 r.flatten()
                     .filter(|e| e.path().is_dir())
-                    .filter(|e| std::fs::read_to_string(e.path().join("cgroup.procs")).map_or(false, |p| p.trim().is_empty()))
+                    .filter(|e| {
+                        std::fs::read_to_string(e.path().join("cgroup.procs")).map_or(false, |p| p.trim().is_empty())
+                    })
                     .map(|e| e.file_name().to_string_lossy().into_owned())
                     .collect()
             })
