@@ -178,9 +178,9 @@ impl Made {
     pub fn child_fds(&self) -> ChildFds {
         let mut c = ChildFds::NONE;
         for i in 0..self.n {
+            // (The child closes these and every other cgroupfs fd with
+            // close_all_but right after its joins.)
             c.join[i] = self.joins[i];
-            c.close[i] = self.cg[i].0;
-            c.close[NCTRL + i] = self.joins[i];
         }
         c
     }
