@@ -87,9 +87,6 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     if !state::valid_id(id) {
         return Err(fail(cmd, &[b"invalid container id '", id, b"': use [A-Za-z0-9_+.-]"]));
     }
-    if p.has(CONSOLE) {
-        return Err(fail(cmd, &[b"--console-socket: a terminal is not supported yet"]));
-    }
     let preserve = match p.vals[PRESERVE] {
         None => 0,
         Some(v) => match crate::limits::parse_u64(v) {
@@ -113,7 +110,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
             return Err(fail(cmd, &[b"opening the state of ", id, b": ", sys::strerror(e)]));
         }
     };
-    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE]);
+    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE], p.vals[CONSOLE]);
     if r.is_err() {
         let _ = state::remove(root, id, dir);
     }
@@ -143,6 +140,7 @@ fn build_and_spawn(
     dir: Fd,
     preserve_fds: i32,
     pid_file: Option<&[u8]>,
+    console: Option<&[u8]>,
 ) -> Result<libc::pid_t, i32> {
     let (text, pristine) = load(bundle, cmd)?;
     let mut node_map = Map::new(json::nodes_for(text.len()) * core::mem::size_of::<json::Node>(), false)
@@ -165,9 +163,15 @@ fn build_and_spawn(
     let mut st = Store::EMPTY;
     let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;
     let proc_ = config::process(process, &mut st).map_err(|r| refused(cmd, r))?;
-    if proc_.terminal {
-        return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"a terminal needs --console-socket (not supported yet)" }));
-    }
+    // A terminal's master goes to the console socket, as runc sends it.
+    let console = match (proc_.terminal, console) {
+        (true, Some(path)) => Some(
+            sys::tty::connect_unix(path).map_err(|e| fail(cmd, &[b"--console-socket ", path, b": ", sys::strerror(e)]))?,
+        ),
+        (true, None) => return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" })),
+        (false, Some(_)) => return Err(fail(cmd, &[b"--console-socket: process.terminal is not set"])),
+        (false, None) => None,
+    };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
     if st.njoins > 0 {
@@ -227,14 +231,19 @@ fn build_and_spawn(
         devices: &[],
         device_rules: None,
         seccomp: None,
-        terminal: false,
+        terminal: proc_.terminal,
         interactive: false,
+        console_socket: console.map(|fd| (fd, proc_.console.unwrap_or((0, 0)))),
         init: false,
         mode: Mode::Created { fifo },
         preserve_fds,
         cgroup_fds: None,
     };
-    let pid = crate::spawn::create(&c).map_err(|_| 1)?;
+    let pid = crate::spawn::create(&c).map_err(|_| 1);
+    if let Some(fd) = console {
+        sys::close(fd);
+    }
+    let pid = pid?;
     sys::close(fifo);
     let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file);
     if let Err(code) = saved {
