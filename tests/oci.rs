@@ -705,6 +705,8 @@ fn a_systemd_cgroups_path_is_refused_in_one_line() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("linux.cgroupsPath"), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1);
+}
+
 #[test]
 fn a_terminal_goes_to_the_console_socket() {
     let r = need!();
