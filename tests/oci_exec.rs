@@ -11,24 +11,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn rootfs() -> Option<String> {
-    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
-    Path::new(&r).join("bin/busybox").exists().then_some(r)
-}
-
-macro_rules! need {
-    () => {{
-        need_root!();
-        match rootfs() {
-            Some(r) => r,
-            None => {
-                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
-                return;
-            }
-        }
-    }};
-}
-
 /// One running container (`sleep` under a shell that exits 7 on TERM),
 /// its bundle and state root; deleted with --force on drop.
 struct Ctr {
@@ -128,7 +110,7 @@ const NS: [&str; 5] = ["pid", "net", "ipc", "uts", "mnt"];
 
 #[test]
 fn exec_joins_every_namespace_of_the_container_and_exits_with_its_status() {
-    let r = need!();
+    let r = need_rootfs!();
     let c = Ctr::start("ns", &r, |_| {});
     let script = "for n in pid net ipc uts mnt; do readlink /proc/self/ns/$n; done; hostname; exit 4";
     let o = c.exec(&[c.id, "sh", "-c", script]);
@@ -142,7 +124,7 @@ fn exec_joins_every_namespace_of_the_container_and_exits_with_its_status() {
 
 #[test]
 fn exec_detach_writes_the_host_pid_and_leaves_the_process_in_the_container() {
-    let r = need!();
+    let r = need_rootfs!();
     let c = Ctr::start("detach", &r, |_| {});
     let pidf = c.dir.join("exec.pid");
     let o = c.exec(&["--detach", "--pid-file", pidf.to_str().unwrap(), c.id, "sleep", "1000"]);
@@ -162,7 +144,7 @@ fn exec_detach_writes_the_host_pid_and_leaves_the_process_in_the_container() {
 
 #[test]
 fn exec_process_file_sets_args_env_cwd_user_capabilities_rlimits_and_no_new_privs() {
-    let r = need!();
+    let r = need_rootfs!();
     let c = Ctr::start("process", &r, |_| {});
     let p = c.process_file(&json!({
         "args": ["sh", "-c", "echo $FOO; pwd; id -u; id -g; id -G; ulimit -n; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"],
@@ -188,7 +170,7 @@ fn exec_process_file_sets_args_env_cwd_user_capabilities_rlimits_and_no_new_priv
 
 #[test]
 fn exec_without_process_file_takes_the_containers_process_and_the_flags_on_top() {
-    let r = need!();
+    let r = need_rootfs!();
     let c = Ctr::start("flags", &r, |_| {});
     let o = c.exec(&["--cwd", "/tmp", "-e", "EXTRA=1", "--user", "5:6", c.id, "sh", "-c", "echo $FROM_CONFIG $EXTRA; pwd; id -u; id -g"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -197,7 +179,7 @@ fn exec_without_process_file_takes_the_containers_process_and_the_flags_on_top()
 
 #[test]
 fn exec_errors_are_runc_shaped() {
-    let r = need!();
+    let r = need_rootfs!();
     let c = Ctr::start("errors", &r, |_| {});
     fails(&c.exec(&["nosuch", "true"]), 1, "container does not exist");
     fails(&c.exec(&["--bogus", c.id, "true"]), 1, "unknown flag");
@@ -211,7 +193,7 @@ fn exec_errors_are_runc_shaped() {
 
 #[test]
 fn exec_joins_a_namespace_path_checked_by_type() {
-    let r = need!();
+    let r = need_rootfs!();
     let c = Ctr::start("nspath", &r, |_| {});
     // A second container in the first one's network, IPC and UTS
     // namespaces (Kubernetes' pod shape), then a wrong type refused.

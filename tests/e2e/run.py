@@ -59,13 +59,16 @@ class Log:
 
 
 LOG = Log()
+# Every command runs here: conmon writes files (an "oom" marker) into its
+# working directory.
+CWD = None
 
 
 def run(argv, env=None, timeout=HANG, stdin=subprocess.DEVNULL):
     """Runs argv, returns Res; a hang kills its process group and fails the case."""
     try:
         p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=env, start_new_session=True)
+                             env=env, start_new_session=True, cwd=CWD)
     except OSError as e:
         r = Res(argv, -1, "", str(e))
         LOG.add(r)
@@ -255,6 +258,8 @@ class Env:
                     '/sys/fs/cgroup/unified && exec /usr/bin/crun "$@"\' crun "$@"\nfi\n'
                     'exec /usr/bin/crun "$@"\n')
         os.chmod(f"{self.work}/bin/crun", 0o755)
+        global CWD
+        CWD = self.work
         self.start_containerd()
 
     def make_image(self, rt):
@@ -282,7 +287,7 @@ class Env:
         log = open(f"{cd}/containerd.log", "w")
         self.ctd = subprocess.Popen(["containerd", "--config", f"{cd}/config.toml"],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True)
+                                    start_new_session=True, cwd=self.work)
         wait_until(lambda: self.ctd.poll() is not None or
                    (os.path.exists(self.sock) and self.ctr("version").rc == 0),
                    "containerd answers")
