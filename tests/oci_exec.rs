@@ -15,7 +15,7 @@ use std::process::{Command, Output, Stdio};
 /// its bundle and state root; deleted with --force on drop.
 struct Ctr {
     dir: PathBuf,
-    id: &'static str,
+    id: String,
     pid: u32,
 }
 
@@ -51,9 +51,11 @@ impl Ctr {
         });
         edit(&mut c);
         fs::write(dir.join("bundle/config.json"), serde_json::to_vec(&c).unwrap()).unwrap();
-        let mut t = Ctr { dir, id: "x1", pid: 0 };
+        // Ids differ between tests: without cgroupsPath the cgroup is named
+        // after the id, and deleting one container empties its cgroup.
+        let mut t = Ctr { dir, id: format!("exec-{tag}-{}", std::process::id()), pid: 0 };
         let b = t.dir.join("bundle");
-        let o = t.run(&["run", "--detach", "--bundle", b.to_str().unwrap(), t.id]);
+        let o = t.run(&["run", "--detach", "--bundle", b.to_str().unwrap(), &t.id]);
         assert_eq!(code(&o), 0, "run -d: {}", stderr(&o));
         let s = t.state();
         assert_eq!(s["status"], "running", "{s}");
@@ -84,7 +86,7 @@ impl Ctr {
         self.run(&a)
     }
     fn state(&self) -> Value {
-        let o = self.run(&["state", self.id]);
+        let o = self.run(&["state", &self.id]);
         assert_eq!(code(&o), 0, "state: {}", stderr(&o));
         serde_json::from_slice(&o.stdout).unwrap()
     }
@@ -97,7 +99,7 @@ impl Ctr {
 
 impl Drop for Ctr {
     fn drop(&mut self) {
-        let _ = self.cmd(&["delete", "--force", self.id]).output();
+        let _ = self.cmd(&["delete", "--force", &self.id]).output();
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
@@ -113,7 +115,7 @@ fn exec_joins_every_namespace_of_the_container_and_exits_with_its_status() {
     let r = need_rootfs!();
     let c = Ctr::start("ns", &r, |_| {});
     let script = "for n in pid net ipc uts mnt; do readlink /proc/self/ns/$n; done; hostname; exit 4";
-    let o = c.exec(&[c.id, "sh", "-c", script]);
+    let o = c.exec(&[&c.id, "sh", "-c", script]);
     assert_eq!(code(&o), 4, "the command's status: {}", stderr(&o));
     let got: Vec<String> = stdout(&o).lines().map(String::from).collect();
     let want: Vec<String> = NS.iter().map(|n| ns_of(c.pid, n)).chain(["execbox".to_string()]).collect();
@@ -127,7 +129,7 @@ fn exec_detach_writes_the_host_pid_and_leaves_the_process_in_the_container() {
     let r = need_rootfs!();
     let c = Ctr::start("detach", &r, |_| {});
     let pidf = c.dir.join("exec.pid");
-    let o = c.exec(&["--detach", "--pid-file", pidf.to_str().unwrap(), c.id, "sleep", "1000"]);
+    let o = c.exec(&["--detach", "--pid-file", pidf.to_str().unwrap(), &c.id, "sleep", "1000"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = fs::read_to_string(&pidf).unwrap();
     let pid: u32 = text.parse().unwrap_or_else(|_| panic!("pid file {text:?}: a number, no newline"));
@@ -158,7 +160,7 @@ fn exec_process_file_sets_args_env_cwd_user_capabilities_rlimits_and_no_new_priv
         "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 100, "soft": 50}],
         "noNewPrivileges": true
     }));
-    let o = c.exec(&["--process", &p, c.id]);
+    let o = c.exec(&["--process", &p, &c.id]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     // A non-root user keeps across execve only what the ambient set holds
     // (kernel rules, as with runc); the bounding set is as given.
@@ -172,7 +174,7 @@ fn exec_process_file_sets_args_env_cwd_user_capabilities_rlimits_and_no_new_priv
 fn exec_without_process_file_takes_the_containers_process_and_the_flags_on_top() {
     let r = need_rootfs!();
     let c = Ctr::start("flags", &r, |_| {});
-    let o = c.exec(&["--cwd", "/tmp", "-e", "EXTRA=1", "--user", "5:6", c.id, "sh", "-c", "echo $FROM_CONFIG $EXTRA; pwd; id -u; id -g"]);
+    let o = c.exec(&["--cwd", "/tmp", "-e", "EXTRA=1", "--user", "5:6", &c.id, "sh", "-c", "echo $FROM_CONFIG $EXTRA; pwd; id -u; id -g"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "yes 1\n/tmp\n5\n6\n");
 }
@@ -182,13 +184,13 @@ fn exec_errors_are_runc_shaped() {
     let r = need_rootfs!();
     let c = Ctr::start("errors", &r, |_| {});
     fails(&c.exec(&["nosuch", "true"]), 1, "container does not exist");
-    fails(&c.exec(&["--bogus", c.id, "true"]), 1, "unknown flag");
-    let o = c.exec(&[c.id, "/no/such/command"]);
+    fails(&c.exec(&["--bogus", &c.id, "true"]), 1, "unknown flag");
+    let o = c.exec(&[&c.id, "/no/such/command"]);
     assert_eq!(code(&o), 127, "{}", stderr(&o));
     assert!(stderr(&o).contains("executable file not found"), "{}", stderr(&o));
-    assert_eq!(code(&c.run(&["kill", c.id, "KILL"])), 0);
+    assert_eq!(code(&c.run(&["kill", &c.id, "KILL"])), 0);
     eventually("the container stopped", || c.state()["status"] == "stopped");
-    fails(&c.exec(&[c.id, "true"]), 1, "cannot exec in a stopped container");
+    fails(&c.exec(&[&c.id, "true"]), 1, "cannot exec in a stopped container");
 }
 
 #[test]
