@@ -177,15 +177,7 @@ pub struct Made {
 impl Made {
     pub fn child_fds(&self) -> ChildFds {
         let mut c = ChildFds::NONE;
-<<<<<<< HEAD
-        for i in 0..self.n {
-            // (The child closes these and every other cgroupfs fd with
-            // close_all_but right after its joins.)
-            c.join[i] = self.joins[i];
-        }
-=======
         c.join[..self.n].copy_from_slice(&self.joins[..self.n]);
->>>>>>> main
         c
     }
 
