@@ -177,8 +177,6 @@ pub struct Made {
 impl Made {
     pub fn child_fds(&self) -> ChildFds {
         let mut c = ChildFds::NONE;
-        // (The child closes these and every other cgroupfs fd with
-        // close_all_but right after its joins.)
         c.join[..self.n].copy_from_slice(&self.joins[..self.n]);
         c
     }
