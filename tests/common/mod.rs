@@ -28,6 +28,28 @@ macro_rules! need_root {
     };
 }
 
+/// The busybox rootfs of `make rootfs` ($MYDOCKER_ROOTFS), if there is one.
+pub fn busybox_rootfs() -> Option<String> {
+    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
+    std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
+}
+
+/// Root and the busybox rootfs, or the calling test is skipped, loudly.
+/// Evaluates to the rootfs path.
+#[macro_export]
+macro_rules! need_rootfs {
+    () => {{
+        need_root!();
+        match $crate::common::busybox_rootfs() {
+            Some(r) => r,
+            None => {
+                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
+                return;
+            }
+        }
+    }};
+}
+
 pub fn mydocker<I, S>(args: I) -> Command
 where
     I: IntoIterator<Item = S>,
