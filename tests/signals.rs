@@ -4,6 +4,7 @@
 mod common;
 use common::*;
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -164,7 +165,10 @@ fn job_control_stops_mydocker_not_the_container_and_sigcont_is_forwarded() {
     need_root!();
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let script = "trap 'echo cont' CONT; trap 'exit 0' TERM; sleep 1000 & echo ready; while :; do wait; done";
-    let mut c = mydocker(["run", "sh", "-c", script]).stdout(Stdio::piped()).spawn().unwrap();
+    // A process group of its own whose parent (we) sits outside it: the
+    // kernel discards job-control stops sent to an orphaned process group,
+    // which ours may be (in the QEMU guests, under /init).
+    let mut c = mydocker(["run", "sh", "-c", script]).process_group(0).stdout(Stdio::piped()).spawn().unwrap();
     let rx = lines(&mut c);
     assert_eq!(next(&rx, "start"), "ready");
     for sig in [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU] {
