@@ -108,6 +108,11 @@ fn ti_rootfs_sh_is_a_job_control_shell_on_a_terminal_of_its_own() {
     assert!(seen.contains("JOB42"), "no job control (set -m off):\n{seen}");
     assert!(seen.contains("40 100"), "the window size did not arrive:\n{seen}");
     assert!(!seen.contains("job control turned off"), "{seen}");
+    // The terminal comes from the container's own devpts instance (nothing
+    // of the host's ptys there), and is its /dev/console.
+    t.type_in("echo PTS=$(ls /dev/pts | tr '\\n' ,); [ /dev/console -ef $(tty) ] && echo CON$((1+1))SOLE\n");
+    t.expect(&mut seen, "CON2SOLE");
+    assert!(seen.contains("PTS=0,ptmx,"), "not a devpts of its own:\n{seen}");
     // While it runs, the caller's terminal is raw: keys go through as is.
     assert!(!same_mode(&t.termios(), &before), "the caller's terminal is not in raw mode");
 
@@ -285,4 +290,19 @@ fn a_stopped_and_continued_relay_is_raw_again() {
     t.type_in("exit 3\n");
     assert_eq!(finish(&mut c, &seen), 3, "{seen}");
     assert!(same_mode(&t.termios(), &before));
+}
+
+#[test]
+fn ctrl_c_on_the_callers_keyboard_ends_a_command_under_init() {
+    need_root!();
+    // Under --init the command is PID 2, which a SIGINT ends (a PID 1
+    // without a handler would ignore it, as in docker).
+    let mut t = pty(24, 80);
+    let before = t.termios();
+    let mut c = t.spawn(md(&["run", "-ti", "--init", "sleep", "987652"]));
+    eventually("sleep to run", || sleeping(b"sleep\0987652"));
+    t.type_in("\x03");
+    let seen = String::new();
+    assert_eq!(finish(&mut c, &seen), 130);
+    assert!(same_mode(&t.termios(), &before), "the caller's terminal was not restored");
 }

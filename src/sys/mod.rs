@@ -11,6 +11,7 @@ use core::ffi::{c_char, c_int, c_void};
 pub mod chroot;
 pub mod fds;
 pub mod mnt;
+pub mod oci;
 pub mod proc;
 pub mod tty;
 #[allow(dead_code)] // until `--security-opt seccomp=FILE` and OCI configs use it
