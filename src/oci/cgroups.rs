@@ -177,11 +177,7 @@ pub struct Made {
 impl Made {
     pub fn child_fds(&self) -> ChildFds {
         let mut c = ChildFds::NONE;
-        for i in 0..self.n {
-            c.join[i] = self.joins[i];
-            c.close[i] = self.cg[i].0;
-            c.close[NCTRL + i] = self.joins[i];
-        }
+        c.join[..self.n].copy_from_slice(&self.joins[..self.n]);
         c
     }
 
