@@ -44,11 +44,14 @@ pub enum Step {
     Relay,
     // Child side, after the working directory is entered.
     Cwd,
+    // Child side, after the cgroups: joining namespaces by path (the entry
+    // is the index in Namespaces.join).
+    Setns,
     // Child side, inside a chroot: / bound onto itself (sys/chroot.rs).
     RootBind,
 }
 
-const ALL: [Step; 29] = [
+const ALL: [Step; 30] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -77,6 +80,7 @@ const ALL: [Step; 29] = [
     Step::Console,
     Step::Relay,
     Step::Cwd,
+    Step::Setns,
     Step::RootBind,
 ];
 
@@ -110,6 +114,7 @@ impl Step {
             Step::Fifo => b"exec fifo",
             Step::Session => b"setsid",
             Step::Console | Step::Relay => b"tty",
+            Step::Setns => b"setns",
         }
     }
 
@@ -142,6 +147,7 @@ impl Step {
             Step::Rlimits => b"setting resource limits",
             Step::OomScore => b"writing /proc/self/oom_score_adj",
             Step::Fifo => b"waiting for start",
+            Step::Setns => b"joining a namespace by path",
             Step::Session => b"a session of the container's own",
             Step::Console => b"the container's terminal",
             Step::Relay => b"relaying the container's terminal",

@@ -132,6 +132,11 @@ pub enum Mode {
     /// before execve until `start` writes a byte into the exec fifo, whose
     /// read end (opened O_RDONLY|O_NONBLOCK, close-on-exec) is `fifo`.
     Created { fifo: crate::sys::Fd },
+    /// OCI `exec`: a process joining a running container (every namespace
+    /// by path, nothing mounted). With `detach`, mydocker returns its pid
+    /// once execve succeeded and the caller's subreaper reaps it (no
+    /// PDEATHSIG); without, mydocker waits and returns its status.
+    Exec { detach: bool },
 }
 
 /// A container, as either front end describes it.

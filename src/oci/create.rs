@@ -172,9 +172,6 @@ fn build_and_spawn(
     }
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
-    if st.njoins > 0 {
-        return Err(refused(cmd, Refusal { field: b"linux.namespaces.path", why: b"joining namespaces is not supported yet" }));
-    }
     for (k, f) in [("sysctl", &b"linux.sysctl"[..]), ("seccomp", b"linux.seccomp")] {
         if config::set(linux.and_then(|l| l.get(k))) {
             return Err(refused(cmd, Refusal { field: f, why: b"not supported yet" }));
@@ -319,7 +316,7 @@ fn save(
 /// The pid file as runc writes it: the number, no newline, through a temp
 /// file `.<name>` in the same directory renamed over the target.
 #[inline(never)]
-fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
+pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
     let (dirpath, name) = match path.iter().rposition(|&c| c == b'/') {
         Some(0) => (&b"/"[..], &path[1..]),
         Some(i) => (&path[..i], &path[i + 1..]),
