@@ -178,6 +178,10 @@ pub struct Container<'a> {
     /// Attached with a terminal: the caller's stdin is relayed to it, and
     /// the caller's terminal is raw meanwhile (docker's -i with -t).
     pub interactive: bool,
+    /// Created with a terminal (OCI --console-socket): a connected socket
+    /// the master of the container's terminal is sent to, and its first
+    /// size (process.consoleSize: rows, columns). The caller closes it.
+    pub console_socket: Option<(crate::sys::Fd, (u16, u16))>,
     /// PID 1 is mydocker's reaper, the command PID 2.
     pub init: bool,
     pub mode: Mode,
@@ -220,6 +224,7 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         seccomp: None,
         terminal: r.tty,
         interactive: r.interactive,
+        console_socket: None,
         init: r.init,
         mode: Mode::Attached,
         preserve_fds: 0,

@@ -20,6 +20,7 @@ use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
 use crate::console::{self, Console};
+use crate::sys::tty::Winsize;
 use crate::cli::Limits;
 use crate::devices::{self, Policy};
 use crate::err::{self, Error, Step};
@@ -229,6 +230,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // -t: the child sends the master of the container's terminal back on a
     // socketpair made now (console.rs); the caller's window size goes with
     // the plan, so the command starts with it.
+    // OCI create: the master goes to the caller's console socket instead.
     let mut console = None;
     if relayed {
         match sys::tty::socketpair() {
@@ -238,6 +240,9 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
             }
             Err(e) => return fail(Error { step: Step::Console, errno: e }),
         }
+    } else if let (true, Some((sock, (rows, cols)))) = (c.terminal, c.console_socket) {
+        let size = Winsize([rows, cols, 0, 0]);
+        console = Some(Console::new(sock, -1, c.fs.rootfs.is_some(), size, c.user.ids));
     }
     let mut ctx = Ctx {
         frame_r,
@@ -305,7 +310,9 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     nsjoin::close(&joins);
     sys::close(frame_r);
     sys::close(err_w);
-    let sock = console.map_or(-1, |c| {
+    // The child's end of our socketpair (an OCI console socket stays the
+    // caller's to close).
+    let sock = console.filter(|_| relayed).map_or(-1, |c| {
         sys::close(c.sock);
         c.peer
     });
