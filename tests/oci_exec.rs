@@ -310,7 +310,12 @@ fn pause_freezes_every_task_resume_thaws_and_delete_removes_a_paused_one() {
     let r = need_rootfs!();
     let (rel, edit) = limited("pause");
     let c = Ctr::start("pause", &r, edit);
-    assert_eq!(code(&c.run(&["pause", &c.id])), 0);
+    let o = c.run(&["pause", &c.id]);
+    if stderr(&o).contains("no cgroup v1 freezer hierarchy is mounted") {
+        eprintln!("SKIP {}: cgroup v1 without a freezer hierarchy", module_path!());
+        return;
+    }
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(c.state()["status"], "paused");
     // Every task stopped: the shell and its sleep are in state D or T
     // ("frozen" shows as D on v1, T on v2 in /proc/PID/stat).
