@@ -9,10 +9,12 @@
 //! - every failure is reported to the parent as (step, errno, table entry)
 //!   on the close-on-exec error pipe, then the child exits; EOF on that pipe
 //!   tells the parent execve succeeded.
+use crate::console::{self, Console};
 use crate::err::{Error, Step};
 use crate::frame::{self, HEADER};
+use crate::fsops;
 use crate::model::{CapSets, Mode, Rlimit, User};
-use crate::mounts::{Make, Op, Table};
+use crate::mounts::{Op, Table};
 use crate::path::Search;
 use crate::plan::Inherited;
 use crate::sys::{self, Errno, Fd, Map, SigSet};
@@ -28,11 +30,9 @@ impl From<Error> for Report {
 }
 
 pub struct Ctx<'a> {
-    /// Pipe ends: the frame arrives on frame_r, errors leave on err_w;
-    /// frame_w is the parent's, and the child closes its copy (-1 when the
-    /// parent wrote the whole frame and closed it before clone).
+    /// Pipe ends: the frame arrives on frame_r, errors leave on err_w
+    /// (every other fd is closed first thing, the parent's ends included).
     pub frame_r: Fd,
-    pub frame_w: Fd,
     pub err_w: Fd,
     /// None: the hostname is left as it is (OCI without one).
     pub hostname: Option<&'a [u8]>,
@@ -64,6 +64,8 @@ pub struct Ctx<'a> {
     pub init: bool,
     /// The cgroup files to join through, and every cgroupfs fd to close.
     pub cgroups: crate::cgroup::ChildFds,
+    /// -t: the container's own terminal (console.rs).
+    pub console: Option<Console>,
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
@@ -109,81 +111,40 @@ fn mkdir_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
     sys::mkdir_ok(b)
 }
 
-/// Makes the parent directories of a NUL-terminated path, then an empty file.
-fn touch_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
-    if let Some(slash) = path.iter().rposition(|&c| c == b'/').filter(|&i| i > 0) {
-        let b = scratch.get_mut(..slash + 1).ok_or(Errno(libc::ENAMETOOLONG))?;
-        b[..slash].copy_from_slice(&path[..slash]);
-        b[slash] = 0;
-        let (dir, rest) = scratch.split_at_mut(slash + 1);
-        mkdir_p(dir, rest)?;
-    }
-    sys::touch(path)
-}
-
-/// Refuses a target inside the rootfs whose path crosses a symlink there:
-/// mount(2) would follow it, possibly out of the rootfs onto the host. Each
-/// component after the rootfs prefix (`from` bytes) is checked unfollowed.
-fn no_symlink(target: &[u8], from: usize, scratch: &mut [u8]) -> Result<(), Errno> {
-    let n = target.len();
-    let b = scratch.get_mut(..n).ok_or(Errno(libc::ENAMETOOLONG))?;
-    b.copy_from_slice(target);
-    for i in from + 1..n {
-        if b[i] == b'/' || i == n - 1 {
-            let c = b[i];
-            b[i] = 0;
-            let link = sys::is_symlink(&b[..=i]);
-            b[i] = c;
-            if link {
-                return Err(Errno(libc::ELOOP));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Walks the mount table (see mounts.rs for what and why in this order).
+/// Walks the mount table (see mounts.rs for what and why in this order,
+/// fsops.rs for how each step is made without following symlinks).
 fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
-    const BIND: u64 = libc::MS_BIND as u64;
-    const REC: u64 = libc::MS_REC as u64;
-    for (i, e) in t.entries().iter().enumerate() {
-        let target = t.cstr(e.target);
-        let src = e.src.map(|s| t.cstr(s));
-        let inside =
-            if t.inner > 0 && e.kind.inside() { no_symlink(target, t.inner as usize, scratch) } else { Ok(()) };
-        let r = inside
-            .and_then(|_| match e.make {
-                Make::Dir => mkdir_p(target, scratch),
-                Make::File => touch_p(target, scratch),
-                Make::Nothing => Ok(()),
-            })
-            .and_then(|_| match e.op {
-                Op::Mount(n) => {
-                    let (fstype, flags, data) = crate::mounts::FS[n as usize & 7];
-                    sys::mount(src, target, Some(fstype), flags, data)
-                }
-                Op::Bind { rec } => sys::mount(src, target, None, BIND | if rec { REC } else { 0 }, b""),
-                Op::RemountRo { flags } => {
-                    sys::mount(None, target, None, BIND | libc::MS_REMOUNT as u64 | libc::MS_RDONLY as u64 | flags, b"")
-                }
-                // Where the kernel will not let us make device nodes, bind the
-                // host's onto an empty file instead.
-                Op::Node { major, minor } => match sys::mknod_chr(target, major, minor) {
-                    Err(Errno(libc::EPERM)) => {
-                        sys::touch(target).and_then(|_| sys::mount(src, target, None, BIND, b""))
-                    }
-                    r => r,
-                },
-                Op::Symlink => sys::symlink(src.unwrap_or(b"\0"), target),
-                Op::Pivot => sys::chdir(target).and_then(|_| sys::pivot_here()),
-            });
-        match r {
+    let mut walk = fsops::Walk::new(t);
+    let es = t.entries();
+    let mut i = 0;
+    while let Some(e) = es.get(i) {
+        // A bind and the read-only remount after it run as one step.
+        let ro = fsops::ro_bind(es, i);
+        match walk.step(t, i, ro, scratch) {
             Err(Errno(libc::ENOENT)) if e.optional => {}
             Err(errno) => return Err(Report(Error { step: Step::Mount, errno }, i as u32)),
             Ok(()) => {}
         }
+        // -w is made right after pivot_root, inside the new root, before
+        // --read-only can take that root's writability away (as runc does).
+        if let (Op::Pivot, Some(w)) = (e.op, t.workdir) {
+            mkdir_p(t.cstr(w), scratch).map_err(Error::at(Step::Workdir))?;
+        }
+        i += if ro { 2 } else { 1 };
     }
     Ok(())
+}
+
+/// Checks that the working directory lies inside the container's root:
+/// chdir through a magic link (/proc/self/fd/N of a directory fd the
+/// caller passed in) can land outside it, and then getcwd(2) prefixes
+/// "(unreachable)" or fails. ENOENT for such a directory.
+fn inside_root(buf: &mut [u8]) -> Result<(), Errno> {
+    let n = sys::fds::getcwd(buf)?;
+    match buf.get(..n) {
+        Some([b'/', ..]) => Ok(()),
+        _ => Err(Errno(libc::ENOENT)),
+    }
 }
 
 /// Resource limits and the OOM score: before the privileges go, as raising
@@ -269,10 +230,16 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // First of all, into the cgroups: nothing of the container runs outside
     // its limits, and a failed join ends it before anything else happened.
     join_cgroups(&ctx.cgroups)?;
-    // Holding the parent's write end would keep our frame read from ever
-    // seeing EOF if the parent died. (Its other end, err_r, is close-on-exec
-    // and never read here: no need to spend a syscall on it.)
-    sys::close(ctx.frame_w);
+    // Then, before any path the user gave is resolved (volume targets, the
+    // working directory, the command), every fd but the pipe ends (and the
+    // OCI exec fifo, the -t console socket) still needed goes: one inherited from the caller or
+    // opened by mydocker could otherwise be reached through /proc/self/fd/N
+    // and lead out of the container (runc CVE-2024-21626). This closes the
+    // parent's frame write end too, whose copy here would keep our frame
+    // read from ever seeing EOF if the parent died.
+    let fifo = if let Mode::Created { fifo } = ctx.mode { fifo } else { -1 };
+    let console_sock = ctx.console.map_or(-1, |c| c.sock);
+    sys::fds::close_all_but(3, &[ctx.frame_r, ctx.err_w, fifo, console_sock]).map_err(Error::at(Step::CloseFds))?;
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF. Not for an OCI container: it must
@@ -280,6 +247,13 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     if ctx.mode == Mode::Attached {
         sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
     }
+    // A session of its own, without a controlling terminal: the caller's
+    // terminal, still fds 0-2 without -t, is then not the container's
+    // controlling terminal, and TIOCSTI on it fails with EPERM (without
+    // CAP_SYS_ADMIN) instead of queueing input the caller's shell would run
+    // after mydocker exits (bubblewrap CVE-2017-5226). Never fails here: a
+    // new child is not a process-group leader.
+    sys::tty::setsid().map_err(Error::at(Step::Session))?;
     // / must be private before anything is mounted: on a shared root the
     // new /proc would propagate into the host's mount namespace and hide the
     // host's own /proc (the original mydocker's bug), and pivot_root refuses
@@ -293,6 +267,11 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // A /proc of the new PID namespace, so the command sees itself as PID 1;
     // with --rootfs the whole filesystem, ending in pivot_root.
     filesystem(ctx.fs, pathbuf)?;
+    // -t: after the filesystem (the container's devpts is mounted and /dev
+    // is its own) and while still privileged (bind at /dev/console, chown).
+    if let Some(c) = &ctx.console {
+        console::setup(c).map_err(Error::at(Step::Console))?;
+    }
     if let Some(h) = ctx.hostname {
         sys::sethostname(h).map_err(Error::at(Step::Hostname))?;
     }
@@ -326,6 +305,10 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     let ptrs = ptrs.get_mut(..h.ptrs()).ok_or_else(bad_frame)?;
     let s = frame::strings(payload, &h, ptrs).map_err(|_| bad_frame())?;
     let (argv, envp) = ptrs.split_at(h.argc as usize + 1);
+    // The frame pipe, and whatever setup opened (the loopback socket), go
+    // too: from here on only 0, 1, 2 and the close-on-exec error pipe (and
+    // exec fifo) are open, in PID 1, in the --init reaper and in the command.
+    sys::fds::close_all_but(3, &[ctx.err_w, fifo]).map_err(Error::at(Step::CloseFds))?;
 
     if let Some(w) = ctx.fs.workdir {
         let w = ctx.fs.cstr(w);
@@ -336,6 +319,9 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         }
         .map_err(Error::at(Step::Workdir))?;
     }
+    if ctx.fs.workdir.is_some() || ctx.fs.inner > 0 {
+        inside_root(pathbuf).map_err(Error::at(Step::Cwd))?;
+    }
     // Privileges last, after everything that needs them (the bounding set
     // and no_new_privs went before the frame read).
     privileges(ctx.user, ctx.caps, ctx.keep_caps)?;
@@ -345,11 +331,22 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         // namespace init ignores signals it has no handler for, but a
         // blocked one is still queued for it).
         sys::set_sigmask(SigSet::ALL);
+        // Not dumpable: the container cannot open the reaper's /proc/1/fd,
+        // cwd or mem, nor ptrace it. Set before the fork so a failure is
+        // reported; the command's execve makes it dumpable again.
+        sys::fds::not_dumpable().map_err(Error::at(Step::Init))?;
         let cmd = sys::fork().map_err(Error::at(Step::Init))?;
         if cmd != 0 {
-            sys::close(ctx.err_w);
+            // The reaper needs no fd at all: not even 0, 1, 2, which would
+            // keep a pipe the command writes to open after it is gone.
+            let _ = sys::fds::close_all_but(0, &[]);
             sys::exit(reap(cmd));
         }
+    }
+    // The command's controlling terminal is the container's (-t), in a
+    // session without the --init reaper.
+    if ctx.console.is_some() {
+        console::take(ctx.init).map_err(Error::at(Step::Console))?;
     }
     // The command starts with default dispositions and an empty mask,
     // whatever mydocker's caller had set. Handlers cannot survive the execve
@@ -360,8 +357,6 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
             let _ = sys::sig_default(sig);
         }
     }
-    // Only 0, 1 and 2 reach the command (err_w is already close-on-exec).
-    sys::cloexec_from(3).map_err(Error::at(Step::CloseFds))?;
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));

@@ -63,6 +63,11 @@ pub struct Run<'a> {
     pub privileged: bool,
     /// --init: a tiny reaper as PID 1, the command as PID 2.
     pub init: bool,
+    /// -t: a pseudo-terminal of the container's own, relayed by mydocker.
+    pub tty: bool,
+    /// -i: with -t, the caller's stdin is relayed to it (without -t, stdin
+    /// is always the caller's).
+    pub interactive: bool,
 }
 
 /// Resource limits as given (already syntax-checked); None = not asked.
@@ -139,7 +144,8 @@ pub const RUN_HELP: &[u8] = concat!(
     "  -e, --env KEY[=VAL]      set KEY, or copy it from the caller\n",
     "      --env-clear          start from an empty environment (default PATH)\n",
     "      --hostname NAME      default: the container id\n",
-    "  -i, -t, -it, -ti         accepted; stdio is always the caller's\n",
+    "  -t, --tty                a terminal of its own (stdin must be a terminal)\n",
+    "  -i, --interactive        with -t: relay stdin to it; -ti, -it: both\n",
     "  -m, --memory SIZE        memory limit (b, k, m, g), no swap\n",
     "  -cpuset, --cpuset-cpus LIST   CPUs, e.g. 0-1,3\n",
     "  -cpushare, --cpu-shares N     CPU weight 2..262144 (default 1024)\n",
@@ -183,6 +189,8 @@ fn top<'a>(cmd: &'static [u8], what: &'static [u8], arg: &'a [u8], why: &'static
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum F {
     Tty,
+    Interactive,
+    TtyInteractive,
     Help,
     EnvClear,
     Env,
@@ -208,11 +216,11 @@ enum F {
 /// Every spelling of every run flag (the original's single-dash ones too).
 const FLAGS: [(&[u8], F); 35] = [
     (b"-t", F::Tty),
-    (b"-i", F::Tty),
-    (b"-ti", F::Tty),
-    (b"-it", F::Tty),
+    (b"-i", F::Interactive),
+    (b"-ti", F::TtyInteractive),
+    (b"-it", F::TtyInteractive),
     (b"--tty", F::Tty),
-    (b"--interactive", F::Tty),
+    (b"--interactive", F::Interactive),
     (b"--help", F::Help),
     (b"--env-clear", F::EnvClear),
     (b"-e", F::Env),
@@ -292,6 +300,8 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         cap_drop: 0,
         privileged: false,
         init: false,
+        tty: false,
+        interactive: false,
     };
     let mut i = 2;
     while i < args.count() {
@@ -309,7 +319,7 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         };
         // Flags that take a value get it here, once: inline after '=' or
         // the next argument. The others may not have one.
-        let takes = !matches!(f, F::Tty | F::Help | F::EnvClear | F::ReadOnly | F::Privileged | F::Init);
+        let takes = !matches!(f, F::Tty | F::Interactive | F::TtyInteractive | F::Help | F::EnvClear | F::ReadOnly | F::Privileged | F::Init);
         let v: &'a [u8] = match (takes, inline) {
             (true, Some(v)) => v,
             (true, None) => {
@@ -323,7 +333,9 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
             (false, None) => b"",
         };
         match f {
-            F::Tty => {}
+            F::Tty => r.tty = true,
+            F::Interactive => r.interactive = true,
+            F::TtyInteractive => (r.tty, r.interactive) = (true, true),
             F::Help => return Ok(Cmd::RunHelp),
             F::EnvClear => r.env_clear = true,
             F::Env => {
@@ -457,11 +469,26 @@ mod tests {
     }
 
     #[test]
-    fn the_originals_tty_spellings_are_accepted() {
-        for f in [&b"-ti"[..], b"-it", b"-t", b"-i", b"--tty", b"--interactive"] {
+    fn tty_and_interactive_in_every_spelling() {
+        let cases: [(&[u8], bool, bool); 6] = [
+            (b"-ti", true, true),
+            (b"-it", true, true),
+            (b"-t", true, false),
+            (b"--tty", true, false),
+            (b"-i", false, true),
+            (b"--interactive", false, true),
+        ];
+        for (f, tty, interactive) in cases {
             let a: &[&[u8]] = &[b"mydocker", b"run", f, b"/bin/sh"];
-            assert_eq!(run(a).unwrap().cmd, 3);
+            let r = run(a).unwrap();
+            assert_eq!((r.cmd, r.tty, r.interactive), (3, tty, interactive), "{:?}", f);
         }
+        let a: &[&[u8]] = &[b"mydocker", b"run", b"-t", b"-i", b"sh"];
+        let r = run(a).unwrap();
+        assert!(r.tty && r.interactive);
+        let a: &[&[u8]] = &[b"mydocker", b"run", b"sh"];
+        let r = run(a).unwrap();
+        assert!(!r.tty && !r.interactive);
     }
 
     #[test]

@@ -38,9 +38,15 @@ pub enum Step {
     Rlimits,
     OomScore,
     Fifo,
+    // The container's terminal (console.rs, relay.rs), either side.
+    Session,
+    Console,
+    Relay,
+    // Child side, after the working directory is entered.
+    Cwd,
 }
 
-const ALL: [Step; 24] = [
+const ALL: [Step; 28] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -65,6 +71,10 @@ const ALL: [Step; 24] = [
     Step::Rlimits,
     Step::OomScore,
     Step::Fifo,
+    Step::Session,
+    Step::Console,
+    Step::Relay,
+    Step::Cwd,
 ];
 
 impl Step {
@@ -85,7 +95,7 @@ impl Step {
             Step::Frame | Step::Send | Step::Report => b"frame",
             Step::Signals => b"signals",
             Step::CloseFds => b"close",
-            Step::Workdir => b"workdir",
+            Step::Workdir | Step::Cwd => b"workdir",
             Step::Caps => b"capabilities",
             Step::User => b"user",
             Step::Init => b"init",
@@ -95,6 +105,8 @@ impl Step {
             Step::Rlimits => b"rlimits",
             Step::OomScore => b"oom_score_adj",
             Step::Fifo => b"exec fifo",
+            Step::Session => b"setsid",
+            Step::Console | Step::Relay => b"tty",
         }
     }
 
@@ -114,6 +126,7 @@ impl Step {
             Step::Signals => b"resetting signal dispositions",
             Step::CloseFds => b"closing inherited fds",
             Step::Workdir => b"changing to the working directory",
+            Step::Cwd => b"checking the working directory",
             Step::Caps => b"dropping capabilities",
             Step::User => b"switching to the user (setgroups, setgid, setuid)",
             Step::Init => b"starting the command under --init",
@@ -125,6 +138,9 @@ impl Step {
             Step::Rlimits => b"setting resource limits",
             Step::OomScore => b"writing /proc/self/oom_score_adj",
             Step::Fifo => b"waiting for start",
+            Step::Session => b"a session of the container's own",
+            Step::Console => b"the container's terminal",
+            Step::Relay => b"relaying the container's terminal",
         }
     }
 }
@@ -191,6 +207,7 @@ impl Error {
             (Step::Mount | Step::MountPrivate, libc::EPERM) => b"are you root?",
             (Step::Mount, libc::ENOENT) => b"the mount point is missing",
             (Step::Mount, libc::ELOOP) => b"its path crosses a symlink inside the rootfs; mount targets may not",
+            (Step::Cwd, libc::ENOENT) => b"it lies outside the container's root",
             (Step::User, libc::EPERM) => b"was CAP_SETUID or CAP_SETGID dropped?",
             (Step::Exec, libc::ENOENT) if !what.contains(&b'/') => b"not found in PATH",
             (Step::Exec, libc::EACCES) => b"not executable, or permission denied",
@@ -207,7 +224,7 @@ impl Error {
     pub fn report(self, what: Option<&[u8]>) {
         let what = what.unwrap_or(self.step.what());
         let mut l = Line::new();
-        l.s(b"mydocker: ").s(self.step.name()).s(b": ").s(what).s(b": ").s(sys::strerror(self.errno));
+        l.s(b"mydocker: ").s(self.step.name()).s(b": ").arg(what).s(b": ").s(sys::strerror(self.errno));
         let advice = self.advice(what);
         if !advice.is_empty() {
             l.s(b" (").s(advice).s(b")");
@@ -235,7 +252,7 @@ impl Usage<'_> {
         }
         l.s(self.what);
         if !self.arg.is_empty() {
-            l.s(b" '").s(self.arg).s(b"'");
+            l.s(b" '").arg(self.arg).s(b"'");
         }
         l.s(b": ").s(self.why);
         l.emit(2);

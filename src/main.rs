@@ -12,8 +12,10 @@ mod caps;
 mod cgroup;
 mod child;
 mod cli;
+mod console;
 mod err;
 mod frame;
+mod fsops;
 #[allow(dead_code)] // used by the OCI front end and seccomp profiles
 mod json;
 #[cfg(any(test, fuzzing))]
@@ -26,6 +28,7 @@ mod mounts;
 mod out;
 mod path;
 mod plan;
+mod relay;
 #[allow(dead_code)] // wired into run and the OCI front end next
 mod seccomp;
 mod spawn;

@@ -157,8 +157,13 @@ pub struct Container<'a> {
     /// A compiled classic-BPF seccomp program (struct sock_filter array),
     /// installed last before execve.
     pub seccomp: Option<&'a [u8]>,
-    /// The command gets a pty of its own.
+    /// The command gets a pty of its own (console.rs). Attached, mydocker
+    /// relays it to its own stdin/stdout (relay.rs), and stdin must be a
+    /// terminal.
     pub terminal: bool,
+    /// Attached with a terminal: the caller's stdin is relayed to it, and
+    /// the caller's terminal is raw meanwhile (docker's -i with -t).
+    pub interactive: bool,
     /// PID 1 is mydocker's reaper, the command PID 2.
     pub init: bool,
     pub mode: Mode,
@@ -192,7 +197,8 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         cgroup_parent: r.cgroup_parent,
         devices: &[],
         seccomp: None,
-        terminal: false,
+        terminal: r.tty,
+        interactive: r.interactive,
         init: r.init,
         mode: Mode::Attached,
     }

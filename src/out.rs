@@ -1,6 +1,13 @@
 //! One-line messages without an allocator: a fixed buffer that truncates
 //! (marking the cut with "...") instead of growing, written with one write(2)
 //! so lines from concurrent processes never interleave.
+//!
+//! Two ways in: `s` for mydocker's own text, `arg` for anything that came
+//! from outside (an argument, a path, a value read from the system). `arg`
+//! escapes what could break the line or the terminal — bytes below 0x20,
+//! 0x7f, the C1 controls U+0080..U+009F, and bytes that are not UTF-8 — as
+//! `\n`, `\t`, `\r` or `\xHH`, so every message stays one line whatever
+//! the bytes.
 use crate::sys;
 
 pub const LINE_MAX: usize = 512;
@@ -30,6 +37,56 @@ impl Line {
         self
     }
 
+    /// Appends bytes from outside mydocker, escaped (see the module doc).
+    /// An escape or a character is never cut in half by truncation.
+    #[inline(never)]
+    pub fn arg(&mut self, b: &[u8]) -> &mut Line {
+        let mut rest = b;
+        while !rest.is_empty() {
+            let (valid, bad) = match core::str::from_utf8(rest) {
+                Ok(v) => (v, 0),
+                // The first valid_up_to() bytes are UTF-8; then `bad` bytes
+                // that are not (all the rest when the input ends mid-character).
+                Err(e) => {
+                    let ok = core::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or("");
+                    (ok, e.error_len().unwrap_or(rest.len() - e.valid_up_to()))
+                }
+            };
+            for c in valid.chars() {
+                let mut u = [0u8; 4];
+                let enc = c.encode_utf8(&mut u).as_bytes();
+                match c {
+                    '\n' => self.piece(b"\\n"),
+                    '\t' => self.piece(b"\\t"),
+                    '\r' => self.piece(b"\\r"),
+                    '\0'..='\x1f' | '\x7f'..='\u{9f}' => self.hex(enc),
+                    _ => self.piece(enc),
+                };
+            }
+            let at = valid.len();
+            self.hex(&rest[at..at + bad]);
+            rest = &rest[at + bad..];
+        }
+        self
+    }
+
+    /// Each byte as `\xHH`.
+    fn hex(&mut self, b: &[u8]) -> bool {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        b.iter().all(|&c| self.piece(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]))
+    }
+
+    /// Appends `p` whole, or marks the line cut; false once cut.
+    fn piece(&mut self, p: &[u8]) -> bool {
+        if self.cut || self.len + p.len() > LINE_MAX - 4 {
+            self.cut = true;
+            return false;
+        }
+        self.buf[self.len..self.len + p.len()].copy_from_slice(p);
+        self.len += p.len();
+        true
+    }
+
     /// Ends the line and writes it; errors writing diagnostics are ignored
     /// (there is nowhere left to report them).
     #[inline(never)]
@@ -46,4 +103,45 @@ impl Line {
 /// Writes text to stdout (help, version); a closed stdout is not an error.
 pub fn stdout(b: &[u8]) {
     let _ = sys::write_all(1, b);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(b: &[u8]) -> Vec<u8> {
+        let mut l = Line::new();
+        l.s(b"<").arg(b).s(b">");
+        l.buf[..l.len].to_vec()
+    }
+
+    #[test]
+    fn arg_escapes_controls_del_c1_and_invalid_utf8_and_keeps_the_rest() {
+        assert_eq!(shown(b"bad\nhost"), b"<bad\\nhost>");
+        assert_eq!(shown(b"\t\r\x1b[31m\x7f"), b"<\\t\\r\\x1b[31m\\x7f>");
+        assert_eq!(shown(b"\xff\xfeok\xc3"), b"<\\xff\\xfeok\\xc3>");
+        assert_eq!(shown("caf\u{e9} \u{9b}".as_bytes()), "<caf\u{e9} \\xc2\\x9b>".as_bytes());
+        assert_eq!(shown(b"\0"), b"<\\x00>");
+        assert_eq!(shown(b"plain / path:ro"), b"<plain / path:ro>");
+    }
+
+    #[test]
+    fn no_byte_below_0x20_or_invalid_utf8_survives_arg() {
+        for a in 0..=255u8 {
+            for b in [0u8, b'a', 0x80, 0xc3, 0xa9, 0xff] {
+                let out = shown(&[a, b, a]);
+                assert!(out.iter().all(|&c| c >= 0x20 && c != 0x7f), "{a:#x} {b:#x}: {out:?}");
+                assert!(core::str::from_utf8(&out).is_ok(), "{a:#x} {b:#x}: {out:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_arg_is_cut_between_escapes_never_inside_one() {
+        let mut l = Line::new();
+        l.arg(&[b'\n'; 400]);
+        assert!(l.cut);
+        assert_eq!(l.len % 2, 0, "an escape was cut in half");
+        assert!(l.buf[..l.len].chunks(2).all(|c| c == b"\\n"));
+    }
 }

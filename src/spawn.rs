@@ -18,11 +18,12 @@
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
+use crate::console::{self, Console};
 use crate::cli::Limits;
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
-use crate::model::{CapSets, Caps, Container, Mounts};
+use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
@@ -45,7 +46,7 @@ const FORWARDED: [i32; 7] =
 /// Held blocked in the parent after clone and taken with sigwait: the
 /// forwarded ones, SIGCHLD (our child changed state) and SIGPIPE (a write
 /// to a dead child's pipe must return EPIPE, not kill us).
-const WAITED: SigSet = SigSet::of(&[
+pub const WAITED: SigSet = SigSet::of(&[
     libc::SIGINT,
     libc::SIGTERM,
     libc::SIGHUP,
@@ -64,6 +65,13 @@ fn fail(e: Error) -> i32 {
 
 /// Runs the container `c` describes, attached: returns the exit code.
 pub fn run(c: &Container) -> i32 {
+    // -t relays the caller's terminal; without one there is nothing to
+    // relay (docker says the same, in the same words).
+    let relayed = c.terminal && c.mode == Mode::Attached;
+    if relayed && !sys::tty::is_tty(0) {
+        Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
+        return 125;
+    }
     // First of all, the signals we forward wait, blocked, to be taken by
     // sigwait: one that arrives while cgroups are being made must neither
     // kill mydocker (leaving them behind) nor be lost. The child inherits
@@ -128,7 +136,7 @@ pub fn run(c: &Container) -> i32 {
             Err(name) => {
             Line::new()
                 .s(b"mydocker: run: --cap-add '")
-                .s(name)
+                .arg(name)
                 .s(b"': mydocker itself does not have it (not in its permitted set)")
                 .emit(2);
             return 125;
@@ -188,9 +196,21 @@ pub fn run(c: &Container) -> i32 {
     if let Err(code) = filesystem(c, &mut fs) {
         return code;
     }
+    // -t: the child sends the master of the container's terminal back on a
+    // socketpair made now (console.rs); the caller's window size goes with
+    // the plan, so the command starts with it.
+    let mut console = None;
+    if relayed {
+        match sys::tty::socketpair() {
+            Ok((mine, theirs)) => {
+                let size = sys::tty::winsize(0).unwrap_or_default();
+                console = Some(Console::new(theirs, mine, c.fs.rootfs.is_some(), size, c.user.ids));
+            }
+            Err(e) => return fail(Error { step: Step::Console, errno: e }),
+        }
+    }
     let mut ctx = Ctx {
         frame_r,
-        frame_w,
         err_w,
         hostname,
         arena: &mut arena,
@@ -208,6 +228,7 @@ pub fn run(c: &Container) -> i32 {
         mode: c.mode,
         init: c.init,
         cgroups: crate::cgroup::ChildFds::NONE,
+        console,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -236,11 +257,16 @@ pub fn run(c: &Container) -> i32 {
     cgs.close_joins();
     sys::close(frame_r);
     sys::close(err_w);
+    let sock = console.map_or(-1, |c| {
+        sys::close(c.sock);
+        c.peer
+    });
     let pid = match cloned {
         Ok(p) => p,
         Err(e) => {
             sys::close(frame_w);
             sys::close(err_r);
+            sys::close(sock);
             return fail(Error { step: Step::Clone, errno: e });
         }
     };
@@ -254,7 +280,14 @@ pub fn run(c: &Container) -> i32 {
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
-    let code = forward_and_wait(pid);
+    let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
+    let code = status.map_or_else(|c| c, err::status_code);
+    // PID 1 died of SIGKILL; under --init PID 1 is our reaper, which exits
+    // 128+N when the command was killed by signal N.
+    let sigkilled = match status {
+        Ok(s) => libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL || c.init && code == 128 + libc::SIGKILL,
+        Err(_) => false,
+    };
     let mut report = [0u8; err::WIRE];
     let got = sys::read_full(err_r, &mut report);
     let failure = match (got, sent) {
@@ -275,18 +308,40 @@ pub fn run(c: &Container) -> i32 {
             Step::Hostname => hostname,
             Step::Mount => fs.describe(index as usize, &mut buf),
             Step::Workdir => c.process.cwd,
+            Step::Cwd => c.process.cwd.or(Some(b"/")),
             _ => None,
         };
         e.report(what);
         return e.exit_code();
     }
-    // Only a container that did not exit cleanly can have been OOM-killed.
-    if code != 0 && cgs.oom_killed() {
-        let limit = c.limits.memory.map_or(&b"?"[..], |m| m.1);
-        Line::new().s(b"mydocker: container killed: out of memory (limit ").s(limit).s(b")").emit(2);
-        return 137;
+    oom_report(c, &cgs, code, sigkilled)
+}
+
+/// The exit status once the memory limit has had its say (see
+/// `cgroup::oom_verdict`): 137 and the OOM line only when PID 1 died of
+/// SIGKILL and the OOM killer struck during the run; otherwise PID 1's
+/// status, with one line when the killer took other processes.
+#[inline(never)]
+fn oom_report(c: &Container, cgs: &Cgroups, code: i32, sigkilled: bool) -> i32 {
+    let limit = c.limits.memory.map_or(&b"?"[..], |m| m.1);
+    match cgroup::oom_verdict(sigkilled, cgs.oom_kills()) {
+        cgroup::OomVerdict::None => code,
+        cgroup::OomVerdict::Killed => {
+            Line::new().s(b"mydocker: container killed: out of memory (limit ").arg(limit).s(b")").emit(2);
+            137
+        }
+        cgroup::OomVerdict::Survived(n) => {
+            Line::new()
+                .s(b"mydocker: out of memory: the limit (")
+                .arg(limit)
+                .s(b") killed ")
+                .s(Dec::new(n).as_bytes())
+                .s(if n == 1 { b" process" } else { b" processes" })
+                .s(b" in the container; the exit status is PID 1's own")
+                .emit(2);
+            code
+        }
     }
-    code
 }
 
 /// Closes the pipes of a run that ends before clone, and reports `f`.
@@ -329,7 +384,7 @@ fn make_cgroups(limits: &Limits, parent: Option<&[u8]>, cgs: &mut Cgroups) -> Re
 fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts;
     let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
-        Line::new().s(b"mydocker: run: ").s(what).s(b" '").s(arg).s(b"': ").s(why).emit(2);
+        Line::new().s(b"mydocker: run: ").s(what).s(b" '").arg(arg).s(b"': ").s(why).emit(2);
         Err(125)
     };
     if let Some(root) = c.fs.rootfs {
@@ -408,7 +463,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
         let off = set.minus(&online);
         if off.count() > 0 {
             let mut m = Line::new();
-            m.s(b"mydocker: run: --cpuset-cpus '").s(arg).s(b"': CPUs not online: ");
+            m.s(b"mydocker: run: --cpuset-cpus '").arg(arg).s(b"': CPUs not online: ");
             list(&mut m, &off);
             m.s(b" (online: ");
             list(&mut m, &online);
@@ -429,27 +484,73 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
     Ok(())
 }
 
+/// -t: takes the master from the child and relays until the container is
+/// gone. A child that failed before sending it (EOF) is waited for as
+/// usual; its report follows on the error pipe.
+fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
+    let got = console::receive(sock);
+    sys::close(sock);
+    match got {
+        Ok(Some(master)) => crate::relay::run(pid, master, input),
+        Ok(None) => forward_and_wait(pid),
+        Err(e) => {
+            // A container whose terminal nobody holds would block on its
+            // first lines of output: stop it.
+            let _ = sys::kill(pid, libc::SIGKILL);
+            let _ = sys::wait(pid, false);
+            Err(fail(Error { step: Step::Relay, errno: e }))
+        }
+    }
+}
+
+/// Whether a signal mydocker took is passed on to the container's PID 1.
+/// The one place that decides it.
+fn forwarded(sig: i32) -> bool {
+    FORWARDED.contains(&sig)
+}
+
+/// What mydocker does with a signal it took while waiting (`sigwait` or the
+/// relay's signalfd). Some once the child is reaped: Ok(wait status), or
+/// Err(exit code) when waiting itself failed. With the container's terminal
+/// (`master`), a window size change is passed to it instead of forwarded:
+/// the kernel then signals its foreground job itself.
+pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<Result<i32, i32>> {
+    match (sig, master) {
+        (libc::SIGCHLD, _) => match sys::wait(pid, true) {
+            Ok(Some(status)) => Some(Ok(status)),
+            Ok(None) => None,
+            Err(e) => Some(Err(fail(Error { step: Step::Wait, errno: e }))),
+        },
+        (libc::SIGWINCH, Some(m)) => {
+            if let Ok(w) = sys::tty::winsize(0) {
+                let _ = sys::tty::set_winsize(m, w);
+            }
+            None
+        }
+        (s, _) if forwarded(s) => {
+            // ESRCH: it exited meanwhile; SIGCHLD follows.
+            let _ = sys::kill(pid, s);
+            None
+        }
+        _ => None,
+    }
+}
+
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
-fn forward_and_wait(pid: libc::pid_t) -> i32 {
+/// Ok(wait status), or Err(exit code) when waiting itself failed.
+pub fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
     loop {
         let sig = match sys::sigwait(WAITED) {
             Ok(s) => s,
             Err(e) => {
                 // Cannot happen with a valid set; still, never abandon the child.
                 Error { step: Step::Wait, errno: e }.report(None);
-                return sys::wait(pid, false).ok().flatten().map_or(125, err::status_code);
+                return sys::wait(pid, false).ok().flatten().ok_or(125);
             }
         };
-        if sig == libc::SIGCHLD {
-            match sys::wait(pid, true) {
-                Ok(Some(status)) => return err::status_code(status),
-                Ok(None) => {}
-                Err(e) => return fail(Error { step: Step::Wait, errno: e }),
-            }
-        } else if FORWARDED.contains(&sig) {
-            // ESRCH: it exited meanwhile; SIGCHLD follows.
-            let _ = sys::kill(pid, sig);
+        if let Some(done) = on_signal(pid, sig, None) {
+            return done;
         }
     }
 }

@@ -64,9 +64,49 @@ fn memory_limit_is_enforced_with_the_oom_message_and_137() {
     need_root!();
     need_ctrl!("memory");
     let _s = serial();
-    let o = run(["run", "-m", "16m", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1"]);
+    // PID 1 itself is the process the limit kills.
+    let o = run(["run", "-m", "16m", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]);
     assert_eq!(code(&o), 137, "{}", stderr(&o));
-    assert!(stderr(&o).contains("mydocker: container killed: out of memory (limit 16m)"), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "mydocker: container killed: out of memory (limit 16m)\n");
+    // The same under --init: PID 1 is our reaper, the command its child.
+    let o = run(["run", "--init", "-m", "16m", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]);
+    assert_eq!(code(&o), 137, "{}", stderr(&o));
+    assert_eq!(stderr(&o), "mydocker: container killed: out of memory (limit 16m)\n");
+    assert_no_leftovers();
+}
+
+/// The limit killed a child of PID 1, and PID 1 went on to end by itself:
+/// its status stands, whatever it is, with one line counting the kills.
+#[test]
+fn an_oom_kill_of_a_child_leaves_pid1s_status_and_says_how_many_died() {
+    need_root!();
+    need_ctrl!("memory");
+    let _s = serial();
+    let line = "mydocker: out of memory: the limit (16m) killed 1 process in the container; \
+                the exit status is PID 1's own\n";
+    let dd = "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null";
+    for (script, want) in [(format!("{dd}; exit 3"), 3), (format!("{dd}; exit 0"), 0), (format!("{dd}; exit 137"), 137)] {
+        let o = run(["run", "-m", "16m", "sh", "-c", &script]);
+        assert_eq!(code(&o), want, "{script}: {}", stderr(&o));
+        assert_eq!(stderr(&o), line, "{script}");
+    }
+    // Killed by another signal after the OOM killer took a child: 128+N
+    // (under --init, so that the shell is not a namespace init ignoring it).
+    let o = run(["run", "--init", "-m", "16m", "sh", "-c", &format!("{dd}; kill -TERM $$; sleep 1")]);
+    assert_eq!(code(&o), 143, "{}", stderr(&o));
+    assert_eq!(stderr(&o), line);
+    assert_no_leftovers();
+}
+
+/// SIGKILL that is not the OOM killer's is no OOM verdict.
+#[test]
+fn a_sigkill_without_an_oom_kill_is_just_137() {
+    need_root!();
+    need_ctrl!("memory");
+    let _s = serial();
+    let o = run(["run", "--init", "-m", "64m", "sh", "-c", "kill -KILL $$"]);
+    assert_eq!(code(&o), 137);
+    assert_eq!(stderr(&o), "");
     assert_no_leftovers();
 }
 
@@ -129,7 +169,8 @@ fn the_originals_command_line_works() {
     need_ctrl!("cpuset");
     need_ctrl!("cpu");
     let _s = serial();
-    let o = run(["run", "-ti", "-m", "100m", "-cpuset", "0", "-cpushare", "512", "sh", "-c", "cat /proc/self/cgroup"]);
+    // Its -ti needs a terminal: tests/tty.rs runs the whole line on one.
+    let o = run(["run", "-m", "100m", "-cpuset", "0", "-cpushare", "512", "sh", "-c", "cat /proc/self/cgroup"]);
     let out = ok(&o);
     assert!(out.lines().filter(|l| l.contains("/mydocker/")).count() >= 1, "{out}");
     assert_no_leftovers();

@@ -140,9 +140,16 @@ fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
             "mydocker: cgroup: opening the parent cgroup: No such file or directory".into(),
         ));
         t.push((
-            vec!["run", "-m", "16m", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null"],
+            vec!["run", "-m", "16m", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"],
             137,
             "mydocker: container killed: out of memory (limit 16m)".into(),
+        ));
+        t.push((
+            vec!["run", "-m", "16m", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; exit 3"],
+            3,
+            "mydocker: out of memory: the limit (16m) killed 1 process in the container; \
+             the exit status is PID 1's own"
+                .into(),
         ));
     }
     let mut t: Vec<(Vec<String>, i32, String)> =
@@ -182,6 +189,121 @@ fn every_error_has_its_exit_code_and_exact_message() {
         let got = stderr(&o);
         if code(&o) != want || got != format!("{msg}\n") {
             bad.push(format!("mydocker {:?}\n  want {want} {msg:?}\n  got  {} {got:?}", args, code(&o)));
+        }
+    }
+    assert!(bad.is_empty(), "{} rows differ:\n{}", bad.len(), bad.join("\n"));
+}
+
+/// Bytes that would break a line or a terminal: a newline, an escape
+/// sequence, DEL, a C1 control and bytes that are not UTF-8.
+const NASTY: &[u8] = b"a\nb\x1b[1m\x7f\xc2\x9b\xff";
+/// How every message shows NASTY.
+const SHOWN: &str = "a\\nb\\x1b[1m\\x7f\\xc2\\x9b\\xff";
+
+/// Every message that echoes an argument, fed NASTY in that argument:
+/// (arguments with `@` standing for NASTY, exit code, the exact stderr
+/// with `@` standing for SHOWN).
+fn echoing(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
+    let t: Vec<(&[&str], i32, &str)> = vec![
+        (&["@"], 125, "mydocker: unknown command '@': try 'mydocker --help'"),
+        (&["gc", "@"], 125, "mydocker: gc: unknown argument '@': usage: mydocker gc [--cgroup-parent PATH]"),
+        (&["run", "--@", "sh"], 125, "mydocker: run: unknown flag '--@': see 'mydocker run --help'"),
+        (&["run", "-e", "=@", "sh"], 125, "mydocker: run: -e '=@': environment variable name is empty"),
+        (
+            &["run", "--hostname", "@", "sh"],
+            125,
+            "mydocker: run: --hostname '@': hostname may hold only letters, digits, '-' and '.'",
+        ),
+        (
+            &["run", "-m", "@", "sh"],
+            125,
+            "mydocker: run: --memory '@': not a size: use a whole number with an optional b, k, m or g suffix",
+        ),
+        (
+            &["run", "--cpuset-cpus", "@", "sh"],
+            125,
+            "mydocker: run: --cpuset-cpus '@': malformed CPU list: use numbers and ranges such as 0-2,5",
+        ),
+        (
+            &["run", "--cpu-shares", "@", "sh"],
+            125,
+            "mydocker: run: --cpu-shares '@': CPU shares must be a whole number from 2 to 262144",
+        ),
+        (
+            &["run", "--pids-limit", "@", "sh"],
+            125,
+            "mydocker: run: --pids-limit '@': pids limit must be a whole number greater than zero",
+        ),
+        (
+            &["run", "--cpus", "@", "sh"],
+            125,
+            "mydocker: run: --cpus '@': CPUs must be a number such as 0.5 or 2 (at most 3 decimals)",
+        ),
+        (
+            &["run", "--cgroup-parent", "../@", "sh"],
+            125,
+            "mydocker: run: --cgroup-parent '../@': must be a cgroup path without '.' or '..' components",
+        ),
+        (&["run", "-v", "@", "sh"], 125, "mydocker: run: --volume '@': a volume is SRC:DST[:ro|rw]"),
+        (&["run", "--tmpfs", "@", "sh"], 125, "mydocker: run: --tmpfs '@': must be an absolute path"),
+        (&["run", "-w", "@", "sh"], 125, "mydocker: run: --workdir '@': must be an absolute path"),
+        (&["run", "-u", "@", "sh"], 125, "mydocker: run: --user '@': use numeric UID[:GID] below 4294967295"),
+        (&["run", "--cap-add", "@", "sh"], 125, "mydocker: run: --cap-add '@': unknown capability"),
+        (&["run", "--cap-drop", "@", "sh"], 125, "mydocker: run: --cap-drop '@': unknown capability"),
+        (&["run", "--rootfs", "/no/@", "sh"], 125, "mydocker: run: --rootfs '/no/@': No such file or directory"),
+        (&["run", "no@"], 127, "mydocker: exec: no@: No such file or directory (not found in PATH)"),
+        (&["run", "/no/@"], 127, "mydocker: exec: /no/@: No such file or directory"),
+    ];
+    let with_rootfs: Vec<(Vec<&str>, i32, String)>;
+    if let Some(r) = rootfs {
+        with_rootfs = vec![
+            (
+                vec!["run", "--rootfs", r, "-v", "/no/@:/x", "true"],
+                125,
+                "mydocker: run: --volume '/no/@:/x': No such file or directory".into(),
+            ),
+            (
+                vec!["run", "--rootfs", r, "-v", "/tmp:/proc/sys/@", "true"],
+                125,
+                format!("mydocker: mount: {r}/proc/sys/@ (volume): No such file or directory (the mount point is missing)"),
+            ),
+        ];
+    } else {
+        with_rootfs = vec![];
+    }
+    let mut all: Vec<(Vec<String>, i32, String)> =
+        t.into_iter().map(|(a, c, m)| (a.iter().map(|s| s.to_string()).collect(), c, m.to_string())).collect();
+    all.extend(with_rootfs.into_iter().map(|(a, c, m)| (a.iter().map(|s| s.to_string()).collect(), c, m)));
+    all
+}
+
+#[test]
+fn every_message_echoing_an_argument_stays_one_line_whatever_the_bytes() {
+    use std::os::unix::ffi::OsStringExt;
+    need_root!();
+    let rootfs = std::env::var("MYDOCKER_ROOTFS").ok().filter(|r| std::path::Path::new(r).join("bin/sh").exists());
+    if rootfs.is_none() {
+        eprintln!("SKIP {}: the --rootfs rows (no rootfs in $MYDOCKER_ROOTFS)", module_path!());
+    }
+    let mut bad = vec![];
+    for (args, want, msg) in echoing(rootfs.as_deref()) {
+        let bytes: Vec<std::ffi::OsString> = args
+            .iter()
+            .map(|a| {
+                let mut v = vec![];
+                for (i, part) in a.split('@').enumerate() {
+                    if i > 0 {
+                        v.extend_from_slice(NASTY);
+                    }
+                    v.extend_from_slice(part.as_bytes());
+                }
+                std::ffi::OsString::from_vec(v)
+            })
+            .collect();
+        let o = run(&bytes);
+        let want_msg = format!("{}\n", msg.replace('@', SHOWN));
+        if code(&o) != want || o.stderr != want_msg.as_bytes() {
+            bad.push(format!("mydocker {args:?}\n  want {want} {want_msg:?}\n  got  {} {:?}", code(&o), stderr(&o)));
         }
     }
     assert!(bad.is_empty(), "{} rows differ:\n{}", bad.len(), bad.join("\n"));

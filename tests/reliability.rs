@@ -4,8 +4,13 @@ use common::*;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-// The gc tests sweep whole trees: one at a time.
+// One at a time: the gc tests sweep whole trees, and the host-state test
+// counts the test process's children, which every other test here spawns.
 static GC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    GC.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn first_line(c: &mut std::process::Child) -> (String, BufReader<std::process::ChildStdout>) {
     let mut out = BufReader::new(c.stdout.take().unwrap());
@@ -17,6 +22,7 @@ fn first_line(c: &mut std::process::Child) -> (String, BufReader<std::process::C
 #[test]
 fn with_init_the_command_is_pid_2_under_our_reaper() {
     need_root!();
+    let _g = serial();
     let out = ok(&run(["run", "--init", "sh", "-c", "echo $$; cat /proc/1/comm"]));
     assert_eq!(out, "2\nmydocker\n");
 }
@@ -24,6 +30,7 @@ fn with_init_the_command_is_pid_2_under_our_reaper() {
 #[test]
 fn with_init_sigterm_stops_a_command_that_has_no_handler() {
     need_root!();
+    let _g = serial();
     // sleep as PID 1 would ignore SIGTERM (moby #32310); as PID 2 it dies of it.
     let mut c =
         mydocker(["run", "--init", "sh", "-c", "echo up; exec sleep 100"]).stdout(Stdio::piped()).spawn().unwrap();
@@ -41,6 +48,7 @@ fn with_init_sigterm_stops_a_command_that_has_no_handler() {
 #[test]
 fn with_init_orphans_are_reaped() {
     need_root!();
+    let _g = serial();
     // Three orphans exit while the command still runs; none may stay a zombie.
     let out = ok(&run([
         "run",
@@ -55,6 +63,7 @@ fn with_init_orphans_are_reaped() {
 #[test]
 fn with_init_exit_codes_are_the_commands() {
     need_root!();
+    let _g = serial();
     assert_eq!(code(&run(["run", "--init", "sh", "-c", "exit 7"])), 7);
     assert_eq!(code(&run(["run", "--init", "sh", "-c", "kill -9 $$"])), 137);
     fails(&run(["run", "--init", "no-such-command-xyz"]), 127, "not found in PATH");
@@ -63,7 +72,7 @@ fn with_init_exit_codes_are_the_commands() {
 #[test]
 fn a_runtime_killed_mid_run_takes_its_container_with_it_and_gc_sweeps_the_cgroup() {
     need_root!();
-    let _g = GC.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = serial();
     let Some((memdir, _)) = cgroup_dir("memory") else {
         eprintln!("SKIP {}: no memory controller", module_path!());
         return;
@@ -96,7 +105,7 @@ fn a_runtime_killed_mid_run_takes_its_container_with_it_and_gc_sweeps_the_cgroup
 #[test]
 fn gc_leaves_running_containers_alone() {
     need_root!();
-    let _g = GC.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = serial();
     if cgroup_dir("memory").is_none() {
         eprintln!("SKIP {}: no memory controller", module_path!());
         return;
@@ -130,7 +139,7 @@ fn host_state() -> (Vec<String>, String, usize, Vec<u32>) {
 #[test]
 fn every_run_good_or_bad_leaves_the_host_as_it_was() {
     need_root!();
-    let _g = GC.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = serial();
     let before = host_state();
     let limits = ["-m", "32m", "--pids-limit", "20"];
     let with = |extra: &[&str]| {

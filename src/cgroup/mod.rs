@@ -19,6 +19,8 @@
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
 pub mod v1;
 pub mod v2;
+#[allow(dead_code)] // OCI pause/resume and state call it
+pub mod freeze;
 
 use crate::cli::Limits;
 use crate::limits::Dec;
@@ -583,9 +585,43 @@ fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
             let empty = read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
             sys::close(cg);
             if empty && sys::rmdirat(dir, name).is_ok() {
-                Line::new().s(b"removed ").s(path).s(b"/").s(name).emit(1);
+                Line::new().s(b"removed ").arg(path).s(b"/").arg(name).emit(1);
             }
         }
+    }
+}
+
+/// What the memory limit's OOM killer did during a run (see `oom_kills`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct OomCount {
+    pub n: u64,
+    /// false: `n` counts times the limit was hit (memory.failcnt), not kills.
+    pub exact: bool,
+}
+
+/// What a run's exit says about the memory limit.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OomVerdict {
+    /// The OOM killer did nothing (or there is no memory limit).
+    None,
+    /// PID 1 died of SIGKILL and the OOM killer struck during the run: the
+    /// container was killed by its limit (exit 137 and the OOM line).
+    Killed,
+    /// The OOM killer killed `n` processes but PID 1 ended otherwise: its
+    /// status stands, and one line says how many were killed.
+    Survived(u64),
+}
+
+/// The verdict from how PID 1 ended and what the OOM killer did. A
+/// count that went up while PID 1 died of SIGKILL is the OOM killer's work
+/// (nothing else in mydocker sends SIGKILL to a running container); any
+/// other ending is PID 1's own, even if the killer took some of its
+/// children (docker records that as a flag, not a status).
+pub fn oom_verdict(pid1_sigkilled: bool, count: Option<OomCount>) -> OomVerdict {
+    match count {
+        Some(c) if c.n > 0 && pid1_sigkilled => OomVerdict::Killed,
+        Some(c) if c.n > 0 && c.exact => OomVerdict::Survived(c.n),
+        _ => OomVerdict::None,
     }
 }
 
@@ -707,30 +743,25 @@ impl Cgroups {
         Fail { what, file: join_file(v2), errno, why: None }
     }
 
-    /// Whether the memory limit's OOM killer struck (v2 memory.events
-    /// oom_kill; v1 memory.oom_control oom_kill, or failcnt where the kernel
-    /// predates that field).
-    pub fn oom_killed(&self) -> bool {
-        if self.made.iter().all(Option::is_none) {
-            return false;
-        }
+    /// How many processes the memory limit's OOM killer killed during the
+    /// run: v2 memory.events `oom_kill`, v1 memory.oom_control `oom_kill`
+    /// (Linux 4.13+); before 4.13 only memory.failcnt (times the limit was
+    /// hit, not kills: `exact` is false). None without a memory cgroup.
+    /// Read once, after the container is gone. The count before the start
+    /// is 0 by construction: the cgroup was made by our own mkdir, and the
+    /// kernel starts every counter of a new cgroup at 0 — reading it would
+    /// cost 3 syscalls on every run to learn 0. (A caller that adopts an
+    /// existing cgroup must read it before the start and subtract.)
+    pub fn oom_kills(&self) -> Option<OomCount> {
+        let m = self.made.iter().flatten().find(|m| m.ctrls[Ctrl::Memory as usize])?;
         let mut buf = [0u8; 1024];
-        for m in self.made.iter().flatten().filter(|m| m.ctrls[Ctrl::Memory as usize]) {
-            let hit = if m.v2 {
-                read_file(m.cg, b"memory.events", &mut buf).ok().and_then(|t| keyed(t, b"oom_kill"))
-            } else {
-                match read_file(m.cg, b"memory.oom_control", &mut buf).ok().and_then(|t| keyed(t, b"oom_kill")) {
-                    Some(n) => Some(n),
-                    None => read_file(m.cg, b"memory.failcnt", &mut buf)
-                        .ok()
-                        .and_then(|t| crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))),
-                }
-            };
-            if hit.unwrap_or(0) > 0 {
-                return true;
-            }
+        let file: &[u8] = if m.v2 { b"memory.events" } else { b"memory.oom_control" };
+        if let Some(n) = read_file(m.cg, file, &mut buf).ok().and_then(|t| keyed(t, b"oom_kill")) {
+            return Some(OomCount { n, exact: true });
         }
-        false
+        let t = read_file(m.cg, b"memory.failcnt", &mut buf).ok()?;
+        let n = crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))?;
+        Some(OomCount { n, exact: false })
     }
 
     /// Kills whatever is left in each cgroup and removes it, retrying EBUSY

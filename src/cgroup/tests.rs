@@ -464,3 +464,20 @@ fn lines_stream_through_a_fixed_buffer_and_overlong_ones_are_errors() {
     let p = t.0.join("g");
     assert_eq!(for_each_line(p.as_os_str().as_encoded_bytes(), &mut buf, &mut |_| {}), Err(Errno(libc::E2BIG)));
 }
+
+#[test]
+fn oom_verdict_is_killed_only_when_pid1_died_of_sigkill_and_the_count_rose() {
+    let c = |n, exact| Some(OomCount { n, exact });
+    assert_eq!(oom_verdict(true, c(1, true)), OomVerdict::Killed);
+    assert_eq!(oom_verdict(true, c(3, false)), OomVerdict::Killed);
+    // PID 1 exited on its own (or of another signal) while a child was killed.
+    assert_eq!(oom_verdict(false, c(1, true)), OomVerdict::Survived(1));
+    assert_eq!(oom_verdict(false, c(4, true)), OomVerdict::Survived(4));
+    // SIGKILL from someone else: no OOM kill happened.
+    assert_eq!(oom_verdict(true, c(0, true)), OomVerdict::None);
+    assert_eq!(oom_verdict(false, c(0, true)), OomVerdict::None);
+    // Limit hits (pre-4.13 failcnt) are not kills: nothing to count.
+    assert_eq!(oom_verdict(false, c(7, false)), OomVerdict::None);
+    // No memory cgroup.
+    assert_eq!(oom_verdict(true, None), OomVerdict::None);
+}

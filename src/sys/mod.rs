@@ -8,7 +8,10 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
+pub mod fds;
+pub mod mnt;
 pub mod proc;
+pub mod tty;
 #[allow(dead_code)] // until `--security-opt seccomp=FILE` and OCI configs use it
 mod file;
 #[allow(unused_imports)]
@@ -547,18 +550,6 @@ pub fn touch(path: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-pub fn mknod_chr(path: &[u8], major: u32, minor: u32) -> Result<(), Errno> {
-    let p = cptr(path)?;
-    // SAFETY: p is NUL-terminated; makedev only computes a number.
-    cvt(unsafe { libc::mknod(p, libc::S_IFCHR | 0o666, libc::makedev(major, minor)) } as libc::c_long).map(|_| ())
-}
-
-pub fn symlink(to: &[u8], path: &[u8]) -> Result<(), Errno> {
-    let (a, b) = (cptr(to)?, cptr(path)?);
-    // SAFETY: both NUL-terminated.
-    cvt(unsafe { libc::symlink(a, b) } as libc::c_long).map(|_| ())
-}
-
 pub fn chdir(path: &[u8]) -> Result<(), Errno> {
     let p = cptr(path)?;
     // SAFETY: p is NUL-terminated.
@@ -676,12 +667,6 @@ pub fn age(dir: Fd, path: &[u8]) -> Option<u64> {
     Some((now.tv_sec as i64 - st.st_mtime as i64).max(0) as u64)
 }
 
-/// Whether a NUL-terminated path is a symlink itself (not followed).
-pub fn is_symlink(path: &[u8]) -> bool {
-    let Ok(p) = cptr(path) else { return false };
-    stat_at(libc::AT_FDCWD, p, false).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFLNK)
-}
-
 /// What a path is, following symlinks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum FileKind {
@@ -704,40 +689,6 @@ pub fn die_with_parent() -> Result<(), Errno> {
     // SAFETY: plain prctl with integer arguments.
     cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } as libc::c_long)
         .map(|_| ())
-}
-
-/// Marks every fd from `from` upward close-on-exec (close_range(2) with
-/// CLOSE_RANGE_CLOEXEC, one syscall); on kernels without it, closes them
-/// except the close-on-exec ones the caller still needs — there are none
-/// below but the error pipe, which is already close-on-exec, so closing all
-/// but it is equivalent.
-pub fn cloexec_from(from: Fd) -> Result<(), Errno> {
-    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-    // SAFETY: plain syscall with integer arguments.
-    match cvt(unsafe {
-        libc::syscall(libc::SYS_close_range, from as libc::c_uint, !0 as libc::c_uint, CLOSE_RANGE_CLOEXEC)
-    }) {
-        Ok(_) => Ok(()),
-        Err(Errno(libc::EINVAL | libc::ENOSYS)) => close_cloexec_fallback(from),
-        Err(e) => Err(e),
-    }
-}
-
-/// Before Linux 5.11: close every fd >= `from` that is not close-on-exec.
-fn close_cloexec_fallback(from: Fd) -> Result<(), Errno> {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: lim is a valid rlimit to fill.
-    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } as libc::c_long)?;
-    let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
-    for fd in from..max {
-        // SAFETY: F_GETFD on any integer is harmless (EBADF if not open).
-        // Raw syscalls for fcntl: musl's wrapper is 0.3 KiB of cases we skip.
-        let flags = unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_GETFD) } as c_int;
-        if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
-            close(fd);
-        }
-    }
-    Ok(())
 }
 
 /// Grows a pipe so `len` bytes fit without the writer blocking (a large
@@ -870,6 +821,8 @@ extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const
 #[cfg(not(any(test, fuzzing)))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
+    // The caller's terminal must not stay in raw mode (-t) after mydocker.
+    tty::restore_on_panic();
     // SAFETY: abort never returns.
     unsafe { libc::abort() }
 }

@@ -1,0 +1,326 @@
+//! How the child executes the mount table's steps (child side: no
+//! allocation, syscalls on the table and a scratch buffer only).
+//!
+//! Targets inside the rootfs are never mounted by path: each is opened
+//! from the rootfs's own fd without following any symlink (openat2
+//! RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS, or one O_NOFOLLOW component at a
+//! time before Linux 5.6 or where something must be made), and the mount
+//! goes onto that fd — so a process rewriting the rootfs meanwhile cannot
+//! swap a symlink in between the check and the mount. Binds are detached
+//! copies (open_tree) attached to the fd (move_mount); filesystems are
+//! mounted on "." after fchdir to it.
+//!
+//! Read-only keeps every other flag and covers every mount below:
+//! mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE) on the detached copy,
+//! before it is attached, so it is never writable in the container. Before
+//! Linux 5.12 a read-only bind is made without the mounts below its source
+//! (nothing below it is then writable) and remounted with the flags
+//! statfs(2) reports.
+use crate::mounts::{Entry, Kind, Make, Op, Table, FS};
+use crate::sys::fds::{fchdir, OwnedFd};
+use crate::sys::mnt;
+use crate::sys::{self, Errno, Fd};
+
+const BIND: u64 = libc::MS_BIND as u64;
+const REC: u64 = libc::MS_REC as u64;
+const REMOUNT_RO: u64 = (libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY) as u64;
+
+/// Whether entry `i` is a bind that entry i+1 remounts read-only: the two
+/// run as one read-only bind.
+pub fn ro_bind(es: &[Entry], i: usize) -> bool {
+    match (es.get(i), es.get(i + 1)) {
+        (Some(b), Some(r)) => matches!(b.op, Op::Bind { .. }) && matches!(r.op, Op::RemountRo { .. }) && r.target == b.target,
+        _ => false,
+    }
+}
+
+/// The walk's state: the rootfs, once it is bound onto itself.
+pub struct Walk {
+    root: Option<OwnedFd>,
+    /// --read-only: the rootfs's own submounts are made read-only with it.
+    ro_root: bool,
+}
+
+impl Walk {
+    pub fn new(t: &Table) -> Walk {
+        Walk { root: None, ro_root: t.entries().iter().any(|e| e.kind == Kind::ReadOnlyRoot) }
+    }
+
+    /// Runs entry `i` (and, with `ro`, the read-only remount after it).
+    pub fn step(&mut self, t: &Table, i: usize, ro: bool, scratch: &mut [u8]) -> Result<(), Errno> {
+        let Some(e) = t.entries().get(i) else { return Ok(()) };
+        let target = t.cstr(e.target);
+        let src = e.src.map(|s| t.cstr(s));
+        match (&self.root, e.kind) {
+            (None, Kind::Rootfs) => {
+                self.root = Some(bind_rootfs(target, self.ro_root)?);
+                Ok(())
+            }
+            (Some(root), Kind::Pivot) => fchdir(root.0).and_then(|_| sys::pivot_here()),
+            (Some(root), Kind::ReadOnlyRoot) => remount_ro(root.0, false),
+            (Some(root), k) if k.inside() => {
+                let rel = target.get(t.inner as usize..).ok_or(Errno(libc::EINVAL))?;
+                let itself = e.src == Some(e.target);
+                inside(root.0, e, if itself { None } else { src }, rel, ro, scratch)
+            }
+            // No rootfs: /proc over the host's, by path as always.
+            _ => match e.op {
+                Op::Mount(n) => {
+                    let (fstype, flags, data) = FS[n as usize & 7];
+                    sys::mount(src, target, Some(fstype), flags, data)
+                }
+                _ => Err(Errno(libc::EINVAL)),
+            },
+        }
+    }
+}
+
+/// Binds the rootfs onto itself (pivot_root needs a mount point) and
+/// returns the new mount's root. With --read-only every mount below it is
+/// made read-only now, before anything is mounted on top (/proc, volumes
+/// stay as asked), and the rootfs itself at the end (its mount points are
+/// still made in it meanwhile) — unless it was read-only already.
+fn bind_rootfs(r: &[u8], ro_root: bool) -> Result<OwnedFd, Errno> {
+    let tree = match mnt::clone_tree(sys::CWD, Some(r), true) {
+        Ok(t) => OwnedFd(t),
+        Err(Errno(libc::ENOSYS)) => {
+            // Before Linux 5.2: by path; read-only without the submounts.
+            sys::mount(Some(r), r, None, BIND | if ro_root { 0 } else { REC }, b"")?;
+            return open_dir(sys::CWD, r);
+        }
+        Err(e) => return Err(e),
+    };
+    if ro_root {
+        let was_ro = mnt::mount_flags(tree.0)? & libc::MS_RDONLY as u64 != 0;
+        match mnt::set_rdonly(tree.0, true, true) {
+            Ok(()) if !was_ro => mnt::set_rdonly(tree.0, false, false)?,
+            Ok(()) => {}
+            Err(Errno(libc::ENOSYS)) => return bind_flat(r),
+            Err(e) => return Err(e),
+        }
+    }
+    let at = open_dir(sys::CWD, r)?;
+    mnt::attach(tree.0, at.0)?;
+    // The tree's fd now names the attached mount's root.
+    Ok(tree)
+}
+
+/// Before Linux 5.12, --read-only binds the rootfs without its submounts.
+fn bind_flat(r: &[u8]) -> Result<OwnedFd, Errno> {
+    let tree = OwnedFd(mnt::clone_tree(sys::CWD, Some(r), false)?);
+    let at = open_dir(sys::CWD, r)?;
+    mnt::attach(tree.0, at.0)?;
+    Ok(tree)
+}
+
+fn open_dir(dir: Fd, path: &[u8]) -> Result<OwnedFd, Errno> {
+    sys::openat(dir, path.strip_suffix(b"\0").unwrap_or(path), libc::O_PATH | libc::O_DIRECTORY).map(OwnedFd)
+}
+
+/// One step whose target `rel` (absolute, NUL-terminated) lies inside the
+/// rootfs `root`. `src` None: the target bound onto itself.
+fn inside(root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bool, scratch: &mut [u8]) -> Result<(), Errno> {
+    match e.op {
+        Op::Symlink => {
+            let (dir, name) = parent(root, rel, true, scratch)?;
+            mnt::symlink_in(src.unwrap_or(b"\0"), dir.0, name)
+        }
+        // Where the kernel will not let us make device nodes, bind the
+        // host's onto an empty file instead.
+        Op::Node { major, minor } => {
+            let (dir, name) = parent(root, rel, true, scratch)?;
+            match mnt::mknod_in(dir.0, name, major, minor) {
+                Err(Errno(libc::EPERM)) => {
+                    mnt::create_in(dir.0, name)?;
+                    let fd = OwnedFd(mnt::open_nofollow(dir.0, name)?.0);
+                    bind(src, fd.0, false, false).map(|_| ())
+                }
+                r => r,
+            }
+        }
+        Op::Mount(n) => {
+            let (at, _) = open_target(root, rel, e.make, scratch)?;
+            let (fstype, flags, data) = FS[n as usize & 7];
+            fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(fstype), flags, data))
+        }
+        Op::Bind { rec } => {
+            let (at, _) = open_target(root, rel, e.make, scratch)?;
+            if bind(src, at.0, rec, ro)? {
+                // Before Linux 5.2: the new mount is reached by resolving
+                // the target again, then remounted read-only.
+                let (on_top, _) = open_target(root, rel, Make::Nothing, scratch)?;
+                legacy_remount_ro(on_top.0)?;
+            }
+            Ok(())
+        }
+        Op::RemountRo { .. } => {
+            let (at, _) = open_target(root, rel, e.make, scratch)?;
+            remount_ro(at.0, true)
+        }
+        Op::Pivot => Err(Errno(libc::EINVAL)),
+    }
+}
+
+/// Binds `src` (a host path; None: `to` itself) onto the object `to`;
+/// with `ro`, read-only before it is attached. Ok(true): before Linux 5.2,
+/// the bind is made but the caller still has to make it read-only.
+fn bind(src: Option<&[u8]>, to: Fd, rec: bool, ro: bool) -> Result<bool, Errno> {
+    let tree = match mnt::clone_tree(if src.is_some() { sys::CWD } else { to }, src, rec) {
+        Ok(t) => OwnedFd(t),
+        Err(Errno(libc::ENOSYS)) => return legacy_bind(src, to, rec, ro),
+        Err(e) => return Err(e),
+    };
+    if ro {
+        match mnt::set_rdonly(tree.0, true, true) {
+            Ok(()) => {}
+            // 5.2 to 5.11: attach a copy without submounts, then remount
+            // that one mount through its fd.
+            Err(Errno(libc::ENOSYS)) => {
+                drop(tree);
+                let flat = OwnedFd(mnt::clone_tree(if src.is_some() { sys::CWD } else { to }, src, false)?);
+                mnt::attach(flat.0, to)?;
+                return legacy_remount_ro(flat.0).map(|_| false);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    mnt::attach(tree.0, to).map(|_| false)
+}
+
+/// Before Linux 5.2: mount(2) through /proc/self/fd/N; a read-only one
+/// without the mounts below its source.
+fn legacy_bind(src: Option<&[u8]>, to: Fd, rec: bool, ro: bool) -> Result<bool, Errno> {
+    let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+    let target = mnt::fd_path(to, &mut a);
+    let from = match src {
+        Some(s) => s,
+        None => mnt::fd_path(to, &mut b),
+    };
+    sys::mount(Some(from), target, None, BIND | if rec && !ro { REC } else { 0 }, b"")?;
+    Ok(ro)
+}
+
+fn strip(p: &[u8]) -> &[u8] {
+    p.strip_suffix(b"\0").unwrap_or(p)
+}
+
+/// Makes the mount whose root `fd` names read-only, keeping its other
+/// flags; `recursive`, every mount below it too.
+fn remount_ro(fd: Fd, recursive: bool) -> Result<(), Errno> {
+    match mnt::set_rdonly(fd, recursive, true) {
+        Err(Errno(libc::ENOSYS)) => legacy_remount_ro(fd),
+        r => r,
+    }
+}
+
+/// MS_REMOUNT|MS_BIND|MS_RDONLY repeating every flag statfs(2) reports
+/// (a bind remount resets the flags it is not given).
+fn legacy_remount_ro(fd: Fd) -> Result<(), Errno> {
+    let flags = mnt::mount_flags(fd)?;
+    let mut p = [0u8; 32];
+    sys::mount(None, mnt::fd_path(fd, &mut p), None, REMOUNT_RO | flags, b"")
+}
+
+/// Opens the target `rel` inside `root` without following symlinks,
+/// making it first (a directory or an empty file) as `make` says. Returns
+/// the fd and whether it is a directory.
+fn open_target(root: Fd, rel: &[u8], make: Make, scratch: &mut [u8]) -> Result<(OwnedFd, bool), Errno> {
+    match mnt::resolve_in(root, rel) {
+        Ok(fd) => {
+            let fd = OwnedFd(fd);
+            let (k, _) = mnt::kind_of(fd.0)?;
+            return Ok((fd, k == sys::FileKind::Dir));
+        }
+        Err(Errno(libc::ENOENT)) if make != Make::Nothing => {}
+        Err(Errno(libc::ENOSYS)) => {}
+        Err(e) => return Err(e),
+    }
+    let (dir, name) = parent(root, rel, make != Make::Nothing, scratch)?;
+    match mnt::open_nofollow(dir.0, name) {
+        Err(Errno(libc::ENOENT)) if make != Make::Nothing => {
+            if make == Make::Dir {
+                mnt::mkdir_in(dir.0, name)?;
+            } else {
+                mnt::create_in(dir.0, name)?;
+            }
+            mnt::open_nofollow(dir.0, name)
+        }
+        r => r,
+    }
+    .map(|(fd, d)| (OwnedFd(fd), d))
+}
+
+/// Opens the directory holding the last component of `rel` (absolute,
+/// NUL-terminated, inside `root`) without following symlinks, making
+/// missing directories with `mkdirs`. Returns it and the last component,
+/// NUL-terminated, in `scratch`.
+fn parent<'s>(root: Fd, rel: &[u8], mkdirs: bool, scratch: &'s mut [u8]) -> Result<(OwnedFd, &'s [u8]), Errno> {
+    let body = strip(rel);
+    let body = body.strip_suffix(b"/").unwrap_or(body);
+    let cut = body.iter().rposition(|&c| c == b'/').ok_or(Errno(libc::EINVAL))?;
+    let (dir, name) = (&body[..cut], &body[cut + 1..]);
+    if name.is_empty() || name == b"." || name == b".." {
+        return Err(Errno(libc::EINVAL));
+    }
+    // scratch: [dir path or one component, NUL | name, NUL]
+    let half = scratch.len() / 2;
+    let (a, b) = scratch.split_at_mut(half);
+    let nb = b.get_mut(..name.len() + 1).ok_or(Errno(libc::ENAMETOOLONG))?;
+    nb[..name.len()].copy_from_slice(name);
+    nb[name.len()] = 0;
+    let d = a.get_mut(..dir.len() + 2).ok_or(Errno(libc::ENAMETOOLONG))?;
+    d[0] = b'/';
+    d[1..=dir.len()].copy_from_slice(dir);
+    d[dir.len() + 1] = 0;
+    let fast = match mnt::resolve_in(root, &d[..dir.len() + 2]) {
+        Ok(fd) => Some(OwnedFd(fd)),
+        Err(Errno(libc::ENOENT)) if mkdirs => None,
+        Err(Errno(libc::ENOSYS)) => None,
+        Err(e) => return Err(e),
+    };
+    let fd = match fast {
+        Some(fd) if mnt::kind_of(fd.0)?.0 == sys::FileKind::Dir => fd,
+        Some(_) => return Err(Errno(libc::ENOTDIR)),
+        None => walk(root, dir, mkdirs, a)?,
+    };
+    Ok((fd, &b[..name.len() + 1]))
+}
+
+/// One component at a time from `root`, each opened O_NOFOLLOW (a symlink
+/// is ELOOP) and made first with `mkdirs`.
+fn walk(root: Fd, dir: &[u8], mkdirs: bool, buf: &mut [u8]) -> Result<OwnedFd, Errno> {
+    let mut cur = OwnedFd(mnt::open_nofollow(root, b".\0")?.0);
+    for c in dir.split(|&c| c == b'/').filter(|c| !c.is_empty() && *c != b".") {
+        let n = buf.get_mut(..c.len() + 1).ok_or(Errno(libc::ENAMETOOLONG))?;
+        n[..c.len()].copy_from_slice(c);
+        n[c.len()] = 0;
+        let (next, is_dir) = match mnt::open_nofollow(cur.0, n) {
+            Err(Errno(libc::ENOENT)) if mkdirs => mnt::mkdir_in(cur.0, n).and_then(|_| mnt::open_nofollow(cur.0, n)),
+            r => r,
+        }?;
+        cur = OwnedFd(next);
+        if !is_dir {
+            return Err(Errno(libc::ENOTDIR));
+        }
+    }
+    Ok(cur)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mounts::{Span, EMPTY};
+
+    fn e(op: Op, off: u32) -> Entry {
+        Entry { op, target: Span { off, len: 4 }, ..EMPTY }
+    }
+
+    #[test]
+    fn a_bind_and_the_remount_of_its_own_target_are_one_read_only_bind() {
+        let ro = Op::RemountRo { flags: 0 };
+        let bind = Op::Bind { rec: true };
+        let es = [e(bind, 0), e(ro, 0), e(bind, 8), e(ro, 16), e(ro, 16), e(bind, 24)];
+        let got: Vec<bool> = (0..es.len()).map(|i| ro_bind(&es, i)).collect();
+        assert_eq!(got, [true, false, false, false, false, false]);
+    }
+}

@@ -1,0 +1,102 @@
+//! -t, parent side: relay between the container's terminal (the master)
+//! and mydocker's own stdin/stdout, take signals from a signalfd meanwhile,
+//! and keep the caller's terminal in raw mode only while relaying.
+//!
+//! One poll loop, fixed buffers, no allocation. The master is non-blocking
+//! (its open file description is ours alone); the caller's stdin and stdout
+//! are not touched that way (they are shared with the caller's shell).
+use crate::err::{Error, Step};
+use crate::spawn::{on_signal, WAITED};
+use crate::sys::tty::{self, RawMode, IN, OUT, READY};
+use crate::sys::{self, Errno, Fd};
+
+/// Relays until the container has exited and its terminal is drained;
+/// returns Ok(wait status), or Err(exit code) when waiting failed. `input`: -i, the caller's stdin goes to the
+/// container's terminal and the caller's terminal is raw meanwhile (every
+/// key, Ctrl-C included, then reaches the container's terminal, whose line
+/// discipline turns it into a signal for its foreground job).
+pub fn run(pid: libc::pid_t, master: Fd, input: bool) -> Result<i32, i32> {
+    let sfd = tty::signalfd(WAITED);
+    let Ok(sfd) = sfd.and_then(|f| tty::set_nonblock(master).map(|_| f)) else {
+        // Nothing can be relayed: hang the container's terminal up (its
+        // session gets SIGHUP) and wait for it the plain way.
+        Error { step: Step::Relay, errno: sfd.err().unwrap_or(Errno(libc::EIO)) }.report(None);
+        sys::close(master);
+        return crate::spawn::forward_and_wait(pid);
+    };
+    // Dropped on every return below, before the caller prints anything:
+    // restores the caller's settings (after the output written so far).
+    let _raw = if input { RawMode::enter(0).ok() } else { None };
+    let code = relay(pid, master, sfd, input);
+    sys::close(sfd);
+    sys::close(master);
+    code
+}
+
+/// Input read from stdin and not yet taken by the container's terminal.
+struct Pending {
+    buf: [u8; 4096],
+    off: usize,
+    len: usize,
+}
+
+fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool) -> Result<i32, i32> {
+    let mut out = [0u8; 4096];
+    let mut inq = Pending { buf: [0; 4096], off: 0, len: 0 };
+    let (mut stdin_open, mut master_open, mut stdout_ok) = (input, true, true);
+    let mut status = None;
+    loop {
+        // Done once the child is reaped and its terminal drained: the
+        // slave's last holder is gone with the container's PID namespace,
+        // and the master then reads what was left, then EIO.
+        if let (Some(done), false) = (status, master_open) {
+            return done;
+        }
+        let pending = inq.off < inq.len;
+        let mut fds = [
+            tty::pollfd(sfd, IN),
+            tty::pollfd(if master_open { master } else { -1 }, IN | if pending { OUT } else { 0 }),
+            tty::pollfd(if stdin_open && !pending { 0 } else { -1 }, IN),
+        ];
+        if let Err(e) = tty::poll(&mut fds) {
+            Error { step: Step::Relay, errno: e }.report(None);
+            return status.unwrap_or_else(|| crate::spawn::forward_and_wait(pid));
+        }
+        if fds[0].revents != 0 {
+            let mut sigs = [0; 8];
+            let n = tty::read_signals(sfd, &mut sigs).unwrap_or(0);
+            for &sig in &sigs[..n] {
+                if let Some(done) = on_signal(pid, sig, Some(master)) {
+                    status = Some(done);
+                }
+            }
+        }
+        if fds[1].revents & READY != 0 {
+            match sys::read(master, &mut out) {
+                Ok(0) => master_open = false,
+                Ok(n) => {
+                    // A caller that stopped reading loses the rest, but the
+                    // container never blocks on it.
+                    stdout_ok = stdout_ok && sys::write_all(1, &out[..n]).is_ok();
+                }
+                Err(Errno(libc::EAGAIN)) => {}
+                // EIO: every slave fd is closed and nothing is left to read.
+                Err(_) => master_open = false,
+            }
+        }
+        if fds[1].revents & OUT != 0 {
+            match tty::write_some(master, &inq.buf[inq.off..inq.len]) {
+                Ok(n) => inq.off += n,
+                Err(Errno(libc::EAGAIN)) => {}
+                Err(_) => inq.off = inq.len,
+            }
+        }
+        if fds[2].revents & READY != 0 {
+            match sys::read(0, &mut inq.buf) {
+                Ok(n) if n > 0 => (inq.off, inq.len) = (0, n),
+                // EOF or a hung-up terminal: nothing more to send.
+                _ => stdin_open = false,
+            }
+        }
+    }
+}

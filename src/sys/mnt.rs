@@ -1,0 +1,243 @@
+//! Mounting through file descriptors, so the object checked is the object
+//! mounted: targets inside a rootfs are opened without following any
+//! symlink (openat2 RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS, or one O_NOFOLLOW
+//! component at a time), then mounted on through that fd — open_tree(2) and
+//! move_mount(2) for binds (Linux 5.2), mount_setattr(2) for read-only
+//! (Linux 5.12, recursive and keeping every other flag), "/proc/self/fd/N"
+//! and a flag-preserving MS_REMOUNT on older kernels.
+//! All names are NUL-terminated; every fd returned is close-on-exec.
+#![allow(unsafe_code)]
+
+use super::{cptr, cvt, retry, Errno, Fd, FileKind};
+use core::ffi::c_char;
+
+const EMPTY: *const c_char = b"\0".as_ptr() as *const c_char;
+
+/// struct open_how (openat2).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+const RESOLVE_IN_ROOT: u64 = 0x10;
+
+/// Opens `path` (O_PATH) below `root` as if `root` were "/" and refusing
+/// any symlink on the way, the last component included (ELOOP). Err(ENOSYS)
+/// before Linux 5.6: the caller walks component by component instead.
+pub fn resolve_in(root: Fd, path: &[u8]) -> Result<Fd, Errno> {
+    let p = cptr(path)?;
+    let how = OpenHow {
+        flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: p is NUL-terminated; how is a valid open_how of the size passed.
+    retry(|| unsafe {
+        libc::syscall(libc::SYS_openat2, root, p, &how as *const OpenHow, core::mem::size_of::<OpenHow>())
+    })
+    .map(|fd| fd as Fd)
+}
+
+/// What an fd refers to (fstat, not following: an O_PATH|O_NOFOLLOW fd may
+/// be a symlink itself, reported as `FileKind::Other` with `link`).
+pub fn kind_of(fd: Fd) -> Result<(FileKind, bool), Errno> {
+    // SAFETY: an all-zero struct stat is a valid value to be overwritten.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: EMPTY is NUL-terminated, st is writable and of the kernel's
+    // layout (as in sys::stat_at).
+    cvt(unsafe {
+        libc::syscall(libc::SYS_newfstatat, fd, EMPTY, &mut st as *mut libc::stat, libc::AT_EMPTY_PATH)
+    })?;
+    Ok(match st.st_mode & libc::S_IFMT {
+        libc::S_IFDIR => (FileKind::Dir, false),
+        libc::S_IFREG => (FileKind::File, false),
+        libc::S_IFLNK => (FileKind::Other, true),
+        _ => (FileKind::Other, false),
+    })
+}
+
+/// Opens the single component `name` in `dir` (O_PATH) without following
+/// it; a symlink there is refused with ELOOP. Returns the fd and whether it
+/// is a directory.
+pub fn open_nofollow(dir: Fd, name: &[u8]) -> Result<(Fd, bool), Errno> {
+    let p = cptr(name)?;
+    // SAFETY: p is NUL-terminated.
+    let fd = retry(|| unsafe { libc::openat(dir, p, libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) as libc::c_long })?
+        as Fd;
+    match kind_of(fd) {
+        Ok((k, false)) => Ok((fd, k == FileKind::Dir)),
+        r => {
+            super::close(fd);
+            Err(r.err().unwrap_or(Errno(libc::ELOOP)))
+        }
+    }
+}
+
+/// mkdirat(2), 0755; an existing entry is fine (the open after it checks
+/// what it is).
+pub fn mkdir_in(dir: Fd, name: &[u8]) -> Result<(), Errno> {
+    let p = cptr(name)?;
+    // SAFETY: p is NUL-terminated.
+    match cvt(unsafe { libc::mkdirat(dir, p, 0o755) } as libc::c_long) {
+        Ok(_) | Err(Errno(libc::EEXIST)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates an empty file `name` in `dir` (a mount point for a file bind);
+/// never follows or opens what is already there.
+pub fn create_in(dir: Fd, name: &[u8]) -> Result<(), Errno> {
+    let p = cptr(name)?;
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: p is NUL-terminated.
+    match retry(|| unsafe { libc::openat(dir, p, flags, 0o644) as libc::c_long }) {
+        Ok(fd) => {
+            super::close(fd as Fd);
+            Ok(())
+        }
+        Err(Errno(libc::EEXIST)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// mknodat(2): a character device `name` in `dir`, mode 0666.
+pub fn mknod_in(dir: Fd, name: &[u8], major: u32, minor: u32) -> Result<(), Errno> {
+    let p = cptr(name)?;
+    // SAFETY: p is NUL-terminated; makedev only computes a number.
+    cvt(unsafe { libc::mknodat(dir, p, libc::S_IFCHR | 0o666, libc::makedev(major, minor)) } as libc::c_long)
+        .map(|_| ())
+}
+
+/// symlinkat(2): `name` in `dir` pointing at `to`.
+pub fn symlink_in(to: &[u8], dir: Fd, name: &[u8]) -> Result<(), Errno> {
+    let (a, b) = (cptr(to)?, cptr(name)?);
+    // SAFETY: both NUL-terminated.
+    cvt(unsafe { libc::symlinkat(a, dir, b) } as libc::c_long).map(|_| ())
+}
+
+const OPEN_TREE_CLONE: u32 = 1;
+const AT_RECURSIVE: u32 = 0x8000;
+const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x04;
+const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+
+/// open_tree(2) with OPEN_TREE_CLONE: a detached copy of the mount at
+/// `path` (host path, symlinks followed) or, with `path` None, at `dir`
+/// itself; `recursive` copies the mounts below it too. Err(ENOSYS) before
+/// Linux 5.2.
+pub fn clone_tree(dir: Fd, path: Option<&[u8]>, recursive: bool) -> Result<Fd, Errno> {
+    let p = match path {
+        Some(p) => cptr(p)?,
+        None => EMPTY,
+    };
+    let flags = OPEN_TREE_CLONE
+        | libc::O_CLOEXEC as u32
+        | if recursive { AT_RECURSIVE } else { 0 }
+        | if path.is_none() { libc::AT_EMPTY_PATH as u32 } else { 0 };
+    // SAFETY: p is NUL-terminated; integer flags.
+    cvt(unsafe { libc::syscall(libc::SYS_open_tree, dir, p, flags) }).map(|fd| fd as Fd)
+}
+
+/// move_mount(2) of the detached tree `tree` onto the object `target`.
+pub fn attach(tree: Fd, target: Fd) -> Result<(), Errno> {
+    // SAFETY: EMPTY is NUL-terminated; integer flags.
+    cvt(unsafe {
+        libc::syscall(libc::SYS_move_mount, tree, EMPTY, target, EMPTY, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+    })
+    .map(|_| ())
+}
+
+/// struct mount_attr (mount_setattr).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+const MOUNT_ATTR_RDONLY: u64 = 1;
+
+/// mount_setattr(2): sets (`on`) or clears MOUNT_ATTR_RDONLY on the mount
+/// at `fd` (and, `recursive`, on every mount below it), leaving every other
+/// flag as it is. Err(ENOSYS) before Linux 5.12.
+pub fn set_rdonly(fd: Fd, recursive: bool, on: bool) -> Result<(), Errno> {
+    let attr = MountAttr {
+        attr_set: if on { MOUNT_ATTR_RDONLY } else { 0 },
+        attr_clr: if on { 0 } else { MOUNT_ATTR_RDONLY },
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = libc::AT_EMPTY_PATH as u32 | if recursive { AT_RECURSIVE } else { 0 };
+    // SAFETY: EMPTY is NUL-terminated; attr is a valid mount_attr of the size passed.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd,
+            EMPTY,
+            flags,
+            &attr as *const MountAttr,
+            core::mem::size_of::<MountAttr>(),
+        )
+    })
+    .map(|_| ())
+}
+
+/// The mount flags (MS_*) of the mount holding `fd`, from fstatfs(2)'s
+/// f_flags: read-only, nosuid, nodev, noexec, synchronous, mandlock and the
+/// atime flags — what a legacy MS_REMOUNT must repeat or lose.
+pub fn mount_flags(fd: Fd) -> Result<u64, Errno> {
+    // SAFETY: an all-zero struct statfs is a valid value to be overwritten.
+    let mut st: libc::statfs = unsafe { core::mem::zeroed() };
+    // SAFETY: st is writable and of the C library's layout.
+    cvt(unsafe { libc::fstatfs(fd, &mut st) } as libc::c_long)?;
+    let f = st.f_flags as u64;
+    // ST_* and MS_* share their bits, but for ST_RELATIME (4096).
+    let same = (libc::MS_RDONLY
+        | libc::MS_NOSUID
+        | libc::MS_NODEV
+        | libc::MS_NOEXEC
+        | libc::MS_SYNCHRONOUS
+        | libc::MS_MANDLOCK
+        | libc::MS_NOATIME
+        | libc::MS_NODIRATIME) as u64;
+    Ok(f & same | if f & 4096 != 0 { libc::MS_RELATIME as u64 } else { 0 })
+}
+
+/// "/proc/self/fd/N" (NUL-terminated) in `buf`: the path of an open fd, for
+/// the legacy mount(2) calls that take paths only.
+pub fn fd_path(fd: Fd, buf: &mut [u8; 32]) -> &[u8] {
+    const P: &[u8] = b"/proc/self/fd/";
+    buf[..P.len()].copy_from_slice(P);
+    let mut digits = [0u8; 10];
+    let (mut n, mut v) = (0, fd.max(0) as u32);
+    loop {
+        digits[n] = b'0' + (v % 10) as u8;
+        n += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for i in 0..n {
+        buf[P.len() + i] = digits[n - 1 - i];
+    }
+    buf[P.len() + n] = 0;
+    &buf[..P.len() + n + 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fd_paths_are_built_without_allocation() {
+        let mut b = [0u8; 32];
+        assert_eq!(fd_path(0, &mut b), b"/proc/self/fd/0\0");
+        assert_eq!(fd_path(42, &mut b), b"/proc/self/fd/42\0");
+        assert_eq!(fd_path(i32::MAX, &mut b), b"/proc/self/fd/2147483647\0");
+    }
+}

@@ -1,0 +1,324 @@
+//! Terminals, fd passing and event waiting: termios and window sizes, the
+//! pseudo-terminal calls (ptmx, TIOCGPTPEER, TIOCSCTTY), sessions, SCM_RIGHTS
+//! over a socketpair, poll(2) and signalfd(2). Thin wrappers, as in mod.rs:
+//! errno captured at the failing call, EINTR retried in `retry`.
+use super::{close, cptr, cvt, retry, Errno, Fd, SigSet};
+use core::ffi::{c_int, c_void};
+use core::mem::{size_of, zeroed};
+
+/// The window size: rows, columns, and the two pixel sizes (struct winsize).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Winsize(pub [u16; 4]);
+
+/// A terminal's settings (struct termios), opaque to the rest of mydocker.
+#[derive(Clone, Copy)]
+pub struct Termios(libc::termios);
+
+fn ioctl(fd: Fd, req: libc::c_ulong, arg: *mut c_void) -> Result<libc::c_long, Errno> {
+    // SAFETY: every caller passes a request whose argument is `arg` as the
+    // kernel expects it (a pointer to a live value of the right type, or an
+    // integer cast to a pointer).
+    retry(|| unsafe { libc::syscall(libc::SYS_ioctl, fd, req, arg) })
+}
+
+/// Whether `fd` is a terminal (TCGETS succeeds on it).
+pub fn is_tty(fd: Fd) -> bool {
+    termios(fd).is_ok()
+}
+
+pub fn termios(fd: Fd) -> Result<Termios, Errno> {
+    // SAFETY: an all-zero termios is a valid value to be overwritten.
+    let mut t: libc::termios = unsafe { zeroed() };
+    ioctl(fd, libc::TCGETS as _, (&mut t as *mut libc::termios).cast())?;
+    Ok(Termios(t))
+}
+
+/// Sets `t` on `fd`; with `drain`, after the output queued so far is sent
+/// (TCSETSW, so nothing written in one mode is shown in the other).
+pub fn set_termios(fd: Fd, t: &Termios, drain: bool) -> Result<(), Errno> {
+    let req = if drain { libc::TCSETSW } else { libc::TCSETS };
+    ioctl(fd, req as _, (&t.0 as *const libc::termios).cast_mut().cast()).map(|_| ())
+}
+
+impl Termios {
+    /// Raw mode as cfmakeraw(3) (and docker's CLI) define it: no echo, no
+    /// line editing, no signal characters, no CR/NL translation, 8 bits.
+    /// Every key then reaches the container's own terminal, which does all
+    /// of that itself.
+    pub fn raw(mut self) -> Termios {
+        let t = &mut self.0;
+        t.c_iflag &= !(libc::IGNBRK
+            | libc::BRKINT
+            | libc::PARMRK
+            | libc::ISTRIP
+            | libc::INLCR
+            | libc::IGNCR
+            | libc::ICRNL
+            | libc::IXON);
+        t.c_oflag &= !libc::OPOST;
+        t.c_lflag &= !(libc::ECHO | libc::ECHONL | libc::ICANON | libc::ISIG | libc::IEXTEN);
+        t.c_cflag &= !(libc::CSIZE | libc::PARENB);
+        t.c_cflag |= libc::CS8;
+        t.c_cc[libc::VMIN] = 1;
+        t.c_cc[libc::VTIME] = 0;
+        self
+    }
+}
+
+/// The terminal settings to put back if mydocker dies of a bug (the panic
+/// handler reads them): (fd, settings), or fd -1.
+static mut RESTORE: (Fd, Option<Termios>) = (-1, None);
+
+/// Puts the caller's terminal in raw mode until the guard is dropped (on
+/// every return path of its owner), or `restore_on_panic` runs.
+pub struct RawMode {
+    fd: Fd,
+    saved: Termios,
+}
+
+impl RawMode {
+    pub fn enter(fd: Fd) -> Result<RawMode, Errno> {
+        let saved = termios(fd)?;
+        // SAFETY: mydocker's parent is single-threaded and this static is
+        // only touched here, in Drop, and by the panic handler, which runs
+        // on this same thread.
+        unsafe { *core::ptr::addr_of_mut!(RESTORE) = (fd, Some(saved)) };
+        set_termios(fd, &saved.raw(), false)?;
+        Ok(RawMode { fd, saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = set_termios(self.fd, &self.saved, true);
+        // SAFETY: as in enter().
+        unsafe { *core::ptr::addr_of_mut!(RESTORE) = (-1, None) };
+    }
+}
+
+/// For the panic handler: gives the caller's terminal its settings back.
+pub fn restore_on_panic() {
+    // SAFETY: as in RawMode::enter (single thread; this runs instead of
+    // the rest of the program).
+    let (fd, t) = unsafe { *core::ptr::addr_of!(RESTORE) };
+    if let Some(t) = t {
+        let _ = set_termios(fd, &t, false);
+    }
+}
+
+pub fn winsize(fd: Fd) -> Result<Winsize, Errno> {
+    let mut w = Winsize::default();
+    ioctl(fd, libc::TIOCGWINSZ as _, w.0.as_mut_ptr().cast())?;
+    Ok(w)
+}
+
+/// TIOCSWINSZ: the kernel sends SIGWINCH to the terminal's foreground
+/// process group when the size changes.
+pub fn set_winsize(fd: Fd, w: Winsize) -> Result<(), Errno> {
+    let mut w = w;
+    ioctl(fd, libc::TIOCSWINSZ as _, w.0.as_mut_ptr().cast()).map(|_| ())
+}
+
+/// Opens the pseudo-terminal multiplexer at `ptmx` (NUL-terminated) and
+/// unlocks the new pair: (master, pty number N of /dev/pts/N).
+pub fn open_ptmx(ptmx: &[u8]) -> Result<(Fd, u32), Errno> {
+    let p = cptr(ptmx)?;
+    // SAFETY: p is NUL-terminated.
+    let m = retry(|| unsafe { libc::open(p, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) } as libc::c_long)? as Fd;
+    let mut unlock: c_int = 0;
+    let mut n: libc::c_uint = 0;
+    let r = ioctl(m, libc::TIOCSPTLCK as _, (&mut unlock as *mut c_int).cast())
+        .and_then(|_| ioctl(m, libc::TIOCGPTN as _, (&mut n as *mut libc::c_uint).cast()));
+    match r {
+        Ok(_) => Ok((m, n)),
+        Err(e) => {
+            close(m);
+            Err(e)
+        }
+    }
+}
+
+/// Opens the slave of `master`: through the master itself (TIOCGPTPEER,
+/// Linux 4.13+), which cannot be misled by whatever sits at a path; by
+/// `path` (NUL-terminated /dev/pts/N) on older kernels.
+pub fn open_peer(master: Fd, path: &[u8]) -> Result<Fd, Errno> {
+    let flags = (libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) as libc::c_ulong;
+    match ioctl(master, libc::TIOCGPTPEER as _, flags as *mut c_void) {
+        Ok(fd) => Ok(fd as Fd),
+        Err(Errno(libc::EINVAL | libc::ENOTTY)) => {
+            let p = cptr(path)?;
+            // SAFETY: p is NUL-terminated.
+            retry(|| unsafe { libc::open(p, flags as c_int) } as libc::c_long).map(|f| f as Fd)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Makes `fd`, a terminal, the controlling terminal of the calling session
+/// leader (TIOCSCTTY; never stealing one that belongs to another session).
+pub fn set_ctty(fd: Fd) -> Result<(), Errno> {
+    ioctl(fd, libc::TIOCSCTTY as _, core::ptr::null_mut()).map(|_| ())
+}
+
+/// setsid(2): a new session without a controlling terminal.
+pub fn setsid() -> Result<(), Errno> {
+    // SAFETY: plain syscall without arguments.
+    cvt(unsafe { libc::syscall(libc::SYS_setsid) }).map(|_| ())
+}
+
+/// dup3(2) onto `to` (clearing close-on-exec there); `to == from` is fine.
+pub fn dup_to(from: Fd, to: Fd) -> Result<(), Errno> {
+    if from == to {
+        // SAFETY: F_SETFD with a plain integer.
+        return cvt(unsafe { libc::syscall(libc::SYS_fcntl, from, libc::F_SETFD, 0) }).map(|_| ());
+    }
+    // SAFETY: plain syscall with integer arguments.
+    retry(|| unsafe { libc::syscall(libc::SYS_dup3, from, to, 0) }).map(|_| ())
+}
+
+pub fn fchown(fd: Fd, uid: u32, gid: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    cvt(unsafe { libc::syscall(libc::SYS_fchown, fd, uid, gid) }).map(|_| ())
+}
+
+/// Adds O_NONBLOCK to an fd whose open file description is ours alone.
+pub fn set_nonblock(fd: Fd) -> Result<(), Errno> {
+    // SAFETY: F_GETFL/F_SETFL with plain integers.
+    let fl = cvt(unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_GETFL) })?;
+    // SAFETY: as above.
+    cvt(unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_SETFL, fl | libc::O_NONBLOCK as libc::c_long) })
+        .map(|_| ())
+}
+
+/// A connected pair of Unix stream sockets, both close-on-exec.
+pub fn socketpair() -> Result<(Fd, Fd), Errno> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: fds is a valid array of two ints.
+    cvt(unsafe {
+        libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
+    } as libc::c_long)?;
+    Ok((fds[0], fds[1]))
+}
+
+/// Room for one fd in a control message (CMSG_SPACE(sizeof(int)), 8-aligned).
+#[repr(C, align(8))]
+struct OneFd([u8; 24]);
+
+/// Sends `fd` (SCM_RIGHTS) with `data` (at least one byte) over `sock`.
+pub fn send_fd(sock: Fd, fd: Fd, data: &[u8]) -> Result<(), Errno> {
+    let mut cbuf = OneFd([0; 24]);
+    let mut iov = libc::iovec { iov_base: data.as_ptr().cast_mut().cast(), iov_len: data.len() };
+    // SAFETY: an all-zero msghdr is valid (no name, no iov, no control).
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.0.as_mut_ptr().cast();
+    msg.msg_controllen = cbuf.0.len() as _;
+    // SAFETY: msg points at cbuf, large enough for one cmsghdr and an int
+    // (CMSG_SPACE(4) = 24 on 64-bit); CMSG_FIRSTHDR/CMSG_DATA stay inside it.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(size_of::<c_int>() as u32) as _;
+        (libc::CMSG_DATA(c) as *mut c_int).write_unaligned(fd);
+    }
+    // SAFETY: msg and everything it points at are live for the call.
+    let n = retry(|| unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) } as libc::c_long)?;
+    if n as usize == data.len() {
+        Ok(())
+    } else {
+        Err(Errno(libc::EPROTO))
+    }
+}
+
+/// Receives one fd sent by `send_fd` and its data into `data`: Ok(None) at
+/// EOF (the sender closed without sending). A message carrying anything but
+/// exactly one fd is refused (EPROTO) and whatever fds came are closed.
+pub fn recv_fd(sock: Fd, data: &mut [u8]) -> Result<Option<(Fd, usize)>, Errno> {
+    let mut cbuf = OneFd([0; 24]);
+    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+    // SAFETY: as in send_fd.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.0.as_mut_ptr().cast();
+    msg.msg_controllen = cbuf.0.len() as _;
+    // SAFETY: msg and the buffers it points at are live and writable.
+    let n = retry(|| unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) } as libc::c_long)? as usize;
+    let mut got = -1;
+    // SAFETY: the kernel filled at most msg_controllen bytes of cbuf;
+    // CMSG_FIRSTHDR returns null when no header fits, and a header's data
+    // is read only when its length says an int is there.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if !c.is_null()
+            && (*c).cmsg_level == libc::SOL_SOCKET
+            && (*c).cmsg_type == libc::SCM_RIGHTS
+            && (*c).cmsg_len as usize == libc::CMSG_LEN(size_of::<c_int>() as u32) as usize
+        {
+            got = (libc::CMSG_DATA(c) as *const c_int).read_unaligned();
+        }
+    }
+    match (n, got, msg.msg_flags & libc::MSG_CTRUNC) {
+        (0, -1, 0) => Ok(None),
+        (n, fd, 0) if n > 0 && fd >= 0 => Ok(Some((fd, n))),
+        (_, fd, _) => {
+            close(fd);
+            Err(Errno(libc::EPROTO))
+        }
+    }
+}
+
+/// One entry for `poll`: a negative fd is skipped by the kernel.
+pub type PollFd = libc::pollfd;
+
+pub fn pollfd(fd: Fd, events: i16) -> PollFd {
+    PollFd { fd, events, revents: 0 }
+}
+
+pub const IN: i16 = libc::POLLIN;
+pub const OUT: i16 = libc::POLLOUT;
+/// Readable, hung up or failed: a read will not block.
+pub const READY: i16 = libc::POLLIN | libc::POLLHUP | libc::POLLERR;
+
+/// poll(2) without a timeout.
+pub fn poll(fds: &mut [PollFd]) -> Result<usize, Errno> {
+    // SAFETY: fds is a valid array of fds.len() pollfd structs.
+    retry(|| unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) } as libc::c_long)
+        .map(|n| n as usize)
+}
+
+/// A signalfd(2) for `set` (which must stay blocked), non-blocking and
+/// close-on-exec.
+pub fn signalfd(set: SigSet) -> Result<Fd, Errno> {
+    // SAFETY: a valid 8-byte kernel sigset.
+    cvt(unsafe {
+        libc::syscall(libc::SYS_signalfd4, -1, &set.0 as *const u64, 8, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC)
+    })
+    .map(|f| f as Fd)
+}
+
+/// Takes the pending signals from a signalfd into `sigs`; returns how many
+/// (0: none pending).
+pub fn read_signals(fd: Fd, sigs: &mut [c_int; 8]) -> Result<usize, Errno> {
+    // struct signalfd_siginfo: 128 bytes, ssi_signo (u32) first.
+    let mut buf = [0u8; 128 * 8];
+    // SAFETY: buf is a valid writable buffer of buf.len() bytes.
+    let n = match retry(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } as libc::c_long) {
+        Ok(n) => n as usize / 128,
+        Err(Errno(libc::EAGAIN)) => 0,
+        Err(e) => return Err(e),
+    };
+    for (i, s) in sigs.iter_mut().enumerate().take(n) {
+        let b = &buf[i * 128..i * 128 + 4];
+        *s = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as c_int;
+    }
+    Ok(n)
+}
+
+/// One write(2): how many bytes were taken (EAGAIN on a full non-blocking fd).
+pub fn write_some(fd: Fd, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is a valid readable slice for buf.len() bytes.
+    retry(|| unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) as libc::c_long }).map(|n| n as usize)
+}
