@@ -61,6 +61,9 @@ pub struct Run<'a> {
     pub cap_add: u64,
     pub cap_drop: u64,
     pub privileged: bool,
+    /// --security-opt seccomp=unconfined|FILE (docker's default otherwise;
+    /// --privileged implies unconfined).
+    pub seccomp: crate::seccomp::Profile<'a>,
     /// --init: a tiny reaper as PID 1, the command as PID 2.
     pub init: bool,
     /// -t: a pseudo-terminal of the container's own, relayed by mydocker.
@@ -159,7 +162,9 @@ pub const RUN_HELP: &[u8] = concat!(
     "  -w, --workdir DIR        working directory (absolute)\n",
     "  -u, --user UID[:GID]     numeric user and group\n",
     "      --cap-add CAP, --cap-drop CAP  adjust docker's default set (ALL)\n",
-    "      --privileged         keep all capabilities, no masked paths\n",
+    "      --privileged         keep all capabilities, no masked paths, no seccomp filter\n",
+    "      --security-opt seccomp=unconfined|FILE  no syscall filter, or a docker/OCI JSON profile\n",
+    "                           (default: docker's default profile)\n",
     "      --init               a reaper as PID 1, the command as PID 2\n",
     "      --help               this help; -- ends the options\n",
 )
@@ -211,10 +216,11 @@ enum F {
     CapDrop,
     Privileged,
     Init,
+    SecurityOpt,
 }
 
 /// Every spelling of every run flag (the original's single-dash ones too).
-const FLAGS: [(&[u8], F); 35] = [
+const FLAGS: [(&[u8], F); 36] = [
     (b"-t", F::Tty),
     (b"-i", F::Interactive),
     (b"-ti", F::TtyInteractive),
@@ -250,6 +256,7 @@ const FLAGS: [(&[u8], F); 35] = [
     (b"--cap-drop", F::CapDrop),
     (b"--privileged", F::Privileged),
     (b"--init", F::Init),
+    (b"--security-opt", F::SecurityOpt),
 ];
 
 /// Parses the whole command line (args[0] is the program name).
@@ -299,6 +306,7 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         cap_add: 0,
         cap_drop: 0,
         privileged: false,
+        seccomp: crate::seccomp::Profile::Default,
         init: false,
         tty: false,
         interactive: false,
@@ -419,6 +427,13 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
             }
             F::Privileged => r.privileged = true,
             F::Init => r.init = true,
+            F::SecurityOpt => {
+                r.seccomp = match v.strip_prefix(b"seccomp=").or_else(|| v.strip_prefix(b"seccomp:")) {
+                    Some(b"unconfined") => crate::seccomp::Profile::Unconfined,
+                    Some(f) if !f.is_empty() => crate::seccomp::Profile::File(f),
+                    _ => return Err(usage(b"--security-opt", v, b"supported: seccomp=unconfined, seccomp=FILE")),
+                }
+            }
         }
         i += 1;
     }

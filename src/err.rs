@@ -44,9 +44,11 @@ pub enum Step {
     Relay,
     // Child side, after the working directory is entered.
     Cwd,
+    // Child side: the seccomp filter, last before execve.
+    Seccomp,
 }
 
-const ALL: [Step; 28] = [
+const ALL: [Step; 29] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -75,6 +77,7 @@ const ALL: [Step; 28] = [
     Step::Console,
     Step::Relay,
     Step::Cwd,
+    Step::Seccomp,
 ];
 
 impl Step {
@@ -96,6 +99,7 @@ impl Step {
             Step::Signals => b"signals",
             Step::CloseFds => b"close",
             Step::Workdir | Step::Cwd => b"workdir",
+            Step::Seccomp => b"seccomp",
             Step::Caps => b"capabilities",
             Step::User => b"user",
             Step::Init => b"init",
@@ -127,6 +131,7 @@ impl Step {
             Step::CloseFds => b"closing inherited fds",
             Step::Workdir => b"changing to the working directory",
             Step::Cwd => b"checking the working directory",
+            Step::Seccomp => b"installing the syscall filter",
             Step::Caps => b"dropping capabilities",
             Step::User => b"switching to the user (setgroups, setgid, setuid)",
             Step::Init => b"starting the command under --init",

@@ -154,9 +154,9 @@ pub struct Container<'a> {
     /// caller's own cgroup.
     pub cgroup_parent: Option<&'a [u8]>,
     pub devices: &'a [Device<'a>],
-    /// A compiled classic-BPF seccomp program (struct sock_filter array),
-    /// installed last before execve.
-    pub seccomp: Option<&'a [u8]>,
+    /// The seccomp profile; spawn compiles it for the kept capabilities
+    /// and the child installs it last before execve.
+    pub seccomp: crate::seccomp::Profile<'a>,
     /// The command gets a pty of its own (console.rs). Attached, mydocker
     /// relays it to its own stdin/stdout (relay.rs), and stdin must be a
     /// terminal.
@@ -196,7 +196,7 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         limits: r.limits,
         cgroup_parent: r.cgroup_parent,
         devices: &[],
-        seccomp: None,
+        seccomp: if r.privileged { crate::seccomp::Profile::Unconfined } else { r.seccomp },
         terminal: r.tty,
         interactive: r.interactive,
         init: r.init,

@@ -25,6 +25,10 @@ pub struct Insn {
     pub k: u32,
 }
 
+impl Insn {
+    pub const ZERO: Insn = Insn { code: 0, jt: 0, jf: 0, k: 0 };
+}
+
 /// BPF_MAXINSNS: the kernel refuses longer programs.
 pub const MAX_INSNS: usize = 4096;
 

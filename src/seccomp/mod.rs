@@ -24,6 +24,19 @@ pub struct Program<'a> {
     pub flags: u32,
 }
 
+/// A container's seccomp profile, as its front end describes it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Profile<'a> {
+    /// No filter (--privileged, seccomp=unconfined, OCI without linux.seccomp).
+    Unconfined,
+    /// docker's default profile.
+    Default,
+    /// A JSON profile file (--security-opt seccomp=FILE).
+    File(&'a [u8]),
+    /// A `linux.seccomp` object already parsed (config.json).
+    Json(crate::json::Value<'a>),
+}
+
 /// Which profile.
 #[derive(Clone, Copy)]
 pub enum Source<'a> {
@@ -65,6 +78,32 @@ pub fn compile<'o>(src: Source, host: Host, caps: u64, out: &'o mut [Insn], w: &
     }
     let len = bpf::compile(&m, &arches[..n], out, &mut w.scratch).map_err(|e| profile::Error { at: 0, why: e.why() })?;
     Ok(Program { insns: &out[..len], flags: m.flags })
+}
+
+/// The filter for a container (parent side, before clone): `profile`
+/// evaluated for this host and the kept capabilities `caps`, into `out`.
+/// A profile file is mapped and parsed here. Errors are reported here, as
+/// one line; the caller exits 125.
+pub fn prepare<'o>(profile: Profile, caps: u64, out: &'o mut [Insn], w: &mut Work) -> Result<Option<Program<'o>>, ()> {
+    use crate::out::Line;
+    let src = match profile {
+        Profile::Unconfined => return Ok(None),
+        Profile::Default => Source::Default,
+        Profile::Json(v) => Source::Json(v),
+        Profile::File(path) => {
+            let text = crate::sys::map_file(path).map_err(|e| {
+                Line::new().s(b"mydocker: seccomp: ").arg(path).s(b": ").s(crate::sys::strerror(e)).emit(2);
+            })?;
+            let n = crate::json::nodes_for(text.len());
+            let mut map = crate::sys::Map::new(n * core::mem::size_of::<crate::json::Node>(), false).map_err(|e| {
+                Line::new().s(b"mydocker: seccomp: ").arg(path).s(b": ").s(crate::sys::strerror(e)).emit(2);
+            })?;
+            let (nodes, _) = map.typed(n, crate::json::Node::EMPTY).ok_or(())?;
+            let doc = crate::json::parse(text, nodes).map_err(|e| e.report(path))?;
+            return compile(Source::Json(doc.root()), Host::THIS, caps, out, w).map(Some).map_err(|e| e.report(path));
+        }
+    };
+    compile(src, Host::THIS, caps, out, w).map(Some).map_err(|e| e.report(b"seccomp profile"))
 }
 
 #[cfg(test)]

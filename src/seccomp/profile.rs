@@ -21,6 +21,20 @@ pub struct Error {
     pub why: &'static [u8],
 }
 
+impl Error {
+    /// `mydocker: seccomp: <what>: byte N: why`.
+    pub fn report(self, what: &[u8]) {
+        crate::out::Line::new()
+            .s(b"mydocker: seccomp: ")
+            .arg(what)
+            .s(b": byte ")
+            .s(crate::limits::Dec::new(self.at as u64).as_bytes())
+            .s(b": ")
+            .s(self.why)
+            .emit(2);
+    }
+}
+
 fn bad<T>(v: Value, why: &'static [u8]) -> Result<T, Error> {
     Err(Error { at: v.span().start as u32, why })
 }

@@ -12,10 +12,10 @@ pub mod fds;
 pub mod mnt;
 pub mod proc;
 pub mod tty;
-#[allow(dead_code)] // until `--security-opt seccomp=FILE` and OCI configs use it
 mod file;
-#[allow(unused_imports)]
 pub use file::*;
+mod seccomp;
+pub use seccomp::*;
 
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
