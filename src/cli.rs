@@ -66,6 +66,9 @@ pub struct Run<'a> {
     pub seccomp: crate::seccomp::Profile<'a>,
     /// --init: a tiny reaper as PID 1, the command as PID 2.
     pub init: bool,
+    /// --device specs as typed (syntax-checked; parsed again by devices::parse_device).
+    pub devices: [&'a [u8]; crate::devices::MAX_DEVICES],
+    pub ndev: usize,
     /// -t: a pseudo-terminal of the container's own, relayed by mydocker.
     pub tty: bool,
     /// -i: with -t, the caller's stdin is relayed to it (without -t, stdin
@@ -104,6 +107,15 @@ impl<'a> Run<'a> {
     }
     pub fn tmpfs_paths(&self) -> &[&'a [u8]] {
         &self.tmpfs[..self.ntmpfs]
+    }
+    pub fn device_specs(&self) -> &[&'a [u8]] {
+        &self.devices[..self.ndev]
+    }
+    /// docker's default device policy applies: a container with a rootfs of
+    /// its own, not --privileged (without a rootfs it shares the host's
+    /// /dev, and rules would protect nothing).
+    pub fn device_policy(&self) -> bool {
+        self.rootfs.is_some() && !self.privileged
     }
 }
 
@@ -162,7 +174,8 @@ pub const RUN_HELP: &[u8] = concat!(
     "  -w, --workdir DIR        working directory (absolute)\n",
     "  -u, --user UID[:GID]     numeric user and group\n",
     "      --cap-add CAP, --cap-drop CAP  adjust docker's default set (ALL)\n",
-    "      --privileged         keep all capabilities, no masked paths, no seccomp filter\n",
+    "      --privileged         keep all capabilities, no masked paths, all devices, no seccomp filter\n",
+    "      --device HOST[:CONTAINER][:rwm]  a host device node (needs --rootfs)\n",
     "      --security-opt seccomp=unconfined|FILE  no syscall filter, or a docker/OCI JSON profile\n",
     "                           (default: docker's default profile)\n",
     "      --init               a reaper as PID 1, the command as PID 2\n",
@@ -216,11 +229,12 @@ enum F {
     CapDrop,
     Privileged,
     Init,
+    Device,
     SecurityOpt,
 }
 
 /// Every spelling of every run flag (the original's single-dash ones too).
-const FLAGS: [(&[u8], F); 36] = [
+const FLAGS: [(&[u8], F); 37] = [
     (b"-t", F::Tty),
     (b"-i", F::Interactive),
     (b"-ti", F::TtyInteractive),
@@ -256,6 +270,7 @@ const FLAGS: [(&[u8], F); 36] = [
     (b"--cap-drop", F::CapDrop),
     (b"--privileged", F::Privileged),
     (b"--init", F::Init),
+    (b"--device", F::Device),
     (b"--security-opt", F::SecurityOpt),
 ];
 
@@ -308,6 +323,8 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         privileged: false,
         seccomp: crate::seccomp::Profile::Default,
         init: false,
+        devices: [&[]; crate::devices::MAX_DEVICES],
+        ndev: 0,
         tty: false,
         interactive: false,
     };
@@ -427,6 +444,12 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
             }
             F::Privileged => r.privileged = true,
             F::Init => r.init = true,
+            F::Device => {
+                crate::devices::parse_device(v).map_err(|why| usage(b"--device", v, why))?;
+                if !add(&mut r.devices, &mut r.ndev, v) {
+                    return Err(usage(b"--device", v, b"too many devices (limit 16)"));
+                }
+            }
             F::SecurityOpt => {
                 r.seccomp = match v.strip_prefix(b"seccomp=").or_else(|| v.strip_prefix(b"seccomp:")) {
                     Some(b"unconfined") => crate::seccomp::Profile::Unconfined,
@@ -438,7 +461,12 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         i += 1;
     }
     if r.rootfs.is_none() {
-        let needs = [(r.nvol > 0, &b"--volume"[..]), (r.ntmpfs > 0, b"--tmpfs"), (r.read_only, b"--read-only")];
+        let needs = [
+            (r.nvol > 0, &b"--volume"[..]),
+            (r.ntmpfs > 0, b"--tmpfs"),
+            (r.read_only, b"--read-only"),
+            (r.ndev > 0, b"--device"),
+        ];
         if let Some((_, f)) = needs.iter().find(|(used, _)| *used) {
             return Err(usage(f, b"", b"needs --rootfs"));
         }

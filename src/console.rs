@@ -18,8 +18,9 @@ pub struct Console {
     /// Where the master goes: one end of the parent's socketpair, or an OCI
     /// console socket. The child closes it once the master is sent.
     pub sock: Fd,
-    /// The parent's own end of the pair, which the child closes at once
-    /// (-1: none).
+    /// The parent's own end of the pair (-1: none). The child's copy goes
+    /// with every other fd in its first steps (sys::fds::close_all_but),
+    /// which keeps `sock`.
     pub peer: Fd,
     /// The multiplexer to open, NUL-terminated.
     pub ptmx: &'static [u8],
@@ -67,7 +68,6 @@ pub fn pts_name(n: u32, buf: &mut [u8; 24]) -> usize {
 /// slave's name as data), and makes the slave fds 0, 1 and 2. Afterwards the
 /// child holds neither the master nor the socket.
 pub fn setup(c: &Console) -> Result<(), Errno> {
-    sys::close(c.peer);
     let r = tty::open_ptmx(c.ptmx).and_then(|(m, n)| {
         let s = slave(c, m, n);
         sys::close(m);

@@ -138,6 +138,20 @@ fn inside(root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bool, scratch
                 r => r,
             }
         }
+        // A --device or OCI node: made with its exact mode and owner; where
+        // mknod is refused, the host's node bound as above.
+        Op::HostNode { mode, major, minor, uid, gid } => {
+            let (dir, name) = parent(root, rel, true, scratch)?;
+            match sys::mknod_at(dir.0, name, mode, major, minor) {
+                Ok(()) => sys::own_at(dir.0, name, mode, uid, gid),
+                Err(Errno(libc::EPERM)) => {
+                    mnt::create_in(dir.0, name)?;
+                    let fd = OwnedFd(mnt::open_nofollow(dir.0, name)?.0);
+                    bind(src, fd.0, false, false).map(|_| ())
+                }
+                Err(e) => Err(e),
+            }
+        }
         Op::Mount(n) => {
             let (at, _) = open_target(root, rel, e.make, scratch)?;
             let (fstype, flags, data) = FS[n as usize & 7];

@@ -13,6 +13,7 @@ mod cgroup;
 mod child;
 mod cli;
 mod console;
+mod devices;
 mod err;
 mod frame;
 mod fsops;
@@ -47,6 +48,7 @@ pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {
         Ok(Cmd::Version) => {
             out::Line::new().s(b"mydocker ").s(VERSION.as_bytes()).s(b" (commit ").s(COMMIT.as_bytes()).s(b")").emit(1)
         }
+        Ok(Cmd::Run(r)) if r.ndev > 0 => return run_with_devices(&r, &args, &env),
         Ok(Cmd::Run(r)) => return spawn::run(&model::from_run(&r, &args, &env)),
         Ok(Cmd::Gc(parent)) => {
             if let Err(f) = cgroup::gc(parent) {
@@ -60,4 +62,24 @@ pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {
         }
     }
     0
+}
+
+/// `run` with --device: the host nodes are looked up first; they become
+/// the container's nodes and, under the device policy, its rules. Apart so
+/// that their tables never enlarge the stack of a run without them.
+#[inline(never)]
+fn run_with_devices(r: &cli::Run, args: &sys::CArgs, env: &sys::CArgs) -> i32 {
+    let d = match devices::Docker::from_flags(r.device_specs()) {
+        Ok(d) => d,
+        Err((spec, why)) => {
+            out::Line::new().s(b"mydocker: run: --device '").arg(spec).s(b"': ").s(why).emit(2);
+            return 125;
+        }
+    };
+    let mut c = model::from_run(r, args, env);
+    c.devices = d.nodes();
+    if c.device_rules.is_some() {
+        c.device_rules = Some(d.rules());
+    }
+    spawn::run(&c)
 }

@@ -154,6 +154,12 @@ pub struct Container<'a> {
     /// caller's own cgroup.
     pub cgroup_parent: Option<&'a [u8]>,
     pub devices: &'a [Device<'a>],
+    /// The device policy (devices.rs: last matching rule wins, default
+    /// deny), enforced through the container's cgroup; None: no policy and
+    /// no cgroup for it. docker-style: docker's default with --rootfs and
+    /// without --privileged, plus a rule per --device; OCI:
+    /// linux.resources.devices.
+    pub device_rules: Option<&'a [crate::devices::Rule]>,
     /// The seccomp profile; spawn compiles it for the kept capabilities
     /// and the child installs it last before execve.
     pub seccomp: crate::seccomp::Profile<'a>,
@@ -196,6 +202,7 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         limits: r.limits,
         cgroup_parent: r.cgroup_parent,
         devices: &[],
+        device_rules: if r.device_policy() { Some(&crate::devices::DOCKER_DEFAULT) } else { None },
         seccomp: if r.privileged { crate::seccomp::Profile::Unconfined } else { r.seccomp },
         terminal: r.tty,
         interactive: r.interactive,

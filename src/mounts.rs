@@ -35,6 +35,11 @@ pub enum Op {
     /// mknod(target, S_IFCHR|0666, makedev(major, minor)); where the kernel
     /// refuses, an empty file with src (the host's node) bound onto it.
     Node { major: u32, minor: u32 },
+    /// A `--device` node: mknod(target, mode, makedev(major, minor)) after
+    /// making its parent directories; where the kernel refuses, an empty
+    /// file with src (the host's node) bound onto it.
+    /// Owned by uid:gid (chown after mknod).
+    HostNode { mode: u32, major: u32, minor: u32, uid: u32, gid: u32 },
     /// symlink(src, target).
     Symlink,
     /// pivot_root into target and detach the old root.
@@ -62,6 +67,7 @@ pub enum Kind {
     Tmpfs,
     Pivot,
     ReadOnlyRoot,
+    Device,
 }
 
 impl Kind {
@@ -83,6 +89,7 @@ impl Kind {
             Kind::Tmpfs => b"tmpfs",
             Kind::Pivot => b"pivot_root",
             Kind::ReadOnlyRoot => b"read-only rootfs",
+            Kind::Device => b"device",
         }
     }
 }
@@ -182,6 +189,8 @@ pub struct Spec<'a> {
     pub workdir: Option<&'a [u8]>,
     /// --privileged: no masked or read-only paths, /sys read-write.
     pub privileged: bool,
+    /// Device nodes to make (--device, OCI linux.devices).
+    pub devices: &'a [crate::model::Device<'a>],
 }
 
 /// When a system step applies.
@@ -369,6 +378,17 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     }
     let tmpfs = t.put(&[b"tmpfs"])?;
 
+    // Device nodes, in the fresh /dev (or wherever asked), before volumes.
+    // Where mknod is refused, the host's node of the same path is bound
+    // onto an empty file instead (as runc does).
+    for d in spec.devices {
+        let src = t.put(&[d.path])?;
+        let dst = t.put(&[r, d.path])?;
+        let op =
+            Op::HostNode { mode: d.kind | (d.mode & 0o7777), major: d.major, minor: d.minor, uid: d.uid, gid: d.gid };
+        t.push(op, Some(src), dst, Make::Nothing, false, Kind::Device)?;
+    }
+
     // Volumes after the system mounts, so a volume may cover part of them.
     for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
         let src = t.put(&[v.src])?;
@@ -437,6 +457,7 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: false,
+                devices: &[],
             },
         )
         .unwrap();
@@ -459,6 +480,7 @@ mod tests {
                 read_only: true,
                 workdir: Some(b"/w"),
                 privileged: false,
+                devices: &[],
             },
         )
         .unwrap();
@@ -499,6 +521,7 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: true,
+                devices: &[],
             },
         )
         .unwrap();
@@ -528,6 +551,7 @@ mod tests {
                 read_only: false,
                 workdir: None,
                 privileged: false,
+                devices: &[],
             },
         );
         assert_eq!(r, Err(&b"mount paths too long (64 KiB in all)"[..]));
@@ -538,5 +562,40 @@ mod tests {
         assert!(check_inner_path(b"/data").is_ok());
         assert!(check_inner_path(b"data").is_err());
         assert!(check_inner_path(b"/a/../b").is_err());
+    }
+
+    #[test]
+    fn device_nodes_are_made_after_dev_and_before_volumes() {
+        table!(t);
+        let kvm = crate::model::Device {
+            path: b"/dev/virt/kvm",
+            kind: libc::S_IFCHR,
+            major: 10,
+            minor: 232,
+            mode: 0o660,
+            uid: 0,
+            gid: 7,
+        };
+        build(
+            &mut t,
+            &Spec {
+                rootfs: Some(b"/r"),
+                volumes: &[Volume { src: b"/srv", dst: b"/data", ro: false }],
+                volume_is_dir: &[true],
+                tmpfs: &[],
+                read_only: false,
+                workdir: None,
+                privileged: false,
+                devices: &[kvm],
+            },
+        )
+        .unwrap();
+        let e = t.entries();
+        let d = e.iter().position(|e| e.kind == Kind::Device).unwrap();
+        assert_eq!(e[d].op, Op::HostNode { mode: libc::S_IFCHR | 0o660, major: 10, minor: 232, uid: 0, gid: 7 });
+        assert_eq!(t.str(e[d].target), b"/r/dev/virt/kvm");
+        assert_eq!(t.str(e[d].src.unwrap()), b"/dev/virt/kvm");
+        assert!(e[..d].iter().any(|e| e.op == DEVFS), "after /dev is mounted");
+        assert!(e[d..].iter().any(|e| e.kind == Kind::Volume), "before the volumes");
     }
 }

@@ -20,6 +20,7 @@ use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
 use crate::console::{self, Console};
 use crate::cli::Limits;
+use crate::devices::{self, Policy};
 use crate::err::{self, Error, Step};
 use crate::frame::{self, Encoder};
 use crate::limits::{self as lim, CpuSet, Dec};
@@ -88,9 +89,11 @@ pub fn run(c: &Container) -> i32 {
 
     // Cgroups are made before clone, so every mistake in them is reported
     // before a container exists; dropping `cgs` removes them on every path.
+    // A device policy needs a cgroup too: every docker-style --rootfs
+    // container has one.
     let mut cgs = Cgroups::none(id);
-    if c.limits.any() {
-        if let Err(code) = make_cgroups(&c.limits, c.cgroup_parent, &mut cgs) {
+    if c.limits.any() || c.device_rules.is_some() {
+        if let Err(code) = make_cgroups(&c.limits, c.cgroup_parent, c.device_rules, &mut cgs) {
             return code;
         }
     }
@@ -134,12 +137,12 @@ pub fn run(c: &Container) -> i32 {
         Caps::Docker { add, drop } => match caps::keep(add, drop, inherited.permitted) {
             Ok(k) => Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 }),
             Err(name) => {
-            Line::new()
-                .s(b"mydocker: run: --cap-add '")
-                .arg(name)
-                .s(b"': mydocker itself does not have it (not in its permitted set)")
-                .emit(2);
-            return 125;
+                Line::new()
+                    .s(b"mydocker: run: --cap-add '")
+                    .arg(name)
+                    .s(b"': mydocker itself does not have it (not in its permitted set)")
+                    .emit(2);
+                return 125;
             }
         },
     };
@@ -250,7 +253,7 @@ pub fn run(c: &Container) -> i32 {
     // thing, through a file opened here (see Cgroups::open_joins); kernels
     // without CLONE_INTO_CGROUP take musl's clone() and join the v2 cgroup
     // the same way.
-    let cg = cgs.v2_only();
+    let cg = cgs.v2();
     if let Err(f) = cgs.open_joins(cg.is_some()) {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
@@ -368,15 +371,28 @@ fn pipes_closed(fds: &[sys::Fd], f: cgroup::Fail) -> i32 {
 /// `run`, whose every page is touched (stack probes) and copied at clone
 /// on every run, limits or not.
 #[inline(never)]
-fn make_cgroups(limits: &Limits, parent: Option<&[u8]>, cgs: &mut Cgroups) -> Result<(), i32> {
+fn make_cgroups(
+    limits: &Limits,
+    parent: Option<&[u8]>,
+    rules: Option<&[devices::Rule]>,
+    cgs: &mut Cgroups,
+) -> Result<(), i32> {
     check_cpus(limits)?;
+    let dev = match rules.map(Policy::of) {
+        None => Policy::EMPTY,
+        Some(Ok(p)) => p,
+        Some(Err(why)) => {
+            Line::new().s(b"mydocker: run: device rules: ").s(why).emit(2);
+            return Err(125);
+        }
+    };
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();
-    let need = cgroup::needed(limits);
+    let need = cgroup::needed(limits, rules.is_some());
     let made = match cgroup::discover(&mut l, &need) {
         Ok(()) => match l.targets(&need, parent) {
-            Ok(t) => cgs.create(&t, limits),
+            Ok(t) => cgs.create(&t, limits, &dev),
             Err(f) => Err(f),
         },
         Err(f) => Err(f),
@@ -432,6 +448,7 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
         read_only: c.fs.read_only,
         workdir: c.process.cwd,
         privileged,
+        devices: c.devices,
     };
     mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", c.fs.rootfs.unwrap_or(b""), why))
 }

@@ -27,6 +27,8 @@ fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
             "mydocker: run: unknown flag '--tty=yes': see 'mydocker run --help'".into(),
         ),
         (vec!["run", "-e"], 125, "mydocker: run: flag needs a value '-e': see 'mydocker run --help'".into()),
+        // stdin is /dev/null here: -t needs a terminal to relay.
+        (vec!["run", "-t", "true"], 125, "mydocker: run: the input device is not a TTY".into()),
         (vec!["run", ""], 125, "mydocker: run: command: the command name is empty".into()),
         (vec!["run", "-e", "=x", "sh"], 125, "mydocker: run: -e '=x': environment variable name is empty".into()),
         (vec!["run", "--hostname", "", "sh"], 125, "mydocker: run: --hostname: hostname is empty".into()),

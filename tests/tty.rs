@@ -350,8 +350,8 @@ fn the_callers_terminal_is_restored_on_every_exit_path() {
         (vec!["--init".into(), "sleep".into(), "987653".into()], 143, ""),
     ];
     if let Some(r) = &r {
-        cases.push((vec!["--rootfs".into(), r.clone(), "-v".into(), "/nonexistent:/x".into(), "true".into()], 125, ""));
-        cases.push((vec!["--rootfs".into(), r.clone(), "-w".into(), "/etc/passwd".into(), "true".into()], 125, ""));
+        cases.push((vec!["--rootfs".into(), r.clone(), "-v".into(), "/nonexistent:/x".into(), "true".into()], 125, "mydocker: run: --volume"));
+        cases.push((vec!["--rootfs".into(), r.clone(), "-w".into(), "/etc/passwd".into(), "true".into()], 125, "mydocker: workdir: /etc/passwd"));
     } else {
         eprintln!("SKIP {}: the --rootfs rows (no busybox rootfs in $MYDOCKER_ROOTFS)", module_path!());
     }
@@ -371,17 +371,8 @@ fn the_callers_terminal_is_restored_on_every_exit_path() {
         }
         let code = finish(&mut c, &seen);
         // What it printed (the error line among it) shows up on the terminal.
-        let mut buf = [0u8; 4096];
-        let mut p = libc::pollfd { fd: t.master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd; no wait, the output is already there.
-        while unsafe { libc::poll(&mut p, 1, 0) } > 0 {
-            match t.master.read(&mut buf) {
-                Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
-                _ => break,
-            }
-        }
+        t.expect(&mut seen, says);
         assert_eq!(code, want, "{a:?}: {seen}");
-        assert!(seen.contains(says), "{a:?}: {seen}");
         assert!(same_mode(&t.termios(), &before), "{a:?}: the caller's terminal was not restored");
     }
 }
@@ -438,4 +429,24 @@ fn the_readmes_first_command_line_works_from_a_terminal() {
     assert_eq!(finish(&mut c, &seen), 5, "{seen}");
     let n = seen.split_whitespace().find_map(|w| w.strip_prefix("N=")?.strip_suffix('X')?.parse::<u32>().ok());
     assert!(n.is_some_and(|n| n >= 1), "not in its cgroups:\n{seen}");
+}
+
+#[test]
+fn t_without_i_gives_a_terminal_but_leaves_the_callers_input_alone() {
+    need_root!();
+    let mut t = pty(24, 80);
+    // Typed ahead, before mydocker starts: the caller's shell gets it next.
+    t.type_in("typed ahead\n");
+    // Typed bytes reach the input queue through the kernel's flip buffer,
+    // a moment later.
+    let queued = "typed ahead\n".len() as i32;
+    eventually("the typed line to be queued", || t.queued() == queued);
+    let before = t.termios();
+    let mut c = t.spawn(md(&["run", "-t", "sh", "-c", "echo T=$(tty) END$((1+1))"]));
+    let mut seen = String::new();
+    t.expect(&mut seen, "END2");
+    assert_eq!(finish(&mut c, &seen), 0, "{seen}");
+    assert!(seen.contains("T=/dev/pts/"), "{seen}");
+    assert_eq!(t.queued(), queued, "mydocker read the caller's input without -i");
+    assert!(same_mode(&t.termios(), &before), "the caller's terminal mode changed without -i");
 }

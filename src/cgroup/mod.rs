@@ -17,12 +17,13 @@
 //! <parent> is the caller's own cgroup (so the caller's limits still apply)
 //! or --cgroup-parent. All file work goes through directory fds
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
-pub mod v1;
-pub mod v2;
 #[allow(dead_code)] // OCI pause/resume and state call it
 pub mod freeze;
+pub mod v1;
+pub mod v2;
 
 use crate::cli::Limits;
+use crate::devices::Policy;
 use crate::limits::Dec;
 use crate::out::Line;
 use crate::sys::{self, Errno, Fd};
@@ -33,22 +34,26 @@ pub enum Ctrl {
     Cpu = 1,
     Cpuset = 2,
     Pids = 3,
+    /// The device policy (devices.rs): the v1 `devices` controller; on v2
+    /// no controller, a BPF program attached to the cgroup.
+    Devices = 4,
 }
 
-pub const NCTRL: usize = 4;
-pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids];
+pub const NCTRL: usize = 5;
+pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids, Ctrl::Devices];
 
 impl Ctrl {
     pub fn name(self) -> &'static [u8] {
-        [&b"memory"[..], b"cpu", b"cpuset", b"pids"][self as usize]
+        [&b"memory"[..], b"cpu", b"cpuset", b"pids", b"devices"][self as usize]
     }
 }
 
 /// Which controllers a set of limits needs.
 pub type Need = [bool; NCTRL];
 
-pub fn needed(l: &Limits) -> Need {
-    [l.memory.is_some(), l.shares.is_some() || l.cpus.is_some(), l.cpuset.is_some(), l.pids.is_some()]
+/// What a set of limits and a device policy (when there is one) need.
+pub fn needed(l: &Limits, devices: bool) -> Need {
+    [l.memory.is_some(), l.shares.is_some() || l.cpus.is_some(), l.cpuset.is_some(), l.pids.is_some(), devices]
 }
 
 /// A cgroup failure: what was being done, on which file, and why.
@@ -201,7 +206,8 @@ pub const INIT_CGROUP_NS: u64 = 0xEFFF_FFFB;
 /// A file only the root of a v1 hierarchy with the controller has (pids
 /// has none: its files are all NOT_ON_ROOT).
 fn v1_root_file(c: Ctrl) -> Option<&'static [u8]> {
-    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None][c as usize]
+    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None, Some(b"devices.list")]
+        [c as usize]
 }
 
 impl Layout {
@@ -663,9 +669,10 @@ impl Cgroups {
         Cgroups { id, made: [None; NCTRL], joins: [-1; NCTRL] }
     }
 
-    /// Creates `<parent>/mydocker/<id>` with its limits in every target.
+    /// Creates `<parent>/mydocker/<id>` with its limits (and the device
+    /// policy, where a target has Ctrl::Devices) in every target.
     #[inline(never)]
-    pub fn create(&mut self, targets: &Targets, l: &Limits) -> Res<()> {
+    pub fn create(&mut self, targets: &Targets, l: &Limits, dev: &Policy) -> Res<()> {
         for t in &targets.t[..targets.n] {
             // One open for the parent cgroup: "<mount point>/<rel>".
             let mut p = [0u8; 2 * PATH_CAP + 1];
@@ -673,19 +680,17 @@ impl Cgroups {
             let pfd = open_dir(sys::CWD, &p[..n]).map_err(fail(b"opening the parent cgroup", b""))?;
             // At most one target per slot: targets.n <= NCTRL.
             if let Some(slot) = self.made.iter_mut().find(|m| m.is_none()) {
-                *slot = Some(create(pfd, &self.id, &t.ctrls, l, t.v2)?);
+                *slot = Some(create(pfd, &self.id, &t.ctrls, l, dev, t.v2)?);
             }
         }
         Ok(())
     }
 
-    /// The container's cgroup fd when it lives in cgroup v2 alone: the child
-    /// can then be born in it (clone3 with CLONE_INTO_CGROUP).
-    pub fn v2_only(&self) -> Option<Fd> {
-        match self.made {
-            [Some(m), None, None, None] if m.v2 => Some(m.cg),
-            _ => None,
-        }
+    /// The container's cgroup v2 fd, if it has one: the child can then be
+    /// born in it (clone3 with CLONE_INTO_CGROUP) and joins only its v1
+    /// cgroups itself.
+    pub fn v2(&self) -> Option<Fd> {
+        self.made.iter().flatten().find(|m| m.v2).map(|m| m.cg)
     }
 
     /// Opens, in every cgroup the child is not born in, the file it joins
@@ -799,8 +804,13 @@ fn join_file(v2: bool) -> &'static [u8] {
 }
 
 /// What a failed join was, per v1 controller (the hierarchy's first one of ours).
-const JOINING: [&[u8]; NCTRL] =
-    [b"joining the memory cgroup", b"joining the cpu cgroup", b"joining the cpuset cgroup", b"joining the pids cgroup"];
+const JOINING: [&[u8]; NCTRL] = [
+    b"joining the memory cgroup",
+    b"joining the cpu cgroup",
+    b"joining the cpuset cgroup",
+    b"joining the pids cgroup",
+    b"joining the devices cgroup",
+];
 
 /// SIGKILLs every process listed in cgroup.procs; returns how many.
 fn kill_all(cg: Fd) -> usize {
@@ -860,7 +870,7 @@ pub fn make(parent: Fd, id: &[u8]) -> Res<Fd> {
 /// Creates `mydocker/<id>` under `parent` (a directory fd in one hierarchy,
 /// owned from here on) with the limits of the controllers `ctrls` names. A
 /// failure leaves nothing behind (but an empty shared `mydocker`).
-pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, v2: bool) -> Res<Made> {
+pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2: bool) -> Res<Made> {
     let r = if v2 { v2::prepare(parent, ctrls) } else { v1::prepare(parent, ctrls) }.and_then(|_| make(parent, id));
     let cg = match r {
         Ok(cg) => cg,
@@ -869,7 +879,7 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, v2: bool) -> Res<
             return Err(f);
         }
     };
-    let r = if v2 { v2::limits(cg, ctrls, l) } else { v1::limits(parent, cg, ctrls, l) };
+    let r = if v2 { v2::limits(cg, ctrls, l, dev) } else { v1::limits(parent, cg, ctrls, l, dev) };
     if let Err(f) = r {
         sys::close(cg);
         let (b, n) = sub_path(id);

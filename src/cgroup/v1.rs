@@ -2,6 +2,7 @@
 //! pids), limits as one file each.
 use super::{fail, mkdir_shared, read_file, write_file, write_pids, Ctrl, Need, Res};
 use crate::cli::Limits;
+use crate::devices::Policy;
 use crate::limits::{quota_us, Dec, CFS_PERIOD_US};
 use crate::sys::{self, Errno, Fd};
 
@@ -41,8 +42,11 @@ pub fn prepare(parent: Fd, ctrls: &Need) -> Res<()> {
 
 /// Writes the limits of the controllers `ctrls` names into `cg`, the new
 /// `mydocker/<id>` under `parent` in one v1 hierarchy.
-pub fn limits(parent: Fd, cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
+pub fn limits(parent: Fd, cg: Fd, ctrls: &Need, l: &Limits, dev: &Policy) -> Res<()> {
     let has = |c: Ctrl| ctrls[c as usize];
+    if has(Ctrl::Devices) {
+        devices(cg, dev)?;
+    }
     if let (Some((list, _)), true) = (l.cpuset, has(Ctrl::Cpuset)) {
         // mems before cpus before any task: the order the kernel demands.
         inherit(parent, b"mydocker/cpuset.mems", cg, b"cpuset.mems")?;
@@ -69,4 +73,28 @@ pub fn limits(parent: Fd, cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
             .map_err(fail(b"setting", b"cpu.cfs_quota_us"))?;
     }
     write_pids(cg, ctrls, l)
+}
+
+/// The device policy as devices.deny / devices.allow lines (see
+/// Policy::v1_lines), one write(2) each through one fd per file: the kernel
+/// takes one rule per write. (O_CREAT is a no-op on cgroupfs, where both
+/// files exist from mkdir on; it lets a unit test use a fake tree.)
+fn devices(cg: Fd, dev: &Policy) -> Res<()> {
+    const FLAGS: i32 = libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND;
+    let deny = sys::openat(cg, b"devices.deny", FLAGS).map_err(fail(b"setting the device policy", b"devices.deny"))?;
+    let allow = match sys::openat(cg, b"devices.allow", FLAGS) {
+        Ok(fd) => fd,
+        Err(e) => {
+            sys::close(deny);
+            return Err(fail(b"setting the device policy", b"devices.allow")(e));
+        }
+    };
+    let mut at: &'static [u8] = b"";
+    let r = dev.v1_lines(&mut |file, line| {
+        at = file;
+        sys::write_all(if file == b"devices.allow" { allow } else { deny }, line)
+    });
+    sys::close(deny);
+    sys::close(allow);
+    r.map_err(fail(b"setting the device policy", at))
 }

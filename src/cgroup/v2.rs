@@ -2,6 +2,7 @@
 //! parent's cgroup.subtree_control at every level down to the container.
 use super::{fail, join, mkdir_shared, read_file, write_file, write_pids, Ctrl, Fail, Need, Res, CTRLS};
 use crate::cli::Limits;
+use crate::devices::{Policy, MAX_INSNS};
 use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
 use crate::sys::{Errno, Fd};
 
@@ -13,6 +14,11 @@ fn listed(list: &[u8], name: &[u8]) -> bool {
 /// has them at all. Only missing ones are written: re-enabling is a no-op
 /// we need not risk on a parent that holds processes.
 fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
+    // Devices is no v2 controller (its policy is a BPF program): with
+    // nothing else, there is nothing to enable and nothing to read.
+    if !CTRLS.iter().any(|&c| c != Ctrl::Devices && ctrls[c as usize]) {
+        return Ok(());
+    }
     // The cgroup itself, or the shared `mydocker` level below it.
     let (list, ctl): (&'static [u8], &'static [u8]) = if shared {
         (b"mydocker/cgroup.controllers", b"mydocker/cgroup.subtree_control")
@@ -21,7 +27,7 @@ fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     };
     let mut buf = [0u8; 512];
     let avail = read_file(dir, list, &mut buf).map_err(fail(b"reading", b"cgroup.controllers"))?;
-    let mut have = [false; 4];
+    let mut have = [false; super::NCTRL];
     for c in CTRLS {
         have[c as usize] = listed(avail, c.name());
     }
@@ -31,7 +37,7 @@ fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     let mut w = [0u8; 64];
     let mut n = 0;
     for c in CTRLS {
-        if !ctrls[c as usize] || listed(cur, c.name()) {
+        if !ctrls[c as usize] || c == Ctrl::Devices || listed(cur, c.name()) {
             continue;
         }
         if !have[c as usize] {
@@ -62,8 +68,11 @@ pub fn prepare(parent: Fd, ctrls: &Need) -> Res<()> {
 }
 
 /// Writes every limit in `l` that `ctrls` covers into `cg`.
-pub fn limits(cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
+pub fn limits(cg: Fd, ctrls: &Need, l: &Limits, dev: &Policy) -> Res<()> {
     let has = |c: Ctrl| ctrls[c as usize];
+    if has(Ctrl::Devices) {
+        devices(cg, dev)?;
+    }
     if let (Some((bytes, _)), true) = (l.memory, has(Ctrl::Memory)) {
         write_file(cg, b"memory.max", Dec::new(bytes).as_bytes()).map_err(fail(b"setting", b"memory.max"))?;
         // No swap on top of the limit (absent without swap accounting).
@@ -85,4 +94,23 @@ pub fn limits(cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
         write_file(cg, b"cpuset.cpus", list).map_err(fail(b"setting", b"cpuset.cpus"))?;
     }
     write_pids(cg, ctrls, l)
+}
+
+/// The device policy as a BPF_PROG_TYPE_CGROUP_DEVICE program, attached to
+/// the container's cgroup before any process is in it.
+#[inline(never)]
+fn devices(cg: Fd, dev: &Policy) -> Res<()> {
+    let mut prog = [0u64; MAX_INSNS];
+    let n = dev.program(&mut prog).map_err(|why| Fail {
+        what: b"building the device program",
+        file: b"",
+        errno: Errno(libc::E2BIG),
+        why: Some(why),
+    })?;
+    crate::sys::attach_device_program(cg, &prog[..n]).map_err(|e| Fail {
+        what: b"loading and attaching the device program (BPF_PROG_TYPE_CGROUP_DEVICE)",
+        file: b"",
+        errno: e,
+        why: None,
+    })
 }

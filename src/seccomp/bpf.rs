@@ -167,7 +167,7 @@ fn block(m: &Model, arch: Arch, o: &mut Out, s: &mut Scratch) -> Result<(), Erro
         }
     }
     let ents = &mut s.ents[..n];
-    ents.sort_unstable();
+    heapsort(ents);
     // Cut the number line into intervals.
     let default = To::Ret(m.default.ret());
     let mut ni = 0;
@@ -208,6 +208,34 @@ fn block(m: &Model, arch: Arch, o: &mut Out, s: &mut Scratch) -> Result<(), Erro
         i = end;
     }
     Ok(())
+}
+
+/// In place, no allocation; a few hundred bytes of code where core's
+/// sort_unstable costs kilobytes (the binary has a size budget).
+fn heapsort(v: &mut [(u32, u16)]) {
+    fn sift(v: &mut [(u32, u16)], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && v[child] < v[child + 1] {
+                child += 1;
+            }
+            if v[root] >= v[child] {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    for i in (0..v.len() / 2).rev() {
+        sift(v, i, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
 }
 
 /// The verdict for one syscall's entries (sorted by rule index).

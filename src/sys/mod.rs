@@ -16,6 +16,8 @@ mod file;
 pub use file::*;
 mod seccomp;
 pub use seccomp::*;
+mod dev;
+pub use dev::*;
 
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -166,13 +166,33 @@ macro_rules! need_ctrl {
     };
 }
 
-/// Names of the container cgroups left under `<dir>/mydocker`.
+/// Names of the container cgroups left under `<dir>/mydocker`: those with
+/// no process in them that are still there after a short wait. Other
+/// helpers and suites run containers on this host at the same time: theirs
+/// hold processes or vanish within moments, while one a run of ours leaked
+/// stays (mydocker removes its cgroups before it exits).
 pub fn leftovers(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir.join("mydocker"))
-        .map(|r| {
-            r.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
-        })
-        .unwrap_or_default()
+    let empty = || -> Vec<String> {
+        std::fs::read_dir(dir.join("mydocker"))
+            .map(|r| {
+                r.flatten()
+                    .filter(|e| e.path().is_dir())
+                    .filter(|e| std::fs::read_to_string(e.path().join("cgroup.procs")).map_or(false, |p| p.trim().is_empty()))
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut left = empty();
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let now = empty();
+        left.retain(|n| now.contains(n));
+    }
+    left
 }
 
 /// Runs `f` in the forked child just before it execs mydocker: for

@@ -1,0 +1,165 @@
+//! Docker's default device policy for --rootfs containers (issue 11 part 3):
+//! any node may be made, only the usual ones opened; --device adds one;
+//! --privileged lifts the policy; without --rootfs there is none. On cgroup
+//! v1 the devices controller enforces it, on v2 mydocker's BPF program —
+//! the QEMU guests run this file in both modes.
+mod common;
+use common::*;
+
+fn rootfs() -> Option<String> {
+    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
+    std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
+}
+
+macro_rules! need_rootfs {
+    () => {
+        match rootfs() {
+            Some(r) => r,
+            None => {
+                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
+                return;
+            }
+        }
+    };
+}
+
+/// `mydocker run --rootfs R FLAGS sh -c SCRIPT`
+fn inside(flags: &[&str], script: &str) -> std::process::Output {
+    let r = rootfs().unwrap();
+    let mut a = vec!["run", "--rootfs", &r];
+    a.extend_from_slice(flags);
+    a.extend_from_slice(&["sh", "-c", script]);
+    run(&a)
+}
+
+/// Opens each node for reading and for writing and prints one line per
+/// try: "NAME r ok" or "NAME r <error>" (busybox's message).
+const TRY: &str = "try() { for n in \"$@\"; do \
+    if e=$( (exec 3</dev/$n) 2>&1 ); then echo \"$n r ok\"; else echo \"$n r $e\"; fi; \
+    if e=$( (exec 3>/dev/$n) 2>&1 ); then echo \"$n w ok\"; else echo \"$n w $e\"; fi; done; }; ";
+
+fn lines(out: &str, node: &str) -> Vec<String> {
+    out.lines().filter(|l| l.starts_with(&format!("{node} "))).map(str::to_string).collect()
+}
+
+#[test]
+fn any_node_may_be_made_but_only_the_usual_ones_opened() {
+    need_root!();
+    need_rootfs!();
+    // kvm-like, mem-like and a block disk: made (m), refused at open with
+    // EPERM — the device policy answers before any driver or capability
+    // check would.
+    let o = inside(
+        &[],
+        &format!(
+            "{TRY} mknod /dev/kvmlike c 10 232 && mknod /dev/memlike c 1 1 && mknod /dev/disk b 7 0 && echo made; \
+             try kvmlike memlike disk"
+        ),
+    );
+    let out = ok(&o);
+    assert!(out.starts_with("made\n"), "{out}");
+    for n in ["kvmlike", "memlike", "disk"] {
+        let l = lines(&out, n);
+        assert_eq!(l.len(), 2, "{out}");
+        for l in l {
+            assert!(l.contains("Operation not permitted"), "{n} must be refused by the device policy: {l}");
+        }
+    }
+}
+
+#[test]
+fn the_default_nodes_are_usable() {
+    need_root!();
+    need_rootfs!();
+    let o = inside(
+        &[],
+        &format!(
+            "{TRY} try null zero full random urandom; mknod /dev/null2 c 1 3 && echo x > /dev/null2 && echo made-null; \
+             exec 3<>/dev/ptmx && echo ptmx-ok; \
+             e=$( (exec 4</dev/tty) 2>&1 ); echo \"tty $e\""
+        ),
+    );
+    let out = ok(&o);
+    for n in ["null", "zero", "full", "random", "urandom"] {
+        assert_eq!(lines(&out, n), [format!("{n} r ok"), format!("{n} w ok")], "{out}");
+    }
+    assert!(out.contains("made-null\n") && out.contains("ptmx-ok\n"), "{out}");
+    // No controlling terminal: ENXIO from the tty driver, not EPERM from the policy.
+    let tty = lines(&out, "tty");
+    assert!(tty.len() == 1 && !tty[0].contains("Operation not permitted"), "{out}");
+}
+
+#[test]
+fn device_flag_makes_the_node_and_allows_what_it_says() {
+    need_root!();
+    need_rootfs!();
+    // /dev/kmsg (c 1:11): writable by root, and not in docker's default list.
+    let probe = format!("{TRY} ls -l /dev/k | cut -c1; try k");
+    let out = ok(&inside(&["--device", "/dev/kmsg:/dev/k:w"], &probe));
+    assert!(out.starts_with("c\n"), "{out}");
+    let k = lines(&out, "k");
+    assert!(k[0].contains("Operation not permitted"), "read was not asked: {out}");
+    assert_eq!(k[1], "k w ok", "{out}");
+    // The same node without --device: made, refused.
+    let out = ok(&inside(&[], &format!("{TRY} mknod /dev/k c 1 11; try k")));
+    assert!(lines(&out, "k").iter().all(|l| l.contains("Operation not permitted")), "{out}");
+    // Same path inside as outside when CONTAINER is left out.
+    assert_eq!(ok(&inside(&["--device", "/dev/kmsg"], "ls -l /dev/kmsg | cut -c1")), "c\n");
+}
+
+#[test]
+fn bad_device_flags_are_one_line_and_125() {
+    need_root!();
+    let r = need_rootfs!();
+    let file = bin().display().to_string();
+    fails(&run(["run", "--rootfs", &r, "--device", &file, "true"]), 125, "not a character or block device");
+    fails(&run(["run", "--rootfs", &r, "--device", "/dev/nope-xyz", "true"]), 125, "No such file or directory");
+    fails(
+        &run(["run", "--rootfs", &r, "--device", "/dev/null:/dev/n:rx", "true"]),
+        125,
+        "--device '/dev/null:/dev/n:rx'",
+    );
+    fails(&run(["run", "--device", "/dev/null", "true"]), 125, "--device: needs --rootfs");
+}
+
+#[test]
+fn privileged_lifts_the_policy() {
+    need_root!();
+    need_rootfs!();
+    let o =
+        inside(&["--privileged"], &format!("{TRY} mknod /dev/kvmlike c 10 232; mknod /dev/k c 1 11; try kvmlike k"));
+    let out = ok(&o);
+    for l in lines(&out, "kvmlike") {
+        // No driver may answer (ENXIO, ENODEV) or the host's kvm opens: never EPERM.
+        assert!(!l.contains("Operation not permitted"), "{out}");
+    }
+    assert!(lines(&out, "k").contains(&"k w ok".to_string()), "{out}");
+}
+
+#[test]
+fn a_rootfs_container_sits_in_a_device_cgroup_that_is_removed_after() {
+    need_root!();
+    need_rootfs!();
+    // v1: the devices hierarchy; v2: the caller's cgroup (no controller).
+    let Some((dir, v2)) = cgroup_dir("devices").or_else(|| cgroup_dir("memory").filter(|d| d.1)) else {
+        eprintln!("SKIP {}: neither a v1 devices hierarchy nor cgroup v2", module_path!());
+        return;
+    };
+    let out = ok(&inside(&[], "hostname; cat /proc/self/cgroup"));
+    let mut l = out.lines();
+    let id = l.next().unwrap().to_string();
+    let want = format!("/mydocker/{id}");
+    let line = l.find(|x| {
+        let f: Vec<&str> = x.splitn(3, ':').collect();
+        if v2 {
+            f[0] == "0"
+        } else {
+            f[1].split(',').any(|c| c == "devices")
+        }
+    });
+    assert!(line.map_or(false, |x| x.ends_with(&want)), "not in its device cgroup: {out}");
+    assert!(!dir.join("mydocker").join(&id).exists(), "{id} left behind");
+    // Without --rootfs (the host's /dev is shared): no policy, no cgroup.
+    let out = ok(&run(["run", "cat", "/proc/self/cgroup"]));
+    assert!(!out.contains("/mydocker/"), "{out}");
+}
