@@ -247,7 +247,18 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // earlier shows up there as EOF. Not for an OCI container: it must
     // outlive `create` (its caller's subreaper reaps it).
     if ctx.mode == Mode::Attached {
+        // PR_SET_PDEATHSIG cannot tell that the parent is already gone
+        // (across a new PID namespace getppid() is 0 either way). The error
+        // pipe can: the parent holds its read end until we are gone, ours was
+        // closed just above, and the kernel closes a dying process's files
+        // before it sends the death signals. So after the prctl, either
+        // mydocker is alive (and its death will signal us), or its death
+        // signal is on its way, or its read end is already closed — which
+        // poll shows as POLLERR on our write end. No window is left.
         sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
+        if sys::no_reader(ctx.err_w) {
+            return Err(Error { step: Step::DeathSig, errno: Errno(libc::ESRCH) }.into());
+        }
     }
     // A session of its own, without a controlling terminal: the caller's
     // terminal, still fds 0-2 without -t, is then not the container's

@@ -33,6 +33,7 @@ mod relay;
 #[allow(dead_code)] // wired into run and the OCI front end next
 mod seccomp;
 mod spawn;
+mod signals;
 mod sys;
 
 use cli::Cmd;

@@ -25,9 +25,9 @@ pub fn run(pid: libc::pid_t, master: Fd, input: bool) -> Result<i32, i32> {
         return crate::spawn::forward_and_wait(pid);
     };
     // Dropped on every return below, before the caller prints anything:
-    // restores the caller's settings (after the output written so far).
-    let _raw = if input { RawMode::enter(0).ok() } else { None };
-    let code = relay(pid, master, sfd, input);
+    // restores the caller's settings.
+    let raw = if input { RawMode::enter(0).ok() } else { None };
+    let code = relay(pid, master, sfd, input, raw.as_ref());
     sys::close(sfd);
     sys::close(master);
     code
@@ -40,7 +40,7 @@ struct Pending {
     len: usize,
 }
 
-fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool) -> Result<i32, i32> {
+fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMode>) -> Result<i32, i32> {
     let mut out = [0u8; 4096];
     let mut inq = Pending { buf: [0; 4096], off: 0, len: 0 };
     let (mut stdin_open, mut master_open, mut stdout_ok) = (input, true, true);
@@ -66,6 +66,10 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool) -> Result<i32, i32>
             let mut sigs = [0; 8];
             let n = tty::read_signals(sfd, &mut sigs).unwrap_or(0);
             for &sig in &sigs[..n] {
+                // `fg` after a stop: the shell had its own settings back.
+                if sig == libc::SIGCONT {
+                    raw.map(RawMode::again);
+                }
                 if let Some(done) = on_signal(pid, sig, Some(master)) {
                     status = Some(done);
                 }

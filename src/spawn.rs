@@ -6,8 +6,9 @@
 //!    (with a guard page), its receive arena and the frame — every buffer
 //!    the child will touch exists before clone;
 //! 2. two close-on-exec pipes: frame (parent → child), error (child → parent);
-//! 3. block all signals, clone with the five namespaces, then keep only the
-//!    signals we forward (plus SIGCHLD, SIGPIPE) blocked for sigwait;
+//! 3. every signal but the job-control stops is blocked from the start
+//!    (signals.rs decides what each one does); one that would end a
+//!    process and arrived before clone ends the run there, 128+N;
 //! 4. the child joins its cgroups itself, first thing (where clone3 could
 //!    not start it in them), through files opened here before clone;
 //! 5. the frame went into the pipe before clone (a larger one follows
@@ -28,6 +29,7 @@ use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
+use crate::signals;
 use crate::sys::{self, Errno, Map, SigSet};
 
 /// The child's stack. It runs a few small frames (the largest locals are a
@@ -40,24 +42,10 @@ const STACK_SIZE: usize = 64 * 1024;
 /// a page).
 const PIPE_BUF: usize = 4096;
 
-/// Signals a terminal or supervisor sends to mean "tell the container".
-const FORWARDED: [i32; 7] =
-    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
-
-/// Held blocked in the parent after clone and taken with sigwait: the
-/// forwarded ones, SIGCHLD (our child changed state) and SIGPIPE (a write
-/// to a dead child's pipe must return EPIPE, not kill us).
-pub const WAITED: SigSet = SigSet::of(&[
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-    libc::SIGCHLD,
-    libc::SIGPIPE,
-]);
+/// Held blocked from the start of `run` and taken by the wait loops (here
+/// and relay.rs): every signal but the job-control stops (see signals.rs
+/// for what each does).
+pub const WAITED: SigSet = signals::WAITED;
 
 fn fail(e: Error) -> i32 {
     e.report(None);
@@ -253,6 +241,21 @@ pub fn run(c: &Container) -> i32 {
     // thing, through a file opened here (see Cgroups::open_joins); kernels
     // without CLONE_INTO_CGROUP take musl's clone() and join the v2 cgroup
     // the same way.
+    // A signal that arrived before the container exists and would end a
+    // process ends the run here, cleanly, with nothing started and (once
+    // `cgs` drops) nothing left: a PID 1 without a handler for it would
+    // ignore it once started. Others wait for the loop after clone.
+    if let Some(sig) = signals::ends_the_run(sys::sigpending()) {
+        for fd in [frame_r, frame_w, err_r, err_w] {
+            sys::close(fd);
+        }
+        Line::new()
+            .s(b"mydocker: run: signal ")
+            .s(Dec::new(sig as u64).as_bytes())
+            .s(b" arrived before the container started; nothing was started")
+            .emit(2);
+        return 128 + sig;
+    }
     let cg = cgs.v2();
     if let Err(f) = cgs.open_joins(cg.is_some()) {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
@@ -529,54 +532,48 @@ fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i3
     }
 }
 
-/// Whether a signal mydocker took is passed on to the container's PID 1.
-/// The one place that decides it.
-fn forwarded(sig: i32) -> bool {
-    FORWARDED.contains(&sig)
-}
-
-/// What mydocker does with a signal it took while waiting (`sigwait` or the
-/// relay's signalfd). Some once the child is reaped: Ok(wait status), or
-/// Err(exit code) when waiting itself failed. With the container's terminal
-/// (`master`), a window size change is passed to it instead of forwarded:
-/// the kernel then signals its foreground job itself.
-pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<Result<i32, i32>> {
-    match (sig, master) {
-        (libc::SIGCHLD, _) => match sys::wait(pid, true) {
-            Ok(Some(status)) => Some(Ok(status)),
-            Ok(None) => None,
-            Err(e) => Some(Err(fail(Error { step: Step::Wait, errno: e }))),
-        },
-        (libc::SIGWINCH, Some(m)) => {
-            if let Ok(w) = sys::tty::winsize(0) {
-                let _ = sys::tty::set_winsize(m, w);
-            }
-            None
-        }
-        (s, _) if forwarded(s) => {
-            // ESRCH: it exited meanwhile; SIGCHLD follows.
-            let _ = sys::kill(pid, s);
-            None
-        }
-        _ => None,
-    }
-}
-
 /// Relays signals to the container's PID 1 until it exits. mydocker never
 /// exits before its child: this loop only ends with the child reaped.
 /// Ok(wait status), or Err(exit code) when waiting itself failed.
 pub fn forward_and_wait(pid: libc::pid_t) -> Result<i32, i32> {
     loop {
-        let sig = match sys::sigwait(WAITED) {
-            Ok(s) => s,
+        match sys::sigwait(WAITED) {
+            Ok(sig) => {
+                if let Some(end) = on_signal(pid, sig, None) {
+                    return end;
+                }
+            }
             Err(e) => {
                 // Cannot happen with a valid set; still, never abandon the child.
                 Error { step: Step::Wait, errno: e }.report(None);
                 return sys::wait(pid, false).ok().flatten().ok_or(125);
             }
-        };
-        if let Some(done) = on_signal(pid, sig, None) {
-            return done;
         }
+    }
+}
+
+/// Acts on one signal taken while the container runs — what
+/// `signals::action` decides, for every loop (sigwait here, the -t relay's
+/// signalfd). Some once PID 1 has been reaped: Ok(wait status), or
+/// Err(exit code). `master`: the container's terminal under -t.
+pub fn on_signal(pid: libc::pid_t, sig: i32, master: Option<sys::Fd>) -> Option<Result<i32, i32>> {
+    match signals::action(sig, master.is_some()) {
+        signals::Action::Reap => match sys::wait(pid, true) {
+            Ok(Some(status)) => Some(Ok(status)),
+            Ok(None) => None,
+            Err(e) => Some(Err(fail(Error { step: Step::Wait, errno: e }))),
+        },
+        signals::Action::Resize => {
+            if let (Some(m), Ok(w)) = (master, sys::tty::winsize(0)) {
+                let _ = sys::tty::set_winsize(m, w);
+            }
+            None
+        }
+        signals::Action::Forward => {
+            // ESRCH: it exited meanwhile; SIGCHLD follows.
+            let _ = sys::kill(pid, sig);
+            None
+        }
+        signals::Action::Drop | signals::Action::Stop => None,
     }
 }

@@ -95,8 +95,7 @@ fn a_runtime_killed_mid_run_takes_its_container_with_it_and_gc_sweeps_the_cgroup
     eventually("PR_SET_PDEATHSIG to end the container", || !std::path::Path::new(&format!("/proc/{kid}")).exists());
     let cg = memdir.join("mydocker").join(&id);
     assert!(cg.exists(), "a SIGKILLed runtime cannot clean up: {}", cg.display());
-    // gc leaves cgroups younger than 2 s alone (a run may be between mkdir and join).
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // Its owner and its processes are gone: gc takes it at once.
     let out = ok(&run(["gc"]));
     assert!(out.lines().any(|l| l == format!("removed {}", cg.display())), "{out}");
     assert!(!cg.exists());
@@ -113,10 +112,81 @@ fn gc_leaves_running_containers_alone() {
     let mut c =
         mydocker(["run", "-m", "32m", "sh", "-c", "echo $(hostname); sleep 3"]).stdout(Stdio::piped()).spawn().unwrap();
     let (line, _out) = first_line(&mut c);
-    std::thread::sleep(std::time::Duration::from_millis(2100));
     let out = ok(&run(["gc"]));
     assert!(!out.contains(line.trim()), "gc removed a live container's cgroup: {out}");
     assert_eq!(c.wait().unwrap().code(), Some(0));
+}
+
+fn flock(f: &std::fs::File, op: i32) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock(2) on an fd the File owns.
+    unsafe { libc::flock(f.as_raw_fd(), op) == 0 }
+}
+
+/// A container cgroup made by hand under our memory cgroup's `mydocker`:
+/// (the `mydocker` directory, the cgroup, its 12-hex-digit id).
+fn fake_container_cgroup(tag: u64) -> Option<(std::path::PathBuf, std::path::PathBuf, String)> {
+    let (memdir, _) = cgroup_dir("memory")?;
+    let md = memdir.join("mydocker");
+    let _ = std::fs::create_dir(&md);
+    let id = format!("{:012x}", (0xfeed_u64 << 32) | (tag << 24) | std::process::id() as u64);
+    let cg = md.join(&id);
+    std::fs::create_dir(&cg).unwrap();
+    Some((md, cg, id))
+}
+
+#[test]
+fn gc_takes_a_cgroup_by_ownership_not_by_age() {
+    need_root!();
+    let _g = serial();
+    let Some((_, cg, id)) = fake_container_cgroup(1) else {
+        eprintln!("SKIP {}: no memory controller", module_path!());
+        return;
+    };
+    // Its owner holds the lock, as a live mydocker does from mkdir to rmdir:
+    // empty and brand-new or not, it stays.
+    let owner = std::fs::File::open(&cg).unwrap();
+    assert!(flock(&owner, libc::LOCK_EX));
+    let out = ok(&run(["gc"]));
+    assert!(!out.contains(&id), "gc took an owned cgroup: {out}");
+    assert!(cg.exists());
+    // The owner gone, it goes at once: no age rule.
+    drop(owner);
+    let out = ok(&run(["gc"]));
+    assert!(out.lines().any(|l| l == format!("removed {}", cg.display())), "{out}");
+    assert!(!cg.exists());
+}
+
+/// Whether `pid` waits for a lock (a "->" line of /proc/locks).
+fn waits_for_a_lock(pid: u32) -> bool {
+    let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+    locks.lines().any(|l| l.contains("->") && l.split_whitespace().any(|w| w == pid.to_string()))
+}
+
+#[test]
+fn gc_cannot_take_the_cgroup_of_a_container_still_starting() {
+    need_root!();
+    let _g = serial();
+    let Some((md, cg, id)) = fake_container_cgroup(2) else {
+        eprintln!("SKIP {}: no memory controller", module_path!());
+        return;
+    };
+    // A creator between its mkdir and its own lock: it holds `mydocker`
+    // shared, and its cgroup is empty and unlocked.
+    let parent = std::fs::File::open(&md).unwrap();
+    assert!(flock(&parent, libc::LOCK_SH));
+    let gc = mydocker(["gc"]).stdout(Stdio::piped()).spawn().unwrap();
+    eventually("gc to wait for the creator", || waits_for_a_lock(gc.id()));
+    // The creator takes its own lock, then lets go of `mydocker`.
+    let owner = std::fs::File::open(&cg).unwrap();
+    assert!(flock(&owner, libc::LOCK_EX));
+    drop(parent);
+    let out = gc.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stdout(&out).contains(&id), "gc took a starting container's cgroup: {}", stdout(&out));
+    assert!(cg.exists());
+    drop(owner);
+    std::fs::remove_dir(&cg).unwrap();
 }
 
 /// What a run may not change on the host: cgroup directories (below our

@@ -1,9 +1,12 @@
 """make stress: N containers with limits, 2 at a time, a random third of
-them sent a random signal mid-run; afterwards nothing may be left behind:
-no cgroup, mount, fd, zombie or process, and the caller's memory cgroup
-usage back where it started. Not a timed test: it proves hygiene.
+them sent a random signal mid-run; then N runs of `mydocker run sleep
+987651` SIGKILLed after a random spin (plain, with limits, --init and
+--rootfs in turn: no container may outlive its runtime, and `mydocker gc`
+must take the cgroups they leave at once). Afterwards nothing may be left
+behind: no cgroup, mount, fd, zombie or process, and the caller's memory
+cgroup usage back where it started. Not a timed test: it proves hygiene.
 
-usage: stress.py MYDOCKER [N]
+usage: stress.py MYDOCKER [N [ROOTFS]]
 """
 import os
 import random
@@ -15,8 +18,11 @@ import time
 
 md = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+rootfs = sys.argv[3] if len(sys.argv) > 3 else None
 rnd = random.Random(int(os.environ.get("STRESS_SEED", "1")))
-SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2]
+# Every signal mydocker forwards and whose default action ends the command.
+SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+           signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGPOLL, signal.SIGPWR, signal.SIGRTMIN + 6]
 
 
 def mem_dir():
@@ -86,7 +92,7 @@ def one(i):
             # every forwarded signal reach the command, so 128+N, or 0 if the
             # signal came before execve (a namespace init ignores it).
             if rc not in (128 + sig, 0):
-                results["bad"].append(f"#{i}: {sig.name} gave {rc}: {err.decode().strip()}")
+                results["bad"].append(f"#{i}: signal {int(sig)} gave {rc}: {err.decode().strip()}")
             results["signalled"] += 1
         elif rc != 0:
             results["bad"].append(f"#{i}: exit {rc}: {err.decode().strip()}")
@@ -107,6 +113,47 @@ for w in ws:
     w.join()
 took = time.time() - t0
 
+# A runtime SIGKILLed at any moment of its start-up leaves no container.
+KILLED = ["sleep", "987651"]
+variants = [[], ["-m", "64m", "--pids-limit", "50"], ["--init"]]
+if rootfs and os.path.exists(os.path.join(rootfs, "bin/sleep")):
+    variants.append(["--rootfs", rootfs])
+else:
+    print("SKIP stress: the --rootfs variant of the killed runs (no rootfs given)")
+t1 = time.time()
+for i in range(n):
+    p = subprocess.Popen([md, "run", *variants[i % len(variants)], *KILLED],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Spin, not sleep: the race is microseconds wide, a sleep's wake-up too coarse.
+    end = time.perf_counter() + rnd.uniform(0, 0.003)
+    while time.perf_counter() < end:
+        pass
+    p.kill()
+    p.wait()
+killed_took = time.time() - t1
+
+
+def survivors():
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if open(f"/proc/{pid}/cmdline", "rb").read() == b"\0".join(k.encode() for k in KILLED) + b"\0":
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+deadline = time.time() + 30
+while time.time() < deadline and survivors():
+    time.sleep(0.2)
+outlived = survivors()
+for pid in outlived:
+    os.kill(int(pid), signal.SIGKILL)
+# What a SIGKILLed runtime cannot remove itself: its cgroups, which gc
+# takes as soon as their owner is gone.
+subprocess.run([md, "gc"], stdout=subprocess.DEVNULL)
+
 # Let the kernel finish tearing down namespaces, then compare.
 deadline = time.time() + 30
 while time.time() < deadline and (state() != before or zombies_and_children()):
@@ -115,6 +162,8 @@ after = state()
 time.sleep(2)
 mem_after = usage(md_dir)
 problems = list(results["bad"])
+if outlived:
+    problems.append(f"{len(outlived)} of {n} containers outlived their SIGKILLed runtime: {outlived}")
 if after[0] != before[0]:
     problems.append(f"cgroups left: {sorted(set(after[0]) - set(before[0]))}")
 if after[1] != before[1]:
@@ -132,6 +181,8 @@ if mem_after > mem_before + 16 * 2**20:
     problems.append(f"memory cgroup usage {mem_before} -> {mem_after}")
 print(f"stress: {n} containers in {took:.1f}s, 2 at a time: {results['ok']} plain, {results['signalled']} signalled; "
       f"memory cgroup {mem_before >> 20} MiB -> {mem_after >> 20} MiB")
+print(f"stress: {n} runtimes SIGKILLed during start-up in {killed_took:.1f}s ({len(variants)} variants): "
+      f"{len(outlived)} containers outlived them")
 for p in problems:
     print("stress: PROBLEM:", p)
 print(f"{n - len(results['bad'])} passed, {len(problems)} failed")

@@ -47,6 +47,12 @@ ways! {
     // 5. Mount targets: opened without following symlinks, mounted by fd.
     a_symlinked_mount_target_cannot_lead_out: closed => symlinked_targets;
     a_target_swapped_for_a_symlink_during_start_cannot_lead_out: closed => swapped_targets;
+    // 3. Devices (docker's device cgroup): any node may be made, only the
+    //    usual ones opened — whoever made the node and however it is reached.
+    a_char_device_made_inside_cannot_be_opened: closed => char_device_made_inside;
+    a_block_device_made_inside_cannot_be_opened: closed => block_device_made_inside;
+    a_device_node_shipped_in_the_rootfs_cannot_be_opened: closed => device_node_in_rootfs;
+    a_host_device_bound_in_as_a_volume_cannot_be_opened: closed => device_as_volume;
     // What must keep working.
     read_only_root_with_a_new_workdir_prints_it: works => read_only_new_workdir;
     volumes_are_writable_where_asked_and_readable_when_ro: works => volumes_work;
@@ -349,3 +355,47 @@ fn workdir_inside(r: &str) {
     assert_eq!(ok(&inside(r, &["-w", "/tmp"], "pwd", true)), "/tmp\n");
     assert_eq!(ok(&inside(r, &["-w", "/dev/shm"], "pwd", true)), "/dev/shm\n");
 }
+
+/// Opens /dev-less path P for reading and writing inside; each line must
+/// say the device policy refused it (EPERM), whatever driver is behind.
+fn refused(r: &str, flags: &[&str], setup: &str, p: &str) {
+    let script = format!(
+        "{setup} for m in r w; do if [ $m = r ]; then e=$( (exec 3<{p}) 2>&1 ); else e=$( (exec 3>{p}) 2>&1 ); fi; \
+         echo \"$m ${{e:-OPENED}}\"; done"
+    );
+    let out = ok(&inside(r, flags, &script, false));
+    assert_eq!(out.lines().count(), 2, "{out}");
+    for l in out.lines() {
+        assert!(l.contains("Operation not permitted"), "{p} reached: {l}");
+    }
+}
+
+fn char_device_made_inside(r: &str) {
+    // kvm and mem numbers: the node is made (m is allowed), never opened.
+    refused(r, &[], "mknod /dev/kvm c 10 232 || exit 9;", "/dev/kvm");
+    refused(r, &[], "mknod /tmp/mem c 1 1 || exit 9;", "/tmp/mem");
+}
+
+fn block_device_made_inside(r: &str) {
+    refused(r, &[], "mknod /dev/sda b 8 0 || exit 9;", "/dev/sda");
+}
+
+fn device_node_in_rootfs(r: &str) {
+    // A node the image itself ships (made on the host, outside /dev, where
+    // mydocker's fresh /dev does not cover it).
+    let name = format!("ways-out-kvm-{}", std::process::id());
+    let node = Path::new(r).join(&name);
+    let c = std::ffi::CString::new(node.to_str().unwrap()).unwrap();
+    // SAFETY: mknod with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(10, 232)) }, 0);
+    let r2 = r.to_string();
+    let res = std::panic::catch_unwind(|| refused(&r2, &[], "", &format!("/{name}")));
+    let _ = std::fs::remove_file(&node);
+    res.unwrap();
+}
+
+fn device_as_volume(r: &str) {
+    // A host device bound in as a file volume is still a device.
+    refused(r, &["-v", "/dev/kmsg:/kmsg"], "", "/kmsg");
+}
+

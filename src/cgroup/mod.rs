@@ -518,19 +518,16 @@ pub fn discover(l: &mut Layout, need: &Need) -> Res<()> {
         .map_err(fail(b"discovery", b"/proc/self/mountinfo"))
 }
 
-/// Seconds a container cgroup must have existed before gc may take it: a
-/// run creates its cgroup and joins it within milliseconds, so an empty one
-/// this old belongs to a run that is gone.
-pub const GC_MIN_AGE: u64 = 2;
-
 fn is_id(name: &[u8]) -> bool {
     name.len() == crate::plan::ID_LEN && name.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
 }
 
 /// `mydocker gc`: removes the container cgroups left by runs that were
 /// killed (SIGKILL leaves no chance to clean up; PR_SET_PDEATHSIG has ended
-/// their processes): every `mydocker/<id>` with no process in it, at least
-/// GC_MIN_AGE old, in every hierarchy. Prints each path it removes.
+/// their processes): every `mydocker/<id>` that no live mydocker owns (see
+/// `make`: gc can lock it) and with no process in it, in every hierarchy —
+/// the moment its owner and its processes are gone, whatever its age.
+/// Prints each path it removes.
 /// Never inlined: its buffers must not enlarge the stack frame of `run`,
 /// whose every page is touched (stack probes) and copied at clone.
 #[inline(never)]
@@ -566,7 +563,12 @@ pub fn gc(parent: Option<&[u8]>) -> Res<()> {
     Ok(())
 }
 
+/// Holding `mydocker` exclusively, removes each `<id>` below it that can be
+/// locked (no mydocker owns it) and holds no process. The exclusive lock
+/// waits for creators between mkdir and their own lock (microseconds), and
+/// keeps new ones out meanwhile.
 fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
+    sys::flock(dir, libc::LOCK_EX).map_err(fail(b"gc: locking", b"mydocker"))?;
     let mut buf = [0u8; 4096];
     loop {
         let n = sys::getdents(dir, &mut buf).map_err(fail(b"gc: reading", b"mydocker"))?;
@@ -583,12 +585,14 @@ fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
             let rec = &buf[at + 19..at + reclen];
             let name = &rec[..rec.iter().position(|&c| c == 0).unwrap_or(rec.len())];
             at += reclen;
-            if !is_id(name) || sys::age(dir, name).map_or(true, |a| a < GC_MIN_AGE) {
+            if !is_id(name) {
                 continue;
             }
             let Ok(cg) = open_dir(dir, name) else { continue };
+            // EWOULDBLOCK: its mydocker lives.
+            let owned = sys::flock(cg, libc::LOCK_EX | libc::LOCK_NB).is_err();
             let mut procs = [0u8; 64];
-            let empty = read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
+            let empty = !owned && read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
             sys::close(cg);
             if empty && sys::rmdirat(dir, name).is_ok() {
                 Line::new().s(b"removed ").arg(path).s(b"/").arg(name).emit(1);
@@ -849,22 +853,47 @@ fn remove_one(m: &Made, id: &[u8]) -> Result<(), Errno> {
 }
 
 /// Makes `mydocker/<id>` below `parent`, creating the shared `mydocker`
-/// level the first time; returns the new cgroup's fd.
+/// level the first time; returns the new cgroup's fd, locked.
+///
+/// Ownership: the returned fd holds an exclusive flock on the cgroup
+/// directory for as long as it is open — the owning mydocker's whole life
+/// (close-on-exec, so the command never holds it). gc takes only cgroups
+/// it can lock (`sweep`). Between mkdir and that lock another process could
+/// take the new, empty, unlocked directory; so the creator holds a shared
+/// lock on `mydocker` from before the mkdir until its own lock is held,
+/// and gc sweeps holding `mydocker` exclusively: gc sees either no
+/// directory or a locked one. Four syscalls per hierarchy (open and close
+/// `mydocker`, two flocks); closing `mydocker` drops the shared lock.
 pub fn make(parent: Fd, id: &[u8]) -> Res<Fd> {
-    let (b, n) = sub_path(id);
-    let name = &b[..n];
-    match sys::mkdirat(parent, name) {
+    let md = match open_dir(parent, b"mydocker") {
         Err(Errno(libc::ENOENT)) => {
             mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
-            sys::mkdirat(parent, name)
+            open_dir(parent, b"mydocker")
         }
         r => r,
     }
-    .map_err(fail(b"creating the container cgroup", b""))?;
-    open_dir(parent, name).map_err(|e| {
-        let _ = sys::rmdirat(parent, name);
-        fail(b"opening the container cgroup", b"")(e)
-    })
+    .map_err(fail(b"opening", b"mydocker"))?;
+    let r = make_locked(md, id);
+    sys::close(md);
+    r
+}
+
+fn make_locked(md: Fd, id: &[u8]) -> Res<Fd> {
+    sys::flock(md, libc::LOCK_SH).map_err(fail(b"locking", b"mydocker"))?;
+    sys::mkdirat(md, id).map_err(fail(b"creating the container cgroup", b""))?;
+    let cg = open_dir(md, id).map_err(fail(b"opening the container cgroup", b""));
+    // Nobody else can hold it: gc would need `mydocker` exclusively first.
+    let locked = cg.and_then(|fd| match sys::flock(fd, libc::LOCK_EX | libc::LOCK_NB) {
+        Ok(()) => Ok(fd),
+        Err(e) => {
+            sys::close(fd);
+            Err(fail(b"locking the container cgroup", b"")(e))
+        }
+    });
+    if locked.is_err() {
+        let _ = sys::rmdirat(md, id);
+    }
+    locked
 }
 
 /// Creates `mydocker/<id>` under `parent` (a directory fd in one hierarchy,

@@ -402,6 +402,13 @@ pub struct SigSet(u64);
 
 impl SigSet {
     pub const ALL: SigSet = SigSet(!0);
+    /// Bit N-1 for signal N.
+    pub const fn from_bits(m: u64) -> SigSet {
+        SigSet(m)
+    }
+    pub const fn has(self, sig: c_int) -> bool {
+        sig >= 1 && sig <= 64 && self.0 & (1 << (sig - 1)) != 0
+    }
     pub const fn of(sigs: &[c_int]) -> SigSet {
         let mut m = 0u64;
         let mut i = 0;
@@ -423,6 +430,15 @@ pub fn set_sigmask(set: SigSet) -> SigSet {
         libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &set.0 as *const u64, &mut old as *mut u64, 8)
     };
     SigSet(old)
+}
+
+/// The signals pending for this process or thread (blocked ones that
+/// arrived and wait to be taken).
+pub fn sigpending() -> SigSet {
+    let mut set = 0u64;
+    // SAFETY: set is a valid 8-byte kernel sigset to fill.
+    unsafe { libc::syscall(libc::SYS_rt_sigpending, &mut set as *mut u64, 8) };
+    SigSet(set)
 }
 
 /// Waits for one of the (blocked) signals in `set`.
@@ -658,15 +674,10 @@ pub fn getdents(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     retry(|| unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
 }
 
-/// Seconds since `path` (relative to `dir`) was last modified; None if it
-/// cannot be read.
-pub fn age(dir: Fd, path: &[u8]) -> Option<u64> {
-    let st = with_cstr(path, |p| stat_at(dir, p, true)).ok()?;
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: now is a valid timespec to fill. The raw syscall: musl's
-    // wrapper would pull in its vDSO lookup, 0.5 KiB for one call.
-    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &mut now as *mut libc::timespec) };
-    Some((now.tv_sec as i64 - st.st_mtime as i64).max(0) as u64)
+/// flock(2) on an fd we own; EINTR retried (a blocking lock waits again).
+pub fn flock(fd: Fd, op: c_int) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    retry(|| unsafe { libc::flock(fd, op) } as libc::c_long).map(|_| ())
 }
 
 /// What a path is, following symlinks.
@@ -691,6 +702,15 @@ pub fn die_with_parent() -> Result<(), Errno> {
     // SAFETY: plain prctl with integer arguments.
     cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } as libc::c_long)
         .map(|_| ())
+}
+
+/// Whether the pipe whose write end is `fd` has no reader left (poll says
+/// POLLERR), without waiting.
+pub fn no_reader(fd: Fd) -> bool {
+    let mut p = libc::pollfd { fd, events: 0, revents: 0 };
+    // SAFETY: p is one valid pollfd; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n == 1 && p.revents & libc::POLLERR != 0
 }
 
 /// Grows a pipe so `len` bytes fit without the writer blocking (a large

@@ -33,11 +33,9 @@ pub fn termios(fd: Fd) -> Result<Termios, Errno> {
     Ok(Termios(t))
 }
 
-/// Sets `t` on `fd`; with `drain`, after the output queued so far is sent
-/// (TCSETSW, so nothing written in one mode is shown in the other).
-pub fn set_termios(fd: Fd, t: &Termios, drain: bool) -> Result<(), Errno> {
-    let req = if drain { libc::TCSETSW } else { libc::TCSETS };
-    ioctl(fd, req as _, (&t.0 as *const libc::termios).cast_mut().cast()).map(|_| ())
+/// Sets `t` on `fd` at once (TCSETS).
+pub fn set_termios(fd: Fd, t: &Termios) -> Result<(), Errno> {
+    ioctl(fd, libc::TCSETS as _, (&t.0 as *const libc::termios).cast_mut().cast()).map(|_| ())
 }
 
 impl Termios {
@@ -83,14 +81,27 @@ impl RawMode {
         // only touched here, in Drop, and by the panic handler, which runs
         // on this same thread.
         unsafe { *core::ptr::addr_of_mut!(RESTORE) = (fd, Some(saved)) };
-        set_termios(fd, &saved.raw(), false)?;
-        Ok(RawMode { fd, saved })
+        let guard = RawMode { fd, saved };
+        // On failure the guard's drop puts back what may have changed.
+        set_termios(fd, &saved.raw())?;
+        Ok(guard)
+    }
+}
+
+impl RawMode {
+    /// Raw again, after a job-control stop: the caller's shell put its own
+    /// settings back while mydocker was stopped.
+    pub fn again(&self) {
+        let _ = set_termios(self.fd, &self.saved.raw());
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
-        let _ = set_termios(self.fd, &self.saved, true);
+        // TCSETS, no drain (TCSETSW): output already queued was processed when it
+        // was written, and a terminal that does not read must not keep
+        // mydocker from exiting.
+        let _ = set_termios(self.fd, &self.saved);
         // SAFETY: as in enter().
         unsafe { *core::ptr::addr_of_mut!(RESTORE) = (-1, None) };
     }
@@ -102,7 +113,7 @@ pub fn restore_on_panic() {
     // the rest of the program).
     let (fd, t) = unsafe { *core::ptr::addr_of!(RESTORE) };
     if let Some(t) = t {
-        let _ = set_termios(fd, &t, false);
+        let _ = set_termios(fd, &t);
     }
 }
 
