@@ -13,7 +13,7 @@
 //! A syscall with an unconditional rule takes the first such rule's action
 //! and ignores its conditional ones (libseccomp does the same).
 use super::model::{Act, Arch, Cond, Model, Op, MAX_CALLS};
-use super::tables::{ABSENT, ARM_PRIVATE, NR};
+use super::tables::{self, ABSENT, ARM_PRIVATE};
 
 /// struct sock_filter.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -147,7 +147,25 @@ pub fn compile(m: &Model, arches: &[Arch], out: &mut [Insn], s: &mut Scratch) ->
 
 /// The number of name `name` on `arch`, as seccomp_data.nr holds it.
 pub fn number(arch: Arch, name: u16) -> Option<u32> {
-    let v = *NR.get(arch as usize)?.get(name as usize)?;
+    let i = name as usize;
+    let v = match arch {
+        #[cfg(any(test, fuzzing, target_arch = "x86_64"))]
+        Arch::X86_64 => *tables::NR_X86_64.get(i)?,
+        #[cfg(any(test, fuzzing, target_arch = "x86_64"))]
+        Arch::X86 => *tables::NR_X86.get(i)?,
+        #[cfg(any(test, fuzzing, target_arch = "x86_64"))]
+        Arch::X32 => match tables::X32_EXCEPT.binary_search_by_key(&name, |e| e.0) {
+            Ok(at) => tables::X32_EXCEPT[at].1,
+            Err(_) => *tables::NR_X86_64.get(i)?,
+        },
+        #[cfg(any(test, fuzzing, not(target_arch = "x86_64")))]
+        Arch::Aarch64 => *tables::NR_AARCH64.get(i)?,
+        #[cfg(any(test, fuzzing, not(target_arch = "x86_64")))]
+        Arch::Arm => *tables::NR_ARM.get(i)?,
+        // Tables for architectures this build's host cannot run are left out.
+        #[allow(unreachable_patterns)]
+        _ => ABSENT,
+    };
     match (arch, v) {
         (_, ABSENT) => None,
         (Arch::X32, v) => Some(v as u32 | X32_BIT),

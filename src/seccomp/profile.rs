@@ -10,7 +10,7 @@
 //! - args repeating an index become one rule each (runc: any may match);
 //! - names no architecture knows are skipped (libseccomp/runc do too).
 use super::model::*;
-use super::tables::{Builtin, DEFAULT, NAMES, NAME_AT, N};
+use super::tables::{Builtin, DEFAULT, N, NAMES, RESTART, RESTARTS};
 use crate::json::{Kind, Value};
 
 /// A profile the compiler cannot take: where (byte offset in the JSON text,
@@ -39,19 +39,44 @@ fn bad<T>(v: Value, why: &'static [u8]) -> Result<T, Error> {
     Err(Error { at: v.span().start as u32, why })
 }
 
-/// Index of `name` in tables::NAMES (binary search over the sorted list).
+/// Index of `name` in tables::NAMES: a binary search over the whole names
+/// stored every RESTART entries, then a walk through the front-coded rest.
 pub fn lookup(name: &[u8]) -> Option<u16> {
-    let at = |i: usize| &NAMES[NAME_AT[i] as usize..NAME_AT[i + 1] as usize - 1];
-    let (mut lo, mut hi) = (0, N);
-    while lo < hi {
+    let whole = |r: usize| {
+        let at = RESTARTS[r] as usize + 1;
+        let len = NAMES[at..].iter().position(|&c| c == 0).unwrap_or(0);
+        &NAMES[at..at + len]
+    };
+    // The last restart whose name is <= `name`.
+    let (mut lo, mut hi) = (0, RESTARTS.len());
+    while hi - lo > 1 {
         let mid = (lo + hi) / 2;
-        match at(mid).cmp(name) {
-            core::cmp::Ordering::Less => lo = mid + 1,
-            core::cmp::Ordering::Greater => hi = mid,
-            core::cmp::Ordering::Equal => return Some(mid as u16),
+        if whole(mid) <= name {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let mut buf = [0u8; 64];
+    let mut at = RESTARTS[lo] as usize;
+    for i in lo * RESTART..N.min((lo + 1) * RESTART) {
+        let len = decode(&mut at, &mut buf)?;
+        if &buf[..len] == name {
+            return Some(i as u16);
         }
     }
     None
+}
+
+/// The name at `*at` into `buf` (which holds the previous name), moving
+/// `*at` to the next; its length.
+pub fn decode(at: &mut usize, buf: &mut [u8; 64]) -> Option<usize> {
+    let shared = *NAMES.get(*at)? as usize;
+    let rest = NAMES.get(*at + 1..)?;
+    let len = rest.iter().position(|&c| c == 0)?;
+    buf.get_mut(shared..shared + len)?.copy_from_slice(&rest[..len]);
+    *at += len + 2;
+    Some(shared + len)
 }
 
 /// Where a model is built: the caller's fixed tables.

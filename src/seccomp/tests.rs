@@ -62,9 +62,29 @@ fn reference(profile: &str, host: Host, caps: u64) -> Vec<Insn> {
     read_bpf(&b)
 }
 
+/// Name `i`, decoded from the front-coded table.
 fn name(i: usize) -> &'static str {
-    let at = &super::tables::NAME_AT;
-    std::str::from_utf8(&super::tables::NAMES[at[i] as usize..at[i + 1] as usize - 1]).unwrap()
+    static ALL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    &ALL.get_or_init(|| {
+        let (mut at, mut buf) = (0, [0u8; 64]);
+        (0..N)
+            .map(|_| {
+                let len = profile::decode(&mut at, &mut buf).unwrap();
+                String::from_utf8(buf[..len].to_vec()).unwrap()
+            })
+            .collect()
+    })[i]
+}
+
+#[test]
+fn every_name_is_found_by_lookup_and_others_are_not() {
+    for i in 0..N {
+        assert_eq!(profile::lookup(name(i).as_bytes()), Some(i as u16), "{}", name(i));
+    }
+    for absent in ["", "a", "zzz", "read_", "rea", "openat3", "\u{ff}"] {
+        assert_eq!(profile::lookup(absent.as_bytes()), None, "{absent}");
+    }
+    assert!((1..N).all(|i| name(i - 1) < name(i)), "sorted");
 }
 
 /// libseccomp's numbers for our names: arch → name index → nr.
