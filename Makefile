@@ -128,8 +128,8 @@ fuzz:
 	done; exit $$rc
 
 # One run, all launchers side by side; only ratios within the run count.
-bench: $(BIN)
-	bench/run.sh $(BUILD) $(BIN)
+bench: $(BIN) rootfs
+	CARGO=$(CARGO) bench/run.sh $(BUILD) $(BIN)
 
 demo: $(BIN)
 	$(BIN) run --hostname demo sh -c 'echo "I am PID $$$$ on $$(hostname); my processes:"; ps -o pid,comm 2>/dev/null || ls /proc | grep "^[0-9]"'

@@ -31,8 +31,8 @@ if [ -z "${MYDOCKER_BENCH_INNER:-}" ]; then
   done
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >&2
   fi
   # crun 1.8 refuses this hybrid layout because the cgroup2 at
   # /sys/fs/cgroup/unified holds hugetlb. Run everything — every launcher
@@ -50,6 +50,14 @@ if readelf -l "$payload" | grep -q INTERP; then log "$payload is not static"; ex
 
 # ---- the floor: a minimal static C launcher --------------------------------
 musl-gcc -static -O2 -o "$out/floor" "$here/floor.c"
+
+# ---- the baseline of the device policy: this source without it -------------
+# (cargo feature bench-no-device-policy: no policy and no cgroup for a
+# --rootfs run, everything else the same), for issue 12's --rootfs target.
+log "building mydocker without the device policy"
+(cd "$here/.." && CARGO_TARGET_DIR="$out/pre-target" ${CARGO:-cargo} build -q --release --locked \
+  --target x86_64-unknown-linux-musl --features bench-no-device-policy >&2)
+pre=$out/pre-target/x86_64-unknown-linux-musl/release/mydocker
 
 # ---- busybox rootfs and OCI bundle for crun and runc ------------------------
 rootfs=$out/bundle/rootfs
@@ -99,7 +107,14 @@ cmds=(
   "floor + duties -m 100m|$out/floor -d -m 104857600 $payload true||$out/floor"
   "crun|crun --root $oci_root/crun run -b $out/bundle bench-crun|crun --root $oci_root/crun delete -f bench-crun|$(command -v crun)"
   "runc|runc --root $oci_root/runc run -b $out/bundle bench-runc|runc --root $oci_root/runc delete -f bench-runc|$(command -v runc)"
+  "mydocker --rootfs|$md run --rootfs $rootfs /bin/busybox true||$md"
+  "mydocker --rootfs, no device policy|$pre run --rootfs $rootfs /bin/busybox true||$pre"
 )
+# The default seccomp filter's cost, once mydocker has one: the same run
+# with the filter off (the row is left out while the flag does not exist).
+if $md run --security-opt seccomp=unconfined "$payload" true >/dev/null 2>&1; then
+  cmds+=("mydocker, seccomp unconfined|$md run --security-opt seccomp=unconfined $payload true||$md")
+fi
 
 # Every command must work before anything is timed.
 for c in "${cmds[@]}"; do
@@ -128,9 +143,10 @@ timed() {
   done
 }
 timed hot "$hot_rounds" "$hot_runs" ""
-# Isolated: >= 0.1 s idle before each run. On this kernel the first write to
-# cgroup.procs after idle waits for an RCU grace period (10-14 ms), which
-# back-to-back loops hide; a script's one-off container pays it.
+# Isolated: >= 0.1 s idle before each run. On this kernel the first write of
+# another process's pid into cgroup.procs after idle waits for an RCU grace
+# period (7-14 ms), which back-to-back loops hide and a script's one-off
+# container pays (crun and runc; mydocker and the floor join by themselves).
 timed isolated "$iso_rounds" "$iso_runs" "sleep 0.1"
 
 # ---- per-launcher facts: size, static, peak RSS, syscalls of the tree ------
@@ -179,7 +195,17 @@ for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
   done
 done
 
+# ---- clients (outside the timed passes): podman and containerd driving ------
+# mydocker, crun and runc (bench/clients.py writes its own table).
+rm -f "$out/clients.md"
+if [ -z "${BENCH_NO_CLIENTS:-}" ]; then
+  log "clients: podman and ctr with mydocker, crun, runc"
+  [ ! -x "$here/../tests/e2e/prereq.sh" ] || "$here/../tests/e2e/prereq.sh" >&2 || log "e2e prerequisites failed"
+  /usr/bin/python3 "$here/clients.py" "$build" "$md" "$build/rootfs" >&2 || log "clients.py failed (its table is left out)"
+fi
+
 # ---- report -----------------------------------------------------------------
 /usr/bin/python3 "$here/report.py" "$out" "$hot_rounds" "$iso_rounds" >"$out/results.md"
+[ -s "$out/clients.md" ] && { echo; cat "$out/clients.md"; } >>"$out/results.md"
 cp "$out/results.md" "$here/results.md"
 cat "$out/results.md"

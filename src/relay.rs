@@ -11,18 +11,21 @@ use crate::sys::tty::{self, RawMode, IN, OUT, READY};
 use crate::sys::{self, Errno, Fd};
 
 /// Relays until the container has exited and its terminal is drained;
-/// returns Ok(wait status), or Err(exit code) when waiting failed. `input`: -i, the caller's stdin goes to the
-/// container's terminal and the caller's terminal is raw meanwhile (every
-/// key, Ctrl-C included, then reaches the container's terminal, whose line
-/// discipline turns it into a signal for its foreground job).
+/// returns Ok(wait status), or Err(exit code) when waiting failed.
+/// `input`: -i, the caller's stdin goes to the container's terminal and the
+/// caller's terminal is raw meanwhile (every key, Ctrl-C included, then
+/// reaches the container's terminal, whose line discipline turns it into a
+/// signal for its foreground job).
 pub fn run(pid: libc::pid_t, master: Fd, input: bool) -> Result<i32, i32> {
-    let sfd = tty::signalfd(WAITED);
-    let Ok(sfd) = sfd.and_then(|f| tty::set_nonblock(master).map(|_| f)) else {
-        // Nothing can be relayed: hang the container's terminal up (its
-        // session gets SIGHUP) and wait for it the plain way.
-        Error { step: Step::Relay, errno: sfd.err().unwrap_or(Errno(libc::EIO)) }.report(None);
-        sys::close(master);
-        return crate::spawn::forward_and_wait(pid);
+    let sfd = match tty::set_nonblock(master).and_then(|_| tty::signalfd(WAITED)) {
+        Ok(f) => f,
+        Err(e) => {
+            // Nothing can be relayed: hang the container's terminal up (its
+            // session gets SIGHUP) and wait for it the plain way.
+            Error { step: Step::Relay, errno: e }.report(None);
+            sys::close(master);
+            return crate::spawn::forward_and_wait(pid);
+        }
     };
     // Dropped on every return below, before the caller prints anything:
     // restores the caller's settings.

@@ -8,179 +8,15 @@
 //!
 //! The injection attempts run this very test binary inside the container:
 //! with MYDOCKER_TTY_ROLE=sti set, it does the attack before main (see
-//! `role`) and exits.
+//! `role` in common/pty.rs, shared with tests/ways_out.rs) and exits.
 mod common;
+#[path = "common/pty.rs"]
+mod pty;
 use common::*;
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// What the injection role pushes: a command the caller's shell would run.
-const PAYLOAD: &[u8] = b"echo INJECTED\n";
-
-/// Runs before main in every process of this binary: as the attacker
-/// (MYDOCKER_TTY_ROLE=sti), tries TIOCSTI on fds 0, 1, 2 and on /dev/tty,
-/// prints one line `STI fd0=<result> fd1=... tty=... END` and exits.
-#[used]
-#[link_section = ".init_array"]
-static ROLE: extern "C" fn() = role;
-
-extern "C" fn role() {
-    if std::env::var_os("MYDOCKER_TTY_ROLE").as_deref() != Some(std::ffi::OsStr::new("sti")) {
-        return;
-    }
-    let sti = |fd: i32| -> String {
-        for b in PAYLOAD {
-            // SAFETY: TIOCSTI takes a pointer to one byte.
-            if unsafe { libc::ioctl(fd, libc::TIOCSTI, b as *const u8) } != 0 {
-                return errname(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
-            }
-        }
-        "OK".into()
-    };
-    let mut line = String::from("STI");
-    for fd in 0..3 {
-        line += &format!(" fd{fd}={}", sti(fd));
-    }
-    match std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty") {
-        Ok(f) => line += &format!(" tty={}", sti(f.as_raw_fd())),
-        Err(e) => line += &format!(" tty=open:{}", errname(e.raw_os_error().unwrap_or(0))),
-    }
-    line += " END\n";
-    let _ = std::io::stdout().write_all(line.as_bytes());
-    std::process::exit(0);
-}
-
-fn errname(e: i32) -> String {
-    match e {
-        libc::EPERM => "EPERM".into(),
-        libc::EIO => "EIO".into(),
-        libc::ENXIO => "ENXIO".into(),
-        libc::ENOTTY => "ENOTTY".into(),
-        libc::EACCES => "EACCES".into(),
-        e => format!("errno{e}"),
-    }
-}
-
-/// A pseudo-terminal pair, both ends close-on-exec (mydocker inherits only
-/// the slave, as its 0, 1, 2).
-struct Pty {
-    master: File,
-    slave: OwnedFd,
-}
-
-fn pty(rows: u16, cols: u16) -> Pty {
-    let (mut m, mut s) = (-1, -1);
-    let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
-    // SAFETY: m and s are valid out-pointers; no name buffer; termios null
-    // (defaults); ws is a valid winsize.
-    let r = unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), &ws) };
-    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
-    for fd in [m, s] {
-        // SAFETY: fds we own.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    }
-    // SAFETY: both fds are open and now owned by the returned values.
-    unsafe { Pty { master: File::from_raw_fd(m), slave: OwnedFd::from_raw_fd(s) } }
-}
-
-impl Pty {
-    fn stdio(&self) -> Stdio {
-        Stdio::from(self.slave.try_clone().unwrap())
-    }
-
-    /// Starts `cmd` as an interactive shell's foreground job would run on
-    /// this terminal: a session leader whose controlling terminal it is.
-    fn spawn(&self, mut cmd: Command) -> Child {
-        cmd.stdin(self.stdio()).stdout(self.stdio()).stderr(self.stdio());
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        cmd.spawn().expect("spawn on the pty")
-    }
-
-    fn termios(&self) -> libc::termios {
-        // SAFETY: t is a valid termios to fill.
-        let mut t: libc::termios = unsafe { std::mem::zeroed() };
-        // SAFETY: the slave is an open terminal.
-        assert_eq!(unsafe { libc::tcgetattr(self.slave.as_raw_fd(), &mut t) }, 0);
-        t
-    }
-
-    /// Puts the terminal in raw mode (as a full-screen program would): no
-    /// echo, and every queued byte counts for `queued`.
-    fn make_raw(&self) {
-        let mut t = self.termios();
-        // SAFETY: t is a valid termios; the slave an open terminal.
-        unsafe {
-            libc::cfmakeraw(&mut t);
-            assert_eq!(libc::tcsetattr(self.slave.as_raw_fd(), libc::TCSANOW, &t), 0);
-        }
-    }
-
-    /// Bytes waiting in the terminal's input queue: what the caller's shell
-    /// would read next.
-    fn queued(&self) -> i32 {
-        let mut n: libc::c_int = 0;
-        // SAFETY: FIONREAD takes a pointer to an int.
-        assert_eq!(unsafe { libc::ioctl(self.slave.as_raw_fd(), libc::FIONREAD, &mut n) }, 0);
-        n
-    }
-
-    fn resize(&self, rows: u16, cols: u16) {
-        let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
-        // SAFETY: TIOCSWINSZ takes a pointer to a winsize.
-        assert_eq!(unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws) }, 0);
-    }
-
-    fn type_in(&mut self, s: &str) {
-        self.master.write_all(s.as_bytes()).unwrap();
-    }
-
-    /// Reads what the terminal shows until `needle` appears; the whole
-    /// transcript so far is returned (and shown if it never appears).
-    fn expect(&mut self, seen: &mut String, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !seen.contains(needle) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "never saw {needle:?}; the terminal showed:\n{seen}");
-            let mut p = libc::pollfd { fd: self.master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-            // SAFETY: one valid pollfd.
-            if unsafe { libc::poll(&mut p, 1, left.as_millis().min(1000) as i32) } <= 0 {
-                continue;
-            }
-            let mut buf = [0u8; 4096];
-            match self.master.read(&mut buf) {
-                Ok(0) | Err(_) => panic!("terminal closed before {needle:?}; it showed:\n{seen}"),
-                Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
-            }
-        }
-    }
-}
-
-/// Waits for `c` (bounded, so a hang fails instead of stalling the suite).
-fn finish(c: &mut Child, seen: &str) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(st) = c.try_wait().unwrap() {
-            return st.code().unwrap_or(-1);
-        }
-        if Instant::now() > deadline {
-            let _ = c.kill();
-            panic!("mydocker did not exit; the terminal showed:\n{seen}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+use pty::*;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
 
 /// Whether a `sleep` with this command line runs (mydocker's own command
 /// line may contain the same words).
@@ -191,27 +27,6 @@ fn sleeping(cmdline: &[u8]) -> bool {
 fn rootfs() -> Option<String> {
     let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
     std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
-}
-
-fn md(args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.args(args);
-    c
-}
-
-/// The attacker `cmd` (this binary as MYDOCKER_TTY_ROLE=sti, run by
-/// mydocker or directly) started from the caller's terminal: returns its
-/// report and how many bytes it left in the caller's input queue.
-fn attack(mut cmd: Command) -> (String, i32) {
-    let mut t = pty(24, 80);
-    t.make_raw();
-    cmd.env("MYDOCKER_TTY_ROLE", "sti");
-    let mut c = t.spawn(cmd);
-    let mut seen = String::new();
-    t.expect(&mut seen, " END");
-    assert_eq!(finish(&mut c, &seen), 0, "the attacker did not run to the end: {seen}");
-    let report = seen.lines().find(|l| l.contains("STI ")).unwrap_or_default().trim().to_string();
-    (report, t.queued())
 }
 
 #[test]
@@ -240,15 +55,6 @@ fn without_t_the_container_cannot_push_input_into_the_callers_terminal() {
         let (report, queued) = attack(md(&args));
         check_refused(&args, &report, queued);
     }
-}
-
-fn check_refused(args: &[&str], report: &str, queued: i32) {
-    for fd in ["fd0=", "fd1=", "fd2=", "tty="] {
-        let v = report.split_whitespace().find_map(|w| w.strip_prefix(fd));
-        assert!(v.is_some_and(|v| v != "OK"), "{args:?}: {fd} was not refused: {report}");
-    }
-    assert!(report.contains("fd0=EPERM"), "{args:?}: {report}");
-    assert_eq!(queued, 0, "{args:?}: bytes reached the caller's input queue: {report}");
 }
 
 #[test]
@@ -283,11 +89,6 @@ fn t_without_a_terminal_on_stdin_is_one_line_and_125() {
     assert_eq!(String::from_utf8_lossy(&c.wait_with_output().unwrap().stdout), "piped\n");
 }
 
-/// Compares what matters of two terminal settings.
-fn same_mode(a: &libc::termios, b: &libc::termios) -> bool {
-    (a.c_iflag, a.c_oflag, a.c_cflag, a.c_lflag) == (b.c_iflag, b.c_oflag, b.c_cflag, b.c_lflag)
-}
-
 #[test]
 fn ti_rootfs_sh_is_a_job_control_shell_on_a_terminal_of_its_own() {
     need_root!();
@@ -307,6 +108,11 @@ fn ti_rootfs_sh_is_a_job_control_shell_on_a_terminal_of_its_own() {
     assert!(seen.contains("JOB42"), "no job control (set -m off):\n{seen}");
     assert!(seen.contains("40 100"), "the window size did not arrive:\n{seen}");
     assert!(!seen.contains("job control turned off"), "{seen}");
+    // The terminal comes from the container's own devpts instance (nothing
+    // of the host's ptys there), and is its /dev/console.
+    t.type_in("echo PTS=$(ls /dev/pts | tr '\\n' ,); [ /dev/console -ef $(tty) ] && echo CON$((1+1))SOLE\n");
+    t.expect(&mut seen, "CON2SOLE");
+    assert!(seen.contains("PTS=0,ptmx,"), "not a devpts of its own:\n{seen}");
     // While it runs, the caller's terminal is raw: keys go through as is.
     assert!(!same_mode(&t.termios(), &before), "the caller's terminal is not in raw mode");
 
@@ -449,4 +255,39 @@ fn t_without_i_gives_a_terminal_but_leaves_the_callers_input_alone() {
     assert!(seen.contains("T=/dev/pts/"), "{seen}");
     assert_eq!(t.queued(), queued, "mydocker read the caller's input without -i");
     assert!(same_mode(&t.termios(), &before), "the caller's terminal mode changed without -i");
+}
+
+/// The state letter of /proc/PID/stat (R, S, T, ...).
+fn state(pid: u32) -> char {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    s.rsplit(") ").next().and_then(|r| r.chars().next()).unwrap_or('?')
+}
+
+#[test]
+fn a_stopped_and_continued_relay_is_raw_again() {
+    need_root!();
+    let mut t = pty(24, 80);
+    let before = t.termios();
+    let mut c = t.spawn(md(&["run", "-ti", "sh"]));
+    let mut seen = String::new();
+    t.type_in("echo A$((1+1))B\n");
+    t.expect(&mut seen, "A2B");
+    let raw = t.termios();
+    assert!(!same_mode(&raw, &before));
+    // A job-control stop: mydocker stops like any foreground job, and the
+    // caller's shell puts its own settings back meanwhile. (SIGSTOP: here
+    // mydocker leads a session of its own, an orphaned process group, for
+    // which the kernel drops SIGTSTP.)
+    // SAFETY: plain kill of our own child.
+    unsafe { libc::kill(c.id() as i32, libc::SIGSTOP) };
+    eventually("mydocker to stop", || state(c.id()) == 'T');
+    // SAFETY: the slave is an open terminal; before is a valid termios.
+    unsafe { libc::tcsetattr(t.slave.as_raw_fd(), libc::TCSANOW, &before) };
+    // `fg`: SIGCONT, and the relay is raw again.
+    // SAFETY: as above.
+    unsafe { libc::kill(c.id() as i32, libc::SIGCONT) };
+    eventually("raw mode again", || same_mode(&t.termios(), &raw));
+    t.type_in("exit 3\n");
+    assert_eq!(finish(&mut c, &seen), 3, "{seen}");
+    assert!(same_mode(&t.termios(), &before));
 }

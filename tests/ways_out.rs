@@ -12,6 +12,8 @@
 //! Add a row: one line in `ways!` below and a `fn(rootfs: &str)` that
 //! panics when the way is open.
 mod common;
+#[path = "common/pty.rs"]
+mod pty;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -47,6 +49,13 @@ ways! {
     // 5. Mount targets: opened without following symlinks, mounted by fd.
     a_symlinked_mount_target_cannot_lead_out: closed => symlinked_targets;
     a_target_swapped_for_a_symlink_during_start_cannot_lead_out: closed => swapped_targets;
+    // The same, on kernels without the new calls (simulated: a seccomp
+    //    filter makes them fail with ENOSYS, as an old kernel would).
+    before_5_12_read_only_still_leaves_nothing_writable: closed => old_kernel_read_only;
+    before_5_2_the_ways_stay_closed: closed => older_kernel_ways;
+    // 2. The caller's terminal (bubblewrap CVE-2017-5226): nothing pushed
+    //    into its input queue (tests/tty.rs has the rest of the kind).
+    input_cannot_be_pushed_into_the_callers_terminal: closed => tiocsti_refused;
     // 3. Devices (docker's device cgroup): any node may be made, only the
     //    usual ones opened — whoever made the node and however it is reached.
     a_char_device_made_inside_cannot_be_opened: closed => char_device_made_inside;
@@ -58,6 +67,7 @@ ways! {
     volumes_are_writable_where_asked_and_readable_when_ro: works => volumes_work;
     default_devices_are_usable: works => default_devices;
     a_workdir_inside_the_root_is_entered: works => workdir_inside;
+    ti_gives_a_shell_on_a_terminal_of_its_own: works => ti_shell;
 }
 
 
@@ -91,9 +101,65 @@ fn host_root_as_fd7() -> bool {
 /// files, a mount namespace of its own), with $MD the binary under test
 /// and $R the rootfs.
 fn nested(r: &str, script: &str) -> Output {
+    nested_as(r, script, None)
+}
+
+/// `nested`, with `hook` run before mydocker starts (an old-kernel filter).
+fn nested_as(r: &str, script: &str, hook: Option<fn() -> bool>) -> Output {
     let mut c = mydocker(["run", "--privileged", "sh", "-c", script]);
     c.env("MD", bin()).env("R", r);
+    if let Some(h) = hook {
+        before_exec(&mut c, h);
+    }
     c.output().expect("spawn mydocker")
+}
+
+/// Installs a seccomp filter that fails `nrs` with ENOSYS, as a kernel
+/// that lacks them would (inherited by mydocker and everything it starts).
+/// Async-signal-safe: a stack array and one prctl.
+fn deny_syscalls(nrs: &[libc::c_long]) -> bool {
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Insn(u16, u8, u8, u32);
+    #[repr(C)]
+    struct Prog(u16, *const Insn);
+    #[cfg(target_arch = "x86_64")]
+    const ARCH: u32 = 0xC000_003E;
+    #[cfg(target_arch = "aarch64")]
+    const ARCH: u32 = 0xC000_00B7;
+    const LD_ABS: u16 = 0x20;
+    const JEQ: u16 = 0x15;
+    const RET: u16 = 0x06;
+    let m = nrs.len().min(8);
+    let mut p = [Insn(RET, 0, 0, 0x7fff_0000); 14];
+    p[0] = Insn(LD_ABS, 0, 0, 4);
+    p[1] = Insn(JEQ, 0, (m + 1) as u8, ARCH);
+    p[2] = Insn(LD_ABS, 0, 0, 0);
+    for (i, &nr) in nrs.iter().take(m).enumerate() {
+        p[3 + i] = Insn(JEQ, (m - i) as u8, 0, nr as u32);
+    }
+    p[3 + m] = Insn(RET, 0, 0, 0x7fff_0000);
+    p[4 + m] = Insn(RET, 0, 0, 0x0005_0000 | libc::ENOSYS as u32);
+    let prog = Prog((5 + m) as u16, p.as_ptr());
+    // SAFETY: prog points at 5+m valid instructions on this stack frame.
+    unsafe { libc::prctl(libc::PR_SET_SECCOMP, 2, &prog as *const Prog) == 0 }
+}
+
+/// Linux 5.2 to 5.11: no mount_setattr.
+fn like_5_2() -> bool {
+    deny_syscalls(&[libc::SYS_mount_setattr])
+}
+
+/// Before 5.2: no open_tree, move_mount, openat2, mount_setattr, close_range.
+fn like_4_x() -> bool {
+    deny_syscalls(&[
+        libc::SYS_mount_setattr,
+        libc::SYS_open_tree,
+        libc::SYS_move_mount,
+        libc::SYS_openat2,
+        libc::SYS_close_range,
+        libc::SYS_clone3,
+    ])
 }
 
 fn tmpdir(tag: &str) -> PathBuf {
@@ -356,6 +422,62 @@ fn workdir_inside(r: &str) {
     assert_eq!(ok(&inside(r, &["-w", "/dev/shm"], "pwd", true)), "/dev/shm\n");
 }
 
+/// A ro volume whose source has a submount, and --read-only over a rootfs
+/// with one, under `hook`: flags kept, and nothing below either writable
+/// (the submount is read-only, or not there at all).
+fn ro_without_new_calls(r: &str, hook: fn() -> bool, tag: &str) {
+    let d = tmpdir(tag);
+    let script = format!(
+        "set -e; mount -t tmpfs -o nosuid,nodev,noexec src {d}; mkdir {d}/sub; mount -t tmpfs sub {d}/sub; \
+         mount --bind $R $R; mount -o remount,bind,nosuid,nodev $R; mount -t tmpfs below $R/tmp; \
+         exec $MD run --rootfs $R --read-only -v {d}:/v:ro sh -c \
+         'cat /proc/self/mountinfo; for f in /v/x /v/sub/x /x /tmp/x; do touch $f 2>/dev/null && echo \"$f writable\"; done; true'",
+        d = d.display()
+    );
+    let out = ok(&nested_as(r, &script, Some(hook)));
+    has_all(&options(&out, "/v"), &["ro", "nosuid", "nodev", "noexec"], "the ro volume");
+    has_all(&options(&out, "/"), &["ro", "nosuid", "nodev"], "the read-only root");
+    for at in ["/v/sub", "/tmp"] {
+        if out.lines().any(|l| l.split(' ').nth(4) == Some(at)) {
+            has_all(&options(&out, at), &["ro"], at);
+        }
+    }
+    assert!(!out.contains("writable"), "{out}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+fn old_kernel_read_only(r: &str) {
+    ro_without_new_calls(r, like_5_2, "ro-5-2");
+}
+
+fn older_kernel_ways(r: &str) {
+    ro_without_new_calls(r, like_4_x, "ro-4-x");
+    // The fd, symlink and workdir rows, under the same filter, from a
+    // nested mydocker (its own children inherit the filter).
+    let host = tmpdir("old-host");
+    let src = tmpdir("old-src");
+    let link = Path::new(r).join(format!("old-evil-{}", std::process::id()));
+    std::os::unix::fs::symlink(&host, &link).unwrap();
+    let name = link.file_name().unwrap().to_string_lossy().into_owned();
+    let w = format!("/newdir-old-{}", std::process::id());
+    let script = format!(
+        "exec 7</; $MD run --rootfs $R -w /proc/self/fd/7 pwd; echo \"fd7 $?\"; \
+         $MD run --rootfs $R -v {src}:/{name}/x true; echo \"link $?\"; \
+         $MD run --rootfs $R --read-only -w {w} pwd; \
+         $MD run --rootfs $R -v {src}:/out sh -c 'ls /proc/$$/fd; echo hi > /out/f'",
+        src = src.display()
+    );
+    let o = nested_as(r, &script, Some(like_4_x));
+    let _ = std::fs::remove_file(&link);
+    let _ = std::fs::remove_dir(format!("{r}{w}"));
+    let out = ok(&o);
+    assert_eq!(out, format!("fd7 125\nlink 125\n{w}\n0\n1\n2\n"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(src.join("f")).unwrap(), "hi\n");
+    assert_eq!(std::fs::read_dir(&host).unwrap().count(), 0, "something was made on the host");
+    std::fs::remove_dir_all(&host).unwrap();
+    std::fs::remove_dir_all(&src).unwrap();
+}
+
 /// Opens /dev-less path P for reading and writing inside; each line must
 /// say the device policy refused it (EPERM), whatever driver is behind.
 fn refused(r: &str, flags: &[&str], setup: &str, p: &str) {
@@ -373,7 +495,7 @@ fn refused(r: &str, flags: &[&str], setup: &str, p: &str) {
 fn char_device_made_inside(r: &str) {
     // kvm and mem numbers: the node is made (m is allowed), never opened.
     refused(r, &[], "mknod /dev/kvm c 10 232 || exit 9;", "/dev/kvm");
-    refused(r, &[], "mknod /tmp/mem c 1 1 || exit 9;", "/tmp/mem");
+    refused(r, &[], "mknod /dev/mem c 1 1 || exit 9;", "/dev/mem");
 }
 
 fn block_device_made_inside(r: &str) {
@@ -399,3 +521,27 @@ fn device_as_volume(r: &str) {
     refused(r, &["-v", "/dev/kmsg:/kmsg"], "", "/kmsg");
 }
 
+/// The attacker (this binary, bound in) pushes a command into the terminal
+/// mydocker was started from; it must be refused and the caller's input
+/// queue stay empty.
+fn tiocsti_refused(r: &str) {
+    let exe = std::env::current_exe().unwrap();
+    let vol = format!("{}:/attacker:ro", exe.display());
+    let args = ["run", "--rootfs", r, "-v", &vol, "/attacker"];
+    let (report, queued) = pty::attack(pty::md(&args));
+    pty::check_refused(&args, &report, queued);
+}
+
+/// `-ti --rootfs R sh` from a terminal: a shell on a terminal of its own,
+/// its exit status, the caller's terminal as it was.
+fn ti_shell(r: &str) {
+    let mut t = pty::pty(24, 80);
+    let before = t.termios();
+    let mut c = t.spawn(pty::md(&["run", "-ti", "--rootfs", r, "sh"]));
+    let mut seen = String::new();
+    t.type_in("tty; echo A$((1+1))B; exit 4\n");
+    t.expect(&mut seen, "A2B");
+    assert_eq!(pty::finish(&mut c, &seen), 4, "{seen}");
+    assert!(seen.contains("/dev/pts/"), "{seen}");
+    assert!(pty::same_mode(&t.termios(), &before), "the caller's terminal was not restored");
+}

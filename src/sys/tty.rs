@@ -257,25 +257,30 @@ pub fn recv_fd(sock: Fd, data: &mut [u8]) -> Result<Option<(Fd, usize)>, Errno> 
     msg.msg_controllen = cbuf.0.len() as _;
     // SAFETY: msg and the buffers it points at are live and writable.
     let n = retry(|| unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) } as libc::c_long)? as usize;
-    let mut got = -1;
+    // Up to two fds fit cbuf; more make the kernel set MSG_CTRUNC and
+    // close the rest itself.
+    let mut fds = [-1 as c_int; 2];
+    let mut nfds = 0;
     // SAFETY: the kernel filled at most msg_controllen bytes of cbuf;
-    // CMSG_FIRSTHDR returns null when no header fits, and a header's data
-    // is read only when its length says an int is there.
+    // CMSG_FIRSTHDR returns null when no header fits, and only as many ints
+    // as the header's length covers (at most the two cbuf holds) are read.
     unsafe {
         let c = libc::CMSG_FIRSTHDR(&msg);
-        if !c.is_null()
-            && (*c).cmsg_level == libc::SOL_SOCKET
-            && (*c).cmsg_type == libc::SCM_RIGHTS
-            && (*c).cmsg_len as usize == libc::CMSG_LEN(size_of::<c_int>() as u32) as usize
-        {
-            got = (libc::CMSG_DATA(c) as *const c_int).read_unaligned();
+        if !c.is_null() && (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+            let room = ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
+            nfds = (room / size_of::<c_int>()).min(fds.len());
+            for (i, fd) in fds.iter_mut().enumerate().take(nfds) {
+                *fd = (libc::CMSG_DATA(c) as *const c_int).add(i).read_unaligned();
+            }
         }
     }
-    match (n, got, msg.msg_flags & libc::MSG_CTRUNC) {
-        (0, -1, 0) => Ok(None),
-        (n, fd, 0) if n > 0 && fd >= 0 => Ok(Some((fd, n))),
-        (_, fd, _) => {
-            close(fd);
+    match (n, nfds, msg.msg_flags & libc::MSG_CTRUNC) {
+        (0, 0, 0) => Ok(None),
+        (n, 1, 0) if n > 0 => Ok(Some((fds[0], n))),
+        _ => {
+            for &fd in &fds[..nfds] {
+                close(fd);
+            }
             Err(Errno(libc::EPROTO))
         }
     }
@@ -332,4 +337,116 @@ pub fn read_signals(fd: Fd, sigs: &mut [c_int; 8]) -> Result<usize, Errno> {
 pub fn write_some(fd: Fd, buf: &[u8]) -> Result<usize, Errno> {
     // SAFETY: buf is a valid readable slice for buf.len() bytes.
     retry(|| unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) as libc::c_long }).map(|n| n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (Fd, Fd) {
+        socketpair().unwrap()
+    }
+
+    #[test]
+    fn one_fd_crosses_with_its_data() {
+        let (a, b) = pair();
+        let (r, w) = super::super::pipe().unwrap();
+        send_fd(a, w, b"/dev/pts/3").unwrap();
+        let mut data = [0u8; 24];
+        let (got, n) = recv_fd(b, &mut data).unwrap().unwrap();
+        assert_eq!(&data[..n], b"/dev/pts/3");
+        assert_ne!(got, w);
+        // It is the same pipe: what goes in at the received end comes out.
+        super::super::write_all(got, b"x").unwrap();
+        let mut one = [0u8; 1];
+        assert_eq!(super::super::read(r, &mut one), Ok(1));
+        for fd in [a, b, r, w, got] {
+            close(fd);
+        }
+    }
+
+    #[test]
+    fn eof_without_a_message_is_none() {
+        let (a, b) = pair();
+        close(a);
+        assert_eq!(recv_fd(b, &mut [0u8; 24]), Ok(None));
+        close(b);
+    }
+
+    #[test]
+    fn a_message_without_exactly_one_fd_is_refused() {
+        let (a, b) = pair();
+        // Data but no fd.
+        super::super::write_all(a, b"no fd").unwrap();
+        assert_eq!(recv_fd(b, &mut [0u8; 24]), Err(Errno(libc::EPROTO)));
+        // Two fds in one message: refused, and the ones that came closed.
+        let (r, w) = super::super::pipe().unwrap();
+        #[repr(C, align(8))]
+        struct Two([u8; 24]);
+        let mut cbuf = Two([0; 24]);
+        let data = b"2";
+        let mut iov = libc::iovec { iov_base: data.as_ptr().cast_mut().cast(), iov_len: 1 };
+        // SAFETY: a zeroed msghdr is valid; cbuf holds CMSG_SPACE(8) = 24
+        // bytes for one header with two ints.
+        unsafe {
+            let mut msg: libc::msghdr = zeroed();
+            msg.msg_iov = &mut iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = cbuf.0.as_mut_ptr().cast();
+            msg.msg_controllen = 24;
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(8) as _;
+            let p = libc::CMSG_DATA(c) as *mut c_int;
+            p.write_unaligned(r);
+            p.add(1).write_unaligned(w);
+            assert_eq!(libc::sendmsg(a, &msg, 0), 1);
+        }
+        assert_eq!(recv_fd(b, &mut [0u8; 24]), Err(Errno(libc::EPROTO)));
+        // The received copy of `w` is closed: with ours gone too, the pipe
+        // reads EOF (a leaked copy would make it EAGAIN).
+        close(w);
+        set_nonblock(r).unwrap();
+        assert_eq!(super::super::read(r, &mut [0u8; 1]), Ok(0));
+        for fd in [a, b, r] {
+            close(fd);
+        }
+    }
+
+    #[test]
+    fn raw_mode_is_cfmakeraw() {
+        // SAFETY: an all-zero termios is valid; cfmakeraw only edits it.
+        let (mut want, mut t): (libc::termios, libc::termios) = unsafe { (zeroed(), zeroed()) };
+        for x in [&mut want, &mut t] {
+            x.c_iflag = !0;
+            x.c_oflag = !0;
+            x.c_lflag = !0;
+            x.c_cflag = !0 & !libc::CSIZE;
+        }
+        // SAFETY: a valid termios.
+        unsafe { libc::cfmakeraw(&mut want) };
+        let got = Termios(t).raw().0;
+        assert_eq!(
+            (got.c_iflag, got.c_oflag, got.c_lflag, got.c_cflag),
+            (want.c_iflag, want.c_oflag, want.c_lflag, want.c_cflag)
+        );
+        assert_eq!((got.c_cc[libc::VMIN], got.c_cc[libc::VTIME]), (1, 0));
+    }
+
+    #[test]
+    fn a_blocked_signal_is_read_from_the_signalfd() {
+        let set = SigSet::of(&[libc::SIGUSR2]);
+        // The mask is per thread; the signal goes to this thread only.
+        let old = super::super::set_sigmask(set);
+        let fd = signalfd(set).unwrap();
+        let mut sigs = [0; 8];
+        assert_eq!(read_signals(fd, &mut sigs), Ok(0));
+        // SAFETY: a signal to this very thread, blocked here.
+        unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), libc::gettid(), libc::SIGUSR2) };
+        assert_eq!(read_signals(fd, &mut sigs), Ok(1));
+        assert_eq!(sigs[0], libc::SIGUSR2);
+        close(fd);
+        super::super::set_sigmask(old);
+    }
 }
