@@ -62,6 +62,8 @@ pub struct Ctx<'a> {
     pub oom_score_adj: Option<i32>,
     /// Attached (PDEATHSIG) or created (wait on the exec fifo).
     pub mode: Mode,
+    /// fds 3..3+preserve_fds are left open for the command.
+    pub preserve_fds: i32,
     /// --init: a reaper as PID 1, the command as PID 2.
     pub init: bool,
     /// The cgroup files to join through, and every cgroupfs fd to close.
@@ -241,7 +243,7 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // read from ever seeing EOF if the parent died.
     let fifo = if let Mode::Created { fifo } = ctx.mode { fifo } else { -1 };
     let console_sock = ctx.console.map_or(-1, |c| c.sock);
-    sys::fds::close_all_but(3, &[ctx.frame_r, ctx.err_w, fifo, console_sock]).map_err(Error::at(Step::CloseFds))?;
+    sys::fds::close_all_but(3 + ctx.preserve_fds, &[ctx.frame_r, ctx.err_w, fifo, console_sock]).map_err(Error::at(Step::CloseFds))?;
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF. Not for an OCI container: it must
@@ -259,6 +261,10 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         if sys::no_reader(ctx.err_w) {
             return Err(Error { step: Step::DeathSig, errno: Errno(libc::ESRCH) }.into());
         }
+    } else {
+        // Device nodes and directories get the modes config.json names;
+        // the process's own umask is set before execve.
+        sys::proc::umask(0);
     }
     // A session of its own, without a controlling terminal: the caller's
     // terminal, still fds 0-2 without -t, is then not the container's
@@ -321,7 +327,7 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // The frame pipe, and whatever setup opened (the loopback socket), go
     // too: from here on only 0, 1, 2 and the close-on-exec error pipe (and
     // exec fifo) are open, in PID 1, in the --init reaper and in the command.
-    sys::fds::close_all_but(3, &[ctx.err_w, fifo]).map_err(Error::at(Step::CloseFds))?;
+    sys::fds::close_all_but(3 + ctx.preserve_fds, &[ctx.err_w, fifo]).map_err(Error::at(Step::CloseFds))?;
 
     if let Some(w) = ctx.fs.workdir {
         let w = ctx.fs.cstr(w);

@@ -61,7 +61,7 @@ impl Walk {
             (Some(root), k) if k.inside() => {
                 let rel = target.get(t.inner as usize..).ok_or(Errno(libc::EINVAL))?;
                 let itself = e.src == Some(e.target);
-                inside(root.0, e, if itself { None } else { src }, rel, ro, scratch)
+                inside(t, root.0, e, if itself { None } else { src }, rel, ro, scratch)
             }
             // No rootfs: /proc over the host's, by path as always.
             _ => match e.op {
@@ -69,6 +69,8 @@ impl Walk {
                     let (fstype, flags, data) = FS[n as usize & 7];
                     sys::mount(src, target, Some(fstype), flags, data)
                 }
+                // OCI rootfsPropagation, on "/" after pivot_root.
+                Op::Flags { flags } => sys::mount(None, target, None, flags, b""),
                 _ => Err(Errno(libc::EINVAL)),
             },
         }
@@ -119,7 +121,7 @@ fn open_dir(dir: Fd, path: &[u8]) -> Result<OwnedFd, Errno> {
 
 /// One step whose target `rel` (absolute, NUL-terminated) lies inside the
 /// rootfs `root`. `src` None: the target bound onto itself.
-fn inside(root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bool, scratch: &mut [u8]) -> Result<(), Errno> {
+fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bool, scratch: &mut [u8]) -> Result<(), Errno> {
     match e.op {
         Op::Symlink => {
             let (dir, name) = parent(root, rel, true, scratch)?;
@@ -172,6 +174,28 @@ fn inside(root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bool, scratch
             remount_ro(at.0, true)
         }
         Op::Pivot => Err(Errno(libc::EINVAL)),
+        // An OCI mount: the filesystem on the opened target.
+        Op::Fs { fstype, data, flags } => {
+            let (at, _) = open_target(root, rel, e.make, scratch)?;
+            let data = if data.len == 0 { &b""[..] } else { t.cstr(data) };
+            fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(t.cstr(fstype)), flags, data))
+        }
+        // A remount or propagation change of the mount on the target.
+        Op::Flags { flags } => {
+            let (at, _) = open_target(root, rel, Make::Nothing, scratch)?;
+            fchdir(at.0).and_then(|_| sys::mount(None, b".\0", None, flags, b""))
+        }
+        // An OCI masked path: an empty read-only tmpfs over a directory,
+        // /dev/null over anything else.
+        Op::Mask => {
+            let (at, dir) = open_target(root, rel, Make::Nothing, scratch)?;
+            if dir {
+                let ro = libc::MS_RDONLY as u64;
+                fchdir(at.0).and_then(|_| sys::mount(Some(b"tmpfs\0"), b".\0", Some(b"tmpfs\0"), ro, b"size=0\0"))
+            } else {
+                bind(Some(b"/dev/null\0"), at.0, false, false).map(|_| ())
+            }
+        }
     }
 }
 

@@ -97,6 +97,7 @@ pub struct Doc<'a> {
 /// Parses `text` (decoding strings in place) into `nodes`. Errors: malformed
 /// text, a text longer than `MAX_LEN`, or a table smaller than needed
 /// ("too many values for the node table": size it with `nodes_for`).
+#[inline(never)]
 pub fn parse<'a>(text: &'a mut [u8], nodes: &'a mut [Node]) -> Result<Doc<'a>, Error> {
     if text.len() > MAX_LEN {
         return Err(Error { at: 0, why: "text too large" });

@@ -26,6 +26,7 @@ mod limits;
 #[allow(dead_code)]
 mod model;
 mod mounts;
+mod oci;
 mod out;
 mod path;
 mod plan;
@@ -38,17 +39,18 @@ mod sys;
 
 use cli::Cmd;
 
-const VERSION: &str = env!("CARGO_PKG_VERSION");
-const COMMIT: &str = env!("MYDOCKER_COMMIT");
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const COMMIT: &str = env!("MYDOCKER_COMMIT");
 
 /// Called from the C entry point in `sys` with argv and envp.
 pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {
+    if oci::is_oci(&args) {
+        return oci::main(&args, &env);
+    }
     match cli::parse(&args) {
         Ok(Cmd::Help) => out::stdout(cli::HELP),
         Ok(Cmd::RunHelp) => out::stdout(cli::RUN_HELP),
-        Ok(Cmd::Version) => {
-            out::Line::new().s(b"mydocker ").s(VERSION.as_bytes()).s(b" (commit ").s(COMMIT.as_bytes()).s(b")").emit(1)
-        }
+        Ok(Cmd::Version) => return oci::info::version(),
         Ok(Cmd::Run(r)) if r.ndev > 0 => return run_with_devices(&r, &args, &env),
         Ok(Cmd::Run(r)) => return spawn::run(&model::from_run(&r, &args, &env)),
         Ok(Cmd::Gc(parent)) => {

@@ -116,6 +116,9 @@ pub enum Mounts<'a> {
     /// -v specs and --tmpfs paths; `privileged` drops the masked and
     /// read-only paths and leaves /sys writable.
     Docker { volumes: &'a [&'a [u8]], tmpfs: &'a [&'a [u8]], privileged: bool },
+    /// The front end built the whole table (OCI: config.json's mounts,
+    /// masked and read-only paths, devices, pivot).
+    Table(&'a crate::mounts::Table<'a>),
 }
 
 /// How the container's life is tied to mydocker's.
@@ -173,6 +176,12 @@ pub struct Container<'a> {
     /// PID 1 is mydocker's reaper, the command PID 2.
     pub init: bool,
     pub mode: Mode,
+    /// fds 3..3+N stay open into the command (OCI --preserve-fds).
+    pub preserve_fds: i32,
+    /// Cgroups the front end made itself (OCI cgroupsPath): the files the
+    /// child joins through and the fds it closes. None: spawn makes them
+    /// from `limits` (docker-style).
+    pub cgroup_fds: Option<crate::cgroup::ChildFds>,
 }
 
 /// The docker-style front end: `mydocker run` flags as a container.
@@ -208,6 +217,8 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         interactive: r.interactive,
         init: r.init,
         mode: Mode::Attached,
+        preserve_fds: 0,
+        cgroup_fds: None,
     }
 }
 

@@ -44,6 +44,15 @@ pub enum Op {
     Symlink,
     /// pivot_root into target and detach the old root.
     Pivot,
+    /// mount(src, target, fstype, flags, data) with the type and data in
+    /// the table's text (OCI mounts; data may be empty).
+    Fs { fstype: Span, data: Span, flags: u64 },
+    /// mount(NULL, target, NULL, flags, NULL): a remount (MS_REMOUNT|MS_BIND
+    /// with the wanted flags) or a propagation change (MS_SHARED, ...).
+    Flags { flags: u64 },
+    /// An OCI masked path: /dev/null bound over a file, an empty read-only
+    /// tmpfs over a directory; a missing path is skipped.
+    Mask,
 }
 
 /// What the target must be before the step: made if missing.
@@ -67,6 +76,9 @@ pub enum Kind {
     Tmpfs,
     Pivot,
     ReadOnlyRoot,
+    /// An entry of config.json's mounts.
+    Config,
+    /// A device node of config.json (or a default one).
     Device,
 }
 
@@ -89,6 +101,7 @@ impl Kind {
             Kind::Tmpfs => b"tmpfs",
             Kind::Pivot => b"pivot_root",
             Kind::ReadOnlyRoot => b"read-only rootfs",
+            Kind::Config => b"config.json mount",
             Kind::Device => b"device",
         }
     }
@@ -297,7 +310,7 @@ impl<'t> Table<'t> {
 
     /// Appends the concatenation of `parts` and a NUL.
     #[inline(never)]
-    fn put(&mut self, parts: &[&[u8]]) -> Result<Span, Why> {
+    pub(crate) fn put(&mut self, parts: &[&[u8]]) -> Result<Span, Why> {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         if self.used + len + 1 > self.text.len() || parts.iter().any(|p| p.contains(&0)) {
             return Err(b"mount paths too long (64 KiB in all)");
@@ -313,7 +326,7 @@ impl<'t> Table<'t> {
     }
 
     #[inline(never)]
-    fn push(
+    pub(crate) fn push(
         &mut self,
         op: Op,
         src: Option<Span>,

@@ -54,6 +54,24 @@ fn fail(e: Error) -> i32 {
 
 /// Runs the container `c` describes, attached: returns the exit code.
 pub fn run(c: &Container) -> i32 {
+    launch(c, &mut 0)
+}
+
+/// Creates the container `c` describes (Mode::Created): returns the host
+/// pid of its process, set up and waiting for `start` on the exec fifo, or
+/// the exit code after the failure was reported.
+pub fn create(c: &Container) -> Result<libc::pid_t, i32> {
+    let mut pid = 0;
+    match launch(c, &mut pid) {
+        0 if pid > 0 => Ok(pid),
+        code => Err(if code == 0 { 125 } else { code }),
+    }
+}
+
+/// Attached: runs the container to its end and returns the exit code.
+/// Created: returns 0 with `created` set to the pid once the child reports
+/// that it is ready.
+fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // -t relays the caller's terminal; without one there is nothing to
     // relay (docker says the same, in the same words).
     let relayed = c.terminal && c.mode == Mode::Attached;
@@ -80,7 +98,7 @@ pub fn run(c: &Container) -> i32 {
     // A device policy needs a cgroup too: every docker-style --rootfs
     // container has one.
     let mut cgs = Cgroups::none(id);
-    if c.limits.any() || c.device_rules.is_some() {
+    if (c.limits.any() || c.device_rules.is_some()) && c.cgroup_fds.is_none() {
         if let Err(code) = make_cgroups(&c.limits, c.cgroup_parent, c.device_rules, &mut cgs) {
             return code;
         }
@@ -179,7 +197,8 @@ pub fn run(c: &Container) -> i32 {
     let mut few = [mounts::EMPTY; 2];
     let mut few_text = [0u8; 4200];
     let mut text_map: Map;
-    let mut fs = if c.fs.rootfs.is_some() {
+    let built = matches!(c.fs.mounts, Mounts::Table(_));
+    let mut fs = if c.fs.rootfs.is_some() && !built {
         let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
         text_map = match Map::new(size, false) {
             Ok(m) => m,
@@ -192,9 +211,16 @@ pub fn run(c: &Container) -> i32 {
     } else {
         Table::new(&mut few, &mut few_text)
     };
-    if let Err(code) = filesystem(c, &mut fs) {
-        return code;
+    if !built {
+        if let Err(code) = filesystem(c, &mut fs) {
+            return code;
+        }
     }
+    // A front end that built the table itself (OCI) hands it over whole.
+    let fs: &Table = match c.fs.mounts {
+        Mounts::Table(t) => t,
+        _ => &fs,
+    };
     // -t: the child sends the master of the container's terminal back on a
     // socketpair made now (console.rs); the caller's window size goes with
     // the plan, so the command starts with it.
@@ -215,7 +241,7 @@ pub fn run(c: &Container) -> i32 {
         arena: &mut arena,
         payload_cap: h.len as usize,
         ptrs_cap: h.ptrs(),
-        fs: &fs,
+        fs,
         inherited,
         ns: c.ns.new,
         user: c.user,
@@ -226,6 +252,7 @@ pub fn run(c: &Container) -> i32 {
         rlimits: c.rlimits,
         oom_score_adj: c.oom_score_adj,
         mode: c.mode,
+        preserve_fds: c.preserve_fds,
         init: c.init,
         cgroups: crate::cgroup::ChildFds::NONE,
         console,
@@ -260,13 +287,13 @@ pub fn run(c: &Container) -> i32 {
     if let Err(f) = cgs.open_joins(cg.is_some()) {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
-    ctx.cgroups = cgs.child_fds();
+    ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
     let mut cloned = sys::clone3(c.ns.new | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
             return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
         }
-        ctx.cgroups = cgs.child_fds();
+        ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
         cloned = sys::clone(c.ns.new | libc::SIGCHLD, &stack, &mut ctx, child::main);
     }
     cgs.close_joins();
@@ -295,7 +322,21 @@ pub fn run(c: &Container) -> i32 {
     // gone. Its write end closed at execve (close-on-exec) or at exit, so it
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
-    let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
+    let mut report = [0u8; err::WIRE];
+    let (status, got) = if let Mode::Created { .. } = c.mode {
+        // The child writes one report and stays (ready: all zeros) or
+        // exits (a failure): 12 bytes either way, or EOF if it died.
+        let got = sys::read_full(err_r, &mut report);
+        sys::close(err_r);
+        if got == Ok(err::WIRE) && report == [0; err::WIRE] {
+            *created = pid;
+            return 0;
+        }
+        (sys::wait(pid, false).ok().flatten().ok_or(125), got)
+    } else {
+        let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
+        (status, sys::read_full(err_r, &mut report))
+    };
     let code = status.map_or_else(|c| c, err::status_code);
     // PID 1 died of SIGKILL; under --init PID 1 is our reaper, which exits
     // 128+N when the command was killed by signal N.
@@ -303,8 +344,6 @@ pub fn run(c: &Container) -> i32 {
         Ok(s) => libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL || c.init && code == 128 + libc::SIGKILL,
         Err(_) => false,
     };
-    let mut report = [0u8; err::WIRE];
-    let got = sys::read_full(err_r, &mut report);
     let failure = match (got, sent) {
         (Ok(0), Ok(())) => None,
         (Ok(err::WIRE), _) => Some(Error::decode(&report)),
@@ -326,6 +365,12 @@ pub fn run(c: &Container) -> i32 {
             Step::Cwd => c.process.cwd.or(Some(b"/")),
             _ => None,
         };
+        if c.id.is_some() && e.step == Step::Exec && e.errno == Errno(libc::ENOENT) {
+            // runc's words, which podman and CRI-O match on.
+            let name = c.process.argv0();
+            Line::new().s(b"mydocker: exec: \"").s(name).s(b"\": executable file not found in $PATH").emit(2);
+            return e.exit_code();
+        }
         e.report(what);
         return e.exit_code();
     }
@@ -410,7 +455,7 @@ fn make_cgroups(
 /// 125, before anything is created) and builds the mount table.
 #[inline(never)]
 fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
-    let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts;
+    let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts else { return Ok(()) };
     let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
         Line::new().s(b"mydocker: run: ").s(what).s(b" '").arg(arg).s(b"': ").s(why).emit(2);
         Err(125)

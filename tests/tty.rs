@@ -291,3 +291,18 @@ fn a_stopped_and_continued_relay_is_raw_again() {
     assert_eq!(finish(&mut c, &seen), 3, "{seen}");
     assert!(same_mode(&t.termios(), &before));
 }
+
+#[test]
+fn ctrl_c_on_the_callers_keyboard_ends_a_command_under_init() {
+    need_root!();
+    // Under --init the command is PID 2, which a SIGINT ends (a PID 1
+    // without a handler would ignore it, as in docker).
+    let mut t = pty(24, 80);
+    let before = t.termios();
+    let mut c = t.spawn(md(&["run", "-ti", "--init", "sleep", "987652"]));
+    eventually("sleep to run", || sleeping(b"sleep\0987652"));
+    t.type_in("\x03");
+    let seen = String::new();
+    assert_eq!(finish(&mut c, &seen), 130);
+    assert!(same_mode(&t.termios(), &before), "the caller's terminal was not restored");
+}

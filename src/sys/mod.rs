@@ -10,6 +10,7 @@ use core::ffi::{c_char, c_int, c_void};
 
 pub mod fds;
 pub mod mnt;
+pub mod oci;
 pub mod proc;
 pub mod tty;
 mod file;

@@ -96,3 +96,13 @@ pub fn wait_byte(fd: Fd) -> Result<bool, Errno> {
         }
     }
 }
+
+/// CLOCK_REALTIME as (seconds, nanoseconds).
+pub fn realtime() -> (u64, u32) {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: t is a valid timespec to fill. The raw syscall avoids musl's
+    // vDSO lookup code.
+    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &mut t as *mut libc::timespec) };
+    (t.tv_sec.max(0) as u64, t.tv_nsec as u32)
+}
+

@@ -1,0 +1,355 @@
+//! config.json → the container model. Every field the default configs of
+//! podman, containerd (ctr and CRI) and `runc spec` carry is honoured; any
+//! other field that is set and would change behaviour is refused with one
+//! line naming it (runtime-spec: a property that cannot be applied is an
+//! error). Unknown keys are ignored, as the spec asks.
+//!
+//! Pure apart from one stat per bind-mount source (file or directory?): the
+//! document and every table come from the caller; `Refusal` names the field.
+use super::mounts;
+use crate::caps;
+use crate::cli::Args;
+use crate::json::{Kind, Value};
+use crate::model::{Rlimit, User};
+use crate::mounts::Table;
+
+/// A config.json field mydocker cannot apply, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub field: &'static [u8],
+    pub why: &'static [u8],
+}
+
+pub type Res<T> = Result<T, Refusal>;
+
+pub fn refuse<T>(field: &'static [u8], why: &'static [u8]) -> Res<T> {
+    Err(Refusal { field, why })
+}
+
+/// A JSON array of strings as an argument list (process.args, .env).
+#[derive(Clone, Copy)]
+pub struct Strs<'a> {
+    v: Option<Value<'a>>,
+    n: usize,
+}
+
+impl<'a> Strs<'a> {
+    pub const NONE: Strs<'static> = Strs { v: None, n: 0 };
+
+    /// Every element must be a string without NUL bytes.
+    pub fn of(v: Option<Value<'a>>, field: &'static [u8]) -> Res<Strs<'a>> {
+        let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(Strs { v: None, n: 0 }) };
+        if v.kind() != Kind::Arr {
+            return refuse(field, b"not an array of strings");
+        }
+        let mut n = 0;
+        for s in v.items() {
+            match s.as_bytes() {
+                Some(b) if !b.contains(&0) => n += 1,
+                _ => return refuse(field, b"not an array of strings without NUL bytes"),
+            }
+        }
+        Ok(Strs { v: Some(v), n })
+    }
+}
+
+impl Args for Strs<'_> {
+    fn count(&self) -> usize {
+        self.n
+    }
+    fn arg(&self, i: usize) -> &[u8] {
+        self.v.and_then(|v| v.items().nth(i)).and_then(|s| s.as_bytes()).unwrap_or(b"")
+    }
+}
+
+pub const MAX_RLIMITS: usize = 16;
+pub const MAX_GROUPS: usize = 64;
+pub const MAX_JOINS: usize = 8;
+
+/// RLIMIT_* names in resource-number order (asm-generic; the same on
+/// x86_64 and aarch64).
+const RLIMITS: [&[u8]; 16] = [
+    b"RLIMIT_CPU",
+    b"RLIMIT_FSIZE",
+    b"RLIMIT_DATA",
+    b"RLIMIT_STACK",
+    b"RLIMIT_CORE",
+    b"RLIMIT_RSS",
+    b"RLIMIT_NPROC",
+    b"RLIMIT_NOFILE",
+    b"RLIMIT_MEMLOCK",
+    b"RLIMIT_AS",
+    b"RLIMIT_LOCKS",
+    b"RLIMIT_SIGPENDING",
+    b"RLIMIT_MSGQUEUE",
+    b"RLIMIT_NICE",
+    b"RLIMIT_RTPRIO",
+    b"RLIMIT_RTTIME",
+];
+
+/// Namespace type names and their CLONE_NEW* flags.
+const NAMESPACES: [(&[u8], i32); 8] = [
+    (b"pid", libc::CLONE_NEWPID),
+    (b"network", libc::CLONE_NEWNET),
+    (b"mount", libc::CLONE_NEWNS),
+    (b"ipc", libc::CLONE_NEWIPC),
+    (b"uts", libc::CLONE_NEWUTS),
+    (b"cgroup", libc::CLONE_NEWCGROUP),
+    (b"user", libc::CLONE_NEWUSER),
+    (b"time", 0x80),
+];
+
+/// What a config holds beyond the model's borrowed slices: the tables the
+/// model points into.
+pub struct Store<'a> {
+    pub rlimits: [Rlimit; MAX_RLIMITS],
+    pub nrlimits: usize,
+    pub groups: [u32; MAX_GROUPS],
+    pub ngroups: usize,
+    pub joins: [(i32, &'a [u8]); MAX_JOINS],
+    pub njoins: usize,
+    pub args: Strs<'a>,
+    pub env: Strs<'a>,
+}
+
+impl Store<'_> {
+    pub const EMPTY: Store<'static> = Store {
+        rlimits: [Rlimit { resource: 0, soft: 0, hard: 0 }; MAX_RLIMITS],
+        nrlimits: 0,
+        groups: [0; MAX_GROUPS],
+        ngroups: 0,
+        joins: [(0, b""); MAX_JOINS],
+        njoins: 0,
+        args: Strs::NONE,
+        env: Strs::NONE,
+    };
+}
+
+/// What the process section says, besides what goes into the Store.
+pub struct Process<'a> {
+    pub cwd: &'a [u8],
+    pub user: (u32, u32),
+    pub umask: Option<u32>,
+    pub caps: crate::model::CapSets,
+    pub no_new_privs: bool,
+    pub oom_score_adj: Option<i32>,
+    pub terminal: bool,
+    #[allow(dead_code)] // the console socket comes next
+    pub console: Option<(u16, u16)>,
+}
+
+/// A field that is present and not null (and, for arrays and objects, not
+/// empty): set, so it would change behaviour.
+pub fn set(v: Option<Value>) -> bool {
+    match v {
+        None => false,
+        Some(v) => match v.kind() {
+            Kind::Null => false,
+            Kind::Arr => v.items().next().is_some(),
+            Kind::Obj => v.members().next().is_some(),
+            _ => true,
+        },
+    }
+}
+
+fn u32_of(v: Option<Value>, field: &'static [u8]) -> Res<Option<u32>> {
+    match v.filter(|v| !v.is_null()) {
+        None => Ok(None),
+        Some(v) => v.as_u32().map(Some).ok_or(Refusal { field, why: b"not a number in 0..=4294967295" }),
+    }
+}
+
+fn cap_set(v: Option<Value>, field: &'static [u8]) -> Res<u64> {
+    let mut m = 0;
+    for name in v.into_iter().flat_map(|v| v.items()) {
+        let Some(n) = name.as_bytes() else { return refuse(field, b"not an array of capability names") };
+        // A capability this build does not know is left out (never granted).
+        m |= caps::parse(n).filter(|&c| c != caps::ALL).unwrap_or(0);
+    }
+    Ok(m)
+}
+
+/// process.*: args and env into `st`, the rest returned.
+#[inline(never)]
+pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
+    st.args = Strs::of(p.get("args"), b"process.args")?;
+    if st.args.count() == 0 || st.args.arg(0).is_empty() {
+        return refuse(b"process.args", b"no command given");
+    }
+    st.env = Strs::of(p.get("env"), b"process.env")?;
+    let cwd = match p.get("cwd") {
+        None => b"/" as &[u8],
+        Some(c) => match c.as_bytes() {
+            Some(c) if c.starts_with(b"/") && !c.contains(&0) => c,
+            _ => return refuse(b"process.cwd", b"not an absolute path"),
+        },
+    };
+    let u = p.get("user");
+    let uid = u32_of(u.and_then(|u| u.get("uid")), b"process.user.uid")?.unwrap_or(0);
+    let gid = u32_of(u.and_then(|u| u.get("gid")), b"process.user.gid")?.unwrap_or(0);
+    let umask = u32_of(u.and_then(|u| u.get("umask")), b"process.user.umask")?;
+    for g in u.and_then(|u| u.get("additionalGids")).into_iter().flat_map(|g| g.items()) {
+        let g = g.as_u32().ok_or(Refusal { field: b"process.user.additionalGids", why: b"not a group id" })?;
+        *st.groups.get_mut(st.ngroups).ok_or(Refusal {
+            field: b"process.user.additionalGids",
+            why: b"too many groups (limit 64)",
+        })? = g;
+        st.ngroups += 1;
+    }
+    if set(u.and_then(|u| u.get("username"))) {
+        // Windows only; never a Linux config.
+        return refuse(b"process.user.username", b"not supported on Linux");
+    }
+    let c = p.get("capabilities");
+    let set_of = |k: &str, f: &'static [u8]| cap_set(c.and_then(|c| c.get(k)), f);
+    let caps = crate::model::CapSets {
+        bounding: set_of("bounding", b"process.capabilities.bounding")?,
+        effective: set_of("effective", b"process.capabilities.effective")?,
+        permitted: set_of("permitted", b"process.capabilities.permitted")?,
+        inheritable: set_of("inheritable", b"process.capabilities.inheritable")?,
+        ambient: set_of("ambient", b"process.capabilities.ambient")?,
+    };
+    for r in p.get("rlimits").into_iter().flat_map(|r| r.items()) {
+        let ty = r.get("type").and_then(|t| t.as_bytes()).unwrap_or(b"");
+        let Some(res) = RLIMITS.iter().position(|n| *n == ty) else {
+            return refuse(b"process.rlimits", b"unknown rlimit type");
+        };
+        let num = |k| r.get(k).and_then(|v| v.as_u64());
+        let (Some(hard), Some(soft)) = (num("hard"), num("soft")) else {
+            return refuse(b"process.rlimits", b"hard and soft must be numbers");
+        };
+        if st.rlimits[..st.nrlimits].iter().any(|x| x.resource == res as u32) {
+            return refuse(b"process.rlimits", b"the same type twice");
+        }
+        st.rlimits[st.nrlimits] = Rlimit { resource: res as u32, soft, hard };
+        st.nrlimits += 1;
+    }
+    let oom = match p.get("oomScoreAdj").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => match v.as_i64() {
+            Some(n) if (-1000..=1000).contains(&n) => Some(n as i32),
+            _ => return refuse(b"process.oomScoreAdj", b"not a number in -1000..=1000"),
+        },
+    };
+    let terminal = p.get("terminal").and_then(|t| t.as_bool()).unwrap_or(false);
+    let console = p.get("consoleSize").map(|s| {
+        let d = |k| s.get(k).and_then(|v| v.as_u64()).map_or(0, |v| v.min(u16::MAX as u64) as u16);
+        (d("height"), d("width"))
+    });
+    for (k, f) in [
+        ("ioPriority", &b"process.ioPriority"[..]),
+        ("scheduler", b"process.scheduler"),
+        ("execCPUAffinity", b"process.execCPUAffinity"),
+        ("commandLine", b"process.commandLine"),
+    ] {
+        if set(p.get(k)) {
+            return refuse(f, b"not supported");
+        }
+    }
+    Ok(Process {
+        cwd,
+        user: (uid, gid),
+        umask,
+        caps,
+        no_new_privs: p.get("noNewPrivileges").and_then(|v| v.as_bool()).unwrap_or(false),
+        oom_score_adj: oom,
+        terminal,
+        console,
+    })
+}
+
+/// linux.namespaces → (new CLONE_NEW* flags, joins by path into `st`).
+#[inline(never)]
+pub fn namespaces<'a>(ns: Option<Value<'a>>, st: &mut Store<'a>) -> Res<i32> {
+    let mut new = 0;
+    let mut seen = 0;
+    for n in ns.into_iter().flat_map(|n| n.items()) {
+        let ty = n.get("type").and_then(|t| t.as_bytes()).unwrap_or(b"");
+        let Some(&(_, flag)) = NAMESPACES.iter().find(|(name, _)| *name == ty) else {
+            return refuse(b"linux.namespaces", b"unknown namespace type");
+        };
+        if flag == libc::CLONE_NEWUSER || flag == 0x80 {
+            return refuse(b"linux.namespaces", b"user and time namespaces are not supported");
+        }
+        if seen & flag != 0 {
+            return refuse(b"linux.namespaces", b"a namespace type is listed twice");
+        }
+        seen |= flag;
+        match n.get("path").filter(|p| !p.is_null()) {
+            None => new |= flag,
+            Some(p) => {
+                let path = p.as_bytes().filter(|p| p.starts_with(b"/") && !p.contains(&0));
+                let Some(path) = path else { return refuse(b"linux.namespaces.path", b"not an absolute path") };
+                st.joins[st.njoins] = (flag, path);
+                st.njoins += 1;
+            }
+        }
+    }
+    if seen & libc::CLONE_NEWNS == 0 {
+        return refuse(b"linux.namespaces", b"a mount namespace is required");
+    }
+    Ok(new)
+}
+
+/// Everything else under the top level and `linux` that would change
+/// behaviour and is not applied: refused by name.
+#[inline(never)]
+pub fn unsupported(root: Value) -> Res<()> {
+    if set(root.get("hooks")) {
+        return refuse(b"hooks", b"hooks are not supported");
+    }
+    let linux = root.get("linux");
+    let l = |k: &str| linux.and_then(|l| l.get(k));
+    for (k, f) in [
+        ("uidMappings", &b"linux.uidMappings"[..]),
+        ("gidMappings", b"linux.gidMappings"),
+        ("intelRdt", b"linux.intelRdt"),
+        ("netDevices", b"linux.netDevices"),
+        ("personality", b"linux.personality"),
+        ("timeOffsets", b"linux.timeOffsets"),
+        ("memoryPolicy", b"linux.memoryPolicy"),
+    ] {
+        if set(l(k)) {
+            return refuse(f, b"not supported");
+        }
+    }
+    if set(l("seccomp").and_then(|s| s.get("listenerPath"))) {
+        return refuse(b"linux.seccomp.listenerPath", b"seccomp notification is not supported");
+    }
+    for m in root.get("mounts").into_iter().flat_map(|m| m.items()) {
+        if set(m.get("uidMappings")) || set(m.get("gidMappings")) {
+            return refuse(b"mounts.uidMappings", b"idmapped mounts are not supported");
+        }
+    }
+    Ok(())
+}
+
+/// The user as the model wants it.
+pub fn user<'a>(p: &Process, st: &'a Store) -> User<'a> {
+    // runc's default umask when the config names none.
+    User { ids: Some(p.user), groups: &st.groups[..st.ngroups], umask: Some(p.umask.unwrap_or(0o022)) }
+}
+
+/// The root filesystem path: root.path, joined to the bundle when relative.
+#[inline(never)]
+pub fn rootfs<'b>(root: Option<Value>, bundle: &[u8], buf: &'b mut [u8]) -> Res<&'b [u8]> {
+    let p = root.and_then(|r| r.get("path")).and_then(|p| p.as_bytes());
+    let Some(p) = p.filter(|p| !p.is_empty() && !p.contains(&0)) else {
+        return refuse(b"root.path", b"missing");
+    };
+    let parts: [&[u8]; 3] = if p.starts_with(b"/") { [p, b"", b""] } else { [bundle, b"/", p] };
+    let n = crate::cgroup::join(buf, &parts);
+    if n != parts.iter().map(|x| x.len()).sum::<usize>() || n >= 4096 {
+        return refuse(b"root.path", b"too long");
+    }
+    let mut r = &buf[..n];
+    while r.len() > 1 && r.ends_with(b"/") {
+        r = &r[..r.len() - 1];
+    }
+    Ok(r)
+}
+
+/// Builds the mount table; see oci::mounts.
+pub fn table(root: Value, rootfs: &[u8], bundle: &[u8], cwd: &[u8], t: &mut Table) -> Res<()> {
+    mounts::build(root, rootfs, bundle, cwd, t)
+}

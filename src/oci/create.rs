@@ -1,0 +1,323 @@
+//! `create` and OCI `run`: the container is set up from the bundle and left
+//! waiting before execve; `create` writes the state and the pid file and
+//! exits 0, `run` also starts it (and, without --detach, waits for it).
+//!
+//! Order (each step undone when a later one fails): the state directory
+//! (mkdir: the atomic "id already exists" check), config.json read and
+//! mapped to the model (refusals name the field), the exec fifo, the
+//! cgroups, clone (spawn::create returns once the child reports ready —
+//! after every mount, the privileges and the command lookup), then the
+//! state record, the annotations, a copy of config.json and the pid file,
+//! each written to a temp file and renamed.
+use super::config::{self, Refusal, Store};
+use super::flags::{self, Flag};
+use super::state::{self, Record};
+use super::{fail, Global};
+use crate::cli::Args;
+use crate::json;
+use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
+use crate::mounts::{self, Entry, Table, MAX_ENTRIES, TEXT_CAP};
+use crate::sys::{self, Errno, Fd, Map};
+
+const FLAGS: [Flag; 7] = [
+    Flag { names: &[b"bundle", b"b"], value: true },
+    Flag { names: &[b"pid-file"], value: true },
+    Flag { names: &[b"console-socket"], value: true },
+    Flag { names: &[b"no-pivot"], value: false },
+    Flag { names: &[b"no-new-keyring"], value: false },
+    Flag { names: &[b"preserve-fds"], value: true },
+    Flag { names: &[b"detach", b"d"], value: false },
+];
+const BUNDLE: usize = 0;
+const PID_FILE: usize = 1;
+const CONSOLE: usize = 2;
+const PRESERVE: usize = 5;
+const DETACH: usize = 6;
+
+pub fn create(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    match setup(g, args, from, b"create") {
+        Ok(_) => 0,
+        Err(code) => code,
+    }
+}
+
+/// OCI `run`: create, start, and without --detach wait for the container
+/// and delete it, exiting with its status.
+pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    let detach = flags::parse(args, from, &FLAGS).map_or(false, |p| p.has(DETACH));
+    let (pid, id) = match setup(g, args, from, b"run") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let code = super::ctl::start_id(g, id, b"run");
+    if code != 0 || detach {
+        return code;
+    }
+    // We are the container's parent: wait for it like `mydocker run` does.
+    let status = crate::spawn::forward_and_wait(pid);
+    super::ctl::destroy(g, id);
+    status.map_or_else(|c| c, crate::err::status_code)
+}
+
+/// A path made absolute against the working directory.
+fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
+    if p.starts_with(b"/") {
+        let n = p.len().min(buf.len());
+        buf[..n].copy_from_slice(&p[..n]);
+        return if n == p.len() { Ok(&buf[..n]) } else { Err(Errno(libc::ENAMETOOLONG)) };
+    }
+    let c = sys::oci::getcwd(buf)?;
+    let rest: &[u8] = if p == b"." { b"" } else { p.strip_prefix(b"./").unwrap_or(p) };
+    let n = crate::cgroup::join(&mut buf[c..], &[b"/", rest]);
+    if c + n != c + 1 + rest.len() {
+        return Err(Errno(libc::ENAMETOOLONG));
+    }
+    let mut r = &buf[..c + n];
+    while r.len() > 1 && r.ends_with(b"/") {
+        r = &r[..r.len() - 1];
+    }
+    Ok(r)
+}
+
+/// Everything create does; returns the pid and the id.
+fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8]), i32> {
+    let p = flags::parse(args, from, &FLAGS).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
+    let [id] = p.positional() else { return Err(fail(cmd, &[b"usage: ", cmd, b" [--bundle DIR] [--pid-file FILE] ID"])) };
+    let id: &'a [u8] = id;
+    if !state::valid_id(id) {
+        return Err(fail(cmd, &[b"invalid container id '", id, b"': use [A-Za-z0-9_+.-]"]));
+    }
+    if p.has(CONSOLE) {
+        return Err(fail(cmd, &[b"--console-socket: a terminal is not supported yet"]));
+    }
+    let preserve = match p.vals[PRESERVE] {
+        None => 0,
+        Some(v) => match crate::limits::parse_u64(v) {
+            Some(n) if n < 1 << 20 => n as i32,
+            _ => return Err(fail(cmd, &[b"--preserve-fds '", v, b"': not a number of fds"])),
+        },
+    };
+    let mut bbuf = [0u8; 4096];
+    let bundle = absolute(p.vals[BUNDLE].unwrap_or(b"."), &mut bbuf)
+        .map_err(|e| fail(cmd, &[b"--bundle: ", sys::strerror(e)]))?;
+    let root = g.open_root(true).map_err(|e| fail(cmd, &[b"state directory ", g.root(), b": ", sys::strerror(e)]))?;
+    match sys::oci::mkdir_mode(root, id, 0o711) {
+        Ok(()) => {}
+        Err(Errno(libc::EEXIST)) => return Err(fail(cmd, &[b"container with id exists: ", id])),
+        Err(e) => return Err(fail(cmd, &[b"creating the state of ", id, b": ", sys::strerror(e)])),
+    }
+    let dir = match sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = sys::rmdirat(root, id);
+            return Err(fail(cmd, &[b"opening the state of ", id, b": ", sys::strerror(e)]));
+        }
+    };
+    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE]);
+    if r.is_err() {
+        let _ = state::remove(root, id, dir);
+    }
+    r.map(|pid| (pid, id))
+}
+
+/// config.json mapped twice: once to parse (strings are decoded in place),
+/// once untouched (annotations and the saved copy are byte for byte).
+#[inline(never)]
+fn load(bundle: &[u8], cmd: &[u8]) -> Result<(&'static mut [u8], &'static [u8]), i32> {
+    let mut path = [0u8; 4200];
+    let n = crate::cgroup::join(&mut path, &[bundle, b"/config.json"]);
+    let map = |p: &[u8]| sys::map_file(p).map_err(|e| fail(cmd, &[b"config.json: ", p, b": ", sys::strerror(e)]));
+    let text = map(&path[..n])?;
+    let pristine = map(&path[..n])?;
+    Ok((text, pristine))
+}
+
+fn refused(cmd: &[u8], r: Refusal) -> i32 {
+    fail(cmd, &[b"config.json: ", r.field, b": ", r.why])
+}
+
+fn build_and_spawn(
+    cmd: &[u8],
+    id: &[u8],
+    bundle: &[u8],
+    dir: Fd,
+    preserve_fds: i32,
+    pid_file: Option<&[u8]>,
+) -> Result<libc::pid_t, i32> {
+    let (text, pristine) = load(bundle, cmd)?;
+    let mut node_map = Map::new(json::nodes_for(text.len()) * core::mem::size_of::<json::Node>(), false)
+        .map_err(|e| fail(cmd, &[b"config.json: ", sys::strerror(e)]))?;
+    let (nodes, _) = node_map.typed(json::nodes_for(text.len()), json::Node::EMPTY).ok_or_else(|| fail(cmd, &[b"config.json: too large"]))?;
+    let doc = match json::parse(text, nodes) {
+        Ok(d) => d,
+        Err(e) => {
+            let mut at = [0u8; 24];
+            let a = crate::limits::Dec::new(e.at as u64);
+            let n = crate::cgroup::join(&mut at, &[b"byte ", a.as_bytes()]);
+            return Err(fail(cmd, &[b"config.json: ", &at[..n], b": ", e.why.as_bytes()]));
+        }
+    };
+    let root = doc.root();
+    if root.kind() != json::Kind::Obj {
+        return Err(fail(cmd, &[b"config.json: not a JSON object"]));
+    }
+    config::unsupported(root).map_err(|r| refused(cmd, r))?;
+    let mut st = Store::EMPTY;
+    let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;
+    let proc_ = config::process(process, &mut st).map_err(|r| refused(cmd, r))?;
+    if proc_.terminal {
+        return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"a terminal needs --console-socket (not supported yet)" }));
+    }
+    let linux = root.get("linux");
+    let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
+    if st.njoins > 0 {
+        return Err(refused(cmd, Refusal { field: b"linux.namespaces.path", why: b"joining namespaces is not supported yet" }));
+    }
+    for (k, f) in [
+        ("resources", &b"linux.resources"[..]),
+        ("cgroupsPath", b"linux.cgroupsPath"),
+        ("sysctl", b"linux.sysctl"),
+    ] {
+        if config::set(linux.and_then(|l| l.get(k))) && !(k == "resources" && only_devices(linux)) {
+            return Err(refused(cmd, Refusal { field: f, why: b"not supported yet" }));
+        }
+    }
+    let hostname = match root.get("hostname").filter(|h| !h.is_null()) {
+        None => None,
+        Some(h) => match h.as_bytes() {
+            Some(h) if h.len() <= 64 && !h.contains(&0) && ns_new & libc::CLONE_NEWUTS != 0 => Some(h),
+            Some(_) if ns_new & libc::CLONE_NEWUTS == 0 => {
+                return Err(refused(cmd, Refusal { field: b"hostname", why: b"needs a new uts namespace" }))
+            }
+            _ => return Err(refused(cmd, Refusal { field: b"hostname", why: b"not a string of at most 64 bytes" })),
+        },
+    };
+    let mut rbuf = [0u8; 4096];
+    let rootfs = config::rootfs(root.get("root"), bundle, &mut rbuf).map_err(|r| refused(cmd, r))?;
+    match sys::kind(rootfs) {
+        Ok(sys::FileKind::Dir) => {}
+        Ok(_) => return Err(fail(cmd, &[b"root.path ", rootfs, b": not a directory"])),
+        Err(e) => return Err(fail(cmd, &[b"root.path ", rootfs, b": ", sys::strerror(e)])),
+    }
+    let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
+    let mut tmap = Map::new(size, false).map_err(|e| fail(cmd, &[b"mount table: ", sys::strerror(e)]))?;
+    let (entries, ttext) = tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail(cmd, &[b"mount table: no memory"]))?;
+    let mut table = Table::new(entries, ttext);
+    config::table(root, rootfs, bundle, proc_.cwd, &mut table).map_err(|r| refused(cmd, r))?;
+
+    sys::oci::mkfifoat(dir, b"exec.fifo", 0o600).map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
+    let fifo = sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK)
+        .map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
+
+    let c = Container {
+        id: Some(id),
+        ns: Namespaces { new: ns_new, join: &st.joins[..st.njoins] },
+        hostname,
+        domainname: None,
+        process: Process { args: &st.args, from: 0, env: Env::List(&st.env), cwd: Some(proc_.cwd) },
+        fs: Fs { rootfs: Some(rootfs), read_only: false, mounts: Mounts::Table(&table) },
+        user: config::user(&proc_, &st),
+        caps: crate::model::Caps::Sets(proc_.caps),
+        no_new_privs: proc_.no_new_privs,
+        rlimits: &st.rlimits[..st.nrlimits],
+        oom_score_adj: proc_.oom_score_adj,
+        limits: crate::cli::Limits::NONE,
+        cgroup_parent: None,
+        devices: &[],
+        device_rules: None,
+        // linux.seccomp: compiled by spawn for the kept capabilities.
+        seccomp: match linux.and_then(|l| l.get("seccomp")).filter(|v| !v.is_null()) {
+            Some(v) => crate::seccomp::Profile::Json(v),
+            None => crate::seccomp::Profile::Unconfined,
+        },
+        terminal: false,
+        interactive: false,
+        init: false,
+        mode: Mode::Created { fifo },
+        preserve_fds,
+        cgroup_fds: None,
+    };
+    let pid = crate::spawn::create(&c).map_err(|_| 1)?;
+    sys::close(fifo);
+    let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file);
+    if let Err(code) = saved {
+        let _ = sys::kill(pid, libc::SIGKILL);
+        return Err(code);
+    }
+    Ok(pid)
+}
+
+/// linux.resources that hold only the device rules every default config
+/// carries (deny all, then allow the defaults): cgroup device policy is
+/// applied with the cgroups; until then nothing else may be set.
+fn only_devices(linux: Option<json::Value>) -> bool {
+    let r = linux.and_then(|l| l.get("resources"));
+    r.map_or(true, |r| r.members().all(|(k, v)| k == "devices" || !config::set(Some(v))))
+}
+
+/// The state record, the annotations, the config copy and the pid file.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn save(
+    dir: Fd,
+    id: &[u8],
+    pid: libc::pid_t,
+    bundle: &[u8],
+    rootfs: &[u8],
+    pristine: &[u8],
+    annotations: Option<json::Value>,
+    pid_file: Option<&[u8]>,
+) -> Result<(), i32> {
+    let created = super::jw::now();
+    let rec = Record {
+        pid,
+        start: state::proc_start(pid).unwrap_or(0),
+        created: &created,
+        bundle,
+        rootfs,
+        owner: sys::oci::uid(),
+        cgroups: b"",
+    };
+    let mut buf = [0u8; 16384];
+    let n = rec.encode(&mut buf).ok_or_else(|| fail(b"create", &[b"state of ", id, b": paths too long"]))?;
+    let w = |name: &[u8], data: &[u8]| {
+        state::write_atomic(dir, name, data).map_err(|e| fail(b"create", &[b"writing ", name, b": ", sys::strerror(e)]))
+    };
+    if let Some(a) = annotations.filter(|a| a.kind() == json::Kind::Obj) {
+        w(b"annotations", pristine.get(a.span()).unwrap_or(b"{}"))?;
+    }
+    w(b"config.json", pristine)?;
+    w(b"state", &buf[..n])?;
+    if let Some(p) = pid_file {
+        write_pid_file(p, pid).map_err(|e| fail(b"create", &[b"--pid-file ", p, b": ", sys::strerror(e)]))?;
+    }
+    Ok(())
+}
+
+/// The pid file as runc writes it: the number, no newline, through a temp
+/// file `.<name>` in the same directory renamed over the target.
+#[inline(never)]
+fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
+    let (dirpath, name) = match path.iter().rposition(|&c| c == b'/') {
+        Some(0) => (&b"/"[..], &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (&b"."[..], path),
+    };
+    let dir = sys::openat(sys::CWD, dirpath, libc::O_RDONLY | libc::O_DIRECTORY)?;
+    let mut tmp = [0u8; 512];
+    let n = crate::cgroup::join(&mut tmp, &[b".", name]);
+    let r = if n != name.len() + 1 {
+        Err(Errno(libc::ENAMETOOLONG))
+    } else {
+        let d = crate::limits::Dec::new(pid as u64);
+        sys::openat(dir, &tmp[..n], libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC)
+            .and_then(|fd| {
+                let r = sys::write_all(fd, d.as_bytes());
+                sys::close(fd);
+                r
+            })
+            .and_then(|_| sys::oci::renameat(dir, &tmp[..n], name))
+    };
+    sys::close(dir);
+    r
+}

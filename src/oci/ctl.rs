@@ -1,0 +1,299 @@
+//! `start`, `kill`, `delete`: runc's contract, runc's words where clients
+//! match on them ("container does not exist", "container not running").
+use super::flags::{self, Flag};
+use super::state::{self, Record, Status};
+use super::{fail, Global};
+use crate::cli::Args;
+use crate::sys::{self, Errno, Fd};
+
+/// The open state of one container: its directory and its record (read
+/// into `buf`).
+pub struct Opened<'b> {
+    pub root: Fd,
+    pub dir: Fd,
+    pub rec: Record<'b>,
+}
+
+impl Drop for Opened<'_> {
+    fn drop(&mut self) {
+        sys::close(self.dir);
+        sys::close(self.root);
+    }
+}
+
+/// Opens container `id`'s state; the error is runc's "container does not
+/// exist" (or why the state cannot be read), already reported with `cmd`.
+pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], cmd: &[u8], quiet: bool) -> Result<Opened<'b>, i32> {
+    let missing = |quiet: bool| if quiet { 1 } else { fail(cmd, &[b"container does not exist: ", id]) };
+    if !state::valid_id(id) {
+        return Err(missing(quiet));
+    }
+    let root = g.open_root(false).map_err(|_| missing(quiet))?;
+    let dir = match sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
+        Ok(d) => d,
+        Err(_) => {
+            sys::close(root);
+            return Err(missing(quiet));
+        }
+    };
+    let rec = state::read_all(dir, b"state", buf).ok().and_then(Record::decode);
+    match rec {
+        Some(rec) => Ok(Opened { root, dir, rec }),
+        None => {
+            sys::close(dir);
+            sys::close(root);
+            Err(missing(quiet))
+        }
+    }
+}
+
+fn one_id<'a>(args: &'a dyn Args, from: usize, f: &[Flag], cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
+    let p = flags::parse(args, from, f).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
+    match p.positional() {
+        [id] => {
+            let id: &'a [u8] = id;
+            Ok((p, id))
+        }
+        _ => Err(fail(cmd, &[b"usage: ", cmd, b" ID"])),
+    }
+}
+
+pub fn start(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    match one_id(args, from, &[], b"start") {
+        Ok((_, id)) => start_id(g, id, b"start"),
+        Err(code) => code,
+    }
+}
+
+/// Releases a created container: one byte into its exec fifo (crun's
+/// protocol), the fifo removed first so `state` says running at once.
+pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
+    let mut buf = [0u8; 16384];
+    let o = match open(g, id, &mut buf, cmd, false) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    match state::status(o.dir, &o.rec) {
+        Status::Created => {}
+        Status::Stopped => return fail(cmd, &[b"cannot start a container that has stopped"]),
+        _ => return fail(cmd, &[b"cannot start an already running container"]),
+    }
+    // ENXIO: nobody holds the read end, the process is gone.
+    let fd = match sys::openat(o.dir, b"exec.fifo", libc::O_WRONLY | libc::O_NONBLOCK) {
+        Ok(fd) => fd,
+        Err(Errno(libc::ENXIO)) => return fail(cmd, &[b"container not running"]),
+        Err(e) => return fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]),
+    };
+    let _ = sys::oci::unlinkat(o.dir, b"exec.fifo");
+    let r = sys::oci::write_once(fd, b"0");
+    sys::close(fd);
+    match r {
+        Ok(1) => 0,
+        Ok(_) => fail(cmd, &[b"exec.fifo: short write"]),
+        Err(e) => fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]),
+    }
+}
+
+/// Signal names as runc's kill takes them: a number, NAME or SIGNAME.
+const SIGNALS: [(&[u8], i32); 31] = [
+    (b"HUP", 1),
+    (b"INT", 2),
+    (b"QUIT", 3),
+    (b"ILL", 4),
+    (b"TRAP", 5),
+    (b"ABRT", 6),
+    (b"IOT", 6),
+    (b"BUS", 7),
+    (b"FPE", 8),
+    (b"KILL", 9),
+    (b"USR1", 10),
+    (b"SEGV", 11),
+    (b"USR2", 12),
+    (b"PIPE", 13),
+    (b"ALRM", 14),
+    (b"TERM", 15),
+    (b"STKFLT", 16),
+    (b"CHLD", 17),
+    (b"CONT", 18),
+    (b"STOP", 19),
+    (b"TSTP", 20),
+    (b"TTIN", 21),
+    (b"TTOU", 22),
+    (b"URG", 23),
+    (b"XCPU", 24),
+    (b"XFSZ", 25),
+    (b"VTALRM", 26),
+    (b"PROF", 27),
+    (b"WINCH", 28),
+    (b"IO", 29),
+    (b"PWR", 30),
+];
+
+pub fn parse_signal(s: &[u8]) -> Option<i32> {
+    if let Some(n) = crate::limits::parse_u64(s) {
+        return (1..=64).contains(&n).then_some(n as i32);
+    }
+    let mut up = [0u8; 16];
+    if s.len() > up.len() {
+        return None;
+    }
+    for (d, c) in up.iter_mut().zip(s) {
+        *d = c.to_ascii_uppercase();
+    }
+    let n = &up[..s.len()];
+    let n = n.strip_prefix(b"SIG").unwrap_or(n);
+    SIGNALS.iter().find(|(name, _)| *name == n).map(|&(_, v)| v)
+}
+
+const KILL_FLAGS: [Flag; 1] = [Flag { names: &[b"all", b"a"], value: false }];
+
+pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    let p = match flags::parse(args, from, &KILL_FLAGS) {
+        Ok(p) => p,
+        Err(b) => return fail(b"kill", &[b.why, b": ", b.arg]),
+    };
+    let (id, sig) = match p.positional() {
+        [id] => (*id, &b"TERM"[..]),
+        [id, s] => (*id, *s),
+        _ => return fail(b"kill", &[b"usage: kill [--all] ID [SIGNAL]"]),
+    };
+    let Some(sig) = parse_signal(sig) else { return fail(b"kill", &[b"invalid signal: ", sig]) };
+    let mut buf = [0u8; 16384];
+    let o = match open(g, id, &mut buf, b"kill", false) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    if state::status(o.dir, &o.rec) == Status::Stopped {
+        return fail(b"kill", &[b"container not running"]);
+    }
+    if p.has(0) && signal_cgroup(&o.rec, sig) > 0 {
+        return 0;
+    }
+    match sys::kill(o.rec.pid, sig) {
+        Ok(()) => 0,
+        Err(Errno(libc::ESRCH)) => fail(b"kill", &[b"container not running"]),
+        Err(e) => fail(b"kill", &[sys::strerror(e)]),
+    }
+}
+
+/// Sends `sig` to every process in the container's first cgroup; how many.
+pub fn signal_cgroup(rec: &Record, sig: i32) -> usize {
+    let mut n = 0;
+    let Some(d) = rec.cgroup_dirs().next() else { return 0 };
+    pids(d, &mut |pid| {
+        let _ = sys::kill(pid, sig);
+        n += 1;
+    });
+    n
+}
+
+/// Calls `f` with each pid in cgroup.procs of the cgroup at `dir`.
+pub fn pids(dir: &[u8], f: &mut dyn FnMut(i32)) {
+    let mut path = [0u8; 4200];
+    let n = crate::cgroup::join(&mut path, &[dir, b"/cgroup.procs"]);
+    let mut buf = [0u8; 4096];
+    let _ = crate::cgroup::for_each_line(&path[..n], &mut buf, &mut |l| {
+        if let Some(p) = crate::limits::parse_u64(l) {
+            f(p as i32);
+        }
+    });
+}
+
+const DELETE_FLAGS: [Flag; 1] = [Flag { names: &[b"force", b"f"], value: false }];
+
+pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    let (p, id) = match one_id(args, from, &DELETE_FLAGS, b"delete") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let force = p.has(0);
+    let mut buf = [0u8; 16384];
+    let o = match open(g, id, &mut buf, b"delete", force) {
+        Ok(o) => o,
+        // runc: an unknown id with --force is not an error.
+        Err(_) if force => return 0,
+        Err(code) => return code,
+    };
+    match state::status(o.dir, &o.rec) {
+        Status::Stopped => {}
+        // runc deletes a created container without --force: it never ran.
+        Status::Created => stop(&o.rec),
+        s if force => {
+            let _ = s;
+            stop(&o.rec)
+        }
+        s => {
+            return fail(b"delete", &[b"cannot delete container ", id, b" that is not stopped: ", s.name()]);
+        }
+    }
+    finish(o, id)
+}
+
+/// SIGKILL to the container (every process of its cgroup too) and wait, up
+/// to 10 s as runc does, until its process is gone (or a zombie: its
+/// reaper is the caller's business).
+fn stop(rec: &Record) {
+    signal_cgroup(rec, libc::SIGKILL);
+    let _ = sys::kill(rec.pid, libc::SIGKILL);
+    for _ in 0..1000 {
+        if !state::alive(rec) {
+            return;
+        }
+        sys::sleep_ms(10);
+    }
+}
+
+/// Removes the cgroups and the state directory.
+fn finish(o: Opened, id: &[u8]) -> i32 {
+    for d in o.rec.cgroup_dirs() {
+        remove_cgroup(d);
+    }
+    match state::remove(o.root, id, o.dir) {
+        Ok(()) => 0,
+        Err(e) => fail(b"delete", &[b"removing the state of ", id, b": ", sys::strerror(e)]),
+    }
+}
+
+/// rmdir of a container cgroup; while processes linger (EBUSY), kill them
+/// and retry for up to a second.
+pub fn remove_cgroup(d: &[u8]) {
+    for _ in 0..200 {
+        match sys::rmdirat(sys::CWD, d) {
+            Ok(()) | Err(Errno(libc::ENOENT)) => return,
+            Err(Errno(libc::EBUSY)) => {
+                pids(d, &mut |p| {
+                    let _ = sys::kill(p, libc::SIGKILL);
+                });
+                sys::sleep_ms(5);
+            }
+            Err(e) => {
+                fail(b"delete", &[b"removing cgroup ", d, b": ", sys::strerror(e)]);
+                return;
+            }
+        }
+    }
+}
+
+/// What `run` without --detach does once the container exited.
+pub fn destroy(g: &Global, id: &[u8]) {
+    let mut buf = [0u8; 16384];
+    if let Ok(o) = open(g, id, &mut buf, b"run", true) {
+        finish(o, id);
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_as_number_name_or_signame() {
+        assert_eq!(parse_signal(b"9"), Some(9));
+        assert_eq!(parse_signal(b"KILL"), Some(9));
+        assert_eq!(parse_signal(b"SIGTERM"), Some(15));
+        assert_eq!(parse_signal(b"sigusr1"), Some(10));
+        assert_eq!(parse_signal(b"0"), None);
+        assert_eq!(parse_signal(b"65"), None);
+        assert_eq!(parse_signal(b"NOPE"), None);
+    }
+}

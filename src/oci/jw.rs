@@ -1,0 +1,114 @@
+//! Output for the OCI commands: a buffered writer to an fd with a JSON
+//! string escaper (state, list, ps, features, the --log lines), and RFC 3339
+//! timestamps. No allocation: a 4 KiB buffer flushed as it fills.
+use crate::limits::Dec;
+use crate::sys::{self, Fd};
+
+pub struct W {
+    fd: Fd,
+    buf: [u8; 4096],
+    n: usize,
+    failed: bool,
+}
+
+impl W {
+    pub fn new(fd: Fd) -> W {
+        W { fd, buf: [0; 4096], n: 0, failed: false }
+    }
+
+    /// Raw bytes.
+    #[inline(never)]
+    pub fn s(&mut self, b: &[u8]) -> &mut W {
+        for &c in b {
+            if self.n == self.buf.len() {
+                self.flush();
+            }
+            self.buf[self.n] = c;
+            self.n += 1;
+        }
+        self
+    }
+
+    /// A JSON string: quotes, `"` and `\` escaped, control characters as
+    /// \u00XX; other bytes as they are.
+    #[inline(never)]
+    pub fn q(&mut self, b: &[u8]) -> &mut W {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.s(b"\"");
+        for &c in b {
+            match c {
+                b'"' => self.s(b"\\\""),
+                b'\\' => self.s(b"\\\\"),
+                b'\n' => self.s(b"\\n"),
+                b'\t' => self.s(b"\\t"),
+                0..=0x1f | 0x7f => self.s(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]),
+                _ => self.s(&[c]),
+            };
+        }
+        self.s(b"\"")
+    }
+
+    pub fn n(&mut self, v: u64) -> &mut W {
+        self.s(Dec::new(v).as_bytes())
+    }
+
+    /// Writes what is buffered; false if any write failed so far.
+    pub fn flush(&mut self) -> bool {
+        if self.n > 0 && sys::write_all(self.fd, &self.buf[..self.n]).is_err() {
+            self.failed = true;
+        }
+        self.n = 0;
+        !self.failed
+    }
+}
+
+/// `secs.nanos` since the epoch as RFC 3339 in UTC with nanoseconds
+/// ("2006-01-02T15:04:05.999999999Z", 30 bytes), as Go's RFC3339Nano
+/// prints it but with all nine digits.
+pub fn rfc3339(secs: u64, nanos: u32) -> [u8; 30] {
+    let days = secs / 86400;
+    let rem = secs % 86400;
+    // Civil from days (Howard Hinnant's algorithm), for dates after 1970.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + (m <= 2) as u64;
+    let mut o = *b"0000-00-00T00:00:00.000000000Z";
+    let mut put = |at: usize, width: usize, mut v: u64| {
+        for i in (0..width).rev() {
+            o[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, m);
+    put(8, 2, d);
+    put(11, 2, rem / 3600);
+    put(14, 2, rem / 60 % 60);
+    put(17, 2, rem % 60);
+    put(20, 9, nanos as u64);
+    o
+}
+
+/// The current time as RFC 3339.
+pub fn now() -> [u8; 30] {
+    let (s, ns) = sys::proc::realtime();
+    rfc3339(s, ns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_dates() {
+        assert_eq!(&rfc3339(0, 0), b"1970-01-01T00:00:00.000000000Z");
+        assert_eq!(&rfc3339(951_782_400, 5), b"2000-02-29T00:00:00.000000005Z");
+        assert_eq!(&rfc3339(1_796_000_000, 123_456_789), b"2026-11-30T00:53:20.123456789Z");
+    }
+}

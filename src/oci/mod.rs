@@ -1,0 +1,202 @@
+//! mydocker as an OCI runtime: runc's command line on a bundle.
+//!
+//! `mydocker [GLOBAL FLAGS] COMMAND [FLAGS] ARGS`, global flags before the
+//! command (--root, --log, --log-format, --debug; --systemd-cgroup
+//! refused). Every command is a row of COMMANDS: (name, handler); a handler
+//! gets the globals, the whole argv and the index after its name, and
+//! returns the exit code (runc's contract: 0, or 1 after one error line on
+//! stderr, mirrored as JSON into --log).
+//!
+//! Files: flags (the subcommand flag parser), state (the state directory
+//! and status), config + mounts (config.json → the model), create, ctl
+//! (start/kill/delete), query (state/list/ps), info (features/spec/
+//! version), log and jw (output).
+pub mod config;
+pub mod create;
+pub mod ctl;
+pub mod flags;
+pub mod info;
+pub mod jw;
+pub mod log;
+pub mod mounts;
+pub mod query;
+pub mod state;
+
+use crate::cli::Args;
+use crate::out::Line;
+use crate::sys::{self, Errno, Fd};
+
+/// What the global flags say.
+pub struct Global {
+    root: [u8; 4096],
+    root_len: usize,
+    pub debug: bool,
+}
+
+impl Global {
+    /// The state root: --root, else /run/mydocker for root, else
+    /// $XDG_RUNTIME_DIR/mydocker (runc's rule: XDG only when not root).
+    pub fn root(&self) -> &[u8] {
+        &self.root[..self.root_len]
+    }
+
+    /// Opens the state root; with `make`, creates it (and its parents)
+    /// first, mode 0700.
+    pub fn open_root(&self, make: bool) -> Result<Fd, Errno> {
+        let r = self.root();
+        if make {
+            let mut p = [0u8; 4096];
+            p[..r.len()].copy_from_slice(r);
+            for i in 1..=r.len() {
+                if i == r.len() || p[i] == b'/' {
+                    match sys::oci::mkdir_mode(sys::CWD, &p[..i], 0o700) {
+                        Ok(()) | Err(Errno(libc::EEXIST)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        sys::openat(sys::CWD, r, libc::O_RDONLY | libc::O_DIRECTORY)
+    }
+}
+
+/// One line `mydocker: <cmd>: <parts...>` on stderr (and in --log);
+/// returns runc's exit code for a failed command, 1.
+pub fn fail(cmd: &[u8], parts: &[&[u8]]) -> i32 {
+    let mut l = Line::new();
+    l.s(b"mydocker: ").s(cmd).s(b": ");
+    for p in parts {
+        l.s(p);
+    }
+    l.emit(2);
+    1
+}
+
+pub type Handler = fn(&Global, &dyn Args, usize) -> i32;
+
+/// The OCI commands. `run` is OCI's only with --bundle (see `is_oci`).
+pub const COMMANDS: [(&[u8], Handler); 10] = [
+    (b"create", create::create),
+    (b"start", ctl::start),
+    (b"state", query::state),
+    (b"kill", ctl::kill),
+    (b"delete", ctl::delete),
+    (b"run", create::run),
+    (b"list", query::list),
+    (b"ps", query::ps),
+    (b"features", info::features),
+    (b"spec", info::spec),
+];
+
+/// Global flags: (name, takes a value).
+const GLOBALS: [(&[u8], bool); 7] = [
+    (b"root", true),
+    (b"log", true),
+    (b"log-format", true),
+    (b"debug", false),
+    (b"systemd-cgroup", false),
+    (b"rootless", true),
+    (b"criu", true),
+];
+
+fn global_name(a: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    let a = a.strip_prefix(b"--").or_else(|| a.strip_prefix(b"-"))?;
+    let (name, inline) = match a.iter().position(|&c| c == b'=') {
+        Some(i) => (&a[..i], Some(&a[i + 1..])),
+        None => (a, None),
+    };
+    GLOBALS.iter().any(|(n, _)| *n == name).then_some((name, inline))
+}
+
+/// Whether argv is an OCI invocation: a global flag first, or an OCI-only
+/// command, or `run` with --bundle/-b before its first operand (flags with
+/// a value skipped). Anything else is docker-style.
+pub fn is_oci(args: &dyn Args) -> bool {
+    let a = args.arg(1);
+    if global_name(a).is_some() {
+        return true;
+    }
+    if a != b"run" {
+        return COMMANDS.iter().any(|(n, _)| *n == a);
+    }
+    let mut i = 2;
+    while i < args.count() {
+        let x = args.arg(i);
+        if x == b"-b" || x == b"--bundle" || x.starts_with(b"--bundle=") || x.starts_with(b"-b=") {
+            return true;
+        }
+        match x {
+            b"--pid-file" | b"--console-socket" | b"--preserve-fds" => i += 2,
+            b"-d" | b"--detach" | b"--no-pivot" | b"--no-new-keyring" => i += 1,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Runs an OCI invocation (`is_oci` said so).
+pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
+    let mut g = Global { root: [0; 4096], root_len: 0, debug: false };
+    let mut root: Option<&[u8]> = None;
+    let mut i = 1;
+    while let Some((name, inline)) = global_name(args.arg(i)) {
+        let takes = GLOBALS.iter().any(|(n, v)| *n == name && *v);
+        let v = match (takes, inline) {
+            (true, Some(v)) => v,
+            (true, None) if i + 1 < args.count() => {
+                i += 1;
+                args.arg(i)
+            }
+            (true, None) => return fail(b"", &[b"flag needs a value: ", args.arg(i)]),
+            (false, Some(b"false")) => b"false",
+            (false, _) => b"",
+        };
+        i += 1;
+        match name {
+            b"root" => root = Some(v),
+            b"log" => match sys::openat(sys::CWD, v, libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND) {
+                Ok(fd) => log::to(fd),
+                Err(e) => return fail(b"--log", &[v, b": ", sys::strerror(e)]),
+            },
+            b"log-format" => match v {
+                b"json" => log::json(true),
+                b"text" => log::json(false),
+                _ => return fail(b"--log-format", &[v, b": use text or json"]),
+            },
+            b"debug" => g.debug = v != b"false",
+            b"systemd-cgroup" if v != b"false" => {
+                return fail(b"--systemd-cgroup", &[b"systemd cgroup management is not supported; use cgroupfs"])
+            }
+            b"rootless" if v == b"true" => return fail(b"--rootless", &[b"rootless containers are not supported"]),
+            _ => {}
+        }
+    }
+    match root {
+        Some(r) if !r.is_empty() => {
+            if r.len() >= g.root.len() {
+                return fail(b"--root", &[b"path too long"]);
+            }
+            g.root[..r.len()].copy_from_slice(r);
+            g.root_len = r.len();
+        }
+        _ => g.root_len = default_root(env, &mut g.root).len(),
+    }
+    let cmd = args.arg(i);
+    match COMMANDS.iter().find(|(n, _)| *n == cmd) {
+        Some((_, h)) => h(&g, args, i + 1),
+        None if cmd.is_empty() => fail(b"", &[b"missing command; try 'mydocker --help'"]),
+        None => fail(b"", &[b"unknown command '", cmd, b"'"]),
+    }
+}
+
+/// /run/mydocker as root; $XDG_RUNTIME_DIR/mydocker otherwise (when set).
+fn default_root<'b>(env: &dyn Args, buf: &'b mut [u8; 4096]) -> &'b [u8] {
+    let xdg = (0..env.count()).map(|i| env.arg(i)).find_map(|e| e.strip_prefix(b"XDG_RUNTIME_DIR="));
+    let n = match xdg {
+        Some(x) if sys::oci::uid() != 0 && !x.is_empty() && x.len() < 4000 => {
+            crate::cgroup::join(&mut buf[..], &[x, b"/mydocker"])
+        }
+        _ => crate::cgroup::join(&mut buf[..], &[b"/run/mydocker"]),
+    };
+    &buf[..n]
+}

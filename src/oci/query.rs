@@ -1,0 +1,182 @@
+//! `state`, `list`, `ps`: JSON on stdout, nothing on stderr on success
+//! (go-runc reads stdout and stderr together for `state`).
+use super::ctl::{self, open};
+use super::flags::{self, Flag};
+use super::jw::W;
+use super::state::{self, Record, Status};
+use super::{fail, Global};
+use crate::cli::Args;
+use crate::sys::{self, Fd};
+
+/// The runtime-spec version mydocker implements (and `state` reports).
+pub const OCI_VERSION: &[u8] = b"1.2.0";
+
+/// One container's state object (runtime-spec runtime.md, with runc's
+/// extra fields rootfs, created, owner); pid 0 once stopped.
+fn object(w: &mut W, id: &[u8], dir: Fd, rec: &Record) {
+    let st = state::status(dir, rec);
+    let pid = if st == Status::Stopped { 0 } else { rec.pid as u64 };
+    w.s(b"{\"ociVersion\":").q(OCI_VERSION).s(b",\"id\":").q(id).s(b",\"pid\":").n(pid);
+    w.s(b",\"status\":").q(st.name()).s(b",\"bundle\":").q(rec.bundle).s(b",\"rootfs\":").q(rec.rootfs);
+    w.s(b",\"created\":").q(rec.created).s(b",\"owner\":").q(if rec.owner == 0 { b"root" } else { b"" });
+    // Verbatim from config.json: an object the client wrote.
+    let mut a = [0u8; 65536];
+    if let Ok(text) = state::read_all(dir, b"annotations", &mut a) {
+        w.s(b",\"annotations\":").s(text);
+    }
+    w.s(b"}");
+}
+
+fn one_id<'a>(args: &'a dyn Args, from: usize, f: &[Flag], cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
+    let p = flags::parse(args, from, f).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
+    match p.positional() {
+        [id] => {
+            let id: &'a [u8] = id;
+            Ok((p, id))
+        }
+        _ => Err(fail(cmd, &[b"usage: ", cmd, b" ID"])),
+    }
+}
+
+pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    let id = match one_id(args, from, &[], b"state") {
+        Ok((_, id)) => id,
+        Err(code) => return code,
+    };
+    let mut buf = [0u8; 16384];
+    let o = match open(g, id, &mut buf, b"state", false) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let mut w = W::new(1);
+    object(&mut w, id, o.dir, &o.rec);
+    w.s(b"\n");
+    if w.flush() {
+        0
+    } else {
+        1
+    }
+}
+
+const LIST_FLAGS: [Flag; 2] =
+    [Flag { names: &[b"quiet", b"q"], value: false }, Flag { names: &[b"format", b"f"], value: true }];
+
+/// Calls `f` with every container id under the root.
+fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
+    let Ok(dir) = sys::openat(root, b".", libc::O_RDONLY | libc::O_DIRECTORY) else { return };
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = sys::getdents(dir, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        let mut at = 0;
+        // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
+        while at + 19 <= n {
+            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            if reclen == 0 || at + reclen > n {
+                break;
+            }
+            let rec = &buf[at + 19..at + reclen];
+            let name = &rec[..rec.iter().position(|&c| c == 0).unwrap_or(rec.len())];
+            at += reclen;
+            if state::valid_id(name) {
+                f(name);
+            }
+        }
+    }
+    sys::close(dir);
+}
+
+pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    let p = match flags::parse(args, from, &LIST_FLAGS) {
+        Ok(p) if p.npos == 0 => p,
+        Ok(_) => return fail(b"list", &[b"usage: list [-q] [--format table|json]"]),
+        Err(b) => return fail(b"list", &[b.why, b": ", b.arg]),
+    };
+    let json = match p.vals[1] {
+        None | Some(b"table") => false,
+        Some(b"json") => true,
+        Some(f) => return fail(b"list", &[b"invalid format option: ", f]),
+    };
+    let quiet = p.has(0);
+    let mut w = W::new(1);
+    if json {
+        w.s(b"[");
+    } else if !quiet {
+        w.s(b"ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n");
+    }
+    let mut first = true;
+    if let Ok(root) = g.open_root(false) {
+        each_id(root, &mut |id| {
+            let mut buf = [0u8; 16384];
+            let Ok(o) = open(g, id, &mut buf, b"list", true) else { return };
+            if quiet {
+                w.s(id).s(b"\n");
+            } else if json {
+                w.s(if first { b"" } else { b"," });
+                object(&mut w, id, o.dir, &o.rec);
+            } else {
+                let st = state::status(o.dir, &o.rec);
+                let pid = if st == Status::Stopped { 0 } else { o.rec.pid as u64 };
+                w.s(id).s(b"\t").n(pid).s(b"\t").s(st.name()).s(b"\t").s(o.rec.bundle).s(b"\t");
+                w.s(o.rec.created).s(b"\t").s(if o.rec.owner == 0 { b"root" } else { b"" }).s(b"\n");
+            }
+            first = false;
+        });
+        sys::close(root);
+    }
+    if json {
+        w.s(b"]\n");
+    }
+    if w.flush() {
+        0
+    } else {
+        1
+    }
+}
+
+const PS_FLAGS: [Flag; 1] = [Flag { names: &[b"format", b"f"], value: true }];
+
+/// `ps`: the host pids of the container's processes (its cgroup's, or its
+/// init alone without one); `--format json` as runc (a JSON array).
+pub fn ps(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    let (p, id) = match one_id(args, from, &PS_FLAGS, b"ps") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let json = match p.vals[0] {
+        None | Some(b"table") => false,
+        Some(b"json") => true,
+        Some(f) => return fail(b"ps", &[b"invalid format option: ", f]),
+    };
+    let mut buf = [0u8; 16384];
+    let o = match open(g, id, &mut buf, b"ps", false) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let running = state::status(o.dir, &o.rec) != Status::Stopped;
+    let mut w = W::new(1);
+    w.s(if json { b"[" } else { b"PID\n" });
+    let mut first = true;
+    let mut put = |w: &mut W, pid: i32| {
+        if json {
+            w.s(if first { b"" } else { b"," }).n(pid as u64);
+        } else {
+            w.n(pid as u64).s(b"\n");
+        }
+        first = false;
+    };
+    match o.rec.cgroup_dirs().next() {
+        Some(d) => ctl::pids(d, &mut |pid| put(&mut w, pid)),
+        None if running => put(&mut w, o.rec.pid),
+        None => {}
+    }
+    if json {
+        w.s(b"]\n");
+    }
+    if w.flush() {
+        0
+    } else {
+        1
+    }
+}

@@ -1,0 +1,627 @@
+//! mydocker as an OCI runtime: the commands clients call (create, start,
+//! state, kill, delete, run, list, ps, features, spec, --version), the
+//! lifecycle, config.json's fields and refusals. Each test writes its own
+//! bundle around the busybox rootfs ($MYDOCKER_ROOTFS, `make rootfs`) and
+//! keeps its state under its own --root.
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn rootfs() -> Option<String> {
+    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
+    Path::new(&r).join("bin/busybox").exists().then_some(r)
+}
+
+macro_rules! need {
+    () => {{
+        need_root!();
+        match rootfs() {
+            Some(r) => r,
+            None => {
+                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
+                return;
+            }
+        }
+    }};
+}
+
+/// A test's private directory: its bundle and its state root.
+struct T {
+    dir: PathBuf,
+}
+
+impl T {
+    fn new(tag: &str) -> T {
+        let dir = std::env::temp_dir().join(format!("mydocker-oci-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("bundle")).unwrap();
+        T { dir }
+    }
+    fn bundle(&self) -> PathBuf {
+        self.dir.join("bundle")
+    }
+    fn root(&self) -> String {
+        self.dir.join("state").to_string_lossy().into_owned()
+    }
+    fn write(&self, c: &Value) {
+        fs::write(self.bundle().join("config.json"), serde_json::to_vec_pretty(c).unwrap()).unwrap();
+    }
+    /// `mydocker --root R ARGS`, stdio to files: a created container
+    /// inherits create's stdio and would hold a pipe open.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--root").arg(self.root()).args(args).stdin(Stdio::null());
+        c
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        // Files of their own: a container created here keeps writing to them.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let out = self.dir.join(format!("out{n}"));
+        let err = self.dir.join(format!("err{n}"));
+        let st = self
+            .cmd(args)
+            .stdout(fs::File::create(&out).unwrap())
+            .stderr(fs::File::create(&err).unwrap())
+            .status()
+            .unwrap();
+        Output { status: st, stdout: fs::read(&out).unwrap(), stderr: fs::read(&err).unwrap() }
+    }
+    fn state(&self, id: &str) -> Value {
+        let o = self.run(&["state", id]);
+        assert_eq!(code(&o), 0, "state {id}: {}", stderr(&o));
+        assert!(o.stderr.is_empty(), "state printed on stderr: {}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("state is not JSON ({e}): {}", stdout(&o)))
+    }
+    /// Waits (bounded, not timed as an assertion) for a status.
+    fn wait_status(&self, id: &str, want: &str) -> Value {
+        for _ in 0..500 {
+            let s = self.state(id);
+            if s["status"] == want {
+                return s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("{id} never became {want}: {}", self.state(id));
+    }
+    /// `run --bundle B ID` in the foreground: the container's output and
+    /// exit status.
+    fn oci_run(&self, c: &Value, id: &str) -> Output {
+        self.write(c);
+        let b = self.bundle();
+        let o = self.cmd(&["run", "--bundle", b.to_str().unwrap(), id]).output().unwrap();
+        o
+    }
+}
+
+impl Drop for T {
+    fn drop(&mut self) {
+        // Whatever a failed test left: killed and removed.
+        if let Ok(o) = self.cmd(&["list", "-q"]).output() {
+            for id in String::from_utf8_lossy(&o.stdout).lines() {
+                let _ = self.cmd(&["delete", "--force", id]).output();
+            }
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// runc spec's shape, minus the terminal, around the shared rootfs.
+fn config(rootfs: &str, args: &[&str]) -> Value {
+    json!({
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": false,
+            "user": {"uid": 0, "gid": 0},
+            "args": args,
+            "env": ["PATH=/bin:/sbin", "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {
+                "bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"],
+                "effective": ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"],
+                "permitted": ["CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"]
+            },
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": true
+        },
+        "root": {"path": rootfs, "readonly": false},
+        "hostname": "ocibox",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+        ],
+        "linux": {
+            "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+            "maskedPaths": ["/proc/kcore", "/proc/keys", "/sys/firmware", "/proc/nonexistent"],
+            "readonlyPaths": ["/proc/sys", "/proc/sysrq-trigger"]
+        }
+    })
+}
+
+fn sh(rootfs: &str, script: &str) -> Value {
+    config(rootfs, &["sh", "-c", script])
+}
+
+#[test]
+fn create_start_state_delete_follow_the_lifecycle() {
+    let r = need!();
+    let t = T::new("life");
+    t.write(&sh(&r, "echo started; sleep 0.2"));
+    let pidf = t.dir.join("init.pid");
+    let b = t.bundle();
+    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "--pid-file", pidf.to_str().unwrap(), "c1"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "create printed, or the command ran before start");
+    let s = t.state("c1");
+    assert_eq!(s["status"], "created");
+    assert_eq!(s["id"], "c1");
+    assert_eq!(s["bundle"], b.to_str().unwrap());
+    assert_eq!(s["rootfs"], r.as_str());
+    assert!(s["created"].as_str().unwrap().ends_with('Z'));
+    let pid = s["pid"].as_u64().unwrap();
+    assert!(pid > 0 && Path::new(&format!("/proc/{pid}")).exists());
+    assert_eq!(fs::read_to_string(&pidf).unwrap(), pid.to_string(), "pid file: the host pid, no newline");
+    // The process waits before execve: still mydocker, not sh.
+    let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim(), "mydocker");
+    let o = t.run(&["start", "c1"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!((stdout(&o), stderr(&o)), (String::new(), String::new()), "start prints nothing");
+    let s = t.wait_status("c1", "stopped");
+    assert_eq!(s["pid"], 0, "a stopped container reports pid 0");
+    assert_eq!(code(&t.run(&["delete", "c1"])), 0);
+    let o = t.run(&["state", "c1"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("container does not exist"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_container_inherits_creates_stdio_and_runs_after_start() {
+    let r = need!();
+    let t = T::new("stdio");
+    t.write(&sh(&r, "env; hostname; echo err >&2"));
+    let b = t.bundle();
+    let (out, err) = (t.dir.join("c.out"), t.dir.join("c.err"));
+    let st = t
+        .cmd(&["create", "-b", b.to_str().unwrap(), "c2"])
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(fs::File::create(&err).unwrap())
+        .status()
+        .unwrap();
+    assert!(st.success(), "{}", fs::read_to_string(&err).unwrap());
+    assert_eq!(fs::read_to_string(&out).unwrap(), "");
+    assert_eq!(code(&t.run(&["start", "c2"])), 0);
+    t.wait_status("c2", "stopped");
+    let mut env: Vec<String> = fs::read_to_string(&out).unwrap().lines().map(String::from).collect();
+    assert_eq!(env.pop().as_deref(), Some("ocibox"), "hostname set");
+    env.retain(|v| !v.starts_with("PWD=") && !v.starts_with("SHLVL="));
+    env.sort();
+    assert_eq!(env, ["PATH=/bin:/sbin", "TERM=xterm"], "the environment is config.json's");
+    assert_eq!(fs::read_to_string(&err).unwrap(), "err\n");
+}
+
+#[test]
+fn ids_are_checked_and_unique() {
+    let r = need!();
+    let t = T::new("ids");
+    t.write(&sh(&r, "true"));
+    let b = t.bundle();
+    let b = b.to_str().unwrap();
+    for bad in ["a/b", "..", "a b", ""] {
+        let o = t.run(&["create", "--bundle", b, bad]);
+        assert_eq!(code(&o), 1, "{bad:?} accepted");
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+    assert_eq!(code(&t.run(&["create", "--bundle", b, "dup"])), 0);
+    let o = t.run(&["create", "--bundle", b, "dup"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("container with id exists: dup"), "{}", stderr(&o));
+    assert_eq!(t.state("dup")["status"], "created", "the first one is untouched");
+}
+
+#[test]
+fn a_missing_command_is_a_create_error_in_runcs_words_and_leaves_nothing() {
+    let r = need!();
+    let t = T::new("nocmd");
+    t.write(&config(&r, &["no-such-command-xyz"]));
+    let b = t.bundle();
+    let o = t.run(&["--log-format", "json", "--log", t.dir.join("log.json").to_str().unwrap(), "create", "-b", b.to_str().unwrap(), "x"]);
+    // (--log after the command is not a global flag: create refuses it.)
+    assert_eq!(code(&o), 1);
+    let log = t.dir.join("log.json");
+    let mut c = Command::new(bin());
+    c.args(["--root", &t.root(), "--log", log.to_str().unwrap(), "--log-format=json", "create", "--bundle"])
+        .arg(&b)
+        .arg("x")
+        .stdin(Stdio::null());
+    let o = c.output().unwrap();
+    assert_eq!(code(&o), 1);
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("executable file not found in $PATH") && e.contains("no-such-command-xyz"), "{e}");
+    let line = fs::read_to_string(&log).unwrap();
+    let j: Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+    assert_eq!(j["level"], "error");
+    assert!(j["msg"].as_str().unwrap().contains("executable file not found in $PATH"));
+    assert!(j["time"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "", "a failed create leaves no state");
+}
+
+#[test]
+fn a_command_that_is_not_executable_is_permission_denied() {
+    let r = need!();
+    let t = T::new("noexec");
+    t.write(&config(&r, &["/etc/passwd"]));
+    let o = t.run(&["create", "-b", t.bundle().to_str().unwrap(), "x"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("Permission denied") || stderr(&o).contains("permission denied"), "{}", stderr(&o));
+}
+
+#[test]
+fn kill_takes_numbers_names_and_signames_and_defaults_to_term() {
+    let r = need!();
+    let t = T::new("kill");
+    let b = t.bundle();
+    let b = b.to_str().unwrap();
+    // A PID 1 with a TERM handler: default TERM ends it with status 3.
+    for (id, sig) in [("k1", None), ("k2", Some("TERM")), ("k3", Some("SIGTERM")), ("k4", Some("15")), ("k5", Some("KILL"))] {
+        t.write(&sh(&r, "trap 'exit 3' TERM; while :; do sleep 0.05; done"));
+        assert_eq!(code(&t.run(&["create", "--bundle", b, id])), 0);
+        assert_eq!(code(&t.run(&["start", id])), 0);
+        t.wait_status(id, "running");
+        // The trap is set once the shell runs its loop.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let mut a = vec!["kill", id];
+        a.extend(sig);
+        let o = t.run(&a);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        t.wait_status(id, "stopped");
+        let o = t.run(&["kill", id, "KILL"]);
+        assert_eq!(code(&o), 1);
+        assert!(stderr(&o).contains("container not running"), "{}", stderr(&o));
+    }
+    let o = t.run(&["kill", "k1", "NOPE"]);
+    assert_eq!(code(&o), 1);
+    let o = t.run(&["kill", "nosuch", "KILL"]);
+    assert!(stderr(&o).contains("container does not exist"), "{}", stderr(&o));
+}
+
+#[test]
+fn delete_refuses_a_running_container_unless_forced_and_kills_a_created_one() {
+    let r = need!();
+    let t = T::new("del");
+    let b = t.bundle();
+    let b = b.to_str().unwrap();
+    t.write(&sh(&r, "sleep 100"));
+    assert_eq!(code(&t.run(&["create", "--bundle", b, "run1"])), 0);
+    assert_eq!(code(&t.run(&["start", "run1"])), 0);
+    let pid = t.wait_status("run1", "running")["pid"].as_u64().unwrap();
+    let o = t.run(&["delete", "run1"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("that is not stopped: running"), "{}", stderr(&o));
+    assert_eq!(code(&t.run(&["delete", "--force", "run1"])), 0);
+    assert!(!alive(pid), "--force kills and waits");
+    // A created container is deleted without --force (runc), and killed.
+    assert_eq!(code(&t.run(&["create", "--bundle", b, "cr1"])), 0);
+    let pid = t.state("cr1")["pid"].as_u64().unwrap();
+    assert_eq!(code(&t.run(&["delete", "cr1"])), 0);
+    assert!(!alive(pid));
+    // Unknown ids: an error, except with --force.
+    assert_eq!(code(&t.run(&["delete", "--force", "nosuch"])), 0);
+    let o = t.run(&["delete", "nosuch"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("container does not exist"));
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "");
+}
+
+/// Alive and not a zombie (the test process reaps nothing it did not spawn:
+/// the container's parent was mydocker, whose parent is this test).
+fn alive(pid: u64) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).map_or(false, |s| {
+        let st = s.rsplit(')').next().unwrap_or("").trim_start();
+        !st.starts_with('Z') && !st.starts_with('X')
+    })
+}
+
+#[test]
+fn start_only_starts_a_created_container() {
+    let r = need!();
+    let t = T::new("start");
+    t.write(&sh(&r, "sleep 100"));
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "s1"])), 0);
+    assert_eq!(code(&t.run(&["start", "s1"])), 0);
+    let o = t.run(&["start", "s1"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("cannot start an already running container"), "{}", stderr(&o));
+    assert_eq!(code(&t.run(&["kill", "s1", "9"])), 0);
+    t.wait_status("s1", "stopped");
+    let o = t.run(&["start", "s1"]);
+    assert!(stderr(&o).contains("cannot start a container that has stopped"), "{}", stderr(&o));
+    let o = t.run(&["start", "nosuch"]);
+    assert!(stderr(&o).contains("container does not exist"));
+}
+
+#[test]
+fn annotations_are_copied_verbatim_into_state() {
+    let r = need!();
+    let t = T::new("ann");
+    let mut c = sh(&r, "true");
+    c["annotations"] = json!({});
+    t.write(&c);
+    // Written by hand: escapes and key order must survive byte for byte.
+    let text = fs::read_to_string(t.bundle().join("config.json")).unwrap();
+    let raw = r#"{"org.example/a":"x\"y\u00e9","b":"\n","z":"1"}"#;
+    let text = text.replacen("\"annotations\": {}", &format!("\"annotations\": {raw}"), 1);
+    fs::write(t.bundle().join("config.json"), text).unwrap();
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "a1"])), 0);
+    let o = t.run(&["state", "a1"]);
+    let out = stdout(&o);
+    assert!(out.contains(&format!("\"annotations\":{raw}")), "{out}");
+    let s: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(s["annotations"]["org.example/a"], "x\"y\u{e9}");
+}
+
+#[test]
+fn run_with_a_bundle_is_ocis_and_returns_the_status() {
+    let r = need!();
+    let t = T::new("run");
+    let o = t.oci_run(&sh(&r, "echo $$; exit 7"), "r1");
+    assert_eq!(code(&o), 7, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "1\n");
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "", "run without -d deletes the container");
+    // -d: started, left running, mydocker exits 0.
+    t.write(&sh(&r, "sleep 100"));
+    let b = t.bundle();
+    let o = t.run(&["run", "-d", "--bundle", b.to_str().unwrap(), "r2"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    t.wait_status("r2", "running");
+    assert_eq!(code(&t.run(&["delete", "-f", "r2"])), 0);
+}
+
+#[test]
+fn list_and_ps_report_in_text_and_json() {
+    let r = need!();
+    let t = T::new("list");
+    t.write(&sh(&r, "sleep 100"));
+    let b = t.bundle();
+    for id in ["l1", "l2"] {
+        assert_eq!(code(&t.run(&["create", "--bundle", b.to_str().unwrap(), id])), 0);
+    }
+    assert_eq!(code(&t.run(&["start", "l2"])), 0);
+    let mut q: Vec<String> = stdout(&t.run(&["list", "-q"])).lines().map(String::from).collect();
+    q.sort();
+    assert_eq!(q, ["l1", "l2"]);
+    let j: Value = serde_json::from_slice(&t.run(&["list", "--format", "json"]).stdout).unwrap();
+    let mut st: Vec<(String, String)> =
+        j.as_array().unwrap().iter().map(|c| (c["id"].as_str().unwrap().into(), c["status"].as_str().unwrap().into())).collect();
+    st.sort();
+    assert_eq!(st, [("l1".into(), "created".into()), ("l2".into(), "running".into())]);
+    let table = stdout(&t.run(&["list"]));
+    assert!(table.starts_with("ID\tPID\tSTATUS") && table.contains("l2\t"), "{table}");
+    let pid = t.state("l2")["pid"].as_u64().unwrap();
+    let ps: Value = serde_json::from_slice(&t.run(&["ps", "--format", "json", "l2"]).stdout).unwrap();
+    assert!(ps.as_array().unwrap().iter().any(|p| p.as_u64() == Some(pid)), "{ps}");
+}
+
+#[test]
+fn features_spec_and_version_have_runcs_shape() {
+    need_root!();
+    let t = T::new("info");
+    let f: Value = serde_json::from_slice(&t.run(&["features"]).stdout).unwrap();
+    assert_eq!(f["ociVersionMin"], "1.0.0");
+    assert!(f["linux"]["namespaces"].as_array().unwrap().contains(&json!("pid")));
+    assert!(f["linux"]["capabilities"].as_array().unwrap().contains(&json!("CAP_SYS_ADMIN")));
+    assert!(f["mountOptions"].as_array().unwrap().contains(&json!("rbind")));
+    let b = t.bundle();
+    assert_eq!(code(&t.run(&["spec", "--bundle", b.to_str().unwrap()])), 0);
+    let c: Value = serde_json::from_slice(&fs::read(b.join("config.json")).unwrap()).unwrap();
+    assert_eq!(c["root"]["path"], "rootfs");
+    let o = t.run(&["spec", "-b", b.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("exists"));
+    let v = stdout(&run(["--version"]));
+    let lines: Vec<&str> = v.lines().collect();
+    assert!(lines[0].starts_with("mydocker version "), "{v}");
+    assert!(lines[1].starts_with("commit: ") && lines[2].starts_with("spec: 1."), "{v}");
+}
+
+#[test]
+fn the_default_spec_runs_with_a_rootfs() {
+    let r = need!();
+    let t = T::new("spec");
+    let b = t.bundle();
+    assert_eq!(code(&t.run(&["spec", "--bundle", b.to_str().unwrap()])), 0);
+    std::os::unix::fs::symlink(&r, b.join("rootfs")).unwrap();
+    let mut c: Value = serde_json::from_slice(&fs::read(b.join("config.json")).unwrap()).unwrap();
+    c["process"]["args"] = json!(["sh", "-c", "hostname; touch /x 2>/dev/null || echo read-only"]);
+    let o = t.oci_run(&c, "sp");
+    assert_eq!(stdout(&o), "mydocker\nread-only\n", "{}", stderr(&o));
+}
+
+#[test]
+fn global_flags_come_in_both_spellings_and_systemd_cgroup_is_refused() {
+    need_root!();
+    let t = T::new("glob");
+    let root = t.root();
+    let o = Command::new(bin()).arg(format!("--root={root}")).args(["list", "-q"]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = Command::new(bin()).args(["--systemd-cgroup", "list"]).output().unwrap();
+    assert_eq!(code(&o), 1);
+    assert_eq!(stderr(&o).lines().count(), 1);
+    assert!(stderr(&o).contains("--systemd-cgroup"), "{}", stderr(&o));
+    let o = Command::new(bin()).args(["--root", &root, "--debug", "--log-format", "text", "state", "x"]).output().unwrap();
+    assert!(stderr(&o).contains("container does not exist"));
+}
+
+/// Runs `script` as config.json's process with `edit` applied; its stdout.
+fn inside(r: &str, tag: &str, script: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let t = T::new(tag);
+    let mut c = sh(r, script);
+    edit(&mut c);
+    let o = t.oci_run(&c, tag);
+    assert_eq!(code(&o), 0, "stderr: {}\nstdout: {}", stderr(&o), stdout(&o));
+    stdout(&o)
+}
+
+#[test]
+fn process_fields_are_honoured() {
+    let r = need!();
+    let out = inside(&r, "proc", "id -u; id -g; id -G; umask; pwd; echo $FOO; ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; grep NoNewPrivs /proc/self/status", |c| {
+        c["process"]["user"] = json!({"uid": 1000, "gid": 1001, "additionalGids": [1002, 1003], "umask": 63});
+        c["process"]["cwd"] = json!("/tmp");
+        c["process"]["env"] = json!(["PATH=/bin", "FOO=bar baz"]);
+        c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "hard": 512, "soft": 256}]);
+        c["process"]["oomScoreAdj"] = json!(500);
+    });
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(&l[..4], ["1000", "1001", "1001 1002 1003", "0077"], "{out}");
+    assert_eq!(&l[4..9], ["/tmp", "bar baz", "256", "512", "500"], "{out}");
+    assert!(l[9].ends_with("1"), "{out}");
+}
+
+fn status_mask(text: &str, key: &str) -> u64 {
+    let v = text.lines().find_map(|l| l.strip_prefix(key)).unwrap_or_else(|| panic!("{key} in {text}"));
+    u64::from_str_radix(v.trim(), 16).unwrap()
+}
+
+#[test]
+fn the_five_capability_sets_are_honoured_for_root_and_other_users() {
+    let r = need!();
+    // CAP_CHOWN 0, CAP_KILL 5, CAP_NET_BIND_SERVICE 10.
+    let caps = json!({
+        "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        "effective": ["CAP_CHOWN", "CAP_KILL"],
+        "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        "inheritable": ["CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        "ambient": ["CAP_NET_BIND_SERVICE"]
+    });
+    for (tag, uid) in [("caps0", 0), ("caps1", 1000)] {
+        let c2 = caps.clone();
+        let out = inside(&r, tag, "cat /proc/self/status", |c| {
+            c["process"]["capabilities"] = c2;
+            c["process"]["user"] = json!({"uid": uid, "gid": uid});
+            c["process"]["noNewPrivileges"] = json!(false);
+        });
+        assert_eq!(status_mask(&out, "CapBnd:"), 1 | 1 << 5 | 1 << 10, "{tag}");
+        assert_eq!(status_mask(&out, "CapInh:"), 1 << 5 | 1 << 10, "{tag}");
+        assert_eq!(status_mask(&out, "CapAmb:"), 1 << 10, "{tag}");
+        // After execve (capabilities(7)): root keeps the permitted set, all
+        // effective; another user keeps only the ambient set, in both.
+        let prm = if uid == 0 { 1 | 1 << 5 | 1 << 10 } else { 1 << 10 };
+        assert_eq!(status_mask(&out, "CapPrm:"), prm, "{tag}");
+        assert_eq!(status_mask(&out, "CapEff:"), prm, "{tag}");
+    }
+}
+
+#[test]
+fn mounts_masked_and_read_only_paths_are_honoured() {
+    let r = need!();
+    let t = T::new("mnt-src");
+    fs::write(t.dir.join("file"), "from-host\n").unwrap();
+    let f = t.dir.join("file").to_string_lossy().into_owned();
+    let d = t.dir.to_string_lossy().into_owned();
+    let out = inside(
+        &r,
+        "mnt",
+        "cat /etc/hostfile; grep ' /mnt/t ' /proc/mounts; touch /mnt/ro/x 2>/dev/null || echo ro-bind; \
+         wc -c </proc/keys; ls /sys/firmware | wc -l; echo 1 >/proc/sysrq-trigger 2>/dev/null || echo ro-path; \
+         grep ' / ' /proc/mounts | grep -c ' ro,'",
+        |c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/etc/hostfile", "type": "bind", "source": f, "options": ["rbind", "ro"]}));
+            m.push(json!({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m", "mode=700"]}));
+            m.push(json!({"destination": "/mnt/ro", "type": "none", "source": d, "options": ["bind", "ro"]}));
+            c["root"]["readonly"] = json!(true);
+        },
+    );
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(l[0], "from-host");
+    assert!(l[1].contains("tmpfs /mnt/t tmpfs rw,nosuid") && l[1].contains("size=1024k") && l[1].contains("mode=700"), "{out}");
+    assert_eq!(&l[2..], ["ro-bind", "0", "0", "ro-path", "1"], "{out}");
+}
+
+#[test]
+fn devices_are_made_with_their_mode_and_owner() {
+    let r = need!();
+    let out = inside(&r, "dev", "stat -c '%F %t,%T %a %u:%g' /dev/mydev /dev/null", |c| {
+        c["linux"]["devices"] = json!([{"path": "/dev/mydev", "type": "c", "major": 1, "minor": 3, "fileMode": 0o640, "uid": 7, "gid": 8}]);
+    });
+    assert_eq!(out, "character special file 1,3 640 7:8\ncharacter special file 1,3 666 0:0\n");
+}
+
+#[test]
+fn what_cannot_be_applied_is_refused_naming_the_field() {
+    let r = need!();
+    let t = T::new("refuse");
+    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        ("hooks", Box::new(|c| c["hooks"] = json!({"prestart": [{"path": "/bin/true"}]}))),
+        ("linux.uidMappings", Box::new(|c| c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 1000, "size": 1}]))),
+        ("linux.namespaces", Box::new(|c| c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"})))),
+        ("linux.intelRdt", Box::new(|c| c["linux"]["intelRdt"] = json!({"closID": "x"}))),
+        ("linux.personality", Box::new(|c| c["linux"]["personality"] = json!({"domain": "LINUX32"}))),
+        ("linux.timeOffsets", Box::new(|c| c["linux"]["timeOffsets"] = json!({"monotonic": {"secs": 1}}))),
+        ("linux.netDevices", Box::new(|c| c["linux"]["netDevices"] = json!({"eth0": {}}))),
+        ("process.scheduler", Box::new(|c| c["process"]["scheduler"] = json!({"policy": "SCHED_OTHER"}))),
+        ("process.ioPriority", Box::new(|c| c["process"]["ioPriority"] = json!({"class": "IOPRIO_CLASS_IDLE"}))),
+        ("process.args", Box::new(|c| c["process"]["args"] = json!([]))),
+        ("mounts.uidMappings", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]})))),
+        ("mounts.options", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]})))),
+        ("process.rlimits", Box::new(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_BOGUS", "hard": 1, "soft": 1}]))),
+        ("linux.namespaces", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "pid"}]))),
+        ("root.path", Box::new(|c| c["root"] = json!({}))),
+        ("config.json", Box::new(|c| *c = json!([1]))),
+    ];
+    for (field, edit) in cases {
+        let mut c = sh(&r, "true");
+        edit(&mut c);
+        t.write(&c);
+        let o = t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "rf"]);
+        let e = stderr(&o);
+        assert_eq!(code(&o), 1, "{field}: accepted");
+        assert_eq!(e.lines().count(), 1, "{field}: {e}");
+        assert!(e.contains(field), "{field}: {e}");
+        assert_eq!(stdout(&t.run(&["list", "-q"])), "", "{field}: state left behind");
+    }
+    // Malformed JSON: one line naming the byte.
+    fs::write(t.bundle().join("config.json"), "{\"process\": [1,]}").unwrap();
+    let o = t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "rf"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("config.json: byte "), "{}", stderr(&o));
+}
+
+#[test]
+fn linux_seccomp_is_compiled_and_installed() {
+    let r = need!();
+    let t = T::new("seccomp");
+    let mut c = sh(&r, "mkdir /tmp/x 2>&1; echo rc=$?; echo abc | tr a x");
+    c["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64"],
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]
+    });
+    let o = t.oci_run(&c, "s1");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "mkdir: can't create directory '/tmp/x': Permission denied\nrc=1\nxbc\n");
+    // podman's default profile (what podman puts in every config.json): busybox runs.
+    match fs::read("/usr/share/containers/seccomp.json") {
+        Ok(p) => {
+            let mut c2 = sh(&r, "echo abc | tr a x; ls / >/dev/null && echo ls");
+            c2["linux"]["seccomp"] = serde_json::from_slice(&p).unwrap();
+            let o = t.oci_run(&c2, "s2");
+            assert_eq!((code(&o), stdout(&o)), (0, "xbc\nls\n".into()), "{}", stderr(&o));
+        }
+        Err(_) => println!("SKIP linux_seccomp_is_compiled_and_installed (podman's profile): /usr/share/containers/seccomp.json is missing"),
+    }
+    // A malformed profile is a create error naming it.
+    c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_NOPE"});
+    let o = t.oci_run(&c, "s3");
+    assert_ne!(code(&o), 0);
+    assert!(stderr(&o).contains("unknown seccomp action"), "{}", stderr(&o));
+}
