@@ -216,16 +216,14 @@ fn bad_frame() -> Error {
 /// Joins every cgroup the child was not born in: "0" (this task) into each
 /// `tasks` (v1) or `cgroup.procs` (v2 without CLONE_INTO_CGROUP). A task
 /// moving itself skips the lock and RCU wait a move by another process
-/// costs (see cgroup::Cgroups::open_joins). Then every cgroupfs fd goes,
-/// at once: none may stay open in the container.
+/// costs (see cgroup::Cgroups::open_joins). The join fds, and every other
+/// cgroupfs fd, go with all the rest right after (close_all_but): none
+/// stays open in the container.
 fn join_cgroups(c: &crate::cgroup::ChildFds) -> Result<(), Report> {
     for (i, &fd) in c.join.iter().enumerate() {
         if fd >= 0 {
             sys::write_all(fd, b"0").map_err(|e| Report(Error { step: Step::Join, errno: e }, i as u32))?;
         }
-    }
-    for &fd in &c.close {
-        sys::close(fd);
     }
     Ok(())
 }

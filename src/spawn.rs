@@ -93,6 +93,40 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // its hostname unless the config sets one.
     let hostname = if c.id.is_none() { Some(c.hostname.unwrap_or(&id)) } else { c.hostname };
 
+    // The filesystem plan: tiny buffers on the stack for a plain run, a
+    // mapped region (zero pages until written) when a rootfs is described —
+    // not a big array on the stack: every page of a frame is touched (stack
+    // probes) on every run, and then copied at clone.
+    let mut few = [mounts::EMPTY; 2];
+    let mut few_text = [0u8; 4200];
+    let mut text_map: Map;
+    let built = matches!(c.fs.mounts, Mounts::Table(_));
+    let mut fs = if c.fs.rootfs.is_some() && !built {
+        let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
+        text_map = match Map::new(size, false) {
+            Ok(m) => m,
+            Err(e) => return fail(Error { step: Step::Map, errno: e }),
+        };
+        let Some((many, text)) = text_map.typed(MAX_ENTRIES, mounts::EMPTY) else {
+            return fail(Error { step: Step::Map, errno: Errno(libc::ENOMEM) });
+        };
+        Table::new(many, text)
+    } else {
+        Table::new(&mut few, &mut few_text)
+    };
+    // Checked before any cgroup exists: a missing rootfs or volume source
+    // is the user's mistake to hear about first.
+    if !built {
+        if let Err(code) = filesystem(c, &mut fs) {
+            return code;
+        }
+    }
+    // A front end that built the table itself (OCI) hands it over whole.
+    let fs: &Table = match c.fs.mounts {
+        Mounts::Table(t) => t,
+        _ => &fs,
+    };
+
     // Cgroups are made before clone, so every mistake in them is reported
     // before a container exists; dropping `cgs` removes them on every path.
     // A device policy needs a cgroup too: every docker-style --rootfs
@@ -190,37 +224,6 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         sys::close(frame_w);
         frame_w = -1;
     }
-    // The filesystem plan: tiny buffers on the stack for a plain run, a
-    // mapped region (zero pages until written) when a rootfs is described —
-    // not a big array on the stack: every page of a frame is touched (stack
-    // probes) on every run, and then copied at clone.
-    let mut few = [mounts::EMPTY; 2];
-    let mut few_text = [0u8; 4200];
-    let mut text_map: Map;
-    let built = matches!(c.fs.mounts, Mounts::Table(_));
-    let mut fs = if c.fs.rootfs.is_some() && !built {
-        let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
-        text_map = match Map::new(size, false) {
-            Ok(m) => m,
-            Err(e) => return fail(Error { step: Step::Map, errno: e }),
-        };
-        let Some((many, text)) = text_map.typed(MAX_ENTRIES, mounts::EMPTY) else {
-            return fail(Error { step: Step::Map, errno: Errno(libc::ENOMEM) });
-        };
-        Table::new(many, text)
-    } else {
-        Table::new(&mut few, &mut few_text)
-    };
-    if !built {
-        if let Err(code) = filesystem(c, &mut fs) {
-            return code;
-        }
-    }
-    // A front end that built the table itself (OCI) hands it over whole.
-    let fs: &Table = match c.fs.mounts {
-        Mounts::Table(t) => t,
-        _ => &fs,
-    };
     // -t: the child sends the master of the container's terminal back on a
     // socketpair made now (console.rs); the caller's window size goes with
     // the plan, so the command starts with it.

@@ -655,17 +655,16 @@ pub struct Cgroups {
     joins: [Fd; NCTRL],
 }
 
-/// What the child needs of the cgroups: the files to join through, and
-/// every cgroupfs fd it inherited, to close at once after joining (no
-/// cgroupfs fd may stay open in the container). -1 = none.
+/// What the child needs of the cgroups: the files to join through (-1 =
+/// none). It closes them, with every other fd it does not need, right
+/// after the joins (child.rs): no cgroupfs fd stays open in the container.
 #[derive(Clone, Copy)]
 pub struct ChildFds {
     pub join: [Fd; NCTRL],
-    pub close: [Fd; 3 * NCTRL],
 }
 
 impl ChildFds {
-    pub const NONE: ChildFds = ChildFds { join: [-1; NCTRL], close: [-1; 3 * NCTRL] };
+    pub const NONE: ChildFds = ChildFds { join: [-1; NCTRL] };
 }
 
 impl Cgroups {
@@ -717,18 +716,9 @@ impl Cgroups {
         Ok(())
     }
 
-    /// The fds the child joins through and must close (see ChildFds).
+    /// The fds the child joins through (see ChildFds).
     pub fn child_fds(&self) -> ChildFds {
-        let mut c = ChildFds::NONE;
-        c.join = self.joins;
-        for (i, m) in self.made.iter().enumerate() {
-            if let Some(m) = m {
-                c.close[3 * i] = m.parent;
-                c.close[3 * i + 1] = m.cg;
-            }
-            c.close[3 * i + 2] = self.joins[i];
-        }
-        c
+        ChildFds { join: self.joins }
     }
 
     /// Closes the parent's copies of the join files (after clone).

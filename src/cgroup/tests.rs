@@ -354,7 +354,6 @@ fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
     cg.open_joins(false).unwrap();
     let fds = cg.child_fds();
     assert!(fds.join[0] >= 0 && fds.join[1..].iter().all(|&f| f == -1));
-    assert_eq!(&fds.close[..3], &[m.parent, m.cg, fds.join[0]]);
     crate::sys::write_all(fds.join[0], b"0").unwrap();
     assert_eq!(t.get("mydocker/0123456789ab/tasks"), "0");
     cg.close_joins();

@@ -65,7 +65,8 @@ const BPF_CGROUP_DEVICE: u32 = 6;
 /// (and ours runs with any the caller's cgroups have): nesting stays safe.
 const BPF_F_ALLOW_MULTI: u32 = 2;
 
-/// The BPF_PROG_LOAD part of union bpf_attr (include/uapi/linux/bpf.h).
+/// The BPF_PROG_LOAD part of union bpf_attr (include/uapi/linux/bpf.h);
+/// every byte is a field (no implicit padding: see ProgAttach).
 #[repr(C, align(8))]
 #[derive(Default)]
 struct ProgLoad {
@@ -83,7 +84,10 @@ struct ProgLoad {
     expected_attach_type: u32,
 }
 
-/// The BPF_PROG_ATTACH part of union bpf_attr.
+/// The BPF_PROG_ATTACH part of union bpf_attr. No padding may be left
+/// implicit: the kernel refuses (EINVAL) any nonzero byte past the fields
+/// it knows, and padding bytes hold whatever the stack held (seen on
+/// aarch64). `relative_fd` is the next field in newer kernels; 0 there.
 #[repr(C, align(8))]
 #[derive(Default)]
 struct ProgAttach {
@@ -92,7 +96,11 @@ struct ProgAttach {
     attach_type: u32,
     attach_flags: u32,
     replace_bpf_fd: u32,
+    relative_fd: u32,
 }
+
+// Both layouts are padding-free: their sizes are the sums of their fields.
+const _: () = assert!(core::mem::size_of::<ProgLoad>() == 72 && core::mem::size_of::<ProgAttach>() == 24);
 
 /// Loads `insns` (struct bpf_insn, 8 bytes each) as a cgroup device
 /// program and attaches it to the cgroup v2 directory `cg`. The program
