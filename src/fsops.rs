@@ -155,22 +155,22 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             }
         }
         Op::Mount(n) => {
-            let (at, _) = open_target(root, rel, e.make, scratch)?;
+            let at = open_target(root, rel, e.make, scratch)?;
             let (fstype, flags, data) = FS[n as usize & 7];
             fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(fstype), flags, data))
         }
         Op::Bind { rec } => {
-            let (at, _) = open_target(root, rel, e.make, scratch)?;
+            let at = open_target(root, rel, e.make, scratch)?;
             if bind(src, at.0, rec, ro)? {
                 // Before Linux 5.2: the new mount is reached by resolving
                 // the target again, then remounted read-only.
-                let (on_top, _) = open_target(root, rel, Make::Nothing, scratch)?;
+                let on_top = open_target(root, rel, Make::Nothing, scratch)?;
                 legacy_remount_ro(on_top.0)?;
             }
             Ok(())
         }
         Op::RemountRo { .. } => {
-            let (at, _) = open_target(root, rel, e.make, scratch)?;
+            let at = open_target(root, rel, e.make, scratch)?;
             remount_ro(at.0, true)
         }
         Op::Pivot => Err(Errno(libc::EINVAL)),
@@ -260,15 +260,10 @@ fn legacy_remount_ro(fd: Fd) -> Result<(), Errno> {
 }
 
 /// Opens the target `rel` inside `root` without following symlinks,
-/// making it first (a directory or an empty file) as `make` says. Returns
-/// the fd and whether it is a directory.
-fn open_target(root: Fd, rel: &[u8], make: Make, scratch: &mut [u8]) -> Result<(OwnedFd, bool), Errno> {
-    match mnt::resolve_in(root, rel) {
-        Ok(fd) => {
-            let fd = OwnedFd(fd);
-            let (k, _) = mnt::kind_of(fd.0)?;
-            return Ok((fd, k == sys::FileKind::Dir));
-        }
+/// making it first (a directory or an empty file) as `make` says.
+fn open_target(root: Fd, rel: &[u8], make: Make, scratch: &mut [u8]) -> Result<OwnedFd, Errno> {
+    match mnt::resolve_in(root, rel, false) {
+        Ok(fd) => return Ok(OwnedFd(fd)),
         Err(Errno(libc::ENOENT)) if make != Make::Nothing => {}
         Err(Errno(libc::ENOSYS)) => {}
         Err(e) => return Err(e),
@@ -285,7 +280,7 @@ fn open_target(root: Fd, rel: &[u8], make: Make, scratch: &mut [u8]) -> Result<(
         }
         r => r,
     }
-    .map(|(fd, d)| (OwnedFd(fd), d))
+    .map(|(fd, _)| OwnedFd(fd))
 }
 
 /// Opens the directory holding the last component of `rel` (absolute,
@@ -310,15 +305,14 @@ fn parent<'s>(root: Fd, rel: &[u8], mkdirs: bool, scratch: &'s mut [u8]) -> Resu
     d[0] = b'/';
     d[1..=dir.len()].copy_from_slice(dir);
     d[dir.len() + 1] = 0;
-    let fast = match mnt::resolve_in(root, &d[..dir.len() + 2]) {
+    let fast = match mnt::resolve_in(root, &d[..dir.len() + 2], true) {
         Ok(fd) => Some(OwnedFd(fd)),
         Err(Errno(libc::ENOENT)) if mkdirs => None,
         Err(Errno(libc::ENOSYS)) => None,
         Err(e) => return Err(e),
     };
     let fd = match fast {
-        Some(fd) if mnt::kind_of(fd.0)?.0 == sys::FileKind::Dir => fd,
-        Some(_) => return Err(Errno(libc::ENOTDIR)),
+        Some(fd) => fd,
         None => walk(root, dir, mkdirs, a)?,
     };
     Ok((fd, &b[..name.len() + 1]))

@@ -26,12 +26,13 @@ const RESOLVE_NO_SYMLINKS: u64 = 0x04;
 const RESOLVE_IN_ROOT: u64 = 0x10;
 
 /// Opens `path` (O_PATH) below `root` as if `root` were "/" and refusing
-/// any symlink on the way, the last component included (ELOOP). Err(ENOSYS)
-/// before Linux 5.6: the caller walks component by component instead.
-pub fn resolve_in(root: Fd, path: &[u8]) -> Result<Fd, Errno> {
+/// any symlink on the way, the last component included (ELOOP); with
+/// `dir`, only a directory (else ENOTDIR). Err(ENOSYS) before Linux 5.6:
+/// the caller walks component by component instead.
+pub fn resolve_in(root: Fd, path: &[u8], dir: bool) -> Result<Fd, Errno> {
     let p = cptr(path)?;
     let how = OpenHow {
-        flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
+        flags: (libc::O_PATH | libc::O_CLOEXEC | if dir { libc::O_DIRECTORY } else { 0 }) as u64,
         mode: 0,
         resolve: RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
     };
