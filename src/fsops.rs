@@ -176,20 +176,20 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
         Op::Pivot => Err(Errno(libc::EINVAL)),
         // An OCI mount: the filesystem on the opened target.
         Op::Fs { fstype, data, flags } => {
-            let (at, _) = open_target(root, rel, e.make, scratch)?;
+            let at = open_target(root, rel, e.make, scratch)?;
             let data = if data.len == 0 { &b""[..] } else { t.cstr(data) };
             fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(t.cstr(fstype)), flags, data))
         }
         // A remount or propagation change of the mount on the target.
         Op::Flags { flags } => {
-            let (at, _) = open_target(root, rel, Make::Nothing, scratch)?;
+            let at = open_target(root, rel, Make::Nothing, scratch)?;
             fchdir(at.0).and_then(|_| sys::mount(None, b".\0", None, flags, b""))
         }
         // An OCI masked path: an empty read-only tmpfs over a directory,
         // /dev/null over anything else.
         Op::Mask => {
-            let (at, dir) = open_target(root, rel, Make::Nothing, scratch)?;
-            if dir {
+            let at = open_target(root, rel, Make::Nothing, scratch)?;
+            if mnt::kind_of(at.0)?.0 == sys::FileKind::Dir {
                 let ro = libc::MS_RDONLY as u64;
                 fchdir(at.0).and_then(|_| sys::mount(Some(b"tmpfs\0"), b".\0", Some(b"tmpfs\0"), ro, b"size=0\0"))
             } else {

@@ -232,14 +232,14 @@ fn a_missing_command_is_a_create_error_in_runcs_words_and_leaves_nothing() {
     let t = T::new("nocmd");
     t.write(&config(&r, &["no-such-command-xyz"]));
     let b = t.bundle();
-    let o = t.run(&["--log-format", "json", "--log", t.dir.join("log.json").to_str().unwrap(), "create", "-b", b.to_str().unwrap(), "x"]);
+    let o = t.run(&["--log-format", "json", "--log", t.dir.join("log.json").to_str().unwrap(), "create", "-b", b.to_str().unwrap(), "nocmd"]);
     // (--log after the command is not a global flag: create refuses it.)
     assert_eq!(code(&o), 1);
     let log = t.dir.join("log.json");
     let mut c = Command::new(bin());
     c.args(["--root", &t.root(), "--log", log.to_str().unwrap(), "--log-format=json", "create", "--bundle"])
         .arg(&b)
-        .arg("x")
+        .arg("nocmd")
         .stdin(Stdio::null());
     let o = c.output().unwrap();
     assert_eq!(code(&o), 1);
@@ -259,7 +259,7 @@ fn a_command_that_is_not_executable_is_permission_denied() {
     let r = need!();
     let t = T::new("noexec");
     t.write(&config(&r, &["/etc/passwd"]));
-    let o = t.run(&["create", "-b", t.bundle().to_str().unwrap(), "x"]);
+    let o = t.run(&["create", "-b", t.bundle().to_str().unwrap(), "noexec"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("Permission denied") || stderr(&o).contains("permission denied"), "{}", stderr(&o));
 }
@@ -574,6 +574,9 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("mounts.uidMappings", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]})))),
         ("mounts.options", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]})))),
         ("process.rlimits", Box::new(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_BOGUS", "hard": 1, "soft": 1}]))),
+        ("linux.resources.blockIO", Box::new(|c| c["linux"]["resources"] = json!({"blockIO": {"weight": 10}}))),
+        ("linux.resources.memory.kernel", Box::new(|c| c["linux"]["resources"] = json!({"memory": {"kernel": 1000000}}))),
+        ("linux.resources.devices", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": "yes"}]}))),
         ("linux.namespaces", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "pid"}]))),
         ("root.path", Box::new(|c| c["root"] = json!({}))),
         ("config.json", Box::new(|c| *c = json!([1]))),
@@ -624,4 +627,110 @@ fn linux_seccomp_is_compiled_and_installed() {
     let o = t.oci_run(&c, "s3");
     assert_ne!(code(&o), 0);
     assert!(stderr(&o).contains("unknown seccomp action"), "{}", stderr(&o));
+}
+
+/// The container's cgroup directories on the host, from /proc/PID/cgroup
+/// and the hierarchies' mount points.
+fn cgroup_dirs(pid: u64) -> Vec<PathBuf> {
+    let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mut dirs = vec![];
+    for line in fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap().lines() {
+        let mut f = line.splitn(3, ':');
+        let (_, ctrls, path) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        for m in mounts.lines() {
+            let (pre, post) = m.split_once(" - ").unwrap();
+            let p: Vec<&str> = pre.split(' ').collect();
+            let q: Vec<&str> = post.split(' ').collect();
+            let matches = if ctrls.is_empty() {
+                q[0] == "cgroup2"
+            } else {
+                q[0] == "cgroup" && ctrls.split(',').all(|c| q[2].split(',').any(|o| o == c))
+            };
+            if matches {
+                let rel = if p[3] == "/" { path } else { path.strip_prefix(p[3]).unwrap_or(path) };
+                dirs.push(PathBuf::from(format!("{}{}", p[4], rel)));
+                break;
+            }
+        }
+    }
+    dirs
+}
+
+fn read_in(dirs: &[PathBuf], file: &str) -> Option<String> {
+    dirs.iter().find_map(|d| fs::read_to_string(d.join(file)).ok()).map(|s| s.trim().to_string())
+}
+
+#[test]
+fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
+    let r = need!();
+    let t = T::new("cg");
+    let cgpath = format!("mydocker-oci-test-{}/cg1", std::process::id());
+    let mut c = sh(&r, "sleep 100 & sleep 100");
+    c["linux"]["cgroupsPath"] = json!(cgpath);
+    c["linux"]["resources"] = json!({
+        "devices": [{"allow": false, "access": "rwm"}],
+        "pids": {"limit": 20},
+        "memory": {"limit": 33554432},
+        "cpu": {"shares": 512, "quota": 50000, "period": 100000}
+    });
+    t.write(&c);
+    let b = t.bundle();
+    assert_eq!(code(&t.run(&["create", "--bundle", b.to_str().unwrap(), "cg1"])), 0);
+    let pid = t.state("cg1")["pid"].as_u64().unwrap();
+    // The hierarchies of the controllers asked for hold it at cgroupsPath.
+    let all = cgroup_dirs(pid);
+    let dirs: Vec<PathBuf> = all.iter().filter(|d| d.to_string_lossy().ends_with(&cgpath)).cloned().collect();
+    assert!(!dirs.is_empty(), "{all:?}");
+    assert_eq!(read_in(&dirs, "pids.max").as_deref(), Some("20"));
+    let mem = read_in(&dirs, "memory.limit_in_bytes").or_else(|| read_in(&dirs, "memory.max"));
+    assert_eq!(mem.as_deref(), Some("33554432"));
+    let cpu = read_in(&dirs, "cpu.cfs_quota_us").or_else(|| read_in(&dirs, "cpu.max"));
+    assert!(cpu.as_deref() == Some("50000") || cpu.as_deref() == Some("50000 100000"), "{cpu:?}");
+    assert_eq!(code(&t.run(&["start", "cg1"])), 0);
+    t.wait_status("cg1", "running");
+    // ps: every process of the cgroup (sh, two sleeps: at least 2).
+    let mut ps = vec![];
+    for _ in 0..100 {
+        let j: Value = serde_json::from_slice(&t.run(&["ps", "--format", "json", "cg1"]).stdout).unwrap();
+        ps = j.as_array().unwrap().clone();
+        if ps.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(ps.len() >= 2 && ps.contains(&json!(pid)), "{ps:?}");
+    // kill --all reaches every process.
+    assert_eq!(code(&t.run(&["kill", "--all", "cg1", "KILL"])), 0);
+    t.wait_status("cg1", "stopped");
+    assert_eq!(code(&t.run(&["delete", "cg1"])), 0);
+    for d in &dirs {
+        assert!(!d.exists(), "{d:?} left behind");
+        let _ = fs::remove_dir(d.parent().unwrap());
+    }
+}
+
+#[test]
+fn the_device_policy_denies_what_config_json_does_not_allow() {
+    let r = need!();
+    let out = inside(&r, "devpol", "mknod /tmp/mem c 1 1 && (head -c1 /tmp/mem >/dev/null 2>&1 && echo mem-open || echo mem-denied); head -c1 /dev/zero | wc -c", |c| {
+        c["process"]["capabilities"]["bounding"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+        c["process"]["capabilities"]["effective"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+        c["process"]["capabilities"]["permitted"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+        c["linux"]["resources"] = json!({"devices": [{"allow": false, "access": "rwm"}]});
+        c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    });
+    assert_eq!(out, "mem-denied\n1\n");
+}
+
+#[test]
+fn a_systemd_cgroups_path_is_refused_in_one_line() {
+    let r = need!();
+    let t = T::new("cgsd");
+    let mut c = sh(&r, "true");
+    c["linux"]["cgroupsPath"] = json!("machine.slice:libpod:abc");
+    t.write(&c);
+    let o = t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "cgsd"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("linux.cgroupsPath"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1);
 }

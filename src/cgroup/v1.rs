@@ -10,7 +10,7 @@ use crate::sys::{self, Errno, Fd};
 /// group starts with empty cpus and mems, and no task may join it until both
 /// are set (ENOSPC — the original mydocker's bug). `from` is read relative
 /// to `dir`, so "mydocker/cpuset.mems" works without opening `mydocker`.
-fn inherit(dir: Fd, from: &[u8], to_dir: Fd, to: &'static [u8]) -> Res<()> {
+pub(crate) fn inherit(dir: Fd, from: &[u8], to_dir: Fd, to: &'static [u8]) -> Res<()> {
     let mut cur = [0u8; 4096];
     // (A missing file reads as empty: cgroupfs always has it; a test's fake tree may not.)
     let have = match read_file(to_dir, to, &mut cur) {

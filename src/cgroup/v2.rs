@@ -13,7 +13,7 @@ fn listed(list: &[u8], name: &[u8]) -> bool {
 /// Enables `ctrls` for the children of `dir`, checking first that `dir`
 /// has them at all. Only missing ones are written: re-enabling is a no-op
 /// we need not risk on a parent that holds processes.
-fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
+pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     // Devices is no v2 controller (its policy is a BPF program): with
     // nothing else, there is nothing to enable and nothing to read.
     if !CTRLS.iter().any(|&c| c != Ctrl::Devices && ctrls[c as usize]) {

@@ -9,7 +9,9 @@
 //! after every mount, the privileges and the command lookup), then the
 //! state record, the annotations, a copy of config.json and the pid file,
 //! each written to a temp file and renamed.
+use super::cgroups;
 use super::config::{self, Refusal, Store};
+use crate::devices::Policy;
 use super::flags::{self, Flag};
 use super::state::{self, Record};
 use super::{fail, Global};
@@ -173,15 +175,24 @@ fn build_and_spawn(
     if st.njoins > 0 {
         return Err(refused(cmd, Refusal { field: b"linux.namespaces.path", why: b"joining namespaces is not supported yet" }));
     }
-    for (k, f) in [
-        ("resources", &b"linux.resources"[..]),
-        ("cgroupsPath", b"linux.cgroupsPath"),
-        ("sysctl", b"linux.sysctl"),
-    ] {
-        if config::set(linux.and_then(|l| l.get(k))) && !(k == "resources" && only_devices(linux)) {
+    for (k, f) in [("sysctl", &b"linux.sysctl"[..])] {
+        if config::set(linux.and_then(|l| l.get(k))) {
             return Err(refused(cmd, Refusal { field: f, why: b"not supported yet" }));
         }
     }
+    let mut policy = Policy::EMPTY;
+    let res = cgroups::resources(linux, &mut policy).map_err(|r| refused(cmd, r))?;
+    if !policy.rules().is_empty() {
+        cgroups::default_rules(linux, &mut policy).map_err(|r| refused(cmd, r))?;
+    }
+    let cg_path = match linux.and_then(|l| l.get("cgroupsPath")).filter(|p| !p.is_null()) {
+        None => id,
+        Some(p) => match p.as_bytes() {
+            Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
+            Some(b"") => id,
+            _ => return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why: b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)" })),
+        },
+    };
     let hostname = match root.get("hostname").filter(|h| !h.is_null()) {
         None => None,
         Some(h) => match h.as_bytes() {
@@ -208,6 +219,7 @@ fn build_and_spawn(
     sys::oci::mkfifoat(dir, b"exec.fifo", 0o600).map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
     let fifo = sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK)
         .map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
+    let mut made = cgroups::make(cg_path, &res, &policy).map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
 
     let c = Container {
         id: Some(id),
@@ -235,24 +247,37 @@ fn build_and_spawn(
         init: false,
         mode: Mode::Created { fifo },
         preserve_fds,
-        cgroup_fds: None,
+        cgroup_fds: Some(made.child_fds()),
     };
-    let pid = crate::spawn::create(&c).map_err(|_| 1)?;
+    let pid = match crate::spawn::create(&c) {
+        Ok(pid) => pid,
+        Err(_) => {
+            made.remove();
+            return Err(1);
+        }
+    };
     sys::close(fifo);
-    let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file);
+    made.close();
+    let cgs = &made.paths[..made.plen];
+    let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file, cgs);
     if let Err(code) = saved {
         let _ = sys::kill(pid, libc::SIGKILL);
+        // Gone once SIGKILL is delivered: its cgroups can then go.
+        for _ in 0..100 {
+            if state::proc_start(pid).is_none() {
+                break;
+            }
+            sys::sleep_ms(10);
+        }
+        made.remove();
         return Err(code);
     }
     Ok(pid)
 }
 
-/// linux.resources that hold only the device rules every default config
-/// carries (deny all, then allow the defaults): cgroup device policy is
-/// applied with the cgroups; until then nothing else may be set.
-fn only_devices(linux: Option<json::Value>) -> bool {
-    let r = linux.and_then(|l| l.get("resources"));
-    r.map_or(true, |r| r.members().all(|(k, v)| k == "devices" || !config::set(Some(v))))
+/// A cgroupfs path: '/'-separated names, none of them "." or "..".
+fn valid_cgroup_path(p: &[u8]) -> bool {
+    !p.contains(&0) && !p.contains(&b':') && p.split(|&c| c == b'/').all(|c| c != b"." && c != b"..")
 }
 
 /// The state record, the annotations, the config copy and the pid file.
@@ -267,6 +292,7 @@ fn save(
     pristine: &[u8],
     annotations: Option<json::Value>,
     pid_file: Option<&[u8]>,
+    cgroups: &[u8],
 ) -> Result<(), i32> {
     let created = super::jw::now();
     let rec = Record {
@@ -276,7 +302,7 @@ fn save(
         bundle,
         rootfs,
         owner: sys::oci::uid(),
-        cgroups: b"",
+        cgroups,
     };
     let mut buf = [0u8; 16384];
     let n = rec.encode(&mut buf).ok_or_else(|| fail(b"create", &[b"state of ", id, b": paths too long"]))?;

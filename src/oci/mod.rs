@@ -11,6 +11,7 @@
 //! and status), config + mounts (config.json → the model), create, ctl
 //! (start/kill/delete), query (state/list/ps), info (features/spec/
 //! version), log and jw (output).
+pub mod cgroups;
 pub mod config;
 pub mod create;
 pub mod ctl;
