@@ -46,9 +46,12 @@ pub enum Step {
     Cwd,
     // Child side: the seccomp filter, last before execve.
     Seccomp,
+    // Child side, after the cgroups: joining namespaces by path (the entry
+    // is the index in Namespaces.join).
+    Setns,
 }
 
-const ALL: [Step; 29] = [
+const ALL: [Step; 30] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -78,6 +81,7 @@ const ALL: [Step; 29] = [
     Step::Relay,
     Step::Cwd,
     Step::Seccomp,
+    Step::Setns,
 ];
 
 impl Step {
@@ -111,6 +115,7 @@ impl Step {
             Step::Fifo => b"exec fifo",
             Step::Session => b"setsid",
             Step::Console | Step::Relay => b"tty",
+            Step::Setns => b"setns",
         }
     }
 
@@ -143,6 +148,7 @@ impl Step {
             Step::Rlimits => b"setting resource limits",
             Step::OomScore => b"writing /proc/self/oom_score_adj",
             Step::Fifo => b"waiting for start",
+            Step::Setns => b"joining a namespace by path",
             Step::Session => b"a session of the container's own",
             Step::Console => b"the container's terminal",
             Step::Relay => b"relaying the container's terminal",

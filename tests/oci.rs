@@ -4,6 +4,8 @@
 //! bundle around the busybox rootfs ($MYDOCKER_ROOTFS, `make rootfs`) and
 //! keeps its state under its own --root.
 mod common;
+#[path = "common/pty.rs"]
+mod pty;
 use common::*;
 use serde_json::{json, Value};
 use std::fs;
@@ -733,4 +735,53 @@ fn a_systemd_cgroups_path_is_refused_in_one_line() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("linux.cgroupsPath"), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1);
+}
+
+#[test]
+fn a_terminal_goes_to_the_console_socket() {
+    let r = need!();
+    let t = T::new("console");
+    let mut c = sh(&r, "tty; stty size; [ /dev/console -ef $(tty) ] && echo CON$((1+1))SOLE; exit 3");
+    c["process"]["terminal"] = json!(true);
+    c["process"]["consoleSize"] = json!({"height": 33, "width": 77});
+    t.write(&c);
+    let b = t.bundle();
+    let sock = t.dir.join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let o = t.run(&["create", "-b", b.to_str().unwrap(), "--console-socket", sock.to_str().unwrap(), "c9"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // create connected and sent the master before it returned.
+    let (conn, _) = listener.accept().unwrap();
+    let (mut master, name) = pty::recv_master(&conn);
+    assert!(name.starts_with("/dev/pts/"), "{name:?}");
+    assert_eq!(code(&t.run(&["start", "c9"])), 0);
+    let mut seen = String::new();
+    pty::read_until(&mut master, &mut seen, "CON2SOLE");
+    assert!(seen.contains("/dev/pts/0"), "{seen}");
+    assert!(seen.contains("33 77"), "consoleSize: {seen}");
+    t.wait_status("c9", "stopped");
+    assert_eq!(code(&t.run(&["delete", "c9"])), 0);
+}
+
+#[test]
+fn a_terminal_without_a_console_socket_and_the_reverse_are_refused() {
+    let r = need!();
+    let t = T::new("noconsole");
+    let mut c = sh(&r, "true");
+    c["process"]["terminal"] = json!(true);
+    t.write(&c);
+    let b = t.bundle();
+    let o = t.run(&["create", "-b", b.to_str().unwrap(), "c10"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("process.terminal: needs --console-socket"), "{}", stderr(&o));
+    t.write(&sh(&r, "true"));
+    let o = t.run(&["create", "-b", b.to_str().unwrap(), "--console-socket", "/nonexistent.sock", "c11"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("--console-socket: process.terminal is not set"), "{}", stderr(&o));
+    let mut c = sh(&r, "true");
+    c["process"]["terminal"] = json!(true);
+    t.write(&c);
+    let o = t.run(&["create", "-b", b.to_str().unwrap(), "--console-socket", "/nonexistent.sock", "c12"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("--console-socket /nonexistent.sock: No such file or directory"), "{}", stderr(&o));
 }

@@ -89,9 +89,6 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     if !state::valid_id(id) {
         return Err(fail(cmd, &[b"invalid container id '", id, b"': use [A-Za-z0-9_+.-]"]));
     }
-    if p.has(CONSOLE) {
-        return Err(fail(cmd, &[b"--console-socket: a terminal is not supported yet"]));
-    }
     let preserve = match p.vals[PRESERVE] {
         None => 0,
         Some(v) => match crate::limits::parse_u64(v) {
@@ -115,7 +112,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
             return Err(fail(cmd, &[b"opening the state of ", id, b": ", sys::strerror(e)]));
         }
     };
-    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE]);
+    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE], p.vals[CONSOLE]);
     if r.is_err() {
         let _ = state::remove(root, id, dir);
     }
@@ -145,6 +142,7 @@ fn build_and_spawn(
     dir: Fd,
     preserve_fds: i32,
     pid_file: Option<&[u8]>,
+    console: Option<&[u8]>,
 ) -> Result<libc::pid_t, i32> {
     let (text, pristine) = load(bundle, cmd)?;
     let mut node_map = Map::new(json::nodes_for(text.len()) * core::mem::size_of::<json::Node>(), false)
@@ -167,14 +165,17 @@ fn build_and_spawn(
     let mut st = Store::EMPTY;
     let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;
     let proc_ = config::process(process, &mut st).map_err(|r| refused(cmd, r))?;
-    if proc_.terminal {
-        return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"a terminal needs --console-socket (not supported yet)" }));
-    }
+    // A terminal's master goes to the console socket, as runc sends it.
+    let console = match (proc_.terminal, console) {
+        (true, Some(path)) => Some(
+            sys::tty::connect_unix(path).map_err(|e| fail(cmd, &[b"--console-socket ", path, b": ", sys::strerror(e)]))?,
+        ),
+        (true, None) => return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" })),
+        (false, Some(_)) => return Err(fail(cmd, &[b"--console-socket: process.terminal is not set"])),
+        (false, None) => None,
+    };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
-    if st.njoins > 0 {
-        return Err(refused(cmd, Refusal { field: b"linux.namespaces.path", why: b"joining namespaces is not supported yet" }));
-    }
     for (k, f) in [("sysctl", &b"linux.sysctl"[..])] {
         if config::set(linux.and_then(|l| l.get(k))) {
             return Err(refused(cmd, Refusal { field: f, why: b"not supported yet" }));
@@ -242,14 +243,19 @@ fn build_and_spawn(
             Some(v) => crate::seccomp::Profile::Json(v),
             None => crate::seccomp::Profile::Unconfined,
         },
-        terminal: false,
+        terminal: proc_.terminal,
         interactive: false,
+        console_socket: console.map(|fd| (fd, proc_.console.unwrap_or((0, 0)))),
         init: false,
         mode: Mode::Created { fifo },
         preserve_fds,
         cgroup_fds: Some(made.child_fds()),
     };
-    let pid = match crate::spawn::create(&c) {
+    let pid = crate::spawn::create(&c);
+    if let Some(fd) = console {
+        sys::close(fd);
+    }
+    let pid = match pid {
         Ok(pid) => pid,
         Err(_) => {
             made.remove();
@@ -323,7 +329,7 @@ fn save(
 /// The pid file as runc writes it: the number, no newline, through a temp
 /// file `.<name>` in the same directory renamed over the target.
 #[inline(never)]
-fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
+pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
     let (dirpath, name) = match path.iter().rposition(|&c| c == b'/') {
         Some(0) => (&b"/"[..], &path[1..]),
         Some(i) => (&path[..i], &path[i + 1..]),
