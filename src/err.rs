@@ -53,7 +53,7 @@ pub enum Step {
     RootBind,
 }
 
-const ALL: [Step; 30] = [
+const ALL: [Step; 31] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
