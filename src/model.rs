@@ -178,6 +178,9 @@ pub struct Container<'a> {
     pub mode: Mode,
     /// fds 3..3+N stay open into the command (OCI --preserve-fds).
     pub preserve_fds: i32,
+    /// OCI --console-socket with process.terminal: the connected socket the
+    /// pty master is sent over, and consoleSize (rows, columns; 0 = as made).
+    pub console_socket: Option<(crate::sys::Fd, u16, u16)>,
     /// Cgroups the front end made itself (OCI cgroupsPath): the files the
     /// child joins through and the fds it closes. None: spawn makes them
     /// from `limits` (docker-style).
@@ -218,6 +221,7 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         init: r.init,
         mode: Mode::Attached,
         preserve_fds: 0,
+        console_socket: None,
         cgroup_fds: None,
     }
 }

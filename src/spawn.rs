@@ -228,6 +228,11 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
             }
             Err(e) => return fail(Error { step: Step::Console, errno: e }),
         }
+    } else if let (true, Some((sock, rows, cols))) = (c.terminal, c.console_socket) {
+        // OCI --console-socket: the master goes to the caller's socket,
+        // sized to process.consoleSize.
+        let size = sys::tty::Winsize([rows, cols, 0, 0]);
+        console = Some(Console::new(sock, -1, c.fs.rootfs.is_some(), size, c.user.ids));
     }
     let mut ctx = Ctx {
         frame_r,

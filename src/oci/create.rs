@@ -89,9 +89,6 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     if !state::valid_id(id) {
         return Err(fail(cmd, &[b"invalid container id '", id, b"': use [A-Za-z0-9_+.-]"]));
     }
-    if p.has(CONSOLE) {
-        return Err(fail(cmd, &[b"--console-socket: a terminal is not supported yet"]));
-    }
     let preserve = match p.vals[PRESERVE] {
         None => 0,
         Some(v) => match crate::limits::parse_u64(v) {
@@ -115,7 +112,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
             return Err(fail(cmd, &[b"opening the state of ", id, b": ", sys::strerror(e)]));
         }
     };
-    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE]);
+    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE], p.vals[CONSOLE]);
     if r.is_err() {
         let _ = state::remove(root, id, dir);
     }
@@ -145,6 +142,7 @@ fn build_and_spawn(
     dir: Fd,
     preserve_fds: i32,
     pid_file: Option<&[u8]>,
+    console: Option<&[u8]>,
 ) -> Result<libc::pid_t, i32> {
     let (text, pristine) = load(bundle, cmd)?;
     let mut node_map = Map::new(json::nodes_for(text.len()) * core::mem::size_of::<json::Node>(), false)
@@ -167,9 +165,18 @@ fn build_and_spawn(
     let mut st = Store::EMPTY;
     let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;
     let proc_ = config::process(process, &mut st).map_err(|r| refused(cmd, r))?;
-    if proc_.terminal {
-        return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"a terminal needs --console-socket (not supported yet)" }));
-    }
+    // runc's rule: a terminal needs the socket to send it to, and the socket
+    // a terminal to send.
+    let console = match (proc_.terminal, console) {
+        (true, Some(path)) => {
+            let sock = sys::oci::connect_unix(path).map_err(|e| fail(cmd, &[b"--console-socket ", path, b": ", sys::strerror(e)]))?;
+            let (rows, cols) = proc_.console.unwrap_or((0, 0));
+            Some((sock, rows, cols))
+        }
+        (true, None) => return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"a terminal needs --console-socket" })),
+        (false, Some(_)) => return Err(fail(cmd, &[b"--console-socket given but process.terminal is false"])),
+        (false, None) => None,
+    };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
     if st.njoins > 0 {
@@ -238,11 +245,12 @@ fn build_and_spawn(
         devices: &[],
         device_rules: None,
         seccomp: None,
-        terminal: false,
+        terminal: console.is_some(),
         interactive: false,
         init: false,
         mode: Mode::Created { fifo },
         preserve_fds,
+        console_socket: console,
         cgroup_fds: Some(made.child_fds()),
     };
     let pid = match crate::spawn::create(&c) {

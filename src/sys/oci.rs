@@ -76,7 +76,6 @@ pub fn send_fd(sock: Fd, name: &[u8], fd: Fd) -> Result<(), Errno> {
 }
 
 /// A unix stream socket connected to `path`.
-#[allow(dead_code)] // namespace paths and the console socket come next
 pub fn connect_unix(path: &[u8]) -> Result<Fd, Errno> {
     // SAFETY: an all-zero sockaddr_un is valid; the path is copied in below.
     let mut a: libc::sockaddr_un = unsafe { core::mem::zeroed() };
