@@ -68,6 +68,24 @@ pub struct Ctx<'a> {
     pub cgroups: crate::cgroup::ChildFds,
     /// -t: the container's own terminal (console.rs).
     pub console: Option<Console>,
+    /// Namespaces joined by path: fds opened (and their type checked) by
+    /// the parent, in the order they are entered (mount last).
+    pub joins: Joins,
+}
+
+/// Most namespace paths a container joins (all but user and time).
+pub const MAX_JOINS: usize = 8;
+
+/// Namespace fds to setns into: (fd, CLONE_NEW* type, index in the
+/// model's Namespaces.join for the error message).
+#[derive(Clone, Copy)]
+pub struct Joins {
+    pub fds: [(Fd, i32, u32); MAX_JOINS],
+    pub n: usize,
+}
+
+impl Joins {
+    pub const NONE: Joins = Joins { fds: [(-1, 0, 0); MAX_JOINS], n: 0 };
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
@@ -226,10 +244,27 @@ fn join_cgroups(c: &crate::cgroup::ChildFds) -> Result<(), Report> {
     Ok(())
 }
 
+/// Enters each namespace in `j`, in order, closing each fd. The mount
+/// namespace comes last (spawn orders it so): entering it changes what
+/// every later path names. The PID namespace is not among them: setns
+/// there only moves a process's future children, so the parent enters it
+/// before clone.
+fn join_namespaces(j: &Joins) -> Result<(), Report> {
+    for &(fd, ty, index) in j.fds.get(..j.n).unwrap_or(&[]) {
+        let r = sys::oci::setns(fd, ty);
+        sys::close(fd);
+        r.map_err(|e| Report(Error { step: Step::Setns, errno: e }, index))?;
+    }
+    Ok(())
+}
+
 fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // First of all, into the cgroups: nothing of the container runs outside
     // its limits, and a failed join ends it before anything else happened.
     join_cgroups(&ctx.cgroups)?;
+    // Then into the namespaces given by path (a pod's, or the container's
+    // own for exec), before anything is set up in them.
+    join_namespaces(&ctx.joins)?;
     // Then, before any path the user gave is resolved (volume targets, the
     // working directory, the command), every fd but the pipe ends (and the
     // OCI exec fifo, the -t console socket) still needed goes: one inherited from the caller or
@@ -244,7 +279,7 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF. Not for an OCI container: it must
     // outlive `create` (its caller's subreaper reaps it).
-    if ctx.mode == Mode::Attached {
+    if matches!(ctx.mode, Mode::Attached | Mode::Exec { detach: false }) {
         // PR_SET_PDEATHSIG cannot tell that the parent is already gone
         // (across a new PID namespace getppid() is 0 either way). The error
         // pipe can: the parent holds its read end until we are gone, ours was
@@ -257,7 +292,8 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         if sys::no_reader(ctx.err_w) {
             return Err(Error { step: Step::DeathSig, errno: Errno(libc::ESRCH) }.into());
         }
-    } else {
+    }
+    if ctx.mode != Mode::Attached {
         // Device nodes and directories get the modes config.json names;
         // the process's own umask is set before execve.
         sys::proc::umask(0);
@@ -273,8 +309,12 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // new /proc would propagate into the host's mount namespace and hide the
     // host's own /proc (the original mydocker's bug), and pivot_root refuses
     // a shared parent mount.
-    sys::mount(None, b"/\0", None, (libc::MS_REC | libc::MS_PRIVATE) as u64, b"")
-        .map_err(Error::at(Step::MountPrivate))?;
+    // Not for exec: the mount namespace is the running container's, and its
+    // propagation is what its config made it.
+    if !matches!(ctx.mode, Mode::Exec { .. }) {
+        sys::mount(None, b"/\0", None, (libc::MS_REC | libc::MS_PRIVATE) as u64, b"")
+            .map_err(Error::at(Step::MountPrivate))?;
+    }
     // The arena: the frame area, the pointer tables, and a PATH_MAX scratch
     // buffer (mkdir -p now, the PATH search later).
     let bad = || Report(bad_frame(), 0);

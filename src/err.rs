@@ -44,9 +44,12 @@ pub enum Step {
     Relay,
     // Child side, after the working directory is entered.
     Cwd,
+    // Child side, after the cgroups: joining namespaces by path (the entry
+    // is the index in Namespaces.join).
+    Setns,
 }
 
-const ALL: [Step; 28] = [
+const ALL: [Step; 29] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -75,6 +78,7 @@ const ALL: [Step; 28] = [
     Step::Console,
     Step::Relay,
     Step::Cwd,
+    Step::Setns,
 ];
 
 impl Step {
@@ -107,6 +111,7 @@ impl Step {
             Step::Fifo => b"exec fifo",
             Step::Session => b"setsid",
             Step::Console | Step::Relay => b"tty",
+            Step::Setns => b"setns",
         }
     }
 
@@ -138,6 +143,7 @@ impl Step {
             Step::Rlimits => b"setting resource limits",
             Step::OomScore => b"writing /proc/self/oom_score_adj",
             Step::Fifo => b"waiting for start",
+            Step::Setns => b"joining a namespace by path",
             Step::Session => b"a session of the container's own",
             Step::Console => b"the container's terminal",
             Step::Relay => b"relaying the container's terminal",

@@ -132,6 +132,11 @@ pub enum Mode {
     /// before execve until `start` writes a byte into the exec fifo, whose
     /// read end (opened O_RDONLY|O_NONBLOCK, close-on-exec) is `fifo`.
     Created { fifo: crate::sys::Fd },
+    /// OCI `exec`: a process joining a running container (every namespace
+    /// by path, nothing mounted). With `detach`, mydocker returns its pid
+    /// once execve succeeded and the caller's subreaper reaps it (no
+    /// PDEATHSIG); without, mydocker waits and returns its status.
+    Exec { detach: bool },
 }
 
 /// A container, as either front end describes it.
@@ -173,14 +178,15 @@ pub struct Container<'a> {
     /// Attached with a terminal: the caller's stdin is relayed to it, and
     /// the caller's terminal is raw meanwhile (docker's -i with -t).
     pub interactive: bool,
+    /// Created with a terminal (OCI --console-socket): a connected socket
+    /// the master of the container's terminal is sent to, and its first
+    /// size (process.consoleSize: rows, columns). The caller closes it.
+    pub console_socket: Option<(crate::sys::Fd, (u16, u16))>,
     /// PID 1 is mydocker's reaper, the command PID 2.
     pub init: bool,
     pub mode: Mode,
     /// fds 3..3+N stay open into the command (OCI --preserve-fds).
     pub preserve_fds: i32,
-    /// OCI --console-socket with process.terminal: the connected socket the
-    /// pty master is sent over, and consoleSize (rows, columns; 0 = as made).
-    pub console_socket: Option<(crate::sys::Fd, u16, u16)>,
     /// Cgroups the front end made itself (OCI cgroupsPath): the files the
     /// child joins through and the fds it closes. None: spawn makes them
     /// from `limits` (docker-style).
@@ -218,10 +224,10 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         seccomp: None,
         terminal: r.tty,
         interactive: r.interactive,
+        console_socket: None,
         init: r.init,
         mode: Mode::Attached,
         preserve_fds: 0,
-        console_socket: None,
         cgroup_fds: None,
     }
 }

@@ -20,6 +20,7 @@ use crate::caps;
 use crate::cgroup::{self, Cgroups};
 use crate::child::{self, Ctx};
 use crate::console::{self, Console};
+use crate::sys::tty::Winsize;
 use crate::cli::Limits;
 use crate::devices::{self, Policy};
 use crate::err::{self, Error, Step};
@@ -31,6 +32,8 @@ use crate::out::Line;
 use crate::plan::{self, Inherited};
 use crate::signals;
 use crate::sys::{self, Errno, Map, SigSet};
+
+mod nsjoin;
 
 /// The child's stack. It runs a few small frames (the largest locals are a
 /// 24-byte header and a 40-byte ifreq); 64 KiB leaves a wide margin and a
@@ -59,7 +62,8 @@ pub fn run(c: &Container) -> i32 {
 
 /// Creates the container `c` describes (Mode::Created): returns the host
 /// pid of its process, set up and waiting for `start` on the exec fifo, or
-/// the exit code after the failure was reported.
+/// the exit code after the failure was reported. For a detached OCI exec
+/// (Mode::Exec { detach: true }): its pid once execve succeeded.
 pub fn create(c: &Container) -> Result<libc::pid_t, i32> {
     let mut pid = 0;
     match launch(c, &mut pid) {
@@ -70,7 +74,7 @@ pub fn create(c: &Container) -> Result<libc::pid_t, i32> {
 
 /// Attached: runs the container to its end and returns the exit code.
 /// Created: returns 0 with `created` set to the pid once the child reports
-/// that it is ready.
+/// that it is ready. Exec detached: the same once execve succeeded.
 fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // -t relays the caller's terminal; without one there is nothing to
     // relay (docker says the same, in the same words).
@@ -137,6 +141,13 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
             return code;
         }
     }
+    // Namespaces given by path: opened and checked now, while a mistake is
+    // still a plain error; the child enters them. (Close-on-exec; an early
+    // return below ends mydocker, which closes them.)
+    let joins = match nsjoin::open(c.ns.join) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
 
     // Size the frame, then map one region for everything the child will
     // touch — [guard page | stack | receive arena | frame] — and encode.
@@ -219,6 +230,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // -t: the child sends the master of the container's terminal back on a
     // socketpair made now (console.rs); the caller's window size goes with
     // the plan, so the command starts with it.
+    // OCI create: the master goes to the caller's console socket instead.
     let mut console = None;
     if relayed {
         match sys::tty::socketpair() {
@@ -228,10 +240,8 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
             }
             Err(e) => return fail(Error { step: Step::Console, errno: e }),
         }
-    } else if let (true, Some((sock, rows, cols))) = (c.terminal, c.console_socket) {
-        // OCI --console-socket: the master goes to the caller's socket,
-        // sized to process.consoleSize.
-        let size = sys::tty::Winsize([rows, cols, 0, 0]);
+    } else if let (true, Some((sock, (rows, cols)))) = (c.terminal, c.console_socket) {
+        let size = Winsize([rows, cols, 0, 0]);
         console = Some(Console::new(sock, -1, c.fs.rootfs.is_some(), size, c.user.ids));
     }
     let mut ctx = Ctx {
@@ -255,6 +265,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         init: c.init,
         cgroups: crate::cgroup::ChildFds::NONE,
         console,
+        joins,
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -296,9 +307,12 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         cloned = sys::clone(c.ns.new | libc::SIGCHLD, &stack, &mut ctx, child::main);
     }
     cgs.close_joins();
+    nsjoin::close(&joins);
     sys::close(frame_r);
     sys::close(err_w);
-    let sock = console.map_or(-1, |c| {
+    // The child's end of our socketpair (an OCI console socket stays the
+    // caller's to close).
+    let sock = console.filter(|_| relayed).map_or(-1, |c| {
         sys::close(c.sock);
         c.peer
     });
@@ -328,6 +342,16 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         let got = sys::read_full(err_r, &mut report);
         sys::close(err_r);
         if got == Ok(err::WIRE) && report == [0; err::WIRE] {
+            *created = pid;
+            return 0;
+        }
+        (sys::wait(pid, false).ok().flatten().ok_or(125), got)
+    } else if let Mode::Exec { detach: true } = c.mode {
+        // EOF: the close-on-exec write end went at execve, the process runs
+        // and is not ours to wait for. A report: it failed and exited.
+        let got = sys::read_full(err_r, &mut report);
+        sys::close(err_r);
+        if got == Ok(0) && sent.is_ok() {
             *created = pid;
             return 0;
         }
@@ -362,6 +386,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
             Step::Mount => fs.describe(index as usize, &mut buf),
             Step::Workdir => c.process.cwd,
             Step::Cwd => c.process.cwd.or(Some(b"/")),
+            Step::Setns => c.ns.join.get(index as usize).map(|j| j.1),
             _ => None,
         };
         if c.id.is_some() && e.step == Step::Exec && e.errno == Errno(libc::ENOENT) {

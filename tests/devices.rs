@@ -6,23 +6,6 @@
 mod common;
 use common::*;
 
-fn rootfs() -> Option<String> {
-    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
-    std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
-}
-
-macro_rules! need_rootfs {
-    () => {
-        match rootfs() {
-            Some(r) => r,
-            None => {
-                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
-                return;
-            }
-        }
-    };
-}
-
 /// `mydocker run --rootfs R FLAGS sh -c SCRIPT`
 fn inside(flags: &[&str], script: &str) -> std::process::Output {
     let r = rootfs().unwrap();
@@ -162,4 +145,36 @@ fn a_rootfs_container_sits_in_a_device_cgroup_that_is_removed_after() {
     // Without --rootfs (the host's /dev is shared): no policy, no cgroup.
     let out = ok(&run(["run", "cat", "/proc/self/cgroup"]));
     assert!(!out.contains("/mydocker/"), "{out}");
+}
+
+#[test]
+fn a_hybrid_host_without_a_devices_hierarchy_enforces_through_its_cgroup2() {
+    need_root!();
+    let r = need_rootfs!();
+    // Needs both: a v1 devices hierarchy to hide, and a cgroup2 mount.
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let v1 = mi.lines().find(|l| {
+        l.contains(" - cgroup ") && l.split(' ').last().map_or(false, |o| o.split(',').any(|x| x == "devices"))
+    });
+    let Some(point) = v1.and_then(|l| l.split(' ').nth(4)) else {
+        eprintln!("SKIP {}: no v1 devices hierarchy to hide", module_path!());
+        return;
+    };
+    if !mi.lines().any(|l| l.contains(" - cgroup2 ")) {
+        eprintln!("SKIP {}: no cgroup2 mount beside the v1 hierarchies", module_path!());
+        return;
+    }
+    // In a privileged container (a mount namespace of its own) the devices
+    // hierarchy is unmounted; a mydocker started there has only cgroup2 for
+    // the policy: the BPF program, on the hybrid host's cgroup2.
+    let script = format!(
+        "umount -l {point} && {} run --rootfs {r} -m 32m sh -c \
+         'mknod /dev/kvmlike c 10 232; e=$( (exec 3</dev/kvmlike) 2>&1 ); echo \"kvm $e\"; \
+          echo x > /dev/null && echo null-ok; grep -c \"^0::.*/mydocker/$(hostname)$\" /proc/self/cgroup'",
+        bin().display()
+    );
+    let out = ok(&run(["run", "--privileged", "sh", "-c", &script]));
+    let l: Vec<&str> = out.lines().collect();
+    assert!(l[0].contains("Operation not permitted"), "{out}");
+    assert_eq!(&l[1..], ["null-ok", "1"], "{out}");
 }

@@ -4,6 +4,8 @@
 //! bundle around the busybox rootfs ($MYDOCKER_ROOTFS, `make rootfs`) and
 //! keeps its state under its own --root.
 mod common;
+#[path = "common/pty.rs"]
+mod pty;
 use common::*;
 use serde_json::{json, Value};
 use std::fs;
@@ -705,70 +707,51 @@ fn a_systemd_cgroups_path_is_refused_in_one_line() {
     assert_eq!(stderr(&o).lines().count(), 1);
 }
 
-/// Receives the one fd of one SCM_RIGHTS message on `sock`.
-fn recv_fd(sock: &std::os::unix::net::UnixStream) -> (i32, Vec<u8>) {
-    use std::os::fd::AsRawFd;
-    let mut data = [0u8; 4096];
-    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
-    let mut ctl = [0u64; 8];
-    // SAFETY: msghdr points at live buffers for the duration of the call.
-    let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
-    m.msg_iov = &mut iov;
-    m.msg_iovlen = 1;
-    m.msg_control = ctl.as_mut_ptr().cast();
-    m.msg_controllen = std::mem::size_of_val(&ctl) as _;
-    // SAFETY: as above.
-    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut m, 0) };
-    assert!(n >= 0, "recvmsg: {}", std::io::Error::last_os_error());
-    // SAFETY: the kernel filled the control buffer; CMSG_* walk it.
-    unsafe {
-        let c = libc::CMSG_FIRSTHDR(&m);
-        assert!(!c.is_null() && (*c).cmsg_type == libc::SCM_RIGHTS, "no SCM_RIGHTS");
-        assert_eq!((*c).cmsg_len as usize, libc::CMSG_LEN(4) as usize, "exactly one fd");
-        (*(libc::CMSG_DATA(c) as *const i32), data[..n as usize].to_vec())
-    }
+#[test]
+fn a_terminal_goes_to_the_console_socket() {
+    let r = need!();
+    let t = T::new("console");
+    let mut c = sh(&r, "tty; stty size; [ /dev/console -ef $(tty) ] && echo CON$((1+1))SOLE; exit 3");
+    c["process"]["terminal"] = json!(true);
+    c["process"]["consoleSize"] = json!({"height": 33, "width": 77});
+    t.write(&c);
+    let b = t.bundle();
+    let sock = t.dir.join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let o = t.run(&["create", "-b", b.to_str().unwrap(), "--console-socket", sock.to_str().unwrap(), "c9"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // create connected and sent the master before it returned.
+    let (conn, _) = listener.accept().unwrap();
+    let (mut master, name) = pty::recv_master(&conn);
+    assert!(name.starts_with("/dev/pts/"), "{name:?}");
+    assert_eq!(code(&t.run(&["start", "c9"])), 0);
+    let mut seen = String::new();
+    pty::read_until(&mut master, &mut seen, "CON2SOLE");
+    assert!(seen.contains("/dev/pts/0"), "{seen}");
+    assert!(seen.contains("33 77"), "consoleSize: {seen}");
+    t.wait_status("c9", "stopped");
+    assert_eq!(code(&t.run(&["delete", "c9"])), 0);
 }
 
 #[test]
-fn a_terminal_goes_to_the_console_socket_sized_and_as_dev_console() {
+fn a_terminal_without_a_console_socket_and_the_reverse_are_refused() {
     let r = need!();
-    let t = T::new("console");
-    let mut c = sh(&r, "tty; stty size; ls -l /dev/console | grep -c '136,'; echo done");
+    let t = T::new("noconsole");
+    let mut c = sh(&r, "true");
     c["process"]["terminal"] = json!(true);
-    c["process"]["consoleSize"] = json!({"height": 33, "width": 101});
     t.write(&c);
-    let path = t.dir.join("console.sock");
-    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
     let b = t.bundle();
-    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "--console-socket", path.to_str().unwrap(), "tty1"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let (conn, _) = listener.accept().unwrap();
-    let (master, name) = recv_fd(&conn);
-    assert!(!name.is_empty() && name.len() < 4096);
-    assert_eq!(code(&t.run(&["start", "tty1"])), 0);
-    use std::io::Read;
-    use std::os::fd::FromRawFd;
-    // SAFETY: the fd was just received and is ours alone.
-    let mut m = unsafe { fs::File::from_raw_fd(master) };
-    let mut out = vec![];
-    let mut buf = [0u8; 1024];
-    // EIO once the last slave fd is closed: the end.
-    while let Ok(n) = m.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-    let out = String::from_utf8_lossy(&out).replace('\r', "");
-    assert_eq!(out, "/dev/pts/0\n33 101\n1\ndone\n");
-    // Without a terminal the socket is refused, and the other way round.
-    c["process"]["terminal"] = json!(false);
-    t.write(&c);
-    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "--console-socket", path.to_str().unwrap(), "tty2"]);
+    let o = t.run(&["create", "-b", b.to_str().unwrap(), "c10"]);
     assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("process.terminal: needs --console-socket"), "{}", stderr(&o));
+    t.write(&sh(&r, "true"));
+    let o = t.run(&["create", "-b", b.to_str().unwrap(), "--console-socket", "/nonexistent.sock", "c11"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("--console-socket: process.terminal is not set"), "{}", stderr(&o));
+    let mut c = sh(&r, "true");
     c["process"]["terminal"] = json!(true);
     t.write(&c);
-    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "tty3"]);
+    let o = t.run(&["create", "-b", b.to_str().unwrap(), "--console-socket", "/nonexistent.sock", "c12"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("process.terminal"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--console-socket /nonexistent.sock: No such file or directory"), "{}", stderr(&o));
 }

@@ -134,7 +134,7 @@ pub struct Process<'a> {
     pub no_new_privs: bool,
     pub oom_score_adj: Option<i32>,
     pub terminal: bool,
-    /// consoleSize: (rows, columns).
+    /// consoleSize: (height, width), the terminal's first size.
     pub console: Option<(u16, u16)>,
 }
 

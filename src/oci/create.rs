@@ -165,23 +165,17 @@ fn build_and_spawn(
     let mut st = Store::EMPTY;
     let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;
     let proc_ = config::process(process, &mut st).map_err(|r| refused(cmd, r))?;
-    // runc's rule: a terminal needs the socket to send it to, and the socket
-    // a terminal to send.
+    // A terminal's master goes to the console socket, as runc sends it.
     let console = match (proc_.terminal, console) {
-        (true, Some(path)) => {
-            let sock = sys::oci::connect_unix(path).map_err(|e| fail(cmd, &[b"--console-socket ", path, b": ", sys::strerror(e)]))?;
-            let (rows, cols) = proc_.console.unwrap_or((0, 0));
-            Some((sock, rows, cols))
-        }
-        (true, None) => return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"a terminal needs --console-socket" })),
-        (false, Some(_)) => return Err(fail(cmd, &[b"--console-socket given but process.terminal is false"])),
+        (true, Some(path)) => Some(
+            sys::tty::connect_unix(path).map_err(|e| fail(cmd, &[b"--console-socket ", path, b": ", sys::strerror(e)]))?,
+        ),
+        (true, None) => return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" })),
+        (false, Some(_)) => return Err(fail(cmd, &[b"--console-socket: process.terminal is not set"])),
         (false, None) => None,
     };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
-    if st.njoins > 0 {
-        return Err(refused(cmd, Refusal { field: b"linux.namespaces.path", why: b"joining namespaces is not supported yet" }));
-    }
     for (k, f) in [("sysctl", &b"linux.sysctl"[..]), ("seccomp", b"linux.seccomp")] {
         if config::set(linux.and_then(|l| l.get(k))) {
             return Err(refused(cmd, Refusal { field: f, why: b"not supported yet" }));
@@ -245,15 +239,19 @@ fn build_and_spawn(
         devices: &[],
         device_rules: None,
         seccomp: None,
-        terminal: console.is_some(),
+        terminal: proc_.terminal,
         interactive: false,
+        console_socket: console.map(|fd| (fd, proc_.console.unwrap_or((0, 0)))),
         init: false,
         mode: Mode::Created { fifo },
         preserve_fds,
-        console_socket: console,
         cgroup_fds: Some(made.child_fds()),
     };
-    let pid = match crate::spawn::create(&c) {
+    let pid = crate::spawn::create(&c);
+    if let Some(fd) = console {
+        sys::close(fd);
+    }
+    let pid = match pid {
         Ok(pid) => pid,
         Err(_) => {
             made.remove();
@@ -327,7 +325,7 @@ fn save(
 /// The pid file as runc writes it: the number, no newline, through a temp
 /// file `.<name>` in the same directory renamed over the target.
 #[inline(never)]
-fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
+pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
     let (dirpath, name) = match path.iter().rposition(|&c| c == b'/') {
         Some(0) => (&b"/"[..], &path[1..]),
         Some(i) => (&path[..i], &path[i + 1..]),

@@ -15,11 +15,13 @@ pub mod cgroups;
 pub mod config;
 pub mod create;
 pub mod ctl;
+pub mod exec;
 pub mod flags;
 pub mod info;
 pub mod jw;
 pub mod log;
 pub mod mounts;
+pub mod pause;
 pub mod query;
 pub mod state;
 
@@ -76,7 +78,7 @@ pub fn fail(cmd: &[u8], parts: &[&[u8]]) -> i32 {
 pub type Handler = fn(&Global, &dyn Args, usize) -> i32;
 
 /// The OCI commands. `run` is OCI's only with --bundle (see `is_oci`).
-pub const COMMANDS: [(&[u8], Handler); 10] = [
+pub const COMMANDS: [(&[u8], Handler); 13] = [
     (b"create", create::create),
     (b"start", ctl::start),
     (b"state", query::state),
@@ -87,6 +89,9 @@ pub const COMMANDS: [(&[u8], Handler); 10] = [
     (b"ps", query::ps),
     (b"features", info::features),
     (b"spec", info::spec),
+    (b"exec", exec::exec),
+    (b"pause", pause::pause),
+    (b"resume", pause::resume),
 ];
 
 /// Global flags: (name, takes a value).

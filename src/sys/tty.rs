@@ -211,6 +211,31 @@ pub fn socketpair() -> Result<(Fd, Fd), Errno> {
     Ok((fds[0], fds[1]))
 }
 
+/// A Unix stream socket connected to `path` (an OCI --console-socket),
+/// close-on-exec. ENAMETOOLONG past sun_path's 107 bytes.
+pub fn connect_unix(path: &[u8]) -> Result<Fd, Errno> {
+    // SAFETY: an all-zero sockaddr_un is valid.
+    let mut a: libc::sockaddr_un = unsafe { zeroed() };
+    if path.is_empty() || path.len() >= a.sun_path.len() || path.contains(&0) {
+        return Err(Errno(libc::ENAMETOOLONG));
+    }
+    a.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, &c) in a.sun_path.iter_mut().zip(path) {
+        *d = c as libc::c_char;
+    }
+    // SAFETY: plain socket(2).
+    let fd = cvt(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) } as libc::c_long)? as Fd;
+    let len = (size_of::<libc::sa_family_t>() + path.len() + 1) as libc::socklen_t;
+    // SAFETY: a is a valid sockaddr_un of at least `len` bytes.
+    match retry(|| unsafe { libc::connect(fd, (&a as *const libc::sockaddr_un).cast(), len) } as libc::c_long) {
+        Ok(_) => Ok(fd),
+        Err(e) => {
+            close(fd);
+            Err(e)
+        }
+    }
+}
+
 /// Room for one fd in a control message (CMSG_SPACE(sizeof(int)), 8-aligned).
 #[repr(C, align(8))]
 struct OneFd([u8; 24]);

@@ -28,6 +28,28 @@ macro_rules! need_root {
     };
 }
 
+/// The busybox rootfs of `make rootfs` ($MYDOCKER_ROOTFS), if there is one.
+pub fn busybox_rootfs() -> Option<String> {
+    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
+    std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
+}
+
+/// Root and the busybox rootfs, or the calling test is skipped, loudly.
+/// Evaluates to the rootfs path.
+#[macro_export]
+macro_rules! need_rootfs {
+    () => {{
+        need_root!();
+        match $crate::common::busybox_rootfs() {
+            Some(r) => r,
+            None => {
+                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
+                return;
+            }
+        }
+    }};
+}
+
 pub fn mydocker<I, S>(args: I) -> Command
 where
     I: IntoIterator<Item = S>,
@@ -177,7 +199,9 @@ pub fn leftovers(dir: &std::path::Path) -> Vec<String> {
             .map(|r| {
                 r.flatten()
                     .filter(|e| e.path().is_dir())
-                    .filter(|e| std::fs::read_to_string(e.path().join("cgroup.procs")).map_or(false, |p| p.trim().is_empty()))
+                    .filter(|e| {
+                        std::fs::read_to_string(e.path().join("cgroup.procs")).map_or(false, |p| p.trim().is_empty())
+                    })
                     .map(|e| e.file_name().to_string_lossy().into_owned())
                     .collect()
             })
@@ -202,4 +226,25 @@ pub fn before_exec(c: &mut Command, f: fn() -> bool) {
     use std::os::unix::process::CommandExt;
     // SAFETY: f makes only async-signal-safe calls (the contract above).
     unsafe { c.pre_exec(move || if f() { Ok(()) } else { Err(std::io::Error::last_os_error()) }) };
+}
+
+/// The busybox rootfs the --rootfs tests use: $MYDOCKER_ROOTFS (make rootfs
+/// builds one; the QEMU guests set it).
+pub fn rootfs() -> Option<String> {
+    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
+    std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
+}
+
+/// The rootfs, or a loud skip of the calling test.
+#[macro_export]
+macro_rules! need_rootfs {
+    () => {
+        match $crate::common::rootfs() {
+            Some(r) => r,
+            None => {
+                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
+                return;
+            }
+        }
+    };
 }

@@ -142,21 +142,50 @@ impl Pty {
     /// Reads what the terminal shows until `needle` appears; the whole
     /// transcript so far is returned (and shown if it never appears).
     pub fn expect(&mut self, seen: &mut String, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !seen.contains(needle) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "never saw {needle:?}; the terminal showed:\n{seen}");
-            let mut p = libc::pollfd { fd: self.master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-            // SAFETY: one valid pollfd.
-            if unsafe { libc::poll(&mut p, 1, left.as_millis().min(1000) as i32) } <= 0 {
-                continue;
-            }
-            let mut buf = [0u8; 4096];
-            match self.master.read(&mut buf) {
-                Ok(0) | Err(_) => panic!("terminal closed before {needle:?}; it showed:\n{seen}"),
-                Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
-            }
+        read_until(&mut self.master, seen, needle)
+    }
+}
+
+/// Reads what a terminal's master shows until `needle` appears (bounded:
+/// a hang fails, with the transcript so far).
+pub fn read_until(master: &mut File, seen: &mut String, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !seen.contains(needle) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "never saw {needle:?}; the terminal showed:\n{seen}");
+        let mut p = libc::pollfd { fd: master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut p, 1, left.as_millis().min(1000) as i32) } <= 0 {
+            continue;
         }
+        let mut buf = [0u8; 4096];
+        match master.read(&mut buf) {
+            Ok(0) | Err(_) => panic!("terminal closed before {needle:?}; it showed:\n{seen}"),
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+}
+
+/// The receiving side of an OCI --console-socket, as conmon has it: one
+/// message carrying the master (SCM_RIGHTS) and its name as data.
+pub fn recv_master(sock: &std::os::unix::net::UnixStream) -> (File, String) {
+    let mut data = [0u8; 64];
+    let mut cbuf = [0u64; 4];
+    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+    // SAFETY: a zeroed msghdr pointing at live buffers; the control data is
+    // read only through the CMSG macros within what the kernel filled.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&cbuf) as _;
+        let n = libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC);
+        assert!(n > 0, "no message on the console socket: {}", std::io::Error::last_os_error());
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        assert!(!c.is_null() && (*c).cmsg_type == libc::SCM_RIGHTS, "no fd on the console socket");
+        let fd = (libc::CMSG_DATA(c) as *const libc::c_int).read_unaligned();
+        (File::from_raw_fd(fd), String::from_utf8_lossy(&data[..n as usize]).into_owned())
     }
 }
 

@@ -59,13 +59,16 @@ class Log:
 
 
 LOG = Log()
+# Every command runs here: conmon writes files (an "oom" marker) into its
+# working directory.
+CWD = None
 
 
 def run(argv, env=None, timeout=HANG, stdin=subprocess.DEVNULL):
     """Runs argv, returns Res; a hang kills its process group and fails the case."""
     try:
         p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=env, start_new_session=True)
+                             env=env, start_new_session=True, cwd=CWD)
     except OSError as e:
         r = Res(argv, -1, "", str(e))
         LOG.add(r)
@@ -255,6 +258,8 @@ class Env:
                     '/sys/fs/cgroup/unified && exec /usr/bin/crun "$@"\' crun "$@"\nfi\n'
                     'exec /usr/bin/crun "$@"\n')
         os.chmod(f"{self.work}/bin/crun", 0o755)
+        global CWD
+        CWD = self.work
         self.start_containerd()
 
     def make_image(self, rt):
@@ -282,7 +287,7 @@ class Env:
         log = open(f"{cd}/containerd.log", "w")
         self.ctd = subprocess.Popen(["containerd", "--config", f"{cd}/config.toml"],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True)
+                                    start_new_session=True, cwd=self.work)
         wait_until(lambda: self.ctd.poll() is not None or
                    (os.path.exists(self.sock) and self.ctr("version").rc == 0),
                    "containerd answers")
@@ -374,18 +379,22 @@ def _(env, rt):
     return {"rc": r.rc, "out": r.out}
 
 
-def exit_case(status, argv):
+def exit_case(status, argv, says=None):
+    """podman's exit status; for 126 and 127 podman derives it from the
+    runtime's error text, so the text must name the cause (runc's words)."""
     def f(env, rt):
         r = prun(env, rt, "--rm", IMG, *argv)
         expect(r.rc == status, f"want exit status {status}, got {r.rc}")
-        return {"rc": r.rc}
+        if says:
+            expect(says in r.err.lower(), f"want the error to say {says!r}: {r.err.strip()[-300:]!r}")
+        return {"rc": r.rc, "says": says}
     return f
 
 
 case("podman::exit_status_0")(exit_case(0, ["true"]))
 case("podman::exit_status_3")(exit_case(3, ["sh", "-c", "exit 3"]))
-case("podman::exit_status_126_not_executable")(exit_case(126, ["/etc/passwd"]))
-case("podman::exit_status_127_not_found")(exit_case(127, ["/no/such/command"]))
+case("podman::exit_status_126_not_executable")(exit_case(126, ["/etc/passwd"], "permission denied"))
+case("podman::exit_status_127_not_found")(exit_case(127, ["/no/such/command"], "not found"))
 
 
 def pinspect(env, rt, name, fmt):
@@ -403,10 +412,10 @@ def gone(env, rt, name):
 def _(env, rt):
     n = cid(rt, "stop-term")
     # PID 1 exits 7 on TERM: stop's first signal arrives.
-    r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c",
-             "trap 'exit 7' TERM; while :; do sleep 0.1; done")
-    expect(r.rc == 0, "podman run -d")
     try:
+        r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c",
+                 "trap 'exit 7' TERM; while :; do sleep 0.1; done")
+        expect(r.rc == 0, "podman run -d")
         e = env.podman(rt, "exec", n, "sh", "-c",
                        "cat /proc/1/comm; [ $(readlink /proc/1/ns/pid) = $(readlink /proc/self/ns/pid) ]"
                        " && echo same-pid-ns; [ $$ != 1 ] && echo not-pid-1; exit 5")
@@ -426,9 +435,9 @@ def _(env, rt):
 def _(env, rt):
     n = cid(rt, "stop-kill")
     # A shell as PID 1 without a TERM trap ignores TERM: stop escalates to KILL.
-    r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c", "while :; do sleep 0.1; done")
-    expect(r.rc == 0, "podman run -d")
     try:
+        r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c", "while :; do sleep 0.1; done")
+        expect(r.rc == 0, "podman run -d")
         s = env.podman(rt, "stop", "-t", "1", n)
         expect(s.rc == 0, "podman stop -t 1")
         code = pinspect(env, rt, n, "{{.State.ExitCode}}")
@@ -501,10 +510,10 @@ NS_SH = "for n in net ipc uts pid; do readlink /proc/self/ns/$n; done"
 @case("podman::pod_shares_namespaces")
 def _(env, rt):
     pod = cid(rt, "pod")
-    r = env.podman(rt, "pod", "create", "--name", pod, "--network", "none",
-                   "--cgroup-parent", rt.cg)
-    expect(r.rc == 0, "podman pod create")
     try:
+        r = env.podman(rt, "pod", "create", "--name", pod, "--network", "none",
+                       "--cgroup-parent", rt.cg)
+        expect(r.rc == 0, "podman pod create")
         a = env.podman(rt, "run", "-d", "--pod", pod, "--name", pod + "-a", IMG, "sh", "-c",
                        "while :; do sleep 0.1; done")
         expect(a.rc == 0, "podman run -d --pod")
@@ -693,15 +702,27 @@ def nothing_left(env, rt):
     """After this runtime's cases: no container known to podman or containerd,
     no process in our cgroups, no mount under the work dir; the cgroup
     directories left (podman leaves some of its own) match the reference's."""
-    r = env.podman(rt, "ps", "-a", "-q")
-    expect(r.rc == 0 and r.out.strip() == "", f"podman containers left: {r.out.split()}")
-    r = env.podman(rt, "pod", "ps", "-q")
-    expect(r.rc == 0 and r.out.strip() == "", f"podman pods left: {r.out.split()}")
-    c = env.ctr("containers", "ls", "-q")
-    expect(c.rc == 0 and c.out.strip() == "", f"containerd containers left: {c.out.split()}")
-    t = env.ctr("task", "ls", "-q")
-    expect(t.rc == 0 and t.out.strip() == "", f"containerd tasks left: {t.out.split()}")
+    left = {"podman containers": env.podman(rt, "ps", "-a", "-q").out.split(),
+            "podman pods": env.podman(rt, "pod", "ps", "-q").out.split(),
+            "containerd tasks": env.ctr("task", "ls", "-q").out.split(),
+            "containerd containers": env.ctr("containers", "ls", "-q").out.split()}
+    if any(left.values()):
+        # Removed now (a failed case leaves them), so the next runtime starts clean.
+        env.podman(rt, "pod", "rm", "-af", "-t", "0")
+        env.podman(rt, "rm", "-af", "-t", "0")
+        for t in left["containerd tasks"]:
+            env.ctr("task", "rm", "-f", t)
+        for c in left["containerd containers"]:
+            env.ctr("containers", "rm", c)
+    expect(not any(left.values()), f"left behind: {left}")
     procs = cg_procs(rt.cg)
+    for pid in procs:  # in our own cgroups: ours to end
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if procs:
+        wait_until(lambda: not cg_procs(rt.cg), "leftover processes gone")
     expect(not procs, f"processes left in our cgroups: {sorted(procs)}")
     m = mounts_under(env.work)
     expect(not m, f"mounts left: {m}")

@@ -1,0 +1,425 @@
+//! `exec`: one more process in a running container, as runc's clients ask
+//! for it — conmon (`podman exec`) and the containerd shim (`ctr task exec`,
+//! Kubernetes probes) with `--detach --pid-file P --process F`, CRI-O
+//! without `--detach` (mydocker waits and exits with the command's status).
+//!
+//! The process is a model::Container run by the one spawn/child path:
+//! - it joins every namespace of the container's process (ns.join: ipc,
+//!   uts, net, cgroup, then mount last, in the child) — the PID namespace
+//!   is joined here, by mydocker itself, before clone: setns(CLONE_NEWPID)
+//!   only places the children made afterwards;
+//! - it joins every cgroup of the container: mydocker moves itself into
+//!   them before clone and the child is born there (limits apply from the
+//!   first instruction; nothing is created, nothing to remove);
+//! - nothing is mounted: the mount namespace is the container's, `/` is
+//!   its root, only the working directory is entered;
+//! - process settings (args, env, cwd, user, capabilities, noNewPrivileges,
+//!   rlimits, terminal) come from `--process FILE`, a runtime-spec Process
+//!   object, or else from the container's own config.json with the flags
+//!   applied on top (runc's rules).
+use super::config::{self, Refusal, Store};
+use super::ctl;
+use super::state::{self, Status};
+use super::{fail, Global};
+use crate::cli::Args;
+use crate::json;
+use crate::model::{Caps, Container, Env, Fs, Mode, Mounts, Namespaces, Process};
+use crate::mounts::{self, Table};
+use crate::sys::{self, Errno, Map};
+
+/// Repeated flags (--env, --cap, --additional-gids) hold at most this many.
+pub const MAX_REPEAT: usize = 64;
+
+/// The exec command line, parsed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ExecArgs<'a> {
+    pub id: &'a [u8],
+    pub process: Option<&'a [u8]>,
+    pub detach: bool,
+    pub pid_file: Option<&'a [u8]>,
+    pub console_socket: Option<&'a [u8]>,
+    pub tty: bool,
+    pub cwd: Option<&'a [u8]>,
+    pub env: [&'a [u8]; MAX_REPEAT],
+    pub nenv: usize,
+    pub user: Option<&'a [u8]>,
+    pub caps: [&'a [u8]; MAX_REPEAT],
+    pub ncaps: usize,
+    pub no_new_privs: bool,
+    pub preserve_fds: i32,
+    /// The command is args[cmd..] (without --process); args.count() if none.
+    pub cmd: usize,
+}
+
+/// Why the command line was refused, and the argument concerned.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Bad<'a>(pub &'static [u8], pub &'a [u8]);
+
+/// runc's exec flags: (names, takes a value). Refused ones are parsed so
+/// the message names them.
+const FLAGS: [(&[&[u8]], bool); 16] = [
+    (&[b"process", b"p"], true),
+    (&[b"detach", b"d"], false),
+    (&[b"pid-file"], true),
+    (&[b"console-socket"], true),
+    (&[b"tty", b"t"], false),
+    (&[b"cwd"], true),
+    (&[b"env", b"e"], true),
+    (&[b"user", b"u"], true),
+    (&[b"cap", b"c"], true),
+    (&[b"no-new-privs"], false),
+    (&[b"preserve-fds"], true),
+    (&[b"additional-gids", b"g"], true),
+    (&[b"process-label"], true),
+    (&[b"apparmor"], true),
+    (&[b"cgroup"], true),
+    (&[b"ignore-paused"], false),
+];
+
+/// Parses `args[from..]`: flags (`--f v`, `--f=v`, `-f v`, booleans with an
+/// optional `=true|false`) up to the container id; what follows the id is
+/// the command, flags or not (as runc: `exec ID sh -c ...`).
+pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<'a>, Bad<'a>> {
+    let mut e = ExecArgs {
+        id: b"",
+        process: None,
+        detach: false,
+        pid_file: None,
+        console_socket: None,
+        tty: false,
+        cwd: None,
+        env: [b""; MAX_REPEAT],
+        nenv: 0,
+        user: None,
+        caps: [b""; MAX_REPEAT],
+        ncaps: 0,
+        no_new_privs: false,
+        preserve_fds: 0,
+        cmd: args.count(),
+    };
+    let mut i = from;
+    while i < args.count() {
+        let a = args.arg(i);
+        i += 1;
+        if a == b"--" || a.len() < 2 || a[0] != b'-' {
+            let a = if a == b"--" && i < args.count() {
+                i += 1;
+                args.arg(i - 1)
+            } else {
+                a
+            };
+            if a == b"--" || a.is_empty() {
+                break;
+            }
+            e.id = a;
+            e.cmd = i;
+            return Ok(e);
+        }
+        let (name, inline) = match a.iter().position(|&c| c == b'=') {
+            Some(p) => (&a[..p], Some(&a[p + 1..])),
+            None => (a, None),
+        };
+        let bare = name.strip_prefix(b"--").unwrap_or(&name[1..]);
+        let Some(k) = FLAGS.iter().position(|(n, _)| n.iter().any(|n| *n == bare)) else {
+            return Err(Bad(b"unknown flag", a));
+        };
+        let v: &'a [u8] = if FLAGS[k].1 {
+            match inline {
+                Some(v) => v,
+                None if i < args.count() => {
+                    i += 1;
+                    args.arg(i - 1)
+                }
+                None => return Err(Bad(b"flag needs a value", a)),
+            }
+        } else {
+            match inline {
+                None | Some(b"true") | Some(b"1") => b"1",
+                Some(b"false") | Some(b"0") => b"",
+                Some(_) => return Err(Bad(b"not a boolean", a)),
+            }
+        };
+        let on = !v.is_empty();
+        match k {
+            0 => e.process = Some(v),
+            1 => e.detach = on,
+            2 => e.pid_file = Some(v),
+            3 => e.console_socket = Some(v),
+            4 => e.tty = on,
+            5 => e.cwd = Some(v),
+            6 => push(&mut e.env, &mut e.nenv, v, a)?,
+            7 => e.user = Some(v),
+            8 => push(&mut e.caps, &mut e.ncaps, v, a)?,
+            9 => e.no_new_privs = on,
+            10 => {
+                e.preserve_fds = crate::limits::parse_u64(v)
+                    .filter(|&n| n <= 1024)
+                    .ok_or(Bad(b"not a number of fds (0..=1024)", a))? as i32
+            }
+            11 => return Err(Bad(b"not supported (set process.user.additionalGids in --process)", a)),
+            12 if !v.is_empty() => return Err(Bad(b"SELinux labels are not supported", a)),
+            13 if !v.is_empty() => return Err(Bad(b"not supported (set process.apparmorProfile)", a)),
+            14 => return Err(Bad(b"joining a sub-cgroup is not supported", a)),
+            _ => {}
+        }
+    }
+    Err(Bad(b"usage: exec [flags] ID [COMMAND [ARG...]]", b""))
+}
+
+fn push<'a>(list: &mut [&'a [u8]; MAX_REPEAT], n: &mut usize, v: &'a [u8], a: &'a [u8]) -> Result<(), Bad<'a>> {
+    *list.get_mut(*n).ok_or(Bad(b"given too many times (limit 64)", a))? = v;
+    *n += 1;
+    Ok(())
+}
+
+/// The environment: the process's list, then the --env flags (runc
+/// appends them).
+struct EnvList<'a> {
+    base: &'a dyn Args,
+    extra: &'a [&'a [u8]],
+}
+
+impl Args for EnvList<'_> {
+    fn count(&self) -> usize {
+        self.base.count() + self.extra.len()
+    }
+    fn arg(&self, i: usize) -> &[u8] {
+        if i < self.base.count() {
+            self.base.arg(i)
+        } else {
+            self.extra.get(i - self.base.count()).copied().unwrap_or(b"")
+        }
+    }
+}
+
+/// The namespaces joined, mount last: once in the container's mount
+/// namespace, /proc/<pid> paths would name the container's procfs.
+const JOINED: [(i32, &[u8]); 5] = [
+    (libc::CLONE_NEWIPC, b"ipc"),
+    (libc::CLONE_NEWUTS, b"uts"),
+    (libc::CLONE_NEWNET, b"net"),
+    (libc::CLONE_NEWCGROUP, b"cgroup"),
+    (libc::CLONE_NEWNS, b"mnt"),
+];
+
+pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    let e = match parse(args, from) {
+        Ok(e) => e,
+        Err(Bad(why, arg)) => return fail(b"exec", &[why, if arg.is_empty() { b"" } else { b": " }, arg]),
+    };
+    let mut buf = [0u8; 16384];
+    let o = match ctl::open(g, e.id, &mut buf, b"exec", false) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    match state::status(o.dir, &o.rec) {
+        Status::Stopped => return fail(b"exec", &[b"cannot exec in a stopped container"]),
+        Status::Paused => return fail(b"exec", &[b"cannot exec in a paused container"]),
+        Status::Created | Status::Running => {}
+    }
+    if e.tty || e.console_socket.is_some() {
+        return fail(b"exec", &[b"--tty and --console-socket are not supported yet"]);
+    }
+    // The process: --process FILE, else the container's own config.json.
+    let text = match e.process {
+        Some(p) => sys::map_file(p).map_err(|x| fail(b"exec", &[b"--process ", p, b": ", sys::strerror(x)])),
+        None => {
+            let mut path = [0u8; 4200];
+            let n = crate::cgroup::join(&mut path, &[g.root(), b"/", e.id, b"/config.json"]);
+            sys::map_file(&path[..n]).map_err(|x| fail(b"exec", &[b"config.json of ", e.id, b": ", sys::strerror(x)]))
+        }
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let nodes_n = json::nodes_for(text.len());
+    let mut node_map = match Map::new(nodes_n * core::mem::size_of::<json::Node>(), false) {
+        Ok(m) => m,
+        Err(x) => return fail(b"exec", &[b"process: ", sys::strerror(x)]),
+    };
+    let Some((nodes, _)) = node_map.typed(nodes_n, json::Node::EMPTY) else {
+        return fail(b"exec", &[b"process: too large"]);
+    };
+    let doc = match json::parse(text, nodes) {
+        Ok(d) => d,
+        Err(x) => return fail(b"exec", &[b"process: ", x.why.as_bytes()]),
+    };
+    let pv = if e.process.is_some() { Some(doc.root()) } else { doc.root().get("process") };
+    let Some(pv) = pv.filter(|v| v.kind() == json::Kind::Obj) else {
+        return fail(b"exec", &[b"process: not a JSON object"]);
+    };
+    let mut st = Store::EMPTY;
+    let refused = |r: Refusal| fail(b"exec", &[b"process: ", r.field, b": ", r.why]);
+    // Without --process the command comes from the command line, not from
+    // the container's args.
+    let from_cli = e.process.is_none();
+    if from_cli && e.cmd >= args.count() {
+        return fail(b"exec", &[b"no command given"]);
+    }
+    let mut p = match config::process(pv, &mut st) {
+        Ok(p) => p,
+        Err(r) => return refused(r),
+    };
+    if p.terminal {
+        return fail(b"exec", &[b"process.terminal: needs --console-socket (not supported yet)"]);
+    }
+    if let Some(c) = e.cwd {
+        if !c.starts_with(b"/") || c.contains(&0) {
+            return fail(b"exec", &[b"--cwd ", c, b": not an absolute path"]);
+        }
+        p.cwd = c;
+    }
+    if let Some(u) = e.user {
+        match crate::cli::parse_user(u) {
+            Some(ids) => p.user = ids,
+            None => return fail(b"exec", &[b"--user ", u, b": use UID[:GID], numeric"]),
+        }
+    }
+    for c in &e.caps[..e.ncaps] {
+        match crate::caps::parse(c).filter(|&m| m != crate::caps::ALL) {
+            Some(m) => {
+                p.caps.bounding |= m;
+                p.caps.effective |= m;
+                p.caps.permitted |= m;
+            }
+            None => return fail(b"exec", &[b"--cap ", c, b": unknown capability"]),
+        }
+    }
+    p.no_new_privs |= e.no_new_privs;
+
+    // Nothing mounted: only the working directory is entered (inside the
+    // container's mount namespace, joined last).
+    let mut entries = [mounts::EMPTY; 1];
+    let mut text_buf = [0u8; 4200];
+    let mut table = Table::new(&mut entries, &mut text_buf);
+    match table.put(&[p.cwd]) {
+        Ok(s) => table.workdir = Some(s),
+        Err(why) => return fail(b"exec", &[b"--cwd: ", why]),
+    }
+
+    let pid = o.rec.pid;
+    let mut paths = [[0u8; 40]; JOINED.len()];
+    let mut lens = [0usize; JOINED.len()];
+    let dec = crate::limits::Dec::new(pid as u64);
+    for (k, (_, name)) in JOINED.iter().enumerate() {
+        lens[k] = crate::cgroup::join(&mut paths[k], &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
+    }
+    let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
+    if let Err(code) = enter_pid_ns_and_cgroups(pid, &o.rec) {
+        return code;
+    }
+    // The pid really was the container's while we joined: a process that
+    // ended and whose pid was reused since has another start time.
+    if !state::alive(&o.rec) {
+        return fail(b"exec", &[b"container not running"]);
+    }
+    let env = EnvList { base: &st.env, extra: &e.env[..e.nenv] };
+    let (argv, from): (&dyn Args, usize) = if from_cli { (args, e.cmd) } else { (&st.args, 0) };
+    let c = Container {
+        id: Some(e.id),
+        ns: Namespaces { new: 0, join: &joins },
+        hostname: None,
+        domainname: None,
+        process: Process { args: argv, from, env: Env::List(&env), cwd: Some(p.cwd) },
+        fs: Fs { rootfs: None, read_only: false, mounts: Mounts::Table(&table) },
+        user: config::user(&p, &st),
+        caps: Caps::Sets(p.caps),
+        no_new_privs: p.no_new_privs,
+        rlimits: &st.rlimits[..st.nrlimits],
+        oom_score_adj: p.oom_score_adj,
+        limits: crate::cli::Limits::NONE,
+        cgroup_parent: None,
+        devices: &[],
+        // The container's device policy stays as create set it; nothing to add.
+        device_rules: None,
+        seccomp: None,
+        terminal: false,
+        interactive: false,
+        init: false,
+        mode: Mode::Exec { detach: e.detach },
+        preserve_fds: e.preserve_fds,
+        console_socket: None,
+        cgroup_fds: None,
+    };
+    if !e.detach {
+        // CRI-O's way: wait, and exit with the command's status.
+        return crate::spawn::run(&c);
+    }
+    let pid = match crate::spawn::create(&c) {
+        Ok(pid) => pid,
+        Err(code) => return code,
+    };
+    if let Some(f) = e.pid_file {
+        if let Err(x) = super::create::write_pid_file(f, pid) {
+            let _ = sys::kill(pid, libc::SIGKILL);
+            return fail(b"exec", &[b"--pid-file ", f, b": ", sys::strerror(x)]);
+        }
+    }
+    0
+}
+
+/// Into the container's PID namespace (for the child about to be made) and
+/// into every cgroup of the container (mydocker itself: the child is then
+/// born in them). Refused while paused: a frozen cgroup would freeze us.
+fn enter_pid_ns_and_cgroups(pid: i32, rec: &state::Record) -> Result<(), i32> {
+    let mut path = [0u8; 40];
+    let n = crate::cgroup::join(&mut path, &[b"/proc/", crate::limits::Dec::new(pid as u64).as_bytes(), b"/ns/pid"]);
+    let fd = sys::openat(sys::CWD, &path[..n], libc::O_RDONLY)
+        .map_err(|x| fail(b"exec", &[b"pid namespace: ", sys::strerror(x)]))?;
+    let r = sys::oci::setns(fd, libc::CLONE_NEWPID);
+    sys::close(fd);
+    r.map_err(|x| fail(b"exec", &[b"joining the pid namespace: ", sys::strerror(x)]))?;
+    for d in rec.cgroup_dirs() {
+        let dir = match crate::cgroup::open_dir(sys::CWD, d) {
+            Ok(dir) => dir,
+            Err(Errno(libc::ENOENT)) => continue,
+            Err(x) => return Err(fail(b"exec", &[b"cgroup ", d, b": ", sys::strerror(x)])),
+        };
+        let r = crate::cgroup::write_file(dir, b"cgroup.procs", b"0");
+        sys::close(dir);
+        r.map_err(|x| fail(b"exec", &[b"joining cgroup ", d, b": ", sys::strerror(x)]))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(v: &[&str]) -> Result<ExecArgs<'static>, Bad<'static>> {
+        let leaked: &'static [&'static [u8]] = Box::leak(
+            v.iter().map(|s| &*Box::leak(s.as_bytes().to_vec().into_boxed_slice())).collect::<Vec<_>>().into_boxed_slice(),
+        );
+        parse(leaked, 0)
+    }
+
+    #[test]
+    fn conmon_and_shim_command_lines_parse() {
+        let e = p(&["--pid-file", "/p", "--process", "/f.json", "--detach", "--preserve-fds", "2", "ctr1"]).unwrap();
+        assert_eq!((e.id, e.process, e.pid_file, e.detach, e.preserve_fds), (&b"ctr1"[..], Some(&b"/f.json"[..]), Some(&b"/p"[..]), true, 2));
+        let e = p(&["--process=/f", "-d", "--pid-file=/p", "x"]).unwrap();
+        assert_eq!((e.id, e.detach, e.cmd), (&b"x"[..], true, 4));
+    }
+
+    #[test]
+    fn what_follows_the_id_is_the_command_even_with_dashes() {
+        let e = p(&["-e", "A=1", "--env=B=2", "-u", "1000:1000", "--cwd", "/tmp", "c", "sh", "-c", "echo -e"]).unwrap();
+        assert_eq!(e.id, b"c");
+        assert_eq!(e.cmd, 8);
+        assert_eq!(&e.env[..e.nenv], &[&b"A=1"[..], b"B=2"]);
+        assert_eq!((e.user, e.cwd), (Some(&b"1000:1000"[..]), Some(&b"/tmp"[..])));
+    }
+
+    #[test]
+    fn mistakes_and_refusals_are_named() {
+        assert_eq!(p(&["--bogus", "c"]).unwrap_err(), Bad(b"unknown flag", b"--bogus"));
+        assert_eq!(p(&["--process"]).unwrap_err(), Bad(b"flag needs a value", b"--process"));
+        assert_eq!(p(&["--detach=maybe", "c"]).unwrap_err(), Bad(b"not a boolean", b"--detach=maybe"));
+        assert!(p(&["--process-label", "x", "c"]).is_err());
+        assert!(p(&["--preserve-fds", "-1", "c"]).is_err());
+        assert!(p(&["-d"]).is_err(), "no id");
+        // An empty label is what clients pass when there is none.
+        assert!(p(&["--process-label", "", "c"]).is_ok());
+    }
+}

@@ -1,0 +1,95 @@
+//! Namespaces joined by path (config.json `linux.namespaces[].path`, a
+//! pod's, and every namespace of the container for `exec`). The parent
+//! opens each path and checks its type (NS_GET_NSTYPE) before clone, so a
+//! wrong path is a plain error before any container exists; the child then
+//! enters them (child::join_namespaces), the mount namespace last. The PID
+//! namespace is entered here, by the parent: setns(CLONE_NEWPID) only
+//! places the children made afterwards, and clone comes next.
+use crate::child::{Joins, MAX_JOINS};
+use crate::out::Line;
+use crate::sys::{self, Errno};
+
+const NAMES: [(i32, &[u8]); 7] = [
+    (libc::CLONE_NEWIPC, b"ipc"),
+    (libc::CLONE_NEWUTS, b"uts"),
+    (libc::CLONE_NEWNET, b"network"),
+    (libc::CLONE_NEWPID, b"pid"),
+    (libc::CLONE_NEWNS, b"mount"),
+    (libc::CLONE_NEWCGROUP, b"cgroup"),
+    (libc::CLONE_NEWUSER, b"user"),
+];
+
+fn name(ty: i32) -> &'static [u8] {
+    NAMES.iter().find(|(t, _)| *t == ty).map_or(b"unknown", |(_, n)| n)
+}
+
+/// One line `mydocker: setns: <type> namespace '<path>': <why>`; 125.
+fn bad(ty: i32, path: &[u8], why: &[u8]) -> i32 {
+    Line::new().s(b"mydocker: setns: ").s(name(ty)).s(b" namespace '").arg(path).s(b"': ").s(why).emit(2);
+    125
+}
+
+/// Opens and checks every (CLONE_NEW* type, path) of `list`; enters the
+/// PID one. Returns what the child enters, in order, the mount namespace
+/// last. On error: reported, every fd closed, the exit code.
+pub fn open(list: &[(i32, &[u8])]) -> Result<Joins, i32> {
+    let mut j = Joins::NONE;
+    let mut mnt = None;
+    for (i, &(ty, path)) in list.iter().enumerate() {
+        let r = one(ty, path, i as u32, &mut j, &mut mnt);
+        if let Err(code) = r {
+            close(&j);
+            if let Some((fd, _, _)) = mnt {
+                sys::close(fd);
+            }
+            return Err(code);
+        }
+    }
+    if let Some(m) = mnt {
+        push(&mut j, m).map_err(|_| bad(libc::CLONE_NEWNS, b"", b"too many namespace paths"))?;
+    }
+    Ok(j)
+}
+
+fn one(ty: i32, path: &[u8], index: u32, j: &mut Joins, mnt: &mut Option<(i32, i32, u32)>) -> Result<(), i32> {
+    let fd = sys::openat(sys::CWD, path, libc::O_RDONLY).map_err(|e| bad(ty, path, sys::strerror(e)))?;
+    let checked = match sys::oci::ns_type(fd) {
+        Ok(t) if t == ty => Ok(()),
+        Ok(t) => Err(t),
+        // ENOTTY/EINVAL: not an nsfs file at all.
+        Err(_) => Err(0),
+    };
+    if let Err(t) = checked {
+        sys::close(fd);
+        let why: &[u8] = if t == 0 { b"not a namespace file" } else { b"a namespace of another type" };
+        return Err(bad(ty, path, why));
+    }
+    if ty == libc::CLONE_NEWPID {
+        let r = sys::oci::setns(fd, ty);
+        sys::close(fd);
+        return r.map_err(|e: Errno| bad(ty, path, sys::strerror(e)));
+    }
+    if ty == libc::CLONE_NEWNS {
+        *mnt = Some((fd, ty, index));
+        return Ok(());
+    }
+    push(j, (fd, ty, index)).map_err(|_| {
+        sys::close(fd);
+        bad(ty, path, b"too many namespace paths")
+    })
+}
+
+fn push(j: &mut Joins, e: (i32, i32, u32)) -> Result<(), ()> {
+    *j.fds.get_mut(j.n).ok_or(())? = e;
+    j.n += 1;
+    Ok(())
+}
+
+/// Closes the parent's copies once the child has its own.
+pub fn close(j: &Joins) {
+    for &(fd, _, _) in j.fds.get(..j.n).unwrap_or(&[]) {
+        sys::close(fd);
+    }
+}
+
+const _: () = assert!(MAX_JOINS >= NAMES.len());

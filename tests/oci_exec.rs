@@ -1,0 +1,239 @@
+//! OCI `exec`, `pause` and `resume` (issue 16): a process joins a running
+//! container — every namespace, the process settings of --process FILE or of
+//! the container's config with the flags on top, --detach with the host pid
+//! written (conmon's and containerd's way) or waited for (CRI-O's way).
+//! Each test runs its own container from a bundle around the busybox rootfs
+//! ($MYDOCKER_ROOTFS, `make rootfs`) under its own --root.
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// One running container (`sleep` under a shell that exits 7 on TERM),
+/// its bundle and state root; deleted with --force on drop.
+struct Ctr {
+    dir: PathBuf,
+    id: String,
+    pid: u32,
+}
+
+impl Ctr {
+    fn start(tag: &str, rootfs: &str, edit: impl FnOnce(&mut Value)) -> Ctr {
+        let dir = std::env::temp_dir().join(format!("mydocker-exec-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("bundle")).unwrap();
+        let mut c = json!({
+            "ociVersion": "1.0.2",
+            "process": {
+                "args": ["sh", "-c", "trap 'exit 7' TERM; sleep 1000 & wait"],
+                "env": ["PATH=/bin", "FROM_CONFIG=yes"],
+                "cwd": "/",
+                "user": {"uid": 0, "gid": 0},
+                "capabilities": {
+                    "bounding": ["CAP_KILL", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"],
+                    "effective": ["CAP_KILL", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"],
+                    "permitted": ["CAP_KILL", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"]
+                },
+                "noNewPrivileges": true
+            },
+            "root": {"path": rootfs, "readonly": false},
+            "hostname": "execbox",
+            "mounts": [
+                {"destination": "/proc", "type": "proc", "source": "proc"},
+                {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+                {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]}
+            ],
+            "linux": {
+                "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
+            }
+        });
+        edit(&mut c);
+        fs::write(dir.join("bundle/config.json"), serde_json::to_vec(&c).unwrap()).unwrap();
+        // Ids differ between tests: without cgroupsPath the cgroup is named
+        // after the id, and deleting one container empties its cgroup.
+        let mut t = Ctr { dir, id: format!("exec-{tag}-{}", std::process::id()), pid: 0 };
+        let b = t.dir.join("bundle");
+        let o = t.run(&["run", "--detach", "--bundle", b.to_str().unwrap(), &t.id]);
+        assert_eq!(code(&o), 0, "run -d: {}", stderr(&o));
+        let s = t.state();
+        assert_eq!(s["status"], "running", "{s}");
+        t.pid = s["pid"].as_u64().unwrap() as u32;
+        t
+    }
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--root").arg(self.dir.join("state")).args(args).stdin(Stdio::null());
+        c
+    }
+    /// Output through files: a detached process keeps them open.
+    fn run(&self, args: &[&str]) -> Output {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (out, err) = (self.dir.join(format!("out{n}")), self.dir.join(format!("err{n}")));
+        let st = self
+            .cmd(args)
+            .stdout(fs::File::create(&out).unwrap())
+            .stderr(fs::File::create(&err).unwrap())
+            .status()
+            .unwrap();
+        Output { status: st, stdout: fs::read(&out).unwrap(), stderr: fs::read(&err).unwrap() }
+    }
+    fn exec(&self, args: &[&str]) -> Output {
+        let mut a = vec!["exec"];
+        a.extend_from_slice(args);
+        self.run(&a)
+    }
+    fn state(&self) -> Value {
+        let o = self.run(&["state", &self.id]);
+        assert_eq!(code(&o), 0, "state: {}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    }
+    fn process_file(&self, v: &Value) -> String {
+        let p = self.dir.join("process.json");
+        fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Ctr {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["delete", "--force", &self.id]).output();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ns_of(pid: u32, ns: &str) -> String {
+    fs::read_link(format!("/proc/{pid}/ns/{ns}")).unwrap().to_string_lossy().into_owned()
+}
+
+const NS: [&str; 5] = ["pid", "net", "ipc", "uts", "mnt"];
+
+#[test]
+fn exec_joins_every_namespace_of_the_container_and_exits_with_its_status() {
+    let r = need_rootfs!();
+    let c = Ctr::start("ns", &r, |_| {});
+    let script = "for n in pid net ipc uts mnt; do readlink /proc/self/ns/$n; done; hostname; exit 4";
+    let o = c.exec(&[&c.id, "sh", "-c", script]);
+    assert_eq!(code(&o), 4, "the command's status: {}", stderr(&o));
+    let got: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    let want: Vec<String> = NS.iter().map(|n| ns_of(c.pid, n)).chain(["execbox".to_string()]).collect();
+    assert_eq!(got, want, "the container's namespaces and hostname");
+    // And not the host's: the container's namespaces are new ones.
+    assert_ne!(ns_of(c.pid, "net"), ns_of(std::process::id(), "net"));
+}
+
+#[test]
+fn exec_detach_writes_the_host_pid_and_leaves_the_process_in_the_container() {
+    let r = need_rootfs!();
+    let c = Ctr::start("detach", &r, |_| {});
+    let pidf = c.dir.join("exec.pid");
+    let o = c.exec(&["--detach", "--pid-file", pidf.to_str().unwrap(), &c.id, "sleep", "1000"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = fs::read_to_string(&pidf).unwrap();
+    let pid: u32 = text.parse().unwrap_or_else(|_| panic!("pid file {text:?}: a number, no newline"));
+    assert_eq!(comm(pid), "sleep", "the host pid of the exec'd command");
+    for n in NS {
+        assert_eq!(ns_of(pid, n), ns_of(c.pid, n), "{n} namespace");
+    }
+    // Its parent is not a mydocker left waiting: mydocker exited and the
+    // process went to the nearest subreaper (here: init).
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let ppid: u32 = stat.rsplit(')').next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert_ne!(comm(ppid), "mydocker", "parent {ppid}");
+}
+
+#[test]
+fn exec_process_file_sets_args_env_cwd_user_capabilities_rlimits_and_no_new_privs() {
+    let r = need_rootfs!();
+    let c = Ctr::start("process", &r, |_| {});
+    let p = c.process_file(&json!({
+        "args": ["sh", "-c", "echo $FOO; pwd; id -u; id -g; id -G; ulimit -n; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"],
+        "env": ["PATH=/bin", "FOO=from-file"],
+        "cwd": "/tmp",
+        "user": {"uid": 1000, "gid": 1001, "additionalGids": [1002]},
+        "capabilities": {
+            "bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"],
+            "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]
+        },
+        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 100, "soft": 50}],
+        "noNewPrivileges": true
+    }));
+    let o = c.exec(&["--process", &p, &c.id]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // A non-root user keeps across execve only what the ambient set holds
+    // (kernel rules, as with runc); the bounding set is as given.
+    assert_eq!(
+        stdout(&o),
+        "from-file\n/tmp\n1000\n1001\n1001 1002\n50\nCapEff:\t0000000000000020\nCapBnd:\t0000000000000021\nNoNewPrivs:\t1\n"
+    );
+}
+
+#[test]
+fn exec_without_process_file_takes_the_containers_process_and_the_flags_on_top() {
+    let r = need_rootfs!();
+    let c = Ctr::start("flags", &r, |_| {});
+    let o = c.exec(&["--cwd", "/tmp", "-e", "EXTRA=1", "--user", "5:6", &c.id, "sh", "-c", "echo $FROM_CONFIG $EXTRA; pwd; id -u; id -g"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "yes 1\n/tmp\n5\n6\n");
+}
+
+#[test]
+fn exec_errors_are_runc_shaped() {
+    let r = need_rootfs!();
+    let c = Ctr::start("errors", &r, |_| {});
+    fails(&c.exec(&["nosuch", "true"]), 1, "container does not exist");
+    fails(&c.exec(&["--bogus", &c.id, "true"]), 1, "unknown flag");
+    let o = c.exec(&[&c.id, "/no/such/command"]);
+    assert_eq!(code(&o), 127, "{}", stderr(&o));
+    assert!(stderr(&o).contains("executable file not found"), "{}", stderr(&o));
+    assert_eq!(code(&c.run(&["kill", &c.id, "KILL"])), 0);
+    eventually("the container stopped", || c.state()["status"] == "stopped");
+    fails(&c.exec(&[&c.id, "true"]), 1, "cannot exec in a stopped container");
+}
+
+#[test]
+fn exec_joins_a_namespace_path_checked_by_type() {
+    let r = need_rootfs!();
+    let c = Ctr::start("nspath", &r, |_| {});
+    // A second container in the first one's network, IPC and UTS
+    // namespaces (Kubernetes' pod shape), then a wrong type refused.
+    let d = Ctr::start("nspath2", &r, |v| {
+        v["linux"]["namespaces"] = json!([
+            {"type": "pid"}, {"type": "mount"},
+            {"type": "network", "path": format!("/proc/{}/ns/net", c.pid)},
+            {"type": "ipc", "path": format!("/proc/{}/ns/ipc", c.pid)},
+            {"type": "uts", "path": format!("/proc/{}/ns/uts", c.pid)}
+        ]);
+        v["hostname"] = Value::Null;
+    });
+    for n in ["net", "ipc", "uts"] {
+        assert_eq!(ns_of(d.pid, n), ns_of(c.pid, n), "{n} joined");
+    }
+    assert_ne!(ns_of(d.pid, "pid"), ns_of(c.pid, "pid"), "pid namespace its own");
+    let dir = std::env::temp_dir().join(format!("mydocker-exec-nsbad-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("bundle")).unwrap();
+    let bad = json!({
+        "ociVersion": "1.0.2",
+        "process": {"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}},
+        "root": {"path": r},
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}
+        ],
+        "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network", "path": format!("/proc/{}/ns/ipc", c.pid)}]}
+    });
+    fs::write(dir.join("bundle/config.json"), serde_json::to_vec(&bad).unwrap()).unwrap();
+    let o = Command::new(bin())
+        .arg("--root")
+        .arg(dir.join("state"))
+        .args(["run", "--bundle", dir.join("bundle").to_str().unwrap(), "bad"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let _ = fs::remove_dir_all(&dir);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("network namespace") && stderr(&o).contains("another type"), "{}", stderr(&o));
+}
