@@ -336,6 +336,7 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         seccomp: None,
         terminal: false,
         interactive: false,
+        console_socket: None,
         init: false,
         mode: Mode::Exec { detach: e.detach },
         preserve_fds: e.preserve_fds,
