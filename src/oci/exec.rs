@@ -340,7 +340,6 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         init: false,
         mode: Mode::Exec { detach: e.detach },
         preserve_fds: e.preserve_fds,
-        console_socket: None,
         cgroup_fds: None,
     };
     if !e.detach {
