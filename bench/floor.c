@@ -12,14 +12,19 @@
  *
  * With -d it also does, as plainly as C allows, every duty the issues give
  * mydocker on a plain run, so the cost of the duties themselves can be told
- * apart from the cost of mydocker's code: signals blocked and forwarded,
- * an error pipe, /proc/self/status read for the SIG_IGN and bounding sets,
- * PR_SET_PDEATHSIG, the hostname, lo up, docker's default capabilities
- * (bounding set, no_new_privs, capset), inherited SIG_IGN reset, fds >= 3
- * close-on-exec, the signal mask cleared.
+ * apart from the cost of mydocker's code: signals blocked and forwarded
+ * (and those already pending before clone checked), an error pipe,
+ * /proc/self/status read for the SIG_IGN and bounding sets, every fd but
+ * the pipe ends closed first thing in the child (issue 11), PR_SET_PDEATHSIG
+ * and the check that the parent is not already gone (poll on the error
+ * pipe), a session of its own (issue 11), the hostname, lo up, docker's
+ * default capabilities (bounding set, no_new_privs, capset), inherited
+ * SIG_IGN reset, the signal mask cleared.
  *
- * With both, also the memory duty of issue #3: swap is no way around the
- * limit (memory.memsw.limit_in_bytes, or memory.swap.max = 0).
+ * With both, also the memory duties: swap is no way around the limit
+ * (memory.memsw.limit_in_bytes, or memory.swap.max = 0), the cgroup is
+ * locked as its owner's (flock, for gc), and the OOM counter is read after
+ * the exit (for the OOM verdict).
  *
  * usage: floor [-m BYTES] [-d] /path/to/cmd [args...]
  */
@@ -31,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/file.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -68,7 +75,17 @@ static int child(void *arg) {
 		if (write(join, "0", 1) != 1) _exit(125);
 		close(join);
 	}
-	if (duties && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(errno);
+	if (duties) {
+		/* every fd but the two pipe ends the child uses */
+		int a = go[0] < err[1] ? go[0] : err[1], b = go[0] < err[1] ? err[1] : go[0];
+		if (a > 3) syscall(SYS_close_range, 3, a - 1, 0);
+		if (b > a + 1) syscall(SYS_close_range, a + 1, b - 1, 0);
+		syscall(SYS_close_range, b + 1, ~0U, 0);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(errno);
+		struct pollfd pf = {err[1], 0, 0};
+		if (poll(&pf, 1, 0) != 0) _exit(125); /* the parent is gone */
+		if (setsid() < 0) fail(errno);
+	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) _exit(125);
 	if (mount("proc", "/proc", "proc", MS_NOEXEC | MS_NOSUID | MS_NODEV, NULL) < 0) _exit(125);
 	if (duties) {
@@ -150,7 +167,7 @@ static int cgdir(char *out, size_t n) {
 
 int main(int argc, char **argv) {
 	const char *limit = NULL;
-	char dir[4096];
+	char dir[4000];
 	int v2 = 0, status;
 	for (;;) {
 		if (argc > 2 && !strcmp(argv[1], "-m")) {
@@ -172,7 +189,11 @@ int main(int argc, char **argv) {
 		if (v2 < 0 || mkdir(dir, 0755) < 0) return 125;
 		if (put(dir, v2 ? "memory.max" : "memory.limit_in_bytes", limit) < 0) return 125;
 		/* #3: swap is no way around the limit */
-		if (duties) put(dir, v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes", v2 ? "0" : limit);
+		if (duties) {
+			put(dir, v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes", v2 ? "0" : limit);
+			int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (d < 0 || flock(d, LOCK_EX | LOCK_NB) < 0) return 125;
+		}
 		char t[4096];
 		snprintf(t, sizeof t, "%s/%s", dir, v2 ? "cgroup.procs" : "tasks");
 		if ((join = open(t, O_WRONLY | O_CLOEXEC)) < 0) return 125;
@@ -184,6 +205,8 @@ int main(int argc, char **argv) {
 		sigprocmask(SIG_SETMASK, &waited, NULL);
 		if (pipe2(err, O_CLOEXEC) < 0) return 125;
 		read_status();
+		sigset_t pending;
+		if (sigpending(&pending) < 0) return 125;
 	}
 	/* The go-ahead waits for nothing (the child joins by itself): it is in
 	 * the pipe before clone, as mydocker's frame is. */
@@ -208,6 +231,16 @@ int main(int argc, char **argv) {
 		if (read(err[0], &e, sizeof e) == sizeof e) return 125;
 	} else {
 		while (waitpid(p, &status, 0) < 0) {}
+	}
+	if (limit && duties) {
+		/* the OOM verdict reads the kill counter */
+		char t[4096], b[1024];
+		snprintf(t, sizeof t, "%s/%s", dir, v2 ? "memory.events" : "memory.oom_control");
+		int fd = open(t, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)!read(fd, b, sizeof b);
+			close(fd);
+		}
 	}
 	if (limit) rmdir(dir);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -486,3 +486,25 @@ fn oom_verdict_is_killed_only_when_pid1_died_of_sigkill_and_the_count_rose() {
     // No memory cgroup.
     assert_eq!(oom_verdict(true, None), OomVerdict::None);
 }
+
+#[test]
+fn v1_device_policy_is_written_one_rule_per_line_after_deny_all() {
+    let t = Tmp::new("v1dev");
+    let l = limits_of(&[b"m", b"run", b"sh"]);
+    let p = Policy::of(&crate::devices::DOCKER_DEFAULT).unwrap();
+    create(t.fd(), b"dddddddddddd", &[false, false, false, false, true], &l, &p, false).unwrap();
+    assert_eq!(t.get("mydocker/dddddddddddd/devices.deny"), "a\n");
+    let allow = t.get("mydocker/dddddddddddd/devices.allow");
+    assert_eq!(allow.lines().count(), crate::devices::DOCKER_DEFAULT.len(), "{allow}");
+    assert!(allow.starts_with("c *:* m\nb *:* m\nc 1:3 rwm\n") && allow.ends_with("c 136:* rwm\n"), "{allow}");
+}
+
+#[test]
+fn v2_with_only_the_device_policy_enables_no_controller() {
+    let t = Tmp::new("v2dev");
+    // No cgroup.controllers / subtree_control at all: nothing may be read
+    // or written for them (the program itself needs a real cgroup).
+    assert!(v2::prepare(t.fd(), &[false, false, false, false, true]).is_ok());
+    assert!(!t.0.join("cgroup.subtree_control").exists());
+    assert!(t.0.join("mydocker").is_dir());
+}

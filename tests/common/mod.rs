@@ -235,16 +235,3 @@ pub fn rootfs() -> Option<String> {
     std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
 }
 
-/// The rootfs, or a loud skip of the calling test.
-#[macro_export]
-macro_rules! need_rootfs {
-    () => {
-        match $crate::common::rootfs() {
-            Some(r) => r,
-            None => {
-                eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
-                return;
-            }
-        }
-    };
-}
