@@ -225,6 +225,20 @@ fn privileges(user: User, caps: Option<CapSets>, keep_caps: bool) -> Result<(), 
     Ok(())
 }
 
+/// `/` made recursively private. Inside a chroot `/` is a directory, not
+/// the root of a mount (EINVAL): it is first bound onto itself and entered
+/// (sys::chroot::rebind_root, which refuses where the bind could show on
+/// the host), as the initramfs path moves the rootfs over `/`.
+fn private_root() -> Result<(), Error> {
+    let rprivate = || sys::mount(None, b"/\0", None, (libc::MS_REC | libc::MS_PRIVATE) as u64, b"");
+    match rprivate() {
+        Err(Errno(libc::EINVAL)) => {}
+        r => return r.map_err(Error::at(Step::MountPrivate)),
+    }
+    sys::chroot::rebind_root().map_err(Error::at(Step::RootBind))?;
+    rprivate().map_err(Error::at(Step::MountPrivate))
+}
+
 fn bad_frame() -> Error {
     Error { step: Step::Frame, errno: Errno(libc::EBADMSG) }
 }
@@ -312,8 +326,7 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // Not for exec: the mount namespace is the running container's, and its
     // propagation is what its config made it.
     if !matches!(ctx.mode, Mode::Exec { .. }) {
-        sys::mount(None, b"/\0", None, (libc::MS_REC | libc::MS_PRIVATE) as u64, b"")
-            .map_err(Error::at(Step::MountPrivate))?;
+        private_root()?;
     }
     // The arena: the frame area, the pointer tables, and a PATH_MAX scratch
     // buffer (mkdir -p now, the PATH search later).

@@ -47,9 +47,11 @@ pub enum Step {
     // Child side, after the cgroups: joining namespaces by path (the entry
     // is the index in Namespaces.join).
     Setns,
+    // Child side, inside a chroot: / bound onto itself (sys/chroot.rs).
+    RootBind,
 }
 
-const ALL: [Step; 29] = [
+const ALL: [Step; 30] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -79,6 +81,7 @@ const ALL: [Step; 29] = [
     Step::Relay,
     Step::Cwd,
     Step::Setns,
+    Step::RootBind,
 ];
 
 impl Step {
@@ -93,7 +96,7 @@ impl Step {
             Step::Map => b"mmap",
             Step::Clone => b"clone",
             Step::DeathSig => b"prctl",
-            Step::MountPrivate | Step::Mount => b"mount",
+            Step::MountPrivate | Step::Mount | Step::RootBind => b"mount",
             Step::Hostname => b"sethostname",
             Step::Loopback => b"network",
             Step::Frame | Step::Send | Step::Report => b"frame",
@@ -124,6 +127,7 @@ impl Step {
             Step::Clone => b"creating namespaces (uts, pid, mount, net, ipc)",
             Step::DeathSig => b"PR_SET_PDEATHSIG",
             Step::MountPrivate => b"making / recursively private",
+            Step::RootBind => b"/ is not a mount point (inside a chroot?): binding it onto itself",
             Step::Mount => b"a container mount",
             Step::Hostname => b"setting the hostname",
             Step::Loopback => b"bringing up lo",
@@ -210,7 +214,12 @@ impl Error {
             (Step::Clone, libc::EPERM) => b"are you root?",
             (Step::Clone, libc::ENOSPC) => b"namespace limit reached: see /proc/sys/user/max_*_namespaces",
             (Step::Clone, libc::EINVAL) => b"does this kernel support these namespaces?",
-            (Step::Mount | Step::MountPrivate, libc::EPERM) => b"are you root?",
+            (Step::Mount | Step::MountPrivate | Step::RootBind, libc::EPERM) => b"are you root?",
+            (Step::RootBind, libc::EINVAL) => {
+                b"the mount around it is shared, or this kernel cannot tell (statmount, Linux 6.8), \
+                  and a bind would show outside: make the chroot directory a private mount first \
+                  (mount --bind DIR DIR; mount --make-private DIR)"
+            }
             (Step::Mount, libc::ENOENT) => b"the mount point is missing",
             (Step::Mount, libc::ELOOP) => b"its path crosses a symlink inside the rootfs; mount targets may not",
             (Step::Cwd, libc::ENOENT) => b"it lies outside the container's root",

@@ -8,6 +8,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 
+pub mod chroot;
 pub mod fds;
 pub mod mnt;
 pub mod oci;

@@ -227,3 +227,11 @@ pub fn before_exec(c: &mut Command, f: fn() -> bool) {
     // SAFETY: f makes only async-signal-safe calls (the contract above).
     unsafe { c.pre_exec(move || if f() { Ok(()) } else { Err(std::io::Error::last_os_error()) }) };
 }
+
+/// The busybox rootfs the --rootfs tests use: $MYDOCKER_ROOTFS (make rootfs
+/// builds one; the QEMU guests set it).
+pub fn rootfs() -> Option<String> {
+    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
+    std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
+}
+
