@@ -176,7 +176,7 @@ fn build_and_spawn(
     };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
-    for (k, f) in [("sysctl", &b"linux.sysctl"[..]), ("seccomp", b"linux.seccomp")] {
+    for (k, f) in [("sysctl", &b"linux.sysctl"[..])] {
         if config::set(linux.and_then(|l| l.get(k))) {
             return Err(refused(cmd, Refusal { field: f, why: b"not supported yet" }));
         }
@@ -186,13 +186,21 @@ fn build_and_spawn(
     if !policy.rules().is_empty() {
         cgroups::default_rules(linux, &mut policy).map_err(|r| refused(cmd, r))?;
     }
-    let cg_path = match linux.and_then(|l| l.get("cgroupsPath")).filter(|p| !p.is_null()) {
-        None => id,
-        Some(p) => match p.as_bytes() {
-            Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
-            Some(b"") => id,
-            _ => return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why: b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)" })),
-        },
+    // Without a cgroupsPath: "<id>-<12 hex>" under the caller's own cgroup.
+    // Random, not the id alone: ids are unique only within one --root, and
+    // two containers must never share (and delete) one cgroup.
+    let mut dflt = [0u8; 1100];
+    let cg_path: &[u8] = match linux.and_then(|l| l.get("cgroupsPath")).and_then(|p| p.as_bytes()) {
+        Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
+        Some(p) if !p.is_empty() => {
+            let why = b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)";
+            return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why }));
+        }
+        _ => {
+            let rnd = sys::random6().map_err(|e| fail(cmd, &[b"getrandom: ", sys::strerror(e)]))?;
+            let n = crate::cgroup::join(&mut dflt, &[id, b"-", &crate::plan::container_id(rnd)]);
+            &dflt[..n]
+        }
     };
     let hostname = match root.get("hostname").filter(|h| !h.is_null()) {
         None => None,
@@ -238,7 +246,11 @@ fn build_and_spawn(
         cgroup_parent: None,
         devices: &[],
         device_rules: None,
-        seccomp: None,
+        // linux.seccomp: compiled by spawn for the kept capabilities.
+        seccomp: match linux.and_then(|l| l.get("seccomp")).filter(|v| !v.is_null()) {
+            Some(v) => crate::seccomp::Profile::Json(v),
+            None => crate::seccomp::Profile::Unconfined,
+        },
         terminal: proc_.terminal,
         interactive: false,
         console_socket: console.map(|fd| (fd, proc_.console.unwrap_or((0, 0)))),
