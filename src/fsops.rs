@@ -180,10 +180,12 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             let data = if data.len == 0 { &b""[..] } else { t.cstr(data) };
             fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(t.cstr(fstype)), flags, data))
         }
-        // A remount or propagation change of the mount on the target.
+        // A remount or propagation change of the mount on the target (a
+        // file or a directory: through its /proc/self/fd path).
         Op::Flags { flags } => {
             let at = open_target(root, rel, Make::Nothing, scratch)?;
-            fchdir(at.0).and_then(|_| sys::mount(None, b".\0", None, flags, b""))
+            let mut p = [0u8; 32];
+            sys::mount(None, mnt::fd_path(at.0, &mut p), None, flags, b"")
         }
         // An OCI masked path: an empty read-only tmpfs over a directory,
         // /dev/null over anything else.

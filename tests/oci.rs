@@ -532,12 +532,15 @@ fn mounts_masked_and_read_only_paths_are_honoured() {
     let out = inside(
         &r,
         "mnt",
-        "cat /etc/hostfile; grep ' /mnt/t ' /proc/mounts; touch /mnt/ro/x 2>/dev/null || echo ro-bind; \
+        "cat /mnt/hostfile; grep ' /mnt/t ' /proc/mounts; touch /mnt/ro/x 2>/dev/null || echo ro-bind; \
          wc -c </proc/keys; ls /sys/firmware | wc -l; echo 1 >/proc/sysrq-trigger 2>/dev/null || echo ro-path; \
          grep ' / ' /proc/mounts | grep -c ' ro,'",
         |c| {
             let m = c["mounts"].as_array_mut().unwrap();
-            m.push(json!({"destination": "/etc/hostfile", "type": "bind", "source": f, "options": ["rbind", "ro"]}));
+            // On a tmpfs: mount points are made, never in the shared rootfs.
+            m.push(json!({"destination": "/mnt", "type": "tmpfs", "source": "tmpfs"}));
+            m.push(json!({"destination": "/mnt/hostfile", "type": "bind", "source": f, "options": ["rbind", "ro"]}));
+            m.push(json!({"destination": "/mnt/hostfile2", "type": "bind", "source": f, "options": ["bind", "rprivate"]}));
             m.push(json!({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m", "mode=700"]}));
             m.push(json!({"destination": "/mnt/ro", "type": "none", "source": d, "options": ["bind", "ro"]}));
             c["root"]["readonly"] = json!(true);

@@ -186,13 +186,21 @@ fn build_and_spawn(
     if !policy.rules().is_empty() {
         cgroups::default_rules(linux, &mut policy).map_err(|r| refused(cmd, r))?;
     }
-    let cg_path = match linux.and_then(|l| l.get("cgroupsPath")).filter(|p| !p.is_null()) {
-        None => id,
-        Some(p) => match p.as_bytes() {
-            Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
-            Some(b"") => id,
-            _ => return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why: b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)" })),
-        },
+    // Without a cgroupsPath: "<id>-<12 hex>" under the caller's own cgroup.
+    // Random, not the id alone: ids are unique only within one --root, and
+    // two containers must never share (and delete) one cgroup.
+    let mut dflt = [0u8; 1100];
+    let cg_path: &[u8] = match linux.and_then(|l| l.get("cgroupsPath")).and_then(|p| p.as_bytes()) {
+        Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
+        Some(p) if !p.is_empty() => {
+            let why = b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)";
+            return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why }));
+        }
+        _ => {
+            let rnd = sys::random6().map_err(|e| fail(cmd, &[b"getrandom: ", sys::strerror(e)]))?;
+            let n = crate::cgroup::join(&mut dflt, &[id, b"-", &crate::plan::container_id(rnd)]);
+            &dflt[..n]
+        }
     };
     let hostname = match root.get("hostname").filter(|h| !h.is_null()) {
         None => None,
