@@ -176,7 +176,7 @@ fn build_and_spawn(
     };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
-    for (k, f) in [("sysctl", &b"linux.sysctl"[..]), ("seccomp", b"linux.seccomp")] {
+    for (k, f) in [("sysctl", &b"linux.sysctl"[..])] {
         if config::set(linux.and_then(|l| l.get(k))) {
             return Err(refused(cmd, Refusal { field: f, why: b"not supported yet" }));
         }
@@ -246,7 +246,11 @@ fn build_and_spawn(
         cgroup_parent: None,
         devices: &[],
         device_rules: None,
-        seccomp: None,
+        // linux.seccomp: compiled by spawn for the kept capabilities.
+        seccomp: match linux.and_then(|l| l.get("seccomp")).filter(|v| !v.is_null()) {
+            Some(v) => crate::seccomp::Profile::Json(v),
+            None => crate::seccomp::Profile::Unconfined,
+        },
         terminal: proc_.terminal,
         interactive: false,
         console_socket: console.map(|fd| (fd, proc_.console.unwrap_or((0, 0)))),
