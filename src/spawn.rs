@@ -259,6 +259,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         keep_caps: matches!(c.caps, Caps::Sets(_)),
         no_new_privs: c.no_new_privs,
         rlimits: c.rlimits,
+        sysctl: c.sysctl,
         oom_score_adj: c.oom_score_adj,
         mode: c.mode,
         preserve_fds: c.preserve_fds,
