@@ -44,6 +44,8 @@ pub enum Step {
     Relay,
     // Child side, after the working directory is entered.
     Cwd,
+    // Child side: the seccomp filter, last before execve.
+    Seccomp,
     // Child side, after the cgroups: joining namespaces by path (the entry
     // is the index in Namespaces.join).
     Setns,
@@ -82,6 +84,7 @@ const ALL: [Step; 31] = [
     Step::Console,
     Step::Relay,
     Step::Cwd,
+    Step::Seccomp,
     Step::Setns,
     Step::RootBind,
     Step::Sysctl,
@@ -107,6 +110,7 @@ impl Step {
             Step::Signals => b"signals",
             Step::CloseFds => b"close",
             Step::Workdir | Step::Cwd => b"workdir",
+            Step::Seccomp => b"seccomp",
             Step::Caps => b"capabilities",
             Step::User => b"user",
             Step::Init => b"init",
@@ -141,6 +145,7 @@ impl Step {
             Step::CloseFds => b"closing inherited fds",
             Step::Workdir => b"changing to the working directory",
             Step::Cwd => b"checking the working directory",
+            Step::Seccomp => b"installing the syscall filter",
             Step::Caps => b"dropping capabilities",
             Step::User => b"switching to the user (setgroups, setgid, setuid)",
             Step::Init => b"starting the command under --init",

@@ -606,6 +606,36 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
     assert!(stderr(&o).contains("config.json: byte "), "{}", stderr(&o));
 }
 
+#[test]
+fn linux_seccomp_is_compiled_and_installed() {
+    let r = need!();
+    let t = T::new("seccomp");
+    let mut c = sh(&r, "mkdir /tmp/x 2>&1; echo rc=$?; echo abc | tr a x");
+    c["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64"],
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]
+    });
+    let o = t.oci_run(&c, "s1");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "mkdir: can't create directory '/tmp/x': Permission denied\nrc=1\nxbc\n");
+    // podman's default profile (what podman puts in every config.json): busybox runs.
+    match fs::read("/usr/share/containers/seccomp.json") {
+        Ok(p) => {
+            let mut c2 = sh(&r, "echo abc | tr a x; ls / >/dev/null && echo ls");
+            c2["linux"]["seccomp"] = serde_json::from_slice(&p).unwrap();
+            let o = t.oci_run(&c2, "s2");
+            assert_eq!((code(&o), stdout(&o)), (0, "xbc\nls\n".into()), "{}", stderr(&o));
+        }
+        Err(_) => println!("SKIP linux_seccomp_is_compiled_and_installed (podman's profile): /usr/share/containers/seccomp.json is missing"),
+    }
+    // A malformed profile is a create error naming it.
+    c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_NOPE"});
+    let o = t.oci_run(&c, "s3");
+    assert_ne!(code(&o), 0);
+    assert!(stderr(&o).contains("unknown seccomp action"), "{}", stderr(&o));
+}
+
 /// The container's cgroup directories on the host, from /proc/PID/cgroup
 /// and the hierarchies' mount points.
 fn cgroup_dirs(pid: u64) -> Vec<PathBuf> {

@@ -176,9 +176,6 @@ fn build_and_spawn(
     };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
-    if config::set(linux.and_then(|l| l.get("seccomp"))) {
-        return Err(refused(cmd, Refusal { field: b"linux.seccomp", why: b"not supported yet" }));
-    }
     let mut sysctl_text = [0u8; 4096];
     let mut sysctl = [(&b""[..], &b""[..]); config::MAX_SYSCTL];
     let nsysctl = config::sysctl(linux, ns_new, &mut sysctl_text, &mut sysctl).map_err(|r| refused(cmd, r))?;
@@ -248,7 +245,11 @@ fn build_and_spawn(
         cgroup_parent: None,
         devices: &[],
         device_rules: None,
-        seccomp: None,
+        // linux.seccomp: compiled by spawn for the kept capabilities.
+        seccomp: match linux.and_then(|l| l.get("seccomp")).filter(|v| !v.is_null()) {
+            Some(v) => crate::seccomp::Profile::Json(v),
+            None => crate::seccomp::Profile::Unconfined,
+        },
         terminal: proc_.terminal,
         interactive: false,
         console_socket: console.map(|fd| (fd, proc_.console.unwrap_or((0, 0)))),

@@ -335,7 +335,9 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         devices: &[],
         // The container's device policy stays as create set it; nothing to add.
         device_rules: None,
-        seccomp: None,
+        // TODO(seccomp): runc installs the container's linux.seccomp on an
+        // exec'd process too; here it runs without a filter for now.
+        seccomp: crate::seccomp::Profile::Unconfined,
         terminal: false,
         interactive: false,
         console_socket: None,
