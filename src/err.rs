@@ -55,7 +55,7 @@ pub enum Step {
     Sysctl,
 }
 
-const ALL: [Step; 31] = [
+const ALL: [Step; 32] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
