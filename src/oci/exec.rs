@@ -217,9 +217,6 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Status::Paused => return fail(b"exec", &[b"cannot exec in a paused container"]),
         Status::Created | Status::Running => {}
     }
-    if e.tty || e.console_socket.is_some() {
-        return fail(b"exec", &[b"--tty and --console-socket are not supported yet"]);
-    }
     // The process: --process FILE, else the container's own config.json.
     let text = match e.process {
         Some(p) => sys::map_file(p).map_err(|x| fail(b"exec", &[b"--process ", p, b": ", sys::strerror(x)])),
@@ -261,9 +258,18 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(p) => p,
         Err(r) => return refused(r),
     };
-    if p.terminal {
-        return fail(b"exec", &[b"process.terminal: needs --console-socket (not supported yet)"]);
-    }
+    // A terminal: a pty from the container's own devpts (its /dev/ptmx,
+    // reached after entering its mount namespace), the master sent to the
+    // console socket as create does; not bound at /dev/console.
+    let console = match (e.tty || p.terminal, e.console_socket) {
+        (true, Some(path)) => match sys::tty::connect_unix(path) {
+            Ok(fd) => Some(fd),
+            Err(x) => return fail(b"exec", &[b"--console-socket ", path, b": ", sys::strerror(x)]),
+        },
+        (true, None) => return fail(b"exec", &[b"a terminal needs --console-socket"]),
+        (false, Some(_)) => return fail(b"exec", &[b"--console-socket needs --tty or process.terminal"]),
+        (false, None) => None,
+    };
     if let Some(c) = e.cwd {
         if !c.starts_with(b"/") || c.contains(&0) {
             return fail(b"exec", &[b"--cwd ", c, b": not an absolute path"]);
@@ -338,19 +344,20 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         // TODO(seccomp): runc installs the container's linux.seccomp on an
         // exec'd process too; here it runs without a filter for now.
         seccomp: crate::seccomp::Profile::Unconfined,
-        terminal: false,
+        terminal: console.is_some(),
         interactive: false,
-        console_socket: None,
+        console_socket: console.map(|fd| (fd, p.console.unwrap_or((0, 0)))),
         init: false,
         mode: Mode::Exec { detach: e.detach },
         preserve_fds: e.preserve_fds,
         cgroup_fds: None,
     };
-    if !e.detach {
-        // CRI-O's way: wait, and exit with the command's status.
-        return crate::spawn::run(&c);
+    let started = if e.detach { crate::spawn::create(&c) } else { Err(crate::spawn::run(&c)) };
+    if let Some(fd) = console {
+        sys::close(fd);
     }
-    let pid = match crate::spawn::create(&c) {
+    // Without --detach (CRI-O's way) mydocker waited: the command's status.
+    let pid = match started {
         Ok(pid) => pid,
         Err(code) => return code,
     };

@@ -467,6 +467,23 @@ def _(env, rt):
     return {"rc": r.rc, "out": got}
 
 
+@case("podman::exec_t_console_socket")
+def _(env, rt):
+    n = cid(rt, "exec-t")
+    try:
+        r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c", "while :; do sleep 0.1; done")
+        expect(r.rc == 0, "podman run -d")
+        argv = env.podman_base + ["--runtime", rt.path, "exec", "-t", n, "sh", "-c", TTY_SH]
+        e = run(script_argv(argv), env=env.podman_env)
+    finally:
+        env.podman(rt, "rm", "-f", "-t", "0", n)
+    got = lines(e.out)
+    expect(e.rc == 5, f"want exit status 5, got {e.rc}")
+    expect(len(got) == 2 and got[0].startswith("/dev/pts/") and got[1] == "isatty",
+           f"want a /dev/pts/N terminal, got {got}")
+    return {"rc": e.rc, "out": got}
+
+
 MEMCAT = ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null"
           " || cat /sys/fs/cgroup/memory.max")
 
@@ -669,6 +686,24 @@ def _(env, rt):
     expect(r.rc == 5, f"want exit status 5, got {r.rc}")
     expect(got == ["/dev/pts/0", "isatty"], f"want /dev/pts/0 and isatty, got {got}")
     return {"rc": r.rc, "out": got}
+
+
+@case("containerd::task_exec_t_console_socket")
+def _(env, rt):
+    n = cid(rt, "c-exec-t")
+    try:
+        ctr_long(env, rt, n)
+        argv = env.ctr_base + ["task", "exec", "-t", "--exec-id", "t1", n, "sh", "-c", TTY_SH]
+        e = run(script_argv(argv))
+    finally:
+        ctr_cleanup(env, n)
+    # ctr itself may log that it could not resize the finished process's
+    # terminal (a client race, runc's too): not the container's output.
+    got = [l for l in lines(e.out) if "resize pty" not in l]
+    expect(e.rc == 5, f"want exit status 5, got {e.rc}")
+    expect(len(got) == 2 and got[0].startswith("/dev/pts/") and got[1] == "isatty",
+           f"want a /dev/pts/N terminal, got {got}")
+    return {"rc": e.rc, "out": got}
 
 
 @case("containerd::cri_pod_shape_with_ns")
