@@ -59,6 +59,7 @@ $(BIN): $(SOURCES) FORCE | prereq
 
 unit: | prereq
 	@mkdir -p $(LOGS)
+	@tools/seccomp-prereq.sh
 	set -o pipefail; $(CARGO) test --locked --target $(TARGET) --bins 2>&1 | tee $(LOGS)/unit.log
 
 # A busybox rootfs for demos and the --rootfs tests: $(BUILD)/rootfs.
@@ -114,7 +115,7 @@ stress: $(BIN) rootfs
 # crash or a hang (-timeout) fails it, and the input is kept in
 # fuzz/regressions/<target>/, which the unit tests replay from then on.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := cli frame values cgroup json
+FUZZ_TARGETS := cli frame values cgroup json seccomp
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	@rc=0; for t in $(FUZZ_TARGETS); do \

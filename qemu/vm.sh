@@ -24,7 +24,7 @@ die() { say "$tag: $*"; say "$tag: 0 passed, 1 failed, 0 skipped"; exit 1; }
 # The binary and the same integration test binaries that run on the host,
 # built for the guest's architecture.
 $cargo build -q --release --locked --target "$target" || die "build failed"
-tests=$($cargo test --no-run --locked --target "$target" --test run --test cgroups --test rootfs --test reliability --test faults --test contract --test tty --test ways_out --test devices --test oci --test oci_exec --test signals --test killed --test chroot 2>&1 | sed -n 's/.*Executable .* (\(.*\))$/\1/p')
+tests=$($cargo test --no-run --locked --target "$target" --test run --test cgroups --test rootfs --test reliability --test faults --test contract --test tty --test ways_out --test devices --test oci --test oci_exec --test signals --test killed --test chroot --test seccomp 2>&1 | sed -n 's/.*Executable .* (\(.*\))$/\1/p')
 [ -n "$tests" ] || die "no test binaries built"
 
 root=$dir/initramfs-$mode

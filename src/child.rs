@@ -55,8 +55,12 @@ pub struct Ctx<'a> {
     /// a non-root user ends with none (docker).
     pub keep_caps: bool,
     pub no_new_privs: bool,
+    /// The syscall filter, compiled before clone (None: unconfined).
+    pub seccomp: Option<crate::seccomp::Program<'a>>,
     /// setrlimit'ed before the privileges go (raising needs them).
     pub rlimits: &'a [Rlimit],
+    /// (path, value) pairs written after the filesystem (OCI linux.sysctl).
+    pub sysctl: &'a [(&'a [u8], &'a [u8])],
     pub oom_score_adj: Option<i32>,
     /// Attached (PDEATHSIG) or created (wait on the exec fifo).
     pub mode: Mode,
@@ -334,6 +338,18 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     let (area, ptrs, pathbuf) = ctx.arena.split(HEADER + ctx.payload_cap, ctx.ptrs_cap).ok_or_else(bad)?;
     // A /proc of the new PID namespace, so the command sees itself as PID 1;
     // with --rootfs the whole filesystem, ending in pivot_root.
+    // OCI sysctls, before the filesystem: /proc/sys is still the host's
+    // mount here, but what it shows (net.*, the IPC and UTS keys) follows
+    // the namespaces of the writer, which are the container's already; and
+    // the container's /proc/sys may end up read-only (readonlyPaths).
+    for (i, &(path, value)) in ctx.sysctl.iter().enumerate() {
+        let r = sys::openat(sys::CWD, path, libc::O_WRONLY).and_then(|fd| {
+            let r = sys::write_all(fd, value);
+            sys::close(fd);
+            r
+        });
+        r.map_err(|e| Report(Error { step: Step::Sysctl, errno: e }, i as u32))?;
+    }
     filesystem(ctx.fs, pathbuf)?;
     // -t: after the filesystem (the container's devpts is mounted and /dev
     // is its own) and while still privileged (bind at /dev/console, chown).
@@ -390,6 +406,13 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     if ctx.fs.workdir.is_some() || ctx.fs.inner > 0 {
         inside_root(pathbuf).map_err(Error::at(Step::Cwd))?;
     }
+    // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN in the
+    // effective set: so before the privileges go (runc does the same).
+    // With it, as late as possible (below), so the filter sees the fewest
+    // of our own syscalls.
+    if !ctx.no_new_privs {
+        load_seccomp(ctx.seccomp)?;
+    }
     // Privileges last, after everything that needs them (the bounding set
     // and no_new_privs went before the frame read).
     privileges(ctx.user, ctx.caps, ctx.keep_caps)?;
@@ -428,6 +451,10 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));
+    // The filter last: only the exec (fifo handshake) syscalls follow.
+    if ctx.no_new_privs {
+        load_seccomp(ctx.seccomp)?;
+    }
 
     let exec = Error::at(Step::Exec);
     if let Mode::Created { fifo } = ctx.mode {
@@ -446,6 +473,13 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     }
     let e = find(s.argv0, s.path, pathbuf, |p| Err(sys::execve(p, argv, envp)));
     Err(exec(e.err().unwrap_or(Errno(libc::ENOENT))).into())
+}
+
+fn load_seccomp(p: Option<crate::seccomp::Program>) -> Result<(), Error> {
+    match p {
+        Some(p) => sys::seccomp_load(p.insns, p.flags).map_err(Error::at(Step::Seccomp)),
+        None => Ok(()),
+    }
 }
 
 /// Tries each candidate of the execvp(3) search for `argv0` with `attempt`

@@ -61,6 +61,9 @@ pub struct Run<'a> {
     pub cap_add: u64,
     pub cap_drop: u64,
     pub privileged: bool,
+    /// --security-opt seccomp=unconfined|FILE (docker's default otherwise;
+    /// --privileged implies unconfined).
+    pub seccomp: crate::seccomp::Profile<'a>,
     /// --init: a tiny reaper as PID 1, the command as PID 2.
     pub init: bool,
     /// --device specs as typed (syntax-checked; parsed again by devices::parse_device).
@@ -171,8 +174,10 @@ pub const RUN_HELP: &[u8] = concat!(
     "  -w, --workdir DIR        working directory (absolute)\n",
     "  -u, --user UID[:GID]     numeric user and group\n",
     "      --cap-add CAP, --cap-drop CAP  adjust docker's default set (ALL)\n",
-    "      --privileged         keep all capabilities, no masked paths, all devices\n",
+    "      --privileged         keep all capabilities, no masked paths, all devices, no seccomp filter\n",
     "      --device HOST[:CONTAINER][:rwm]  a host device node (needs --rootfs)\n",
+    "      --security-opt seccomp=unconfined|FILE  no syscall filter, or a docker/OCI JSON profile\n",
+    "                           (default: docker's default profile)\n",
     "      --init               a reaper as PID 1, the command as PID 2\n",
     "      --help               this help; -- ends the options\n",
 )
@@ -225,10 +230,11 @@ enum F {
     Privileged,
     Init,
     Device,
+    SecurityOpt,
 }
 
 /// Every spelling of every run flag (the original's single-dash ones too).
-const FLAGS: [(&[u8], F); 36] = [
+const FLAGS: [(&[u8], F); 37] = [
     (b"-t", F::Tty),
     (b"-i", F::Interactive),
     (b"-ti", F::TtyInteractive),
@@ -265,6 +271,7 @@ const FLAGS: [(&[u8], F); 36] = [
     (b"--privileged", F::Privileged),
     (b"--init", F::Init),
     (b"--device", F::Device),
+    (b"--security-opt", F::SecurityOpt),
 ];
 
 /// Parses the whole command line (args[0] is the program name).
@@ -314,6 +321,7 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         cap_add: 0,
         cap_drop: 0,
         privileged: false,
+        seccomp: crate::seccomp::Profile::Default,
         init: false,
         devices: [&[]; crate::devices::MAX_DEVICES],
         ndev: 0,
@@ -440,6 +448,13 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 crate::devices::parse_device(v).map_err(|why| usage(b"--device", v, why))?;
                 if !add(&mut r.devices, &mut r.ndev, v) {
                     return Err(usage(b"--device", v, b"too many devices (limit 16)"));
+                }
+            }
+            F::SecurityOpt => {
+                r.seccomp = match v.strip_prefix(b"seccomp=").or_else(|| v.strip_prefix(b"seccomp:")) {
+                    Some(b"unconfined") => crate::seccomp::Profile::Unconfined,
+                    Some(f) if !f.is_empty() => crate::seccomp::Profile::File(f),
+                    _ => return Err(usage(b"--security-opt", v, b"supported: seccomp=unconfined, seccomp=FILE")),
                 }
             }
         }

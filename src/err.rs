@@ -44,14 +44,18 @@ pub enum Step {
     Relay,
     // Child side, after the working directory is entered.
     Cwd,
+    // Child side: the seccomp filter, last before execve.
+    Seccomp,
     // Child side, after the cgroups: joining namespaces by path (the entry
     // is the index in Namespaces.join).
     Setns,
     // Child side, inside a chroot: / bound onto itself (sys/chroot.rs).
     RootBind,
+    // Child side, OCI linux.sysctl (the entry is the index in the list).
+    Sysctl,
 }
 
-const ALL: [Step; 30] = [
+const ALL: [Step; 32] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -80,8 +84,10 @@ const ALL: [Step; 30] = [
     Step::Console,
     Step::Relay,
     Step::Cwd,
+    Step::Seccomp,
     Step::Setns,
     Step::RootBind,
+    Step::Sysctl,
 ];
 
 impl Step {
@@ -97,12 +103,14 @@ impl Step {
             Step::Clone => b"clone",
             Step::DeathSig => b"prctl",
             Step::MountPrivate | Step::Mount | Step::RootBind => b"mount",
+            Step::Sysctl => b"sysctl",
             Step::Hostname => b"sethostname",
             Step::Loopback => b"network",
             Step::Frame | Step::Send | Step::Report => b"frame",
             Step::Signals => b"signals",
             Step::CloseFds => b"close",
             Step::Workdir | Step::Cwd => b"workdir",
+            Step::Seccomp => b"seccomp",
             Step::Caps => b"capabilities",
             Step::User => b"user",
             Step::Init => b"init",
@@ -128,6 +136,7 @@ impl Step {
             Step::DeathSig => b"PR_SET_PDEATHSIG",
             Step::MountPrivate => b"making / recursively private",
             Step::RootBind => b"/ is not a mount point (inside a chroot?): binding it onto itself",
+            Step::Sysctl => b"writing a linux.sysctl value",
             Step::Mount => b"a container mount",
             Step::Hostname => b"setting the hostname",
             Step::Loopback => b"bringing up lo",
@@ -136,6 +145,7 @@ impl Step {
             Step::CloseFds => b"closing inherited fds",
             Step::Workdir => b"changing to the working directory",
             Step::Cwd => b"checking the working directory",
+            Step::Seccomp => b"installing the syscall filter",
             Step::Caps => b"dropping capabilities",
             Step::User => b"switching to the user (setgroups, setgid, setuid)",
             Step::Init => b"starting the command under --init",

@@ -180,10 +180,12 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             let data = if data.len == 0 { &b""[..] } else { t.cstr(data) };
             fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(t.cstr(fstype)), flags, data))
         }
-        // A remount or propagation change of the mount on the target.
+        // A remount or propagation change of the mount on the target (a
+        // file or a directory: through its /proc/self/fd path).
         Op::Flags { flags } => {
             let at = open_target(root, rel, Make::Nothing, scratch)?;
-            fchdir(at.0).and_then(|_| sys::mount(None, b".\0", None, flags, b""))
+            let mut p = [0u8; 32];
+            sys::mount(None, mnt::fd_path(at.0, &mut p), None, flags, b"")
         }
         // An OCI masked path: an empty read-only tmpfs over a directory,
         // /dev/null over anything else.
@@ -323,6 +325,11 @@ fn parent<'s>(root: Fd, rel: &[u8], mkdirs: bool, scratch: &'s mut [u8]) -> Resu
 fn walk(root: Fd, dir: &[u8], mkdirs: bool, buf: &mut [u8]) -> Result<OwnedFd, Errno> {
     let mut cur = OwnedFd(mnt::open_nofollow(root, b".\0")?.0);
     for c in dir.split(|&c| c == b'/').filter(|c| !c.is_empty() && *c != b".") {
+        // Targets come without "..", but this walk must not climb out of
+        // the root whatever it is given.
+        if c == b".." {
+            return Err(Errno(libc::EINVAL));
+        }
         let n = buf.get_mut(..c.len() + 1).ok_or(Errno(libc::ENAMETOOLONG))?;
         n[..c.len()].copy_from_slice(c);
         n[c.len()] = 0;
@@ -354,5 +361,64 @@ mod tests {
         let es = [e(bind, 0), e(ro, 0), e(bind, 8), e(ro, 16), e(ro, 16), e(bind, 24)];
         let got: Vec<bool> = (0..es.len()).map(|i| ro_bind(&es, i)).collect();
         assert_eq!(got, [true, false, false, false, false, false]);
+    }
+
+    /// A scratch "rootfs" with a directory, a file, and symlinks leading
+    /// out of it (to `out`, a directory beside it).
+    fn tree(tag: &str) -> (std::path::PathBuf, std::path::PathBuf, OwnedFd) {
+        let base = std::env::temp_dir().join(format!("mydocker-fsops-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (r, out) = (base.join("r"), base.join("out"));
+        std::fs::create_dir_all(r.join("d")).unwrap();
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(r.join("f"), "").unwrap();
+        std::os::unix::fs::symlink(&out, r.join("abs")).unwrap();
+        std::os::unix::fs::symlink("d", r.join("rel")).unwrap();
+        let fd = sys::openat(sys::CWD, r.as_os_str().as_encoded_bytes(), libc::O_PATH | libc::O_DIRECTORY).unwrap();
+        (base, out, OwnedFd(fd))
+    }
+
+    fn kind(fd: &OwnedFd) -> sys::FileKind {
+        mnt::kind_of(fd.0).unwrap().0
+    }
+
+    #[test]
+    fn targets_are_made_and_opened_without_following_any_symlink() {
+        let (base, out, root) = tree("targets");
+        let mut scratch = [0u8; 4096];
+        let t = |p: &[u8], m: Make, s: &mut [u8]| open_target(root.0, p, m, s);
+        assert_eq!(kind(&t(b"/d\0", Make::Nothing, &mut scratch).unwrap()), sys::FileKind::Dir);
+        assert_eq!(kind(&t(b"/new/deep/dir\0", Make::Dir, &mut scratch).unwrap()), sys::FileKind::Dir);
+        assert_eq!(kind(&t(b"/new/file\0", Make::File, &mut scratch).unwrap()), sys::FileKind::File);
+        assert!(base.join("r/new/deep/dir").is_dir() && base.join("r/new/file").is_file());
+        for p in [&b"/abs/x\0"[..], b"/abs\0", b"/rel/x\0", b"/rel\0", b"/d/../abs/x\0"] {
+            for m in [Make::Nothing, Make::Dir, Make::File] {
+                let r = t(p, m, &mut scratch);
+                assert!(matches!(r, Err(Errno(libc::ELOOP))), "{:?} {m:?}: {:?}", p, r.map(|f| f.0));
+            }
+        }
+        assert_eq!(t(b"/missing\0", Make::Nothing, &mut scratch).err(), Some(Errno(libc::ENOENT)));
+        assert_eq!(t(b"/f/x\0", Make::Dir, &mut scratch).err(), Some(Errno(libc::ENOTDIR)));
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "made outside the rootfs");
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn the_walk_for_kernels_without_openat2_refuses_symlinks_too() {
+        let (base, out, root) = tree("walk");
+        let mut buf = [0u8; 256];
+        assert_eq!(kind(&walk(root.0, b"d", false, &mut buf).unwrap()), sys::FileKind::Dir);
+        assert_eq!(kind(&walk(root.0, b"/made/here", true, &mut buf).unwrap()), sys::FileKind::Dir);
+        assert!(base.join("r/made/here").is_dir());
+        for p in [&b"abs"[..], b"abs/x", b"rel", b"rel/x", b"/./rel/x"] {
+            assert_eq!(walk(root.0, p, true, &mut buf).err(), Some(Errno(libc::ELOOP)), "{p:?}");
+        }
+        // ".." could climb out of the root: the walk refuses it (openat2
+        // clamps it at the root instead).
+        assert_eq!(walk(root.0, b"d/../../out", true, &mut buf).err(), Some(Errno(libc::EINVAL)));
+        assert_eq!(walk(root.0, b"f/x", true, &mut buf).err(), Some(Errno(libc::ENOTDIR)));
+        assert_eq!(walk(root.0, b"nope", false, &mut buf).err(), Some(Errno(libc::ENOENT)));
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "made outside the rootfs");
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

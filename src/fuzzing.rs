@@ -111,18 +111,75 @@ fn same(o: crate::json::Value, t: &serde_json::Value) -> bool {
     }
 }
 
+/// The seccomp compiler on a profile: JSON as given (starting with `{`), or
+/// one built from the bytes (names, actions, operators, values). It must
+/// never panic, and every program must be valid: jumps in range, a return
+/// at the end, and a verdict for every input tried.
+pub fn seccomp(data: &[u8]) {
+    use crate::seccomp::{bpf, model::Host, Source, Work, MAX_INSNS};
+    let text = if data.first() == Some(&b'{') { data.to_vec() } else { profile_from(data) };
+    let mut t = text.clone();
+    let mut nodes = vec![crate::json::Node::EMPTY; crate::json::nodes_for(t.len())];
+    let Ok(d) = crate::json::parse(&mut t, &mut nodes) else { return };
+    let caps = data.iter().fold(0u64, |a, &b| a.rotate_left(5) ^ b as u64);
+    let mut out = vec![bpf::Insn { code: 0, jt: 0, jf: 0, k: 0 }; MAX_INSNS];
+    let mut w = Box::new(Work::new());
+    for host in [Host::X86_64, Host::Aarch64] {
+        let Ok(p) = crate::seccomp::compile(Source::Json(d.root()), host, caps, &mut out, &mut w) else { continue };
+        assert!(crate::seccomp::tests_support::valid(p.insns), "invalid program for {:?}", String::from_utf8_lossy(&text));
+        for (i, arch) in [0xc000_003eu32, 0x4000_0003, 0xc000_00b7, 0x4000_0028].into_iter().enumerate() {
+            for nr in [0u32, 1, 59, 63, 221, 435, 0x4000_0000 + i as u32, u32::MAX] {
+                let args = [caps, !caps, 1 << 32, 0, u64::MAX, 1 << 63];
+                assert!(crate::seccomp::tests_support::run(p.insns, arch, nr, args).is_some());
+            }
+        }
+    }
+}
+
+/// A profile made from bytes: each 8-byte chunk is one rule.
+fn profile_from(data: &[u8]) -> Vec<u8> {
+    const ACTS: [&str; 8] = ["ALLOW", "ERRNO", "KILL", "KILL_PROCESS", "TRAP", "LOG", "TRACE", "KILL_THREAD"];
+    const OPS: [&str; 7] = ["NE", "LT", "LE", "EQ", "GE", "GT", "MASKED_EQ"];
+    const NAMES: [&str; 12] =
+        ["read", "write", "openat", "clone", "socket", "kill", "set_tls", "arch_prctl", "ipc", "getpid", "nope", "futex"];
+    const ARCHES: [&str; 6] = ["X86_64", "X86", "X32", "AARCH64", "ARM", "S390X"];
+    let b = |i: usize| data.get(i).copied().unwrap_or(0) as usize;
+    let mut s = format!(r#"{{"defaultAction": "SCMP_ACT_{}", "defaultErrnoRet": {}, "architectures": ["#, ACTS[b(0) % 8], b(1));
+    let arches: Vec<String> = (0..6).filter(|i| b(2) & 1 << i != 0).map(|i| format!(r#""SCMP_ARCH_{}""#, ARCHES[i])).collect();
+    s += &arches.join(",");
+    s += r#"], "syscalls": ["#;
+    for (n, c) in data.get(3..).unwrap_or(&[]).chunks(8).enumerate() {
+        let c = |i: usize| c.get(i).copied().unwrap_or(0) as u64;
+        if n > 0 {
+            s.push(',');
+        }
+        s += &format!(r#"{{"names": ["{}", "{}"], "action": "SCMP_ACT_{}", "errnoRet": {}, "args": ["#, NAMES[c(0) as usize % 12], NAMES[c(1) as usize % 12], ACTS[c(2) as usize % 8], c(3));
+        for k in 0..c(4) % 4 {
+            if k > 0 {
+                s.push(',');
+            }
+            let v = c(5).wrapping_mul(0x0101_0101_0101_0101).rotate_left((c(6) + k) as u32 * 8);
+            s += &format!(r#"{{"index": {}, "value": {}, "valueTwo": {}, "op": "SCMP_CMP_{}"}}"#, (c(7) + k) % 6, v, v >> (c(6) % 64), OPS[(c(6) + k) as usize % 7]);
+        }
+        s += "]}";
+    }
+    s += "]}";
+    s.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     /// Every input a fuzzer found stays a regression test.
     #[test]
     fn fuzz_regressions_do_not_panic() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-        let targets: [(&str, fn(&[u8])); 5] = [
+        let targets: [(&str, fn(&[u8])); 6] = [
             ("cli", super::cli),
             ("frame", super::frame),
             ("values", super::values),
             ("cgroup", super::cgroup),
             ("json", super::json),
+            ("seccomp", super::seccomp),
         ];
         let mut n = 0;
         for (name, f) in targets {

@@ -480,6 +480,19 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// The same value of the same document.
+impl PartialEq for Value<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        core::ptr::eq(self.doc.text, o.doc.text) && self.i == o.i
+    }
+}
+
+impl core::fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        write!(f, "json::Value({:?} at {:?})", self.kind(), self.span())
+    }
+}
+
 impl<'a> Value<'a> {
     fn node(&self) -> &'a Node {
         &self.doc.nodes[self.i]

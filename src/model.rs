@@ -154,6 +154,9 @@ pub struct Container<'a> {
     pub caps: Caps,
     pub no_new_privs: bool,
     pub rlimits: &'a [Rlimit],
+    /// OCI linux.sysctl: (path under /proc/sys, value),
+    /// written once the container's /proc is mounted.
+    pub sysctl: &'a [(&'a [u8], &'a [u8])],
     /// Written to /proc/self/oom_score_adj before execve.
     pub oom_score_adj: Option<i32>,
     /// cgroup resources.
@@ -168,9 +171,9 @@ pub struct Container<'a> {
     /// without --privileged, plus a rule per --device; OCI:
     /// linux.resources.devices.
     pub device_rules: Option<&'a [crate::devices::Rule]>,
-    /// A compiled classic-BPF seccomp program (struct sock_filter array),
-    /// installed last before execve.
-    pub seccomp: Option<&'a [u8]>,
+    /// The seccomp profile; spawn compiles it for the kept capabilities
+    /// and the child installs it last before execve.
+    pub seccomp: crate::seccomp::Profile<'a>,
     /// The command gets a pty of its own (console.rs). Attached, mydocker
     /// relays it to its own stdin/stdout (relay.rs), and stdin must be a
     /// terminal.
@@ -216,12 +219,13 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         caps: if r.privileged { Caps::Keep } else { Caps::Docker { add: r.cap_add, drop: r.cap_drop } },
         no_new_privs: !r.privileged,
         rlimits: &[],
+        sysctl: &[],
         oom_score_adj: None,
         limits: r.limits,
         cgroup_parent: r.cgroup_parent,
         devices: &[],
         device_rules: if r.device_policy() { Some(&crate::devices::DOCKER_DEFAULT) } else { None },
-        seccomp: None,
+        seccomp: if r.privileged { crate::seccomp::Profile::Unconfined } else { r.seccomp },
         terminal: r.tty,
         interactive: r.interactive,
         console_socket: None,

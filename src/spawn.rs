@@ -197,6 +197,14 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
             }
         },
     };
+    // The syscall filter, for the capabilities the container keeps (docker
+    // evaluates its profile's capability rules against them too).
+    let mut sc_out = [crate::seccomp::Insn::ZERO; crate::seccomp::MAX_INSNS];
+    let mut sc_work = crate::seccomp::Work::new();
+    let bounding = kept.map_or(inherited.bounding, |k| k.bounding);
+    let Ok(seccomp) = crate::seccomp::prepare(c.seccomp, bounding, &mut sc_out, &mut sc_work) else {
+        return 125;
+    };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
         Ok(e) => Ok((f, e)),
         Err(x) => {
@@ -258,7 +266,9 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         caps: kept,
         keep_caps: matches!(c.caps, Caps::Sets(_)),
         no_new_privs: c.no_new_privs,
+        seccomp,
         rlimits: c.rlimits,
+        sysctl: c.sysctl,
         oom_score_adj: c.oom_score_adj,
         mode: c.mode,
         preserve_fds: c.preserve_fds,

@@ -532,12 +532,15 @@ fn mounts_masked_and_read_only_paths_are_honoured() {
     let out = inside(
         &r,
         "mnt",
-        "cat /etc/hostfile; grep ' /mnt/t ' /proc/mounts; touch /mnt/ro/x 2>/dev/null || echo ro-bind; \
+        "cat /mnt/hostfile; grep ' /mnt/t ' /proc/mounts; touch /mnt/ro/x 2>/dev/null || echo ro-bind; \
          wc -c </proc/keys; ls /sys/firmware | wc -l; echo 1 >/proc/sysrq-trigger 2>/dev/null || echo ro-path; \
          grep ' / ' /proc/mounts | grep -c ' ro,'",
         |c| {
             let m = c["mounts"].as_array_mut().unwrap();
-            m.push(json!({"destination": "/etc/hostfile", "type": "bind", "source": f, "options": ["rbind", "ro"]}));
+            // On a tmpfs: mount points are made, never in the shared rootfs.
+            m.push(json!({"destination": "/mnt", "type": "tmpfs", "source": "tmpfs"}));
+            m.push(json!({"destination": "/mnt/hostfile", "type": "bind", "source": f, "options": ["rbind", "ro"]}));
+            m.push(json!({"destination": "/mnt/hostfile2", "type": "bind", "source": f, "options": ["bind", "rprivate"]}));
             m.push(json!({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m", "mode=700"]}));
             m.push(json!({"destination": "/mnt/ro", "type": "none", "source": d, "options": ["bind", "ro"]}));
             c["root"]["readonly"] = json!(true);
@@ -576,6 +579,8 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("mounts.uidMappings", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]})))),
         ("mounts.options", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]})))),
         ("process.rlimits", Box::new(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_BOGUS", "hard": 1, "soft": 1}]))),
+        ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"kernel.panic": "1"}))),
+        ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": 1}))),
         ("linux.resources.blockIO", Box::new(|c| c["linux"]["resources"] = json!({"blockIO": {"weight": 10}}))),
         ("linux.resources.memory.kernel", Box::new(|c| c["linux"]["resources"] = json!({"memory": {"kernel": 1000000}}))),
         ("linux.resources.devices", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": "yes"}]}))),
@@ -599,6 +604,36 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
     let o = t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "rf"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("config.json: byte "), "{}", stderr(&o));
+}
+
+#[test]
+fn linux_seccomp_is_compiled_and_installed() {
+    let r = need!();
+    let t = T::new("seccomp");
+    let mut c = sh(&r, "mkdir /tmp/x 2>&1; echo rc=$?; echo abc | tr a x");
+    c["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64"],
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]
+    });
+    let o = t.oci_run(&c, "s1");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "mkdir: can't create directory '/tmp/x': Permission denied\nrc=1\nxbc\n");
+    // podman's default profile (what podman puts in every config.json): busybox runs.
+    match fs::read("/usr/share/containers/seccomp.json") {
+        Ok(p) => {
+            let mut c2 = sh(&r, "echo abc | tr a x; ls / >/dev/null && echo ls");
+            c2["linux"]["seccomp"] = serde_json::from_slice(&p).unwrap();
+            let o = t.oci_run(&c2, "s2");
+            assert_eq!((code(&o), stdout(&o)), (0, "xbc\nls\n".into()), "{}", stderr(&o));
+        }
+        Err(_) => println!("SKIP linux_seccomp_is_compiled_and_installed (podman's profile): /usr/share/containers/seccomp.json is missing"),
+    }
+    // A malformed profile is a create error naming it.
+    c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_NOPE"});
+    let o = t.oci_run(&c, "s3");
+    assert_ne!(code(&o), 0);
+    assert!(stderr(&o).contains("unknown seccomp action"), "{}", stderr(&o));
 }
 
 /// The container's cgroup directories on the host, from /proc/PID/cgroup
@@ -754,4 +789,14 @@ fn a_terminal_without_a_console_socket_and_the_reverse_are_refused() {
     let o = t.run(&["create", "-b", b.to_str().unwrap(), "--console-socket", "/nonexistent.sock", "c12"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("--console-socket /nonexistent.sock: No such file or directory"), "{}", stderr(&o));
+}
+
+#[test]
+fn namespaced_sysctls_are_written() {
+    let r = need!();
+    let out = inside(&r, "sysctl", "cat /proc/sys/net/ipv4/ping_group_range /proc/sys/kernel/shmmni", |c| {
+        c["linux"]["sysctl"] = json!({"net.ipv4.ping_group_range": "0 0", "kernel.shmmni": "1234"});
+    });
+    let got: Vec<String> = out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    assert_eq!(got, ["0 0", "1234"]);
 }

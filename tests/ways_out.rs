@@ -265,12 +265,12 @@ fn reaper_fds(r: &str) {
 fn ro_volume_flags_and_submounts(r: &str) {
     let d = tmpdir("rovol");
     let script = format!(
-        "set -e; mount -t tmpfs -o nosuid,nodev,noexec src {d}; mkdir {d}/sub; mount -t tmpfs sub {d}/sub; \
+        "set -e; mount -t tmpfs -o nosuid,nodev,noexec,noatime src {d}; mkdir {d}/sub; mount -t tmpfs sub {d}/sub; \
          exec $MD run --rootfs $R -v {d}:/v:ro sh -c 'cat /proc/self/mountinfo; touch /v/sub/x 2>&1; touch /v/x 2>&1; true'",
         d = d.display()
     );
     let out = ok(&nested(r, &script));
-    has_all(&options(&out, "/v"), &["ro", "nosuid", "nodev", "noexec"], "the ro volume");
+    has_all(&options(&out, "/v"), &["ro", "nosuid", "nodev", "noexec", "noatime"], "the ro volume");
     has_all(&options(&out, "/v/sub"), &["ro"], "the mount below the ro volume");
     assert_eq!(out.matches("Read-only file system").count(), 2, "{out}");
     std::fs::remove_dir_all(&d).unwrap();
@@ -428,14 +428,14 @@ fn workdir_inside(r: &str) {
 fn ro_without_new_calls(r: &str, hook: fn() -> bool, tag: &str) {
     let d = tmpdir(tag);
     let script = format!(
-        "set -e; mount -t tmpfs -o nosuid,nodev,noexec src {d}; mkdir {d}/sub; mount -t tmpfs sub {d}/sub; \
+        "set -e; mount -t tmpfs -o nosuid,nodev,noexec,noatime src {d}; mkdir {d}/sub; mount -t tmpfs sub {d}/sub; \
          mount --bind $R $R; mount -o remount,bind,nosuid,nodev $R; mount -t tmpfs below $R/tmp; \
          exec $MD run --rootfs $R --read-only -v {d}:/v:ro sh -c \
          'cat /proc/self/mountinfo; for f in /v/x /v/sub/x /x /tmp/x; do touch $f 2>/dev/null && echo \"$f writable\"; done; true'",
         d = d.display()
     );
     let out = ok(&nested_as(r, &script, Some(hook)));
-    has_all(&options(&out, "/v"), &["ro", "nosuid", "nodev", "noexec"], "the ro volume");
+    has_all(&options(&out, "/v"), &["ro", "nosuid", "nodev", "noexec", "noatime"], "the ro volume");
     has_all(&options(&out, "/"), &["ro", "nosuid", "nodev"], "the read-only root");
     for at in ["/v/sub", "/tmp"] {
         if out.lines().any(|l| l.split(' ').nth(4) == Some(at)) {

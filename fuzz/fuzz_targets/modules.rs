@@ -37,5 +37,8 @@ mod path;
 #[path = "../../src/plan.rs"]
 mod plan;
 #[allow(dead_code)]
+#[path = "../../src/seccomp/mod.rs"]
+mod seccomp;
+#[allow(dead_code)]
 #[path = "../../src/sys/mod.rs"]
 mod sys;

@@ -176,23 +176,29 @@ fn build_and_spawn(
     };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
-    for (k, f) in [("sysctl", &b"linux.sysctl"[..]), ("seccomp", b"linux.seccomp")] {
-        if config::set(linux.and_then(|l| l.get(k))) {
-            return Err(refused(cmd, Refusal { field: f, why: b"not supported yet" }));
-        }
-    }
+    let mut sysctl_text = [0u8; 4096];
+    let mut sysctl = [(&b""[..], &b""[..]); config::MAX_SYSCTL];
+    let nsysctl = config::sysctl(linux, ns_new, &mut sysctl_text, &mut sysctl).map_err(|r| refused(cmd, r))?;
     let mut policy = Policy::EMPTY;
     let res = cgroups::resources(linux, &mut policy).map_err(|r| refused(cmd, r))?;
     if !policy.rules().is_empty() {
         cgroups::default_rules(linux, &mut policy).map_err(|r| refused(cmd, r))?;
     }
-    let cg_path = match linux.and_then(|l| l.get("cgroupsPath")).filter(|p| !p.is_null()) {
-        None => id,
-        Some(p) => match p.as_bytes() {
-            Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
-            Some(b"") => id,
-            _ => return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why: b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)" })),
-        },
+    // Without a cgroupsPath: "<id>-<12 hex>" under the caller's own cgroup.
+    // Random, not the id alone: ids are unique only within one --root, and
+    // two containers must never share (and delete) one cgroup.
+    let mut dflt = [0u8; 1100];
+    let cg_path: &[u8] = match linux.and_then(|l| l.get("cgroupsPath")).and_then(|p| p.as_bytes()) {
+        Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
+        Some(p) if !p.is_empty() => {
+            let why = b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)";
+            return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why }));
+        }
+        _ => {
+            let rnd = sys::random6().map_err(|e| fail(cmd, &[b"getrandom: ", sys::strerror(e)]))?;
+            let n = crate::cgroup::join(&mut dflt, &[id, b"-", &crate::plan::container_id(rnd)]);
+            &dflt[..n]
+        }
     };
     let hostname = match root.get("hostname").filter(|h| !h.is_null()) {
         None => None,
@@ -233,12 +239,17 @@ fn build_and_spawn(
         caps: crate::model::Caps::Sets(proc_.caps),
         no_new_privs: proc_.no_new_privs,
         rlimits: &st.rlimits[..st.nrlimits],
+        sysctl: &sysctl[..nsysctl],
         oom_score_adj: proc_.oom_score_adj,
         limits: crate::cli::Limits::NONE,
         cgroup_parent: None,
         devices: &[],
         device_rules: None,
-        seccomp: None,
+        // linux.seccomp: compiled by spawn for the kept capabilities.
+        seccomp: match linux.and_then(|l| l.get("seccomp")).filter(|v| !v.is_null()) {
+            Some(v) => crate::seccomp::Profile::Json(v),
+            None => crate::seccomp::Profile::Unconfined,
+        },
         terminal: proc_.terminal,
         interactive: false,
         console_socket: console.map(|fd| (fd, proc_.console.unwrap_or((0, 0)))),

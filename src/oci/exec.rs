@@ -327,13 +327,17 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         caps: Caps::Sets(p.caps),
         no_new_privs: p.no_new_privs,
         rlimits: &st.rlimits[..st.nrlimits],
+        // The container's namespaces have them already.
+        sysctl: &[],
         oom_score_adj: p.oom_score_adj,
         limits: crate::cli::Limits::NONE,
         cgroup_parent: None,
         devices: &[],
         // The container's device policy stays as create set it; nothing to add.
         device_rules: None,
-        seccomp: None,
+        // TODO(seccomp): runc installs the container's linux.seccomp on an
+        // exec'd process too; here it runs without a filter for now.
+        seccomp: crate::seccomp::Profile::Unconfined,
         terminal: false,
         interactive: false,
         console_socket: None,

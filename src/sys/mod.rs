@@ -14,10 +14,10 @@ pub mod mnt;
 pub mod oci;
 pub mod proc;
 pub mod tty;
-#[allow(dead_code)] // until `--security-opt seccomp=FILE` and OCI configs use it
 mod file;
-#[allow(unused_imports)]
 pub use file::*;
+mod seccomp;
+pub use seccomp::*;
 mod dev;
 pub use dev::*;
 

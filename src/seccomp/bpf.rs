@@ -1,0 +1,375 @@
+//! Model → classic BPF (struct sock_filter), into a caller's fixed buffer.
+//!
+//! Layout (every jump forward, as classic BPF requires):
+//!   load arch; for each architecture block: `jeq AUDIT_ARCH → block`;
+//!   anything else returns KILL (libseccomp's bad-arch action).
+//!   A block: load nr; on x86_64, numbers with the x32 bit (0x40000000) go
+//!   to the x32 block (or KILL when x32 is not in the filter); then a
+//!   balanced search tree over the number line cut into intervals, each
+//!   ending in a `ret` (unconditional verdicts, the default in the gaps) or
+//!   a jump to the syscall's condition block; condition blocks try the
+//!   syscall's rules in order (a failing comparison skips to the next rule)
+//!   and fall back to the default.
+//! A syscall with an unconditional rule takes the first such rule's action
+//! and ignores its conditional ones (libseccomp does the same).
+use super::model::{Act, Arch, Cond, Model, Op, MAX_CALLS};
+use super::tables::{self, ABSENT, ARM_PRIVATE};
+
+/// struct sock_filter.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(C)]
+pub struct Insn {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+impl Insn {
+    pub const ZERO: Insn = Insn { code: 0, jt: 0, jf: 0, k: 0 };
+}
+
+/// BPF_MAXINSNS: the kernel refuses longer programs.
+pub const MAX_INSNS: usize = 4096;
+
+pub const LD_W_ABS: u16 = 0x20;
+pub const JMP_JA: u16 = 0x05;
+pub const JEQ_K: u16 = 0x15;
+pub const JGT_K: u16 = 0x25;
+pub const JGE_K: u16 = 0x35;
+pub const AND_K: u16 = 0x54;
+pub const RET_K: u16 = 0x06;
+
+/// offsetof(struct seccomp_data, ...): nr, arch, then args[6] (u64 each).
+const OFF_NR: u32 = 0;
+const OFF_ARCH: u32 = 4;
+const OFF_ARGS: u32 = 16;
+const X32_BIT: u32 = 0x4000_0000;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Error {
+    /// More than MAX_INSNS instructions.
+    TooLong,
+    /// A syscall with more rules than the scratch holds.
+    TooManyCalls,
+}
+
+impl Error {
+    pub fn why(self) -> &'static [u8] {
+        match self {
+            Error::TooLong => b"the filter needs more than BPF's 4096 instructions",
+            Error::TooManyCalls => b"more than 2048 syscall rules",
+        }
+    }
+}
+
+/// What an interval of syscall numbers leads to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum To {
+    Ret(u32),
+    /// The condition block of the entries starting at this index.
+    Block(u16),
+}
+
+#[derive(Clone, Copy)]
+struct Iv {
+    lo: u32,
+    to: To,
+}
+
+/// Work space for one compilation (on the caller's stack or in a mapping).
+pub struct Scratch {
+    ents: [(u32, u16); MAX_CALLS],
+    ivs: [Iv; 2 * MAX_CALLS + 1],
+    blocks: [u32; MAX_CALLS],
+}
+
+impl Scratch {
+    pub const fn new() -> Scratch {
+        Scratch { ents: [(0, 0); MAX_CALLS], ivs: [Iv { lo: 0, to: To::Ret(0) }; 2 * MAX_CALLS + 1], blocks: [0; MAX_CALLS] }
+    }
+}
+
+struct Out<'o> {
+    buf: &'o mut [Insn],
+    n: usize,
+}
+
+impl Out<'_> {
+    fn put(&mut self, code: u16, jt: u8, jf: u8, k: u32) -> Result<usize, Error> {
+        let slot = self.buf.get_mut(self.n).ok_or(Error::TooLong)?;
+        *slot = Insn { code, jt, jf, k };
+        self.n += 1;
+        Ok(self.n - 1)
+    }
+
+    /// Points the `ja` at `at` to the next instruction emitted.
+    fn land(&mut self, at: usize) {
+        self.buf[at].k = (self.n - at - 1) as u32;
+    }
+}
+
+/// Compiles `m` for the architectures in `arches` (native first) into
+/// `out` (at most MAX_INSNS used); returns the instruction count.
+pub fn compile(m: &Model, arches: &[Arch], out: &mut [Insn], s: &mut Scratch) -> Result<usize, Error> {
+    let len = out.len().min(MAX_INSNS);
+    let mut o = Out { buf: &mut out[..len], n: 0 };
+    let x32 = arches.contains(&Arch::X32);
+    let blocks = |a: &Arch| *a != Arch::X32;
+    let mut jumps = [0usize; 5];
+    o.put(LD_W_ABS, 0, 0, OFF_ARCH)?;
+    for (i, a) in arches.iter().filter(|a| blocks(a)).enumerate() {
+        o.put(JEQ_K, 0, 1, a.audit())?;
+        jumps[i] = o.put(JMP_JA, 0, 0, 0)?;
+    }
+    o.put(RET_K, 0, 0, Act::KillThread.ret())?;
+    let mut x32_jump = None;
+    for (i, &a) in arches.iter().filter(|a| blocks(a)).enumerate() {
+        o.land(jumps[i]);
+        o.put(LD_W_ABS, 0, 0, OFF_NR)?;
+        if a == Arch::X86_64 {
+            // The x32 ABI shares AUDIT_ARCH_X86_64 and sets bit 30.
+            o.put(JGE_K, 0, 1, X32_BIT)?;
+            if x32 {
+                x32_jump = Some(o.put(JMP_JA, 0, 0, 0)?);
+            } else {
+                o.put(RET_K, 0, 0, Act::KillThread.ret())?;
+            }
+        }
+        block(m, a, &mut o, s)?;
+    }
+    if let Some(j) = x32_jump {
+        o.land(j);
+        block(m, Arch::X32, &mut o, s)?;
+    }
+    Ok(o.n)
+}
+
+/// The number of name `name` on `arch`, as seccomp_data.nr holds it.
+pub fn number(arch: Arch, name: u16) -> Option<u32> {
+    let i = name as usize;
+    let v = match arch {
+        #[cfg(any(test, fuzzing, target_arch = "x86_64"))]
+        Arch::X86_64 => *tables::NR_X86_64.get(i)?,
+        #[cfg(any(test, fuzzing, target_arch = "x86_64"))]
+        Arch::X86 => *tables::NR_X86.get(i)?,
+        #[cfg(any(test, fuzzing, target_arch = "x86_64"))]
+        Arch::X32 => match tables::X32_EXCEPT.binary_search_by_key(&name, |e| e.0) {
+            Ok(at) => tables::X32_EXCEPT[at].1,
+            Err(_) => *tables::NR_X86_64.get(i)?,
+        },
+        #[cfg(any(test, fuzzing, not(target_arch = "x86_64")))]
+        Arch::Aarch64 => *tables::NR_AARCH64.get(i)?,
+        #[cfg(any(test, fuzzing, not(target_arch = "x86_64")))]
+        Arch::Arm => *tables::NR_ARM.get(i)?,
+        // Tables for architectures this build's host cannot run are left out.
+        #[allow(unreachable_patterns)]
+        _ => ABSENT,
+    };
+    match (arch, v) {
+        (_, ABSENT) => None,
+        (Arch::X32, v) => Some(v as u32 | X32_BIT),
+        (Arch::Arm, v) if v & 0xff00 == ARM_PRIVATE => Some(0xf_0000 + (v & 0xff) as u32),
+        (_, v) => Some(v as u32),
+    }
+}
+
+/// One architecture: the search tree over syscall numbers, then the
+/// condition blocks. The accumulator holds nr on entry.
+fn block(m: &Model, arch: Arch, o: &mut Out, s: &mut Scratch) -> Result<(), Error> {
+    let mut n = 0;
+    for c in m.calls {
+        if let Some(nr) = number(arch, c.name) {
+            *s.ents.get_mut(n).ok_or(Error::TooManyCalls)? = (nr, c.rule);
+            n += 1;
+        }
+    }
+    let ents = &mut s.ents[..n];
+    heapsort(ents);
+    // Cut the number line into intervals.
+    let default = To::Ret(m.default.ret());
+    let mut ni = 0;
+    let mut push = |ivs: &mut [Iv], lo: u32, to: To| {
+        if ni > 0 && ivs[ni - 1].to == to && !matches!(to, To::Block(_)) {
+            return;
+        }
+        ivs[ni] = Iv { lo, to };
+        ni += 1;
+    };
+    let mut next = 0u64;
+    let mut i = 0;
+    while i < n {
+        let nr = ents[i].0;
+        let end = i + ents[i..].iter().take_while(|e| e.0 == nr).count();
+        if (nr as u64) > next {
+            push(&mut s.ivs, next as u32, default);
+        }
+        push(&mut s.ivs, nr, verdict(m, &ents[i..end], i));
+        next = nr as u64 + 1;
+        i = end;
+    }
+    if next <= u32::MAX as u64 {
+        push(&mut s.ivs, next as u32, default);
+    }
+    let ivs = &s.ivs[..ni];
+    let mut pending = 0;
+    tree(ivs, o, &mut s.blocks, &mut pending)?;
+    // Condition blocks, in the order the tree asked for them.
+    let mut i = 0;
+    while i < n {
+        let nr = ents[i].0;
+        let end = i + ents[i..].iter().take_while(|e| e.0 == nr).count();
+        if let To::Block(_) = verdict(m, &ents[i..end], i) {
+            resolve(&mut s.blocks[..pending], i, o);
+            conditions(m, arch, &ents[i..end], o)?;
+        }
+        i = end;
+    }
+    Ok(())
+}
+
+/// In place, no allocation; a few hundred bytes of code where core's
+/// sort_unstable costs kilobytes (the binary has a size budget).
+fn heapsort(v: &mut [(u32, u16)]) {
+    fn sift(v: &mut [(u32, u16)], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && v[child] < v[child + 1] {
+                child += 1;
+            }
+            if v[root] >= v[child] {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    for i in (0..v.len() / 2).rev() {
+        sift(v, i, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
+/// The verdict for one syscall's entries (sorted by rule index).
+fn verdict(m: &Model, ents: &[(u32, u16)], first: usize) -> To {
+    if let Some(&(_, r)) = ents.iter().find(|e| m.rules[e.1 as usize].n == 0) {
+        return To::Ret(m.rules[r as usize].act.ret());
+    }
+    To::Block(first as u16)
+}
+
+/// Leaves of the tree waiting for their block: (ja index, entry index).
+fn resolve(blocks: &mut [u32], first: usize, o: &mut Out) {
+    for b in blocks.iter_mut() {
+        let (at, ent) = (*b & 0xffff, *b >> 16);
+        if ent as usize == first && *b != u32::MAX {
+            o.land(at as usize);
+            *b = u32::MAX;
+        }
+    }
+}
+
+/// A balanced search over intervals (their union is the whole number line,
+/// so a leaf needs no bounds check).
+fn tree(ivs: &[Iv], o: &mut Out, blocks: &mut [u32], pending: &mut usize) -> Result<(), Error> {
+    if let [iv] = ivs {
+        return match iv.to {
+            To::Ret(k) => o.put(RET_K, 0, 0, k).map(drop),
+            To::Block(first) => {
+                let at = o.put(JMP_JA, 0, 0, 0)?;
+                let slot = blocks.get_mut(*pending).ok_or(Error::TooManyCalls)?;
+                *slot = (first as u32) << 16 | at as u32;
+                *pending += 1;
+                Ok(())
+            }
+        };
+    }
+    let mid = ivs.len() / 2;
+    o.put(JGE_K, 0, 1, ivs[mid].lo)?;
+    let right = o.put(JMP_JA, 0, 0, 0)?;
+    tree(&ivs[..mid], o, blocks, pending)?;
+    o.land(right);
+    tree(&ivs[mid..], o, blocks, pending)
+}
+
+/// A syscall's rules in order: each rule's comparisons, then its `ret`; a
+/// failing comparison jumps to the next rule. Then the default.
+fn conditions(m: &Model, arch: Arch, ents: &[(u32, u16)], o: &mut Out) -> Result<(), Error> {
+    for &(_, r) in ents {
+        let rule = &m.rules[r as usize];
+        let mut fails = [0usize; 4 * super::model::MAX_CONDS];
+        let mut nf = 0;
+        for c in rule.conds() {
+            compare(*c, arch.wide(), o, &mut fails, &mut nf)?;
+        }
+        o.put(RET_K, 0, 0, rule.act.ret())?;
+        for &f in &fails[..nf] {
+            let d = (o.n - f - 1) as u8;
+            let insn = &mut o.buf[f];
+            if insn.jt == FAIL {
+                insn.jt = d;
+            } else {
+                insn.jf = d;
+            }
+        }
+    }
+    o.put(RET_K, 0, 0, m.default.ret()).map(drop)
+}
+
+/// Placeholder for "to the next rule" in jt or jf, patched by `conditions`
+/// (a rule is at most ~40 instructions: always within u8 reach).
+const FAIL: u8 = 0xff;
+
+/// One comparison; falls through when it holds. Unsigned, on the full
+/// 64-bit argument (high word first), or on the low word for 32-bit arches.
+fn compare(c: Cond, wide: bool, o: &mut Out, fails: &mut [usize], nf: &mut usize) -> Result<(), Error> {
+    let lo_at = OFF_ARGS + 8 * c.arg as u32;
+    let (v_hi, v_lo) = ((c.value >> 32) as u32, c.value as u32);
+    let (t_hi, t_lo) = ((c.two >> 32) as u32, c.two as u32);
+    let mut j = |o: &mut Out, code, jt, jf, k| -> Result<(), Error> {
+        let at = o.put(code, jt, jf, k)?;
+        if jt == FAIL || jf == FAIL {
+            fails[*nf] = at;
+            *nf += 1;
+        }
+        Ok(())
+    };
+    if wide {
+        o.put(LD_W_ABS, 0, 0, lo_at + 4)?;
+        match c.op {
+            Op::Eq => j(o, JEQ_K, 0, FAIL, v_hi)?,
+            Op::Ne => j(o, JEQ_K, 0, 2, v_hi)?, // high words differ: holds
+            Op::Gt | Op::Ge => {
+                j(o, JGT_K, 3, 0, v_hi)?;
+                j(o, JEQ_K, 0, FAIL, v_hi)?;
+            }
+            Op::Lt | Op::Le => {
+                j(o, JGT_K, FAIL, 0, v_hi)?;
+                j(o, JEQ_K, 0, 2, v_hi)?;
+            }
+            Op::MaskedEq => {
+                o.put(AND_K, 0, 0, v_hi)?;
+                j(o, JEQ_K, 0, FAIL, t_hi)?;
+            }
+        }
+    }
+    o.put(LD_W_ABS, 0, 0, lo_at)?;
+    match c.op {
+        Op::Eq => j(o, JEQ_K, 0, FAIL, v_lo),
+        Op::Ne => j(o, JEQ_K, FAIL, 0, v_lo),
+        Op::Gt => j(o, JGT_K, 0, FAIL, v_lo),
+        Op::Ge => j(o, JGE_K, 0, FAIL, v_lo),
+        Op::Lt => j(o, JGE_K, FAIL, 0, v_lo),
+        Op::Le => j(o, JGT_K, FAIL, 0, v_lo),
+        Op::MaskedEq => {
+            o.put(AND_K, 0, 0, v_lo)?;
+            j(o, JEQ_K, 0, FAIL, t_lo)
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The OCI `linux.seccomp` model the compiler takes: a default action, the
+//! architectures, the filter flags, and rules (an action and argument
+//! conditions, all of which must hold) with the syscall names they apply to
+//! as indices into `tables::NAMES`. Front ends fill it: `profile.rs` from a
+//! JSON profile, or from the built-in docker default.
+
+/// What a filter returns for a syscall (seccomp(2) SECCOMP_RET_*).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Act {
+    Allow,
+    /// Fail with this errno.
+    Errno(u16),
+    /// SCMP_ACT_KILL: the thread (the process, when it has one thread).
+    KillThread,
+    KillProcess,
+    /// SIGSYS.
+    Trap,
+    /// Allowed and logged.
+    Log,
+    /// To a ptrace tracer with this message (ENOSYS without one).
+    Trace(u16),
+}
+
+impl Act {
+    /// The filter's 32-bit return value.
+    pub fn ret(self) -> u32 {
+        match self {
+            Act::Allow => 0x7fff_0000,
+            Act::Errno(e) => 0x0005_0000 | e as u32,
+            Act::KillThread => 0,
+            Act::KillProcess => 0x8000_0000,
+            Act::Trap => 0x0003_0000,
+            Act::Log => 0x7ffc_0000,
+            Act::Trace(m) => 0x7ff0_0000 | m as u32,
+        }
+    }
+}
+
+/// Argument comparisons (SCMP_CMP_*), on the full 64-bit argument, unsigned.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Op {
+    Ne,
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+    /// `arg & value == value_two`.
+    MaskedEq,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Cond {
+    /// Argument index, 0..=5.
+    pub arg: u8,
+    pub op: Op,
+    pub value: u64,
+    pub two: u64,
+}
+
+/// Conditions per rule: one per argument (runc splits repeats into rules).
+pub const MAX_CONDS: usize = 6;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Rule {
+    pub act: Act,
+    pub conds: [Cond; MAX_CONDS],
+    pub n: u8,
+}
+
+impl Rule {
+    pub const NONE: Rule = Rule { act: Act::Allow, conds: [Cond { arg: 0, op: Op::Eq, value: 0, two: 0 }; MAX_CONDS], n: 0 };
+
+    pub fn conds(&self) -> &[Cond] {
+        &self.conds[..self.n as usize]
+    }
+}
+
+/// Rule `rule` applies to syscall name `name` (index into tables::NAMES).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Call {
+    pub name: u16,
+    pub rule: u16,
+}
+
+/// Room a model is built in: rules and (name, rule) pairs. Profiles in the
+/// wild have tens of rules and a few hundred names.
+pub const MAX_RULES: usize = 256;
+pub const MAX_CALLS: usize = 2048;
+
+/// The architectures a filter covers (bit = `Arch as u8`).
+pub type ArchSet = u8;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Arch {
+    X86_64 = 0,
+    X86 = 1,
+    X32 = 2,
+    Aarch64 = 3,
+    Arm = 4,
+}
+
+pub const ARCHES: [Arch; 5] = [Arch::X86_64, Arch::X86, Arch::X32, Arch::Aarch64, Arch::Arm];
+
+impl Arch {
+    /// AUDIT_ARCH_* (linux/audit.h): what seccomp_data.arch holds.
+    pub fn audit(self) -> u32 {
+        match self {
+            Arch::X86_64 | Arch::X32 => 0xc000_003e,
+            Arch::X86 => 0x4000_0003,
+            Arch::Aarch64 => 0xc000_00b7,
+            Arch::Arm => 0x4000_0028,
+        }
+    }
+
+    /// Arguments are compared on 64 bits; else on the low 32 bits with the
+    /// values truncated, as libseccomp does for its 32-bit ABIs — x32
+    /// included (its longs and pointers are 32-bit).
+    pub fn wide(self) -> bool {
+        !matches!(self, Arch::X86 | Arch::X32 | Arch::Arm)
+    }
+
+    pub fn bit(self) -> ArchSet {
+        1 << self as u8
+    }
+}
+
+/// The machine a filter is built for; its native architecture is always in
+/// the filter (as with libseccomp), the others it can run when listed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Host {
+    X86_64,
+    Aarch64,
+}
+
+impl Host {
+    #[cfg(target_arch = "x86_64")]
+    pub const THIS: Host = Host::X86_64;
+    #[cfg(not(target_arch = "x86_64"))]
+    pub const THIS: Host = Host::Aarch64;
+
+    pub fn native(self) -> Arch {
+        match self {
+            Host::X86_64 => Arch::X86_64,
+            Host::Aarch64 => Arch::Aarch64,
+        }
+    }
+
+    /// Every architecture this host's kernel runs.
+    pub fn runs(self) -> ArchSet {
+        match self {
+            Host::X86_64 => Arch::X86_64.bit() | Arch::X86.bit() | Arch::X32.bit(),
+            Host::Aarch64 => Arch::Aarch64.bit() | Arch::Arm.bit(),
+        }
+    }
+}
+
+/// seccomp(2) SECCOMP_FILTER_FLAG_* the OCI model may ask for.
+pub const FLAG_TSYNC: u32 = 1;
+pub const FLAG_LOG: u32 = 2;
+pub const FLAG_SPEC_ALLOW: u32 = 4;
+
+pub struct Model<'a> {
+    pub default: Act,
+    pub arches: ArchSet,
+    pub flags: u32,
+    pub rules: &'a [Rule],
+    pub calls: &'a [Call],
+}

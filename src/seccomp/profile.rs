@@ -1,0 +1,328 @@
+//! Front ends of the compiler: docker's built-in default profile, and a
+//! docker/OCI JSON profile (`linux.seccomp` of config.json, or a file given
+//! to `--security-opt seccomp=FILE`), both evaluated for one host and one
+//! kept capability set, as moby does before handing the result to runc:
+//! - `includes.caps` (all kept) / `excludes.caps` (none kept) against the
+//!   container's capability set; `includes.arches` / `excludes.arches`
+//!   against the host (docker's names: amd64, arm64); `minKernel` is taken
+//!   as met (mydocker needs a newer kernel than any profile names);
+//! - `archMap` picks the host's entry; `architectures` lists them directly;
+//! - args repeating an index become one rule each (runc: any may match);
+//! - names no architecture knows are skipped (libseccomp/runc do too).
+use super::model::*;
+use super::tables::{Builtin, DEFAULT, N, NAMES, RESTART, RESTARTS};
+use crate::json::{Kind, Value};
+
+/// A profile the compiler cannot take: where (byte offset in the JSON text,
+/// 0 for the built-in profile) and why.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Error {
+    pub at: u32,
+    pub why: &'static [u8],
+}
+
+impl Error {
+    /// `mydocker: seccomp: <what>: byte N: why`.
+    pub fn report(self, what: &[u8]) {
+        crate::out::Line::new()
+            .s(b"mydocker: seccomp: ")
+            .arg(what)
+            .s(b": byte ")
+            .s(crate::limits::Dec::new(self.at as u64).as_bytes())
+            .s(b": ")
+            .s(self.why)
+            .emit(2);
+    }
+}
+
+fn bad<T>(v: Value, why: &'static [u8]) -> Result<T, Error> {
+    Err(Error { at: v.span().start as u32, why })
+}
+
+/// Index of `name` in tables::NAMES: a binary search over the whole names
+/// stored every RESTART entries, then a walk through the front-coded rest.
+pub fn lookup(name: &[u8]) -> Option<u16> {
+    let whole = |r: usize| {
+        let at = RESTARTS[r] as usize + 1;
+        let len = NAMES[at..].iter().position(|&c| c == 0).unwrap_or(0);
+        &NAMES[at..at + len]
+    };
+    // The last restart whose name is <= `name`.
+    let (mut lo, mut hi) = (0, RESTARTS.len());
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if whole(mid) <= name {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let mut buf = [0u8; 64];
+    let mut at = RESTARTS[lo] as usize;
+    for i in lo * RESTART..N.min((lo + 1) * RESTART) {
+        let len = decode(&mut at, &mut buf)?;
+        if &buf[..len] == name {
+            return Some(i as u16);
+        }
+    }
+    None
+}
+
+/// The name at `*at` into `buf` (which holds the previous name), moving
+/// `*at` to the next; its length.
+pub fn decode(at: &mut usize, buf: &mut [u8; 64]) -> Option<usize> {
+    let shared = *NAMES.get(*at)? as usize;
+    let rest = NAMES.get(*at + 1..)?;
+    let len = rest.iter().position(|&c| c == 0)?;
+    buf.get_mut(shared..shared + len)?.copy_from_slice(&rest[..len]);
+    *at += len + 2;
+    Some(shared + len)
+}
+
+/// Where a model is built: the caller's fixed tables.
+pub struct Room<'r> {
+    pub rules: &'r mut [Rule],
+    pub calls: &'r mut [Call],
+    nr: usize,
+    nc: usize,
+}
+
+impl<'r> Room<'r> {
+    pub fn new(rules: &'r mut [Rule], calls: &'r mut [Call]) -> Room<'r> {
+        Room { rules, calls, nr: 0, nc: 0 }
+    }
+
+    fn rule(&mut self, r: Rule) -> Option<u16> {
+        *self.rules.get_mut(self.nr)? = r;
+        self.nr += 1;
+        Some(self.nr as u16 - 1)
+    }
+
+    fn call(&mut self, name: u16, rule: u16) -> Option<()> {
+        *self.calls.get_mut(self.nc)? = Call { name, rule };
+        self.nc += 1;
+        Some(())
+    }
+
+    pub fn model(&self, default: Act, arches: ArchSet, flags: u32) -> Model<'_> {
+        Model { default, arches, flags, rules: &self.rules[..self.nr], calls: &self.calls[..self.nc] }
+    }
+}
+
+const FULL: &[u8] = b"more rules or syscall names than mydocker's tables hold (256 rules, 2048 names)";
+
+/// docker's default profile for `host` and the kept capability set `caps`
+/// (bit N = capability N): default ERRNO(EPERM), every arch the host runs.
+pub fn default<'r>(host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r>, Error> {
+    let host_bit = match host {
+        Host::X86_64 => 1,
+        Host::Aarch64 => 2,
+    };
+    for b in DEFAULT.iter().filter(|b| applies(b, caps, host_bit)) {
+        let mut rule = Rule { act: b.act, ..Rule::NONE };
+        for &(arg, value, two, op) in b.args {
+            rule.conds[rule.n as usize] = Cond { arg, op, value, two };
+            rule.n += 1;
+        }
+        let r = room.rule(rule).ok_or(Error { at: 0, why: FULL })?;
+        for &name in b.names {
+            room.call(name, r).ok_or(Error { at: 0, why: FULL })?;
+        }
+    }
+    Ok(room.model(Act::Errno(libc::EPERM as u16), host.runs(), 0))
+}
+
+fn applies(b: &Builtin, caps: u64, host_bit: u8) -> bool {
+    caps & b.caps_all == b.caps_all && caps & b.caps_none == 0 && (b.hosts == 0 || b.hosts & host_bit != 0)
+}
+
+/// A docker/OCI JSON profile (the `linux.seccomp` object, or a whole
+/// profile file) for `host` and the kept capability set `caps`.
+pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r>, Error> {
+    if p.kind() != Kind::Obj {
+        return bad(p, b"a seccomp profile is a JSON object");
+    }
+    if let Some(v) = p.get("listenerPath").filter(|v| !v.is_null()) {
+        return bad(v, b"seccomp listeners (listenerPath) are not supported");
+    }
+    let Some(d) = p.get("defaultAction") else { return bad(p, b"defaultAction is missing") };
+    let default = action(d, p.get("defaultErrnoRet"))?;
+    let arches = arches(p, host)?;
+    let mut flags = 0;
+    for f in p.get("flags").map(|v| v.items()).into_iter().flatten() {
+        flags |= match f.as_str() {
+            Some("SECCOMP_FILTER_FLAG_TSYNC") => FLAG_TSYNC,
+            Some("SECCOMP_FILTER_FLAG_LOG") => FLAG_LOG,
+            Some("SECCOMP_FILTER_FLAG_SPEC_ALLOW") => FLAG_SPEC_ALLOW,
+            _ => return bad(f, b"unknown seccomp flag"),
+        };
+    }
+    let go_arch = match host {
+        Host::X86_64 => "amd64",
+        Host::Aarch64 => "arm64",
+    };
+    for s in p.get("syscalls").map(|v| v.items()).into_iter().flatten() {
+        if s.kind() != Kind::Obj {
+            return bad(s, b"a syscalls entry is an object");
+        }
+        if !wanted(s, caps, go_arch)? {
+            continue;
+        }
+        let act = action(s.get("action").ok_or(Error { at: s.span().start as u32, why: b"action is missing" })?, s.get("errnoRet"))?;
+        let mut conds = [Rule::NONE.conds[0]; MAX_CONDS];
+        let mut n = 0;
+        let mut seen = 0u8;
+        let mut repeats = false;
+        for a in s.get("args").map(|v| v.items()).into_iter().flatten() {
+            let c = cond(a)?;
+            if n == MAX_CONDS {
+                return bad(a, b"more than 6 argument conditions");
+            }
+            repeats |= seen & 1 << c.arg != 0;
+            seen |= 1 << c.arg;
+            conds[n] = c;
+            n += 1;
+        }
+        // runc: conditions on distinct arguments must all hold; with an
+        // index repeated, each condition is a rule of its own.
+        let mut add = |rule: Rule| -> Result<(), Error> {
+            let r = room.rule(rule).ok_or(Error { at: s.span().start as u32, why: FULL })?;
+            names(s, |name| room.call(name, r).ok_or(Error { at: s.span().start as u32, why: FULL }))
+        };
+        if repeats {
+            for c in &conds[..n] {
+                add(Rule { act, conds: [*c; MAX_CONDS], n: 1 })?;
+            }
+        } else {
+            add(Rule { act, conds, n: n as u8 })?;
+        }
+    }
+    Ok(room.model(default, arches, flags))
+}
+
+/// The entry's names (`names`, or docker's older `name`), known ones only.
+fn names(s: Value, mut f: impl FnMut(u16) -> Result<(), Error>) -> Result<(), Error> {
+    let one = s.get("name").into_iter();
+    for v in s.get("names").map(|v| v.items()).into_iter().flatten().chain(one) {
+        let Some(name) = v.as_bytes() else { return bad(v, b"a syscall name is a string") };
+        if let Some(i) = lookup(name) {
+            f(i)?;
+        }
+    }
+    Ok(())
+}
+
+/// docker's includes/excludes for the kept capabilities and the host.
+fn wanted(s: Value, caps: u64, go_arch: &str) -> Result<bool, Error> {
+    let has = |c: Value| -> Result<bool, Error> {
+        let Some(name) = c.as_bytes() else { return bad(c, b"a capability is a string") };
+        let name = name.strip_prefix(b"CAP_").unwrap_or(name);
+        Ok(crate::caps::NAMES.iter().position(|n| *n == name).is_some_and(|i| caps & 1 << i != 0))
+    };
+    let (inc, exc) = (s.get("includes"), s.get("excludes"));
+    for c in list(inc, "caps") {
+        if !has(c)? {
+            return Ok(false);
+        }
+    }
+    for c in list(exc, "caps") {
+        if has(c)? {
+            return Ok(false);
+        }
+    }
+    let on_host = |v: Value| v.as_str() == Some(go_arch);
+    let mut inc_arches = list(inc, "arches").peekable();
+    if inc_arches.peek().is_some() && !inc_arches.any(on_host) {
+        return Ok(false);
+    }
+    Ok(!list(exc, "arches").any(on_host))
+}
+
+/// The array `o.key` (nothing when absent).
+fn list<'a>(o: Option<Value<'a>>, key: &str) -> impl Iterator<Item = Value<'a>> {
+    o.and_then(|o| o.get(key)).map(|v| v.items()).into_iter().flatten()
+}
+
+fn action(v: Value, errno: Option<Value>) -> Result<Act, Error> {
+    let ret = |dflt: u16| -> Result<u16, Error> {
+        match errno.filter(|e| !e.is_null()) {
+            None => Ok(dflt),
+            Some(e) => e.as_u64().and_then(|n| u16::try_from(n).ok()).ok_or(Error {
+                at: e.span().start as u32,
+                why: b"errnoRet must be an integer from 0 to 65535",
+            }),
+        }
+    };
+    Ok(match v.as_str() {
+        Some("SCMP_ACT_ALLOW") => Act::Allow,
+        Some("SCMP_ACT_ERRNO") => Act::Errno(ret(libc::EPERM as u16)?),
+        Some("SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD") => Act::KillThread,
+        Some("SCMP_ACT_KILL_PROCESS") => Act::KillProcess,
+        Some("SCMP_ACT_TRAP") => Act::Trap,
+        Some("SCMP_ACT_LOG") => Act::Log,
+        Some("SCMP_ACT_TRACE") => Act::Trace(ret(libc::EPERM as u16)?),
+        Some("SCMP_ACT_NOTIFY") => return bad(v, b"SCMP_ACT_NOTIFY needs a seccomp listener (not supported)"),
+        _ => return bad(v, b"unknown seccomp action"),
+    })
+}
+
+fn cond(a: Value) -> Result<Cond, Error> {
+    let int = |k: &str, need: bool| -> Result<u64, Error> {
+        match a.get(k) {
+            None if !need => Ok(0),
+            None => bad(a, b"an argument condition needs index, value and op"),
+            Some(v) => v.as_u64().ok_or(Error { at: v.span().start as u32, why: b"not an unsigned 64-bit integer" }),
+        }
+    };
+    let arg = int("index", true)?;
+    if arg > 5 {
+        return bad(a, b"argument index beyond 5");
+    }
+    let op = match a.get("op").and_then(|v| v.as_str()) {
+        Some("SCMP_CMP_NE") => Op::Ne,
+        Some("SCMP_CMP_LT") => Op::Lt,
+        Some("SCMP_CMP_LE") => Op::Le,
+        Some("SCMP_CMP_EQ") => Op::Eq,
+        Some("SCMP_CMP_GE") => Op::Ge,
+        Some("SCMP_CMP_GT") => Op::Gt,
+        Some("SCMP_CMP_MASKED_EQ") => Op::MaskedEq,
+        _ => return bad(a, b"unknown or missing comparison op"),
+    };
+    Ok(Cond { arg: arg as u8, op, value: int("value", true)?, two: int("valueTwo", false)? })
+}
+
+/// `architectures`, or docker's `archMap` entry for the host; the native
+/// one always (libseccomp's filters always have it).
+fn arches(p: Value, host: Host) -> Result<ArchSet, Error> {
+    let mut set = host.native().bit();
+    let mut add = |v: Value| -> Result<(), Error> {
+        let Some(name) = v.as_str() else { return bad(v, b"an architecture is a string") };
+        set |= match name {
+            "SCMP_ARCH_X86_64" => Arch::X86_64.bit(),
+            "SCMP_ARCH_X86" => Arch::X86.bit(),
+            "SCMP_ARCH_X32" => Arch::X32.bit(),
+            "SCMP_ARCH_AARCH64" => Arch::Aarch64.bit(),
+            "SCMP_ARCH_ARM" => Arch::Arm.bit(),
+            // Architectures this host cannot run add nothing.
+            n if n.starts_with("SCMP_ARCH_") => 0,
+            _ => return bad(v, b"unknown architecture"),
+        };
+        Ok(())
+    };
+    let list = p.get("architectures").filter(|v| !v.is_null());
+    for a in list.map(|v| v.items()).into_iter().flatten() {
+        add(a)?;
+    }
+    let native = match host {
+        Host::X86_64 => "SCMP_ARCH_X86_64",
+        Host::Aarch64 => "SCMP_ARCH_AARCH64",
+    };
+    for m in p.get("archMap").map(|v| v.items()).into_iter().flatten() {
+        if m.get("architecture").and_then(|v| v.as_str()) == Some(native) {
+            for a in m.get("subArchitectures").map(|v| v.items()).into_iter().flatten() {
+                add(a)?;
+            }
+        }
+    }
+    Ok(set & host.runs())
+}

@@ -1,0 +1,88 @@
+//! The syscall filter for real: docker's default profile on every
+//! container, `--security-opt seccomp=unconfined|FILE`, `--privileged`.
+mod common;
+use common::*;
+
+/// The command itself failed with `needle` in its message (not mydocker).
+fn refused(o: &std::process::Output, needle: &str) {
+    assert_ne!(code(o), 0, "{}", stderr(o));
+    assert!(stderr(o).contains(needle), "{:?}", stderr(o));
+}
+
+fn have(tool: &str) -> bool {
+    std::process::Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+}
+
+/// errno of keyctl(KEYCTL_GET_KEYRING_ID) and bpf(BPF_PROG_LOAD, NULL), from
+/// inside a container (python3's ctypes: a raw syscall from the shell).
+const RAW: &str = "import ctypes, os; l = ctypes.CDLL(None, use_errno=True)
+for nr in (250, 321):
+    r = l.syscall(nr, 0, 0, 0, 0, 0); print(nr, r, ctypes.get_errno())";
+
+#[test]
+fn the_default_filter_refuses_keyctl_and_bpf_with_eperm() {
+    need_root!();
+    if !have("python3") || !cfg!(target_arch = "x86_64") {
+        println!("SKIP the_default_filter_refuses_keyctl_and_bpf_with_eperm: needs python3 on x86_64 (raw syscalls)");
+        return;
+    }
+    assert_eq!(ok(&run(["run", "python3", "-c", RAW])), "250 -1 1\n321 -1 1\n");
+    // Unconfined, the kernel answers instead (not EPERM from the filter).
+    let free = ok(&run(["run", "--security-opt", "seccomp=unconfined", "python3", "-c", RAW]));
+    assert!(!free.contains("250 -1 1\n"), "{free}");
+}
+
+#[test]
+fn user_namespaces_are_refused_unless_unconfined_or_privileged() {
+    need_root!();
+    if !have("unshare") {
+        println!("SKIP user_namespaces_are_refused_unless_unconfined_or_privileged: no unshare(1)");
+        return;
+    }
+    refused(&run(["run", "unshare", "-U", "true"]), "Operation not permitted");
+    ok(&run(["run", "--security-opt", "seccomp=unconfined", "unshare", "-U", "true"]));
+    ok(&run(["run", "--privileged", "unshare", "-U", "true"]));
+}
+
+#[test]
+fn everyday_commands_run_under_the_default_filter() {
+    need_root!();
+    let out = ok(&run(["run", "sh", "-c", "echo abc | tr a x | cat; ls -l /proc/self/fd >/dev/null && echo fds; id -u; sleep 0; echo $$"]));
+    assert_eq!(out, "xbc\nfds\n0\n1\n");
+}
+
+#[test]
+fn a_profile_file_is_applied_with_its_errno() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("mydocker-seccomp-it-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("profile.json");
+    std::fs::write(
+        &p,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#,
+    )
+    .unwrap();
+    let opt = format!("seccomp={}", p.display());
+    let target = dir.join("made");
+    refused(&run(["run", "--security-opt", &opt, "mkdir", target.to_str().unwrap()]), "Permission denied");
+    assert!(!target.exists());
+    // Without the profile the same command works: the filter said no.
+    ok(&run(["run", "mkdir", target.to_str().unwrap()]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_profile_is_one_line_and_exit_125() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("mydocker-seccomp-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("bad.json");
+    std::fs::write(&p, r#"{"defaultAction": "SCMP_ACT_NOPE"}"#).unwrap();
+    let o = run(["run", "--security-opt", &format!("seccomp={}", p.display()), "true"]);
+    fails(&o, 125, "byte 18: unknown seccomp action");
+    assert_eq!(stderr(&o).lines().count(), 1);
+    fails(&run(["run", "--security-opt", "seccomp=/nonexistent/p.json", "true"]), 125, "No such file or directory");
+    fails(&run(["run", "--security-opt", "apparmor=x", "true"]), 125, "supported: seccomp=unconfined, seccomp=FILE");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
