@@ -258,17 +258,18 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(p) => p,
         Err(r) => return refused(r),
     };
-    // A terminal: a pty from the container's own devpts (its /dev/ptmx,
-    // reached after entering its mount namespace), the master sent to the
-    // console socket as create does; not bound at /dev/console.
-    let console = match (e.tty || p.terminal, e.console_socket) {
+    // A terminal of its own (console.rs), as runc: its master goes to the
+    // console socket, or attached, it is relayed to our stdin/stdout.
+    let terminal = e.tty || (!from_cli && p.terminal);
+    let console = match (terminal, e.console_socket) {
         (true, Some(path)) => match sys::tty::connect_unix(path) {
             Ok(fd) => Some(fd),
             Err(x) => return fail(b"exec", &[b"--console-socket ", path, b": ", sys::strerror(x)]),
         },
-        (true, None) => return fail(b"exec", &[b"a terminal needs --console-socket"]),
-        (false, Some(_)) => return fail(b"exec", &[b"--console-socket needs --tty or process.terminal"]),
-        (false, None) => None,
+        (true, None) if e.detach => return fail(b"exec", &[b"--tty with --detach needs --console-socket"]),
+        (true, None) if !sys::tty::is_tty(0) => return fail(b"exec", &[b"the input device is not a TTY"]),
+        (false, Some(_)) => return fail(b"exec", &[b"--console-socket needs --tty"]),
+        _ => None,
     };
     if let Some(c) = e.cwd {
         if !c.starts_with(b"/") || c.contains(&0) {
@@ -344,20 +345,23 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         // TODO(seccomp): runc installs the container's linux.seccomp on an
         // exec'd process too; here it runs without a filter for now.
         seccomp: crate::seccomp::Profile::Unconfined,
-        terminal: console.is_some(),
-        interactive: false,
+        terminal,
+        interactive: true,
         console_socket: console.map(|fd| (fd, p.console.unwrap_or((0, 0)))),
         init: false,
         mode: Mode::Exec { detach: e.detach },
         preserve_fds: e.preserve_fds,
         cgroup_fds: None,
     };
-    let started = if e.detach { crate::spawn::create(&c) } else { Err(crate::spawn::run(&c)) };
+    if !e.detach {
+        // CRI-O's way: wait, and exit with the command's status.
+        return crate::spawn::run(&c);
+    }
+    let pid = crate::spawn::create(&c);
     if let Some(fd) = console {
         sys::close(fd);
     }
-    // Without --detach (CRI-O's way) mydocker waited: the command's status.
-    let pid = match started {
+    let pid = match pid {
         Ok(pid) => pid,
         Err(code) => return code,
     };
