@@ -12,6 +12,9 @@
 use crate::sys::tty::{self, Winsize};
 use crate::sys::{self, Errno, Fd};
 
+/// -t without a terminal on stdin: docker's words.
+pub const NOT_A_TTY: &[u8] = b"the input device is not a TTY";
+
 /// What the child needs, prepared before clone (nothing here allocates).
 #[derive(Clone, Copy, Debug)]
 pub struct Console {

@@ -83,7 +83,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     let relayed =
         c.terminal && c.console_socket.is_none() && matches!(c.mode, Mode::Attached | Mode::Exec { detach: false });
     if relayed && !sys::tty::is_tty(0) {
-        Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
+        Line::new().s(b"mydocker: run: ").s(console::NOT_A_TTY).emit(2);
         return 125;
     }
     // First of all, the signals we forward wait, blocked, to be taken by
