@@ -78,9 +78,12 @@ pub fn create(c: &Container) -> Result<libc::pid_t, i32> {
 fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // -t relays the caller's terminal; without one there is nothing to
     // relay (docker says the same, in the same words).
-    let relayed = c.terminal && c.mode == Mode::Attached;
+    // (An attached OCI exec --tty too; with a console socket the master
+    // goes there instead.)
+    let relayed =
+        c.terminal && c.console_socket.is_none() && matches!(c.mode, Mode::Attached | Mode::Exec { detach: false });
     if relayed && !sys::tty::is_tty(0) {
-        Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
+        Line::new().s(b"mydocker: run: ").s(console::NOT_A_TTY).emit(2);
         return 125;
     }
     // First of all, the signals we forward wait, blocked, to be taken by
@@ -239,18 +242,24 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // socketpair made now (console.rs); the caller's window size goes with
     // the plan, so the command starts with it.
     // OCI create: the master goes to the caller's console socket instead.
+    // exec: the running container's devpts, and its /dev/console as it is.
+    let exec = matches!(c.mode, Mode::Exec { .. });
+    let own = c.fs.rootfs.is_some() || exec;
     let mut console = None;
     if relayed {
         match sys::tty::socketpair() {
             Ok((mine, theirs)) => {
                 let size = sys::tty::winsize(0).unwrap_or_default();
-                console = Some(Console::new(theirs, mine, c.fs.rootfs.is_some(), size, c.user.ids));
+                console = Some(Console::new(theirs, mine, own, size, c.user.ids));
             }
             Err(e) => return fail(Error { step: Step::Console, errno: e }),
         }
     } else if let (true, Some((sock, (rows, cols)))) = (c.terminal, c.console_socket) {
         let size = Winsize([rows, cols, 0, 0]);
-        console = Some(Console::new(sock, -1, c.fs.rootfs.is_some(), size, c.user.ids));
+        console = Some(Console::new(sock, -1, own, size, c.user.ids));
+    }
+    if let Some(con) = console.as_mut() {
+        con.at_console &= !exec;
     }
     let mut ctx = Ctx {
         frame_r,
@@ -402,7 +411,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         if c.id.is_some() && e.step == Step::Exec && e.errno == Errno(libc::ENOENT) {
             // runc's words, which podman and CRI-O match on.
             let name = c.process.argv0();
-            Line::new().s(b"mydocker: exec: \"").s(name).s(b"\": executable file not found in $PATH").emit(2);
+            Line::new().s(b"mydocker: exec: \"").arg(name).s(b"\": executable file not found in $PATH").emit(2);
             return e.exit_code();
         }
         e.report(what);
@@ -595,6 +604,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
 /// -t: takes the master from the child and relays until the container is
 /// gone. A child that failed before sending it (EOF) is waited for as
 /// usual; its report follows on the error pipe.
+#[inline(never)]
 fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
     let got = console::receive(sock);
     sys::close(sock);

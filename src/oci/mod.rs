@@ -24,6 +24,7 @@ pub mod mounts;
 pub mod pause;
 pub mod query;
 pub mod state;
+pub mod update;
 
 use crate::cli::Args;
 use crate::out::Line;
@@ -64,12 +65,15 @@ impl Global {
 }
 
 /// One line `mydocker: <cmd>: <parts...>` on stderr (and in --log);
-/// returns runc's exit code for a failed command, 1.
+/// returns runc's exit code for a failed command, 1. Every part goes
+/// through `Line::arg`: parts mix our words with ids, paths and values
+/// from the command line and config.json, and `arg` leaves printable
+/// UTF-8 as it is, so our own words come out unchanged.
 pub fn fail(cmd: &[u8], parts: &[&[u8]]) -> i32 {
     let mut l = Line::new();
     l.s(b"mydocker: ").s(cmd).s(b": ");
     for p in parts {
-        l.s(p);
+        l.arg(p);
     }
     l.emit(2);
     1
@@ -78,7 +82,7 @@ pub fn fail(cmd: &[u8], parts: &[&[u8]]) -> i32 {
 pub type Handler = fn(&Global, &dyn Args, usize) -> i32;
 
 /// The OCI commands. `run` is OCI's only with --bundle (see `is_oci`).
-pub const COMMANDS: [(&[u8], Handler); 13] = [
+pub const COMMANDS: [(&[u8], Handler); 14] = [
     (b"create", create::create),
     (b"start", ctl::start),
     (b"state", query::state),
@@ -92,6 +96,7 @@ pub const COMMANDS: [(&[u8], Handler); 13] = [
     (b"exec", exec::exec),
     (b"pause", pause::pause),
     (b"resume", pause::resume),
+    (b"update", update::update),
 ];
 
 /// Global flags: (name, takes a value).
