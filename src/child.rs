@@ -59,6 +59,8 @@ pub struct Ctx<'a> {
     pub seccomp: Option<crate::seccomp::Program<'a>>,
     /// setrlimit'ed before the privileges go (raising needs them).
     pub rlimits: &'a [Rlimit],
+    /// (path, value) pairs written after the filesystem (OCI linux.sysctl).
+    pub sysctl: &'a [(&'a [u8], &'a [u8])],
     pub oom_score_adj: Option<i32>,
     /// Attached (PDEATHSIG) or created (wait on the exec fifo).
     pub mode: Mode,
@@ -336,6 +338,18 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     let (area, ptrs, pathbuf) = ctx.arena.split(HEADER + ctx.payload_cap, ctx.ptrs_cap).ok_or_else(bad)?;
     // A /proc of the new PID namespace, so the command sees itself as PID 1;
     // with --rootfs the whole filesystem, ending in pivot_root.
+    // OCI sysctls, before the filesystem: /proc/sys is still the host's
+    // mount here, but what it shows (net.*, the IPC and UTS keys) follows
+    // the namespaces of the writer, which are the container's already; and
+    // the container's /proc/sys may end up read-only (readonlyPaths).
+    for (i, &(path, value)) in ctx.sysctl.iter().enumerate() {
+        let r = sys::openat(sys::CWD, path, libc::O_WRONLY).and_then(|fd| {
+            let r = sys::write_all(fd, value);
+            sys::close(fd);
+            r
+        });
+        r.map_err(|e| Report(Error { step: Step::Sysctl, errno: e }, i as u32))?;
+    }
     filesystem(ctx.fs, pathbuf)?;
     // -t: after the filesystem (the container's devpts is mounted and /dev
     // is its own) and while still privileged (bind at /dev/console, chown).

@@ -51,9 +51,11 @@ pub enum Step {
     Setns,
     // Child side, inside a chroot: / bound onto itself (sys/chroot.rs).
     RootBind,
+    // Child side, OCI linux.sysctl (the entry is the index in the list).
+    Sysctl,
 }
 
-const ALL: [Step; 31] = [
+const ALL: [Step; 32] = [
     Step::Random,
     Step::Pipe,
     Step::Map,
@@ -85,6 +87,7 @@ const ALL: [Step; 31] = [
     Step::Seccomp,
     Step::Setns,
     Step::RootBind,
+    Step::Sysctl,
 ];
 
 impl Step {
@@ -100,6 +103,7 @@ impl Step {
             Step::Clone => b"clone",
             Step::DeathSig => b"prctl",
             Step::MountPrivate | Step::Mount | Step::RootBind => b"mount",
+            Step::Sysctl => b"sysctl",
             Step::Hostname => b"sethostname",
             Step::Loopback => b"network",
             Step::Frame | Step::Send | Step::Report => b"frame",
@@ -132,6 +136,7 @@ impl Step {
             Step::DeathSig => b"PR_SET_PDEATHSIG",
             Step::MountPrivate => b"making / recursively private",
             Step::RootBind => b"/ is not a mount point (inside a chroot?): binding it onto itself",
+            Step::Sysctl => b"writing a linux.sysctl value",
             Step::Mount => b"a container mount",
             Step::Hostname => b"setting the hostname",
             Step::Loopback => b"bringing up lo",

@@ -154,6 +154,9 @@ pub struct Container<'a> {
     pub caps: Caps,
     pub no_new_privs: bool,
     pub rlimits: &'a [Rlimit],
+    /// OCI linux.sysctl: (path under /proc/sys, value),
+    /// written once the container's /proc is mounted.
+    pub sysctl: &'a [(&'a [u8], &'a [u8])],
     /// Written to /proc/self/oom_score_adj before execve.
     pub oom_score_adj: Option<i32>,
     /// cgroup resources.
@@ -216,6 +219,7 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         caps: if r.privileged { Caps::Keep } else { Caps::Docker { add: r.cap_add, drop: r.cap_drop } },
         no_new_privs: !r.privileged,
         rlimits: &[],
+        sysctl: &[],
         oom_score_adj: None,
         limits: r.limits,
         cgroup_parent: r.cgroup_parent,

@@ -268,6 +268,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         no_new_privs: c.no_new_privs,
         seccomp,
         rlimits: c.rlimits,
+        sysctl: c.sysctl,
         oom_score_adj: c.oom_score_adj,
         mode: c.mode,
         preserve_fds: c.preserve_fds,

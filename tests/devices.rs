@@ -8,7 +8,7 @@ use common::*;
 
 /// `mydocker run --rootfs R FLAGS sh -c SCRIPT`
 fn inside(flags: &[&str], script: &str) -> std::process::Output {
-    let r = rootfs().unwrap();
+    let r = busybox_rootfs().unwrap();
     let mut a = vec!["run", "--rootfs", &r];
     a.extend_from_slice(flags);
     a.extend_from_slice(&["sh", "-c", script]);

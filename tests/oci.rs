@@ -579,6 +579,8 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("mounts.uidMappings", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]})))),
         ("mounts.options", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]})))),
         ("process.rlimits", Box::new(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_BOGUS", "hard": 1, "soft": 1}]))),
+        ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"kernel.panic": "1"}))),
+        ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": 1}))),
         ("linux.resources.blockIO", Box::new(|c| c["linux"]["resources"] = json!({"blockIO": {"weight": 10}}))),
         ("linux.resources.memory.kernel", Box::new(|c| c["linux"]["resources"] = json!({"memory": {"kernel": 1000000}}))),
         ("linux.resources.devices", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": "yes"}]}))),
@@ -787,4 +789,14 @@ fn a_terminal_without_a_console_socket_and_the_reverse_are_refused() {
     let o = t.run(&["create", "-b", b.to_str().unwrap(), "--console-socket", "/nonexistent.sock", "c12"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("--console-socket /nonexistent.sock: No such file or directory"), "{}", stderr(&o));
+}
+
+#[test]
+fn namespaced_sysctls_are_written() {
+    let r = need!();
+    let out = inside(&r, "sysctl", "cat /proc/sys/net/ipv4/ping_group_range /proc/sys/kernel/shmmni", |c| {
+        c["linux"]["sysctl"] = json!({"net.ipv4.ping_group_range": "0 0", "kernel.shmmni": "1234"});
+    });
+    let got: Vec<String> = out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    assert_eq!(got, ["0 0", "1234"]);
 }

@@ -324,6 +324,68 @@ pub fn unsupported(root: Value) -> Res<()> {
     Ok(())
 }
 
+pub const MAX_SYSCTL: usize = 32;
+
+/// Whether a sysctl belongs to a namespace the container has its own of
+/// (runc's list): IPC ones need a new IPC namespace, net.* a new network
+/// namespace, kernel.hostname/domainname a new UTS namespace.
+fn namespaced(key: &[u8], new: i32) -> bool {
+    let ipc = [&b"kernel.msgmax"[..], b"kernel.msgmnb", b"kernel.msgmni", b"kernel.sem", b"kernel.shmall", b"kernel.shmmax", b"kernel.shmmni", b"kernel.shm_rmid_forced"];
+    if ipc.contains(&key) || key.starts_with(b"fs.mqueue.") {
+        new & libc::CLONE_NEWIPC != 0
+    } else if key.starts_with(b"net.") {
+        new & libc::CLONE_NEWNET != 0
+    } else if key == b"kernel.hostname" || key == b"kernel.domainname" {
+        new & libc::CLONE_NEWUTS != 0
+    } else {
+        false
+    }
+}
+
+/// linux.sysctl → ("/proc/sys/a/b/c", value) pairs; the paths are
+/// written into `text`. Keys outside the container's namespaces are refused.
+pub fn sysctl<'t>(
+    linux: Option<Value<'t>>,
+    new: i32,
+    text: &'t mut [u8],
+    out: &mut [(&'t [u8], &'t [u8]); MAX_SYSCTL],
+) -> Res<usize> {
+    let mut n = 0;
+    let mut used = 0;
+    let mut spans = [(0usize, 0usize, &b""[..]); MAX_SYSCTL];
+    for (k, v) in linux.and_then(|l| l.get("sysctl")).into_iter().flat_map(|s| s.members()) {
+        let key = k.as_bytes();
+        let Some(val) = v.as_bytes().filter(|v| !v.contains(&0)) else {
+            return refuse(b"linux.sysctl", b"values must be strings");
+        };
+        if key.is_empty() || key.contains(&b'/') || key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b"..") {
+            return refuse(b"linux.sysctl", b"not a sysctl name");
+        }
+        if !namespaced(key, new) {
+            return refuse(b"linux.sysctl", b"a sysctl outside the container's own namespaces");
+        }
+        let len = b"/proc/sys/".len() + key.len() + 1;
+        if n == MAX_SYSCTL || used + len > text.len() {
+            return refuse(b"linux.sysctl", b"too many (limit 32, 4 KiB of names)");
+        }
+        let p = &mut text[used..used + len];
+        p[..10].copy_from_slice(b"/proc/sys/");
+        for (d, &c) in p[10..].iter_mut().zip(key) {
+            *d = if c == b'.' { b'/' } else { c };
+        }
+        p[len - 1] = 0;
+        spans[n] = (used, len, val);
+        used += len;
+        n += 1;
+    }
+    let text: &'t [u8] = text;
+    for (o, &(at, len, val)) in out.iter_mut().zip(&spans[..n]) {
+        // Without the NUL: sys::openat adds it.
+        *o = (&text[at..at + len - 1], val);
+    }
+    Ok(n)
+}
+
 /// The user as the model wants it.
 pub fn user<'a>(p: &Process, st: &'a Store) -> User<'a> {
     // runc's default umask when the config names none.

@@ -176,11 +176,9 @@ fn build_and_spawn(
     };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
-    for (k, f) in [("sysctl", &b"linux.sysctl"[..])] {
-        if config::set(linux.and_then(|l| l.get(k))) {
-            return Err(refused(cmd, Refusal { field: f, why: b"not supported yet" }));
-        }
-    }
+    let mut sysctl_text = [0u8; 4096];
+    let mut sysctl = [(&b""[..], &b""[..]); config::MAX_SYSCTL];
+    let nsysctl = config::sysctl(linux, ns_new, &mut sysctl_text, &mut sysctl).map_err(|r| refused(cmd, r))?;
     let mut policy = Policy::EMPTY;
     let res = cgroups::resources(linux, &mut policy).map_err(|r| refused(cmd, r))?;
     if !policy.rules().is_empty() {
@@ -241,6 +239,7 @@ fn build_and_spawn(
         caps: crate::model::Caps::Sets(proc_.caps),
         no_new_privs: proc_.no_new_privs,
         rlimits: &st.rlimits[..st.nrlimits],
+        sysctl: &sysctl[..nsysctl],
         oom_score_adj: proc_.oom_score_adj,
         limits: crate::cli::Limits::NONE,
         cgroup_parent: None,

@@ -327,6 +327,8 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         caps: Caps::Sets(p.caps),
         no_new_privs: p.no_new_privs,
         rlimits: &st.rlimits[..st.nrlimits],
+        // The container's namespaces have them already.
+        sysctl: &[],
         oom_score_adj: p.oom_score_adj,
         limits: crate::cli::Limits::NONE,
         cgroup_parent: None,
