@@ -109,7 +109,7 @@ impl<'r> Room<'r> {
     }
 }
 
-const FULL: &[u8] = b"more rules or syscall names than mydocker's tables hold (256 rules, 2048 names)";
+const FULL: &[u8] = b"more rules or syscall names than mydocker's tables hold (256 rules, 1024 names)";
 
 /// docker's default profile for `host` and the kept capability set `caps`
 /// (bit N = capability N): default ERRNO(EPERM), every arch the host runs.

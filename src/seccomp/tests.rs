@@ -453,3 +453,17 @@ fn a_program_too_long_for_bpf_is_an_error() {
 fn fuzz_regressions_compile_to_valid_programs() {
     crate::fuzzing::seccomp(br#"{"defaultAction": "SCMP_ACT_KILL", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#);
 }
+
+#[test]
+fn a_profile_larger_than_the_tables_is_an_error_not_a_crash() {
+    let entry = |names: &str| format!(r#"{{"names": [{names}], "action": "SCMP_ACT_ERRNO"}}"#);
+    let all: Vec<String> = (0..N).map(|i| format!("\"{}\"", name(i))).collect();
+    // 3 × 481 (name, rule) pairs > 1024.
+    let many_names = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, vec![entry(&all.join(",")); 3].join(","));
+    let e = ours_json(&many_names, Host::X86_64, 0).err().unwrap();
+    assert!(String::from_utf8_lossy(e.why).starts_with("more rules or syscall names than mydocker's tables hold"));
+    // 300 rules > 256.
+    let many_rules = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, vec![entry("\"read\""); 300].join(","));
+    let e = ours_json(&many_rules, Host::X86_64, 0).err().unwrap();
+    assert!(String::from_utf8_lossy(e.why).starts_with("more rules or syscall names than mydocker's tables hold"));
+}
