@@ -341,7 +341,9 @@ fn every_operator_and_action_equals_libseccomp() {
         {"names": ["pread64"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 0, "value": 40, "op": "SCMP_CMP_EQ"}]},
         {"names": ["kill"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_NE"}]},
         {"names": ["kill"], "action": "SCMP_ACT_TRAP", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_EQ"}]},
-        {"names": ["arch_prctl", "breakpoint", "set_tls", "no_such_call"], "action": "SCMP_ACT_ALLOW"}
+        {"names": ["arch_prctl", "breakpoint", "set_tls", "no_such_call"], "action": "SCMP_ACT_ALLOW"},
+        {"names": ["fchdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+        {"names": ["fchdir"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 9, "op": "SCMP_CMP_EQ"}]}
       ]}"#;
     let values = [4294967296, 2147483648, 4294967295, 9223372036854775808, 4294967297, 18446744069414584320, 8, 9, 40];
     for host in HOSTS {
