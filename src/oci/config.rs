@@ -412,6 +412,6 @@ pub fn rootfs<'b>(root: Option<Value>, bundle: &[u8], buf: &'b mut [u8]) -> Res<
 }
 
 /// Builds the mount table; see oci::mounts.
-pub fn table(root: Value, rootfs: &[u8], bundle: &[u8], cwd: &[u8], t: &mut Table) -> Res<()> {
-    mounts::build(root, rootfs, bundle, cwd, t)
+pub fn table(root: Value, rootfs: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t: &mut Table) -> Res<()> {
+    mounts::build(root, rootfs, bundle, cwd, cgroups, t)
 }

@@ -221,12 +221,22 @@ fn build_and_spawn(
     let mut tmap = Map::new(size, false).map_err(|e| fail(cmd, &[b"mount table: ", sys::strerror(e)]))?;
     let (entries, ttext) = tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail(cmd, &[b"mount table: no memory"]))?;
     let mut table = Table::new(entries, ttext);
-    config::table(root, rootfs, bundle, proc_.cwd, &mut table).map_err(|r| refused(cmd, r))?;
-
-    sys::oci::mkfifoat(dir, b"exec.fifo", 0o600).map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
-    let fifo = sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK)
-        .map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
+    // The cgroups first: on cgroup v1 the `cgroup` mount binds them in.
     let mut made = cgroups::make(cg_path, &res, &policy).map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
+    let fifo = config::table(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table)
+        .map_err(|r| refused(cmd, r))
+        .and_then(|_| sys::oci::mkfifoat(dir, b"exec.fifo", 0o600).map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)])))
+        .and_then(|_| {
+            sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK)
+                .map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))
+        });
+    let fifo = match fifo {
+        Ok(f) => f,
+        Err(code) => {
+            made.remove();
+            return Err(code);
+        }
+    };
 
     let c = Container {
         id: Some(id),
