@@ -321,6 +321,7 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         ns: Namespaces { new: 0, join: &joins },
         hostname: None,
         domainname: None,
+        apparmor: None,
         process: Process { args: argv, from, env: Env::List(&env), cwd: Some(p.cwd) },
         fs: Fs { rootfs: None, read_only: false, mounts: Mounts::Table(&table) },
         user: config::user(&p, &st),
