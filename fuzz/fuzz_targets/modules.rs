@@ -25,6 +25,22 @@ mod json;
 #[path = "../../src/limits.rs"]
 mod limits;
 #[allow(dead_code)]
+#[path = "../../src/model.rs"]
+mod model;
+#[allow(dead_code)]
+#[path = "../../src/devices.rs"]
+mod devices;
+// The OCI config mappers only (no lifecycle).
+#[allow(dead_code)]
+mod oci {
+    #[path = "../../../src/oci/cgroups.rs"]
+    pub mod cgroups;
+    #[path = "../../../src/oci/config.rs"]
+    pub mod config;
+    #[path = "../../../src/oci/mounts.rs"]
+    pub mod mounts;
+}
+#[allow(dead_code)]
 #[path = "../../src/mounts.rs"]
 mod mounts;
 #[allow(dead_code)]
