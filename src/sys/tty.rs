@@ -204,10 +204,13 @@ pub fn set_nonblock(fd: Fd) -> Result<(), Errno> {
 /// A connected pair of Unix stream sockets, both close-on-exec.
 pub fn socketpair() -> Result<(Fd, Fd), Errno> {
     let mut fds = [0 as c_int; 2];
-    // SAFETY: fds is a valid array of two ints.
+    // SAFETY: fds is a valid array of two ints. Raw syscalls here and for
+    // sendmsg/recvmsg: musl's wrappers (0.6 KB) only repack msghdr's
+    // padding, which is zero in ours (zeroed) and little-endian targets read
+    // as the kernel's size_t fields.
     cvt(unsafe {
-        libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
-    } as libc::c_long)?;
+        libc::syscall(libc::SYS_socketpair, libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
+    })?;
     Ok((fds[0], fds[1]))
 }
 
@@ -236,6 +239,9 @@ pub fn connect_unix(path: &[u8]) -> Result<Fd, Errno> {
     }
 }
 
+// The raw sendmsg/recvmsg above rely on it (see socketpair).
+const _: () = assert!(cfg!(target_endian = "little"), "msghdr padding is read as size_t: little-endian targets only");
+
 /// Room for one fd in a control message (CMSG_SPACE(sizeof(int)), 8-aligned).
 #[repr(C, align(8))]
 struct OneFd([u8; 24]);
@@ -260,7 +266,7 @@ pub fn send_fd(sock: Fd, fd: Fd, data: &[u8]) -> Result<(), Errno> {
         (libc::CMSG_DATA(c) as *mut c_int).write_unaligned(fd);
     }
     // SAFETY: msg and everything it points at are live for the call.
-    let n = retry(|| unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) } as libc::c_long)?;
+    let n = retry(|| unsafe { libc::syscall(libc::SYS_sendmsg, sock, &msg as *const libc::msghdr, libc::MSG_NOSIGNAL) })?;
     if n as usize == data.len() {
         Ok(())
     } else {
@@ -281,7 +287,8 @@ pub fn recv_fd(sock: Fd, data: &mut [u8]) -> Result<Option<(Fd, usize)>, Errno> 
     msg.msg_control = cbuf.0.as_mut_ptr().cast();
     msg.msg_controllen = cbuf.0.len() as _;
     // SAFETY: msg and the buffers it points at are live and writable.
-    let n = retry(|| unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) } as libc::c_long)? as usize;
+    let n = retry(|| unsafe { libc::syscall(libc::SYS_recvmsg, sock, &mut msg as *mut libc::msghdr, libc::MSG_CMSG_CLOEXEC) })?
+        as usize;
     // Up to two fds fit cbuf; more make the kernel set MSG_CTRUNC and
     // close the rest itself.
     let mut fds = [-1 as c_int; 2];
