@@ -1,4 +1,4 @@
-//! OCI `exec`, `pause` and `resume` (issue 16): a process joins a running
+//! OCI `exec`, `pause`, `resume` and `update` (issue 16): a process joins a running
 //! container — every namespace, the process settings of --process FILE or of
 //! the container's config with the flags on top, --detach with the host pid
 //! written (conmon's and containerd's way) or waited for (CRI-O's way).
@@ -236,4 +236,105 @@ fn exec_joins_a_namespace_path_checked_by_type() {
     let _ = fs::remove_dir_all(&dir);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("network namespace") && stderr(&o).contains("another type"), "{}", stderr(&o));
+}
+
+/// The container's cgroup directories (every hierarchy) whose path ends
+/// with `rel`, from /proc/<pid>/cgroup and the cgroup mounts.
+fn cgroups_of(pid: u32, rel: &str) -> Vec<PathBuf> {
+    let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mut dirs = vec![];
+    for l in fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap().lines() {
+        let mut f = l.splitn(3, ':');
+        let (_, ctrls, path) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        for m in mounts.lines() {
+            let (a, b) = m.split_once(" - ").unwrap();
+            let mp = a.split(' ').nth(4).unwrap();
+            let mut bf = b.split(' ');
+            let (fstype, opts) = (bf.next().unwrap(), bf.nth(1).unwrap_or(""));
+            let fits = match fstype {
+                "cgroup2" => ctrls.is_empty(),
+                "cgroup" => !ctrls.is_empty() && ctrls.split(',').all(|c| opts.split(',').any(|o| o == c || o == format!("name={}", c.trim_start_matches("name=")))),
+                _ => false,
+            };
+            if fits && path.ends_with(rel) {
+                dirs.push(PathBuf::from(format!("{mp}{path}")));
+            }
+        }
+    }
+    dirs
+}
+
+fn read_in(dirs: &[PathBuf], files: &[&str]) -> Option<String> {
+    dirs.iter().find_map(|d| files.iter().find_map(|f| fs::read_to_string(d.join(f)).ok())).map(|s| s.trim().to_string())
+}
+
+/// cgroupsPath (relative: under the caller's cgroup) and limits to update.
+fn limited(tag: &str) -> (String, impl FnOnce(&mut Value)) {
+    let rel = format!("mydocker-exec-{tag}-{}", std::process::id());
+    let r = rel.clone();
+    (rel, move |v: &mut Value| {
+        v["linux"]["cgroupsPath"] = json!(r);
+        v["linux"]["resources"] = json!({"memory": {"limit": 67108864}, "pids": {"limit": 100}, "cpu": {"shares": 512}});
+    })
+}
+
+#[test]
+fn update_writes_the_new_limits_from_a_file_or_stdin() {
+    let r = need_rootfs!();
+    let (rel, edit) = limited("update");
+    let c = Ctr::start("update", &r, edit);
+    let dirs = cgroups_of(c.pid, &rel);
+    assert!(!dirs.is_empty(), "the container's cgroups at {rel}");
+    let f = c.dir.join("res.json");
+    fs::write(&f, r#"{"memory": {"limit": 33554432}, "pids": {"limit": 50}}"#).unwrap();
+    let o = c.run(&["update", "--resources", f.to_str().unwrap(), &c.id]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(read_in(&dirs, &["memory.limit_in_bytes", "memory.max"]).as_deref(), Some("33554432"));
+    assert_eq!(read_in(&dirs, &["pids.max"]).as_deref(), Some("50"));
+    // containerd's form: the object on stdin, --resources=-.
+    let mut p = c.cmd(&["update", "--resources=-", &c.id]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    p.stdin.take().unwrap().write_all(br#"{"pids": {"limit": 40}, "cpu": {"shares": 256}}"#).unwrap();
+    let o = p.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(read_in(&dirs, &["pids.max"]).as_deref(), Some("40"));
+    assert_eq!(read_in(&dirs, &["memory.limit_in_bytes", "memory.max"]).as_deref(), Some("33554432"), "untouched");
+    // v2: the weight 256 shares convert to (README: shares → weight).
+    let shares = read_in(&dirs, &["cpu.shares", "cpu.weight"]);
+    assert!(shares.as_deref() == Some("256") || shares.as_deref() == Some("25"), "{shares:?}");
+    fails(&c.run(&["update", "--resources", "/no/such/file", &c.id]), 1, "/no/such/file");
+    fails(&c.run(&["update", "--memory", "1m", &c.id]), 1, "--resources");
+}
+
+#[test]
+fn pause_freezes_every_task_resume_thaws_and_delete_removes_a_paused_one() {
+    let r = need_rootfs!();
+    let (rel, edit) = limited("pause");
+    let c = Ctr::start("pause", &r, edit);
+    let o = c.run(&["pause", &c.id]);
+    if stderr(&o).contains("no cgroup v1 freezer hierarchy is mounted") {
+        eprintln!("SKIP {}: cgroup v1 without a freezer hierarchy", module_path!());
+        return;
+    }
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(c.state()["status"], "paused");
+    // The kernel says every task is frozen: v1 freezer.state FROZEN, v2
+    // cgroup.events "frozen 1".
+    let dirs = cgroups_of(c.pid, &rel);
+    let v1 = read_in(&dirs, &["freezer.state"]);
+    let v2 = dirs.iter().find_map(|d| fs::read_to_string(d.join("cgroup.events")).ok());
+    assert!(v1.as_deref() == Some("FROZEN") || v2.is_some_and(|e| e.lines().any(|l| l == "frozen 1")), "{dirs:?}");
+    fails(&c.exec(&[&c.id, "true"]), 1, "paused");
+    fails(&c.run(&["pause", &c.id]), 1, "already paused");
+    assert_eq!(code(&c.run(&["resume", &c.id])), 0);
+    assert_eq!(c.state()["status"], "running");
+    fails(&c.run(&["resume", &c.id]), 1, "not paused");
+    // Deleted while paused: killed, thawed so the kill lands, and every
+    // cgroup (the freezer one too) removed.
+    assert_eq!(code(&c.run(&["pause", &c.id])), 0);
+    let dirs = cgroups_of(c.pid, &rel);
+    assert_eq!(code(&c.run(&["delete", "--force", &c.id])), 0);
+    for d in &dirs {
+        assert!(!d.exists(), "{d:?} left behind");
+    }
 }

@@ -58,7 +58,12 @@ fn list<'a>(v: Option<Value<'a>>, field: &'static [u8]) -> CRes<Option<&'a [u8]>
 /// runc's defaults and an allow for each linux.devices node, so what the
 /// runtime makes is usable).
 pub fn resources<'a>(linux: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resources<'a>> {
-    let r = linux.and_then(|l| l.get("resources"));
+    resources_of(linux.and_then(|l| l.get("resources")), rules)
+}
+
+/// A LinuxResources object itself (config.json's linux.resources, or what
+/// `update --resources` reads).
+pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resources<'a>> {
     let g = |k: &str| r.and_then(|r| r.get(k));
     for (k, f) in [
         ("blockIO", &b"linux.resources.blockIO"[..]),
@@ -152,7 +157,7 @@ pub fn default_rules(linux: Option<Value>, rules: &mut Policy) -> CRes<()> {
 
 /// Which controllers the resources need (they must exist); devices when
 /// there is a policy.
-fn needed(r: &Resources, devices: bool) -> Need {
+pub(super) fn needed(r: &Resources, devices: bool) -> Need {
     let mut n = [false; NCTRL];
     n[Ctrl::Memory as usize] = r.memory.is_some() || r.reservation.is_some() || r.swap.is_some() || r.swappiness.is_some();
     n[Ctrl::Cpu as usize] = r.shares.is_some() || r.quota.is_some() || r.period.is_some();
@@ -248,7 +253,7 @@ fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> 
 }
 
 /// Writes the resources into the cgroup `cg` (one hierarchy).
-fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
+pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
     let has = |c: Ctrl| ctrls[c as usize];
     let w = |file: &'static [u8], v: &[u8]| write_file(cg, file, v).map_err(|e| (file, why(e)));
     // v1 spells "unlimited" -1.

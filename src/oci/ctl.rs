@@ -235,6 +235,8 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
 fn stop(rec: &Record) {
     signal_cgroup(rec, libc::SIGKILL);
     let _ = sys::kill(rec.pid, libc::SIGKILL);
+    // A paused container's tasks die only once thawed (v1 freezer).
+    super::pause::thaw_all(rec);
     for _ in 0..1000 {
         if !state::alive(rec) {
             return;

@@ -24,6 +24,7 @@ pub mod mounts;
 pub mod pause;
 pub mod query;
 pub mod state;
+pub mod update;
 
 use crate::cli::Args;
 use crate::out::Line;
@@ -78,7 +79,7 @@ pub fn fail(cmd: &[u8], parts: &[&[u8]]) -> i32 {
 pub type Handler = fn(&Global, &dyn Args, usize) -> i32;
 
 /// The OCI commands. `run` is OCI's only with --bundle (see `is_oci`).
-pub const COMMANDS: [(&[u8], Handler); 13] = [
+pub const COMMANDS: [(&[u8], Handler); 14] = [
     (b"create", create::create),
     (b"start", ctl::start),
     (b"state", query::state),
@@ -92,6 +93,7 @@ pub const COMMANDS: [(&[u8], Handler); 13] = [
     (b"exec", exec::exec),
     (b"pause", pause::pause),
     (b"resume", pause::resume),
+    (b"update", update::update),
 ];
 
 /// Global flags: (name, takes a value).

@@ -378,11 +378,24 @@ fn the_default_filter_refuses_what_docker_refuses() {
     let x86_64 = Arch::X86_64.audit();
     let nr = |n: &str| bpf::number(Arch::X86_64, profile::lookup(n.as_bytes()).unwrap()).unwrap();
     let eperm = Act::Errno(1).ret();
-    for refused in ["keyctl", "bpf", "unshare", "mount", "kexec_load", "open_by_handle_at", "perf_event_open", "userfaultfd", "add_key", "init_module"] {
+    // The list the README gives.
+    for refused in [
+        "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "kexec_load", "init_module",
+        "finit_module", "delete_module", "mount", "umount2", "pivot_root", "unshare", "setns", "open_by_handle_at",
+        "acct", "reboot", "settimeofday", "syslog", "iopl", "swapon", "quotactl",
+    ] {
         assert_eq!(run(&p, x86_64, nr(refused), [0; 6]), Some(eperm), "{refused}");
     }
     for allowed in ["read", "execve", "openat", "clone", "wait4", "getdents64", "arch_prctl"] {
         assert_eq!(run(&p, x86_64, nr(allowed), [0; 6]), Some(Act::Allow.ret()), "{allowed}");
+    }
+    // socket: AF_ALG (38) and AF_VSOCK (40) refused, AF_INET (2) and AF_NFC (39) not.
+    for (family, verdict) in [(2, Act::Allow), (38, Act::Errno(1)), (39, Act::Allow), (40, Act::Errno(1)), (41, Act::Allow)] {
+        assert_eq!(run(&p, x86_64, nr("socket"), [family, 0, 0, 0, 0, 0]), Some(verdict.ret()), "socket({family})");
+    }
+    // personality: the usual five only.
+    for (persona, verdict) in [(0, Act::Allow), (8, Act::Allow), (0x20000, Act::Allow), (0xffff_ffff, Act::Allow), (1, Act::Errno(1))] {
+        assert_eq!(run(&p, x86_64, nr("personality"), [persona, 0, 0, 0, 0, 0]), Some(verdict.ret()), "personality({persona:x})");
     }
     // clone with a namespace flag is refused without CAP_SYS_ADMIN; clone3 says ENOSYS.
     assert_eq!(run(&p, x86_64, nr("clone"), [0x1000_0000, 0, 0, 0, 0, 0]), Some(eperm));

@@ -191,11 +191,15 @@ pub fn set_rdonly(fd: Fd, recursive: bool, on: bool) -> Result<(), Errno> {
 /// f_flags: read-only, nosuid, nodev, noexec, synchronous, mandlock and the
 /// atime flags — what a legacy MS_REMOUNT must repeat or lose.
 pub fn mount_flags(fd: Fd) -> Result<u64, Errno> {
-    // SAFETY: an all-zero struct statfs is a valid value to be overwritten.
-    let mut st: libc::statfs = unsafe { core::mem::zeroed() };
+    // fstatvfs(3): the same ST_* bits as fstatfs's f_flags (musl and glibc
+    // derive f_flag from it), and its field exists in the libc crate for
+    // both C libraries (glibc's statfs lacks f_flags there: the fuzz
+    // targets build against glibc).
+    // SAFETY: an all-zero struct statvfs is a valid value to be overwritten.
+    let mut st: libc::statvfs = unsafe { core::mem::zeroed() };
     // SAFETY: st is writable and of the C library's layout.
-    cvt(unsafe { libc::fstatfs(fd, &mut st) } as libc::c_long)?;
-    let f = st.f_flags as u64;
+    cvt(unsafe { libc::fstatvfs(fd, &mut st) } as libc::c_long)?;
+    let f = st.f_flag as u64;
     // ST_* and MS_* share their bits, but for ST_RELATIME (4096).
     let same = (libc::MS_RDONLY
         | libc::MS_NOSUID

@@ -1,0 +1,116 @@
+//! `update --resources FILE|- ID`: new cgroup limits for a live container,
+//! as containerd (`ctr task update`, CRI UpdateContainerResources: CPU
+//! manager, in-place resize), CRI-O and `podman update` ask for them with a
+//! runtime-spec LinuxResources object (`-`: on stdin). The same reader and
+//! writer as create (oci::cgroups): only what the object sets is written,
+//! into the container's existing cgroups (Record.cgroup_dirs), each file in
+//! the hierarchy that has it. Device rules are create's business: ignored
+//! here, as runc does.
+use super::cgroups;
+use super::flags::{self, Flag};
+use super::state::{self, Status};
+use super::{ctl, fail, Global};
+use crate::cgroup::{open_dir, Ctrl, NCTRL};
+use crate::cli::Args;
+use crate::devices::Policy;
+use crate::json;
+use crate::sys::{self, Fd, Map};
+
+/// The largest LinuxResources object read from stdin.
+const STDIN_MAX: usize = 1 << 20;
+
+/// One file per controller that exists only where the controller is
+/// enabled: (controller, v1 file, v2 file).
+const PROBES: [(Ctrl, &[u8], &[u8]); 4] = [
+    (Ctrl::Memory, b"memory.limit_in_bytes", b"memory.max"),
+    (Ctrl::Cpu, b"cpu.shares", b"cpu.weight"),
+    (Ctrl::Cpuset, b"cpuset.cpus", b"cpuset.cpus"),
+    (Ctrl::Pids, b"pids.max", b"pids.max"),
+];
+
+pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
+    const F: [Flag; 1] = [Flag { names: &[b"resources", b"r"], value: true }];
+    let p = match flags::parse(args, from, &F) {
+        Ok(p) => p,
+        Err(b) => return fail(b"update", &[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
+    };
+    let ([id], Some(src)) = (p.positional(), p.vals[0]) else {
+        return fail(b"update", &[b"usage: update --resources FILE|- ID"]);
+    };
+    let mut buf = [0u8; 16384];
+    let o = match ctl::open(g, id, &mut buf, b"update", false) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    if state::status(o.dir, &o.rec) == Status::Stopped {
+        return fail(b"update", &[b"container not running"]);
+    }
+    // The object's text: the file mapped, or stdin read into a mapping.
+    let mut stdin_map;
+    let text: &mut [u8] = if src == b"-" {
+        stdin_map = match Map::new(STDIN_MAX, false) {
+            Ok(m) => m,
+            Err(e) => return fail(b"update", &[b"--resources -: ", sys::strerror(e)]),
+        };
+        let Some((b, _)) = stdin_map.typed(STDIN_MAX, 0u8) else { return fail(b"update", &[b"--resources -: no memory"]) };
+        match sys::read_full(0, b) {
+            Ok(n) if n < STDIN_MAX => &mut b[..n],
+            Ok(_) => return fail(b"update", &[b"--resources -: larger than 1 MiB"]),
+            Err(e) => return fail(b"update", &[b"--resources -: ", sys::strerror(e)]),
+        }
+    } else {
+        match sys::map_file(src) {
+            Ok(t) => t,
+            Err(e) => return fail(b"update", &[b"--resources ", src, b": ", sys::strerror(e)]),
+        }
+    };
+    let n = json::nodes_for(text.len());
+    let mut nmap = match Map::new(n * core::mem::size_of::<json::Node>(), false) {
+        Ok(m) => m,
+        Err(e) => return fail(b"update", &[b"--resources: ", sys::strerror(e)]),
+    };
+    let Some((nodes, _)) = nmap.typed(n, json::Node::EMPTY) else { return fail(b"update", &[b"--resources: too large"]) };
+    let doc = match json::parse(text, nodes) {
+        Ok(d) => d,
+        Err(e) => return fail(b"update", &[b"--resources: ", e.why.as_bytes()]),
+    };
+    if doc.root().kind() != json::Kind::Obj {
+        return fail(b"update", &[b"--resources: not a JSON object"]);
+    }
+    let mut ignored = Policy::EMPTY;
+    let r = match cgroups::resources_of(Some(doc.root()), &mut ignored) {
+        Ok(r) => r,
+        Err(x) => return fail(b"update", &[x.field, b": ", x.why]),
+    };
+    let need = cgroups::needed(&r, false);
+    let mut done = [false; NCTRL];
+    for d in o.rec.cgroup_dirs() {
+        let dir = match open_dir(sys::CWD, d) {
+            Ok(f) => f,
+            Err(e) => return fail(b"update", &[b"cgroup ", d, b": ", sys::strerror(e)]),
+        };
+        let v2 = has(dir, b"cgroup.controllers");
+        let mut here = [false; NCTRL];
+        for (c, f1, f2) in PROBES {
+            here[c as usize] = need[c as usize] && has(dir, if v2 { f2 } else { f1 });
+        }
+        let w = cgroups::write(dir, v2, &here, &r, &ignored);
+        sys::close(dir);
+        if let Err((file, why)) = w {
+            return fail(b"update", &[d, b"/", file, b": ", why]);
+        }
+        for c in 0..NCTRL {
+            done[c] |= here[c];
+        }
+    }
+    for (c, _, _) in PROBES {
+        if need[c as usize] && !done[c as usize] {
+            return fail(b"update", &[b"the container has no ", c.name(), b" cgroup"]);
+        }
+    }
+    0
+}
+
+fn has(dir: Fd, file: &[u8]) -> bool {
+    sys::openat(dir, file, libc::O_PATH).map(sys::close).is_ok()
+}
