@@ -78,7 +78,10 @@ pub fn create(c: &Container) -> Result<libc::pid_t, i32> {
 fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // -t relays the caller's terminal; without one there is nothing to
     // relay (docker says the same, in the same words).
-    let relayed = c.terminal && c.mode == Mode::Attached;
+    // (An attached OCI exec --tty too; with a console socket the master
+    // goes there instead.)
+    let relayed =
+        c.terminal && c.console_socket.is_none() && matches!(c.mode, Mode::Attached | Mode::Exec { detach: false });
     if relayed && !sys::tty::is_tty(0) {
         Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
         return 125;
@@ -239,18 +242,24 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // socketpair made now (console.rs); the caller's window size goes with
     // the plan, so the command starts with it.
     // OCI create: the master goes to the caller's console socket instead.
+    // exec: the running container's devpts, and its /dev/console as it is.
+    let exec = matches!(c.mode, Mode::Exec { .. });
+    let own = c.fs.rootfs.is_some() || exec;
     let mut console = None;
     if relayed {
         match sys::tty::socketpair() {
             Ok((mine, theirs)) => {
                 let size = sys::tty::winsize(0).unwrap_or_default();
-                console = Some(Console::new(theirs, mine, c.fs.rootfs.is_some(), size, c.user.ids));
+                console = Some(Console::new(theirs, mine, own, size, c.user.ids));
             }
             Err(e) => return fail(Error { step: Step::Console, errno: e }),
         }
     } else if let (true, Some((sock, (rows, cols)))) = (c.terminal, c.console_socket) {
         let size = Winsize([rows, cols, 0, 0]);
-        console = Some(Console::new(sock, -1, c.fs.rootfs.is_some(), size, c.user.ids));
+        console = Some(Console::new(sock, -1, own, size, c.user.ids));
+    }
+    if let Some(con) = console.as_mut() {
+        con.at_console &= !exec;
     }
     let mut ctx = Ctx {
         frame_r,

@@ -5,6 +5,8 @@
 //! Each test runs its own container from a bundle around the busybox rootfs
 //! ($MYDOCKER_ROOTFS, `make rootfs`) under its own --root.
 mod common;
+#[path = "common/pty.rs"]
+mod pty;
 use common::*;
 use serde_json::{json, Value};
 use std::fs;
@@ -336,5 +338,61 @@ fn pause_freezes_every_task_resume_thaws_and_delete_removes_a_paused_one() {
     assert_eq!(code(&c.run(&["delete", "--force", &c.id])), 0);
     for d in &dirs {
         assert!(!d.exists(), "{d:?} left behind");
+    }
+}
+
+/// A container whose /dev/pts is a devpts of its own, for exec --tty.
+fn with_devpts(c: &mut Value) {
+    c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+        "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]}));
+}
+
+#[test]
+fn exec_tty_with_a_console_socket_sends_the_master_there() {
+    let r = need_rootfs!();
+    let c = Ctr::start("ttysock", &r, with_devpts);
+    let sock = c.dir.join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let pidf = c.dir.join("exec.pid");
+    let s = sock.to_str().unwrap();
+    let o = c.exec(&["--detach", "--tty", "--console-socket", s, "--pid-file", pidf.to_str().unwrap(), &c.id, "sh", "-c",
+        "tty; [ -t 0 ] && [ -t 1 ] && echo isatty; echo X$((1+1))"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (conn, _) = listener.accept().unwrap();
+    let (mut master, name) = pty::recv_master(&conn);
+    assert!(name.starts_with("/dev/pts/"), "{name:?}");
+    let mut seen = String::new();
+    pty::read_until(&mut master, &mut seen, "X2");
+    assert!(seen.contains("/dev/pts/") && seen.contains("isatty"), "{seen}");
+}
+
+#[test]
+fn exec_tty_attached_relays_the_callers_terminal() {
+    let r = need_rootfs!();
+    let c = Ctr::start("ttyrelay", &r, with_devpts);
+    let mut t = pty::pty(24, 80);
+    let before = t.termios();
+    let mut p = t.spawn(c.cmd(&["exec", "-t", &c.id, "sh", "-c", "tty; stty size; exit 4"]));
+    let mut seen = String::new();
+    t.expect(&mut seen, "24 80");
+    assert_eq!(pty::finish(&mut p, &seen), 4, "{seen}");
+    assert!(seen.contains("/dev/pts/"), "{seen}");
+    assert!(pty::same_mode(&t.termios(), &before), "the caller's terminal was not restored");
+}
+
+#[test]
+fn exec_tty_misuse_is_one_line() {
+    let r = need_rootfs!();
+    let c = Ctr::start("ttybad", &r, with_devpts);
+    for (args, says) in [
+        (vec!["--detach", "--tty"], "--tty with --detach needs --console-socket"),
+        (vec!["--console-socket", "/nonexistent.sock"], "--console-socket needs --tty"),
+        (vec!["--tty"], "the input device is not a TTY"),
+    ] {
+        let mut a = args.clone();
+        a.extend_from_slice(&[&c.id, "true"]);
+        let o = c.exec(&a);
+        assert_eq!(code(&o), 1, "{a:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says) && stderr(&o).lines().count() == 1, "{a:?}: {}", stderr(&o));
     }
 }

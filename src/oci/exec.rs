@@ -217,9 +217,6 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Status::Paused => return fail(b"exec", &[b"cannot exec in a paused container"]),
         Status::Created | Status::Running => {}
     }
-    if e.tty || e.console_socket.is_some() {
-        return fail(b"exec", &[b"--tty and --console-socket are not supported yet"]);
-    }
     // The process: --process FILE, else the container's own config.json.
     let text = match e.process {
         Some(p) => sys::map_file(p).map_err(|x| fail(b"exec", &[b"--process ", p, b": ", sys::strerror(x)])),
@@ -261,9 +258,19 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(p) => p,
         Err(r) => return refused(r),
     };
-    if p.terminal {
-        return fail(b"exec", &[b"process.terminal: needs --console-socket (not supported yet)"]);
-    }
+    // A terminal of its own (console.rs), as runc: its master goes to the
+    // console socket, or attached, it is relayed to our stdin/stdout.
+    let terminal = e.tty || (!from_cli && p.terminal);
+    let console = match (terminal, e.console_socket) {
+        (true, Some(path)) => match sys::tty::connect_unix(path) {
+            Ok(fd) => Some(fd),
+            Err(x) => return fail(b"exec", &[b"--console-socket ", path, b": ", sys::strerror(x)]),
+        },
+        (true, None) if e.detach => return fail(b"exec", &[b"--tty with --detach needs --console-socket"]),
+        (true, None) if !sys::tty::is_tty(0) => return fail(b"exec", &[b"the input device is not a TTY"]),
+        (false, Some(_)) => return fail(b"exec", &[b"--console-socket needs --tty"]),
+        _ => None,
+    };
     if let Some(c) = e.cwd {
         if !c.starts_with(b"/") || c.contains(&0) {
             return fail(b"exec", &[b"--cwd ", c, b": not an absolute path"]);
@@ -339,9 +346,9 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         // TODO(seccomp): runc installs the container's linux.seccomp on an
         // exec'd process too; here it runs without a filter for now.
         seccomp: crate::seccomp::Profile::Unconfined,
-        terminal: false,
-        interactive: false,
-        console_socket: None,
+        terminal,
+        interactive: true,
+        console_socket: console.map(|fd| (fd, p.console.unwrap_or((0, 0)))),
         init: false,
         mode: Mode::Exec { detach: e.detach },
         preserve_fds: e.preserve_fds,
@@ -351,7 +358,11 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         // CRI-O's way: wait, and exit with the command's status.
         return crate::spawn::run(&c);
     }
-    let pid = match crate::spawn::create(&c) {
+    let pid = crate::spawn::create(&c);
+    if let Some(fd) = console {
+        sys::close(fd);
+    }
+    let pid = match pid {
         Ok(pid) => pid,
         Err(code) => return code,
     };
