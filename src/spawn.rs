@@ -413,7 +413,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         if c.id.is_some() && e.step == Step::Exec && e.errno == Errno(libc::ENOENT) {
             // runc's words, which podman and CRI-O match on.
             let name = c.process.argv0();
-            Line::new().s(b"mydocker: exec: \"").s(name).s(b"\": executable file not found in $PATH").emit(2);
+            Line::new().s(b"mydocker: exec: \"").arg(name).s(b"\": executable file not found in $PATH").emit(2);
             return e.exit_code();
         }
         e.report(what);

@@ -255,6 +255,17 @@ fn echoing(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         (&["run", "--rootfs", "/no/@", "sh"], 125, "mydocker: run: --rootfs '/no/@': No such file or directory"),
         (&["run", "no@"], 127, "mydocker: exec: no@: No such file or directory (not found in PATH)"),
         (&["run", "/no/@"], 127, "mydocker: exec: /no/@: No such file or directory"),
+        // The OCI commands (runc's exit code 1).
+        (&["state", "@"], 1, "mydocker: state: container does not exist: @"),
+        (&["delete", "@"], 1, "mydocker: delete: container does not exist: @"),
+        (&["start", "@"], 1, "mydocker: start: container does not exist: @"),
+        (&["kill", "@"], 1, "mydocker: kill: container does not exist: @"),
+        (&["pause", "@"], 1, "mydocker: pause: container does not exist: @"),
+        (&["ps", "@"], 1, "mydocker: ps: container does not exist: @"),
+        (&["exec", "@", "true"], 1, "mydocker: exec: container does not exist: @"),
+        (&["kill", "no-such-id", "SIG@"], 1, "mydocker: kill: invalid signal: SIG@"),
+        (&["create", "--bundle", "/no/@", "x"], 1, "mydocker: create: config.json: /no/@/config.json: No such file or directory"),
+        (&["create", "--bundle", "/tmp", "x@"], 1, "mydocker: create: invalid container id 'x@': use [A-Za-z0-9_+.-]"),
     ];
     let with_rootfs: Vec<(Vec<&str>, i32, String)>;
     if let Some(r) = rootfs {

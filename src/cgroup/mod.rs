@@ -909,12 +909,21 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
     Ok(Made { parent, cg, v2, ctrls: *ctrls })
 }
 
-/// pids.max: the same file and value on v1 and v2.
-pub fn write_pids(cg: Fd, ctrls: &Need, l: &Limits) -> Res<()> {
-    match (l.pids, ctrls[Ctrl::Pids as usize]) {
-        (Some(n), true) => write_file(cg, b"pids.max", Dec::new(n).as_bytes()).map_err(fail(b"setting", b"pids.max")),
-        _ => Ok(()),
+/// One numeric control-file write: (file, value, whether the file may be
+/// missing — swap accounting may be off).
+pub type Num = (&'static [u8], u64, bool);
+
+/// Writes each (file, value) in order, stopping at the first failure with
+/// the file named. One loop for every numeric limit of v1 and v2.
+#[inline(never)]
+pub fn write_nums(cg: Fd, w: &[Option<Num>]) -> Res<()> {
+    for &(file, v, optional) in w.iter().flatten() {
+        match write_file(cg, file, Dec::new(v).as_bytes()) {
+            Err(Errno(libc::ENOENT)) if optional => {}
+            r => r.map_err(fail(b"setting", file))?,
+        }
     }
+    Ok(())
 }
 
 #[cfg(test)]

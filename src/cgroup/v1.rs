@@ -1,9 +1,9 @@
 //! cgroup v1: one directory per hierarchy (memory, cpu[,cpuacct], cpuset,
 //! pids), limits as one file each.
-use super::{fail, mkdir_shared, read_file, write_file, write_pids, Ctrl, Need, Res};
+use super::{fail, mkdir_shared, read_file, write_file, write_nums, Ctrl, Need, Res};
 use crate::cli::Limits;
 use crate::devices::Policy;
-use crate::limits::{quota_us, Dec, CFS_PERIOD_US};
+use crate::limits::{quota_us, CFS_PERIOD_US};
 use crate::sys::{self, Errno, Fd};
 
 /// Copies a cpuset file into `to` when `to`'s is empty: a new v1 cpuset
@@ -52,27 +52,22 @@ pub fn limits(parent: Fd, cg: Fd, ctrls: &Need, l: &Limits, dev: &Policy) -> Res
         inherit(parent, b"mydocker/cpuset.mems", cg, b"cpuset.mems")?;
         write_file(cg, b"cpuset.cpus", list).map_err(fail(b"setting", b"cpuset.cpus"))?;
     }
-    if let (Some((bytes, _)), true) = (l.memory, has(Ctrl::Memory)) {
-        let v = Dec::new(bytes);
-        write_file(cg, b"memory.limit_in_bytes", v.as_bytes()).map_err(fail(b"setting", b"memory.limit_in_bytes"))?;
-        // With swap accounting, the same value for memory+swap, so swap is
-        // no way around the limit. Written second: it may never be below
-        // memory.limit_in_bytes. Absent without swap accounting.
-        match write_file(cg, b"memory.memsw.limit_in_bytes", v.as_bytes()) {
-            Ok(()) | Err(Errno(libc::ENOENT)) => {}
-            Err(e) => return Err(fail(b"setting", b"memory.memsw.limit_in_bytes")(e)),
-        }
-    }
-    if let (Some(shares), true) = (l.shares, has(Ctrl::Cpu)) {
-        write_file(cg, b"cpu.shares", Dec::new(shares).as_bytes()).map_err(fail(b"setting", b"cpu.shares"))?;
-    }
-    if let (Some(milli), true) = (l.cpus, has(Ctrl::Cpu)) {
-        write_file(cg, b"cpu.cfs_period_us", Dec::new(CFS_PERIOD_US).as_bytes())
-            .map_err(fail(b"setting", b"cpu.cfs_period_us"))?;
-        write_file(cg, b"cpu.cfs_quota_us", Dec::new(quota_us(milli)).as_bytes())
-            .map_err(fail(b"setting", b"cpu.cfs_quota_us"))?;
-    }
-    write_pids(cg, ctrls, l)
+    let mem = l.memory.filter(|_| has(Ctrl::Memory)).map(|m| m.0);
+    let cpu = |x: Option<u64>| x.filter(|_| has(Ctrl::Cpu));
+    write_nums(
+        cg,
+        &[
+            mem.map(|b| (&b"memory.limit_in_bytes"[..], b, false)),
+            // With swap accounting, the same value for memory+swap, so swap
+            // is no way around the limit. Written second: it may never be
+            // below memory.limit_in_bytes. Absent without swap accounting.
+            mem.map(|b| (&b"memory.memsw.limit_in_bytes"[..], b, true)),
+            cpu(l.shares).map(|n| (&b"cpu.shares"[..], n, false)),
+            cpu(l.cpus).map(|_| (&b"cpu.cfs_period_us"[..], CFS_PERIOD_US, false)),
+            cpu(l.cpus).map(|m| (&b"cpu.cfs_quota_us"[..], quota_us(m), false)),
+            l.pids.filter(|_| has(Ctrl::Pids)).map(|n| (&b"pids.max"[..], n, false)),
+        ],
+    )
 }
 
 /// The device policy as devices.deny / devices.allow lines (see

@@ -1,6 +1,6 @@
 //! cgroup v2: one unified hierarchy. Controllers must be enabled in the
 //! parent's cgroup.subtree_control at every level down to the container.
-use super::{fail, join, mkdir_shared, read_file, write_file, write_pids, Ctrl, Fail, Need, Res, CTRLS};
+use super::{fail, join, mkdir_shared, read_file, write_file, write_nums, Ctrl, Fail, Need, Res, CTRLS};
 use crate::cli::Limits;
 use crate::devices::{Policy, MAX_INSNS};
 use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
@@ -73,18 +73,6 @@ pub fn limits(cg: Fd, ctrls: &Need, l: &Limits, dev: &Policy) -> Res<()> {
     if has(Ctrl::Devices) {
         devices(cg, dev)?;
     }
-    if let (Some((bytes, _)), true) = (l.memory, has(Ctrl::Memory)) {
-        write_file(cg, b"memory.max", Dec::new(bytes).as_bytes()).map_err(fail(b"setting", b"memory.max"))?;
-        // No swap on top of the limit (absent without swap accounting).
-        match write_file(cg, b"memory.swap.max", b"0") {
-            Ok(()) | Err(Errno(libc::ENOENT)) => {}
-            Err(e) => return Err(fail(b"setting", b"memory.swap.max")(e)),
-        }
-    }
-    if let (Some(shares), true) = (l.shares, has(Ctrl::Cpu)) {
-        write_file(cg, b"cpu.weight", Dec::new(shares_to_weight(shares)).as_bytes())
-            .map_err(fail(b"setting", b"cpu.weight"))?;
-    }
     if let (Some(milli), true) = (l.cpus, has(Ctrl::Cpu)) {
         let mut v = [0u8; 48];
         let n = join(&mut v, &[Dec::new(quota_us(milli)).as_bytes(), b" ", Dec::new(CFS_PERIOD_US).as_bytes()]);
@@ -93,7 +81,17 @@ pub fn limits(cg: Fd, ctrls: &Need, l: &Limits, dev: &Policy) -> Res<()> {
     if let (Some((list, _)), true) = (l.cpuset, has(Ctrl::Cpuset)) {
         write_file(cg, b"cpuset.cpus", list).map_err(fail(b"setting", b"cpuset.cpus"))?;
     }
-    write_pids(cg, ctrls, l)
+    let mem = l.memory.filter(|_| has(Ctrl::Memory)).map(|m| m.0);
+    write_nums(
+        cg,
+        &[
+            mem.map(|b| (&b"memory.max"[..], b, false)),
+            // No swap on top of the limit (absent without swap accounting).
+            mem.map(|_| (&b"memory.swap.max"[..], 0, true)),
+            l.shares.filter(|_| has(Ctrl::Cpu)).map(|n| (&b"cpu.weight"[..], shares_to_weight(n), false)),
+            l.pids.filter(|_| has(Ctrl::Pids)).map(|n| (&b"pids.max"[..], n, false)),
+        ],
+    )
 }
 
 /// The device policy as a BPF_PROG_TYPE_CGROUP_DEVICE program, attached to

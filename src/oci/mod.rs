@@ -65,12 +65,15 @@ impl Global {
 }
 
 /// One line `mydocker: <cmd>: <parts...>` on stderr (and in --log);
-/// returns runc's exit code for a failed command, 1.
+/// returns runc's exit code for a failed command, 1. Every part goes
+/// through `Line::arg`: parts mix our words with ids, paths and values
+/// from the command line and config.json, and `arg` leaves printable
+/// UTF-8 as it is, so our own words come out unchanged.
 pub fn fail(cmd: &[u8], parts: &[&[u8]]) -> i32 {
     let mut l = Line::new();
     l.s(b"mydocker: ").s(cmd).s(b": ");
     for p in parts {
-        l.s(p);
+        l.arg(p);
     }
     l.emit(2);
     1
