@@ -21,12 +21,16 @@
  * default capabilities (bounding set, no_new_privs, capset), inherited
  * SIG_IGN reset, the signal mask cleared.
  *
+ * With -s FILE (and -d) it also installs, last before execve, the seccomp
+ * filter in FILE (raw struct sock_filter, bench/filter.py): docker's default
+ * profile as mydocker compiles it, so both pay for the very same filter.
+ *
  * With both, also the memory duties: swap is no way around the limit
  * (memory.memsw.limit_in_bytes, or memory.swap.max = 0), the cgroup is
  * locked as its owner's (flock, for gc), and the OOM counter is read after
  * the exit (for the OOM verdict).
  *
- * usage: floor [-m BYTES] [-d] /path/to/cmd [args...]
+ * usage: floor [-m BYTES] [-d] [-s FILTER] /path/to/cmd [args...]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,6 +58,10 @@
 /* capset(2), version 3: a header and two 32-bit words per set */
 struct cap_header { unsigned version; int pid; };
 struct cap_data { unsigned effective, permitted, inheritable; };
+/* seccomp(2) (musl ships no kernel headers) */
+struct sock_filter { unsigned short code; unsigned char jt, jf; unsigned k; };
+struct sock_fprog { unsigned short len; struct sock_filter *filter; };
+#define SECCOMP_SET_MODE_FILTER 1
 /* docker's default capabilities */
 #define KEEP 0xa80425fbULL
 
@@ -62,6 +70,8 @@ static char **cmd;
 static int go[2], err[2], duties, join = -1;
 static unsigned long long ignored, bounding = ~0ULL;
 static sigset_t waited;
+static struct sock_filter filter[4096];
+static struct sock_fprog fprog = {0, filter};
 
 static void fail(int e) {
 	(void)!write(err[1], &e, sizeof e);
@@ -114,6 +124,7 @@ static int child(void *arg) {
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (fprog.len && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0) fail(errno);
 	}
 	execv(cmd[0], cmd);
 	if (duties) fail(errno);
@@ -172,6 +183,14 @@ int main(int argc, char **argv) {
 	for (;;) {
 		if (argc > 2 && !strcmp(argv[1], "-m")) {
 			limit = argv[2];
+			argv += 2;
+			argc -= 2;
+		} else if (argc > 2 && !strcmp(argv[1], "-s")) {
+			int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+			ssize_t n = fd < 0 ? -1 : read(fd, filter, sizeof filter);
+			if (n <= 0 || n % sizeof filter[0]) return 125;
+			close(fd);
+			fprog.len = n / sizeof filter[0];
 			argv += 2;
 			argc -= 2;
 		} else if (argc > 1 && !strcmp(argv[1], "-d")) {

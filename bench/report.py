@@ -107,7 +107,7 @@ print(f"""# make bench results
 - {hot_rounds} hot and {iso_rounds} isolated rounds, the order of the launchers rotated between rounds
 - the floor with `-m` makes a memory cgroup and its child joins it by itself ("0" into `tasks`, issue 12), as mydocker does
 - `--rootfs` runs use the bundle's busybox rootfs; "no device policy" is this source built with the bench-only feature `bench-no-device-policy` (no policy, no cgroup for it)
-- floor + duties: the floor also doing, in plain C, every duty the issues give mydocker on a plain run (signal forwarding, error pipe, PDEATHSIG, hostname, lo up, docker's default capabilities and no_new_privs, SIG_IGN reset, fd hygiene): the cost of the duties themselves
+- floor + duties: the floor also doing, in plain C, every duty the issues give mydocker on a plain run (signal forwarding and pending signals, error pipe, fds closed first, PDEATHSIG and the parent-gone check, own session, hostname, lo up, docker's default capabilities and no_new_privs, SIG_IGN reset, docker's default seccomp filter — the very filter mydocker installs, read back with strace; with -m also no swap, the owner's lock and the OOM read): the cost of the duties themselves
 
 ## Hot (back to back, after a warm-up)
 

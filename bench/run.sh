@@ -51,6 +51,15 @@ if readelf -l "$payload" | grep -q INTERP; then log "$payload is not static"; ex
 # ---- the floor: a minimal static C launcher --------------------------------
 musl-gcc -static -O2 -o "$out/floor" "$here/floor.c"
 
+# The seccomp filter mydocker installs by default (docker's profile), read
+# back from strace's decoding, so that the floor with duties installs the
+# very same one (no filter, no -s).
+strace -f -v -s 1000000 -e trace=seccomp -o "$out/seccomp.strace" "$md" run "$payload" true >/dev/null 2>&1 || true
+rm -f "$out/default.filter"
+/usr/bin/python3 "$here/filter.py" "$out/seccomp.strace" "$out/default.filter"
+sf=""
+[ -s "$out/default.filter" ] && sf="-s $out/default.filter"
+
 # ---- the baseline of the device policy: this source without it -------------
 # (cargo feature bench-no-device-policy: no policy and no cgroup for a
 # --rootfs run, everything else the same), for issue 12's --rootfs target.
@@ -99,12 +108,12 @@ rm -rf "$oci_root"; mkdir -p "$oci_root/crun" "$oci_root/runc"
 cmds=(
   "floor|$out/floor $payload true||$out/floor"
   "mydocker|$md run $payload true||$md"
-  "floor + duties|$out/floor -d $payload true||$out/floor"
+  "floor + duties|$out/floor -d $sf $payload true||$out/floor"
   "unshare|unshare --fork --pid --mount-proc --uts --ipc --net $payload true||$(command -v unshare)"
   "bwrap|bwrap --dev-bind / / --unshare-pid --unshare-uts --unshare-ipc --unshare-net --proc /proc $payload true||$(command -v bwrap)"
   "floor -m 100m|$out/floor -m 104857600 $payload true||$out/floor"
   "mydocker -m 100m|$md run -m 100m $payload true||$md"
-  "floor + duties -m 100m|$out/floor -d -m 104857600 $payload true||$out/floor"
+  "floor + duties -m 100m|$out/floor -d $sf -m 104857600 $payload true||$out/floor"
   "crun|crun --root $oci_root/crun run -b $out/bundle bench-crun|crun --root $oci_root/crun delete -f bench-crun|$(command -v crun)"
   "runc|runc --root $oci_root/runc run -b $out/bundle bench-runc|runc --root $oci_root/runc delete -f bench-runc|$(command -v runc)"
   "mydocker --rootfs|$md run --rootfs $rootfs /bin/busybox true||$md"

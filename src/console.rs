@@ -12,6 +12,9 @@
 use crate::sys::tty::{self, Winsize};
 use crate::sys::{self, Errno, Fd};
 
+/// -t without a terminal on stdin: docker's words.
+pub const NOT_A_TTY: &[u8] = b"the input device is not a TTY";
+
 /// What the child needs, prepared before clone (nothing here allocates).
 #[derive(Clone, Copy, Debug)]
 pub struct Console {
@@ -67,6 +70,7 @@ pub fn pts_name(n: u32, buf: &mut [u8; 24]) -> usize {
 /// child is still privileged: makes the pair, sends the master (with the
 /// slave's name as data), and makes the slave fds 0, 1 and 2. Afterwards the
 /// child holds neither the master nor the socket.
+#[inline(never)]
 pub fn setup(c: &Console) -> Result<(), Errno> {
     let r = tty::open_ptmx(c.ptmx).and_then(|(m, n)| {
         let s = slave(c, m, n);

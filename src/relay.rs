@@ -16,24 +16,24 @@ use crate::sys::{self, Errno, Fd};
 /// caller's terminal is raw meanwhile (every key, Ctrl-C included, then
 /// reaches the container's terminal, whose line discipline turns it into a
 /// signal for its foreground job).
+#[inline(never)]
 pub fn run(pid: libc::pid_t, master: Fd, input: bool) -> Result<i32, i32> {
-    let sfd = match tty::set_nonblock(master).and_then(|_| tty::signalfd(WAITED)) {
-        Ok(f) => f,
-        Err(e) => {
-            // Nothing can be relayed: hang the container's terminal up (its
-            // session gets SIGHUP) and wait for it the plain way.
-            Error { step: Step::Relay, errno: e }.report(None);
-            sys::close(master);
-            return crate::spawn::forward_and_wait(pid);
-        }
-    };
-    // Dropped on every return below, before the caller prints anything:
-    // restores the caller's settings.
-    let raw = if input { RawMode::enter(0).ok() } else { None };
-    let code = relay(pid, master, sfd, input, raw.as_ref());
+    let mut sfd = -1;
+    let r = tty::set_nonblock(master).and_then(|_| {
+        sfd = tty::signalfd(WAITED)?;
+        // Dropped before this returns, so before the caller prints
+        // anything: restores the caller's settings.
+        let raw = if input { RawMode::enter(0).ok() } else { None };
+        relay(pid, master, sfd, input, raw.as_ref())
+    });
     sys::close(sfd);
     sys::close(master);
-    code
+    r.unwrap_or_else(|e| {
+        // Nothing can be relayed: the container's terminal is hung up (its
+        // session gets SIGHUP, the master is closed); wait the plain way.
+        Error { step: Step::Relay, errno: e }.report(None);
+        crate::spawn::forward_and_wait(pid)
+    })
 }
 
 /// Input read from stdin and not yet taken by the container's terminal.
@@ -43,7 +43,9 @@ struct Pending {
     len: usize,
 }
 
-fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMode>) -> Result<i32, i32> {
+/// Ok(what `run` returns), or Err when poll itself fails (with the child
+/// not yet reaped).
+fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMode>) -> Result<Result<i32, i32>, Errno> {
     let mut out = [0u8; 4096];
     let mut inq = Pending { buf: [0; 4096], off: 0, len: 0 };
     let (mut stdin_open, mut master_open, mut stdout_ok) = (input, true, true);
@@ -53,7 +55,7 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMod
         // slave's last holder is gone with the container's PID namespace,
         // and the master then reads what was left, then EIO.
         if let (Some(done), false) = (status, master_open) {
-            return done;
+            return Ok(done);
         }
         let pending = inq.off < inq.len;
         let mut fds = [
@@ -62,13 +64,10 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMod
             tty::pollfd(if stdin_open && !pending { 0 } else { -1 }, IN),
         ];
         if let Err(e) = tty::poll(&mut fds) {
-            Error { step: Step::Relay, errno: e }.report(None);
-            return status.unwrap_or_else(|| crate::spawn::forward_and_wait(pid));
+            return status.ok_or(e);
         }
         if fds[0].revents != 0 {
-            let mut sigs = [0; 8];
-            let n = tty::read_signals(sfd, &mut sigs).unwrap_or(0);
-            for &sig in &sigs[..n] {
+            while let Some(sig) = tty::read_signal(sfd) {
                 // `fg` after a stop: the shell had its own settings back.
                 if sig == libc::SIGCONT {
                     raw.map(RawMode::again);

@@ -83,7 +83,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     let relayed =
         c.terminal && c.console_socket.is_none() && matches!(c.mode, Mode::Attached | Mode::Exec { detach: false });
     if relayed && !sys::tty::is_tty(0) {
-        Line::new().s(b"mydocker: run: the input device is not a TTY").emit(2);
+        Line::new().s(b"mydocker: run: ").s(console::NOT_A_TTY).emit(2);
         return 125;
     }
     // First of all, the signals we forward wait, blocked, to be taken by
@@ -606,6 +606,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
 /// -t: takes the master from the child and relays until the container is
 /// gone. A child that failed before sending it (EOF) is waited for as
 /// usual; its report follows on the error pipe.
+#[inline(never)]
 fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
     let got = console::receive(sock);
     sys::close(sock);

@@ -267,7 +267,7 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
             Err(x) => return fail(b"exec", &[b"--console-socket ", path, b": ", sys::strerror(x)]),
         },
         (true, None) if e.detach => return fail(b"exec", &[b"--tty with --detach needs --console-socket"]),
-        (true, None) if !sys::tty::is_tty(0) => return fail(b"exec", &[b"the input device is not a TTY"]),
+        (true, None) if !sys::tty::is_tty(0) => return fail(b"exec", &[crate::console::NOT_A_TTY]),
         (false, Some(_)) => return fail(b"exec", &[b"--console-socket needs --tty"]),
         _ => None,
     };

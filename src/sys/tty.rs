@@ -347,22 +347,14 @@ pub fn signalfd(set: SigSet) -> Result<Fd, Errno> {
     .map(|f| f as Fd)
 }
 
-/// Takes the pending signals from a signalfd into `sigs`; returns how many
-/// (0: none pending).
-pub fn read_signals(fd: Fd, sigs: &mut [c_int; 8]) -> Result<usize, Errno> {
+/// Takes one pending signal from a (non-blocking) signalfd: None when
+/// none is pending (or the read failed: the caller polls again).
+pub fn read_signal(fd: Fd) -> Option<c_int> {
     // struct signalfd_siginfo: 128 bytes, ssi_signo (u32) first.
-    let mut buf = [0u8; 128 * 8];
-    // SAFETY: buf is a valid writable buffer of buf.len() bytes.
-    let n = match retry(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } as libc::c_long) {
-        Ok(n) => n as usize / 128,
-        Err(Errno(libc::EAGAIN)) => 0,
-        Err(e) => return Err(e),
-    };
-    for (i, s) in sigs.iter_mut().enumerate().take(n) {
-        let b = &buf[i * 128..i * 128 + 4];
-        *s = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as c_int;
-    }
-    Ok(n)
+    let mut buf = [0u32; 32];
+    // SAFETY: buf is a valid writable buffer of 128 bytes.
+    let n = retry(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), 128) } as libc::c_long);
+    (n == Ok(128)).then_some(buf[0] as c_int)
 }
 
 /// One write(2): how many bytes were taken (EAGAIN on a full non-blocking fd).
@@ -472,12 +464,11 @@ mod tests {
         // The mask is per thread; the signal goes to this thread only.
         let old = super::super::set_sigmask(set);
         let fd = signalfd(set).unwrap();
-        let mut sigs = [0; 8];
-        assert_eq!(read_signals(fd, &mut sigs), Ok(0));
+        assert_eq!(read_signal(fd), None);
         // SAFETY: a signal to this very thread, blocked here.
         unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), libc::gettid(), libc::SIGUSR2) };
-        assert_eq!(read_signals(fd, &mut sigs), Ok(1));
-        assert_eq!(sigs[0], libc::SIGUSR2);
+        assert_eq!(read_signal(fd), Some(libc::SIGUSR2));
+        assert_eq!(read_signal(fd), None);
         close(fd);
         super::super::set_sigmask(old);
     }
