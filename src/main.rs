@@ -17,7 +17,6 @@ mod devices;
 mod err;
 mod frame;
 mod fsops;
-#[allow(dead_code)] // used by the OCI front end and seccomp profiles
 mod json;
 #[cfg(any(test, fuzzing))]
 mod fuzzing;
@@ -31,7 +30,6 @@ mod out;
 mod path;
 mod plan;
 mod relay;
-#[allow(dead_code)] // wired into run and the OCI front end next
 mod seccomp;
 mod spawn;
 mod signals;

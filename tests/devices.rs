@@ -178,3 +178,34 @@ fn a_hybrid_host_without_a_devices_hierarchy_enforces_through_its_cgroup2() {
     assert!(l[0].contains("Operation not permitted"), "{out}");
     assert_eq!(&l[1..], ["null-ok", "1"], "{out}");
 }
+
+#[test]
+fn the_device_cgroup_of_a_killed_run_is_swept_by_gc() {
+    use std::io::BufRead;
+    let r = need_rootfs!();
+    let Some((dir, _)) = cgroup_dir("devices").or_else(|| cgroup_dir("memory").filter(|d| d.1)) else {
+        eprintln!("SKIP {}: neither a v1 devices hierarchy nor cgroup v2", module_path!());
+        return;
+    };
+    let mut c = mydocker(["run", "--rootfs", &r, "sh", "-c", "hostname; exec sleep 100"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut id = String::new();
+    std::io::BufReader::new(c.stdout.take().unwrap()).read_line(&mut id).unwrap();
+    let cg = dir.join("mydocker").join(id.trim());
+    let me = c.id();
+    let mut kid = 0;
+    eventually("the container's sleep", || {
+        kid = children(me).first().copied().unwrap_or(0);
+        kid != 0 && comm(kid) == "sleep"
+    });
+    // SAFETY: plain kill(2) of our own child, the runtime.
+    unsafe { libc::kill(me as i32, libc::SIGKILL) };
+    c.wait().unwrap();
+    eventually("PR_SET_PDEATHSIG to end the container", || !std::path::Path::new(&format!("/proc/{kid}")).exists());
+    assert!(cg.exists(), "a SIGKILLed runtime cannot clean up: {}", cg.display());
+    let out = ok(&run(["gc"]));
+    assert!(out.lines().any(|l| l == format!("removed {}", cg.display())), "{out}");
+    assert!(!cg.exists());
+}

@@ -80,13 +80,14 @@ struct Iv {
 /// Work space for one compilation (on the caller's stack or in a mapping).
 pub struct Scratch {
     ents: [(u32, u16); MAX_CALLS],
+    next: [u16; MAX_CALLS],
     ivs: [Iv; 2 * MAX_CALLS + 1],
     blocks: [u32; MAX_CALLS],
 }
 
 impl Scratch {
     pub const fn new() -> Scratch {
-        Scratch { ents: [(0, 0); MAX_CALLS], ivs: [Iv { lo: 0, to: To::Ret(0) }; 2 * MAX_CALLS + 1], blocks: [0; MAX_CALLS] }
+        Scratch { ents: [(0, 0); MAX_CALLS], next: [0; MAX_CALLS], ivs: [Iv { lo: 0, to: To::Ret(0) }; 2 * MAX_CALLS + 1], blocks: [0; MAX_CALLS] }
     }
 }
 
@@ -177,15 +178,29 @@ pub fn number(arch: Arch, name: u16) -> Option<u32> {
 /// One architecture: the search tree over syscall numbers, then the
 /// condition blocks. The accumulator holds nr on entry.
 fn block(m: &Model, arch: Arch, o: &mut Out, s: &mut Scratch) -> Result<(), Error> {
-    let mut n = 0;
-    for c in m.calls {
+    // The entries sorted by number, and by rule within one: a bucket per
+    // number (lists built back to front so they keep the rules' order).
+    // A sort costs hundreds of microseconds per run at opt-level "z".
+    let mut head = [NONE; SLOTS];
+    for (ci, c) in m.calls.iter().enumerate().rev() {
         if let Some(nr) = number(arch, c.name) {
-            *s.ents.get_mut(n).ok_or(Error::TooManyCalls)? = (nr, c.rule);
-            n += 1;
+            let sl = slot(nr).ok_or(Error::TooManyCalls)?;
+            s.next[ci] = head[sl];
+            head[sl] = ci as u16;
         }
     }
-    let ents = &mut s.ents[..n];
-    heapsort(ents);
+    let mut n = 0;
+    for &h in &head {
+        let mut ci = h;
+        while ci != NONE {
+            let c = m.calls[ci as usize];
+            let nr = number(arch, c.name).unwrap_or(0);
+            *s.ents.get_mut(n).ok_or(Error::TooManyCalls)? = (nr, c.rule);
+            n += 1;
+            ci = s.next[ci as usize];
+        }
+    }
+    let ents = &s.ents[..n];
     // Cut the number line into intervals.
     let default = To::Ret(m.default.ret());
     let mut ni = 0;
@@ -228,31 +243,17 @@ fn block(m: &Model, arch: Arch, o: &mut Out, s: &mut Scratch) -> Result<(), Erro
     Ok(())
 }
 
-/// In place, no allocation; a few hundred bytes of code where core's
-/// sort_unstable costs kilobytes (the binary has a size budget).
-fn heapsort(v: &mut [(u32, u16)]) {
-    fn sift(v: &mut [(u32, u16)], mut root: usize, end: usize) {
-        loop {
-            let mut child = 2 * root + 1;
-            if child >= end {
-                return;
-            }
-            if child + 1 < end && v[child] < v[child + 1] {
-                child += 1;
-            }
-            if v[root] >= v[child] {
-                return;
-            }
-            v.swap(root, child);
-            root = child;
-        }
-    }
-    for i in (0..v.len() / 2).rev() {
-        sift(v, i, v.len());
-    }
-    for end in (1..v.len()).rev() {
-        v.swap(0, end);
-        sift(v, 0, end);
+/// Buckets: every number our tables hold is below 1024 (x32's without
+/// its bit), but the ARM-private ones (0xf0000 + k, k < 16).
+const SLOTS: usize = 1024 + 16;
+const NONE: u16 = u16::MAX;
+
+fn slot(nr: u32) -> Option<usize> {
+    let n = (nr & !X32_BIT) as usize;
+    match n {
+        0..=1023 => Some(n),
+        0xf_0000..=0xf_000f => Some(1024 + n - 0xf_0000),
+        _ => None,
     }
 }
 
@@ -291,11 +292,31 @@ fn tree(ivs: &[Iv], o: &mut Out, blocks: &mut [u32], pending: &mut usize) -> Res
         };
     }
     let mid = ivs.len() / 2;
-    o.put(JGE_K, 0, 1, ivs[mid].lo)?;
-    let right = o.put(JMP_JA, 0, 0, 0)?;
-    tree(&ivs[..mid], o, blocks, pending)?;
-    o.land(right);
+    // One instruction when the left subtree is short enough for jt's 8
+    // bits (the kernel converts and JITs every instruction at load: fewer
+    // is cheaper); else a `ja` over it.
+    match u8::try_from(tree_len(mid)) {
+        Ok(skip) => {
+            o.put(JGE_K, skip, 0, ivs[mid].lo)?;
+            tree(&ivs[..mid], o, blocks, pending)?;
+        }
+        Err(_) => {
+            o.put(JGE_K, 0, 1, ivs[mid].lo)?;
+            let right = o.put(JMP_JA, 0, 0, 0)?;
+            tree(&ivs[..mid], o, blocks, pending)?;
+            o.land(right);
+        }
+    }
     tree(&ivs[mid..], o, blocks, pending)
+}
+
+/// Instructions `tree` emits for `n` intervals (every leaf is one).
+fn tree_len(n: usize) -> usize {
+    if n <= 1 {
+        return n;
+    }
+    let (left, right) = (tree_len(n / 2), tree_len(n - n / 2));
+    left + right + if left <= 255 { 1 } else { 2 }
 }
 
 /// A syscall's rules in order: each rule's comparisons, then its `ret`; a

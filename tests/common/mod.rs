@@ -234,4 +234,3 @@ pub fn rootfs() -> Option<String> {
     let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
     std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
 }
-

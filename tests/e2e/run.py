@@ -467,6 +467,73 @@ def _(env, rt):
     return {"rc": r.rc, "out": got}
 
 
+@case("podman::exec_t_console_socket")
+def _(env, rt):
+    n = cid(rt, "exec-t")
+    try:
+        r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c", "while :; do sleep 0.1; done")
+        expect(r.rc == 0, "podman run -d")
+        argv = env.podman_base + ["--runtime", rt.path, "exec", "-t", n, "sh", "-c", TTY_SH]
+        e = run(script_argv(argv), env=env.podman_env)
+    finally:
+        env.podman(rt, "rm", "-f", "-t", "0", n)
+    got = lines(e.out)
+    expect(e.rc == 5, f"want exit status 5, got {e.rc}")
+    expect(len(got) == 2 and got[0].startswith("/dev/pts/") and got[1] == "isatty",
+           f"want a /dev/pts/N terminal, got {got}")
+    return {"rc": e.rc, "out": got}
+
+
+def host_memory_limit(pid):
+    """The memory limit of process pid's cgroup, read on the host side."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        rows = [l.rstrip("\n").split(":", 2) for l in f]
+    for hid, ctrl, path in rows:
+        if "memory" in ctrl.split(","):
+            for mp in cgroup_mounts():
+                if os.path.exists(f"{mp}{path}/memory.limit_in_bytes"):
+                    return open(f"{mp}{path}/memory.limit_in_bytes").read().strip()
+    for hid, ctrl, path in rows:
+        if hid == "0":
+            for mp in cgroup_mounts():
+                if os.path.exists(f"{mp}{path}/memory.max"):
+                    return open(f"{mp}{path}/memory.max").read().strip()
+    return None
+
+
+@case("podman::pause_unpause")
+def _(env, rt):
+    n = cid(rt, "pause")
+    try:
+        r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c", "while :; do sleep 0.1; done")
+        expect(r.rc == 0, "podman run -d")
+        expect(env.podman(rt, "pause", n).rc == 0, "podman pause")
+        paused = pinspect(env, rt, n, "{{.State.Status}}")
+        expect(env.podman(rt, "unpause", n).rc == 0, "podman unpause")
+        running = pinspect(env, rt, n, "{{.State.Status}}")
+    finally:
+        env.podman(rt, "rm", "-f", "-t", "0", n)
+    expect((paused, running) == ("paused", "running"), f"want paused then running, got {paused}, {running}")
+    return {"paused": paused, "running": running}
+
+
+@case("podman::update_memory")
+def _(env, rt):
+    n = cid(rt, "update")
+    try:
+        r = prun(env, rt, "-d", "--name", n, "-m", "64m", IMG, "sh", "-c", "while :; do sleep 0.1; done")
+        expect(r.rc == 0, "podman run -d")
+        pid = pinspect(env, rt, n, "{{.State.Pid}}")
+        before = host_memory_limit(pid)
+        u = env.podman(rt, "update", "-m", "32m", n)
+        expect(u.rc == 0, "podman update -m 32m")
+        after = host_memory_limit(pid)
+    finally:
+        env.podman(rt, "rm", "-f", "-t", "0", n)
+    expect((before, after) == ("67108864", "33554432"), f"want 64 MiB then 32 MiB, got {before}, {after}")
+    return {"before": before, "after": after}
+
+
 MEMCAT = ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null"
           " || cat /sys/fs/cgroup/memory.max")
 
@@ -669,6 +736,39 @@ def _(env, rt):
     expect(r.rc == 5, f"want exit status 5, got {r.rc}")
     expect(got == ["/dev/pts/0", "isatty"], f"want /dev/pts/0 and isatty, got {got}")
     return {"rc": r.rc, "out": got}
+
+
+@case("containerd::task_exec_t_console_socket")
+def _(env, rt):
+    n = cid(rt, "c-exec-t")
+    try:
+        ctr_long(env, rt, n)
+        argv = env.ctr_base + ["task", "exec", "-t", "--exec-id", "t1", n, "sh", "-c", TTY_SH]
+        e = run(script_argv(argv))
+    finally:
+        ctr_cleanup(env, n)
+    # ctr itself may log that it could not resize the finished process's
+    # terminal (a client race, runc's too): not the container's output.
+    got = [l for l in lines(e.out) if "resize pty" not in l]
+    expect(e.rc == 5, f"want exit status 5, got {e.rc}")
+    expect(len(got) == 2 and got[0].startswith("/dev/pts/") and got[1] == "isatty",
+           f"want a /dev/pts/N terminal, got {got}")
+    return {"rc": e.rc, "out": got}
+
+
+@case("containerd::task_pause_resume")
+def _(env, rt):
+    n = cid(rt, "c-pause")
+    try:
+        ctr_long(env, rt, n)
+        expect(env.ctr("task", "pause", n).rc == 0, "ctr task pause")
+        paused = task_status(env, n)[1]
+        expect(env.ctr("task", "resume", n).rc == 0, "ctr task resume")
+        running = task_status(env, n)[1]
+    finally:
+        ctr_cleanup(env, n)
+    expect((paused, running) == ("PAUSED", "RUNNING"), f"want PAUSED then RUNNING, got {paused}, {running}")
+    return {"paused": paused, "running": running}
 
 
 @case("containerd::cri_pod_shape_with_ns")
