@@ -93,7 +93,8 @@ impl Fail {
             l.s(b": ").s(self.file);
         }
         l.s(b": ").s(self.why.unwrap_or(sys::strerror(self.errno)));
-        let a = self.advice();
+        // A `why` of its own already says what to do.
+        let a = if self.why.is_some() { &b""[..] } else { self.advice() };
         if !a.is_empty() {
             l.s(b" (").s(a).s(b")");
         }

@@ -109,6 +109,12 @@ fn devices(cg: Fd, dev: &Policy) -> Res<()> {
         what: b"loading and attaching the device program (BPF_PROG_TYPE_CGROUP_DEVICE)",
         file: b"",
         errno: e,
-        why: None,
+        why: match e.0 {
+            libc::EPERM => Some(
+                b"Operation not permitted (needs CAP_SYS_ADMIN; or a cgroup above holds a device program that allows none below it)",
+            ),
+            libc::EINVAL | libc::EACCES => Some(b"refused by the kernel (is it built with CONFIG_CGROUP_BPF?)"),
+            _ => None,
+        },
     })
 }
