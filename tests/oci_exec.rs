@@ -396,3 +396,20 @@ fn exec_tty_misuse_is_one_line() {
         assert!(stderr(&o).contains(says) && stderr(&o).lines().count() == 1, "{a:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn an_exec_process_gets_the_containers_seccomp_filter_with_and_without_a_process_file() {
+    let r = need_rootfs!();
+    let c = Ctr::start("seccomp", &r, |c| {
+        c["linux"]["seccomp"] = json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]
+        });
+    });
+    let script = "grep '^Seccomp:' /proc/self/status; mkdir /tmp/x 2>&1";
+    let o = c.exec(&[&c.id, "sh", "-c", script]);
+    assert_eq!(stdout(&o), "Seccomp:\t2\nmkdir: can't create directory '/tmp/x': Permission denied\n", "{}", stderr(&o));
+    let p = c.process_file(&json!({"args": ["sh", "-c", script], "env": ["PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}));
+    let o = c.exec(&["--process", &p, &c.id]);
+    assert_eq!(stdout(&o), "Seccomp:\t2\nmkdir: can't create directory '/tmp/x': Permission denied\n", "{}", stderr(&o));
+}

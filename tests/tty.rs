@@ -306,3 +306,20 @@ fn ctrl_c_on_the_callers_keyboard_ends_a_command_under_init() {
     assert_eq!(finish(&mut c, &seen), 130);
     assert!(same_mode(&t.termios(), &before), "the caller's terminal was not restored");
 }
+
+#[test]
+fn the_terminal_belongs_to_the_containers_user() {
+    need_root!();
+    let Some(r) = rootfs() else {
+        eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
+        return;
+    };
+    let mut t = pty(24, 80);
+    // -u 1000: it can reopen its own terminal, as with runc and docker.
+    let script = "echo U=$(stat -c %u:%g $(tty)); echo hi >$(tty) && echo RE$((1+1))OPENED";
+    let mut c = t.spawn(md(&["run", "-ti", "--rootfs", &r, "-u", "1000:1000", "sh", "-c", script]));
+    let mut seen = String::new();
+    t.expect(&mut seen, "RE2OPENED");
+    assert_eq!(finish(&mut c, &seen), 0, "{seen}");
+    assert!(seen.contains("U=1000:1000"), "{seen}");
+}

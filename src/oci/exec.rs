@@ -242,6 +242,34 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(d) => d,
         Err(x) => return fail(b"exec", &[b"process: ", x.why.as_bytes()]),
     };
+    // runc installs the container's linux.seccomp on an exec'd process too:
+    // from the config.json parsed above, or (with --process) from a second
+    // parse of it.
+    let mut cfg_nodes;
+    let config_doc = match e.process {
+        None => Some(doc),
+        Some(_) => {
+            let mut path = [0u8; 4200];
+            let n = crate::cgroup::join(&mut path, &[g.root(), b"/", e.id, b"/config.json"]);
+            let text = match sys::map_file(&path[..n]) {
+                Ok(t) => t,
+                Err(x) => return fail(b"exec", &[b"config.json of ", e.id, b": ", sys::strerror(x)]),
+            };
+            let n = json::nodes_for(text.len());
+            cfg_nodes = Map::new(n * core::mem::size_of::<json::Node>(), false);
+            let Some((nodes, _)) = cfg_nodes.as_mut().ok().and_then(|m| m.typed(n, json::Node::EMPTY)) else {
+                return fail(b"exec", &[b"config.json: too large"]);
+            };
+            match json::parse(text, nodes) {
+                Ok(d) => Some(d),
+                Err(x) => return fail(b"exec", &[b"config.json: ", x.why.as_bytes()]),
+            }
+        }
+    };
+    let seccomp = match config_doc.and_then(|d| d.root().get("linux")).and_then(|l| l.get("seccomp")).filter(|v| !v.is_null()) {
+        Some(v) => crate::seccomp::Profile::Json(v),
+        None => crate::seccomp::Profile::Unconfined,
+    };
     let pv = if e.process.is_some() { Some(doc.root()) } else { doc.root().get("process") };
     let Some(pv) = pv.filter(|v| v.kind() == json::Kind::Obj) else {
         return fail(b"exec", &[b"process: not a JSON object"]);
@@ -343,9 +371,7 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         devices: &[],
         // The container's device policy stays as create set it; nothing to add.
         device_rules: None,
-        // TODO(seccomp): runc installs the container's linux.seccomp on an
-        // exec'd process too; here it runs without a filter for now.
-        seccomp: crate::seccomp::Profile::Unconfined,
+        seccomp,
         terminal,
         interactive: true,
         console_socket: console.map(|fd| (fd, p.console.unwrap_or((0, 0)))),
