@@ -802,3 +802,17 @@ fn namespaced_sysctls_are_written() {
     let got: Vec<String> = out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     assert_eq!(got, ["0 0", "1234"]);
 }
+
+#[test]
+fn linux_seccomp_without_no_new_privileges_is_installed_before_the_capabilities_go() {
+    // Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN, which the
+    // container's sets here do not have: the filter must go in first.
+    let r = need!();
+    let t = T::new("seccomp-nnp");
+    let mut c = sh(&r, "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status; grep CapEff /proc/self/status");
+    c["process"]["noNewPrivileges"] = json!(false);
+    c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]});
+    let o = t.oci_run(&c, "n1");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "NoNewPrivs:\t0\nSeccomp:\t2\nCapEff:\t00000000000004e1\n");
+}

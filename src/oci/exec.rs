@@ -27,9 +27,6 @@ use crate::model::{Caps, Container, Env, Fs, Mode, Mounts, Namespaces, Process};
 use crate::mounts::{self, Table};
 use crate::sys::{self, Errno, Map};
 
-/// --env flags hold at most this many.
-pub const MAX_REPEAT: usize = 64;
-
 /// The exec command line, parsed.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ExecArgs<'a> {
@@ -40,12 +37,13 @@ pub struct ExecArgs<'a> {
     pub console_socket: Option<&'a [u8]>,
     pub tty: bool,
     pub cwd: Option<&'a [u8]>,
-    pub env: [&'a [u8]; MAX_REPEAT],
-    pub nenv: usize,
     pub user: Option<&'a [u8]>,
     pub preserve_fds: i32,
-    /// The command is args[cmd..] (without --process); args.count() if none.
-    pub cmd: usize,
+    /// The flags are args[from..id_at] (the --env values are read from
+    /// there again, in order: no table to size); the command is
+    /// args[id_at + 1..] (without --process).
+    pub from: usize,
+    pub id_at: usize,
 }
 
 /// Why the command line was refused, and the argument concerned.
@@ -68,10 +66,56 @@ const FLAGS: [(&[&[u8]], bool); 10] = [
     (&[b"preserve-fds"], true),
     (&[b"process-label"], true),
 ];
+const ENV: usize = 6;
 
-/// Parses `args[from..]`: flags (`--f v`, `--f=v`, `-f v`, booleans with an
-/// optional `=true|false`) up to the container id; what follows the id is
-/// the command, flags or not (as runc: `exec ID sh -c ...`).
+/// One step of the flag walk: a flag (its index in FLAGS, its value — b"1"
+/// or b"" for a boolean — and the argument), or the container id at the
+/// index given.
+enum Step<'a> {
+    Flag(usize, &'a [u8], &'a [u8]),
+    Id(usize, &'a [u8]),
+}
+
+/// The flag at args[*i] (`--f v`, `--f=v`, `-f v`, booleans with an
+/// optional `=true|false`), or the id (the first operand, or what follows
+/// `--`); None at the end.
+fn step<'a, A: Args + ?Sized>(args: &'a A, i: &mut usize) -> Option<Result<Step<'a>, Bad<'a>>> {
+    let mut a = args.arg(*i);
+    if *i >= args.count() {
+        return None;
+    }
+    *i += 1;
+    if a == b"--" || a.len() < 2 || a[0] != b'-' {
+        if a == b"--" {
+            a = if *i < args.count() { args.arg(*i) } else { b"" };
+            *i += 1;
+        }
+        return (!a.is_empty()).then_some(Ok(Step::Id(*i - 1, a)));
+    }
+    let (name, inline) = match a.iter().position(|&c| c == b'=') {
+        Some(p) => (&a[..p], Some(&a[p + 1..])),
+        None => (a, None),
+    };
+    let bare = name.strip_prefix(b"--").unwrap_or(&name[1..]);
+    let Some(k) = FLAGS.iter().position(|(n, _)| n.iter().any(|n| *n == bare)) else {
+        return Some(Err(Bad(b"unknown flag", a)));
+    };
+    let v: &'a [u8] = match (FLAGS[k].1, inline) {
+        (true, Some(v)) => v,
+        (true, None) if *i < args.count() => {
+            *i += 1;
+            args.arg(*i - 1)
+        }
+        (true, None) => return Some(Err(Bad(b"flag needs a value", a))),
+        (false, None | Some(b"true") | Some(b"1")) => b"1",
+        (false, Some(b"false") | Some(b"0")) => b"",
+        (false, Some(_)) => return Some(Err(Bad(b"not a boolean", a))),
+    };
+    Some(Ok(Step::Flag(k, v, a)))
+}
+
+/// Parses `args[from..]`: flags up to the container id; what follows the
+/// id is the command, flags or not (as runc: `exec ID sh -c ...`).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<'a>, Bad<'a>> {
     let mut e = ExecArgs {
         id: b"",
@@ -81,46 +125,19 @@ pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<
         console_socket: None,
         tty: false,
         cwd: None,
-        env: [b""; MAX_REPEAT],
-        nenv: 0,
         user: None,
         preserve_fds: 0,
-        cmd: args.count(),
+        from,
+        id_at: 0,
     };
     let mut i = from;
-    while i < args.count() {
-        let mut a = args.arg(i);
-        i += 1;
-        if a == b"--" || a.len() < 2 || a[0] != b'-' {
-            if a == b"--" {
-                a = if i < args.count() { args.arg(i) } else { b"" };
-                i += 1;
+    while let Some(s) = step(args, &mut i) {
+        let (k, v, a) = match s? {
+            Step::Id(at, id) => {
+                (e.id, e.id_at) = (id, at);
+                return Ok(e);
             }
-            if a.is_empty() {
-                break;
-            }
-            e.id = a;
-            e.cmd = i;
-            return Ok(e);
-        }
-        let (name, inline) = match a.iter().position(|&c| c == b'=') {
-            Some(p) => (&a[..p], Some(&a[p + 1..])),
-            None => (a, None),
-        };
-        let bare = name.strip_prefix(b"--").unwrap_or(&name[1..]);
-        let Some(k) = FLAGS.iter().position(|(n, _)| n.iter().any(|n| *n == bare)) else {
-            return Err(Bad(b"unknown flag", a));
-        };
-        let v: &'a [u8] = match (FLAGS[k].1, inline) {
-            (true, Some(v)) => v,
-            (true, None) if i < args.count() => {
-                i += 1;
-                args.arg(i - 1)
-            }
-            (true, None) => return Err(Bad(b"flag needs a value", a)),
-            (false, None | Some(b"true") | Some(b"1")) => b"1",
-            (false, Some(b"false") | Some(b"0")) => b"",
-            (false, Some(_)) => return Err(Bad(b"not a boolean", a)),
+            Step::Flag(k, v, a) => (k, v, a),
         };
         match k {
             0 => e.process = Some(v),
@@ -129,17 +146,13 @@ pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<
             3 => e.console_socket = Some(v),
             4 => e.tty = !v.is_empty(),
             5 => e.cwd = Some(v),
-            6 => {
-                *e.env.get_mut(e.nenv).ok_or(Bad(b"given too many times (limit 64)", a))? = v;
-                e.nenv += 1;
-            }
             7 => e.user = Some(v),
             8 => {
                 e.preserve_fds = crate::limits::parse_u64(v)
                     .filter(|&n| n <= 1024)
                     .ok_or(Bad(b"not a number of fds (0..=1024)", a))? as i32
             }
-            _ if !v.is_empty() => return Err(Bad(b"SELinux labels are not supported", a)),
+            9 if !v.is_empty() => return Err(Bad(b"SELinux labels are not supported", a)),
             _ => {}
         }
     }
@@ -147,21 +160,37 @@ pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<
 }
 
 /// The environment: the process's list, then the --env flags (runc
-/// appends them).
+/// appends them), read from the command line where parse saw them.
 struct EnvList<'a> {
     base: &'a dyn Args,
-    extra: &'a [&'a [u8]],
+    args: &'a dyn Args,
+    from: usize,
+}
+
+impl EnvList<'_> {
+    /// The n-th --env value (n = usize::MAX: none; counts them instead).
+    fn flag(&self, n: usize) -> (usize, &[u8]) {
+        let (mut i, mut seen) = (self.from, 0);
+        while let Some(Ok(Step::Flag(k, v, _))) = step(self.args, &mut i) {
+            if k == ENV {
+                if seen == n {
+                    return (seen, v);
+                }
+                seen += 1;
+            }
+        }
+        (seen, b"")
+    }
 }
 
 impl Args for EnvList<'_> {
     fn count(&self) -> usize {
-        self.base.count() + self.extra.len()
+        self.base.count() + self.flag(usize::MAX).0
     }
     fn arg(&self, i: usize) -> &[u8] {
-        if i < self.base.count() {
-            self.base.arg(i)
-        } else {
-            self.extra.get(i - self.base.count()).copied().unwrap_or(b"")
+        match i.checked_sub(self.base.count()) {
+            None => self.base.arg(i),
+            Some(n) => self.flag(n).1,
         }
     }
 }
@@ -230,7 +259,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     // Without --process the command comes from the command line, not from
     // the container's args.
     let from_cli = e.process.is_none();
-    if from_cli && e.cmd >= args.count() {
+    if from_cli && e.id_at + 1 >= args.count() {
         return Err([&b"no command given"[..], b"", b"", b""]);
     }
     let mut st = Store::EMPTY;
@@ -278,8 +307,8 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     if !state::alive(&o.rec) {
         return Err([&b"container not running"[..], b"", b"", b""]);
     }
-    let env = EnvList { base: &st.env, extra: &e.env[..e.nenv] };
-    let (argv, from): (&dyn Args, usize) = if from_cli { (args, e.cmd) } else { (&st.args, 0) };
+    let env = EnvList { base: &st.env, args, from: e.from };
+    let (argv, from): (&dyn Args, usize) = if from_cli { (args, e.id_at + 1) } else { (&st.args, 0) };
     let seccomp = cfg.root().get("linux").and_then(|l| l.get("seccomp")).filter(|v| !v.is_null());
     let c = Container {
         id: Some(e.id),
@@ -375,15 +404,28 @@ mod tests {
         let e = p(&["--pid-file", "/p", "--process", "/f.json", "--detach", "--preserve-fds", "2", "ctr1"]).unwrap();
         assert_eq!((e.id, e.process, e.pid_file, e.detach, e.preserve_fds), (&b"ctr1"[..], Some(&b"/f.json"[..]), Some(&b"/p"[..]), true, 2));
         let e = p(&["--process=/f", "-d", "--pid-file=/p", "x"]).unwrap();
-        assert_eq!((e.id, e.detach, e.cmd), (&b"x"[..], true, 4));
+        assert_eq!((e.id, e.detach, e.id_at), (&b"x"[..], true, 3));
     }
 
     #[test]
     fn what_follows_the_id_is_the_command_even_with_dashes() {
         let e = p(&["-e", "A=1", "--env=B=2", "-u", "1000:1000", "--cwd", "/tmp", "c", "sh", "-c", "echo -e"]).unwrap();
         assert_eq!(e.id, b"c");
-        assert_eq!(e.cmd, 8);
-        assert_eq!(&e.env[..e.nenv], &[&b"A=1"[..], b"B=2"]);
+        assert_eq!(e.id_at, 7, "the command starts after it");
+        // The --env values, after the process's own, in order.
+        struct V(&'static [&'static [u8]]);
+        impl Args for V {
+            fn count(&self) -> usize {
+                self.0.len()
+            }
+            fn arg(&self, i: usize) -> &[u8] {
+                self.0.get(i).copied().unwrap_or(b"")
+            }
+        }
+        let args = V(&[b"-e", b"A=1", b"--env=B=2", b"-u", b"1000:1000", b"--cwd", b"/tmp", b"c", b"sh", b"-e"]);
+        let base = V(&[b"PATH=/bin"]);
+        let env = EnvList { base: &base, args: &args, from: 0 };
+        assert_eq!((0..env.count()).map(|i| env.arg(i)).collect::<Vec<_>>(), [&b"PATH=/bin"[..], b"A=1", b"B=2"]);
         assert_eq!((e.user, e.cwd), (Some(&b"1000:1000"[..]), Some(&b"/tmp"[..])));
     }
 
