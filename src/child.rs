@@ -36,6 +36,11 @@ pub struct Ctx<'a> {
     pub err_w: Fd,
     /// None: the hostname is left as it is (OCI without one).
     pub hostname: Option<&'a [u8]>,
+    /// OCI domainname (None: left as it is).
+    pub domainname: Option<&'a [u8]>,
+    /// OCI process.apparmorProfile as "exec <profile>", on AppArmor hosts:
+    /// the profile the command is confined by from its execve.
+    pub apparmor: Option<&'a [u8]>,
     /// The namespaces created at clone (CLONE_NEW* flags).
     pub ns: i32,
     /// Receive arena, sized by the parent from the frame it will send.
@@ -229,6 +234,23 @@ fn privileges(user: User, caps: Option<CapSets>, keep_caps: bool) -> Result<(), 
     Ok(())
 }
 
+/// Ties the container's life to mydocker's: PR_SET_PDEATHSIG(SIGKILL), then
+/// a check that mydocker is not gone already. The prctl alone cannot tell
+/// (across a new PID namespace getppid() is 0 either way). The error pipe
+/// can: the parent holds its read end until we are gone, our copy is closed
+/// (close_all_but), and the kernel closes a dying process's files before it
+/// sends the death signals. So after the prctl, either mydocker is alive
+/// (and its death will signal us), or its death signal is on its way, or
+/// its read end is already closed — which poll shows as POLLERR on our
+/// write end `err_w`. No window is left.
+fn tie_to_parent(err_w: Fd) -> Result<(), Error> {
+    sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
+    if sys::no_reader(err_w) {
+        return Err(Error { step: Step::DeathSig, errno: Errno(libc::ESRCH) });
+    }
+    Ok(())
+}
+
 /// `/` made recursively private. Inside a chroot `/` is a directory, not
 /// the root of a mount (EINVAL): it is first bound onto itself and entered
 /// (sys::chroot::rebind_root, which refuses where the bind could show on
@@ -297,19 +319,9 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF. Not for an OCI container: it must
     // outlive `create` (its caller's subreaper reaps it).
-    if matches!(ctx.mode, Mode::Attached | Mode::Exec { detach: false }) {
-        // PR_SET_PDEATHSIG cannot tell that the parent is already gone
-        // (across a new PID namespace getppid() is 0 either way). The error
-        // pipe can: the parent holds its read end until we are gone, ours was
-        // closed just above, and the kernel closes a dying process's files
-        // before it sends the death signals. So after the prctl, either
-        // mydocker is alive (and its death will signal us), or its death
-        // signal is on its way, or its read end is already closed — which
-        // poll shows as POLLERR on our write end. No window is left.
-        sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
-        if sys::no_reader(ctx.err_w) {
-            return Err(Error { step: Step::DeathSig, errno: Errno(libc::ESRCH) }.into());
-        }
+    let attached = matches!(ctx.mode, Mode::Attached | Mode::Exec { detach: false });
+    if attached {
+        tie_to_parent(ctx.err_w)?;
     }
     if ctx.mode != Mode::Attached {
         // Device nodes and directories get the modes config.json names;
@@ -358,6 +370,9 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     }
     if let Some(h) = ctx.hostname {
         sys::sethostname(h).map_err(Error::at(Step::Hostname))?;
+    }
+    if let Some(d) = ctx.domainname {
+        sys::oci::setdomainname(d).map_err(Error::at(Step::Hostname))?;
     }
     if ctx.ns & libc::CLONE_NEWNET != 0 {
         sys::loopback_up().map_err(Error::at(Step::Loopback))?;
@@ -416,6 +431,12 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // Privileges last, after everything that needs them (the bounding set
     // and no_new_privs went before the frame read).
     privileges(ctx.user, ctx.caps, ctx.keep_caps)?;
+    // The kernel clears the death signal when the effective user or group
+    // changes (commit_creds): after -u it must be set again, and checked
+    // again, or a killed mydocker leaves this container running.
+    if attached && ctx.user.ids.is_some() {
+        tie_to_parent(ctx.err_w)?;
+    }
     if ctx.init {
         // --init: PID 1 stays ours, a reaper; the command becomes PID 2.
         // Every signal is blocked so each one queues for sigwait (a
@@ -451,6 +472,16 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));
+    if let Some(a) = ctx.apparmor {
+        // Takes effect at execve (change_onexec); the kernel's own file
+        // since 5.8, the shared one before.
+        let fd = sys::openat(sys::CWD, b"/proc/self/attr/apparmor/exec", libc::O_WRONLY)
+            .or_else(|_| sys::openat(sys::CWD, b"/proc/self/attr/exec", libc::O_WRONLY))
+            .map_err(Error::at(Step::Caps))?;
+        let r = sys::write_all(fd, a);
+        sys::close(fd);
+        r.map_err(Error::at(Step::Caps))?;
+    }
     // The filter last: only the exec (fifo handshake) syscalls follow.
     if ctx.no_new_privs {
         load_seccomp(ctx.seccomp)?;

@@ -10,6 +10,10 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// One test at a time: a binary being copied in one thread while another
+/// forks keeps a write fd open in the fork, and exec of it fails ETXTBSY.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A chroot directory `base/R` with mydocker at /mydocker and busybox.
 fn jail(tag: &str) -> Option<(PathBuf, PathBuf)> {
     let busybox = PathBuf::from(std::env::var("MYDOCKER_ROOTFS").ok()?).join("bin/busybox");
@@ -91,6 +95,7 @@ fn mounts_unchanged(out: &str) {
 #[test]
 fn in_a_chroot_whose_surrounding_mount_is_private_run_works_and_leaves_no_mount() {
     need_root!();
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some((base, r)) = jail("private") else {
         eprintln!("SKIP {}: no busybox in $MYDOCKER_ROOTFS", module_path!());
         return;
@@ -112,6 +117,7 @@ fn in_a_chroot_whose_surrounding_mount_is_private_run_works_and_leaves_no_mount(
 #[test]
 fn in_a_chroot_whose_surrounding_mount_is_shared_run_says_why_and_mounts_nothing() {
     need_root!();
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some((base, r)) = jail("shared") else {
         eprintln!("SKIP {}: no busybox in $MYDOCKER_ROOTFS", module_path!());
         return;

@@ -212,6 +212,12 @@ fn echoing(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         (&["run", "--@", "sh"], 125, "mydocker: run: unknown flag '--@': see 'mydocker run --help'"),
         (&["run", "-e", "=@", "sh"], 125, "mydocker: run: -e '=@': environment variable name is empty"),
         (
+            &["run", "--security-opt", "@", "sh"],
+            125,
+            "mydocker: run: --security-opt '@': supported: seccomp=unconfined, seccomp=FILE",
+        ),
+        (&["run", "--security-opt", "seccomp=/no/@", "sh"], 125, "mydocker: seccomp: /no/@: No such file or directory"),
+        (
             &["run", "--hostname", "@", "sh"],
             125,
             "mydocker: run: --hostname '@': hostname may hold only letters, digits, '-' and '.'",

@@ -1,6 +1,7 @@
 //! A runtime killed at any moment leaves no container: SIGKILL mydocker at
 //! a random point of its start-up, over and over, and no container process
-//! may outlive it (the window between clone and PR_SET_PDEATHSIG included).
+//! may outlive it (the window between clone and PR_SET_PDEATHSIG included,
+//! and the user switch of -u, after which the kernel clears the death signal).
 mod common;
 use common::*;
 use std::time::{Duration, Instant};
@@ -57,7 +58,10 @@ fn a_runtime_killed_at_any_moment_leaves_no_container() {
     need_root!();
     let n: usize = std::env::var("MYDOCKER_STRESS_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200) / 4;
     let mut rng = Lcg(13);
-    let mut variants: Vec<(Vec<String>, &str)> = vec![(vec![], "987652"), (vec!["--init".into()], "987653")];
+    // -u: the kernel clears the death signal when the user changes.
+    let user = ["-u", "65534:65534"].map(String::from).to_vec();
+    let mut variants: Vec<(Vec<String>, &str)> =
+        vec![(vec![], "987652"), (vec!["--init".into()], "987653"), (user, "987656")];
     if cgroup_dir("memory").is_some() && cgroup_dir("pids").is_some() {
         let l = ["-m", "32m", "--pids-limit", "20"].map(String::from).to_vec();
         variants.push((l, "987654"));

@@ -103,6 +103,8 @@ fn a_bad_profile_is_one_line_and_exit_125() {
     fails(&o, 125, "byte 18: unknown seccomp action");
     assert_eq!(stderr(&o).lines().count(), 1);
     fails(&run(["run", "--security-opt", "seccomp=/nonexistent/p.json", "true"]), 125, "No such file or directory");
+    std::fs::write(&p, "{\"defaultAction\": ").unwrap();
+    fails(&run(["run", "--security-opt", &format!("seccomp={}", p.display()), "true"]), 125, "bad.json: byte 18: unexpected end of text");
     fails(&run(["run", "--security-opt", "apparmor=x", "true"]), 125, "supported: seccomp=unconfined, seccomp=FILE");
     std::fs::remove_dir_all(&dir).unwrap();
 }

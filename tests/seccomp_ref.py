@@ -47,7 +47,8 @@ def cap(c):
 def compile_profile(path, host, caps, out):
     p = json.load(open(path))
     caps = {cap(c) for c in caps.split(",") if c}
-    f = S.SyscallFilter(action(p["defaultAction"], p.get("defaultErrnoRet")))
+    defact = action(p["defaultAction"], p.get("defaultErrnoRet"))
+    f = S.SyscallFilter(defact)
     native = RUNS[host][0]
     if host != "x86_64":
         f.add_arch(ARCH[native])
@@ -72,6 +73,8 @@ def compile_profile(path, host, caps, out):
         if GO[host] in (exc.get("arches") or []):
             continue
         act = action(s["action"], s.get("errnoRet"))
+        if act == defact:
+            continue  # runc drops rules with the default action (libseccomp refuses them)
         args = [S.Arg(a["index"], OPS[a["op"]], a["value"], a.get("valueTwo", 0)) for a in s.get("args") or []]
         idx = [a["index"] for a in s.get("args") or []]
         groups = [[a] for a in args] if len(set(idx)) != len(idx) else [args]

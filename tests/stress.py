@@ -1,6 +1,6 @@
 """make stress: N containers with limits, 2 at a time, a random third of
 them sent a random signal mid-run; then N runs of `mydocker run sleep
-987651` SIGKILLed after a random spin (plain, with limits, --init and
+987651` SIGKILLed after a random spin (plain, with limits, --init, -u and
 --rootfs in turn: no container may outlive its runtime, and `mydocker gc`
 must take the cgroups they leave at once). Afterwards nothing may be left
 behind: no cgroup, mount, fd, zombie or process, and the caller's memory
@@ -70,6 +70,18 @@ lock = threading.Lock()
 limits = ["-m", "64m", "--pids-limit", "50", "--cpu-shares", "512"]
 
 
+def blocked(pid):
+    """Waits (bounded) until process `pid` blocks signals (SigBlk)."""
+    for _ in range(2000):
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("SigBlk:") and int(line.split()[1], 16) != 0:
+                    return
+        except OSError:
+            return
+        time.sleep(0.0005)
+
+
 def one(i):
     signalled = rnd.random() < 1 / 3
     if signalled:
@@ -78,9 +90,11 @@ def one(i):
         argv = [md, "run", *limits, "sh", "-c", "echo $$ >/dev/null"]
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if signalled:
-        # Not in the first millisecond: between execve and its first
-        # instruction no program can have blocked a signal yet.
-        time.sleep(rnd.uniform(0.001, 0.05))
+        # Not before mydocker has blocked its signals: between execve and
+        # its first instructions no program can have (on a loaded machine
+        # that lasts milliseconds). Then at a random moment of the run.
+        blocked(p.pid)
+        time.sleep(rnd.uniform(0, 0.05))
         sig = rnd.choice(SIGNALS)
         p.send_signal(sig)
     _, err = p.communicate(timeout=60)
@@ -115,7 +129,7 @@ took = time.time() - t0
 
 # A runtime SIGKILLed at any moment of its start-up leaves no container.
 KILLED = ["sleep", "987651"]
-variants = [[], ["-m", "64m", "--pids-limit", "50"], ["--init"]]
+variants = [[], ["-m", "64m", "--pids-limit", "50"], ["--init"], ["-u", "65534:65534"]]
 if rootfs and os.path.exists(os.path.join(rootfs, "bin/sleep")):
     variants.append(["--rootfs", rootfs])
 else:

@@ -571,35 +571,21 @@ pub fn gc(parent: Option<&[u8]>) -> Res<()> {
 fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
     sys::flock(dir, libc::LOCK_EX).map_err(fail(b"gc: locking", b"mydocker"))?;
     let mut buf = [0u8; 4096];
-    loop {
-        let n = sys::getdents(dir, &mut buf).map_err(fail(b"gc: reading", b"mydocker"))?;
-        if n == 0 {
-            return Ok(());
+    sys::each_name(dir, &mut buf, &mut |name| {
+        if !is_id(name) {
+            return;
         }
-        let mut at = 0;
-        // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
-        while at + 19 <= n {
-            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
-            if reclen == 0 || at + reclen > n {
-                break;
-            }
-            let rec = &buf[at + 19..at + reclen];
-            let name = &rec[..rec.iter().position(|&c| c == 0).unwrap_or(rec.len())];
-            at += reclen;
-            if !is_id(name) {
-                continue;
-            }
-            let Ok(cg) = open_dir(dir, name) else { continue };
-            // EWOULDBLOCK: its mydocker lives.
-            let owned = sys::flock(cg, libc::LOCK_EX | libc::LOCK_NB).is_err();
-            let mut procs = [0u8; 64];
-            let empty = !owned && read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
-            sys::close(cg);
-            if empty && sys::rmdirat(dir, name).is_ok() {
-                Line::new().s(b"removed ").arg(path).s(b"/").arg(name).emit(1);
-            }
+        let Ok(cg) = open_dir(dir, name) else { return };
+        // EWOULDBLOCK: its mydocker lives.
+        let owned = sys::flock(cg, libc::LOCK_EX | libc::LOCK_NB).is_err();
+        let mut procs = [0u8; 64];
+        let empty = !owned && read_file(cg, b"cgroup.procs", &mut procs).map_or(false, |t| t.is_empty());
+        sys::close(cg);
+        if empty && sys::rmdirat(dir, name).is_ok() {
+            Line::new().s(b"removed ").arg(path).s(b"/").arg(name).emit(1);
         }
-    }
+    })
+    .map_err(fail(b"gc: reading", b"mydocker"))
 }
 
 /// What the memory limit's OOM killer did during a run (see `oom_kills`).

@@ -65,25 +65,11 @@ const LIST_FLAGS: [Flag; 2] =
 fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
     let Ok(dir) = sys::openat(root, b".", libc::O_RDONLY | libc::O_DIRECTORY) else { return };
     let mut buf = [0u8; 4096];
-    while let Ok(n) = sys::getdents(dir, &mut buf) {
-        if n == 0 {
-            break;
+    let _ = sys::each_name(dir, &mut buf, &mut |name| {
+        if state::valid_id(name) {
+            f(name);
         }
-        let mut at = 0;
-        // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
-        while at + 19 <= n {
-            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
-            if reclen == 0 || at + reclen > n {
-                break;
-            }
-            let rec = &buf[at + 19..at + reclen];
-            let name = &rec[..rec.iter().position(|&c| c == 0).unwrap_or(rec.len())];
-            at += reclen;
-            if state::valid_id(name) {
-                f(name);
-            }
-        }
-    }
+    });
     sys::close(dir);
 }
 

@@ -58,7 +58,7 @@ impl Error {
     pub fn why(self) -> &'static [u8] {
         match self {
             Error::TooLong => b"the filter needs more than BPF's 4096 instructions",
-            Error::TooManyCalls => b"more than 2048 syscall rules",
+            Error::TooManyCalls => b"more than 1024 (syscall name, rule) pairs",
         }
     }
 }

@@ -99,7 +99,8 @@ pub fn prepare<'o>(profile: Profile, caps: u64, out: &'o mut [Insn], w: &mut Wor
                 Line::new().s(b"mydocker: seccomp: ").arg(path).s(b": ").s(crate::sys::strerror(e)).emit(2);
             })?;
             let (nodes, _) = map.typed(n, crate::json::Node::EMPTY).ok_or(())?;
-            let doc = crate::json::parse(text, nodes).map_err(|e| e.report(path))?;
+            let doc = crate::json::parse(text, nodes)
+                .map_err(|e| profile::Error { at: e.at, why: e.why.as_bytes() }.report(path))?;
             return compile(Source::Json(doc.root()), Host::THIS, caps, out, w).map(Some).map_err(|e| e.report(path));
         }
     };

@@ -86,7 +86,7 @@ pub struct Call {
 /// Room a model is built in: rules and (name, rule) pairs. Profiles in the
 /// wild have tens of rules and a few hundred names.
 pub const MAX_RULES: usize = 256;
-pub const MAX_CALLS: usize = 2048;
+pub const MAX_CALLS: usize = 1024;
 
 /// The architectures a filter covers (bit = `Arch as u8`).
 pub type ArchSet = u8;

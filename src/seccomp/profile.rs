@@ -8,7 +8,8 @@
 //!   as met (mydocker needs a newer kernel than any profile names);
 //! - `archMap` picks the host's entry; `architectures` lists them directly;
 //! - args repeating an index become one rule each (runc: any may match);
-//! - names no architecture knows are skipped (libseccomp/runc do too).
+//! - names no architecture knows are skipped (libseccomp/runc do too);
+//! - rules with the default action are dropped (runc; libseccomp refuses them).
 use super::model::*;
 use super::tables::{Builtin, DEFAULT, N, NAMES, RESTART, RESTARTS};
 use crate::json::{Kind, Value};
@@ -109,7 +110,7 @@ impl<'r> Room<'r> {
     }
 }
 
-const FULL: &[u8] = b"more rules or syscall names than mydocker's tables hold (256 rules, 2048 names)";
+const FULL: &[u8] = b"more rules or syscall names than mydocker's tables hold (256 rules, 1024 names)";
 
 /// docker's default profile for `host` and the kept capability set `caps`
 /// (bit N = capability N): default ERRNO(EPERM), every arch the host runs.
@@ -169,6 +170,12 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
             continue;
         }
         let act = action(s.get("action").ok_or(Error { at: s.span().start as u32, why: b"action is missing" })?, s.get("errnoRet"))?;
+        // A rule with the default action changes nothing but could shadow
+        // another rule of the same syscall: runc drops it (libseccomp
+        // refuses it).
+        if act == default {
+            continue;
+        }
         let mut conds = [Rule::NONE.conds[0]; MAX_CONDS];
         let mut n = 0;
         let mut seen = 0u8;

@@ -341,7 +341,9 @@ fn every_operator_and_action_equals_libseccomp() {
         {"names": ["pread64"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 0, "value": 40, "op": "SCMP_CMP_EQ"}]},
         {"names": ["kill"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_NE"}]},
         {"names": ["kill"], "action": "SCMP_ACT_TRAP", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_EQ"}]},
-        {"names": ["arch_prctl", "breakpoint", "set_tls", "no_such_call"], "action": "SCMP_ACT_ALLOW"}
+        {"names": ["arch_prctl", "breakpoint", "set_tls", "no_such_call"], "action": "SCMP_ACT_ALLOW"},
+        {"names": ["fchdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+        {"names": ["fchdir"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 9, "op": "SCMP_CMP_EQ"}]}
       ]}"#;
     let values = [4294967296, 2147483648, 4294967295, 9223372036854775808, 4294967297, 18446744069414584320, 8, 9, 40];
     for host in HOSTS {
@@ -452,4 +454,18 @@ fn a_program_too_long_for_bpf_is_an_error() {
 #[test]
 fn fuzz_regressions_compile_to_valid_programs() {
     crate::fuzzing::seccomp(br#"{"defaultAction": "SCMP_ACT_KILL", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#);
+}
+
+#[test]
+fn a_profile_larger_than_the_tables_is_an_error_not_a_crash() {
+    let entry = |names: &str| format!(r#"{{"names": [{names}], "action": "SCMP_ACT_ERRNO"}}"#);
+    let all: Vec<String> = (0..N).map(|i| format!("\"{}\"", name(i))).collect();
+    // 3 × 481 (name, rule) pairs > 1024.
+    let many_names = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, vec![entry(&all.join(",")); 3].join(","));
+    let e = ours_json(&many_names, Host::X86_64, 0).err().unwrap();
+    assert!(String::from_utf8_lossy(e.why).starts_with("more rules or syscall names than mydocker's tables hold"));
+    // 300 rules > 256.
+    let many_rules = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, vec![entry("\"read\""); 300].join(","));
+    let e = ours_json(&many_rules, Host::X86_64, 0).err().unwrap();
+    assert!(String::from_utf8_lossy(e.why).starts_with("more rules or syscall names than mydocker's tables hold"));
 }

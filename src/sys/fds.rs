@@ -15,8 +15,9 @@ impl Drop for OwnedFd {
     }
 }
 
-/// close_range(2) over [lo, hi]; ENOSYS/EINVAL (before Linux 5.9) closes
-/// one by one up to RLIMIT_NOFILE instead.
+/// close_range(2) over [lo, hi]; before Linux 5.9 (ENOSYS/EINVAL) the fds
+/// listed in /proc/self/fd, or where /proc is missing every number up to
+/// RLIMIT_NOFILE (which may be a million: hence the listing first).
 fn close_span(lo: Fd, hi: Fd) -> Result<(), Errno> {
     if lo > hi {
         return Ok(());
@@ -25,18 +26,62 @@ fn close_span(lo: Fd, hi: Fd) -> Result<(), Errno> {
     // else in this single-threaded process holds a reference to.
     match cvt(unsafe { libc::syscall(libc::SYS_close_range, lo as libc::c_uint, hi as libc::c_uint, 0) }) {
         Ok(_) => Ok(()),
-        Err(Errno(libc::ENOSYS | libc::EINVAL)) => {
-            let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-            // SAFETY: lim is a valid rlimit to fill.
-            cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } as libc::c_long)?;
-            let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
-            for fd in lo..=hi.min(max) {
-                close(fd);
-            }
-            Ok(())
-        }
+        Err(Errno(libc::ENOSYS | libc::EINVAL)) => match close_listed(lo, hi) {
+            Err(Errno(libc::ENOENT)) => close_counted(lo, hi),
+            r => r,
+        },
         Err(e) => Err(e),
     }
+}
+
+/// Closes the fds in [lo, hi] that /proc/self/fd lists (ENOENT: no /proc).
+/// Closing while listing is fine: the kernel lists by fd number from where
+/// it left off.
+fn close_listed(lo: Fd, hi: Fd) -> Result<(), Errno> {
+    let dir = OwnedFd(super::openat(super::CWD, b"/proc/self/fd", libc::O_RDONLY | libc::O_DIRECTORY)?);
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = super::getdents(dir.0, &mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut off = 0;
+        // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
+        while let Some(rec) = buf.get(off..n).filter(|r| r.len() >= 19) {
+            let len = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
+            if len < 19 {
+                return Err(Errno(libc::EIO));
+            }
+            let name = rec.get(19..len.min(rec.len())).unwrap_or(&[]);
+            let name = name.split(|&c| c == 0).next().unwrap_or(&[]);
+            match fd_number(name) {
+                Some(fd) if fd != dir.0 && (lo..=hi).contains(&fd) => close(fd),
+                _ => {}
+            }
+            off += len;
+        }
+    }
+}
+
+/// A /proc/self/fd entry's name as an fd ("." and ".." are not).
+fn fd_number(name: &[u8]) -> Option<Fd> {
+    if name.is_empty() || name.len() > 10 || !name.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v = name.iter().fold(0u64, |v, c| v * 10 + u64::from(c - b'0'));
+    Fd::try_from(v).ok()
+}
+
+/// Closes every number in [lo, hi] up to RLIMIT_NOFILE.
+fn close_counted(lo: Fd, hi: Fd) -> Result<(), Errno> {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: lim is a valid rlimit to fill.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } as libc::c_long)?;
+    let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
+    for fd in lo..=hi.min(max) {
+        close(fd);
+    }
+    Ok(())
 }
 
 /// Closes every fd from `from` up except those in `keep` (at most 4, any
@@ -77,4 +122,37 @@ pub fn not_dumpable() -> Result<(), Errno> {
 pub fn fchdir(fd: Fd) -> Result<(), Errno> {
     // SAFETY: plain syscall with an integer argument.
     cvt(unsafe { libc::fchdir(fd) } as libc::c_long).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_open(fd: Fd) -> bool {
+        // SAFETY: F_GETFD on any number is harmless.
+        unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+    }
+
+    #[test]
+    fn without_close_range_the_listed_fds_in_the_span_are_closed() {
+        // High numbers no other test uses; 0 is always open.
+        for fd in [901, 902, 903] {
+            // SAFETY: dup2 of fd 0 onto a number we own for this test.
+            assert_eq!(unsafe { libc::dup2(0, fd) }, fd);
+        }
+        close_listed(902, 902).unwrap();
+        assert_eq!((is_open(901), is_open(902), is_open(903)), (true, false, true));
+        close_counted(901, 901).unwrap();
+        close_listed(903, 950).unwrap();
+        assert!(!is_open(901) && !is_open(903) && is_open(0));
+    }
+
+    #[test]
+    fn only_decimal_names_are_fds() {
+        assert_eq!(fd_number(b"7"), Some(7));
+        assert_eq!(fd_number(b"2147483647"), Some(Fd::MAX));
+        for bad in [&b"."[..], b"..", b"", b"2147483648", b"99999999999", b"1a"] {
+            assert_eq!(fd_number(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -676,6 +676,29 @@ pub fn getdents(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     retry(|| unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
 }
 
+/// Calls `f` with the name of each entry of directory `fd` ("." and ".."
+/// included), reading through `buf` (getdents64). A malformed record ends
+/// that batch; a read error ends the walk and is returned.
+pub fn each_name(fd: Fd, buf: &mut [u8], f: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
+    loop {
+        let n = getdents(fd, buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut at = 0;
+        // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
+        while at + 19 <= n {
+            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            if reclen == 0 || at + reclen > n {
+                break;
+            }
+            let rec = &buf[at + 19..at + reclen];
+            f(&rec[..rec.iter().position(|&c| c == 0).unwrap_or(rec.len())]);
+            at += reclen;
+        }
+    }
+}
+
 /// flock(2) on an fd we own; EINTR retried (a blocking lock waits again).
 pub fn flock(fd: Fd, op: c_int) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
