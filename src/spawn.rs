@@ -265,6 +265,8 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         frame_r,
         err_w,
         hostname,
+        domainname: c.domainname,
+        apparmor: c.apparmor,
         arena: &mut arena,
         payload_cap: h.len as usize,
         ptrs_cap: h.ptrs(),

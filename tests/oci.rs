@@ -475,14 +475,16 @@ fn inside(r: &str, tag: &str, script: &str, edit: impl FnOnce(&mut Value)) -> St
 #[test]
 fn process_fields_are_honoured() {
     let r = need!();
-    let out = inside(&r, "proc", "id -u; id -g; id -G; umask; pwd; echo $FOO; ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; grep NoNewPrivs /proc/self/status", |c| {
+    let out = inside(&r, "proc", "cat /proc/sys/kernel/domainname; id -u; id -g; id -G; umask; pwd; echo $FOO; ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; grep NoNewPrivs /proc/self/status", |c| {
         c["process"]["user"] = json!({"uid": 1000, "gid": 1001, "additionalGids": [1002, 1003], "umask": 63});
         c["process"]["cwd"] = json!("/tmp");
         c["process"]["env"] = json!(["PATH=/bin", "FOO=bar baz"]);
         c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "hard": 512, "soft": 256}]);
         c["process"]["oomScoreAdj"] = json!(500);
+        c["domainname"] = json!("example.org");
     });
-    let l: Vec<&str> = out.lines().collect();
+    let mut l: Vec<&str> = out.lines().collect();
+    assert_eq!(l.remove(0), "example.org");
     assert_eq!(&l[..4], ["1000", "1001", "1001 1002 1003", "0077"], "{out}");
     assert_eq!(&l[4..9], ["/tmp", "bar baz", "256", "512", "500"], "{out}");
     assert!(l[9].ends_with("1"), "{out}");
@@ -799,4 +801,18 @@ fn namespaced_sysctls_are_written() {
     });
     let got: Vec<String> = out.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     assert_eq!(got, ["0 0", "1234"]);
+}
+
+#[test]
+fn linux_seccomp_without_no_new_privileges_is_installed_before_the_capabilities_go() {
+    // Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN, which the
+    // container's sets here do not have: the filter must go in first.
+    let r = need!();
+    let t = T::new("seccomp-nnp");
+    let mut c = sh(&r, "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status; grep CapEff /proc/self/status");
+    c["process"]["noNewPrivileges"] = json!(false);
+    c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]});
+    let o = t.oci_run(&c, "n1");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "NoNewPrivs:\t0\nSeccomp:\t2\nCapEff:\t00000000000004e1\n");
 }

@@ -199,6 +199,18 @@ fn workdir_through_stdin(r: &str) {
         .unwrap();
     assert_eq!(stdout(&o), "", "the command ran with its cwd on the host");
     fails(&o, 125, "workdir: /proc/self/fd/0: No such file or directory (it lies outside the container's root)");
+    // The same through a symlink the image ships: the check is on where
+    // the directory is, not on how it was named.
+    let name = format!("wlink-{}", std::process::id());
+    let link = Path::new(r).join(&name);
+    std::os::unix::fs::symlink("/proc/self/fd/0", &link).unwrap();
+    let o = mydocker(["run", "--rootfs", r, "-w", &format!("/{name}"), "sh", "-c", "pwd; ls"])
+        .stdin(Stdio::from(std::fs::File::open("/").unwrap()))
+        .output()
+        .unwrap();
+    std::fs::remove_file(&link).unwrap();
+    assert_eq!(stdout(&o), "", "the command ran with its cwd on the host");
+    fails(&o, 125, "(it lies outside the container's root)");
 }
 
 fn command_through_inherited_fd(r: &str) {

@@ -210,6 +210,15 @@ fn build_and_spawn(
             _ => return Err(refused(cmd, Refusal { field: b"hostname", why: b"not a string of at most 64 bytes" })),
         },
     };
+    let domainname = match root.get("domainname").filter(|h| !h.is_null()) {
+        None => None,
+        Some(h) => match h.as_bytes() {
+            Some(h) if h.len() <= 64 && !h.contains(&0) && ns_new & libc::CLONE_NEWUTS != 0 => Some(h),
+            _ => return Err(refused(cmd, Refusal { field: b"domainname", why: b"needs a new uts namespace and at most 64 bytes" })),
+        },
+    };
+    let mut abuf = [0u8; 512];
+    let apparmor = config::apparmor(process, &mut abuf).map_err(|r| refused(cmd, r))?;
     let mut rbuf = [0u8; 4096];
     let rootfs = config::rootfs(root.get("root"), bundle, &mut rbuf).map_err(|r| refused(cmd, r))?;
     match sys::kind(rootfs) {
@@ -232,7 +241,8 @@ fn build_and_spawn(
         id: Some(id),
         ns: Namespaces { new: ns_new, join: &st.joins[..st.njoins] },
         hostname,
-        domainname: None,
+        domainname,
+        apparmor,
         process: Process { args: &st.args, from: 0, env: Env::List(&st.env), cwd: Some(proc_.cwd) },
         fs: Fs { rootfs: Some(rootfs), read_only: false, mounts: Mounts::Table(&table) },
         user: config::user(&proc_, &st),

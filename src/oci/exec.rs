@@ -27,9 +27,6 @@ use crate::model::{Caps, Container, Env, Fs, Mode, Mounts, Namespaces, Process};
 use crate::mounts::{self, Table};
 use crate::sys::{self, Errno, Map};
 
-/// Repeated flags (--env, --cap, --additional-gids) hold at most this many.
-pub const MAX_REPEAT: usize = 64;
-
 /// The exec command line, parsed.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ExecArgs<'a> {
@@ -40,24 +37,24 @@ pub struct ExecArgs<'a> {
     pub console_socket: Option<&'a [u8]>,
     pub tty: bool,
     pub cwd: Option<&'a [u8]>,
-    pub env: [&'a [u8]; MAX_REPEAT],
-    pub nenv: usize,
     pub user: Option<&'a [u8]>,
-    pub caps: [&'a [u8]; MAX_REPEAT],
-    pub ncaps: usize,
-    pub no_new_privs: bool,
     pub preserve_fds: i32,
-    /// The command is args[cmd..] (without --process); args.count() if none.
-    pub cmd: usize,
+    /// The flags are args[from..id_at] (the --env values are read from
+    /// there again, in order: no table to size); the command is
+    /// args[id_at + 1..] (without --process).
+    pub from: usize,
+    pub id_at: usize,
 }
 
 /// Why the command line was refused, and the argument concerned.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Bad<'a>(pub &'static [u8], pub &'a [u8]);
 
-/// runc's exec flags: (names, takes a value). Refused ones are parsed so
-/// the message names them.
-const FLAGS: [(&[&[u8]], bool); 16] = [
+/// The exec flags runc's clients pass (names, takes a value); anything
+/// else (--cap, --apparmor, --cgroup, …) is an unknown flag: set it in the
+/// --process file instead. An empty --process-label is what they pass
+/// when there is none.
+const FLAGS: [(&[&[u8]], bool); 10] = [
     (&[b"process", b"p"], true),
     (&[b"detach", b"d"], false),
     (&[b"pid-file"], true),
@@ -66,19 +63,59 @@ const FLAGS: [(&[&[u8]], bool); 16] = [
     (&[b"cwd"], true),
     (&[b"env", b"e"], true),
     (&[b"user", b"u"], true),
-    (&[b"cap", b"c"], true),
-    (&[b"no-new-privs"], false),
     (&[b"preserve-fds"], true),
-    (&[b"additional-gids", b"g"], true),
     (&[b"process-label"], true),
-    (&[b"apparmor"], true),
-    (&[b"cgroup"], true),
-    (&[b"ignore-paused"], false),
 ];
+const ENV: usize = 6;
 
-/// Parses `args[from..]`: flags (`--f v`, `--f=v`, `-f v`, booleans with an
-/// optional `=true|false`) up to the container id; what follows the id is
-/// the command, flags or not (as runc: `exec ID sh -c ...`).
+/// One step of the flag walk: a flag (its index in FLAGS, its value — b"1"
+/// or b"" for a boolean — and the argument), or the container id at the
+/// index given.
+enum Step<'a> {
+    Flag(usize, &'a [u8], &'a [u8]),
+    Id(usize, &'a [u8]),
+}
+
+/// The flag at args[*i] (`--f v`, `--f=v`, `-f v`, booleans with an
+/// optional `=true|false`), or the id (the first operand, or what follows
+/// `--`); None at the end.
+fn step<'a, A: Args + ?Sized>(args: &'a A, i: &mut usize) -> Option<Result<Step<'a>, Bad<'a>>> {
+    let mut a = args.arg(*i);
+    if *i >= args.count() {
+        return None;
+    }
+    *i += 1;
+    if a == b"--" || a.len() < 2 || a[0] != b'-' {
+        if a == b"--" {
+            a = if *i < args.count() { args.arg(*i) } else { b"" };
+            *i += 1;
+        }
+        return (!a.is_empty()).then_some(Ok(Step::Id(*i - 1, a)));
+    }
+    let (name, inline) = match a.iter().position(|&c| c == b'=') {
+        Some(p) => (&a[..p], Some(&a[p + 1..])),
+        None => (a, None),
+    };
+    let bare = name.strip_prefix(b"--").unwrap_or(&name[1..]);
+    let Some(k) = FLAGS.iter().position(|(n, _)| n.iter().any(|n| *n == bare)) else {
+        return Some(Err(Bad(b"unknown flag", a)));
+    };
+    let v: &'a [u8] = match (FLAGS[k].1, inline) {
+        (true, Some(v)) => v,
+        (true, None) if *i < args.count() => {
+            *i += 1;
+            args.arg(*i - 1)
+        }
+        (true, None) => return Some(Err(Bad(b"flag needs a value", a))),
+        (false, None | Some(b"true") | Some(b"1")) => b"1",
+        (false, Some(b"false") | Some(b"0")) => b"",
+        (false, Some(_)) => return Some(Err(Bad(b"not a boolean", a))),
+    };
+    Some(Ok(Step::Flag(k, v, a)))
+}
+
+/// Parses `args[from..]`: flags up to the container id; what follows the
+/// id is the command, flags or not (as runc: `exec ID sh -c ...`).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<'a>, Bad<'a>> {
     let mut e = ExecArgs {
         id: b"",
@@ -88,106 +125,72 @@ pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<
         console_socket: None,
         tty: false,
         cwd: None,
-        env: [b""; MAX_REPEAT],
-        nenv: 0,
         user: None,
-        caps: [b""; MAX_REPEAT],
-        ncaps: 0,
-        no_new_privs: false,
         preserve_fds: 0,
-        cmd: args.count(),
+        from,
+        id_at: 0,
     };
     let mut i = from;
-    while i < args.count() {
-        let a = args.arg(i);
-        i += 1;
-        if a == b"--" || a.len() < 2 || a[0] != b'-' {
-            let a = if a == b"--" && i < args.count() {
-                i += 1;
-                args.arg(i - 1)
-            } else {
-                a
-            };
-            if a == b"--" || a.is_empty() {
-                break;
+    while let Some(s) = step(args, &mut i) {
+        let (k, v, a) = match s? {
+            Step::Id(at, id) => {
+                (e.id, e.id_at) = (id, at);
+                return Ok(e);
             }
-            e.id = a;
-            e.cmd = i;
-            return Ok(e);
-        }
-        let (name, inline) = match a.iter().position(|&c| c == b'=') {
-            Some(p) => (&a[..p], Some(&a[p + 1..])),
-            None => (a, None),
+            Step::Flag(k, v, a) => (k, v, a),
         };
-        let bare = name.strip_prefix(b"--").unwrap_or(&name[1..]);
-        let Some(k) = FLAGS.iter().position(|(n, _)| n.iter().any(|n| *n == bare)) else {
-            return Err(Bad(b"unknown flag", a));
-        };
-        let v: &'a [u8] = if FLAGS[k].1 {
-            match inline {
-                Some(v) => v,
-                None if i < args.count() => {
-                    i += 1;
-                    args.arg(i - 1)
-                }
-                None => return Err(Bad(b"flag needs a value", a)),
-            }
-        } else {
-            match inline {
-                None | Some(b"true") | Some(b"1") => b"1",
-                Some(b"false") | Some(b"0") => b"",
-                Some(_) => return Err(Bad(b"not a boolean", a)),
-            }
-        };
-        let on = !v.is_empty();
         match k {
             0 => e.process = Some(v),
-            1 => e.detach = on,
+            1 => e.detach = !v.is_empty(),
             2 => e.pid_file = Some(v),
             3 => e.console_socket = Some(v),
-            4 => e.tty = on,
+            4 => e.tty = !v.is_empty(),
             5 => e.cwd = Some(v),
-            6 => push(&mut e.env, &mut e.nenv, v, a)?,
             7 => e.user = Some(v),
-            8 => push(&mut e.caps, &mut e.ncaps, v, a)?,
-            9 => e.no_new_privs = on,
-            10 => {
+            8 => {
                 e.preserve_fds = crate::limits::parse_u64(v)
                     .filter(|&n| n <= 1024)
                     .ok_or(Bad(b"not a number of fds (0..=1024)", a))? as i32
             }
-            11 => return Err(Bad(b"not supported (set process.user.additionalGids in --process)", a)),
-            12 if !v.is_empty() => return Err(Bad(b"SELinux labels are not supported", a)),
-            13 if !v.is_empty() => return Err(Bad(b"not supported (set process.apparmorProfile)", a)),
-            14 => return Err(Bad(b"joining a sub-cgroup is not supported", a)),
+            9 if !v.is_empty() => return Err(Bad(b"SELinux labels are not supported", a)),
             _ => {}
         }
     }
     Err(Bad(b"usage: exec [flags] ID [COMMAND [ARG...]]", b""))
 }
 
-fn push<'a>(list: &mut [&'a [u8]; MAX_REPEAT], n: &mut usize, v: &'a [u8], a: &'a [u8]) -> Result<(), Bad<'a>> {
-    *list.get_mut(*n).ok_or(Bad(b"given too many times (limit 64)", a))? = v;
-    *n += 1;
-    Ok(())
-}
-
 /// The environment: the process's list, then the --env flags (runc
-/// appends them).
+/// appends them), read from the command line where parse saw them.
 struct EnvList<'a> {
     base: &'a dyn Args,
-    extra: &'a [&'a [u8]],
+    args: &'a dyn Args,
+    from: usize,
+}
+
+impl EnvList<'_> {
+    /// The n-th --env value (n = usize::MAX: none; counts them instead).
+    fn flag(&self, n: usize) -> (usize, &[u8]) {
+        let (mut i, mut seen) = (self.from, 0);
+        while let Some(Ok(Step::Flag(k, v, _))) = step(self.args, &mut i) {
+            if k == ENV {
+                if seen == n {
+                    return (seen, v);
+                }
+                seen += 1;
+            }
+        }
+        (seen, b"")
+    }
 }
 
 impl Args for EnvList<'_> {
     fn count(&self) -> usize {
-        self.base.count() + self.extra.len()
+        self.base.count() + self.flag(usize::MAX).0
     }
     fn arg(&self, i: usize) -> &[u8] {
-        if i < self.base.count() {
-            self.base.arg(i)
-        } else {
-            self.extra.get(i - self.base.count()).copied().unwrap_or(b"")
+        match i.checked_sub(self.base.count()) {
+            None => self.base.arg(i),
+            Some(n) => self.flag(n).1,
         }
     }
 }
@@ -202,136 +205,91 @@ const JOINED: [(i32, &[u8]); 5] = [
     (libc::CLONE_NEWNS, b"mnt"),
 ];
 
+/// A failure: the parts of one line (`mydocker: exec: <a><b><c><d>`).
+type Msg<'a> = [&'a [u8]; 4];
+
 pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let e = match parse(args, from) {
-        Ok(e) => e,
-        Err(Bad(why, arg)) => return fail(b"exec", &[why, if arg.is_empty() { b"" } else { b": " }, arg]),
-    };
+    match run(g, args, from) {
+        Ok(code) => code,
+        Err(m) => fail(b"exec", &m),
+    }
+}
+
+/// A JSON file mapped and parsed (see `parse_json`). Errors: (separator,
+/// why) for the message.
+pub fn load<'a>(path: &[u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, (&'static [u8], &'static [u8])> {
+    parse_json(sys::map_file(path).map_err(|e| (&b": "[..], sys::strerror(e)))?, nodes)
+}
+
+/// JSON text parsed in place, its node table mapped into `nodes` (sized
+/// from the text).
+pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, (&'static [u8], &'static [u8])> {
+    let n = json::nodes_for(text.len());
+    let m = nodes.insert(Map::new(n * core::mem::size_of::<json::Node>(), false).map_err(|e| (&b": "[..], sys::strerror(e)))?);
+    let (table, _) = m.typed(n, json::Node::EMPTY).ok_or((&b": "[..], &b"too large"[..]))?;
+    json::parse(text, table).map_err(|e| (&b": not JSON: "[..], e.why.as_bytes()))
+}
+
+fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> {
+    let e = parse(args, from).map_err(|Bad(why, arg)| [&why[..], if arg.is_empty() { b"" } else { b": " }, arg, b""])?;
     let mut buf = [0u8; 16384];
     let o = match ctl::open(g, e.id, &mut buf, b"exec", false) {
         Ok(o) => o,
-        Err(code) => return code,
+        Err(code) => return Ok(code),
     };
     match state::status(o.dir, &o.rec) {
-        Status::Stopped => return fail(b"exec", &[b"cannot exec in a stopped container"]),
-        Status::Paused => return fail(b"exec", &[b"cannot exec in a paused container"]),
+        Status::Stopped => return Err([&b"cannot exec in a stopped container"[..], b"", b"", b""]),
+        Status::Paused => return Err([&b"cannot exec in a paused container"[..], b"", b"", b""]),
         Status::Created | Status::Running => {}
     }
-    // The process: --process FILE, else the container's own config.json.
-    let text = match e.process {
-        Some(p) => sys::map_file(p).map_err(|x| fail(b"exec", &[b"--process ", p, b": ", sys::strerror(x)])),
-        None => {
-            let mut path = [0u8; 4200];
-            let n = crate::cgroup::join(&mut path, &[g.root(), b"/", e.id, b"/config.json"]);
-            sys::map_file(&path[..n]).map_err(|x| fail(b"exec", &[b"config.json of ", e.id, b": ", sys::strerror(x)]))
-        }
+    // The container's config: its seccomp filter (runc installs it on an
+    // exec'd process too) and, without --process, its process settings.
+    let mut path = [0u8; 4200];
+    let n = crate::cgroup::join(&mut path, &[g.root(), b"/", e.id, b"/config.json"]);
+    let mut cfg_nodes = None;
+    let cfg = load(&path[..n], &mut cfg_nodes).map_err(|(w, d)| [&b"the container's config.json"[..], b"", w, d])?;
+    let mut proc_nodes = None;
+    let pv = match e.process {
+        Some(f) => load(f, &mut proc_nodes).map_err(|(w, d)| [&b"--process "[..], f, w, d])?.root(),
+        None => cfg.root().get("process").unwrap_or(cfg.root()),
     };
-    let text = match text {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let nodes_n = json::nodes_for(text.len());
-    let mut node_map = match Map::new(nodes_n * core::mem::size_of::<json::Node>(), false) {
-        Ok(m) => m,
-        Err(x) => return fail(b"exec", &[b"process: ", sys::strerror(x)]),
-    };
-    let Some((nodes, _)) = node_map.typed(nodes_n, json::Node::EMPTY) else {
-        return fail(b"exec", &[b"process: too large"]);
-    };
-    let doc = match json::parse(text, nodes) {
-        Ok(d) => d,
-        Err(x) => return fail(b"exec", &[b"process: ", x.why.as_bytes()]),
-    };
-    // runc installs the container's linux.seccomp on an exec'd process too:
-    // from the config.json parsed above, or (with --process) from a second
-    // parse of it.
-    let mut cfg_nodes;
-    let config_doc = match e.process {
-        None => Some(doc),
-        Some(_) => {
-            let mut path = [0u8; 4200];
-            let n = crate::cgroup::join(&mut path, &[g.root(), b"/", e.id, b"/config.json"]);
-            let text = match sys::map_file(&path[..n]) {
-                Ok(t) => t,
-                Err(x) => return fail(b"exec", &[b"config.json of ", e.id, b": ", sys::strerror(x)]),
-            };
-            let n = json::nodes_for(text.len());
-            cfg_nodes = Map::new(n * core::mem::size_of::<json::Node>(), false);
-            let Some((nodes, _)) = cfg_nodes.as_mut().ok().and_then(|m| m.typed(n, json::Node::EMPTY)) else {
-                return fail(b"exec", &[b"config.json: too large"]);
-            };
-            match json::parse(text, nodes) {
-                Ok(d) => Some(d),
-                Err(x) => return fail(b"exec", &[b"config.json: ", x.why.as_bytes()]),
-            }
-        }
-    };
-    let seccomp = match config_doc.and_then(|d| d.root().get("linux")).and_then(|l| l.get("seccomp")).filter(|v| !v.is_null()) {
-        Some(v) => crate::seccomp::Profile::Json(v),
-        None => crate::seccomp::Profile::Unconfined,
-    };
-    let pv = if e.process.is_some() { Some(doc.root()) } else { doc.root().get("process") };
-    let Some(pv) = pv.filter(|v| v.kind() == json::Kind::Obj) else {
-        return fail(b"exec", &[b"process: not a JSON object"]);
-    };
-    let mut st = Store::EMPTY;
-    let refused = |r: Refusal| fail(b"exec", &[b"process: ", r.field, b": ", r.why]);
+    if pv.kind() != json::Kind::Obj {
+        return Err([&b"process: not a JSON object"[..], b"", b"", b""]);
+    }
     // Without --process the command comes from the command line, not from
     // the container's args.
     let from_cli = e.process.is_none();
-    if from_cli && e.cmd >= args.count() {
-        return fail(b"exec", &[b"no command given"]);
+    if from_cli && e.id_at + 1 >= args.count() {
+        return Err([&b"no command given"[..], b"", b"", b""]);
     }
-    let mut p = match config::process(pv, &mut st) {
-        Ok(p) => p,
-        Err(r) => return refused(r),
-    };
+    let mut st = Store::EMPTY;
+    let mut p = config::process(pv, &mut st).map_err(|r: Refusal| [&b"process: "[..], r.field, b": ", r.why])?;
     // A terminal of its own (console.rs), as runc: its master goes to the
     // console socket, or attached, it is relayed to our stdin/stdout.
     let terminal = e.tty || (!from_cli && p.terminal);
     let console = match (terminal, e.console_socket) {
-        (true, Some(path)) => match sys::tty::connect_unix(path) {
-            Ok(fd) => Some(fd),
-            Err(x) => return fail(b"exec", &[b"--console-socket ", path, b": ", sys::strerror(x)]),
-        },
-        (true, None) if e.detach => return fail(b"exec", &[b"--tty with --detach needs --console-socket"]),
-        (true, None) if !sys::tty::is_tty(0) => return fail(b"exec", &[crate::console::NOT_A_TTY]),
-        (false, Some(_)) => return fail(b"exec", &[b"--console-socket needs --tty"]),
+        (true, Some(path)) => Some(sys::tty::connect_unix(path).map_err(|x| [&b"--console-socket "[..], path, b": ", sys::strerror(x)])?),
+        (true, None) if e.detach => return Err([&b"--tty with --detach needs --console-socket"[..], b"", b"", b""]),
+        (true, None) if !sys::tty::is_tty(0) => return Err([&crate::console::NOT_A_TTY[..], b"", b"", b""]),
+        (false, Some(_)) => return Err([&b"--console-socket needs --tty"[..], b"", b"", b""]),
         _ => None,
     };
     if let Some(c) = e.cwd {
         if !c.starts_with(b"/") || c.contains(&0) {
-            return fail(b"exec", &[b"--cwd ", c, b": not an absolute path"]);
+            return Err([&b"--cwd "[..], c, b": not an absolute path", b""]);
         }
         p.cwd = c;
     }
     if let Some(u) = e.user {
-        match crate::cli::parse_user(u) {
-            Some(ids) => p.user = ids,
-            None => return fail(b"exec", &[b"--user ", u, b": use UID[:GID], numeric"]),
-        }
+        p.user = crate::cli::parse_user(u).ok_or([&b"--user "[..], u, b": use UID[:GID], numeric", b""])?;
     }
-    for c in &e.caps[..e.ncaps] {
-        match crate::caps::parse(c).filter(|&m| m != crate::caps::ALL) {
-            Some(m) => {
-                p.caps.bounding |= m;
-                p.caps.effective |= m;
-                p.caps.permitted |= m;
-            }
-            None => return fail(b"exec", &[b"--cap ", c, b": unknown capability"]),
-        }
-    }
-    p.no_new_privs |= e.no_new_privs;
 
     // Nothing mounted: only the working directory is entered (inside the
     // container's mount namespace, joined last).
     let mut entries = [mounts::EMPTY; 1];
     let mut text_buf = [0u8; 4200];
     let mut table = Table::new(&mut entries, &mut text_buf);
-    match table.put(&[p.cwd]) {
-        Ok(s) => table.workdir = Some(s),
-        Err(why) => return fail(b"exec", &[b"--cwd: ", why]),
-    }
+    table.workdir = Some(table.put(&[p.cwd]).map_err(|why| [&b"--cwd: "[..], why, b"", b""])?);
 
     let pid = o.rec.pid;
     let mut paths = [[0u8; 40]; JOINED.len()];
@@ -342,20 +300,22 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
     let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
     if let Err(code) = enter_pid_ns_and_cgroups(pid, &o.rec) {
-        return code;
+        return Ok(code);
     }
     // The pid really was the container's while we joined: a process that
     // ended and whose pid was reused since has another start time.
     if !state::alive(&o.rec) {
-        return fail(b"exec", &[b"container not running"]);
+        return Err([&b"container not running"[..], b"", b"", b""]);
     }
-    let env = EnvList { base: &st.env, extra: &e.env[..e.nenv] };
-    let (argv, from): (&dyn Args, usize) = if from_cli { (args, e.cmd) } else { (&st.args, 0) };
+    let env = EnvList { base: &st.env, args, from: e.from };
+    let (argv, from): (&dyn Args, usize) = if from_cli { (args, e.id_at + 1) } else { (&st.args, 0) };
+    let seccomp = cfg.root().get("linux").and_then(|l| l.get("seccomp")).filter(|v| !v.is_null());
     let c = Container {
         id: Some(e.id),
         ns: Namespaces { new: 0, join: &joins },
         hostname: None,
         domainname: None,
+        apparmor: None,
         process: Process { args: argv, from, env: Env::List(&env), cwd: Some(p.cwd) },
         fs: Fs { rootfs: None, read_only: false, mounts: Mounts::Table(&table) },
         user: config::user(&p, &st),
@@ -370,7 +330,8 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
         devices: &[],
         // The container's device policy stays as create set it; nothing to add.
         device_rules: None,
-        seccomp,
+        // The container's filter, compiled for this process's capabilities.
+        seccomp: seccomp.map_or(crate::seccomp::Profile::Unconfined, crate::seccomp::Profile::Json),
         terminal,
         interactive: true,
         console_socket: console.map(|fd| (fd, p.console.unwrap_or((0, 0)))),
@@ -381,7 +342,7 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
     };
     if !e.detach {
         // CRI-O's way: wait, and exit with the command's status.
-        return crate::spawn::run(&c);
+        return Ok(crate::spawn::run(&c));
     }
     let pid = crate::spawn::create(&c);
     if let Some(fd) = console {
@@ -389,15 +350,15 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
     let pid = match pid {
         Ok(pid) => pid,
-        Err(code) => return code,
+        Err(code) => return Ok(code),
     };
     if let Some(f) = e.pid_file {
         if let Err(x) = super::create::write_pid_file(f, pid) {
             let _ = sys::kill(pid, libc::SIGKILL);
-            return fail(b"exec", &[b"--pid-file ", f, b": ", sys::strerror(x)]);
+            return Err([&b"--pid-file "[..], f, sys::strerror(x), b""]);
         }
     }
-    0
+    Ok(0)
 }
 
 /// Into the container's PID namespace (for the child about to be made) and
@@ -406,19 +367,22 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
 fn enter_pid_ns_and_cgroups(pid: i32, rec: &state::Record) -> Result<(), i32> {
     let mut path = [0u8; 40];
     let n = crate::cgroup::join(&mut path, &[b"/proc/", crate::limits::Dec::new(pid as u64).as_bytes(), b"/ns/pid"]);
-    let fd = sys::openat(sys::CWD, &path[..n], libc::O_RDONLY)
-        .map_err(|x| fail(b"exec", &[b"pid namespace: ", sys::strerror(x)]))?;
-    let r = sys::oci::setns(fd, libc::CLONE_NEWPID);
-    sys::close(fd);
+    let r = sys::openat(sys::CWD, &path[..n], libc::O_RDONLY).and_then(|fd| {
+        let r = sys::oci::setns(fd, libc::CLONE_NEWPID);
+        sys::close(fd);
+        r
+    });
     r.map_err(|x| fail(b"exec", &[b"joining the pid namespace: ", sys::strerror(x)]))?;
     for d in rec.cgroup_dirs() {
-        let dir = match crate::cgroup::open_dir(sys::CWD, d) {
-            Ok(dir) => dir,
-            Err(Errno(libc::ENOENT)) => continue,
-            Err(x) => return Err(fail(b"exec", &[b"cgroup ", d, b": ", sys::strerror(x)])),
+        let r = match crate::cgroup::open_dir(sys::CWD, d) {
+            Ok(dir) => {
+                let r = crate::cgroup::write_file(dir, b"cgroup.procs", b"0");
+                sys::close(dir);
+                r
+            }
+            Err(Errno(libc::ENOENT)) => Ok(()),
+            Err(x) => Err(x),
         };
-        let r = crate::cgroup::write_file(dir, b"cgroup.procs", b"0");
-        sys::close(dir);
         r.map_err(|x| fail(b"exec", &[b"joining cgroup ", d, b": ", sys::strerror(x)]))?;
     }
     Ok(())
@@ -440,15 +404,28 @@ mod tests {
         let e = p(&["--pid-file", "/p", "--process", "/f.json", "--detach", "--preserve-fds", "2", "ctr1"]).unwrap();
         assert_eq!((e.id, e.process, e.pid_file, e.detach, e.preserve_fds), (&b"ctr1"[..], Some(&b"/f.json"[..]), Some(&b"/p"[..]), true, 2));
         let e = p(&["--process=/f", "-d", "--pid-file=/p", "x"]).unwrap();
-        assert_eq!((e.id, e.detach, e.cmd), (&b"x"[..], true, 4));
+        assert_eq!((e.id, e.detach, e.id_at), (&b"x"[..], true, 3));
     }
 
     #[test]
     fn what_follows_the_id_is_the_command_even_with_dashes() {
         let e = p(&["-e", "A=1", "--env=B=2", "-u", "1000:1000", "--cwd", "/tmp", "c", "sh", "-c", "echo -e"]).unwrap();
         assert_eq!(e.id, b"c");
-        assert_eq!(e.cmd, 8);
-        assert_eq!(&e.env[..e.nenv], &[&b"A=1"[..], b"B=2"]);
+        assert_eq!(e.id_at, 7, "the command starts after it");
+        // The --env values, after the process's own, in order.
+        struct V(&'static [&'static [u8]]);
+        impl Args for V {
+            fn count(&self) -> usize {
+                self.0.len()
+            }
+            fn arg(&self, i: usize) -> &[u8] {
+                self.0.get(i).copied().unwrap_or(b"")
+            }
+        }
+        let args = V(&[b"-e", b"A=1", b"--env=B=2", b"-u", b"1000:1000", b"--cwd", b"/tmp", b"c", b"sh", b"-e"]);
+        let base = V(&[b"PATH=/bin"]);
+        let env = EnvList { base: &base, args: &args, from: 0 };
+        assert_eq!((0..env.count()).map(|i| env.arg(i)).collect::<Vec<_>>(), [&b"PATH=/bin"[..], b"A=1", b"B=2"]);
         assert_eq!((e.user, e.cwd), (Some(&b"1000:1000"[..]), Some(&b"/tmp"[..])));
     }
 

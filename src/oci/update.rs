@@ -45,34 +45,27 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     if state::status(o.dir, &o.rec) == Status::Stopped {
         return fail(b"update", &[b"container not running"]);
     }
-    // The object's text: the file mapped, or stdin read into a mapping.
+    // The object: the file, or stdin read into a mapping.
     let mut stdin_map;
-    let text: &mut [u8] = if src == b"-" {
+    let mut nodes = None;
+    let doc = if src == b"-" {
         stdin_map = match Map::new(STDIN_MAX, false) {
             Ok(m) => m,
             Err(e) => return fail(b"update", &[b"--resources -: ", sys::strerror(e)]),
         };
         let Some((b, _)) = stdin_map.typed(STDIN_MAX, 0u8) else { return fail(b"update", &[b"--resources -: no memory"]) };
-        match sys::read_full(0, b) {
+        let text = match sys::read_full(0, b) {
             Ok(n) if n < STDIN_MAX => &mut b[..n],
             Ok(_) => return fail(b"update", &[b"--resources -: larger than 1 MiB"]),
             Err(e) => return fail(b"update", &[b"--resources -: ", sys::strerror(e)]),
-        }
+        };
+        super::exec::parse_json(text, &mut nodes)
     } else {
-        match sys::map_file(src) {
-            Ok(t) => t,
-            Err(e) => return fail(b"update", &[b"--resources ", src, b": ", sys::strerror(e)]),
-        }
+        super::exec::load(src, &mut nodes)
     };
-    let n = json::nodes_for(text.len());
-    let mut nmap = match Map::new(n * core::mem::size_of::<json::Node>(), false) {
-        Ok(m) => m,
-        Err(e) => return fail(b"update", &[b"--resources: ", sys::strerror(e)]),
-    };
-    let Some((nodes, _)) = nmap.typed(n, json::Node::EMPTY) else { return fail(b"update", &[b"--resources: too large"]) };
-    let doc = match json::parse(text, nodes) {
+    let doc = match doc {
         Ok(d) => d,
-        Err(e) => return fail(b"update", &[b"--resources: ", e.why.as_bytes()]),
+        Err((w, d)) => return fail(b"update", &[b"--resources ", src, w, d]),
     };
     if doc.root().kind() != json::Kind::Obj {
         return fail(b"update", &[b"--resources: not a JSON object"]);

@@ -416,11 +416,14 @@ def _(env, rt):
         r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c",
                  "trap 'exit 7' TERM; while :; do sleep 0.1; done")
         expect(r.rc == 0, "podman run -d")
+        # The exec'd process: the container's PID namespace, and its
+        # seccomp filter (podman's default profile) too.
         e = env.podman(rt, "exec", n, "sh", "-c",
                        "cat /proc/1/comm; [ $(readlink /proc/1/ns/pid) = $(readlink /proc/self/ns/pid) ]"
-                       " && echo same-pid-ns; [ $$ != 1 ] && echo not-pid-1; exit 5")
+                       " && echo same-pid-ns; [ $$ != 1 ] && echo not-pid-1; grep '^Seccomp:' /proc/self/status;"
+                       " exit 5")
         expect(e.rc == 5, f"podman exec: want exit status 5, got {e.rc}")
-        expect(e.out == "sh\nsame-pid-ns\nnot-pid-1\n", f"podman exec output {e.out!r}")
+        expect(e.out == "sh\nsame-pid-ns\nnot-pid-1\nSeccomp:\t2\n", f"podman exec output {e.out!r}")
         s = env.podman(rt, "stop", "-t", "30", n)
         expect(s.rc == 0, "podman stop")
         code = pinspect(env, rt, n, "{{.State.ExitCode}}")
