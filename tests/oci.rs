@@ -816,3 +816,20 @@ fn linux_seccomp_without_no_new_privileges_is_installed_before_the_capabilities_
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "NoNewPrivs:\t0\nSeccomp:\t2\nCapEff:\t00000000000004e1\n");
 }
+
+#[test]
+fn a_cgroup_mount_shows_the_containers_own_cgroups_read_only() {
+    let r = need!();
+    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    // v1: the pids hierarchy's own cgroup at /sys/fs/cgroup/pids; v2: the
+    // cgroup2 root of the container's cgroup namespace.
+    let file = if v2 { "/sys/fs/cgroup/pids.max" } else { "/sys/fs/cgroup/pids/pids.max" };
+    let out = inside(&r, "cgmount", &format!("cat {file}; touch /sys/fs/cgroup/x 2>/dev/null || echo ro; grep -c ' /sys/fs/cgroup' /proc/mounts"), |c| {
+        c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}));
+        c["linux"]["resources"] = json!({"pids": {"limit": 42}});
+        c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "cgroup"}));
+    });
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(&l[..2], ["42", "ro"], "{out}");
+    assert!(l[2].parse::<u32>().unwrap() >= 1, "{out}");
+}

@@ -230,12 +230,19 @@ fn build_and_spawn(
     let mut tmap = Map::new(size, false).map_err(|e| fail(cmd, &[b"mount table: ", sys::strerror(e)]))?;
     let (entries, ttext) = tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail(cmd, &[b"mount table: no memory"]))?;
     let mut table = Table::new(entries, ttext);
-    config::table(root, rootfs, bundle, proc_.cwd, &mut table).map_err(|r| refused(cmd, r))?;
-
-    sys::oci::mkfifoat(dir, b"exec.fifo", 0o600).map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
-    let fifo = sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK)
-        .map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
+    // The cgroups before the mount table: a v1 `cgroup` mount binds them.
     let mut made = cgroups::make(cg_path, &res, &policy).map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
+    let built = super::mounts::build(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table);
+    if let Err(r) = built {
+        made.remove();
+        return Err(refused(cmd, r));
+    }
+    let fifo = sys::oci::mkfifoat(dir, b"exec.fifo", 0o600)
+        .and_then(|_| sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK))
+        .map_err(|e| {
+            made.remove();
+            fail(cmd, &[b"exec.fifo: ", sys::strerror(e)])
+        })?;
 
     let c = Container {
         id: Some(id),
