@@ -116,7 +116,7 @@ stress: $(BIN) rootfs
 # crash or a hang (-timeout) fails it, and the input is kept in
 # fuzz/regressions/<target>/, which the unit tests replay from then on.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := cli frame values cgroup json seccomp
+FUZZ_TARGETS := cli frame values cgroup json seccomp config
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	@rc=0; for t in $(FUZZ_TARGETS); do \

@@ -36,6 +36,11 @@ pub struct Ctx<'a> {
     pub err_w: Fd,
     /// None: the hostname is left as it is (OCI without one).
     pub hostname: Option<&'a [u8]>,
+    /// OCI domainname (None: left as it is).
+    pub domainname: Option<&'a [u8]>,
+    /// OCI process.apparmorProfile as "exec <profile>", on AppArmor hosts:
+    /// the profile the command is confined by from its execve.
+    pub apparmor: Option<&'a [u8]>,
     /// The namespaces created at clone (CLONE_NEW* flags).
     pub ns: i32,
     /// Receive arena, sized by the parent from the frame it will send.
@@ -297,6 +302,12 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // First of all, into the cgroups: nothing of the container runs outside
     // its limits, and a failed join ends it before anything else happened.
     join_cgroups(&ctx.cgroups)?;
+    // A cgroup namespace of its own is made only now, once the child is in
+    // its cgroups (spawn leaves CLONE_NEWCGROUP out of clone): its root is
+    // then the container's cgroup, as runc makes it.
+    if ctx.ns & libc::CLONE_NEWCGROUP != 0 {
+        sys::oci::unshare(libc::CLONE_NEWCGROUP).map_err(Error::at(Step::Setns))?;
+    }
     // Then into the namespaces given by path (a pod's, or the container's
     // own for exec), before anything is set up in them.
     join_namespaces(&ctx.joins)?;
@@ -365,6 +376,9 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     }
     if let Some(h) = ctx.hostname {
         sys::sethostname(h).map_err(Error::at(Step::Hostname))?;
+    }
+    if let Some(d) = ctx.domainname {
+        sys::oci::setdomainname(d).map_err(Error::at(Step::Hostname))?;
     }
     if ctx.ns & libc::CLONE_NEWNET != 0 {
         sys::loopback_up().map_err(Error::at(Step::Loopback))?;
@@ -464,6 +478,16 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));
+    if let Some(a) = ctx.apparmor {
+        // Takes effect at execve (change_onexec); the kernel's own file
+        // since 5.8, the shared one before.
+        let fd = sys::openat(sys::CWD, b"/proc/self/attr/apparmor/exec", libc::O_WRONLY)
+            .or_else(|_| sys::openat(sys::CWD, b"/proc/self/attr/exec", libc::O_WRONLY))
+            .map_err(Error::at(Step::Caps))?;
+        let r = sys::write_all(fd, a);
+        sys::close(fd);
+        r.map_err(Error::at(Step::Caps))?;
+    }
     // The filter last: only the exec (fifo handshake) syscalls follow.
     if ctx.no_new_privs {
         load_seccomp(ctx.seccomp)?;

@@ -167,19 +167,65 @@ fn profile_from(data: &[u8]) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// config.json → the model: every mapper on arbitrary JSON (a config's
+/// shape when the input is an object). Refusals are values; nothing may
+/// panic, and what is accepted must be consistent.
+pub fn config(data: &[u8]) {
+    use crate::oci::{cgroups, config, mounts};
+    let mut text = data.to_vec();
+    let mut nodes = vec![crate::json::Node::EMPTY; crate::json::nodes_for(text.len())];
+    let Ok(d) = crate::json::parse(&mut text, &mut nodes) else { return };
+    let root = d.root();
+    let _ = config::unsupported(root);
+    let mut st = config::Store::EMPTY;
+    let p = root.get("process").map(|p| config::process(p, &mut st));
+    if let Some(Ok(p)) = &p {
+        use crate::cli::Args;
+        assert!(st.args.count() > 0 && !st.args.arg(0).is_empty());
+        assert!(p.cwd.starts_with(b"/"));
+        assert!(st.nrlimits <= config::MAX_RLIMITS && st.ngroups <= config::MAX_GROUPS);
+        let mut a = [0u8; 512];
+        let _ = config::apparmor(root.get("process").unwrap(), &mut a);
+    }
+    let linux = root.get("linux");
+    let mut st2 = config::Store::EMPTY;
+    if let Ok(new) = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st2) {
+        assert!(new & libc::CLONE_NEWUSER == 0);
+        let mut t = [0u8; 4096];
+        let mut out = [(&b""[..], &b""[..]); config::MAX_SYSCTL];
+        if let Ok(n) = config::sysctl(linux, new, &mut t, &mut out) {
+            assert!(out[..n].iter().all(|(p, _)| p.starts_with(b"/proc/sys/") && !p.contains(&0)));
+        }
+    }
+    let mut policy = crate::devices::Policy::EMPTY;
+    if cgroups::resources(linux, &mut policy).is_ok() {
+        let _ = cgroups::default_rules(linux, &mut policy);
+    }
+    let mut rb = [0u8; 4096];
+    if let Ok(r) = config::rootfs(root.get("root"), b"/bundle", &mut rb) {
+        let mut entries = vec![crate::mounts::EMPTY; crate::mounts::MAX_ENTRIES];
+        let mut mtext = vec![0u8; crate::mounts::TEXT_CAP];
+        let mut table = crate::mounts::Table::new(&mut entries, &mut mtext);
+        if mounts::build(root, r, b"/bundle", b"/", b"/sys/fs/cgroup/pids/x\0/sys/fs/cgroup/cpu,cpuacct/x", &mut table).is_ok() {
+            assert!(table.entries().iter().all(|e| table.cstr(e.target).ends_with(b"\0")));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Every input a fuzzer found stays a regression test.
     #[test]
     fn fuzz_regressions_do_not_panic() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-        let targets: [(&str, fn(&[u8])); 6] = [
+        let targets: [(&str, fn(&[u8])); 7] = [
             ("cli", super::cli),
             ("frame", super::frame),
             ("values", super::values),
             ("cgroup", super::cgroup),
             ("json", super::json),
             ("seccomp", super::seccomp),
+            ("config", super::config),
         ];
         let mut n = 0;
         for (name, f) in targets {

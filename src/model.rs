@@ -148,6 +148,9 @@ pub struct Container<'a> {
     /// None: the id.
     pub hostname: Option<&'a [u8]>,
     pub domainname: Option<&'a [u8]>,
+    /// "exec <profile>" for /proc/self/attr/apparmor/exec (OCI
+    /// process.apparmorProfile on a host with AppArmor enabled).
+    pub apparmor: Option<&'a [u8]>,
     pub process: Process<'a>,
     pub fs: Fs<'a>,
     pub user: User<'a>,
@@ -204,6 +207,7 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         ns: Namespaces { new: DOCKER_NAMESPACES, join: &[] },
         hostname: r.hostname,
         domainname: None,
+        apparmor: None,
         process: Process {
             args,
             from: r.cmd,

@@ -475,14 +475,16 @@ fn inside(r: &str, tag: &str, script: &str, edit: impl FnOnce(&mut Value)) -> St
 #[test]
 fn process_fields_are_honoured() {
     let r = need!();
-    let out = inside(&r, "proc", "id -u; id -g; id -G; umask; pwd; echo $FOO; ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; grep NoNewPrivs /proc/self/status", |c| {
+    let out = inside(&r, "proc", "cat /proc/sys/kernel/domainname; id -u; id -g; id -G; umask; pwd; echo $FOO; ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; grep NoNewPrivs /proc/self/status", |c| {
         c["process"]["user"] = json!({"uid": 1000, "gid": 1001, "additionalGids": [1002, 1003], "umask": 63});
         c["process"]["cwd"] = json!("/tmp");
         c["process"]["env"] = json!(["PATH=/bin", "FOO=bar baz"]);
         c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "hard": 512, "soft": 256}]);
         c["process"]["oomScoreAdj"] = json!(500);
+        c["domainname"] = json!("example.org");
     });
-    let l: Vec<&str> = out.lines().collect();
+    let mut l: Vec<&str> = out.lines().collect();
+    assert_eq!(l.remove(0), "example.org");
     assert_eq!(&l[..4], ["1000", "1001", "1001 1002 1003", "0077"], "{out}");
     assert_eq!(&l[4..9], ["/tmp", "bar baz", "256", "512", "500"], "{out}");
     assert!(l[9].ends_with("1"), "{out}");
@@ -813,4 +815,21 @@ fn linux_seccomp_without_no_new_privileges_is_installed_before_the_capabilities_
     let o = t.oci_run(&c, "n1");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "NoNewPrivs:\t0\nSeccomp:\t2\nCapEff:\t00000000000004e1\n");
+}
+
+#[test]
+fn a_cgroup_mount_shows_the_containers_own_cgroups_read_only() {
+    let r = need!();
+    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    // v1: the pids hierarchy's own cgroup at /sys/fs/cgroup/pids; v2: the
+    // cgroup2 root of the container's cgroup namespace.
+    let file = if v2 { "/sys/fs/cgroup/pids.max" } else { "/sys/fs/cgroup/pids/pids.max" };
+    let out = inside(&r, "cgmount", &format!("cat {file}; touch /sys/fs/cgroup/x 2>/dev/null || echo ro; grep -c ' /sys/fs/cgroup' /proc/mounts"), |c| {
+        c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}));
+        c["linux"]["resources"] = json!({"pids": {"limit": 42}});
+        c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "cgroup"}));
+    });
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(&l[..2], ["42", "ro"], "{out}");
+    assert!(l[2].parse::<u32>().unwrap() >= 1, "{out}");
 }

@@ -6,12 +6,11 @@
 //!
 //! Pure apart from one stat per bind-mount source (file or directory?): the
 //! document and every table come from the caller; `Refusal` names the field.
-use super::mounts;
 use crate::caps;
 use crate::cli::Args;
 use crate::json::{Kind, Value};
 use crate::model::{Rlimit, User};
-use crate::mounts::Table;
+
 
 /// A config.json field mydocker cannot apply, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -386,6 +385,30 @@ pub fn sysctl<'t>(
     Ok(n)
 }
 
+/// process.apparmorProfile as "exec <profile>" when the host has AppArmor
+/// enabled; ignored otherwise (as runc and crun do: there is nothing to
+/// confine with).
+pub fn apparmor<'b>(p: Value, buf: &'b mut [u8; 512]) -> Res<Option<&'b [u8]>> {
+    let Some(prof) = p.get("apparmorProfile").and_then(|v| v.as_bytes()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let mut on = [0u8; 4];
+    let fd = crate::sys::openat(crate::sys::CWD, b"/sys/module/apparmor/parameters/enabled", libc::O_RDONLY);
+    let enabled = fd.map_or(false, |fd| {
+        let r = crate::sys::read(fd, &mut on);
+        crate::sys::close(fd);
+        r.is_ok() && on[0] == b'Y'
+    });
+    if !enabled {
+        return Ok(None);
+    }
+    if prof.len() > 400 || prof.contains(&0) {
+        return refuse(b"process.apparmorProfile", b"not a profile name");
+    }
+    let n = crate::cgroup::join(buf, &[b"exec ", prof]);
+    Ok(Some(&buf[..n]))
+}
+
 /// The user as the model wants it.
 pub fn user<'a>(p: &Process, st: &'a Store) -> User<'a> {
     // runc's default umask when the config names none.
@@ -409,9 +432,4 @@ pub fn rootfs<'b>(root: Option<Value>, bundle: &[u8], buf: &'b mut [u8]) -> Res<
         r = &r[..r.len() - 1];
     }
     Ok(r)
-}
-
-/// Builds the mount table; see oci::mounts.
-pub fn table(root: Value, rootfs: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t: &mut Table) -> Res<()> {
-    mounts::build(root, rootfs, bundle, cwd, cgroups, t)
 }

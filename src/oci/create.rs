@@ -210,6 +210,15 @@ fn build_and_spawn(
             _ => return Err(refused(cmd, Refusal { field: b"hostname", why: b"not a string of at most 64 bytes" })),
         },
     };
+    let domainname = match root.get("domainname").filter(|h| !h.is_null()) {
+        None => None,
+        Some(h) => match h.as_bytes() {
+            Some(h) if h.len() <= 64 && !h.contains(&0) && ns_new & libc::CLONE_NEWUTS != 0 => Some(h),
+            _ => return Err(refused(cmd, Refusal { field: b"domainname", why: b"needs a new uts namespace and at most 64 bytes" })),
+        },
+    };
+    let mut abuf = [0u8; 512];
+    let apparmor = config::apparmor(process, &mut abuf).map_err(|r| refused(cmd, r))?;
     let mut rbuf = [0u8; 4096];
     let rootfs = config::rootfs(root.get("root"), bundle, &mut rbuf).map_err(|r| refused(cmd, r))?;
     match sys::kind(rootfs) {
@@ -221,28 +230,26 @@ fn build_and_spawn(
     let mut tmap = Map::new(size, false).map_err(|e| fail(cmd, &[b"mount table: ", sys::strerror(e)]))?;
     let (entries, ttext) = tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail(cmd, &[b"mount table: no memory"]))?;
     let mut table = Table::new(entries, ttext);
-    // The cgroups first: on cgroup v1 the `cgroup` mount binds them in.
+    // The cgroups before the mount table: a v1 `cgroup` mount binds them.
     let mut made = cgroups::make(cg_path, &res, &policy).map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
-    let fifo = config::table(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table)
-        .map_err(|r| refused(cmd, r))
-        .and_then(|_| sys::oci::mkfifoat(dir, b"exec.fifo", 0o600).map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)])))
-        .and_then(|_| {
-            sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK)
-                .map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))
-        });
-    let fifo = match fifo {
-        Ok(f) => f,
-        Err(code) => {
+    let built = super::mounts::build(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table);
+    if let Err(r) = built {
+        made.remove();
+        return Err(refused(cmd, r));
+    }
+    let fifo = sys::oci::mkfifoat(dir, b"exec.fifo", 0o600)
+        .and_then(|_| sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK))
+        .map_err(|e| {
             made.remove();
-            return Err(code);
-        }
-    };
+            fail(cmd, &[b"exec.fifo: ", sys::strerror(e)])
+        })?;
 
     let c = Container {
         id: Some(id),
         ns: Namespaces { new: ns_new, join: &st.joins[..st.njoins] },
         hostname,
-        domainname: None,
+        domainname,
+        apparmor,
         process: Process { args: &st.args, from: 0, env: Env::List(&st.env), cwd: Some(proc_.cwd) },
         fs: Fs { rootfs: Some(rootfs), read_only: false, mounts: Mounts::Table(&table) },
         user: config::user(&proc_, &st),

@@ -315,6 +315,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
         ns: Namespaces { new: 0, join: &joins },
         hostname: None,
         domainname: None,
+        apparmor: None,
         process: Process { args: argv, from, env: Env::List(&env), cwd: Some(p.cwd) },
         fs: Fs { rootfs: None, read_only: false, mounts: Mounts::Table(&table) },
         user: config::user(&p, &st),

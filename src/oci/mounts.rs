@@ -171,39 +171,48 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], cgroups: &[u8], t: &mut Table) -> Re
 }
 
 /// A `cgroup` mount: cgroup2 where the host has it at /sys/fs/cgroup (the
-/// container's own cgroup namespace, when it has one, is its root);
-/// otherwise, on cgroup v1 and hybrid hosts, runc's layout: a tmpfs with
-/// each v1 cgroup of the container (`cgroups`: its directories,
-/// NUL-separated, /sys/fs/cgroup/<hierarchy>/...) bound read-only at
-/// <target>/<hierarchy>, then the tmpfs itself remounted read-only.
+/// container's own cgroup namespace, when it has one, is its root).
+/// Otherwise, on cgroup v1 and hybrid hosts, as runc does: a tmpfs, the
+/// container's own cgroup of each v1 hierarchy bound read-only at
+/// <target>/<hierarchy> (`cgroups`: those directories, NUL-separated, each
+/// below /sys/fs/cgroup/<hierarchy>), a link per co-mounted controller
+/// ("cpu" → "cpu,cpuacct"), then the tmpfs remounted read-only.
 fn cgroup(target: crate::mounts::Span, flags: u64, cgroups: &[u8], t: &mut Table) -> Res<()> {
-    let v2 = crate::sys::exists_nofollow(b"/sys/fs/cgroup/cgroup.controllers");
-    let (ty, data): (&[u8], &[u8]) = if v2 { (b"cgroup2", b"") } else { (b"tmpfs", b"mode=755") };
-    let fstype = t.put(&[ty]).map_err(full)?;
-    let d = t.put(&[data]).map_err(full)?;
-    let flags = flags | NOSUID | NODEV | NOEXEC;
-    // v1: writable until the mount points for the binds are made in it.
-    let first = if v2 { flags | RDONLY } else { flags & !RDONLY };
-    t.push(Op::Fs { fstype, data: d, flags: first }, Some(fstype), target, Make::Dir, false, Kind::Config).map_err(full)?;
-    if v2 {
-        return Ok(());
+    const NSX: u64 = NOSUID | NODEV | NOEXEC;
+    if crate::sys::exists_nofollow(b"/sys/fs/cgroup/cgroup.controllers") {
+        let fstype = t.put(&[b"cgroup2"]).map_err(full)?;
+        let d = t.put(&[b""]).map_err(full)?;
+        let op = Op::Fs { fstype, data: d, flags: flags | RDONLY | NSX };
+        return t.push(op, Some(fstype), target, Make::Dir, false, Kind::Config).map_err(full);
     }
-    let mut base = [0u8; 4096];
-    let bl = t.str(target).len().min(base.len());
-    base[..bl].copy_from_slice(&t.str(target)[..bl]);
-    for dir in cgroups.split(|&c| c == 0) {
-        // /sys/fs/cgroup/<hierarchy>/<path>; the hybrid cgroup2 is left out.
+    let fstype = t.put(&[b"tmpfs"]).map_err(full)?;
+    let d = t.put(&[b"mode=755"]).map_err(full)?;
+    let op = Op::Fs { fstype, data: d, flags: NSX };
+    t.push(op, Some(fstype), target, Make::Dir, false, Kind::Config).map_err(full)?;
+    let base = t.str(target).len();
+    let mut base_buf = [0u8; 4096];
+    let b = base_buf.get_mut(..base).ok_or(Refusal { field: b"mounts", why: b"path too long" })?;
+    b.copy_from_slice(t.str(target));
+    for dir in cgroups.split(|&c| c == 0).filter(|d| !d.is_empty()) {
         let Some(rest) = dir.strip_prefix(b"/sys/fs/cgroup/") else { continue };
         let name = rest.split(|&c| c == b'/').next().unwrap_or(b"");
-        if name.is_empty() || name == b"unified" {
+        if name.is_empty() {
             continue;
         }
         let src = t.put(&[dir]).map_err(full)?;
-        let at = t.put(&[&base[..bl], b"/", name]).map_err(full)?;
+        let at = t.put(&[&base_buf[..base], b"/", name]).map_err(full)?;
         t.push(Op::Bind { rec: false }, Some(src), at, Make::Dir, false, Kind::Config).map_err(full)?;
         t.push(Op::RemountRo { flags: 0 }, None, at, Make::Nothing, false, Kind::Config).map_err(full)?;
+        if name.contains(&b',') {
+            for alias in name.split(|&c| c == b',') {
+                let to = t.put(&[name]).map_err(full)?;
+                let link = t.put(&[&base_buf[..base], b"/", alias]).map_err(full)?;
+                t.push(Op::Symlink, Some(to), link, Make::Nothing, false, Kind::Config).map_err(full)?;
+            }
+        }
     }
-    t.push(Op::RemountRo { flags: flags & !RDONLY }, None, target, Make::Nothing, false, Kind::Config).map_err(full)
+    let ro = Op::Flags { flags: REMOUNT | RDONLY | NSX | (flags & libc::MS_RELATIME as u64) };
+    t.push(ro, None, target, Make::Nothing, false, Kind::Config).map_err(full)
 }
 
 /// The devices every container gets (runtime-spec "Default Devices").
@@ -254,6 +263,8 @@ fn devices(linux: Option<Value>, r: &[u8], t: &mut Table) -> Res<()> {
 
 /// Builds the whole table for `rootfs` (no trailing '/').
 #[inline(never)]
+/// `cgroups`: the container's cgroup directories, NUL-separated (the v1
+/// `cgroup` mount binds them).
 pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t: &mut Table) -> Res<()> {
     t.workdir = Some(t.put(&[cwd]).map_err(full)?);
     t.inner = r.len() as u32;
