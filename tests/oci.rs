@@ -833,3 +833,40 @@ fn a_cgroup_mount_shows_the_containers_own_cgroups_read_only() {
     assert_eq!(&l[..2], ["42", "ro"], "{out}");
     assert!(l[2].parse::<u32>().unwrap() >= 1, "{out}");
 }
+
+#[test]
+fn preserve_fds_keeps_exactly_the_fds_asked_for() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let r = need!();
+    let t = T::new("pfds");
+    t.write(&sh(&r, "echo kept >&3; (echo leaked >&4) 2>/dev/null || echo closed"));
+    let kept = fs::File::create(t.dir.join("kept")).unwrap();
+    let other = fs::File::create(t.dir.join("other")).unwrap();
+    let (k, o) = (kept.as_raw_fd(), other.as_raw_fd());
+    let b = t.bundle();
+    let mut c = t.cmd(&["run", "--preserve-fds", "1", "--bundle", b.to_str().unwrap(), "pf"]);
+    // SAFETY: only dup2 between fork and exec. Through fds 100 and 101:
+    // the files may already sit at 3 or 4 (and dup2 onto itself would keep
+    // close-on-exec).
+    unsafe {
+        c.pre_exec(move || {
+            for (from, tmp) in [(k, 100), (o, 101)] {
+                if libc::dup2(from, tmp) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for (tmp, to) in [(100, 3), (101, 4)] {
+                if libc::dup2(tmp, to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "closed\n", "fd 4 was not asked for");
+    assert_eq!(fs::read_to_string(t.dir.join("kept")).unwrap(), "kept\n");
+    assert_eq!(fs::read_to_string(t.dir.join("other")).unwrap(), "");
+}
