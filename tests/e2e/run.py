@@ -241,7 +241,8 @@ class Env:
         with open(f"{pd}/containers.conf", "w") as f:
             # default_ulimits: podman's 1048576 cannot be set where the caller
             # lacks CAP_SYS_RESOURCE (runc and crun refuse too).
-            f.write(f'[containers]\ndefault_ulimits = {ulimits}\nnetns = "none"\n'
+            # log_driver: k8s-file, not journald (no journal needed).
+            f.write(f'[containers]\ndefault_ulimits = {ulimits}\nnetns = "none"\nlog_driver = "k8s-file"\n'
                     f'[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
                     f'events_logfile_path = "{pd}/events.log"\ntmp_dir = "{pd}/tmp"\n')
         with open(f"{pd}/storage.conf", "w") as f:
