@@ -870,3 +870,30 @@ fn preserve_fds_keeps_exactly_the_fds_asked_for() {
     assert_eq!(fs::read_to_string(t.dir.join("kept")).unwrap(), "kept\n");
     assert_eq!(fs::read_to_string(t.dir.join("other")).unwrap(), "");
 }
+
+#[test]
+fn a_reused_pid_is_told_apart_by_its_start_time() {
+    let r = need!();
+    let t = T::new("reuse");
+    t.write(&sh(&r, "sleep 100"));
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "ru"])), 0);
+    let pid = t.state("ru")["pid"].as_u64().unwrap();
+    // The record as another process with the same pid would find it: the
+    // start time differs (field 3 of the NUL-separated state record).
+    let path = Path::new(&t.root()).join("ru/state");
+    let rec = fs::read(&path).unwrap();
+    let mut f: Vec<Vec<u8>> = rec.split(|&c| c == 0).map(|x| x.to_vec()).collect();
+    let start: u64 = String::from_utf8_lossy(&f[2]).parse().unwrap();
+    f[2] = (start + 1).to_string().into_bytes();
+    fs::write(&path, f.join(&0u8)).unwrap();
+    let s = t.state("ru");
+    assert_eq!((s["status"].as_str(), s["pid"].as_u64()), (Some("stopped"), Some(0)), "pid {pid} taken for ours");
+    let o = t.run(&["kill", "ru", "KILL"]);
+    assert!(stderr(&o).contains("container not running"), "a stranger's pid must not be signalled");
+    assert!(alive(pid));
+    // The true record back: the container is ours again, and goes.
+    fs::write(&path, rec).unwrap();
+    assert_eq!(t.state("ru")["status"], "created");
+    assert_eq!(code(&t.run(&["delete", "ru"])), 0);
+    assert!(!alive(pid));
+}
