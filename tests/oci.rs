@@ -897,3 +897,24 @@ fn a_reused_pid_is_told_apart_by_its_start_time() {
     assert_eq!(code(&t.run(&["delete", "ru"])), 0);
     assert!(!alive(pid));
 }
+
+#[test]
+fn without_a_dev_mount_the_rootfs_dev_keeps_what_it_has() {
+    let r = need!();
+    // A rootfs of our own with /dev/fd already a link (as crun and runc
+    // leave it): create must not fail on it.
+    let t = T::new("owndev");
+    let root = t.dir.join("rootfs");
+    for d in ["bin", "proc", "dev", "sys", "tmp"] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    fs::copy(Path::new(&r).join("bin/busybox"), root.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/fd", root.join("dev/fd")).unwrap();
+    let mut c = config(root.to_str().unwrap(), &["/bin/busybox", "readlink", "/dev/fd"]);
+    c["mounts"] = json!([{"destination": "/proc", "type": "proc", "source": "proc"}]);
+    c["linux"].as_object_mut().unwrap().remove("maskedPaths");
+    c["linux"].as_object_mut().unwrap().remove("readonlyPaths");
+    let o = t.oci_run(&c, "owndev");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "/proc/self/fd\n");
+}
