@@ -833,3 +833,88 @@ fn a_cgroup_mount_shows_the_containers_own_cgroups_read_only() {
     assert_eq!(&l[..2], ["42", "ro"], "{out}");
     assert!(l[2].parse::<u32>().unwrap() >= 1, "{out}");
 }
+
+#[test]
+fn preserve_fds_keeps_exactly_the_fds_asked_for() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let r = need!();
+    let t = T::new("pfds");
+    t.write(&sh(&r, "echo kept >&3; (echo leaked >&4) 2>/dev/null || echo closed"));
+    let kept = fs::File::create(t.dir.join("kept")).unwrap();
+    let other = fs::File::create(t.dir.join("other")).unwrap();
+    let (k, o) = (kept.as_raw_fd(), other.as_raw_fd());
+    let b = t.bundle();
+    let mut c = t.cmd(&["run", "--preserve-fds", "1", "--bundle", b.to_str().unwrap(), "pf"]);
+    // SAFETY: only dup2 between fork and exec. Through fds 100 and 101:
+    // the files may already sit at 3 or 4 (and dup2 onto itself would keep
+    // close-on-exec).
+    unsafe {
+        c.pre_exec(move || {
+            for (from, tmp) in [(k, 100), (o, 101)] {
+                if libc::dup2(from, tmp) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for (tmp, to) in [(100, 3), (101, 4)] {
+                if libc::dup2(tmp, to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "closed\n", "fd 4 was not asked for");
+    assert_eq!(fs::read_to_string(t.dir.join("kept")).unwrap(), "kept\n");
+    assert_eq!(fs::read_to_string(t.dir.join("other")).unwrap(), "");
+}
+
+#[test]
+fn a_reused_pid_is_told_apart_by_its_start_time() {
+    let r = need!();
+    let t = T::new("reuse");
+    t.write(&sh(&r, "sleep 100"));
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "ru"])), 0);
+    let pid = t.state("ru")["pid"].as_u64().unwrap();
+    // The record as another process with the same pid would find it: the
+    // start time differs (field 3 of the NUL-separated state record).
+    let path = Path::new(&t.root()).join("ru/state");
+    let rec = fs::read(&path).unwrap();
+    let mut f: Vec<Vec<u8>> = rec.split(|&c| c == 0).map(|x| x.to_vec()).collect();
+    let start: u64 = String::from_utf8_lossy(&f[2]).parse().unwrap();
+    f[2] = (start + 1).to_string().into_bytes();
+    fs::write(&path, f.join(&0u8)).unwrap();
+    let s = t.state("ru");
+    assert_eq!((s["status"].as_str(), s["pid"].as_u64()), (Some("stopped"), Some(0)), "pid {pid} taken for ours");
+    let o = t.run(&["kill", "ru", "KILL"]);
+    assert!(stderr(&o).contains("container not running"), "a stranger's pid must not be signalled");
+    assert!(alive(pid));
+    // The true record back: the container is ours again, and goes.
+    fs::write(&path, rec).unwrap();
+    assert_eq!(t.state("ru")["status"], "created");
+    assert_eq!(code(&t.run(&["delete", "ru"])), 0);
+    assert!(!alive(pid));
+}
+
+#[test]
+fn without_a_dev_mount_the_rootfs_dev_keeps_what_it_has() {
+    let r = need!();
+    // A rootfs of our own with /dev/fd already a link (as crun and runc
+    // leave it): create must not fail on it.
+    let t = T::new("owndev");
+    let root = t.dir.join("rootfs");
+    for d in ["bin", "proc", "dev", "sys", "tmp"] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    fs::copy(Path::new(&r).join("bin/busybox"), root.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/fd", root.join("dev/fd")).unwrap();
+    let mut c = config(root.to_str().unwrap(), &["/bin/busybox", "readlink", "/dev/fd"]);
+    c["mounts"] = json!([{"destination": "/proc", "type": "proc", "source": "proc"}]);
+    c["linux"].as_object_mut().unwrap().remove("maskedPaths");
+    c["linux"].as_object_mut().unwrap().remove("readonlyPaths");
+    let o = t.oci_run(&c, "owndev");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "/proc/self/fd\n");
+}

@@ -435,3 +435,17 @@ fn the_cgroup_mount_shows_the_containers_own_limits_read_only() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "67108864\n100\nread-only\n");
 }
+
+#[test]
+fn exec_joins_every_cgroup_of_the_container() {
+    let r = need_rootfs!();
+    let (_, edit) = limited("execcg");
+    let c = Ctr::start("execcg", &r, edit);
+    let pidf = c.dir.join("exec.pid");
+    let o = c.exec(&["--detach", "--pid-file", pidf.to_str().unwrap(), &c.id, "sleep", "1000"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let pid: u32 = fs::read_to_string(&pidf).unwrap().parse().unwrap();
+    let cg = |p: u32| fs::read_to_string(format!("/proc/{p}/cgroup")).unwrap();
+    assert_eq!(cg(pid), cg(c.pid), "the exec'd process is in the container's cgroups, every hierarchy");
+    assert_ne!(cg(pid), cg(std::process::id()));
+}

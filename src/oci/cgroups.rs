@@ -256,20 +256,10 @@ fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> 
 pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
     let has = |c: Ctrl| ctrls[c as usize];
     let w = |file: &'static [u8], v: &[u8]| write_file(cg, file, v).map_err(|e| (file, why(e)));
-    // v1 spells "unlimited" -1.
-    let v1 = |v: i64, b: &mut [u8; 24]| -> usize {
-        if v < 0 {
-            join(b, &[b"-1"])
-        } else {
-            join(b, &[Dec::new(v as u64).as_bytes()])
-        }
-    };
-    let max = |v: i64, b: &mut [u8; 24]| -> usize {
-        if v < 0 {
-            join(b, &[b"max"])
-        } else {
-            join(b, &[Dec::new(v as u64).as_bytes()])
-        }
+    // A value, or "unlimited" as the version spells it (v1 -1, v2 max).
+    let lim = |v: i64, b: &mut [u8; 24]| -> usize {
+        let dec = Dec::new(v.max(0) as u64);
+        join(b, &[if v >= 0 { dec.as_bytes() } else if v2 { b"max" } else { b"-1" }])
     };
     let mut b = [0u8; 24];
     if has(Ctrl::Devices) {
@@ -290,18 +280,18 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
     if has(Ctrl::Memory) {
         if v2 {
             if let Some(m) = r.memory {
-                let n = max(m, &mut b);
+                let n = lim(m, &mut b);
                 w(b"memory.max", &b[..n])?;
             }
             if let Some(m) = r.reservation {
-                let n = max(m, &mut b);
+                let n = lim(m, &mut b);
                 w(b"memory.low", &b[..n])?;
             }
             if let Some(s) = r.swap {
                 // OCI's swap is memory + swap; v2 counts swap alone.
                 let n = match (s, r.memory) {
-                    (s, Some(m)) if s >= 0 && m >= 0 => max((s - m).max(0), &mut b),
-                    (s, _) => max(s, &mut b),
+                    (s, Some(m)) if s >= 0 && m >= 0 => lim((s - m).max(0), &mut b),
+                    (s, _) => lim(s, &mut b),
                 };
                 match w(b"memory.swap.max", &b[..n]) {
                     Err((_, e)) if e == sys::strerror(Errno(libc::ENOENT)) => {}
@@ -310,16 +300,16 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
             }
         } else {
             if let Some(m) = r.memory {
-                let n = v1(m, &mut b);
+                let n = lim(m, &mut b);
                 w(b"memory.limit_in_bytes", &b[..n])?;
             }
             if let Some(m) = r.reservation {
-                let n = v1(m, &mut b);
+                let n = lim(m, &mut b);
                 w(b"memory.soft_limit_in_bytes", &b[..n])?;
             }
             if let Some(s) = r.swap {
                 // Absent without swap accounting.
-                let n = v1(s, &mut b);
+                let n = lim(s, &mut b);
                 match write_file(cg, b"memory.memsw.limit_in_bytes", &b[..n]) {
                     Ok(()) | Err(Errno(libc::ENOENT)) => {}
                     Err(e) => return Err((b"memory.memsw.limit_in_bytes", why(e))),
@@ -338,7 +328,7 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
             if r.quota.is_some() || r.period.is_some() {
                 let mut v = [0u8; 48];
                 let q = r.quota.unwrap_or(-1);
-                let n = max(q, &mut b);
+                let n = lim(q, &mut b);
                 let p = Dec::new(r.period.unwrap_or(100_000));
                 let m = join(&mut v, &[&b[..n], b" ", p.as_bytes()]);
                 w(b"cpu.max", &v[..m])?;
@@ -351,13 +341,13 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
                 w(b"cpu.cfs_period_us", Dec::new(p).as_bytes())?;
             }
             if let Some(q) = r.quota {
-                let n = v1(q, &mut b);
+                let n = lim(q, &mut b);
                 w(b"cpu.cfs_quota_us", &b[..n])?;
             }
         }
     }
     if let (true, Some(p)) = (has(Ctrl::Pids), r.pids) {
-        let n = max(if p <= 0 { -1 } else { p }, &mut b);
+        let n = lim(if p <= 0 { -1 } else { p }, &mut b);
         w(b"pids.max", &b[..n])?;
     }
     if let (true, Some(u)) = (v2, r.unified) {

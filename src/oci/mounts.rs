@@ -271,11 +271,13 @@ pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t
     let rootfs = t.put(&[r]).map_err(full)?;
     // pivot_root needs the new root to be a mount point: bind it onto itself.
     t.push(Op::Bind { rec: true }, Some(rootfs), rootfs, Make::Nothing, false, Kind::Rootfs).map_err(full)?;
-    let mut dev_bound = false;
+    let (mut dev_bound, mut dev_mounted) = (false, false);
     for m in root.get("mounts").into_iter().flat_map(|m| m.items()) {
         mount(m, r, bundle, cgroups, t)?;
         let bind = m.get("type").and_then(|v| v.as_bytes()) == Some(b"bind");
-        dev_bound |= bind && m.get("destination").and_then(|v| v.as_bytes()) == Some(b"/dev");
+        let dev = m.get("destination").and_then(|v| v.as_bytes()) == Some(b"/dev");
+        dev_bound |= bind && dev;
+        dev_mounted |= dev;
     }
     // The default devices, unless /dev is the host's (bound in).
     if !dev_bound {
@@ -283,10 +285,13 @@ pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t
             device(t, r, p, libc::S_IFCHR | 0o666, major, minor, 0, 0)?;
         }
         for (to, at) in LINKS {
-            let src = t.put(&[to]).map_err(full)?;
             let target = t.put(&[r, at]).map_err(full)?;
-            // Optional: a bundle may bring its own (EEXIST is not ENOENT,
-            // so it is still an error; images do not ship /dev/ptmx).
+            // On the rootfs's own /dev (no /dev mount), what is there stays
+            // (runc ignores EEXIST here).
+            if !dev_mounted && crate::sys::exists_nofollow(t.str(target)) {
+                continue;
+            }
+            let src = t.put(&[to]).map_err(full)?;
             t.push(Op::Symlink, Some(src), target, Make::Nothing, false, Kind::Device).map_err(full)?;
         }
     }
