@@ -584,7 +584,8 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"kernel.panic": "1"}))),
         ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": 1}))),
         ("linux.resources.blockIO", Box::new(|c| c["linux"]["resources"] = json!({"blockIO": {"weight": 10}}))),
-        ("linux.resources.memory.kernel", Box::new(|c| c["linux"]["resources"] = json!({"memory": {"kernel": 1000000}}))),
+        ("linux.resources.memory.disableOOMKiller", Box::new(|c| c["linux"]["resources"] = json!({"memory": {"disableOOMKiller": true}}))),
+        ("hostname", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "pid"}]))),
         ("linux.resources.devices", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": "yes"}]}))),
         ("linux.namespaces", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "pid"}]))),
         ("root.path", Box::new(|c| c["root"] = json!({}))),
@@ -917,4 +918,22 @@ fn without_a_dev_mount_the_rootfs_dev_keeps_what_it_has() {
     let o = t.oci_run(&c, "owndev");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "/proc/self/fd\n");
+}
+
+#[test]
+fn a_hostname_is_set_in_a_uts_namespace_joined_by_path() {
+    let r = need!();
+    let t = T::new("utsjoin");
+    let b = t.bundle();
+    t.write(&sh(&r, "sleep 100"));
+    assert_eq!(code(&t.run(&["create", "--bundle", b.to_str().unwrap(), "ua"])), 0);
+    let pid = t.state("ua")["pid"].as_u64().unwrap();
+    let mut c = sh(&r, "hostname");
+    c["hostname"] = json!("joined");
+    let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
+    ns.retain(|n| n["type"] != "uts");
+    ns.push(json!({"type": "uts", "path": format!("/proc/{pid}/ns/uts")}));
+    let o = t.oci_run(&c, "ub");
+    assert_eq!((code(&o), stdout(&o)), (0, "joined\n".to_string()), "{}", stderr(&o));
+    assert_eq!(code(&t.run(&["delete", "ua"])), 0);
 }

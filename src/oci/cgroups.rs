@@ -76,11 +76,8 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
     }
     let m = g("memory");
     let mg = |k: &str| m.and_then(|m| m.get(k));
-    for (k, f) in [("kernel", &b"linux.resources.memory.kernel"[..]), ("kernelTCP", b"linux.resources.memory.kernelTCP")] {
-        if set(mg(k)) {
-            return refuse(f, b"not supported");
-        }
-    }
+    // memory.kernel and kernelTCP are deprecated in the spec and gone from
+    // kernels since 5.x/6.x: accepted and not applied, as runc and crun do.
     if mg("disableOOMKiller").and_then(|v| v.as_bool()) == Some(true) {
         return refuse(b"linux.resources.memory.disableOOMKiller", b"not supported");
     }

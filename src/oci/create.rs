@@ -200,23 +200,11 @@ fn build_and_spawn(
             &dflt[..n]
         }
     };
-    let hostname = match root.get("hostname").filter(|h| !h.is_null()) {
-        None => None,
-        Some(h) => match h.as_bytes() {
-            Some(h) if h.len() <= 64 && !h.contains(&0) && ns_new & libc::CLONE_NEWUTS != 0 => Some(h),
-            Some(_) if ns_new & libc::CLONE_NEWUTS == 0 => {
-                return Err(refused(cmd, Refusal { field: b"hostname", why: b"needs a new uts namespace" }))
-            }
-            _ => return Err(refused(cmd, Refusal { field: b"hostname", why: b"not a string of at most 64 bytes" })),
-        },
-    };
-    let domainname = match root.get("domainname").filter(|h| !h.is_null()) {
-        None => None,
-        Some(h) => match h.as_bytes() {
-            Some(h) if h.len() <= 64 && !h.contains(&0) && ns_new & libc::CLONE_NEWUTS != 0 => Some(h),
-            _ => return Err(refused(cmd, Refusal { field: b"domainname", why: b"needs a new uts namespace and at most 64 bytes" })),
-        },
-    };
+    // A uts namespace of the container's own: new, or joined by path (runc
+    // sets the names there too).
+    let own_uts = ns_new & libc::CLONE_NEWUTS != 0 || st.joins[..st.njoins].iter().any(|j| j.0 == libc::CLONE_NEWUTS);
+    let hostname = uts_name(root.get("hostname"), b"hostname", own_uts).map_err(|r| refused(cmd, r))?;
+    let domainname = uts_name(root.get("domainname"), b"domainname", own_uts).map_err(|r| refused(cmd, r))?;
     let mut abuf = [0u8; 512];
     let apparmor = config::apparmor(process, &mut abuf).map_err(|r| refused(cmd, r))?;
     let mut rbuf = [0u8; 4096];
@@ -303,6 +291,16 @@ fn build_and_spawn(
         return Err(code);
     }
     Ok(pid)
+}
+
+/// hostname or domainname: at most 64 bytes, and only in a uts namespace
+/// of the container's own.
+fn uts_name<'a>(v: Option<json::Value<'a>>, field: &'static [u8], own_uts: bool) -> Result<Option<&'a [u8]>, Refusal> {
+    match v.filter(|h| !h.is_null()).map(|h| h.as_bytes()) {
+        None => Ok(None),
+        Some(Some(h)) if h.len() <= 64 && !h.contains(&0) && own_uts => Ok(Some(h)),
+        Some(_) => Err(Refusal { field, why: b"needs a uts namespace of the container's own, and at most 64 bytes" }),
+    }
 }
 
 /// A cgroupfs path: '/'-separated names, none of them "." or "..".
