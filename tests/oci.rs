@@ -584,7 +584,6 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"kernel.panic": "1"}))),
         ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": 1}))),
         ("linux.resources.blockIO", Box::new(|c| c["linux"]["resources"] = json!({"blockIO": {"weight": 10}}))),
-        ("linux.resources.memory.disableOOMKiller", Box::new(|c| c["linux"]["resources"] = json!({"memory": {"disableOOMKiller": true}}))),
         ("hostname", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "pid"}]))),
         ("linux.resources.devices", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": "yes"}]}))),
         ("linux.namespaces", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "pid"}]))),
@@ -680,7 +679,7 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     c["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
         "pids": {"limit": 20},
-        "memory": {"limit": 33554432},
+        "memory": {"limit": 33554432, "disableOOMKiller": true},
         "cpu": {"shares": 512, "quota": 50000, "period": 100000}
     });
     t.write(&c);
@@ -694,6 +693,10 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     assert_eq!(read_in(&dirs, "pids.max").as_deref(), Some("20"));
     let mem = read_in(&dirs, "memory.limit_in_bytes").or_else(|| read_in(&dirs, "memory.max"));
     assert_eq!(mem.as_deref(), Some("33554432"));
+    // disableOOMKiller: v1 only (cgroup2 has no such switch).
+    if let Some(oc) = read_in(&dirs, "memory.oom_control") {
+        assert!(oc.contains("oom_kill_disable 1"), "{oc}");
+    }
     let cpu = read_in(&dirs, "cpu.cfs_quota_us").or_else(|| read_in(&dirs, "cpu.max"));
     assert!(cpu.as_deref() == Some("50000") || cpu.as_deref() == Some("50000 100000"), "{cpu:?}");
     assert_eq!(code(&t.run(&["start", "cg1"])), 0);

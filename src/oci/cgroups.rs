@@ -26,6 +26,8 @@ pub struct Resources<'a> {
     /// memory + swap, bytes (v1 memsw; v2 swap.max = swap - memory).
     pub swap: Option<i64>,
     pub swappiness: Option<u64>,
+    /// disableOOMKiller: v1 memory.oom_control (v2 has no such switch).
+    pub no_oom: bool,
     pub shares: Option<u64>,
     pub quota: Option<i64>,
     pub period: Option<u64>,
@@ -78,9 +80,6 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
     let mg = |k: &str| m.and_then(|m| m.get(k));
     // memory.kernel and kernelTCP are deprecated in the spec and gone from
     // kernels since 5.x/6.x: accepted and not applied, as runc and crun do.
-    if mg("disableOOMKiller").and_then(|v| v.as_bool()) == Some(true) {
-        return refuse(b"linux.resources.memory.disableOOMKiller", b"not supported");
-    }
     let c = g("cpu");
     let cg = |k: &str| c.and_then(|c| c.get(k));
     for (k, f) in [
@@ -101,6 +100,7 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
         reservation: num(mg("reservation"), b"linux.resources.memory.reservation")?,
         swap: num(mg("swap"), b"linux.resources.memory.swap")?,
         swappiness: u(num(mg("swappiness"), b"linux.resources.memory.swappiness")?, b"linux.resources.memory.swappiness")?,
+        no_oom: mg("disableOOMKiller").and_then(|v| v.as_bool()) == Some(true),
         shares: u(num(cg("shares"), b"linux.resources.cpu.shares")?, b"linux.resources.cpu.shares")?,
         quota: num(cg("quota"), b"linux.resources.cpu.quota")?,
         period: u(num(cg("period"), b"linux.resources.cpu.period")?, b"linux.resources.cpu.period")?,
@@ -156,7 +156,8 @@ pub fn default_rules(linux: Option<Value>, rules: &mut Policy) -> CRes<()> {
 /// there is a policy.
 pub(super) fn needed(r: &Resources, devices: bool) -> Need {
     let mut n = [false; NCTRL];
-    n[Ctrl::Memory as usize] = r.memory.is_some() || r.reservation.is_some() || r.swap.is_some() || r.swappiness.is_some();
+    n[Ctrl::Memory as usize] =
+        r.memory.is_some() || r.reservation.is_some() || r.swap.is_some() || r.swappiness.is_some() || r.no_oom;
     n[Ctrl::Cpu as usize] = r.shares.is_some() || r.quota.is_some() || r.period.is_some();
     n[Ctrl::Cpuset as usize] = r.cpus.is_some() || r.mems.is_some();
     n[Ctrl::Pids as usize] = r.pids.is_some();
@@ -314,6 +315,9 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
             }
             if let Some(s) = r.swappiness {
                 w(b"memory.swappiness", Dec::new(s).as_bytes())?;
+            }
+            if r.no_oom {
+                w(b"memory.oom_control", b"1")?;
             }
         }
     }
