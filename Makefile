@@ -1,11 +1,11 @@
 # mydocker — build, test, install.
 #
 #   make                       build the static release binary
-#   make test                  everything: unit, host integration, the four QEMU VMs, one total line
+#   make test                  everything: unit, host integration, e2e, the four QEMU VMs, one total line
 #   make unit                  unit tests (no root needed)
 #   make itest                 integration suite on this host (root; skips loudly otherwise)
 #   make qemu                  the integration suite in all four VMs (x86_64/aarch64 x cgroup v1/v2)
-#   make e2e                   podman and containerd drive runc, crun and mydocker (root; not yet in make test)
+#   make e2e                   podman and containerd drive runc, crun and mydocker (root; part of make test)
 #   make qemu ARCH=aarch64 CGROUP=v2   one VM
 #   make stress                2,000 containers with limits, 2 at a time, random signals, and 2,000
 #                              runtimes SIGKILLed during start-up; nothing leaks, no container survives
@@ -100,9 +100,10 @@ test:
 	@rc=0; \
 	$(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory itest || rc=1; \
+	$(MAKE) --no-print-directory e2e E2E_ONLY= || rc=1; \
 	$(MAKE) --no-print-directory qemu ARCH= CGROUP= || rc=1; \
 	echo "== summary"; \
-	tests/summary.sh $(LOGS)/unit.log $(LOGS)/itest.log $(foreach a,x86_64 aarch64,$(foreach m,v1 v2,$(LOGS)/qemu-$(a)-$(m).log)) || rc=1; \
+	tests/summary.sh $(LOGS)/unit.log $(LOGS)/itest.log $(LOGS)/e2e.log $(foreach a,x86_64 aarch64,$(foreach m,v1 v2,$(LOGS)/qemu-$(a)-$(m).log)) || rc=1; \
 	exit $$rc
 
 # Hygiene under load (not a timed test): STRESS_COUNT containers with limits,

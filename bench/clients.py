@@ -81,7 +81,7 @@ def main():
                 continue
             v = sorted(times[key])
             m = statistics.median(v)
-            q = statistics.quantiles(v, n=10) if len(v) > 1 else [v[0]] * 9
+            q = statistics.quantiles(v, n=10, method="inclusive") if len(v) > 1 else [v[0]] * 9
             p10, p90 = q[0], q[8]
             ratio = f"{m / refm:.2f}" if refm else "–"
             out.append(f"| `{cname}` | {rt.name} | {m * 1000:.0f} | {p10 * 1000:.0f}–{p90 * 1000:.0f} | {ratio} |")

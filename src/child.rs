@@ -302,6 +302,12 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // First of all, into the cgroups: nothing of the container runs outside
     // its limits, and a failed join ends it before anything else happened.
     join_cgroups(&ctx.cgroups)?;
+    // A cgroup namespace of its own is made only now, once the child is in
+    // its cgroups (spawn leaves CLONE_NEWCGROUP out of clone): its root is
+    // then the container's cgroup, as runc makes it.
+    if ctx.ns & libc::CLONE_NEWCGROUP != 0 {
+        sys::oci::unshare(libc::CLONE_NEWCGROUP).map_err(Error::at(Step::Setns))?;
+    }
     // Then into the namespaces given by path (a pod's, or the container's
     // own for exec), before anything is set up in them.
     join_namespaces(&ctx.joins)?;

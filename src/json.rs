@@ -19,10 +19,8 @@
 //! arrays/objects open at once. Duplicate keys: `get` returns the last one
 //! (serde_json and Go's encoding/json keep the last too).
 //!
-//! Errors: `Error { at, why }` — the byte offset and a static reason; printed
-//! as one line by `Error::report`.
-use crate::limits::Dec;
-use crate::out::Line;
+//! Errors: `Error { at, why }` — the byte offset and a static reason; the
+//! caller prints them in its own one-line message.
 
 /// Arrays and objects open at once; one more is an error (serde_json's
 /// recursion limit is the same: 127 nested, the 128th refused).
@@ -78,14 +76,6 @@ pub struct Error {
     pub why: &'static str,
 }
 
-impl Error {
-    /// `mydocker: <what>: byte <at>: <why>` on stderr; `what` names the file.
-    pub fn report(self, what: &[u8]) {
-        let mut l = Line::new();
-        l.s(b"mydocker: ").s(what).s(b": byte ").s(Dec::new(self.at as u64).as_bytes()).s(b": ").s(self.why.as_bytes());
-        l.emit(2);
-    }
-}
 
 /// A parsed document: the decoded text and its node table.
 #[derive(Clone, Copy)]

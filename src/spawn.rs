@@ -319,13 +319,13 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
     ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-    let mut cloned = sys::clone3(c.ns.new | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
+    let mut cloned = sys::clone3((c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
             return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
         }
         ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-        cloned = sys::clone(c.ns.new | libc::SIGCHLD, &stack, &mut ctx, child::main);
+        cloned = sys::clone((c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD, &stack, &mut ctx, child::main);
     }
     cgs.close_joins();
     nsjoin::close(&joins);

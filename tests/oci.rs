@@ -584,7 +584,7 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"kernel.panic": "1"}))),
         ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": 1}))),
         ("linux.resources.blockIO", Box::new(|c| c["linux"]["resources"] = json!({"blockIO": {"weight": 10}}))),
-        ("linux.resources.memory.kernel", Box::new(|c| c["linux"]["resources"] = json!({"memory": {"kernel": 1000000}}))),
+        ("hostname", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "pid"}]))),
         ("linux.resources.devices", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": "yes"}]}))),
         ("linux.namespaces", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "pid"}]))),
         ("root.path", Box::new(|c| c["root"] = json!({}))),
@@ -679,7 +679,7 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     c["linux"]["resources"] = json!({
         "devices": [{"allow": false, "access": "rwm"}],
         "pids": {"limit": 20},
-        "memory": {"limit": 33554432},
+        "memory": {"limit": 33554432, "disableOOMKiller": true},
         "cpu": {"shares": 512, "quota": 50000, "period": 100000}
     });
     t.write(&c);
@@ -693,6 +693,10 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     assert_eq!(read_in(&dirs, "pids.max").as_deref(), Some("20"));
     let mem = read_in(&dirs, "memory.limit_in_bytes").or_else(|| read_in(&dirs, "memory.max"));
     assert_eq!(mem.as_deref(), Some("33554432"));
+    // disableOOMKiller: v1 only (cgroup2 has no such switch).
+    if let Some(oc) = read_in(&dirs, "memory.oom_control") {
+        assert!(oc.contains("oom_kill_disable 1"), "{oc}");
+    }
     let cpu = read_in(&dirs, "cpu.cfs_quota_us").or_else(|| read_in(&dirs, "cpu.max"));
     assert!(cpu.as_deref() == Some("50000") || cpu.as_deref() == Some("50000 100000"), "{cpu:?}");
     assert_eq!(code(&t.run(&["start", "cg1"])), 0);
@@ -815,4 +819,124 @@ fn linux_seccomp_without_no_new_privileges_is_installed_before_the_capabilities_
     let o = t.oci_run(&c, "n1");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "NoNewPrivs:\t0\nSeccomp:\t2\nCapEff:\t00000000000004e1\n");
+}
+
+#[test]
+fn a_cgroup_mount_shows_the_containers_own_cgroups_read_only() {
+    let r = need!();
+    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    // v1: the pids hierarchy's own cgroup at /sys/fs/cgroup/pids; v2: the
+    // cgroup2 root of the container's cgroup namespace.
+    let file = if v2 { "/sys/fs/cgroup/pids.max" } else { "/sys/fs/cgroup/pids/pids.max" };
+    let out = inside(&r, "cgmount", &format!("cat {file}; touch /sys/fs/cgroup/x 2>/dev/null || echo ro; grep -c ' /sys/fs/cgroup' /proc/mounts"), |c| {
+        c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}));
+        c["linux"]["resources"] = json!({"pids": {"limit": 42}});
+        c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "cgroup"}));
+    });
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(&l[..2], ["42", "ro"], "{out}");
+    assert!(l[2].parse::<u32>().unwrap() >= 1, "{out}");
+}
+
+#[test]
+fn preserve_fds_keeps_exactly_the_fds_asked_for() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let r = need!();
+    let t = T::new("pfds");
+    t.write(&sh(&r, "echo kept >&3; (echo leaked >&4) 2>/dev/null || echo closed"));
+    let kept = fs::File::create(t.dir.join("kept")).unwrap();
+    let other = fs::File::create(t.dir.join("other")).unwrap();
+    let (k, o) = (kept.as_raw_fd(), other.as_raw_fd());
+    let b = t.bundle();
+    let mut c = t.cmd(&["run", "--preserve-fds", "1", "--bundle", b.to_str().unwrap(), "pf"]);
+    // SAFETY: only dup2 between fork and exec. Through fds 100 and 101:
+    // the files may already sit at 3 or 4 (and dup2 onto itself would keep
+    // close-on-exec).
+    unsafe {
+        c.pre_exec(move || {
+            for (from, tmp) in [(k, 100), (o, 101)] {
+                if libc::dup2(from, tmp) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for (tmp, to) in [(100, 3), (101, 4)] {
+                if libc::dup2(tmp, to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "closed\n", "fd 4 was not asked for");
+    assert_eq!(fs::read_to_string(t.dir.join("kept")).unwrap(), "kept\n");
+    assert_eq!(fs::read_to_string(t.dir.join("other")).unwrap(), "");
+}
+
+#[test]
+fn a_reused_pid_is_told_apart_by_its_start_time() {
+    let r = need!();
+    let t = T::new("reuse");
+    t.write(&sh(&r, "sleep 100"));
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "ru"])), 0);
+    let pid = t.state("ru")["pid"].as_u64().unwrap();
+    // The record as another process with the same pid would find it: the
+    // start time differs (field 3 of the NUL-separated state record).
+    let path = Path::new(&t.root()).join("ru/state");
+    let rec = fs::read(&path).unwrap();
+    let mut f: Vec<Vec<u8>> = rec.split(|&c| c == 0).map(|x| x.to_vec()).collect();
+    let start: u64 = String::from_utf8_lossy(&f[2]).parse().unwrap();
+    f[2] = (start + 1).to_string().into_bytes();
+    fs::write(&path, f.join(&0u8)).unwrap();
+    let s = t.state("ru");
+    assert_eq!((s["status"].as_str(), s["pid"].as_u64()), (Some("stopped"), Some(0)), "pid {pid} taken for ours");
+    let o = t.run(&["kill", "ru", "KILL"]);
+    assert!(stderr(&o).contains("container not running"), "a stranger's pid must not be signalled");
+    assert!(alive(pid));
+    // The true record back: the container is ours again, and goes.
+    fs::write(&path, rec).unwrap();
+    assert_eq!(t.state("ru")["status"], "created");
+    assert_eq!(code(&t.run(&["delete", "ru"])), 0);
+    assert!(!alive(pid));
+}
+
+#[test]
+fn without_a_dev_mount_the_rootfs_dev_keeps_what_it_has() {
+    let r = need!();
+    // A rootfs of our own with /dev/fd already a link (as crun and runc
+    // leave it): create must not fail on it.
+    let t = T::new("owndev");
+    let root = t.dir.join("rootfs");
+    for d in ["bin", "proc", "dev", "sys", "tmp"] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    fs::copy(Path::new(&r).join("bin/busybox"), root.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/fd", root.join("dev/fd")).unwrap();
+    let mut c = config(root.to_str().unwrap(), &["/bin/busybox", "readlink", "/dev/fd"]);
+    c["mounts"] = json!([{"destination": "/proc", "type": "proc", "source": "proc"}]);
+    c["linux"].as_object_mut().unwrap().remove("maskedPaths");
+    c["linux"].as_object_mut().unwrap().remove("readonlyPaths");
+    let o = t.oci_run(&c, "owndev");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "/proc/self/fd\n");
+}
+
+#[test]
+fn a_hostname_is_set_in_a_uts_namespace_joined_by_path() {
+    let r = need!();
+    let t = T::new("utsjoin");
+    let b = t.bundle();
+    t.write(&sh(&r, "sleep 100"));
+    assert_eq!(code(&t.run(&["create", "--bundle", b.to_str().unwrap(), "ua"])), 0);
+    let pid = t.state("ua")["pid"].as_u64().unwrap();
+    let mut c = sh(&r, "hostname");
+    c["hostname"] = json!("joined");
+    let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
+    ns.retain(|n| n["type"] != "uts");
+    ns.push(json!({"type": "uts", "path": format!("/proc/{pid}/ns/uts")}));
+    let o = t.oci_run(&c, "ub");
+    assert_eq!((code(&o), stdout(&o)), (0, "joined\n".to_string()), "{}", stderr(&o));
+    assert_eq!(code(&t.run(&["delete", "ua"])), 0);
 }

@@ -413,3 +413,39 @@ fn an_exec_process_gets_the_containers_seccomp_filter_with_and_without_a_process
     let o = c.exec(&["--process", &p, &c.id]);
     assert_eq!(stdout(&o), "Seccomp:\t2\nmkdir: can't create directory '/tmp/x': Permission denied\n", "{}", stderr(&o));
 }
+
+#[test]
+fn the_cgroup_mount_shows_the_containers_own_limits_read_only() {
+    let r = need_rootfs!();
+    let (_, edit) = limited("cgmount");
+    let c = Ctr::start("cgmount", &r, |v| {
+        edit(v);
+        // Its own cgroup namespace: on v2 the cgroup2 mount is rooted there.
+        v["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "cgroup"}));
+        v["mounts"].as_array_mut().unwrap().push(json!({
+            "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+            "options": ["rprivate", "nosuid", "noexec", "nodev", "relatime", "ro"]
+        }));
+    });
+    // v1: runc's layout (a tmpfs, each hierarchy's cgroup of the container
+    // bound in); v2: cgroup2. Either way the container's own limits.
+    let o = c.exec(&[&c.id, "sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; \
+        cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; \
+        mkdir /sys/fs/cgroup/x 2>/dev/null && echo writable || echo read-only"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "67108864\n100\nread-only\n");
+}
+
+#[test]
+fn exec_joins_every_cgroup_of_the_container() {
+    let r = need_rootfs!();
+    let (_, edit) = limited("execcg");
+    let c = Ctr::start("execcg", &r, edit);
+    let pidf = c.dir.join("exec.pid");
+    let o = c.exec(&["--detach", "--pid-file", pidf.to_str().unwrap(), &c.id, "sleep", "1000"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let pid: u32 = fs::read_to_string(&pidf).unwrap().parse().unwrap();
+    let cg = |p: u32| fs::read_to_string(format!("/proc/{p}/cgroup")).unwrap();
+    assert_eq!(cg(pid), cg(c.pid), "the exec'd process is in the container's cgroups, every hierarchy");
+    assert_ne!(cg(pid), cg(std::process::id()));
+}

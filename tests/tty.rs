@@ -25,8 +25,7 @@ fn sleeping(cmdline: &[u8]) -> bool {
 }
 
 fn rootfs() -> Option<String> {
-    let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
-    std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
+    busybox_rootfs()
 }
 
 #[test]
@@ -91,11 +90,7 @@ fn t_without_a_terminal_on_stdin_is_one_line_and_125() {
 
 #[test]
 fn ti_rootfs_sh_is_a_job_control_shell_on_a_terminal_of_its_own() {
-    need_root!();
-    let Some(r) = rootfs() else {
-        eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
-        return;
-    };
+    let r = need_rootfs!();
     let mut t = pty(40, 100);
     let before = t.termios();
     let mut c = t.spawn(md(&["run", "-ti", "--rootfs", &r, "sh"]));
@@ -309,11 +304,7 @@ fn ctrl_c_on_the_callers_keyboard_ends_a_command_under_init() {
 
 #[test]
 fn the_terminal_belongs_to_the_containers_user() {
-    need_root!();
-    let Some(r) = rootfs() else {
-        eprintln!("SKIP {}: no busybox rootfs in $MYDOCKER_ROOTFS (make rootfs)", module_path!());
-        return;
-    };
+    let r = need_rootfs!();
     let mut t = pty(24, 80);
     // -u 1000: it can reopen its own terminal, as with runc and docker.
     let script = "echo U=$(stat -c %u:%g $(tty)); echo hi >$(tty) && echo RE$((1+1))OPENED";

@@ -508,3 +508,55 @@ fn v2_with_only_the_device_policy_enables_no_controller() {
     assert!(!t.0.join("cgroup.subtree_control").exists());
     assert!(t.0.join("mydocker").is_dir());
 }
+
+/// Whether another open file description can take `path`'s lock now.
+fn lockable(path: &std::path::Path, op: i32) -> bool {
+    let fd = open_dir(sys::CWD, path.as_os_str().as_encoded_bytes()).unwrap();
+    let r = sys::flock(fd, op | libc::LOCK_NB).is_ok();
+    sys::close(fd);
+    r
+}
+
+#[test]
+fn a_made_cgroup_is_owned_while_its_fd_lives_and_mydocker_is_left_unlocked() {
+    let t = Tmp::new("own");
+    let parent = t.fd();
+    let cg = make(parent, b"0123456789ab").unwrap();
+    let dir = t.0.join("mydocker/0123456789ab");
+    // gc's test: an exclusive lock on the cgroup fails while we hold it.
+    assert!(!lockable(&dir, libc::LOCK_EX));
+    // The shared lock on `mydocker` is gone once make returns.
+    assert!(lockable(&t.0.join("mydocker"), libc::LOCK_EX));
+    sys::close(cg);
+    assert!(lockable(&dir, libc::LOCK_EX));
+    sys::close(parent);
+}
+
+#[test]
+fn make_waits_while_gc_holds_mydocker() {
+    let t = Tmp::new("wait");
+    std::fs::create_dir(t.0.join("mydocker")).unwrap();
+    let gc = open_dir(sys::CWD, t.0.join("mydocker").as_os_str().as_encoded_bytes()).unwrap();
+    sys::flock(gc, libc::LOCK_EX).unwrap();
+    let parent = t.fd();
+    let h = std::thread::spawn(move || make(parent, b"0123456789ab").map(|cg| sys::close(cg)));
+    // The maker waits for the lock (a "->" line of ours in /proc/locks)
+    // before its mkdir: no cgroup appears while gc sweeps.
+    let me = std::process::id().to_string();
+    let waiting = || {
+        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+        locks.lines().any(|l| l.contains("->") && l.split_whitespace().any(|w| w == me))
+    };
+    for _ in 0..1000 {
+        if waiting() || h.is_finished() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(waiting(), "make did not wait for gc's lock on mydocker");
+    assert!(!t.0.join("mydocker/0123456789ab").exists());
+    sys::close(gc);
+    h.join().unwrap().unwrap();
+    assert!(t.0.join("mydocker/0123456789ab").exists());
+    sys::close(parent);
+}

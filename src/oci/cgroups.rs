@@ -26,6 +26,8 @@ pub struct Resources<'a> {
     /// memory + swap, bytes (v1 memsw; v2 swap.max = swap - memory).
     pub swap: Option<i64>,
     pub swappiness: Option<u64>,
+    /// disableOOMKiller: v1 memory.oom_control (v2 has no such switch).
+    pub no_oom: bool,
     pub shares: Option<u64>,
     pub quota: Option<i64>,
     pub period: Option<u64>,
@@ -76,14 +78,8 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
     }
     let m = g("memory");
     let mg = |k: &str| m.and_then(|m| m.get(k));
-    for (k, f) in [("kernel", &b"linux.resources.memory.kernel"[..]), ("kernelTCP", b"linux.resources.memory.kernelTCP")] {
-        if set(mg(k)) {
-            return refuse(f, b"not supported");
-        }
-    }
-    if mg("disableOOMKiller").and_then(|v| v.as_bool()) == Some(true) {
-        return refuse(b"linux.resources.memory.disableOOMKiller", b"not supported");
-    }
+    // memory.kernel and kernelTCP are deprecated in the spec and gone from
+    // kernels since 5.x/6.x: accepted and not applied, as runc and crun do.
     let c = g("cpu");
     let cg = |k: &str| c.and_then(|c| c.get(k));
     for (k, f) in [
@@ -104,6 +100,7 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
         reservation: num(mg("reservation"), b"linux.resources.memory.reservation")?,
         swap: num(mg("swap"), b"linux.resources.memory.swap")?,
         swappiness: u(num(mg("swappiness"), b"linux.resources.memory.swappiness")?, b"linux.resources.memory.swappiness")?,
+        no_oom: mg("disableOOMKiller").and_then(|v| v.as_bool()) == Some(true),
         shares: u(num(cg("shares"), b"linux.resources.cpu.shares")?, b"linux.resources.cpu.shares")?,
         quota: num(cg("quota"), b"linux.resources.cpu.quota")?,
         period: u(num(cg("period"), b"linux.resources.cpu.period")?, b"linux.resources.cpu.period")?,
@@ -159,7 +156,8 @@ pub fn default_rules(linux: Option<Value>, rules: &mut Policy) -> CRes<()> {
 /// there is a policy.
 pub(super) fn needed(r: &Resources, devices: bool) -> Need {
     let mut n = [false; NCTRL];
-    n[Ctrl::Memory as usize] = r.memory.is_some() || r.reservation.is_some() || r.swap.is_some() || r.swappiness.is_some();
+    n[Ctrl::Memory as usize] =
+        r.memory.is_some() || r.reservation.is_some() || r.swap.is_some() || r.swappiness.is_some() || r.no_oom;
     n[Ctrl::Cpu as usize] = r.shares.is_some() || r.quota.is_some() || r.period.is_some();
     n[Ctrl::Cpuset as usize] = r.cpus.is_some() || r.mems.is_some();
     n[Ctrl::Pids as usize] = r.pids.is_some();
@@ -256,20 +254,10 @@ fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> 
 pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
     let has = |c: Ctrl| ctrls[c as usize];
     let w = |file: &'static [u8], v: &[u8]| write_file(cg, file, v).map_err(|e| (file, why(e)));
-    // v1 spells "unlimited" -1.
-    let v1 = |v: i64, b: &mut [u8; 24]| -> usize {
-        if v < 0 {
-            join(b, &[b"-1"])
-        } else {
-            join(b, &[Dec::new(v as u64).as_bytes()])
-        }
-    };
-    let max = |v: i64, b: &mut [u8; 24]| -> usize {
-        if v < 0 {
-            join(b, &[b"max"])
-        } else {
-            join(b, &[Dec::new(v as u64).as_bytes()])
-        }
+    // A value, or "unlimited" as the version spells it (v1 -1, v2 max).
+    let lim = |v: i64, b: &mut [u8; 24]| -> usize {
+        let dec = Dec::new(v.max(0) as u64);
+        join(b, &[if v >= 0 { dec.as_bytes() } else if v2 { b"max" } else { b"-1" }])
     };
     let mut b = [0u8; 24];
     if has(Ctrl::Devices) {
@@ -290,18 +278,18 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
     if has(Ctrl::Memory) {
         if v2 {
             if let Some(m) = r.memory {
-                let n = max(m, &mut b);
+                let n = lim(m, &mut b);
                 w(b"memory.max", &b[..n])?;
             }
             if let Some(m) = r.reservation {
-                let n = max(m, &mut b);
+                let n = lim(m, &mut b);
                 w(b"memory.low", &b[..n])?;
             }
             if let Some(s) = r.swap {
                 // OCI's swap is memory + swap; v2 counts swap alone.
                 let n = match (s, r.memory) {
-                    (s, Some(m)) if s >= 0 && m >= 0 => max((s - m).max(0), &mut b),
-                    (s, _) => max(s, &mut b),
+                    (s, Some(m)) if s >= 0 && m >= 0 => lim((s - m).max(0), &mut b),
+                    (s, _) => lim(s, &mut b),
                 };
                 match w(b"memory.swap.max", &b[..n]) {
                     Err((_, e)) if e == sys::strerror(Errno(libc::ENOENT)) => {}
@@ -310,16 +298,16 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
             }
         } else {
             if let Some(m) = r.memory {
-                let n = v1(m, &mut b);
+                let n = lim(m, &mut b);
                 w(b"memory.limit_in_bytes", &b[..n])?;
             }
             if let Some(m) = r.reservation {
-                let n = v1(m, &mut b);
+                let n = lim(m, &mut b);
                 w(b"memory.soft_limit_in_bytes", &b[..n])?;
             }
             if let Some(s) = r.swap {
                 // Absent without swap accounting.
-                let n = v1(s, &mut b);
+                let n = lim(s, &mut b);
                 match write_file(cg, b"memory.memsw.limit_in_bytes", &b[..n]) {
                     Ok(()) | Err(Errno(libc::ENOENT)) => {}
                     Err(e) => return Err((b"memory.memsw.limit_in_bytes", why(e))),
@@ -327,6 +315,9 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
             }
             if let Some(s) = r.swappiness {
                 w(b"memory.swappiness", Dec::new(s).as_bytes())?;
+            }
+            if r.no_oom {
+                w(b"memory.oom_control", b"1")?;
             }
         }
     }
@@ -338,7 +329,7 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
             if r.quota.is_some() || r.period.is_some() {
                 let mut v = [0u8; 48];
                 let q = r.quota.unwrap_or(-1);
-                let n = max(q, &mut b);
+                let n = lim(q, &mut b);
                 let p = Dec::new(r.period.unwrap_or(100_000));
                 let m = join(&mut v, &[&b[..n], b" ", p.as_bytes()]);
                 w(b"cpu.max", &v[..m])?;
@@ -351,13 +342,13 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
                 w(b"cpu.cfs_period_us", Dec::new(p).as_bytes())?;
             }
             if let Some(q) = r.quota {
-                let n = v1(q, &mut b);
+                let n = lim(q, &mut b);
                 w(b"cpu.cfs_quota_us", &b[..n])?;
             }
         }
     }
     if let (true, Some(p)) = (has(Ctrl::Pids), r.pids) {
-        let n = max(if p <= 0 { -1 } else { p }, &mut b);
+        let n = lim(if p <= 0 { -1 } else { p }, &mut b);
         w(b"pids.max", &b[..n])?;
     }
     if let (true, Some(u)) = (v2, r.unified) {

@@ -6,12 +6,11 @@
 //!
 //! Pure apart from one stat per bind-mount source (file or directory?): the
 //! document and every table come from the caller; `Refusal` names the field.
-use super::mounts;
 use crate::caps;
 use crate::cli::Args;
 use crate::json::{Kind, Value};
 use crate::model::{Rlimit, User};
-use crate::mounts::Table;
+
 
 /// A config.json field mydocker cannot apply, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -433,9 +432,4 @@ pub fn rootfs<'b>(root: Option<Value>, bundle: &[u8], buf: &'b mut [u8]) -> Res<
         r = &r[..r.len() - 1];
     }
     Ok(r)
-}
-
-/// Builds the mount table; see oci::mounts.
-pub fn table(root: Value, rootfs: &[u8], bundle: &[u8], cwd: &[u8], t: &mut Table) -> Res<()> {
-    mounts::build(root, rootfs, bundle, cwd, t)
 }

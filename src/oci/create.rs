@@ -200,23 +200,11 @@ fn build_and_spawn(
             &dflt[..n]
         }
     };
-    let hostname = match root.get("hostname").filter(|h| !h.is_null()) {
-        None => None,
-        Some(h) => match h.as_bytes() {
-            Some(h) if h.len() <= 64 && !h.contains(&0) && ns_new & libc::CLONE_NEWUTS != 0 => Some(h),
-            Some(_) if ns_new & libc::CLONE_NEWUTS == 0 => {
-                return Err(refused(cmd, Refusal { field: b"hostname", why: b"needs a new uts namespace" }))
-            }
-            _ => return Err(refused(cmd, Refusal { field: b"hostname", why: b"not a string of at most 64 bytes" })),
-        },
-    };
-    let domainname = match root.get("domainname").filter(|h| !h.is_null()) {
-        None => None,
-        Some(h) => match h.as_bytes() {
-            Some(h) if h.len() <= 64 && !h.contains(&0) && ns_new & libc::CLONE_NEWUTS != 0 => Some(h),
-            _ => return Err(refused(cmd, Refusal { field: b"domainname", why: b"needs a new uts namespace and at most 64 bytes" })),
-        },
-    };
+    // A uts namespace of the container's own: new, or joined by path (runc
+    // sets the names there too).
+    let own_uts = ns_new & libc::CLONE_NEWUTS != 0 || st.joins[..st.njoins].iter().any(|j| j.0 == libc::CLONE_NEWUTS);
+    let hostname = uts_name(root.get("hostname"), b"hostname", own_uts).map_err(|r| refused(cmd, r))?;
+    let domainname = uts_name(root.get("domainname"), b"domainname", own_uts).map_err(|r| refused(cmd, r))?;
     let mut abuf = [0u8; 512];
     let apparmor = config::apparmor(process, &mut abuf).map_err(|r| refused(cmd, r))?;
     let mut rbuf = [0u8; 4096];
@@ -230,12 +218,19 @@ fn build_and_spawn(
     let mut tmap = Map::new(size, false).map_err(|e| fail(cmd, &[b"mount table: ", sys::strerror(e)]))?;
     let (entries, ttext) = tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail(cmd, &[b"mount table: no memory"]))?;
     let mut table = Table::new(entries, ttext);
-    config::table(root, rootfs, bundle, proc_.cwd, &mut table).map_err(|r| refused(cmd, r))?;
-
-    sys::oci::mkfifoat(dir, b"exec.fifo", 0o600).map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
-    let fifo = sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK)
-        .map_err(|e| fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]))?;
+    // The cgroups before the mount table: a v1 `cgroup` mount binds them.
     let mut made = cgroups::make(cg_path, &res, &policy).map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
+    let built = super::mounts::build(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table);
+    if let Err(r) = built {
+        made.remove();
+        return Err(refused(cmd, r));
+    }
+    let fifo = sys::oci::mkfifoat(dir, b"exec.fifo", 0o600)
+        .and_then(|_| sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK))
+        .map_err(|e| {
+            made.remove();
+            fail(cmd, &[b"exec.fifo: ", sys::strerror(e)])
+        })?;
 
     let c = Container {
         id: Some(id),
@@ -296,6 +291,16 @@ fn build_and_spawn(
         return Err(code);
     }
     Ok(pid)
+}
+
+/// hostname or domainname: at most 64 bytes, and only in a uts namespace
+/// of the container's own.
+fn uts_name<'a>(v: Option<json::Value<'a>>, field: &'static [u8], own_uts: bool) -> Result<Option<&'a [u8]>, Refusal> {
+    match v.filter(|h| !h.is_null()).map(|h| h.as_bytes()) {
+        None => Ok(None),
+        Some(Some(h)) if h.len() <= 64 && !h.contains(&0) && own_uts => Ok(Some(h)),
+        Some(_) => Err(Refusal { field, why: b"needs a uts namespace of the container's own, and at most 64 bytes" }),
+    }
 }
 
 /// A cgroupfs path: '/'-separated names, none of them "." or "..".

@@ -47,7 +47,8 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], cmd: &[u8], quiet: boo
     }
 }
 
-fn one_id<'a>(args: &'a dyn Args, from: usize, f: &[Flag], cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
+/// The flags `f` and exactly one positional argument, the id.
+pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: &[Flag], cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
     let p = flags::parse(args, from, f).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
     match p.positional() {
         [id] => {

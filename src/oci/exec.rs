@@ -310,12 +310,15 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let env = EnvList { base: &st.env, args, from: e.from };
     let (argv, from): (&dyn Args, usize) = if from_cli { (args, e.id_at + 1) } else { (&st.args, 0) };
     let seccomp = cfg.root().get("linux").and_then(|l| l.get("seccomp")).filter(|v| !v.is_null());
+    // The AppArmor profile of the process (FILE's, or the container's).
+    let mut abuf = [0u8; 512];
+    let apparmor = config::apparmor(pv, &mut abuf).map_err(|r: Refusal| [&b"process: "[..], r.field, b": ", r.why])?;
     let c = Container {
         id: Some(e.id),
         ns: Namespaces { new: 0, join: &joins },
         hostname: None,
         domainname: None,
-        apparmor: None,
+        apparmor,
         process: Process { args: argv, from, env: Env::List(&env), cwd: Some(p.cwd) },
         fs: Fs { rootfs: None, read_only: false, mounts: Mounts::Table(&table) },
         user: config::user(&p, &st),

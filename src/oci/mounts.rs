@@ -124,7 +124,7 @@ fn is_dir(p: &[u8]) -> bool {
 
 /// One entry of `mounts`.
 #[inline(never)]
-fn mount(m: Value, r: &[u8], bundle: &[u8], t: &mut Table) -> Res<()> {
+fn mount(m: Value, r: &[u8], bundle: &[u8], cgroups: &[u8], t: &mut Table) -> Res<()> {
     let dst = inner(m.get("destination"), b"mounts.destination")?;
     let ty = m.get("type").and_then(|v| v.as_bytes()).unwrap_or(b"");
     let src = m.get("source").and_then(|v| v.as_bytes()).unwrap_or(b"");
@@ -153,7 +153,7 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], t: &mut Table) -> Res<()> {
             t.push(Op::Flags { flags }, None, target, Make::Nothing, false, Kind::Config).map_err(full)?;
         }
     } else if ty == b"cgroup" {
-        cgroup(target, o.flags, t)?;
+        cgroup(target, o.flags, cgroups, t)?;
     } else {
         if ty.is_empty() {
             return refuse(b"mounts.type", b"missing");
@@ -171,16 +171,48 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], t: &mut Table) -> Res<()> {
 }
 
 /// A `cgroup` mount: cgroup2 where the host has it at /sys/fs/cgroup (the
-/// container's own cgroup namespace, when it has one, is its root);
-/// otherwise, on cgroup v1 and hybrid hosts, a read-only tmpfs (runc binds
-/// each controller's cgroup into it; not done here yet).
-fn cgroup(target: crate::mounts::Span, flags: u64, t: &mut Table) -> Res<()> {
-    let v2 = crate::sys::exists_nofollow(b"/sys/fs/cgroup/cgroup.controllers");
-    let (ty, data): (&[u8], &[u8]) = if v2 { (b"cgroup2", b"") } else { (b"tmpfs", b"mode=755,size=0") };
-    let fstype = t.put(&[ty]).map_err(full)?;
-    let d = t.put(&[data]).map_err(full)?;
-    let flags = flags | RDONLY | NOSUID | NODEV | NOEXEC;
-    t.push(Op::Fs { fstype, data: d, flags }, Some(fstype), target, Make::Dir, false, Kind::Config).map_err(full)
+/// container's own cgroup namespace, when it has one, is its root).
+/// Otherwise, on cgroup v1 and hybrid hosts, as runc does: a tmpfs, the
+/// container's own cgroup of each v1 hierarchy bound read-only at
+/// <target>/<hierarchy> (`cgroups`: those directories, NUL-separated, each
+/// below /sys/fs/cgroup/<hierarchy>), a link per co-mounted controller
+/// ("cpu" → "cpu,cpuacct"), then the tmpfs remounted read-only.
+fn cgroup(target: crate::mounts::Span, flags: u64, cgroups: &[u8], t: &mut Table) -> Res<()> {
+    const NSX: u64 = NOSUID | NODEV | NOEXEC;
+    if crate::sys::exists_nofollow(b"/sys/fs/cgroup/cgroup.controllers") {
+        let fstype = t.put(&[b"cgroup2"]).map_err(full)?;
+        let d = t.put(&[b""]).map_err(full)?;
+        let op = Op::Fs { fstype, data: d, flags: flags | RDONLY | NSX };
+        return t.push(op, Some(fstype), target, Make::Dir, false, Kind::Config).map_err(full);
+    }
+    let fstype = t.put(&[b"tmpfs"]).map_err(full)?;
+    let d = t.put(&[b"mode=755"]).map_err(full)?;
+    let op = Op::Fs { fstype, data: d, flags: NSX };
+    t.push(op, Some(fstype), target, Make::Dir, false, Kind::Config).map_err(full)?;
+    let base = t.str(target).len();
+    let mut base_buf = [0u8; 4096];
+    let b = base_buf.get_mut(..base).ok_or(Refusal { field: b"mounts", why: b"path too long" })?;
+    b.copy_from_slice(t.str(target));
+    for dir in cgroups.split(|&c| c == 0).filter(|d| !d.is_empty()) {
+        let Some(rest) = dir.strip_prefix(b"/sys/fs/cgroup/") else { continue };
+        let name = rest.split(|&c| c == b'/').next().unwrap_or(b"");
+        if name.is_empty() {
+            continue;
+        }
+        let src = t.put(&[dir]).map_err(full)?;
+        let at = t.put(&[&base_buf[..base], b"/", name]).map_err(full)?;
+        t.push(Op::Bind { rec: false }, Some(src), at, Make::Dir, false, Kind::Config).map_err(full)?;
+        t.push(Op::RemountRo { flags: 0 }, None, at, Make::Nothing, false, Kind::Config).map_err(full)?;
+        if name.contains(&b',') {
+            for alias in name.split(|&c| c == b',') {
+                let to = t.put(&[name]).map_err(full)?;
+                let link = t.put(&[&base_buf[..base], b"/", alias]).map_err(full)?;
+                t.push(Op::Symlink, Some(to), link, Make::Nothing, false, Kind::Config).map_err(full)?;
+            }
+        }
+    }
+    let ro = Op::Flags { flags: REMOUNT | RDONLY | NSX | (flags & libc::MS_RELATIME as u64) };
+    t.push(ro, None, target, Make::Nothing, false, Kind::Config).map_err(full)
 }
 
 /// The devices every container gets (runtime-spec "Default Devices").
@@ -231,17 +263,21 @@ fn devices(linux: Option<Value>, r: &[u8], t: &mut Table) -> Res<()> {
 
 /// Builds the whole table for `rootfs` (no trailing '/').
 #[inline(never)]
-pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], t: &mut Table) -> Res<()> {
+/// `cgroups`: the container's cgroup directories, NUL-separated (the v1
+/// `cgroup` mount binds them).
+pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t: &mut Table) -> Res<()> {
     t.workdir = Some(t.put(&[cwd]).map_err(full)?);
     t.inner = r.len() as u32;
     let rootfs = t.put(&[r]).map_err(full)?;
     // pivot_root needs the new root to be a mount point: bind it onto itself.
     t.push(Op::Bind { rec: true }, Some(rootfs), rootfs, Make::Nothing, false, Kind::Rootfs).map_err(full)?;
-    let mut dev_bound = false;
+    let (mut dev_bound, mut dev_mounted) = (false, false);
     for m in root.get("mounts").into_iter().flat_map(|m| m.items()) {
-        mount(m, r, bundle, t)?;
+        mount(m, r, bundle, cgroups, t)?;
         let bind = m.get("type").and_then(|v| v.as_bytes()) == Some(b"bind");
-        dev_bound |= bind && m.get("destination").and_then(|v| v.as_bytes()) == Some(b"/dev");
+        let dev = m.get("destination").and_then(|v| v.as_bytes()) == Some(b"/dev");
+        dev_bound |= bind && dev;
+        dev_mounted |= dev;
     }
     // The default devices, unless /dev is the host's (bound in).
     if !dev_bound {
@@ -249,10 +285,13 @@ pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], t: &mut Table) ->
             device(t, r, p, libc::S_IFCHR | 0o666, major, minor, 0, 0)?;
         }
         for (to, at) in LINKS {
-            let src = t.put(&[to]).map_err(full)?;
             let target = t.put(&[r, at]).map_err(full)?;
-            // Optional: a bundle may bring its own (EEXIST is not ENOENT,
-            // so it is still an error; images do not ship /dev/ptmx).
+            // On the rootfs's own /dev (no /dev mount), what is there stays
+            // (runc ignores EEXIST here).
+            if !dev_mounted && crate::sys::exists_nofollow(t.str(target)) {
+                continue;
+            }
+            let src = t.put(&[to]).map_err(full)?;
             t.push(Op::Symlink, Some(src), target, Make::Nothing, false, Kind::Device).map_err(full)?;
         }
     }

@@ -1,6 +1,6 @@
 //! `state`, `list`, `ps`: JSON on stdout, nothing on stderr on success
 //! (go-runc reads stdout and stderr together for `state`).
-use super::ctl::{self, open};
+use super::ctl::{self, one_id, open};
 use super::flags::{self, Flag};
 use super::jw::W;
 use super::state::{self, Record, Status};
@@ -25,17 +25,6 @@ fn object(w: &mut W, id: &[u8], dir: Fd, rec: &Record) {
         w.s(b",\"annotations\":").s(text);
     }
     w.s(b"}");
-}
-
-fn one_id<'a>(args: &'a dyn Args, from: usize, f: &[Flag], cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
-    let p = flags::parse(args, from, f).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
-    match p.positional() {
-        [id] => {
-            let id: &'a [u8] = id;
-            Ok((p, id))
-        }
-        _ => Err(fail(cmd, &[b"usage: ", cmd, b" ID"])),
-    }
 }
 
 pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {

@@ -11,7 +11,7 @@
 //! - names no architecture knows are skipped (libseccomp/runc do too);
 //! - rules with the default action are dropped (runc; libseccomp refuses them).
 use super::model::*;
-use super::tables::{Builtin, DEFAULT, N, NAMES, RESTART, RESTARTS};
+use super::tables::{DEFAULT, N, NAMES, NOCAP, RESTART, RESTARTS};
 use crate::json::{Kind, Value};
 
 /// A profile the compiler cannot take: where (byte offset in the JSON text,
@@ -119,13 +119,13 @@ pub fn default<'r>(host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r
         Host::X86_64 => 1,
         Host::Aarch64 => 2,
     };
-    for b in DEFAULT.iter().filter(|b| applies(b, caps, host_bit)) {
-        let mut rule = Rule { act: b.act, ..Rule::NONE };
-        for &(arg, value, two, op) in b.args {
-            rule.conds[rule.n as usize] = Cond { arg, op, value, two };
-            rule.n += 1;
+    let mut w = &DEFAULT[..];
+    while !w.is_empty() {
+        let b = next_builtin(&mut w).ok_or(Error { at: 0, why: b"malformed built-in profile" })?;
+        if !applies(&b, caps, host_bit) {
+            continue;
         }
-        let r = room.rule(rule).ok_or(Error { at: 0, why: FULL })?;
+        let r = room.rule(b.rule).ok_or(Error { at: 0, why: FULL })?;
         for &name in b.names {
             room.call(name, r).ok_or(Error { at: 0, why: FULL })?;
         }
@@ -133,8 +133,44 @@ pub fn default<'r>(host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r
     Ok(room.model(Act::Errno(libc::EPERM as u16), host.runs(), 0))
 }
 
+/// A rule of the built-in profile.
+pub struct Builtin {
+    pub names: &'static [u16],
+    pub rule: Rule,
+    /// A capability that must be kept / dropped for the rule to apply.
+    pub cap_kept: Option<u8>,
+    pub cap_dropped: Option<u8>,
+    /// Hosts it applies to (1 x86_64, 2 aarch64; 0: all).
+    pub hosts: u8,
+}
+
+/// Decodes the rule at the start of `w` (tables::DEFAULT's layout, see
+/// tools/gen-syscalls.py) and moves past it; None if it is cut short.
+pub fn next_builtin(w: &mut &'static [u16]) -> Option<Builtin> {
+    let (&[n, act, data, kept, dropped, hosts, nargs], rest) = w.split_first_chunk::<7>()?;
+    let names = rest.get(..n as usize)?;
+    let mut at = &rest[n as usize..];
+    let act = match act {
+        0 => Act::Allow,
+        _ => Act::Errno(data),
+    };
+    let mut rule = Rule { act, ..Rule::NONE };
+    for i in 0..(nargs as usize).min(MAX_CONDS) {
+        let (a, more) = at.split_first_chunk::<10>()?;
+        let word = |k: usize| (0..4).fold(0u64, |v, j| v | (a[k + j] as u64) << (16 * j));
+        let op = [Op::Ne, Op::Lt, Op::Le, Op::Eq, Op::Ge, Op::Gt, Op::MaskedEq][(a[1] as usize).min(6)];
+        rule.conds[i] = Cond { arg: a[0] as u8, op, value: word(2), two: word(6) };
+        rule.n += 1;
+        at = more;
+    }
+    *w = at;
+    let cap = |c: u16| (c != NOCAP).then_some(c as u8);
+    Some(Builtin { names, rule, cap_kept: cap(kept), cap_dropped: cap(dropped), hosts: hosts as u8 })
+}
+
 fn applies(b: &Builtin, caps: u64, host_bit: u8) -> bool {
-    caps & b.caps_all == b.caps_all && caps & b.caps_none == 0 && (b.hosts == 0 || b.hosts & host_bit != 0)
+    let has = |c: u8| caps & 1 << c != 0;
+    b.cap_kept.is_none_or(has) && !b.cap_dropped.is_some_and(has) && (b.hosts == 0 || b.hosts & host_bit != 0)
 }
 
 /// A docker/OCI JSON profile (the `linux.seccomp` object, or a whole

@@ -3,7 +3,8 @@
 //! of a corpus with boundary values, run through the BPF interpreter below.
 use super::bpf::{self, Insn, MAX_INSNS};
 use super::model::*;
-use super::tables::{Builtin, DEFAULT, N};
+use super::profile::Builtin;
+use super::tables::{DEFAULT, N};
 use super::*;
 use super::tests_support::{run, valid};
 use std::collections::{BTreeMap, BTreeSet};
@@ -219,15 +220,16 @@ fn default_as_json(host: Host) -> String {
     };
     let rule = |b: &Builtin| {
         let names: Vec<String> = b.names.iter().map(|&n| format!("\"{}\"", name(n as usize))).collect();
-        let (act, errno) = match b.act {
+        let (act, errno) = match b.rule.act {
             Act::Allow => ("SCMP_ACT_ALLOW", String::new()),
             Act::Errno(e) => ("SCMP_ACT_ERRNO", format!(",\"errnoRet\":{e}")),
             _ => unreachable!(),
         };
         let args: Vec<String> = b
-            .args
+            .rule
+            .conds()
             .iter()
-            .map(|(i, v, t, op)| format!("{{\"index\":{i},\"value\":{v},\"valueTwo\":{t},\"op\":\"{}\"}}", op_name(*op)))
+            .map(|c| format!("{{\"index\":{},\"value\":{},\"valueTwo\":{},\"op\":\"{}\"}}", c.arg, c.value, c.two, op_name(c.op)))
             .collect();
         let arches = match b.hosts {
             0 => String::new(),
@@ -237,12 +239,16 @@ fn default_as_json(host: Host) -> String {
             "{{\"names\":[{}],\"action\":\"{act}\"{errno},\"args\":[{}],\"includes\":{{\"caps\":[{}]{arches}}},\"excludes\":{{\"caps\":[{}]}}}}",
             names.join(","),
             args.join(","),
-            caps_names(b.caps_all).join(","),
-            caps_names(b.caps_none).join(",")
+            caps_names(b.cap_kept.map_or(0, |c| 1 << c)).join(","),
+            caps_names(b.cap_dropped.map_or(0, |c| 1 << c)).join(",")
         )
     };
     let arches = if host == Host::X86_64 { "\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"" } else { "\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\"" };
-    let rules: Vec<String> = DEFAULT.iter().map(rule).collect();
+    let mut w = &DEFAULT[..];
+    let mut rules: Vec<String> = vec![];
+    while !w.is_empty() {
+        rules.push(rule(&profile::next_builtin(&mut w).expect("a well-formed built-in profile")));
+    }
     format!(
         "{{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,\"architectures\":[{arches}],\"syscalls\":[{}]}}",
         rules.join(",\n")

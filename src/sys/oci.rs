@@ -46,6 +46,12 @@ pub fn setns(fd: Fd, nstype: c_int) -> Result<(), Errno> {
     cvt(unsafe { libc::syscall(libc::SYS_setns, fd, nstype) }).map(|_| ())
 }
 
+/// unshare(2).
+pub fn unshare(flags: c_int) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    cvt(unsafe { libc::syscall(libc::SYS_unshare, flags) }).map(|_| ())
+}
+
 /// setdomainname(2).
 pub fn setdomainname(name: &[u8]) -> Result<(), Errno> {
     // SAFETY: name is a valid slice of name.len() bytes.

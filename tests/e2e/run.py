@@ -17,6 +17,7 @@ usage: run.py --build DIR --rootfs DIR [--mydocker BIN] [--only REGEX] RUNTIME..
   RUNTIME: runc, crun, mydocker, or NAME=/abs/path
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -241,7 +242,8 @@ class Env:
         with open(f"{pd}/containers.conf", "w") as f:
             # default_ulimits: podman's 1048576 cannot be set where the caller
             # lacks CAP_SYS_RESOURCE (runc and crun refuse too).
-            f.write(f'[containers]\ndefault_ulimits = {ulimits}\nnetns = "none"\n'
+            # log_driver: k8s-file, not journald (no journal needed).
+            f.write(f'[containers]\ndefault_ulimits = {ulimits}\nnetns = "none"\nlog_driver = "k8s-file"\n'
                     f'[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
                     f'events_logfile_path = "{pd}/events.log"\ntmp_dir = "{pd}/tmp"\n')
         with open(f"{pd}/storage.conf", "w") as f:
@@ -408,14 +410,26 @@ def gone(env, rt, name):
     return r.rc == 0 and r.out.strip() == ""
 
 
+LOOP = "while :; do sleep 0.1; done"
+
+
+@contextlib.contextmanager
+def detached(env, rt, what, *args, script=LOOP):
+    """podman run -d of a shell running `script`; yields its name, removes
+    it (rm -f) on every path. `args`: run flags."""
+    n = cid(rt, what)
+    try:
+        r = prun(env, rt, "-d", "--name", n, *args, IMG, "sh", "-c", script)
+        expect(r.rc == 0, "podman run -d")
+        yield n
+    finally:
+        env.podman(rt, "rm", "-f", "-t", "0", n)
+
+
 @case("podman::run_d_exec_stop_term_rm")
 def _(env, rt):
-    n = cid(rt, "stop-term")
     # PID 1 exits 7 on TERM: stop's first signal arrives.
-    try:
-        r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c",
-                 "trap 'exit 7' TERM; while :; do sleep 0.1; done")
-        expect(r.rc == 0, "podman run -d")
+    with detached(env, rt, "stop-term", script="trap 'exit 7' TERM; " + LOOP) as n:
         # The exec'd process: the container's PID namespace, and its
         # seccomp filter (podman's default profile) too.
         e = env.podman(rt, "exec", n, "sh", "-c",
@@ -428,26 +442,21 @@ def _(env, rt):
         expect(s.rc == 0, "podman stop")
         code = pinspect(env, rt, n, "{{.State.ExitCode}}")
         expect(code == "7", f"want exit code 7 (TERM handled), got {code}")
-    finally:
-        rm = env.podman(rt, "rm", "-f", "-t", "0", n)
-    expect(rm.rc == 0 and gone(env, rt, n), "podman rm")
+        rm = env.podman(rt, "rm", n)
+        expect(rm.rc == 0 and gone(env, rt, n), "podman rm")
     return {"exec_rc": e.rc, "exec_out": e.out, "exit_code": code}
 
 
 @case("podman::stop_kills_after_timeout")
 def _(env, rt):
-    n = cid(rt, "stop-kill")
     # A shell as PID 1 without a TERM trap ignores TERM: stop escalates to KILL.
-    try:
-        r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c", "while :; do sleep 0.1; done")
-        expect(r.rc == 0, "podman run -d")
+    with detached(env, rt, "stop-kill") as n:
         s = env.podman(rt, "stop", "-t", "1", n)
         expect(s.rc == 0, "podman stop -t 1")
         code = pinspect(env, rt, n, "{{.State.ExitCode}}")
         expect(code == "137", f"want exit code 137 (KILL), got {code}")
-    finally:
-        rm = env.podman(rt, "rm", "-f", "-t", "0", n)
-    expect(rm.rc == 0 and gone(env, rt, n), "podman rm")
+        rm = env.podman(rt, "rm", n)
+        expect(rm.rc == 0 and gone(env, rt, n), "podman rm")
     return {"exit_code": code}
 
 
@@ -459,32 +468,31 @@ def script_argv(argv):
 TTY_SH = "tty; [ -t 0 ] && [ -t 1 ] && echo isatty; exit 5"
 
 
+def tty_seen(r, first=True):
+    """TTY_SH's result under script(1): exit 5 and a terminal of the
+    container's devpts (/dev/pts/0 for its first process). ctr may log that
+    it could not resize a finished process's terminal (a client race, with
+    runc too): not the container's output."""
+    got = [l for l in lines(r.out) if "resize pty" not in l]
+    expect(r.rc == 5, f"want exit status 5, got {r.rc}")
+    pts = got[:1] == ["/dev/pts/0"] if first else got[:1] != [] and got[0].startswith("/dev/pts/")
+    expect(pts and got[1:] == ["isatty"], f"want a /dev/pts terminal and isatty, got {got}")
+    return {"rc": r.rc, "out": got}
+
+
 @case("podman::run_t_console_socket")
 def _(env, rt):
     argv = env.podman_base + ["--runtime", rt.path, "run", "--rm", "-t", "--network", "none",
                               "--cgroup-parent", rt.cg, IMG, "sh", "-c", TTY_SH]
-    r = run(script_argv(argv), env=env.podman_env)
-    got = lines(r.out)
-    expect(r.rc == 5, f"want exit status 5, got {r.rc}")
-    expect(got == ["/dev/pts/0", "isatty"], f"want /dev/pts/0 and isatty, got {got}")
-    return {"rc": r.rc, "out": got}
+    return tty_seen(run(script_argv(argv), env=env.podman_env))
 
 
 @case("podman::exec_t_console_socket")
 def _(env, rt):
-    n = cid(rt, "exec-t")
-    try:
-        r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c", "while :; do sleep 0.1; done")
-        expect(r.rc == 0, "podman run -d")
+    with detached(env, rt, "exec-t") as n:
         argv = env.podman_base + ["--runtime", rt.path, "exec", "-t", n, "sh", "-c", TTY_SH]
         e = run(script_argv(argv), env=env.podman_env)
-    finally:
-        env.podman(rt, "rm", "-f", "-t", "0", n)
-    got = lines(e.out)
-    expect(e.rc == 5, f"want exit status 5, got {e.rc}")
-    expect(len(got) == 2 and got[0].startswith("/dev/pts/") and got[1] == "isatty",
-           f"want a /dev/pts/N terminal, got {got}")
-    return {"rc": e.rc, "out": got}
+    return tty_seen(e, first=False)
 
 
 def host_memory_limit(pid):
@@ -506,33 +514,23 @@ def host_memory_limit(pid):
 
 @case("podman::pause_unpause")
 def _(env, rt):
-    n = cid(rt, "pause")
-    try:
-        r = prun(env, rt, "-d", "--name", n, IMG, "sh", "-c", "while :; do sleep 0.1; done")
-        expect(r.rc == 0, "podman run -d")
+    with detached(env, rt, "pause") as n:
         expect(env.podman(rt, "pause", n).rc == 0, "podman pause")
         paused = pinspect(env, rt, n, "{{.State.Status}}")
         expect(env.podman(rt, "unpause", n).rc == 0, "podman unpause")
         running = pinspect(env, rt, n, "{{.State.Status}}")
-    finally:
-        env.podman(rt, "rm", "-f", "-t", "0", n)
     expect((paused, running) == ("paused", "running"), f"want paused then running, got {paused}, {running}")
     return {"paused": paused, "running": running}
 
 
 @case("podman::update_memory")
 def _(env, rt):
-    n = cid(rt, "update")
-    try:
-        r = prun(env, rt, "-d", "--name", n, "-m", "64m", IMG, "sh", "-c", "while :; do sleep 0.1; done")
-        expect(r.rc == 0, "podman run -d")
+    with detached(env, rt, "update", "-m", "64m") as n:
         pid = pinspect(env, rt, n, "{{.State.Pid}}")
         before = host_memory_limit(pid)
         u = env.podman(rt, "update", "-m", "32m", n)
         expect(u.rc == 0, "podman update -m 32m")
         after = host_memory_limit(pid)
-    finally:
-        env.podman(rt, "rm", "-f", "-t", "0", n)
     expect((before, after) == ("67108864", "33554432"), f"want 64 MiB then 32 MiB, got {before}, {after}")
     return {"before": before, "after": after}
 
@@ -735,10 +733,7 @@ def _(env, rt):
         r = run(script_argv(argv))
     finally:
         ctr_cleanup(env, n)
-    got = lines(r.out)
-    expect(r.rc == 5, f"want exit status 5, got {r.rc}")
-    expect(got == ["/dev/pts/0", "isatty"], f"want /dev/pts/0 and isatty, got {got}")
-    return {"rc": r.rc, "out": got}
+    return tty_seen(r)
 
 
 @case("containerd::task_exec_t_console_socket")
@@ -750,13 +745,7 @@ def _(env, rt):
         e = run(script_argv(argv))
     finally:
         ctr_cleanup(env, n)
-    # ctr itself may log that it could not resize the finished process's
-    # terminal (a client race, runc's too): not the container's output.
-    got = [l for l in lines(e.out) if "resize pty" not in l]
-    expect(e.rc == 5, f"want exit status 5, got {e.rc}")
-    expect(len(got) == 2 and got[0].startswith("/dev/pts/") and got[1] == "isatty",
-           f"want a /dev/pts/N terminal, got {got}")
-    return {"rc": e.rc, "out": got}
+    return tty_seen(e, first=False)
 
 
 @case("containerd::task_pause_resume")
