@@ -15,13 +15,13 @@ import time
 
 out, hot_rounds, iso_rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ORDER = ["floor", "mydocker", "floor + duties", "unshare", "bwrap", "floor -m 100m", "mydocker -m 100m",
-         "floor + duties -m 100m", "crun", "runc", "mydocker --rootfs", "mydocker --rootfs, no device policy",
+         "floor + duties -m 100m", "crun", "runc", "mydocker (OCI)", "mydocker --rootfs", "mydocker --rootfs, no device policy",
          "mydocker, seccomp unconfined"]
 ROOTFS_BASE = "mydocker --rootfs, no device policy"
 # Which launcher does the same work, for the "× floor" column: the launchers
 # with a 100 MiB memory cgroup are compared with the floor that makes one
 # too; the --rootfs runs with the same binary without the device policy.
-FLOOR = {n: ("floor -m 100m" if ("-m" in n or n in ("crun", "runc")) else "floor") for n in ORDER}
+FLOOR = {n: ("floor -m 100m" if ("-m" in n or n in ("crun", "runc", "mydocker (OCI)")) else "floor") for n in ORDER}
 FLOOR["mydocker --rootfs"] = FLOOR[ROOTFS_BASE] = ROOTFS_BASE
 
 
@@ -94,6 +94,10 @@ targets = [
     ("launcher peak RSS ≤ 1.10 × the floor's", F["mydocker"]["rss"] / max(1, F["floor"]["rss"]), 1.10),
     ("scale: last 100 within 10% of the first 100 (absolute drift of the medians)", abs(scale["drift"]), 0.10),
 ]
+if "mydocker (OCI)" in hot:
+    for p, t in (("hot", hot), ("isolated", iso)):
+        targets.append((f"{p}: mydocker (OCI run -b) ÷ crun, same bundle (issue 15; no target here)", t["mydocker (OCI)"] / t["crun"], None))
+        targets.append((f"{p}: mydocker (OCI run -b) ÷ runc, same bundle (issue 15; no target here)", t["mydocker (OCI)"] / t["runc"], None))
 if "mydocker, seccomp unconfined" in hot:
     targets.append(("hot: the default seccomp filter's cost (mydocker ÷ seccomp unconfined; no target)",
                     hot["mydocker"] / hot["mydocker, seccomp unconfined"], None))

@@ -90,7 +90,10 @@ spec = {
               "env": ["PATH=/bin"], "cwd": "/", "noNewPrivileges": True},
   "root": {"path": "rootfs", "readonly": False},
   "hostname": "bench",
-  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]}],
+  # /proc and, as in runc's default spec, a tmpfs /dev (else the runtimes
+  # make their device nodes in the bundle's own rootfs/dev, for good).
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+             {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}],
   "linux": {
     "cgroupsPath": cg,
     "resources": {"memory": {"limit": 104857600}},
@@ -101,7 +104,7 @@ json.dump(spec, open(path, "w"), indent=1)
 PY
 
 oci_root=$out/oci-root
-rm -rf "$oci_root"; mkdir -p "$oci_root/crun" "$oci_root/runc"
+rm -rf "$oci_root"; mkdir -p "$oci_root/crun" "$oci_root/runc" "$oci_root/md"
 
 # ---- the commands ---------------------------------------------------------
 # name|command|prepare (run before each timed run, not timed)|binary
@@ -116,6 +119,7 @@ cmds=(
   "floor + duties -m 100m|$out/floor -d $sf -m 104857600 $payload true||$out/floor"
   "crun|crun --root $oci_root/crun run -b $out/bundle bench-crun|crun --root $oci_root/crun delete -f bench-crun|$(command -v crun)"
   "runc|runc --root $oci_root/runc run -b $out/bundle bench-runc|runc --root $oci_root/runc delete -f bench-runc|$(command -v runc)"
+  "mydocker (OCI)|$md --root $oci_root/md run -b $out/bundle bench-md|$md --root $oci_root/md delete -f bench-md|$md"
   "mydocker --rootfs|$md run --rootfs $rootfs /bin/busybox true||$md"
   "mydocker --rootfs, no device policy|$pre run --rootfs $rootfs /bin/busybox true||$pre"
 )

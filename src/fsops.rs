@@ -146,6 +146,10 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             let (dir, name) = parent(root, rel, true, scratch)?;
             match sys::mknod_at(dir.0, name, mode, major, minor) {
                 Ok(()) => sys::own_at(dir.0, name, mode, uid, gid),
+                // Already there (a rootfs whose /dev is no fresh tmpfs, a
+                // second run of a bundle): kept as it is, as runc does —
+                // what it may open is the device policy's answer anyway.
+                Err(Errno(libc::EEXIST)) => Ok(()),
                 Err(Errno(libc::EPERM)) => {
                     mnt::create_in(dir.0, name)?;
                     let fd = OwnedFd(mnt::open_nofollow(dir.0, name)?.0);
