@@ -194,16 +194,7 @@ fn the_device_cgroup_of_a_killed_run_is_swept_by_gc() {
     let mut id = String::new();
     std::io::BufReader::new(c.stdout.take().unwrap()).read_line(&mut id).unwrap();
     let cg = dir.join("mydocker").join(id.trim());
-    let me = c.id();
-    let mut kid = 0;
-    eventually("the container's sleep", || {
-        kid = children(me).first().copied().unwrap_or(0);
-        kid != 0 && comm(kid) == "sleep"
-    });
-    // SAFETY: plain kill(2) of our own child, the runtime.
-    unsafe { libc::kill(me as i32, libc::SIGKILL) };
-    c.wait().unwrap();
-    eventually("PR_SET_PDEATHSIG to end the container", || !std::path::Path::new(&format!("/proc/{kid}")).exists());
+    kill_runtime(&mut c, "sleep");
     assert!(cg.exists(), "a SIGKILLed runtime cannot clean up: {}", cg.display());
     let out = ok(&run(["gc"]));
     assert!(out.lines().any(|l| l == format!("removed {}", cg.display())), "{out}");

@@ -234,3 +234,18 @@ pub fn rootfs() -> Option<String> {
     let r = std::env::var("MYDOCKER_ROOTFS").ok()?;
     std::path::Path::new(&r).join("bin/busybox").exists().then_some(r)
 }
+
+/// SIGKILLs a running mydocker whose container's PID 1 is `comm`, and
+/// waits until PR_SET_PDEATHSIG has ended that PID 1 too.
+pub fn kill_runtime(c: &mut std::process::Child, comm_of_pid1: &str) {
+    let me = c.id();
+    let mut kid = 0;
+    eventually("the container's PID 1", || {
+        kid = children(me).first().copied().unwrap_or(0);
+        kid != 0 && comm(kid) == comm_of_pid1
+    });
+    // SAFETY: plain kill(2) of our own child, the runtime.
+    unsafe { libc::kill(me as i32, libc::SIGKILL) };
+    c.wait().unwrap();
+    eventually("PR_SET_PDEATHSIG to end the container", || !std::path::Path::new(&format!("/proc/{kid}")).exists());
+}
