@@ -132,6 +132,9 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
         Op::Node { major, minor } => {
             let (dir, name) = parent(root, rel, true, scratch)?;
             match mnt::mknod_in(dir.0, name, major, minor) {
+                // mknod applies the caller's umask: 0666 made exactly, so any
+                // -u user can use the default nodes (as docker's are).
+                Ok(()) => sys::own_at(dir.0, name, 0o666, 0, 0),
                 Err(Errno(libc::EPERM)) => {
                     mnt::create_in(dir.0, name)?;
                     let fd = OwnedFd(mnt::open_nofollow(dir.0, name)?.0);

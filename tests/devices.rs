@@ -72,6 +72,24 @@ fn the_default_nodes_are_usable() {
     assert!(tty.len() == 1 && !tty[0].contains("Operation not permitted"), "{out}");
 }
 
+/// The default nodes are made 0666 whatever mydocker's caller's umask is
+/// (mknod applies it), so a -u user can use them as in docker.
+#[test]
+fn the_default_nodes_are_usable_by_any_user_whatever_the_callers_umask() {
+    need_root!();
+    need_rootfs!();
+    let r = busybox_rootfs().unwrap();
+    let o = std::process::Command::new("sh")
+        .args(["-c", "umask 077; exec \"$0\" run --rootfs \"$1\" -u 1000:1000 sh -c 'echo x >/dev/null && echo x >/dev/zero && head -c 1 /dev/urandom >/dev/null && ls -l /dev/null'"])
+        .arg(bin())
+        .arg(&r)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let out = ok(&o);
+    assert!(out.starts_with("crw-rw-rw-"), "{out}");
+}
+
 #[test]
 fn device_flag_makes_the_node_and_allows_what_it_says() {
     need_root!();

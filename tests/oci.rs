@@ -589,6 +589,15 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("linux.namespaces", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "pid"}]))),
         ("root.path", Box::new(|c| c["root"] = json!({}))),
         ("config.json", Box::new(|c| *c = json!([1]))),
+        // A field of the wrong JSON type is refused, never half-read (a
+        // string root.readonly or maskedPaths must not leave it unprotected).
+        ("root.readonly: must be true or false", Box::new(|c| c["root"]["readonly"] = json!("yes"))),
+        ("linux.maskedPaths: must be an array", Box::new(|c| c["linux"]["maskedPaths"] = json!("/proc/kcore"))),
+        ("linux.readonlyPaths.*: must be a string", Box::new(|c| c["linux"]["readonlyPaths"] = json!([1]))),
+        ("mounts: must be an array", Box::new(|c| c["mounts"] = json!("x"))),
+        ("process.user.additionalGids: must be an array", Box::new(|c| c["process"]["user"]["additionalGids"] = json!("5"))),
+        ("process.capabilities: must be an object", Box::new(|c| c["process"]["capabilities"] = json!("x"))),
+        ("linux.resources.memory.limit: must be a number", Box::new(|c| c["linux"]["resources"] = json!({"memory": {"limit": "1g"}}))),
     ];
     for (field, edit) in cases {
         let mut c = sh(&r, "true");

@@ -108,3 +108,58 @@ fn a_bad_profile_is_one_line_and_exit_125() {
     fails(&run(["run", "--security-opt", "apparmor=x", "true"]), 125, "supported: seccomp=unconfined, seccomp=FILE");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A profile of the wrong shape is refused, never half-applied (a rule that
+/// silently vanished would leave its syscall allowed); a profile under which
+/// no command could start or end is refused before start instead of leaving
+/// the container's first process spinning. Each: one line, 125, and no hang
+/// (the run is bounded: a regression fails here instead of hanging CI).
+#[test]
+fn a_profile_of_the_wrong_shape_or_that_no_command_could_survive_is_refused() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("mydocker-seccomp-shape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let allow = r#""defaultAction": "SCMP_ACT_ALLOW""#;
+    let cases = [
+        (format!(r#"{{{allow}, "syscalls": [{{"names": "keyctl", "action": "SCMP_ACT_ERRNO"}}]}}"#), "must be an array"),
+        (format!(r#"{{{allow}, "syscalls": {{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}}}}"#), "must be an array"),
+        (
+            format!(r#"{{{allow}, "syscalls": [{{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "args": {{"index": 0}}}}]}}"#),
+            "must be an array",
+        ),
+        (format!(r#"{{{allow}, "flags": "SECCOMP_FILTER_FLAG_LOG"}}"#), "must be an array"),
+        (format!(r#"{{{allow}, "architectures": "SCMP_ARCH_X86"}}"#), "must be an array"),
+        (format!(r#"{{{allow}, "architectures": ["SCMP_ARCH_NOPE"]}}"#), "unknown architecture"),
+        (r#"{"defaultAction": "SCMP_ACT_ERRNO"}"#.to_string(), "refuses execve or exit_group"),
+        (
+            format!(r#"{{{allow}, "syscalls": [{{"names": ["exit_group"], "action": "SCMP_ACT_ERRNO"}}]}}"#),
+            "refuses execve or exit_group",
+        ),
+        (
+            format!(r#"{{{allow}, "syscalls": [{{"names": ["execve"], "action": "SCMP_ACT_KILL"}}]}}"#),
+            "refuses execve or exit_group",
+        ),
+    ];
+    for (i, (json, needle)) in cases.iter().enumerate() {
+        let p = dir.join(format!("p{i}.json"));
+        std::fs::write(&p, json).unwrap();
+        let mut child = mydocker(["run", "--security-opt", &format!("seccomp={}", p.display()), "true"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{json}: still running after 60 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let o = child.wait_with_output().unwrap();
+        fails(&o, 125, needle);
+        assert_eq!(stderr(&o).lines().count(), 1, "{json}: {}", stderr(&o));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -433,3 +433,124 @@ pub fn rootfs<'b>(root: Option<Value>, bundle: &[u8], buf: &'b mut [u8]) -> Res<
     }
     Ok(r)
 }
+
+/// The JSON type of every field mydocker reads (runtime-spec's schema):
+/// a field of another type is refused, never half-read — `root.readonly:
+/// "yes"` or a string `linux.maskedPaths` must not quietly leave the
+/// container unprotected. `*` is every element of an array (or value of an
+/// object); null counts as absent, as in Go's decoders.
+const SHAPES: &[(&str, Kind)] = {
+    use Kind::{Arr, Bool, Num, Obj, Str};
+    &[
+        ("root", Obj),
+        ("root.path", Str),
+        ("root.readonly", Bool),
+        ("mounts", Arr),
+        ("mounts.*", Obj),
+        ("mounts.*.destination", Str),
+        ("mounts.*.type", Str),
+        ("mounts.*.source", Str),
+        ("mounts.*.options", Arr),
+        ("mounts.*.options.*", Str),
+        ("process", Obj),
+        ("process.terminal", Bool),
+        ("process.consoleSize", Obj),
+        ("process.consoleSize.height", Num),
+        ("process.consoleSize.width", Num),
+        ("process.user", Obj),
+        ("process.user.uid", Num),
+        ("process.user.gid", Num),
+        ("process.user.umask", Num),
+        ("process.user.additionalGids", Arr),
+        ("process.user.additionalGids.*", Num),
+        ("process.args", Arr),
+        ("process.env", Arr),
+        ("process.cwd", Str),
+        ("process.capabilities", Obj),
+        ("process.capabilities.*", Arr),
+        ("process.capabilities.*.*", Str),
+        ("process.rlimits", Arr),
+        ("process.rlimits.*", Obj),
+        ("process.rlimits.*.type", Str),
+        ("process.rlimits.*.hard", Num),
+        ("process.rlimits.*.soft", Num),
+        ("process.noNewPrivileges", Bool),
+        ("process.apparmorProfile", Str),
+        ("process.oomScoreAdj", Num),
+        ("hostname", Str),
+        ("domainname", Str),
+        ("annotations", Obj),
+        ("annotations.*", Str),
+        ("linux", Obj),
+        ("linux.namespaces", Arr),
+        ("linux.namespaces.*", Obj),
+        ("linux.namespaces.*.type", Str),
+        ("linux.namespaces.*.path", Str),
+        ("linux.maskedPaths", Arr),
+        ("linux.maskedPaths.*", Str),
+        ("linux.readonlyPaths", Arr),
+        ("linux.readonlyPaths.*", Str),
+        ("linux.sysctl", Obj),
+        ("linux.sysctl.*", Str),
+        ("linux.devices", Arr),
+        ("linux.devices.*", Obj),
+        ("linux.devices.*.path", Str),
+        ("linux.devices.*.type", Str),
+        ("linux.devices.*.major", Num),
+        ("linux.devices.*.minor", Num),
+        ("linux.devices.*.fileMode", Num),
+        ("linux.devices.*.uid", Num),
+        ("linux.devices.*.gid", Num),
+        ("linux.cgroupsPath", Str),
+        ("linux.resources", Obj),
+        ("linux.resources.devices", Arr),
+        ("linux.resources.devices.*", Obj),
+        ("linux.resources.devices.*.allow", Bool),
+        ("linux.resources.devices.*.type", Str),
+        ("linux.resources.devices.*.access", Str),
+        ("linux.resources.devices.*.major", Num),
+        ("linux.resources.devices.*.minor", Num),
+        ("linux.resources.memory", Obj),
+        ("linux.resources.memory.limit", Num),
+        ("linux.resources.memory.reservation", Num),
+        ("linux.resources.memory.swap", Num),
+        ("linux.resources.memory.swappiness", Num),
+        ("linux.resources.memory.disableOOMKiller", Bool),
+        ("linux.resources.cpu", Obj),
+        ("linux.resources.pids", Obj),
+        ("linux.resources.pids.limit", Num),
+        ("linux.resources.unified", Obj),
+        ("linux.resources.unified.*", Str),
+        ("linux.rootfsPropagation", Str),
+        ("linux.seccomp", Obj),
+        ("linux.mountLabel", Str),
+    ]
+};
+
+/// Checks `root` against SHAPES; the first field of another type is refused.
+pub fn shapes(root: Value) -> Res<()> {
+    for (path, want) in SHAPES {
+        if !shaped(root, path, *want) {
+            return refuse(path.as_bytes(), match want {
+                Kind::Arr => b"must be an array",
+                Kind::Obj => b"must be an object",
+                Kind::Str => b"must be a string",
+                Kind::Bool => b"must be true or false",
+                _ => b"must be a number",
+            });
+        }
+    }
+    Ok(())
+}
+
+fn shaped(v: Value, path: &str, want: Kind) -> bool {
+    let (seg, rest) = path.split_once('.').map_or((path, None), |(s, r)| (s, Some(r)));
+    let each = |c: Value| rest.map_or(c.is_null() || c.kind() == want, |r| shaped(c, r, want));
+    match (seg, v.kind()) {
+        ("*", Kind::Arr) => v.items().all(each),
+        ("*", Kind::Obj) => v.members().all(|(_, c)| each(c)),
+        ("*", _) => true,
+        (key, Kind::Obj) => v.get(key).map_or(true, each),
+        _ => true,
+    }
+}

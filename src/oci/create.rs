@@ -161,6 +161,7 @@ fn build_and_spawn(
     if root.kind() != json::Kind::Obj {
         return Err(fail(cmd, &[b"config.json: not a JSON object"]));
     }
+    config::shapes(root).map_err(|r| refused(cmd, r))?;
     config::unsupported(root).map_err(|r| refused(cmd, r))?;
     let mut st = Store::EMPTY;
     let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;

@@ -101,10 +101,33 @@ pub fn prepare<'o>(profile: Profile, caps: u64, out: &'o mut [Insn], w: &mut Wor
             let (nodes, _) = map.typed(n, crate::json::Node::EMPTY).ok_or(())?;
             let doc = crate::json::parse(text, nodes)
                 .map_err(|e| profile::Error { at: e.at, why: e.why.as_bytes() }.report(path))?;
-            return compile(Source::Json(doc.root()), Host::THIS, caps, out, w).map(Some).map_err(|e| e.report(path));
+            return livable(compile(Source::Json(doc.root()), Host::THIS, caps, out, w), path);
         }
     };
-    compile(src, Host::THIS, caps, out, w).map(Some).map_err(|e| e.report(b"seccomp profile"))
+    livable(compile(src, Host::THIS, caps, out, w), b"seccomp profile")
+}
+
+/// A filter that refuses execve or exit_group would leave the container's
+/// first process unable to start the command, or to end (even to report
+/// why): it would spin forever. Such a profile is refused before clone,
+/// with one line. Asked with all arguments 0, on this host's own ABI.
+fn livable<'o>(r: Result<Program<'o>, profile::Error>, what: &[u8]) -> Result<Option<Program<'o>>, ()> {
+    const ALLOW: u32 = 0x7fff_0000;
+    const LOG: u32 = 0x7ffc_0000;
+    let p = r.map_err(|e| e.report(what))?;
+    let arch = Host::THIS.native().audit();
+    let lets = |nr: libc::c_long| {
+        bpf::run(p.insns, arch, nr as u32, [0; 6]).is_some_and(|v| matches!(v & 0xffff_0000, ALLOW | LOG))
+    };
+    if !lets(libc::SYS_execve) || !lets(libc::SYS_exit_group) {
+        crate::out::Line::new()
+            .s(b"mydocker: seccomp: ")
+            .arg(what)
+            .s(b": the profile refuses execve or exit_group: no command could start, or end, under it")
+            .emit(2);
+        return Err(());
+    }
+    Ok(Some(p))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! - rules with the default action are dropped (runc; libseccomp refuses them).
 use super::model::*;
 use super::tables::{DEFAULT, N, NAMES, NOCAP, RESTART, RESTARTS};
-use crate::json::{Kind, Value};
+use crate::json::{Items, Kind, Value};
 
 /// A profile the compiler cannot take: where (byte offset in the JSON text,
 /// 0 for the built-in profile) and why.
@@ -33,6 +33,17 @@ impl Error {
             .s(b": ")
             .s(self.why)
             .emit(2);
+    }
+}
+
+/// The array `v` (absent or null: none). Any other JSON type is refused, as
+/// docker's and runc's typed decoders do: a rule silently dropped would
+/// leave a syscall allowed that the profile meant to refuse.
+fn array(v: Option<Value>) -> Result<Option<Items>, Error> {
+    match v {
+        Some(v) if v.kind() == Kind::Arr => Ok(Some(v.items())),
+        Some(v) if v.kind() != Kind::Null => bad(v, b"must be an array"),
+        _ => Ok(None),
     }
 }
 
@@ -186,7 +197,7 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
     let default = action(d, p.get("defaultErrnoRet"))?;
     let arches = arches(p, host)?;
     let mut flags = 0;
-    for f in p.get("flags").map(|v| v.items()).into_iter().flatten() {
+    for f in array(p.get("flags"))?.into_iter().flatten() {
         flags |= match f.as_str() {
             Some("SECCOMP_FILTER_FLAG_TSYNC") => FLAG_TSYNC,
             Some("SECCOMP_FILTER_FLAG_LOG") => FLAG_LOG,
@@ -198,7 +209,7 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         Host::X86_64 => "amd64",
         Host::Aarch64 => "arm64",
     };
-    for s in p.get("syscalls").map(|v| v.items()).into_iter().flatten() {
+    for s in array(p.get("syscalls"))?.into_iter().flatten() {
         if s.kind() != Kind::Obj {
             return bad(s, b"a syscalls entry is an object");
         }
@@ -216,7 +227,7 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         let mut n = 0;
         let mut seen = 0u8;
         let mut repeats = false;
-        for a in s.get("args").map(|v| v.items()).into_iter().flatten() {
+        for a in array(s.get("args"))?.into_iter().flatten() {
             let c = cond(a)?;
             if n == MAX_CONDS {
                 return bad(a, b"more than 6 argument conditions");
@@ -246,7 +257,7 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
 /// The entry's names (`names`, or docker's older `name`), known ones only.
 fn names(s: Value, mut f: impl FnMut(u16) -> Result<(), Error>) -> Result<(), Error> {
     let one = s.get("name").into_iter();
-    for v in s.get("names").map(|v| v.items()).into_iter().flatten().chain(one) {
+    for v in array(s.get("names"))?.into_iter().flatten().chain(one) {
         let Some(name) = v.as_bytes() else { return bad(v, b"a syscall name is a string") };
         if let Some(i) = lookup(name) {
             f(i)?;
@@ -263,27 +274,30 @@ fn wanted(s: Value, caps: u64, go_arch: &str) -> Result<bool, Error> {
         Ok(crate::caps::NAMES.iter().position(|n| *n == name).is_some_and(|i| caps & 1 << i != 0))
     };
     let (inc, exc) = (s.get("includes"), s.get("excludes"));
-    for c in list(inc, "caps") {
+    for c in list(inc, "caps")? {
         if !has(c)? {
             return Ok(false);
         }
     }
-    for c in list(exc, "caps") {
+    for c in list(exc, "caps")? {
         if has(c)? {
             return Ok(false);
         }
     }
     let on_host = |v: Value| v.as_str() == Some(go_arch);
-    let mut inc_arches = list(inc, "arches").peekable();
+    let mut inc_arches = list(inc, "arches")?.peekable();
     if inc_arches.peek().is_some() && !inc_arches.any(on_host) {
         return Ok(false);
     }
-    Ok(!list(exc, "arches").any(on_host))
+    Ok(!list(exc, "arches")?.any(on_host))
 }
 
 /// The array `o.key` (nothing when absent).
-fn list<'a>(o: Option<Value<'a>>, key: &str) -> impl Iterator<Item = Value<'a>> {
-    o.and_then(|o| o.get(key)).map(|v| v.items()).into_iter().flatten()
+fn list<'a>(o: Option<Value<'a>>, key: &str) -> Result<impl Iterator<Item = Value<'a>>, Error> {
+    if let Some(o) = o.filter(|o| !matches!(o.kind(), Kind::Obj | Kind::Null)) {
+        return bad(o, b"includes and excludes are objects");
+    }
+    Ok(array(o.and_then(|o| o.get(key)))?.into_iter().flatten())
 }
 
 fn action(v: Value, errno: Option<Value>) -> Result<Act, Error> {
@@ -346,23 +360,27 @@ fn arches(p: Value, host: Host) -> Result<ArchSet, Error> {
             "SCMP_ARCH_X32" => Arch::X32.bit(),
             "SCMP_ARCH_AARCH64" => Arch::Aarch64.bit(),
             "SCMP_ARCH_ARM" => Arch::Arm.bit(),
-            // Architectures this host cannot run add nothing.
-            n if n.starts_with("SCMP_ARCH_") => 0,
+            // Architectures this host cannot run add nothing (libseccomp's
+            // names; any other is a typo, refused as runc does).
+            "SCMP_ARCH_MIPS" | "SCMP_ARCH_MIPS64" | "SCMP_ARCH_MIPS64N32" | "SCMP_ARCH_MIPSEL" | "SCMP_ARCH_MIPSEL64"
+            | "SCMP_ARCH_MIPSEL64N32" | "SCMP_ARCH_PPC" | "SCMP_ARCH_PPC64" | "SCMP_ARCH_PPC64LE" | "SCMP_ARCH_S390"
+            | "SCMP_ARCH_S390X" | "SCMP_ARCH_PARISC" | "SCMP_ARCH_PARISC64" | "SCMP_ARCH_RISCV64"
+            | "SCMP_ARCH_LOONGARCH64" | "SCMP_ARCH_M68K" | "SCMP_ARCH_SH" | "SCMP_ARCH_SHEB" => 0,
             _ => return bad(v, b"unknown architecture"),
         };
         Ok(())
     };
     let list = p.get("architectures").filter(|v| !v.is_null());
-    for a in list.map(|v| v.items()).into_iter().flatten() {
+    for a in array(list)?.into_iter().flatten() {
         add(a)?;
     }
     let native = match host {
         Host::X86_64 => "SCMP_ARCH_X86_64",
         Host::Aarch64 => "SCMP_ARCH_AARCH64",
     };
-    for m in p.get("archMap").map(|v| v.items()).into_iter().flatten() {
+    for m in array(p.get("archMap"))?.into_iter().flatten() {
         if m.get("architecture").and_then(|v| v.as_str()) == Some(native) {
-            for a in m.get("subArchitectures").map(|v| v.items()).into_iter().flatten() {
+            for a in array(m.get("subArchitectures"))?.into_iter().flatten() {
                 add(a)?;
             }
         }
