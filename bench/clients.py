@@ -16,6 +16,8 @@ import statistics
 import sys
 import time
 
+# No __pycache__ left in the source tree by the import below.
+sys.dont_write_bytecode = True
 here = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("e2e", os.path.join(here, "..", "tests", "e2e", "run.py"))
 e2e = importlib.util.module_from_spec(spec)
