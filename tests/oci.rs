@@ -460,6 +460,16 @@ fn global_flags_come_in_both_spellings_and_systemd_cgroup_is_refused() {
     assert!(stderr(&o).contains("--systemd-cgroup"), "{}", stderr(&o));
     let o = Command::new(bin()).args(["--root", &root, "--debug", "--log-format", "text", "state", "x"]).output().unwrap();
     assert!(stderr(&o).contains("container does not exist"));
+    // After global flags, --version and --help still answer (runc does),
+    // and an unknown command's line has no empty step.
+    let o = Command::new(bin()).args(["--root", &root, "--debug", "--version"]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("commit:") && stdout(&o).contains("spec:"), "{}", stdout(&o));
+    let o = Command::new(bin()).args(["--root", &root, "--help"]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = Command::new(bin()).args(["--root", &root, "bogus"]).output().unwrap();
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).starts_with("mydocker: unknown command 'bogus'"), "{}", stderr(&o));
 }
 
 /// Runs `script` as config.json's process with `edit` applied; its stdout.

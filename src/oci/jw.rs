@@ -30,20 +30,26 @@ impl W {
     }
 
     /// A JSON string: quotes, `"` and `\` escaped, control characters as
-    /// \u00XX; other bytes as they are.
+    /// \u00XX; bytes that are not UTF-8 (a path may hold any) become
+    /// U+FFFD, as Go's encoding/json writes them — JSON text must be UTF-8.
     #[inline(never)]
     pub fn q(&mut self, b: &[u8]) -> &mut W {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         self.s(b"\"");
-        for &c in b {
-            match c {
-                b'"' => self.s(b"\\\""),
-                b'\\' => self.s(b"\\\\"),
-                b'\n' => self.s(b"\\n"),
-                b'\t' => self.s(b"\\t"),
-                0..=0x1f | 0x7f => self.s(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]),
-                _ => self.s(&[c]),
-            };
+        for chunk in b.utf8_chunks() {
+            for &c in chunk.valid().as_bytes() {
+                match c {
+                        b'"' => self.s(b"\\\""),
+                        b'\\' => self.s(b"\\\\"),
+                        b'\n' => self.s(b"\\n"),
+                        b'\t' => self.s(b"\\t"),
+                        0..=0x1f | 0x7f => self.s(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]),
+                    _ => self.s(&[c]),
+                };
+            }
+            if !chunk.invalid().is_empty() {
+                self.s(b"\\ufffd");
+            }
         }
         self.s(b"\"")
     }
@@ -110,5 +116,15 @@ mod tests {
         assert_eq!(&rfc3339(0, 0), b"1970-01-01T00:00:00.000000000Z");
         assert_eq!(&rfc3339(951_782_400, 5), b"2000-02-29T00:00:00.000000005Z");
         assert_eq!(&rfc3339(1_796_000_000, 123_456_789), b"2026-11-30T00:53:20.123456789Z");
+    }
+
+    #[test]
+    fn strings_are_json_whatever_the_bytes() {
+        let mut w = W::new(-1);
+        w.q(b"a\xffb\"\\\n\x01\xc3\xa9\xe2\x82");
+        let text = &w.buf[..w.n];
+        assert_eq!(text, b"\"a\\ufffdb\\\"\\\\\\n\\u0001\xc3\xa9\\ufffd\"");
+        let v: serde_json::Value = serde_json::from_slice(text).unwrap();
+        assert_eq!(v, "a\u{fffd}b\"\\\n\u{1}\u{e9}\u{fffd}");
     }
 }

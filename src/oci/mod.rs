@@ -71,7 +71,11 @@ impl Global {
 /// UTF-8 as it is, so our own words come out unchanged.
 pub fn fail(cmd: &[u8], parts: &[&[u8]]) -> i32 {
     let mut l = Line::new();
-    l.s(b"mydocker: ").s(cmd).s(b": ");
+    l.s(b"mydocker: ");
+    // Errors before any command (global flags) have no step to name.
+    if !cmd.is_empty() {
+        l.s(cmd).s(b": ");
+    }
     for p in parts {
         l.arg(p);
     }
@@ -196,6 +200,12 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
     match COMMANDS.iter().find(|(n, _)| *n == cmd) {
         Some((_, h)) => h(&g, args, i + 1),
         None if cmd.is_empty() => fail(b"", &[b"missing command; try 'mydocker --help'"]),
+        // runc answers these after global flags too (`runc --root R --version`).
+        None if cmd == b"-v" || cmd == b"--version" => info::version(),
+        None if cmd == b"-h" || cmd == b"--help" => {
+            crate::out::stdout(crate::cli::HELP);
+            0
+        }
         None => fail(b"", &[b"unknown command '", cmd, b"'"]),
     }
 }
