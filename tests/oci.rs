@@ -58,19 +58,10 @@ impl T {
         c.arg("--root").arg(self.root()).args(args).stdin(Stdio::null());
         c
     }
+    /// Output through files of its own: a container created here keeps
+    /// writing to them.
     fn run(&self, args: &[&str]) -> Output {
-        // Files of their own: a container created here keeps writing to them.
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let out = self.dir.join(format!("out{n}"));
-        let err = self.dir.join(format!("err{n}"));
-        let st = self
-            .cmd(args)
-            .stdout(fs::File::create(&out).unwrap())
-            .stderr(fs::File::create(&err).unwrap())
-            .status()
-            .unwrap();
-        Output { status: st, stdout: fs::read(&out).unwrap(), stderr: fs::read(&err).unwrap() }
+        output_through_files(self.cmd(args), &self.dir)
     }
     fn state(&self, id: &str) -> Value {
         let o = self.run(&["state", id]);

@@ -10,7 +10,7 @@ mod pty;
 use common::*;
 use serde_json::{json, Value};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 /// One running container (`sleep` under a shell that exits 7 on TERM),
@@ -71,16 +71,7 @@ impl Ctr {
     }
     /// Output through files: a detached process keeps them open.
     fn run(&self, args: &[&str]) -> Output {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (out, err) = (self.dir.join(format!("out{n}")), self.dir.join(format!("err{n}")));
-        let st = self
-            .cmd(args)
-            .stdout(fs::File::create(&out).unwrap())
-            .stderr(fs::File::create(&err).unwrap())
-            .status()
-            .unwrap();
-        Output { status: st, stdout: fs::read(&out).unwrap(), stderr: fs::read(&err).unwrap() }
+        output_through_files(self.cmd(args), &self.dir)
     }
     fn exec(&self, args: &[&str]) -> Output {
         let mut a = vec!["exec"];

@@ -249,3 +249,18 @@ pub fn kill_runtime(c: &mut std::process::Child, comm_of_pid1: &str) {
     c.wait().unwrap();
     eventually("PR_SET_PDEATHSIG to end the container", || !std::path::Path::new(&format!("/proc/{kid}")).exists());
 }
+
+/// Runs `cmd` to completion with stdout and stderr in files under `dir`
+/// (numbered per call), not pipes: a container it creates or a detached
+/// process may keep them open long after `cmd` itself has exited.
+pub fn output_through_files(mut cmd: Command, dir: &std::path::Path) -> Output {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (out, err) = (dir.join(format!("out{n}")), dir.join(format!("err{n}")));
+    let st = cmd
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .status()
+        .unwrap();
+    Output { status: st, stdout: std::fs::read(&out).unwrap(), stderr: std::fs::read(&err).unwrap() }
+}
