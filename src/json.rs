@@ -555,9 +555,14 @@ impl<'a> Value<'a> {
     /// An object's member `key` (the last one if repeated); None if absent or
     /// not an object.
     pub fn get(&self, key: &str) -> Option<Value<'a>> {
+        self.get_bytes(key.as_bytes())
+    }
+
+    /// `get` by a key as bytes.
+    pub fn get_bytes(&self, key: &[u8]) -> Option<Value<'a>> {
         let mut found = None;
         for (k, v) in self.members() {
-            if k == key {
+            if k.as_bytes() == key {
                 found = Some(v);
             }
         }
