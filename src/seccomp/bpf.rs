@@ -65,6 +65,7 @@ impl Error {
 
 /// What an interval of syscall numbers leads to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 enum To {
     Ret(u32),
     /// The condition block of the entries starting at this index.
