@@ -59,6 +59,7 @@ pub struct Work {
 }
 
 impl Work {
+    #[cfg(any(test, fuzzing))]
     pub const fn new() -> Work {
         Work { rules: [Rule::NONE; MAX_RULES], calls: [Call { name: 0, rule: 0 }; MAX_CALLS], scratch: bpf::Scratch::new() }
     }
