@@ -19,12 +19,12 @@
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
 #[allow(dead_code)] // OCI pause/resume and state call it
 pub mod freeze;
+pub mod res;
 pub mod v1;
 pub mod v2;
 
 use crate::cli::Limits;
 use crate::devices::Policy;
-use crate::limits::Dec;
 use crate::out::Line;
 use crate::sys::{self, Errno, Fd};
 
@@ -53,7 +53,7 @@ pub type Need = [bool; NCTRL];
 
 /// What a set of limits and a device policy (when there is one) need.
 pub fn needed(l: &Limits, devices: bool) -> Need {
-    [l.memory.is_some(), l.shares.is_some() || l.cpus.is_some(), l.cpuset.is_some(), l.pids.is_some(), devices]
+    res::Resources::of(l).need(devices)
 }
 
 /// A cgroup failure: what was being done, on which file, and why.
@@ -885,7 +885,13 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
             return Err(f);
         }
     };
-    let r = if v2 { v2::limits(cg, ctrls, l, dev) } else { v1::limits(parent, cg, ctrls, l, dev) };
+    // v1 cpuset: mems from the shared level (filled by prepare) before
+    // cpus, or no task may join.
+    let r = match (v2, l.cpuset.is_some() && ctrls[Ctrl::Cpuset as usize]) {
+        (false, true) => v1::inherit(parent, b"mydocker/cpuset.mems", cg, b"cpuset.mems"),
+        _ => Ok(()),
+    }
+    .and_then(|_| res::write(cg, v2, ctrls, &res::Resources::of(l), dev));
     if let Err(f) = r {
         sys::close(cg);
         let (b, n) = sub_path(id);
@@ -894,23 +900,6 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
         return Err(f);
     }
     Ok(Made { parent, cg, v2, ctrls: *ctrls })
-}
-
-/// One numeric control-file write: (file, value, whether the file may be
-/// missing — swap accounting may be off).
-pub type Num = (&'static [u8], u64, bool);
-
-/// Writes each (file, value) in order, stopping at the first failure with
-/// the file named. One loop for every numeric limit of v1 and v2.
-#[inline(never)]
-pub fn write_nums(cg: Fd, w: &[Option<Num>]) -> Res<()> {
-    for &(file, v, optional) in w.iter().flatten() {
-        match write_file(cg, file, Dec::new(v).as_bytes()) {
-            Err(Errno(libc::ENOENT)) if optional => {}
-            r => r.map_err(fail(b"setting", file))?,
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

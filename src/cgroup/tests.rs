@@ -560,3 +560,61 @@ fn make_waits_while_gc_holds_mydocker() {
     assert!(t.0.join("mydocker/0123456789ab").exists());
     sys::close(parent);
 }
+
+#[test]
+fn one_writer_spells_each_limit_as_its_version_wants() {
+    use res::{Knob, Resources};
+    let mut r = Resources { cpus: Some(b"0"), mems: Some(b"0"), ..Resources::NONE };
+    for (k, v) in [
+        (Knob::Memory, 64 << 20),
+        (Knob::Reservation, -1),
+        (Knob::Swap, 96 << 20),
+        (Knob::Swappiness, 10),
+        (Knob::NoOom, 1),
+        (Knob::Shares, 1024),
+        (Knob::Period, 50_000),
+        (Knob::Pids, -1),
+    ] {
+        r.num[k as usize] = Some(v);
+    }
+    let (t1, t2) = (Tmp::new("spell1"), Tmp::new("spell2"));
+    res::write(t1.fd(), false, &ALL, &r, &Policy::EMPTY).unwrap();
+    res::write(t2.fd(), true, &ALL, &r, &Policy::EMPTY).unwrap();
+    for (f, v) in [
+        ("memory.limit_in_bytes", "67108864"),
+        ("memory.soft_limit_in_bytes", "-1"),
+        ("memory.memsw.limit_in_bytes", "100663296"),
+        ("memory.swappiness", "10"),
+        ("memory.oom_control", "1"),
+        ("cpu.shares", "1024"),
+        ("cpu.cfs_period_us", "50000"),
+        ("pids.max", "-1"),
+        ("cpuset.mems", "0"),
+    ] {
+        assert_eq!(t1.get(f), v, "v1 {f}");
+    }
+    assert!(!t1.0.join("cpu.cfs_quota_us").exists(), "no quota asked for");
+    // v2: swap alone, weights, "max", and cpu.max with the period alone.
+    for (f, v) in [
+        ("memory.max", "67108864"),
+        ("memory.low", "max"),
+        ("memory.swap.max", "33554432"),
+        ("cpu.weight", "100"),
+        ("cpu.max", "max 50000"),
+        ("pids.max", "max"),
+        ("cpuset.cpus", "0"),
+    ] {
+        assert_eq!(t2.get(f), v, "v2 {f}");
+    }
+    assert!(!t2.0.join("memory.swappiness").exists() && !t2.0.join("memory.oom_control").exists(), "v1-only knobs");
+}
+
+#[test]
+fn the_docker_flags_fill_the_same_description_as_linux_resources() {
+    use res::{Knob, Resources};
+    let l = limits_of(&[b"m", b"run", b"-m", b"16m", b"--cpus", b"0.5", b"--cpu-shares", b"512", b"--pids-limit", b"9", b"sh"]);
+    let r = Resources::of(&l);
+    let got: Vec<_> = [Knob::Memory, Knob::Swap, Knob::Shares, Knob::Period, Knob::Quota, Knob::Pids].map(|k| r.get(k)).into();
+    assert_eq!(got, [Some(16 << 20), Some(16 << 20), Some(512), Some(100_000), Some(50_000), Some(9)]);
+    assert_eq!(r.need(true), [true, true, false, true, true]);
+}

@@ -75,7 +75,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(r) => r,
         Err(x) => return fail(b"update", &[x.field, b": ", x.why]),
     };
-    let need = cgroups::needed(&r, false);
+    let need = r.cg.need(false);
     let mut done = [false; NCTRL];
     for d in o.rec.cgroup_dirs() {
         let dir = match open_dir(sys::CWD, d) {
