@@ -17,7 +17,6 @@
 //! <parent> is the caller's own cgroup (so the caller's limits still apply)
 //! or --cgroup-parent. All file work goes through directory fds
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
-#[allow(dead_code)] // OCI pause/resume and state call it
 pub mod freeze;
 pub mod res;
 pub mod v1;
@@ -37,14 +36,17 @@ pub enum Ctrl {
     /// The device policy (devices.rs): the v1 `devices` controller; on v2
     /// no controller, a BPF program attached to the cgroup.
     Devices = 4,
+    /// OCI pause/resume: the v1 freezer hierarchy; on v2 no controller,
+    /// files every cgroup has. Only OCI create makes a cgroup for it.
+    Freezer = 5,
 }
 
-pub const NCTRL: usize = 5;
-pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids, Ctrl::Devices];
+pub const NCTRL: usize = 6;
+pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids, Ctrl::Devices, Ctrl::Freezer];
 
 impl Ctrl {
     pub fn name(self) -> &'static [u8] {
-        [&b"memory"[..], b"cpu", b"cpuset", b"pids", b"devices"][self as usize]
+        [&b"memory"[..], b"cpu", b"cpuset", b"pids", b"devices", b"freezer"][self as usize]
     }
 }
 
@@ -207,7 +209,7 @@ pub const INIT_CGROUP_NS: u64 = 0xEFFF_FFFB;
 /// A file only the root of a v1 hierarchy with the controller has (pids
 /// has none: its files are all NOT_ON_ROOT).
 fn v1_root_file(c: Ctrl) -> Option<&'static [u8]> {
-    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None, Some(b"devices.list")]
+    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None, Some(b"devices.list"), None]
         [c as usize]
 }
 
@@ -434,6 +436,11 @@ pub fn read_file<'b>(dir: Fd, file: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8]
     sys::close(fd);
     let n = r?;
     Ok(&buf[..n])
+}
+
+/// Whether the directory `dir` has `file` (opened O_PATH, nothing read).
+pub fn has(dir: Fd, file: &[u8]) -> bool {
+    sys::openat(dir, file, libc::O_PATH).map(sys::close).is_ok()
 }
 
 /// mkdir that accepts an existing directory (the shared `mydocker` level).
@@ -791,6 +798,7 @@ const JOINING: [&[u8]; NCTRL] = [
     b"joining the cpuset cgroup",
     b"joining the pids cgroup",
     b"joining the devices cgroup",
+    b"joining the freezer cgroup",
 ];
 
 /// SIGKILLs every process listed in cgroup.procs; returns how many.

@@ -8,13 +8,18 @@ fn listed(list: &[u8], name: &[u8]) -> bool {
     list.split(|c| c.is_ascii_whitespace()).any(|w| w == name)
 }
 
+/// Whether `c` is a v2 controller, enabled in cgroup.subtree_control.
+fn controller(c: Ctrl) -> bool {
+    (c as usize) < Ctrl::Devices as usize
+}
+
 /// Enables `ctrls` for the children of `dir`, checking first that `dir`
 /// has them at all. Only missing ones are written: re-enabling is a no-op
 /// we need not risk on a parent that holds processes.
 pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
-    // Devices is no v2 controller (its policy is a BPF program): with
-    // nothing else, there is nothing to enable and nothing to read.
-    if !CTRLS.iter().any(|&c| c != Ctrl::Devices && ctrls[c as usize]) {
+    // Devices and Freezer are no v2 controllers (a BPF program; files every
+    // cgroup has): with nothing else, nothing to enable and nothing to read.
+    if !CTRLS.iter().any(|&c| controller(c) && ctrls[c as usize]) {
         return Ok(());
     }
     // The cgroup itself, or the shared `mydocker` level below it.
@@ -35,7 +40,7 @@ pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     let mut w = [0u8; 64];
     let mut n = 0;
     for c in CTRLS {
-        if !ctrls[c as usize] || c == Ctrl::Devices || listed(cur, c.name()) {
+        if !ctrls[c as usize] || !controller(c) || listed(cur, c.name()) {
             continue;
         }
         if !have[c as usize] {

@@ -1,6 +1,6 @@
 //! linux.cgroupsPath and linux.resources: the container's cgroup at that
-//! path in every hierarchy (the v1 ones of memory, cpu, cpuset, pids and
-//! devices that exist, or cgroup2), with the resources written before any
+//! path in every hierarchy (the v1 ones of memory, cpu, cpuset, pids,
+//! devices and freezer that exist, or cgroup2), with the resources written before any
 //! process is in it; the child joins them itself (cgroup::ChildFds), first
 //! thing after clone. The directories are recorded in the state for ps,
 //! kill --all, pause and delete.
@@ -262,8 +262,9 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
     let mut m = Made { cg: [(-1, false, [false; NCTRL]); NCTRL], n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
     let abs = path.starts_with(b"/");
     // One hierarchy per controller that exists (pids first: ps and kill
-    // --all read the first directory), each made once.
-    let order = [Ctrl::Pids, Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Devices];
+    // --all read the first directory), each made once; the freezer's too,
+    // for pause (on v2 every cgroup has its files).
+    let order = [Ctrl::Pids, Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Devices, Ctrl::Freezer];
     for c in order {
         let mut one = [false; NCTRL];
         one[c as usize] = true;
