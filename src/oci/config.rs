@@ -8,7 +8,7 @@
 //! document and every table come from the caller; `Refusal` names the field.
 use crate::caps;
 use crate::cli::Args;
-use crate::json::{Kind, Value};
+use crate::json::{self, Kind, Value};
 use crate::model::{Rlimit, User};
 
 
@@ -154,7 +154,7 @@ fn u32_of(v: Option<Value>, field: &'static [u8]) -> Res<Option<u32>> {
 
 fn cap_set(v: Option<Value>, field: &'static [u8]) -> Res<u64> {
     let mut m = 0;
-    for name in v.into_iter().flat_map(|v| v.items()) {
+    for name in json::items_in(v) {
         let Some(n) = name.as_bytes() else { return refuse(field, b"not an array of capability names") };
         // A capability this build does not know is left out (never granted).
         m |= caps::parse(n).filter(|&c| c != caps::ALL).unwrap_or(0);
@@ -194,7 +194,7 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
     let uid = u32_of(u.and_then(|u| u.get("uid")), field!(b"process.user.uid"))?.unwrap_or(0);
     let gid = u32_of(u.and_then(|u| u.get("gid")), field!(b"process.user.gid"))?.unwrap_or(0);
     let umask = u32_of(u.and_then(|u| u.get("umask")), field!(b"process.user.umask"))?;
-    for g in u.and_then(|u| u.get("additionalGids")).into_iter().flat_map(|g| g.items()) {
+    for g in json::list(u, "additionalGids") {
         let g = g.as_u32().ok_or(Refusal { field: field!(b"process.user.additionalGids"), why: b"not a group id" })?;
         *st.groups.get_mut(st.ngroups).ok_or(Refusal {
             field: field!(b"process.user.additionalGids"),
@@ -213,7 +213,7 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
     }
     let [bounding, effective, permitted, inheritable, ambient] = sets;
     let caps = crate::model::CapSets { bounding, effective, permitted, inheritable, ambient };
-    for r in p.get("rlimits").into_iter().flat_map(|r| r.items()) {
+    for r in json::list(Some(p), "rlimits") {
         let ty = r.get("type").and_then(|t| t.as_bytes()).unwrap_or(b"");
         let Some(res) = ty.strip_prefix(b"RLIMIT_").and_then(|t| crate::words::find(RLIMITS, t)) else {
             return refuse(field!(b"process.rlimits"), b"unknown rlimit type");
@@ -262,7 +262,7 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
 pub fn namespaces<'a>(ns: Option<Value<'a>>, st: &mut Store<'a>) -> Res<i32> {
     let mut new = 0;
     let mut seen = 0;
-    for n in ns.into_iter().flat_map(|n| n.items()) {
+    for n in json::items_in(ns) {
         let ty = n.get("type").and_then(|t| t.as_bytes()).unwrap_or(b"");
         let Some(flag) = crate::words::find(NAMESPACES, ty).map(|i| NS_FLAGS[i]) else {
             return refuse(field!(b"linux.namespaces"), b"unknown namespace type");
@@ -307,7 +307,7 @@ pub fn unsupported(root: Value) -> Res<()> {
     if set(l("seccomp").and_then(|s| s.get("listenerPath"))) {
         return refuse(b"linux.seccomp.listenerPath", b"seccomp notification is not supported");
     }
-    for m in root.get("mounts").into_iter().flat_map(|m| m.items()) {
+    for m in json::list(Some(root), "mounts") {
         if set(m.get("uidMappings")) || set(m.get("gidMappings")) {
             return refuse(b"mounts.uidMappings", b"idmapped mounts are not supported");
         }
@@ -344,7 +344,7 @@ pub fn sysctl<'t>(
     let mut n = 0;
     let mut used = 0;
     let mut spans = [(0usize, 0usize, &b""[..]); MAX_SYSCTL];
-    for (k, v) in linux.and_then(|l| l.get("sysctl")).into_iter().flat_map(|s| s.members()) {
+    for (k, v) in json::members_in(linux.and_then(|l| l.get("sysctl"))) {
         let key = k.as_bytes();
         let Some(val) = v.as_bytes().filter(|v| !v.contains(&0)) else {
             return refuse(field!(b"linux.sysctl"), b"values must be strings");
