@@ -8,7 +8,7 @@
 //! a remount; anything unknown is passed to the filesystem as data, as the
 //! spec asks (`mode=755`, `size=65536k`, `newinstance`, `gid=5`, ...).
 use super::config::{refuse, Refusal, Res};
-use crate::json::Value;
+use crate::json::{Items, Value};
 use crate::mounts::{Kind, Make, Op, Span, Table};
 
 const RDONLY: u32 = libc::MS_RDONLY as u32;
@@ -75,14 +75,22 @@ pub struct Options {
     pub data_len: usize,
 }
 
-/// Parses mount options; unknown ones are joined into `data` with commas.
+/// The elements of the array `key` of `v`: none when either is absent
+/// (`obj`, any object, has no elements). Cheaper than a flattening
+/// iterator over the Option.
+fn list<'a>(v: Option<Value<'a>>, key: &str, obj: Value<'a>) -> Items<'a> {
+    v.and_then(|v| v.get(key)).unwrap_or(obj).items()
+}
+
+/// Parses the options of mount `m`; unknown ones are joined into `data`
+/// with commas.
 #[inline(never)]
-pub fn options(opts: Option<Value>, data: &mut [u8]) -> Res<Options> {
+pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
     let mut o = Options { flags: 0, propagation: 0, data_len: 0 };
     // Each unknown word is copied with a comma after it; the last comma
     // is dropped at the end.
     let mut used = 0;
-    for v in opts.into_iter().flat_map(|v| v.items()) {
+    for v in list(Some(m), "options", m) {
         let Some(w) = v.as_bytes().filter(|w| !w.contains(&0)) else {
             return refuse(b"mounts.options", b"not an array of strings");
         };
@@ -157,7 +165,7 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], cgroups: &[u8], t: &mut Table) -> Re
         return refuse(b"mounts", b"NUL byte in type or source");
     }
     let mut data = [0u8; 4096];
-    let o = options(m.get("options"), &mut data)?;
+    let o = options(m, &mut data)?;
     let f = o.flags;
     let target = t.put(&[r, dst]);
     if f & BIND != 0 || ty == b"bind" {
@@ -228,8 +236,8 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
 
 /// linux.devices: nodes made in the container's /dev.
 #[inline(never)]
-fn devices(linux: Option<Value>, r: &[u8], t: &mut Table) -> Res<()> {
-    for d in linux.and_then(|l| l.get("devices")).into_iter().flat_map(|d| d.items()) {
+fn devices(linux: Option<Value>, root: Value, r: &[u8], t: &mut Table) -> Res<()> {
+    for d in list(linux, "devices", root) {
         let path = inner(d.get("path"), b"linux.devices.path")?;
         let kind = match text(d, "type") {
             b"c" | b"u" => libc::S_IFCHR,
@@ -261,7 +269,7 @@ pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t
     t.workdir = Some(t.put(&[cwd]));
     let rootfs = crate::mounts::bind_rootfs(t, r);
     let (mut dev_bound, mut dev_mounted) = (false, false);
-    for m in root.get("mounts").into_iter().flat_map(|m| m.items()) {
+    for m in list(Some(root), "mounts", root) {
         mount(m, r, bundle, cgroups, t)?;
         let dev = text(m, "destination") == b"/dev";
         dev_bound |= dev && text(m, "type") == b"bind";
@@ -273,13 +281,12 @@ pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t
         crate::mounts::default_devices(t, r, !dev_mounted);
     }
     let linux = root.get("linux");
-    devices(linux, r, t)?;
-    let list = |key| linux.and_then(|l| l.get(key)).into_iter().flat_map(|m| m.items());
-    for p in list("maskedPaths") {
+    devices(linux, root, r, t)?;
+    for p in list(linux, "maskedPaths", root) {
         let target = t.put(&[r, inner(Some(p), b"linux.maskedPaths")?]);
         t.push(Op::Mask, None, target, Make::Nothing, true, Kind::Masked);
     }
-    for p in list("readonlyPaths") {
+    for p in list(linux, "readonlyPaths", root) {
         let target = t.put(&[r, inner(Some(p), b"linux.readonlyPaths")?]);
         t.push(Op::Bind { rec: true }, Some(target), target, Make::Nothing, true, Kind::ReadOnlyPath);
         t.push(Op::RemountRo { flags: NSX as u64 }, None, target, Make::Nothing, true, Kind::ReadOnlyPath);
