@@ -30,6 +30,7 @@ use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
+use crate::seccomp::{Insn, Work, MAX_INSNS};
 use crate::signals;
 use crate::sys::{self, Errno, Map, SigSet};
 
@@ -202,11 +203,20 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     };
     // The syscall filter, for the capabilities the container keeps (docker
     // evaluates its profile's capability rules against them too).
-    let mut sc_out = [crate::seccomp::Insn::ZERO; crate::seccomp::MAX_INSNS];
-    let mut sc_work = crate::seccomp::Work::new();
+    // Its output buffer (32 KiB) and work space (some 80 KiB) live in a
+    // fresh mapping, not in this frame: a compilation writes a few of their
+    // pages, while a frame's every page is probed (and copied at clone) on
+    // every run.
     let bounding = kept.map_or(inherited.bounding, |k| k.bounding);
-    let Ok(seccomp) = crate::seccomp::prepare(c.seccomp, bounding, &mut sc_out, &mut sc_work) else {
-        return 125;
+    let seccomp = match c.seccomp {
+        crate::seccomp::Profile::Unconfined => None,
+        profile => match sys::zeroed::<([Insn; MAX_INSNS], Work)>() {
+            Ok((out, work)) => match crate::seccomp::prepare(profile, bounding, out, work) {
+                Ok(p) => p,
+                Err(()) => return 125,
+            },
+            Err(e) => return fail(Error { step: Step::Map, errno: e }),
+        },
     };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
         Ok(e) => Ok((f, e)),

@@ -73,10 +73,10 @@ pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize, flags: &[Flag]) -> 
                 None => return Err(Bad { why: b"flag needs a value", arg: a }),
             }
         } else {
-            match inline {
-                None | Some(b"true") | Some(b"1") => Some(b""),
-                Some(b"false") | Some(b"0") => None,
-                Some(_) => return Err(Bad { why: b"not a boolean", arg: a }),
+            match inline.map(|v| crate::words::find(b"true 1 false 0", v)) {
+                None | Some(Some(0 | 1)) => Some(b""),
+                Some(Some(_)) => None,
+                Some(None) => return Err(Bad { why: b"not a boolean", arg: a }),
             }
         };
     }

@@ -31,7 +31,7 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
         w.s(if i > 0 { b"," } else { b"" }).q(n);
     }
     w.s(b"],\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"uts\"],\"capabilities\":[");
-    for (i, n) in crate::caps::NAMES.iter().enumerate() {
+    for (i, n) in crate::caps::WORDS.split(|&c| c == b' ').enumerate() {
         w.s(if i > 0 { b",\"CAP_" } else { b"\"CAP_" }).s(n).s(b"\"");
     }
     w.s(b"],\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},");

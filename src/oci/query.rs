@@ -47,6 +47,15 @@ pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
 }
 
+/// --format table|json (table when absent): whether JSON.
+fn format(f: Option<&[u8]>, cmd: &[u8]) -> Result<bool, i32> {
+    match f.map(|f| crate::words::find(b"table json", f)) {
+        None => Ok(false),
+        Some(Some(j)) => Ok(j == 1),
+        Some(None) => Err(fail(cmd, &[b"invalid format option: ", f.unwrap_or(b"")])),
+    }
+}
+
 const LIST_FLAGS: [Flag; 2] =
     [Flag { names: &[b"quiet", b"q"], value: false }, Flag { names: &[b"format", b"f"], value: true }];
 
@@ -68,10 +77,9 @@ pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(_) => return fail(b"list", &[b"usage: list [-q] [--format table|json]"]),
         Err(b) => return fail(b"list", &[b.why, b": ", b.arg]),
     };
-    let json = match p.vals[1] {
-        None | Some(b"table") => false,
-        Some(b"json") => true,
-        Some(f) => return fail(b"list", &[b"invalid format option: ", f]),
+    let json = match format(p.vals[1], b"list") {
+        Ok(j) => j,
+        Err(code) => return code,
     };
     let quiet = p.has(0);
     let mut w = W::new(1);
@@ -119,10 +127,9 @@ pub fn ps(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let json = match p.vals[0] {
-        None | Some(b"table") => false,
-        Some(b"json") => true,
-        Some(f) => return fail(b"ps", &[b"invalid format option: ", f]),
+    let json = match format(p.vals[0], b"ps") {
+        Ok(j) => j,
+        Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
     let o = match open(g, id, &mut buf, b"ps", false) {

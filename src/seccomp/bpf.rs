@@ -25,10 +25,6 @@ pub struct Insn {
     pub k: u32,
 }
 
-impl Insn {
-    pub const ZERO: Insn = Insn { code: 0, jt: 0, jf: 0, k: 0 };
-}
-
 /// BPF_MAXINSNS: the kernel refuses longer programs.
 pub const MAX_INSNS: usize = 4096;
 
@@ -65,6 +61,7 @@ impl Error {
 
 /// What an interval of syscall numbers leads to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 enum To {
     Ret(u32),
     /// The condition block of the entries starting at this index.
@@ -86,6 +83,8 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// (The binary maps its Work zeroed instead: see Work.)
+    #[cfg(any(test, fuzzing))]
     pub const fn new() -> Scratch {
         Scratch { ents: [(0, 0); MAX_CALLS], next: [0; MAX_CALLS], ivs: [Iv { lo: 0, to: To::Ret(0) }; 2 * MAX_CALLS + 1], blocks: [0; MAX_CALLS] }
     }

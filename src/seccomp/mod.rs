@@ -46,8 +46,12 @@ pub enum Source<'a> {
     Json(crate::json::Value<'a>),
 }
 
-/// Everything one compilation needs besides the output (about 100 KiB):
-/// sized once, before use, never grown.
+/// Everything one compilation needs besides the output (about 80 KiB):
+/// sized once, before use, never grown. All-zero bytes are a valid Work,
+/// equal to Work::new() (the enums in it are #[repr(u8)] with the zero
+/// variant first, Rule::NONE is all zeros): keep it so — spawn gets its
+/// Work as a fresh mapping (sys::zeroed), of which a compilation touches
+/// only the pages it uses.
 pub struct Work {
     rules: [Rule; MAX_RULES],
     calls: [Call; MAX_CALLS],
@@ -55,6 +59,7 @@ pub struct Work {
 }
 
 impl Work {
+    #[cfg(any(test, fuzzing))]
     pub const fn new() -> Work {
         Work { rules: [Rule::NONE; MAX_RULES], calls: [Call { name: 0, rule: 0 }; MAX_CALLS], scratch: bpf::Scratch::new() }
     }

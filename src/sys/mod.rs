@@ -20,6 +20,8 @@ mod seccomp;
 pub use seccomp::*;
 mod dev;
 pub use dev::*;
+mod arena;
+pub use arena::*;
 
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
