@@ -10,11 +10,11 @@ use super::cgroups;
 use super::flags::{self, Flag};
 use super::state::{self, Status};
 use super::{ctl, fail, Global};
-use crate::cgroup::{open_dir, Ctrl, NCTRL};
+use crate::cgroup::{has, open_dir, Ctrl, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
-use crate::sys::{self, Fd, Map};
+use crate::sys::{self, Map};
 
 /// The largest LinuxResources object read from stdin.
 const STDIN_MAX: usize = 1 << 20;
@@ -75,7 +75,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(r) => r,
         Err(x) => return fail(b"update", &[x.field, b": ", x.why]),
     };
-    let need = cgroups::needed(&r, false);
+    let need = r.cg.need(false);
     let mut done = [false; NCTRL];
     for d in o.rec.cgroup_dirs() {
         let dir = match open_dir(sys::CWD, d) {
@@ -102,8 +102,4 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         }
     }
     0
-}
-
-fn has(dir: Fd, file: &[u8]) -> bool {
-    sys::openat(dir, file, libc::O_PATH).map(sys::close).is_ok()
 }
