@@ -107,12 +107,14 @@ pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
             o.propagation = FLAG[i];
         } else if let Some(i) = known {
             o.flags = if CLEARS >> i & 1 != 0 { o.flags & !FLAG[i] } else { o.flags | FLAG[i] };
-        } else if w == b"tmpcopyup" {
-            // runc's extension (copy the image's files into the tmpfs);
-            // podman sets it for /run-like tmpfs mounts only when asked.
-            return refuse(b"mounts.options", b"tmpcopyup is not supported");
-        } else if matches!(w, b"idmap" | b"ridmap") || w.starts_with(b"rro") {
-            return refuse(b"mounts.options", b"idmapped and recursive read-only mounts are not supported");
+        } else if let Some(i) = crate::words::find(b"tmpcopyup idmap ridmap", w).or(w.starts_with(b"rro").then_some(1)) {
+            // tmpcopyup: runc's extension (copy the image's files into the
+            // tmpfs); podman sets it for /run-like tmpfs mounts only when
+            // asked.
+            return refuse(b"mounts.options", match i {
+                0 => b"tmpcopyup is not supported",
+                _ => b"idmapped and recursive read-only mounts are not supported",
+            });
         } else {
             let end = used + w.len() + 1;
             if end > data.len() {
