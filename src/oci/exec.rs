@@ -215,19 +215,46 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
 }
 
-/// A JSON file mapped and parsed (see `parse_json`). Errors: (separator,
-/// why) for the message.
-pub fn load<'a>(path: &[u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, (&'static [u8], &'static [u8])> {
-    parse_json(sys::map_file(path).map_err(|e| (&b": "[..], sys::strerror(e)))?, nodes)
+/// Why a JSON file (config.json, --process, --resources) could not be
+/// used.
+#[derive(Clone, Copy, Debug)]
+pub enum Unreadable {
+    Sys(Errno),
+    /// Its node table does not fit in memory.
+    TooLarge,
+    Syntax(json::Error),
+}
+
+impl Unreadable {
+    /// One line `mydocker: <cmd>: <file><file2>: <why>`, where the file is
+    /// named as the user knows it; returns 1.
+    #[inline(never)]
+    pub fn report(self, cmd: &[u8], file: &[u8], file2: &[u8]) -> i32 {
+        let at;
+        let why: [&[u8]; 4] = match self {
+            Unreadable::Sys(e) => [b": ", sys::strerror(e), b"", b""],
+            Unreadable::TooLarge => [b": too large", b"", b"", b""],
+            Unreadable::Syntax(e) => {
+                at = crate::limits::Dec::new(e.at as u64);
+                [b": byte ", at.as_bytes(), b": ", e.why.as_bytes()]
+            }
+        };
+        fail(cmd, &[file, file2, why[0], why[1], why[2], why[3]])
+    }
+}
+
+/// A JSON file mapped and parsed (see `parse_json`).
+pub fn load<'a>(path: &[u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, Unreadable> {
+    parse_json(sys::map_file(path).map_err(Unreadable::Sys)?, nodes)
 }
 
 /// JSON text parsed in place, its node table mapped into `nodes` (sized
 /// from the text).
-pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, (&'static [u8], &'static [u8])> {
+pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, Unreadable> {
     let n = json::nodes_for(text.len());
-    let m = nodes.insert(Map::new(n * core::mem::size_of::<json::Node>(), false).map_err(|e| (&b": "[..], sys::strerror(e)))?);
-    let (table, _) = m.typed(n, json::Node::EMPTY).ok_or((&b": "[..], &b"too large"[..]))?;
-    json::parse(text, table).map_err(|e| (&b": not JSON: "[..], e.why.as_bytes()))
+    let m = nodes.insert(Map::new(n * core::mem::size_of::<json::Node>(), false).map_err(Unreadable::Sys)?);
+    let (table, _) = m.typed(n, json::Node::EMPTY).ok_or(Unreadable::TooLarge)?;
+    json::parse(text, table).map_err(Unreadable::Syntax)
 }
 
 fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> {
@@ -247,10 +274,16 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let mut path = [0u8; 4200];
     let n = crate::cgroup::join(&mut path, &[g.root(), b"/", e.id, b"/config.json"]);
     let mut cfg_nodes = None;
-    let cfg = load(&path[..n], &mut cfg_nodes).map_err(|(w, d)| [&b"the container's config.json"[..], b"", w, d])?;
+    let cfg = match load(&path[..n], &mut cfg_nodes) {
+        Ok(d) => d,
+        Err(u) => return Ok(u.report(b"exec", b"the container's config.json", b"")),
+    };
     let mut proc_nodes = None;
     let pv = match e.process {
-        Some(f) => load(f, &mut proc_nodes).map_err(|(w, d)| [&b"--process "[..], f, w, d])?.root(),
+        Some(f) => match load(f, &mut proc_nodes) {
+            Ok(d) => d.root(),
+            Err(u) => return Ok(u.report(b"exec", b"--process ", f)),
+        },
         None => cfg.root().get("process").unwrap_or(cfg.root()),
     };
     if pv.kind() != json::Kind::Obj {
