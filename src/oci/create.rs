@@ -135,7 +135,7 @@ fn build_and_spawn(
     let doc = sys::map_file(path)
         .map_err(super::exec::Unreadable::Sys)
         .and_then(|pristine| Ok((pristine, super::exec::load(path, &mut nodes)?)));
-    let (pristine, doc) = doc.map_err(|u| u.report(cmd, path, b""))?;
+    let (pristine, doc) = doc.map_err(|u| u.report(cmd, b"config.json: ", path))?;
     let root = doc.root();
     if root.kind() != json::Kind::Obj {
         return Err(fail(cmd, &[b"config.json: not a JSON object"]));
