@@ -17,14 +17,13 @@
 //! <parent> is the caller's own cgroup (so the caller's limits still apply)
 //! or --cgroup-parent. All file work goes through directory fds
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
-#[allow(dead_code)] // OCI pause/resume and state call it
 pub mod freeze;
+pub mod res;
 pub mod v1;
 pub mod v2;
 
 use crate::cli::Limits;
 use crate::devices::Policy;
-use crate::limits::Dec;
 use crate::out::Line;
 use crate::sys::{self, Errno, Fd};
 
@@ -37,14 +36,17 @@ pub enum Ctrl {
     /// The device policy (devices.rs): the v1 `devices` controller; on v2
     /// no controller, a BPF program attached to the cgroup.
     Devices = 4,
+    /// OCI pause/resume: the v1 freezer hierarchy; on v2 no controller,
+    /// files every cgroup has. Only OCI create makes a cgroup for it.
+    Freezer = 5,
 }
 
-pub const NCTRL: usize = 5;
-pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids, Ctrl::Devices];
+pub const NCTRL: usize = 6;
+pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids, Ctrl::Devices, Ctrl::Freezer];
 
 impl Ctrl {
     pub fn name(self) -> &'static [u8] {
-        [&b"memory"[..], b"cpu", b"cpuset", b"pids", b"devices"][self as usize]
+        [&b"memory"[..], b"cpu", b"cpuset", b"pids", b"devices", b"freezer"][self as usize]
     }
 }
 
@@ -53,7 +55,7 @@ pub type Need = [bool; NCTRL];
 
 /// What a set of limits and a device policy (when there is one) need.
 pub fn needed(l: &Limits, devices: bool) -> Need {
-    [l.memory.is_some(), l.shares.is_some() || l.cpus.is_some(), l.cpuset.is_some(), l.pids.is_some(), devices]
+    res::Resources::of(l).need(devices)
 }
 
 /// A cgroup failure: what was being done, on which file, and why.
@@ -188,7 +190,7 @@ pub const INIT_CGROUP_NS_LINK: &[u8] = b"cgroup:[4026531835]";
 /// A file only the root of a v1 hierarchy with the controller has (pids
 /// has none: its files are all NOT_ON_ROOT).
 fn v1_root_file(c: Ctrl) -> Option<&'static [u8]> {
-    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None, Some(b"devices.list")]
+    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None, Some(b"devices.list"), None]
         [c as usize]
 }
 
@@ -449,6 +451,11 @@ pub fn read_file<'b>(dir: Fd, file: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8]
     sys::close(fd);
     let n = r?;
     Ok(&buf[..n])
+}
+
+/// Whether the directory `dir` has `file` (opened O_PATH, nothing read).
+pub fn has(dir: Fd, file: &[u8]) -> bool {
+    sys::openat(dir, file, libc::O_PATH).map(sys::close).is_ok()
 }
 
 /// mkdir that accepts an existing directory (the shared `mydocker` level).
@@ -824,6 +831,7 @@ const JOINING: [&[u8]; NCTRL] = [
     b"joining the cpuset cgroup",
     b"joining the pids cgroup",
     b"joining the devices cgroup",
+    b"joining the freezer cgroup",
 ];
 
 /// SIGKILLs every process listed in cgroup.procs; returns how many.
@@ -918,7 +926,13 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
             return Err(f);
         }
     };
-    let r = if v2 { v2::limits(cg, ctrls, l, dev) } else { v1::limits(parent, cg, ctrls, l, dev) };
+    // v1 cpuset: mems from the shared level (filled by prepare) before
+    // cpus, or no task may join.
+    let r = match (v2, l.cpuset.is_some() && ctrls[Ctrl::Cpuset as usize]) {
+        (false, true) => v1::inherit(parent, b"mydocker/cpuset.mems", cg, b"cpuset.mems"),
+        _ => Ok(()),
+    }
+    .and_then(|_| res::write(cg, v2, ctrls, &res::Resources::of(l), dev));
     if let Err(f) = r {
         sys::close(cg);
         let (b, n) = sub_path(id);
@@ -927,23 +941,6 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
         return Err(f);
     }
     Ok(Made { parent, cg, v2, ctrls: *ctrls })
-}
-
-/// One numeric control-file write: (file, value, whether the file may be
-/// missing — swap accounting may be off).
-pub type Num = (&'static [u8], u64, bool);
-
-/// Writes each (file, value) in order, stopping at the first failure with
-/// the file named. One loop for every numeric limit of v1 and v2.
-#[inline(never)]
-pub fn write_nums(cg: Fd, w: &[Option<Num>]) -> Res<()> {
-    for &(file, v, optional) in w.iter().flatten() {
-        match write_file(cg, file, Dec::new(v).as_bytes()) {
-            Err(Errno(libc::ENOENT)) if optional => {}
-            r => r.map_err(fail(b"setting", file))?,
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! linux.cgroupsPath and linux.resources: the container's cgroup at that
-//! path in every hierarchy (the v1 ones of memory, cpu, cpuset, pids and
-//! devices that exist, or cgroup2), with the resources written before any
+//! path in every hierarchy (the v1 ones of memory, cpu, cpuset, pids,
+//! devices and freezer that exist, or cgroup2), with the resources written before any
 //! process is in it; the child joins them itself (cgroup::ChildFds), first
 //! thing after clone. The directories are recorded in the state for ps,
 //! kill --all, pause and delete.
@@ -11,39 +11,34 @@
 //! with the needed controllers enabled at each, on v1 cpuset with cpus and
 //! mems copied down (a new v1 cpuset group starts empty).
 use super::config::{refuse, set, Res as CRes};
-use crate::cgroup::{self, join, open_dir, write_file, ChildFds, Ctrl, Need, CTRLS, NCTRL};
+use crate::cgroup::res::Knob;
+use crate::cgroup::{self, join, open_dir, ChildFds, Ctrl, Need, CTRLS, NCTRL};
 use crate::devices::{self, Policy, Rule, Type};
 use crate::json::Value;
-use crate::limits::Dec;
 use crate::sys::{self, Errno, Fd};
 
-/// linux.resources, as far as mydocker applies them.
+/// linux.resources, as far as mydocker applies them: the limits (the same
+/// description the docker-style flags fill) and the v2 files written as
+/// given (`unified`).
 #[derive(Clone, Copy)]
 pub struct Resources<'a> {
-    /// Bytes; -1 = unlimited.
-    pub memory: Option<i64>,
-    pub reservation: Option<i64>,
-    /// memory + swap, bytes (v1 memsw; v2 swap.max = swap - memory).
-    pub swap: Option<i64>,
-    pub swappiness: Option<u64>,
-    /// disableOOMKiller: v1 memory.oom_control (v2 has no such switch).
-    pub no_oom: bool,
-    pub shares: Option<u64>,
-    pub quota: Option<i64>,
-    pub period: Option<u64>,
-    pub cpus: Option<&'a [u8]>,
-    pub mems: Option<&'a [u8]>,
-    pub pids: Option<i64>,
-    /// cgroup v2 files and values, written as given.
+    pub cg: cgroup::res::Resources<'a>,
     pub unified: Option<Value<'a>>,
 }
 
-fn num(v: Option<Value>, field: &'static [u8]) -> CRes<Option<i64>> {
-    match v.filter(|v| !v.is_null()) {
-        None => Ok(None),
-        Some(v) => v.as_i64().map(Some).ok_or(super::config::Refusal { field, why: b"not an integer" }),
-    }
-}
+/// linux.resources numbers: (field, knob, whether it may be negative).
+/// The object and the key come from the field's name.
+const NUMS: [(&str, Knob, bool); cgroup::res::NKNOB] = [
+    ("linux.resources.memory.limit", Knob::Memory, true),
+    ("linux.resources.memory.reservation", Knob::Reservation, true),
+    ("linux.resources.memory.swap", Knob::Swap, true),
+    ("linux.resources.memory.swappiness", Knob::Swappiness, false),
+    ("linux.resources.memory.disableOOMKiller", Knob::NoOom, false),
+    ("linux.resources.cpu.shares", Knob::Shares, false),
+    ("linux.resources.cpu.quota", Knob::Quota, true),
+    ("linux.resources.cpu.period", Knob::Period, false),
+    ("linux.resources.pids.limit", Knob::Pids, true),
+];
 
 fn list<'a>(v: Option<Value<'a>>, field: &'static [u8]) -> CRes<Option<&'a [u8]>> {
     match v.filter(|v| !v.is_null()) {
@@ -76,8 +71,6 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             return refuse(f, b"not supported");
         }
     }
-    let m = g("memory");
-    let mg = |k: &str| m.and_then(|m| m.get(k));
     // memory.kernel and kernelTCP are deprecated in the spec and gone from
     // kernels since 5.x/6.x: accepted and not applied, as runc and crun do.
     let c = g("cpu");
@@ -91,24 +84,27 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             return refuse(f, b"not supported");
         }
     }
-    let u = |v: Option<i64>, f: &'static [u8]| match v {
-        Some(n) if n < 0 => refuse(f, b"must not be negative"),
-        v => Ok(v.map(|n| n as u64)),
-    };
-    let res = Resources {
-        memory: num(mg("limit"), b"linux.resources.memory.limit")?,
-        reservation: num(mg("reservation"), b"linux.resources.memory.reservation")?,
-        swap: num(mg("swap"), b"linux.resources.memory.swap")?,
-        swappiness: u(num(mg("swappiness"), b"linux.resources.memory.swappiness")?, b"linux.resources.memory.swappiness")?,
-        no_oom: mg("disableOOMKiller").and_then(|v| v.as_bool()) == Some(true),
-        shares: u(num(cg("shares"), b"linux.resources.cpu.shares")?, b"linux.resources.cpu.shares")?,
-        quota: num(cg("quota"), b"linux.resources.cpu.quota")?,
-        period: u(num(cg("period"), b"linux.resources.cpu.period")?, b"linux.resources.cpu.period")?,
-        cpus: list(cg("cpus"), b"linux.resources.cpu.cpus")?,
-        mems: list(cg("mems"), b"linux.resources.cpu.mems")?,
-        pids: num(g("pids").and_then(|p| p.get("limit")), b"linux.resources.pids.limit")?,
+    let mut res = Resources {
+        cg: cgroup::res::Resources {
+            cpus: list(cg("cpus"), b"linux.resources.cpu.cpus")?,
+            mems: list(cg("mems"), b"linux.resources.cpu.mems")?,
+            ..cgroup::res::Resources::NONE
+        },
         unified: g("unified").filter(|u| set(Some(*u))),
     };
+    for (field, k, neg) in NUMS {
+        let (obj, key) = field["linux.resources.".len()..].split_once('.').unwrap_or_default();
+        let Some(v) = g(obj).and_then(|o| o.get(key)).filter(|v| !v.is_null()) else { continue };
+        res.cg.num[k as usize] = match v.as_i64() {
+            // disableOOMKiller: a switch, 1 when on.
+            _ if k == Knob::NoOom => v.as_bool().filter(|&b| b).map(|_| 1),
+            // pids: 0 or less is unlimited (runtime-spec).
+            Some(n) if k == Knob::Pids => Some(if n <= 0 { -1 } else { n }),
+            Some(n) if n < 0 && !neg => return refuse(field.as_bytes(), b"must not be negative"),
+            Some(n) => Some(n),
+            None => return refuse(field.as_bytes(), b"not an integer"),
+        };
+    }
     for d in g("devices").into_iter().flat_map(|d| d.items()) {
         let bad = super::config::Refusal { field: b"linux.resources.devices", why: b"malformed rule" };
         let ty = match d.get("type").and_then(|t| t.as_bytes()) {
@@ -150,19 +146,6 @@ pub fn default_rules(linux: Option<Value>, rules: &mut Policy) -> CRes<()> {
         rules.push(Rule::allow(ty, n("major"), n("minor"), devices::RWM)).map_err(full)?;
     }
     Ok(())
-}
-
-/// Which controllers the resources need (they must exist); devices when
-/// there is a policy.
-pub(super) fn needed(r: &Resources, devices: bool) -> Need {
-    let mut n = [false; NCTRL];
-    n[Ctrl::Memory as usize] =
-        r.memory.is_some() || r.reservation.is_some() || r.swap.is_some() || r.swappiness.is_some() || r.no_oom;
-    n[Ctrl::Cpu as usize] = r.shares.is_some() || r.quota.is_some() || r.period.is_some();
-    n[Ctrl::Cpuset as usize] = r.cpus.is_some() || r.mems.is_some();
-    n[Ctrl::Pids as usize] = r.pids.is_some();
-    n[Ctrl::Devices as usize] = devices;
-    n
 }
 
 /// The container's cgroups, made.
@@ -250,107 +233,10 @@ fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> 
     }
 }
 
-/// Writes the resources into the cgroup `cg` (one hierarchy).
+/// Writes the resources into the cgroup `cg` (one hierarchy): the limits
+/// through the one cgroup writer, then, on v2, `unified` as given.
 pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
-    let has = |c: Ctrl| ctrls[c as usize];
-    let w = |file: &'static [u8], v: &[u8]| write_file(cg, file, v).map_err(|e| (file, why(e)));
-    // A value, or "unlimited" as the version spells it (v1 -1, v2 max).
-    let lim = |v: i64, b: &mut [u8; 24]| -> usize {
-        let dec = Dec::new(v.max(0) as u64);
-        join(b, &[if v >= 0 { dec.as_bytes() } else if v2 { b"max" } else { b"-1" }])
-    };
-    let mut b = [0u8; 24];
-    if has(Ctrl::Devices) {
-        let only = { let mut n = [false; NCTRL]; n[Ctrl::Devices as usize] = true; n };
-        let none = crate::cli::Limits::NONE;
-        let done = if v2 { cgroup::v2::limits(cg, &only, &none, policy) } else { cgroup::v1::limits(cg, cg, &only, &none, policy) };
-        done.map_err(|f| (f.what, f.why.unwrap_or(b"cannot set the device policy")))?;
-    }
-    if has(Ctrl::Cpuset) {
-        // mems before cpus: the order the kernel demands on v1.
-        if let Some(m) = r.mems {
-            w(b"cpuset.mems", m)?;
-        }
-        if let Some(c) = r.cpus {
-            w(b"cpuset.cpus", c)?;
-        }
-    }
-    if has(Ctrl::Memory) {
-        if v2 {
-            if let Some(m) = r.memory {
-                let n = lim(m, &mut b);
-                w(b"memory.max", &b[..n])?;
-            }
-            if let Some(m) = r.reservation {
-                let n = lim(m, &mut b);
-                w(b"memory.low", &b[..n])?;
-            }
-            if let Some(s) = r.swap {
-                // OCI's swap is memory + swap; v2 counts swap alone.
-                let n = match (s, r.memory) {
-                    (s, Some(m)) if s >= 0 && m >= 0 => lim((s - m).max(0), &mut b),
-                    (s, _) => lim(s, &mut b),
-                };
-                match w(b"memory.swap.max", &b[..n]) {
-                    Err((_, e)) if e == sys::strerror(Errno(libc::ENOENT)) => {}
-                    r => r?,
-                }
-            }
-        } else {
-            if let Some(m) = r.memory {
-                let n = lim(m, &mut b);
-                w(b"memory.limit_in_bytes", &b[..n])?;
-            }
-            if let Some(m) = r.reservation {
-                let n = lim(m, &mut b);
-                w(b"memory.soft_limit_in_bytes", &b[..n])?;
-            }
-            if let Some(s) = r.swap {
-                // Absent without swap accounting.
-                let n = lim(s, &mut b);
-                match write_file(cg, b"memory.memsw.limit_in_bytes", &b[..n]) {
-                    Ok(()) | Err(Errno(libc::ENOENT)) => {}
-                    Err(e) => return Err((b"memory.memsw.limit_in_bytes", why(e))),
-                }
-            }
-            if let Some(s) = r.swappiness {
-                w(b"memory.swappiness", Dec::new(s).as_bytes())?;
-            }
-            if r.no_oom {
-                w(b"memory.oom_control", b"1")?;
-            }
-        }
-    }
-    if has(Ctrl::Cpu) {
-        if v2 {
-            if let Some(s) = r.shares {
-                w(b"cpu.weight", Dec::new(crate::limits::shares_to_weight(s)).as_bytes())?;
-            }
-            if r.quota.is_some() || r.period.is_some() {
-                let mut v = [0u8; 48];
-                let q = r.quota.unwrap_or(-1);
-                let n = lim(q, &mut b);
-                let p = Dec::new(r.period.unwrap_or(100_000));
-                let m = join(&mut v, &[&b[..n], b" ", p.as_bytes()]);
-                w(b"cpu.max", &v[..m])?;
-            }
-        } else {
-            if let Some(s) = r.shares {
-                w(b"cpu.shares", Dec::new(s).as_bytes())?;
-            }
-            if let Some(p) = r.period {
-                w(b"cpu.cfs_period_us", Dec::new(p).as_bytes())?;
-            }
-            if let Some(q) = r.quota {
-                let n = lim(q, &mut b);
-                w(b"cpu.cfs_quota_us", &b[..n])?;
-            }
-        }
-    }
-    if let (true, Some(p)) = (has(Ctrl::Pids), r.pids) {
-        let n = lim(if p <= 0 { -1 } else { p }, &mut b);
-        w(b"pids.max", &b[..n])?;
-    }
+    cgroup::res::write(cg, v2, ctrls, &r.cg, policy).map_err(|f| (f.file, f.why.unwrap_or(why(f.errno))))?;
     if let (true, Some(u)) = (v2, r.unified) {
         for (k, v) in u.members() {
             let (Some(val), true) = (v.as_bytes(), !k.as_bytes().contains(&b'/') && k.as_bytes().first() != Some(&b'.')) else {
@@ -370,15 +256,15 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
 /// Makes the container's cgroups at `path` with `r` and `policy`.
 #[inline(never)]
 pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
-    let devices = !policy.rules().is_empty();
-    let need = needed(r, devices);
+    let need = r.cg.need(!policy.rules().is_empty());
     let mut l = cgroup::Layout::new();
     cgroup::discover(&mut l, &[true; NCTRL]).map_err(|f| (f.what, f.why.unwrap_or(b"cgroup discovery failed")))?;
     let mut m = Made { cg: [(-1, false, [false; NCTRL]); NCTRL], n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
     let abs = path.starts_with(b"/");
     // One hierarchy per controller that exists (pids first: ps and kill
-    // --all read the first directory), each made once.
-    let order = [Ctrl::Pids, Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Devices];
+    // --all read the first directory), each made once; the freezer's too,
+    // for pause (on v2 every cgroup has its files).
+    let order = [Ctrl::Pids, Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Devices, Ctrl::Freezer];
     for c in order {
         let mut one = [false; NCTRL];
         one[c as usize] = true;

@@ -12,7 +12,7 @@
 use super::cgroups;
 use super::config::{self, Refusal, Store};
 use crate::devices::Policy;
-use super::flags::{self, Flag};
+use super::flags::{self, Flags};
 use super::state::{self, Record};
 use super::{fail, Global};
 use crate::cli::Args;
@@ -21,15 +21,8 @@ use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
 use crate::mounts::{self, Entry, Table, MAX_ENTRIES, TEXT_CAP};
 use crate::sys::{self, Errno, Fd, Map};
 
-const FLAGS: [Flag; 7] = [
-    Flag { names: &[b"bundle", b"b"], value: true },
-    Flag { names: &[b"pid-file"], value: true },
-    Flag { names: &[b"console-socket"], value: true },
-    Flag { names: &[b"no-pivot"], value: false },
-    Flag { names: &[b"no-new-keyring"], value: false },
-    Flag { names: &[b"preserve-fds"], value: true },
-    Flag { names: &[b"detach", b"d"], value: false },
-];
+const FLAGS: Flags =
+    Flags { names: b"bundle b|pid-file|console-socket|no-pivot|no-new-keyring|preserve-fds|detach d", takes: 0b100111 };
 const BUNDLE: usize = 0;
 const PID_FILE: usize = 1;
 const CONSOLE: usize = 2;
@@ -46,7 +39,7 @@ pub fn create(g: &Global, args: &dyn Args, from: usize) -> i32 {
 /// OCI `run`: create, start, and without --detach wait for the container
 /// and delete it, exiting with its status.
 pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let detach = flags::parse(args, from, &FLAGS).map_or(false, |p| p.has(DETACH));
+    let detach = flags::parse(args, from, FLAGS).map_or(false, |p| p.has(DETACH));
     let (pid, id) = match setup(g, args, from, b"run") {
         Ok(x) => x,
         Err(code) => return code,
@@ -83,7 +76,7 @@ fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
 
 /// Everything create does; returns the pid and the id.
 fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8]), i32> {
-    let p = flags::parse(args, from, &FLAGS).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
+    let p = flags::parse(args, from, FLAGS).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
     let [id] = p.positional() else { return Err(fail(cmd, &[b"usage: ", cmd, b" [--bundle DIR] [--pid-file FILE] ID"])) };
     let id: &'a [u8] = id;
     if !state::valid_id(id) {

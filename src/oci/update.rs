@@ -7,14 +7,14 @@
 //! the hierarchy that has it. Device rules are create's business: ignored
 //! here, as runc does.
 use super::cgroups;
-use super::flags::{self, Flag};
+use super::flags::{self, Flags};
 use super::state::{self, Status};
 use super::{ctl, fail, Global};
-use crate::cgroup::{open_dir, Ctrl, NCTRL};
+use crate::cgroup::{has, open_dir, Ctrl, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
-use crate::sys::{self, Fd, Map};
+use crate::sys::{self, Map};
 
 /// The largest LinuxResources object read from stdin.
 const STDIN_MAX: usize = 1 << 20;
@@ -29,8 +29,8 @@ const PROBES: [(Ctrl, &[u8], &[u8]); 4] = [
 ];
 
 pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    const F: [Flag; 1] = [Flag { names: &[b"resources", b"r"], value: true }];
-    let p = match flags::parse(args, from, &F) {
+    const F: Flags = Flags { names: b"resources r", takes: 1 };
+    let p = match flags::parse(args, from, F) {
         Ok(p) => p,
         Err(b) => return fail(b"update", &[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
     };
@@ -75,7 +75,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(r) => r,
         Err(x) => return fail(b"update", &[x.field, b": ", x.why]),
     };
-    let need = cgroups::needed(&r, false);
+    let need = r.cg.need(false);
     let mut done = [false; NCTRL];
     for d in o.rec.cgroup_dirs() {
         let dir = match open_dir(sys::CWD, d) {
@@ -102,8 +102,4 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         }
     }
     0
-}
-
-fn has(dir: Fd, file: &[u8]) -> bool {
-    sys::openat(dir, file, libc::O_PATH).map(sys::close).is_ok()
 }
