@@ -26,7 +26,7 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
     }
     let mut w = W::new(1);
     w.s(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":").q(OCI_VERSION).s(b",\"hooks\":[],\"mountOptions\":[");
-    let names = super::mounts::FLAGS.iter().map(|f| f.0).chain(super::mounts::PROPAGATION.iter().map(|p| p.0));
+    let names = super::mounts::WORDS.split(|&c| c == b' ');
     for (i, n) in names.enumerate() {
         w.s(if i > 0 { b"," } else { b"" }).q(n);
     }

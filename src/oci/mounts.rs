@@ -20,51 +20,59 @@ const REC: u32 = libc::MS_REC as u32;
 const REMOUNT: u32 = libc::MS_REMOUNT as u32;
 const NSX: u32 = NOSUID | NODEV | NOEXEC;
 
-/// (option, flags set, flags cleared). Clearing words ("rw", "suid") undo
-/// an earlier setting word. (Every MS_* flag fits in 32 bits.)
-pub const FLAGS: [(&[u8], u32, u32); 26] = [
-    (b"ro", RDONLY, 0),
-    (b"rw", 0, RDONLY),
-    (b"nosuid", NOSUID, 0),
-    (b"suid", 0, NOSUID),
-    (b"nodev", NODEV, 0),
-    (b"dev", 0, NODEV),
-    (b"noexec", NOEXEC, 0),
-    (b"exec", 0, NOEXEC),
-    (b"sync", libc::MS_SYNCHRONOUS as u32, 0),
-    (b"async", 0, libc::MS_SYNCHRONOUS as u32),
-    (b"dirsync", libc::MS_DIRSYNC as u32, 0),
-    (b"remount", REMOUNT, 0),
-    (b"mand", libc::MS_MANDLOCK as u32, 0),
-    (b"nomand", 0, libc::MS_MANDLOCK as u32),
-    (b"atime", 0, libc::MS_NOATIME as u32),
-    (b"noatime", libc::MS_NOATIME as u32, 0),
-    (b"diratime", 0, libc::MS_NODIRATIME as u32),
-    (b"nodiratime", libc::MS_NODIRATIME as u32, 0),
-    (b"relatime", libc::MS_RELATIME as u32, 0),
-    (b"norelatime", 0, libc::MS_RELATIME as u32),
-    (b"strictatime", libc::MS_STRICTATIME as u32, 0),
-    (b"nostrictatime", 0, libc::MS_STRICTATIME as u32),
-    (b"bind", BIND, 0),
-    (b"rbind", BIND | REC, 0),
-    (b"nosymfollow", 256, 0),
-    (b"silent", libc::MS_SILENT as u32, 0),
+/// Every mount option word mydocker knows (runtime-spec config.md's
+/// table): the flag words, then from PROPAGATION_AT the propagation words
+/// (each a mount(2) call of its own).
+pub const WORDS: &[u8] = b"ro rw nosuid suid nodev dev noexec exec sync async dirsync remount mand nomand \
+atime noatime diratime nodiratime relatime norelatime strictatime nostrictatime bind rbind nosymfollow silent \
+private rprivate shared rshared slave rslave unbindable runbindable";
+const PROPAGATION_AT: usize = 26;
+
+/// The MS_* flags of each word of WORDS (every one fits in 32 bits).
+const FLAG: [u32; 34] = [
+    RDONLY,
+    RDONLY,
+    NOSUID,
+    NOSUID,
+    NODEV,
+    NODEV,
+    NOEXEC,
+    NOEXEC,
+    libc::MS_SYNCHRONOUS as u32,
+    libc::MS_SYNCHRONOUS as u32,
+    libc::MS_DIRSYNC as u32,
+    REMOUNT,
+    libc::MS_MANDLOCK as u32,
+    libc::MS_MANDLOCK as u32,
+    libc::MS_NOATIME as u32,
+    libc::MS_NOATIME as u32,
+    libc::MS_NODIRATIME as u32,
+    libc::MS_NODIRATIME as u32,
+    libc::MS_RELATIME as u32,
+    libc::MS_RELATIME as u32,
+    libc::MS_STRICTATIME as u32,
+    libc::MS_STRICTATIME as u32,
+    BIND,
+    BIND | REC,
+    256, // MS_NOSYMFOLLOW
+    libc::MS_SILENT as u32,
+    libc::MS_PRIVATE as u32,
+    (libc::MS_PRIVATE | libc::MS_REC) as u32,
+    libc::MS_SHARED as u32,
+    (libc::MS_SHARED | libc::MS_REC) as u32,
+    libc::MS_SLAVE as u32,
+    (libc::MS_SLAVE | libc::MS_REC) as u32,
+    libc::MS_UNBINDABLE as u32,
+    (libc::MS_UNBINDABLE | libc::MS_REC) as u32,
 ];
 
-/// Propagation words → the flags of their own mount(2) call.
-pub const PROPAGATION: [(&[u8], u32); 8] = [
-    (b"private", libc::MS_PRIVATE as u32),
-    (b"rprivate", (libc::MS_PRIVATE | libc::MS_REC) as u32),
-    (b"shared", libc::MS_SHARED as u32),
-    (b"rshared", (libc::MS_SHARED | libc::MS_REC) as u32),
-    (b"slave", libc::MS_SLAVE as u32),
-    (b"rslave", (libc::MS_SLAVE | libc::MS_REC) as u32),
-    (b"unbindable", libc::MS_UNBINDABLE as u32),
-    (b"runbindable", (libc::MS_UNBINDABLE | libc::MS_REC) as u32),
-];
+/// Bit i set: word i clears its flags ("rw", "suid", "atime", ...) instead
+/// of setting them, undoing an earlier setting word.
+const CLEARS: u32 = 1 << 1 | 1 << 3 | 1 << 5 | 1 << 7 | 1 << 9 | 1 << 13 | 1 << 14 | 1 << 16 | 1 << 19 | 1 << 21;
 
+/// The flags of a propagation word.
 fn propagation(w: &[u8]) -> Option<u32> {
-    PROPAGATION.iter().find(|(n, _)| *n == w).map(|p| p.1)
+    crate::words::find(WORDS, w).filter(|&i| i >= PROPAGATION_AT).map(|i| FLAG[i])
 }
 
 /// One mount's options: flags, propagation, and the rest as data
@@ -94,16 +102,19 @@ pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
         let Some(w) = v.as_bytes().filter(|w| !w.contains(&0)) else {
             return refuse(b"mounts.options", b"not an array of strings");
         };
-        if let Some(&(_, set, clear)) = FLAGS.iter().find(|(n, _, _)| *n == w) {
-            o.flags = (o.flags & !clear) | set;
-        } else if let Some(p) = propagation(w) {
-            o.propagation = p;
-        } else if w == b"tmpcopyup" {
-            // runc's extension (copy the image's files into the tmpfs);
-            // podman sets it for /run-like tmpfs mounts only when asked.
-            return refuse(b"mounts.options", b"tmpcopyup is not supported");
-        } else if matches!(w, b"idmap" | b"ridmap") || w.starts_with(b"rro") {
-            return refuse(b"mounts.options", b"idmapped and recursive read-only mounts are not supported");
+        let known = crate::words::find(WORDS, w);
+        if let Some(i) = known.filter(|&i| i >= PROPAGATION_AT) {
+            o.propagation = FLAG[i];
+        } else if let Some(i) = known {
+            o.flags = if CLEARS >> i & 1 != 0 { o.flags & !FLAG[i] } else { o.flags | FLAG[i] };
+        } else if let Some(i) = crate::words::find(b"tmpcopyup idmap ridmap", w).or(w.starts_with(b"rro").then_some(1)) {
+            // tmpcopyup: runc's extension (copy the image's files into the
+            // tmpfs); podman sets it for /run-like tmpfs mounts only when
+            // asked.
+            return refuse(b"mounts.options", match i {
+                0 => b"tmpcopyup is not supported",
+                _ => b"idmapped and recursive read-only mounts are not supported",
+            });
         } else {
             let end = used + w.len() + 1;
             if end > data.len() {
@@ -304,4 +315,37 @@ pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t
         t.push(Op::Flags { flags: (p | REC) as u64 }, None, slash, Make::Nothing, false, Kind::Rootfs);
     }
     t.check().map_err(|why| Refusal { field: b"mounts", why })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_options(opts: &str) -> Res<(u32, u32, String)> {
+        let mut text = format!("{{\"options\":{opts}}}").into_bytes();
+        let mut nodes = vec![crate::json::Node::EMPTY; crate::json::nodes_for(text.len())];
+        let doc = crate::json::parse(&mut text, &mut nodes).unwrap();
+        let mut data = [0u8; 4096];
+        let o = options(doc.root(), &mut data)?;
+        Ok((o.flags, o.propagation, String::from_utf8(data[..o.data_len].to_vec()).unwrap()))
+    }
+
+    #[test]
+    fn option_words_set_clear_propagate_or_become_filesystem_data() {
+        let (f, p, d) = parse_options(r#"["ro","nosuid","rw","noatime","atime","rbind","rslave","mode=755","size=1k"]"#).unwrap();
+        assert_eq!(f, NOSUID | BIND | REC, "rw undoes ro, atime undoes noatime");
+        assert_eq!(p, (libc::MS_SLAVE | libc::MS_REC) as u32);
+        assert_eq!(d, "mode=755,size=1k");
+        assert_eq!(parse_options("[]").unwrap(), (0, 0, String::new()));
+        // Every word is known, and the features list is this table.
+        for (i, w) in WORDS.split(|&c| c == b' ').enumerate() {
+            let json = format!("[\"{}\"]", String::from_utf8_lossy(w));
+            let (f, p, d) = parse_options(&json).unwrap();
+            assert!(d.is_empty() && (f | p != 0 || CLEARS >> i & 1 != 0), "{json}");
+        }
+        assert_eq!(WORDS.split(|&c| c == b' ').count(), FLAG.len());
+        assert!(parse_options(r#"["tmpcopyup"]"#).is_err());
+        assert!(parse_options(r#"["rro"]"#).is_err());
+        assert!(parse_options(r#"["idmap"]"#).is_err());
+    }
 }

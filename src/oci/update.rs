@@ -65,7 +65,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     };
     let doc = match doc {
         Ok(d) => d,
-        Err((w, d)) => return fail(b"update", &[b"--resources ", src, w, d]),
+        Err(u) => return u.report(b"update", b"--resources ", src),
     };
     if doc.root().kind() != json::Kind::Obj {
         return fail(b"update", &[b"--resources: not a JSON object"]);
