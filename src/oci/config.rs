@@ -106,16 +106,21 @@ pub struct Store<'a> {
 }
 
 impl Store<'_> {
-    pub const EMPTY: Store<'static> = Store {
-        rlimits: [Rlimit { resource: 0, soft: 0, hard: 0 }; MAX_RLIMITS],
-        nrlimits: 0,
-        groups: [0; MAX_GROUPS],
-        ngroups: 0,
-        joins: [(0, b""); MAX_JOINS],
-        njoins: 0,
-        args: Strs::NONE,
-        env: Strs::NONE,
-    };
+    /// An empty store, built in place: as a `const` it would be a 952-byte
+    /// constant in the binary, copied in (its empty slices are not zeros).
+    #[inline(never)]
+    pub fn new() -> Store<'static> {
+        Store {
+            rlimits: [Rlimit { resource: 0, soft: 0, hard: 0 }; MAX_RLIMITS],
+            nrlimits: 0,
+            groups: [0; MAX_GROUPS],
+            ngroups: 0,
+            joins: [(0, b""); MAX_JOINS],
+            njoins: 0,
+            args: Strs::NONE,
+            env: Strs::NONE,
+        }
+    }
 }
 
 /// What the process section says, besides what goes into the Store.

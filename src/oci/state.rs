@@ -173,13 +173,12 @@ pub fn read_all<'b>(dir: Fd, name: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8],
     }
 }
 
-/// Every file a container directory may hold.
-const FILES: [&[u8]; 8] =
-    [b"state", b"annotations", b"config.json", b"exec.fifo", b".state.tmp", b".annotations.tmp", b".config.json.tmp", b".pid.tmp"];
+/// Every file a container directory may hold (packed words).
+const FILES: &[u8] = b"state annotations config.json exec.fifo .state.tmp .annotations.tmp .config.json.tmp .pid.tmp";
 
 /// Removes the container's directory and what is in it.
 pub fn remove(root: Fd, id: &[u8], dir: Fd) -> Result<(), Errno> {
-    for f in FILES {
+    for f in FILES.split(crate::words::on(b' ')) {
         let _ = sys::oci::unlinkat(dir, f);
     }
     sys::rmdirat(root, id)
