@@ -76,14 +76,17 @@ pub fn fail(what: &'static [u8], file: &'static [u8]) -> impl Fn(Errno) -> Fail 
 
 impl Fail {
     fn advice(&self) -> &'static [u8] {
-        match (self.file, self.errno.0) {
-            (b"cgroup.procs" | b"tasks", libc::ENOSPC) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
-            (b"cgroup.subtree_control", libc::EBUSY) => {
+        // The errno first, then the file by index in a packed list (a
+        // `match` on byte strings costs a compare per byte).
+        let f = crate::words::find(b"cgroup.procs tasks cgroup.subtree_control memory.limit_in_bytes memory.max", self.file);
+        match (self.errno.0, f) {
+            (libc::ENOSPC, Some(0 | 1)) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
+            (libc::EBUSY, Some(2)) => {
                 b"the parent cgroup holds processes (cgroup v2 no-internal-processes rule): \
                   run mydocker from a leaf cgroup's child or pass --cgroup-parent with a cgroup that has none"
             }
-            (b"memory.limit_in_bytes" | b"memory.max", libc::EBUSY) => b"the limit is below current usage",
-            (_, libc::EACCES | libc::EPERM | libc::EROFS) => b"are you root? is cgroupfs mounted read-write?",
+            (libc::EBUSY, Some(3 | 4)) => b"the limit is below current usage",
+            (libc::EACCES | libc::EPERM | libc::EROFS, _) => b"are you root? is cgroupfs mounted read-write?",
             _ => b"",
         }
     }
