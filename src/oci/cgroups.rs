@@ -105,7 +105,8 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             None => return refuse(field.as_bytes(), b"not an integer"),
         };
     }
-    for d in g("devices").into_iter().flat_map(|d| d.items()) {
+    let Some(list) = g("devices") else { return Ok(res) };
+    for d in list.items() {
         let bad = super::config::Refusal { field: b"linux.resources.devices", why: b"malformed rule" };
         let ty = match d.get("type").and_then(|t| t.as_bytes()) {
             None | Some(b"a") => Type::All,
@@ -136,7 +137,8 @@ pub fn default_rules(linux: Option<Value>, rules: &mut Policy) -> CRes<()> {
     for r in devices::DOCKER_DEFAULT {
         rules.push(r).map_err(full)?;
     }
-    for d in linux.and_then(|l| l.get("devices")).into_iter().flat_map(|d| d.items()) {
+    let Some(list) = linux.and_then(|l| l.get("devices")) else { return Ok(()) };
+    for d in list.items() {
         let ty = match d.get("type").and_then(|t| t.as_bytes()) {
             Some(b"b") => Type::Block,
             Some(b"c") | Some(b"u") => Type::Char,
