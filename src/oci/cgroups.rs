@@ -40,16 +40,32 @@ const NUMS: [(&str, Knob, bool); cgroup::res::NKNOB] = [
     ("linux.resources.pids.limit", Knob::Pids, true),
 ];
 
-fn list<'a>(v: Option<Value<'a>>, field: &'static [u8]) -> CRes<Option<&'a [u8]>> {
-    match v.filter(|v| !v.is_null()) {
+/// The value at `field` ("linux.resources.x.y") of the LinuxResources
+/// object `r`; None when absent or null.
+fn at<'a>(r: Option<Value<'a>>, field: &str) -> Option<Value<'a>> {
+    field["linux.resources.".len()..].split('.').try_fold(r?, |v, k| v.get(k)).filter(|v| !v.is_null())
+}
+
+/// A CPU or memory-node list ("0-2,5"); empty is unset.
+fn list<'a>(r: Option<Value<'a>>, field: &'static str) -> CRes<Option<&'a [u8]>> {
+    match at(r, field).map(|v| v.as_bytes()) {
         None => Ok(None),
-        Some(v) => match v.as_bytes() {
-            Some(b) if b.is_empty() => Ok(None),
-            Some(b) if b.iter().all(|c| c.is_ascii_digit() || *c == b'-' || *c == b',') => Ok(Some(b)),
-            _ => refuse(field, b"not a CPU or node list"),
-        },
+        Some(Some(b)) if b.is_empty() => Ok(None),
+        Some(Some(b)) if b.iter().all(|c| c.is_ascii_digit() || *c == b'-' || *c == b',') => Ok(Some(b)),
+        _ => refuse(field.as_bytes(), b"not a CPU or node list"),
     }
 }
+
+/// What mydocker cannot apply; the cpu ones (after the first 3) may be 0,
+/// the same as unset.
+const UNSUPPORTED: [&str; 6] = [
+    "linux.resources.blockIO",
+    "linux.resources.network",
+    "linux.resources.rdma",
+    "linux.resources.cpu.realtimeRuntime",
+    "linux.resources.cpu.realtimePeriod",
+    "linux.resources.cpu.idle",
+];
 
 /// Reads linux.resources; device rules into `rules` (config's first, then
 /// runc's defaults and an allow for each linux.devices node, so what the
@@ -61,40 +77,25 @@ pub fn resources<'a>(linux: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resou
 /// A LinuxResources object itself (config.json's linux.resources, or what
 /// `update --resources` reads).
 pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resources<'a>> {
-    let g = |k: &str| r.and_then(|r| r.get(k));
-    for (k, f) in [
-        ("blockIO", &b"linux.resources.blockIO"[..]),
-        ("network", b"linux.resources.network"),
-        ("rdma", b"linux.resources.rdma"),
-    ] {
-        if set(g(k)) {
-            return refuse(f, b"not supported");
+    for (i, f) in UNSUPPORTED.iter().enumerate() {
+        let v = at(r, f);
+        if set(v) && (i < 3 || v.and_then(|v| v.as_i64()) != Some(0)) {
+            return refuse(f.as_bytes(), b"not supported");
         }
     }
     // memory.kernel and kernelTCP are deprecated in the spec and gone from
     // kernels since 5.x/6.x: accepted and not applied, as runc and crun do.
-    let c = g("cpu");
-    let cg = |k: &str| c.and_then(|c| c.get(k));
-    for (k, f) in [
-        ("realtimeRuntime", &b"linux.resources.cpu.realtimeRuntime"[..]),
-        ("realtimePeriod", b"linux.resources.cpu.realtimePeriod"),
-        ("idle", b"linux.resources.cpu.idle"),
-    ] {
-        if set(cg(k)) && cg(k).and_then(|v| v.as_i64()) != Some(0) {
-            return refuse(f, b"not supported");
-        }
-    }
+    let unified = at(r, "linux.resources.unified");
     let mut res = Resources {
         cg: cgroup::res::Resources {
-            cpus: list(cg("cpus"), b"linux.resources.cpu.cpus")?,
-            mems: list(cg("mems"), b"linux.resources.cpu.mems")?,
+            cpus: list(r, "linux.resources.cpu.cpus")?,
+            mems: list(r, "linux.resources.cpu.mems")?,
             ..cgroup::res::Resources::NONE
         },
-        unified: g("unified").filter(|u| set(Some(*u))),
+        unified: unified.filter(|_| set(unified)),
     };
-    for (field, k, neg) in NUMS {
-        let (obj, key) = field["linux.resources.".len()..].split_once('.').unwrap_or_default();
-        let Some(v) = g(obj).and_then(|o| o.get(key)).filter(|v| !v.is_null()) else { continue };
+    for &(field, k, neg) in NUMS.iter() {
+        let Some(v) = at(r, field) else { continue };
         res.cg.num[k as usize] = match v.as_i64() {
             // disableOOMKiller: a switch, 1 when on.
             _ if k == Knob::NoOom => v.as_bool().filter(|&b| b).map(|_| 1),
@@ -105,7 +106,7 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             None => return refuse(field.as_bytes(), b"not an integer"),
         };
     }
-    let Some(list) = g("devices") else { return Ok(res) };
+    let Some(list) = at(r, "linux.resources.devices") else { return Ok(res) };
     for d in list.items() {
         let bad = super::config::Refusal { field: b"linux.resources.devices", why: b"malformed rule" };
         let ty = match d.get("type").and_then(|t| t.as_bytes()) {
