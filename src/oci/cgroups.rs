@@ -43,7 +43,11 @@ const NUMS: [(&str, Knob, bool); cgroup::res::NKNOB] = [
 /// The value at `field` ("linux.resources.x.y") of the LinuxResources
 /// object `r`; None when absent or null.
 fn at<'a>(r: Option<Value<'a>>, field: &str) -> Option<Value<'a>> {
-    field["linux.resources.".len()..].split('.').try_fold(r?, |v, k| v.get(k)).filter(|v| !v.is_null())
+    let mut v = r?;
+    for k in field.as_bytes()["linux.resources.".len()..].split(|&c| c == b'.') {
+        v = v.get(core::str::from_utf8(k).ok()?)?;
+    }
+    Some(v).filter(|v| !v.is_null())
 }
 
 /// A CPU or memory-node list ("0-2,5"); empty is unset.
