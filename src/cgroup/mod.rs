@@ -321,6 +321,13 @@ impl Layout {
     /// cgroup (relative to the mount point) to use. Controllers that share
     /// a hierarchy share one Target.
     pub fn targets(&self, need: &Need, parent: Option<&[u8]>) -> Res<Targets> {
+        self.targets_of(need, need, parent)
+    }
+
+    /// Like `targets`, for the controllers `want`; those of them not in
+    /// `must` are left out, not refused, where they cannot be placed (OCI
+    /// create makes a cgroup in every hierarchy there is).
+    pub fn targets_of(&self, want: &Need, must: &Need, parent: Option<&[u8]>) -> Res<Targets> {
         let mut t = Targets { n: 0, t: [Target::EMPTY; NCTRL] };
         if self.overflow {
             return Err(Fail {
@@ -331,43 +338,15 @@ impl Layout {
             });
         }
         for c in CTRLS {
-            if !need[c as usize] {
+            if !want[c as usize] {
                 continue;
             }
-            let (m, caller, v2) = match (&self.v1[c as usize], &self.v2) {
-                (Some(m), _) => (m, &self.caller_v1[c as usize], false),
-                (None, Some(m)) => (m, &self.caller_v2, true),
-                (None, None) => {
-                    return Err(Fail {
-                        what: c.name(),
-                        file: b"",
-                        errno: Errno(libc::ENODEV),
-                        why: Some(b"controller not available: no cgroup v1 hierarchy with it and no cgroup2 mount in /proc/self/mountinfo"),
-                    })
-                }
-            };
             let mut rel = Path::EMPTY;
-            let ok = match parent {
-                Some(p) => rel.set(p.strip_prefix(b"/").unwrap_or(p), false),
-                None => {
-                    let caller = caller.as_ref().ok_or(Fail {
-                        what: c.name(),
-                        file: b"/proc/self/cgroup",
-                        errno: Errno(libc::ENOENT),
-                        why: Some(b"the caller's cgroup in this hierarchy is not listed"),
-                    })?;
-                    let r = relative(caller.as_bytes(), m.root.as_bytes()).ok_or(Fail {
-                        what: c.name(),
-                        file: b"/proc/self/cgroup",
-                        errno: Errno(libc::ENOENT),
-                        why: Some(b"the caller's cgroup lies outside the mounted hierarchy"),
-                    })?;
-                    rel.set(r, false)
-                }
+            let (m, v2) = match self.place(c, parent, &mut rel) {
+                Ok(p) => p,
+                Err(f) if must[c as usize] => return Err(f),
+                Err(_) => continue,
             };
-            if !ok {
-                return Err(Fail { what: c.name(), file: b"", errno: Errno(libc::ENAMETOOLONG), why: None });
-            }
             match t.t[..t.n].iter_mut().find(|x| x.mount.as_bytes() == m.point.as_bytes()) {
                 Some(x) => x.ctrls[c as usize] = true,
                 None => {
@@ -381,6 +360,45 @@ impl Layout {
             }
         }
         Ok(t)
+    }
+
+    /// The hierarchy of controller `c` (and whether it is cgroup2), with
+    /// the parent cgroup relative to its mount point written into `rel`.
+    fn place(&self, c: Ctrl, parent: Option<&[u8]>, rel: &mut Path) -> Res<(&Mount, bool)> {
+        let (m, caller, v2) = match (&self.v1[c as usize], &self.v2) {
+            (Some(m), _) => (m, &self.caller_v1[c as usize], false),
+            (None, Some(m)) => (m, &self.caller_v2, true),
+            (None, None) => {
+                return Err(Fail {
+                    what: c.name(),
+                    file: b"",
+                    errno: Errno(libc::ENODEV),
+                    why: Some(b"controller not available: no cgroup v1 hierarchy with it and no cgroup2 mount in /proc/self/mountinfo"),
+                })
+            }
+        };
+        let ok = match parent {
+            Some(p) => rel.set(p.strip_prefix(b"/").unwrap_or(p), false),
+            None => {
+                let caller = caller.as_ref().ok_or(Fail {
+                    what: c.name(),
+                    file: b"/proc/self/cgroup",
+                    errno: Errno(libc::ENOENT),
+                    why: Some(b"the caller's cgroup in this hierarchy is not listed"),
+                })?;
+                let r = relative(caller.as_bytes(), m.root.as_bytes()).ok_or(Fail {
+                    what: c.name(),
+                    file: b"/proc/self/cgroup",
+                    errno: Errno(libc::ENOENT),
+                    why: Some(b"the caller's cgroup lies outside the mounted hierarchy"),
+                })?;
+                rel.set(r, false)
+            }
+        };
+        if !ok {
+            return Err(Fail { what: c.name(), file: b"", errno: Errno(libc::ENAMETOOLONG), why: None });
+        }
+        Ok((m, v2))
     }
 }
 
@@ -884,11 +902,40 @@ fn make_locked(md: Fd, id: &[u8]) -> Res<Fd> {
     locked
 }
 
+/// Makes the cgroup `name` below `pfd` if missing, ready for a cgroup
+/// below it: on v2 (`v2`) the controllers `ctrls` enabled in `pfd` first;
+/// in the v1 cpuset hierarchy (`cpuset`) cpuset.mems and cpuset.cpus
+/// copied from `pfd` (a new v1 cpuset group starts empty, and no task may
+/// join it then). Docker-style runs make `mydocker` this way, OCI create
+/// every level of cgroupsPath.
+pub fn level(pfd: Fd, name: &[u8], v2: bool, cpuset: bool, ctrls: &Need) -> Res<()> {
+    if v2 {
+        v2::enable(pfd, ctrls, false)?;
+    }
+    mkdir_shared(pfd, name).map_err(fail(b"creating a cgroup", b""))?;
+    if !cpuset {
+        return Ok(());
+    }
+    let fd = open_dir(pfd, name).map_err(fail(b"opening a cgroup", b""))?;
+    let r = v1::inherit(pfd, b"cpuset.mems", fd, b"cpuset.mems").and_then(|_| v1::inherit(pfd, b"cpuset.cpus", fd, b"cpuset.cpus"));
+    sys::close(fd);
+    r
+}
+
 /// Creates `mydocker/<id>` under `parent` (a directory fd in one hierarchy,
 /// owned from here on) with the limits of the controllers `ctrls` names. A
 /// failure leaves nothing behind (but an empty shared `mydocker`).
 pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2: bool) -> Res<Made> {
-    let r = if v2 { v2::prepare(parent, ctrls) } else { v1::prepare(parent, ctrls) }.and_then(|_| make(parent, id));
+    // Before the container's cgroup exists, the shared `mydocker` level:
+    // on v2 with the controllers enabled in the parent and in it; on v1
+    // cpuset filled from the parent, since the container's group copies
+    // from it (elsewhere `make` creates it when missing).
+    let r = match (v2, ctrls[Ctrl::Cpuset as usize]) {
+        (true, _) => v2::prepare(parent, ctrls),
+        (false, cpuset) if cpuset => level(parent, b"mydocker", false, true, ctrls),
+        _ => Ok(()),
+    }
+    .and_then(|_| make(parent, id));
     let cg = match r {
         Ok(cg) => cg,
         Err(f) => {

@@ -201,36 +201,14 @@ fn why(e: Errno) -> &'static [u8] {
 }
 
 /// mkdir -p of the cgroup directory `abs`, the levels after byte `from`
-/// (the '/' that starts the first one that may be missing), preparing each
-/// level for the next: v2 controllers enabled, v1 cpuset values copied down
-/// (`cpuset`: this is the v1 cpuset hierarchy).
+/// (the '/' that starts the first one that may be missing), each made by
+/// cgroup::level (`cpuset`: this is the v1 cpuset hierarchy).
 fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> Result<(), Fail> {
     let mut i = from;
     loop {
         let end = abs[i + 1..].iter().position(|&c| c == b'/').map_or(abs.len(), |p| i + 1 + p);
-        let level = &abs[..end];
-        let parent = &abs[..i.max(1)];
-        let pfd = open_dir(sys::CWD, parent).map_err(|e| (&b"opening a parent cgroup"[..], why(e)))?;
-        let r = (|| {
-            if v2 {
-                // Only the level above the container's needs them for the
-                // container; every level above that for the one below.
-                cgroup::v2::enable(pfd, need, false).map_err(|f| (f.what, f.why.unwrap_or(b"cannot enable controllers")))?;
-            }
-            let name = &level[i + 1..];
-            match sys::mkdirat(pfd, name) {
-                Ok(()) | Err(Errno(libc::EEXIST)) => {}
-                Err(e) => return Err((&b"creating a cgroup"[..], why(e))),
-            }
-            if cpuset {
-                let fd = open_dir(pfd, name).map_err(|e| (&b"opening a cgroup"[..], why(e)))?;
-                let r = cgroup::v1::inherit(pfd, b"cpuset.mems", fd, b"cpuset.mems")
-                    .and_then(|_| cgroup::v1::inherit(pfd, b"cpuset.cpus", fd, b"cpuset.cpus"));
-                sys::close(fd);
-                r.map_err(|f| (f.what, f.why.unwrap_or(b"cannot copy cpuset")))?;
-            }
-            Ok(())
-        })();
+        let pfd = open_dir(sys::CWD, &abs[..i.max(1)]).map_err(|e| (&b"opening a parent cgroup"[..], why(e)))?;
+        let r = cgroup::level(pfd, &abs[i + 1..end], v2, cpuset, need).map_err(|f| (f.what, f.why.unwrap_or(why(f.errno))));
         sys::close(pfd);
         r?;
         if end == abs.len() {
@@ -267,27 +245,15 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
     let mut l = cgroup::Layout::new();
     cgroup::discover(&mut l, &[true; NCTRL]).map_err(|f| (f.what, f.why.unwrap_or(b"cgroup discovery failed")))?;
     let mut m = Made { cg: [(-1, false, [false; NCTRL]); NCTRL], n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
-    let abs = path.starts_with(b"/");
-    // One hierarchy per controller that exists (pids first: ps and kill
-    // --all read the first directory), each made once; the freezer's too,
-    // for pause (on v2 every cgroup has its files).
-    let order = [Ctrl::Pids, Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Devices, Ctrl::Freezer];
-    for c in order {
-        let mut one = [false; NCTRL];
-        one[c as usize] = true;
-        let t = match l.targets(&one, if abs { Some(b"/") } else { None }) {
-            Ok(t) => t.t[0],
-            Err(_) if !need[c as usize] => continue,
-            Err(f) => {
-                m.remove();
-                return Err((f.what, f.why.unwrap_or(b"controller not available")));
-            }
-        };
-        if let Some(k) = m.cg[..m.n].iter().position(|x| x.1 == t.v2 && t.v2) {
-            // cgroup2 holds every controller: one cgroup.
-            m.cg[k].2[c as usize] = true;
-            continue;
-        }
+    let root: Option<&[u8]> = if path.starts_with(b"/") { Some(b"/") } else { None };
+    // A cgroup in every hierarchy there is (the freezer's too, for pause;
+    // on v2 one holds them all): every one lists every process (ps, kill
+    // --all). The controllers the resources need must be there.
+    let t = match l.targets_of(&[true; NCTRL], &need, root) {
+        Ok(t) => t,
+        Err(f) => return Err((f.what, f.why.unwrap_or(b"controller not available"))),
+    };
+    for t in &t.t[..t.n] {
         let mut p = [0u8; 2200];
         let rel = t.rel.as_bytes();
         let sep: &[u8] = if rel.is_empty() { b"" } else { b"/" };
@@ -297,16 +263,16 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
             m.remove();
             return Err((b"linux.cgroupsPath", b"too long"));
         }
-        if let Some(k) = m.paths[..m.plen].split(|&b| b == 0).position(|d| d == &p[..n]) {
-            // Co-mounted controllers (cpu,cpuacct) share one directory.
-            m.cg[k].2[c as usize] = true;
-            continue;
-        }
         let from = t.mount.as_bytes().len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
-        let mut n_all = need;
-        n_all[Ctrl::Devices as usize] = false;
         let cpuset = !t.v2 && t.ctrls[Ctrl::Cpuset as usize];
-        if let Err(f) = make_levels(&p[..n], from, t.v2, cpuset, &n_all) {
+        // What this hierarchy has and the resources need: enabled at each
+        // level on v2 (a hybrid host's cgroup2 may hold only the freezer),
+        // then written.
+        let mut here = t.ctrls;
+        for c in CTRLS {
+            here[c as usize] &= need[c as usize];
+        }
+        if let Err(f) = make_levels(&p[..n], from, t.v2, cpuset, &here) {
             m.remove();
             return Err(f);
         }
@@ -319,17 +285,11 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
                 return Err((b"opening the container cgroup", why(e)));
             }
         };
-        let mut ctrls = [false; NCTRL];
-        ctrls[c as usize] = true;
-        m.cg[m.n] = (cg, t.v2, ctrls);
+        m.cg[m.n] = (cg, t.v2, here);
         m.n += 1;
     }
     for i in 0..m.n {
         let (cg, v2, ctrls) = m.cg[i];
-        let mut ctrls = ctrls;
-        for c in CTRLS {
-            ctrls[c as usize] &= need[c as usize];
-        }
         let res = write(cg, v2, &ctrls, r, policy).and_then(|_| {
             let file: &[u8] = if v2 { b"cgroup.procs" } else { b"tasks" };
             sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e)))
