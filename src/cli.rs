@@ -154,35 +154,34 @@ pub const HELP: &[u8] = concat!(
 )
 .as_bytes();
 
-pub const RUN_HELP: &[u8] = concat!(
-    "Usage: mydocker run [OPTIONS] COMMAND [ARG...]\n",
-    "Runs COMMAND as PID 1 in new UTS, PID, mount, net and IPC namespaces.\n",
-    "  -e, --env KEY[=VAL]      set KEY, or copy it from the caller\n",
-    "      --env-clear          start from an empty environment (default PATH)\n",
-    "      --hostname NAME      default: the container id\n",
-    "  -t, --tty                a terminal of its own (stdin must be a terminal)\n",
-    "  -i, --interactive        with -t: relay stdin to it; -ti, -it: both\n",
-    "  -m, --memory SIZE        memory limit (b, k, m, g), no swap\n",
-    "  -cpuset, --cpuset-cpus LIST   CPUs, e.g. 0-1,3\n",
-    "  -cpushare, --cpu-shares N     CPU weight 2..262144 (default 1024)\n",
-    "      --cpus X.Y           CPU time limit\n",
-    "      --pids-limit N       at most N processes\n",
-    "      --cgroup-parent PATH default: the caller's cgroup\n",
-    "      --rootfs DIR         DIR as / (default command: /bin/sh)\n",
-    "  -v, --volume SRC:DST[:ro|rw]  bind mount (needs --rootfs)\n",
-    "      --tmpfs PATH         tmpfs at PATH (needs --rootfs)\n",
-    "      --read-only          read-only rootfs (needs --rootfs)\n",
-    "  -w, --workdir DIR        working directory (absolute)\n",
-    "  -u, --user UID[:GID]     numeric user and group\n",
-    "      --cap-add CAP, --cap-drop CAP  adjust docker's default set (ALL)\n",
-    "      --privileged         keep all capabilities, no masked paths, all devices, no seccomp filter\n",
-    "      --device HOST[:CONTAINER][:rwm]  a host device node (needs --rootfs)\n",
-    "      --security-opt seccomp=unconfined|FILE  no syscall filter, or a docker/OCI JSON profile\n",
-    "                           (default: docker's default profile)\n",
-    "      --init               a reaper as PID 1, the command as PID 2\n",
-    "      --help               this help; -- ends the options\n",
-)
-.as_bytes();
+pub const RUN_HELP: &[u8] = b"Usage: mydocker run [OPTIONS] COMMAND [ARG...]
+Runs COMMAND as PID 1 in new UTS, PID, mount, net and IPC namespaces.
+ -e, --env KEY[=VAL]   set KEY, or copy it from the caller
+ --env-clear           start from an empty environment (default PATH)
+ --hostname NAME       default: the container id
+ -t, --tty             a terminal of its own (stdin must be one)
+ -i, --interactive     with -t: relay stdin to it; -ti, -it: both
+ -m, --memory SIZE     memory limit (b, k, m, g), no swap
+ -cpuset, --cpuset-cpus LIST  CPUs, e.g. 0-1,3
+ -cpushare, --cpu-shares N    CPU weight 2..262144 (default 1024)
+ --cpus X.Y            CPU time limit
+ --pids-limit N        at most N processes
+ --cgroup-parent PATH  default: the caller's cgroup
+ --rootfs DIR          DIR as / (default command: /bin/sh)
+ -v, --volume SRC:DST[:ro|rw]  bind mount (*)
+ --tmpfs PATH          tmpfs at PATH (*)
+ --read-only           read-only rootfs (*)
+ --device HOST[:CONTAINER][:rwm]  a host device node (*)
+ -w, --workdir DIR     working directory (absolute)
+ -u, --user UID[:GID]  numeric user and group
+ --cap-add CAP, --cap-drop CAP  adjust docker's default set (ALL)
+ --privileged          all capabilities and devices, no masked paths, no seccomp
+ --security-opt seccomp=unconfined|FILE  no syscall filter, or a docker/OCI
+                       JSON profile (default: docker's)
+ --init                a reaper as PID 1, the command as PID 2
+ --help                this help; -- ends the options
+(*) needs --rootfs
+";
 
 /// Appends to a fixed table; `full` when it has no room left.
 fn add<'a>(list: &mut [&'a [u8]], n: &mut usize, v: &'a [u8], full: Why) -> Result<(), Why> {

@@ -329,13 +329,14 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
     ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-    let mut cloned = sys::clone3((c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
+    let flags = (c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD | shared_memory(c, frame_w, &ctx);
+    let mut cloned = sys::clone3(flags, &stack, cg, &mut ctx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
             return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
         }
         ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-        cloned = sys::clone((c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD, &stack, &mut ctx, child::main);
+        cloned = sys::clone(flags, &stack, &mut ctx, child::main);
     }
     cgs.close_joins();
     nsjoin::close(&joins);
@@ -432,6 +433,37 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     oom_report(c, &cgs, code, sigkilled)
 }
 
+/// CLONE_VM | CLONE_VFORK where that is sound, as musl's posix_spawn
+/// does: the child runs on our memory while we sleep in clone until its
+/// execve (or exit). Then no page table is copied, no page we touched is
+/// made copy-on-write (to be copied at our next write to it), and execve
+/// has no copied address space to tear down. Sound here because:
+/// - we have nothing to do between clone and the child's execve: the frame
+///   is already in the pipe (a larger one is written after clone, so not
+///   then), and an attached run only waits afterwards;
+/// - the child writes only its own stack, the receive arena and errno
+///   (which we read for no call made before it is done), and Ctx is ours
+///   to lend while we sleep;
+/// - no signal handler exists in mydocker (every disposition is default
+///   or ignore), so nothing can run on the shared memory: all but the
+///   job-control stops are blocked across clone (WAITED), and the child
+///   restores dispositions and its mask itself before execve;
+/// - the child's per-process state (creds, namespaces, fd table, cwd,
+///   umask, rlimits, seccomp) is its own without CLONE_FILES/FS/THREAD.
+/// Not for: --init (PID 1 stays a reaper and never execs, we would sleep
+/// for good); OCI create (the child waits for `start`) and exec; a frame
+/// written after clone; oom_score_adj (the kernel applies it to every
+/// process sharing the memory, mydocker included); -t (its console
+/// handshake stays on the copying path the terminal tests prove).
+fn shared_memory(c: &Container, frame_w: sys::Fd, ctx: &Ctx) -> i32 {
+    let plain = matches!(c.mode, Mode::Attached) && !c.init && ctx.console.is_none();
+    if plain && frame_w < 0 && c.oom_score_adj.is_none() {
+        libc::CLONE_VM | libc::CLONE_VFORK
+    } else {
+        0
+    }
+}
+
 /// The exit status once the memory limit has had its say (see
 /// `cgroup::oom_verdict`): 137 and the OOM line only when PID 1 died of
 /// SIGKILL and the OOM killer struck during the run; otherwise PID 1's
@@ -481,14 +513,15 @@ fn make_cgroups(
     cgs: &mut Cgroups,
 ) -> Result<(), i32> {
     check_cpus(limits)?;
-    let dev = match rules.map(Policy::of) {
-        None => Policy::EMPTY,
-        Some(Ok(p)) => p,
-        Some(Err(why)) => {
+    // Built in place: a Policy is 2.5 KiB, and each temporary copy is stack
+    // this run touches.
+    let mut dev = Policy::EMPTY;
+    for r in rules.unwrap_or(&[]) {
+        if let Err(why) = dev.push(*r) {
             Line::new().s(b"mydocker: run: device rules: ").s(why).emit(2);
             return Err(125);
         }
-    };
+    }
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();

@@ -16,9 +16,14 @@ pub fn find(words: &[u8], x: &[u8]) -> Option<usize> {
 }
 
 /// Word `i` of `words` (empty past the end).
-#[inline(never)]
 pub fn nth(words: &'static [u8], i: usize) -> &'static [u8] {
-    words.split(|&c| c == b' ').nth(i).unwrap_or(b"")
+    nth_of(words, b' ', i)
+}
+
+/// Word `i` of a list separated by `sep` (for words holding spaces).
+#[inline(never)]
+pub fn nth_of(words: &'static [u8], sep: u8, i: usize) -> &'static [u8] {
+    words.split(|&c| c == sep).nth(i).unwrap_or(b"")
 }
 
 /// Which group of `groups` has `x` among its aliases: its index and its

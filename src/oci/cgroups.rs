@@ -255,15 +255,15 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
     };
     for t in &t.t[..t.n] {
         let mut p = [0u8; 2200];
-        let rel = t.rel.as_bytes();
+        let rel = t.rel;
         let sep: &[u8] = if rel.is_empty() { b"" } else { b"/" };
         let body = path.strip_prefix(b"/").unwrap_or(path);
-        let n = join(&mut p, &[t.mount.as_bytes(), b"/", rel, sep, body]);
+        let n = join(&mut p, &[t.mount, b"/", rel, sep, body]);
         if n >= p.len() - 1 || m.plen + n + 1 > m.paths.len() {
             m.remove();
             return Err((b"linux.cgroupsPath", b"too long"));
         }
-        let from = t.mount.as_bytes().len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
+        let from = t.mount.len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
         let cpuset = !t.v2 && t.ctrls[Ctrl::Cpuset as usize];
         // What this hierarchy has and the resources need: enabled at each
         // level on v2 (a hybrid host's cgroup2 may hold only the freezer),

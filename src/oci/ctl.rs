@@ -1,6 +1,6 @@
 //! `start`, `kill`, `delete`: runc's contract, runc's words where clients
 //! match on them ("container does not exist", "container not running").
-use super::flags::{self, Flag};
+use super::flags::{self, Flags};
 use super::state::{self, Record, Status};
 use super::{fail, Global};
 use crate::cli::Args;
@@ -48,7 +48,7 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], cmd: &[u8], quiet: boo
 }
 
 /// The flags `f` and exactly one positional argument, the id.
-pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: &[Flag], cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
+pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags, cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
     let p = flags::parse(args, from, f).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
     match p.positional() {
         [id] => {
@@ -60,7 +60,7 @@ pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: &[Flag], cmd: &[u8]) -> Re
 }
 
 pub fn start(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    match one_id(args, from, &[], b"start") {
+    match one_id(args, from, flags::NONE, b"start") {
         Ok((_, id)) => start_id(g, id, b"start"),
         Err(code) => code,
     }
@@ -116,10 +116,10 @@ pub fn parse_signal(s: &[u8]) -> Option<i32> {
     crate::words::find(SIGNALS, n).map(|i| if i == 30 { libc::SIGABRT } else { i as i32 + 1 })
 }
 
-const KILL_FLAGS: [Flag; 1] = [Flag { names: &[b"all", b"a"], value: false }];
+const KILL_FLAGS: Flags = Flags { names: b"all a", takes: 0 };
 
 pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse(args, from, &KILL_FLAGS) {
+    let p = match flags::parse(args, from, KILL_FLAGS) {
         Ok(p) => p,
         Err(b) => return fail(b"kill", &[b.why, b": ", b.arg]),
     };
@@ -170,10 +170,10 @@ pub fn pids(dir: &[u8], f: &mut dyn FnMut(i32)) {
     });
 }
 
-const DELETE_FLAGS: [Flag; 1] = [Flag { names: &[b"force", b"f"], value: false }];
+const DELETE_FLAGS: Flags = Flags { names: b"force f", takes: 0 };
 
 pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let (p, id) = match one_id(args, from, &DELETE_FLAGS, b"delete") {
+    let (p, id) = match one_id(args, from, DELETE_FLAGS, b"delete") {
         Ok(x) => x,
         Err(code) => return code,
     };

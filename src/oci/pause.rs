@@ -20,7 +20,7 @@ pub fn resume(g: &Global, args: &dyn Args, from: usize) -> i32 {
 
 fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
     let cmd: &[u8] = if on { b"pause" } else { b"resume" };
-    let p = match flags::parse(args, from, &[]) {
+    let p = match flags::parse(args, from, flags::NONE) {
         Ok(p) => p,
         Err(b) => return fail(cmd, &[b.why, b": ", b.arg]),
     };

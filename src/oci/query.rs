@@ -1,7 +1,7 @@
 //! `state`, `list`, `ps`: JSON on stdout, nothing on stderr on success
 //! (go-runc reads stdout and stderr together for `state`).
 use super::ctl::{self, one_id, open};
-use super::flags::{self, Flag};
+use super::flags::{self, Flags};
 use super::jw::W;
 use super::state::{self, Record, Status};
 use super::{fail, Global};
@@ -28,7 +28,7 @@ fn object(w: &mut W, id: &[u8], dir: Fd, rec: &Record) {
 }
 
 pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let id = match one_id(args, from, &[], b"state") {
+    let id = match one_id(args, from, flags::NONE, b"state") {
         Ok((_, id)) => id,
         Err(code) => return code,
     };
@@ -56,8 +56,7 @@ fn format(f: Option<&[u8]>, cmd: &[u8]) -> Result<bool, i32> {
     }
 }
 
-const LIST_FLAGS: [Flag; 2] =
-    [Flag { names: &[b"quiet", b"q"], value: false }, Flag { names: &[b"format", b"f"], value: true }];
+const LIST_FLAGS: Flags = Flags { names: b"quiet q|format f", takes: 0b10 };
 
 /// Calls `f` with every container id under the root.
 fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
@@ -72,7 +71,7 @@ fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
 }
 
 pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse(args, from, &LIST_FLAGS) {
+    let p = match flags::parse(args, from, LIST_FLAGS) {
         Ok(p) if p.npos == 0 => p,
         Ok(_) => return fail(b"list", &[b"usage: list [-q] [--format table|json]"]),
         Err(b) => return fail(b"list", &[b.why, b": ", b.arg]),
@@ -118,12 +117,12 @@ pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
 }
 
-const PS_FLAGS: [Flag; 1] = [Flag { names: &[b"format", b"f"], value: true }];
+const PS_FLAGS: Flags = Flags { names: b"format f", takes: 1 };
 
 /// `ps`: the host pids of the container's processes (its cgroup's, or its
 /// init alone without one); `--format json` as runc (a JSON array).
 pub fn ps(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let (p, id) = match one_id(args, from, &PS_FLAGS, b"ps") {
+    let (p, id) = match one_id(args, from, PS_FLAGS, b"ps") {
         Ok(x) => x,
         Err(code) => return code,
     };

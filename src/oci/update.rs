@@ -7,7 +7,7 @@
 //! the hierarchy that has it. Device rules are create's business: ignored
 //! here, as runc does.
 use super::cgroups;
-use super::flags::{self, Flag};
+use super::flags::{self, Flags};
 use super::state::{self, Status};
 use super::{ctl, fail, Global};
 use crate::cgroup::{has, open_dir, Ctrl, NCTRL};
@@ -29,8 +29,8 @@ const PROBES: [(Ctrl, &[u8], &[u8]); 4] = [
 ];
 
 pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    const F: [Flag; 1] = [Flag { names: &[b"resources", b"r"], value: true }];
-    let p = match flags::parse(args, from, &F) {
+    const F: Flags = Flags { names: b"resources r", takes: 1 };
+    let p = match flags::parse(args, from, F) {
         Ok(p) => p,
         Err(b) => return fail(b"update", &[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
     };
@@ -65,7 +65,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     };
     let doc = match doc {
         Ok(d) => d,
-        Err((w, d)) => return fail(b"update", &[b"--resources ", src, w, d]),
+        Err(u) => return u.report(b"update", b"--resources ", src),
     };
     if doc.root().kind() != json::Kind::Obj {
         return fail(b"update", &[b"--resources: not a JSON object"]);
