@@ -124,6 +124,13 @@ pub fn openat(dir: Fd, path: &[u8], flags: c_int) -> Result<Fd, Errno> {
     })
 }
 
+/// openat(2) of a C string (a literal such as c"/proc/self/status"),
+/// always close-on-exec: no copy, and no PATH_MAX buffer on the stack.
+pub fn openat_c(dir: Fd, path: &core::ffi::CStr, flags: c_int) -> Result<Fd, Errno> {
+    // SAFETY: path is NUL-terminated by construction (CStr).
+    retry(|| unsafe { libc::openat(dir, path.as_ptr(), flags | libc::O_CLOEXEC, 0o644) as libc::c_long }).map(|f| f as Fd)
+}
+
 pub fn mkdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
     // SAFETY: p is a NUL-terminated path on with_cstr's stack.
     with_cstr(path, |p| cvt(unsafe { libc::mkdirat(dir, p, 0o755) } as libc::c_long).map(|_| ()))
