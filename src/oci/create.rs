@@ -335,7 +335,7 @@ fn save(
 }
 
 /// The pid file as runc writes it: the number, no newline, through a temp
-/// file `.<name>` in the same directory renamed over the target.
+/// file in the same directory renamed over the target (state::write_atomic).
 #[inline(never)]
 pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
     let (dirpath, name) = match path.iter().rposition(|&c| c == b'/') {
@@ -344,20 +344,7 @@ pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno>
         None => (&b"."[..], path),
     };
     let dir = sys::openat(sys::CWD, dirpath, libc::O_RDONLY | libc::O_DIRECTORY)?;
-    let mut tmp = [0u8; 512];
-    let n = crate::cgroup::join(&mut tmp, &[b".", name]);
-    let r = if n != name.len() + 1 {
-        Err(Errno(libc::ENAMETOOLONG))
-    } else {
-        let d = crate::limits::Dec::new(pid as u64);
-        sys::openat(dir, &tmp[..n], libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC)
-            .and_then(|fd| {
-                let r = sys::write_all(fd, d.as_bytes());
-                sys::close(fd);
-                r
-            })
-            .and_then(|_| sys::oci::renameat(dir, &tmp[..n], name))
-    };
+    let r = state::write_atomic(dir, name, crate::limits::Dec::new(pid as u64).as_bytes());
     sys::close(dir);
     r
 }
