@@ -362,6 +362,18 @@ impl<'t> Table<'t> {
         Span { off: off as u32, len: len as u32 }
     }
 
+    /// `put` of one string.
+    #[inline(never)]
+    pub(crate) fn text(&mut self, s: &[u8]) -> Span {
+        self.put(&[s])
+    }
+
+    /// `put` of two strings: mostly a path `p` inside the rootfs `r`.
+    #[inline(never)]
+    pub(crate) fn join(&mut self, r: &[u8], p: &[u8]) -> Span {
+        self.put(&[r, p])
+    }
+
     /// Appends a step; on overflow `check` fails.
     #[inline(never)]
     pub(crate) fn push(&mut self, op: Op, src: Option<Span>, target: Span, make: Make, optional: bool, kind: Kind) {
@@ -400,12 +412,12 @@ impl<'t> Table<'t> {
 #[inline(never)]
 pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     if let Some(w) = spec.workdir {
-        t.workdir = Some(t.put(&[w]));
+        t.workdir = Some(t.text(w));
     }
     let Some(r) = spec.rootfs else {
         // No rootfs: a fresh /proc over the host's, in our own mount namespace.
-        let p = t.put(&[b"/proc"]);
-        let procfs = t.put(&[b"proc"]);
+        let p = t.text(b"/proc");
+        let procfs = t.text(b"proc");
         t.push(PROC.op(), Some(procfs), p, Make::Nothing, false, Kind::Proc);
         return t.check();
     };
@@ -415,15 +427,15 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
             continue;
         }
         let (src, dst) = paths(step);
-        let target = t.put(&[r, dst]);
+        let target = t.join(r, dst);
         let src = match src {
             b"-" => None,
             b"@" => Some(target),
-            s => Some(t.put(&[s])),
+            s => Some(t.text(s)),
         };
         t.push(op.op(), src, target, make, optional, kind);
     }
-    let tmpfs = t.put(&[b"tmpfs"]);
+    let tmpfs = t.text(b"tmpfs");
 
     // Device nodes, in the fresh /dev (or wherever asked), before volumes.
     for d in spec.devices {
@@ -432,8 +444,8 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
 
     // Volumes after the system mounts, so a volume may cover part of them.
     for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
-        let src = t.put(&[v.src]);
-        let dst = t.put(&[r, v.dst]);
+        let src = t.text(v.src);
+        let dst = t.join(r, v.dst);
         t.push(Op::Bind { rec: true }, Some(src), dst, if dir { Make::Dir } else { Make::File }, false, Kind::Volume);
         if v.ro {
             // A bind mount is made read-only by remounting it.
@@ -441,7 +453,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         }
     }
     for p in spec.tmpfs {
-        let dst = t.put(&[r, p]);
+        let dst = t.join(r, p);
         t.push(TMPFS.op(), Some(tmpfs), dst, Make::Dir, false, Kind::Tmpfs);
     }
 
@@ -449,7 +461,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     if spec.read_only {
         // After pivot_root, "/" is the rootfs bind: remounting it affects
         // that mount alone; /proc, /dev, volumes and tmpfs stay as asked.
-        let slash = t.put(&[b"/"]);
+        let slash = t.text(b"/");
         t.push(Op::RemountRo { flags: 0 }, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot);
     }
     t.check()
@@ -460,7 +472,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
 /// point. Returns the rootfs's span (pivot_root's target).
 pub fn bind_rootfs(t: &mut Table, r: &[u8]) -> Span {
     t.inner = r.len() as u32;
-    let root = t.put(&[r]);
+    let root = t.text(r);
     t.push(RBIND.op(), Some(root), root, Make::Nothing, false, Kind::Rootfs);
     root
 }
@@ -470,8 +482,8 @@ pub fn bind_rootfs(t: &mut Table, r: &[u8]) -> Span {
 /// does).
 #[inline(never)]
 pub fn device(t: &mut Table, r: &[u8], d: &crate::model::Device) {
-    let src = t.put(&[d.path]);
-    let dst = t.put(&[r, d.path]);
+    let src = t.text(d.path);
+    let dst = t.join(r, d.path);
     let op = Op::HostNode { mode: d.kind | (d.mode & 0o7777), major: d.major, minor: d.minor, uid: d.uid, gid: d.gid };
     t.push(op, Some(src), dst, Make::Nothing, false, Kind::Device);
 }
@@ -483,11 +495,11 @@ pub fn device(t: &mut Table, r: &[u8], d: &crate::model::Device) {
 pub fn default_devices(t: &mut Table, r: &[u8], keep: bool) {
     for step in SYSTEM.iter().filter(|s| matches!(s.1, Sop::Node(..) | Sop::Link)) {
         let (op, (src, dst)) = (step.1, paths(step));
-        let target = t.put(&[r, dst]);
+        let target = t.join(r, dst);
         if keep && op == Sop::Link && crate::sys::exists_nofollow(t.str(target)) {
             continue;
         }
-        let src = t.put(&[src]);
+        let src = t.text(src);
         t.push(op.op(), Some(src), target, Make::Nothing, false, Kind::Device);
     }
 }
