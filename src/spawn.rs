@@ -105,11 +105,13 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // mapped region (zero pages until written) when a rootfs is described —
     // not a big array on the stack: every page of a frame is touched (stack
     // probes) on every run, and then copied at clone.
+    // (A plain run's table is /proc and -w: a long -w goes to the mapping.)
     let mut few = [mounts::EMPTY; 2];
-    let mut few_text = [0u8; 4200];
+    let mut few_text = [0u8; 256];
+    let long_workdir = c.process.cwd.is_some_and(|w| w.len() + 16 > few_text.len());
     let mut text_map: Map;
     let built = matches!(c.fs.mounts, Mounts::Table(_));
-    let mut fs = if c.fs.rootfs.is_some() && !built {
+    let mut fs = if (c.fs.rootfs.is_some() || long_workdir) && !built {
         let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
         text_map = match Map::new(size, false) {
             Ok(m) => m,
@@ -513,14 +515,15 @@ fn make_cgroups(
     cgs: &mut Cgroups,
 ) -> Result<(), i32> {
     check_cpus(limits)?;
-    let dev = match rules.map(Policy::of) {
-        None => Policy::EMPTY,
-        Some(Ok(p)) => p,
-        Some(Err(why)) => {
+    // Built in place: a Policy is 2.5 KiB, and each temporary copy is stack
+    // this run touches.
+    let mut dev = Policy::EMPTY;
+    for r in rules.unwrap_or(&[]) {
+        if let Err(why) = dev.push(*r) {
             Line::new().s(b"mydocker: run: device rules: ").s(why).emit(2);
             return Err(125);
         }
-    };
+    }
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();
@@ -553,16 +556,8 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
             Ok(_) => return bad(b"--rootfs", root, b"not a directory"),
             Err(e) => return bad(b"--rootfs", root, sys::strerror(e)),
         }
-        if c.process.default_shell() {
-            let mut p = [0u8; 4200];
-            let sh = crate::cli::DEFAULT_SHELL;
-            if root.len() + sh.len() > p.len() || {
-                p[..root.len()].copy_from_slice(root);
-                p[root.len()..root.len() + sh.len()].copy_from_slice(sh);
-                !sys::exists_nofollow(&p[..root.len() + sh.len()])
-            } {
-                return bad(b"--rootfs", root, b"no command given and no /bin/sh in the rootfs");
-            }
+        if c.process.default_shell() && !has_default_shell(root) {
+            return bad(b"--rootfs", root, b"no command given and no /bin/sh in the rootfs");
         }
     }
     let mut vols = [Volume { src: b"", dst: b"", ro: false }; MAX_VOLUMES];
@@ -588,13 +583,27 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", c.fs.rootfs.unwrap_or(b""), why))
 }
 
+/// Whether the rootfs `root` has the default shell. Apart from
+/// `filesystem`, whose frame every run probes, for its path buffer.
+#[inline(never)]
+fn has_default_shell(root: &[u8]) -> bool {
+    let mut p = [0u8; 4200];
+    let sh = crate::cli::DEFAULT_SHELL;
+    if root.len() + sh.len() > p.len() {
+        return false;
+    }
+    p[..root.len()].copy_from_slice(root);
+    p[root.len()..root.len() + sh.len()].copy_from_slice(sh);
+    sys::exists_nofollow(&p[..root.len() + sh.len()])
+}
+
 /// What mydocker inherited (signals at SIG_IGN, capability sets), from
 /// /proc/self/status; unknown where /proc is not mounted.
 #[inline(never)]
 fn inherited() -> Inherited {
     let mut buf = [0u8; 4096];
     // One read: procfs hands over the whole (1.5 KiB) file at once.
-    let Ok(fd) = sys::openat(sys::CWD, b"/proc/self/status", libc::O_RDONLY) else { return Inherited::UNKNOWN };
+    let Ok(fd) = sys::openat_c(sys::CWD, c"/proc/self/status", libc::O_RDONLY) else { return Inherited::UNKNOWN };
     let n = sys::read(fd, &mut buf);
     sys::close(fd);
     n.map_or(Inherited::UNKNOWN, |n| Inherited::from_status(&buf[..n]))

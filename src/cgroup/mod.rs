@@ -104,42 +104,20 @@ impl Fail {
     }
 }
 
-/// A path held in a fixed buffer (no heap).
-#[derive(Clone, Copy)]
-pub struct Path {
-    buf: [u8; PATH_CAP],
-    len: usize,
-}
+/// Room for every path discovery keeps — mount points, their roots and the
+/// caller's cgroups — in one buffer, each distinct path once (they are
+/// usually "/" and one and the same cgroup). Small on purpose: every page
+/// of a frame is touched on each run with limits or a device policy (stack
+/// probes), a fault each, then copied at clone; a 1 KiB buffer per path
+/// made discovery 68 KiB of stack. A layout that does not fit is an error
+/// (`Layout::targets`: ENAMETOOLONG), never a truncation.
+pub const TEXT_CAP: usize = 3072;
 
-pub const PATH_CAP: usize = 1024;
-
-impl Path {
-    pub const EMPTY: Path = Path { buf: [0; PATH_CAP], len: 0 };
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    /// Copies `s`, undoing mountinfo's octal escapes (\040 space, \011 tab,
-    /// \012 newline, \134 backslash) when `escaped`. False if it does not fit.
-    pub fn set(&mut self, s: &[u8], escaped: bool) -> bool {
-        self.len = 0;
-        let mut i = 0;
-        while i < s.len() {
-            let mut c = s[i];
-            if escaped && c == b'\\' && i + 3 < s.len() && s[i + 1..i + 4].iter().all(|d| (b'0'..=b'7').contains(d)) {
-                c = (s[i + 1] - b'0') * 64 + (s[i + 2] - b'0') * 8 + (s[i + 3] - b'0');
-                i += 3;
-            }
-            if self.len == PATH_CAP {
-                return false;
-            }
-            self.buf[self.len] = c;
-            self.len += 1;
-            i += 1;
-        }
-        true
-    }
+/// A path kept in a Layout's text: read it with `Layout::path`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Span {
+    at: u16,
+    len: u16,
 }
 
 /// The fields of one /proc/self/mountinfo line that discovery needs
@@ -183,28 +161,31 @@ pub fn parse_cgroup_line(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
 
 #[derive(Clone, Copy)]
 pub struct Mount {
-    pub point: Path,
-    pub root: Path,
+    pub point: Span,
+    pub root: Span,
 }
 
 /// What discovery found.
 pub struct Layout {
+    text: [u8; TEXT_CAP],
+    used: usize,
     pub v1: [Option<Mount>; NCTRL],
     pub v2: Option<Mount>,
     /// The caller's cgroup per v1 controller, and in the v2 hierarchy.
-    pub caller_v1: [Option<Path>; NCTRL],
-    pub caller_v2: Option<Path>,
-    /// A path did not fit PATH_CAP.
+    pub caller_v1: [Option<Span>; NCTRL],
+    pub caller_v2: Option<Span>,
+    /// The paths did not fit TEXT_CAP.
     pub overflow: bool,
     /// Two of our controllers share one v1 hierarchy (a /proc/self/cgroup
     /// line lists both): only mountinfo tells their common mount point.
     pub shared: bool,
 }
 
-/// /proc/self/ns/cgroup's inode number in the initial cgroup namespace (the
-/// kernel's PROC_CGROUP_INIT_INO). Elsewhere /proc/self/cgroup paths are
-/// relative to another root than the mounts', and only mountinfo knows.
-pub const INIT_CGROUP_NS: u64 = 0xEFFF_FFFB;
+/// The text of the /proc/self/ns/cgroup link in the initial cgroup
+/// namespace: its inode number is the kernel's PROC_CGROUP_INIT_INO,
+/// 0xEFFFFFFB. Elsewhere /proc/self/cgroup paths are relative to another
+/// root than the mounts', and only mountinfo knows.
+pub const INIT_CGROUP_NS_LINK: &[u8] = b"cgroup:[4026531835]";
 
 /// A file only the root of a v1 hierarchy with the controller has (pids
 /// has none: its files are all NOT_ON_ROOT).
@@ -216,6 +197,8 @@ fn v1_root_file(c: Ctrl) -> Option<&'static [u8]> {
 impl Layout {
     pub fn new() -> Layout {
         Layout {
+            text: [0; TEXT_CAP],
+            used: 0,
             v1: [None; NCTRL],
             v2: None,
             caller_v1: [None; NCTRL],
@@ -270,14 +253,46 @@ impl Layout {
         true
     }
 
-    fn mount(&mut self, m: &MountLine) -> Option<Mount> {
-        let mut point = Path::EMPTY;
-        let mut root = Path::EMPTY;
-        if !point.set(m.mountpoint, true) || !root.set(m.root, true) {
-            self.overflow = true;
-            return None;
+    /// A path kept in the layout.
+    pub fn path(&self, s: Span) -> &[u8] {
+        &self.text[s.at as usize..(s.at + s.len) as usize]
+    }
+
+    /// Keeps `s`, undoing mountinfo's octal escapes (\040 space, \011 tab,
+    /// \012 newline, \134 backslash) when `escaped`, once: a path kept
+    /// before is shared. None, and `overflow` set, when the text is full.
+    fn keep(&mut self, s: &[u8], escaped: bool) -> Option<Span> {
+        let start = self.used;
+        let mut n = start;
+        let mut i = 0;
+        while i < s.len() {
+            let mut c = s[i];
+            if escaped && c == b'\\' && i + 3 < s.len() && s[i + 1..i + 4].iter().all(|d| (b'0'..=b'7').contains(d)) {
+                c = (s[i + 1] - b'0') * 64 + (s[i + 2] - b'0') * 8 + (s[i + 3] - b'0');
+                i += 3;
+            }
+            if n == TEXT_CAP {
+                self.overflow = true;
+                return None;
+            }
+            self.text[n] = c;
+            n += 1;
+            i += 1;
         }
-        Some(Mount { point, root })
+        let len = n - start;
+        let (old, new) = self.text.split_at(start);
+        let at = match (0..(start + 1).saturating_sub(len)).find(|&a| old[a..a + len] == new[..len]) {
+            Some(a) => a,
+            None => {
+                self.used = n;
+                start
+            }
+        };
+        Some(Span { at: at as u16, len: len as u16 })
+    }
+
+    fn mount(&mut self, m: &MountLine) -> Option<Mount> {
+        Some(Mount { point: self.keep(m.mountpoint, true)?, root: self.keep(m.root, true)? })
     }
 
     /// Feeds one mountinfo line; the first mount of a hierarchy wins.
@@ -297,11 +312,7 @@ impl Layout {
     /// Feeds one /proc/self/cgroup line.
     pub fn cgroup_line(&mut self, line: &[u8]) {
         let Some((id, ctrls, path)) = parse_cgroup_line(line) else { return };
-        let mut p = Path::EMPTY;
-        if !p.set(path, false) {
-            self.overflow = true;
-            return;
-        }
+        let Some(p) = self.keep(path, false) else { return };
         if id == b"0" && ctrls.is_empty() {
             self.caller_v2 = Some(p);
         } else {
@@ -317,7 +328,7 @@ impl Layout {
     /// Decides, per needed controller, which hierarchy and which parent
     /// cgroup (relative to the mount point) to use. Controllers that share
     /// a hierarchy share one Target.
-    pub fn targets(&self, need: &Need, parent: Option<&[u8]>) -> Res<Targets> {
+    pub fn targets<'a>(&'a self, need: &Need, parent: Option<&'a [u8]>) -> Res<Targets<'a>> {
         let mut t = Targets { n: 0, t: [Target::EMPTY; NCTRL] };
         if self.overflow {
             return Err(Fail {
@@ -332,8 +343,8 @@ impl Layout {
                 continue;
             }
             let (m, caller, v2) = match (&self.v1[c as usize], &self.v2) {
-                (Some(m), _) => (m, &self.caller_v1[c as usize], false),
-                (None, Some(m)) => (m, &self.caller_v2, true),
+                (Some(m), _) => (m, self.caller_v1[c as usize], false),
+                (None, Some(m)) => (m, self.caller_v2, true),
                 (None, None) => {
                     return Err(Fail {
                         what: c.name(),
@@ -343,33 +354,33 @@ impl Layout {
                     })
                 }
             };
-            let mut rel = Path::EMPTY;
-            let ok = match parent {
-                Some(p) => rel.set(p.strip_prefix(b"/").unwrap_or(p), false),
+            let rel = match parent {
+                Some(p) => p.strip_prefix(b"/").unwrap_or(p),
                 None => {
-                    let caller = caller.as_ref().ok_or(Fail {
+                    let caller = caller.ok_or(Fail {
                         what: c.name(),
                         file: b"/proc/self/cgroup",
                         errno: Errno(libc::ENOENT),
                         why: Some(b"the caller's cgroup in this hierarchy is not listed"),
                     })?;
-                    let r = relative(caller.as_bytes(), m.root.as_bytes()).ok_or(Fail {
+                    relative(self.path(caller), self.path(m.root)).ok_or(Fail {
                         what: c.name(),
                         file: b"/proc/self/cgroup",
                         errno: Errno(libc::ENOENT),
                         why: Some(b"the caller's cgroup lies outside the mounted hierarchy"),
-                    })?;
-                    rel.set(r, false)
+                    })?
                 }
             };
-            if !ok {
+            let mount = self.path(m.point);
+            // "<mount>/<rel>/mydocker/<id>/<file>" must stay a path the kernel takes.
+            if mount.len() + rel.len() + 64 >= PATH_MAX {
                 return Err(Fail { what: c.name(), file: b"", errno: Errno(libc::ENAMETOOLONG), why: None });
             }
-            match t.t[..t.n].iter_mut().find(|x| x.mount.as_bytes() == m.point.as_bytes()) {
+            match t.t[..t.n].iter_mut().find(|x| x.mount == mount) {
                 Some(x) => x.ctrls[c as usize] = true,
                 None => {
                     let x = &mut t.t[t.n];
-                    x.mount = m.point;
+                    x.mount = mount;
                     x.rel = rel;
                     x.v2 = v2;
                     x.ctrls[c as usize] = true;
@@ -380,6 +391,9 @@ impl Layout {
         Ok(t)
     }
 }
+
+/// The kernel's PATH_MAX: the longest path one syscall takes.
+const PATH_MAX: usize = 4096;
 
 /// The caller's cgroup path relative to a mount whose root is `root`
 /// (without a leading '/'); None if the cgroup is not below that root.
@@ -392,23 +406,24 @@ pub fn relative<'a>(path: &'a [u8], root: &[u8]) -> Option<&'a [u8]> {
     Some(rest.strip_prefix(b"/").unwrap_or(rest))
 }
 
-/// One hierarchy to create a cgroup in.
+/// One hierarchy to create a cgroup in (paths borrowed from the Layout, or
+/// from --cgroup-parent).
 #[derive(Clone, Copy)]
-pub struct Target {
-    pub mount: Path,
+pub struct Target<'a> {
+    pub mount: &'a [u8],
     /// The parent cgroup, relative to the mount point ("" = the mount's root).
-    pub rel: Path,
+    pub rel: &'a [u8],
     pub v2: bool,
     pub ctrls: Need,
 }
 
-impl Target {
-    const EMPTY: Target = Target { mount: Path::EMPTY, rel: Path::EMPTY, v2: false, ctrls: [false; NCTRL] };
+impl Target<'_> {
+    const EMPTY: Target<'static> = Target { mount: b"", rel: b"", v2: false, ctrls: [false; NCTRL] };
 }
 
-pub struct Targets {
+pub struct Targets<'a> {
     pub n: usize,
-    pub t: [Target; NCTRL],
+    pub t: [Target<'a>; NCTRL],
 }
 
 // ---- file helpers, relative to directory fds ----
@@ -512,16 +527,35 @@ pub fn join(out: &mut [u8], parts: &[&[u8]]) -> usize {
 /// Reads what discovery needs for the `need`ed controllers from
 /// /proc/self/cgroup and, unless `Layout::guess` proves the usual mounts,
 /// /proc/self/mountinfo, into `l` (a fresh Layout). Filled in place rather
-/// than returned: a 15 KiB value passed through Results is copied, and every
+/// than returned: a Layout passed through Results is copied, and every
 /// copy is stack pages touched on each run with limits.
 #[inline(never)]
 pub fn discover(l: &mut Layout, need: &Need) -> Res<()> {
-    let mut buf = [0u8; 8192];
+    // One page holds any line whose path fits the Layout's text.
+    let mut buf = [0u8; 4096];
     for_each_line(b"/proc/self/cgroup", &mut buf, &mut |line| l.cgroup_line(line))
         .map_err(fail(b"discovery", b"/proc/self/cgroup"))?;
-    if sys::inode(b"/proc/self/ns/cgroup") == Some(INIT_CGROUP_NS) && l.guess(need, sys::exists_nofollow) {
+    if in_initial_cgroup_ns() && l.guess(need, sys::exists_nofollow) {
         return Ok(());
     }
+    mountinfo(l)
+}
+
+/// Whether this process is in the initial cgroup namespace, where
+/// /proc/self/cgroup paths start at the hierarchies' roots. readlink, not
+/// stat: the link's text names the namespace without the nsfs inode a
+/// stat through the link looks up (6 µs less after idle).
+fn in_initial_cgroup_ns() -> bool {
+    let mut buf = [0u8; 32];
+    sys::readlink(b"/proc/self/ns/cgroup", &mut buf).map_or(false, |t| t == INIT_CGROUP_NS_LINK)
+}
+
+/// Feeds every line of /proc/self/mountinfo to `l`. Apart from discover:
+/// its line buffer (overlay mounts make long lines) is stack that only
+/// unusual hosts touch.
+#[inline(never)]
+fn mountinfo(l: &mut Layout) -> Res<()> {
+    let mut buf = [0u8; 8192];
     for_each_line(b"/proc/self/mountinfo", &mut buf, &mut |line| l.mount_line(line))
         .map_err(fail(b"discovery", b"/proc/self/mountinfo"))
 }
@@ -542,7 +576,7 @@ fn is_id(name: &[u8]) -> bool {
 pub fn gc(parent: Option<&[u8]>) -> Res<()> {
     let mut l = Layout::new();
     discover(&mut l, &[true; NCTRL])?;
-    let mut seen = [Path::EMPTY; NCTRL + 1];
+    let mut seen: [&[u8]; NCTRL + 1] = [b""; NCTRL + 1];
     let mut nseen = 0;
     for c in CTRLS {
         let mut need = [false; NCTRL];
@@ -550,15 +584,14 @@ pub fn gc(parent: Option<&[u8]>) -> Res<()> {
         // A controller this host lacks has nothing to collect.
         let Ok(t) = l.targets(&need, parent) else { continue };
         let t = &t.t[0];
-        if seen[..nseen].iter().any(|p| p.as_bytes() == t.mount.as_bytes()) {
+        if seen[..nseen].iter().any(|&p| p == t.mount) {
             continue;
         }
         seen[nseen] = t.mount;
         nseen += 1;
-        let mut p = [0u8; 2 * PATH_CAP + 16];
-        let r = t.rel.as_bytes();
-        let sep: &[u8] = if r.is_empty() { b"" } else { b"/" };
-        let n = join(&mut p, &[t.mount.as_bytes(), sep, r, b"/mydocker"]);
+        let mut p = [0u8; PATH_MAX];
+        let sep: &[u8] = if t.rel.is_empty() { b"" } else { b"/" };
+        let n = join(&mut p, &[t.mount, sep, t.rel, b"/mydocker"]);
         let dir = match open_dir(sys::CWD, &p[..n]) {
             Ok(fd) => fd,
             Err(Errno(libc::ENOENT)) => continue,
@@ -672,8 +705,8 @@ impl Cgroups {
     pub fn create(&mut self, targets: &Targets, l: &Limits, dev: &Policy) -> Res<()> {
         for t in &targets.t[..targets.n] {
             // One open for the parent cgroup: "<mount point>/<rel>".
-            let mut p = [0u8; 2 * PATH_CAP + 1];
-            let n = join(&mut p, &[t.mount.as_bytes(), b"/", t.rel.as_bytes()]);
+            let mut p = [0u8; PATH_MAX];
+            let n = join(&mut p, &[t.mount, b"/", t.rel]);
             let pfd = open_dir(sys::CWD, &p[..n]).map_err(fail(b"opening the parent cgroup", b""))?;
             // At most one target per slot: targets.n <= NCTRL.
             if let Some(slot) = self.made.iter_mut().find(|m| m.is_none()) {

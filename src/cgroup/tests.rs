@@ -69,8 +69,8 @@ fn summary(t: &Targets) -> Vec<(String, String, bool, Vec<&'static str>)> {
                 .map(|c| std::str::from_utf8(c.name()).unwrap())
                 .collect();
             (
-                String::from_utf8_lossy(x.mount.as_bytes()).into(),
-                String::from_utf8_lossy(x.rel.as_bytes()).into(),
+                String::from_utf8_lossy(x.mount).into(),
+                String::from_utf8_lossy(x.rel).into(),
                 x.v2,
                 names,
             )
@@ -105,7 +105,8 @@ fn cgroup_lines_keep_colons_in_paths() {
 
 #[test]
 fn pure_v1_with_co_mounted_cpu_and_cpuacct() {
-    let t = layout(V1_MOUNTINFO, V1_CGROUP).targets(&ALL, None).unwrap();
+    let l = layout(V1_MOUNTINFO, V1_CGROUP);
+    let t = l.targets(&ALL, None).unwrap();
     assert_eq!(
         summary(&t),
         vec![
@@ -124,7 +125,8 @@ fn pure_v1_with_co_mounted_cpu_and_cpuacct() {
 
 #[test]
 fn hybrid_uses_v1_and_ignores_the_empty_cgroup2() {
-    let t = layout(HYBRID_MOUNTINFO, HYBRID_CGROUP).targets(&[true, false, false, false, false, false], None).unwrap();
+    let l = layout(HYBRID_MOUNTINFO, HYBRID_CGROUP);
+    let t = l.targets(&[true, false, false, false, false, false], None).unwrap();
     assert_eq!(
         summary(&t),
         vec![(
@@ -138,7 +140,8 @@ fn hybrid_uses_v1_and_ignores_the_empty_cgroup2() {
 
 #[test]
 fn pure_v2_puts_every_controller_in_one_hierarchy() {
-    let t = layout(V2_MOUNTINFO, V2_CGROUP).targets(&ALL, None).unwrap();
+    let l = layout(V2_MOUNTINFO, V2_CGROUP);
+    let t = l.targets(&ALL, None).unwrap();
     assert_eq!(
         summary(&t),
         vec![(
@@ -153,7 +156,8 @@ fn pure_v2_puts_every_controller_in_one_hierarchy() {
 #[test]
 fn controllers_co_mounted_in_one_v1_hierarchy_share_a_target() {
     let mi = "40 31 0:40 / /cg/cpu+set rw - cgroup cgroup rw,cpu,cpuset\n";
-    let t = layout(mi, "3:cpu,cpuset:/x\n").targets(&[false, true, true, false, false, false], None).unwrap();
+    let l = layout(mi, "3:cpu,cpuset:/x\n");
+    let t = l.targets(&[false, true, true, false, false, false], None).unwrap();
     assert_eq!(summary(&t), vec![("/cg/cpu+set".into(), "x".into(), false, vec!["cpu", "cpuset"])]);
 }
 
@@ -229,14 +233,16 @@ fn anything_unusual_is_left_to_mountinfo() {
 
 #[test]
 fn cgroup_parent_overrides_the_callers_cgroup() {
-    let t = layout(V2_MOUNTINFO, V2_CGROUP).targets(&[true, false, false, false, false, false], Some(b"/batch/jobs")).unwrap();
+    let l = layout(V2_MOUNTINFO, V2_CGROUP);
+    let t = l.targets(&[true, false, false, false, false, false], Some(b"/batch/jobs")).unwrap();
     assert_eq!(summary(&t)[0].1, "batch/jobs");
 }
 
 #[test]
 fn escaped_mount_points_are_unescaped() {
     let mi = "30 23 0:26 / /mnt/my\\040cgroups\\134x rw - cgroup cgroup rw,memory\n";
-    let t = layout(mi, "4:memory:/a\n").targets(&[true, false, false, false, false, false], None).unwrap();
+    let l = layout(mi, "4:memory:/a\n");
+    let t = l.targets(&[true, false, false, false, false, false], None).unwrap();
     assert_eq!(summary(&t)[0].0, "/mnt/my cgroups\\x");
 }
 
@@ -244,11 +250,39 @@ fn escaped_mount_points_are_unescaped() {
 fn a_mount_of_a_sub_hierarchy_is_resolved_relative_to_its_root() {
     // Inside a container: the memory hierarchy is mounted at its root /docker/abc.
     let mi = "30 23 0:26 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
-    let t = layout(mi, "4:memory:/docker/abc/sub\n").targets(&[true, false, false, false, false, false], None).unwrap();
+    let l = layout(mi, "4:memory:/docker/abc/sub\n");
+    let t = l.targets(&[true, false, false, false, false, false], None).unwrap();
     assert_eq!(summary(&t)[0].1, "sub");
     assert!(layout(mi, "4:memory:/elsewhere\n").targets(&[true, false, false, false, false, false], None).is_err());
     assert_eq!(relative(b"/docker/abcd", b"/docker/abc"), None);
     assert_eq!(relative(b"/docker/abc", b"/docker/abc"), Some(&b""[..]));
+}
+
+#[test]
+fn a_path_is_kept_once_and_paths_beyond_the_layouts_text_are_an_error() {
+    // Paths repeated across hierarchies and mounts are kept once.
+    let l = layout(HYBRID_MOUNTINFO, HYBRID_CGROUP);
+    let caller = l.caller_v1[Ctrl::Memory as usize].unwrap();
+    assert_eq!(l.path(caller), b"/process_api/38c20ef62e66bbbf58f83bab0f8bb8e5");
+    assert_eq!(l.caller_v1[Ctrl::Cpuset as usize].map(|s| l.path(s)), Some(&b"/"[..]));
+    assert!(l.used < 200, "{} bytes kept", l.used);
+    // Distinct paths that together exceed TEXT_CAP: one line, ENAMETOOLONG.
+    let long: String = (0..5).map(|i| format!("{}:{}:/{}\n", i + 1, ["memory", "cpu", "cpuset", "pids", "devices"][i], i.to_string().repeat(700))).collect();
+    let l = layout(HYBRID_MOUNTINFO, &long);
+    assert!(l.overflow);
+    let e = l.targets(&[true, false, false, false, false, false], None).err().unwrap();
+    assert_eq!((e.what, e.errno), (&b"discovery"[..], Errno(libc::ENAMETOOLONG)));
+    // Each alone fits: a 2,000-byte cgroup path is placed as before.
+    let one = format!("4:memory:/{}\n", "a".repeat(2000));
+    let l = layout(HYBRID_MOUNTINFO, &one);
+    let t = l.targets(&[true, false, false, false, false, false], None).map(|t| summary(&t));
+    assert_eq!(t.unwrap()[0].1.len(), 2000);
+}
+
+#[test]
+fn the_initial_cgroup_namespace_is_told_by_its_links_text() {
+    // PROC_CGROUP_INIT_INO (include/linux/proc_ns.h) as /proc/PID/ns/cgroup reads.
+    assert_eq!(INIT_CGROUP_NS_LINK, format!("cgroup:[{}]", 0xEFFF_FFFBu32).as_bytes());
 }
 
 #[test]

@@ -282,10 +282,10 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
             continue;
         }
         let mut p = [0u8; 2200];
-        let rel = t.rel.as_bytes();
+        let rel = t.rel;
         let sep: &[u8] = if rel.is_empty() { b"" } else { b"/" };
         let body = path.strip_prefix(b"/").unwrap_or(path);
-        let n = join(&mut p, &[t.mount.as_bytes(), b"/", rel, sep, body]);
+        let n = join(&mut p, &[t.mount, b"/", rel, sep, body]);
         if n >= p.len() - 1 || m.plen + n + 1 > m.paths.len() {
             m.remove();
             return Err((b"linux.cgroupsPath", b"too long"));
@@ -295,7 +295,7 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
             m.cg[k].2[c as usize] = true;
             continue;
         }
-        let from = t.mount.as_bytes().len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
+        let from = t.mount.len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
         let mut n_all = need;
         n_all[Ctrl::Devices as usize] = false;
         let cpuset = !t.v2 && t.ctrls[Ctrl::Cpuset as usize];

@@ -124,6 +124,13 @@ pub fn openat(dir: Fd, path: &[u8], flags: c_int) -> Result<Fd, Errno> {
     })
 }
 
+/// openat(2) of a C string (a literal such as c"/proc/self/status"),
+/// always close-on-exec: no copy, and no PATH_MAX buffer on the stack.
+pub fn openat_c(dir: Fd, path: &core::ffi::CStr, flags: c_int) -> Result<Fd, Errno> {
+    // SAFETY: path is NUL-terminated by construction (CStr).
+    retry(|| unsafe { libc::openat(dir, path.as_ptr(), flags | libc::O_CLOEXEC, 0o644) as libc::c_long }).map(|f| f as Fd)
+}
+
 pub fn mkdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
     // SAFETY: p is a NUL-terminated path on with_cstr's stack.
     with_cstr(path, |p| cvt(unsafe { libc::mkdirat(dir, p, 0o755) } as libc::c_long).map(|_| ()))
@@ -681,12 +688,20 @@ fn stat_at(dir: Fd, path: *const c_char, follow: bool) -> Result<libc::stat, Err
     Ok(st)
 }
 
+/// The text of the symlink `path` (readlink(2)) in `buf`: E2BIG when it
+/// may not have fit.
+pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
+    let (ptr, cap) = (buf.as_mut_ptr(), buf.len());
+    // SAFETY: p is NUL-terminated on with_cstr's stack; ptr is writable for cap bytes.
+    let n = with_cstr(path, |p| cvt(unsafe { libc::readlink(p, ptr.cast(), cap) } as libc::c_long))? as usize;
+    if n >= cap {
+        return Err(Errno(libc::E2BIG));
+    }
+    Ok(&buf[..n])
+}
+
 /// Whether a directory entry exists, without following a final symlink
 /// (a rootfs's /bin/sh may point at a path that only resolves inside it).
-/// The inode number of what `path` names (symlinks followed).
-pub fn inode(path: &[u8]) -> Option<u64> {
-    with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, true)).ok().map(|st| st.st_ino as u64)
-}
 
 pub fn exists_nofollow(path: &[u8]) -> bool {
     with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, false)).is_ok()
