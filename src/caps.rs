@@ -64,7 +64,7 @@ pub fn parse(name: &[u8]) -> Option<u64> {
         *d = s.to_ascii_uppercase();
     }
     let n = &up[..name.len()];
-    let n = n.strip_prefix(b"CAP_").unwrap_or(n);
+    let n = n.strip_prefix(&b"CAP_"[..]).unwrap_or(n);
     if n == b"ALL" {
         return Some(ALL);
     }

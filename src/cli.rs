@@ -410,7 +410,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             add(&mut r.devices, &mut r.ndev, v, b"too many devices (limit 16)")?;
         }
         _ => {
-            r.seccomp = match v.strip_prefix(b"seccomp=").or_else(|| v.strip_prefix(b"seccomp:")) {
+            r.seccomp = match v.strip_prefix(&b"seccomp="[..]).or_else(|| v.strip_prefix(&b"seccomp:"[..])) {
                 Some(b"unconfined") => crate::seccomp::Profile::Unconfined,
                 Some(f) if !f.is_empty() => crate::seccomp::Profile::File(f),
                 _ => return Err(b"supported: seccomp=unconfined, seccomp=FILE"),

@@ -315,27 +315,18 @@ impl Parser<'_, '_> {
                     w += encode_utf8(ch, &mut self.b[w..]);
                 }
                 0..=0x1f => return err(r, "control character in string (must be escaped)"),
-                0x20..=0x7f => {
+                _ => {
                     self.b[w] = c;
                     r += 1;
                     w += 1;
                 }
-                _ => {
-                    let len = match c {
-                        0xc2..=0xdf => 2,
-                        0xe0..=0xef => 3,
-                        0xf0..=0xf4 => 4,
-                        _ => return err(r, "invalid UTF-8 in string"),
-                    };
-                    let Some(seq) = self.b.get(r..r + len) else { return err(r, "invalid UTF-8 in string") };
-                    if core::str::from_utf8(seq).is_err() {
-                        return err(r, "invalid UTF-8 in string");
-                    }
-                    self.b.copy_within(r..r + len, w);
-                    r += len;
-                    w += len;
-                }
             }
+        }
+        // Checked once, decoded: an escape always yields whole characters,
+        // so the result is UTF-8 exactly when every raw run between
+        // escapes is. The offset given is the string's.
+        if core::str::from_utf8(&self.b[start + 1..w]).is_err() {
+            return err(start, "invalid UTF-8 in string");
         }
         self.pos = r + 1;
         let i = self.push(Kind::Str, 0, start)?;

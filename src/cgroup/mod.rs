@@ -76,14 +76,17 @@ pub fn fail(what: &'static [u8], file: &'static [u8]) -> impl Fn(Errno) -> Fail 
 
 impl Fail {
     fn advice(&self) -> &'static [u8] {
-        match (self.file, self.errno.0) {
-            (b"cgroup.procs" | b"tasks", libc::ENOSPC) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
-            (b"cgroup.subtree_control", libc::EBUSY) => {
+        // The errno first, then the file by index in a packed list (a
+        // `match` on byte strings costs a compare per byte).
+        let f = crate::words::find(b"cgroup.procs tasks cgroup.subtree_control memory.limit_in_bytes memory.max", self.file);
+        match (self.errno.0, f) {
+            (libc::ENOSPC, Some(0 | 1)) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
+            (libc::EBUSY, Some(2)) => {
                 b"the parent cgroup holds processes (cgroup v2 no-internal-processes rule): \
                   run mydocker from a leaf cgroup's child or pass --cgroup-parent with a cgroup that has none"
             }
-            (b"memory.limit_in_bytes" | b"memory.max", libc::EBUSY) => b"the limit is below current usage",
-            (_, libc::EACCES | libc::EPERM | libc::EROFS) => b"are you root? is cgroupfs mounted read-write?",
+            (libc::EBUSY, Some(3 | 4)) => b"the limit is below current usage",
+            (libc::EACCES | libc::EPERM | libc::EROFS, _) => b"are you root? is cgroupfs mounted read-write?",
             _ => b"",
         }
     }
@@ -329,6 +332,13 @@ impl Layout {
     /// cgroup (relative to the mount point) to use. Controllers that share
     /// a hierarchy share one Target.
     pub fn targets<'a>(&'a self, need: &Need, parent: Option<&'a [u8]>) -> Res<Targets<'a>> {
+        self.targets_of(need, need, parent)
+    }
+
+    /// Like `targets`, for the controllers `want`; those of them not in
+    /// `must` are left out, not refused, where they cannot be placed (OCI
+    /// create makes a cgroup in every hierarchy there is).
+    pub fn targets_of<'a>(&'a self, want: &Need, must: &Need, parent: Option<&'a [u8]>) -> Res<Targets<'a>> {
         let mut t = Targets { n: 0, t: [Target::EMPTY; NCTRL] };
         if self.overflow {
             return Err(Fail {
@@ -339,43 +349,14 @@ impl Layout {
             });
         }
         for c in CTRLS {
-            if !need[c as usize] {
+            if !want[c as usize] {
                 continue;
             }
-            let (m, caller, v2) = match (&self.v1[c as usize], &self.v2) {
-                (Some(m), _) => (m, self.caller_v1[c as usize], false),
-                (None, Some(m)) => (m, self.caller_v2, true),
-                (None, None) => {
-                    return Err(Fail {
-                        what: c.name(),
-                        file: b"",
-                        errno: Errno(libc::ENODEV),
-                        why: Some(b"controller not available: no cgroup v1 hierarchy with it and no cgroup2 mount in /proc/self/mountinfo"),
-                    })
-                }
+            let (mount, rel, v2) = match self.place(c, parent) {
+                Ok(p) => p,
+                Err(f) if must[c as usize] => return Err(f),
+                Err(_) => continue,
             };
-            let rel = match parent {
-                Some(p) => p.strip_prefix(b"/").unwrap_or(p),
-                None => {
-                    let caller = caller.ok_or(Fail {
-                        what: c.name(),
-                        file: b"/proc/self/cgroup",
-                        errno: Errno(libc::ENOENT),
-                        why: Some(b"the caller's cgroup in this hierarchy is not listed"),
-                    })?;
-                    relative(self.path(caller), self.path(m.root)).ok_or(Fail {
-                        what: c.name(),
-                        file: b"/proc/self/cgroup",
-                        errno: Errno(libc::ENOENT),
-                        why: Some(b"the caller's cgroup lies outside the mounted hierarchy"),
-                    })?
-                }
-            };
-            let mount = self.path(m.point);
-            // "<mount>/<rel>/mydocker/<id>/<file>" must stay a path the kernel takes.
-            if mount.len() + rel.len() + 64 >= PATH_MAX {
-                return Err(Fail { what: c.name(), file: b"", errno: Errno(libc::ENAMETOOLONG), why: None });
-            }
             match t.t[..t.n].iter_mut().find(|x| x.mount == mount) {
                 Some(x) => x.ctrls[c as usize] = true,
                 None => {
@@ -389,6 +370,46 @@ impl Layout {
             }
         }
         Ok(t)
+    }
+
+    /// The hierarchy of controller `c`: its mount point, the parent cgroup
+    /// relative to it, and whether it is cgroup2.
+    fn place<'a>(&'a self, c: Ctrl, parent: Option<&'a [u8]>) -> Res<(&'a [u8], &'a [u8], bool)> {
+        let (m, caller, v2) = match (&self.v1[c as usize], &self.v2) {
+            (Some(m), _) => (m, self.caller_v1[c as usize], false),
+            (None, Some(m)) => (m, self.caller_v2, true),
+            (None, None) => {
+                return Err(Fail {
+                    what: c.name(),
+                    file: b"",
+                    errno: Errno(libc::ENODEV),
+                    why: Some(b"controller not available: no cgroup v1 hierarchy with it and no cgroup2 mount in /proc/self/mountinfo"),
+                })
+            }
+        };
+        let rel = match parent {
+            Some(p) => p.strip_prefix(b"/").unwrap_or(p),
+            None => {
+                let caller = caller.ok_or(Fail {
+                    what: c.name(),
+                    file: b"/proc/self/cgroup",
+                    errno: Errno(libc::ENOENT),
+                    why: Some(b"the caller's cgroup in this hierarchy is not listed"),
+                })?;
+                relative(self.path(caller), self.path(m.root)).ok_or(Fail {
+                    what: c.name(),
+                    file: b"/proc/self/cgroup",
+                    errno: Errno(libc::ENOENT),
+                    why: Some(b"the caller's cgroup lies outside the mounted hierarchy"),
+                })?
+            }
+        };
+        let mount = self.path(m.point);
+        // "<mount>/<rel>/mydocker/<id>/<file>" must stay a path the kernel takes.
+        if mount.len() + rel.len() + 64 >= PATH_MAX {
+            return Err(Fail { what: c.name(), file: b"", errno: Errno(libc::ENAMETOOLONG), why: None });
+        }
+        Ok((mount, rel, v2))
     }
 }
 
@@ -914,11 +935,40 @@ fn make_locked(md: Fd, id: &[u8]) -> Res<Fd> {
     locked
 }
 
+/// Makes the cgroup `name` below `pfd` if missing, ready for a cgroup
+/// below it: on v2 (`v2`) the controllers `ctrls` enabled in `pfd` first;
+/// in the v1 cpuset hierarchy (`cpuset`) cpuset.mems and cpuset.cpus
+/// copied from `pfd` (a new v1 cpuset group starts empty, and no task may
+/// join it then). Docker-style runs make `mydocker` this way, OCI create
+/// every level of cgroupsPath.
+pub fn level(pfd: Fd, name: &[u8], v2: bool, cpuset: bool, ctrls: &Need) -> Res<()> {
+    if v2 {
+        v2::enable(pfd, ctrls, false)?;
+    }
+    mkdir_shared(pfd, name).map_err(fail(b"creating a cgroup", b""))?;
+    if !cpuset {
+        return Ok(());
+    }
+    let fd = open_dir(pfd, name).map_err(fail(b"opening a cgroup", b""))?;
+    let r = v1::inherit(pfd, b"cpuset.mems", fd, b"cpuset.mems").and_then(|_| v1::inherit(pfd, b"cpuset.cpus", fd, b"cpuset.cpus"));
+    sys::close(fd);
+    r
+}
+
 /// Creates `mydocker/<id>` under `parent` (a directory fd in one hierarchy,
 /// owned from here on) with the limits of the controllers `ctrls` names. A
 /// failure leaves nothing behind (but an empty shared `mydocker`).
 pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2: bool) -> Res<Made> {
-    let r = if v2 { v2::prepare(parent, ctrls) } else { v1::prepare(parent, ctrls) }.and_then(|_| make(parent, id));
+    // Before the container's cgroup exists, the shared `mydocker` level:
+    // on v2 with the controllers enabled in the parent and in it; on v1
+    // cpuset filled from the parent, since the container's group copies
+    // from it (elsewhere `make` creates it when missing).
+    let r = match (v2, ctrls[Ctrl::Cpuset as usize]) {
+        (true, _) => v2::prepare(parent, ctrls),
+        (false, cpuset) if cpuset => level(parent, b"mydocker", false, true, ctrls),
+        _ => Ok(()),
+    }
+    .and_then(|_| make(parent, id));
     let cg = match r {
         Ok(cg) => cg,
         Err(f) => {

@@ -9,7 +9,7 @@ use crate::devices::Policy;
 use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
 use crate::sys::{Errno, Fd};
 
-/// The numeric limits, by index into `Resources::num`.
+/// The numeric limits, by index into `Resources::num` (in this order).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Knob {
     /// Bytes; -1 = unlimited.
@@ -82,19 +82,23 @@ impl<'a> Resources<'a> {
     /// no way around the limit: v1 memsw = the limit, v2 swap.max = 0);
     /// --cpus is a quota per docker's 100 ms period.
     pub fn of(l: &Limits<'a>) -> Resources<'a> {
-        let mut r = Resources { cpus: l.cpuset.map(|c| c.0), ..Resources::NONE };
         let mem = l.memory.map(|m| m.0 as i64);
-        for (k, v) in [
-            (Knob::Memory, mem),
-            (Knob::Swap, mem),
-            (Knob::Shares, l.shares.map(|s| s as i64)),
-            (Knob::Period, l.cpus.map(|_| CFS_PERIOD_US as i64)),
-            (Knob::Quota, l.cpus.map(|m| quota_us(m) as i64)),
-            (Knob::Pids, l.pids.map(|p| p as i64)),
-        ] {
-            r.num[k as usize] = v;
+        let cpus = |f: fn(u64) -> u64| l.cpus.map(|m| f(m) as i64);
+        Resources {
+            num: [
+                mem,
+                None,
+                mem,
+                None,
+                None,
+                l.shares.map(|s| s as i64),
+                cpus(|_| CFS_PERIOD_US),
+                cpus(quota_us),
+                l.pids.map(|p| p as i64),
+            ],
+            cpus: l.cpuset.map(|c| c.0),
+            mems: None,
         }
-        r
     }
 
     pub fn get(&self, k: Knob) -> Option<i64> {
@@ -105,7 +109,7 @@ impl<'a> Resources<'a> {
     /// one) need.
     pub fn need(&self, devices: bool) -> Need {
         let mut n = [false; NCTRL];
-        for (k, c, ..) in FILES {
+        for &(k, c, ..) in FILES.iter() {
             n[c as usize] |= self.get(k).is_some();
         }
         n[Ctrl::Cpuset as usize] = self.cpus.is_some() || self.mems.is_some();
@@ -134,13 +138,13 @@ pub fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, dev: &Policy) -> Res
         }?;
     }
     if ctrls[Ctrl::Cpuset as usize] {
-        for (file, v) in [(&b"cpuset.mems"[..], r.mems), (b"cpuset.cpus", r.cpus)] {
+        for &(file, v) in [(&b"cpuset.mems"[..], r.mems), (b"cpuset.cpus", r.cpus)].iter() {
             if let Some(v) = v {
                 write_file(cg, file, v).map_err(fail(b"setting", file))?;
             }
         }
     }
-    for (k, c, f1, f2, how) in FILES {
+    for &(k, c, f1, f2, how) in FILES.iter() {
         let file = if v2 { f2 } else { f1 };
         let v = match how {
             Spell::CpuMax if v2 => r.get(k).or(r.get(Knob::Period).map(|_| -1)),

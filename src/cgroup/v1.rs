@@ -1,6 +1,7 @@
 //! cgroup v1: one directory per hierarchy (memory, cpu[,cpuacct], cpuset,
-//! pids), limits as one file each.
-use super::{fail, mkdir_shared, read_file, write_file, Ctrl, Need, Res};
+//! pids, devices, freezer). Here: what only v1 has (cpuset copied down,
+//! the device policy as devices.allow/deny lines); limits: res.rs.
+use super::{fail, read_file, write_file, Res};
 use crate::devices::Policy;
 use crate::sys::{self, Errno, Fd};
 
@@ -21,21 +22,6 @@ pub(crate) fn inherit(dir: Fd, from: &[u8], to_dir: Fd, to: &'static [u8]) -> Re
     let mut val = [0u8; 4096];
     let v = read_file(dir, from, &mut val).map_err(fail(b"reading the parent's", to))?;
     write_file(to_dir, to, v).map_err(fail(b"copying the parent's", to))
-}
-
-/// Before the container's cgroup exists: with cpuset, fill the shared
-/// `mydocker` level from the parent, since the container's group copies
-/// from it.
-pub fn prepare(parent: Fd, ctrls: &Need) -> Res<()> {
-    if !ctrls[Ctrl::Cpuset as usize] {
-        return Ok(());
-    }
-    mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
-    let md = super::open_dir(parent, b"mydocker").map_err(fail(b"opening", b"mydocker"))?;
-    let r = inherit(parent, b"cpuset.cpus", md, b"cpuset.cpus")
-        .and_then(|_| inherit(parent, b"cpuset.mems", md, b"cpuset.mems"));
-    sys::close(md);
-    r
 }
 
 /// The device policy as devices.deny / devices.allow lines (see

@@ -1,6 +1,6 @@
 //! cgroup v2: one unified hierarchy. Controllers must be enabled in the
 //! parent's cgroup.subtree_control at every level down to the container.
-use super::{fail, join, mkdir_shared, read_file, write_file, Ctrl, Fail, Need, Res, CTRLS};
+use super::{fail, join, read_file, write_file, Ctrl, Fail, Need, Res, CTRLS};
 use crate::devices::{Policy, MAX_INSNS};
 use crate::sys::{Errno, Fd};
 
@@ -62,11 +62,10 @@ pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     Ok(())
 }
 
-/// Before the container's cgroup exists: enable the controllers in the
+/// Before the container's cgroup exists: the controllers enabled in the
 /// parent and in the shared `mydocker` level.
 pub fn prepare(parent: Fd, ctrls: &Need) -> Res<()> {
-    enable(parent, ctrls, false)?;
-    mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
+    super::level(parent, b"mydocker", true, false, ctrls)?;
     enable(parent, ctrls, true)
 }
 

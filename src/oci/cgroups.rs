@@ -40,16 +40,36 @@ const NUMS: [(&str, Knob, bool); cgroup::res::NKNOB] = [
     ("linux.resources.pids.limit", Knob::Pids, true),
 ];
 
-fn list<'a>(v: Option<Value<'a>>, field: &'static [u8]) -> CRes<Option<&'a [u8]>> {
-    match v.filter(|v| !v.is_null()) {
+/// The value at `field` ("linux.resources.x.y") of the LinuxResources
+/// object `r`; None when absent or null.
+fn at<'a>(r: Option<Value<'a>>, field: &str) -> Option<Value<'a>> {
+    let mut v = r?;
+    for k in field.as_bytes()["linux.resources.".len()..].split(|&c| c == b'.') {
+        v = v.get(core::str::from_utf8(k).ok()?)?;
+    }
+    Some(v).filter(|v| !v.is_null())
+}
+
+/// A CPU or memory-node list ("0-2,5"); empty is unset.
+fn list<'a>(r: Option<Value<'a>>, field: &'static str) -> CRes<Option<&'a [u8]>> {
+    match at(r, field).map(|v| v.as_bytes()) {
         None => Ok(None),
-        Some(v) => match v.as_bytes() {
-            Some(b) if b.is_empty() => Ok(None),
-            Some(b) if b.iter().all(|c| c.is_ascii_digit() || *c == b'-' || *c == b',') => Ok(Some(b)),
-            _ => refuse(field, b"not a CPU or node list"),
-        },
+        Some(Some(b)) if b.is_empty() => Ok(None),
+        Some(Some(b)) if b.iter().all(|c| c.is_ascii_digit() || *c == b'-' || *c == b',') => Ok(Some(b)),
+        _ => refuse(field.as_bytes(), b"not a CPU or node list"),
     }
 }
+
+/// What mydocker cannot apply; the cpu ones (after the first 3) may be 0,
+/// the same as unset.
+const UNSUPPORTED: [&str; 6] = [
+    "linux.resources.blockIO",
+    "linux.resources.network",
+    "linux.resources.rdma",
+    "linux.resources.cpu.realtimeRuntime",
+    "linux.resources.cpu.realtimePeriod",
+    "linux.resources.cpu.idle",
+];
 
 /// Reads linux.resources; device rules into `rules` (config's first, then
 /// runc's defaults and an allow for each linux.devices node, so what the
@@ -61,40 +81,25 @@ pub fn resources<'a>(linux: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resou
 /// A LinuxResources object itself (config.json's linux.resources, or what
 /// `update --resources` reads).
 pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resources<'a>> {
-    let g = |k: &str| r.and_then(|r| r.get(k));
-    for (k, f) in [
-        ("blockIO", &b"linux.resources.blockIO"[..]),
-        ("network", b"linux.resources.network"),
-        ("rdma", b"linux.resources.rdma"),
-    ] {
-        if set(g(k)) {
-            return refuse(f, b"not supported");
+    for (i, f) in UNSUPPORTED.iter().enumerate() {
+        let v = at(r, f);
+        if set(v) && (i < 3 || v.and_then(|v| v.as_i64()) != Some(0)) {
+            return refuse(f.as_bytes(), b"not supported");
         }
     }
     // memory.kernel and kernelTCP are deprecated in the spec and gone from
     // kernels since 5.x/6.x: accepted and not applied, as runc and crun do.
-    let c = g("cpu");
-    let cg = |k: &str| c.and_then(|c| c.get(k));
-    for (k, f) in [
-        ("realtimeRuntime", &b"linux.resources.cpu.realtimeRuntime"[..]),
-        ("realtimePeriod", b"linux.resources.cpu.realtimePeriod"),
-        ("idle", b"linux.resources.cpu.idle"),
-    ] {
-        if set(cg(k)) && cg(k).and_then(|v| v.as_i64()) != Some(0) {
-            return refuse(f, b"not supported");
-        }
-    }
+    let unified = at(r, "linux.resources.unified");
     let mut res = Resources {
         cg: cgroup::res::Resources {
-            cpus: list(cg("cpus"), b"linux.resources.cpu.cpus")?,
-            mems: list(cg("mems"), b"linux.resources.cpu.mems")?,
+            cpus: list(r, "linux.resources.cpu.cpus")?,
+            mems: list(r, "linux.resources.cpu.mems")?,
             ..cgroup::res::Resources::NONE
         },
-        unified: g("unified").filter(|u| set(Some(*u))),
+        unified: unified.filter(|_| set(unified)),
     };
-    for (field, k, neg) in NUMS {
-        let (obj, key) = field["linux.resources.".len()..].split_once('.').unwrap_or_default();
-        let Some(v) = g(obj).and_then(|o| o.get(key)).filter(|v| !v.is_null()) else { continue };
+    for &(field, k, neg) in NUMS.iter() {
+        let Some(v) = at(r, field) else { continue };
         res.cg.num[k as usize] = match v.as_i64() {
             // disableOOMKiller: a switch, 1 when on.
             _ if k == Knob::NoOom => v.as_bool().filter(|&b| b).map(|_| 1),
@@ -105,7 +110,8 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             None => return refuse(field.as_bytes(), b"not an integer"),
         };
     }
-    for d in g("devices").into_iter().flat_map(|d| d.items()) {
+    let Some(list) = at(r, "linux.resources.devices") else { return Ok(res) };
+    for d in list.items() {
         let bad = super::config::Refusal { field: b"linux.resources.devices", why: b"malformed rule" };
         let ty = match d.get("type").and_then(|t| t.as_bytes()) {
             None | Some(b"a") => Type::All,
@@ -136,7 +142,8 @@ pub fn default_rules(linux: Option<Value>, rules: &mut Policy) -> CRes<()> {
     for r in devices::DOCKER_DEFAULT {
         rules.push(r).map_err(full)?;
     }
-    for d in linux.and_then(|l| l.get("devices")).into_iter().flat_map(|d| d.items()) {
+    let Some(list) = linux.and_then(|l| l.get("devices")) else { return Ok(()) };
+    for d in list.items() {
         let ty = match d.get("type").and_then(|t| t.as_bytes()) {
             Some(b"b") => Type::Block,
             Some(b"c") | Some(b"u") => Type::Char,
@@ -194,36 +201,14 @@ fn why(e: Errno) -> &'static [u8] {
 }
 
 /// mkdir -p of the cgroup directory `abs`, the levels after byte `from`
-/// (the '/' that starts the first one that may be missing), preparing each
-/// level for the next: v2 controllers enabled, v1 cpuset values copied down
-/// (`cpuset`: this is the v1 cpuset hierarchy).
+/// (the '/' that starts the first one that may be missing), each made by
+/// cgroup::level (`cpuset`: this is the v1 cpuset hierarchy).
 fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> Result<(), Fail> {
     let mut i = from;
     loop {
         let end = abs[i + 1..].iter().position(|&c| c == b'/').map_or(abs.len(), |p| i + 1 + p);
-        let level = &abs[..end];
-        let parent = &abs[..i.max(1)];
-        let pfd = open_dir(sys::CWD, parent).map_err(|e| (&b"opening a parent cgroup"[..], why(e)))?;
-        let r = (|| {
-            if v2 {
-                // Only the level above the container's needs them for the
-                // container; every level above that for the one below.
-                cgroup::v2::enable(pfd, need, false).map_err(|f| (f.what, f.why.unwrap_or(b"cannot enable controllers")))?;
-            }
-            let name = &level[i + 1..];
-            match sys::mkdirat(pfd, name) {
-                Ok(()) | Err(Errno(libc::EEXIST)) => {}
-                Err(e) => return Err((&b"creating a cgroup"[..], why(e))),
-            }
-            if cpuset {
-                let fd = open_dir(pfd, name).map_err(|e| (&b"opening a cgroup"[..], why(e)))?;
-                let r = cgroup::v1::inherit(pfd, b"cpuset.mems", fd, b"cpuset.mems")
-                    .and_then(|_| cgroup::v1::inherit(pfd, b"cpuset.cpus", fd, b"cpuset.cpus"));
-                sys::close(fd);
-                r.map_err(|f| (f.what, f.why.unwrap_or(b"cannot copy cpuset")))?;
-            }
-            Ok(())
-        })();
+        let pfd = open_dir(sys::CWD, &abs[..i.max(1)]).map_err(|e| (&b"opening a parent cgroup"[..], why(e)))?;
+        let r = cgroup::level(pfd, &abs[i + 1..end], v2, cpuset, need).map_err(|f| (f.what, f.why.unwrap_or(why(f.errno))));
         sys::close(pfd);
         r?;
         if end == abs.len() {
@@ -260,27 +245,15 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
     let mut l = cgroup::Layout::new();
     cgroup::discover(&mut l, &[true; NCTRL]).map_err(|f| (f.what, f.why.unwrap_or(b"cgroup discovery failed")))?;
     let mut m = Made { cg: [(-1, false, [false; NCTRL]); NCTRL], n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
-    let abs = path.starts_with(b"/");
-    // One hierarchy per controller that exists (pids first: ps and kill
-    // --all read the first directory), each made once; the freezer's too,
-    // for pause (on v2 every cgroup has its files).
-    let order = [Ctrl::Pids, Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Devices, Ctrl::Freezer];
-    for c in order {
-        let mut one = [false; NCTRL];
-        one[c as usize] = true;
-        let t = match l.targets(&one, if abs { Some(b"/") } else { None }) {
-            Ok(t) => t.t[0],
-            Err(_) if !need[c as usize] => continue,
-            Err(f) => {
-                m.remove();
-                return Err((f.what, f.why.unwrap_or(b"controller not available")));
-            }
-        };
-        if let Some(k) = m.cg[..m.n].iter().position(|x| x.1 == t.v2 && t.v2) {
-            // cgroup2 holds every controller: one cgroup.
-            m.cg[k].2[c as usize] = true;
-            continue;
-        }
+    let root: Option<&[u8]> = if path.starts_with(b"/") { Some(b"/") } else { None };
+    // A cgroup in every hierarchy there is (the freezer's too, for pause;
+    // on v2 one holds them all): every one lists every process (ps, kill
+    // --all). The controllers the resources need must be there.
+    let t = match l.targets_of(&[true; NCTRL], &need, root) {
+        Ok(t) => t,
+        Err(f) => return Err((f.what, f.why.unwrap_or(b"controller not available"))),
+    };
+    for t in &t.t[..t.n] {
         let mut p = [0u8; 2200];
         let rel = t.rel;
         let sep: &[u8] = if rel.is_empty() { b"" } else { b"/" };
@@ -290,16 +263,16 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
             m.remove();
             return Err((b"linux.cgroupsPath", b"too long"));
         }
-        if let Some(k) = m.paths[..m.plen].split(|&b| b == 0).position(|d| d == &p[..n]) {
-            // Co-mounted controllers (cpu,cpuacct) share one directory.
-            m.cg[k].2[c as usize] = true;
-            continue;
-        }
         let from = t.mount.len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
-        let mut n_all = need;
-        n_all[Ctrl::Devices as usize] = false;
         let cpuset = !t.v2 && t.ctrls[Ctrl::Cpuset as usize];
-        if let Err(f) = make_levels(&p[..n], from, t.v2, cpuset, &n_all) {
+        // What this hierarchy has and the resources need: enabled at each
+        // level on v2 (a hybrid host's cgroup2 may hold only the freezer),
+        // then written.
+        let mut here = t.ctrls;
+        for c in CTRLS {
+            here[c as usize] &= need[c as usize];
+        }
+        if let Err(f) = make_levels(&p[..n], from, t.v2, cpuset, &here) {
             m.remove();
             return Err(f);
         }
@@ -312,17 +285,11 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
                 return Err((b"opening the container cgroup", why(e)));
             }
         };
-        let mut ctrls = [false; NCTRL];
-        ctrls[c as usize] = true;
-        m.cg[m.n] = (cg, t.v2, ctrls);
+        m.cg[m.n] = (cg, t.v2, here);
         m.n += 1;
     }
     for i in 0..m.n {
         let (cg, v2, ctrls) = m.cg[i];
-        let mut ctrls = ctrls;
-        for c in CTRLS {
-            ctrls[c as usize] &= need[c as usize];
-        }
         let res = write(cg, v2, &ctrls, r, policy).and_then(|_| {
             let file: &[u8] = if v2 { b"cgroup.procs" } else { b"tasks" };
             sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e)))

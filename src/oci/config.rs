@@ -215,7 +215,7 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
     let caps = crate::model::CapSets { bounding, effective, permitted, inheritable, ambient };
     for r in json::list(Some(p), "rlimits") {
         let ty = r.get("type").and_then(|t| t.as_bytes()).unwrap_or(b"");
-        let Some(res) = ty.strip_prefix(b"RLIMIT_").and_then(|t| crate::words::find(RLIMITS, t)) else {
+        let Some(res) = ty.strip_prefix(&b"RLIMIT_"[..]).and_then(|t| crate::words::find(RLIMITS, t)) else {
             return refuse(field!(b"process.rlimits"), b"unknown rlimit type");
         };
         let num = |k| r.get(k).and_then(|v| v.as_u64());

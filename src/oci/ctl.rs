@@ -112,7 +112,7 @@ pub fn parse_signal(s: &[u8]) -> Option<i32> {
         *d = c.to_ascii_uppercase();
     }
     let n = &up[..s.len()];
-    let n = n.strip_prefix(b"SIG").unwrap_or(n);
+    let n = n.strip_prefix(&b"SIG"[..]).unwrap_or(n);
     crate::words::find(SIGNALS, n).map(|i| if i == 30 { libc::SIGABRT } else { i as i32 + 1 })
 }
 

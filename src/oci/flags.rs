@@ -88,7 +88,7 @@ impl Walk {
             None => (a, None),
         };
         // Go's flag package takes one or two dashes for every flag.
-        let bare = name.strip_prefix(b"--").unwrap_or(&name[1..]);
+        let bare = name.strip_prefix(&b"--"[..]).unwrap_or(&name[1..]);
         let Some((k, _)) = crate::words::group(flags.names, bare) else {
             return Some(Err(Bad { why: b"unknown flag", arg: a }));
         };

@@ -113,7 +113,7 @@ const GLOBALS_TAKING: u32 = 0b110_0111;
 /// `--name[=value]` or `-name[=value]` of a global flag: its index in
 /// GLOBALS and the inline value.
 fn global_name(a: &[u8]) -> Option<(usize, Option<&[u8]>)> {
-    let a = a.strip_prefix(b"--").or_else(|| a.strip_prefix(b"-"))?;
+    let a = a.strip_prefix(&b"--"[..]).or_else(|| a.strip_prefix(&b"-"[..]))?;
     let (name, inline) = match a.iter().position(|&c| c == b'=') {
         Some(i) => (&a[..i], Some(&a[i + 1..])),
         None => (a, None),
@@ -212,7 +212,7 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
 
 /// /run/mydocker as root; $XDG_RUNTIME_DIR/mydocker otherwise (when set).
 fn default_root<'b>(env: &dyn Args, buf: &'b mut [u8; 4096]) -> &'b [u8] {
-    let xdg = (0..env.count()).map(|i| env.arg(i)).find_map(|e| e.strip_prefix(b"XDG_RUNTIME_DIR="));
+    let xdg = (0..env.count()).map(|i| env.arg(i)).find_map(|e| e.strip_prefix(&b"XDG_RUNTIME_DIR="[..]));
     let n = match xdg {
         Some(x) if sys::oci::uid() != 0 && !x.is_empty() && x.len() < 4000 => {
             crate::cgroup::join(&mut buf[..], &[x, b"/mydocker"])

@@ -84,7 +84,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         };
         let v2 = has(dir, b"cgroup.controllers");
         let mut here = [false; NCTRL];
-        for (c, f1, f2) in PROBES {
+        for &(c, f1, f2) in PROBES.iter() {
             here[c as usize] = need[c as usize] && has(dir, if v2 { f2 } else { f1 });
         }
         let w = cgroups::write(dir, v2, &here, &r, &ignored);
@@ -96,7 +96,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
             done[c] |= here[c];
         }
     }
-    for (c, _, _) in PROBES {
+    for &(c, _, _) in PROBES.iter() {
         if need[c as usize] && !done[c as usize] {
             return fail(b"update", &[b"the container has no ", c.name(), b" cgroup"]);
         }
