@@ -142,7 +142,10 @@ impl Args for EnvList<'_> {
 
 /// The namespaces joined, mount last: once in the container's mount
 /// namespace, /proc/<pid> paths would name the container's procfs.
-const JOINED: [(i32, &[u8]); 5] = [
+/// The PID namespace comes first: mydocker joins it itself (see
+/// `enter_pid_ns_and_cgroups`), the child the others.
+const JOINED: [(i32, &[u8]); 6] = [
+    (libc::CLONE_NEWPID, b"pid"),
     (libc::CLONE_NEWIPC, b"ipc"),
     (libc::CLONE_NEWUTS, b"uts"),
     (libc::CLONE_NEWNET, b"net"),
@@ -278,7 +281,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
         lens[k] = crate::cgroup::join(&mut paths[k], &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
     }
     let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
-    if let Err(code) = enter_pid_ns_and_cgroups(pid, &o.rec) {
+    if let Err(code) = enter_pid_ns_and_cgroups(joins[0].1, &o.rec) {
         return Ok(code);
     }
     // The pid really was the container's while we joined: a process that
@@ -294,7 +297,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let apparmor = config::apparmor(pv, &mut abuf).map_err(|r: Refusal| [&b"process: "[..], r.field, b": ", r.why])?;
     let c = Container {
         id: Some(e.id),
-        ns: Namespaces { new: 0, join: &joins },
+        ns: Namespaces { new: 0, join: &joins[1..] },
         hostname: None,
         domainname: None,
         apparmor,
@@ -346,10 +349,8 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
 /// Into the container's PID namespace (for the child about to be made) and
 /// into every cgroup of the container (mydocker itself: the child is then
 /// born in them). Refused while paused: a frozen cgroup would freeze us.
-fn enter_pid_ns_and_cgroups(pid: i32, rec: &state::Record) -> Result<(), i32> {
-    let mut path = [0u8; 40];
-    let n = crate::cgroup::join(&mut path, &[b"/proc/", crate::limits::Dec::new(pid as u64).as_bytes(), b"/ns/pid"]);
-    let r = sys::openat(sys::CWD, &path[..n], libc::O_RDONLY).and_then(|fd| {
+fn enter_pid_ns_and_cgroups(pid_ns: &[u8], rec: &state::Record) -> Result<(), i32> {
+    let r = sys::openat(sys::CWD, pid_ns, libc::O_RDONLY).and_then(|fd| {
         let r = sys::oci::setns(fd, libc::CLONE_NEWPID);
         sys::close(fd);
         r
