@@ -241,30 +241,39 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
 /// Makes the container's cgroups at `path` with `r` and `policy`.
 #[inline(never)]
 pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
+    let mut m = Made { cg: [(-1, false, [false; NCTRL]); NCTRL], n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
+    match fill(&mut m, path, r, policy) {
+        Ok(()) => Ok(m),
+        Err(f) => {
+            m.remove();
+            Err(f)
+        }
+    }
+}
+
+fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(), Fail> {
     let need = r.cg.need(!policy.rules().is_empty());
     let mut l = cgroup::Layout::new();
-    cgroup::discover(&mut l, &[true; NCTRL]).map_err(|f| (f.what, f.why.unwrap_or(b"cgroup discovery failed")))?;
-    let mut m = Made { cg: [(-1, false, [false; NCTRL]); NCTRL], n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
+    let no = |f: cgroup::Fail| (f.what, f.why.unwrap_or(b"controller not available"));
+    cgroup::discover(&mut l, &[true; NCTRL]).map_err(no)?;
     let root: Option<&[u8]> = if path.starts_with(b"/") { Some(b"/") } else { None };
     // A cgroup in every hierarchy there is (the freezer's too, for pause;
     // on v2 one holds them all): every one lists every process (ps, kill
     // --all). The controllers the resources need must be there.
-    let t = match l.targets_of(&[true; NCTRL], &need, root) {
-        Ok(t) => t,
-        Err(f) => return Err((f.what, f.why.unwrap_or(b"controller not available"))),
-    };
+    let t = l.targets_of(&[true; NCTRL], &need, root).map_err(no)?;
     for t in &t.t[..t.n] {
-        let mut p = [0u8; 2200];
+        // "<mount>/<rel>/<path>", recorded in `paths` (NUL-separated).
         let rel = t.rel;
         let sep: &[u8] = if rel.is_empty() { b"" } else { b"/" };
         let body = path.strip_prefix(b"/").unwrap_or(path);
-        let n = join(&mut p, &[t.mount, b"/", rel, sep, body]);
-        if n >= p.len() - 1 || m.plen + n + 1 > m.paths.len() {
-            m.remove();
+        let at = m.plen;
+        let n = join(&mut m.paths[at..], &[t.mount, b"/", rel, sep, body]);
+        if at + n + 1 >= m.paths.len() {
             return Err((b"linux.cgroupsPath", b"too long"));
         }
+        m.plen += n + 1;
+        let p = &m.paths[at..at + n];
         let from = t.mount.len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
-        let cpuset = !t.v2 && t.ctrls[Ctrl::Cpuset as usize];
         // What this hierarchy has and the resources need: enabled at each
         // level on v2 (a hybrid host's cgroup2 may hold only the freezer),
         // then written.
@@ -272,35 +281,13 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
         for c in CTRLS {
             here[c as usize] &= need[c as usize];
         }
-        if let Err(f) = make_levels(&p[..n], from, t.v2, cpuset, &here) {
-            m.remove();
-            return Err(f);
-        }
-        m.paths[m.plen..m.plen + n].copy_from_slice(&p[..n]);
-        m.plen += n + 1;
-        let cg = match open_dir(sys::CWD, &p[..n]) {
-            Ok(fd) => fd,
-            Err(e) => {
-                m.remove();
-                return Err((b"opening the container cgroup", why(e)));
-            }
-        };
+        make_levels(p, from, t.v2, !t.v2 && t.ctrls[Ctrl::Cpuset as usize], &here)?;
+        let cg = open_dir(sys::CWD, p).map_err(|e| (&b"opening the container cgroup"[..], why(e)))?;
         m.cg[m.n] = (cg, t.v2, here);
         m.n += 1;
+        write(cg, t.v2, &here, r, policy)?;
+        let file: &[u8] = if t.v2 { b"cgroup.procs" } else { b"tasks" };
+        m.joins[m.n - 1] = sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e)))?;
     }
-    for i in 0..m.n {
-        let (cg, v2, ctrls) = m.cg[i];
-        let res = write(cg, v2, &ctrls, r, policy).and_then(|_| {
-            let file: &[u8] = if v2 { b"cgroup.procs" } else { b"tasks" };
-            sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e)))
-        });
-        match res {
-            Ok(fd) => m.joins[i] = fd,
-            Err(f) => {
-                m.remove();
-                return Err(f);
-            }
-        }
-    }
-    Ok(m)
+    Ok(())
 }
