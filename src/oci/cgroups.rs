@@ -28,47 +28,47 @@ pub struct Resources<'a> {
 
 /// linux.resources numbers: (field, knob, whether it may be negative).
 /// The object and the key come from the field's name.
-const NUMS: [(&str, Knob, bool); cgroup::res::NKNOB] = [
-    ("linux.resources.memory.limit", Knob::Memory, true),
-    ("linux.resources.memory.reservation", Knob::Reservation, true),
-    ("linux.resources.memory.swap", Knob::Swap, true),
-    ("linux.resources.memory.swappiness", Knob::Swappiness, false),
-    ("linux.resources.memory.disableOOMKiller", Knob::NoOom, false),
-    ("linux.resources.cpu.shares", Knob::Shares, false),
-    ("linux.resources.cpu.quota", Knob::Quota, true),
-    ("linux.resources.cpu.period", Knob::Period, false),
-    ("linux.resources.pids.limit", Knob::Pids, true),
+const NUMS: [(&[u8], Knob, bool); cgroup::res::NKNOB] = [
+    (b"linux.resources.memory.limit", Knob::Memory, true),
+    (b"linux.resources.memory.reservation", Knob::Reservation, true),
+    (b"linux.resources.memory.swap", Knob::Swap, true),
+    (b"linux.resources.memory.swappiness", Knob::Swappiness, false),
+    (b"linux.resources.memory.disableOOMKiller", Knob::NoOom, false),
+    (b"linux.resources.cpu.shares", Knob::Shares, false),
+    (b"linux.resources.cpu.quota", Knob::Quota, true),
+    (b"linux.resources.cpu.period", Knob::Period, false),
+    (b"linux.resources.pids.limit", Knob::Pids, true),
 ];
 
 /// The value at `field` ("linux.resources.x.y") of the LinuxResources
 /// object `r`; None when absent or null.
-fn at<'a>(r: Option<Value<'a>>, field: &str) -> Option<Value<'a>> {
+fn at<'a>(r: Option<Value<'a>>, field: &[u8]) -> Option<Value<'a>> {
     let mut v = r?;
-    for k in field.as_bytes()["linux.resources.".len()..].split(|&c| c == b'.') {
-        v = v.get(core::str::from_utf8(k).ok()?)?;
+    for k in field["linux.resources.".len()..].split(|&c| c == b'.') {
+        v = v.get_bytes(k)?;
     }
     Some(v).filter(|v| !v.is_null())
 }
 
 /// A CPU or memory-node list ("0-2,5"); empty is unset.
-fn list<'a>(r: Option<Value<'a>>, field: &'static str) -> CRes<Option<&'a [u8]>> {
+fn list<'a>(r: Option<Value<'a>>, field: &'static [u8]) -> CRes<Option<&'a [u8]>> {
     match at(r, field).map(|v| v.as_bytes()) {
         None => Ok(None),
         Some(Some(b)) if b.is_empty() => Ok(None),
         Some(Some(b)) if b.iter().all(|c| c.is_ascii_digit() || *c == b'-' || *c == b',') => Ok(Some(b)),
-        _ => refuse(field.as_bytes(), b"not a CPU or node list"),
+        _ => refuse(field, b"not a CPU or node list"),
     }
 }
 
 /// What mydocker cannot apply; the cpu ones (after the first 3) may be 0,
 /// the same as unset.
-const UNSUPPORTED: [&str; 6] = [
-    "linux.resources.blockIO",
-    "linux.resources.network",
-    "linux.resources.rdma",
-    "linux.resources.cpu.realtimeRuntime",
-    "linux.resources.cpu.realtimePeriod",
-    "linux.resources.cpu.idle",
+const UNSUPPORTED: [&[u8]; 6] = [
+    b"linux.resources.blockIO",
+    b"linux.resources.network",
+    b"linux.resources.rdma",
+    b"linux.resources.cpu.realtimeRuntime",
+    b"linux.resources.cpu.realtimePeriod",
+    b"linux.resources.cpu.idle",
 ];
 
 /// Reads linux.resources; device rules into `rules` (config's first, then
@@ -84,16 +84,16 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
     for (i, f) in UNSUPPORTED.iter().enumerate() {
         let v = at(r, f);
         if set(v) && (i < 3 || v.and_then(|v| v.as_i64()) != Some(0)) {
-            return refuse(f.as_bytes(), b"not supported");
+            return refuse(f, b"not supported");
         }
     }
     // memory.kernel and kernelTCP are deprecated in the spec and gone from
     // kernels since 5.x/6.x: accepted and not applied, as runc and crun do.
-    let unified = at(r, "linux.resources.unified");
+    let unified = at(r, b"linux.resources.unified");
     let mut res = Resources {
         cg: cgroup::res::Resources {
-            cpus: list(r, "linux.resources.cpu.cpus")?,
-            mems: list(r, "linux.resources.cpu.mems")?,
+            cpus: list(r, b"linux.resources.cpu.cpus")?,
+            mems: list(r, b"linux.resources.cpu.mems")?,
             ..cgroup::res::Resources::NONE
         },
         unified: unified.filter(|_| set(unified)),
@@ -105,12 +105,12 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             _ if k == Knob::NoOom => v.as_bool().filter(|&b| b).map(|_| 1),
             // pids: 0 or less is unlimited (runtime-spec).
             Some(n) if k == Knob::Pids => Some(if n <= 0 { -1 } else { n }),
-            Some(n) if n < 0 && !neg => return refuse(field.as_bytes(), b"must not be negative"),
+            Some(n) if n < 0 && !neg => return refuse(field, b"must not be negative"),
             Some(n) => Some(n),
-            None => return refuse(field.as_bytes(), b"not an integer"),
+            None => return refuse(field, b"not an integer"),
         };
     }
-    let Some(list) = at(r, "linux.resources.devices") else { return Ok(res) };
+    let Some(list) = at(r, b"linux.resources.devices") else { return Ok(res) };
     for d in list.items() {
         let bad = super::config::Refusal { field: b"linux.resources.devices", why: b"malformed rule" };
         let ty = match d.get("type").and_then(|t| t.as_bytes()) {
