@@ -552,14 +552,22 @@ pub fn join(out: &mut [u8], parts: &[&[u8]]) -> usize {
 /// copy is stack pages touched on each run with limits.
 #[inline(never)]
 pub fn discover(l: &mut Layout, need: &Need) -> Res<()> {
-    // One page holds any line whose path fits the Layout's text.
-    let mut buf = [0u8; 4096];
-    for_each_line(b"/proc/self/cgroup", &mut buf, &mut |line| l.cgroup_line(line))
-        .map_err(fail(b"discovery", b"/proc/self/cgroup"))?;
+    callers(l)?;
     if in_initial_cgroup_ns() && l.guess(need, sys::exists_nofollow) {
         return Ok(());
     }
     mountinfo(l)
+}
+
+/// Feeds every line of /proc/self/cgroup to `l`. A frame of its own: its
+/// line buffer and the path buffers of guess's probes then share stack
+/// pages instead of adding up.
+#[inline(never)]
+fn callers(l: &mut Layout) -> Res<()> {
+    // One page holds any line whose path fits the Layout's text.
+    let mut buf = [0u8; 4096];
+    for_each_line(b"/proc/self/cgroup", &mut buf, &mut |line| l.cgroup_line(line))
+        .map_err(fail(b"discovery", b"/proc/self/cgroup"))
 }
 
 /// Whether this process is in the initial cgroup namespace, where

@@ -267,7 +267,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let mut entries = [mounts::EMPTY; 1];
     let mut text_buf = [0u8; 4200];
     let mut table = Table::new(&mut entries, &mut text_buf);
-    table.workdir = Some(table.put(&[p.cwd]));
+    table.workdir = Some(table.text(p.cwd));
     table.check().map_err(|why| [&b"--cwd: "[..], why, b"", b""])?;
 
     let pid = o.rec.pid;
@@ -337,7 +337,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     if let Some(f) = e.pid_file {
         if let Err(x) = super::create::write_pid_file(f, pid) {
             let _ = sys::kill(pid, libc::SIGKILL);
-            return Err([&b"--pid-file "[..], f, sys::strerror(x), b""]);
+            return Err([&b"--pid-file "[..], f, b": ", sys::strerror(x)]);
         }
     }
     Ok(0)
@@ -354,7 +354,7 @@ fn enter_pid_ns_and_cgroups(pid: i32, rec: &state::Record) -> Result<(), i32> {
         sys::close(fd);
         r
     });
-    r.map_err(|x| fail(b"exec", &[b"joining the pid namespace: ", sys::strerror(x)]))?;
+    r.map_err(|x| super::create::fail_io(b"exec", b"joining the pid namespace", b"", x))?;
     for d in rec.cgroup_dirs() {
         let r = match crate::cgroup::open_dir(sys::CWD, d) {
             Ok(dir) => {
@@ -365,7 +365,7 @@ fn enter_pid_ns_and_cgroups(pid: i32, rec: &state::Record) -> Result<(), i32> {
             Err(Errno(libc::ENOENT)) => Ok(()),
             Err(x) => Err(x),
         };
-        r.map_err(|x| fail(b"exec", &[b"joining cgroup ", d, b": ", sys::strerror(x)]))?;
+        r.map_err(|x| super::create::fail_io(b"exec", b"joining cgroup ", d, x))?;
     }
     Ok(())
 }
