@@ -148,7 +148,7 @@ fn build_and_spawn(
     }
     config::shapes(root).map_err(|r| refused(cmd, r))?;
     config::unsupported(root).map_err(|r| refused(cmd, r))?;
-    let mut st = Store::EMPTY;
+    let mut st = Store::new();
     let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;
     let proc_ = config::process(process, &mut st).map_err(|r| refused(cmd, r))?;
     // A terminal's master goes to the console socket, as runc sends it.

@@ -240,7 +240,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     if from_cli && e.id_at + 1 >= args.count() {
         return Err([&b"no command given"[..], b"", b"", b""]);
     }
-    let mut st = Store::EMPTY;
+    let mut st = Store::new();
     let mut p = config::process(pv, &mut st).map_err(|r: Refusal| [&b"process: "[..], r.field, b": ", r.why])?;
     // A terminal of its own (console.rs), as runc: its master goes to the
     // console socket, or attached, it is relayed to our stdin/stdout.
