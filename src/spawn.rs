@@ -202,10 +202,9 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     };
     // The syscall filter, for the capabilities the container keeps (docker
     // evaluates its profile's capability rules against them too).
-    let mut sc_out = [crate::seccomp::Insn::ZERO; crate::seccomp::MAX_INSNS];
-    let mut sc_work = crate::seccomp::Work::new();
+    let mut sc_space = crate::seccomp::Space::new();
     let bounding = kept.map_or(inherited.bounding, |k| k.bounding);
-    let Ok(seccomp) = crate::seccomp::prepare(c.seccomp, bounding, &mut sc_out, &mut sc_work) else {
+    let Ok(seccomp) = crate::seccomp::prepare(c.seccomp, bounding, &mut sc_space) else {
         return 125;
     };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {

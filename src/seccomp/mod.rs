@@ -9,6 +9,7 @@
 //! tools/gen-syscalls.py.
 pub mod bpf;
 pub mod model;
+mod prebuilt;
 pub mod profile;
 mod tables;
 
@@ -80,12 +81,47 @@ pub fn compile<'o>(src: Source, host: Host, caps: u64, out: &'o mut [Insn], w: &
     Ok(Program { insns: &out[..len], flags: m.flags })
 }
 
+/// Where `prepare` puts a filter it compiles (one word until then; the
+/// caller keeps it alive until the child has loaded the filter).
+pub struct Space(Option<crate::sys::Map>);
+
+impl Space {
+    pub const fn new() -> Space {
+        Space(None)
+    }
+}
+
+/// docker's default for the host, built with the binary (src/seccomp/prebuilt.rs).
+#[cfg(target_arch = "x86_64")]
+use prebuilt::DEFAULT_X86_64 as PREBUILT;
+#[cfg(not(target_arch = "x86_64"))]
+use prebuilt::DEFAULT_AARCH64 as PREBUILT;
+
 /// The filter for a container (parent side, before clone): `profile`
-/// evaluated for this host and the kept capabilities `caps`, into `out`.
-/// A profile file is mapped and parsed here. Errors are reported here, as
-/// one line; the caller exits 125.
-pub fn prepare<'o>(profile: Profile, caps: u64, out: &'o mut [Insn], w: &mut Work) -> Result<Option<Program<'o>>, ()> {
+/// evaluated for this host and the kept capabilities `caps`. docker's
+/// default with the capabilities its rules ask about as docker leaves them
+/// (every plain `mydocker run`) is prebuilt: nothing to compile, no buffers.
+/// Anything else is compiled into `space`; a profile file is mapped and
+/// parsed here. Errors are reported here, as one line; the caller exits 125.
+pub fn prepare<'o>(profile: Profile, caps: u64, space: &'o mut Space) -> Result<Option<Program<'o>>, ()> {
+    match profile {
+        Profile::Unconfined => Ok(None),
+        Profile::Default if caps & prebuilt::CAPS_ASKED == crate::caps::DOCKER_DEFAULT & prebuilt::CAPS_ASKED => {
+            Ok(Some(Program { insns: &PREBUILT, flags: 0 }))
+        }
+        _ => compile_into(profile, caps, space),
+    }
+}
+
+/// The cold path of `prepare`: its buffers (~130 KiB) are touched only here.
+#[inline(never)]
+fn compile_into<'o>(profile: Profile, caps: u64, space: &'o mut Space) -> Result<Option<Program<'o>>, ()> {
     use crate::out::Line;
+    let fail = |e| Line::new().s(b"mydocker: seccomp: no memory for the filter: ").s(crate::sys::strerror(e)).emit(2);
+    let map = space.0.insert(crate::sys::Map::new(MAX_INSNS * core::mem::size_of::<Insn>(), false).map_err(fail)?);
+    let (out, _) = map.typed(MAX_INSNS, Insn::ZERO).ok_or(())?;
+    let mut work = Work::new();
+    let w = &mut work;
     let src = match profile {
         Profile::Unconfined => return Ok(None),
         Profile::Default => Source::Default,
