@@ -1,50 +1,31 @@
 //! Capability names and sets. Pure: masks are computed before clone, the
 //! child only applies them.
 
-/// Capability names in kernel order (bit N is CAP_<NAMES[N]>), Linux 6.x.
-pub const NAMES: [&[u8]; 41] = [
-    b"CHOWN",
-    b"DAC_OVERRIDE",
-    b"DAC_READ_SEARCH",
-    b"FOWNER",
-    b"FSETID",
-    b"KILL",
-    b"SETGID",
-    b"SETUID",
-    b"SETPCAP",
-    b"LINUX_IMMUTABLE",
-    b"NET_BIND_SERVICE",
-    b"NET_BROADCAST",
-    b"NET_ADMIN",
-    b"NET_RAW",
-    b"IPC_LOCK",
-    b"IPC_OWNER",
-    b"SYS_MODULE",
-    b"SYS_RAWIO",
-    b"SYS_CHROOT",
-    b"SYS_PTRACE",
-    b"SYS_PACCT",
-    b"SYS_ADMIN",
-    b"SYS_BOOT",
-    b"SYS_NICE",
-    b"SYS_RESOURCE",
-    b"SYS_TIME",
-    b"SYS_TTY_CONFIG",
-    b"MKNOD",
-    b"LEASE",
-    b"AUDIT_WRITE",
-    b"AUDIT_CONTROL",
-    b"SETFCAP",
-    b"MAC_OVERRIDE",
-    b"MAC_ADMIN",
-    b"SYSLOG",
-    b"WAKE_ALARM",
-    b"BLOCK_SUSPEND",
-    b"AUDIT_READ",
-    b"PERFMON",
-    b"BPF",
-    b"CHECKPOINT_RESTORE",
-];
+/// Capability names in kernel order (word N is CAP_<name of bit N>),
+/// Linux 6.x; a packed table (see `words`).
+pub const WORDS: &[u8] = b"CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE \
+NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT \
+SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE \
+AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ \
+PERFMON BPF CHECKPOINT_RESTORE";
+
+/// WORDS as a list (built at compile time; a table in the binary only
+/// where it is used at run time).
+pub const NAMES: [&[u8]; 41] = {
+    let mut out: [&[u8]; 41] = [b""; 41];
+    let (mut rest, mut i) = (WORDS, 0);
+    while i < 41 {
+        let mut j = 0;
+        while j < rest.len() && rest[j] != b' ' {
+            j += 1;
+        }
+        let (w, r) = rest.split_at(j);
+        out[i] = w;
+        rest = if r.is_empty() { r } else { r.split_at(1).1 };
+        i += 1;
+    }
+    out
+};
 
 const fn bit(n: u32) -> u64 {
     1 << n
@@ -83,11 +64,11 @@ pub fn parse(name: &[u8]) -> Option<u64> {
         *d = s.to_ascii_uppercase();
     }
     let n = &up[..name.len()];
-    let n = n.strip_prefix(b"CAP_").unwrap_or(n);
+    let n = n.strip_prefix(&b"CAP_"[..]).unwrap_or(n);
     if n == b"ALL" {
         return Some(ALL);
     }
-    NAMES.iter().position(|x| *x == n).map(|i| bit(i as u32))
+    crate::words::find(WORDS, n).map(|i| bit(i as u32))
 }
 
 /// The set the container keeps: docker's default, minus --cap-drop, plus
@@ -100,7 +81,10 @@ pub fn parse(name: &[u8]) -> Option<u64> {
 pub fn keep(add: u64, drop: u64, permitted: u64) -> Result<u64, &'static [u8]> {
     let missing = if add == ALL { 0 } else { add & !permitted };
     if missing != 0 {
-        return Err(NAMES.get(missing.trailing_zeros() as usize).copied().unwrap_or(b"?"));
+        return Err(match crate::words::nth(WORDS, missing.trailing_zeros() as usize) {
+            b"" => b"?",
+            n => n,
+        });
     }
     Ok(((DOCKER_DEFAULT & !drop) | add) & permitted)
 }
@@ -119,6 +103,12 @@ mod tests {
         assert_eq!(parse(b"NOPE"), None);
         assert_eq!(parse(b""), None);
         assert_eq!(parse(&[b'A'; 100]), None);
+    }
+
+    #[test]
+    fn the_packed_names_are_the_kernels_41() {
+        assert_eq!((NAMES[0], NAMES[10], NAMES[40]), (&b"CHOWN"[..], &b"NET_BIND_SERVICE"[..], &b"CHECKPOINT_RESTORE"[..]));
+        assert!(NAMES.iter().all(|n| !n.is_empty() && !n.contains(&b' ')));
     }
 
     #[test]

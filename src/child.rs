@@ -6,6 +6,11 @@
 //! - only raw syscalls (through `sys`) on memory prepared before clone: the
 //!   Ctx below, the hostname, the mount table, and the receive arena the
 //!   parent mapped;
+//! - a plain attached run's child runs on the parent's own memory while
+//!   the parent sleeps until its execve (CLONE_VM | CLONE_VFORK, see
+//!   spawn::shared_memory): so it writes nothing but its own stack and the
+//!   receive arena, changes nothing the parent reads afterwards, and on
+//!   that path never waits for the parent;
 //! - every failure is reported to the parent as (step, errno, table entry)
 //!   on the close-on-exec error pipe, then the child exits; EOF on that pipe
 //!   tells the parent execve succeeded.

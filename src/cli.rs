@@ -2,9 +2,10 @@
 //! and never reads the environment, so tests call it directly.
 use crate::caps;
 use crate::err::Usage;
-use crate::limits::{self, CpuSet};
+use crate::limits::{self, CpuSet, Why};
 use crate::mounts::{self, MAX_TMPFS, MAX_VOLUMES};
 use crate::sys::CArgs;
+use crate::words;
 
 /// A read-only list of byte strings: the C argv/envp in the binary, a slice
 /// of byte strings in tests.
@@ -153,46 +154,40 @@ pub const HELP: &[u8] = concat!(
 )
 .as_bytes();
 
-pub const RUN_HELP: &[u8] = concat!(
-    "Usage: mydocker run [OPTIONS] COMMAND [ARG...]\n",
-    "Runs COMMAND as PID 1 in new UTS, PID, mount, net and IPC namespaces.\n",
-    "  -e, --env KEY[=VAL]      set KEY, or copy it from the caller\n",
-    "      --env-clear          start from an empty environment (default PATH)\n",
-    "      --hostname NAME      default: the container id\n",
-    "  -t, --tty                a terminal of its own (stdin must be a terminal)\n",
-    "  -i, --interactive        with -t: relay stdin to it; -ti, -it: both\n",
-    "  -m, --memory SIZE        memory limit (b, k, m, g), no swap\n",
-    "  -cpuset, --cpuset-cpus LIST   CPUs, e.g. 0-1,3\n",
-    "  -cpushare, --cpu-shares N     CPU weight 2..262144 (default 1024)\n",
-    "      --cpus X.Y           CPU time limit\n",
-    "      --pids-limit N       at most N processes\n",
-    "      --cgroup-parent PATH default: the caller's cgroup\n",
-    "      --rootfs DIR         DIR as / (default command: /bin/sh)\n",
-    "  -v, --volume SRC:DST[:ro|rw]  bind mount (needs --rootfs)\n",
-    "      --tmpfs PATH         tmpfs at PATH (needs --rootfs)\n",
-    "      --read-only          read-only rootfs (needs --rootfs)\n",
-    "  -w, --workdir DIR        working directory (absolute)\n",
-    "  -u, --user UID[:GID]     numeric user and group\n",
-    "      --cap-add CAP, --cap-drop CAP  adjust docker's default set (ALL)\n",
-    "      --privileged         keep all capabilities, no masked paths, all devices, no seccomp filter\n",
-    "      --device HOST[:CONTAINER][:rwm]  a host device node (needs --rootfs)\n",
-    "      --security-opt seccomp=unconfined|FILE  no syscall filter, or a docker/OCI JSON profile\n",
-    "                           (default: docker's default profile)\n",
-    "      --init               a reaper as PID 1, the command as PID 2\n",
-    "      --help               this help; -- ends the options\n",
-)
-.as_bytes();
+pub const RUN_HELP: &[u8] = b"Usage: mydocker run [OPTIONS] COMMAND [ARG...]
+Runs COMMAND as PID 1 in new UTS, PID, mount, net and IPC namespaces.
+ -e, --env KEY[=VAL]   set KEY, or copy it from the caller
+ --env-clear           start from an empty environment (default PATH)
+ --hostname NAME       default: the container id
+ -t, --tty             a terminal of its own (stdin must be one)
+ -i, --interactive     with -t: relay stdin to it; -ti, -it: both
+ -m, --memory SIZE     memory limit (b, k, m, g), no swap
+ -cpuset, --cpuset-cpus LIST  CPUs, e.g. 0-1,3
+ -cpushare, --cpu-shares N    CPU weight 2..262144 (default 1024)
+ --cpus X.Y            CPU time limit
+ --pids-limit N        at most N processes
+ --cgroup-parent PATH  default: the caller's cgroup
+ --rootfs DIR          DIR as / (default command: /bin/sh)
+ -v, --volume SRC:DST[:ro|rw]  bind mount (*)
+ --tmpfs PATH          tmpfs at PATH (*)
+ --read-only           read-only rootfs (*)
+ --device HOST[:CONTAINER][:rwm]  a host device node (*)
+ -w, --workdir DIR     working directory (absolute)
+ -u, --user UID[:GID]  numeric user and group
+ --cap-add CAP, --cap-drop CAP  adjust docker's default set (ALL)
+ --privileged          all capabilities and devices, no masked paths, no seccomp
+ --security-opt seccomp=unconfined|FILE  no syscall filter, or a docker/OCI
+                       JSON profile (default: docker's)
+ --init                a reaper as PID 1, the command as PID 2
+ --help                this help; -- ends the options
+(*) needs --rootfs
+";
 
-/// Appends to a fixed table; false when it is full (the caller says so).
-fn add<'a>(list: &mut [&'a [u8]], n: &mut usize, v: &'a [u8]) -> bool {
-    match list.get_mut(*n) {
-        Some(slot) => {
-            *slot = v;
-            *n += 1;
-            true
-        }
-        None => false,
-    }
+/// Appends to a fixed table; `full` when it has no room left.
+fn add<'a>(list: &mut [&'a [u8]], n: &mut usize, v: &'a [u8], full: Why) -> Result<(), Why> {
+    *list.get_mut(*n).ok_or(full)? = v;
+    *n += 1;
+    Ok(())
 }
 
 fn usage<'a>(what: &'static [u8], arg: &'a [u8], why: &'static [u8]) -> Usage<'a> {
@@ -203,90 +198,54 @@ fn top<'a>(cmd: &'static [u8], what: &'static [u8], arg: &'a [u8], why: &'static
     Usage { cmd, what, arg, why }
 }
 
-/// What a run flag is, whatever its spelling.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum F {
-    Tty,
-    Interactive,
-    TtyInteractive,
-    Help,
-    EnvClear,
-    Env,
-    Hostname,
-    Memory,
-    Cpuset,
-    Shares,
-    Pids,
-    Cpus,
-    CgroupParent,
-    Rootfs,
-    Volume,
-    Tmpfs,
-    ReadOnly,
-    Workdir,
-    User,
-    CapAdd,
-    CapDrop,
-    Privileged,
-    Init,
-    Device,
-    SecurityOpt,
-}
-
-/// Every spelling of every run flag (the original's single-dash ones too).
-const FLAGS: [(&[u8], F); 37] = [
-    (b"-t", F::Tty),
-    (b"-i", F::Interactive),
-    (b"-ti", F::TtyInteractive),
-    (b"-it", F::TtyInteractive),
-    (b"--tty", F::Tty),
-    (b"--interactive", F::Interactive),
-    (b"--help", F::Help),
-    (b"--env-clear", F::EnvClear),
-    (b"-e", F::Env),
-    (b"--env", F::Env),
-    (b"--hostname", F::Hostname),
-    (b"-m", F::Memory),
-    (b"--memory", F::Memory),
-    (b"-cpuset", F::Cpuset),
-    (b"--cpuset", F::Cpuset),
-    (b"--cpuset-cpus", F::Cpuset),
-    (b"-cpushare", F::Shares),
-    (b"--cpushare", F::Shares),
-    (b"--cpu-shares", F::Shares),
-    (b"--pids-limit", F::Pids),
-    (b"--cpus", F::Cpus),
-    (b"--cgroup-parent", F::CgroupParent),
-    (b"--rootfs", F::Rootfs),
-    (b"-v", F::Volume),
-    (b"--volume", F::Volume),
-    (b"--tmpfs", F::Tmpfs),
-    (b"--read-only", F::ReadOnly),
-    (b"-w", F::Workdir),
-    (b"--workdir", F::Workdir),
-    (b"-u", F::User),
-    (b"--user", F::User),
-    (b"--cap-add", F::CapAdd),
-    (b"--cap-drop", F::CapDrop),
-    (b"--privileged", F::Privileged),
-    (b"--init", F::Init),
-    (b"--device", F::Device),
-    (b"--security-opt", F::SecurityOpt),
-];
+/// Every spelling of every run flag (the original's single-dash ones too),
+/// one group per flag in the order of the constants below; the last
+/// spelling of a group is the one messages name. The first `TAKES` groups
+/// are switches, the others take a value.
+const FLAGS: &[u8] = b"-t --tty|-i --interactive|-ti -it|--help|--env-clear|--read-only|--privileged|--init|\
+--env -e|--hostname|-m --memory|-cpuset --cpuset --cpuset-cpus|-cpushare --cpushare --cpu-shares|--pids-limit|\
+--cpus|--cgroup-parent|--rootfs|-v --volume|--tmpfs|-w --workdir|-u --user|--cap-add|--cap-drop|--device|\
+--security-opt";
+const TTY: usize = 0;
+const INTERACTIVE: usize = 1;
+const TTY_INTERACTIVE: usize = 2;
+const HELP_FLAG: usize = 3;
+const ENV_CLEAR: usize = 4;
+const READ_ONLY: usize = 5;
+const PRIVILEGED: usize = 6;
+const INIT: usize = 7;
+const TAKES: usize = 8;
+const ENV: usize = 8;
+const HOSTNAME: usize = 9;
+const MEMORY: usize = 10;
+const CPUSET: usize = 11;
+const SHARES: usize = 12;
+const PIDS: usize = 13;
+const CPUS: usize = 14;
+const CGROUP_PARENT: usize = 15;
+const ROOTFS: usize = 16;
+const VOLUME: usize = 17;
+const TMPFS: usize = 18;
+const WORKDIR: usize = 19;
+const USER: usize = 20;
+const CAP_ADD: usize = 21;
+const CAP_DROP: usize = 22;
+const DEVICE: usize = 23;
 
 /// Parses the whole command line (args[0] is the program name).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
-    match args.arg(1) {
-        b"run" => parse_run(args),
-        b"gc" => match (args.arg(2), args.count()) {
+    let cmd = args.arg(1);
+    match words::find(b"run gc -h --help help -v --version version", cmd) {
+        Some(0) => parse_run(args),
+        Some(1) => match (args.arg(2), args.count()) {
             (_, 2) => Ok(Cmd::Gc(None)),
-            (b"--cgroup-parent", 4) => Ok(Cmd::Gc(Some(args.arg(3)))),
+            (f, 4) if f == b"--cgroup-parent" => Ok(Cmd::Gc(Some(args.arg(3)))),
             (a, _) => Err(top(b"gc", b"unknown argument", a, b"usage: mydocker gc [--cgroup-parent PATH]")),
         },
-        b"-h" | b"--help" | b"help" => Ok(Cmd::Help),
-        b"-v" | b"--version" | b"version" => Ok(Cmd::Version),
-        b"" if args.count() < 2 => Err(top(b"", b"missing command", b"", b"try 'mydocker --help'")),
-        other => Err(top(b"", b"unknown command", other, b"try 'mydocker --help'")),
+        Some(2..=4) => Ok(Cmd::Help),
+        Some(_) => Ok(Cmd::Version),
+        None if args.count() < 2 => Err(top(b"", b"missing command", b"", b"try 'mydocker --help'")),
+        None => Err(top(b"", b"unknown command", cmd, b"try 'mydocker --help'")),
     }
 }
 
@@ -339,125 +298,28 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
             break;
         }
         let (flag, inline) = split_eq(a);
-        let Some(&(_, f)) = FLAGS.iter().find(|(n, _)| *n == flag) else {
-            return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'"));
+        let see = b"see 'mydocker run --help'";
+        let Some((f, name)) = words::group(FLAGS, flag) else {
+            return Err(usage(b"unknown flag", a, see));
         };
         // Flags that take a value get it here, once: inline after '=' or
         // the next argument. The others may not have one.
-        let takes = !matches!(f, F::Tty | F::Interactive | F::TtyInteractive | F::Help | F::EnvClear | F::ReadOnly | F::Privileged | F::Init);
-        let v: &'a [u8] = match (takes, inline) {
+        let v: &'a [u8] = match (f >= TAKES, inline) {
             (true, Some(v)) => v,
             (true, None) => {
                 i += 1;
                 if i >= args.count() {
-                    return Err(usage(b"flag needs a value", a, b"see 'mydocker run --help'"));
+                    return Err(usage(b"flag needs a value", a, see));
                 }
                 args.arg(i)
             }
-            (false, Some(_)) => return Err(usage(b"unknown flag", a, b"see 'mydocker run --help'")),
+            (false, Some(_)) => return Err(usage(b"unknown flag", a, see)),
             (false, None) => b"",
         };
-        match f {
-            F::Tty => r.tty = true,
-            F::Interactive => r.interactive = true,
-            F::TtyInteractive => (r.tty, r.interactive) = (true, true),
-            F::Help => return Ok(Cmd::RunHelp),
-            F::EnvClear => r.env_clear = true,
-            F::Env => {
-                let name = v.split(|&c| c == b'=').next().unwrap_or(&[]);
-                if name.is_empty() {
-                    return Err(usage(b"-e", v, b"environment variable name is empty"));
-                }
-                if !add(&mut r.env, &mut r.nenv, v) {
-                    return Err(usage(b"-e", v, b"too many -e flags (limit 256)"));
-                }
-            }
-            F::Hostname => {
-                check_hostname(v)?;
-                r.hostname = Some(v);
-            }
-            F::Memory => {
-                let n = limits::parse_size(v).map_err(|why| usage(b"--memory", v, why))?;
-                r.limits.memory = Some((n, v));
-            }
-            F::Cpuset => {
-                let set = limits::parse_cpuset(v).map_err(|why| usage(b"--cpuset-cpus", v, why))?;
-                r.limits.cpuset = Some((v, set));
-            }
-            F::Shares => {
-                r.limits.shares = Some(limits::parse_shares(v).map_err(|why| usage(b"--cpu-shares", v, why))?);
-            }
-            F::Pids => {
-                r.limits.pids = Some(limits::parse_pids(v).map_err(|why| usage(b"--pids-limit", v, why))?);
-            }
-            F::Cpus => {
-                r.limits.cpus = Some(limits::parse_cpus(v).map_err(|why| usage(b"--cpus", v, why))?);
-            }
-            F::CgroupParent => {
-                if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
-                    return Err(usage(b"--cgroup-parent", v, b"must be a cgroup path without '.' or '..' components"));
-                }
-                r.cgroup_parent = Some(v);
-            }
-            F::Rootfs => {
-                if v.is_empty() {
-                    return Err(usage(b"--rootfs", v, b"the rootfs path is empty"));
-                }
-                // "dir/" and "dir" alike: paths are joined onto it.
-                let mut t = v;
-                while t.len() > 1 && t.ends_with(b"/") {
-                    t = &t[..t.len() - 1];
-                }
-                r.rootfs = Some(t);
-            }
-            F::Volume => {
-                mounts::parse_volume(v).map_err(|why| usage(b"--volume", v, why))?;
-                if !add(&mut r.volumes, &mut r.nvol, v) {
-                    return Err(usage(b"--volume", v, b"too many volumes (limit 32)"));
-                }
-            }
-            F::Tmpfs => {
-                mounts::check_inner_path(v).map_err(|why| usage(b"--tmpfs", v, why))?;
-                if !add(&mut r.tmpfs, &mut r.ntmpfs, v) {
-                    return Err(usage(b"--tmpfs", v, b"too many tmpfs mounts (limit 16)"));
-                }
-            }
-            F::ReadOnly => r.read_only = true,
-            F::Workdir => {
-                mounts::check_inner_path(v).map_err(|why| usage(b"--workdir", v, why))?;
-                r.workdir = Some(v);
-            }
-            F::User => {
-                r.user = Some(parse_user(v).ok_or(usage(b"--user", v, b"use numeric UID[:GID] below 4294967295"))?);
-            }
-            F::CapAdd | F::CapDrop => {
-                let c = caps::parse(v).ok_or(usage(
-                    if f == F::CapAdd { b"--cap-add" } else { b"--cap-drop" },
-                    v,
-                    b"unknown capability",
-                ))?;
-                if f == F::CapAdd {
-                    r.cap_add |= c;
-                } else {
-                    r.cap_drop |= c;
-                }
-            }
-            F::Privileged => r.privileged = true,
-            F::Init => r.init = true,
-            F::Device => {
-                crate::devices::parse_device(v).map_err(|why| usage(b"--device", v, why))?;
-                if !add(&mut r.devices, &mut r.ndev, v) {
-                    return Err(usage(b"--device", v, b"too many devices (limit 16)"));
-                }
-            }
-            F::SecurityOpt => {
-                r.seccomp = match v.strip_prefix(b"seccomp=").or_else(|| v.strip_prefix(b"seccomp:")) {
-                    Some(b"unconfined") => crate::seccomp::Profile::Unconfined,
-                    Some(f) if !f.is_empty() => crate::seccomp::Profile::File(f),
-                    _ => return Err(usage(b"--security-opt", v, b"supported: seccomp=unconfined, seccomp=FILE")),
-                }
-            }
+        if f == HELP_FLAG {
+            return Ok(Cmd::RunHelp);
         }
+        set(&mut r, f, v).map_err(|why| usage(name, v, why))?;
         i += 1;
     }
     if r.rootfs.is_none() {
@@ -485,17 +347,90 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
     Ok(Cmd::Run(r))
 }
 
+/// Applies flag `f` (an index into FLAGS) with its value `v`; the error is
+/// why the value was refused (the caller names the flag).
+fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
+    match f {
+        TTY => r.tty = true,
+        INTERACTIVE => r.interactive = true,
+        TTY_INTERACTIVE => (r.tty, r.interactive) = (true, true),
+        ENV_CLEAR => r.env_clear = true,
+        READ_ONLY => r.read_only = true,
+        PRIVILEGED => r.privileged = true,
+        INIT => r.init = true,
+        ENV => {
+            if v.first().map_or(true, |&c| c == b'=') {
+                return Err(b"environment variable name is empty");
+            }
+            add(&mut r.env, &mut r.nenv, v, b"too many -e flags (limit 256)")?;
+        }
+        HOSTNAME => {
+            check_hostname(v)?;
+            r.hostname = Some(v);
+        }
+        MEMORY => r.limits.memory = Some((limits::parse_size(v)?, v)),
+        CPUSET => r.limits.cpuset = Some((v, limits::parse_cpuset(v)?)),
+        SHARES => r.limits.shares = Some(limits::parse_shares(v)?),
+        PIDS => r.limits.pids = Some(limits::parse_pids(v)?),
+        CPUS => r.limits.cpus = Some(limits::parse_cpus(v)?),
+        CGROUP_PARENT => {
+            if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
+                return Err(b"must be a cgroup path without '.' or '..' components");
+            }
+            r.cgroup_parent = Some(v);
+        }
+        ROOTFS => {
+            if v.is_empty() {
+                return Err(b"the rootfs path is empty");
+            }
+            // "dir/" and "dir" alike: paths are joined onto it.
+            let mut t = v;
+            while t.len() > 1 && t.ends_with(b"/") {
+                t = &t[..t.len() - 1];
+            }
+            r.rootfs = Some(t);
+        }
+        VOLUME => {
+            mounts::parse_volume(v)?;
+            add(&mut r.volumes, &mut r.nvol, v, b"too many volumes (limit 32)")?;
+        }
+        TMPFS => {
+            mounts::check_inner_path(v)?;
+            add(&mut r.tmpfs, &mut r.ntmpfs, v, b"too many tmpfs mounts (limit 16)")?;
+        }
+        WORKDIR => {
+            mounts::check_inner_path(v)?;
+            r.workdir = Some(v);
+        }
+        USER => r.user = Some(parse_user(v).ok_or(b"use numeric UID[:GID] below 4294967295" as Why)?),
+        CAP_ADD => r.cap_add |= caps::parse(v).ok_or(b"unknown capability" as Why)?,
+        CAP_DROP => r.cap_drop |= caps::parse(v).ok_or(b"unknown capability" as Why)?,
+        DEVICE => {
+            crate::devices::parse_device(v)?;
+            add(&mut r.devices, &mut r.ndev, v, b"too many devices (limit 16)")?;
+        }
+        _ => {
+            r.seccomp = match v.strip_prefix(&b"seccomp="[..]).or_else(|| v.strip_prefix(&b"seccomp:"[..])) {
+                Some(b"unconfined") => crate::seccomp::Profile::Unconfined,
+                Some(f) if !f.is_empty() => crate::seccomp::Profile::File(f),
+                _ => return Err(b"supported: seccomp=unconfined, seccomp=FILE"),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A hostname the kernel takes and resolvers accept: 1..=64 bytes of
 /// letters, digits, '-' and '.', not starting with '-' or '.'.
-fn check_hostname(h: &[u8]) -> Result<(), Usage<'_>> {
+fn check_hostname(h: &[u8]) -> Result<(), Why> {
     if h.is_empty() {
-        return Err(usage(b"--hostname", h, b"hostname is empty"));
+        return Err(b"hostname is empty");
     }
     if h.len() > HOST_NAME_MAX {
-        return Err(usage(b"--hostname", h, b"hostname is longer than 64 bytes"));
+        return Err(b"hostname is longer than 64 bytes");
     }
     if !h.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') || h[0] == b'-' || h[0] == b'.' {
-        return Err(usage(b"--hostname", h, b"hostname may hold only letters, digits, '-' and '.'"));
+        return Err(b"hostname may hold only letters, digits, '-' and '.'");
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! `mydocker: <step>: <what>: <why>[ (advice)]`.
 use crate::out::Line;
 use crate::sys::{self, Errno};
+use crate::words;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u32)]
@@ -95,75 +96,34 @@ impl Step {
         ALL.iter().copied().find(|s| *s as u32 == v)
     }
 
+    /// The step's name and what it was doing (where no user input names
+    /// it better): word `self - 1` of the packed lists below.
     fn name(self) -> &'static [u8] {
-        match self {
-            Step::Random => b"getrandom",
-            Step::Pipe => b"pipe",
-            Step::Map => b"mmap",
-            Step::Clone => b"clone",
-            Step::DeathSig => b"prctl",
-            Step::MountPrivate | Step::Mount | Step::RootBind => b"mount",
-            Step::Sysctl => b"sysctl",
-            Step::Hostname => b"sethostname",
-            Step::Loopback => b"network",
-            Step::Frame | Step::Send | Step::Report => b"frame",
-            Step::Signals => b"signals",
-            Step::CloseFds => b"close",
-            Step::Workdir | Step::Cwd => b"workdir",
-            Step::Seccomp => b"seccomp",
-            Step::Caps => b"capabilities",
-            Step::User => b"user",
-            Step::Init => b"init",
-            Step::Exec => b"exec",
-            Step::Wait => b"wait",
-            Step::Join => b"cgroup",
-            Step::Rlimits => b"rlimits",
-            Step::OomScore => b"oom_score_adj",
-            Step::Fifo => b"exec fifo",
-            Step::Session => b"setsid",
-            Step::Console | Step::Relay => b"tty",
-            Step::Setns => b"setns",
-        }
+        words::nth_of(STEP_NAMES, b'|', self as usize - 1)
     }
 
-    /// What the step was doing, where no user input names it better.
     fn what(self) -> &'static [u8] {
-        match self {
-            Step::Random => b"making a container id",
-            Step::Pipe => b"creating the parent/child pipes",
-            Step::Map => b"mapping the child's stack and argv arena",
-            Step::Clone => b"creating namespaces (uts, pid, mount, net, ipc)",
-            Step::DeathSig => b"PR_SET_PDEATHSIG",
-            Step::MountPrivate => b"making / recursively private",
-            Step::RootBind => b"/ is not a mount point (inside a chroot?): binding it onto itself",
-            Step::Sysctl => b"writing a linux.sysctl value",
-            Step::Mount => b"a container mount",
-            Step::Hostname => b"setting the hostname",
-            Step::Loopback => b"bringing up lo",
-            Step::Frame => b"receiving the command from the parent",
-            Step::Signals => b"resetting signal dispositions",
-            Step::CloseFds => b"closing inherited fds",
-            Step::Workdir => b"changing to the working directory",
-            Step::Cwd => b"checking the working directory",
-            Step::Seccomp => b"installing the syscall filter",
-            Step::Caps => b"dropping capabilities",
-            Step::User => b"switching to the user (setgroups, setgid, setuid)",
-            Step::Init => b"starting the command under --init",
-            Step::Exec => b"the command",
-            Step::Send => b"sending the command to the child",
-            Step::Report => b"reading the child's status",
-            Step::Wait => b"waiting for the container",
-            Step::Join => b"joining the container's cgroup",
-            Step::Rlimits => b"setting resource limits",
-            Step::OomScore => b"writing /proc/self/oom_score_adj",
-            Step::Fifo => b"waiting for start",
-            Step::Setns => b"joining a namespace by path",
-            Step::Session => b"a session of the container's own",
-            Step::Console => b"the container's terminal",
-            Step::Relay => b"relaying the container's terminal",
-        }
+        words::nth_of(STEP_WHAT, b'|', self as usize - 1)
     }
 }
+
+/// Step names, in the order of ALL ('|' between them).
+const STEP_NAMES: &[u8] = b"getrandom|pipe|mmap|clone|prctl|mount|mount|sethostname|network|frame|signals|close|workdir|\
+capabilities|user|init|exec|frame|frame|wait|cgroup|rlimits|oom_score_adj|exec fifo|setsid|tty|tty|\
+workdir|seccomp|setns|mount|sysctl";
+
+/// What each step was doing, in the order of ALL.
+const STEP_WHAT: &[u8] = b"making a container id|creating the parent/child pipes|mapping the child's stack and argv arena|\
+creating namespaces (uts, pid, mount, net, ipc)|PR_SET_PDEATHSIG|making / recursively private|\
+a container mount|setting the hostname|bringing up lo|receiving the command from the parent|\
+resetting signal dispositions|closing inherited fds|changing to the working directory|\
+dropping capabilities|switching to the user (setgroups, setgid, setuid)|\
+starting the command under --init|the command|sending the command to the child|\
+reading the child's status|waiting for the container|joining the container's cgroup|\
+setting resource limits|writing /proc/self/oom_score_adj|waiting for start|\
+a session of the container's own|the container's terminal|relaying the container's terminal|\
+checking the working directory|installing the syscall filter|joining a namespace by path|\
+/ is not a mount point (inside a chroot?): binding it onto itself|writing a linux.sysctl value";
 
 /// Exit code from a wait status: the command's own, or 128+N for signal N.
 pub fn status_code(status: i32) -> i32 {
@@ -294,6 +254,16 @@ mod tests {
             let e = Error { step: s, errno: Errno(libc::EACCES) };
             assert_eq!(Error::decode(&e.encode(7)), (e, 7));
         }
+    }
+
+    #[test]
+    fn every_step_has_a_name_and_a_description() {
+        for s in ALL {
+            assert!(!s.name().is_empty() && !s.what().is_empty(), "{s:?}");
+        }
+        assert_eq!(STEP_NAMES.split(|&c| c == b'|').count(), ALL.len());
+        assert_eq!(STEP_WHAT.split(|&c| c == b'|').count(), ALL.len());
+        assert_eq!((Step::Exec.name(), Step::Sysctl.what()), (&b"exec"[..], &b"writing a linux.sysctl value"[..]));
     }
 
     #[test]

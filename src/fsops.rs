@@ -127,24 +127,10 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             let (dir, name) = parent(root, rel, true, scratch)?;
             mnt::symlink_in(src.unwrap_or(b"\0"), dir.0, name)
         }
-        // Where the kernel will not let us make device nodes, bind the
-        // host's onto an empty file instead.
-        Op::Node { major, minor } => {
-            let (dir, name) = parent(root, rel, true, scratch)?;
-            match mnt::mknod_in(dir.0, name, major, minor) {
-                // mknod applies the caller's umask: 0666 made exactly, so any
-                // -u user can use the default nodes (as docker's are).
-                Ok(()) => sys::own_at(dir.0, name, 0o666, 0, 0),
-                Err(Errno(libc::EPERM)) => {
-                    mnt::create_in(dir.0, name)?;
-                    let fd = OwnedFd(mnt::open_nofollow(dir.0, name)?.0);
-                    bind(src, fd.0, false, false).map(|_| ())
-                }
-                r => r,
-            }
-        }
-        // A --device or OCI node: made with its exact mode and owner; where
-        // mknod is refused, the host's node bound as above.
+        // A device node, made with its exact mode and owner (0666 for the
+        // default ones whatever the umask, so any -u user can use them, as
+        // docker's); where the kernel will not let us make device nodes,
+        // the host's is bound onto an empty file instead.
         Op::HostNode { mode, major, minor, uid, gid } => {
             let (dir, name) = parent(root, rel, true, scratch)?;
             match sys::mknod_at(dir.0, name, mode, major, minor) {

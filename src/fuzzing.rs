@@ -57,13 +57,13 @@ pub fn cgroup(data: &[u8]) {
     mi.split(|&c| c == b'\n').for_each(|line| l.mount_line(line));
     cg.split(|&c| c == b'\n').for_each(|line| l.cgroup_line(line));
     let _ = l.targets(&[true; crate::cgroup::NCTRL], None);
-    let _ = l.targets(&[true, false, true, false, true], Some(b"/x/y"));
+    let _ = l.targets(&[true, false, true, false, true, false], Some(b"/x/y"));
     // The guess on the same /proc/self/cgroup, on a filesystem where every
     // probe succeeds, then fails.
     let mut g = Layout::new();
     cg.split(|&c| c == b'\n').for_each(|line| g.cgroup_line(line));
-    let _ = g.guess(&[true, true, true, false, true], |_| true)
-        && g.targets(&[true, true, true, false, true], None).is_ok();
+    let _ = g.guess(&[true, true, true, false, true, false], |_| true)
+        && g.targets(&[true, true, true, false, true, false], None).is_ok();
     let _ = g.guess(&[true; crate::cgroup::NCTRL], |_| false);
 }
 

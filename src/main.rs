@@ -34,6 +34,7 @@ mod seccomp;
 mod spawn;
 mod signals;
 mod sys;
+mod words;
 
 use cli::Cmd;
 

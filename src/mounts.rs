@@ -32,13 +32,12 @@ pub enum Op {
     /// Remount an existing mount read-only (MS_BIND|MS_REMOUNT|MS_RDONLY),
     /// keeping `flags`.
     RemountRo { flags: u64 },
-    /// mknod(target, S_IFCHR|0666, makedev(major, minor)); where the kernel
-    /// refuses, an empty file with src (the host's node) bound onto it.
-    Node { major: u32, minor: u32 },
-    /// A `--device` node: mknod(target, mode, makedev(major, minor)) after
-    /// making its parent directories; where the kernel refuses, an empty
-    /// file with src (the host's node) bound onto it.
-    /// Owned by uid:gid (chown after mknod).
+    /// A device node (the default ones, --device, OCI linux.devices):
+    /// mknod(target, mode, makedev(major, minor)) after making its parent
+    /// directories, owned by uid:gid with exactly `mode` (chown and chmod
+    /// after mknod: the umask cuts mknod's). One already there is kept;
+    /// where the kernel refuses mknod, an empty file with src (the host's
+    /// node) bound onto it.
     HostNode { mode: u32, major: u32, minor: u32, uid: u32, gid: u32 },
     /// symlink(src, target).
     Symlink,
@@ -136,6 +135,9 @@ pub struct Table<'t> {
     pub workdir: Option<Span>,
     /// Length of the rootfs prefix of the targets inside it (0: none).
     pub inner: u32,
+    /// The first overflow (`put`, `push`): builders add without checking
+    /// each step and ask `check` once at the end.
+    full: Option<Why>,
 }
 
 pub const EMPTY: Entry = Entry {
@@ -221,7 +223,36 @@ const SELF: &[u8] = b"@";
 /// A system step of the rootfs layout: (when, op, source, target inside the
 /// rootfs, make, optional, kind). Order matters: each mount point must exist
 /// when its step runs (/proc before its masks, /dev before its nodes).
-type Step = (When, Op, &'static [u8], &'static [u8], Make, bool, Kind);
+type Step = (When, Sop, &'static [u8], &'static [u8], Make, bool, Kind);
+
+/// A system step's operation, in 3 bytes (an `Op` takes 32 and SYSTEM is
+/// rodata in the binary); `op()` expands it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sop {
+    Mount(u8),
+    Bind,
+    RBind,
+    /// Remount read-only keeping nosuid, nodev, noexec.
+    Ro,
+    /// A 0666 character device owned by root: (major, minor).
+    Node(u8, u8),
+    Link,
+}
+
+impl Sop {
+    const fn op(self) -> Op {
+        match self {
+            Sop::Mount(n) => Op::Mount(n),
+            Sop::Bind => Op::Bind { rec: false },
+            Sop::RBind => Op::Bind { rec: true },
+            Sop::Ro => Op::RemountRo { flags: NSV },
+            Sop::Node(major, minor) => {
+                Op::HostNode { mode: libc::S_IFCHR | 0o666, major: major as u32, minor: minor as u32, uid: 0, gid: 0 }
+            }
+            Sop::Link => Op::Symlink,
+        }
+    }
+}
 
 const NSV: u64 = NOSUID | NODEV | NOEXEC;
 
@@ -236,22 +267,20 @@ pub static FS: [(&[u8], u64, &[u8]); 8] = [
     (b"tmpfs\0", NSV, b"mode=1777,size=64m\0"),
     (b"tmpfs\0", NOSUID | NODEV, b"mode=1777\0"),
 ];
-const PROC: Op = Op::Mount(0);
-const SYSFS_RO: Op = Op::Mount(1);
-const SYSFS_RW: Op = Op::Mount(2);
-const EMPTY_RO: Op = Op::Mount(3);
-const DEVFS: Op = Op::Mount(4);
-const PTS: Op = Op::Mount(5);
-const SHM: Op = Op::Mount(6);
-const TMPFS: Op = Op::Mount(7);
-
-const fn node(major: u32, minor: u32) -> Op {
-    Op::Node { major, minor }
+const PROC: Sop = Sop::Mount(0);
+const SYSFS_RO: Sop = Sop::Mount(1);
+const SYSFS_RW: Sop = Sop::Mount(2);
+const EMPTY_RO: Sop = Sop::Mount(3);
+const DEVFS: Sop = Sop::Mount(4);
+const PTS: Sop = Sop::Mount(5);
+const SHM: Sop = Sop::Mount(6);
+const TMPFS: Sop = Sop::Mount(7);
+const BIND: Sop = Sop::Bind;
+const RBIND: Sop = Sop::RBind;
+const RO: Sop = Sop::Ro;
+const fn node(major: u8, minor: u8) -> Sop {
+    Sop::Node(major, minor)
 }
-
-const BIND: Op = Op::Bind { rec: false };
-const RBIND: Op = Op::Bind { rec: true };
-const RO: Op = Op::RemountRo { flags: NSV };
 
 use Kind::*;
 use Make::{Dir, Nothing as No};
@@ -286,16 +315,16 @@ static SYSTEM: [Step; 30] = [
     (Always, node(5, 0), b"/dev/tty", b"/dev/tty", No, false, Dev),
     (Always, PTS, b"devpts", b"/dev/pts", Dir, false, Dev),
     (Always, SHM, b"shm", b"/dev/shm", Dir, false, Dev),
-    (Always, Op::Symlink, b"/proc/self/fd", b"/dev/fd", No, false, Dev),
-    (Always, Op::Symlink, b"/proc/self/fd/0", b"/dev/stdin", No, false, Dev),
-    (Always, Op::Symlink, b"/proc/self/fd/1", b"/dev/stdout", No, false, Dev),
-    (Always, Op::Symlink, b"/proc/self/fd/2", b"/dev/stderr", No, false, Dev),
-    (Always, Op::Symlink, b"pts/ptmx", b"/dev/ptmx", No, false, Dev),
+    (Always, Sop::Link, b"/proc/self/fd", b"/dev/fd", No, false, Dev),
+    (Always, Sop::Link, b"/proc/self/fd/0", b"/dev/stdin", No, false, Dev),
+    (Always, Sop::Link, b"/proc/self/fd/1", b"/dev/stdout", No, false, Dev),
+    (Always, Sop::Link, b"/proc/self/fd/2", b"/dev/stderr", No, false, Dev),
+    (Always, Sop::Link, b"pts/ptmx", b"/dev/ptmx", No, false, Dev),
 ];
 
 impl<'t> Table<'t> {
     pub fn new(entries: &'t mut [Entry], text: &'t mut [u8]) -> Table<'t> {
-        Table { entries, n: 0, text, used: 0, workdir: None, inner: 0 }
+        Table { entries, n: 0, text, used: 0, workdir: None, inner: 0, full: None }
     }
 
     /// The bytes of a span, without the NUL.
@@ -308,12 +337,14 @@ impl<'t> Table<'t> {
         &self.text[s.off as usize..(s.off + s.len + 1) as usize]
     }
 
-    /// Appends the concatenation of `parts` and a NUL.
+    /// Appends the concatenation of `parts` and a NUL. On overflow (or a
+    /// NUL inside a part) an empty span, and `check` fails.
     #[inline(never)]
-    pub(crate) fn put(&mut self, parts: &[&[u8]]) -> Result<Span, Why> {
+    pub(crate) fn put(&mut self, parts: &[&[u8]]) -> Span {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         if self.used + len + 1 > self.text.len() || parts.iter().any(|p| p.contains(&0)) {
-            return Err(b"mount paths too long (64 KiB in all)");
+            self.full.get_or_insert(b"mount paths too long (64 KiB in all)");
+            return Span::default();
         }
         let off = self.used;
         for p in parts {
@@ -322,25 +353,23 @@ impl<'t> Table<'t> {
         }
         self.text[self.used] = 0;
         self.used += 1;
-        Ok(Span { off: off as u32, len: len as u32 })
+        Span { off: off as u32, len: len as u32 }
     }
 
+    /// Appends a step; on overflow `check` fails.
     #[inline(never)]
-    pub(crate) fn push(
-        &mut self,
-        op: Op,
-        src: Option<Span>,
-        target: Span,
-        make: Make,
-        optional: bool,
-        kind: Kind,
-    ) -> Result<(), Why> {
-        if self.n == self.entries.len() {
-            return Err(b"too many mounts (limit 128)");
+    pub(crate) fn push(&mut self, op: Op, src: Option<Span>, target: Span, make: Make, optional: bool, kind: Kind) {
+        if let Some(e) = self.entries.get_mut(self.n) {
+            *e = Entry { op, src, target, make, optional, kind };
+            self.n += 1;
+        } else {
+            self.full.get_or_insert(b"too many mounts (limit 128)");
         }
-        self.entries[self.n] = Entry { op, src, target, make, optional, kind };
-        self.n += 1;
-        Ok(())
+    }
+
+    /// Whether everything added fitted: the first overflow otherwise.
+    pub fn check(&self) -> Result<(), Why> {
+        self.full.map_or(Ok(()), Err)
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -365,66 +394,94 @@ impl<'t> Table<'t> {
 #[inline(never)]
 pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     if let Some(w) = spec.workdir {
-        t.workdir = Some(t.put(&[w])?);
+        t.workdir = Some(t.put(&[w]));
     }
     let Some(r) = spec.rootfs else {
         // No rootfs: a fresh /proc over the host's, in our own mount namespace.
-        let p = t.put(&[b"/proc"])?;
-        let procfs = t.put(&[b"proc"])?;
-        return t.push(PROC, Some(procfs), p, Make::Nothing, false, Kind::Proc);
+        let p = t.put(&[b"/proc"]);
+        let procfs = t.put(&[b"proc"]);
+        t.push(PROC.op(), Some(procfs), p, Make::Nothing, false, Kind::Proc);
+        return t.check();
     };
-    t.inner = r.len() as u32;
-    let root = t.put(&[r])?;
-    // pivot_root needs the new root to be a mount point: bind it onto itself.
-    t.push(RBIND, Some(root), root, Make::Nothing, false, Kind::Rootfs)?;
+    let root = bind_rootfs(t, r);
     for &(when, op, src, dst, make, optional, kind) in SYSTEM.iter() {
         if when != When::Always && (when == When::Privileged) != spec.privileged {
             continue;
         }
-        let target = t.put(&[r, dst])?;
+        let target = t.put(&[r, dst]);
         let src = match src {
             b"" => None,
             SELF => Some(target),
-            s => Some(t.put(&[s])?),
+            s => Some(t.put(&[s])),
         };
-        t.push(op, src, target, make, optional, kind)?;
+        t.push(op.op(), src, target, make, optional, kind);
     }
-    let tmpfs = t.put(&[b"tmpfs"])?;
+    let tmpfs = t.put(&[b"tmpfs"]);
 
     // Device nodes, in the fresh /dev (or wherever asked), before volumes.
-    // Where mknod is refused, the host's node of the same path is bound
-    // onto an empty file instead (as runc does).
     for d in spec.devices {
-        let src = t.put(&[d.path])?;
-        let dst = t.put(&[r, d.path])?;
-        let op =
-            Op::HostNode { mode: d.kind | (d.mode & 0o7777), major: d.major, minor: d.minor, uid: d.uid, gid: d.gid };
-        t.push(op, Some(src), dst, Make::Nothing, false, Kind::Device)?;
+        device(t, r, d);
     }
 
     // Volumes after the system mounts, so a volume may cover part of them.
     for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
-        let src = t.put(&[v.src])?;
-        let dst = t.put(&[r, v.dst])?;
-        t.push(Op::Bind { rec: true }, Some(src), dst, if dir { Make::Dir } else { Make::File }, false, Kind::Volume)?;
+        let src = t.put(&[v.src]);
+        let dst = t.put(&[r, v.dst]);
+        t.push(Op::Bind { rec: true }, Some(src), dst, if dir { Make::Dir } else { Make::File }, false, Kind::Volume);
         if v.ro {
             // A bind mount is made read-only by remounting it.
-            t.push(Op::RemountRo { flags: 0 }, None, dst, Make::Nothing, false, Kind::Volume)?;
+            t.push(Op::RemountRo { flags: 0 }, None, dst, Make::Nothing, false, Kind::Volume);
         }
     }
     for p in spec.tmpfs {
-        let dst = t.put(&[r, p])?;
-        t.push(TMPFS, Some(tmpfs), dst, Make::Dir, false, Kind::Tmpfs)?;
+        let dst = t.put(&[r, p]);
+        t.push(TMPFS.op(), Some(tmpfs), dst, Make::Dir, false, Kind::Tmpfs);
     }
 
-    t.push(Op::Pivot, None, root, Make::Nothing, false, Kind::Pivot)?;
+    t.push(Op::Pivot, None, root, Make::Nothing, false, Kind::Pivot);
     if spec.read_only {
         // After pivot_root, "/" is the rootfs bind: remounting it affects
         // that mount alone; /proc, /dev, volumes and tmpfs stay as asked.
-        let slash = t.put(&[b"/"])?;
-        t.push(Op::RemountRo { flags: 0 }, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot)?;
+        let slash = t.put(&[b"/"]);
+        t.push(Op::RemountRo { flags: 0 }, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot);
     }
-    Ok(())
+    t.check()
+}
+
+/// The first step of every rootfs table (both front ends): the rootfs
+/// bound onto itself, as pivot_root needs the new root to be a mount
+/// point. Returns the rootfs's span (pivot_root's target).
+pub fn bind_rootfs(t: &mut Table, r: &[u8]) -> Span {
+    t.inner = r.len() as u32;
+    let root = t.put(&[r]);
+    t.push(RBIND.op(), Some(root), root, Make::Nothing, false, Kind::Rootfs);
+    root
+}
+
+/// A device node at `r` + its path. Where mknod is refused, the host's
+/// node of the same path is bound onto an empty file instead (as runc
+/// does).
+#[inline(never)]
+pub fn device(t: &mut Table, r: &[u8], d: &crate::model::Device) {
+    let src = t.put(&[d.path]);
+    let dst = t.put(&[r, d.path]);
+    let op = Op::HostNode { mode: d.kind | (d.mode & 0o7777), major: d.major, minor: d.minor, uid: d.uid, gid: d.gid };
+    t.push(op, Some(src), dst, Make::Nothing, false, Kind::Device);
+}
+
+/// The default nodes and links of /dev (docker's, and runtime-spec's
+/// "Default Devices") from SYSTEM, for a config.json rootfs whose /dev is
+/// not the host's. With `keep`, a link already there stays (the rootfs's
+/// own /dev: runc ignores EEXIST there).
+pub fn default_devices(t: &mut Table, r: &[u8], keep: bool) {
+    for &(_, op, src, dst, ..) in SYSTEM.iter().filter(|s| matches!(s.1, Sop::Node(..) | Sop::Link)) {
+        let target = t.put(&[r, dst]);
+        if keep && op == Sop::Link && crate::sys::exists_nofollow(t.str(target)) {
+            continue;
+        }
+        let src = t.put(&[src]);
+        t.push(op.op(), Some(src), target, Make::Nothing, false, Kind::Device);
+    }
 }
 
 #[cfg(test)]
@@ -540,7 +597,7 @@ mod tests {
         .unwrap();
         assert!(!t.entries().iter().any(|e| matches!(e.kind, Kind::Masked | Kind::ReadOnlyPath)));
         let sys = t.entries().iter().find(|e| e.kind == Kind::Sys).unwrap();
-        assert_eq!(sys.op, SYSFS_RW);
+        assert_eq!(sys.op, SYSFS_RW.op());
         assert_eq!(FS[2].1 & RDONLY, 0);
     }
 
@@ -608,7 +665,7 @@ mod tests {
         assert_eq!(e[d].op, Op::HostNode { mode: libc::S_IFCHR | 0o660, major: 10, minor: 232, uid: 0, gid: 7 });
         assert_eq!(t.str(e[d].target), b"/r/dev/virt/kvm");
         assert_eq!(t.str(e[d].src.unwrap()), b"/dev/virt/kvm");
-        assert!(e[..d].iter().any(|e| e.op == DEVFS), "after /dev is mounted");
+        assert!(e[..d].iter().any(|e| e.op == DEVFS.op()), "after /dev is mounted");
         assert!(e[d..].iter().any(|e| e.kind == Kind::Volume), "before the volumes");
     }
 }

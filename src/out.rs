@@ -44,24 +44,32 @@ impl Line {
         let mut rest = b;
         while !rest.is_empty() {
             let (valid, bad) = match core::str::from_utf8(rest) {
-                Ok(v) => (v, 0),
+                Ok(_) => (rest, 0),
                 // The first valid_up_to() bytes are UTF-8; then `bad` bytes
                 // that are not (all the rest when the input ends mid-character).
-                Err(e) => {
-                    let ok = core::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or("");
-                    (ok, e.error_len().unwrap_or(rest.len() - e.valid_up_to()))
-                }
+                Err(e) => (&rest[..e.valid_up_to()], e.error_len().unwrap_or(rest.len() - e.valid_up_to())),
             };
-            for c in valid.chars() {
-                let mut u = [0u8; 4];
-                let enc = c.encode_utf8(&mut u).as_bytes();
-                match c {
-                    '\n' => self.piece(b"\\n"),
-                    '\t' => self.piece(b"\\t"),
-                    '\r' => self.piece(b"\\r"),
-                    '\0'..='\x1f' | '\x7f'..='\u{9f}' => self.hex(enc),
-                    _ => self.piece(enc),
+            // Character by character (its length from the lead byte: the
+            // text is UTF-8 here), so truncation never splits one.
+            let mut i = 0;
+            while i < valid.len() {
+                let c = valid[i];
+                let len = match c {
+                    0..=0x7f => 1,
+                    0x80..=0xdf => 2,
+                    0xe0..=0xef => 3,
+                    _ => 4,
                 };
+                let ch = &valid[i..i + len];
+                match ch {
+                    b"\n" => self.piece(b"\\n"),
+                    b"\t" => self.piece(b"\\t"),
+                    b"\r" => self.piece(b"\\r"),
+                    // C0 controls, DEL, and C1 controls (U+0080..U+009F).
+                    [0..=0x1f | 0x7f] | [0xc2, 0x80..=0x9f] => self.hex(ch),
+                    _ => self.piece(ch),
+                };
+                i += len;
             }
             let at = valid.len();
             self.hex(&rest[at..at + bad]);

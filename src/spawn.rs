@@ -104,11 +104,13 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // mapped region (zero pages until written) when a rootfs is described —
     // not a big array on the stack: every page of a frame is touched (stack
     // probes) on every run, and then copied at clone.
+    // (A plain run's table is /proc and -w: a long -w goes to the mapping.)
     let mut few = [mounts::EMPTY; 2];
-    let mut few_text = [0u8; 4200];
+    let mut few_text = [0u8; 256];
+    let long_workdir = c.process.cwd.is_some_and(|w| w.len() + 16 > few_text.len());
     let mut text_map: Map;
     let built = matches!(c.fs.mounts, Mounts::Table(_));
-    let mut fs = if c.fs.rootfs.is_some() && !built {
+    let mut fs = if (c.fs.rootfs.is_some() || long_workdir) && !built {
         let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
         text_map = match Map::new(size, false) {
             Ok(m) => m,
@@ -202,9 +204,10 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     };
     // The syscall filter, for the capabilities the container keeps (docker
     // evaluates its profile's capability rules against them too).
-    let mut sc_space = crate::seccomp::Space::new();
+    // docker's default comes prebuilt; any other profile is compiled into a
+    // fresh mapping, not this frame (see seccomp::prepare).
     let bounding = kept.map_or(inherited.bounding, |k| k.bounding);
-    let Ok(seccomp) = crate::seccomp::prepare(c.seccomp, bounding, &mut sc_space) else {
+    let Ok(seccomp) = crate::seccomp::prepare(c.seccomp, bounding) else {
         return 125;
     };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
@@ -318,13 +321,14 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
     ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-    let mut cloned = sys::clone3((c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD, &stack, cg, &mut ctx, child::main);
+    let flags = (c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD | shared_memory(c, frame_w, &ctx);
+    let mut cloned = sys::clone3(flags, &stack, cg, &mut ctx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
             return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
         }
         ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-        cloned = sys::clone((c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD, &stack, &mut ctx, child::main);
+        cloned = sys::clone(flags, &stack, &mut ctx, child::main);
     }
     cgs.close_joins();
     nsjoin::close(&joins);
@@ -421,6 +425,37 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     oom_report(c, &cgs, code, sigkilled)
 }
 
+/// CLONE_VM | CLONE_VFORK where that is sound, as musl's posix_spawn
+/// does: the child runs on our memory while we sleep in clone until its
+/// execve (or exit). Then no page table is copied, no page we touched is
+/// made copy-on-write (to be copied at our next write to it), and execve
+/// has no copied address space to tear down. Sound here because:
+/// - we have nothing to do between clone and the child's execve: the frame
+///   is already in the pipe (a larger one is written after clone, so not
+///   then), and an attached run only waits afterwards;
+/// - the child writes only its own stack, the receive arena and errno
+///   (which we read for no call made before it is done), and Ctx is ours
+///   to lend while we sleep;
+/// - no signal handler exists in mydocker (every disposition is default
+///   or ignore), so nothing can run on the shared memory: all but the
+///   job-control stops are blocked across clone (WAITED), and the child
+///   restores dispositions and its mask itself before execve;
+/// - the child's per-process state (creds, namespaces, fd table, cwd,
+///   umask, rlimits, seccomp) is its own without CLONE_FILES/FS/THREAD.
+/// Not for: --init (PID 1 stays a reaper and never execs, we would sleep
+/// for good); OCI create (the child waits for `start`) and exec; a frame
+/// written after clone; oom_score_adj (the kernel applies it to every
+/// process sharing the memory, mydocker included); -t (its console
+/// handshake stays on the copying path the terminal tests prove).
+fn shared_memory(c: &Container, frame_w: sys::Fd, ctx: &Ctx) -> i32 {
+    let plain = matches!(c.mode, Mode::Attached) && !c.init && ctx.console.is_none();
+    if plain && frame_w < 0 && c.oom_score_adj.is_none() {
+        libc::CLONE_VM | libc::CLONE_VFORK
+    } else {
+        0
+    }
+}
+
 /// The exit status once the memory limit has had its say (see
 /// `cgroup::oom_verdict`): 137 and the OOM line only when PID 1 died of
 /// SIGKILL and the OOM killer struck during the run; otherwise PID 1's
@@ -470,14 +505,15 @@ fn make_cgroups(
     cgs: &mut Cgroups,
 ) -> Result<(), i32> {
     check_cpus(limits)?;
-    let dev = match rules.map(Policy::of) {
-        None => Policy::EMPTY,
-        Some(Ok(p)) => p,
-        Some(Err(why)) => {
+    // Built in place: a Policy is 2.5 KiB, and each temporary copy is stack
+    // this run touches.
+    let mut dev = Policy::EMPTY;
+    for r in rules.unwrap_or(&[]) {
+        if let Err(why) = dev.push(*r) {
             Line::new().s(b"mydocker: run: device rules: ").s(why).emit(2);
             return Err(125);
         }
-    };
+    }
     // Step by step, not chained through Results: each big value (layout,
     // targets) then exists once in this frame instead of being copied.
     let mut l = cgroup::Layout::new();
@@ -510,16 +546,8 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
             Ok(_) => return bad(b"--rootfs", root, b"not a directory"),
             Err(e) => return bad(b"--rootfs", root, sys::strerror(e)),
         }
-        if c.process.default_shell() {
-            let mut p = [0u8; 4200];
-            let sh = crate::cli::DEFAULT_SHELL;
-            if root.len() + sh.len() > p.len() || {
-                p[..root.len()].copy_from_slice(root);
-                p[root.len()..root.len() + sh.len()].copy_from_slice(sh);
-                !sys::exists_nofollow(&p[..root.len() + sh.len()])
-            } {
-                return bad(b"--rootfs", root, b"no command given and no /bin/sh in the rootfs");
-            }
+        if c.process.default_shell() && !has_default_shell(root) {
+            return bad(b"--rootfs", root, b"no command given and no /bin/sh in the rootfs");
         }
     }
     let mut vols = [Volume { src: b"", dst: b"", ro: false }; MAX_VOLUMES];
@@ -545,13 +573,27 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     mounts::build(fs, &spec).or_else(|why| bad(b"--rootfs", c.fs.rootfs.unwrap_or(b""), why))
 }
 
+/// Whether the rootfs `root` has the default shell. Apart from
+/// `filesystem`, whose frame every run probes, for its path buffer.
+#[inline(never)]
+fn has_default_shell(root: &[u8]) -> bool {
+    let mut p = [0u8; 4200];
+    let sh = crate::cli::DEFAULT_SHELL;
+    if root.len() + sh.len() > p.len() {
+        return false;
+    }
+    p[..root.len()].copy_from_slice(root);
+    p[root.len()..root.len() + sh.len()].copy_from_slice(sh);
+    sys::exists_nofollow(&p[..root.len() + sh.len()])
+}
+
 /// What mydocker inherited (signals at SIG_IGN, capability sets), from
 /// /proc/self/status; unknown where /proc is not mounted.
 #[inline(never)]
 fn inherited() -> Inherited {
     let mut buf = [0u8; 4096];
     // One read: procfs hands over the whole (1.5 KiB) file at once.
-    let Ok(fd) = sys::openat(sys::CWD, b"/proc/self/status", libc::O_RDONLY) else { return Inherited::UNKNOWN };
+    let Ok(fd) = sys::openat_c(sys::CWD, c"/proc/self/status", libc::O_RDONLY) else { return Inherited::UNKNOWN };
     let n = sys::read(fd, &mut buf);
     sys::close(fd);
     n.map_or(Inherited::UNKNOWN, |n| Inherited::from_status(&buf[..n]))

@@ -48,6 +48,9 @@ mod seccomp;
 #[allow(dead_code)]
 #[path = "../../src/sys/mod.rs"]
 mod sys;
+#[allow(dead_code)]
+#[path = "../../src/words.rs"]
+mod words;
 // The OCI config mappers only (no lifecycle). out.rs mirrors error lines
 // to the OCI --log file only outside fuzz builds.
 #[allow(dead_code)]

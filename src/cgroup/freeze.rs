@@ -13,6 +13,18 @@ pub enum Kind {
     V2,
 }
 
+/// Which freezer the cgroup directory has, if any: v1's freezer.state, or
+/// v2's cgroup.freeze (absent in the v2 root and on kernels before 5.2).
+pub fn kind(dir: Fd) -> Option<Kind> {
+    if super::has(dir, b"freezer.state") {
+        Some(Kind::V1)
+    } else if super::has(dir, b"cgroup.freeze") {
+        Some(Kind::V2)
+    } else {
+        None
+    }
+}
+
 /// Attempts before giving up on a freeze that does not complete, 1 ms apart.
 pub const TRIES: u32 = 2000;
 

@@ -17,14 +17,13 @@
 //! <parent> is the caller's own cgroup (so the caller's limits still apply)
 //! or --cgroup-parent. All file work goes through directory fds
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
-#[allow(dead_code)] // OCI pause/resume and state call it
 pub mod freeze;
+pub mod res;
 pub mod v1;
 pub mod v2;
 
 use crate::cli::Limits;
 use crate::devices::Policy;
-use crate::limits::Dec;
 use crate::out::Line;
 use crate::sys::{self, Errno, Fd};
 
@@ -37,14 +36,17 @@ pub enum Ctrl {
     /// The device policy (devices.rs): the v1 `devices` controller; on v2
     /// no controller, a BPF program attached to the cgroup.
     Devices = 4,
+    /// OCI pause/resume: the v1 freezer hierarchy; on v2 no controller,
+    /// files every cgroup has. Only OCI create makes a cgroup for it.
+    Freezer = 5,
 }
 
-pub const NCTRL: usize = 5;
-pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids, Ctrl::Devices];
+pub const NCTRL: usize = 6;
+pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::Pids, Ctrl::Devices, Ctrl::Freezer];
 
 impl Ctrl {
     pub fn name(self) -> &'static [u8] {
-        [&b"memory"[..], b"cpu", b"cpuset", b"pids", b"devices"][self as usize]
+        [&b"memory"[..], b"cpu", b"cpuset", b"pids", b"devices", b"freezer"][self as usize]
     }
 }
 
@@ -53,7 +55,7 @@ pub type Need = [bool; NCTRL];
 
 /// What a set of limits and a device policy (when there is one) need.
 pub fn needed(l: &Limits, devices: bool) -> Need {
-    [l.memory.is_some(), l.shares.is_some() || l.cpus.is_some(), l.cpuset.is_some(), l.pids.is_some(), devices]
+    res::Resources::of(l).need(devices)
 }
 
 /// A cgroup failure: what was being done, on which file, and why.
@@ -74,14 +76,17 @@ pub fn fail(what: &'static [u8], file: &'static [u8]) -> impl Fn(Errno) -> Fail 
 
 impl Fail {
     fn advice(&self) -> &'static [u8] {
-        match (self.file, self.errno.0) {
-            (b"cgroup.procs" | b"tasks", libc::ENOSPC) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
-            (b"cgroup.subtree_control", libc::EBUSY) => {
+        // The errno first, then the file by index in a packed list (a
+        // `match` on byte strings costs a compare per byte).
+        let f = crate::words::find(b"cgroup.procs tasks cgroup.subtree_control memory.limit_in_bytes memory.max", self.file);
+        match (self.errno.0, f) {
+            (libc::ENOSPC, Some(0 | 1)) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
+            (libc::EBUSY, Some(2)) => {
                 b"the parent cgroup holds processes (cgroup v2 no-internal-processes rule): \
                   run mydocker from a leaf cgroup's child or pass --cgroup-parent with a cgroup that has none"
             }
-            (b"memory.limit_in_bytes" | b"memory.max", libc::EBUSY) => b"the limit is below current usage",
-            (_, libc::EACCES | libc::EPERM | libc::EROFS) => b"are you root? is cgroupfs mounted read-write?",
+            (libc::EBUSY, Some(3 | 4)) => b"the limit is below current usage",
+            (libc::EACCES | libc::EPERM | libc::EROFS, _) => b"are you root? is cgroupfs mounted read-write?",
             _ => b"",
         }
     }
@@ -102,42 +107,20 @@ impl Fail {
     }
 }
 
-/// A path held in a fixed buffer (no heap).
-#[derive(Clone, Copy)]
-pub struct Path {
-    buf: [u8; PATH_CAP],
-    len: usize,
-}
+/// Room for every path discovery keeps — mount points, their roots and the
+/// caller's cgroups — in one buffer, each distinct path once (they are
+/// usually "/" and one and the same cgroup). Small on purpose: every page
+/// of a frame is touched on each run with limits or a device policy (stack
+/// probes), a fault each, then copied at clone; a 1 KiB buffer per path
+/// made discovery 68 KiB of stack. A layout that does not fit is an error
+/// (`Layout::targets`: ENAMETOOLONG), never a truncation.
+pub const TEXT_CAP: usize = 3072;
 
-pub const PATH_CAP: usize = 1024;
-
-impl Path {
-    pub const EMPTY: Path = Path { buf: [0; PATH_CAP], len: 0 };
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    /// Copies `s`, undoing mountinfo's octal escapes (\040 space, \011 tab,
-    /// \012 newline, \134 backslash) when `escaped`. False if it does not fit.
-    pub fn set(&mut self, s: &[u8], escaped: bool) -> bool {
-        self.len = 0;
-        let mut i = 0;
-        while i < s.len() {
-            let mut c = s[i];
-            if escaped && c == b'\\' && i + 3 < s.len() && s[i + 1..i + 4].iter().all(|d| (b'0'..=b'7').contains(d)) {
-                c = (s[i + 1] - b'0') * 64 + (s[i + 2] - b'0') * 8 + (s[i + 3] - b'0');
-                i += 3;
-            }
-            if self.len == PATH_CAP {
-                return false;
-            }
-            self.buf[self.len] = c;
-            self.len += 1;
-            i += 1;
-        }
-        true
-    }
+/// A path kept in a Layout's text: read it with `Layout::path`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Span {
+    at: u16,
+    len: u16,
 }
 
 /// The fields of one /proc/self/mountinfo line that discovery needs
@@ -181,39 +164,44 @@ pub fn parse_cgroup_line(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
 
 #[derive(Clone, Copy)]
 pub struct Mount {
-    pub point: Path,
-    pub root: Path,
+    pub point: Span,
+    pub root: Span,
 }
 
 /// What discovery found.
 pub struct Layout {
+    text: [u8; TEXT_CAP],
+    used: usize,
     pub v1: [Option<Mount>; NCTRL],
     pub v2: Option<Mount>,
     /// The caller's cgroup per v1 controller, and in the v2 hierarchy.
-    pub caller_v1: [Option<Path>; NCTRL],
-    pub caller_v2: Option<Path>,
-    /// A path did not fit PATH_CAP.
+    pub caller_v1: [Option<Span>; NCTRL],
+    pub caller_v2: Option<Span>,
+    /// The paths did not fit TEXT_CAP.
     pub overflow: bool,
     /// Two of our controllers share one v1 hierarchy (a /proc/self/cgroup
     /// line lists both): only mountinfo tells their common mount point.
     pub shared: bool,
 }
 
-/// /proc/self/ns/cgroup's inode number in the initial cgroup namespace (the
-/// kernel's PROC_CGROUP_INIT_INO). Elsewhere /proc/self/cgroup paths are
-/// relative to another root than the mounts', and only mountinfo knows.
-pub const INIT_CGROUP_NS: u64 = 0xEFFF_FFFB;
+/// The text of the /proc/self/ns/cgroup link in the initial cgroup
+/// namespace: its inode number is the kernel's PROC_CGROUP_INIT_INO,
+/// 0xEFFFFFFB. Elsewhere /proc/self/cgroup paths are relative to another
+/// root than the mounts', and only mountinfo knows.
+pub const INIT_CGROUP_NS_LINK: &[u8] = b"cgroup:[4026531835]";
 
 /// A file only the root of a v1 hierarchy with the controller has (pids
 /// has none: its files are all NOT_ON_ROOT).
 fn v1_root_file(c: Ctrl) -> Option<&'static [u8]> {
-    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None, Some(b"devices.list")]
+    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None, Some(b"devices.list"), None]
         [c as usize]
 }
 
 impl Layout {
     pub fn new() -> Layout {
         Layout {
+            text: [0; TEXT_CAP],
+            used: 0,
             v1: [None; NCTRL],
             v2: None,
             caller_v1: [None; NCTRL],
@@ -268,14 +256,46 @@ impl Layout {
         true
     }
 
-    fn mount(&mut self, m: &MountLine) -> Option<Mount> {
-        let mut point = Path::EMPTY;
-        let mut root = Path::EMPTY;
-        if !point.set(m.mountpoint, true) || !root.set(m.root, true) {
-            self.overflow = true;
-            return None;
+    /// A path kept in the layout.
+    pub fn path(&self, s: Span) -> &[u8] {
+        &self.text[s.at as usize..(s.at + s.len) as usize]
+    }
+
+    /// Keeps `s`, undoing mountinfo's octal escapes (\040 space, \011 tab,
+    /// \012 newline, \134 backslash) when `escaped`, once: a path kept
+    /// before is shared. None, and `overflow` set, when the text is full.
+    fn keep(&mut self, s: &[u8], escaped: bool) -> Option<Span> {
+        let start = self.used;
+        let mut n = start;
+        let mut i = 0;
+        while i < s.len() {
+            let mut c = s[i];
+            if escaped && c == b'\\' && i + 3 < s.len() && s[i + 1..i + 4].iter().all(|d| (b'0'..=b'7').contains(d)) {
+                c = (s[i + 1] - b'0') * 64 + (s[i + 2] - b'0') * 8 + (s[i + 3] - b'0');
+                i += 3;
+            }
+            if n == TEXT_CAP {
+                self.overflow = true;
+                return None;
+            }
+            self.text[n] = c;
+            n += 1;
+            i += 1;
         }
-        Some(Mount { point, root })
+        let len = n - start;
+        let (old, new) = self.text.split_at(start);
+        let at = match (0..(start + 1).saturating_sub(len)).find(|&a| old[a..a + len] == new[..len]) {
+            Some(a) => a,
+            None => {
+                self.used = n;
+                start
+            }
+        };
+        Some(Span { at: at as u16, len: len as u16 })
+    }
+
+    fn mount(&mut self, m: &MountLine) -> Option<Mount> {
+        Some(Mount { point: self.keep(m.mountpoint, true)?, root: self.keep(m.root, true)? })
     }
 
     /// Feeds one mountinfo line; the first mount of a hierarchy wins.
@@ -295,11 +315,7 @@ impl Layout {
     /// Feeds one /proc/self/cgroup line.
     pub fn cgroup_line(&mut self, line: &[u8]) {
         let Some((id, ctrls, path)) = parse_cgroup_line(line) else { return };
-        let mut p = Path::EMPTY;
-        if !p.set(path, false) {
-            self.overflow = true;
-            return;
-        }
+        let Some(p) = self.keep(path, false) else { return };
         if id == b"0" && ctrls.is_empty() {
             self.caller_v2 = Some(p);
         } else {
@@ -315,7 +331,14 @@ impl Layout {
     /// Decides, per needed controller, which hierarchy and which parent
     /// cgroup (relative to the mount point) to use. Controllers that share
     /// a hierarchy share one Target.
-    pub fn targets(&self, need: &Need, parent: Option<&[u8]>) -> Res<Targets> {
+    pub fn targets<'a>(&'a self, need: &Need, parent: Option<&'a [u8]>) -> Res<Targets<'a>> {
+        self.targets_of(need, need, parent)
+    }
+
+    /// Like `targets`, for the controllers `want`; those of them not in
+    /// `must` are left out, not refused, where they cannot be placed (OCI
+    /// create makes a cgroup in every hierarchy there is).
+    pub fn targets_of<'a>(&'a self, want: &Need, must: &Need, parent: Option<&'a [u8]>) -> Res<Targets<'a>> {
         let mut t = Targets { n: 0, t: [Target::EMPTY; NCTRL] };
         if self.overflow {
             return Err(Fail {
@@ -326,48 +349,19 @@ impl Layout {
             });
         }
         for c in CTRLS {
-            if !need[c as usize] {
+            if !want[c as usize] {
                 continue;
             }
-            let (m, caller, v2) = match (&self.v1[c as usize], &self.v2) {
-                (Some(m), _) => (m, &self.caller_v1[c as usize], false),
-                (None, Some(m)) => (m, &self.caller_v2, true),
-                (None, None) => {
-                    return Err(Fail {
-                        what: c.name(),
-                        file: b"",
-                        errno: Errno(libc::ENODEV),
-                        why: Some(b"controller not available: no cgroup v1 hierarchy with it and no cgroup2 mount in /proc/self/mountinfo"),
-                    })
-                }
+            let (mount, rel, v2) = match self.place(c, parent) {
+                Ok(p) => p,
+                Err(f) if must[c as usize] => return Err(f),
+                Err(_) => continue,
             };
-            let mut rel = Path::EMPTY;
-            let ok = match parent {
-                Some(p) => rel.set(p.strip_prefix(b"/").unwrap_or(p), false),
-                None => {
-                    let caller = caller.as_ref().ok_or(Fail {
-                        what: c.name(),
-                        file: b"/proc/self/cgroup",
-                        errno: Errno(libc::ENOENT),
-                        why: Some(b"the caller's cgroup in this hierarchy is not listed"),
-                    })?;
-                    let r = relative(caller.as_bytes(), m.root.as_bytes()).ok_or(Fail {
-                        what: c.name(),
-                        file: b"/proc/self/cgroup",
-                        errno: Errno(libc::ENOENT),
-                        why: Some(b"the caller's cgroup lies outside the mounted hierarchy"),
-                    })?;
-                    rel.set(r, false)
-                }
-            };
-            if !ok {
-                return Err(Fail { what: c.name(), file: b"", errno: Errno(libc::ENAMETOOLONG), why: None });
-            }
-            match t.t[..t.n].iter_mut().find(|x| x.mount.as_bytes() == m.point.as_bytes()) {
+            match t.t[..t.n].iter_mut().find(|x| x.mount == mount) {
                 Some(x) => x.ctrls[c as usize] = true,
                 None => {
                     let x = &mut t.t[t.n];
-                    x.mount = m.point;
+                    x.mount = mount;
                     x.rel = rel;
                     x.v2 = v2;
                     x.ctrls[c as usize] = true;
@@ -377,7 +371,50 @@ impl Layout {
         }
         Ok(t)
     }
+
+    /// The hierarchy of controller `c`: its mount point, the parent cgroup
+    /// relative to it, and whether it is cgroup2.
+    fn place<'a>(&'a self, c: Ctrl, parent: Option<&'a [u8]>) -> Res<(&'a [u8], &'a [u8], bool)> {
+        let (m, caller, v2) = match (&self.v1[c as usize], &self.v2) {
+            (Some(m), _) => (m, self.caller_v1[c as usize], false),
+            (None, Some(m)) => (m, self.caller_v2, true),
+            (None, None) => {
+                return Err(Fail {
+                    what: c.name(),
+                    file: b"",
+                    errno: Errno(libc::ENODEV),
+                    why: Some(b"controller not available: no cgroup v1 hierarchy with it and no cgroup2 mount in /proc/self/mountinfo"),
+                })
+            }
+        };
+        let rel = match parent {
+            Some(p) => p.strip_prefix(b"/").unwrap_or(p),
+            None => {
+                let caller = caller.ok_or(Fail {
+                    what: c.name(),
+                    file: b"/proc/self/cgroup",
+                    errno: Errno(libc::ENOENT),
+                    why: Some(b"the caller's cgroup in this hierarchy is not listed"),
+                })?;
+                relative(self.path(caller), self.path(m.root)).ok_or(Fail {
+                    what: c.name(),
+                    file: b"/proc/self/cgroup",
+                    errno: Errno(libc::ENOENT),
+                    why: Some(b"the caller's cgroup lies outside the mounted hierarchy"),
+                })?
+            }
+        };
+        let mount = self.path(m.point);
+        // "<mount>/<rel>/mydocker/<id>/<file>" must stay a path the kernel takes.
+        if mount.len() + rel.len() + 64 >= PATH_MAX {
+            return Err(Fail { what: c.name(), file: b"", errno: Errno(libc::ENAMETOOLONG), why: None });
+        }
+        Ok((mount, rel, v2))
+    }
 }
+
+/// The kernel's PATH_MAX: the longest path one syscall takes.
+const PATH_MAX: usize = 4096;
 
 /// The caller's cgroup path relative to a mount whose root is `root`
 /// (without a leading '/'); None if the cgroup is not below that root.
@@ -390,23 +427,24 @@ pub fn relative<'a>(path: &'a [u8], root: &[u8]) -> Option<&'a [u8]> {
     Some(rest.strip_prefix(b"/").unwrap_or(rest))
 }
 
-/// One hierarchy to create a cgroup in.
+/// One hierarchy to create a cgroup in (paths borrowed from the Layout, or
+/// from --cgroup-parent).
 #[derive(Clone, Copy)]
-pub struct Target {
-    pub mount: Path,
+pub struct Target<'a> {
+    pub mount: &'a [u8],
     /// The parent cgroup, relative to the mount point ("" = the mount's root).
-    pub rel: Path,
+    pub rel: &'a [u8],
     pub v2: bool,
     pub ctrls: Need,
 }
 
-impl Target {
-    const EMPTY: Target = Target { mount: Path::EMPTY, rel: Path::EMPTY, v2: false, ctrls: [false; NCTRL] };
+impl Target<'_> {
+    const EMPTY: Target<'static> = Target { mount: b"", rel: b"", v2: false, ctrls: [false; NCTRL] };
 }
 
-pub struct Targets {
+pub struct Targets<'a> {
     pub n: usize,
-    pub t: [Target; NCTRL],
+    pub t: [Target<'a>; NCTRL],
 }
 
 // ---- file helpers, relative to directory fds ----
@@ -434,6 +472,11 @@ pub fn read_file<'b>(dir: Fd, file: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8]
     sys::close(fd);
     let n = r?;
     Ok(&buf[..n])
+}
+
+/// Whether the directory `dir` has `file` (opened O_PATH, nothing read).
+pub fn has(dir: Fd, file: &[u8]) -> bool {
+    sys::openat(dir, file, libc::O_PATH).map(sys::close).is_ok()
 }
 
 /// mkdir that accepts an existing directory (the shared `mydocker` level).
@@ -505,16 +548,43 @@ pub fn join(out: &mut [u8], parts: &[&[u8]]) -> usize {
 /// Reads what discovery needs for the `need`ed controllers from
 /// /proc/self/cgroup and, unless `Layout::guess` proves the usual mounts,
 /// /proc/self/mountinfo, into `l` (a fresh Layout). Filled in place rather
-/// than returned: a 15 KiB value passed through Results is copied, and every
+/// than returned: a Layout passed through Results is copied, and every
 /// copy is stack pages touched on each run with limits.
 #[inline(never)]
 pub fn discover(l: &mut Layout, need: &Need) -> Res<()> {
-    let mut buf = [0u8; 8192];
-    for_each_line(b"/proc/self/cgroup", &mut buf, &mut |line| l.cgroup_line(line))
-        .map_err(fail(b"discovery", b"/proc/self/cgroup"))?;
-    if sys::inode(b"/proc/self/ns/cgroup") == Some(INIT_CGROUP_NS) && l.guess(need, sys::exists_nofollow) {
+    callers(l)?;
+    if in_initial_cgroup_ns() && l.guess(need, sys::exists_nofollow) {
         return Ok(());
     }
+    mountinfo(l)
+}
+
+/// Feeds every line of /proc/self/cgroup to `l`. A frame of its own: its
+/// line buffer and the path buffers of guess's probes then share stack
+/// pages instead of adding up.
+#[inline(never)]
+fn callers(l: &mut Layout) -> Res<()> {
+    // One page holds any line whose path fits the Layout's text.
+    let mut buf = [0u8; 4096];
+    for_each_line(b"/proc/self/cgroup", &mut buf, &mut |line| l.cgroup_line(line))
+        .map_err(fail(b"discovery", b"/proc/self/cgroup"))
+}
+
+/// Whether this process is in the initial cgroup namespace, where
+/// /proc/self/cgroup paths start at the hierarchies' roots. readlink, not
+/// stat: the link's text names the namespace without the nsfs inode a
+/// stat through the link looks up (6 µs less after idle).
+fn in_initial_cgroup_ns() -> bool {
+    let mut buf = [0u8; 32];
+    sys::readlink(b"/proc/self/ns/cgroup", &mut buf).map_or(false, |t| t == INIT_CGROUP_NS_LINK)
+}
+
+/// Feeds every line of /proc/self/mountinfo to `l`. Apart from discover:
+/// its line buffer (overlay mounts make long lines) is stack that only
+/// unusual hosts touch.
+#[inline(never)]
+fn mountinfo(l: &mut Layout) -> Res<()> {
+    let mut buf = [0u8; 8192];
     for_each_line(b"/proc/self/mountinfo", &mut buf, &mut |line| l.mount_line(line))
         .map_err(fail(b"discovery", b"/proc/self/mountinfo"))
 }
@@ -535,7 +605,7 @@ fn is_id(name: &[u8]) -> bool {
 pub fn gc(parent: Option<&[u8]>) -> Res<()> {
     let mut l = Layout::new();
     discover(&mut l, &[true; NCTRL])?;
-    let mut seen = [Path::EMPTY; NCTRL + 1];
+    let mut seen: [&[u8]; NCTRL + 1] = [b""; NCTRL + 1];
     let mut nseen = 0;
     for c in CTRLS {
         let mut need = [false; NCTRL];
@@ -543,15 +613,14 @@ pub fn gc(parent: Option<&[u8]>) -> Res<()> {
         // A controller this host lacks has nothing to collect.
         let Ok(t) = l.targets(&need, parent) else { continue };
         let t = &t.t[0];
-        if seen[..nseen].iter().any(|p| p.as_bytes() == t.mount.as_bytes()) {
+        if seen[..nseen].iter().any(|&p| p == t.mount) {
             continue;
         }
         seen[nseen] = t.mount;
         nseen += 1;
-        let mut p = [0u8; 2 * PATH_CAP + 16];
-        let r = t.rel.as_bytes();
-        let sep: &[u8] = if r.is_empty() { b"" } else { b"/" };
-        let n = join(&mut p, &[t.mount.as_bytes(), sep, r, b"/mydocker"]);
+        let mut p = [0u8; PATH_MAX];
+        let sep: &[u8] = if t.rel.is_empty() { b"" } else { b"/" };
+        let n = join(&mut p, &[t.mount, sep, t.rel, b"/mydocker"]);
         let dir = match open_dir(sys::CWD, &p[..n]) {
             Ok(fd) => fd,
             Err(Errno(libc::ENOENT)) => continue,
@@ -665,8 +734,8 @@ impl Cgroups {
     pub fn create(&mut self, targets: &Targets, l: &Limits, dev: &Policy) -> Res<()> {
         for t in &targets.t[..targets.n] {
             // One open for the parent cgroup: "<mount point>/<rel>".
-            let mut p = [0u8; 2 * PATH_CAP + 1];
-            let n = join(&mut p, &[t.mount.as_bytes(), b"/", t.rel.as_bytes()]);
+            let mut p = [0u8; PATH_MAX];
+            let n = join(&mut p, &[t.mount, b"/", t.rel]);
             let pfd = open_dir(sys::CWD, &p[..n]).map_err(fail(b"opening the parent cgroup", b""))?;
             // At most one target per slot: targets.n <= NCTRL.
             if let Some(slot) = self.made.iter_mut().find(|m| m.is_none()) {
@@ -791,6 +860,7 @@ const JOINING: [&[u8]; NCTRL] = [
     b"joining the cpuset cgroup",
     b"joining the pids cgroup",
     b"joining the devices cgroup",
+    b"joining the freezer cgroup",
 ];
 
 /// SIGKILLs every process listed in cgroup.procs; returns how many.
@@ -873,11 +943,40 @@ fn make_locked(md: Fd, id: &[u8]) -> Res<Fd> {
     locked
 }
 
+/// Makes the cgroup `name` below `pfd` if missing, ready for a cgroup
+/// below it: on v2 (`v2`) the controllers `ctrls` enabled in `pfd` first;
+/// in the v1 cpuset hierarchy (`cpuset`) cpuset.mems and cpuset.cpus
+/// copied from `pfd` (a new v1 cpuset group starts empty, and no task may
+/// join it then). Docker-style runs make `mydocker` this way, OCI create
+/// every level of cgroupsPath.
+pub fn level(pfd: Fd, name: &[u8], v2: bool, cpuset: bool, ctrls: &Need) -> Res<()> {
+    if v2 {
+        v2::enable(pfd, ctrls, false)?;
+    }
+    mkdir_shared(pfd, name).map_err(fail(b"creating a cgroup", b""))?;
+    if !cpuset {
+        return Ok(());
+    }
+    let fd = open_dir(pfd, name).map_err(fail(b"opening a cgroup", b""))?;
+    let r = v1::inherit(pfd, b"cpuset.mems", fd, b"cpuset.mems").and_then(|_| v1::inherit(pfd, b"cpuset.cpus", fd, b"cpuset.cpus"));
+    sys::close(fd);
+    r
+}
+
 /// Creates `mydocker/<id>` under `parent` (a directory fd in one hierarchy,
 /// owned from here on) with the limits of the controllers `ctrls` names. A
 /// failure leaves nothing behind (but an empty shared `mydocker`).
 pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2: bool) -> Res<Made> {
-    let r = if v2 { v2::prepare(parent, ctrls) } else { v1::prepare(parent, ctrls) }.and_then(|_| make(parent, id));
+    // Before the container's cgroup exists, the shared `mydocker` level:
+    // on v2 with the controllers enabled in the parent and in it; on v1
+    // cpuset filled from the parent, since the container's group copies
+    // from it (elsewhere `make` creates it when missing).
+    let r = match (v2, ctrls[Ctrl::Cpuset as usize]) {
+        (true, _) => v2::prepare(parent, ctrls),
+        (false, cpuset) if cpuset => level(parent, b"mydocker", false, true, ctrls),
+        _ => Ok(()),
+    }
+    .and_then(|_| make(parent, id));
     let cg = match r {
         Ok(cg) => cg,
         Err(f) => {
@@ -885,7 +984,13 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
             return Err(f);
         }
     };
-    let r = if v2 { v2::limits(cg, ctrls, l, dev) } else { v1::limits(parent, cg, ctrls, l, dev) };
+    // v1 cpuset: mems from the shared level (filled by prepare) before
+    // cpus, or no task may join.
+    let r = match (v2, l.cpuset.is_some() && ctrls[Ctrl::Cpuset as usize]) {
+        (false, true) => v1::inherit(parent, b"mydocker/cpuset.mems", cg, b"cpuset.mems"),
+        _ => Ok(()),
+    }
+    .and_then(|_| res::write(cg, v2, ctrls, &res::Resources::of(l), dev));
     if let Err(f) = r {
         sys::close(cg);
         let (b, n) = sub_path(id);
@@ -894,23 +999,6 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
         return Err(f);
     }
     Ok(Made { parent, cg, v2, ctrls: *ctrls })
-}
-
-/// One numeric control-file write: (file, value, whether the file may be
-/// missing — swap accounting may be off).
-pub type Num = (&'static [u8], u64, bool);
-
-/// Writes each (file, value) in order, stopping at the first failure with
-/// the file named. One loop for every numeric limit of v1 and v2.
-#[inline(never)]
-pub fn write_nums(cg: Fd, w: &[Option<Num>]) -> Res<()> {
-    for &(file, v, optional) in w.iter().flatten() {
-        match write_file(cg, file, Dec::new(v).as_bytes()) {
-            Err(Errno(libc::ENOENT)) if optional => {}
-            r => r.map_err(fail(b"setting", file))?,
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ fn layout(mountinfo: &str, cgroup: &str) -> Layout {
 }
 
 /// Every limit controller (the device policy has tests of its own).
-const ALL: Need = [true, true, true, true, false];
+const ALL: Need = [true, true, true, true, false, false];
 
 fn summary(t: &Targets) -> Vec<(String, String, bool, Vec<&'static str>)> {
     t.t[..t.n]
@@ -69,8 +69,8 @@ fn summary(t: &Targets) -> Vec<(String, String, bool, Vec<&'static str>)> {
                 .map(|c| std::str::from_utf8(c.name()).unwrap())
                 .collect();
             (
-                String::from_utf8_lossy(x.mount.as_bytes()).into(),
-                String::from_utf8_lossy(x.rel.as_bytes()).into(),
+                String::from_utf8_lossy(x.mount).into(),
+                String::from_utf8_lossy(x.rel).into(),
                 x.v2,
                 names,
             )
@@ -105,7 +105,8 @@ fn cgroup_lines_keep_colons_in_paths() {
 
 #[test]
 fn pure_v1_with_co_mounted_cpu_and_cpuacct() {
-    let t = layout(V1_MOUNTINFO, V1_CGROUP).targets(&ALL, None).unwrap();
+    let l = layout(V1_MOUNTINFO, V1_CGROUP);
+    let t = l.targets(&ALL, None).unwrap();
     assert_eq!(
         summary(&t),
         vec![
@@ -124,7 +125,8 @@ fn pure_v1_with_co_mounted_cpu_and_cpuacct() {
 
 #[test]
 fn hybrid_uses_v1_and_ignores_the_empty_cgroup2() {
-    let t = layout(HYBRID_MOUNTINFO, HYBRID_CGROUP).targets(&[true, false, false, false, false], None).unwrap();
+    let l = layout(HYBRID_MOUNTINFO, HYBRID_CGROUP);
+    let t = l.targets(&[true, false, false, false, false, false], None).unwrap();
     assert_eq!(
         summary(&t),
         vec![(
@@ -138,7 +140,8 @@ fn hybrid_uses_v1_and_ignores_the_empty_cgroup2() {
 
 #[test]
 fn pure_v2_puts_every_controller_in_one_hierarchy() {
-    let t = layout(V2_MOUNTINFO, V2_CGROUP).targets(&ALL, None).unwrap();
+    let l = layout(V2_MOUNTINFO, V2_CGROUP);
+    let t = l.targets(&ALL, None).unwrap();
     assert_eq!(
         summary(&t),
         vec![(
@@ -153,7 +156,8 @@ fn pure_v2_puts_every_controller_in_one_hierarchy() {
 #[test]
 fn controllers_co_mounted_in_one_v1_hierarchy_share_a_target() {
     let mi = "40 31 0:40 / /cg/cpu+set rw - cgroup cgroup rw,cpu,cpuset\n";
-    let t = layout(mi, "3:cpu,cpuset:/x\n").targets(&[false, true, true, false, false], None).unwrap();
+    let l = layout(mi, "3:cpu,cpuset:/x\n");
+    let t = l.targets(&[false, true, true, false, false, false], None).unwrap();
     assert_eq!(summary(&t), vec![("/cg/cpu+set".into(), "x".into(), false, vec!["cpu", "cpuset"])]);
 }
 
@@ -181,7 +185,7 @@ const V1_ROOTS: &[&str] = &[
 
 #[test]
 fn usual_v1_mounts_are_proven_by_root_files_without_mountinfo() {
-    let need = [true, true, true, false, false];
+    let need = [true, true, true, false, false, false];
     assert_eq!(
         guessed(V1_CGROUP, &need, V1_ROOTS).unwrap(),
         vec![
@@ -196,7 +200,7 @@ fn usual_v1_mounts_are_proven_by_root_files_without_mountinfo() {
         ]
     );
     // This machine: the same targets as from its mountinfo.
-    let need = [true, false, false, false, false];
+    let need = [true, false, false, false, false, false];
     let from_mountinfo = summary(&layout(HYBRID_MOUNTINFO, HYBRID_CGROUP).targets(&need, None).unwrap());
     assert_eq!(guessed(HYBRID_CGROUP, &need, V1_ROOTS).unwrap(), from_mountinfo);
 }
@@ -210,15 +214,15 @@ fn a_usual_v2_mount_is_proven_by_being_a_root() {
 
 #[test]
 fn anything_unusual_is_left_to_mountinfo() {
-    let memory = [true, false, false, false, false];
+    let memory = [true, false, false, false, false, false];
     // A bind of a sub-hierarchy (a container's view): no release_agent.
     assert_eq!(guessed(HYBRID_CGROUP, &memory, &["/sys/fs/cgroup/memory/memory.limit_in_bytes"]), None);
     // Another hierarchy mounted where memory's usually is.
     assert_eq!(guessed(HYBRID_CGROUP, &memory, &["/sys/fs/cgroup/memory/release_agent"]), None);
     // pids has no file of its own at the root to prove it.
-    assert_eq!(guessed(HYBRID_CGROUP, &[false, false, false, true, false], V1_ROOTS), None);
+    assert_eq!(guessed(HYBRID_CGROUP, &[false, false, false, true, false, false], V1_ROOTS), None);
     // Two of our controllers in one hierarchy: only mountinfo knows where.
-    assert_eq!(guessed("3:cpu,cpuset:/x\n", &[false, true, false, false, false], V1_ROOTS), None);
+    assert_eq!(guessed("3:cpu,cpuset:/x\n", &[false, true, false, false, false, false], V1_ROOTS), None);
     // v2 below its root (cgroup.type exists), or no cgroup2 there at all
     // (hybrid: a tmpfs), or a controller in neither.
     let sub = ["/sys/fs/cgroup/cgroup.controllers", "/sys/fs/cgroup/cgroup.type"];
@@ -229,14 +233,16 @@ fn anything_unusual_is_left_to_mountinfo() {
 
 #[test]
 fn cgroup_parent_overrides_the_callers_cgroup() {
-    let t = layout(V2_MOUNTINFO, V2_CGROUP).targets(&[true, false, false, false, false], Some(b"/batch/jobs")).unwrap();
+    let l = layout(V2_MOUNTINFO, V2_CGROUP);
+    let t = l.targets(&[true, false, false, false, false, false], Some(b"/batch/jobs")).unwrap();
     assert_eq!(summary(&t)[0].1, "batch/jobs");
 }
 
 #[test]
 fn escaped_mount_points_are_unescaped() {
     let mi = "30 23 0:26 / /mnt/my\\040cgroups\\134x rw - cgroup cgroup rw,memory\n";
-    let t = layout(mi, "4:memory:/a\n").targets(&[true, false, false, false, false], None).unwrap();
+    let l = layout(mi, "4:memory:/a\n");
+    let t = l.targets(&[true, false, false, false, false, false], None).unwrap();
     assert_eq!(summary(&t)[0].0, "/mnt/my cgroups\\x");
 }
 
@@ -244,17 +250,45 @@ fn escaped_mount_points_are_unescaped() {
 fn a_mount_of_a_sub_hierarchy_is_resolved_relative_to_its_root() {
     // Inside a container: the memory hierarchy is mounted at its root /docker/abc.
     let mi = "30 23 0:26 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
-    let t = layout(mi, "4:memory:/docker/abc/sub\n").targets(&[true, false, false, false, false], None).unwrap();
+    let l = layout(mi, "4:memory:/docker/abc/sub\n");
+    let t = l.targets(&[true, false, false, false, false, false], None).unwrap();
     assert_eq!(summary(&t)[0].1, "sub");
-    assert!(layout(mi, "4:memory:/elsewhere\n").targets(&[true, false, false, false, false], None).is_err());
+    assert!(layout(mi, "4:memory:/elsewhere\n").targets(&[true, false, false, false, false, false], None).is_err());
     assert_eq!(relative(b"/docker/abcd", b"/docker/abc"), None);
     assert_eq!(relative(b"/docker/abc", b"/docker/abc"), Some(&b""[..]));
 }
 
 #[test]
+fn a_path_is_kept_once_and_paths_beyond_the_layouts_text_are_an_error() {
+    // Paths repeated across hierarchies and mounts are kept once.
+    let l = layout(HYBRID_MOUNTINFO, HYBRID_CGROUP);
+    let caller = l.caller_v1[Ctrl::Memory as usize].unwrap();
+    assert_eq!(l.path(caller), b"/process_api/38c20ef62e66bbbf58f83bab0f8bb8e5");
+    assert_eq!(l.caller_v1[Ctrl::Cpuset as usize].map(|s| l.path(s)), Some(&b"/"[..]));
+    assert!(l.used < 200, "{} bytes kept", l.used);
+    // Distinct paths that together exceed TEXT_CAP: one line, ENAMETOOLONG.
+    let long: String = (0..5).map(|i| format!("{}:{}:/{}\n", i + 1, ["memory", "cpu", "cpuset", "pids", "devices"][i], i.to_string().repeat(700))).collect();
+    let l = layout(HYBRID_MOUNTINFO, &long);
+    assert!(l.overflow);
+    let e = l.targets(&[true, false, false, false, false, false], None).err().unwrap();
+    assert_eq!((e.what, e.errno), (&b"discovery"[..], Errno(libc::ENAMETOOLONG)));
+    // Each alone fits: a 2,000-byte cgroup path is placed as before.
+    let one = format!("4:memory:/{}\n", "a".repeat(2000));
+    let l = layout(HYBRID_MOUNTINFO, &one);
+    let t = l.targets(&[true, false, false, false, false, false], None).map(|t| summary(&t));
+    assert_eq!(t.unwrap()[0].1.len(), 2000);
+}
+
+#[test]
+fn the_initial_cgroup_namespace_is_told_by_its_links_text() {
+    // PROC_CGROUP_INIT_INO (include/linux/proc_ns.h) as /proc/PID/ns/cgroup reads.
+    assert_eq!(INIT_CGROUP_NS_LINK, format!("cgroup:[{}]", 0xEFFF_FFFBu32).as_bytes());
+}
+
+#[test]
 fn a_missing_controller_names_the_controller_and_where_it_was_looked_for() {
     let e = layout("22 1 8:1 / / rw - ext4 /dev/sda1 rw\n", "")
-        .targets(&[false, false, false, true, false], None)
+        .targets(&[false, false, false, true, false, false], None)
         .err()
         .unwrap();
     assert_eq!(e.what, b"pids");
@@ -262,7 +296,7 @@ fn a_missing_controller_names_the_controller_and_where_it_was_looked_for() {
     // A pure v1 host without a pids hierarchy falls back to no cgroup2 either.
     let mi = "30 25 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
     assert_eq!(
-        layout(mi, "4:memory:/\n").targets(&[false, false, false, true, false], None).err().unwrap().what,
+        layout(mi, "4:memory:/\n").targets(&[false, false, false, true, false, false], None).err().unwrap().what,
         b"pids"
     );
 }
@@ -350,7 +384,7 @@ fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
     assert_eq!(t.get("mydocker/0123456789ab/pids.max"), "20");
     // The child joins through `tasks`, opened for it before clone.
     std::fs::write(t.0.join("mydocker/0123456789ab/tasks"), "").unwrap();
-    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None, None], joins: [-1; NCTRL] };
+    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None, None, None], joins: [-1; NCTRL] };
     cg.open_joins(false).unwrap();
     let fds = cg.child_fds();
     assert!(fds.join[0] >= 0 && fds.join[1..].iter().all(|&f| f == -1));
@@ -367,8 +401,8 @@ fn a_join_file_that_cannot_be_opened_is_named_with_its_hierarchy() {
     let l = limits_of(&[b"m", b"run", b"-cpuset", b"0", b"sh"]);
     t.put("cpuset.cpus", "0\n");
     t.put("cpuset.mems", "0\n");
-    let m = create(t.fd(), b"0123456789ab", &[false, false, true, false, false], &l, &Policy::EMPTY, false).unwrap();
-    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None, None], joins: [-1; NCTRL] };
+    let m = create(t.fd(), b"0123456789ab", &[false, false, true, false, false, false], &l, &Policy::EMPTY, false).unwrap();
+    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None, None, None], joins: [-1; NCTRL] };
     let f = cg.open_joins(false).unwrap_err();
     assert_eq!((f.what, f.file, f.errno), (&b"joining the cpuset cgroup"[..], &b"tasks"[..], Errno(libc::ENOENT)));
     let f = cg.join_failed(0, Errno(libc::ENOSPC));
@@ -385,9 +419,9 @@ fn a_child_born_in_its_v2_cgroup_has_nothing_to_join() {
     t.put("cgroup.subtree_control", "\n");
     t.put("mydocker/cgroup.controllers", "memory pids\n");
     t.put("mydocker/cgroup.subtree_control", "\n");
-    let m = create(t.fd(), b"0123456789ab", &[false, false, false, true, false], &l, &Policy::EMPTY, true).unwrap();
+    let m = create(t.fd(), b"0123456789ab", &[false, false, false, true, false, false], &l, &Policy::EMPTY, true).unwrap();
     std::fs::write(t.0.join("mydocker/0123456789ab/cgroup.procs"), "").unwrap();
-    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None, None], joins: [-1; NCTRL] };
+    let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None, None, None], joins: [-1; NCTRL] };
     cg.open_joins(true).unwrap();
     assert_eq!(cg.child_fds().join, [-1; NCTRL]);
     // Without CLONE_INTO_CGROUP, the same self-join through cgroup.procs.
@@ -404,7 +438,7 @@ fn v1_writes_only_the_files_of_the_hierarchys_own_controllers() {
     let t = Tmp::new("v1only");
     let l = limits_of(&[b"m", b"run", b"-m", b"1g", b"-cpuset", b"0", b"sh"]);
     let fd = t.fd();
-    create(fd, b"aaaaaaaaaaaa", &[true, false, false, false, false], &l, &Policy::EMPTY, false).unwrap();
+    create(fd, b"aaaaaaaaaaaa", &[true, false, false, false, false, false], &l, &Policy::EMPTY, false).unwrap();
     assert_eq!(t.get("mydocker/aaaaaaaaaaaa/memory.limit_in_bytes"), "1073741824");
     assert!(!t.0.join("mydocker/aaaaaaaaaaaa/cpuset.cpus").exists());
     assert!(!t.0.join("mydocker/cpuset.cpus").exists());
@@ -451,7 +485,7 @@ fn v2_refuses_a_controller_the_parent_does_not_offer() {
     t.put("cgroup.subtree_control", "");
     let l = limits_of(&[b"m", b"run", b"-m", b"64m", b"sh"]);
     let fd = t.fd();
-    let e = create(fd, b"cccccccccccc", &[true, false, false, false, false], &l, &Policy::EMPTY, true).err().unwrap();
+    let e = create(fd, b"cccccccccccc", &[true, false, false, false, false, false], &l, &Policy::EMPTY, true).err().unwrap();
     assert_eq!((e.what, e.file), (&b"memory"[..], &b"cgroup.controllers"[..]));
     assert!(!t.0.join("mydocker").exists(), "nothing may be created on a refused plan");
 }
@@ -492,7 +526,7 @@ fn v1_device_policy_is_written_one_rule_per_line_after_deny_all() {
     let t = Tmp::new("v1dev");
     let l = limits_of(&[b"m", b"run", b"sh"]);
     let p = Policy::of(&crate::devices::DOCKER_DEFAULT).unwrap();
-    create(t.fd(), b"dddddddddddd", &[false, false, false, false, true], &l, &p, false).unwrap();
+    create(t.fd(), b"dddddddddddd", &[false, false, false, false, true, false], &l, &p, false).unwrap();
     assert_eq!(t.get("mydocker/dddddddddddd/devices.deny"), "a\n");
     let allow = t.get("mydocker/dddddddddddd/devices.allow");
     assert_eq!(allow.lines().count(), crate::devices::DOCKER_DEFAULT.len(), "{allow}");
@@ -504,7 +538,7 @@ fn v2_with_only_the_device_policy_enables_no_controller() {
     let t = Tmp::new("v2dev");
     // No cgroup.controllers / subtree_control at all: nothing may be read
     // or written for them (the program itself needs a real cgroup).
-    assert!(v2::prepare(t.fd(), &[false, false, false, false, true]).is_ok());
+    assert!(v2::prepare(t.fd(), &[false, false, false, false, true, false]).is_ok());
     assert!(!t.0.join("cgroup.subtree_control").exists());
     assert!(t.0.join("mydocker").is_dir());
 }
@@ -559,4 +593,62 @@ fn make_waits_while_gc_holds_mydocker() {
     h.join().unwrap().unwrap();
     assert!(t.0.join("mydocker/0123456789ab").exists());
     sys::close(parent);
+}
+
+#[test]
+fn one_writer_spells_each_limit_as_its_version_wants() {
+    use res::{Knob, Resources};
+    let mut r = Resources { cpus: Some(b"0"), mems: Some(b"0"), ..Resources::NONE };
+    for (k, v) in [
+        (Knob::Memory, 64 << 20),
+        (Knob::Reservation, -1),
+        (Knob::Swap, 96 << 20),
+        (Knob::Swappiness, 10),
+        (Knob::NoOom, 1),
+        (Knob::Shares, 1024),
+        (Knob::Period, 50_000),
+        (Knob::Pids, -1),
+    ] {
+        r.num[k as usize] = Some(v);
+    }
+    let (t1, t2) = (Tmp::new("spell1"), Tmp::new("spell2"));
+    res::write(t1.fd(), false, &ALL, &r, &Policy::EMPTY).unwrap();
+    res::write(t2.fd(), true, &ALL, &r, &Policy::EMPTY).unwrap();
+    for (f, v) in [
+        ("memory.limit_in_bytes", "67108864"),
+        ("memory.soft_limit_in_bytes", "-1"),
+        ("memory.memsw.limit_in_bytes", "100663296"),
+        ("memory.swappiness", "10"),
+        ("memory.oom_control", "1"),
+        ("cpu.shares", "1024"),
+        ("cpu.cfs_period_us", "50000"),
+        ("pids.max", "-1"),
+        ("cpuset.mems", "0"),
+    ] {
+        assert_eq!(t1.get(f), v, "v1 {f}");
+    }
+    assert!(!t1.0.join("cpu.cfs_quota_us").exists(), "no quota asked for");
+    // v2: swap alone, weights, "max", and cpu.max with the period alone.
+    for (f, v) in [
+        ("memory.max", "67108864"),
+        ("memory.low", "max"),
+        ("memory.swap.max", "33554432"),
+        ("cpu.weight", "100"),
+        ("cpu.max", "max 50000"),
+        ("pids.max", "max"),
+        ("cpuset.cpus", "0"),
+    ] {
+        assert_eq!(t2.get(f), v, "v2 {f}");
+    }
+    assert!(!t2.0.join("memory.swappiness").exists() && !t2.0.join("memory.oom_control").exists(), "v1-only knobs");
+}
+
+#[test]
+fn the_docker_flags_fill_the_same_description_as_linux_resources() {
+    use res::{Knob, Resources};
+    let l = limits_of(&[b"m", b"run", b"-m", b"16m", b"--cpus", b"0.5", b"--cpu-shares", b"512", b"--pids-limit", b"9", b"sh"]);
+    let r = Resources::of(&l);
+    let got: Vec<_> = [Knob::Memory, Knob::Swap, Knob::Shares, Knob::Period, Knob::Quota, Knob::Pids].map(|k| r.get(k)).into();
+    assert_eq!(got, [Some(16 << 20), Some(16 << 20), Some(512), Some(100_000), Some(50_000), Some(9)]);
+    assert_eq!(r.need(true), [true, true, false, true, true, false]);
 }

@@ -1,22 +1,25 @@
 //! cgroup v2: one unified hierarchy. Controllers must be enabled in the
 //! parent's cgroup.subtree_control at every level down to the container.
-use super::{fail, join, mkdir_shared, read_file, write_file, write_nums, Ctrl, Fail, Need, Res, CTRLS};
-use crate::cli::Limits;
+use super::{fail, join, read_file, write_file, Ctrl, Fail, Need, Res, CTRLS};
 use crate::devices::{Policy, MAX_INSNS};
-use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
 use crate::sys::{Errno, Fd};
 
 fn listed(list: &[u8], name: &[u8]) -> bool {
     list.split(|c| c.is_ascii_whitespace()).any(|w| w == name)
 }
 
+/// Whether `c` is a v2 controller, enabled in cgroup.subtree_control.
+fn controller(c: Ctrl) -> bool {
+    (c as usize) < Ctrl::Devices as usize
+}
+
 /// Enables `ctrls` for the children of `dir`, checking first that `dir`
 /// has them at all. Only missing ones are written: re-enabling is a no-op
 /// we need not risk on a parent that holds processes.
 pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
-    // Devices is no v2 controller (its policy is a BPF program): with
-    // nothing else, there is nothing to enable and nothing to read.
-    if !CTRLS.iter().any(|&c| c != Ctrl::Devices && ctrls[c as usize]) {
+    // Devices and Freezer are no v2 controllers (a BPF program; files every
+    // cgroup has): with nothing else, nothing to enable and nothing to read.
+    if !CTRLS.iter().any(|&c| controller(c) && ctrls[c as usize]) {
         return Ok(());
     }
     // The cgroup itself, or the shared `mydocker` level below it.
@@ -37,7 +40,7 @@ pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     let mut w = [0u8; 64];
     let mut n = 0;
     for c in CTRLS {
-        if !ctrls[c as usize] || c == Ctrl::Devices || listed(cur, c.name()) {
+        if !ctrls[c as usize] || !controller(c) || listed(cur, c.name()) {
             continue;
         }
         if !have[c as usize] {
@@ -59,45 +62,17 @@ pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     Ok(())
 }
 
-/// Before the container's cgroup exists: enable the controllers in the
+/// Before the container's cgroup exists: the controllers enabled in the
 /// parent and in the shared `mydocker` level.
 pub fn prepare(parent: Fd, ctrls: &Need) -> Res<()> {
-    enable(parent, ctrls, false)?;
-    mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
+    super::level(parent, b"mydocker", true, false, ctrls)?;
     enable(parent, ctrls, true)
-}
-
-/// Writes every limit in `l` that `ctrls` covers into `cg`.
-pub fn limits(cg: Fd, ctrls: &Need, l: &Limits, dev: &Policy) -> Res<()> {
-    let has = |c: Ctrl| ctrls[c as usize];
-    if has(Ctrl::Devices) {
-        devices(cg, dev)?;
-    }
-    if let (Some(milli), true) = (l.cpus, has(Ctrl::Cpu)) {
-        let mut v = [0u8; 48];
-        let n = join(&mut v, &[Dec::new(quota_us(milli)).as_bytes(), b" ", Dec::new(CFS_PERIOD_US).as_bytes()]);
-        write_file(cg, b"cpu.max", &v[..n]).map_err(fail(b"setting", b"cpu.max"))?;
-    }
-    if let (Some((list, _)), true) = (l.cpuset, has(Ctrl::Cpuset)) {
-        write_file(cg, b"cpuset.cpus", list).map_err(fail(b"setting", b"cpuset.cpus"))?;
-    }
-    let mem = l.memory.filter(|_| has(Ctrl::Memory)).map(|m| m.0);
-    write_nums(
-        cg,
-        &[
-            mem.map(|b| (&b"memory.max"[..], b, false)),
-            // No swap on top of the limit (absent without swap accounting).
-            mem.map(|_| (&b"memory.swap.max"[..], 0, true)),
-            l.shares.filter(|_| has(Ctrl::Cpu)).map(|n| (&b"cpu.weight"[..], shares_to_weight(n), false)),
-            l.pids.filter(|_| has(Ctrl::Pids)).map(|n| (&b"pids.max"[..], n, false)),
-        ],
-    )
 }
 
 /// The device policy as a BPF_PROG_TYPE_CGROUP_DEVICE program, attached to
 /// the container's cgroup before any process is in it.
 #[inline(never)]
-fn devices(cg: Fd, dev: &Policy) -> Res<()> {
+pub(super) fn devices(cg: Fd, dev: &Policy) -> Res<()> {
     let mut prog = [0u64; MAX_INSNS];
     let n = dev.program(&mut prog).map_err(|why| Fail {
         what: b"building the device program",

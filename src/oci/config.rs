@@ -8,9 +8,18 @@
 //! document and every table come from the caller; `Refusal` names the field.
 use crate::caps;
 use crate::cli::Args;
-use crate::json::{Kind, Value};
+use crate::json::{self, Kind, Value};
 use crate::model::{Rlimit, User};
 
+
+/// `field!(b"process.args")`: the name of a SHAPES field (see `field`).
+macro_rules! field {
+    ($p:literal) => {
+        const { $crate::oci::config::shape_field($p) }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use field;
 
 /// A config.json field mydocker cannot apply, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,37 +74,22 @@ pub const MAX_RLIMITS: usize = 16;
 pub const MAX_GROUPS: usize = 64;
 pub const MAX_JOINS: usize = 8;
 
-/// RLIMIT_* names in resource-number order (asm-generic; the same on
-/// x86_64 and aarch64).
-const RLIMITS: [&[u8]; 16] = [
-    b"RLIMIT_CPU",
-    b"RLIMIT_FSIZE",
-    b"RLIMIT_DATA",
-    b"RLIMIT_STACK",
-    b"RLIMIT_CORE",
-    b"RLIMIT_RSS",
-    b"RLIMIT_NPROC",
-    b"RLIMIT_NOFILE",
-    b"RLIMIT_MEMLOCK",
-    b"RLIMIT_AS",
-    b"RLIMIT_LOCKS",
-    b"RLIMIT_SIGPENDING",
-    b"RLIMIT_MSGQUEUE",
-    b"RLIMIT_NICE",
-    b"RLIMIT_RTPRIO",
-    b"RLIMIT_RTTIME",
-];
+/// RLIMIT_* names without the prefix, in resource-number order
+/// (asm-generic; the same on x86_64 and aarch64).
+const RLIMITS: &[u8] = b"CPU FSIZE DATA STACK CORE RSS NPROC NOFILE MEMLOCK AS LOCKS SIGPENDING MSGQUEUE NICE RTPRIO RTTIME";
 
-/// Namespace type names and their CLONE_NEW* flags.
-const NAMESPACES: [(&[u8], i32); 8] = [
-    (b"pid", libc::CLONE_NEWPID),
-    (b"network", libc::CLONE_NEWNET),
-    (b"mount", libc::CLONE_NEWNS),
-    (b"ipc", libc::CLONE_NEWIPC),
-    (b"uts", libc::CLONE_NEWUTS),
-    (b"cgroup", libc::CLONE_NEWCGROUP),
-    (b"user", libc::CLONE_NEWUSER),
-    (b"time", 0x80),
+/// Namespace type names, and their CLONE_NEW* flags in the same order
+/// (time: CLONE_NEWTIME).
+const NAMESPACES: &[u8] = b"pid network mount ipc uts cgroup user time";
+const NS_FLAGS: [i32; 8] = [
+    libc::CLONE_NEWPID,
+    libc::CLONE_NEWNET,
+    libc::CLONE_NEWNS,
+    libc::CLONE_NEWIPC,
+    libc::CLONE_NEWUTS,
+    libc::CLONE_NEWCGROUP,
+    libc::CLONE_NEWUSER,
+    0x80,
 ];
 
 /// What a config holds beyond the model's borrowed slices: the tables the
@@ -160,7 +154,7 @@ fn u32_of(v: Option<Value>, field: &'static [u8]) -> Res<Option<u32>> {
 
 fn cap_set(v: Option<Value>, field: &'static [u8]) -> Res<u64> {
     let mut m = 0;
-    for name in v.into_iter().flat_map(|v| v.items()) {
+    for name in json::items_in(v) {
         let Some(n) = name.as_bytes() else { return refuse(field, b"not an array of capability names") };
         // A capability this build does not know is left out (never granted).
         m |= caps::parse(n).filter(|&c| c != caps::ALL).unwrap_or(0);
@@ -168,29 +162,42 @@ fn cap_set(v: Option<Value>, field: &'static [u8]) -> Res<u64> {
     Ok(m)
 }
 
+/// The five capability sets, as config.json names them.
+const CAP_SETS: &[u8] = b"process.capabilities.bounding process.capabilities.effective process.capabilities.permitted \
+process.capabilities.inheritable process.capabilities.ambient";
+/// Fields that would change behaviour and are not applied: refused when set.
+const PROCESS_UNSUPPORTED: &[u8] = b"process.ioPriority process.scheduler process.execCPUAffinity process.commandLine";
+const LINUX_UNSUPPORTED: &[u8] = b"linux.uidMappings linux.gidMappings linux.intelRdt linux.netDevices linux.personality \
+linux.timeOffsets linux.memoryPolicy";
+
+/// The last component of a dotted field name: the key it is read by.
+fn leaf(field: &[u8]) -> &[u8] {
+    field.rsplit(|&c| c == b'.').next().unwrap_or(field)
+}
+
 /// process.*: args and env into `st`, the rest returned.
 #[inline(never)]
 pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
-    st.args = Strs::of(p.get("args"), b"process.args")?;
+    st.args = Strs::of(p.get("args"), field!(b"process.args"))?;
     if st.args.count() == 0 || st.args.arg(0).is_empty() {
-        return refuse(b"process.args", b"no command given");
+        return refuse(field!(b"process.args"), b"no command given");
     }
-    st.env = Strs::of(p.get("env"), b"process.env")?;
+    st.env = Strs::of(p.get("env"), field!(b"process.env"))?;
     let cwd = match p.get("cwd") {
         None => b"/" as &[u8],
         Some(c) => match c.as_bytes() {
             Some(c) if c.starts_with(b"/") && !c.contains(&0) => c,
-            _ => return refuse(b"process.cwd", b"not an absolute path"),
+            _ => return refuse(field!(b"process.cwd"), b"not an absolute path"),
         },
     };
     let u = p.get("user");
-    let uid = u32_of(u.and_then(|u| u.get("uid")), b"process.user.uid")?.unwrap_or(0);
-    let gid = u32_of(u.and_then(|u| u.get("gid")), b"process.user.gid")?.unwrap_or(0);
-    let umask = u32_of(u.and_then(|u| u.get("umask")), b"process.user.umask")?;
-    for g in u.and_then(|u| u.get("additionalGids")).into_iter().flat_map(|g| g.items()) {
-        let g = g.as_u32().ok_or(Refusal { field: b"process.user.additionalGids", why: b"not a group id" })?;
+    let uid = u32_of(u.and_then(|u| u.get("uid")), field!(b"process.user.uid"))?.unwrap_or(0);
+    let gid = u32_of(u.and_then(|u| u.get("gid")), field!(b"process.user.gid"))?.unwrap_or(0);
+    let umask = u32_of(u.and_then(|u| u.get("umask")), field!(b"process.user.umask"))?;
+    for g in json::list(u, "additionalGids") {
+        let g = g.as_u32().ok_or(Refusal { field: field!(b"process.user.additionalGids"), why: b"not a group id" })?;
         *st.groups.get_mut(st.ngroups).ok_or(Refusal {
-            field: b"process.user.additionalGids",
+            field: field!(b"process.user.additionalGids"),
             why: b"too many groups (limit 64)",
         })? = g;
         st.ngroups += 1;
@@ -200,25 +207,23 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
         return refuse(b"process.user.username", b"not supported on Linux");
     }
     let c = p.get("capabilities");
-    let set_of = |k: &str, f: &'static [u8]| cap_set(c.and_then(|c| c.get(k)), f);
-    let caps = crate::model::CapSets {
-        bounding: set_of("bounding", b"process.capabilities.bounding")?,
-        effective: set_of("effective", b"process.capabilities.effective")?,
-        permitted: set_of("permitted", b"process.capabilities.permitted")?,
-        inheritable: set_of("inheritable", b"process.capabilities.inheritable")?,
-        ambient: set_of("ambient", b"process.capabilities.ambient")?,
-    };
-    for r in p.get("rlimits").into_iter().flat_map(|r| r.items()) {
+    let mut sets = [0u64; 5];
+    for (set, f) in sets.iter_mut().zip(CAP_SETS.split(|&c| c == b' ')) {
+        *set = cap_set(c.and_then(|c| c.get_bytes(leaf(f))), f)?;
+    }
+    let [bounding, effective, permitted, inheritable, ambient] = sets;
+    let caps = crate::model::CapSets { bounding, effective, permitted, inheritable, ambient };
+    for r in json::list(Some(p), "rlimits") {
         let ty = r.get("type").and_then(|t| t.as_bytes()).unwrap_or(b"");
-        let Some(res) = RLIMITS.iter().position(|n| *n == ty) else {
-            return refuse(b"process.rlimits", b"unknown rlimit type");
+        let Some(res) = ty.strip_prefix(&b"RLIMIT_"[..]).and_then(|t| crate::words::find(RLIMITS, t)) else {
+            return refuse(field!(b"process.rlimits"), b"unknown rlimit type");
         };
         let num = |k| r.get(k).and_then(|v| v.as_u64());
         let (Some(hard), Some(soft)) = (num("hard"), num("soft")) else {
-            return refuse(b"process.rlimits", b"hard and soft must be numbers");
+            return refuse(field!(b"process.rlimits"), b"hard and soft must be numbers");
         };
         if st.rlimits[..st.nrlimits].iter().any(|x| x.resource == res as u32) {
-            return refuse(b"process.rlimits", b"the same type twice");
+            return refuse(field!(b"process.rlimits"), b"the same type twice");
         }
         st.rlimits[st.nrlimits] = Rlimit { resource: res as u32, soft, hard };
         st.nrlimits += 1;
@@ -227,7 +232,7 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
         None => None,
         Some(v) => match v.as_i64() {
             Some(n) if (-1000..=1000).contains(&n) => Some(n as i32),
-            _ => return refuse(b"process.oomScoreAdj", b"not a number in -1000..=1000"),
+            _ => return refuse(field!(b"process.oomScoreAdj"), b"not a number in -1000..=1000"),
         },
     };
     let terminal = p.get("terminal").and_then(|t| t.as_bool()).unwrap_or(false);
@@ -235,13 +240,8 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
         let d = |k| s.get(k).and_then(|v| v.as_u64()).map_or(0, |v| v.min(u16::MAX as u64) as u16);
         (d("height"), d("width"))
     });
-    for (k, f) in [
-        ("ioPriority", &b"process.ioPriority"[..]),
-        ("scheduler", b"process.scheduler"),
-        ("execCPUAffinity", b"process.execCPUAffinity"),
-        ("commandLine", b"process.commandLine"),
-    ] {
-        if set(p.get(k)) {
+    for f in PROCESS_UNSUPPORTED.split(|&c| c == b' ') {
+        if set(p.get_bytes(leaf(f))) {
             return refuse(f, b"not supported");
         }
     }
@@ -262,16 +262,16 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
 pub fn namespaces<'a>(ns: Option<Value<'a>>, st: &mut Store<'a>) -> Res<i32> {
     let mut new = 0;
     let mut seen = 0;
-    for n in ns.into_iter().flat_map(|n| n.items()) {
+    for n in json::items_in(ns) {
         let ty = n.get("type").and_then(|t| t.as_bytes()).unwrap_or(b"");
-        let Some(&(_, flag)) = NAMESPACES.iter().find(|(name, _)| *name == ty) else {
-            return refuse(b"linux.namespaces", b"unknown namespace type");
+        let Some(flag) = crate::words::find(NAMESPACES, ty).map(|i| NS_FLAGS[i]) else {
+            return refuse(field!(b"linux.namespaces"), b"unknown namespace type");
         };
         if flag == libc::CLONE_NEWUSER || flag == 0x80 {
-            return refuse(b"linux.namespaces", b"user and time namespaces are not supported");
+            return refuse(field!(b"linux.namespaces"), b"user and time namespaces are not supported");
         }
         if seen & flag != 0 {
-            return refuse(b"linux.namespaces", b"a namespace type is listed twice");
+            return refuse(field!(b"linux.namespaces"), b"a namespace type is listed twice");
         }
         seen |= flag;
         match n.get("path").filter(|p| !p.is_null()) {
@@ -285,7 +285,7 @@ pub fn namespaces<'a>(ns: Option<Value<'a>>, st: &mut Store<'a>) -> Res<i32> {
         }
     }
     if seen & libc::CLONE_NEWNS == 0 {
-        return refuse(b"linux.namespaces", b"a mount namespace is required");
+        return refuse(field!(b"linux.namespaces"), b"a mount namespace is required");
     }
     Ok(new)
 }
@@ -299,23 +299,15 @@ pub fn unsupported(root: Value) -> Res<()> {
     }
     let linux = root.get("linux");
     let l = |k: &str| linux.and_then(|l| l.get(k));
-    for (k, f) in [
-        ("uidMappings", &b"linux.uidMappings"[..]),
-        ("gidMappings", b"linux.gidMappings"),
-        ("intelRdt", b"linux.intelRdt"),
-        ("netDevices", b"linux.netDevices"),
-        ("personality", b"linux.personality"),
-        ("timeOffsets", b"linux.timeOffsets"),
-        ("memoryPolicy", b"linux.memoryPolicy"),
-    ] {
-        if set(l(k)) {
+    for f in LINUX_UNSUPPORTED.split(|&c| c == b' ') {
+        if set(linux.and_then(|l| l.get_bytes(leaf(f)))) {
             return refuse(f, b"not supported");
         }
     }
     if set(l("seccomp").and_then(|s| s.get("listenerPath"))) {
         return refuse(b"linux.seccomp.listenerPath", b"seccomp notification is not supported");
     }
-    for m in root.get("mounts").into_iter().flat_map(|m| m.items()) {
+    for m in json::list(Some(root), "mounts") {
         if set(m.get("uidMappings")) || set(m.get("gidMappings")) {
             return refuse(b"mounts.uidMappings", b"idmapped mounts are not supported");
         }
@@ -352,20 +344,20 @@ pub fn sysctl<'t>(
     let mut n = 0;
     let mut used = 0;
     let mut spans = [(0usize, 0usize, &b""[..]); MAX_SYSCTL];
-    for (k, v) in linux.and_then(|l| l.get("sysctl")).into_iter().flat_map(|s| s.members()) {
+    for (k, v) in json::members_in(linux.and_then(|l| l.get("sysctl"))) {
         let key = k.as_bytes();
         let Some(val) = v.as_bytes().filter(|v| !v.contains(&0)) else {
-            return refuse(b"linux.sysctl", b"values must be strings");
+            return refuse(field!(b"linux.sysctl"), b"values must be strings");
         };
         if key.is_empty() || key.contains(&b'/') || key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b"..") {
-            return refuse(b"linux.sysctl", b"not a sysctl name");
+            return refuse(field!(b"linux.sysctl"), b"not a sysctl name");
         }
         if !namespaced(key, new) {
-            return refuse(b"linux.sysctl", b"a sysctl outside the container's own namespaces");
+            return refuse(field!(b"linux.sysctl"), b"a sysctl outside the container's own namespaces");
         }
         let len = b"/proc/sys/".len() + key.len() + 1;
         if n == MAX_SYSCTL || used + len > text.len() {
-            return refuse(b"linux.sysctl", b"too many (limit 32, 4 KiB of names)");
+            return refuse(field!(b"linux.sysctl"), b"too many (limit 32, 4 KiB of names)");
         }
         let p = &mut text[used..used + len];
         p[..10].copy_from_slice(b"/proc/sys/");
@@ -403,7 +395,7 @@ pub fn apparmor<'b>(p: Value, buf: &'b mut [u8; 512]) -> Res<Option<&'b [u8]>> {
         return Ok(None);
     }
     if prof.len() > 400 || prof.contains(&0) {
-        return refuse(b"process.apparmorProfile", b"not a profile name");
+        return refuse(field!(b"process.apparmorProfile"), b"not a profile name");
     }
     let n = crate::cgroup::join(buf, &[b"exec ", prof]);
     Ok(Some(&buf[..n]))
@@ -420,12 +412,12 @@ pub fn user<'a>(p: &Process, st: &'a Store) -> User<'a> {
 pub fn rootfs<'b>(root: Option<Value>, bundle: &[u8], buf: &'b mut [u8]) -> Res<&'b [u8]> {
     let p = root.and_then(|r| r.get("path")).and_then(|p| p.as_bytes());
     let Some(p) = p.filter(|p| !p.is_empty() && !p.contains(&0)) else {
-        return refuse(b"root.path", b"missing");
+        return refuse(field!(b"root.path"), b"missing");
     };
     let parts: [&[u8]; 3] = if p.starts_with(b"/") { [p, b"", b""] } else { [bundle, b"/", p] };
     let n = crate::cgroup::join(buf, &parts);
     if n != parts.iter().map(|x| x.len()).sum::<usize>() || n >= 4096 {
-        return refuse(b"root.path", b"too long");
+        return refuse(field!(b"root.path"), b"too long");
     }
     let mut r = &buf[..n];
     while r.len() > 1 && r.ends_with(b"/") {
@@ -438,119 +430,84 @@ pub fn rootfs<'b>(root: Option<Value>, bundle: &[u8], buf: &'b mut [u8]) -> Res<
 /// a field of another type is refused, never half-read — `root.readonly:
 /// "yes"` or a string `linux.maskedPaths` must not quietly leave the
 /// container unprotected. `*` is every element of an array (or value of an
-/// object); null counts as absent, as in Go's decoders.
-const SHAPES: &[(&str, Kind)] = {
-    use Kind::{Arr, Bool, Num, Obj, Str};
-    &[
-        ("root", Obj),
-        ("root.path", Str),
-        ("root.readonly", Bool),
-        ("mounts", Arr),
-        ("mounts.*", Obj),
-        ("mounts.*.destination", Str),
-        ("mounts.*.type", Str),
-        ("mounts.*.source", Str),
-        ("mounts.*.options", Arr),
-        ("mounts.*.options.*", Str),
-        ("process", Obj),
-        ("process.terminal", Bool),
-        ("process.consoleSize", Obj),
-        ("process.consoleSize.height", Num),
-        ("process.consoleSize.width", Num),
-        ("process.user", Obj),
-        ("process.user.uid", Num),
-        ("process.user.gid", Num),
-        ("process.user.umask", Num),
-        ("process.user.additionalGids", Arr),
-        ("process.user.additionalGids.*", Num),
-        ("process.args", Arr),
-        ("process.env", Arr),
-        ("process.cwd", Str),
-        ("process.capabilities", Obj),
-        ("process.capabilities.*", Arr),
-        ("process.capabilities.*.*", Str),
-        ("process.rlimits", Arr),
-        ("process.rlimits.*", Obj),
-        ("process.rlimits.*.type", Str),
-        ("process.rlimits.*.hard", Num),
-        ("process.rlimits.*.soft", Num),
-        ("process.noNewPrivileges", Bool),
-        ("process.apparmorProfile", Str),
-        ("process.oomScoreAdj", Num),
-        ("hostname", Str),
-        ("domainname", Str),
-        ("annotations", Obj),
-        ("annotations.*", Str),
-        ("linux", Obj),
-        ("linux.namespaces", Arr),
-        ("linux.namespaces.*", Obj),
-        ("linux.namespaces.*.type", Str),
-        ("linux.namespaces.*.path", Str),
-        ("linux.maskedPaths", Arr),
-        ("linux.maskedPaths.*", Str),
-        ("linux.readonlyPaths", Arr),
-        ("linux.readonlyPaths.*", Str),
-        ("linux.sysctl", Obj),
-        ("linux.sysctl.*", Str),
-        ("linux.devices", Arr),
-        ("linux.devices.*", Obj),
-        ("linux.devices.*.path", Str),
-        ("linux.devices.*.type", Str),
-        ("linux.devices.*.major", Num),
-        ("linux.devices.*.minor", Num),
-        ("linux.devices.*.fileMode", Num),
-        ("linux.devices.*.uid", Num),
-        ("linux.devices.*.gid", Num),
-        ("linux.cgroupsPath", Str),
-        ("linux.resources", Obj),
-        ("linux.resources.devices", Arr),
-        ("linux.resources.devices.*", Obj),
-        ("linux.resources.devices.*.allow", Bool),
-        ("linux.resources.devices.*.type", Str),
-        ("linux.resources.devices.*.access", Str),
-        ("linux.resources.devices.*.major", Num),
-        ("linux.resources.devices.*.minor", Num),
-        ("linux.resources.memory", Obj),
-        ("linux.resources.memory.limit", Num),
-        ("linux.resources.memory.reservation", Num),
-        ("linux.resources.memory.swap", Num),
-        ("linux.resources.memory.swappiness", Num),
-        ("linux.resources.memory.disableOOMKiller", Bool),
-        ("linux.resources.cpu", Obj),
-        ("linux.resources.pids", Obj),
-        ("linux.resources.pids.limit", Num),
-        ("linux.resources.unified", Obj),
-        ("linux.resources.unified.*", Str),
-        ("linux.rootfsPropagation", Str),
-        ("linux.seccomp", Obj),
-        ("linux.mountLabel", Str),
-    ]
-};
+/// object); null counts as absent, as in Go's decoders. Packed words
+/// `path:k`, k one of a(rray) o(bject) s(tring) b(ool) n(umber); the
+/// refusal names the path, a slice of this text.
+const SHAPES: &[u8] = b"root:o root.path:s root.readonly:b mounts:a mounts.*:o mounts.*.destination:s mounts.*.type:s \
+mounts.*.source:s mounts.*.options:a mounts.*.options.*:s process:o process.terminal:b \
+process.consoleSize:o process.consoleSize.height:n process.consoleSize.width:n process.user:o \
+process.user.uid:n process.user.gid:n process.user.umask:n process.user.additionalGids:a \
+process.user.additionalGids.*:n process.args:a process.env:a process.cwd:s process.capabilities:o \
+process.capabilities.*:a process.capabilities.*.*:s process.rlimits:a process.rlimits.*:o \
+process.rlimits.*.type:s process.rlimits.*.hard:n process.rlimits.*.soft:n process.noNewPrivileges:b \
+process.apparmorProfile:s process.oomScoreAdj:n hostname:s domainname:s annotations:o annotations.*:s \
+linux:o linux.namespaces:a linux.namespaces.*:o linux.namespaces.*.type:s linux.namespaces.*.path:s \
+linux.maskedPaths:a linux.maskedPaths.*:s linux.readonlyPaths:a linux.readonlyPaths.*:s linux.sysctl:o \
+linux.sysctl.*:s linux.devices:a linux.devices.*:o linux.devices.*.path:s linux.devices.*.type:s \
+linux.devices.*.major:n linux.devices.*.minor:n linux.devices.*.fileMode:n linux.devices.*.uid:n \
+linux.devices.*.gid:n linux.cgroupsPath:s linux.resources:o linux.resources.devices:a \
+linux.resources.devices.*:o linux.resources.devices.*.allow:b linux.resources.devices.*.type:s \
+linux.resources.devices.*.access:s linux.resources.devices.*.major:n linux.resources.devices.*.minor:n \
+linux.resources.memory:o linux.resources.memory.limit:n linux.resources.memory.reservation:n \
+linux.resources.memory.swap:n linux.resources.memory.swappiness:n \
+linux.resources.memory.disableOOMKiller:b linux.resources.cpu:o linux.resources.pids:o \
+linux.resources.pids.limit:n linux.resources.unified:o linux.resources.unified.*:s \
+linux.rootfsPropagation:s linux.seccomp:o linux.mountLabel:s";
+
+/// The name of a SHAPES field as a slice of SHAPES, found at compile time
+/// (a missing name does not compile): `field!(b"process.args")`. The
+/// name is then stored once, whoever refuses it.
+pub const fn shape_field(path: &[u8]) -> &'static [u8] {
+    let s = SHAPES;
+    let mut i = 0;
+    while i < s.len() {
+        let mut end = i;
+        while end < s.len() && s[end] != b' ' {
+            end += 1;
+        }
+        // s[i..end] is "path:k".
+        let n = end - i - 2;
+        let mut j = 0;
+        while n == path.len() && j < n && s[i + j] == path[j] {
+            j += 1;
+        }
+        if n == path.len() && j == n {
+            return s.split_at(i + n).0.split_at(i).1;
+        }
+        i = end + 1;
+    }
+    panic!("not a SHAPES field")
+}
 
 /// Checks `root` against SHAPES; the first field of another type is refused.
 pub fn shapes(root: Value) -> Res<()> {
-    for (path, want) in SHAPES {
-        if !shaped(root, path, *want) {
-            return refuse(path.as_bytes(), match want {
-                Kind::Arr => b"must be an array",
-                Kind::Obj => b"must be an object",
-                Kind::Str => b"must be a string",
-                Kind::Bool => b"must be true or false",
-                _ => b"must be a number",
-            });
+    for w in SHAPES.split(|&c| c == b' ') {
+        let (path, k) = w.split_at(w.len() - 2);
+        let (want, why): (Kind, &[u8]) = match k[1] {
+            b'a' => (Kind::Arr, b"must be an array"),
+            b'o' => (Kind::Obj, b"must be an object"),
+            b's' => (Kind::Str, b"must be a string"),
+            b'b' => (Kind::Bool, b"must be true or false"),
+            _ => (Kind::Num, b"must be a number"),
+        };
+        if !shaped(root, path, want) {
+            return refuse(path, why);
         }
     }
     Ok(())
 }
 
-fn shaped(v: Value, path: &str, want: Kind) -> bool {
-    let (seg, rest) = path.split_once('.').map_or((path, None), |(s, r)| (s, Some(r)));
+fn shaped(v: Value, path: &[u8], want: Kind) -> bool {
+    let (seg, rest) = match path.iter().position(|&c| c == b'.') {
+        Some(i) => (&path[..i], Some(&path[i + 1..])),
+        None => (path, None),
+    };
     let each = |c: Value| rest.map_or(c.is_null() || c.kind() == want, |r| shaped(c, r, want));
     match (seg, v.kind()) {
-        ("*", Kind::Arr) => v.items().all(each),
-        ("*", Kind::Obj) => v.members().all(|(_, c)| each(c)),
-        ("*", _) => true,
-        (key, Kind::Obj) => v.get(key).map_or(true, each),
+        (b"*", Kind::Arr) => v.items().all(each),
+        (b"*", Kind::Obj) => v.members().all(|(_, c)| each(c)),
+        (b"*", _) => true,
+        (key, Kind::Obj) => v.get_bytes(key).map_or(true, each),
         _ => true,
     }
 }

@@ -12,7 +12,7 @@
 use super::cgroups;
 use super::config::{self, Refusal, Store};
 use crate::devices::Policy;
-use super::flags::{self, Flag};
+use super::flags::{self, Flags};
 use super::state::{self, Record};
 use super::{fail, Global};
 use crate::cli::Args;
@@ -21,15 +21,8 @@ use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
 use crate::mounts::{self, Entry, Table, MAX_ENTRIES, TEXT_CAP};
 use crate::sys::{self, Errno, Fd, Map};
 
-const FLAGS: [Flag; 7] = [
-    Flag { names: &[b"bundle", b"b"], value: true },
-    Flag { names: &[b"pid-file"], value: true },
-    Flag { names: &[b"console-socket"], value: true },
-    Flag { names: &[b"no-pivot"], value: false },
-    Flag { names: &[b"no-new-keyring"], value: false },
-    Flag { names: &[b"preserve-fds"], value: true },
-    Flag { names: &[b"detach", b"d"], value: false },
-];
+const FLAGS: Flags =
+    Flags { names: b"bundle b|pid-file|console-socket|no-pivot|no-new-keyring|preserve-fds|detach d", takes: 0b100111 };
 const BUNDLE: usize = 0;
 const PID_FILE: usize = 1;
 const CONSOLE: usize = 2;
@@ -46,7 +39,7 @@ pub fn create(g: &Global, args: &dyn Args, from: usize) -> i32 {
 /// OCI `run`: create, start, and without --detach wait for the container
 /// and delete it, exiting with its status.
 pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let detach = flags::parse(args, from, &FLAGS).map_or(false, |p| p.has(DETACH));
+    let detach = flags::parse(args, from, FLAGS).map_or(false, |p| p.has(DETACH));
     let (pid, id) = match setup(g, args, from, b"run") {
         Ok(x) => x,
         Err(code) => return code,
@@ -83,7 +76,7 @@ fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
 
 /// Everything create does; returns the pid and the id.
 fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8]), i32> {
-    let p = flags::parse(args, from, &FLAGS).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
+    let p = flags::parse(args, from, FLAGS).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
     let [id] = p.positional() else { return Err(fail(cmd, &[b"usage: ", cmd, b" [--bundle DIR] [--pid-file FILE] ID"])) };
     let id: &'a [u8] = id;
     if !state::valid_id(id) {
@@ -119,18 +112,6 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     r.map(|pid| (pid, id))
 }
 
-/// config.json mapped twice: once to parse (strings are decoded in place),
-/// once untouched (annotations and the saved copy are byte for byte).
-#[inline(never)]
-fn load(bundle: &[u8], cmd: &[u8]) -> Result<(&'static mut [u8], &'static [u8]), i32> {
-    let mut path = [0u8; 4200];
-    let n = crate::cgroup::join(&mut path, &[bundle, b"/config.json"]);
-    let map = |p: &[u8]| sys::map_file(p).map_err(|e| fail(cmd, &[b"config.json: ", p, b": ", sys::strerror(e)]));
-    let text = map(&path[..n])?;
-    let pristine = map(&path[..n])?;
-    Ok((text, pristine))
-}
-
 fn refused(cmd: &[u8], r: Refusal) -> i32 {
     fail(cmd, &[b"config.json: ", r.field, b": ", r.why])
 }
@@ -144,19 +125,17 @@ fn build_and_spawn(
     pid_file: Option<&[u8]>,
     console: Option<&[u8]>,
 ) -> Result<libc::pid_t, i32> {
-    let (text, pristine) = load(bundle, cmd)?;
-    let mut node_map = Map::new(json::nodes_for(text.len()) * core::mem::size_of::<json::Node>(), false)
-        .map_err(|e| fail(cmd, &[b"config.json: ", sys::strerror(e)]))?;
-    let (nodes, _) = node_map.typed(json::nodes_for(text.len()), json::Node::EMPTY).ok_or_else(|| fail(cmd, &[b"config.json: too large"]))?;
-    let doc = match json::parse(text, nodes) {
-        Ok(d) => d,
-        Err(e) => {
-            let mut at = [0u8; 24];
-            let a = crate::limits::Dec::new(e.at as u64);
-            let n = crate::cgroup::join(&mut at, &[b"byte ", a.as_bytes()]);
-            return Err(fail(cmd, &[b"config.json: ", &at[..n], b": ", e.why.as_bytes()]));
-        }
-    };
+    // config.json mapped twice: once to parse (strings are decoded in
+    // place), once untouched (annotations and the saved copy are byte for
+    // byte).
+    let mut buf = [0u8; 4200];
+    let n = crate::cgroup::join(&mut buf, &[bundle, b"/config.json"]);
+    let path = &buf[..n];
+    let mut nodes = None;
+    let doc = sys::map_file(path)
+        .map_err(super::exec::Unreadable::Sys)
+        .and_then(|pristine| Ok((pristine, super::exec::load(path, &mut nodes)?)));
+    let (pristine, doc) = doc.map_err(|u| u.report(cmd, b"config.json: ", path))?;
     let root = doc.root();
     if root.kind() != json::Kind::Obj {
         return Err(fail(cmd, &[b"config.json: not a JSON object"]));

@@ -1,6 +1,6 @@
 //! `start`, `kill`, `delete`: runc's contract, runc's words where clients
 //! match on them ("container does not exist", "container not running").
-use super::flags::{self, Flag};
+use super::flags::{self, Flags};
 use super::state::{self, Record, Status};
 use super::{fail, Global};
 use crate::cli::Args;
@@ -48,7 +48,7 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], cmd: &[u8], quiet: boo
 }
 
 /// The flags `f` and exactly one positional argument, the id.
-pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: &[Flag], cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
+pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags, cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
     let p = flags::parse(args, from, f).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
     match p.positional() {
         [id] => {
@@ -60,7 +60,7 @@ pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: &[Flag], cmd: &[u8]) -> Re
 }
 
 pub fn start(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    match one_id(args, from, &[], b"start") {
+    match one_id(args, from, flags::NONE, b"start") {
         Ok((_, id)) => start_id(g, id, b"start"),
         Err(code) => code,
     }
@@ -95,40 +95,10 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
     }
 }
 
-/// Signal names as runc's kill takes them: a number, NAME or SIGNAME.
-const SIGNALS: [(&[u8], i32); 31] = [
-    (b"HUP", 1),
-    (b"INT", 2),
-    (b"QUIT", 3),
-    (b"ILL", 4),
-    (b"TRAP", 5),
-    (b"ABRT", 6),
-    (b"IOT", 6),
-    (b"BUS", 7),
-    (b"FPE", 8),
-    (b"KILL", 9),
-    (b"USR1", 10),
-    (b"SEGV", 11),
-    (b"USR2", 12),
-    (b"PIPE", 13),
-    (b"ALRM", 14),
-    (b"TERM", 15),
-    (b"STKFLT", 16),
-    (b"CHLD", 17),
-    (b"CONT", 18),
-    (b"STOP", 19),
-    (b"TSTP", 20),
-    (b"TTIN", 21),
-    (b"TTOU", 22),
-    (b"URG", 23),
-    (b"XCPU", 24),
-    (b"XFSZ", 25),
-    (b"VTALRM", 26),
-    (b"PROF", 27),
-    (b"WINCH", 28),
-    (b"IO", 29),
-    (b"PWR", 30),
-];
+/// Signal names as runc's kill takes them (a number, NAME or SIGNAME):
+/// word i is signal i + 1; IOT, last, is another name of ABRT (6).
+const SIGNALS: &[u8] = b"HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT \
+STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR IOT";
 
 pub fn parse_signal(s: &[u8]) -> Option<i32> {
     if let Some(n) = crate::limits::parse_u64(s) {
@@ -142,14 +112,14 @@ pub fn parse_signal(s: &[u8]) -> Option<i32> {
         *d = c.to_ascii_uppercase();
     }
     let n = &up[..s.len()];
-    let n = n.strip_prefix(b"SIG").unwrap_or(n);
-    SIGNALS.iter().find(|(name, _)| *name == n).map(|&(_, v)| v)
+    let n = n.strip_prefix(&b"SIG"[..]).unwrap_or(n);
+    crate::words::find(SIGNALS, n).map(|i| if i == 30 { libc::SIGABRT } else { i as i32 + 1 })
 }
 
-const KILL_FLAGS: [Flag; 1] = [Flag { names: &[b"all", b"a"], value: false }];
+const KILL_FLAGS: Flags = Flags { names: b"all a", takes: 0 };
 
 pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse(args, from, &KILL_FLAGS) {
+    let p = match flags::parse(args, from, KILL_FLAGS) {
         Ok(p) => p,
         Err(b) => return fail(b"kill", &[b.why, b": ", b.arg]),
     };
@@ -200,10 +170,10 @@ pub fn pids(dir: &[u8], f: &mut dyn FnMut(i32)) {
     });
 }
 
-const DELETE_FLAGS: [Flag; 1] = [Flag { names: &[b"force", b"f"], value: false }];
+const DELETE_FLAGS: Flags = Flags { names: b"force f", takes: 0 };
 
 pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let (p, id) = match one_id(args, from, &DELETE_FLAGS, b"delete") {
+    let (p, id) = match one_id(args, from, DELETE_FLAGS, b"delete") {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -298,5 +268,6 @@ mod tests {
         assert_eq!(parse_signal(b"0"), None);
         assert_eq!(parse_signal(b"65"), None);
         assert_eq!(parse_signal(b"NOPE"), None);
+        assert_eq!((parse_signal(b"IOT"), parse_signal(b"SIGPWR"), parse_signal(b"hup")), (Some(6), Some(30), Some(1)));
     }
 }

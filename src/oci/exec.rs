@@ -19,6 +19,7 @@
 //!   applied on top (runc's rules).
 use super::config::{self, Refusal, Store};
 use super::ctl;
+use super::flags::{Bad, Flags, Item, Walk};
 use super::state::{self, Status};
 use super::{fail, Global};
 use crate::cli::Args;
@@ -46,76 +47,18 @@ pub struct ExecArgs<'a> {
     pub id_at: usize,
 }
 
-/// Why the command line was refused, and the argument concerned.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Bad<'a>(pub &'static [u8], pub &'a [u8]);
-
-/// The exec flags runc's clients pass (names, takes a value); anything
-/// else (--cap, --apparmor, --cgroup, …) is an unknown flag: set it in the
-/// --process file instead. An empty --process-label is what they pass
-/// when there is none.
-const FLAGS: [(&[&[u8]], bool); 10] = [
-    (&[b"process", b"p"], true),
-    (&[b"detach", b"d"], false),
-    (&[b"pid-file"], true),
-    (&[b"console-socket"], true),
-    (&[b"tty", b"t"], false),
-    (&[b"cwd"], true),
-    (&[b"env", b"e"], true),
-    (&[b"user", b"u"], true),
-    (&[b"preserve-fds"], true),
-    (&[b"process-label"], true),
-];
+/// The exec flags runc's clients pass; anything else (--cap, --apparmor,
+/// --cgroup, …) is an unknown flag: set it in the --process file instead.
+/// An empty --process-label is what they pass when there is none.
+const FLAGS: Flags = Flags {
+    names: b"process p|detach d|pid-file|console-socket|tty t|cwd|env e|user u|preserve-fds|process-label",
+    takes: 0b11_1110_1101,
+};
 const ENV: usize = 6;
 
-/// One step of the flag walk: a flag (its index in FLAGS, its value — b"1"
-/// or b"" for a boolean — and the argument), or the container id at the
-/// index given.
-enum Step<'a> {
-    Flag(usize, &'a [u8], &'a [u8]),
-    Id(usize, &'a [u8]),
-}
-
-/// The flag at args[*i] (`--f v`, `--f=v`, `-f v`, booleans with an
-/// optional `=true|false`), or the id (the first operand, or what follows
-/// `--`); None at the end.
-fn step<'a, A: Args + ?Sized>(args: &'a A, i: &mut usize) -> Option<Result<Step<'a>, Bad<'a>>> {
-    let mut a = args.arg(*i);
-    if *i >= args.count() {
-        return None;
-    }
-    *i += 1;
-    if a == b"--" || a.len() < 2 || a[0] != b'-' {
-        if a == b"--" {
-            a = if *i < args.count() { args.arg(*i) } else { b"" };
-            *i += 1;
-        }
-        return (!a.is_empty()).then_some(Ok(Step::Id(*i - 1, a)));
-    }
-    let (name, inline) = match a.iter().position(|&c| c == b'=') {
-        Some(p) => (&a[..p], Some(&a[p + 1..])),
-        None => (a, None),
-    };
-    let bare = name.strip_prefix(b"--").unwrap_or(&name[1..]);
-    let Some(k) = FLAGS.iter().position(|(n, _)| n.iter().any(|n| *n == bare)) else {
-        return Some(Err(Bad(b"unknown flag", a)));
-    };
-    let v: &'a [u8] = match (FLAGS[k].1, inline) {
-        (true, Some(v)) => v,
-        (true, None) if *i < args.count() => {
-            *i += 1;
-            args.arg(*i - 1)
-        }
-        (true, None) => return Some(Err(Bad(b"flag needs a value", a))),
-        (false, None | Some(b"true") | Some(b"1")) => b"1",
-        (false, Some(b"false") | Some(b"0")) => b"",
-        (false, Some(_)) => return Some(Err(Bad(b"not a boolean", a))),
-    };
-    Some(Ok(Step::Flag(k, v, a)))
-}
-
-/// Parses `args[from..]`: flags up to the container id; what follows the
-/// id is the command, flags or not (as runc: `exec ID sh -c ...`).
+/// Parses `args[from..]`: flags up to the container id (the first operand,
+/// or what follows `--`); what follows the id is the command, flags or
+/// not (as runc: `exec ID sh -c ...`).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<'a>, Bad<'a>> {
     let mut e = ExecArgs {
         id: b"",
@@ -130,33 +73,34 @@ pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<
         from,
         id_at: 0,
     };
-    let mut i = from;
-    while let Some(s) = step(args, &mut i) {
-        let (k, v, a) = match s? {
-            Step::Id(at, id) => {
-                (e.id, e.id_at) = (id, at);
+    let mut w = Walk::new(from);
+    while let Some(item) = w.next(args, FLAGS) {
+        let (k, v, a) = match item? {
+            Item::Operand(id) if !id.is_empty() => {
+                (e.id, e.id_at) = (id, w.i - 1);
                 return Ok(e);
             }
-            Step::Flag(k, v, a) => (k, v, a),
+            Item::Operand(_) => break,
+            Item::Flag(k, v, a) => (k, v, a),
         };
-        match k {
-            0 => e.process = Some(v),
-            1 => e.detach = !v.is_empty(),
-            2 => e.pid_file = Some(v),
-            3 => e.console_socket = Some(v),
-            4 => e.tty = !v.is_empty(),
-            5 => e.cwd = Some(v),
-            7 => e.user = Some(v),
-            8 => {
+        match (k, v) {
+            (0, _) => e.process = v,
+            (1, _) => e.detach = v.is_some(),
+            (2, _) => e.pid_file = v,
+            (3, _) => e.console_socket = v,
+            (4, _) => e.tty = v.is_some(),
+            (5, _) => e.cwd = v,
+            (7, _) => e.user = v,
+            (8, Some(v)) => {
                 e.preserve_fds = crate::limits::parse_u64(v)
                     .filter(|&n| n <= 1024)
-                    .ok_or(Bad(b"not a number of fds (0..=1024)", a))? as i32
+                    .ok_or(Bad { why: b"not a number of fds (0..=1024)", arg: a })? as i32
             }
-            9 if !v.is_empty() => return Err(Bad(b"SELinux labels are not supported", a)),
+            (9, Some(v)) if !v.is_empty() => return Err(Bad { why: b"SELinux labels are not supported", arg: a }),
             _ => {}
         }
     }
-    Err(Bad(b"usage: exec [flags] ID [COMMAND [ARG...]]", b""))
+    Err(Bad { why: b"usage: exec [flags] ID [COMMAND [ARG...]]", arg: b"" })
 }
 
 /// The environment: the process's list, then the --env flags (runc
@@ -170,11 +114,12 @@ struct EnvList<'a> {
 impl EnvList<'_> {
     /// The n-th --env value (n = usize::MAX: none; counts them instead).
     fn flag(&self, n: usize) -> (usize, &[u8]) {
-        let (mut i, mut seen) = (self.from, 0);
-        while let Some(Ok(Step::Flag(k, v, _))) = step(self.args, &mut i) {
+        let (mut w, mut seen) = (Walk::new(self.from), 0);
+        // Up to the id (the first operand): what follows is the command's.
+        while let Some(Ok(Item::Flag(k, v, _))) = w.next(self.args, FLAGS) {
             if k == ENV {
                 if seen == n {
-                    return (seen, v);
+                    return (seen, v.unwrap_or(b""));
                 }
                 seen += 1;
             }
@@ -215,23 +160,50 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
 }
 
-/// A JSON file mapped and parsed (see `parse_json`). Errors: (separator,
-/// why) for the message.
-pub fn load<'a>(path: &[u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, (&'static [u8], &'static [u8])> {
-    parse_json(sys::map_file(path).map_err(|e| (&b": "[..], sys::strerror(e)))?, nodes)
+/// Why a JSON file (config.json, --process, --resources) could not be
+/// used.
+#[derive(Clone, Copy, Debug)]
+pub enum Unreadable {
+    Sys(Errno),
+    /// Its node table does not fit in memory.
+    TooLarge,
+    Syntax(json::Error),
+}
+
+impl Unreadable {
+    /// One line `mydocker: <cmd>: <file><file2>: <why>`, where the file is
+    /// named as the user knows it; returns 1.
+    #[inline(never)]
+    pub fn report(self, cmd: &[u8], file: &[u8], file2: &[u8]) -> i32 {
+        let at;
+        let why: [&[u8]; 4] = match self {
+            Unreadable::Sys(e) => [b": ", sys::strerror(e), b"", b""],
+            Unreadable::TooLarge => [b": too large", b"", b"", b""],
+            Unreadable::Syntax(e) => {
+                at = crate::limits::Dec::new(e.at as u64);
+                [b": byte ", at.as_bytes(), b": ", e.why.as_bytes()]
+            }
+        };
+        fail(cmd, &[file, file2, why[0], why[1], why[2], why[3]])
+    }
+}
+
+/// A JSON file mapped and parsed (see `parse_json`).
+pub fn load<'a>(path: &[u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, Unreadable> {
+    parse_json(sys::map_file(path).map_err(Unreadable::Sys)?, nodes)
 }
 
 /// JSON text parsed in place, its node table mapped into `nodes` (sized
 /// from the text).
-pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, (&'static [u8], &'static [u8])> {
+pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, Unreadable> {
     let n = json::nodes_for(text.len());
-    let m = nodes.insert(Map::new(n * core::mem::size_of::<json::Node>(), false).map_err(|e| (&b": "[..], sys::strerror(e)))?);
-    let (table, _) = m.typed(n, json::Node::EMPTY).ok_or((&b": "[..], &b"too large"[..]))?;
-    json::parse(text, table).map_err(|e| (&b": not JSON: "[..], e.why.as_bytes()))
+    let m = nodes.insert(Map::new(n * core::mem::size_of::<json::Node>(), false).map_err(Unreadable::Sys)?);
+    let (table, _) = m.typed(n, json::Node::EMPTY).ok_or(Unreadable::TooLarge)?;
+    json::parse(text, table).map_err(Unreadable::Syntax)
 }
 
 fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> {
-    let e = parse(args, from).map_err(|Bad(why, arg)| [&why[..], if arg.is_empty() { b"" } else { b": " }, arg, b""])?;
+    let e = parse(args, from).map_err(|Bad { why, arg }| [why, if arg.is_empty() { b"" } else { b": " }, arg, b""])?;
     let mut buf = [0u8; 16384];
     let o = match ctl::open(g, e.id, &mut buf, b"exec", false) {
         Ok(o) => o,
@@ -247,10 +219,16 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let mut path = [0u8; 4200];
     let n = crate::cgroup::join(&mut path, &[g.root(), b"/", e.id, b"/config.json"]);
     let mut cfg_nodes = None;
-    let cfg = load(&path[..n], &mut cfg_nodes).map_err(|(w, d)| [&b"the container's config.json"[..], b"", w, d])?;
+    let cfg = match load(&path[..n], &mut cfg_nodes) {
+        Ok(d) => d,
+        Err(u) => return Ok(u.report(b"exec", b"the container's config.json", b"")),
+    };
     let mut proc_nodes = None;
     let pv = match e.process {
-        Some(f) => load(f, &mut proc_nodes).map_err(|(w, d)| [&b"--process "[..], f, w, d])?.root(),
+        Some(f) => match load(f, &mut proc_nodes) {
+            Ok(d) => d.root(),
+            Err(u) => return Ok(u.report(b"exec", b"--process ", f)),
+        },
         None => cfg.root().get("process").unwrap_or(cfg.root()),
     };
     if pv.kind() != json::Kind::Obj {
@@ -289,7 +267,8 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let mut entries = [mounts::EMPTY; 1];
     let mut text_buf = [0u8; 4200];
     let mut table = Table::new(&mut entries, &mut text_buf);
-    table.workdir = Some(table.put(&[p.cwd]).map_err(|why| [&b"--cwd: "[..], why, b"", b""])?);
+    table.workdir = Some(table.put(&[p.cwd]));
+    table.check().map_err(|why| [&b"--cwd: "[..], why, b"", b""])?;
 
     let pid = o.rec.pid;
     let mut paths = [[0u8; 40]; JOINED.len()];
@@ -434,9 +413,9 @@ mod tests {
 
     #[test]
     fn mistakes_and_refusals_are_named() {
-        assert_eq!(p(&["--bogus", "c"]).unwrap_err(), Bad(b"unknown flag", b"--bogus"));
-        assert_eq!(p(&["--process"]).unwrap_err(), Bad(b"flag needs a value", b"--process"));
-        assert_eq!(p(&["--detach=maybe", "c"]).unwrap_err(), Bad(b"not a boolean", b"--detach=maybe"));
+        assert_eq!(p(&["--bogus", "c"]).unwrap_err(), Bad { why: b"unknown flag", arg: b"--bogus" });
+        assert_eq!(p(&["--process"]).unwrap_err(), Bad { why: b"flag needs a value", arg: b"--process" });
+        assert_eq!(p(&["--detach=maybe", "c"]).unwrap_err(), Bad { why: b"not a boolean", arg: b"--detach=maybe" });
         assert!(p(&["--process-label", "x", "c"]).is_err());
         assert!(p(&["--preserve-fds", "-1", "c"]).is_err());
         assert!(p(&["-d"]).is_err(), "no id");

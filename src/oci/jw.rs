@@ -36,20 +36,28 @@ impl W {
     pub fn q(&mut self, b: &[u8]) -> &mut W {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         self.s(b"\"");
-        for chunk in b.utf8_chunks() {
-            for &c in chunk.valid().as_bytes() {
+        let mut rest = b;
+        while !rest.is_empty() {
+            // The UTF-8 prefix as is (escaped), then one U+FFFD for the bad
+            // bytes that follow (Line::arg's walk: one UTF-8 checker linked).
+            let (ok, bad) = match core::str::from_utf8(rest) {
+                Ok(_) => (rest.len(), 0),
+                Err(e) => (e.valid_up_to(), e.error_len().unwrap_or(rest.len() - e.valid_up_to())),
+            };
+            for &c in &rest[..ok] {
                 match c {
-                        b'"' => self.s(b"\\\""),
-                        b'\\' => self.s(b"\\\\"),
-                        b'\n' => self.s(b"\\n"),
-                        b'\t' => self.s(b"\\t"),
-                        0..=0x1f | 0x7f => self.s(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]),
+                    b'"' => self.s(b"\\\""),
+                    b'\\' => self.s(b"\\\\"),
+                    b'\n' => self.s(b"\\n"),
+                    b'\t' => self.s(b"\\t"),
+                    0..=0x1f | 0x7f => self.s(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]),
                     _ => self.s(&[c]),
                 };
             }
-            if !chunk.invalid().is_empty() {
+            if bad > 0 {
                 self.s(b"\\ufffd");
             }
+            rest = &rest[ok + bad..];
         }
         self.s(b"\"")
     }

@@ -25,7 +25,7 @@ pub fn mirror(line: &[u8]) {
     if fd < 0 {
         return;
     }
-    let msg = line.strip_prefix(b"mydocker: ").unwrap_or(line);
+    let msg = line.strip_prefix(&b"mydocker: "[..]).unwrap_or(line);
     let t = jw::now();
     let mut w = W::new(fd);
     if JSON.load(Ordering::Relaxed) {

@@ -2,7 +2,7 @@
 //!
 //! `mydocker [GLOBAL FLAGS] COMMAND [FLAGS] ARGS`, global flags before the
 //! command (--root, --log, --log-format, --debug; --systemd-cgroup
-//! refused). Every command is a row of COMMANDS: (name, handler); a handler
+//! refused). Every command is a word of COMMANDS with its HANDLERS entry; a handler
 //! gets the globals, the whole argv and the index after its name, and
 //! returns the exit code (runc's contract: 0, or 1 after one error line on
 //! stderr, mirrored as JSON into --log).
@@ -85,42 +85,40 @@ pub fn fail(cmd: &[u8], parts: &[&[u8]]) -> i32 {
 
 pub type Handler = fn(&Global, &dyn Args, usize) -> i32;
 
-/// The OCI commands. `run` is OCI's only with --bundle (see `is_oci`).
-pub const COMMANDS: [(&[u8], Handler); 14] = [
-    (b"create", create::create),
-    (b"start", ctl::start),
-    (b"state", query::state),
-    (b"kill", ctl::kill),
-    (b"delete", ctl::delete),
-    (b"run", create::run),
-    (b"list", query::list),
-    (b"ps", query::ps),
-    (b"features", info::features),
-    (b"spec", info::spec),
-    (b"exec", exec::exec),
-    (b"pause", pause::pause),
-    (b"resume", pause::resume),
-    (b"update", update::update),
+/// The OCI commands, and their handlers in the same order. `run` is OCI's
+/// only with --bundle (see `is_oci`).
+const COMMANDS: &[u8] = b"create start state kill delete run list ps features spec exec pause resume update";
+const HANDLERS: [Handler; 14] = [
+    create::create,
+    ctl::start,
+    query::state,
+    ctl::kill,
+    ctl::delete,
+    create::run,
+    query::list,
+    query::ps,
+    info::features,
+    info::spec,
+    exec::exec,
+    pause::pause,
+    pause::resume,
+    update::update,
 ];
 
-/// Global flags: (name, takes a value).
-const GLOBALS: [(&[u8], bool); 7] = [
-    (b"root", true),
-    (b"log", true),
-    (b"log-format", true),
-    (b"debug", false),
-    (b"systemd-cgroup", false),
-    (b"rootless", true),
-    (b"criu", true),
-];
+/// Global flags, in the order `main` matches their index.
+const GLOBALS: &[u8] = b"root log log-format debug systemd-cgroup rootless criu";
+/// Which of GLOBALS take a value (bit i: word i).
+const GLOBALS_TAKING: u32 = 0b110_0111;
 
-fn global_name(a: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
-    let a = a.strip_prefix(b"--").or_else(|| a.strip_prefix(b"-"))?;
+/// `--name[=value]` or `-name[=value]` of a global flag: its index in
+/// GLOBALS and the inline value.
+fn global_name(a: &[u8]) -> Option<(usize, Option<&[u8]>)> {
+    let a = a.strip_prefix(&b"--"[..]).or_else(|| a.strip_prefix(&b"-"[..]))?;
     let (name, inline) = match a.iter().position(|&c| c == b'=') {
         Some(i) => (&a[..i], Some(&a[i + 1..])),
         None => (a, None),
     };
-    GLOBALS.iter().any(|(n, _)| *n == name).then_some((name, inline))
+    Some((crate::words::find(GLOBALS, name)?, inline))
 }
 
 /// Whether argv is an OCI invocation: a global flag first, or an OCI-only
@@ -132,18 +130,20 @@ pub fn is_oci(args: &dyn Args) -> bool {
         return true;
     }
     if a != b"run" {
-        return COMMANDS.iter().any(|(n, _)| *n == a);
+        return crate::words::find(COMMANDS, a).is_some();
     }
+    // run's flags before its operand: those taking a value, then switches.
+    const RUN_FLAGS: &[u8] = b"--pid-file --console-socket --preserve-fds -d --detach --no-pivot --no-new-keyring";
     let mut i = 2;
     while i < args.count() {
         let x = args.arg(i);
         if x == b"-b" || x == b"--bundle" || x.starts_with(b"--bundle=") || x.starts_with(b"-b=") {
             return true;
         }
-        match x {
-            b"--pid-file" | b"--console-socket" | b"--preserve-fds" => i += 2,
-            b"-d" | b"--detach" | b"--no-pivot" | b"--no-new-keyring" => i += 1,
-            _ => return false,
+        match crate::words::find(RUN_FLAGS, x) {
+            Some(0..=2) => i += 2,
+            Some(_) => i += 1,
+            None => return false,
         }
     }
     false
@@ -154,9 +154,8 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
     let mut g = Global { root: [0; 4096], root_len: 0, debug: false };
     let mut root: Option<&[u8]> = None;
     let mut i = 1;
-    while let Some((name, inline)) = global_name(args.arg(i)) {
-        let takes = GLOBALS.iter().any(|(n, v)| *n == name && *v);
-        let v = match (takes, inline) {
+    while let Some((k, inline)) = global_name(args.arg(i)) {
+        let v = match (GLOBALS_TAKING >> k & 1 != 0, inline) {
             (true, Some(v)) => v,
             (true, None) if i + 1 < args.count() => {
                 i += 1;
@@ -167,22 +166,21 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
             (false, _) => b"",
         };
         i += 1;
-        match name {
-            b"root" => root = Some(v),
-            b"log" => match sys::openat(sys::CWD, v, libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND) {
+        match k {
+            0 => root = Some(v),
+            1 => match sys::openat(sys::CWD, v, libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND) {
                 Ok(fd) => log::to(fd),
                 Err(e) => return fail(b"--log", &[v, b": ", sys::strerror(e)]),
             },
-            b"log-format" => match v {
-                b"json" => log::json(true),
-                b"text" => log::json(false),
-                _ => return fail(b"--log-format", &[v, b": use text or json"]),
+            2 => match crate::words::find(b"text json", v) {
+                Some(j) => log::json(j == 1),
+                None => return fail(b"--log-format", &[v, b": use text or json"]),
             },
-            b"debug" => g.debug = v != b"false",
-            b"systemd-cgroup" if v != b"false" => {
+            3 => g.debug = v != b"false",
+            4 if v != b"false" => {
                 return fail(b"--systemd-cgroup", &[b"systemd cgroup management is not supported; use cgroupfs"])
             }
-            b"rootless" if v == b"true" => return fail(b"--rootless", &[b"rootless containers are not supported"]),
+            5 if v == b"true" => return fail(b"--rootless", &[b"rootless containers are not supported"]),
             _ => {}
         }
     }
@@ -197,22 +195,24 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
         _ => g.root_len = default_root(env, &mut g.root).len(),
     }
     let cmd = args.arg(i);
-    match COMMANDS.iter().find(|(n, _)| *n == cmd) {
-        Some((_, h)) => h(&g, args, i + 1),
+    match crate::words::find(COMMANDS, cmd) {
+        Some(k) => HANDLERS[k](&g, args, i + 1),
         None if cmd.is_empty() => fail(b"", &[b"missing command; try 'mydocker --help'"]),
         // runc answers these after global flags too (`runc --root R --version`).
-        None if cmd == b"-v" || cmd == b"--version" => info::version(),
-        None if cmd == b"-h" || cmd == b"--help" => {
-            crate::out::stdout(crate::cli::HELP);
-            0
-        }
-        None => fail(b"", &[b"unknown command '", cmd, b"'"]),
+        None => match crate::words::find(b"-v --version -h --help", cmd) {
+            Some(0 | 1) => info::version(),
+            Some(_) => {
+                crate::out::stdout(crate::cli::HELP);
+                0
+            }
+            None => fail(b"", &[b"unknown command '", cmd, b"'"]),
+        },
     }
 }
 
 /// /run/mydocker as root; $XDG_RUNTIME_DIR/mydocker otherwise (when set).
 fn default_root<'b>(env: &dyn Args, buf: &'b mut [u8; 4096]) -> &'b [u8] {
-    let xdg = (0..env.count()).map(|i| env.arg(i)).find_map(|e| e.strip_prefix(b"XDG_RUNTIME_DIR="));
+    let xdg = (0..env.count()).map(|i| env.arg(i)).find_map(|e| e.strip_prefix(&b"XDG_RUNTIME_DIR="[..]));
     let n = match xdg {
         Some(x) if sys::oci::uid() != 0 && !x.is_empty() && x.len() < 4000 => {
             crate::cgroup::join(&mut buf[..], &[x, b"/mydocker"])

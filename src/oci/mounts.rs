@@ -8,112 +8,138 @@
 //! a remount; anything unknown is passed to the filesystem as data, as the
 //! spec asks (`mode=755`, `size=65536k`, `newinstance`, `gid=5`, ...).
 use super::config::{refuse, Refusal, Res};
-use crate::json::Value;
-use crate::mounts::{Kind, Make, Op, Table};
+use crate::json::{Items, Value};
+use crate::mounts::{Kind, Make, Op, Span, Table};
 
-const RDONLY: u64 = libc::MS_RDONLY as u64;
-const NOSUID: u64 = libc::MS_NOSUID as u64;
-const NODEV: u64 = libc::MS_NODEV as u64;
-const NOEXEC: u64 = libc::MS_NOEXEC as u64;
-const BIND: u64 = libc::MS_BIND as u64;
-const REC: u64 = libc::MS_REC as u64;
-const REMOUNT: u64 = libc::MS_REMOUNT as u64;
+const RDONLY: u32 = libc::MS_RDONLY as u32;
+const NOSUID: u32 = libc::MS_NOSUID as u32;
+const NODEV: u32 = libc::MS_NODEV as u32;
+const NOEXEC: u32 = libc::MS_NOEXEC as u32;
+const BIND: u32 = libc::MS_BIND as u32;
+const REC: u32 = libc::MS_REC as u32;
+const REMOUNT: u32 = libc::MS_REMOUNT as u32;
+const NSX: u32 = NOSUID | NODEV | NOEXEC;
 
-/// (option, flags set, flags cleared). Clearing words ("rw", "suid") undo
-/// an earlier setting word.
-pub const FLAGS: [(&[u8], u64, u64); 26] = [
-    (b"ro", RDONLY, 0),
-    (b"rw", 0, RDONLY),
-    (b"nosuid", NOSUID, 0),
-    (b"suid", 0, NOSUID),
-    (b"nodev", NODEV, 0),
-    (b"dev", 0, NODEV),
-    (b"noexec", NOEXEC, 0),
-    (b"exec", 0, NOEXEC),
-    (b"sync", libc::MS_SYNCHRONOUS as u64, 0),
-    (b"async", 0, libc::MS_SYNCHRONOUS as u64),
-    (b"dirsync", libc::MS_DIRSYNC as u64, 0),
-    (b"remount", REMOUNT, 0),
-    (b"mand", libc::MS_MANDLOCK as u64, 0),
-    (b"nomand", 0, libc::MS_MANDLOCK as u64),
-    (b"atime", 0, libc::MS_NOATIME as u64),
-    (b"noatime", libc::MS_NOATIME as u64, 0),
-    (b"diratime", 0, libc::MS_NODIRATIME as u64),
-    (b"nodiratime", libc::MS_NODIRATIME as u64, 0),
-    (b"relatime", libc::MS_RELATIME as u64, 0),
-    (b"norelatime", 0, libc::MS_RELATIME as u64),
-    (b"strictatime", libc::MS_STRICTATIME as u64, 0),
-    (b"nostrictatime", 0, libc::MS_STRICTATIME as u64),
-    (b"bind", BIND, 0),
-    (b"rbind", BIND | REC, 0),
-    (b"nosymfollow", 256, 0),
-    (b"silent", libc::MS_SILENT as u64, 0),
+/// Every mount option word mydocker knows (runtime-spec config.md's
+/// table): the flag words, then from PROPAGATION_AT the propagation words
+/// (each a mount(2) call of its own).
+pub const WORDS: &[u8] = b"ro rw nosuid suid nodev dev noexec exec sync async dirsync remount mand nomand \
+atime noatime diratime nodiratime relatime norelatime strictatime nostrictatime bind rbind nosymfollow silent \
+private rprivate shared rshared slave rslave unbindable runbindable";
+const PROPAGATION_AT: usize = 26;
+
+/// The MS_* flags of each word of WORDS (every one fits in 32 bits).
+const FLAG: [u32; 34] = [
+    RDONLY,
+    RDONLY,
+    NOSUID,
+    NOSUID,
+    NODEV,
+    NODEV,
+    NOEXEC,
+    NOEXEC,
+    libc::MS_SYNCHRONOUS as u32,
+    libc::MS_SYNCHRONOUS as u32,
+    libc::MS_DIRSYNC as u32,
+    REMOUNT,
+    libc::MS_MANDLOCK as u32,
+    libc::MS_MANDLOCK as u32,
+    libc::MS_NOATIME as u32,
+    libc::MS_NOATIME as u32,
+    libc::MS_NODIRATIME as u32,
+    libc::MS_NODIRATIME as u32,
+    libc::MS_RELATIME as u32,
+    libc::MS_RELATIME as u32,
+    libc::MS_STRICTATIME as u32,
+    libc::MS_STRICTATIME as u32,
+    BIND,
+    BIND | REC,
+    256, // MS_NOSYMFOLLOW
+    libc::MS_SILENT as u32,
+    libc::MS_PRIVATE as u32,
+    (libc::MS_PRIVATE | libc::MS_REC) as u32,
+    libc::MS_SHARED as u32,
+    (libc::MS_SHARED | libc::MS_REC) as u32,
+    libc::MS_SLAVE as u32,
+    (libc::MS_SLAVE | libc::MS_REC) as u32,
+    libc::MS_UNBINDABLE as u32,
+    (libc::MS_UNBINDABLE | libc::MS_REC) as u32,
 ];
 
-/// Propagation words → the flags of their own mount(2) call.
-pub const PROPAGATION: [(&[u8], u64); 8] = [
-    (b"private", libc::MS_PRIVATE as u64),
-    (b"rprivate", (libc::MS_PRIVATE | libc::MS_REC) as u64),
-    (b"shared", libc::MS_SHARED as u64),
-    (b"rshared", (libc::MS_SHARED | libc::MS_REC) as u64),
-    (b"slave", libc::MS_SLAVE as u64),
-    (b"rslave", (libc::MS_SLAVE | libc::MS_REC) as u64),
-    (b"unbindable", libc::MS_UNBINDABLE as u64),
-    (b"runbindable", (libc::MS_UNBINDABLE | libc::MS_REC) as u64),
-];
+/// Bit i set: word i clears its flags ("rw", "suid", "atime", ...) instead
+/// of setting them, undoing an earlier setting word.
+const CLEARS: u32 = 1 << 1 | 1 << 3 | 1 << 5 | 1 << 7 | 1 << 9 | 1 << 13 | 1 << 14 | 1 << 16 | 1 << 19 | 1 << 21;
+
+/// The flags of a propagation word.
+fn propagation(w: &[u8]) -> Option<u32> {
+    crate::words::find(WORDS, w).filter(|&i| i >= PROPAGATION_AT).map(|i| FLAG[i])
+}
 
 /// One mount's options: flags, propagation, and the rest as data
 /// ("a,b,c" in `data`, its length returned).
 pub struct Options {
-    pub flags: u64,
-    pub propagation: u64,
+    pub flags: u32,
+    pub propagation: u32,
     pub data_len: usize,
 }
 
-/// Parses mount options; unknown ones are joined into `data` with commas.
+/// The elements of the array `key` of `v`: none when either is absent
+/// (`obj`, any object, has no elements). Cheaper than a flattening
+/// iterator over the Option.
+fn list<'a>(v: Option<Value<'a>>, key: &str, obj: Value<'a>) -> Items<'a> {
+    v.and_then(|v| v.get(key)).unwrap_or(obj).items()
+}
+
+/// Parses the options of mount `m`; unknown ones are joined into `data`
+/// with commas.
 #[inline(never)]
-pub fn options(opts: Option<Value>, data: &mut [u8]) -> Res<Options> {
+pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
     let mut o = Options { flags: 0, propagation: 0, data_len: 0 };
-    for v in opts.into_iter().flat_map(|v| v.items()) {
+    // Each unknown word is copied with a comma after it; the last comma
+    // is dropped at the end.
+    let mut used = 0;
+    for v in list(Some(m), "options", m) {
         let Some(w) = v.as_bytes().filter(|w| !w.contains(&0)) else {
             return refuse(b"mounts.options", b"not an array of strings");
         };
-        if let Some(&(_, set, clear)) = FLAGS.iter().find(|(n, _, _)| *n == w) {
-            o.flags = (o.flags & !clear) | set;
-        } else if let Some(&(_, p)) = PROPAGATION.iter().find(|(n, _)| *n == w) {
-            o.propagation = p;
-        } else if w == b"tmpcopyup" {
-            // runc's extension (copy the image's files into the tmpfs);
-            // podman sets it for /run-like tmpfs mounts only when asked.
-            return refuse(b"mounts.options", b"tmpcopyup is not supported");
-        } else if matches!(w, b"idmap" | b"ridmap" | b"rro") || w.starts_with(b"rro") {
-            return refuse(b"mounts.options", b"idmapped and recursive read-only mounts are not supported");
+        let known = crate::words::find(WORDS, w);
+        if let Some(i) = known.filter(|&i| i >= PROPAGATION_AT) {
+            o.propagation = FLAG[i];
+        } else if let Some(i) = known {
+            o.flags = if CLEARS >> i & 1 != 0 { o.flags & !FLAG[i] } else { o.flags | FLAG[i] };
+        } else if let Some(i) = crate::words::find(b"tmpcopyup idmap ridmap", w).or(w.starts_with(b"rro").then_some(1)) {
+            // tmpcopyup: runc's extension (copy the image's files into the
+            // tmpfs); podman sets it for /run-like tmpfs mounts only when
+            // asked.
+            return refuse(b"mounts.options", match i {
+                0 => b"tmpcopyup is not supported",
+                _ => b"idmapped and recursive read-only mounts are not supported",
+            });
         } else {
-            let sep = (o.data_len > 0) as usize;
-            let end = o.data_len + sep + w.len();
-            if end >= data.len() {
+            let end = used + w.len() + 1;
+            if end > data.len() {
                 return refuse(b"mounts.options", b"filesystem options too long (limit 4 KiB)");
             }
-            if sep == 1 {
-                data[o.data_len] = b',';
-            }
-            data[o.data_len + sep..end].copy_from_slice(w);
-            o.data_len = end;
+            data[used..end - 1].copy_from_slice(w);
+            data[end - 1] = b',';
+            used = end;
         }
     }
+    o.data_len = used.saturating_sub(1);
     Ok(o)
-}
-
-fn full(_: &[u8]) -> Refusal {
-    Refusal { field: b"mounts", why: b"too many mounts or paths too long (128 steps, 64 KiB of paths)" }
 }
 
 /// A path inside the container: absolute, no "..", no NUL.
 fn inner<'a>(p: Option<Value<'a>>, field: &'static [u8]) -> Res<&'a [u8]> {
     match p.and_then(|p| p.as_bytes()) {
-        Some(p) if p.starts_with(b"/") && !p.contains(&0) && crate::mounts::check_inner_path(p).is_ok() => Ok(p),
+        Some(p) if !p.contains(&0) && crate::mounts::check_inner_path(p).is_ok() => Ok(p),
         _ => refuse(field, b"not an absolute path without '..'"),
     }
+}
+
+/// The string at `key` of `v`; empty when absent.
+fn text<'a>(v: Value<'a>, key: &str) -> &'a [u8] {
+    v.get(key).and_then(|v| v.as_bytes()).unwrap_or(b"")
 }
 
 /// Whether the host path is a directory (binds of files get a file as
@@ -122,209 +148,204 @@ fn is_dir(p: &[u8]) -> bool {
     !matches!(crate::sys::kind(p), Ok(crate::sys::FileKind::File | crate::sys::FileKind::Other))
 }
 
+/// A step on a mount already made at `target` (a remount, a propagation
+/// change), config.json's.
+#[inline(never)]
+fn then(t: &mut Table, op: Op, target: Span) {
+    t.push(op, None, target, Make::Nothing, false, Kind::Config)
+}
+
+/// `mount(2)` flags on the mount at `target`.
+fn flags(t: &mut Table, flags: u32, target: Span) {
+    then(t, Op::Flags { flags: flags as u64 }, target)
+}
+
+/// A filesystem `fstype` (source `src`, data `data`) mounted at `target`.
+#[inline(never)]
+fn fs(t: &mut Table, fstype: &[u8], src: &[u8], data: &[u8], flags: u32, target: Span) {
+    let (fstype, src, data) = (t.put(&[fstype]), t.put(&[src]), t.put(&[data]));
+    t.push(Op::Fs { fstype, data, flags: flags as u64 }, Some(src), target, Make::Dir, false, Kind::Config)
+}
+
 /// One entry of `mounts`.
 #[inline(never)]
 fn mount(m: Value, r: &[u8], bundle: &[u8], cgroups: &[u8], t: &mut Table) -> Res<()> {
     let dst = inner(m.get("destination"), b"mounts.destination")?;
-    let ty = m.get("type").and_then(|v| v.as_bytes()).unwrap_or(b"");
-    let src = m.get("source").and_then(|v| v.as_bytes()).unwrap_or(b"");
+    let (ty, src) = (text(m, "type"), text(m, "source"));
     if ty.contains(&0) || src.contains(&0) {
         return refuse(b"mounts", b"NUL byte in type or source");
     }
     let mut data = [0u8; 4096];
-    let o = options(m.get("options"), &mut data)?;
-    let target = t.put(&[r, dst]).map_err(full)?;
-    let bind = o.flags & BIND != 0 || ty == b"bind";
-    if bind {
+    let o = options(m, &mut data)?;
+    let f = o.flags;
+    let target = t.put(&[r, dst]);
+    if f & BIND != 0 || ty == b"bind" {
         // Relative sources are relative to the bundle.
-        let s = if src.starts_with(b"/") { t.put(&[src]) } else { t.put(&[bundle, b"/", src]) }.map_err(full)?;
+        let s = match src.starts_with(b"/") {
+            true => t.put(&[src]),
+            false => t.put(&[bundle, b"/", src]),
+        };
         let make = if is_dir(t.str(s)) { Make::Dir } else { Make::File };
-        t.push(Op::Bind { rec: o.flags & REC != 0 }, Some(s), target, make, false, Kind::Config).map_err(full)?;
+        t.push(Op::Bind { rec: f & REC != 0 }, Some(s), target, make, false, Kind::Config);
         // Read-only: the walk makes the bind and this remount one
         // read-only bind (every submount too).
-        if o.flags & RDONLY != 0 {
-            t.push(Op::RemountRo { flags: 0 }, None, target, Make::Nothing, false, Kind::Config).map_err(full)?;
+        if f & RDONLY != 0 {
+            then(t, Op::RemountRo { flags: 0 }, target);
         }
         // Other flags on a bind mount take a remount (the kernel ignores
         // them on the bind itself).
-        let rest = o.flags & !(BIND | REC | REMOUNT | RDONLY);
+        let rest = f & !(BIND | REC | REMOUNT | RDONLY);
         if rest != 0 {
-            let flags = BIND | REMOUNT | rest | (o.flags & RDONLY);
-            t.push(Op::Flags { flags }, None, target, Make::Nothing, false, Kind::Config).map_err(full)?;
+            flags(t, BIND | REMOUNT | rest | (f & RDONLY), target);
         }
     } else if ty == b"cgroup" {
-        cgroup(target, o.flags, cgroups, t)?;
+        cgroup(r, dst, target, f, cgroups, t);
+    } else if ty.is_empty() {
+        return refuse(b"mounts.type", b"missing");
     } else {
-        if ty.is_empty() {
-            return refuse(b"mounts.type", b"missing");
-        }
-        let fstype = t.put(&[ty]).map_err(full)?;
-        let s = t.put(&[if src.is_empty() { ty } else { src }]).map_err(full)?;
-        let d = t.put(&[&data[..o.data_len]]).map_err(full)?;
-        t.push(Op::Fs { fstype, data: d, flags: o.flags }, Some(s), target, Make::Dir, false, Kind::Config)
-            .map_err(full)?;
+        fs(t, ty, if src.is_empty() { ty } else { src }, &data[..o.data_len], f, target);
     }
     if o.propagation != 0 {
-        t.push(Op::Flags { flags: o.propagation }, None, target, Make::Nothing, false, Kind::Config).map_err(full)?;
+        flags(t, o.propagation, target);
     }
     Ok(())
 }
 
-/// A `cgroup` mount: cgroup2 where the host has it at /sys/fs/cgroup (the
-/// container's own cgroup namespace, when it has one, is its root).
-/// Otherwise, on cgroup v1 and hybrid hosts, as runc does: a tmpfs, the
-/// container's own cgroup of each v1 hierarchy bound read-only at
-/// <target>/<hierarchy> (`cgroups`: those directories, NUL-separated, each
-/// below /sys/fs/cgroup/<hierarchy>), a link per co-mounted controller
-/// ("cpu" → "cpu,cpuacct"), then the tmpfs remounted read-only.
-fn cgroup(target: crate::mounts::Span, flags: u64, cgroups: &[u8], t: &mut Table) -> Res<()> {
-    const NSX: u64 = NOSUID | NODEV | NOEXEC;
+/// A `cgroup` mount at `target` (`r` + `dst`): cgroup2 where the host has
+/// it at /sys/fs/cgroup (the container's own cgroup namespace, when it has
+/// one, is its root). Otherwise, on cgroup v1 and hybrid hosts, as runc
+/// does: a tmpfs, the container's own cgroup of each v1 hierarchy bound
+/// read-only at <target>/<hierarchy> (`cgroups`: those directories,
+/// NUL-separated, each below /sys/fs/cgroup/<hierarchy>), a link per
+/// co-mounted controller ("cpu" → "cpu,cpuacct"), then the tmpfs
+/// remounted read-only.
+fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Table) {
     if crate::sys::exists_nofollow(b"/sys/fs/cgroup/cgroup.controllers") {
-        let fstype = t.put(&[b"cgroup2"]).map_err(full)?;
-        let d = t.put(&[b""]).map_err(full)?;
-        let op = Op::Fs { fstype, data: d, flags: flags | RDONLY | NSX };
-        return t.push(op, Some(fstype), target, Make::Dir, false, Kind::Config).map_err(full);
+        return fs(t, b"cgroup2", b"cgroup2", b"", f | RDONLY | NSX, target);
     }
-    let fstype = t.put(&[b"tmpfs"]).map_err(full)?;
-    let d = t.put(&[b"mode=755"]).map_err(full)?;
-    let op = Op::Fs { fstype, data: d, flags: NSX };
-    t.push(op, Some(fstype), target, Make::Dir, false, Kind::Config).map_err(full)?;
-    let base = t.str(target).len();
-    let mut base_buf = [0u8; 4096];
-    let b = base_buf.get_mut(..base).ok_or(Refusal { field: b"mounts", why: b"path too long" })?;
-    b.copy_from_slice(t.str(target));
-    for dir in cgroups.split(|&c| c == 0).filter(|d| !d.is_empty()) {
+    fs(t, b"tmpfs", b"tmpfs", b"mode=755", NSX, target);
+    for dir in cgroups.split(|&c| c == 0) {
         let Some(rest) = dir.strip_prefix(b"/sys/fs/cgroup/") else { continue };
         let name = rest.split(|&c| c == b'/').next().unwrap_or(b"");
         if name.is_empty() {
             continue;
         }
-        let src = t.put(&[dir]).map_err(full)?;
-        let at = t.put(&[&base_buf[..base], b"/", name]).map_err(full)?;
-        t.push(Op::Bind { rec: false }, Some(src), at, Make::Dir, false, Kind::Config).map_err(full)?;
-        t.push(Op::RemountRo { flags: 0 }, None, at, Make::Nothing, false, Kind::Config).map_err(full)?;
+        let src = t.put(&[dir]);
+        let at = t.put(&[r, dst, b"/", name]);
+        t.push(Op::Bind { rec: false }, Some(src), at, Make::Dir, false, Kind::Config);
+        then(t, Op::RemountRo { flags: 0 }, at);
         if name.contains(&b',') {
             for alias in name.split(|&c| c == b',') {
-                let to = t.put(&[name]).map_err(full)?;
-                let link = t.put(&[&base_buf[..base], b"/", alias]).map_err(full)?;
-                t.push(Op::Symlink, Some(to), link, Make::Nothing, false, Kind::Config).map_err(full)?;
+                let to = t.put(&[name]);
+                let link = t.put(&[r, dst, b"/", alias]);
+                t.push(Op::Symlink, Some(to), link, Make::Nothing, false, Kind::Config);
             }
         }
     }
-    let ro = Op::Flags { flags: REMOUNT | RDONLY | NSX | (flags & libc::MS_RELATIME as u64) };
-    t.push(ro, None, target, Make::Nothing, false, Kind::Config).map_err(full)
-}
-
-/// The devices every container gets (runtime-spec "Default Devices").
-const DEFAULT_DEVICES: [(&[u8], u32, u32); 6] = [
-    (b"/dev/null", 1, 3),
-    (b"/dev/zero", 1, 5),
-    (b"/dev/full", 1, 7),
-    (b"/dev/random", 1, 8),
-    (b"/dev/urandom", 1, 9),
-    (b"/dev/tty", 5, 0),
-];
-
-const LINKS: [(&[u8], &[u8]); 5] = [
-    (b"/proc/self/fd", b"/dev/fd"),
-    (b"/proc/self/fd/0", b"/dev/stdin"),
-    (b"/proc/self/fd/1", b"/dev/stdout"),
-    (b"/proc/self/fd/2", b"/dev/stderr"),
-    (b"pts/ptmx", b"/dev/ptmx"),
-];
-
-#[inline(never)]
-fn device(t: &mut Table, r: &[u8], path: &[u8], mode: u32, major: u32, minor: u32, uid: u32, gid: u32) -> Res<()> {
-    let target = t.put(&[r, path]).map_err(full)?;
-    // The host's node of the same path, bound where mknod is refused.
-    let host = t.put(&[path]).map_err(full)?;
-    let op = Op::HostNode { mode, major, minor, uid, gid };
-    t.push(op, Some(host), target, Make::Nothing, false, Kind::Device).map_err(full)
+    flags(t, REMOUNT | RDONLY | NSX | (f & libc::MS_RELATIME as u32), target);
 }
 
 /// linux.devices: nodes made in the container's /dev.
 #[inline(never)]
-fn devices(linux: Option<Value>, r: &[u8], t: &mut Table) -> Res<()> {
-    for d in linux.and_then(|l| l.get("devices")).into_iter().flat_map(|d| d.items()) {
+fn devices(linux: Option<Value>, root: Value, r: &[u8], t: &mut Table) -> Res<()> {
+    for d in list(linux, "devices", root) {
         let path = inner(d.get("path"), b"linux.devices.path")?;
-        let kind = match d.get("type").and_then(|v| v.as_bytes()) {
-            Some(b"c") | Some(b"u") => libc::S_IFCHR,
-            Some(b"b") => libc::S_IFBLK,
-            Some(b"p") => libc::S_IFIFO,
+        let kind = match text(d, "type") {
+            b"c" | b"u" => libc::S_IFCHR,
+            b"b" => libc::S_IFBLK,
+            b"p" => libc::S_IFIFO,
             _ => return refuse(b"linux.devices.type", b"not one of c, u, b, p"),
         };
-        let num = |k| d.get(k).and_then(|v| v.as_u32());
-        let mode = num("fileMode").unwrap_or(0o666) & 0o7777;
-        let (major, minor) = (num("major").unwrap_or(0), num("minor").unwrap_or(0));
-        device(t, r, path, kind | mode, major, minor, num("uid").unwrap_or(0), num("gid").unwrap_or(0))?;
+        let num = |k| d.get(k).and_then(|v| v.as_u32()).unwrap_or(0);
+        let mode = d.get("fileMode").and_then(|v| v.as_u32()).unwrap_or(0o666);
+        let dev = crate::model::Device {
+            path,
+            kind,
+            major: num("major"),
+            minor: num("minor"),
+            mode,
+            uid: num("uid"),
+            gid: num("gid"),
+        };
+        crate::mounts::device(t, r, &dev);
     }
     Ok(())
 }
 
-/// Builds the whole table for `rootfs` (no trailing '/').
+/// Builds the whole table for `rootfs` (no trailing '/'). `cgroups`: the
+/// container's cgroup directories, NUL-separated (the v1 `cgroup` mount
+/// binds them).
 #[inline(never)]
-/// `cgroups`: the container's cgroup directories, NUL-separated (the v1
-/// `cgroup` mount binds them).
 pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t: &mut Table) -> Res<()> {
-    t.workdir = Some(t.put(&[cwd]).map_err(full)?);
-    t.inner = r.len() as u32;
-    let rootfs = t.put(&[r]).map_err(full)?;
-    // pivot_root needs the new root to be a mount point: bind it onto itself.
-    t.push(Op::Bind { rec: true }, Some(rootfs), rootfs, Make::Nothing, false, Kind::Rootfs).map_err(full)?;
+    t.workdir = Some(t.put(&[cwd]));
+    let rootfs = crate::mounts::bind_rootfs(t, r);
     let (mut dev_bound, mut dev_mounted) = (false, false);
-    for m in root.get("mounts").into_iter().flat_map(|m| m.items()) {
+    for m in list(Some(root), "mounts", root) {
         mount(m, r, bundle, cgroups, t)?;
-        let bind = m.get("type").and_then(|v| v.as_bytes()) == Some(b"bind");
-        let dev = m.get("destination").and_then(|v| v.as_bytes()) == Some(b"/dev");
-        dev_bound |= bind && dev;
+        let dev = text(m, "destination") == b"/dev";
+        dev_bound |= dev && text(m, "type") == b"bind";
         dev_mounted |= dev;
     }
-    // The default devices, unless /dev is the host's (bound in).
+    // The default devices, unless /dev is the host's (bound in). On the
+    // rootfs's own /dev (no /dev mount), links already there stay.
     if !dev_bound {
-        for (p, major, minor) in DEFAULT_DEVICES {
-            device(t, r, p, libc::S_IFCHR | 0o666, major, minor, 0, 0)?;
-        }
-        for (to, at) in LINKS {
-            let target = t.put(&[r, at]).map_err(full)?;
-            // On the rootfs's own /dev (no /dev mount), what is there stays
-            // (runc ignores EEXIST here).
-            if !dev_mounted && crate::sys::exists_nofollow(t.str(target)) {
-                continue;
-            }
-            let src = t.put(&[to]).map_err(full)?;
-            t.push(Op::Symlink, Some(src), target, Make::Nothing, false, Kind::Device).map_err(full)?;
-        }
+        crate::mounts::default_devices(t, r, !dev_mounted);
     }
     let linux = root.get("linux");
-    devices(linux, r, t)?;
-    for p in linux.and_then(|l| l.get("maskedPaths")).into_iter().flat_map(|m| m.items()) {
-        let p = inner(Some(p), b"linux.maskedPaths")?;
-        let target = t.put(&[r, p]).map_err(full)?;
-        t.push(Op::Mask, None, target, Make::Nothing, true, Kind::Masked).map_err(full)?;
+    devices(linux, root, r, t)?;
+    for p in list(linux, "maskedPaths", root) {
+        let target = t.put(&[r, inner(Some(p), b"linux.maskedPaths")?]);
+        t.push(Op::Mask, None, target, Make::Nothing, true, Kind::Masked);
     }
-    for p in linux.and_then(|l| l.get("readonlyPaths")).into_iter().flat_map(|m| m.items()) {
-        let p = inner(Some(p), b"linux.readonlyPaths")?;
-        let target = t.put(&[r, p]).map_err(full)?;
-        t.push(Op::Bind { rec: true }, Some(target), target, Make::Nothing, true, Kind::ReadOnlyPath).map_err(full)?;
-        let ro = Op::RemountRo { flags: NOSUID | NODEV | NOEXEC };
-        t.push(ro, None, target, Make::Nothing, true, Kind::ReadOnlyPath).map_err(full)?;
+    for p in list(linux, "readonlyPaths", root) {
+        let target = t.put(&[r, inner(Some(p), b"linux.readonlyPaths")?]);
+        t.push(Op::Bind { rec: true }, Some(target), target, Make::Nothing, true, Kind::ReadOnlyPath);
+        t.push(Op::RemountRo { flags: NSX as u64 }, None, target, Make::Nothing, true, Kind::ReadOnlyPath);
     }
-    t.push(Op::Pivot, None, rootfs, Make::Nothing, false, Kind::Pivot).map_err(full)?;
-    let slash = t.put(&[b"/"]).map_err(full)?;
+    t.push(Op::Pivot, None, rootfs, Make::Nothing, false, Kind::Pivot);
+    let slash = t.put(&[b"/"]);
     if root.get("root").and_then(|v| v.get("readonly")).and_then(|v| v.as_bool()) == Some(true) {
-        t.push(Op::Flags { flags: BIND | REMOUNT | RDONLY }, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot)
-            .map_err(full)?;
+        let op = Op::Flags { flags: (BIND | REMOUNT | RDONLY) as u64 };
+        t.push(op, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot);
     }
-    match linux.and_then(|l| l.get("rootfsPropagation")) {
-        None => {}
-        Some(v) if v.is_null() => {}
-        Some(v) => {
-            let w = v.as_bytes().unwrap_or(b"");
-            let Some(&(_, p)) = PROPAGATION.iter().find(|(n, _)| *n == w) else {
-                return refuse(b"linux.rootfsPropagation", b"not a propagation mode");
-            };
-            t.push(Op::Flags { flags: p | REC }, None, slash, Make::Nothing, false, Kind::Rootfs).map_err(full)?;
+    if let Some(v) = linux.and_then(|l| l.get("rootfsPropagation")).filter(|v| !v.is_null()) {
+        let Some(p) = propagation(v.as_bytes().unwrap_or(b"")) else {
+            return refuse(b"linux.rootfsPropagation", b"not a propagation mode");
+        };
+        t.push(Op::Flags { flags: (p | REC) as u64 }, None, slash, Make::Nothing, false, Kind::Rootfs);
+    }
+    t.check().map_err(|why| Refusal { field: b"mounts", why })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_options(opts: &str) -> Res<(u32, u32, String)> {
+        let mut text = format!("{{\"options\":{opts}}}").into_bytes();
+        let mut nodes = vec![crate::json::Node::EMPTY; crate::json::nodes_for(text.len())];
+        let doc = crate::json::parse(&mut text, &mut nodes).unwrap();
+        let mut data = [0u8; 4096];
+        let o = options(doc.root(), &mut data)?;
+        Ok((o.flags, o.propagation, String::from_utf8(data[..o.data_len].to_vec()).unwrap()))
+    }
+
+    #[test]
+    fn option_words_set_clear_propagate_or_become_filesystem_data() {
+        let (f, p, d) = parse_options(r#"["ro","nosuid","rw","noatime","atime","rbind","rslave","mode=755","size=1k"]"#).unwrap();
+        assert_eq!(f, NOSUID | BIND | REC, "rw undoes ro, atime undoes noatime");
+        assert_eq!(p, (libc::MS_SLAVE | libc::MS_REC) as u32);
+        assert_eq!(d, "mode=755,size=1k");
+        assert_eq!(parse_options("[]").unwrap(), (0, 0, String::new()));
+        // Every word is known, and the features list is this table.
+        for (i, w) in WORDS.split(|&c| c == b' ').enumerate() {
+            let json = format!("[\"{}\"]", String::from_utf8_lossy(w));
+            let (f, p, d) = parse_options(&json).unwrap();
+            assert!(d.is_empty() && (f | p != 0 || CLEARS >> i & 1 != 0), "{json}");
         }
+        assert_eq!(WORDS.split(|&c| c == b' ').count(), FLAG.len());
+        assert!(parse_options(r#"["tmpcopyup"]"#).is_err());
+        assert!(parse_options(r#"["rro"]"#).is_err());
+        assert!(parse_options(r#"["idmap"]"#).is_err());
     }
-    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `state`, `list`, `ps`: JSON on stdout, nothing on stderr on success
 //! (go-runc reads stdout and stderr together for `state`).
 use super::ctl::{self, one_id, open};
-use super::flags::{self, Flag};
+use super::flags::{self, Flags};
 use super::jw::W;
 use super::state::{self, Record, Status};
 use super::{fail, Global};
@@ -28,7 +28,7 @@ fn object(w: &mut W, id: &[u8], dir: Fd, rec: &Record) {
 }
 
 pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let id = match one_id(args, from, &[], b"state") {
+    let id = match one_id(args, from, flags::NONE, b"state") {
         Ok((_, id)) => id,
         Err(code) => return code,
     };
@@ -47,8 +47,16 @@ pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
 }
 
-const LIST_FLAGS: [Flag; 2] =
-    [Flag { names: &[b"quiet", b"q"], value: false }, Flag { names: &[b"format", b"f"], value: true }];
+/// --format table|json (table when absent): whether JSON.
+fn format(f: Option<&[u8]>, cmd: &[u8]) -> Result<bool, i32> {
+    match f.map(|f| crate::words::find(b"table json", f)) {
+        None => Ok(false),
+        Some(Some(j)) => Ok(j == 1),
+        Some(None) => Err(fail(cmd, &[b"invalid format option: ", f.unwrap_or(b"")])),
+    }
+}
+
+const LIST_FLAGS: Flags = Flags { names: b"quiet q|format f", takes: 0b10 };
 
 /// Calls `f` with every container id under the root.
 fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
@@ -63,15 +71,14 @@ fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
 }
 
 pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse(args, from, &LIST_FLAGS) {
+    let p = match flags::parse(args, from, LIST_FLAGS) {
         Ok(p) if p.npos == 0 => p,
         Ok(_) => return fail(b"list", &[b"usage: list [-q] [--format table|json]"]),
         Err(b) => return fail(b"list", &[b.why, b": ", b.arg]),
     };
-    let json = match p.vals[1] {
-        None | Some(b"table") => false,
-        Some(b"json") => true,
-        Some(f) => return fail(b"list", &[b"invalid format option: ", f]),
+    let json = match format(p.vals[1], b"list") {
+        Ok(j) => j,
+        Err(code) => return code,
     };
     let quiet = p.has(0);
     let mut w = W::new(1);
@@ -110,19 +117,18 @@ pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
 }
 
-const PS_FLAGS: [Flag; 1] = [Flag { names: &[b"format", b"f"], value: true }];
+const PS_FLAGS: Flags = Flags { names: b"format f", takes: 1 };
 
 /// `ps`: the host pids of the container's processes (its cgroup's, or its
 /// init alone without one); `--format json` as runc (a JSON array).
 pub fn ps(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let (p, id) = match one_id(args, from, &PS_FLAGS, b"ps") {
+    let (p, id) = match one_id(args, from, PS_FLAGS, b"ps") {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let json = match p.vals[0] {
-        None | Some(b"table") => false,
-        Some(b"json") => true,
-        Some(f) => return fail(b"ps", &[b"invalid format option: ", f]),
+    let json = match format(p.vals[0], b"ps") {
+        Ok(j) => j,
+        Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
     let o = match open(g, id, &mut buf, b"ps", false) {

@@ -7,14 +7,14 @@
 //! the hierarchy that has it. Device rules are create's business: ignored
 //! here, as runc does.
 use super::cgroups;
-use super::flags::{self, Flag};
+use super::flags::{self, Flags};
 use super::state::{self, Status};
 use super::{ctl, fail, Global};
-use crate::cgroup::{open_dir, Ctrl, NCTRL};
+use crate::cgroup::{has, open_dir, Ctrl, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
-use crate::sys::{self, Fd, Map};
+use crate::sys::{self, Map};
 
 /// The largest LinuxResources object read from stdin.
 const STDIN_MAX: usize = 1 << 20;
@@ -29,8 +29,8 @@ const PROBES: [(Ctrl, &[u8], &[u8]); 4] = [
 ];
 
 pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    const F: [Flag; 1] = [Flag { names: &[b"resources", b"r"], value: true }];
-    let p = match flags::parse(args, from, &F) {
+    const F: Flags = Flags { names: b"resources r", takes: 1 };
+    let p = match flags::parse(args, from, F) {
         Ok(p) => p,
         Err(b) => return fail(b"update", &[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
     };
@@ -65,7 +65,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     };
     let doc = match doc {
         Ok(d) => d,
-        Err((w, d)) => return fail(b"update", &[b"--resources ", src, w, d]),
+        Err(u) => return u.report(b"update", b"--resources ", src),
     };
     if doc.root().kind() != json::Kind::Obj {
         return fail(b"update", &[b"--resources: not a JSON object"]);
@@ -75,7 +75,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(r) => r,
         Err(x) => return fail(b"update", &[x.field, b": ", x.why]),
     };
-    let need = cgroups::needed(&r, false);
+    let need = r.cg.need(false);
     let mut done = [false; NCTRL];
     for d in o.rec.cgroup_dirs() {
         let dir = match open_dir(sys::CWD, d) {
@@ -84,7 +84,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         };
         let v2 = has(dir, b"cgroup.controllers");
         let mut here = [false; NCTRL];
-        for (c, f1, f2) in PROBES {
+        for &(c, f1, f2) in PROBES.iter() {
             here[c as usize] = need[c as usize] && has(dir, if v2 { f2 } else { f1 });
         }
         let w = cgroups::write(dir, v2, &here, &r, &ignored);
@@ -96,14 +96,10 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
             done[c] |= here[c];
         }
     }
-    for (c, _, _) in PROBES {
+    for &(c, _, _) in PROBES.iter() {
         if need[c as usize] && !done[c as usize] {
             return fail(b"update", &[b"the container has no ", c.name(), b" cgroup"]);
         }
     }
     0
-}
-
-fn has(dir: Fd, file: &[u8]) -> bool {
-    sys::openat(dir, file, libc::O_PATH).map(sys::close).is_ok()
 }

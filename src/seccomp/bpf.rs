@@ -32,10 +32,6 @@ pub struct Insn {
     pub k: u32,
 }
 
-impl Insn {
-    pub const ZERO: Insn = Insn { code: 0, jt: 0, jf: 0, k: 0 };
-}
-
 /// BPF_MAXINSNS: the kernel refuses longer programs.
 pub const MAX_INSNS: usize = 4096;
 
@@ -75,6 +71,7 @@ impl Error {
 
 /// What an interval of syscall numbers leads to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 enum To {
     Ret(u32),
     /// The condition block of the entries starting at this index.
@@ -89,6 +86,7 @@ struct Iv {
 
 /// Which field of a jump a fixup patches.
 #[derive(Clone, Copy, PartialEq)]
+#[repr(u8)]
 enum Side {
     Jt,
     Jf,
@@ -142,8 +140,10 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// (The binary maps its Work zeroed instead: see Work.)
+    #[cfg(any(test, fuzzing))]
     pub const fn new() -> Scratch {
-        const FIX: Fix = Fix { at: 0, side: Side::K, to: 0 };
+        const FIX: Fix = Fix { at: 0, side: Side::Jt, to: 0 };
         Scratch {
             ents: [(0, 0); 2 * MAX_CALLS],
             ne: 0,

@@ -47,8 +47,12 @@ pub enum Source<'a> {
     Json(crate::json::Value<'a>),
 }
 
-/// Everything one compilation needs besides the output (about 100 KiB):
-/// sized once, before use, never grown.
+/// Everything one compilation needs besides the output (about 80 KiB):
+/// sized once, before use, never grown. All-zero bytes are a valid Work,
+/// equal to Work::new() (the enums in it are #[repr(u8)] with the zero
+/// variant first, Rule::NONE is all zeros): keep it so — spawn gets its
+/// Work as a fresh mapping (sys::zeroed), of which a compilation touches
+/// only the pages it uses.
 pub struct Work {
     rules: [Rule; MAX_RULES],
     calls: [Call; MAX_CALLS],
@@ -56,6 +60,7 @@ pub struct Work {
 }
 
 impl Work {
+    #[cfg(any(test, fuzzing))]
     pub const fn new() -> Work {
         Work { rules: [Rule::NONE; MAX_RULES], calls: [Call { name: 0, rule: 0 }; MAX_CALLS], scratch: bpf::Scratch::new() }
     }
@@ -81,16 +86,6 @@ pub fn compile<'o>(src: Source, host: Host, caps: u64, out: &'o mut [Insn], w: &
     Ok(Program { insns: &out[..len], flags: m.flags })
 }
 
-/// Where `prepare` puts a filter it compiles (one word until then; the
-/// caller keeps it alive until the child has loaded the filter).
-pub struct Space(Option<crate::sys::Map>);
-
-impl Space {
-    pub const fn new() -> Space {
-        Space(None)
-    }
-}
-
 /// docker's default for the host, built with the binary (src/seccomp/prebuilt.rs).
 #[cfg(target_arch = "x86_64")]
 use prebuilt::DEFAULT_X86_64 as PREBUILT;
@@ -101,27 +96,26 @@ use prebuilt::DEFAULT_AARCH64 as PREBUILT;
 /// evaluated for this host and the kept capabilities `caps`. docker's
 /// default with the capabilities its rules ask about as docker leaves them
 /// (every plain `mydocker run`) is prebuilt: nothing to compile, no buffers.
-/// Anything else is compiled into `space`; a profile file is mapped and
-/// parsed here. Errors are reported here, as one line; the caller exits 125.
-pub fn prepare<'o>(profile: Profile, caps: u64, space: &'o mut Space) -> Result<Option<Program<'o>>, ()> {
+/// Anything else is compiled into a fresh mapping (of which a compilation
+/// writes only the pages it uses; a stack frame's every page would be
+/// probed on every run); a profile file is mapped and parsed here. Errors
+/// are reported here, as one line; the caller exits 125.
+pub fn prepare(profile: Profile, caps: u64) -> Result<Option<Program<'static>>, ()> {
     match profile {
         Profile::Unconfined => Ok(None),
         Profile::Default if caps & prebuilt::CAPS_ASKED == crate::caps::DOCKER_DEFAULT & prebuilt::CAPS_ASKED => {
             Ok(Some(Program { insns: &PREBUILT, flags: 0 }))
         }
-        _ => compile_into(profile, caps, space),
+        _ => compile_into(profile, caps),
     }
 }
 
-/// The cold path of `prepare`: its buffers (~130 KiB) are touched only here.
+/// The cold path of `prepare`.
 #[inline(never)]
-fn compile_into<'o>(profile: Profile, caps: u64, space: &'o mut Space) -> Result<Option<Program<'o>>, ()> {
+fn compile_into(profile: Profile, caps: u64) -> Result<Option<Program<'static>>, ()> {
     use crate::out::Line;
     let fail = |e| Line::new().s(b"mydocker: seccomp: no memory for the filter: ").s(crate::sys::strerror(e)).emit(2);
-    let map = space.0.insert(crate::sys::Map::new(MAX_INSNS * core::mem::size_of::<Insn>(), false).map_err(fail)?);
-    let (out, _) = map.typed(MAX_INSNS, Insn::ZERO).ok_or(())?;
-    let mut work = Work::new();
-    let w = &mut work;
+    let (out, w) = crate::sys::zeroed::<([Insn; MAX_INSNS], Work)>().map_err(fail)?;
     let src = match profile {
         Profile::Unconfined => return Ok(None),
         Profile::Default => Source::Default,
@@ -147,7 +141,7 @@ fn compile_into<'o>(profile: Profile, caps: u64, space: &'o mut Space) -> Result
 /// first process unable to start the command, or to end (even to report
 /// why): it would spin forever. Such a profile is refused before clone,
 /// with one line. Asked with all arguments 0, on this host's own ABI.
-fn livable<'o>(r: Result<Program<'o>, profile::Error>, what: &[u8]) -> Result<Option<Program<'o>>, ()> {
+fn livable(r: Result<Program<'static>, profile::Error>, what: &[u8]) -> Result<Option<Program<'static>>, ()> {
     const ALLOW: u32 = 0x7fff_0000;
     const LOG: u32 = 0x7ffc_0000;
     let p = r.map_err(|e| e.report(what))?;

@@ -6,6 +6,7 @@
 
 /// What a filter returns for a syscall (seccomp(2) SECCOMP_RET_*).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 pub enum Act {
     Allow,
     /// Fail with this errno.
@@ -38,6 +39,7 @@ impl Act {
 
 /// Argument comparisons (SCMP_CMP_*), on the full 64-bit argument, unsigned.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 pub enum Op {
     Ne,
     Lt,
@@ -69,7 +71,7 @@ pub struct Rule {
 }
 
 impl Rule {
-    pub const NONE: Rule = Rule { act: Act::Allow, conds: [Cond { arg: 0, op: Op::Eq, value: 0, two: 0 }; MAX_CONDS], n: 0 };
+    pub const NONE: Rule = Rule { act: Act::Allow, conds: [Cond { arg: 0, op: Op::Ne, value: 0, two: 0 }; MAX_CONDS], n: 0 };
 
     pub fn conds(&self) -> &[Cond] {
         &self.conds[..self.n as usize]

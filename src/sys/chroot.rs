@@ -61,8 +61,9 @@ pub fn rebind_root() -> Result<(), Errno> {
         return Err(Errno(libc::EINVAL));
     }
     let mut cwd = [0u8; 4096];
-    // SAFETY: cwd is writable for its length; getcwd NUL-terminates.
-    let have_cwd = unsafe { !libc::getcwd(cwd.as_mut_ptr() as *mut c_char, cwd.len()).is_null() } && cwd[0] == b'/';
+    // The raw syscall (NUL-terminated), not musl's getcwd: that one links
+    // strdup and a malloc (~1 KB) for a NULL buffer we never pass.
+    let have_cwd = super::fds::getcwd(&mut cwd).is_ok() && cwd[0] == b'/';
     let slash = b"/\0".as_ptr() as *const c_char;
     let dot = b".\0".as_ptr() as *const c_char;
     let flags = (libc::MS_BIND | libc::MS_REC) as libc::c_ulong;

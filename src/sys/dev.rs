@@ -20,7 +20,9 @@ pub fn own_at(dir: Fd, name: &[u8], mode: u32, uid: u32, gid: u32) -> Result<(),
     // SAFETY: p is NUL-terminated; plain syscalls with integer arguments.
     unsafe {
         cvt(libc::fchownat(dir, p, uid, gid, libc::AT_SYMLINK_NOFOLLOW) as libc::c_long)?;
-        cvt(libc::fchmodat(dir, p, mode & 0o7777, 0) as libc::c_long).map(|_| ())
+        // The raw syscall: musl's fchmodat carries an AT_SYMLINK_NOFOLLOW
+        // emulation (fstatat, /proc/self/fd) we never ask for.
+        cvt(libc::syscall(libc::SYS_fchmodat, dir, p, mode & 0o7777)).map(|_| ())
     }
 }
 

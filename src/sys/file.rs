@@ -21,8 +21,9 @@ pub fn map_file(path: &[u8]) -> Result<&'static mut [u8], Errno> {
 fn map_fd(fd: super::Fd) -> Result<&'static mut [u8], Errno> {
     // SAFETY: zeroed memory is a valid `stat`; fstat fills it.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
-    // SAFETY: st is a valid, writable stat buffer.
-    cvt(unsafe { libc::fstat(fd, &mut st) } as libc::c_long)?;
+    // SAFETY: st is a valid, writable stat buffer of the kernel's layout
+    // (see stat_at); the raw syscall, as musl's fstat is fstatat's wrapper.
+    cvt(unsafe { libc::syscall(libc::SYS_fstat, fd, &mut st as *mut libc::stat) })?;
     if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
         return Err(Errno(libc::EISDIR));
     }

@@ -105,14 +105,6 @@ pub fn create_in(dir: Fd, name: &[u8]) -> Result<(), Errno> {
     }
 }
 
-/// mknodat(2): a character device `name` in `dir`, mode 0666.
-pub fn mknod_in(dir: Fd, name: &[u8], major: u32, minor: u32) -> Result<(), Errno> {
-    let p = cptr(name)?;
-    // SAFETY: p is NUL-terminated; makedev only computes a number.
-    cvt(unsafe { libc::mknodat(dir, p, libc::S_IFCHR | 0o666, libc::makedev(major, minor)) } as libc::c_long)
-        .map(|_| ())
-}
-
 /// symlinkat(2): `name` in `dir` pointing at `to`.
 pub fn symlink_in(to: &[u8], dir: Fd, name: &[u8]) -> Result<(), Errno> {
     let (a, b) = (cptr(to)?, cptr(name)?);

@@ -20,6 +20,8 @@ mod seccomp;
 pub use seccomp::*;
 mod dev;
 pub use dev::*;
+mod arena;
+pub use arena::*;
 
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -120,6 +122,13 @@ pub fn openat(dir: Fd, path: &[u8], flags: c_int) -> Result<Fd, Errno> {
     with_cstr(path, |p| {
         retry(|| unsafe { libc::openat(dir, p, flags | libc::O_CLOEXEC, 0o644) as libc::c_long }).map(|f| f as Fd)
     })
+}
+
+/// openat(2) of a C string (a literal such as c"/proc/self/status"),
+/// always close-on-exec: no copy, and no PATH_MAX buffer on the stack.
+pub fn openat_c(dir: Fd, path: &core::ffi::CStr, flags: c_int) -> Result<Fd, Errno> {
+    // SAFETY: path is NUL-terminated by construction (CStr).
+    retry(|| unsafe { libc::openat(dir, path.as_ptr(), flags | libc::O_CLOEXEC, 0o644) as libc::c_long }).map(|f| f as Fd)
 }
 
 pub fn mkdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
@@ -275,20 +284,37 @@ struct Tramp<T> {
 
 extern "C" fn trampoline<T>(p: *mut c_void) -> c_int {
     // SAFETY: p is the Tramp<T> that clone() below built on the parent's
-    // stack; without CLONE_VM the child runs on a private copy of that memory,
-    // so the reference is valid and unaliased for the child's lifetime.
+    // stack. Without CLONE_VM the child runs on a private copy of that
+    // memory; with it, CLONE_VFORK too (checked by `vm_with_vfork`): the
+    // parent sleeps inside clone until the child execs or exits, so its
+    // frame (t, *arg) stays alive and nobody else touches it meanwhile.
+    // Either way the reference is valid and unaliased for the child's life.
     let t = unsafe { &mut *(p as *mut Tramp<T>) };
-    // SAFETY: t.arg was made from a live &mut T in clone(), copied likewise.
+    // SAFETY: t.arg was made from a live &mut T in clone(), copied or
+    // lent likewise.
     let arg = unsafe { &mut *t.arg };
     (t.f)(arg)
 }
 
-/// clone(2) onto `stack` (a guarded Map). The child runs `f(arg)` on its own
-/// copy of the address space and exits with its return value.
+/// A child that shares our memory (CLONE_VM) must be a vfork child
+/// (CLONE_VFORK): we must not run while it uses our stack frame and its
+/// writes land in our memory. EINVAL otherwise.
+fn vm_with_vfork(flags: c_int) -> Result<(), Errno> {
+    if flags & libc::CLONE_VM != 0 && flags & libc::CLONE_VFORK == 0 {
+        return Err(Errno(libc::EINVAL));
+    }
+    Ok(())
+}
+
+/// clone(2) onto `stack` (a guarded Map). The child runs `f(arg)` and exits
+/// with its return value: on its own copy of the address space, or, with
+/// CLONE_VM | CLONE_VFORK, on ours while we wait for its execve or exit.
 pub fn clone<T>(flags: c_int, stack: &Stack, arg: &mut T, f: fn(&mut T) -> i32) -> Result<libc::pid_t, Errno> {
+    vm_with_vfork(flags)?;
     let mut t = Tramp { f, arg: arg as *mut T };
-    // SAFETY: the stack is inside a live mapping (never unmapped); trampoline::<T> matches the Tramp<T> we pass; flags has no
-    // CLONE_VM, so the parent's memory (t, arg) is copied, not shared.
+    // SAFETY: the stack is inside a live mapping (never unmapped);
+    // trampoline::<T> matches the Tramp<T> we pass; the parent's memory (t,
+    // arg) is copied, or lent while the parent sleeps (vm_with_vfork).
     let pid = unsafe { libc::clone(trampoline::<T>, stack.top, flags, (&mut t as *mut Tramp<T>).cast()) };
     cvt(pid as libc::c_long).map(|p| p as libc::pid_t)
 }
@@ -326,6 +352,7 @@ pub fn clone3<T>(
     arg: &mut T,
     f: fn(&mut T) -> i32,
 ) -> Result<libc::pid_t, Errno> {
+    vm_with_vfork(flags)?;
     let mut t = Tramp { f, arg: arg as *mut T };
     let args = CloneArgs {
         flags: (flags as u64 & !0xff) | if cgroup.is_some() { CLONE_INTO_CGROUP } else { 0 },
@@ -345,9 +372,11 @@ pub fn clone3<T>(
     // syscall) and exit with its result.
     #[cfg(target_arch = "x86_64")]
     // SAFETY: args is a valid clone_args of the size passed; the stack lies
-    // in a live mapping; without CLONE_VM the child runs on a private copy
-    // of memory, so entry/targ point at valid copies there (see trampoline);
-    // the child never returns from the asm block (it calls exit).
+    // in a live mapping; entry/targ point at valid copies in the child's
+    // private memory, or at our own while we sleep in this syscall
+    // (CLONE_VM only with CLONE_VFORK: see trampoline); the child never
+    // returns from the asm block (it calls exit) and never touches our
+    // stack (its own is `stack`).
     unsafe {
         core::arch::asm!(
             "syscall",
@@ -659,12 +688,20 @@ fn stat_at(dir: Fd, path: *const c_char, follow: bool) -> Result<libc::stat, Err
     Ok(st)
 }
 
+/// The text of the symlink `path` (readlink(2)) in `buf`: E2BIG when it
+/// may not have fit.
+pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
+    let (ptr, cap) = (buf.as_mut_ptr(), buf.len());
+    // SAFETY: p is NUL-terminated on with_cstr's stack; ptr is writable for cap bytes.
+    let n = with_cstr(path, |p| cvt(unsafe { libc::readlink(p, ptr.cast(), cap) } as libc::c_long))? as usize;
+    if n >= cap {
+        return Err(Errno(libc::E2BIG));
+    }
+    Ok(&buf[..n])
+}
+
 /// Whether a directory entry exists, without following a final symlink
 /// (a rootfs's /bin/sh may point at a path that only resolves inside it).
-/// The inode number of what `path` names (symlinks followed).
-pub fn inode(path: &[u8]) -> Option<u64> {
-    with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, true)).ok().map(|st| st.st_ino as u64)
-}
 
 pub fn exists_nofollow(path: &[u8]) -> bool {
     with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, false)).is_ok()

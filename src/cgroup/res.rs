@@ -1,0 +1,174 @@
+//! Resource limits as cgroup files: one description (`Resources`) that both
+//! front ends fill — the docker-style flags (`Resources::of`, from
+//! cli::Limits) and OCI linux.resources (oci::cgroups::resources_of) — and
+//! one writer for v1 and v2 (`write`), driven by a table: which controller,
+//! which file in each version, how the value is spelled there.
+use super::{fail, write_file, Ctrl, Need, Res, NCTRL};
+use crate::cli::Limits;
+use crate::devices::Policy;
+use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
+use crate::sys::{Errno, Fd};
+
+/// The numeric limits, by index into `Resources::num` (in this order).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Knob {
+    /// Bytes; -1 = unlimited.
+    Memory,
+    /// Bytes (v1 soft limit, v2 memory.low); -1 = unlimited.
+    Reservation,
+    /// Memory + swap, bytes (v1 memsw; v2 swap.max = swap - memory); -1 = unlimited.
+    Swap,
+    /// 0..=100 (v1 only).
+    Swappiness,
+    /// 1: the OOM killer disabled (v1 memory.oom_control; v2 has no such switch).
+    NoOom,
+    /// v1 cpu.shares units (v2: converted to cpu.weight).
+    Shares,
+    /// CFS period, µs.
+    Period,
+    /// CFS quota, µs per period; -1 = unlimited.
+    Quota,
+    /// Tasks; -1 = unlimited.
+    Pids,
+}
+
+pub const NKNOB: usize = 9;
+
+/// What a container's cgroups are limited to; None: left as the kernel
+/// made it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Resources<'a> {
+    pub num: [Option<i64>; NKNOB],
+    /// cpuset.cpus and cpuset.mems lists, written as given.
+    pub cpus: Option<&'a [u8]>,
+    pub mems: Option<&'a [u8]>,
+}
+
+/// How a value is spelled in its file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spell {
+    /// A decimal number.
+    Num,
+    /// A number, or unlimited for -1 ("-1" on v1, "max" on v2).
+    Lim,
+    /// v2: shares converted to a weight.
+    Weight,
+    /// v2: swap alone (memory + swap minus memory). The file is absent
+    /// without swap accounting: skipped then.
+    Swap,
+    /// v2 cpu.max: "QUOTA PERIOD", written when either is set.
+    CpuMax,
+}
+
+/// (knob, controller, v1 file, v2 file or "" for none, spelling), in the
+/// order they are written: the memory limit before memory+swap (v1 refuses
+/// a memsw limit below memory.limit_in_bytes), the period before the quota.
+const FILES: [(Knob, Ctrl, &[u8], &[u8], Spell); NKNOB] = [
+    (Knob::Memory, Ctrl::Memory, b"memory.limit_in_bytes", b"memory.max", Spell::Lim),
+    (Knob::Reservation, Ctrl::Memory, b"memory.soft_limit_in_bytes", b"memory.low", Spell::Lim),
+    (Knob::Swap, Ctrl::Memory, b"memory.memsw.limit_in_bytes", b"memory.swap.max", Spell::Swap),
+    (Knob::Swappiness, Ctrl::Memory, b"memory.swappiness", b"", Spell::Num),
+    (Knob::NoOom, Ctrl::Memory, b"memory.oom_control", b"", Spell::Num),
+    (Knob::Shares, Ctrl::Cpu, b"cpu.shares", b"cpu.weight", Spell::Weight),
+    (Knob::Period, Ctrl::Cpu, b"cpu.cfs_period_us", b"", Spell::Num),
+    (Knob::Quota, Ctrl::Cpu, b"cpu.cfs_quota_us", b"cpu.max", Spell::CpuMax),
+    (Knob::Pids, Ctrl::Pids, b"pids.max", b"pids.max", Spell::Lim),
+];
+
+impl<'a> Resources<'a> {
+    pub const NONE: Resources<'static> = Resources { num: [None; NKNOB], cpus: None, mems: None };
+
+    /// The docker-style flags: -m is memory and memory+swap alike (swap is
+    /// no way around the limit: v1 memsw = the limit, v2 swap.max = 0);
+    /// --cpus is a quota per docker's 100 ms period.
+    pub fn of(l: &Limits<'a>) -> Resources<'a> {
+        let mem = l.memory.map(|m| m.0 as i64);
+        let cpus = |f: fn(u64) -> u64| l.cpus.map(|m| f(m) as i64);
+        Resources {
+            num: [
+                mem,
+                None,
+                mem,
+                None,
+                None,
+                l.shares.map(|s| s as i64),
+                cpus(|_| CFS_PERIOD_US),
+                cpus(quota_us),
+                l.pids.map(|p| p as i64),
+            ],
+            cpus: l.cpuset.map(|c| c.0),
+            mems: None,
+        }
+    }
+
+    pub fn get(&self, k: Knob) -> Option<i64> {
+        self.num[k as usize]
+    }
+
+    /// Which controllers these limits (and a device policy, when there is
+    /// one) need.
+    pub fn need(&self, devices: bool) -> Need {
+        let mut n = [false; NCTRL];
+        for &(k, c, ..) in FILES.iter() {
+            n[c as usize] |= self.get(k).is_some();
+        }
+        n[Ctrl::Cpuset as usize] = self.cpus.is_some() || self.mems.is_some();
+        n[Ctrl::Devices as usize] = devices;
+        n
+    }
+}
+
+/// `v` in decimal, or unlimited as the version spells it; the length.
+fn spell(b: &mut [u8], v: i64, v2: bool) -> usize {
+    let dec = Dec::new(v as u64);
+    super::join(b, &[if v >= 0 { dec.as_bytes() } else if v2 { b"max" } else { b"-1" }])
+}
+
+/// Writes the limits of the controllers `ctrls` names into the cgroup `cg`
+/// (one hierarchy; v2: the unified one): the device policy first, then
+/// cpuset (mems before cpus: the order v1 demands), then every set knob.
+/// Stops at the first failure, naming the file.
+#[inline(never)]
+pub fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, dev: &Policy) -> Res<()> {
+    if ctrls[Ctrl::Devices as usize] {
+        if v2 {
+            super::v2::devices(cg, dev)
+        } else {
+            super::v1::devices(cg, dev)
+        }?;
+    }
+    if ctrls[Ctrl::Cpuset as usize] {
+        for &(file, v) in [(&b"cpuset.mems"[..], r.mems), (b"cpuset.cpus", r.cpus)].iter() {
+            if let Some(v) = v {
+                write_file(cg, file, v).map_err(fail(b"setting", file))?;
+            }
+        }
+    }
+    for &(k, c, f1, f2, how) in FILES.iter() {
+        let file = if v2 { f2 } else { f1 };
+        let v = match how {
+            Spell::CpuMax if v2 => r.get(k).or(r.get(Knob::Period).map(|_| -1)),
+            _ => r.get(k),
+        };
+        let (Some(v), true, false) = (v, ctrls[c as usize], file.is_empty()) else { continue };
+        let mut b = [0u8; 48];
+        let n = match (how, v2) {
+            (Spell::Weight, true) => spell(&mut b, shares_to_weight(v as u64) as i64, v2),
+            (Spell::Swap, true) => {
+                let m = r.get(Knob::Memory).unwrap_or(-1);
+                spell(&mut b, if v >= 0 && m >= 0 { (v - m).max(0) } else { v }, v2)
+            }
+            (Spell::CpuMax, true) => {
+                let n = spell(&mut b, v, v2);
+                let p = Dec::new(r.get(Knob::Period).unwrap_or(CFS_PERIOD_US as i64) as u64);
+                n + super::join(&mut b[n..], &[b" ", p.as_bytes()])
+            }
+            _ => spell(&mut b, v, v2),
+        };
+        match write_file(cg, file, &b[..n]) {
+            Err(Errno(libc::ENOENT)) if how == Spell::Swap => {}
+            r => r.map_err(fail(b"setting", file))?,
+        }
+    }
+    Ok(())
+}
