@@ -177,7 +177,7 @@ pub fn config(data: &[u8]) {
     let Ok(d) = crate::json::parse(&mut text, &mut nodes) else { return };
     let root = d.root();
     let _ = config::unsupported(root);
-    let mut st = config::Store::EMPTY;
+    let mut st = config::Store::new();
     let p = root.get("process").map(|p| config::process(p, &mut st));
     if let Some(Ok(p)) = &p {
         use crate::cli::Args;
@@ -188,7 +188,7 @@ pub fn config(data: &[u8]) {
         let _ = config::apparmor(root.get("process").unwrap(), &mut a);
     }
     let linux = root.get("linux");
-    let mut st2 = config::Store::EMPTY;
+    let mut st2 = config::Store::new();
     if let Ok(new) = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st2) {
         assert!(new & libc::CLONE_NEWUSER == 0);
         let mut t = [0u8; 4096];

@@ -217,13 +217,19 @@ enum When {
     Privileged,
 }
 
-/// The source of a system step: nothing, a literal, or the target itself.
-const SELF: &[u8] = b"@";
+/// A system step of the rootfs layout: (when, op, "SOURCE TARGET", make,
+/// optional, kind), the target inside the rootfs, the source "-" for none
+/// or "@" for the target itself (one string per step: a slice costs 16
+/// bytes of the table). Order matters: each mount point must exist when its
+/// step runs (/proc before its masks, /dev before its nodes).
+type Step = (When, Sop, &'static [u8], Make, bool, Kind);
 
-/// A system step of the rootfs layout: (when, op, source, target inside the
-/// rootfs, make, optional, kind). Order matters: each mount point must exist
-/// when its step runs (/proc before its masks, /dev before its nodes).
-type Step = (When, Sop, &'static [u8], &'static [u8], Make, bool, Kind);
+/// A step's source and target.
+fn paths(step: &Step) -> (&'static [u8], &'static [u8]) {
+    let p = step.2;
+    let cut = p.iter().position(|&c| c == b' ').unwrap_or(0);
+    (&p[..cut], &p[cut + 1..])
+}
 
 /// A system step's operation, in 3 bytes (an `Op` takes 32 and SYSTEM is
 /// rodata in the binary); `op()` expands it.
@@ -287,39 +293,39 @@ use Make::{Dir, Nothing as No};
 use When::*;
 
 static SYSTEM: [Step; 30] = [
-    (Always, PROC, b"proc", b"/proc", Dir, false, Proc),
+    (Always, PROC, b"proc /proc", Dir, false, Proc),
     // docker's masked /proc files: /dev/null bound over them.
-    (Hardened, BIND, b"/dev/null", b"/proc/kcore", No, true, Masked),
-    (Hardened, BIND, b"/dev/null", b"/proc/keys", No, true, Masked),
-    (Hardened, BIND, b"/dev/null", b"/proc/timer_list", No, true, Masked),
-    (Hardened, BIND, b"/dev/null", b"/proc/sched_debug", No, true, Masked),
+    (Hardened, BIND, b"/dev/null /proc/kcore", No, true, Masked),
+    (Hardened, BIND, b"/dev/null /proc/keys", No, true, Masked),
+    (Hardened, BIND, b"/dev/null /proc/timer_list", No, true, Masked),
+    (Hardened, BIND, b"/dev/null /proc/sched_debug", No, true, Masked),
     // docker's read-only /proc paths: bound onto themselves, remounted read-only.
-    (Hardened, RBIND, SELF, b"/proc/sys", No, true, ReadOnlyPath),
-    (Hardened, RO, b"", b"/proc/sys", No, true, ReadOnlyPath),
-    (Hardened, RBIND, SELF, b"/proc/sysrq-trigger", No, true, ReadOnlyPath),
-    (Hardened, RO, b"", b"/proc/sysrq-trigger", No, true, ReadOnlyPath),
-    (Hardened, RBIND, SELF, b"/proc/irq", No, true, ReadOnlyPath),
-    (Hardened, RO, b"", b"/proc/irq", No, true, ReadOnlyPath),
-    (Hardened, RBIND, SELF, b"/proc/bus", No, true, ReadOnlyPath),
-    (Hardened, RO, b"", b"/proc/bus", No, true, ReadOnlyPath),
-    (Hardened, SYSFS_RO, b"sysfs", b"/sys", Dir, false, Sys),
-    (Privileged, SYSFS_RW, b"sysfs", b"/sys", Dir, false, Sys),
-    (Hardened, EMPTY_RO, b"tmpfs", b"/sys/firmware", No, true, Masked),
+    (Hardened, RBIND, b"@ /proc/sys", No, true, ReadOnlyPath),
+    (Hardened, RO, b"- /proc/sys", No, true, ReadOnlyPath),
+    (Hardened, RBIND, b"@ /proc/sysrq-trigger", No, true, ReadOnlyPath),
+    (Hardened, RO, b"- /proc/sysrq-trigger", No, true, ReadOnlyPath),
+    (Hardened, RBIND, b"@ /proc/irq", No, true, ReadOnlyPath),
+    (Hardened, RO, b"- /proc/irq", No, true, ReadOnlyPath),
+    (Hardened, RBIND, b"@ /proc/bus", No, true, ReadOnlyPath),
+    (Hardened, RO, b"- /proc/bus", No, true, ReadOnlyPath),
+    (Hardened, SYSFS_RO, b"sysfs /sys", Dir, false, Sys),
+    (Privileged, SYSFS_RW, b"sysfs /sys", Dir, false, Sys),
+    (Hardened, EMPTY_RO, b"tmpfs /sys/firmware", No, true, Masked),
     // /dev: a small tmpfs with the nodes a program expects.
-    (Always, DEVFS, b"tmpfs", b"/dev", Dir, false, Dev),
-    (Always, node(1, 3), b"/dev/null", b"/dev/null", No, false, Dev),
-    (Always, node(1, 5), b"/dev/zero", b"/dev/zero", No, false, Dev),
-    (Always, node(1, 7), b"/dev/full", b"/dev/full", No, false, Dev),
-    (Always, node(1, 8), b"/dev/random", b"/dev/random", No, false, Dev),
-    (Always, node(1, 9), b"/dev/urandom", b"/dev/urandom", No, false, Dev),
-    (Always, node(5, 0), b"/dev/tty", b"/dev/tty", No, false, Dev),
-    (Always, PTS, b"devpts", b"/dev/pts", Dir, false, Dev),
-    (Always, SHM, b"shm", b"/dev/shm", Dir, false, Dev),
-    (Always, Sop::Link, b"/proc/self/fd", b"/dev/fd", No, false, Dev),
-    (Always, Sop::Link, b"/proc/self/fd/0", b"/dev/stdin", No, false, Dev),
-    (Always, Sop::Link, b"/proc/self/fd/1", b"/dev/stdout", No, false, Dev),
-    (Always, Sop::Link, b"/proc/self/fd/2", b"/dev/stderr", No, false, Dev),
-    (Always, Sop::Link, b"pts/ptmx", b"/dev/ptmx", No, false, Dev),
+    (Always, DEVFS, b"tmpfs /dev", Dir, false, Dev),
+    (Always, node(1, 3), b"/dev/null /dev/null", No, false, Dev),
+    (Always, node(1, 5), b"/dev/zero /dev/zero", No, false, Dev),
+    (Always, node(1, 7), b"/dev/full /dev/full", No, false, Dev),
+    (Always, node(1, 8), b"/dev/random /dev/random", No, false, Dev),
+    (Always, node(1, 9), b"/dev/urandom /dev/urandom", No, false, Dev),
+    (Always, node(5, 0), b"/dev/tty /dev/tty", No, false, Dev),
+    (Always, PTS, b"devpts /dev/pts", Dir, false, Dev),
+    (Always, SHM, b"shm /dev/shm", Dir, false, Dev),
+    (Always, Sop::Link, b"/proc/self/fd /dev/fd", No, false, Dev),
+    (Always, Sop::Link, b"/proc/self/fd/0 /dev/stdin", No, false, Dev),
+    (Always, Sop::Link, b"/proc/self/fd/1 /dev/stdout", No, false, Dev),
+    (Always, Sop::Link, b"/proc/self/fd/2 /dev/stderr", No, false, Dev),
+    (Always, Sop::Link, b"pts/ptmx /dev/ptmx", No, false, Dev),
 ];
 
 impl<'t> Table<'t> {
@@ -354,6 +360,18 @@ impl<'t> Table<'t> {
         self.text[self.used] = 0;
         self.used += 1;
         Span { off: off as u32, len: len as u32 }
+    }
+
+    /// `put` of one string.
+    #[inline(never)]
+    pub(crate) fn text(&mut self, s: &[u8]) -> Span {
+        self.put(&[s])
+    }
+
+    /// `put` of two strings: mostly a path `p` inside the rootfs `r`.
+    #[inline(never)]
+    pub(crate) fn join(&mut self, r: &[u8], p: &[u8]) -> Span {
+        self.put(&[r, p])
     }
 
     /// Appends a step; on overflow `check` fails.
@@ -394,29 +412,30 @@ impl<'t> Table<'t> {
 #[inline(never)]
 pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     if let Some(w) = spec.workdir {
-        t.workdir = Some(t.put(&[w]));
+        t.workdir = Some(t.text(w));
     }
     let Some(r) = spec.rootfs else {
         // No rootfs: a fresh /proc over the host's, in our own mount namespace.
-        let p = t.put(&[b"/proc"]);
-        let procfs = t.put(&[b"proc"]);
+        let p = t.text(b"/proc");
+        let procfs = t.text(b"proc");
         t.push(PROC.op(), Some(procfs), p, Make::Nothing, false, Kind::Proc);
         return t.check();
     };
     let root = bind_rootfs(t, r);
-    for &(when, op, src, dst, make, optional, kind) in SYSTEM.iter() {
+    for step @ &(when, op, _, make, optional, kind) in SYSTEM.iter() {
         if when != When::Always && (when == When::Privileged) != spec.privileged {
             continue;
         }
-        let target = t.put(&[r, dst]);
+        let (src, dst) = paths(step);
+        let target = t.join(r, dst);
         let src = match src {
-            b"" => None,
-            SELF => Some(target),
-            s => Some(t.put(&[s])),
+            b"-" => None,
+            b"@" => Some(target),
+            s => Some(t.text(s)),
         };
         t.push(op.op(), src, target, make, optional, kind);
     }
-    let tmpfs = t.put(&[b"tmpfs"]);
+    let tmpfs = t.text(b"tmpfs");
 
     // Device nodes, in the fresh /dev (or wherever asked), before volumes.
     for d in spec.devices {
@@ -425,8 +444,8 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
 
     // Volumes after the system mounts, so a volume may cover part of them.
     for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
-        let src = t.put(&[v.src]);
-        let dst = t.put(&[r, v.dst]);
+        let src = t.text(v.src);
+        let dst = t.join(r, v.dst);
         t.push(Op::Bind { rec: true }, Some(src), dst, if dir { Make::Dir } else { Make::File }, false, Kind::Volume);
         if v.ro {
             // A bind mount is made read-only by remounting it.
@@ -434,7 +453,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         }
     }
     for p in spec.tmpfs {
-        let dst = t.put(&[r, p]);
+        let dst = t.join(r, p);
         t.push(TMPFS.op(), Some(tmpfs), dst, Make::Dir, false, Kind::Tmpfs);
     }
 
@@ -442,7 +461,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     if spec.read_only {
         // After pivot_root, "/" is the rootfs bind: remounting it affects
         // that mount alone; /proc, /dev, volumes and tmpfs stay as asked.
-        let slash = t.put(&[b"/"]);
+        let slash = t.text(b"/");
         t.push(Op::RemountRo { flags: 0 }, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot);
     }
     t.check()
@@ -453,7 +472,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
 /// point. Returns the rootfs's span (pivot_root's target).
 pub fn bind_rootfs(t: &mut Table, r: &[u8]) -> Span {
     t.inner = r.len() as u32;
-    let root = t.put(&[r]);
+    let root = t.text(r);
     t.push(RBIND.op(), Some(root), root, Make::Nothing, false, Kind::Rootfs);
     root
 }
@@ -463,8 +482,8 @@ pub fn bind_rootfs(t: &mut Table, r: &[u8]) -> Span {
 /// does).
 #[inline(never)]
 pub fn device(t: &mut Table, r: &[u8], d: &crate::model::Device) {
-    let src = t.put(&[d.path]);
-    let dst = t.put(&[r, d.path]);
+    let src = t.text(d.path);
+    let dst = t.join(r, d.path);
     let op = Op::HostNode { mode: d.kind | (d.mode & 0o7777), major: d.major, minor: d.minor, uid: d.uid, gid: d.gid };
     t.push(op, Some(src), dst, Make::Nothing, false, Kind::Device);
 }
@@ -474,12 +493,13 @@ pub fn device(t: &mut Table, r: &[u8], d: &crate::model::Device) {
 /// not the host's. With `keep`, a link already there stays (the rootfs's
 /// own /dev: runc ignores EEXIST there).
 pub fn default_devices(t: &mut Table, r: &[u8], keep: bool) {
-    for &(_, op, src, dst, ..) in SYSTEM.iter().filter(|s| matches!(s.1, Sop::Node(..) | Sop::Link)) {
-        let target = t.put(&[r, dst]);
+    for step in SYSTEM.iter().filter(|s| matches!(s.1, Sop::Node(..) | Sop::Link)) {
+        let (op, (src, dst)) = (step.1, paths(step));
+        let target = t.join(r, dst);
         if keep && op == Sop::Link && crate::sys::exists_nofollow(t.str(target)) {
             continue;
         }
-        let src = t.put(&[src]);
+        let src = t.text(src);
         t.push(op.op(), Some(src), target, Make::Nothing, false, Kind::Device);
     }
 }

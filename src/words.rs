@@ -8,11 +8,19 @@
 //! `groups` is `b"-m --memory|-e --env"` — '|' between groups of aliases,
 //! the last alias of a group being its canonical spelling.
 
+/// A predicate for `split`, `splitn`, `rsplit` on one byte. Every caller
+/// gets the same closure type, so core's Split and SplitN iterators are
+/// compiled once for all of them instead of once per closure written at
+/// each call site (~64-110 bytes each).
+pub fn on(sep: u8) -> impl FnMut(&u8) -> bool + Clone {
+    move |&c| c == sep
+}
+
 /// The index of `x` among the words of `words`; None for no match (and for
 /// an empty `x`).
 #[inline(never)]
 pub fn find(words: &[u8], x: &[u8]) -> Option<usize> {
-    words.split(|&c| c == b' ').position(|w| w == x)
+    words.split(on(b' ')).position(|w| w == x)
 }
 
 /// Word `i` of `words` (empty past the end).
@@ -23,16 +31,16 @@ pub fn nth(words: &'static [u8], i: usize) -> &'static [u8] {
 /// Word `i` of a list separated by `sep` (for words holding spaces).
 #[inline(never)]
 pub fn nth_of(words: &'static [u8], sep: u8, i: usize) -> &'static [u8] {
-    words.split(|&c| c == sep).nth(i).unwrap_or(b"")
+    words.split(on(sep)).nth(i).unwrap_or(b"")
 }
 
 /// Which group of `groups` has `x` among its aliases: its index and its
 /// canonical (last) alias.
 #[inline(never)]
 pub fn group(groups: &'static [u8], x: &[u8]) -> Option<(usize, &'static [u8])> {
-    for (i, g) in groups.split(|&c| c == b'|').enumerate() {
+    for (i, g) in groups.split(on(b'|')).enumerate() {
         if find(g, x).is_some() {
-            return Some((i, g.rsplit(|&c| c == b' ').next().unwrap_or(g)));
+            return Some((i, g.rsplit(on(b' ')).next().unwrap_or(g)));
         }
     }
     None

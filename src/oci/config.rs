@@ -106,16 +106,21 @@ pub struct Store<'a> {
 }
 
 impl Store<'_> {
-    pub const EMPTY: Store<'static> = Store {
-        rlimits: [Rlimit { resource: 0, soft: 0, hard: 0 }; MAX_RLIMITS],
-        nrlimits: 0,
-        groups: [0; MAX_GROUPS],
-        ngroups: 0,
-        joins: [(0, b""); MAX_JOINS],
-        njoins: 0,
-        args: Strs::NONE,
-        env: Strs::NONE,
-    };
+    /// An empty store, built in place: as a `const` it would be a 952-byte
+    /// constant in the binary, copied in (its empty slices are not zeros).
+    #[inline(never)]
+    pub fn new() -> Store<'static> {
+        Store {
+            rlimits: [Rlimit { resource: 0, soft: 0, hard: 0 }; MAX_RLIMITS],
+            nrlimits: 0,
+            groups: [0; MAX_GROUPS],
+            ngroups: 0,
+            joins: [(0, b""); MAX_JOINS],
+            njoins: 0,
+            args: Strs::NONE,
+            env: Strs::NONE,
+        }
+    }
 }
 
 /// What the process section says, besides what goes into the Store.
@@ -172,7 +177,7 @@ linux.timeOffsets linux.memoryPolicy";
 
 /// The last component of a dotted field name: the key it is read by.
 fn leaf(field: &[u8]) -> &[u8] {
-    field.rsplit(|&c| c == b'.').next().unwrap_or(field)
+    field.rsplit(crate::words::on(b'.')).next().unwrap_or(field)
 }
 
 /// process.*: args and env into `st`, the rest returned.
@@ -208,7 +213,7 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
     }
     let c = p.get("capabilities");
     let mut sets = [0u64; 5];
-    for (set, f) in sets.iter_mut().zip(CAP_SETS.split(|&c| c == b' ')) {
+    for (set, f) in sets.iter_mut().zip(CAP_SETS.split(crate::words::on(b' '))) {
         *set = cap_set(c.and_then(|c| c.get_bytes(leaf(f))), f)?;
     }
     let [bounding, effective, permitted, inheritable, ambient] = sets;
@@ -240,7 +245,7 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
         let d = |k| s.get(k).and_then(|v| v.as_u64()).map_or(0, |v| v.min(u16::MAX as u64) as u16);
         (d("height"), d("width"))
     });
-    for f in PROCESS_UNSUPPORTED.split(|&c| c == b' ') {
+    for f in PROCESS_UNSUPPORTED.split(crate::words::on(b' ')) {
         if set(p.get_bytes(leaf(f))) {
             return refuse(f, b"not supported");
         }
@@ -299,7 +304,7 @@ pub fn unsupported(root: Value) -> Res<()> {
     }
     let linux = root.get("linux");
     let l = |k: &str| linux.and_then(|l| l.get(k));
-    for f in LINUX_UNSUPPORTED.split(|&c| c == b' ') {
+    for f in LINUX_UNSUPPORTED.split(crate::words::on(b' ')) {
         if set(linux.and_then(|l| l.get_bytes(leaf(f)))) {
             return refuse(f, b"not supported");
         }
@@ -349,7 +354,7 @@ pub fn sysctl<'t>(
         let Some(val) = v.as_bytes().filter(|v| !v.contains(&0)) else {
             return refuse(field!(b"linux.sysctl"), b"values must be strings");
         };
-        if key.is_empty() || key.contains(&b'/') || key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b"..") {
+        if key.is_empty() || key.contains(&b'/') || key.split(crate::words::on(b'.')).any(|c| c.is_empty() || c == b"..") {
             return refuse(field!(b"linux.sysctl"), b"not a sysctl name");
         }
         if !namespaced(key, new) {
@@ -481,7 +486,7 @@ pub const fn shape_field(path: &[u8]) -> &'static [u8] {
 
 /// Checks `root` against SHAPES; the first field of another type is refused.
 pub fn shapes(root: Value) -> Res<()> {
-    for w in SHAPES.split(|&c| c == b' ') {
+    for w in SHAPES.split(crate::words::on(b' ')) {
         let (path, k) = w.split_at(w.len() - 2);
         let (want, why): (Kind, &[u8]) = match k[1] {
             b'a' => (Kind::Arr, b"must be an array"),

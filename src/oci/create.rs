@@ -91,18 +91,18 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     };
     let mut bbuf = [0u8; 4096];
     let bundle = absolute(p.vals[BUNDLE].unwrap_or(b"."), &mut bbuf)
-        .map_err(|e| fail(cmd, &[b"--bundle: ", sys::strerror(e)]))?;
-    let root = g.open_root(true).map_err(|e| fail(cmd, &[b"state directory ", g.root(), b": ", sys::strerror(e)]))?;
+        .map_err(|e| fail_io(cmd, b"--bundle", b"", e))?;
+    let root = g.open_root(true).map_err(|e| fail_io(cmd, b"state directory ", g.root(), e))?;
     match sys::oci::mkdir_mode(root, id, 0o711) {
         Ok(()) => {}
         Err(Errno(libc::EEXIST)) => return Err(fail(cmd, &[b"container with id exists: ", id])),
-        Err(e) => return Err(fail(cmd, &[b"creating the state of ", id, b": ", sys::strerror(e)])),
+        Err(e) => return Err(fail_io(cmd, b"creating the state of ", id, e)),
     }
     let dir = match sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
         Ok(d) => d,
         Err(e) => {
             let _ = sys::rmdirat(root, id);
-            return Err(fail(cmd, &[b"opening the state of ", id, b": ", sys::strerror(e)]));
+            return Err(fail_io(cmd, b"opening the state of ", id, e));
         }
     };
     let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE], p.vals[CONSOLE]);
@@ -110,6 +110,12 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
         let _ = state::remove(root, id, dir);
     }
     r.map(|pid| (pid, id))
+}
+
+/// `mydocker: <cmd>: <what><arg>: <strerror>`; returns 1.
+#[inline(never)]
+pub(super) fn fail_io(cmd: &[u8], what: &[u8], arg: &[u8], e: Errno) -> i32 {
+    fail(cmd, &[what, arg, b": ", sys::strerror(e)])
 }
 
 fn refused(cmd: &[u8], r: Refusal) -> i32 {
@@ -142,13 +148,13 @@ fn build_and_spawn(
     }
     config::shapes(root).map_err(|r| refused(cmd, r))?;
     config::unsupported(root).map_err(|r| refused(cmd, r))?;
-    let mut st = Store::EMPTY;
+    let mut st = Store::new();
     let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;
     let proc_ = config::process(process, &mut st).map_err(|r| refused(cmd, r))?;
     // A terminal's master goes to the console socket, as runc sends it.
     let console = match (proc_.terminal, console) {
         (true, Some(path)) => Some(
-            sys::tty::connect_unix(path).map_err(|e| fail(cmd, &[b"--console-socket ", path, b": ", sys::strerror(e)]))?,
+            sys::tty::connect_unix(path).map_err(|e| fail_io(cmd, b"--console-socket ", path, e))?,
         ),
         (true, None) => return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" })),
         (false, Some(_)) => return Err(fail(cmd, &[b"--console-socket: process.terminal is not set"])),
@@ -175,7 +181,7 @@ fn build_and_spawn(
             return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why }));
         }
         _ => {
-            let rnd = sys::random6().map_err(|e| fail(cmd, &[b"getrandom: ", sys::strerror(e)]))?;
+            let rnd = sys::random6().map_err(|e| fail_io(cmd, b"getrandom", b"", e))?;
             let n = crate::cgroup::join(&mut dflt, &[id, b"-", &crate::plan::container_id(rnd)]);
             &dflt[..n]
         }
@@ -192,10 +198,10 @@ fn build_and_spawn(
     match sys::kind(rootfs) {
         Ok(sys::FileKind::Dir) => {}
         Ok(_) => return Err(fail(cmd, &[b"root.path ", rootfs, b": not a directory"])),
-        Err(e) => return Err(fail(cmd, &[b"root.path ", rootfs, b": ", sys::strerror(e)])),
+        Err(e) => return Err(fail_io(cmd, b"root.path ", rootfs, e)),
     }
     let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
-    let mut tmap = Map::new(size, false).map_err(|e| fail(cmd, &[b"mount table: ", sys::strerror(e)]))?;
+    let mut tmap = Map::new(size, false).map_err(|e| fail_io(cmd, b"mount table", b"", e))?;
     let (entries, ttext) = tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail(cmd, &[b"mount table: no memory"]))?;
     let mut table = Table::new(entries, ttext);
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
@@ -209,7 +215,7 @@ fn build_and_spawn(
         .and_then(|_| sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK))
         .map_err(|e| {
             made.remove();
-            fail(cmd, &[b"exec.fifo: ", sys::strerror(e)])
+            fail_io(cmd, b"exec.fifo", b"", e)
         })?;
 
     let c = Container {
@@ -315,7 +321,7 @@ fn save(
     let mut buf = [0u8; 16384];
     let n = rec.encode(&mut buf).ok_or_else(|| fail(b"create", &[b"state of ", id, b": paths too long"]))?;
     let w = |name: &[u8], data: &[u8]| {
-        state::write_atomic(dir, name, data).map_err(|e| fail(b"create", &[b"writing ", name, b": ", sys::strerror(e)]))
+        state::write_atomic(dir, name, data).map_err(|e| fail_io(b"create", b"writing ", name, e))
     };
     if let Some(a) = annotations.filter(|a| a.kind() == json::Kind::Obj) {
         w(b"annotations", pristine.get(a.span()).unwrap_or(b"{}"))?;
@@ -323,13 +329,13 @@ fn save(
     w(b"config.json", pristine)?;
     w(b"state", &buf[..n])?;
     if let Some(p) = pid_file {
-        write_pid_file(p, pid).map_err(|e| fail(b"create", &[b"--pid-file ", p, b": ", sys::strerror(e)]))?;
+        write_pid_file(p, pid).map_err(|e| fail_io(b"create", b"--pid-file ", p, e))?;
     }
     Ok(())
 }
 
 /// The pid file as runc writes it: the number, no newline, through a temp
-/// file `.<name>` in the same directory renamed over the target.
+/// file in the same directory renamed over the target (state::write_atomic).
 #[inline(never)]
 pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
     let (dirpath, name) = match path.iter().rposition(|&c| c == b'/') {
@@ -338,20 +344,7 @@ pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno>
         None => (&b"."[..], path),
     };
     let dir = sys::openat(sys::CWD, dirpath, libc::O_RDONLY | libc::O_DIRECTORY)?;
-    let mut tmp = [0u8; 512];
-    let n = crate::cgroup::join(&mut tmp, &[b".", name]);
-    let r = if n != name.len() + 1 {
-        Err(Errno(libc::ENAMETOOLONG))
-    } else {
-        let d = crate::limits::Dec::new(pid as u64);
-        sys::openat(dir, &tmp[..n], libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC)
-            .and_then(|fd| {
-                let r = sys::write_all(fd, d.as_bytes());
-                sys::close(fd);
-                r
-            })
-            .and_then(|_| sys::oci::renameat(dir, &tmp[..n], name))
-    };
+    let r = state::write_atomic(dir, name, crate::limits::Dec::new(pid as u64).as_bytes());
     sys::close(dir);
     r
 }

@@ -4,10 +4,10 @@
 //! without `--detach` (mydocker waits and exits with the command's status).
 //!
 //! The process is a model::Container run by the one spawn/child path:
-//! - it joins every namespace of the container's process (ns.join: ipc,
-//!   uts, net, cgroup, then mount last, in the child) — the PID namespace
-//!   is joined here, by mydocker itself, before clone: setns(CLONE_NEWPID)
-//!   only places the children made afterwards;
+//! - it joins every namespace of the container's process by path (ns.join,
+//!   spawn/nsjoin.rs: ipc, uts, net, cgroup, then mount last, in the
+//!   child) — the PID namespace by mydocker itself, before clone:
+//!   setns(CLONE_NEWPID) only places the children made afterwards;
 //! - it joins every cgroup of the container: mydocker moves itself into
 //!   them before clone and the child is born there (limits apply from the
 //!   first instruction; nothing is created, nothing to remove);
@@ -142,7 +142,10 @@ impl Args for EnvList<'_> {
 
 /// The namespaces joined, mount last: once in the container's mount
 /// namespace, /proc/<pid> paths would name the container's procfs.
-const JOINED: [(i32, &[u8]); 5] = [
+/// (spawn enters the PID one itself before clone: setns(CLONE_NEWPID) only
+/// places the children made afterwards.)
+const JOINED: [(i32, &[u8]); 6] = [
+    (libc::CLONE_NEWPID, b"pid"),
     (libc::CLONE_NEWIPC, b"ipc"),
     (libc::CLONE_NEWUTS, b"uts"),
     (libc::CLONE_NEWNET, b"net"),
@@ -240,7 +243,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     if from_cli && e.id_at + 1 >= args.count() {
         return Err([&b"no command given"[..], b"", b"", b""]);
     }
-    let mut st = Store::EMPTY;
+    let mut st = Store::new();
     let mut p = config::process(pv, &mut st).map_err(|r: Refusal| [&b"process: "[..], r.field, b": ", r.why])?;
     // A terminal of its own (console.rs), as runc: its master goes to the
     // console socket, or attached, it is relayed to our stdin/stdout.
@@ -267,7 +270,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let mut entries = [mounts::EMPTY; 1];
     let mut text_buf = [0u8; 4200];
     let mut table = Table::new(&mut entries, &mut text_buf);
-    table.workdir = Some(table.put(&[p.cwd]));
+    table.workdir = Some(table.text(p.cwd));
     table.check().map_err(|why| [&b"--cwd: "[..], why, b"", b""])?;
 
     let pid = o.rec.pid;
@@ -278,7 +281,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
         lens[k] = crate::cgroup::join(&mut paths[k], &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
     }
     let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
-    if let Err(code) = enter_pid_ns_and_cgroups(pid, &o.rec) {
+    if let Err(code) = enter_cgroups(&o.rec) {
         return Ok(code);
     }
     // The pid really was the container's while we joined: a process that
@@ -337,24 +340,15 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     if let Some(f) = e.pid_file {
         if let Err(x) = super::create::write_pid_file(f, pid) {
             let _ = sys::kill(pid, libc::SIGKILL);
-            return Err([&b"--pid-file "[..], f, sys::strerror(x), b""]);
+            return Err([&b"--pid-file "[..], f, b": ", sys::strerror(x)]);
         }
     }
     Ok(0)
 }
 
-/// Into the container's PID namespace (for the child about to be made) and
-/// into every cgroup of the container (mydocker itself: the child is then
+/// Into every cgroup of the container (mydocker itself: the child is then
 /// born in them). Refused while paused: a frozen cgroup would freeze us.
-fn enter_pid_ns_and_cgroups(pid: i32, rec: &state::Record) -> Result<(), i32> {
-    let mut path = [0u8; 40];
-    let n = crate::cgroup::join(&mut path, &[b"/proc/", crate::limits::Dec::new(pid as u64).as_bytes(), b"/ns/pid"]);
-    let r = sys::openat(sys::CWD, &path[..n], libc::O_RDONLY).and_then(|fd| {
-        let r = sys::oci::setns(fd, libc::CLONE_NEWPID);
-        sys::close(fd);
-        r
-    });
-    r.map_err(|x| fail(b"exec", &[b"joining the pid namespace: ", sys::strerror(x)]))?;
+fn enter_cgroups(rec: &state::Record) -> Result<(), i32> {
     for d in rec.cgroup_dirs() {
         let r = match crate::cgroup::open_dir(sys::CWD, d) {
             Ok(dir) => {
@@ -365,7 +359,7 @@ fn enter_pid_ns_and_cgroups(pid: i32, rec: &state::Record) -> Result<(), i32> {
             Err(Errno(libc::ENOENT)) => Ok(()),
             Err(x) => Err(x),
         };
-        r.map_err(|x| fail(b"exec", &[b"joining cgroup ", d, b": ", sys::strerror(x)]))?;
+        r.map_err(|x| super::create::fail_io(b"exec", b"joining cgroup ", d, x))?;
     }
     Ok(())
 }

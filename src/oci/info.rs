@@ -26,12 +26,12 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
     }
     let mut w = W::new(1);
     w.s(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":").q(OCI_VERSION).s(b",\"hooks\":[],\"mountOptions\":[");
-    let names = super::mounts::WORDS.split(|&c| c == b' ');
+    let names = super::mounts::WORDS.split(crate::words::on(b' '));
     for (i, n) in names.enumerate() {
         w.s(if i > 0 { b"," } else { b"" }).q(n);
     }
     w.s(b"],\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"uts\"],\"capabilities\":[");
-    for (i, n) in crate::caps::WORDS.split(|&c| c == b' ').enumerate() {
+    for (i, n) in crate::caps::WORDS.split(crate::words::on(b' ')).enumerate() {
         w.s(if i > 0 { b",\"CAP_" } else { b"\"CAP_" }).s(n).s(b"\"");
     }
     w.s(b"],\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},");

@@ -163,7 +163,7 @@ fn flags(t: &mut Table, flags: u32, target: Span) {
 /// A filesystem `fstype` (source `src`, data `data`) mounted at `target`.
 #[inline(never)]
 fn fs(t: &mut Table, fstype: &[u8], src: &[u8], data: &[u8], flags: u32, target: Span) {
-    let (fstype, src, data) = (t.put(&[fstype]), t.put(&[src]), t.put(&[data]));
+    let (fstype, src, data) = (t.text(fstype), t.text(src), t.text(data));
     t.push(Op::Fs { fstype, data, flags: flags as u64 }, Some(src), target, Make::Dir, false, Kind::Config)
 }
 
@@ -178,11 +178,11 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], cgroups: &[u8], t: &mut Table) -> Re
     let mut data = [0u8; 4096];
     let o = options(m, &mut data)?;
     let f = o.flags;
-    let target = t.put(&[r, dst]);
+    let target = t.join(r, dst);
     if f & BIND != 0 || ty == b"bind" {
         // Relative sources are relative to the bundle.
         let s = match src.starts_with(b"/") {
-            true => t.put(&[src]),
+            true => t.text(src),
             false => t.put(&[bundle, b"/", src]),
         };
         let make = if is_dir(t.str(s)) { Make::Dir } else { Make::File };
@@ -230,13 +230,13 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
         if name.is_empty() {
             continue;
         }
-        let src = t.put(&[dir]);
+        let src = t.text(dir);
         let at = t.put(&[r, dst, b"/", name]);
         t.push(Op::Bind { rec: false }, Some(src), at, Make::Dir, false, Kind::Config);
         then(t, Op::RemountRo { flags: 0 }, at);
         if name.contains(&b',') {
             for alias in name.split(|&c| c == b',') {
-                let to = t.put(&[name]);
+                let to = t.text(name);
                 let link = t.put(&[r, dst, b"/", alias]);
                 t.push(Op::Symlink, Some(to), link, Make::Nothing, false, Kind::Config);
             }
@@ -277,7 +277,7 @@ fn devices(linux: Option<Value>, root: Value, r: &[u8], t: &mut Table) -> Res<()
 /// binds them).
 #[inline(never)]
 pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t: &mut Table) -> Res<()> {
-    t.workdir = Some(t.put(&[cwd]));
+    t.workdir = Some(t.text(cwd));
     let rootfs = crate::mounts::bind_rootfs(t, r);
     let (mut dev_bound, mut dev_mounted) = (false, false);
     for m in list(Some(root), "mounts", root) {
@@ -294,16 +294,16 @@ pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t
     let linux = root.get("linux");
     devices(linux, root, r, t)?;
     for p in list(linux, "maskedPaths", root) {
-        let target = t.put(&[r, inner(Some(p), b"linux.maskedPaths")?]);
+        let target = t.join(r, inner(Some(p), b"linux.maskedPaths")?);
         t.push(Op::Mask, None, target, Make::Nothing, true, Kind::Masked);
     }
     for p in list(linux, "readonlyPaths", root) {
-        let target = t.put(&[r, inner(Some(p), b"linux.readonlyPaths")?]);
+        let target = t.join(r, inner(Some(p), b"linux.readonlyPaths")?);
         t.push(Op::Bind { rec: true }, Some(target), target, Make::Nothing, true, Kind::ReadOnlyPath);
         t.push(Op::RemountRo { flags: NSX as u64 }, None, target, Make::Nothing, true, Kind::ReadOnlyPath);
     }
     t.push(Op::Pivot, None, rootfs, Make::Nothing, false, Kind::Pivot);
-    let slash = t.put(&[b"/"]);
+    let slash = t.text(b"/");
     if root.get("root").and_then(|v| v.get("readonly")).and_then(|v| v.as_bool()) == Some(true) {
         let op = Op::Flags { flags: (BIND | REMOUNT | RDONLY) as u64 };
         t.push(op, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot);

@@ -59,7 +59,7 @@ impl<'a> Record<'a> {
 
     pub fn decode(b: &'a [u8]) -> Option<Record<'a>> {
         let b = b.strip_suffix(b"\0")?;
-        let mut f = b.splitn(8, |&c| c == 0);
+        let mut f = b.splitn(8, crate::words::on(0));
         if f.next()? != MAGIC {
             return None;
         }
@@ -73,7 +73,7 @@ impl<'a> Record<'a> {
     }
 
     pub fn cgroup_dirs(&self) -> impl Iterator<Item = &'a [u8]> {
-        self.cgroups.split(|&c| c == 0).filter(|d| !d.is_empty())
+        self.cgroups.split(crate::words::on(0)).filter(|d| !d.is_empty())
     }
 }
 
@@ -101,7 +101,7 @@ impl Status {
 /// counted from its last ')'.
 pub fn parse_stat(stat: &[u8]) -> Option<(u8, u64)> {
     let close = stat.iter().rposition(|&c| c == b')')?;
-    let mut f = stat.get(close + 2..)?.split(|&c| c == b' ');
+    let mut f = stat.get(close + 2..)?.split(crate::words::on(b' '));
     let state = *f.next()?.first()?;
     // Fields 4..=21 skipped; 22 is starttime.
     let start = f.nth(18)?;
@@ -173,13 +173,12 @@ pub fn read_all<'b>(dir: Fd, name: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8],
     }
 }
 
-/// Every file a container directory may hold.
-const FILES: [&[u8]; 8] =
-    [b"state", b"annotations", b"config.json", b"exec.fifo", b".state.tmp", b".annotations.tmp", b".config.json.tmp", b".pid.tmp"];
+/// Every file a container directory may hold (packed words).
+const FILES: &[u8] = b"state annotations config.json exec.fifo .state.tmp .annotations.tmp .config.json.tmp .pid.tmp";
 
 /// Removes the container's directory and what is in it.
 pub fn remove(root: Fd, id: &[u8], dir: Fd) -> Result<(), Errno> {
-    for f in FILES {
+    for f in FILES.split(crate::words::on(b' ')) {
         let _ = sys::oci::unlinkat(dir, f);
     }
     sys::rmdirat(root, id)

@@ -183,15 +183,15 @@ pub fn set_rdonly(fd: Fd, recursive: bool, on: bool) -> Result<(), Errno> {
 /// f_flags: read-only, nosuid, nodev, noexec, synchronous, mandlock and the
 /// atime flags — what a legacy MS_REMOUNT must repeat or lose.
 pub fn mount_flags(fd: Fd) -> Result<u64, Errno> {
-    // fstatvfs(3): the same ST_* bits as fstatfs's f_flags (musl and glibc
-    // derive f_flag from it), and its field exists in the libc crate for
-    // both C libraries (glibc's statfs lacks f_flags there: the fuzz
-    // targets build against glibc).
-    // SAFETY: an all-zero struct statvfs is a valid value to be overwritten.
-    let mut st: libc::statvfs = unsafe { core::mem::zeroed() };
-    // SAFETY: st is writable and of the C library's layout.
-    cvt(unsafe { libc::fstatvfs(fd, &mut st) } as libc::c_long)?;
-    let f = st.f_flag as u64;
+    // The kernel's struct statfs on 64-bit machines: 15 words, f_flags the
+    // 11th (f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree,
+    // f_fsid, f_namelen, f_frsize, f_flags, f_spare[4]). The raw call, not
+    // fstatvfs(3): the libc crate's glibc statfs has no f_flags (the fuzz
+    // targets build against glibc), and musl's fstatvfs is 200 bytes.
+    let mut st = [0u64; 15];
+    // SAFETY: st is 120 writable bytes, the size of that struct.
+    cvt(unsafe { libc::syscall(libc::SYS_fstatfs, fd, st.as_mut_ptr()) })?;
+    let f = st[10];
     // ST_* and MS_* share their bits, but for ST_RELATIME (4096).
     let same = (libc::MS_RDONLY
         | libc::MS_NOSUID

@@ -309,14 +309,17 @@ fn vm_with_vfork(flags: c_int) -> Result<(), Errno> {
 /// clone(2) onto `stack` (a guarded Map). The child runs `f(arg)` and exits
 /// with its return value: on its own copy of the address space, or, with
 /// CLONE_VM | CLONE_VFORK, on ours while we wait for its execve or exit.
+/// (The raw system call, as for clone3: musl's clone() wrapper is 400
+/// bytes of code we need none of.)
 pub fn clone<T>(flags: c_int, stack: &Stack, arg: &mut T, f: fn(&mut T) -> i32) -> Result<libc::pid_t, Errno> {
     vm_with_vfork(flags)?;
     let mut t = Tramp { f, arg: arg as *mut T };
-    // SAFETY: the stack is inside a live mapping (never unmapped);
-    // trampoline::<T> matches the Tramp<T> we pass; the parent's memory (t,
-    // arg) is copied, or lent while the parent sleeps (vm_with_vfork).
-    let pid = unsafe { libc::clone(trampoline::<T>, stack.top, flags, (&mut t as *mut Tramp<T>).cast()) };
-    cvt(pid as libc::c_long).map(|p| p as libc::pid_t)
+    let targ = (&mut t as *mut Tramp<T>).cast::<c_void>();
+    // SAFETY: see raw_clone: clone(2)'s first two arguments are the flags
+    // and the new stack pointer (the others 0: no tids, no tls); the stack
+    // lies in a live mapping, 16-aligned at its top; `t` outlives the call:
+    // the child has a copy of it, or (vfork) uses ours while we sleep.
+    unsafe { raw_clone(libc::SYS_clone, flags as u32 as usize, stack.top as usize, trampoline::<T>, targ) }
 }
 
 /// struct clone_args, version 2 (Linux 5.7+: with `cgroup`).
@@ -362,21 +365,40 @@ pub fn clone3<T>(
         cgroup: cgroup.unwrap_or(0) as u64,
         ..CloneArgs::default()
     };
-    let entry: extern "C" fn(*mut c_void) -> c_int = trampoline::<T>;
     let targ = (&mut t as *mut Tramp<T>).cast::<c_void>();
+    // SAFETY: see raw_clone: args is a valid clone_args of the size
+    // passed; the stack lies in a live mapping; `t` outlives the call: the
+    // child has a copy of it, or (vfork) uses ours while we sleep.
+    unsafe { raw_clone(libc::SYS_clone3, &args as *const CloneArgs as usize, core::mem::size_of::<CloneArgs>(), trampoline::<T>, targ) }
+}
+
+/// System call `nr` (clone or clone3) with arguments `a0`, `a1` and zeros:
+/// the parent gets the child's pid or the errno; the child calls
+/// `entry(targ)` on its new stack and exits with the result.
+///
+/// The child starts at the instruction after the syscall with its stack
+/// pointer at the top of its new stack, where no Rust frame exists: it must
+/// not return into this function. So the child path is all assembly: call
+/// entry(targ) (kept in callee-saved registers, which survive the syscall)
+/// and exit_group with its result.
+///
+/// # Safety
+/// The arguments must describe a new stack in live memory (16-byte aligned
+/// at its top) and no CLONE_VM without CLONE_VFORK (vm_with_vfork):
+/// `entry`/`targ` then point at valid copies in the child's private
+/// memory, or at our own while we sleep in this call. The child never
+/// returns from the asm block and never touches our stack.
+#[inline(never)]
+unsafe fn raw_clone(
+    nr: libc::c_long,
+    a0: usize,
+    a1: usize,
+    entry: extern "C" fn(*mut c_void) -> c_int,
+    targ: *mut c_void,
+) -> Result<libc::pid_t, Errno> {
     let ret: libc::c_long;
-    // The child starts at the instruction after the syscall with its stack
-    // pointer at the top of `stack`, where no Rust frame exists: it must not
-    // return into this function. So the child path is all assembly: call
-    // entry(targ) (kept in callee-saved registers, which survive the
-    // syscall) and exit with its result.
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: args is a valid clone_args of the size passed; the stack lies
-    // in a live mapping; entry/targ point at valid copies in the child's
-    // private memory, or at our own while we sleep in this syscall
-    // (CLONE_VM only with CLONE_VFORK: see trampoline); the child never
-    // returns from the asm block (it calls exit) and never touches our
-    // stack (its own is `stack`).
+    // SAFETY: the caller's contract above.
     unsafe {
         core::arch::asm!(
             "syscall",
@@ -389,9 +411,12 @@ pub fn clone3<T>(
             "syscall",
             "ud2",
             "2:",
-            inlateout("rax") libc::SYS_clone3 => ret,
-            in("rdi") &args as *const CloneArgs,
-            in("rsi") core::mem::size_of::<CloneArgs>(),
+            inlateout("rax") nr => ret,
+            in("rdi") a0,
+            in("rsi") a1,
+            in("rdx") 0usize,
+            in("r10") 0usize,
+            in("r8") 0usize,
             in("r12") entry,
             in("r13") targ,
             lateout("rcx") _,
@@ -400,7 +425,7 @@ pub fn clone3<T>(
         );
     }
     #[cfg(target_arch = "aarch64")]
-    // SAFETY: as for x86_64 above.
+    // SAFETY: the caller's contract above.
     unsafe {
         core::arch::asm!(
             "svc 0",
@@ -411,9 +436,12 @@ pub fn clone3<T>(
             "svc 0",
             "brk #0",
             "2:",
-            inlateout("x0") &args as *const CloneArgs as libc::c_long => ret,
-            in("x1") core::mem::size_of::<CloneArgs>(),
-            in("x8") libc::SYS_clone3,
+            inlateout("x0") a0 as libc::c_long => ret,
+            in("x1") a1,
+            in("x2") 0usize,
+            in("x3") 0usize,
+            in("x4") 0usize,
+            in("x8") nr,
             in("x21") entry,
             in("x22") targ,
             options(nostack),
@@ -594,7 +622,7 @@ pub fn mkdir_ok(path: &[u8]) -> Result<(), Errno> {
 pub fn touch(path: &[u8]) -> Result<(), Errno> {
     let p = cptr(path)?;
     // SAFETY: p is NUL-terminated.
-    let fd = cvt(unsafe { libc::open(p, libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC, 0o644) } as libc::c_long)?;
+    let fd = cvt(unsafe { libc::openat(CWD, p, libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC, 0o644) } as libc::c_long)?;
     close(fd as Fd);
     Ok(())
 }
@@ -907,8 +935,17 @@ extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const
 fn panic(_: &core::panic::PanicInfo) -> ! {
     // The caller's terminal must not stay in raw mode (-t) after mydocker.
     tty::restore_on_panic();
-    // SAFETY: abort never returns.
-    unsafe { libc::abort() }
+    // abort(3)'s end without musl's abort and raise: SIGABRT at its
+    // default, unblocked, sent to this very thread (the raw gettid is right
+    // in a vfork child too); exit_group(134) should that not end us.
+    let _ = sig_default(libc::SIGABRT);
+    let abrt: u64 = 1 << (libc::SIGABRT - 1);
+    // SAFETY: plain system calls on values; the set is 8 readable bytes.
+    unsafe {
+        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK, &abrt as *const u64, 0usize, 8usize);
+        libc::syscall(libc::SYS_tkill, libc::syscall(libc::SYS_gettid), libc::SIGABRT);
+    }
+    exit(134)
 }
 
 /// The prebuilt libcore refers to this symbol even under panic=abort; LTO
@@ -917,3 +954,41 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 #[cfg(not(any(test, fuzzing)))]
 #[no_mangle]
 extern "C" fn rust_eh_personality() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The child of each clone path runs `f(arg)` on its own stack and
+    /// exits with its result; with CLONE_VM | CLONE_VFORK it ran on our
+    /// memory (its write is ours to see) and was done before we resumed.
+    #[test]
+    fn both_clone_calls_run_the_child_copied_or_on_our_memory_with_vfork() {
+        fn child(x: &mut u32) -> i32 {
+            *x += 1;
+            40 + *x as i32
+        }
+        let mut m = Map::new(carve_size(64 * 1024, 0, 0).unwrap(), true).unwrap();
+        let (stack, _, _) = m.carve(64 * 1024, 0).unwrap();
+        let shared = libc::CLONE_VM | libc::CLONE_VFORK;
+        for call in 0..2 {
+            for flags in [libc::SIGCHLD, libc::SIGCHLD | shared] {
+                let mut x = 1u32;
+                let pid = match call {
+                    0 => clone(flags, &stack, &mut x, child),
+                    _ => match clone3(flags, &stack, None, &mut x, child) {
+                        Err(Errno(libc::ENOSYS)) => continue,
+                        r => r,
+                    },
+                }
+                .unwrap();
+                let status = wait(pid, false).unwrap().unwrap();
+                assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 42, "call {call} flags {flags:#x}");
+                assert_eq!(x, if flags & libc::CLONE_VM != 0 { 2 } else { 1 }, "call {call} flags {flags:#x}");
+            }
+        }
+        let mut x = 1u32;
+        assert_eq!(clone(libc::SIGCHLD | libc::CLONE_VM, &stack, &mut x, child), Err(Errno(libc::EINVAL)));
+        assert_eq!(clone3(libc::SIGCHLD | libc::CLONE_VM, &stack, None, &mut x, child), Err(Errno(libc::EINVAL)));
+    }
+}

@@ -135,7 +135,7 @@ pub fn set_winsize(fd: Fd, w: Winsize) -> Result<(), Errno> {
 pub fn open_ptmx(ptmx: &[u8]) -> Result<(Fd, u32), Errno> {
     let p = cptr(ptmx)?;
     // SAFETY: p is NUL-terminated.
-    let m = retry(|| unsafe { libc::open(p, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) } as libc::c_long)? as Fd;
+    let m = retry(|| unsafe { libc::openat(libc::AT_FDCWD, p, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) } as libc::c_long)? as Fd;
     let mut unlock: c_int = 0;
     let mut n: libc::c_uint = 0;
     let r = ioctl(m, libc::TIOCSPTLCK as _, (&mut unlock as *mut c_int).cast())
@@ -159,7 +159,7 @@ pub fn open_peer(master: Fd, path: &[u8]) -> Result<Fd, Errno> {
         Err(Errno(libc::EINVAL | libc::ENOTTY)) => {
             let p = cptr(path)?;
             // SAFETY: p is NUL-terminated.
-            retry(|| unsafe { libc::open(p, flags as c_int) } as libc::c_long).map(|f| f as Fd)
+            retry(|| unsafe { libc::openat(libc::AT_FDCWD, p, flags as c_int) } as libc::c_long).map(|f| f as Fd)
         }
         Err(e) => Err(e),
     }
