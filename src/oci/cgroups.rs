@@ -178,7 +178,7 @@ impl Made {
     /// Removes the cgroups (a failed create).
     pub fn remove(&mut self) {
         self.close();
-        for d in self.paths[..self.plen].split(|&c| c == 0).filter(|d| !d.is_empty()) {
+        for d in self.paths[..self.plen].split(crate::words::on(0)).filter(|d| !d.is_empty()) {
             let _ = sys::rmdirat(sys::CWD, d);
         }
         self.plen = 0;
@@ -248,7 +248,7 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
     let mut l = cgroup::Layout::new();
     let no = |f: cgroup::Fail| (f.what, f.why.unwrap_or(b"controller not available"));
     cgroup::discover(&mut l, &[true; NCTRL]).map_err(no)?;
-    let root: Option<&[u8]> = if path.starts_with(b"/") { Some(b"/") } else { None };
+    let root: Option<&[u8]> = if path.starts_with(&b"/"[..]) { Some(b"/") } else { None };
     // A cgroup in every hierarchy there is (the freezer's too, for pause;
     // on v2 one holds them all): every one lists every process (ps, kill
     // --all). The controllers the resources need must be there.
