@@ -227,11 +227,15 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
         Err(u) => return Ok(u.report(b"exec", b"the container's config.json", b"")),
     };
     let mut proc_nodes = None;
-    let pv = match e.process {
+    let pdoc = match e.process {
         Some(f) => match load(f, &mut proc_nodes) {
-            Ok(d) => d.root(),
+            Ok(d) => Some(d),
             Err(u) => return Ok(u.report(b"exec", b"--process ", f)),
         },
+        None => None,
+    };
+    let pv = match &pdoc {
+        Some(d) => d.root(),
         None => cfg.root().get("process").unwrap_or(cfg.root()),
     };
     if pv.kind() != json::Kind::Obj {
