@@ -54,21 +54,20 @@ pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
     status.map_or_else(|c| c, crate::err::status_code)
 }
 
-/// A path made absolute against the working directory.
+/// A path made absolute against the working directory (a relative one
+/// loses its "./" and trailing slashes).
 fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
-    if p.starts_with(b"/") {
-        let n = p.len().min(buf.len());
-        buf[..n].copy_from_slice(&p[..n]);
-        return if n == p.len() { Ok(&buf[..n]) } else { Err(Errno(libc::ENAMETOOLONG)) };
-    }
-    let c = sys::oci::getcwd(buf)?;
-    let rest: &[u8] = if p == b"." { b"" } else { p.strip_prefix(b"./").unwrap_or(p) };
-    let n = crate::cgroup::join(&mut buf[c..], &[b"/", rest]);
-    if c + n != c + 1 + rest.len() {
+    let rel = !p.starts_with(b"/");
+    let (c, sep, rest): (usize, &[u8], &[u8]) = match rel {
+        false => (0, b"", p),
+        true => (sys::oci::getcwd(buf)?, b"/", if p == b"." { b"" } else { p.strip_prefix(b"./").unwrap_or(p) }),
+    };
+    let n = c + crate::cgroup::join(&mut buf[c..], &[sep, rest]);
+    if n != c + sep.len() + rest.len() {
         return Err(Errno(libc::ENAMETOOLONG));
     }
-    let mut r = &buf[..c + n];
-    while r.len() > 1 && r.ends_with(b"/") {
+    let mut r = &buf[..n];
+    while rel && r.len() > 1 && r.ends_with(b"/") {
         r = &r[..r.len() - 1];
     }
     Ok(r)
