@@ -10,7 +10,7 @@ use super::cgroups;
 use super::flags::{self, Flags};
 use super::state::{self, Status};
 use super::{ctl, fail, Global};
-use crate::cgroup::{has, open_dir, Ctrl, NCTRL};
+use crate::cgroup::{has, open_dir, CTRLS, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
@@ -20,13 +20,10 @@ use crate::sys::{self, Map};
 const STDIN_MAX: usize = 1 << 20;
 
 /// One file per controller that exists only where the controller is
-/// enabled: (controller, v1 file, v2 file).
-const PROBES: [(Ctrl, &[u8], &[u8]); 4] = [
-    (Ctrl::Memory, b"memory.limit_in_bytes", b"memory.max"),
-    (Ctrl::Cpu, b"cpu.shares", b"cpu.weight"),
-    (Ctrl::Cpuset, b"cpuset.cpus", b"cpuset.cpus"),
-    (Ctrl::Pids, b"pids.max", b"pids.max"),
-];
+/// enabled, for the controllers Ctrl 0..4 (memory, cpu, cpuset, pids): in
+/// v1 and in v2.
+const PROBE_V1: &[u8] = b"memory.limit_in_bytes cpu.shares cpuset.cpus pids.max";
+const PROBE_V2: &[u8] = b"memory.max cpu.weight cpuset.cpus pids.max";
 
 pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     const F: Flags = Flags { names: b"resources r", takes: 1 };
@@ -85,8 +82,8 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         };
         let v2 = has(dir, b"cgroup.controllers");
         let mut here = [false; NCTRL];
-        for &(c, f1, f2) in PROBES.iter() {
-            here[c as usize] = need[c as usize] && has(dir, if v2 { f2 } else { f1 });
+        for c in 0..4 {
+            here[c] = need[c] && has(dir, crate::words::nth(if v2 { PROBE_V2 } else { PROBE_V1 }, c));
         }
         let w = cgroups::write(dir, v2, &here, &r, &ignored);
         sys::close(dir);
@@ -97,7 +94,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
             done[c] |= here[c];
         }
     }
-    for &(c, _, _) in PROBES.iter() {
+    for c in CTRLS {
         if need[c as usize] && !done[c as usize] {
             return fail(b"update", &[b"the container has no ", c.name(), b" cgroup"]);
         }
