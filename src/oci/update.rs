@@ -9,7 +9,7 @@
 use super::cgroups;
 use super::flags::{self, Flags};
 use super::state::{self, Status};
-use super::{ctl, fail, Global};
+use super::{ctl, fail, fail1, fail2, Global};
 use crate::cgroup::{has, open_dir, CTRLS, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
@@ -32,7 +32,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Err(b) => return fail(b"update", &[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
     };
     let ([id], Some(src)) = (p.positional(), p.vals[0]) else {
-        return fail(b"update", &[b"usage: update --resources FILE|- ID"]);
+        return fail1(b"update", b"usage: update --resources FILE|- ID");
     };
     let mut buf = [0u8; 16384];
     let o = match ctl::open(g, id, &mut buf, b"update", false) {
@@ -40,7 +40,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Err(code) => return code,
     };
     if state::status(o.dir, &o.rec) == Status::Stopped {
-        return fail(b"update", &[b"container not running"]);
+        return fail1(b"update", b"container not running");
     }
     // The object: the file, or stdin read into a mapping.
     let mut stdin_map;
@@ -48,14 +48,14 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let doc = if src == b"-" {
         stdin_map = match Map::new(STDIN_MAX, false) {
             Ok(m) => m,
-            Err(e) => return fail(b"update", &[b"--resources -: ", sys::strerror(e)]),
+            Err(e) => return fail2(b"update", b"--resources -: ", sys::strerror(e)),
         };
         // The bytes as mapped (zero pages, none touched before the read).
-        let Some((_, _, b)) = stdin_map.split(0, 0) else { return fail(b"update", &[b"--resources -: no memory"]) };
+        let Some((_, _, b)) = stdin_map.split(0, 0) else { return fail1(b"update", b"--resources -: no memory") };
         let text = match sys::read_full(0, b) {
             Ok(n) if n < STDIN_MAX => &mut b[..n],
-            Ok(_) => return fail(b"update", &[b"--resources -: larger than 1 MiB"]),
-            Err(e) => return fail(b"update", &[b"--resources -: ", sys::strerror(e)]),
+            Ok(_) => return fail1(b"update", b"--resources -: larger than 1 MiB"),
+            Err(e) => return fail2(b"update", b"--resources -: ", sys::strerror(e)),
         };
         super::exec::parse_json(text, &mut nodes)
     } else {
@@ -66,7 +66,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Err(u) => return u.report(b"update", b"--resources ", src),
     };
     if doc.root().kind() != json::Kind::Obj {
-        return fail(b"update", &[b"--resources: not a JSON object"]);
+        return fail1(b"update", b"--resources: not a JSON object");
     }
     let mut ignored = Policy::EMPTY;
     let r = match cgroups::resources_of(Some(doc.root()), &mut ignored) {
