@@ -276,7 +276,7 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
         // level on v2 (a hybrid host's cgroup2 may hold only the freezer),
         // then written.
         let mut here = t.ctrls;
-        for c in CTRLS {
+        for &c in CTRLS.iter() {
             here[c as usize] &= need[c as usize];
         }
         make_levels(p, from, t.v2, !t.v2 && t.ctrls[Ctrl::Cpuset as usize], &here)?;

@@ -94,7 +94,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
             done[c] |= here[c];
         }
     }
-    for c in CTRLS {
+    for &c in CTRLS.iter() {
         if need[c as usize] && !done[c as usize] {
             return fail(b"update", &[b"the container has no ", c.name(), b" cgroup"]);
         }
