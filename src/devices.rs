@@ -115,6 +115,7 @@ pub struct Policy {
 }
 
 impl Policy {
+    #[cfg(test)]
     pub const EMPTY: Policy = Policy { rules: [Rule::allow(Type::All, None, None, 0); MAX_RULES], n: 0 };
 
     /// An empty policy, built by a loop: `EMPTY` (not all zero bytes) is a
