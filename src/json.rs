@@ -442,13 +442,13 @@ fn out_of_range(int: &[u8], frac: &[u8], exp: i64) -> bool {
 /// A value in a parsed document (Copy; cheap to pass around).
 #[derive(Clone, Copy)]
 pub struct Value<'a> {
-    doc: Doc<'a>,
+    doc: &'a Doc<'a>,
     i: usize,
 }
 
 impl<'a> Doc<'a> {
-    pub fn root(&self) -> Value<'a> {
-        Value { doc: *self, i: 0 }
+    pub fn root(&'a self) -> Value<'a> {
+        Value { doc: self, i: 0 }
     }
 
     /// Index one past node `i`'s subtree.
@@ -580,7 +580,7 @@ impl<'a> Value<'a> {
 }
 
 pub struct Items<'a> {
-    doc: Doc<'a>,
+    doc: &'a Doc<'a>,
     i: usize,
     end: usize,
 }
@@ -591,7 +591,7 @@ pub struct Items<'a> {
 pub fn items_in(v: Option<Value>) -> Items {
     match v {
         Some(v) => v.items(),
-        None => Items { doc: Doc { text: &[], nodes: &[] }, i: 0, end: 0 },
+        None => Items { doc: &Doc { text: &[], nodes: &[] }, i: 0, end: 0 },
     }
 }
 
@@ -604,7 +604,7 @@ pub fn list<'a>(v: Option<Value<'a>>, key: &str) -> Items<'a> {
 pub fn members_in(v: Option<Value>) -> Members {
     Members(match v {
         Some(v) => return v.members(),
-        None => Items { doc: Doc { text: &[], nodes: &[] }, i: 0, end: 0 },
+        None => Items { doc: &Doc { text: &[], nodes: &[] }, i: 0, end: 0 },
     })
 }
 

@@ -605,19 +605,12 @@ fn is_id(name: &[u8]) -> bool {
 pub fn gc(parent: Option<&[u8]>) -> Res<()> {
     let mut l = Layout::new();
     discover(&mut l, &[true; NCTRL])?;
-    let mut seen: [&[u8]; NCTRL + 1] = [b""; NCTRL + 1];
-    let mut nseen = 0;
-    for c in CTRLS {
-        let mut need = [false; NCTRL];
-        need[c as usize] = true;
-        // A controller this host lacks has nothing to collect.
-        let Ok(t) = l.targets(&need, parent) else { continue };
-        let t = &t.t[0];
-        if seen[..nseen].iter().any(|&p| p == t.mount) {
-            continue;
-        }
-        seen[nseen] = t.mount;
-        nseen += 1;
+    // Every hierarchy of a controller docker-style runs use, once; one
+    // this host lacks has nothing to collect.
+    let mut want = [true; NCTRL];
+    want[Ctrl::Freezer as usize] = false;
+    let t = l.targets_of(&want, &[false; NCTRL], parent)?;
+    for t in &t.t[..t.n] {
         let mut p = [0u8; PATH_MAX];
         let sep: &[u8] = if t.rel.is_empty() { b"" } else { b"/" };
         let n = join(&mut p, &[t.mount, sep, t.rel, b"/mydocker"]);

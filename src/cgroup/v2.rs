@@ -30,10 +30,6 @@ pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     };
     let mut buf = [0u8; 512];
     let avail = read_file(dir, list, &mut buf).map_err(fail(b"reading", b"cgroup.controllers"))?;
-    let mut have = [false; super::NCTRL];
-    for c in CTRLS {
-        have[c as usize] = listed(avail, c.name());
-    }
     let mut cur = [0u8; 512];
     let cur = read_file(dir, ctl, &mut cur).map_err(fail(b"reading", b"cgroup.subtree_control"))?;
     // One write for all: "+memory +cpu +pids".
@@ -43,7 +39,7 @@ pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
         if !ctrls[c as usize] || !controller(c) || listed(cur, c.name()) {
             continue;
         }
-        if !have[c as usize] {
+        if !listed(avail, c.name()) {
             return Err(Fail {
                 what: c.name(),
                 file: b"cgroup.controllers",

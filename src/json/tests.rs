@@ -45,7 +45,8 @@ fn navigation_reads_a_config() {
 fn spans_cover_the_raw_value() {
     let text = r#"{"annotations": {"a": "b", "n": [1, 2]}, "k": 7}"#;
     with(text, |d| {
-        let r = d.unwrap().root();
+        let d = d.unwrap();
+        let r = d.root();
         assert_eq!(r.get("annotations").unwrap().raw(), br#"{"a": "b", "n": [1, 2]}"#);
         assert_eq!(r.get("k").unwrap().span(), text.len() - 2..text.len() - 1);
         assert_eq!(r.span(), 0..text.len());
@@ -134,7 +135,8 @@ fn integers_are_checked() {
         ("1e2", None, None),
     ] {
         with(t, |d| {
-            let v = d.unwrap().root();
+            let d = d.unwrap();
+            let v = d.root();
             assert_eq!((v.as_u64(), v.as_i64()), (u, i), "{t}");
         });
         fuzzing::json(t.as_bytes());

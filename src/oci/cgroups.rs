@@ -28,47 +28,47 @@ pub struct Resources<'a> {
 
 /// linux.resources numbers: (field, knob, whether it may be negative).
 /// The object and the key come from the field's name.
-const NUMS: [(&str, Knob, bool); cgroup::res::NKNOB] = [
-    ("linux.resources.memory.limit", Knob::Memory, true),
-    ("linux.resources.memory.reservation", Knob::Reservation, true),
-    ("linux.resources.memory.swap", Knob::Swap, true),
-    ("linux.resources.memory.swappiness", Knob::Swappiness, false),
-    ("linux.resources.memory.disableOOMKiller", Knob::NoOom, false),
-    ("linux.resources.cpu.shares", Knob::Shares, false),
-    ("linux.resources.cpu.quota", Knob::Quota, true),
-    ("linux.resources.cpu.period", Knob::Period, false),
-    ("linux.resources.pids.limit", Knob::Pids, true),
+const NUMS: [(&[u8], Knob, bool); cgroup::res::NKNOB] = [
+    (b"linux.resources.memory.limit", Knob::Memory, true),
+    (b"linux.resources.memory.reservation", Knob::Reservation, true),
+    (b"linux.resources.memory.swap", Knob::Swap, true),
+    (b"linux.resources.memory.swappiness", Knob::Swappiness, false),
+    (b"linux.resources.memory.disableOOMKiller", Knob::NoOom, false),
+    (b"linux.resources.cpu.shares", Knob::Shares, false),
+    (b"linux.resources.cpu.quota", Knob::Quota, true),
+    (b"linux.resources.cpu.period", Knob::Period, false),
+    (b"linux.resources.pids.limit", Knob::Pids, true),
 ];
 
 /// The value at `field` ("linux.resources.x.y") of the LinuxResources
 /// object `r`; None when absent or null.
-fn at<'a>(r: Option<Value<'a>>, field: &str) -> Option<Value<'a>> {
+fn at<'a>(r: Option<Value<'a>>, field: &[u8]) -> Option<Value<'a>> {
     let mut v = r?;
-    for k in field.as_bytes()["linux.resources.".len()..].split(|&c| c == b'.') {
-        v = v.get(core::str::from_utf8(k).ok()?)?;
+    for k in field["linux.resources.".len()..].split(|&c| c == b'.') {
+        v = v.get_bytes(k)?;
     }
     Some(v).filter(|v| !v.is_null())
 }
 
 /// A CPU or memory-node list ("0-2,5"); empty is unset.
-fn list<'a>(r: Option<Value<'a>>, field: &'static str) -> CRes<Option<&'a [u8]>> {
+fn list<'a>(r: Option<Value<'a>>, field: &'static [u8]) -> CRes<Option<&'a [u8]>> {
     match at(r, field).map(|v| v.as_bytes()) {
         None => Ok(None),
         Some(Some(b)) if b.is_empty() => Ok(None),
         Some(Some(b)) if b.iter().all(|c| c.is_ascii_digit() || *c == b'-' || *c == b',') => Ok(Some(b)),
-        _ => refuse(field.as_bytes(), b"not a CPU or node list"),
+        _ => refuse(field, b"not a CPU or node list"),
     }
 }
 
 /// What mydocker cannot apply; the cpu ones (after the first 3) may be 0,
 /// the same as unset.
-const UNSUPPORTED: [&str; 6] = [
-    "linux.resources.blockIO",
-    "linux.resources.network",
-    "linux.resources.rdma",
-    "linux.resources.cpu.realtimeRuntime",
-    "linux.resources.cpu.realtimePeriod",
-    "linux.resources.cpu.idle",
+const UNSUPPORTED: [&[u8]; 6] = [
+    b"linux.resources.blockIO",
+    b"linux.resources.network",
+    b"linux.resources.rdma",
+    b"linux.resources.cpu.realtimeRuntime",
+    b"linux.resources.cpu.realtimePeriod",
+    b"linux.resources.cpu.idle",
 ];
 
 /// Reads linux.resources; device rules into `rules` (config's first, then
@@ -84,16 +84,16 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
     for (i, f) in UNSUPPORTED.iter().enumerate() {
         let v = at(r, f);
         if set(v) && (i < 3 || v.and_then(|v| v.as_i64()) != Some(0)) {
-            return refuse(f.as_bytes(), b"not supported");
+            return refuse(f, b"not supported");
         }
     }
     // memory.kernel and kernelTCP are deprecated in the spec and gone from
     // kernels since 5.x/6.x: accepted and not applied, as runc and crun do.
-    let unified = at(r, "linux.resources.unified");
+    let unified = at(r, b"linux.resources.unified");
     let mut res = Resources {
         cg: cgroup::res::Resources {
-            cpus: list(r, "linux.resources.cpu.cpus")?,
-            mems: list(r, "linux.resources.cpu.mems")?,
+            cpus: list(r, b"linux.resources.cpu.cpus")?,
+            mems: list(r, b"linux.resources.cpu.mems")?,
             ..cgroup::res::Resources::NONE
         },
         unified: unified.filter(|_| set(unified)),
@@ -105,12 +105,12 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             _ if k == Knob::NoOom => v.as_bool().filter(|&b| b).map(|_| 1),
             // pids: 0 or less is unlimited (runtime-spec).
             Some(n) if k == Knob::Pids => Some(if n <= 0 { -1 } else { n }),
-            Some(n) if n < 0 && !neg => return refuse(field.as_bytes(), b"must not be negative"),
+            Some(n) if n < 0 && !neg => return refuse(field, b"must not be negative"),
             Some(n) => Some(n),
-            None => return refuse(field.as_bytes(), b"not an integer"),
+            None => return refuse(field, b"not an integer"),
         };
     }
-    let Some(list) = at(r, "linux.resources.devices") else { return Ok(res) };
+    let Some(list) = at(r, b"linux.resources.devices") else { return Ok(res) };
     for d in list.items() {
         let bad = super::config::Refusal { field: b"linux.resources.devices", why: b"malformed rule" };
         let ty = match d.get("type").and_then(|t| t.as_bytes()) {
@@ -241,30 +241,39 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
 /// Makes the container's cgroups at `path` with `r` and `policy`.
 #[inline(never)]
 pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
+    let mut m = Made { cg: [(-1, false, [false; NCTRL]); NCTRL], n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
+    match fill(&mut m, path, r, policy) {
+        Ok(()) => Ok(m),
+        Err(f) => {
+            m.remove();
+            Err(f)
+        }
+    }
+}
+
+fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(), Fail> {
     let need = r.cg.need(!policy.rules().is_empty());
     let mut l = cgroup::Layout::new();
-    cgroup::discover(&mut l, &[true; NCTRL]).map_err(|f| (f.what, f.why.unwrap_or(b"cgroup discovery failed")))?;
-    let mut m = Made { cg: [(-1, false, [false; NCTRL]); NCTRL], n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
+    let no = |f: cgroup::Fail| (f.what, f.why.unwrap_or(b"controller not available"));
+    cgroup::discover(&mut l, &[true; NCTRL]).map_err(no)?;
     let root: Option<&[u8]> = if path.starts_with(b"/") { Some(b"/") } else { None };
     // A cgroup in every hierarchy there is (the freezer's too, for pause;
     // on v2 one holds them all): every one lists every process (ps, kill
     // --all). The controllers the resources need must be there.
-    let t = match l.targets_of(&[true; NCTRL], &need, root) {
-        Ok(t) => t,
-        Err(f) => return Err((f.what, f.why.unwrap_or(b"controller not available"))),
-    };
+    let t = l.targets_of(&[true; NCTRL], &need, root).map_err(no)?;
     for t in &t.t[..t.n] {
-        let mut p = [0u8; 2200];
+        // "<mount>/<rel>/<path>", recorded in `paths` (NUL-separated).
         let rel = t.rel;
         let sep: &[u8] = if rel.is_empty() { b"" } else { b"/" };
         let body = path.strip_prefix(b"/").unwrap_or(path);
-        let n = join(&mut p, &[t.mount, b"/", rel, sep, body]);
-        if n >= p.len() - 1 || m.plen + n + 1 > m.paths.len() {
-            m.remove();
+        let at = m.plen;
+        let n = join(&mut m.paths[at..], &[t.mount, b"/", rel, sep, body]);
+        if at + n + 1 >= m.paths.len() {
             return Err((b"linux.cgroupsPath", b"too long"));
         }
+        m.plen += n + 1;
+        let p = &m.paths[at..at + n];
         let from = t.mount.len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
-        let cpuset = !t.v2 && t.ctrls[Ctrl::Cpuset as usize];
         // What this hierarchy has and the resources need: enabled at each
         // level on v2 (a hybrid host's cgroup2 may hold only the freezer),
         // then written.
@@ -272,35 +281,13 @@ pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
         for c in CTRLS {
             here[c as usize] &= need[c as usize];
         }
-        if let Err(f) = make_levels(&p[..n], from, t.v2, cpuset, &here) {
-            m.remove();
-            return Err(f);
-        }
-        m.paths[m.plen..m.plen + n].copy_from_slice(&p[..n]);
-        m.plen += n + 1;
-        let cg = match open_dir(sys::CWD, &p[..n]) {
-            Ok(fd) => fd,
-            Err(e) => {
-                m.remove();
-                return Err((b"opening the container cgroup", why(e)));
-            }
-        };
+        make_levels(p, from, t.v2, !t.v2 && t.ctrls[Ctrl::Cpuset as usize], &here)?;
+        let cg = open_dir(sys::CWD, p).map_err(|e| (&b"opening the container cgroup"[..], why(e)))?;
         m.cg[m.n] = (cg, t.v2, here);
         m.n += 1;
+        write(cg, t.v2, &here, r, policy)?;
+        let file: &[u8] = if t.v2 { b"cgroup.procs" } else { b"tasks" };
+        m.joins[m.n - 1] = sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e)))?;
     }
-    for i in 0..m.n {
-        let (cg, v2, ctrls) = m.cg[i];
-        let res = write(cg, v2, &ctrls, r, policy).and_then(|_| {
-            let file: &[u8] = if v2 { b"cgroup.procs" } else { b"tasks" };
-            sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e)))
-        });
-        match res {
-            Ok(fd) => m.joins[i] = fd,
-            Err(f) => {
-                m.remove();
-                return Err(f);
-            }
-        }
-    }
-    Ok(m)
+    Ok(())
 }

@@ -150,8 +150,15 @@ pub fn set(v: Option<Value>) -> bool {
     }
 }
 
-fn u32_of(v: Option<Value>, field: &'static [u8]) -> Res<Option<u32>> {
-    match v.filter(|v| !v.is_null()) {
+/// The member of `parent` that `field` names (its last component).
+#[inline(never)]
+fn at<'a>(parent: Option<Value<'a>>, field: &[u8]) -> Option<Value<'a>> {
+    parent.and_then(|p| p.get_bytes(leaf(field)))
+}
+
+/// The number at `field` of `parent`, if there is one.
+fn u32_of(parent: Option<Value>, field: &'static [u8]) -> Res<Option<u32>> {
+    match at(parent, field).filter(|v| !v.is_null()) {
         None => Ok(None),
         Some(v) => v.as_u32().map(Some).ok_or(Refusal { field, why: b"not a number in 0..=4294967295" }),
     }
@@ -196,9 +203,9 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
         },
     };
     let u = p.get("user");
-    let uid = u32_of(u.and_then(|u| u.get("uid")), field!(b"process.user.uid"))?.unwrap_or(0);
-    let gid = u32_of(u.and_then(|u| u.get("gid")), field!(b"process.user.gid"))?.unwrap_or(0);
-    let umask = u32_of(u.and_then(|u| u.get("umask")), field!(b"process.user.umask"))?;
+    let uid = u32_of(u, field!(b"process.user.uid"))?.unwrap_or(0);
+    let gid = u32_of(u, field!(b"process.user.gid"))?.unwrap_or(0);
+    let umask = u32_of(u, field!(b"process.user.umask"))?;
     for g in json::list(u, "additionalGids") {
         let g = g.as_u32().ok_or(Refusal { field: field!(b"process.user.additionalGids"), why: b"not a group id" })?;
         *st.groups.get_mut(st.ngroups).ok_or(Refusal {
@@ -214,7 +221,7 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
     let c = p.get("capabilities");
     let mut sets = [0u64; 5];
     for (set, f) in sets.iter_mut().zip(CAP_SETS.split(crate::words::on(b' '))) {
-        *set = cap_set(c.and_then(|c| c.get_bytes(leaf(f))), f)?;
+        *set = cap_set(at(c, f), f)?;
     }
     let [bounding, effective, permitted, inheritable, ambient] = sets;
     let caps = crate::model::CapSets { bounding, effective, permitted, inheritable, ambient };
@@ -305,7 +312,7 @@ pub fn unsupported(root: Value) -> Res<()> {
     let linux = root.get("linux");
     let l = |k: &str| linux.and_then(|l| l.get(k));
     for f in LINUX_UNSUPPORTED.split(crate::words::on(b' ')) {
-        if set(linux.and_then(|l| l.get_bytes(leaf(f)))) {
+        if set(at(linux, f)) {
             return refuse(f, b"not supported");
         }
     }

@@ -14,7 +14,7 @@ use super::config::{self, Refusal, Store};
 use crate::devices::Policy;
 use super::flags::{self, Flags};
 use super::state::{self, Record};
-use super::{fail, Global};
+use super::{fail, fail1, fail2, Global};
 use crate::cli::Args;
 use crate::json;
 use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
@@ -54,21 +54,20 @@ pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
     status.map_or_else(|c| c, crate::err::status_code)
 }
 
-/// A path made absolute against the working directory.
+/// A path made absolute against the working directory (a relative one
+/// loses its "./" and trailing slashes).
 fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
-    if p.starts_with(b"/") {
-        let n = p.len().min(buf.len());
-        buf[..n].copy_from_slice(&p[..n]);
-        return if n == p.len() { Ok(&buf[..n]) } else { Err(Errno(libc::ENAMETOOLONG)) };
-    }
-    let c = sys::oci::getcwd(buf)?;
-    let rest: &[u8] = if p == b"." { b"" } else { p.strip_prefix(b"./").unwrap_or(p) };
-    let n = crate::cgroup::join(&mut buf[c..], &[b"/", rest]);
-    if c + n != c + 1 + rest.len() {
+    let rel = !p.starts_with(b"/");
+    let (c, sep, rest): (usize, &[u8], &[u8]) = match rel {
+        false => (0, b"", p),
+        true => (sys::oci::getcwd(buf)?, b"/", if p == b"." { b"" } else { p.strip_prefix(b"./").unwrap_or(p) }),
+    };
+    let n = c + crate::cgroup::join(&mut buf[c..], &[sep, rest]);
+    if n != c + sep.len() + rest.len() {
         return Err(Errno(libc::ENAMETOOLONG));
     }
-    let mut r = &buf[..c + n];
-    while r.len() > 1 && r.ends_with(b"/") {
+    let mut r = &buf[..n];
+    while rel && r.len() > 1 && r.ends_with(b"/") {
         r = &r[..r.len() - 1];
     }
     Ok(r)
@@ -95,7 +94,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     let root = g.open_root(true).map_err(|e| fail_io(cmd, b"state directory ", g.root(), e))?;
     match sys::oci::mkdir_mode(root, id, 0o711) {
         Ok(()) => {}
-        Err(Errno(libc::EEXIST)) => return Err(fail(cmd, &[b"container with id exists: ", id])),
+        Err(Errno(libc::EEXIST)) => return Err(fail2(cmd, b"container with id exists: ", id)),
         Err(e) => return Err(fail_io(cmd, b"creating the state of ", id, e)),
     }
     let dir = match sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
@@ -144,7 +143,7 @@ fn build_and_spawn(
     let (pristine, doc) = doc.map_err(|u| u.report(cmd, b"config.json: ", path))?;
     let root = doc.root();
     if root.kind() != json::Kind::Obj {
-        return Err(fail(cmd, &[b"config.json: not a JSON object"]));
+        return Err(fail1(cmd, b"config.json: not a JSON object"));
     }
     config::shapes(root).map_err(|r| refused(cmd, r))?;
     config::unsupported(root).map_err(|r| refused(cmd, r))?;
@@ -157,7 +156,7 @@ fn build_and_spawn(
             sys::tty::connect_unix(path).map_err(|e| fail_io(cmd, b"--console-socket ", path, e))?,
         ),
         (true, None) => return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" })),
-        (false, Some(_)) => return Err(fail(cmd, &[b"--console-socket: process.terminal is not set"])),
+        (false, Some(_)) => return Err(fail1(cmd, b"--console-socket: process.terminal is not set")),
         (false, None) => None,
     };
     let linux = root.get("linux");
@@ -202,7 +201,7 @@ fn build_and_spawn(
     }
     let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
     let mut tmap = Map::new(size, false).map_err(|e| fail_io(cmd, b"mount table", b"", e))?;
-    let (entries, ttext) = tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail(cmd, &[b"mount table: no memory"]))?;
+    let (entries, ttext) = tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail1(cmd, b"mount table: no memory"))?;
     let mut table = Table::new(entries, ttext);
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
     let mut made = cgroups::make(cg_path, &res, &policy).map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;

@@ -2,7 +2,7 @@
 //! match on them ("container does not exist", "container not running").
 use super::flags::{self, Flags};
 use super::state::{self, Record, Status};
-use super::{fail, Global};
+use super::{fail, fail1, fail2, Global};
 use crate::cli::Args;
 use crate::sys::{self, Errno, Fd};
 
@@ -24,7 +24,7 @@ impl Drop for Opened<'_> {
 /// Opens container `id`'s state; the error is runc's "container does not
 /// exist" (or why the state cannot be read), already reported with `cmd`.
 pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], cmd: &[u8], quiet: bool) -> Result<Opened<'b>, i32> {
-    let missing = |quiet: bool| if quiet { 1 } else { fail(cmd, &[b"container does not exist: ", id]) };
+    let missing = |quiet: bool| if quiet { 1 } else { fail2(cmd, b"container does not exist: ", id) };
     if !state::valid_id(id) {
         return Err(missing(quiet));
     }
@@ -76,22 +76,22 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
     };
     match state::status(o.dir, &o.rec) {
         Status::Created => {}
-        Status::Stopped => return fail(cmd, &[b"cannot start a container that has stopped"]),
-        _ => return fail(cmd, &[b"cannot start an already running container"]),
+        Status::Stopped => return fail1(cmd, b"cannot start a container that has stopped"),
+        _ => return fail1(cmd, b"cannot start an already running container"),
     }
     // ENXIO: nobody holds the read end, the process is gone.
     let fd = match sys::openat(o.dir, b"exec.fifo", libc::O_WRONLY | libc::O_NONBLOCK) {
         Ok(fd) => fd,
-        Err(Errno(libc::ENXIO)) => return fail(cmd, &[b"container not running"]),
-        Err(e) => return fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]),
+        Err(Errno(libc::ENXIO)) => return fail1(cmd, b"container not running"),
+        Err(e) => return fail2(cmd, b"exec.fifo: ", sys::strerror(e)),
     };
     let _ = sys::oci::unlinkat(o.dir, b"exec.fifo");
     let r = sys::oci::write_once(fd, b"0");
     sys::close(fd);
     match r {
         Ok(1) => 0,
-        Ok(_) => fail(cmd, &[b"exec.fifo: short write"]),
-        Err(e) => fail(cmd, &[b"exec.fifo: ", sys::strerror(e)]),
+        Ok(_) => fail1(cmd, b"exec.fifo: short write"),
+        Err(e) => fail2(cmd, b"exec.fifo: ", sys::strerror(e)),
     }
 }
 
@@ -126,24 +126,24 @@ pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let (id, sig) = match p.positional() {
         [id] => (*id, &b"TERM"[..]),
         [id, s] => (*id, *s),
-        _ => return fail(b"kill", &[b"usage: kill [--all] ID [SIGNAL]"]),
+        _ => return fail1(b"kill", b"usage: kill [--all] ID [SIGNAL]"),
     };
-    let Some(sig) = parse_signal(sig) else { return fail(b"kill", &[b"invalid signal: ", sig]) };
+    let Some(sig) = parse_signal(sig) else { return fail2(b"kill", b"invalid signal: ", sig) };
     let mut buf = [0u8; 16384];
     let o = match open(g, id, &mut buf, b"kill", false) {
         Ok(o) => o,
         Err(code) => return code,
     };
     if state::status(o.dir, &o.rec) == Status::Stopped {
-        return fail(b"kill", &[b"container not running"]);
+        return fail1(b"kill", b"container not running");
     }
     if p.has(0) && signal_cgroup(&o.rec, sig) > 0 {
         return 0;
     }
     match sys::kill(o.rec.pid, sig) {
         Ok(()) => 0,
-        Err(Errno(libc::ESRCH)) => fail(b"kill", &[b"container not running"]),
-        Err(e) => fail(b"kill", &[sys::strerror(e)]),
+        Err(Errno(libc::ESRCH)) => fail1(b"kill", b"container not running"),
+        Err(e) => fail1(b"kill", sys::strerror(e)),
     }
 }
 

@@ -4,10 +4,10 @@
 //! without `--detach` (mydocker waits and exits with the command's status).
 //!
 //! The process is a model::Container run by the one spawn/child path:
-//! - it joins every namespace of the container's process (ns.join: ipc,
-//!   uts, net, cgroup, then mount last, in the child) — the PID namespace
-//!   is joined here, by mydocker itself, before clone: setns(CLONE_NEWPID)
-//!   only places the children made afterwards;
+//! - it joins every namespace of the container's process by path (ns.join,
+//!   spawn/nsjoin.rs: ipc, uts, net, cgroup, then mount last, in the
+//!   child) — the PID namespace by mydocker itself, before clone:
+//!   setns(CLONE_NEWPID) only places the children made afterwards;
 //! - it joins every cgroup of the container: mydocker moves itself into
 //!   them before clone and the child is born there (limits apply from the
 //!   first instruction; nothing is created, nothing to remove);
@@ -142,7 +142,10 @@ impl Args for EnvList<'_> {
 
 /// The namespaces joined, mount last: once in the container's mount
 /// namespace, /proc/<pid> paths would name the container's procfs.
-const JOINED: [(i32, &[u8]); 5] = [
+/// (spawn enters the PID one itself before clone: setns(CLONE_NEWPID) only
+/// places the children made afterwards.)
+const JOINED: [(i32, &[u8]); 6] = [
+    (libc::CLONE_NEWPID, b"pid"),
     (libc::CLONE_NEWIPC, b"ipc"),
     (libc::CLONE_NEWUTS, b"uts"),
     (libc::CLONE_NEWNET, b"net"),
@@ -224,11 +227,15 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
         Err(u) => return Ok(u.report(b"exec", b"the container's config.json", b"")),
     };
     let mut proc_nodes = None;
-    let pv = match e.process {
+    let pdoc = match e.process {
         Some(f) => match load(f, &mut proc_nodes) {
-            Ok(d) => d.root(),
+            Ok(d) => Some(d),
             Err(u) => return Ok(u.report(b"exec", b"--process ", f)),
         },
+        None => None,
+    };
+    let pv = match &pdoc {
+        Some(d) => d.root(),
         None => cfg.root().get("process").unwrap_or(cfg.root()),
     };
     if pv.kind() != json::Kind::Obj {
@@ -278,7 +285,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
         lens[k] = crate::cgroup::join(&mut paths[k], &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
     }
     let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
-    if let Err(code) = enter_pid_ns_and_cgroups(pid, &o.rec) {
+    if let Err(code) = enter_cgroups(&o.rec) {
         return Ok(code);
     }
     // The pid really was the container's while we joined: a process that
@@ -343,18 +350,9 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     Ok(0)
 }
 
-/// Into the container's PID namespace (for the child about to be made) and
-/// into every cgroup of the container (mydocker itself: the child is then
+/// Into every cgroup of the container (mydocker itself: the child is then
 /// born in them). Refused while paused: a frozen cgroup would freeze us.
-fn enter_pid_ns_and_cgroups(pid: i32, rec: &state::Record) -> Result<(), i32> {
-    let mut path = [0u8; 40];
-    let n = crate::cgroup::join(&mut path, &[b"/proc/", crate::limits::Dec::new(pid as u64).as_bytes(), b"/ns/pid"]);
-    let r = sys::openat(sys::CWD, &path[..n], libc::O_RDONLY).and_then(|fd| {
-        let r = sys::oci::setns(fd, libc::CLONE_NEWPID);
-        sys::close(fd);
-        r
-    });
-    r.map_err(|x| super::create::fail_io(b"exec", b"joining the pid namespace", b"", x))?;
+fn enter_cgroups(rec: &state::Record) -> Result<(), i32> {
     for d in rec.cgroup_dirs() {
         let r = match crate::cgroup::open_dir(sys::CWD, d) {
             Ok(dir) => {

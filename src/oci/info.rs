@@ -4,7 +4,7 @@
 use super::flags::{self, Flags};
 use super::jw::W;
 use super::query::OCI_VERSION;
-use super::{fail, Global};
+use super::{fail, fail1, fail2, Global};
 use crate::cli::Args;
 use crate::sys;
 
@@ -53,11 +53,11 @@ const SPEC_FLAGS: Flags = Flags { names: b"bundle b|rootless", takes: 1 };
 pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
     let p = match flags::parse(args, from, SPEC_FLAGS) {
         Ok(p) if p.npos == 0 => p,
-        Ok(_) => return fail(b"spec", &[b"usage: spec [--bundle DIR]"]),
+        Ok(_) => return fail1(b"spec", b"usage: spec [--bundle DIR]"),
         Err(b) => return fail(b"spec", &[b.why, b": ", b.arg]),
     };
     if p.has(1) {
-        return fail(b"spec", &[b"--rootless: user namespaces are not supported"]);
+        return fail1(b"spec", b"--rootless: user namespaces are not supported");
     }
     let dir = p.vals[0].unwrap_or(b".");
     let d = match sys::openat(sys::CWD, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
@@ -68,13 +68,13 @@ pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
     sys::close(d);
     let fd = match r {
         Ok(fd) => fd,
-        Err(crate::sys::Errno(libc::EEXIST)) => return fail(b"spec", &[b"File config.json exists. Remove it first"]),
-        Err(e) => return fail(b"spec", &[b"config.json: ", sys::strerror(e)]),
+        Err(crate::sys::Errno(libc::EEXIST)) => return fail1(b"spec", b"File config.json exists. Remove it first"),
+        Err(e) => return fail2(b"spec", b"config.json: ", sys::strerror(e)),
     };
     let r = sys::write_all(fd, DEFAULT_SPEC);
     sys::close(fd);
     match r {
         Ok(()) => 0,
-        Err(e) => fail(b"spec", &[b"config.json: ", sys::strerror(e)]),
+        Err(e) => fail2(b"spec", b"config.json: ", sys::strerror(e)),
     }
 }

@@ -83,6 +83,19 @@ pub fn fail(cmd: &[u8], parts: &[&[u8]]) -> i32 {
     1
 }
 
+/// `fail` with one part: each call site passes two registers instead of
+/// building a one-element array (measured by szoci: -320 B over 26 sites).
+#[inline(never)]
+pub fn fail1(cmd: &[u8], a: &[u8]) -> i32 {
+    fail(cmd, &[a])
+}
+
+/// `fail` with two parts.
+#[inline(never)]
+pub fn fail2(cmd: &[u8], a: &[u8], b: &[u8]) -> i32 {
+    fail(cmd, &[a, b])
+}
+
 pub type Handler = fn(&Global, &dyn Args, usize) -> i32;
 
 /// The OCI commands, and their handlers in the same order. `run` is OCI's
@@ -161,7 +174,7 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
                 i += 1;
                 args.arg(i)
             }
-            (true, None) => return fail(b"", &[b"flag needs a value: ", args.arg(i)]),
+            (true, None) => return fail2(b"", b"flag needs a value: ", args.arg(i)),
             (false, Some(b"false")) => b"false",
             (false, _) => b"",
         };
@@ -174,20 +187,20 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
             },
             2 => match crate::words::find(b"text json", v) {
                 Some(j) => log::json(j == 1),
-                None => return fail(b"--log-format", &[v, b": use text or json"]),
+                None => return fail2(b"--log-format", v, b": use text or json"),
             },
             3 => g.debug = v != b"false",
             4 if v != b"false" => {
-                return fail(b"--systemd-cgroup", &[b"systemd cgroup management is not supported; use cgroupfs"])
+                return fail1(b"--systemd-cgroup", b"systemd cgroup management is not supported; use cgroupfs")
             }
-            5 if v == b"true" => return fail(b"--rootless", &[b"rootless containers are not supported"]),
+            5 if v == b"true" => return fail1(b"--rootless", b"rootless containers are not supported"),
             _ => {}
         }
     }
     match root {
         Some(r) if !r.is_empty() => {
             if r.len() >= g.root.len() {
-                return fail(b"--root", &[b"path too long"]);
+                return fail1(b"--root", b"path too long");
             }
             g.root[..r.len()].copy_from_slice(r);
             g.root_len = r.len();
@@ -197,7 +210,7 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
     let cmd = args.arg(i);
     match crate::words::find(COMMANDS, cmd) {
         Some(k) => HANDLERS[k](&g, args, i + 1),
-        None if cmd.is_empty() => fail(b"", &[b"missing command; try 'mydocker --help'"]),
+        None if cmd.is_empty() => fail1(b"", b"missing command; try 'mydocker --help'"),
         // runc answers these after global flags too (`runc --root R --version`).
         None => match crate::words::find(b"-v --version -h --help", cmd) {
             Some(0 | 1) => info::version(),

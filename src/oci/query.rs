@@ -4,7 +4,7 @@ use super::ctl::{self, one_id, open};
 use super::flags::{self, Flags};
 use super::jw::W;
 use super::state::{self, Record, Status};
-use super::{fail, Global};
+use super::{fail, fail1, fail2, Global};
 use crate::cli::Args;
 use crate::sys::{self, Fd};
 
@@ -52,7 +52,7 @@ fn format(f: Option<&[u8]>, cmd: &[u8]) -> Result<bool, i32> {
     match f.map(|f| crate::words::find(b"table json", f)) {
         None => Ok(false),
         Some(Some(j)) => Ok(j == 1),
-        Some(None) => Err(fail(cmd, &[b"invalid format option: ", f.unwrap_or(b"")])),
+        Some(None) => Err(fail2(cmd, b"invalid format option: ", f.unwrap_or(b""))),
     }
 }
 
@@ -73,7 +73,7 @@ fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
 pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let p = match flags::parse(args, from, LIST_FLAGS) {
         Ok(p) if p.npos == 0 => p,
-        Ok(_) => return fail(b"list", &[b"usage: list [-q] [--format table|json]"]),
+        Ok(_) => return fail1(b"list", b"usage: list [-q] [--format table|json]"),
         Err(b) => return fail(b"list", &[b.why, b": ", b.arg]),
     };
     let json = match format(p.vals[1], b"list") {
