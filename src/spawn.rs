@@ -30,7 +30,6 @@ use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
 use crate::plan::{self, Inherited};
-use crate::seccomp::{Insn, Work, MAX_INSNS};
 use crate::signals;
 use crate::sys::{self, Errno, Map, SigSet};
 
@@ -205,20 +204,11 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     };
     // The syscall filter, for the capabilities the container keeps (docker
     // evaluates its profile's capability rules against them too).
-    // Its output buffer (32 KiB) and work space (some 80 KiB) live in a
-    // fresh mapping, not in this frame: a compilation writes a few of their
-    // pages, while a frame's every page is probed (and copied at clone) on
-    // every run.
+    // docker's default comes prebuilt; any other profile is compiled into a
+    // fresh mapping, not this frame (see seccomp::prepare).
     let bounding = kept.map_or(inherited.bounding, |k| k.bounding);
-    let seccomp = match c.seccomp {
-        crate::seccomp::Profile::Unconfined => None,
-        profile => match sys::zeroed::<([Insn; MAX_INSNS], Work)>() {
-            Ok((out, work)) => match crate::seccomp::prepare(profile, bounding, out, work) {
-                Ok(p) => p,
-                Err(()) => return 125,
-            },
-            Err(e) => return fail(Error { step: Step::Map, errno: e }),
-        },
+    let Ok(seccomp) = crate::seccomp::prepare(c.seccomp, bounding) else {
+        return 125;
     };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
         Ok(e) => Ok((f, e)),

@@ -9,6 +9,7 @@
 //! tools/gen-syscalls.py.
 pub mod bpf;
 pub mod model;
+mod prebuilt;
 pub mod profile;
 mod tables;
 
@@ -85,12 +86,36 @@ pub fn compile<'o>(src: Source, host: Host, caps: u64, out: &'o mut [Insn], w: &
     Ok(Program { insns: &out[..len], flags: m.flags })
 }
 
+/// docker's default for the host, built with the binary (src/seccomp/prebuilt.rs).
+#[cfg(target_arch = "x86_64")]
+use prebuilt::DEFAULT_X86_64 as PREBUILT;
+#[cfg(not(target_arch = "x86_64"))]
+use prebuilt::DEFAULT_AARCH64 as PREBUILT;
+
 /// The filter for a container (parent side, before clone): `profile`
-/// evaluated for this host and the kept capabilities `caps`, into `out`.
-/// A profile file is mapped and parsed here. Errors are reported here, as
-/// one line; the caller exits 125.
-pub fn prepare<'o>(profile: Profile, caps: u64, out: &'o mut [Insn], w: &mut Work) -> Result<Option<Program<'o>>, ()> {
+/// evaluated for this host and the kept capabilities `caps`. docker's
+/// default with the capabilities its rules ask about as docker leaves them
+/// (every plain `mydocker run`) is prebuilt: nothing to compile, no buffers.
+/// Anything else is compiled into a fresh mapping (of which a compilation
+/// writes only the pages it uses; a stack frame's every page would be
+/// probed on every run); a profile file is mapped and parsed here. Errors
+/// are reported here, as one line; the caller exits 125.
+pub fn prepare(profile: Profile, caps: u64) -> Result<Option<Program<'static>>, ()> {
+    match profile {
+        Profile::Unconfined => Ok(None),
+        Profile::Default if caps & prebuilt::CAPS_ASKED == crate::caps::DOCKER_DEFAULT & prebuilt::CAPS_ASKED => {
+            Ok(Some(Program { insns: &PREBUILT, flags: 0 }))
+        }
+        _ => compile_into(profile, caps),
+    }
+}
+
+/// The cold path of `prepare`.
+#[inline(never)]
+fn compile_into(profile: Profile, caps: u64) -> Result<Option<Program<'static>>, ()> {
     use crate::out::Line;
+    let fail = |e| Line::new().s(b"mydocker: seccomp: no memory for the filter: ").s(crate::sys::strerror(e)).emit(2);
+    let (out, w) = crate::sys::zeroed::<([Insn; MAX_INSNS], Work)>().map_err(fail)?;
     let src = match profile {
         Profile::Unconfined => return Ok(None),
         Profile::Default => Source::Default,
@@ -116,7 +141,7 @@ pub fn prepare<'o>(profile: Profile, caps: u64, out: &'o mut [Insn], w: &mut Wor
 /// first process unable to start the command, or to end (even to report
 /// why): it would spin forever. Such a profile is refused before clone,
 /// with one line. Asked with all arguments 0, on this host's own ABI.
-fn livable<'o>(r: Result<Program<'o>, profile::Error>, what: &[u8]) -> Result<Option<Program<'o>>, ()> {
+fn livable(r: Result<Program<'static>, profile::Error>, what: &[u8]) -> Result<Option<Program<'static>>, ()> {
     const ALLOW: u32 = 0x7fff_0000;
     const LOG: u32 = 0x7ffc_0000;
     let p = r.map_err(|e| e.report(what))?;
