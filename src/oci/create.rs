@@ -39,8 +39,7 @@ pub fn create(g: &Global, args: &dyn Args, from: usize) -> i32 {
 /// OCI `run`: create, start, and without --detach wait for the container
 /// and delete it, exiting with its status.
 pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let detach = flags::parse(args, from, FLAGS).map_or(false, |p| p.has(DETACH));
-    let (pid, id) = match setup(g, args, from, b"run") {
+    let (pid, id, detach) = match setup(g, args, from, b"run") {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -73,8 +72,8 @@ fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
     Ok(r)
 }
 
-/// Everything create does; returns the pid and the id.
-fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8]), i32> {
+/// Everything create does; returns the pid, the id and --detach.
+fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8], bool), i32> {
     let p = flags::parse(args, from, FLAGS).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
     let [id] = p.positional() else { return Err(fail(cmd, &[b"usage: ", cmd, b" [--bundle DIR] [--pid-file FILE] ID"])) };
     let id: &'a [u8] = id;
@@ -108,7 +107,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     if r.is_err() {
         let _ = state::remove(root, id, dir);
     }
-    r.map(|pid| (pid, id))
+    r.map(|pid| (pid, id, p.has(DETACH)))
 }
 
 /// `mydocker: <cmd>: <what><arg>: <strerror>`; returns 1.

@@ -245,6 +245,12 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
     flags(t, REMOUNT | RDONLY | NSX | (f & libc::MS_RELATIME as u32), target);
 }
 
+/// The number at `key` of `v`; `or` when absent.
+#[inline(never)]
+fn u32_at(v: Value, key: &str, or: u32) -> u32 {
+    v.get(key).and_then(|v| v.as_u32()).unwrap_or(or)
+}
+
 /// linux.devices: nodes made in the container's /dev.
 #[inline(never)]
 fn devices(linux: Option<Value>, root: Value, r: &[u8], t: &mut Table) -> Res<()> {
@@ -256,16 +262,14 @@ fn devices(linux: Option<Value>, root: Value, r: &[u8], t: &mut Table) -> Res<()
             b"p" => libc::S_IFIFO,
             _ => return refuse(b"linux.devices.type", b"not one of c, u, b, p"),
         };
-        let num = |k| d.get(k).and_then(|v| v.as_u32()).unwrap_or(0);
-        let mode = d.get("fileMode").and_then(|v| v.as_u32()).unwrap_or(0o666);
         let dev = crate::model::Device {
             path,
             kind,
-            major: num("major"),
-            minor: num("minor"),
-            mode,
-            uid: num("uid"),
-            gid: num("gid"),
+            major: u32_at(d, "major", 0),
+            minor: u32_at(d, "minor", 0),
+            mode: u32_at(d, "fileMode", 0o666),
+            uid: u32_at(d, "uid", 0),
+            gid: u32_at(d, "gid", 0),
         };
         crate::mounts::device(t, r, &dev);
     }
