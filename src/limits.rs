@@ -93,13 +93,13 @@ impl CpuSet {
 /// A cpuset list such as "0-2,5": comma-separated CPUs or ascending ranges.
 /// A trailing newline is allowed (sysfs files end with one).
 pub fn parse_cpuset(s: &[u8]) -> Result<CpuSet, Why> {
-    let s = s.strip_suffix(b"\n").unwrap_or(s);
+    let s = s.strip_suffix(&b"\n"[..]).unwrap_or(s);
     if s.is_empty() {
         return Err(b"empty CPU list");
     }
     let mut set = CpuSet::EMPTY;
-    for item in s.split(|&c| c == b',') {
-        let mut ends = item.splitn(2, |&c| c == b'-');
+    for item in s.split(crate::words::on(b',')) {
+        let mut ends = item.splitn(2, crate::words::on(b'-'));
         let lo = ends.next().and_then(parse_u64);
         let hi = match ends.next() {
             Some(h) => parse_u64(h),
@@ -158,7 +158,7 @@ pub const CFS_PERIOD_US: u64 = 100_000;
 /// --cpus as thousandths of a CPU: "1", "0.5", "1.25" (up to 3 decimals).
 pub fn parse_cpus(s: &[u8]) -> Result<u64, Why> {
     const BAD: Why = b"CPUs must be a number such as 0.5 or 2 (at most 3 decimals)";
-    let mut parts = s.splitn(2, |&c| c == b'.');
+    let mut parts = s.splitn(2, crate::words::on(b'.'));
     let whole = parts.next().unwrap_or(&[]);
     let frac = parts.next();
     let w = if whole.is_empty() && frac.is_some() { Some(0) } else { parse_u64(whole) };

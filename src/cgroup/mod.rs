@@ -134,7 +134,7 @@ pub struct MountLine<'a> {
 }
 
 pub fn parse_mountinfo_line(line: &[u8]) -> Option<MountLine<'_>> {
-    let mut f = line.split(|&c| c == b' ').filter(|s| !s.is_empty());
+    let mut f = line.split(crate::words::on(b' ')).filter(|s| !s.is_empty());
     let (_id, _parent, _dev) = (f.next()?, f.next()?, f.next()?);
     let root = f.next()?;
     let mountpoint = f.next()?;
@@ -152,13 +152,13 @@ pub fn parse_mountinfo_line(line: &[u8]) -> Option<MountLine<'_>> {
 }
 
 fn has_opt(list: &[u8], name: &[u8]) -> bool {
-    list.split(|&c| c == b',').any(|o| o == name)
+    list.split(crate::words::on(b',')).any(|o| o == name)
 }
 
 /// One /proc/self/cgroup line: "hierarchy-id:controller-list:path"; the v2
 /// entry is "0::path". The path may itself contain ':'.
 pub fn parse_cgroup_line(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
-    let mut f = line.splitn(3, |&c| c == b':');
+    let mut f = line.splitn(3, crate::words::on(b':'));
     Some((f.next()?, f.next()?, f.next()?))
 }
 
@@ -388,7 +388,7 @@ impl Layout {
             }
         };
         let rel = match parent {
-            Some(p) => p.strip_prefix(b"/").unwrap_or(p),
+            Some(p) => p.strip_prefix(&b"/"[..]).unwrap_or(p),
             None => {
                 let caller = caller.ok_or(Fail {
                     what: c.name(),
@@ -419,12 +419,12 @@ const PATH_MAX: usize = 4096;
 /// The caller's cgroup path relative to a mount whose root is `root`
 /// (without a leading '/'); None if the cgroup is not below that root.
 pub fn relative<'a>(path: &'a [u8], root: &[u8]) -> Option<&'a [u8]> {
-    let root = root.strip_suffix(b"/").unwrap_or(root);
+    let root = root.strip_suffix(&b"/"[..]).unwrap_or(root);
     let rest = path.strip_prefix(root)?;
     if !rest.is_empty() && rest[0] != b'/' {
         return None;
     }
-    Some(rest.strip_prefix(b"/").unwrap_or(rest))
+    Some(rest.strip_prefix(&b"/"[..]).unwrap_or(rest))
 }
 
 /// One hierarchy to create a cgroup in (paths borrowed from the Layout, or
@@ -490,8 +490,8 @@ pub fn mkdir_shared(dir: Fd, name: &[u8]) -> Result<(), Errno> {
 /// The value of `key` in a flat keyed file such as memory.events
 /// ("oom_kill 3\n").
 pub fn keyed(text: &[u8], key: &[u8]) -> Option<u64> {
-    text.split(|&c| c == b'\n').find_map(|l| {
-        let mut f = l.split(|&c| c == b' ');
+    text.split(crate::words::on(b'\n')).find_map(|l| {
+        let mut f = l.split(crate::words::on(b' '));
         if f.next()? == key {
             crate::limits::parse_u64(f.next()?)
         } else {
@@ -808,7 +808,7 @@ impl Cgroups {
             return Some(OomCount { n, exact: true });
         }
         let t = read_file(m.cg, b"memory.failcnt", &mut buf).ok()?;
-        let n = crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))?;
+        let n = crate::limits::parse_u64(t.strip_suffix(&b"\n"[..]).unwrap_or(t))?;
         Some(OomCount { n, exact: false })
     }
 
@@ -861,7 +861,7 @@ fn kill_all(cg: Fd) -> usize {
     let mut buf = [0u8; 4096];
     let Ok(text) = read_file(cg, b"cgroup.procs", &mut buf) else { return 0 };
     let mut n = 0;
-    for p in text.split(|&c| c == b'\n').filter_map(crate::limits::parse_u64) {
+    for p in text.split(crate::words::on(b'\n')).filter_map(crate::limits::parse_u64) {
         let _ = sys::kill(p as libc::pid_t, libc::SIGKILL);
         n += 1;
     }

@@ -60,20 +60,24 @@ enum Spell {
     CpuMax,
 }
 
-/// (knob, controller, v1 file, v2 file or "" for none, spelling), in the
-/// order they are written: the memory limit before memory+swap (v1 refuses
-/// a memsw limit below memory.limit_in_bytes), the period before the quota.
-const FILES: [(Knob, Ctrl, &[u8], &[u8], Spell); NKNOB] = [
-    (Knob::Memory, Ctrl::Memory, b"memory.limit_in_bytes", b"memory.max", Spell::Lim),
-    (Knob::Reservation, Ctrl::Memory, b"memory.soft_limit_in_bytes", b"memory.low", Spell::Lim),
-    (Knob::Swap, Ctrl::Memory, b"memory.memsw.limit_in_bytes", b"memory.swap.max", Spell::Swap),
-    (Knob::Swappiness, Ctrl::Memory, b"memory.swappiness", b"", Spell::Num),
-    (Knob::NoOom, Ctrl::Memory, b"memory.oom_control", b"", Spell::Num),
-    (Knob::Shares, Ctrl::Cpu, b"cpu.shares", b"cpu.weight", Spell::Weight),
-    (Knob::Period, Ctrl::Cpu, b"cpu.cfs_period_us", b"", Spell::Num),
-    (Knob::Quota, Ctrl::Cpu, b"cpu.cfs_quota_us", b"cpu.max", Spell::CpuMax),
-    (Knob::Pids, Ctrl::Pids, b"pids.max", b"pids.max", Spell::Lim),
+/// (knob, controller, spelling), in the order they are written: the memory
+/// limit before memory+swap (v1 refuses a memsw limit below
+/// memory.limit_in_bytes), the period before the quota. Their files are
+/// the same words of V1 and V2 ("-": none in that version).
+const FILES: [(Knob, Ctrl, Spell); NKNOB] = [
+    (Knob::Memory, Ctrl::Memory, Spell::Lim),
+    (Knob::Reservation, Ctrl::Memory, Spell::Lim),
+    (Knob::Swap, Ctrl::Memory, Spell::Swap),
+    (Knob::Swappiness, Ctrl::Memory, Spell::Num),
+    (Knob::NoOom, Ctrl::Memory, Spell::Num),
+    (Knob::Shares, Ctrl::Cpu, Spell::Weight),
+    (Knob::Period, Ctrl::Cpu, Spell::Num),
+    (Knob::Quota, Ctrl::Cpu, Spell::CpuMax),
+    (Knob::Pids, Ctrl::Pids, Spell::Lim),
 ];
+const V1: &[u8] = b"memory.limit_in_bytes memory.soft_limit_in_bytes memory.memsw.limit_in_bytes memory.swappiness \
+    memory.oom_control cpu.shares cpu.cfs_period_us cpu.cfs_quota_us pids.max";
+const V2: &[u8] = b"memory.max memory.low memory.swap.max - - cpu.weight - cpu.max pids.max";
 
 impl<'a> Resources<'a> {
     pub const NONE: Resources<'static> = Resources { num: [None; NKNOB], cpus: None, mems: None };
@@ -144,13 +148,13 @@ pub fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, dev: &Policy) -> Res
             }
         }
     }
-    for &(k, c, f1, f2, how) in FILES.iter() {
-        let file = if v2 { f2 } else { f1 };
+    for (i, &(k, c, how)) in FILES.iter().enumerate() {
+        let file = crate::words::nth(if v2 { V2 } else { V1 }, i);
         let v = match how {
             Spell::CpuMax if v2 => r.get(k).or(r.get(Knob::Period).map(|_| -1)),
             _ => r.get(k),
         };
-        let (Some(v), true, false) = (v, ctrls[c as usize], file.is_empty()) else { continue };
+        let (Some(v), true, false) = (v, ctrls[c as usize], file == b"-") else { continue };
         let mut b = [0u8; 48];
         let n = match (how, v2) {
             (Spell::Weight, true) => spell(&mut b, shares_to_weight(v as u64) as i64, v2),

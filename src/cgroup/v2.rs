@@ -5,7 +5,7 @@ use crate::devices::{Policy, MAX_INSNS};
 use crate::sys::{Errno, Fd};
 
 fn listed(list: &[u8], name: &[u8]) -> bool {
-    list.split(|c| c.is_ascii_whitespace()).any(|w| w == name)
+    crate::words::find(list.strip_suffix(&b"\n"[..]).unwrap_or(list), name).is_some()
 }
 
 /// Whether `c` is a v2 controller, enabled in cgroup.subtree_control.

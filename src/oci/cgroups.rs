@@ -26,25 +26,23 @@ pub struct Resources<'a> {
     pub unified: Option<Value<'a>>,
 }
 
-/// linux.resources numbers: (field, knob, whether it may be negative).
-/// The object and the key come from the field's name.
-const NUMS: [(&[u8], Knob, bool); cgroup::res::NKNOB] = [
-    (b"linux.resources.memory.limit", Knob::Memory, true),
-    (b"linux.resources.memory.reservation", Knob::Reservation, true),
-    (b"linux.resources.memory.swap", Knob::Swap, true),
-    (b"linux.resources.memory.swappiness", Knob::Swappiness, false),
-    (b"linux.resources.memory.disableOOMKiller", Knob::NoOom, false),
-    (b"linux.resources.cpu.shares", Knob::Shares, false),
-    (b"linux.resources.cpu.quota", Knob::Quota, true),
-    (b"linux.resources.cpu.period", Knob::Period, false),
-    (b"linux.resources.pids.limit", Knob::Pids, true),
-];
+/// linux.resources numbers, in Knob order (the object and the key come
+/// from the field's name), and which of them may be negative (-1:
+/// unlimited), a bit per Knob.
+const NUMS: &[u8] = b"linux.resources.memory.limit linux.resources.memory.reservation \
+    linux.resources.memory.swap linux.resources.memory.swappiness linux.resources.memory.disableOOMKiller \
+    linux.resources.cpu.shares linux.resources.cpu.period linux.resources.cpu.quota linux.resources.pids.limit";
+const NEG: u32 = 1 << Knob::Memory as u32
+    | 1 << Knob::Reservation as u32
+    | 1 << Knob::Swap as u32
+    | 1 << Knob::Quota as u32
+    | 1 << Knob::Pids as u32;
 
 /// The value at `field` ("linux.resources.x.y") of the LinuxResources
 /// object `r`; None when absent or null.
 fn at<'a>(r: Option<Value<'a>>, field: &[u8]) -> Option<Value<'a>> {
     let mut v = r?;
-    for k in field["linux.resources.".len()..].split(|&c| c == b'.') {
+    for k in field["linux.resources.".len()..].split(crate::words::on(b'.')) {
         v = v.get_bytes(k)?;
     }
     Some(v).filter(|v| !v.is_null())
@@ -62,14 +60,8 @@ fn list<'a>(r: Option<Value<'a>>, field: &'static [u8]) -> CRes<Option<&'a [u8]>
 
 /// What mydocker cannot apply; the cpu ones (after the first 3) may be 0,
 /// the same as unset.
-const UNSUPPORTED: [&[u8]; 6] = [
-    b"linux.resources.blockIO",
-    b"linux.resources.network",
-    b"linux.resources.rdma",
-    b"linux.resources.cpu.realtimeRuntime",
-    b"linux.resources.cpu.realtimePeriod",
-    b"linux.resources.cpu.idle",
-];
+const UNSUPPORTED: &[u8] = b"linux.resources.blockIO linux.resources.network linux.resources.rdma \
+    linux.resources.cpu.realtimeRuntime linux.resources.cpu.realtimePeriod linux.resources.cpu.idle";
 
 /// Reads linux.resources; device rules into `rules` (config's first, then
 /// runc's defaults and an allow for each linux.devices node, so what the
@@ -81,7 +73,7 @@ pub fn resources<'a>(linux: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resou
 /// A LinuxResources object itself (config.json's linux.resources, or what
 /// `update --resources` reads).
 pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resources<'a>> {
-    for (i, f) in UNSUPPORTED.iter().enumerate() {
+    for (i, f) in UNSUPPORTED.split(crate::words::on(b' ')).enumerate() {
         let v = at(r, f);
         if set(v) && (i < 3 || v.and_then(|v| v.as_i64()) != Some(0)) {
             return refuse(f, b"not supported");
@@ -98,14 +90,14 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
         },
         unified: unified.filter(|_| set(unified)),
     };
-    for &(field, k, neg) in NUMS.iter() {
+    for (k, field) in NUMS.split(crate::words::on(b' ')).enumerate() {
         let Some(v) = at(r, field) else { continue };
-        res.cg.num[k as usize] = match v.as_i64() {
+        res.cg.num[k] = match v.as_i64() {
             // disableOOMKiller: a switch, 1 when on.
-            _ if k == Knob::NoOom => v.as_bool().filter(|&b| b).map(|_| 1),
+            _ if k == Knob::NoOom as usize => v.as_bool().filter(|&b| b).map(|_| 1),
             // pids: 0 or less is unlimited (runtime-spec).
-            Some(n) if k == Knob::Pids => Some(if n <= 0 { -1 } else { n }),
-            Some(n) if n < 0 && !neg => return refuse(field, b"must not be negative"),
+            Some(n) if k == Knob::Pids as usize => Some(if n <= 0 { -1 } else { n }),
+            Some(n) if n < 0 && NEG & 1 << k == 0 => return refuse(field, b"must not be negative"),
             Some(n) => Some(n),
             None => return refuse(field, b"not an integer"),
         };
@@ -186,7 +178,7 @@ impl Made {
     /// Removes the cgroups (a failed create).
     pub fn remove(&mut self) {
         self.close();
-        for d in self.paths[..self.plen].split(|&c| c == 0).filter(|d| !d.is_empty()) {
+        for d in self.paths[..self.plen].split(crate::words::on(0)).filter(|d| !d.is_empty()) {
             let _ = sys::rmdirat(sys::CWD, d);
         }
         self.plen = 0;
@@ -256,7 +248,7 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
     let mut l = cgroup::Layout::new();
     let no = |f: cgroup::Fail| (f.what, f.why.unwrap_or(b"controller not available"));
     cgroup::discover(&mut l, &[true; NCTRL]).map_err(no)?;
-    let root: Option<&[u8]> = if path.starts_with(b"/") { Some(b"/") } else { None };
+    let root: Option<&[u8]> = if path.starts_with(&b"/"[..]) { Some(b"/") } else { None };
     // A cgroup in every hierarchy there is (the freezer's too, for pause;
     // on v2 one holds them all): every one lists every process (ps, kill
     // --all). The controllers the resources need must be there.
@@ -265,7 +257,7 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
         // "<mount>/<rel>/<path>", recorded in `paths` (NUL-separated).
         let rel = t.rel;
         let sep: &[u8] = if rel.is_empty() { b"" } else { b"/" };
-        let body = path.strip_prefix(b"/").unwrap_or(path);
+        let body = path.strip_prefix(&b"/"[..]).unwrap_or(path);
         let at = m.plen;
         let n = join(&mut m.paths[at..], &[t.mount, b"/", rel, sep, body]);
         if at + n + 1 >= m.paths.len() {

@@ -53,7 +53,8 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
             Ok(m) => m,
             Err(e) => return fail(b"update", &[b"--resources -: ", sys::strerror(e)]),
         };
-        let Some((b, _)) = stdin_map.typed(STDIN_MAX, 0u8) else { return fail(b"update", &[b"--resources -: no memory"]) };
+        // The bytes as mapped (zero pages, none touched before the read).
+        let Some((_, _, b)) = stdin_map.split(0, 0) else { return fail(b"update", &[b"--resources -: no memory"]) };
         let text = match sys::read_full(0, b) {
             Ok(n) if n < STDIN_MAX => &mut b[..n],
             Ok(_) => return fail(b"update", &[b"--resources -: larger than 1 MiB"]),

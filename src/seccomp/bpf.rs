@@ -76,6 +76,8 @@ enum To {
     Ret(u32),
     /// The condition block of the entries starting at this index.
     Block(u16),
+    /// x32: what x86_64's search says for the number without the x32 bit.
+    Shared,
 }
 
 #[derive(Clone, Copy)]
@@ -130,6 +132,9 @@ pub struct Scratch {
     /// Leaves: the index in `ivs` each starts at.
     segs: [u16; MAX_IVS],
     ns: usize,
+    /// The last `ja` of the x32 part into x86_64's search (the `ja`s are
+    /// chained: each points to the next, the last one to the search).
+    shared: u16,
     targets: [To; MAX_TARGETS],
     nt: usize,
     fix: [Fix; MAX_FIX],
@@ -152,6 +157,7 @@ impl Scratch {
             ivs: [Iv { lo: 0, to: To::Ret(0) }; MAX_IVS],
             segs: [0; MAX_IVS],
             ns: 0,
+            shared: 0,
             targets: [To::Ret(0); MAX_TARGETS],
             nt: 0,
             fix: [FIX; MAX_FIX],
@@ -262,10 +268,19 @@ fn block(m: &Model, a: Arch, x32: bool, o: &mut Out, s: &mut Scratch) -> Result<
     let default = To::Ret(m.default.ret());
     let n = entries(m, a, s, 0)?;
     s.ne = n;
+    if a == Arch::X86_64 && x32 {
+        let start = o.n;
+        match x32_part(m, n, o, s) {
+            Err(Error::Far) => (o.n, s.ne) = (start, n),
+            r => r?,
+        }
+    }
     let mut ni = 0;
     let mut next = intervals(m, s, 0..n, 0, &mut ni)?;
-    if a == Arch::X86_64 {
-        // The x32 ABI shares AUDIT_ARCH_X86_64 and sets bit 30.
+    if a == Arch::X86_64 && s.ne == n {
+        // The x32 ABI shares AUDIT_ARCH_X86_64 and sets bit 30: x32's
+        // numbers are the upper part of the line (when the x32 part above
+        // was not written).
         if next < X32_BIT as u64 {
             push(s, &mut ni, next as u32, default)?;
         }
@@ -285,10 +300,56 @@ fn block(m: &Model, a: Arch, x32: bool, o: &mut Out, s: &mut Scratch) -> Result<
     region(m, a, 0, s.ns, ni, o, s)
 }
 
+/// x32 (numbers with bit 30) before x86_64's search: where x32's verdict
+/// for a number is x86_64's for the number without the bit (most of them:
+/// the two ABIs share their numbers but for x32's own calls from 512 and
+/// the calls x32 lacks), the search jumps to x86_64's with the bit cleared;
+/// only the rest is searched here. Condition blocks are never shared (x32
+/// compares 32-bit arguments). Far: the part did not fit (jumps or
+/// targets); the caller writes one search over both instead.
+#[inline(never)]
+fn x32_part(m: &Model, n: usize, o: &mut Out, s: &mut Scratch) -> Result<(), Error> {
+    let default = To::Ret(m.default.ret());
+    let n32 = entries(m, Arch::X32, s, n)?;
+    s.ne = n32;
+    let at = o.put(JGE_K, 0, 0, X32_BIT)?;
+    // Every table number is below 1024 (see `slot`); above, both say the default.
+    let (mut i64, mut i32, mut ni) = (0, n, 0);
+    for lo in 0..1024 {
+        let v64 = verdict_at(m, s, &mut i64, n, lo, default);
+        let v32 = verdict_at(m, s, &mut i32, n32, X32_BIT | lo, default);
+        let to = if v32 == v64 && !matches!(v32, To::Block(_)) { To::Shared } else { v32 };
+        push(s, &mut ni, X32_BIT | lo, to)?;
+    }
+    push(s, &mut ni, X32_BIT | 1024, To::Shared)?;
+    leaves(s, ni);
+    s.shared = 0;
+    region(m, Arch::X32, 0, s.ns, ni, o, s)?;
+    // x86_64's search starts with clearing the bit (a no-op for its own numbers).
+    let and = o.put(AND_K, 0, 0, !X32_BIT)?;
+    if s.shared != 0 {
+        o.patch(s.shared as usize, Side::K, and)?;
+    }
+    o.patch(at, Side::Jf, and + 1)
+}
+
+/// The verdict for number `nr`, walking the sorted entries `*i..end`.
+#[inline(never)]
+fn verdict_at(m: &Model, s: &Scratch, i: &mut usize, end: usize, nr: u32, default: To) -> To {
+    if *i == end || s.ents[*i].0 != nr {
+        return default;
+    }
+    let e = *i + s.ents[*i..end].iter().take_while(|e| e.0 == nr).count();
+    let v = verdict(m, &s.ents[*i..e], *i);
+    *i = e;
+    v
+}
+
 /// Appends `arch`'s (nr, rule) entries to `s.ents` from index `from`,
 /// sorted by number and, within one number, by rule; returns the end. A
 /// bucket per number (lists built back to front so they keep the rules'
 /// order): a sort costs hundreds of microseconds per run at opt-level "z".
+#[inline(never)]
 fn entries(m: &Model, arch: Arch, s: &mut Scratch, from: usize) -> Result<usize, Error> {
     let mut head = [NONE; SLOTS];
     for (ci, c) in m.calls.iter().enumerate().rev() {
@@ -313,6 +374,7 @@ fn entries(m: &Model, arch: Arch, s: &mut Scratch, from: usize) -> Result<usize,
 
 /// Appends the intervals of the entries `ents` (sorted) to `s.ivs` from the
 /// number `start` on; returns the number after the last entry.
+#[inline(never)]
 fn intervals(m: &Model, s: &mut Scratch, ents: core::ops::Range<usize>, start: u32, ni: &mut usize) -> Result<u64, Error> {
     let default = To::Ret(m.default.ret());
     let mut next = start as u64;
@@ -346,6 +408,7 @@ fn push(s: &mut Scratch, ni: &mut usize, lo: u32, to: To) -> Result<(), Error> {
 /// exception — one `jeq` instead of two `jge`. A leaf holds at most
 /// MAX_EXC exceptions and one condition block (so that a leaf alone always
 /// reaches its targets).
+#[inline(never)]
 fn leaves(s: &mut Scratch, ni: usize) {
     let (mut ns, mut exc, mut blocks) = (0, 0, 0);
     let mut i = 0;
@@ -397,9 +460,9 @@ fn verdict(m: &Model, ents: &[(u32, u16)], first: usize) -> To {
 /// them, else split in two. A single leaf always fits, its condition block
 /// written with its own `ret`s if it must.
 fn region(m: &Model, a: Arch, lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<(), Error> {
-    let start = o.n;
+    let (start, shared) = (o.n, s.shared);
     match flat(m, a, lo, hi, ni, o, s, false) {
-        Err(Error::Far) => o.n = start,
+        Err(Error::Far) => (o.n, s.shared) = (start, shared),
         r => return r,
     }
     if hi - lo == 1 {
@@ -431,6 +494,13 @@ fn flat(m: &Model, a: Arch, lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mu
         while t < s.nt {
             match s.targets[t] {
                 To::Ret(k) if !blocks => pos[t] = o.put(RET_K, 0, 0, k)? as u16,
+                To::Shared if !blocks => {
+                    pos[t] = o.put(JMP_JA, 0, 0, 0)? as u16;
+                    if s.shared != 0 {
+                        o.patch(s.shared as usize, Side::K, pos[t] as usize)?;
+                    }
+                    s.shared = pos[t];
+                }
                 To::Block(first) if blocks => {
                     pos[t] = o.n as u16;
                     conditions(m, a, first as usize, o, s, inline)?;
