@@ -124,6 +124,10 @@ pub struct Entry {
     pub kind: Kind,
 }
 
+/// How a step is made and told: what its target must be, whether a
+/// missing target is fine, where it comes from (one small argument).
+pub type How = (Make, bool, Kind);
+
 /// The table lives in buffers the caller provides: tiny ones on the stack
 /// for a plain run, a mapped region when there is a rootfs to describe.
 pub struct Table<'t> {
@@ -376,7 +380,7 @@ impl<'t> Table<'t> {
 
     /// Appends a step; on overflow `check` fails.
     #[inline(never)]
-    pub(crate) fn push(&mut self, op: Op, src: Option<Span>, target: Span, make: Make, optional: bool, kind: Kind) {
+    pub(crate) fn push(&mut self, op: Op, src: Option<Span>, target: Span, (make, optional, kind): How) {
         if let Some(e) = self.entries.get_mut(self.n) {
             *e = Entry { op, src, target, make, optional, kind };
             self.n += 1;
@@ -418,7 +422,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         // No rootfs: a fresh /proc over the host's, in our own mount namespace.
         let p = t.text(b"/proc");
         let procfs = t.text(b"proc");
-        t.push(PROC.op(), Some(procfs), p, Make::Nothing, false, Kind::Proc);
+        t.push(PROC.op(), Some(procfs), p, (Make::Nothing, false, Kind::Proc));
         return t.check();
     };
     let root = bind_rootfs(t, r);
@@ -433,7 +437,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
             b"@" => Some(target),
             s => Some(t.text(s)),
         };
-        t.push(op.op(), src, target, make, optional, kind);
+        t.push(op.op(), src, target, (make, optional, kind));
     }
     let tmpfs = t.text(b"tmpfs");
 
@@ -446,23 +450,23 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
         let src = t.text(v.src);
         let dst = t.join(r, v.dst);
-        t.push(Op::Bind { rec: true }, Some(src), dst, if dir { Make::Dir } else { Make::File }, false, Kind::Volume);
+        t.push(Op::Bind { rec: true }, Some(src), dst, (if dir { Make::Dir } else { Make::File }, false, Kind::Volume));
         if v.ro {
             // A bind mount is made read-only by remounting it.
-            t.push(Op::RemountRo { flags: 0 }, None, dst, Make::Nothing, false, Kind::Volume);
+            t.push(Op::RemountRo { flags: 0 }, None, dst, (Make::Nothing, false, Kind::Volume));
         }
     }
     for p in spec.tmpfs {
         let dst = t.join(r, p);
-        t.push(TMPFS.op(), Some(tmpfs), dst, Make::Dir, false, Kind::Tmpfs);
+        t.push(TMPFS.op(), Some(tmpfs), dst, (Make::Dir, false, Kind::Tmpfs));
     }
 
-    t.push(Op::Pivot, None, root, Make::Nothing, false, Kind::Pivot);
+    t.push(Op::Pivot, None, root, (Make::Nothing, false, Kind::Pivot));
     if spec.read_only {
         // After pivot_root, "/" is the rootfs bind: remounting it affects
         // that mount alone; /proc, /dev, volumes and tmpfs stay as asked.
         let slash = t.text(b"/");
-        t.push(Op::RemountRo { flags: 0 }, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot);
+        t.push(Op::RemountRo { flags: 0 }, None, slash, (Make::Nothing, false, Kind::ReadOnlyRoot));
     }
     t.check()
 }
@@ -473,7 +477,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
 pub fn bind_rootfs(t: &mut Table, r: &[u8]) -> Span {
     t.inner = r.len() as u32;
     let root = t.text(r);
-    t.push(RBIND.op(), Some(root), root, Make::Nothing, false, Kind::Rootfs);
+    t.push(RBIND.op(), Some(root), root, (Make::Nothing, false, Kind::Rootfs));
     root
 }
 
@@ -485,7 +489,7 @@ pub fn device(t: &mut Table, r: &[u8], d: &crate::model::Device) {
     let src = t.text(d.path);
     let dst = t.join(r, d.path);
     let op = Op::HostNode { mode: d.kind | (d.mode & 0o7777), major: d.major, minor: d.minor, uid: d.uid, gid: d.gid };
-    t.push(op, Some(src), dst, Make::Nothing, false, Kind::Device);
+    t.push(op, Some(src), dst, (Make::Nothing, false, Kind::Device));
 }
 
 /// The default nodes and links of /dev (docker's, and runtime-spec's
@@ -500,7 +504,7 @@ pub fn default_devices(t: &mut Table, r: &[u8], keep: bool) {
             continue;
         }
         let src = t.text(src);
-        t.push(op.op(), Some(src), target, Make::Nothing, false, Kind::Device);
+        t.push(op.op(), Some(src), target, (Make::Nothing, false, Kind::Device));
     }
 }
 

@@ -11,11 +11,11 @@
 //! each written to a temp file and renamed.
 use super::cgroups;
 use super::config::{self, Refusal, Store};
-use crate::devices::Policy;
 use super::flags::{self, Flags};
 use super::state::{self, Record};
 use super::{fail, fail1, fail2, Global};
 use crate::cli::Args;
+use crate::devices::Policy;
 use crate::json;
 use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
 use crate::mounts::{self, Entry, Table, MAX_ENTRIES, TEXT_CAP};
@@ -75,7 +75,9 @@ fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
 /// Everything create does; returns the pid, the id and --detach.
 fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8], bool), i32> {
     let p = flags::parse(args, from, FLAGS).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
-    let [id] = p.positional() else { return Err(fail(cmd, &[b"usage: ", cmd, b" [--bundle DIR] [--pid-file FILE] ID"])) };
+    let [id] = p.positional() else {
+        return Err(fail(cmd, &[b"usage: ", cmd, b" [--bundle DIR] [--pid-file FILE] ID"]));
+    };
     let id: &'a [u8] = id;
     if !state::valid_id(id) {
         return Err(fail(cmd, &[b"invalid container id '", id, b"': use [A-Za-z0-9_+.-]"]));
@@ -88,8 +90,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
         },
     };
     let mut bbuf = [0u8; 4096];
-    let bundle = absolute(p.vals[BUNDLE].unwrap_or(b"."), &mut bbuf)
-        .map_err(|e| fail_io(cmd, b"--bundle", b"", e))?;
+    let bundle = absolute(p.vals[BUNDLE].unwrap_or(b"."), &mut bbuf).map_err(|e| fail_io(cmd, b"--bundle", b"", e))?;
     let root = g.open_root(true).map_err(|e| fail_io(cmd, b"state directory ", g.root(), e))?;
     match sys::oci::mkdir_mode(root, id, 0o711) {
         Ok(()) => {}
@@ -151,10 +152,12 @@ fn build_and_spawn(
     let proc_ = config::process(process, &mut st).map_err(|r| refused(cmd, r))?;
     // A terminal's master goes to the console socket, as runc sends it.
     let console = match (proc_.terminal, console) {
-        (true, Some(path)) => Some(
-            sys::tty::connect_unix(path).map_err(|e| fail_io(cmd, b"--console-socket ", path, e))?,
-        ),
-        (true, None) => return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" })),
+        (true, Some(path)) => {
+            Some(sys::tty::connect_unix(path).map_err(|e| fail_io(cmd, b"--console-socket ", path, e))?)
+        }
+        (true, None) => {
+            return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" }))
+        }
         (false, Some(_)) => return Err(fail1(cmd, b"--console-socket: process.terminal is not set")),
         (false, None) => None,
     };
@@ -175,7 +178,8 @@ fn build_and_spawn(
     let cg_path: &[u8] = match linux.and_then(|l| l.get("cgroupsPath")).and_then(|p| p.as_bytes()) {
         Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
         Some(p) if !p.is_empty() => {
-            let why = b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)";
+            let why =
+                b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)";
             return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why }));
         }
         _ => {
@@ -200,10 +204,12 @@ fn build_and_spawn(
     }
     let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
     let mut tmap = Map::new(size, false).map_err(|e| fail_io(cmd, b"mount table", b"", e))?;
-    let (entries, ttext) = tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail1(cmd, b"mount table: no memory"))?;
+    let (entries, ttext) =
+        tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail1(cmd, b"mount table: no memory"))?;
     let mut table = Table::new(entries, ttext);
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
-    let mut made = cgroups::make(cg_path, &res, &policy).map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
+    let mut made = cgroups::make(cg_path, &res, &policy)
+        .map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
     let built = super::mounts::build(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table);
     if let Err(r) = built {
         made.remove();

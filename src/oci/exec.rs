@@ -94,7 +94,8 @@ pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<
             (8, Some(v)) => {
                 e.preserve_fds = crate::limits::parse_u64(v)
                     .filter(|&n| n <= 1024)
-                    .ok_or(Bad { why: b"not a number of fds (0..=1024)", arg: a })? as i32
+                    .ok_or(Bad { why: b"not a number of fds (0..=1024)", arg: a })?
+                    as i32
             }
             (9, Some(v)) if !v.is_empty() => return Err(Bad { why: b"SELinux labels are not supported", arg: a }),
             _ => {}
@@ -253,7 +254,9 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     // console socket, or attached, it is relayed to our stdin/stdout.
     let terminal = e.tty || (!from_cli && p.terminal);
     let console = match (terminal, e.console_socket) {
-        (true, Some(path)) => Some(sys::tty::connect_unix(path).map_err(|x| [&b"--console-socket "[..], path, b": ", sys::strerror(x)])?),
+        (true, Some(path)) => {
+            Some(sys::tty::connect_unix(path).map_err(|x| [&b"--console-socket "[..], path, b": ", sys::strerror(x)])?)
+        }
         (true, None) if e.detach => return Err([&b"--tty with --detach needs --console-socket"[..], b"", b"", b""]),
         (true, None) if !sys::tty::is_tty(0) => return Err([&crate::console::NOT_A_TTY[..], b"", b"", b""]),
         (false, Some(_)) => return Err([&b"--console-socket needs --tty"[..], b"", b"", b""]),
@@ -374,7 +377,10 @@ mod tests {
 
     fn p(v: &[&str]) -> Result<ExecArgs<'static>, Bad<'static>> {
         let leaked: &'static [&'static [u8]] = Box::leak(
-            v.iter().map(|s| &*Box::leak(s.as_bytes().to_vec().into_boxed_slice())).collect::<Vec<_>>().into_boxed_slice(),
+            v.iter()
+                .map(|s| &*Box::leak(s.as_bytes().to_vec().into_boxed_slice()))
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
         );
         parse(leaked, 0)
     }
@@ -382,7 +388,10 @@ mod tests {
     #[test]
     fn conmon_and_shim_command_lines_parse() {
         let e = p(&["--pid-file", "/p", "--process", "/f.json", "--detach", "--preserve-fds", "2", "ctr1"]).unwrap();
-        assert_eq!((e.id, e.process, e.pid_file, e.detach, e.preserve_fds), (&b"ctr1"[..], Some(&b"/f.json"[..]), Some(&b"/p"[..]), true, 2));
+        assert_eq!(
+            (e.id, e.process, e.pid_file, e.detach, e.preserve_fds),
+            (&b"ctr1"[..], Some(&b"/f.json"[..]), Some(&b"/p"[..]), true, 2)
+        );
         let e = p(&["--process=/f", "-d", "--pid-file=/p", "x"]).unwrap();
         assert_eq!((e.id, e.detach, e.id_at), (&b"x"[..], true, 3));
     }

@@ -107,14 +107,18 @@ pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
             o.propagation = FLAG[i];
         } else if let Some(i) = known {
             o.flags = if CLEARS >> i & 1 != 0 { o.flags & !FLAG[i] } else { o.flags | FLAG[i] };
-        } else if let Some(i) = crate::words::find(b"tmpcopyup idmap ridmap", w).or(w.starts_with(b"rro").then_some(1)) {
+        } else if let Some(i) = crate::words::find(b"tmpcopyup idmap ridmap", w).or(w.starts_with(b"rro").then_some(1))
+        {
             // tmpcopyup: runc's extension (copy the image's files into the
             // tmpfs); podman sets it for /run-like tmpfs mounts only when
             // asked.
-            return refuse(b"mounts.options", match i {
-                0 => b"tmpcopyup is not supported",
-                _ => b"idmapped and recursive read-only mounts are not supported",
-            });
+            return refuse(
+                b"mounts.options",
+                match i {
+                    0 => b"tmpcopyup is not supported",
+                    _ => b"idmapped and recursive read-only mounts are not supported",
+                },
+            );
         } else {
             let end = used + w.len() + 1;
             if end > data.len() {
@@ -152,7 +156,7 @@ fn is_dir(p: &[u8]) -> bool {
 /// change), config.json's.
 #[inline(never)]
 fn then(t: &mut Table, op: Op, target: Span) {
-    t.push(op, None, target, Make::Nothing, false, Kind::Config)
+    t.push(op, None, target, (Make::Nothing, false, Kind::Config))
 }
 
 /// `mount(2)` flags on the mount at `target`.
@@ -164,7 +168,7 @@ fn flags(t: &mut Table, flags: u32, target: Span) {
 #[inline(never)]
 fn fs(t: &mut Table, fstype: &[u8], src: &[u8], data: &[u8], flags: u32, target: Span) {
     let (fstype, src, data) = (t.text(fstype), t.text(src), t.text(data));
-    t.push(Op::Fs { fstype, data, flags: flags as u64 }, Some(src), target, Make::Dir, false, Kind::Config)
+    t.push(Op::Fs { fstype, data, flags: flags as u64 }, Some(src), target, (Make::Dir, false, Kind::Config))
 }
 
 /// One entry of `mounts`.
@@ -186,7 +190,7 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], cgroups: &[u8], t: &mut Table) -> Re
             false => t.put(&[bundle, b"/", src]),
         };
         let make = if is_dir(t.str(s)) { Make::Dir } else { Make::File };
-        t.push(Op::Bind { rec: f & REC != 0 }, Some(s), target, make, false, Kind::Config);
+        t.push(Op::Bind { rec: f & REC != 0 }, Some(s), target, (make, false, Kind::Config));
         // Read-only: the walk makes the bind and this remount one
         // read-only bind (every submount too).
         if f & RDONLY != 0 {
@@ -232,13 +236,13 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
         }
         let src = t.text(dir);
         let at = t.put(&[r, dst, b"/", name]);
-        t.push(Op::Bind { rec: false }, Some(src), at, Make::Dir, false, Kind::Config);
+        t.push(Op::Bind { rec: false }, Some(src), at, (Make::Dir, false, Kind::Config));
         then(t, Op::RemountRo { flags: 0 }, at);
         if name.contains(&b',') {
             for alias in name.split(|&c| c == b',') {
                 let to = t.text(name);
                 let link = t.put(&[r, dst, b"/", alias]);
-                t.push(Op::Symlink, Some(to), link, Make::Nothing, false, Kind::Config);
+                t.push(Op::Symlink, Some(to), link, (Make::Nothing, false, Kind::Config));
             }
         }
     }
@@ -299,24 +303,24 @@ pub fn build(root: Value, r: &[u8], bundle: &[u8], cwd: &[u8], cgroups: &[u8], t
     devices(linux, root, r, t)?;
     for p in list(linux, "maskedPaths", root) {
         let target = t.join(r, inner(Some(p), b"linux.maskedPaths")?);
-        t.push(Op::Mask, None, target, Make::Nothing, true, Kind::Masked);
+        t.push(Op::Mask, None, target, (Make::Nothing, true, Kind::Masked));
     }
     for p in list(linux, "readonlyPaths", root) {
         let target = t.join(r, inner(Some(p), b"linux.readonlyPaths")?);
-        t.push(Op::Bind { rec: true }, Some(target), target, Make::Nothing, true, Kind::ReadOnlyPath);
-        t.push(Op::RemountRo { flags: NSX as u64 }, None, target, Make::Nothing, true, Kind::ReadOnlyPath);
+        t.push(Op::Bind { rec: true }, Some(target), target, (Make::Nothing, true, Kind::ReadOnlyPath));
+        t.push(Op::RemountRo { flags: NSX as u64 }, None, target, (Make::Nothing, true, Kind::ReadOnlyPath));
     }
-    t.push(Op::Pivot, None, rootfs, Make::Nothing, false, Kind::Pivot);
+    t.push(Op::Pivot, None, rootfs, (Make::Nothing, false, Kind::Pivot));
     let slash = t.text(b"/");
     if root.get("root").and_then(|v| v.get("readonly")).and_then(|v| v.as_bool()) == Some(true) {
         let op = Op::Flags { flags: (BIND | REMOUNT | RDONLY) as u64 };
-        t.push(op, None, slash, Make::Nothing, false, Kind::ReadOnlyRoot);
+        t.push(op, None, slash, (Make::Nothing, false, Kind::ReadOnlyRoot));
     }
     if let Some(v) = linux.and_then(|l| l.get("rootfsPropagation")).filter(|v| !v.is_null()) {
         let Some(p) = propagation(v.as_bytes().unwrap_or(b"")) else {
             return refuse(b"linux.rootfsPropagation", b"not a propagation mode");
         };
-        t.push(Op::Flags { flags: (p | REC) as u64 }, None, slash, Make::Nothing, false, Kind::Rootfs);
+        t.push(Op::Flags { flags: (p | REC) as u64 }, None, slash, (Make::Nothing, false, Kind::Rootfs));
     }
     t.check().map_err(|why| Refusal { field: b"mounts", why })
 }
@@ -336,7 +340,8 @@ mod tests {
 
     #[test]
     fn option_words_set_clear_propagate_or_become_filesystem_data() {
-        let (f, p, d) = parse_options(r#"["ro","nosuid","rw","noatime","atime","rbind","rslave","mode=755","size=1k"]"#).unwrap();
+        let (f, p, d) =
+            parse_options(r#"["ro","nosuid","rw","noatime","atime","rbind","rslave","mode=755","size=1k"]"#).unwrap();
         assert_eq!(f, NOSUID | BIND | REC, "rw undoes ro, atime undoes noatime");
         assert_eq!(p, (libc::MS_SLAVE | libc::MS_REC) as u32);
         assert_eq!(d, "mode=755,size=1k");
