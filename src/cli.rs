@@ -411,7 +411,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         }
         _ => {
             r.seccomp = match v.strip_prefix(&b"seccomp="[..]).or_else(|| v.strip_prefix(&b"seccomp:"[..])) {
-                Some(b"unconfined") => crate::seccomp::Profile::Unconfined,
+                Some(f) if f == b"unconfined" => crate::seccomp::Profile::Unconfined,
                 Some(f) if !f.is_empty() => crate::seccomp::Profile::File(f),
                 _ => return Err(b"supported: seccomp=unconfined, seccomp=FILE"),
             }

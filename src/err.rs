@@ -125,6 +125,34 @@ a session of the container's own|the container's terminal|relaying the container
 checking the working directory|installing the syscall filter|joining a namespace by path|\
 / is not a mount point (inside a chroot?): binding it onto itself|writing a linux.sysctl value";
 
+/// Advice for known (step, errno) pairs: (step, errno, word of ADVICE).
+const ADVICE_FOR: [(u8, u8, u8); 16] = [
+    (Step::Clone as u8, libc::EPERM as u8, 0),
+    (Step::Clone as u8, libc::ENOSPC as u8, 1),
+    (Step::Clone as u8, libc::EINVAL as u8, 2),
+    (Step::Mount as u8, libc::EPERM as u8, 0),
+    (Step::MountPrivate as u8, libc::EPERM as u8, 0),
+    (Step::RootBind as u8, libc::EPERM as u8, 0),
+    (Step::RootBind as u8, libc::EINVAL as u8, 3),
+    (Step::Mount as u8, libc::ENOENT as u8, 4),
+    (Step::Mount as u8, libc::ELOOP as u8, 5),
+    (Step::Cwd as u8, libc::ENOENT as u8, 6),
+    (Step::Exec as u8, libc::ENOENT as u8, 7),
+    (Step::Exec as u8, libc::EACCES as u8, 8),
+    (Step::Exec as u8, libc::ENOEXEC as u8, 9),
+    (Step::Frame as u8, libc::EBADMSG as u8, 10),
+    (Step::Send as u8, libc::EPIPE as u8, 11),
+    (Step::User as u8, libc::EPERM as u8, 12),
+];
+const ADVICE: &[u8] = b"are you root?|namespace limit reached: see /proc/sys/user/max_*_namespaces|\
+does this kernel support these namespaces?|\
+the mount around it is shared, or this kernel cannot tell (statmount, Linux 6.8), and a bind would show \
+outside: make the chroot directory a private mount first (mount --bind DIR DIR; mount --make-private DIR)|\
+the mount point is missing|its path crosses a symlink inside the rootfs; mount targets may not|\
+it lies outside the container's root|not found in PATH|not executable, or permission denied|\
+not a binary or script this kernel can run|malformed argv frame|the child exited before reading it|\
+was CAP_SETUID or CAP_SETGID dropped?";
+
 /// Exit code from a wait status: the command's own, or 128+N for signal N.
 pub fn status_code(status: i32) -> i32 {
     if libc::WIFEXITED(status) {
@@ -180,27 +208,13 @@ impl Error {
     }
 
     fn advice(self, what: &[u8]) -> &'static [u8] {
-        match (self.step, self.errno.0) {
-            (Step::Clone, libc::EPERM) => b"are you root?",
-            (Step::Clone, libc::ENOSPC) => b"namespace limit reached: see /proc/sys/user/max_*_namespaces",
-            (Step::Clone, libc::EINVAL) => b"does this kernel support these namespaces?",
-            (Step::Mount | Step::MountPrivate | Step::RootBind, libc::EPERM) => b"are you root?",
-            (Step::RootBind, libc::EINVAL) => {
-                b"the mount around it is shared, or this kernel cannot tell (statmount, Linux 6.8), \
-                  and a bind would show outside: make the chroot directory a private mount first \
-                  (mount --bind DIR DIR; mount --make-private DIR)"
+        for &(s, e, a) in &ADVICE_FOR {
+            // "not found in PATH" only for a bare name (a path was not searched).
+            if s == self.step as u8 && e as i32 == self.errno.0 && !(a == 7 && what.contains(&b'/')) {
+                return words::nth_of(ADVICE, b'|', a as usize);
             }
-            (Step::Mount, libc::ENOENT) => b"the mount point is missing",
-            (Step::Mount, libc::ELOOP) => b"its path crosses a symlink inside the rootfs; mount targets may not",
-            (Step::Cwd, libc::ENOENT) => b"it lies outside the container's root",
-            (Step::User, libc::EPERM) => b"was CAP_SETUID or CAP_SETGID dropped?",
-            (Step::Exec, libc::ENOENT) if !what.contains(&b'/') => b"not found in PATH",
-            (Step::Exec, libc::EACCES) => b"not executable, or permission denied",
-            (Step::Exec, libc::ENOEXEC) => b"not a binary or script this kernel can run",
-            (Step::Frame, libc::EBADMSG) => b"malformed argv frame",
-            (Step::Send, libc::EPIPE) => b"the child exited before reading it",
-            _ => b"",
         }
+        b""
     }
 
     /// Prints `mydocker: <step>: <what>: <why>[ (advice)]` on stderr.
@@ -264,6 +278,20 @@ mod tests {
         assert_eq!(STEP_NAMES.split(|&c| c == b'|').count(), ALL.len());
         assert_eq!(STEP_WHAT.split(|&c| c == b'|').count(), ALL.len());
         assert_eq!((Step::Exec.name(), Step::Sysctl.what()), (&b"exec"[..], &b"writing a linux.sysctl value"[..]));
+    }
+
+    #[test]
+    fn known_errors_get_their_advice() {
+        let adv = |step, e, what: &[u8]| Error { step, errno: Errno(e) }.advice(what);
+        assert_eq!(adv(Step::Clone, libc::EPERM, b""), b"are you root?");
+        assert_eq!(adv(Step::RootBind, libc::EPERM, b""), b"are you root?");
+        assert!(adv(Step::RootBind, libc::EINVAL, b"").ends_with(b"(mount --bind DIR DIR; mount --make-private DIR)"));
+        assert_eq!(adv(Step::Exec, libc::ENOENT, b"sh"), b"not found in PATH");
+        assert_eq!(adv(Step::Exec, libc::ENOENT, b"/bin/nope"), b"");
+        assert_eq!(adv(Step::User, libc::EPERM, b""), b"was CAP_SETUID or CAP_SETGID dropped?");
+        assert_eq!(adv(Step::Send, libc::EPIPE, b""), b"the child exited before reading it");
+        assert_eq!(adv(Step::Exec, libc::EPERM, b""), b"");
+        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 13);
     }
 
     #[test]

@@ -175,7 +175,7 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
                 args.arg(i)
             }
             (true, None) => return fail2(b"", b"flag needs a value: ", args.arg(i)),
-            (false, Some(b"false")) => b"false",
+            (false, Some(v)) if v == b"false" => b"false",
             (false, _) => b"",
         };
         i += 1;
