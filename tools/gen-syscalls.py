@@ -14,12 +14,13 @@ Sources (Debian 12 packages, installed by tools/seccomp-prereq.sh):
 
 Layout of the output (see src/seccomp/tables.rs):
   NAMES     every name, sorted, front-coded; RESTARTS: offsets of every 16th
-  NR_<ARCH> u16 number per name index (ABSENT = not on that arch), only for the
-            architectures the build's host runs. ARM-private numbers 0xf0000+k
-            are stored as ARM_PRIVATE|k; x32 as exceptions to x86_64 (without
-            the 0x40000000 bit).
-  DEFAULT   docker's rules as one u16 stream: name indices, action, argument
-            conditions, capability include/exclude, host-arch includes.
+  NR_<ARCH> a 10-bit number per name index, packed little-endian (ABSENT = not
+            on that arch), only for the architectures the build's host runs.
+            ARM-private numbers 0xf0000+k are stored as ARM_PRIVATE|k; x32 as
+            exceptions to x86_64 (without the 0x40000000 bit).
+  DEFAULT_ALLOW  docker's unconditional allow list, a bit per name index.
+  DEFAULT   docker's other rules as one u16 stream: name indices, action,
+            argument conditions, capability include/exclude, host-arch includes.
 
 Run: tools/gen-syscalls.py > src/seccomp/tables.rs
 """
@@ -29,10 +30,10 @@ import subprocess
 import sys
 
 ARCHES = ["x86_64", "x86", "x32", "aarch64", "arm"]
-ABSENT = 0xFFFF
+ABSENT = 0x3FF
 NOCAP = 0xFFFF
 RESTART = 16
-ARM_PRIVATE = 0xFF00
+ARM_PRIVATE = 0x3F0
 
 
 def cpp_defines(include_dir, header, extra=()):
@@ -96,7 +97,7 @@ def tables():
     for k, v in table(armdefs, "__ARM_NR_").items():
         if k == "BASE":
             continue
-        assert v - 0xF0000 < 0x100, (k, v)
+        assert v - 0xF0000 < 0xF, (k, v)
         arm[k] = ARM_PRIVATE | (v - 0xF0000)
     for t in (x86_64, x86, x32, aarch64, arm):
         for k, v in NEWER.items():
@@ -104,7 +105,8 @@ def tables():
     x86_64.setdefault("uretprobe", 335)
     for t in (x86_64, x86, x32, aarch64, arm):
         # src/seccomp/bpf.rs buckets numbers below 1024 (and ARM's private 16).
-        assert t and all(0 <= v < 1024 or (v & 0xFF00 == ARM_PRIVATE and v & 0xFF < 16) for v in t.values())
+        # (and the 10-bit tables keep 0x3f0 and up for ARM_PRIVATE and ABSENT).
+        assert t and all(0 <= v < ARM_PRIVATE or (v & ~0xF == ARM_PRIVATE and v != ABSENT) for v in t.values())
     return dict(zip(ARCHES, (x86_64, x86, x32, aarch64, arm)))
 
 
@@ -210,22 +212,36 @@ def main():
     w('pub static NAMES: &[u8] = b"' + "".join(chr(c) if 32 <= c < 127 and c not in (34, 92) else f"\\x{c:02x}" for c in blob) + '";\n')
     w(f"/// Offsets in NAMES of names 0, RESTART, 2*RESTART, ... (stored whole).\n")
     w(f"pub static RESTARTS: [u16; {len(restarts)}] = {restarts};\n")
-    w("/// Numbers per name index, for the architectures this build can run\n")
-    w("/// (x32: the x86_64 number unless listed in X32_EXCEPT).\n")
+    w("/// Numbers per name index, 10 bits each, packed little-endian (see\n")
+    w("/// bpf::number), for the architectures this build can run (x32: the\n")
+    w("/// x86_64 number unless listed in X32_EXCEPT).\n")
     for a, cfg in (("x86_64", 'any(test, fuzzing, target_arch = "x86_64")'), ("x86", 'any(test, fuzzing, target_arch = "x86_64")'),
                    ("aarch64", 'any(test, fuzzing, not(target_arch = "x86_64"))'), ("arm", 'any(test, fuzzing, not(target_arch = "x86_64"))')):
+        bits = 0
+        for i, n in enumerate(names):
+            bits |= t[a].get(n, ABSENT) << (10 * i)
+        packed = bits.to_bytes((10 * len(names) + 7) // 8, "little")
         w(f"#[cfg({cfg})]\n")
-        w(f"pub static NR_{a.upper()}: [u16; N] = [" + ", ".join(str(t[a].get(n, ABSENT)) for n in names) + "];\n")
+        w(f"pub static NR_{a.upper()}: [u8; {len(packed)}] = [" + ", ".join(str(b) for b in packed) + "];\n")
     w(f'#[cfg(any(test, fuzzing, target_arch = "x86_64"))]\n')
     w(f"pub static X32_EXCEPT: [(u16, u16); {len(x32_except)}] = {x32_except};\n\n")
     # docker's rules as one u16 stream (decoded by profile::next_builtin):
     # [names, act, act data, cap kept (NOCAP: none), cap dropped, hosts, args]
     # then the name indices, then per argument [index, op, value as 4
     # words, valueTwo as 4 words], least significant word first.
+    # The unconditional allow list (the first rule) as a bitmap.
+    allow, rest = profile[0], profile[1:]
+    assert allow[1:] == ("ALLOW", 0, [], [], [], [])
+    bitmap = bytearray((len(names) + 7) // 8)
+    for n in allow[0]:
+        if n in index:
+            bitmap[index[n] // 8] |= 1 << (index[n] % 8)
+    w("/// docker's unconditional allow list: bit i%8 of byte i/8 for name i.\n")
+    w(f"pub static DEFAULT_ALLOW: [u8; {len(bitmap)}] = {list(bitmap)};\n")
     acts = {"ALLOW": 0, "ERRNO": 1}
     ops = ["NE", "LT", "LE", "EQ", "GE", "GT", "MASKED_EQ"]
     words = []
-    for names_, act, errno, args, inc, exc, arches in profile:
+    for names_, act, errno, args, inc, exc, arches in rest:
         hosts = 0
         for a in arches:
             hosts |= HOST_ARCH_BITS.get(a, 0)
@@ -238,8 +254,8 @@ def main():
         for i, v, v2, op in args:
             words += [i, ops.index(op)] + [(v >> (16 * k)) & 0xFFFF for k in range(4)] + [(v2 >> (16 * k)) & 0xFFFF for k in range(4)]
     w(f"pub const NOCAP: u16 = {NOCAP:#x};\n")
-    w("/// docker's default profile (default action ERRNO(EPERM), every arch of\n")
-    w("/// the host), one rule after another: see profile::next_builtin.\n")
+    w("/// docker's default profile's other rules (default action ERRNO(EPERM),\n")
+    w("/// every arch of the host), one after another: see profile::next_builtin.\n")
     w(f"pub static DEFAULT: [u16; {len(words)}] = {words};\n")
 
 

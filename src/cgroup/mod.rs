@@ -222,7 +222,7 @@ impl Layout {
     pub fn guess(&mut self, need: &Need, exists: impl Fn(&[u8]) -> bool) -> bool {
         // What cannot be proven is known before anything is probed.
         let mut v2 = false;
-        for c in CTRLS.into_iter().filter(|&c| need[c as usize]) {
+        for c in CTRLS.iter().copied().filter(|&c| need[c as usize]) {
             if self.caller_v1[c as usize].is_some() {
                 if self.shared || v1_root_file(c).is_none() {
                     return false;
@@ -239,7 +239,7 @@ impl Layout {
         }
         let v1 = CTRLS.map(|c| need[c as usize] && self.caller_v1[c as usize].is_some());
         let (mut p, mut q) = ([0u8; 128], [0u8; 64]);
-        for c in CTRLS.into_iter().filter(|&c| v1[c as usize]) {
+        for c in CTRLS.iter().copied().filter(|&c| v1[c as usize]) {
             let mut dir = [0u8; 32];
             let d = join(&mut dir, &[b"/sys/fs/cgroup/", c.name()]);
             let n = join(&mut p, &[&dir[..d], b"/release_agent"]);
@@ -302,7 +302,7 @@ impl Layout {
     pub fn mount_line(&mut self, line: &[u8]) {
         let Some(m) = parse_mountinfo_line(line) else { return };
         if m.fstype == b"cgroup" {
-            for c in CTRLS {
+            for &c in CTRLS.iter() {
                 if self.v1[c as usize].is_none() && has_opt(m.superopts, c.name()) {
                     self.v1[c as usize] = self.mount(&m);
                 }
@@ -320,7 +320,7 @@ impl Layout {
             self.caller_v2 = Some(p);
         } else {
             self.shared |= CTRLS.iter().filter(|c| has_opt(ctrls, c.name())).count() > 1;
-            for c in CTRLS {
+            for &c in CTRLS.iter() {
                 if has_opt(ctrls, c.name()) {
                     self.caller_v1[c as usize] = Some(p);
                 }
@@ -348,7 +348,7 @@ impl Layout {
                 why: None,
             });
         }
-        for c in CTRLS {
+        for &c in CTRLS.iter() {
             if !want[c as usize] {
                 continue;
             }
@@ -783,7 +783,7 @@ impl Cgroups {
     pub fn join_failed(&self, slot: usize, errno: Errno) -> Fail {
         let m = self.made.get(slot).copied().flatten();
         let v2 = m.map_or(false, |m| m.v2);
-        let what: &'static [u8] = match m.and_then(|m| CTRLS.into_iter().find(|&c| m.ctrls[c as usize])) {
+        let what: &'static [u8] = match m.and_then(|m| CTRLS.iter().copied().find(|&c| m.ctrls[c as usize])) {
             _ if v2 => b"joining the container's cgroup (v2)",
             Some(c) => JOINING[c as usize],
             None => b"joining the container's cgroup",

@@ -35,7 +35,7 @@ pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
     // One write for all: "+memory +cpu +pids".
     let mut w = [0u8; 64];
     let mut n = 0;
-    for c in CTRLS {
+    for &c in CTRLS.iter() {
         if !ctrls[c as usize] || !controller(c) || listed(cur, c.name()) {
             continue;
         }

@@ -111,28 +111,34 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             Some(b"b") => Type::Block,
             _ => return Err(bad),
         };
-        let id = |k: &str| match d.get(k).filter(|v| !v.is_null()).map(|v| v.as_i64()) {
-            None | Some(Some(-1)) => Ok(None),
-            Some(Some(n)) if (0..=u32::MAX as i64).contains(&n) => Ok(Some(n as u32)),
-            _ => Err(bad),
-        };
         let access = match d.get("access").and_then(|a| a.as_bytes()) {
             None | Some(b"") => devices::RWM,
             Some(a) => devices::parse_access(a).ok_or(bad)?,
         };
         let allow = d.get("allow").and_then(|a| a.as_bool()).ok_or(bad)?;
-        let rule = Rule { ty, major: id("major")?, minor: id("minor")?, access, allow };
+        let (Some(major), Some(minor)) = (dev_num(d, "major"), dev_num(d, "minor")) else { return Err(bad) };
+        let rule = Rule { ty, major, minor, access, allow };
         rules.push(rule).map_err(|why| super::config::Refusal { field: b"linux.resources.devices", why })?;
     }
     Ok(res)
+}
+
+/// A rule's major or minor number: Some(None) for any (absent, null or
+/// -1), None when malformed.
+fn dev_num(d: Value, k: &str) -> Option<Option<u32>> {
+    match d.get(k).filter(|v| !v.is_null()).map(|v| v.as_i64()) {
+        None | Some(Some(-1)) => Some(None),
+        Some(Some(n)) if (0..=u32::MAX as i64).contains(&n) => Some(Some(n as u32)),
+        _ => None,
+    }
 }
 
 /// Appends runc's always-allowed nodes and one rule per linux.devices
 /// node, after the config's rules (the last match wins).
 pub fn default_rules(linux: Option<Value>, rules: &mut Policy) -> CRes<()> {
     let full = |why| super::config::Refusal { field: b"linux.resources.devices", why };
-    for r in devices::DOCKER_DEFAULT {
-        rules.push(r).map_err(full)?;
+    for r in devices::DOCKER_DEFAULT.iter() {
+        rules.push(*r).map_err(full)?;
     }
     let Some(list) = linux.and_then(|l| l.get("devices")) else { return Ok(()) };
     for d in list.items() {
@@ -219,9 +225,7 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
             let (Some(val), true) = (v.as_bytes(), !k.as_bytes().contains(&b'/') && k.as_bytes().first() != Some(&b'.')) else {
                 return Err((b"linux.resources.unified", b"a key must be a cgroup file name and its value a string"));
             };
-            let mut name = [0u8; 256];
-            let n = join(&mut name, &[k.as_bytes()]);
-            let fd = sys::openat(cg, &name[..n], libc::O_WRONLY).map_err(|e| (&b"linux.resources.unified"[..], why(e)))?;
+            let fd = sys::openat(cg, k.as_bytes(), libc::O_WRONLY).map_err(|e| (&b"linux.resources.unified"[..], why(e)))?;
             let r = sys::write_all(fd, val);
             sys::close(fd);
             r.map_err(|e| (&b"linux.resources.unified"[..], why(e)))?;
@@ -270,7 +274,7 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
         // level on v2 (a hybrid host's cgroup2 may hold only the freezer),
         // then written.
         let mut here = t.ctrls;
-        for c in CTRLS {
+        for &c in CTRLS.iter() {
             here[c as usize] &= need[c as usize];
         }
         make_levels(p, from, t.v2, !t.v2 && t.ctrls[Ctrl::Cpuset as usize], &here)?;

@@ -5,7 +5,7 @@
 use super::ctl;
 use super::flags;
 use super::state::{self, Status};
-use super::{fail, Global};
+use super::{fail, fail1, Global};
 use crate::cgroup::freeze;
 use crate::cli::Args;
 use crate::sys;
@@ -32,9 +32,9 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
     };
     match (on, state::status(o.dir, &o.rec)) {
         (true, Status::Running | Status::Created) | (false, Status::Paused) => {}
-        (true, Status::Paused) => return fail(cmd, &[b"container already paused"]),
-        (false, Status::Running | Status::Created) => return fail(cmd, &[b"container not paused"]),
-        (_, Status::Stopped) => return fail(cmd, &[b"container not running"]),
+        (true, Status::Paused) => return fail1(cmd, b"container already paused"),
+        (false, Status::Running | Status::Created) => return fail1(cmd, b"container not paused"),
+        (_, Status::Stopped) => return fail1(cmd, b"container not running"),
     }
     // create made a cgroup in the v1 freezer hierarchy where there is one.
     let mut done = 0;
@@ -54,7 +54,7 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
         }
     }
     if done == 0 {
-        return fail(cmd, &[b"the container has no freezer cgroup: no cgroup v1 freezer hierarchy is mounted"]);
+        return fail1(cmd, b"the container has no freezer cgroup: no cgroup v1 freezer hierarchy is mounted");
     }
     0
 }

@@ -9,8 +9,8 @@
 use super::cgroups;
 use super::flags::{self, Flags};
 use super::state::{self, Status};
-use super::{ctl, fail, Global};
-use crate::cgroup::{has, open_dir, Ctrl, NCTRL};
+use super::{ctl, fail, fail1, fail2, Global};
+use crate::cgroup::{has, open_dir, CTRLS, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
@@ -20,13 +20,10 @@ use crate::sys::{self, Map};
 const STDIN_MAX: usize = 1 << 20;
 
 /// One file per controller that exists only where the controller is
-/// enabled: (controller, v1 file, v2 file).
-const PROBES: [(Ctrl, &[u8], &[u8]); 4] = [
-    (Ctrl::Memory, b"memory.limit_in_bytes", b"memory.max"),
-    (Ctrl::Cpu, b"cpu.shares", b"cpu.weight"),
-    (Ctrl::Cpuset, b"cpuset.cpus", b"cpuset.cpus"),
-    (Ctrl::Pids, b"pids.max", b"pids.max"),
-];
+/// enabled, for the controllers Ctrl 0..4 (memory, cpu, cpuset, pids): in
+/// v1 and in v2.
+const PROBE_V1: &[u8] = b"memory.limit_in_bytes cpu.shares cpuset.cpus pids.max";
+const PROBE_V2: &[u8] = b"memory.max cpu.weight cpuset.cpus pids.max";
 
 pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     const F: Flags = Flags { names: b"resources r", takes: 1 };
@@ -35,7 +32,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Err(b) => return fail(b"update", &[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
     };
     let ([id], Some(src)) = (p.positional(), p.vals[0]) else {
-        return fail(b"update", &[b"usage: update --resources FILE|- ID"]);
+        return fail1(b"update", b"usage: update --resources FILE|- ID");
     };
     let mut buf = [0u8; 16384];
     let o = match ctl::open(g, id, &mut buf, b"update", false) {
@@ -43,7 +40,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Err(code) => return code,
     };
     if state::status(o.dir, &o.rec) == Status::Stopped {
-        return fail(b"update", &[b"container not running"]);
+        return fail1(b"update", b"container not running");
     }
     // The object: the file, or stdin read into a mapping.
     let mut stdin_map;
@@ -51,14 +48,14 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let doc = if src == b"-" {
         stdin_map = match Map::new(STDIN_MAX, false) {
             Ok(m) => m,
-            Err(e) => return fail(b"update", &[b"--resources -: ", sys::strerror(e)]),
+            Err(e) => return fail2(b"update", b"--resources -: ", sys::strerror(e)),
         };
         // The bytes as mapped (zero pages, none touched before the read).
-        let Some((_, _, b)) = stdin_map.split(0, 0) else { return fail(b"update", &[b"--resources -: no memory"]) };
+        let Some((_, _, b)) = stdin_map.split(0, 0) else { return fail1(b"update", b"--resources -: no memory") };
         let text = match sys::read_full(0, b) {
             Ok(n) if n < STDIN_MAX => &mut b[..n],
-            Ok(_) => return fail(b"update", &[b"--resources -: larger than 1 MiB"]),
-            Err(e) => return fail(b"update", &[b"--resources -: ", sys::strerror(e)]),
+            Ok(_) => return fail1(b"update", b"--resources -: larger than 1 MiB"),
+            Err(e) => return fail2(b"update", b"--resources -: ", sys::strerror(e)),
         };
         super::exec::parse_json(text, &mut nodes)
     } else {
@@ -69,9 +66,9 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Err(u) => return u.report(b"update", b"--resources ", src),
     };
     if doc.root().kind() != json::Kind::Obj {
-        return fail(b"update", &[b"--resources: not a JSON object"]);
+        return fail1(b"update", b"--resources: not a JSON object");
     }
-    let mut ignored = Policy::EMPTY;
+    let mut ignored = Policy::new();
     let r = match cgroups::resources_of(Some(doc.root()), &mut ignored) {
         Ok(r) => r,
         Err(x) => return fail(b"update", &[x.field, b": ", x.why]),
@@ -85,8 +82,8 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         };
         let v2 = has(dir, b"cgroup.controllers");
         let mut here = [false; NCTRL];
-        for &(c, f1, f2) in PROBES.iter() {
-            here[c as usize] = need[c as usize] && has(dir, if v2 { f2 } else { f1 });
+        for c in 0..4 {
+            here[c] = need[c] && has(dir, crate::words::nth(if v2 { PROBE_V2 } else { PROBE_V1 }, c));
         }
         let w = cgroups::write(dir, v2, &here, &r, &ignored);
         sys::close(dir);
@@ -97,7 +94,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
             done[c] |= here[c];
         }
     }
-    for &(c, _, _) in PROBES.iter() {
+    for &c in CTRLS.iter() {
         if need[c as usize] && !done[c as usize] {
             return fail(b"update", &[b"the container has no ", c.name(), b" cgroup"]);
         }

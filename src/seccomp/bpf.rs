@@ -235,20 +235,23 @@ fn skip(o: &mut Out, at: usize) -> Result<(), Error> {
 /// The number of name `name` on `arch`, as seccomp_data.nr holds it.
 pub fn number(arch: Arch, name: u16) -> Option<u32> {
     let i = name as usize;
+    if i >= tables::N {
+        return None;
+    }
     let v = match arch {
         #[cfg(any(test, fuzzing, target_arch = "x86_64"))]
-        Arch::X86_64 => *tables::NR_X86_64.get(i)?,
+        Arch::X86_64 => packed(&tables::NR_X86_64, i),
         #[cfg(any(test, fuzzing, target_arch = "x86_64"))]
-        Arch::X86 => *tables::NR_X86.get(i)?,
+        Arch::X86 => packed(&tables::NR_X86, i),
         #[cfg(any(test, fuzzing, target_arch = "x86_64"))]
         Arch::X32 => match tables::X32_EXCEPT.binary_search_by_key(&name, |e| e.0) {
             Ok(at) => tables::X32_EXCEPT[at].1,
-            Err(_) => *tables::NR_X86_64.get(i)?,
+            Err(_) => packed(&tables::NR_X86_64, i),
         },
         #[cfg(any(test, fuzzing, not(target_arch = "x86_64")))]
-        Arch::Aarch64 => *tables::NR_AARCH64.get(i)?,
+        Arch::Aarch64 => packed(&tables::NR_AARCH64, i),
         #[cfg(any(test, fuzzing, not(target_arch = "x86_64")))]
-        Arch::Arm => *tables::NR_ARM.get(i)?,
+        Arch::Arm => packed(&tables::NR_ARM, i),
         // Tables for architectures this build's host cannot run are left out.
         #[allow(unreachable_patterns)]
         _ => ABSENT,
@@ -256,9 +259,19 @@ pub fn number(arch: Arch, name: u16) -> Option<u32> {
     match (arch, v) {
         (_, ABSENT) => None,
         (Arch::X32, v) => Some(v as u32 | X32_BIT),
-        (Arch::Arm, v) if v & 0xff00 == ARM_PRIVATE => Some(0xf_0000 + (v & 0xff) as u32),
+        (Arch::Arm, v) if v & !0xf == ARM_PRIVATE => Some(0xf_0000 + (v & 0xf) as u32),
         (_, v) => Some(v as u32),
     }
+}
+
+/// Entry `i` of a table of 10-bit numbers packed little-endian (an entry
+/// starts at an even bit, so it spans two bytes at most).
+#[allow(dead_code)]
+fn packed(t: &[u8], i: usize) -> u16 {
+    let b = i * 10;
+    let lo = t.get(b / 8).copied().unwrap_or(0xff);
+    let hi = t.get(b / 8 + 1).copied().unwrap_or(0xff);
+    u16::from_le_bytes([lo, hi]) >> (b % 8) & ABSENT
 }
 
 /// One architecture: its number line cut into intervals, the intervals

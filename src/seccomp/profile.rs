@@ -11,7 +11,7 @@
 //! - names no architecture knows are skipped (libseccomp/runc do too);
 //! - rules with the default action are dropped (runc; libseccomp refuses them).
 use super::model::*;
-use super::tables::{DEFAULT, N, NAMES, NOCAP, RESTART, RESTARTS};
+use super::tables::{DEFAULT, DEFAULT_ALLOW, N, NAMES, NOCAP, RESTART, RESTARTS};
 use crate::json::{Items, Kind, Value};
 
 /// A profile the compiler cannot take: where (byte offset in the JSON text,
@@ -130,6 +130,11 @@ pub fn default<'r>(host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r
         Host::X86_64 => 1,
         Host::Aarch64 => 2,
     };
+    // The unconditional allow list first (a bit per name), then the rest.
+    let r = room.rule(Rule::NONE).ok_or(Error { at: 0, why: FULL })?;
+    for name in allowed() {
+        room.call(name, r).ok_or(Error { at: 0, why: FULL })?;
+    }
     let mut w = &DEFAULT[..];
     while !w.is_empty() {
         let b = next_builtin(&mut w).ok_or(Error { at: 0, why: b"malformed built-in profile" })?;
@@ -142,6 +147,11 @@ pub fn default<'r>(host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r
         }
     }
     Ok(room.model(Act::Errno(libc::EPERM as u16), host.runs(), 0))
+}
+
+/// The names on docker's unconditional allow list (tables::DEFAULT_ALLOW).
+pub fn allowed() -> impl Iterator<Item = u16> {
+    (0..N as u16).filter(|&i| DEFAULT_ALLOW[i as usize / 8] & 1 << (i % 8) != 0)
 }
 
 /// A rule of the built-in profile.

@@ -250,7 +250,9 @@ fn default_as_json(host: Host) -> String {
     };
     let arches = if host == Host::X86_64 { "\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"" } else { "\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\"" };
     let mut w = &DEFAULT[..];
-    let mut rules: Vec<String> = vec![];
+    let allow = Builtin { names: &[], rule: Rule::NONE, cap_kept: None, cap_dropped: None, hosts: 0 };
+    let names: Vec<String> = profile::allowed().map(|n| format!("\"{}\"", name(n as usize))).collect();
+    let mut rules: Vec<String> = vec![rule(&allow).replacen("\"names\":[]", &format!("\"names\":[{}]", names.join(",")), 1)];
     while !w.is_empty() {
         rules.push(rule(&profile::next_builtin(&mut w).expect("a well-formed built-in profile")));
     }
