@@ -103,14 +103,26 @@ pub fn read(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
 /// Longest path the *at() helpers below accept (the kernel's PATH_MAX).
 const PATH_MAX: usize = 4096;
 
-/// Calls `f` with `path` as a NUL-terminated C string on the stack.
+/// Calls `f` with `path` as a NUL-terminated C string on the stack. The
+/// buffer is not filled first (only the path and its NUL are written), and
+/// the copy is one shared function, not one per caller.
 fn with_cstr<T>(path: &[u8], f: impl FnOnce(*const c_char) -> Result<T, Errno>) -> Result<T, Errno> {
-    let mut buf = [0u8; PATH_MAX];
+    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
+    f(cstr_in(path, &mut buf)?)
+}
+
+/// `path` and a NUL into `buf`; ENAMETOOLONG for a path that does not fit
+/// or holds a NUL.
+#[inline(never)]
+fn cstr_in(path: &[u8], buf: &mut [core::mem::MaybeUninit<u8>; PATH_MAX]) -> Result<*const c_char, Errno> {
     if path.len() >= PATH_MAX || path.contains(&0) {
         return Err(Errno(libc::ENAMETOOLONG));
     }
-    buf[..path.len()].copy_from_slice(path);
-    f(buf.as_ptr().cast())
+    for (d, &c) in buf.iter_mut().zip(path) {
+        d.write(c);
+    }
+    buf[path.len()].write(0);
+    Ok(buf.as_ptr().cast())
 }
 
 /// The directory fd that makes *at() calls resolve like plain paths.
