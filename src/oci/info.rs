@@ -12,11 +12,7 @@ pub fn version() -> i32 {
     let mut w = W::new(1);
     w.s(b"mydocker version ").s(crate::VERSION.as_bytes()).s(b"\ncommit: ").s(crate::COMMIT.as_bytes());
     w.s(b"\nspec: ").s(OCI_VERSION).s(b"\n");
-    if w.flush() {
-        0
-    } else {
-        1
-    }
+    w.done()
 }
 
 /// runtime-spec features.md.
@@ -36,11 +32,7 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
     }
     w.s(b"],\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},");
     w.s(b"\"seccomp\":{\"enabled\":false},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}}\n");
-    if w.flush() {
-        0
-    } else {
-        1
-    }
+    w.done()
 }
 
 /// What `spec` writes: runc's default shape, with mydocker's choices (a
