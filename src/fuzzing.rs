@@ -197,7 +197,7 @@ pub fn config(data: &[u8]) {
             assert!(out[..n].iter().all(|(p, _)| p.starts_with(b"/proc/sys/") && !p.contains(&0)));
         }
     }
-    let mut policy = crate::devices::Policy::EMPTY;
+    let mut policy = crate::devices::Policy::new();
     if cgroups::resources(linux, &mut policy).is_ok() {
         let _ = cgroups::default_rules(linux, &mut policy);
     }

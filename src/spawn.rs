@@ -507,7 +507,7 @@ fn make_cgroups(
     check_cpus(limits)?;
     // Built in place: a Policy is 2.5 KiB, and each temporary copy is stack
     // this run touches.
-    let mut dev = Policy::EMPTY;
+    let mut dev = Policy::new();
     for r in rules.unwrap_or(&[]) {
         if let Err(why) = dev.push(*r) {
             Line::new().s(b"mydocker: run: device rules: ").s(why).emit(2);

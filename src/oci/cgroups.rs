@@ -225,9 +225,7 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
             let (Some(val), true) = (v.as_bytes(), !k.as_bytes().contains(&b'/') && k.as_bytes().first() != Some(&b'.')) else {
                 return Err((b"linux.resources.unified", b"a key must be a cgroup file name and its value a string"));
             };
-            let mut name = [0u8; 256];
-            let n = join(&mut name, &[k.as_bytes()]);
-            let fd = sys::openat(cg, &name[..n], libc::O_WRONLY).map_err(|e| (&b"linux.resources.unified"[..], why(e)))?;
+            let fd = sys::openat(cg, k.as_bytes(), libc::O_WRONLY).map_err(|e| (&b"linux.resources.unified"[..], why(e)))?;
             let r = sys::write_all(fd, val);
             sys::close(fd);
             r.map_err(|e| (&b"linux.resources.unified"[..], why(e)))?;

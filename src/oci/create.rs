@@ -166,7 +166,7 @@ fn build_and_spawn(
     let mut sysctl_text = [0u8; 4096];
     let mut sysctl = [(&b""[..], &b""[..]); config::MAX_SYSCTL];
     let nsysctl = config::sysctl(linux, ns_new, &mut sysctl_text, &mut sysctl).map_err(|r| refused(cmd, r))?;
-    let mut policy = Policy::EMPTY;
+    let mut policy = Policy::new();
     let res = cgroups::resources(linux, &mut policy).map_err(|r| refused(cmd, r))?;
     if !policy.rules().is_empty() {
         cgroups::default_rules(linux, &mut policy).map_err(|r| refused(cmd, r))?;

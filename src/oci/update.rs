@@ -68,7 +68,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     if doc.root().kind() != json::Kind::Obj {
         return fail1(b"update", b"--resources: not a JSON object");
     }
-    let mut ignored = Policy::EMPTY;
+    let mut ignored = Policy::new();
     let r = match cgroups::resources_of(Some(doc.root()), &mut ignored) {
         Ok(r) => r,
         Err(x) => return fail(b"update", &[x.field, b": ", x.why]),
