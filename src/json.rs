@@ -188,6 +188,8 @@ impl Parser<'_, '_> {
     /// One value. An array or object is opened and, unless empty, its first
     /// element (after the first key) is read by going round again; the rest
     /// follow in `run`.
+    // Not inlined: measured smaller as a call (issue 12, size).
+    #[inline(never)]
     fn value(&mut self) -> Result<(), Error> {
         loop {
             self.ws();
