@@ -320,6 +320,8 @@ fn block(m: &Model, a: Arch, x32: bool, o: &mut Out, s: &mut Scratch) -> Result<
 /// only the rest is searched here. Condition blocks are never shared (x32
 /// compares 32-bit arguments). Far: the part did not fit (jumps or
 /// targets); the caller writes one search over both instead.
+// (#[inline(never)] here and below: at opt-level "z" LLVM would otherwise
+// copy these into each caller — a few hundred bytes of binary each.)
 #[inline(never)]
 fn x32_part(m: &Model, n: usize, o: &mut Out, s: &mut Scratch) -> Result<(), Error> {
     let default = To::Ret(m.default.ret());
@@ -529,6 +531,7 @@ fn flat(m: &Model, a: Arch, lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mu
     Ok(())
 }
 
+#[inline(never)]
 fn target(s: &mut Scratch, to: To) -> Result<u16, Error> {
     if let Some(t) = s.targets[..s.nt].iter().position(|x| *x == to) {
         return Ok(t as u16);
@@ -538,6 +541,7 @@ fn target(s: &mut Scratch, to: To) -> Result<u16, Error> {
     Ok(s.nt as u16 - 1)
 }
 
+#[inline(never)]
 fn fix(s: &mut Scratch, at: usize, side: Side, to: u16) -> Result<(), Error> {
     *s.fix.get_mut(s.nf).ok_or(Error::Far)? = Fix { at: at as u16, side, to };
     s.nf += 1;
@@ -615,6 +619,7 @@ struct Cb<'a, 'o, 's> {
 /// after the last rule, the default. Equality tests of one argument in a
 /// row share their high-word test, and a word still in the accumulator is
 /// not loaded again.
+#[inline(never)]
 fn conditions(m: &Model, a: Arch, first: usize, o: &mut Out, s: &mut Scratch, inline: bool) -> Result<(), Error> {
     let nr = s.ents[first].0;
     let n = s.ents[first..s.ne].iter().take_while(|e| e.0 == nr).count();

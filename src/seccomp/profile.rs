@@ -53,6 +53,9 @@ fn bad<T>(v: Value, why: &'static [u8]) -> Result<T, Error> {
 
 /// Index of `name` in tables::NAMES: a binary search over the whole names
 /// stored every RESTART entries, then a walk through the front-coded rest.
+// (#[inline(never)] here and on the other helpers: at opt-level "z" LLVM
+// would otherwise copy them into each caller — a few hundred bytes each.)
+#[inline(never)]
 pub fn lookup(name: &[u8]) -> Option<u16> {
     let whole = |r: usize| {
         let at = RESTARTS[r] as usize + 1;
@@ -167,6 +170,7 @@ pub struct Builtin {
 
 /// Decodes the rule at the start of `w` (tables::DEFAULT's layout, see
 /// tools/gen-syscalls.py) and moves past it; None if it is cut short.
+#[inline(never)]
 pub fn next_builtin(w: &mut &'static [u16]) -> Option<Builtin> {
     let (&[n, act, data, kept, dropped, hosts, nargs], rest) = w.split_first_chunk::<7>()?;
     let names = rest.get(..n as usize)?;
@@ -277,6 +281,7 @@ fn names(s: Value, mut f: impl FnMut(u16) -> Result<(), Error>) -> Result<(), Er
 }
 
 /// docker's includes/excludes for the kept capabilities and the host.
+#[inline(never)]
 fn wanted(s: Value, caps: u64, go_arch: &str) -> Result<bool, Error> {
     let has = |c: Value| -> Result<bool, Error> {
         let Some(name) = c.as_bytes() else { return bad(c, b"a capability is a string") };
@@ -333,6 +338,7 @@ fn action(v: Value, errno: Option<Value>) -> Result<Act, Error> {
     })
 }
 
+#[inline(never)]
 fn cond(a: Value) -> Result<Cond, Error> {
     let int = |k: &str, need: bool| -> Result<u64, Error> {
         match a.get(k) {
@@ -360,6 +366,7 @@ fn cond(a: Value) -> Result<Cond, Error> {
 
 /// `architectures`, or docker's `archMap` entry for the host; the native
 /// one always (libseccomp's filters always have it).
+#[inline(never)]
 fn arches(p: Value, host: Host) -> Result<ArchSet, Error> {
     let mut set = host.native().bit();
     let mut add = |v: Value| -> Result<(), Error> {
