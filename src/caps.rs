@@ -2,12 +2,14 @@
 //! child only applies them.
 
 /// Capability names in kernel order (word N is CAP_<name of bit N>),
-/// Linux 6.x; a packed table (see `words`).
-pub const WORDS: &[u8] = b"CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE \
+/// Linux 6.x, then "ALL" (for parse); a packed table (see `words`).
+const WORDS_ALL: &[u8] = b"CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE \
 NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT \
 SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE \
 AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ \
-PERFMON BPF CHECKPOINT_RESTORE";
+PERFMON BPF CHECKPOINT_RESTORE ALL";
+/// The capability names alone: WORDS_ALL without " ALL".
+pub const WORDS: &[u8] = WORDS_ALL.split_at(WORDS_ALL.len() - 4).0;
 
 /// WORDS as a list (built at compile time; a table in the binary only
 /// where it is used at run time).
@@ -56,19 +58,11 @@ pub const ALL: u64 = !0;
 /// A capability name, with or without "CAP_", in any case; "ALL" is
 /// Some(ALL). None for an unknown name.
 pub fn parse(name: &[u8]) -> Option<u64> {
-    let mut up = [0u8; 32];
-    if name.len() > up.len() {
-        return None;
+    // ALL is the word after the 41 names (bit 41 is no capability).
+    match crate::words::find_upper(WORDS_ALL, b"CAP_", name)? {
+        41 => Some(ALL),
+        i => Some(bit(i as u32)),
     }
-    for (d, s) in up.iter_mut().zip(name) {
-        *d = s.to_ascii_uppercase();
-    }
-    let n = &up[..name.len()];
-    let n = n.strip_prefix(&b"CAP_"[..]).unwrap_or(n);
-    if n == b"ALL" {
-        return Some(ALL);
-    }
-    crate::words::find(WORDS, n).map(|i| bit(i as u32))
 }
 
 /// The set the container keeps: docker's default, minus --cap-drop, plus

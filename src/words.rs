@@ -16,6 +16,19 @@ pub fn on(sep: u8) -> impl FnMut(&u8) -> bool + Clone {
     move |&c| c == sep
 }
 
+/// The index of `x` among `words` ignoring case and an optional `prefix`
+/// (`words` upper case): capability and signal names as users type them.
+/// None for a name longer than 32 bytes.
+#[inline(never)]
+pub fn find_upper(words: &[u8], prefix: &[u8], x: &[u8]) -> Option<usize> {
+    let mut up = [0u8; 32];
+    let n = up.get_mut(..x.len())?;
+    for (d, c) in n.iter_mut().zip(x) {
+        *d = c.to_ascii_uppercase();
+    }
+    find(words, n.strip_prefix(prefix).unwrap_or(n))
+}
+
 /// The index of `x` among the words of `words`; None for no match (and for
 /// an empty `x`).
 #[inline(never)]

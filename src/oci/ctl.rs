@@ -104,16 +104,7 @@ pub fn parse_signal(s: &[u8]) -> Option<i32> {
     if let Some(n) = crate::limits::parse_u64(s) {
         return (1..=64).contains(&n).then_some(n as i32);
     }
-    let mut up = [0u8; 16];
-    if s.len() > up.len() {
-        return None;
-    }
-    for (d, c) in up.iter_mut().zip(s) {
-        *d = c.to_ascii_uppercase();
-    }
-    let n = &up[..s.len()];
-    let n = n.strip_prefix(&b"SIG"[..]).unwrap_or(n);
-    crate::words::find(SIGNALS, n).map(|i| if i == 30 { libc::SIGABRT } else { i as i32 + 1 })
+    crate::words::find_upper(SIGNALS, b"SIG", s).map(|i| if i == 30 { libc::SIGABRT } else { i as i32 + 1 })
 }
 
 const KILL_FLAGS: Flags = Flags { names: b"all a", takes: 0 };

@@ -12,11 +12,7 @@ pub fn version() -> i32 {
     let mut w = W::new(1);
     w.s(b"mydocker version ").s(crate::VERSION.as_bytes()).s(b"\ncommit: ").s(crate::COMMIT.as_bytes());
     w.s(b"\nspec: ").s(OCI_VERSION).s(b"\n");
-    if w.flush() {
-        0
-    } else {
-        1
-    }
+    w.done()
 }
 
 /// runtime-spec features.md.
@@ -36,17 +32,37 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
     }
     w.s(b"],\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},");
     w.s(b"\"seccomp\":{\"enabled\":false},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}}\n");
-    if w.flush() {
-        0
-    } else {
-        1
-    }
+    w.done()
 }
 
 /// What `spec` writes: runc's default shape, with mydocker's choices (a
-/// shell, no terminal: `run -d` and tests need none).
-const DEFAULT_SPEC: &[u8] = br#"{"ociVersion":"1.2.0","process":{"terminal":false,"user":{"uid":0,"gid":0},"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"mydocker","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],"linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}],"maskedPaths":["/proc/acpi","/proc/asound","/proc/kcore","/proc/keys","/proc/latency_stats","/proc/timer_list","/proc/timer_stats","/proc/sched_debug","/sys/firmware","/proc/scsi"],"readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]}}
-"#;
+/// shell, no terminal: `run -d` and tests need none). Its repeated pieces
+/// are the bytes 1..=7, word 0..=6 of SPEC_PIECES ('|'-separated).
+const DEFAULT_SPEC: &[u8] = b"{\"ociVersion\":\"1.2.0\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},\"args\":\
+[\"sh\"],\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"TERM=xte\
+rm\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\x01],\"effective\":[\x01],\"permitted\":[\x01\
+]},\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],\"noNewPrivileges\":true\
+},\"root\":{\"path\":\"rootfs\",\"readonly\":true},\"hostname\":\"mydocker\",\"mounts\":[\x02/proc\
+\x03proc\x04proc\"},\x02/dev\x03tmpfs\x04tmpfs\x05\"strictatime\",\"mode=755\",\"size=65536k\"]},\
+\x02/dev/pts\x03devpts\x04devpts\x05\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\"]},\
+\x02/dev/shm\x03tmpfs\x04shm\x05\x06,\"mode=1777\",\"size=65536k\"]},\x02/dev/mqueue\x03mqueue\x04\
+mqueue\x05\x06]},\x02/sys\x03sysfs\x04sysfs\x05\x06,\"ro\"]}],\"linux\":{\"namespaces\":[{\"type\"\
+:\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},{\"type\":\"mount\"}],\"mas\
+kedPaths\":[\x07acpi\",\x07asound\",\x07kcore\",\x07keys\",\x07latency_stats\",\x07timer_list\",\
+\x07timer_stats\",\x07sched_debug\",\"/sys/firmware\",\x07scsi\"],\"readonlyPaths\":[\x07bus\",\
+\x07fs\",\x07irq\",\x07sys\",\x07sysrq-trigger\"]}}\n";
+const SPEC_PIECES: &[u8] = b"\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"|{\"destination\":\"|\",\"type\":\"|\",\"source\":\"|\",\"options\":[\"nosuid\",|\"noexec\",\"nodev\"|\"/proc/";
+
+/// DEFAULT_SPEC with its pieces in place, into `out`; the length.
+fn default_spec(out: &mut [u8; 2048]) -> usize {
+    let mut n = 0;
+    for &c in DEFAULT_SPEC {
+        let piece: &[u8] = if c < 8 { crate::words::nth_of(SPEC_PIECES, b'|', c as usize - 1) } else { &[c] };
+        out[n..n + piece.len()].copy_from_slice(piece);
+        n += piece.len();
+    }
+    n
+}
 
 const SPEC_FLAGS: Flags = Flags { names: b"bundle b|rootless", takes: 1 };
 
@@ -71,10 +87,27 @@ pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
         Err(crate::sys::Errno(libc::EEXIST)) => return fail1(b"spec", b"File config.json exists. Remove it first"),
         Err(e) => return fail2(b"spec", b"config.json: ", sys::strerror(e)),
     };
-    let r = sys::write_all(fd, DEFAULT_SPEC);
+    let mut text = [0u8; 2048];
+    let n = default_spec(&mut text);
+    let r = sys::write_all(fd, &text[..n]);
     sys::close(fd);
     match r {
         Ok(()) => 0,
         Err(e) => fail2(b"spec", b"config.json: ", sys::strerror(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_default_spec_expands_to_runcs_shape() {
+        let mut out = [0u8; 2048];
+        let n = super::default_spec(&mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out[..n]).unwrap();
+        assert_eq!(v["process"]["capabilities"]["permitted"][2], "CAP_NET_BIND_SERVICE");
+        assert_eq!(v["mounts"][5]["options"], serde_json::json!(["nosuid", "noexec", "nodev", "ro"]));
+        assert_eq!(v["linux"]["readonlyPaths"][4], "/proc/sysrq-trigger");
+        assert!(out[..n].iter().all(|&c| c >= b' ' || c == b'\n'), "a piece byte left unexpanded");
+        assert!(out[..n].ends_with(b"}}\n"));
     }
 }

@@ -66,6 +66,15 @@ impl W {
         self.s(Dec::new(v).as_bytes())
     }
 
+    /// Flushes; the command's exit code (1 if any write failed).
+    pub fn done(&mut self) -> i32 {
+        if self.flush() {
+            0
+        } else {
+            1
+        }
+    }
+
     /// Writes what is buffered; false if any write failed so far.
     pub fn flush(&mut self) -> bool {
         if self.n > 0 && sys::write_all(self.fd, &self.buf[..self.n]).is_err() {

@@ -8,7 +8,7 @@ use super::state::{self, Status};
 use super::{fail, fail1, Global};
 use crate::cgroup::freeze;
 use crate::cli::Args;
-use crate::sys;
+use crate::sys::{self, Fd};
 
 pub fn pause(g: &Global, args: &dyn Args, from: usize) -> i32 {
     set(g, args, from, true)
@@ -38,20 +38,15 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
     }
     // create made a cgroup in the v1 freezer hierarchy where there is one.
     let mut done = 0;
-    for d in o.rec.cgroup_dirs() {
-        let dir = match crate::cgroup::open_dir(sys::CWD, d) {
-            Ok(dir) => dir,
-            Err(e) => return fail(cmd, &[b"cgroup ", d, b": ", sys::strerror(e)]),
-        };
-        let r = match freeze::kind(dir) {
-            Some(k) => freeze::set(dir, k, on, freeze::TRIES).map(|_| done += 1),
-            None => Ok(()),
-        };
-        sys::close(dir);
-        if let Err(f) = r {
-            let why = f.why.unwrap_or(sys::strerror(f.errno));
-            return fail(cmd, &[d, b"/", f.file, b": ", why]);
+    let r = each_dir(cmd, &o.rec, &mut |dir| match freeze::kind(dir) {
+        Some(k) => {
+            done += 1;
+            freeze::set(dir, k, on, freeze::TRIES).map_err(|f| (f.file, f.why.unwrap_or(sys::strerror(f.errno))))
         }
+        None => Ok(()),
+    });
+    if let Err(code) = r {
+        return code;
     }
     if done == 0 {
         return fail1(cmd, b"the container has no freezer cgroup: no cgroup v1 freezer hierarchy is mounted");
@@ -71,4 +66,22 @@ pub fn thaw_all(rec: &state::Record) {
         }
         sys::close(dir);
     }
+}
+
+/// Calls `f` with each of the container's cgroup directories, open; a
+/// failure (which file, why) becomes `cmd`'s one-line error naming the
+/// directory.
+pub(super) fn each_dir(cmd: &[u8], rec: &state::Record, f: &mut dyn FnMut(Fd) -> Result<(), (&'static [u8], &'static [u8])>) -> Result<(), i32> {
+    for d in rec.cgroup_dirs() {
+        let dir = match crate::cgroup::open_dir(sys::CWD, d) {
+            Ok(dir) => dir,
+            Err(e) => return Err(fail(cmd, &[b"cgroup ", d, b": ", sys::strerror(e)])),
+        };
+        let r = f(dir);
+        sys::close(dir);
+        if let Err((file, why)) = r {
+            return Err(fail(cmd, &[d, b"/", file, b": ", why]));
+        }
+    }
+    Ok(())
 }

@@ -40,11 +40,7 @@ pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let mut w = W::new(1);
     object(&mut w, id, o.dir, &o.rec);
     w.s(b"\n");
-    if w.flush() {
-        0
-    } else {
-        1
-    }
+    w.done()
 }
 
 /// --format table|json (table when absent): whether JSON.
@@ -110,11 +106,7 @@ pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
     if json {
         w.s(b"]\n");
     }
-    if w.flush() {
-        0
-    } else {
-        1
-    }
+    w.done()
 }
 
 const PS_FLAGS: Flags = Flags { names: b"format f", takes: 1 };
@@ -155,9 +147,5 @@ pub fn ps(g: &Global, args: &dyn Args, from: usize) -> i32 {
     if json {
         w.s(b"]\n");
     }
-    if w.flush() {
-        0
-    } else {
-        1
-    }
+    w.done()
 }

@@ -10,7 +10,7 @@ use super::cgroups;
 use super::flags::{self, Flags};
 use super::state::{self, Status};
 use super::{ctl, fail, fail1, fail2, Global};
-use crate::cgroup::{has, open_dir, CTRLS, NCTRL};
+use crate::cgroup::{has, CTRLS, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
@@ -75,24 +75,17 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     };
     let need = r.cg.need(false);
     let mut done = [false; NCTRL];
-    for d in o.rec.cgroup_dirs() {
-        let dir = match open_dir(sys::CWD, d) {
-            Ok(f) => f,
-            Err(e) => return fail(b"update", &[b"cgroup ", d, b": ", sys::strerror(e)]),
-        };
+    let each = super::pause::each_dir(b"update", &o.rec, &mut |dir| {
         let v2 = has(dir, b"cgroup.controllers");
         let mut here = [false; NCTRL];
         for c in 0..4 {
             here[c] = need[c] && has(dir, crate::words::nth(if v2 { PROBE_V2 } else { PROBE_V1 }, c));
-        }
-        let w = cgroups::write(dir, v2, &here, &r, &ignored);
-        sys::close(dir);
-        if let Err((file, why)) = w {
-            return fail(b"update", &[d, b"/", file, b": ", why]);
-        }
-        for c in 0..NCTRL {
             done[c] |= here[c];
         }
+        cgroups::write(dir, v2, &here, &r, &ignored)
+    });
+    if let Err(code) = each {
+        return code;
     }
     for &c in CTRLS.iter() {
         if need[c as usize] && !done[c as usize] {
