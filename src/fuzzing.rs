@@ -127,6 +127,14 @@ pub fn seccomp(data: &[u8]) {
     for host in [Host::X86_64, Host::Aarch64] {
         let Ok(p) = crate::seccomp::compile(Source::Json(d.root()), host, caps, &mut out, &mut w) else { continue };
         assert!(crate::seccomp::tests_support::valid(p.insns), "invalid program for {:?}", String::from_utf8_lossy(&text));
+        // `lives` is the filter's own answer for execve and exit_group (arguments 0).
+        let native = host.native();
+        let lets = |name: &[u8]| {
+            let nr = crate::seccomp::profile::lookup(name).and_then(|n| bpf::number(native, n)).unwrap_or(0);
+            let v = crate::seccomp::tests_support::run(p.insns, native.audit(), nr, [0; 6]).unwrap_or(0);
+            matches!(v & 0xffff_0000, 0x7fff_0000 | 0x7ffc_0000)
+        };
+        assert_eq!(p.lives, lets(b"execve") && lets(b"exit_group"));
         for (i, arch) in [0xc000_003eu32, 0x4000_0003, 0xc000_00b7, 0x4000_0028].into_iter().enumerate() {
             for nr in [0u32, 1, 59, 63, 221, 435, 0x4000_0000 + i as u32, u32::MAX] {
                 let args = [caps, !caps, 1 << 32, 0, u64::MAX, 1 << 63];

@@ -820,10 +820,10 @@ impl Cb<'_, '_, '_> {
     }
 }
 
-/// A classic-BPF interpreter, as the kernel runs seccomp filters (shipped:
-/// `prepare` asks it whether a profile lets a command start and end; the
+/// A classic-BPF interpreter, as the kernel runs seccomp filters (the
 /// tests and the fuzz target run every verdict through it); None for a
 /// program that is invalid (bad opcode, jump or load out of range, no ret).
+#[cfg(any(test, fuzzing))]
 pub fn run(prog: &[Insn], arch: u32, nr: u32, args: [u64; 6]) -> Option<u32> {
     let mut data = [0u32; 16];
     data[0] = nr;

@@ -557,6 +557,47 @@ fn a_program_too_long_for_bpf_is_an_error() {
     assert_eq!(e.why, b"the filter needs more than BPF's 4096 instructions");
 }
 
+/// `Program::lives` (decided on the model, for the check that refuses a
+/// profile under which no command could start or end) is what the filter
+/// itself answers for execve and exit_group with all arguments 0.
+#[test]
+fn lives_is_what_the_filter_answers_for_execve_and_exit_group() {
+    let mut seen = BTreeSet::new();
+    for default in ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_LOG"] {
+        for act in ["SCMP_ACT_ALLOW", "SCMP_ACT_KILL", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"] {
+            for op in ["NE", "LT", "LE", "EQ", "GE", "GT", "MASKED_EQ"] {
+                for (value, two) in [(0u64, 0u64), (1, 0), (1 << 32, 0), (u64::MAX, 1), (5, 5)] {
+                    for plain in ["", "SCMP_ACT_ERRNO", "SCMP_ACT_ALLOW"] {
+                        let mut rules = vec![format!(
+                            r#"{{"names": ["execve"], "action": "{act}", "args": [{{"index": 1, "value": {value}, "valueTwo": {two}, "op": "SCMP_CMP_{op}"}}]}}"#
+                        )];
+                        if !plain.is_empty() {
+                            rules.push(format!(r#"{{"names": ["exit_group", "execve"], "action": "{plain}"}}"#));
+                        }
+                        let profile = format!(r#"{{"defaultAction": "{default}", "syscalls": [{}]}}"#, rules.join(","));
+                        for host in HOSTS {
+                            let mut t = profile.as_bytes().to_vec();
+                            let mut nodes = vec![crate::json::Node::EMPTY; crate::json::nodes_for(t.len())];
+                            let d = crate::json::parse(&mut t, &mut nodes).unwrap();
+                            let mut out = vec![Insn { code: 0, jt: 0, jf: 0, k: 0 }; MAX_INSNS];
+                            let mut w = Box::new(Work::new());
+                            let p = super::compile(Source::Json(d.root()), host, 0, &mut out, &mut w).unwrap();
+                            let lets = |call: &str| {
+                                let nr = bpf::number(host.native(), profile::lookup(call.as_bytes()).unwrap()).unwrap();
+                                let v = run(p.insns, host.native().audit(), nr, [0; 6]).unwrap();
+                                matches!(v & 0xffff_0000, 0x7fff_0000 | 0x7ffc_0000)
+                            };
+                            assert_eq!(p.lives, lets("execve") && lets("exit_group"), "{profile} on {host:?}");
+                            seen.insert(p.lives);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(seen.len(), 2, "both answers were tried");
+}
+
 #[test]
 fn fuzz_regressions_compile_to_valid_programs() {
     crate::fuzzing::seccomp(br#"{"defaultAction": "SCMP_ACT_KILL", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#);
