@@ -155,8 +155,6 @@ pub fn default_rules(linux: Option<Value>, rules: &mut Policy) -> CRes<()> {
 
 /// The container's cgroups, made.
 pub struct Made {
-    /// Per hierarchy: the cgroup's fd, whether it is v2, its controllers.
-    pub cg: [(Fd, bool, Need); NCTRL],
     pub n: usize,
     /// The join file of each (tasks / cgroup.procs), opened for the child.
     pub joins: [Fd; NCTRL],
@@ -172,10 +170,9 @@ impl Made {
         c
     }
 
-    /// Closes the fds (the cgroups stay).
+    /// Closes the join files (the cgroups stay).
     pub fn close(&mut self) {
         for i in 0..self.n {
-            sys::close(self.cg[i].0);
             sys::close(self.joins[i]);
         }
         self.n = 0;
@@ -237,7 +234,7 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
 /// Makes the container's cgroups at `path` with `r` and `policy`.
 #[inline(never)]
 pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
-    let mut m = Made { cg: [(-1, false, [false; NCTRL]); NCTRL], n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
+    let mut m = Made { n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
     match fill(&mut m, path, r, policy) {
         Ok(()) => Ok(m),
         Err(f) => {
@@ -279,11 +276,13 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
         }
         make_levels(p, from, t.v2, !t.v2 && t.ctrls[Ctrl::Cpuset as usize], &here)?;
         let cg = open_dir(sys::CWD, p).map_err(|e| (&b"opening the container cgroup"[..], why(e)))?;
-        m.cg[m.n] = (cg, t.v2, here);
-        m.n += 1;
-        write(cg, t.v2, &here, r, policy)?;
         let file: &[u8] = if t.v2 { b"cgroup.procs" } else { b"tasks" };
-        m.joins[m.n - 1] = sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e)))?;
+        let join = write(cg, t.v2, &here, r, policy)
+            .and_then(|_| sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e))));
+        // Only the join file stays open (for the child).
+        sys::close(cg);
+        m.joins[m.n] = join?;
+        m.n += 1;
     }
     Ok(())
 }
