@@ -315,6 +315,16 @@ fn delete_refuses_a_running_container_unless_forced_and_kills_a_created_one() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("container does not exist"));
     assert_eq!(stdout(&t.run(&["list", "-q"])), "");
+    // Concurrent forced deletes of one container all succeed, silently.
+    assert_eq!(code(&t.run(&["create", "--bundle", b, "race1"])), 0);
+    let racers: Vec<_> = (0..4)
+        .map(|_| t.cmd(&["delete", "--force", "race1"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .collect();
+    for c in racers {
+        let o = c.wait_with_output().unwrap();
+        assert_eq!((code(&o), stderr(&o)), (0, String::new()));
+    }
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "");
 }
 
 /// Alive and not a zombie (the test process reaps nothing it did not spawn:

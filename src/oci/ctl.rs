@@ -214,7 +214,8 @@ fn finish(o: Opened, id: &[u8]) -> i32 {
         remove_cgroup(d);
     }
     match state::remove(o.root, id, o.dir) {
-        Ok(()) => 0,
+        // ENOENT: a concurrent delete removed it first; it is gone either way.
+        Ok(()) | Err(Errno(libc::ENOENT)) => 0,
         Err(e) => fail(b"delete", &[b"removing the state of ", id, b": ", sys::strerror(e)]),
     }
 }
