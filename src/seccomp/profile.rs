@@ -212,12 +212,11 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
     let arches = arches(p, host)?;
     let mut flags = 0;
     for f in array(p.get("flags"))?.into_iter().flatten() {
-        flags |= match f.as_str() {
-            Some("SECCOMP_FILTER_FLAG_TSYNC") => FLAG_TSYNC,
-            Some("SECCOMP_FILTER_FLAG_LOG") => FLAG_LOG,
-            Some("SECCOMP_FILTER_FLAG_SPEC_ALLOW") => FLAG_SPEC_ALLOW,
-            _ => return bad(f, b"unknown seccomp flag"),
+        let i = word(f, b"SECCOMP_FILTER_FLAG_", b"TSYNC LOG SPEC_ALLOW");
+        let Some(bit) = i.and_then(|i| [FLAG_TSYNC, FLAG_LOG, FLAG_SPEC_ALLOW].get(i)) else {
+            return bad(f, b"unknown seccomp flag");
         };
+        flags |= bit;
     }
     let go_arch = match host {
         Host::X86_64 => "amd64",
@@ -315,6 +314,11 @@ fn list<'a>(o: Option<Value<'a>>, key: &str) -> Result<impl Iterator<Item = Valu
     Ok(array(o.and_then(|o| o.get(key)))?.into_iter().flatten())
 }
 
+/// The index of string `v`, less `prefix`, among `words` (crate::words).
+fn word(v: Value, prefix: &[u8], words: &[u8]) -> Option<usize> {
+    crate::words::find(words, v.as_bytes()?.strip_prefix(prefix)?)
+}
+
 fn action(v: Value, errno: Option<Value>) -> Result<Act, Error> {
     let ret = |dflt: u16| -> Result<u16, Error> {
         match errno.filter(|e| !e.is_null()) {
@@ -325,15 +329,15 @@ fn action(v: Value, errno: Option<Value>) -> Result<Act, Error> {
             }),
         }
     };
-    Ok(match v.as_str() {
-        Some("SCMP_ACT_ALLOW") => Act::Allow,
-        Some("SCMP_ACT_ERRNO") => Act::Errno(ret(libc::EPERM as u16)?),
-        Some("SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD") => Act::KillThread,
-        Some("SCMP_ACT_KILL_PROCESS") => Act::KillProcess,
-        Some("SCMP_ACT_TRAP") => Act::Trap,
-        Some("SCMP_ACT_LOG") => Act::Log,
-        Some("SCMP_ACT_TRACE") => Act::Trace(ret(libc::EPERM as u16)?),
-        Some("SCMP_ACT_NOTIFY") => return bad(v, b"SCMP_ACT_NOTIFY needs a seccomp listener (not supported)"),
+    Ok(match word(v, b"SCMP_ACT_", b"ALLOW ERRNO KILL KILL_THREAD KILL_PROCESS TRAP LOG TRACE NOTIFY") {
+        Some(0) => Act::Allow,
+        Some(1) => Act::Errno(ret(libc::EPERM as u16)?),
+        Some(2 | 3) => Act::KillThread,
+        Some(4) => Act::KillProcess,
+        Some(5) => Act::Trap,
+        Some(6) => Act::Log,
+        Some(7) => Act::Trace(ret(libc::EPERM as u16)?),
+        Some(8) => return bad(v, b"SCMP_ACT_NOTIFY needs a seccomp listener (not supported)"),
         _ => return bad(v, b"unknown seccomp action"),
     })
 }
@@ -351,16 +355,9 @@ fn cond(a: Value) -> Result<Cond, Error> {
     if arg > 5 {
         return bad(a, b"argument index beyond 5");
     }
-    let op = match a.get("op").and_then(|v| v.as_str()) {
-        Some("SCMP_CMP_NE") => Op::Ne,
-        Some("SCMP_CMP_LT") => Op::Lt,
-        Some("SCMP_CMP_LE") => Op::Le,
-        Some("SCMP_CMP_EQ") => Op::Eq,
-        Some("SCMP_CMP_GE") => Op::Ge,
-        Some("SCMP_CMP_GT") => Op::Gt,
-        Some("SCMP_CMP_MASKED_EQ") => Op::MaskedEq,
-        _ => return bad(a, b"unknown or missing comparison op"),
-    };
+    let ops = [Op::Ne, Op::Lt, Op::Le, Op::Eq, Op::Ge, Op::Gt, Op::MaskedEq];
+    let i = a.get("op").and_then(|v| word(v, b"SCMP_CMP_", b"NE LT LE EQ GE GT MASKED_EQ"));
+    let Some(&op) = i.and_then(|i| ops.get(i)) else { return bad(a, b"unknown or missing comparison op") };
     Ok(Cond { arg: arg as u8, op, value: int("value", true)?, two: int("valueTwo", false)? })
 }
 
@@ -370,21 +367,16 @@ fn cond(a: Value) -> Result<Cond, Error> {
 fn arches(p: Value, host: Host) -> Result<ArchSet, Error> {
     let mut set = host.native().bit();
     let mut add = |v: Value| -> Result<(), Error> {
-        let Some(name) = v.as_str() else { return bad(v, b"an architecture is a string") };
-        set |= match name {
-            "SCMP_ARCH_X86_64" => Arch::X86_64.bit(),
-            "SCMP_ARCH_X86" => Arch::X86.bit(),
-            "SCMP_ARCH_X32" => Arch::X32.bit(),
-            "SCMP_ARCH_AARCH64" => Arch::Aarch64.bit(),
-            "SCMP_ARCH_ARM" => Arch::Arm.bit(),
-            // Architectures this host cannot run add nothing (libseccomp's
-            // names; any other is a typo, refused as runc does).
-            "SCMP_ARCH_MIPS" | "SCMP_ARCH_MIPS64" | "SCMP_ARCH_MIPS64N32" | "SCMP_ARCH_MIPSEL" | "SCMP_ARCH_MIPSEL64"
-            | "SCMP_ARCH_MIPSEL64N32" | "SCMP_ARCH_PPC" | "SCMP_ARCH_PPC64" | "SCMP_ARCH_PPC64LE" | "SCMP_ARCH_S390"
-            | "SCMP_ARCH_S390X" | "SCMP_ARCH_PARISC" | "SCMP_ARCH_PARISC64" | "SCMP_ARCH_RISCV64"
-            | "SCMP_ARCH_LOONGARCH64" | "SCMP_ARCH_M68K" | "SCMP_ARCH_SH" | "SCMP_ARCH_SHEB" => 0,
-            _ => return bad(v, b"unknown architecture"),
-        };
+        if v.as_bytes().is_none() {
+            return bad(v, b"an architecture is a string");
+        }
+        // libseccomp's names: ours in ARCHES' order, then those no host of
+        // ours runs, which add nothing (any other is a typo, refused as
+        // runc does).
+        let words = b"X86_64 X86 X32 AARCH64 ARM MIPS MIPS64 MIPS64N32 MIPSEL MIPSEL64 MIPSEL64N32 PPC PPC64 \
+                      PPC64LE S390 S390X PARISC PARISC64 RISCV64 LOONGARCH64 M68K SH SHEB";
+        let Some(i) = word(v, b"SCMP_ARCH_", words) else { return bad(v, b"unknown architecture") };
+        set |= ARCHES.get(i).map_or(0, |a| a.bit());
         Ok(())
     };
     let list = p.get("architectures").filter(|v| !v.is_null());
