@@ -85,6 +85,12 @@ pub struct Ctx<'a> {
     /// Namespaces joined by path: fds opened (and their type checked) by
     /// the parent, in the order they are entered (mount last).
     pub joins: Joins,
+    /// The failure report, also left here: a child sharing mydocker's
+    /// memory (spawn::shared_memory) writes it into the parent's own Ctx,
+    /// which needs no allocation — the pipe write can fail (ENOMEM in a
+    /// memory cgroup too small for a pipe buffer) and leave the parent
+    /// with nothing. All zeros: no failure.
+    pub report: [u8; crate::err::WIRE],
 }
 
 /// Most namespace paths a container joins (all but user and time).
@@ -105,7 +111,8 @@ impl Joins {
 /// Entry point on the clone stack. Never returns: execs or exits 125.
 pub fn main(ctx: &mut Ctx) -> i32 {
     let Err(Report(e, i)) = setup_and_exec(ctx);
-    let _ = sys::write_all(ctx.err_w, &e.encode(i));
+    ctx.report = e.encode(i);
+    let _ = sys::write_all(ctx.err_w, &ctx.report);
     sys::exit(125)
 }
 
@@ -422,9 +429,9 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
 
     if let Some(w) = ctx.fs.workdir {
         let w = ctx.fs.cstr(w);
-        // Created if missing; a file there is an error (ENOTDIR).
+        // Created if missing (but by exec); a file there is an error (ENOTDIR).
         match sys::chdir(w) {
-            Err(Errno(libc::ENOENT)) => mkdir_p(w, pathbuf).and_then(|_| sys::chdir(w)),
+            Err(Errno(libc::ENOENT)) if !ctx.fs.enter_only => mkdir_p(w, pathbuf).and_then(|_| sys::chdir(w)),
             r => r,
         }
         .map_err(Error::at(Step::Workdir))?;

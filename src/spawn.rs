@@ -289,6 +289,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         cgroups: crate::cgroup::ChildFds::NONE,
         console,
         joins,
+        report: [0; err::WIRE],
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
@@ -392,6 +393,10 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         Err(_) => false,
     };
     let failure = match (got, sent) {
+        // Nothing in the pipe: execve succeeded — unless a child that
+        // shared our memory left its report in ctx when the pipe write
+        // failed (see Ctx::report).
+        (Ok(0), Ok(())) if ctx.report != [0; err::WIRE] => Some(Error::decode(&ctx.report)),
         (Ok(0), Ok(())) => None,
         (Ok(err::WIRE), _) => Some(Error::decode(&report)),
         (Ok(0), Err(e)) => Some((Error { step: Step::Send, errno: e }, 0)),

@@ -75,6 +75,24 @@ fn memory_limit_is_enforced_with_the_oom_message_and_137() {
     assert_no_leftovers();
 }
 
+/// A memory limit too small for the container to even start in (its own
+/// setup's kernel allocations fail, the report's pipe buffer too) still
+/// ends with exactly one line and 125 or 137, on every launch path: the
+/// shared-memory (vfork) one of a plain run, and the copying one (--init).
+#[test]
+fn a_memory_limit_too_small_to_start_in_ends_with_one_line() {
+    need_root!();
+    need_ctrl!("memory");
+    let _s = serial();
+    for args in [&["run", "-m", "4k", "true"][..], &["run", "-m", "1", "true"], &["run", "--init", "-m", "4k", "true"]] {
+        let o = run(args.iter().copied());
+        let err = stderr(&o);
+        assert!(matches!(code(&o), 125 | 137), "{args:?}: exit {} ({err})", code(&o));
+        assert!(err.starts_with("mydocker: ") && err.lines().count() == 1, "{args:?}: stderr {err:?}");
+    }
+    assert_no_leftovers();
+}
+
 /// The limit killed a child of PID 1, and PID 1 went on to end by itself:
 /// its status stands, whatever it is, with one line counting the kills.
 #[test]

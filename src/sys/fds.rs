@@ -76,7 +76,7 @@ fn fd_number(name: &[u8]) -> Option<Fd> {
 fn close_counted(lo: Fd, hi: Fd) -> Result<(), Errno> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: lim is a valid rlimit to fill.
-    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } as libc::c_long)?;
+    cvt(unsafe { libc::syscall(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, 0usize, &mut lim as *mut libc::rlimit) })?;
     let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
     for fd in lo..=hi.min(max) {
         close(fd);
@@ -121,7 +121,7 @@ pub fn not_dumpable() -> Result<(), Errno> {
 /// fchdir(2).
 pub fn fchdir(fd: Fd) -> Result<(), Errno> {
     // SAFETY: plain syscall with an integer argument.
-    cvt(unsafe { libc::fchdir(fd) } as libc::c_long).map(|_| ())
+    cvt(unsafe { libc::syscall(libc::SYS_fchdir, fd) }).map(|_| ())
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ pub fn close(fd: Fd) {
 pub fn pipe() -> Result<(Fd, Fd), Errno> {
     let mut fds = [0 as c_int; 2];
     // SAFETY: fds is a valid array of two ints.
-    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } as libc::c_long)?;
+    cvt(unsafe { libc::syscall(libc::SYS_pipe2, fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
     Ok((fds[0], fds[1]))
 }
 
@@ -156,7 +156,7 @@ pub fn rmdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
 pub fn sleep_ms(ms: u64) {
     let ts = libc::timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
     // SAFETY: ts is a valid timespec; an early wake-up is harmless here.
-    unsafe { libc::nanosleep(&ts, core::ptr::null_mut()) };
+    unsafe { libc::syscall(libc::SYS_clock_nanosleep, libc::CLOCK_REALTIME, 0, &ts as *const libc::timespec, 0usize) };
 }
 
 /// Private anonymous memory, mapped before clone. The child gets its own
@@ -547,7 +547,7 @@ pub fn wait(pid: libc::pid_t, nohang: bool) -> Result<Option<c_int>, Errno> {
     let mut status = 0;
     // SAFETY: status is a valid int to write the result into.
     let r =
-        retry(|| unsafe { libc::waitpid(pid, &mut status, if nohang { libc::WNOHANG } else { 0 }) as libc::c_long })?;
+        retry(|| unsafe { libc::syscall(libc::SYS_wait4, pid, &mut status as *mut c_int, if nohang { libc::WNOHANG } else { 0 }, 0usize) })?;
     Ok(if r == 0 { None } else { Some(status) })
 }
 
@@ -575,7 +575,7 @@ pub fn fork() -> Result<libc::pid_t, Errno> {
 pub fn reap_any() -> Result<Option<(libc::pid_t, c_int)>, Errno> {
     let mut status = 0;
     // SAFETY: status is a valid int to write the result into.
-    let r = retry(|| unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) as libc::c_long })?;
+    let r = retry(|| unsafe { libc::syscall(libc::SYS_wait4, -1, &mut status as *mut c_int, libc::WNOHANG, 0usize) })?;
     Ok(if r == 0 { None } else { Some((r as libc::pid_t, status)) })
 }
 
@@ -588,7 +588,7 @@ pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
 pub fn loopback_up() -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
     let s =
-        cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as libc::c_long)? as Fd;
+        cvt(unsafe { libc::syscall(libc::SYS_socket, libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })? as Fd;
     // struct ifreq: 16 bytes of name, then a union whose first member for
     // this request is `short ifr_flags`; 40 bytes on 64-bit, zeroed. A new
     // namespace's lo has exactly IFF_LOOPBACK set, so no SIOCGIFFLAGS first.
@@ -733,7 +733,7 @@ fn stat_at(dir: Fd, path: *const c_char, follow: bool) -> Result<libc::stat, Err
 pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     let (ptr, cap) = (buf.as_mut_ptr(), buf.len());
     // SAFETY: p is NUL-terminated on with_cstr's stack; ptr is writable for cap bytes.
-    let n = with_cstr(path, |p| cvt(unsafe { libc::readlink(p, ptr.cast(), cap) } as libc::c_long))? as usize;
+    let n = with_cstr(path, |p| cvt(unsafe { libc::syscall(libc::SYS_readlinkat, CWD, p, ptr, cap) }))? as usize;
     if n >= cap {
         return Err(Errno(libc::E2BIG));
     }
@@ -779,7 +779,7 @@ pub fn each_name(fd: Fd, buf: &mut [u8], f: &mut dyn FnMut(&[u8])) -> Result<(),
 /// flock(2) on an fd we own; EINTR retried (a blocking lock waits again).
 pub fn flock(fd: Fd, op: c_int) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
-    retry(|| unsafe { libc::flock(fd, op) } as libc::c_long).map(|_| ())
+    retry(|| unsafe { libc::syscall(libc::SYS_flock, fd, op) }).map(|_| ())
 }
 
 /// What a path is, following symlinks.

@@ -227,10 +227,10 @@ pub fn connect_unix(path: &[u8]) -> Result<Fd, Errno> {
         *d = c as libc::c_char;
     }
     // SAFETY: plain socket(2).
-    let fd = cvt(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) } as libc::c_long)? as Fd;
+    let fd = cvt(unsafe { libc::syscall(libc::SYS_socket, libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })? as Fd;
     let len = (size_of::<libc::sa_family_t>() + path.len() + 1) as libc::socklen_t;
     // SAFETY: a is a valid sockaddr_un of at least `len` bytes.
-    match retry(|| unsafe { libc::connect(fd, (&a as *const libc::sockaddr_un).cast(), len) } as libc::c_long) {
+    match retry(|| unsafe { libc::syscall(libc::SYS_connect, fd, &a as *const libc::sockaddr_un, len) }) {
         Ok(_) => Ok(fd),
         Err(e) => {
             close(fd);
