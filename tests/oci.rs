@@ -477,6 +477,23 @@ fn features_seccomp_lists_only_what_a_profile_may_use(t: &T, sc: &Value) {
     }
 }
 
+/// runc's readings of linux.resources: 0 for memory, reservation, swap,
+/// shares, period and quota means "not set" (Go's zero value), and a pids
+/// limit of 0 or less (-1 from podman and CRI-O) is unlimited.
+#[test]
+fn zero_limits_are_unset_and_a_negative_pids_limit_is_unlimited_as_in_runc() {
+    let r = need!();
+    let t = T::new("zero");
+    let mut c = sh(&r, "true");
+    c["linux"]["resources"] = json!({
+        "memory": {"limit": 0, "reservation": 0, "swap": 0},
+        "cpu": {"shares": 0, "quota": 0, "period": 0},
+        "pids": {"limit": -1}
+    });
+    let o = t.oci_run(&c, "zero1");
+    assert_eq!((code(&o), stderr(&o)), (0, String::new()));
+}
+
 #[test]
 fn the_default_spec_runs_with_a_rootfs() {
     let r = need!();

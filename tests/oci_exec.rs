@@ -302,6 +302,13 @@ fn update_writes_the_new_limits_from_a_file_or_stdin() {
     // v2: the weight 256 shares convert to (README: shares → weight).
     let shares = read_in(&dirs, &["cpu.shares", "cpu.weight"]);
     assert!(shares.as_deref() == Some("256") || shares.as_deref() == Some("25"), "{shares:?}");
+    // runc's readings: pids.limit -1 (podman's, CRI-O's "unlimited") is
+    // "max" in both cgroup versions; a 0 memory limit or share is unset.
+    fs::write(&f, r#"{"memory": {"limit": 0}, "cpu": {"shares": 0}, "pids": {"limit": -1}}"#).unwrap();
+    let o = c.run(&["update", "--resources", f.to_str().unwrap(), &c.id]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(read_in(&dirs, &["pids.max"]).as_deref(), Some("max"));
+    assert_eq!(read_in(&dirs, &["memory.limit_in_bytes", "memory.max"]).as_deref(), Some("33554432"), "untouched");
     fails(&c.run(&["update", "--resources", "/no/such/file", &c.id]), 1, "/no/such/file");
     fails(&c.run(&["update", "--memory", "1m", &c.id]), 1, "--resources");
 }

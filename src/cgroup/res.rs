@@ -51,6 +51,8 @@ enum Spell {
     Num,
     /// A number, or unlimited for -1 ("-1" on v1, "max" on v2).
     Lim,
+    /// A number, or "max" for -1 in both versions (pids.max).
+    Max,
     /// v2: shares converted to a weight.
     Weight,
     /// v2: swap alone (memory + swap minus memory). The file is absent
@@ -73,7 +75,7 @@ const FILES: [(Knob, Ctrl, Spell); NKNOB] = [
     (Knob::Shares, Ctrl::Cpu, Spell::Weight),
     (Knob::Period, Ctrl::Cpu, Spell::Num),
     (Knob::Quota, Ctrl::Cpu, Spell::CpuMax),
-    (Knob::Pids, Ctrl::Pids, Spell::Lim),
+    (Knob::Pids, Ctrl::Pids, Spell::Max),
 ];
 pub(super) const V1: &[u8] = b"memory.limit_in_bytes memory.soft_limit_in_bytes memory.memsw.limit_in_bytes memory.swappiness \
     memory.oom_control cpu.shares cpu.cfs_period_us cpu.cfs_quota_us pids.max";
@@ -159,6 +161,7 @@ pub fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, dev: &Policy) -> Res
         let mut b = [0u8; 48];
         let n = match (how, v2) {
             (Spell::Weight, true) => spell(&mut b, shares_to_weight(v as u64) as i64, v2),
+            (Spell::Max, _) => spell(&mut b, v, true),
             (Spell::Swap, true) => {
                 let m = r.get(Knob::Memory).unwrap_or(-1);
                 spell(&mut b, if v >= 0 && m >= 0 { (v - m).max(0) } else { v }, v2)

@@ -37,6 +37,15 @@ const NEG: u32 = 1 << Knob::Memory as u32
     | 1 << Knob::Swap as u32
     | 1 << Knob::Quota as u32
     | 1 << Knob::Pids as u32;
+/// The knobs whose 0 means "not set", as runc reads them (Go's zero value:
+/// it writes memory, reservation, swap, shares, period and quota only when
+/// non-zero).
+const ZERO_UNSET: u32 = 1 << Knob::Memory as u32
+    | 1 << Knob::Reservation as u32
+    | 1 << Knob::Swap as u32
+    | 1 << Knob::Shares as u32
+    | 1 << Knob::Period as u32
+    | 1 << Knob::Quota as u32;
 
 /// The value at `field` ("linux.resources.x.y") of the LinuxResources
 /// object `r`; None when absent or null.
@@ -97,6 +106,7 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             _ if k == Knob::NoOom as usize => v.as_bool().filter(|&b| b).map(|_| 1),
             // pids: 0 or less is unlimited (runtime-spec).
             Some(n) if k == Knob::Pids as usize => Some(if n <= 0 { -1 } else { n }),
+            Some(0) if ZERO_UNSET & 1 << k != 0 => None,
             Some(n) if n < 0 && NEG & 1 << k == 0 => return refuse(field, b"must not be negative"),
             Some(n) => Some(n),
             None => return refuse(field, b"not an integer"),
