@@ -49,7 +49,7 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
         return code;
     }
     if done == 0 {
-        return fail1(cmd, b"the container has no freezer cgroup: no cgroup v1 freezer hierarchy is mounted");
+        return fail1(cmd, b"the container has no freezer cgroup: create made none (no cgroup v1 freezer hierarchy then, or an older mydocker)");
     }
     0
 }
