@@ -421,9 +421,9 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
 
     if let Some(w) = ctx.fs.workdir {
         let w = ctx.fs.cstr(w);
-        // Created if missing; a file there is an error (ENOTDIR).
+        // Created if missing (but by exec); a file there is an error (ENOTDIR).
         match sys::chdir(w) {
-            Err(Errno(libc::ENOENT)) => mkdir_p(w, pathbuf).and_then(|_| sys::chdir(w)),
+            Err(Errno(libc::ENOENT)) if !ctx.fs.enter_only => mkdir_p(w, pathbuf).and_then(|_| sys::chdir(w)),
             r => r,
         }
         .map_err(Error::at(Step::Workdir))?;

@@ -137,6 +137,9 @@ pub struct Table<'t> {
     used: usize,
     /// -w, NUL-terminated in `text`.
     pub workdir: Option<Span>,
+    /// The working directory is entered, never made: OCI exec, as runc's
+    /// setns init only chdirs (run -w and create make a missing one).
+    pub enter_only: bool,
     /// Length of the rootfs prefix of the targets inside it (0: none).
     pub inner: u32,
     /// The first overflow (`put`, `push`): builders add without checking
@@ -334,7 +337,7 @@ static SYSTEM: [Step; 30] = [
 
 impl<'t> Table<'t> {
     pub fn new(entries: &'t mut [Entry], text: &'t mut [u8]) -> Table<'t> {
-        Table { entries, n: 0, text, used: 0, workdir: None, inner: 0, full: None }
+        Table { entries, n: 0, text, used: 0, workdir: None, enter_only: false, inner: 0, full: None }
     }
 
     /// The bytes of a span, without the NUL.

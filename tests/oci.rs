@@ -415,6 +415,7 @@ fn features_spec_and_version_have_runcs_shape() {
     assert!(f["linux"]["namespaces"].as_array().unwrap().contains(&json!("pid")));
     assert!(f["linux"]["capabilities"].as_array().unwrap().contains(&json!("CAP_SYS_ADMIN")));
     assert!(f["mountOptions"].as_array().unwrap().contains(&json!("rbind")));
+    features_seccomp_lists_only_what_a_profile_may_use(&t, &f["linux"]["seccomp"]);
     let b = t.bundle();
     assert_eq!(code(&t.run(&["spec", "--bundle", b.to_str().unwrap()])), 0);
     let c: Value = serde_json::from_slice(&fs::read(b.join("config.json")).unwrap()).unwrap();
@@ -426,6 +427,44 @@ fn features_spec_and_version_have_runcs_shape() {
     let lines: Vec<&str> = v.lines().collect();
     assert!(lines[0].starts_with("mydocker version "), "{v}");
     assert!(lines[1].starts_with("commit: ") && lines[2].starts_with("spec: 1."), "{v}");
+}
+
+/// features' linux.seccomp says seccomp is on, and every action,
+/// operator, architecture and flag it names is one a profile may use: a
+/// profile with it runs `true` (runtime-spec features.md: clients decide
+/// what to send from it).
+fn features_seccomp_lists_only_what_a_profile_may_use(t: &T, sc: &Value) {
+    assert_eq!(sc["enabled"], true, "{sc}");
+    let names = |k: &str| -> Vec<String> {
+        let v: Vec<String> = sc[k].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+        assert!(!v.is_empty(), "{k}: {sc}");
+        v
+    };
+    assert_eq!(sc["knownFlags"], sc["supportedFlags"]);
+    let mut profiles = Vec::new();
+    for a in names("actions") {
+        profiles.push(json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": a}]}));
+    }
+    for op in names("operators") {
+        let arg = json!({"index": 0, "value": 7, "valueTwo": 7, "op": op});
+        profiles.push(json!({"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "args": [arg]}]}));
+    }
+    for arch in names("archs") {
+        profiles.push(json!({"defaultAction": "SCMP_ACT_ALLOW", "architectures": [arch],
+            "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]}));
+    }
+    for flag in names("knownFlags") {
+        profiles.push(json!({"defaultAction": "SCMP_ACT_ALLOW", "flags": [flag],
+            "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]}));
+    }
+    let file = t.dir.join("features-profile.json");
+    for p in profiles {
+        fs::write(&file, p.to_string()).unwrap();
+        let opt = format!("seccomp={}", file.display());
+        let o = run(["run", "--security-opt", opt.as_str(), "true"]);
+        assert_eq!(code(&o), 0, "{p}: {}", stderr(&o));
+    }
 }
 
 #[test]

@@ -181,6 +181,13 @@ fn exec_errors_are_runc_shaped() {
     let o = c.exec(&[&c.id, "/no/such/command"]);
     assert_eq!(code(&o), 127, "{}", stderr(&o));
     assert!(stderr(&o).contains("executable file not found"), "{}", stderr(&o));
+    // exec enters the working directory, it never makes one (runc's setns
+    // init only chdirs): a missing one is an error and stays missing.
+    let o = c.exec(&["--cwd", "/tmp/no-such-dir", &c.id, "true"]);
+    assert_ne!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("/tmp/no-such-dir: No such file or directory"), "{}", stderr(&o));
+    let o = c.exec(&[&c.id, "sh", "-c", "test -e /tmp/no-such-dir || echo absent"]);
+    assert_eq!(stdout(&o), "absent\n", "{}", stderr(&o));
     assert_eq!(code(&c.run(&["kill", &c.id, "KILL"])), 0);
     eventually("the container stopped", || c.state()["status"] == "stopped");
     fails(&c.exec(&[&c.id, "true"]), 1, "cannot exec in a stopped container");

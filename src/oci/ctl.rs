@@ -97,14 +97,15 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
 
 /// Signal names as runc's kill takes them (a number, NAME or SIGNAME):
 /// word i is signal i + 1; IOT, last, is another name of ABRT (6).
+/// (signal(7): SYS is 31 on x86_64 and aarch64.)
 const SIGNALS: &[u8] = b"HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT \
-STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR IOT";
+STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS IOT";
 
 pub fn parse_signal(s: &[u8]) -> Option<i32> {
     if let Some(n) = crate::limits::parse_u64(s) {
         return (1..=64).contains(&n).then_some(n as i32);
     }
-    crate::words::find_upper(SIGNALS, b"SIG", s).map(|i| if i == 30 { libc::SIGABRT } else { i as i32 + 1 })
+    crate::words::find_upper(SIGNALS, b"SIG", s).map(|i| if i == 31 { libc::SIGABRT } else { i as i32 + 1 })
 }
 
 const KILL_FLAGS: Flags = Flags { names: b"all a", takes: 0 };
@@ -260,5 +261,6 @@ mod tests {
         assert_eq!(parse_signal(b"65"), None);
         assert_eq!(parse_signal(b"NOPE"), None);
         assert_eq!((parse_signal(b"IOT"), parse_signal(b"SIGPWR"), parse_signal(b"hup")), (Some(6), Some(30), Some(1)));
+        assert_eq!((parse_signal(b"SIGSYS"), parse_signal(b"sys"), parse_signal(b"SIGSTKFLT")), (Some(31), Some(31), Some(16)));
     }
 }

@@ -278,6 +278,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let mut text_buf = [0u8; 4200];
     let mut table = Table::new(&mut entries, &mut text_buf);
     table.workdir = Some(table.text(p.cwd));
+    table.enter_only = true;
     table.check().map_err(|why| [&b"--cwd: "[..], why, b"", b""])?;
 
     let pid = o.rec.pid;

@@ -31,8 +31,37 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
         w.s(if i > 0 { b",\"CAP_" } else { b"\"CAP_" }).s(n).s(b"\"");
     }
     w.s(b"],\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},");
-    w.s(b"\"seccomp\":{\"enabled\":false},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}}\n");
+    w.s(b"\"seccomp\":{\"enabled\":true,\"actions\":");
+    list(&mut w, b"SCMP_ACT_", SCMP_ACTS);
+    w.s(b",\"operators\":");
+    list(&mut w, b"SCMP_CMP_", SCMP_CMPS);
+    w.s(b",\"archs\":");
+    list(&mut w, b"SCMP_ARCH_", SCMP_ARCHS);
+    for k in [&b",\"knownFlags\":"[..], b",\"supportedFlags\":"] {
+        w.s(k);
+        list(&mut w, b"SECCOMP_FILTER_FLAG_", SECCOMP_FLAGS);
+    }
+    w.s(b"},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}}\n");
     w.done()
+}
+
+/// What src/seccomp/profile.rs accepts (runtime-spec features.md,
+/// linux.seccomp): actions, operators, architectures (those this host
+/// cannot run are accepted and skipped, as libseccomp does) and filter
+/// flags, without their prefixes.
+const SCMP_ACTS: &[u8] = b"ALLOW ERRNO KILL KILL_THREAD KILL_PROCESS TRAP LOG TRACE";
+const SCMP_CMPS: &[u8] = b"NE LT LE EQ GE GT MASKED_EQ";
+const SCMP_ARCHS: &[u8] = b"X86_64 X86 X32 AARCH64 ARM MIPS MIPS64 MIPS64N32 MIPSEL MIPSEL64 MIPSEL64N32 PPC PPC64 \
+PPC64LE S390 S390X PARISC PARISC64 RISCV64 LOONGARCH64 M68K SH SHEB";
+const SECCOMP_FLAGS: &[u8] = b"TSYNC LOG SPEC_ALLOW";
+
+/// `["<prefix><word>",...]` for each word of `words`.
+#[inline(never)]
+fn list(w: &mut W, prefix: &[u8], words: &[u8]) {
+    for (i, n) in words.split(crate::words::on(b' ')).enumerate() {
+        w.s(if i > 0 { b",\"" } else { b"[\"" }).s(prefix).s(n).s(b"\"");
+    }
+    w.s(b"]");
 }
 
 /// What `spec` writes: runc's default shape, with mydocker's choices (a
