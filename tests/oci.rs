@@ -778,14 +778,29 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
 #[test]
 fn the_device_policy_denies_what_config_json_does_not_allow() {
     let r = need!();
-    let out = inside(&r, "devpol", "mknod /tmp/mem c 1 1 && (head -c1 /tmp/mem >/dev/null 2>&1 && echo mem-open || echo mem-denied); head -c1 /dev/zero | wc -c", |c| {
-        c["process"]["capabilities"]["bounding"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
-        c["process"]["capabilities"]["effective"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
-        c["process"]["capabilities"]["permitted"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
-        c["linux"]["resources"] = json!({"devices": [{"allow": false, "access": "rwm"}]});
-        c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
-    });
-    assert_eq!(out, "mem-denied\n1\n");
+    // runc's default whatever the config says: deny-all, its allowed nodes,
+    // then the config's rules — with a deny rule, with no rules, with no
+    // linux.resources at all (breaker2: the last two got no policy).
+    for (tag, resources) in [
+        ("devpol", Some(json!({"devices": [{"allow": false, "access": "rwm"}]}))),
+        ("devnorules", Some(json!({"devices": []}))),
+        ("devnores", None),
+    ] {
+        // kmsg (c 1:11): root may open it for writing, docker's and runc's
+        // defaults do not allow it (/dev/mem would prove nothing: its open
+        // also needs CAP_SYS_RAWIO).
+        let out = inside(&r, tag, "mknod /tmp/k c 1 11 && ( (exec 3>/tmp/k) 2>/dev/null && echo k-open || echo k-denied); head -c1 /dev/zero | wc -c", |c| {
+            c["process"]["capabilities"]["bounding"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+            c["process"]["capabilities"]["effective"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+            c["process"]["capabilities"]["permitted"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+            match resources {
+                Some(v) => c["linux"]["resources"] = v,
+                None => drop(c["linux"].as_object_mut().unwrap().remove("resources")),
+            }
+            c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+        });
+        assert_eq!(out, "k-denied\n1\n", "{tag}");
+    }
 }
 
 #[test]

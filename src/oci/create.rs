@@ -168,9 +168,11 @@ fn build_and_spawn(
     let nsysctl = config::sysctl(linux, ns_new, &mut sysctl_text, &mut sysctl).map_err(|r| refused(cmd, r))?;
     let mut policy = Policy::new();
     let res = cgroups::resources(linux, &mut policy).map_err(|r| refused(cmd, r))?;
-    if !policy.rules().is_empty() {
-        cgroups::default_rules(linux, &mut policy).map_err(|r| refused(cmd, r))?;
-    }
+    // Always, as runc: its device rules start from deny-all and end with its
+    // always-allowed nodes and linux.devices, whether or not the config has
+    // rules of its own — else a container with CAP_MKNOD could make and open
+    // any host device.
+    cgroups::default_rules(linux, &mut policy).map_err(|r| refused(cmd, r))?;
     // Without a cgroupsPath: "<id>-<12 hex>" under the caller's own cgroup.
     // Random, not the id alone: ids are unique only within one --root, and
     // two containers must never share (and delete) one cgroup.
