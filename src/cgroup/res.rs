@@ -75,9 +75,9 @@ const FILES: [(Knob, Ctrl, Spell); NKNOB] = [
     (Knob::Quota, Ctrl::Cpu, Spell::CpuMax),
     (Knob::Pids, Ctrl::Pids, Spell::Lim),
 ];
-const V1: &[u8] = b"memory.limit_in_bytes memory.soft_limit_in_bytes memory.memsw.limit_in_bytes memory.swappiness \
+pub(super) const V1: &[u8] = b"memory.limit_in_bytes memory.soft_limit_in_bytes memory.memsw.limit_in_bytes memory.swappiness \
     memory.oom_control cpu.shares cpu.cfs_period_us cpu.cfs_quota_us pids.max";
-const V2: &[u8] = b"memory.max memory.low memory.swap.max - - cpu.weight - cpu.max pids.max";
+pub(super) const V2: &[u8] = b"memory.max memory.low memory.swap.max - - cpu.weight - cpu.max pids.max";
 
 impl<'a> Resources<'a> {
     pub const NONE: Resources<'static> = Resources { num: [None; NKNOB], cpus: None, mems: None };
@@ -89,6 +89,7 @@ impl<'a> Resources<'a> {
         let mem = l.memory.map(|m| m.0 as i64);
         let cpus = |f: fn(u64) -> u64| l.cpus.map(|m| f(m) as i64);
         Resources {
+            // In Knob order.
             num: [
                 mem,
                 None,

@@ -652,3 +652,12 @@ fn the_docker_flags_fill_the_same_description_as_linux_resources() {
     assert_eq!(got, [Some(16 << 20), Some(16 << 20), Some(512), Some(100_000), Some(50_000), Some(9)]);
     assert_eq!(r.need(true), [true, true, false, true, true, false]);
 }
+
+#[test]
+fn the_file_lists_name_one_file_per_knob_in_each_version() {
+    for list in [res::V1, res::V2] {
+        assert_eq!(list.split(|&c| c == b' ').count(), res::NKNOB, "{}", String::from_utf8_lossy(list));
+    }
+    assert_eq!(crate::words::nth(res::V1, res::Knob::Pids as usize), b"pids.max");
+    assert_eq!(crate::words::nth(res::V2, res::Knob::Quota as usize), b"cpu.max");
+}
