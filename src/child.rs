@@ -195,25 +195,17 @@ fn limits(rlimits: &[Rlimit], oom_score_adj: Option<i32>) -> Result<(), Report> 
         sys::proc::set_rlimit(r.resource, r.soft, r.hard).map_err(Error::at(Step::Rlimits))?;
     }
     if let Some(adj) = oom_score_adj {
-        // "-1000".."1000" formatted by hand: the child has no formatter.
-        let mut b = [0u8; 8];
-        let mut n = b.len();
-        let mut v = adj.unsigned_abs();
-        loop {
-            n -= 1;
-            b[n] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 || n == 1 {
-                break;
-            }
+        // "-1000".."1000" in one write (procfs parses each write whole).
+        let d = crate::limits::Dec::new(adj.unsigned_abs() as u64);
+        let d = d.as_bytes();
+        let mut b = [b'-'; 21];
+        for (to, &c) in b[1..].iter_mut().zip(d) {
+            *to = c;
         }
-        if adj < 0 {
-            n -= 1;
-            b[n] = b'-';
-        }
+        let b = b.get(if adj < 0 { 0 } else { 1 }..=d.len()).unwrap_or(&[]);
         let fd = sys::openat(sys::CWD, b"/proc/self/oom_score_adj", libc::O_WRONLY | libc::O_CLOEXEC)
             .map_err(Error::at(Step::OomScore))?;
-        let r = sys::write_all(fd, &b[n..]);
+        let r = sys::write_all(fd, b);
         sys::close(fd);
         r.map_err(Error::at(Step::OomScore))?;
     }

@@ -50,17 +50,8 @@ impl Console {
 pub fn pts_name(n: u32, buf: &mut [u8; 24]) -> usize {
     const P: &[u8] = b"/dev/pts/";
     buf[..P.len()].copy_from_slice(P);
-    let mut digits = [0u8; 10];
-    let (mut i, mut v) = (digits.len(), n);
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let d = &digits[i..];
+    let d = crate::limits::Dec::new(n as u64);
+    let d = d.as_bytes();
     buf[P.len()..P.len() + d.len()].copy_from_slice(d);
     buf[P.len() + d.len()] = 0;
     P.len() + d.len()

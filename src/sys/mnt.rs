@@ -209,19 +209,10 @@ pub fn mount_flags(fd: Fd) -> Result<u64, Errno> {
 pub fn fd_path(fd: Fd, buf: &mut [u8; 32]) -> &[u8] {
     const P: &[u8] = b"/proc/self/fd/";
     buf[..P.len()].copy_from_slice(P);
-    let mut digits = [0u8; 10];
-    let (mut n, mut v) = (0, fd.max(0) as u32);
-    loop {
-        digits[n] = b'0' + (v % 10) as u8;
-        n += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    for i in 0..n {
-        buf[P.len() + i] = digits[n - 1 - i];
-    }
+    let d = crate::limits::Dec::new(fd.max(0) as u64);
+    let d = d.as_bytes();
+    let n = d.len();
+    buf[P.len()..P.len() + n].copy_from_slice(d);
     buf[P.len() + n] = 0;
     &buf[..P.len() + n + 1]
 }

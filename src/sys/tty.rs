@@ -246,16 +246,22 @@ const _: () = assert!(cfg!(target_endian = "little"), "msghdr padding is read as
 #[repr(C, align(8))]
 struct OneFd([u8; 24]);
 
+/// A message of one buffer `iov` and the control room `cbuf`.
+fn one_fd_msg(iov: &mut libc::iovec, cbuf: &mut OneFd) -> libc::msghdr {
+    // SAFETY: an all-zero msghdr is valid (no name, no iov, no control).
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.0.as_mut_ptr().cast();
+    msg.msg_controllen = cbuf.0.len() as _;
+    msg
+}
+
 /// Sends `fd` (SCM_RIGHTS) with `data` (at least one byte) over `sock`.
 pub fn send_fd(sock: Fd, fd: Fd, data: &[u8]) -> Result<(), Errno> {
     let mut cbuf = OneFd([0; 24]);
     let mut iov = libc::iovec { iov_base: data.as_ptr().cast_mut().cast(), iov_len: data.len() };
-    // SAFETY: an all-zero msghdr is valid (no name, no iov, no control).
-    let mut msg: libc::msghdr = unsafe { zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.0.as_mut_ptr().cast();
-    msg.msg_controllen = cbuf.0.len() as _;
+    let msg = one_fd_msg(&mut iov, &mut cbuf);
     // SAFETY: msg points at cbuf, large enough for one cmsghdr and an int
     // (CMSG_SPACE(4) = 24 on 64-bit); CMSG_FIRSTHDR/CMSG_DATA stay inside it.
     unsafe {
@@ -280,12 +286,7 @@ pub fn send_fd(sock: Fd, fd: Fd, data: &[u8]) -> Result<(), Errno> {
 pub fn recv_fd(sock: Fd, data: &mut [u8]) -> Result<Option<(Fd, usize)>, Errno> {
     let mut cbuf = OneFd([0; 24]);
     let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
-    // SAFETY: as in send_fd.
-    let mut msg: libc::msghdr = unsafe { zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.0.as_mut_ptr().cast();
-    msg.msg_controllen = cbuf.0.len() as _;
+    let mut msg = one_fd_msg(&mut iov, &mut cbuf);
     // SAFETY: msg and the buffers it points at are live and writable.
     let n = retry(|| unsafe { libc::syscall(libc::SYS_recvmsg, sock, &mut msg as *mut libc::msghdr, libc::MSG_CMSG_CLOEXEC) })?
         as usize;
