@@ -622,7 +622,7 @@ fn one_writer_spells_each_limit_as_its_version_wants() {
         ("memory.oom_control", "1"),
         ("cpu.shares", "1024"),
         ("cpu.cfs_period_us", "50000"),
-        ("pids.max", "-1"),
+        ("pids.max", "max"), // the pids controller reads only "max" or a number, in v1 too
         ("cpuset.mems", "0"),
     ] {
         assert_eq!(t1.get(f), v, "v1 {f}");
