@@ -372,7 +372,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             check_hostname(v)?;
             r.hostname = Some(v);
         }
-        MEMORY => r.limits.memory = Some((limits::parse_size(v)?, v)),
+        MEMORY => r.limits.memory = Some((limits::parse_memory(v)?, v)),
         CPUSET => r.limits.cpuset = Some((v, limits::parse_cpuset(v)?)),
         SHARES => r.limits.shares = Some(limits::parse_shares(v)?),
         PIDS => r.limits.pids = Some(limits::parse_pids(v)?),

@@ -22,6 +22,21 @@ pub fn parse_size(s: &[u8]) -> Result<u64, Why> {
     Ok(bytes)
 }
 
+/// The smallest memory limit `run -m` takes: docker's (6 MiB, "Minimum
+/// memory limit allowed is 6MB"). Below it the runtime's own start-up in
+/// the container (its report, the loopback socket, execve's argument
+/// pages) cannot be charged, and the kernel then reports misleading
+/// errors (execve says E2BIG) instead of the limit.
+pub const MIN_MEMORY: u64 = 6 << 20;
+
+/// A memory limit for `run -m`: `parse_size`, at least MIN_MEMORY.
+pub fn parse_memory(s: &[u8]) -> Result<u64, Why> {
+    match parse_size(s)? {
+        n if n < MIN_MEMORY => Err(b"below the minimum of 6m (docker's)"),
+        n => Ok(n),
+    }
+}
+
 /// A plain decimal number (no sign, no spaces); None if malformed or too big.
 pub fn parse_u64(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 20 {
@@ -216,6 +231,14 @@ impl Dec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_limits_start_at_dockers_minimum() {
+        assert_eq!(parse_memory(b"6m"), Ok(6 << 20));
+        assert_eq!(parse_memory(b"6291455"), Err(&b"below the minimum of 6m (docker's)"[..]));
+        assert_eq!(parse_memory(b"4k"), Err(&b"below the minimum of 6m (docker's)"[..]));
+        assert_eq!(parse_memory(b"0"), Err(&b"size must be greater than zero"[..]));
+    }
 
     #[test]
     fn sizes_take_suffixes_in_either_case() {

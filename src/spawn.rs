@@ -370,7 +370,11 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
             *created = pid;
             return 0;
         }
-        (sys::wait(pid, false).ok().flatten().ok_or(125), got)
+        let status = sys::wait(pid, false).ok().flatten().ok_or(125);
+        if got == Ok(0) {
+            return ended_unready(status);
+        }
+        (status, got)
     } else if let Mode::Exec { detach: true } = c.mode {
         // EOF: the close-on-exec write end went at execve, the process runs
         // and is not ours to wait for. A report: it failed and exited.
@@ -486,6 +490,24 @@ fn oom_report(c: &Container, cgs: &Cgroups, code: i32, sigkilled: bool) -> i32 {
             code
         }
     }
+}
+
+/// A created container's process that ended with no report, before it was
+/// ready (e.g. SIGKILLed by a memory limit too small for its start-up):
+/// one line, and a runtime failure.
+#[inline(never)]
+fn ended_unready(status: Result<i32, i32>) -> i32 {
+    let (what, n, hint): (&[u8], i32, &[u8]) = match status {
+        Ok(s) if libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL => (b"killed by signal ", 9, b" (out of memory?)"),
+        Ok(s) if libc::WIFSIGNALED(s) => (b"killed by signal ", libc::WTERMSIG(s), b""),
+        Ok(s) => (b"exit status ", libc::WEXITSTATUS(s), b""),
+        Err(_) => (b"status lost", -1, b""),
+    };
+    let dec = Dec::new(n as u64);
+    let mut l = Line::new();
+    l.s(b"mydocker: create: the container's process ended before it was ready: ").s(what);
+    l.s(if n >= 0 { dec.as_bytes() } else { b"" }).s(hint).emit(2);
+    125
 }
 
 /// Closes the pipes of a run that ends before clone, and reports `f`.

@@ -494,6 +494,22 @@ fn zero_limits_are_unset_and_a_negative_pids_limit_is_unlimited_as_in_runc() {
     assert_eq!((code(&o), stderr(&o)), (0, String::new()));
 }
 
+/// A memory limit too small for the container's own start-up: its process
+/// dies before it is ready (the limit's OOM kill, or a failed step), and
+/// create says so in one line, exit 1, leaving nothing.
+#[test]
+fn a_process_that_dies_before_it_is_ready_is_one_line() {
+    let r = need!();
+    let t = T::new("unready");
+    let mut c = sh(&r, "true");
+    c["linux"]["resources"] = json!({"memory": {"limit": 4096}});
+    let o = t.oci_run(&c, "unready1");
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(err.starts_with("mydocker: ") && err.lines().count() == 1, "{err:?}");
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "");
+}
+
 #[test]
 fn the_default_spec_runs_with_a_rootfs() {
     let r = need!();
