@@ -100,9 +100,26 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMod
         if fds[2].revents & READY != 0 {
             match sys::read(0, &mut inq.buf) {
                 Ok(n) if n > 0 => (inq.off, inq.len) = (0, n),
-                // EOF or a hung-up terminal: nothing more to send.
-                _ => stdin_open = false,
+                // EOF or a hung-up terminal: the caller's terminal is gone
+                // (raw, it reads 0 only then). The container's is hung up
+                // too, as sshd does when its client goes: the session there
+                // reads EOF and ends, where a forwarded SIGHUP would not
+                // reach a PID 1 without a handler. Else it ran on, orphaned.
+                _ => {
+                    stdin_open = false;
+                    master_open = !hang_up(master);
+                }
             }
         }
     }
+}
+
+/// Closes the container's terminal master in place (/dev/null takes over
+/// its fd number, which `run` still closes once): the kernel hangs the
+/// slave up. false if that could not be done (then it stays relayed).
+fn hang_up(master: Fd) -> bool {
+    let Ok(null) = sys::openat_c(sys::CWD, c"/dev/null", libc::O_RDWR | libc::O_CLOEXEC) else { return false };
+    let done = sys::tty::dup_to(null, master).is_ok();
+    sys::close(null);
+    done
 }

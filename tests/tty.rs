@@ -124,6 +124,21 @@ fn ti_rootfs_sh_is_a_job_control_shell_on_a_terminal_of_its_own() {
     assert!(same_mode(&t.termios(), &before), "the caller's terminal was not restored");
 }
 
+/// The caller's terminal goes away (its window closed, ssh dropped): the
+/// container's terminal is hung up too, its shell ends, and mydocker exits
+/// instead of leaving the container running, orphaned.
+#[test]
+fn a_hung_up_callers_terminal_ends_the_containers_session() {
+    let r = need_rootfs!();
+    let mut t = pty(24, 80);
+    let mut c = t.spawn(md(&["run", "-ti", "--rootfs", &r, "sh"]));
+    let mut seen = String::new();
+    t.type_in("echo UP$((1+1))\n");
+    t.expect(&mut seen, "UP2");
+    drop(t);
+    finish(&mut c, &seen);
+}
+
 #[test]
 fn ti_without_rootfs_gets_a_host_pty_that_is_not_the_callers() {
     need_root!();
