@@ -25,6 +25,26 @@ pub struct Namespaces<'a> {
 pub const DOCKER_NAMESPACES: i32 =
     libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC;
 
+/// Namespace types by their runtime-spec names (config.json's
+/// linux.namespaces[].type), and their CLONE_NEW* flags in the same order
+/// (time: CLONE_NEWTIME).
+pub const NS_NAMES: &[u8] = b"pid network mount ipc uts cgroup user time";
+pub const NS_FLAGS: [i32; 8] = [
+    libc::CLONE_NEWPID,
+    libc::CLONE_NEWNET,
+    libc::CLONE_NEWNS,
+    libc::CLONE_NEWIPC,
+    libc::CLONE_NEWUTS,
+    libc::CLONE_NEWCGROUP,
+    libc::CLONE_NEWUSER,
+    0x80,
+];
+
+/// The runtime-spec name of the namespace type `flag` ("unknown" if none).
+pub fn ns_name(flag: i32) -> &'static [u8] {
+    NS_FLAGS.iter().position(|&f| f == flag).map_or(b"unknown", |i| crate::words::nth(NS_NAMES, i))
+}
+
 /// The command and its environment.
 #[derive(Clone, Copy)]
 pub struct Process<'a> {

@@ -879,14 +879,23 @@ pub fn sub_path(id: &[u8]) -> ([u8; 64], usize) {
 /// namespace — and only on EBUSY kill what is left and retry.
 fn remove_one(m: &Made, id: &[u8]) -> Result<(), Errno> {
     let (b, n) = sub_path(id);
+    rmdir_busy(m.parent, &b[..n], &mut || {
+        kill_all(m.cg);
+    })
+}
+
+/// rmdir of the cgroup `path` below `dir`, retried for up to a second
+/// while it is busy (EBUSY), `kill` ending what is left in it before each
+/// retry; ENOENT counts as removed. The last EBUSY when it stays busy.
+pub fn rmdir_busy(dir: Fd, path: &[u8], kill: &mut dyn FnMut()) -> Result<(), Errno> {
     let mut last = Errno(0);
     for _ in 0..200 {
-        match sys::rmdirat(m.parent, &b[..n]) {
+        match sys::rmdirat(dir, path) {
             Ok(()) | Err(Errno(libc::ENOENT)) => return Ok(()),
             Err(e @ Errno(libc::EBUSY)) => last = e,
             Err(e) => return Err(e),
         }
-        kill_all(m.cg);
+        kill();
         sys::sleep_ms(5);
     }
     Err(last)

@@ -9,7 +9,7 @@
 use crate::caps;
 use crate::cli::Args;
 use crate::json::{self, Kind, Value};
-use crate::model::{Rlimit, User};
+use crate::model::{self, Rlimit, User};
 
 
 /// `field!(b"process.args")`: the name of a SHAPES field (see `field`).
@@ -77,20 +77,6 @@ pub const MAX_JOINS: usize = 8;
 /// RLIMIT_* names without the prefix, in resource-number order
 /// (asm-generic; the same on x86_64 and aarch64).
 const RLIMITS: &[u8] = b"CPU FSIZE DATA STACK CORE RSS NPROC NOFILE MEMLOCK AS LOCKS SIGPENDING MSGQUEUE NICE RTPRIO RTTIME";
-
-/// Namespace type names, and their CLONE_NEW* flags in the same order
-/// (time: CLONE_NEWTIME).
-const NAMESPACES: &[u8] = b"pid network mount ipc uts cgroup user time";
-const NS_FLAGS: [i32; 8] = [
-    libc::CLONE_NEWPID,
-    libc::CLONE_NEWNET,
-    libc::CLONE_NEWNS,
-    libc::CLONE_NEWIPC,
-    libc::CLONE_NEWUTS,
-    libc::CLONE_NEWCGROUP,
-    libc::CLONE_NEWUSER,
-    0x80,
-];
 
 /// What a config holds beyond the model's borrowed slices: the tables the
 /// model points into.
@@ -276,7 +262,7 @@ pub fn namespaces<'a>(ns: Option<Value<'a>>, st: &mut Store<'a>) -> Res<i32> {
     let mut seen = 0;
     for n in json::items_in(ns) {
         let ty = n.get("type").and_then(|t| t.as_bytes()).unwrap_or(b"");
-        let Some(flag) = crate::words::find(NAMESPACES, ty).map(|i| NS_FLAGS[i]) else {
+        let Some(flag) = crate::words::find(model::NS_NAMES, ty).map(|i| model::NS_FLAGS[i]) else {
             return refuse(field!(b"linux.namespaces"), b"unknown namespace type");
         };
         if flag == libc::CLONE_NEWUSER || flag == 0x80 {

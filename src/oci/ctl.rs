@@ -223,19 +223,16 @@ fn finish(o: Opened, id: &[u8]) -> i32 {
 /// rmdir of a container cgroup; while processes linger (EBUSY), kill them
 /// and retry for up to a second.
 pub fn remove_cgroup(d: &[u8]) {
-    for _ in 0..200 {
-        match sys::rmdirat(sys::CWD, d) {
-            Ok(()) | Err(Errno(libc::ENOENT)) => return,
-            Err(Errno(libc::EBUSY)) => {
-                pids(d, &mut |p| {
-                    let _ = sys::kill(p, libc::SIGKILL);
-                });
-                sys::sleep_ms(5);
-            }
-            Err(e) => {
-                fail(b"delete", &[b"removing cgroup ", d, b": ", sys::strerror(e)]);
-                return;
-            }
+    let mut kill = || {
+        pids(d, &mut |p| {
+            let _ = sys::kill(p, libc::SIGKILL);
+        })
+    };
+    match crate::cgroup::rmdir_busy(sys::CWD, d, &mut kill) {
+        // Still busy after a second: left, silently, as gc's to sweep.
+        Ok(()) | Err(Errno(libc::EBUSY)) => {}
+        Err(e) => {
+            fail(b"delete", &[b"removing cgroup ", d, b": ", sys::strerror(e)]);
         }
     }
 }

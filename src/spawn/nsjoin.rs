@@ -9,23 +9,11 @@ use crate::child::{Joins, MAX_JOINS};
 use crate::out::Line;
 use crate::sys::{self, Errno};
 
-const NAMES: [(i32, &[u8]); 7] = [
-    (libc::CLONE_NEWIPC, b"ipc"),
-    (libc::CLONE_NEWUTS, b"uts"),
-    (libc::CLONE_NEWNET, b"network"),
-    (libc::CLONE_NEWPID, b"pid"),
-    (libc::CLONE_NEWNS, b"mount"),
-    (libc::CLONE_NEWCGROUP, b"cgroup"),
-    (libc::CLONE_NEWUSER, b"user"),
-];
 
-fn name(ty: i32) -> &'static [u8] {
-    NAMES.iter().find(|(t, _)| *t == ty).map_or(b"unknown", |(_, n)| n)
-}
 
 /// One line `mydocker: setns: <type> namespace '<path>': <why>`; 125.
 fn bad(ty: i32, path: &[u8], why: &[u8]) -> i32 {
-    Line::new().s(b"mydocker: setns: ").s(name(ty)).s(b" namespace '").arg(path).s(b"': ").s(why).emit(2);
+    Line::new().s(b"mydocker: setns: ").s(crate::model::ns_name(ty)).s(b" namespace '").arg(path).s(b"': ").s(why).emit(2);
     125
 }
 
@@ -92,4 +80,4 @@ pub fn close(j: &Joins) {
     }
 }
 
-const _: () = assert!(MAX_JOINS >= NAMES.len());
+const _: () = assert!(MAX_JOINS >= crate::model::NS_FLAGS.len());
