@@ -17,7 +17,7 @@
 //!   rlimits, terminal) come from `--process FILE`, a runtime-spec Process
 //!   object, or else from the container's own config.json with the flags
 //!   applied on top (runc's rules).
-use super::config::{self, Refusal, Store};
+use super::config::{self, Store};
 use super::ctl;
 use super::flags::{Bad, Flags, Item, Walk};
 use super::state::{self, Status};
@@ -249,7 +249,10 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
         return Err([&b"no command given"[..], b"", b"", b""]);
     }
     let mut st = Store::new();
-    let mut p = config::process(pv, &mut st).map_err(|r: Refusal| [&b"process: "[..], r.field, b": ", r.why])?;
+    let mut p = match config::process(pv, &mut st) {
+        Ok(p) => p,
+        Err(r) => return Ok(r.report(b"exec", b"process: ")),
+    };
     // A terminal of its own (console.rs), as runc: its master goes to the
     // console socket, or attached, it is relayed to our stdin/stdout.
     let terminal = e.tty || (!from_cli && p.terminal);
@@ -302,7 +305,10 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let seccomp = cfg.root().get("linux").and_then(|l| l.get("seccomp")).filter(|v| !v.is_null());
     // The AppArmor profile of the process (FILE's, or the container's).
     let mut abuf = [0u8; 512];
-    let apparmor = config::apparmor(pv, &mut abuf).map_err(|r: Refusal| [&b"process: "[..], r.field, b": ", r.why])?;
+    let apparmor = match config::apparmor(pv, &mut abuf) {
+        Ok(a) => a,
+        Err(r) => return Ok(r.report(b"exec", b"process: ")),
+    };
     let c = Container {
         id: Some(e.id),
         ns: Namespaces { new: 0, join: &joins },
