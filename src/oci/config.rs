@@ -319,20 +319,24 @@ pub fn unsupported(root: Value) -> Res<()> {
 
 pub const MAX_SYSCTL: usize = 32;
 
+/// The IPC sysctls outside fs.mqueue.* (packed words).
+const IPC_SYSCTLS: &[u8] =
+    b"kernel.msgmax kernel.msgmnb kernel.msgmni kernel.sem kernel.shmall kernel.shmmax kernel.shmmni kernel.shm_rmid_forced";
+
 /// Whether a sysctl belongs to a namespace the container has its own of
 /// (runc's list): IPC ones need a new IPC namespace, net.* a new network
 /// namespace, kernel.hostname/domainname a new UTS namespace.
 fn namespaced(key: &[u8], new: i32) -> bool {
-    let ipc = [&b"kernel.msgmax"[..], b"kernel.msgmnb", b"kernel.msgmni", b"kernel.sem", b"kernel.shmall", b"kernel.shmmax", b"kernel.shmmni", b"kernel.shm_rmid_forced"];
-    if ipc.contains(&key) || key.starts_with(b"fs.mqueue.") {
-        new & libc::CLONE_NEWIPC != 0
+    let ns = if crate::words::find(IPC_SYSCTLS, key).is_some() || key.starts_with(b"fs.mqueue.") {
+        libc::CLONE_NEWIPC
     } else if key.starts_with(b"net.") {
-        new & libc::CLONE_NEWNET != 0
+        libc::CLONE_NEWNET
     } else if key == b"kernel.hostname" || key == b"kernel.domainname" {
-        new & libc::CLONE_NEWUTS != 0
+        libc::CLONE_NEWUTS
     } else {
-        false
-    }
+        0
+    };
+    new & ns != 0
 }
 
 /// linux.sysctl → ("/proc/sys/a/b/c", value) pairs; the paths are
@@ -342,12 +346,10 @@ fn namespaced(key: &[u8], new: i32) -> bool {
 pub fn sysctl<'t>(
     linux: Option<Value<'t>>,
     new: i32,
-    text: &'t mut [u8],
+    mut text: &'t mut [u8],
     out: &mut [(&'t [u8], &'t [u8]); MAX_SYSCTL],
 ) -> Res<usize> {
     let mut n = 0;
-    let mut used = 0;
-    let mut spans = [(0usize, 0usize, &b""[..]); MAX_SYSCTL];
     for (k, v) in json::members_in(linux.and_then(|l| l.get("sysctl"))) {
         let key = k.as_bytes();
         let Some(val) = v.as_bytes().filter(|v| !v.contains(&0)) else {
@@ -359,24 +361,23 @@ pub fn sysctl<'t>(
         if !namespaced(key, new) {
             return refuse(field!(b"linux.sysctl"), b"a sysctl outside the container's own namespaces");
         }
-        let len = b"/proc/sys/".len() + key.len() + 1;
-        if n == MAX_SYSCTL || used + len > text.len() {
+        // "/proc/sys/" + key with '.' as '/' + NUL, cut from the front of
+        // `text` (the pieces keep its lifetime).
+        let len = b"/proc/sys/".len() + key.len();
+        let (Some(slot), true) = (out.get_mut(n), len < text.len()) else {
             return refuse(field!(b"linux.sysctl"), b"too many (limit 32, 4 KiB of names)");
-        }
-        let p = &mut text[used..used + len];
-        p[..10].copy_from_slice(b"/proc/sys/");
-        for (d, &c) in p[10..].iter_mut().zip(key) {
+        };
+        let (p, rest) = core::mem::take(&mut text).split_at_mut(len + 1);
+        text = rest;
+        let (path, key_part) = p.split_at_mut(10);
+        path.copy_from_slice(b"/proc/sys/");
+        for (d, &c) in key_part.iter_mut().zip(key) {
             *d = if c == b'.' { b'/' } else { c };
         }
-        p[len - 1] = 0;
-        spans[n] = (used, len, val);
-        used += len;
-        n += 1;
-    }
-    let text: &'t [u8] = text;
-    for (o, &(at, len, val)) in out.iter_mut().zip(&spans[..n]) {
+        p[len] = 0;
         // Without the NUL: sys::openat adds it.
-        *o = (&text[at..at + len - 1], val);
+        *slot = (&p[..len], val);
+        n += 1;
     }
     Ok(n)
 }
@@ -611,5 +612,42 @@ mod tests {
         let r = shapes(doc.root()).unwrap_err();
         let mut buf = [0u8; 64];
         assert_eq!((name(r.field, &mut buf), r.why), (&b"linux.resources.devices.*.allow"[..], &b"must be true or false"[..]));
+    }
+
+    fn sysctls(json: &str, new: i32, text: &mut [u8]) -> Result<Vec<(String, String)>, &'static [u8]> {
+        let mut t = json.as_bytes().to_vec();
+        let mut nodes = [crate::json::Node::EMPTY; 256];
+        let doc = crate::json::parse(&mut t, &mut nodes).unwrap();
+        let mut out = [(&b""[..], &b""[..]); MAX_SYSCTL];
+        let n = sysctl(Some(doc.root()), new, text, &mut out).map_err(|r| r.why)?;
+        let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+        Ok(out[..n].iter().map(|&(p, v)| (s(p), s(v))).collect())
+    }
+
+    #[test]
+    fn sysctls_become_proc_paths_within_the_containers_namespaces_and_limits() {
+        let all = libc::CLONE_NEWIPC | libc::CLONE_NEWNET | libc::CLONE_NEWUTS;
+        let j = r#"{"sysctl":{"net.ipv4.ip_forward":"1","kernel.shmmax":"9","fs.mqueue.msg_max":"5","kernel.hostname":"h"}}"#;
+        let got = sysctls(j, all, &mut [0u8; 4096]).unwrap();
+        let want = [
+            ("/proc/sys/net/ipv4/ip_forward", "1"),
+            ("/proc/sys/kernel/shmmax", "9"),
+            ("/proc/sys/fs/mqueue/msg_max", "5"),
+            ("/proc/sys/kernel/hostname", "h"),
+        ];
+        assert_eq!(got, want.map(|(p, v)| (p.to_string(), v.to_string())));
+        let outside = b"a sysctl outside the container's own namespaces";
+        assert_eq!(sysctls(j, all & !libc::CLONE_NEWNET, &mut [0u8; 4096]), Err(&outside[..]));
+        assert_eq!(sysctls(r#"{"sysctl":{"kernel.shmmaxx":"1"}}"#, all, &mut [0u8; 4096]), Err(&outside[..]));
+        assert_eq!(sysctls(r#"{"sysctl":{"net..x":"1"}}"#, all, &mut [0u8; 4096]), Err(&b"not a sysctl name"[..]));
+        assert_eq!(sysctls(r#"{"sysctl":{"net.x":1}}"#, all, &mut [0u8; 4096]), Err(&b"values must be strings"[..]));
+        // "/proc/sys/net/x" and its NUL: 16 bytes fit in 16, not in 15.
+        let one = r#"{"sysctl":{"net.x":"1"}}"#;
+        assert_eq!(sysctls(one, all, &mut [0u8; 16]).unwrap().len(), 1);
+        let full = b"too many (limit 32, 4 KiB of names)";
+        assert_eq!(sysctls(one, all, &mut [0u8; 15]), Err(&full[..]));
+        let many: Vec<String> = (0..33).map(|i| format!(r#""net.k{i}":"v""#)).collect();
+        let many = format!(r#"{{"sysctl":{{{}}}}}"#, many.join(","));
+        assert_eq!(sysctls(&many, all, &mut [0u8; 4096]), Err(&full[..]));
     }
 }
