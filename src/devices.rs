@@ -172,24 +172,17 @@ impl Policy {
         let mut buf = [0u8; 32];
         for r in self.rules() {
             let file: &'static [u8] = if r.allow { b"devices.allow" } else { b"devices.deny" };
-            if r.ty == Type::All && r.major.is_none() && r.minor.is_none() {
-                // v1 knows "a" only as everything, every access.
-                if r.access & RWM == RWM {
-                    f(file, b"a\n")?;
-                } else {
-                    for ty in [Type::Char, Type::Block] {
-                        let n = line(&Rule { ty, ..*r }, &mut buf);
-                        f(file, &buf[..n])?;
-                    }
-                }
-            } else if r.ty == Type::All {
-                for ty in [Type::Char, Type::Block] {
+            // v1 knows "a" only as everything, every access; any other
+            // rule for both types is one line per type.
+            if r.ty == Type::All && r.major.is_none() && r.minor.is_none() && r.access & RWM == RWM {
+                f(file, b"a\n")?;
+                continue;
+            }
+            for ty in [Type::Char, Type::Block] {
+                if r.ty == Type::All || r.ty == ty {
                     let n = line(&Rule { ty, ..*r }, &mut buf);
                     f(file, &buf[..n])?;
                 }
-            } else {
-                let n = line(r, &mut buf);
-                f(file, &buf[..n])?;
             }
         }
         Ok(())
