@@ -144,7 +144,7 @@ impl Policy {
     }
 
     pub fn rules(&self) -> &[Rule] {
-        &self.rules[..self.n]
+        self.rules.get(..self.n).unwrap_or(&[])
     }
 
     /// The reference answer: last match wins, default deny. Both generated
@@ -391,10 +391,10 @@ impl<'a> Docker<'a> {
     }
 
     pub fn nodes(&self) -> &[Device<'a>] {
-        &self.nodes[..self.n]
+        self.nodes.get(..self.n).unwrap_or(&[])
     }
 
     pub fn rules(&self) -> &[Rule] {
-        &self.rules[..DOCKER_DEFAULT.len() + self.n]
+        self.rules.get(..DOCKER_DEFAULT.len() + self.n).unwrap_or(&[])
     }
 }

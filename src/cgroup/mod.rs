@@ -485,7 +485,7 @@ pub fn read_file<'b>(dir: Fd, file: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8]
     let r = sys::read_full(fd, buf);
     sys::close(fd);
     let n = r?;
-    Ok(&buf[..n])
+    Ok(buf.get(..n).unwrap_or(&[]))
 }
 
 /// Whether the directory `dir` has `file` (opened O_PATH, nothing read).
