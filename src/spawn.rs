@@ -602,18 +602,20 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     }
     let mut vols = [Volume { src: b"", dst: b"", ro: false }; MAX_VOLUMES];
     let mut dirs = [false; MAX_VOLUMES];
-    for (i, spec) in volumes.iter().enumerate() {
+    // cli.rs takes at most MAX_VOLUMES.
+    let n = volumes.len().min(MAX_VOLUMES);
+    for ((spec, vol), dir) in volumes.iter().zip(&mut vols).zip(&mut dirs) {
         let Ok(v) = mounts::parse_volume(spec) else { return bad(b"--volume", spec, b"malformed") };
-        dirs[i] = match sys::kind(v.src) {
+        *dir = match sys::kind(v.src) {
             Ok(k) => k == sys::FileKind::Dir,
             Err(e) => return bad(b"--volume", spec, sys::strerror(e)),
         };
-        vols[i] = v;
+        *vol = v;
     }
     let spec = mounts::Spec {
         rootfs: c.fs.rootfs,
-        volumes: &vols[..volumes.len()],
-        volume_is_dir: &dirs[..volumes.len()],
+        volumes: vols.get(..n).unwrap_or(&[]),
+        volume_is_dir: dirs.get(..n).unwrap_or(&[]),
         tmpfs,
         read_only: c.fs.read_only,
         workdir: c.process.cwd,
