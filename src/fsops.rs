@@ -317,7 +317,7 @@ fn parent<'s>(root: Fd, rel: &[u8], mkdirs: bool, scratch: &'s mut [u8]) -> Resu
 /// is ELOOP) and made first with `mkdirs`.
 fn walk(root: Fd, dir: &[u8], mkdirs: bool, buf: &mut [u8]) -> Result<OwnedFd, Errno> {
     let mut cur = OwnedFd(mnt::open_nofollow(root, b".\0")?.0);
-    for c in dir.split(|&c| c == b'/').filter(|c| !c.is_empty() && *c != b".") {
+    for c in dir.split(crate::words::on(b'/')).filter(|c| !c.is_empty() && *c != b".") {
         // Targets come without "..", but this walk must not climb out of
         // the root whatever it is given.
         if c == b".." {

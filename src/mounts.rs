@@ -165,7 +165,7 @@ pub struct Volume<'a> {
 }
 
 pub fn parse_volume(spec: &[u8]) -> Result<Volume<'_>, Why> {
-    let mut f = spec.splitn(3, |&c| c == b':');
+    let mut f = spec.splitn(3, crate::words::on(b':'));
     let src = f.next().unwrap_or(&[]);
     let dst = f.next().ok_or(b"a volume is SRC:DST[:ro|rw]" as Why)?;
     let ro = match f.next() {
@@ -197,7 +197,7 @@ pub fn check_inner_path(p: &[u8]) -> Result<(), Why> {
 }
 
 fn has_dotdot(p: &[u8]) -> bool {
-    p.split(|&c| c == b'/').any(|c| c == b"..")
+    p.split(crate::words::on(b'/')).any(|c| c == b"..")
 }
 
 /// What the table is built from (all syntax-checked by the CLI).
