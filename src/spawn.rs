@@ -18,7 +18,7 @@
 //!    that goes with it.
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
-use crate::child::{self, Ctx};
+use crate::child::{self, Child, Ctx};
 use crate::console::{self, Console};
 use crate::sys::tty::Winsize;
 use crate::cli::Limits;
@@ -263,13 +263,12 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     if let Some(con) = console.as_mut() {
         con.at_console &= !exec;
     }
-    let mut ctx = Ctx {
+    let ctx = Ctx {
         frame_r,
         err_w,
         hostname,
         domainname: c.domainname,
         apparmor: c.apparmor,
-        arena: &mut arena,
         payload_cap: h.len as usize,
         ptrs_cap: h.ptrs(),
         fs,
@@ -289,12 +288,12 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         cgroups: crate::cgroup::ChildFds::NONE,
         console,
         joins,
-        report: [0; err::WIRE],
     };
+    let mut cx = Child { ctx, arena: &mut arena, report: [0; err::WIRE] };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
     // for us and sigwait would never see it exit.
-    if ctx.inherited.ignored & (1 << (libc::SIGCHLD - 1)) != 0 {
+    if cx.ctx.inherited.ignored & (1 << (libc::SIGCHLD - 1)) != 0 {
         let _ = sys::sig_default(libc::SIGCHLD);
     }
     // clone3 first; on cgroup v2 the child is born in its cgroup
@@ -321,15 +320,15 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     if let Err(f) = cgs.open_joins(cg.is_some()) {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
-    ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-    let flags = (c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD | shared_memory(c, frame_w, &ctx);
-    let mut cloned = sys::clone3(flags, &stack, cg, &mut ctx, child::main);
+    cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
+    let flags = (c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD | shared_memory(c, frame_w, &cx.ctx);
+    let mut cloned = sys::clone3(flags, &stack, cg, &mut cx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
             return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
         }
-        ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-        cloned = sys::clone(flags, &stack, &mut ctx, child::main);
+        cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
+        cloned = sys::clone(flags, &stack, &mut cx, child::main);
     }
     cgs.close_joins();
     nsjoin::close(&joins);
@@ -398,9 +397,9 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     };
     let failure = match (got, sent) {
         // Nothing in the pipe: execve succeeded — unless a child that
-        // shared our memory left its report in ctx when the pipe write
-        // failed (see Ctx::report).
-        (Ok(0), Ok(())) if ctx.report != [0; err::WIRE] => Some(Error::decode(&ctx.report)),
+        // shared our memory left its report in cx when the pipe write
+        // failed (see Child::report).
+        (Ok(0), Ok(())) if cx.report != [0; err::WIRE] => Some(Error::decode(&cx.report)),
         (Ok(0), Ok(())) => None,
         (Ok(err::WIRE), _) => Some(Error::decode(&report)),
         (Ok(0), Err(e)) => Some((Error { step: Step::Send, errno: e }, 0)),

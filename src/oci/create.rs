@@ -123,7 +123,7 @@ pub(super) fn fail_io(cmd: &[u8], what: &[u8], arg: &[u8], e: Errno) -> i32 {
 }
 
 fn refused(cmd: &[u8], r: Refusal) -> i32 {
-    fail(cmd, &[b"config.json: ", r.field, b": ", r.why])
+    r.report(cmd, b"config.json: ")
 }
 
 fn build_and_spawn(

@@ -166,7 +166,7 @@ fn no(what: &[u8]) -> i32 {
 /// `mydocker: exec: process: <field>: <why>`; returns 1.
 #[inline(never)]
 fn refused(r: Refusal) -> i32 {
-    fail(b"exec", &[b"process: ", r.field, b": ", r.why])
+    r.report(b"exec", b"process: ")
 }
 
 /// Why a JSON file (config.json, --process, --resources) could not be
