@@ -18,7 +18,7 @@ use crate::console::{self, Console};
 use crate::err::{Error, Step};
 use crate::frame::{self, HEADER};
 use crate::fsops;
-use crate::model::{CapSets, Mode, Rlimit, User};
+use crate::model::{CapSets, Caps, Container, Mode, Rlimit, User};
 use crate::mounts::{Op, Table};
 use crate::path::Search;
 use crate::plan::Inherited;
@@ -54,20 +54,19 @@ pub struct Child<'a> {
     pub report: [u8; crate::err::WIRE],
 }
 
+/// The child's plan: the container as the front end described it, and
+/// what spawn prepared for it before clone.
 pub struct Ctx<'a> {
+    /// The container: domainname, apparmor, namespaces created at clone
+    /// (c.ns.new), user, no_new_privs, rlimits, sysctl, oom_score_adj,
+    /// mode, preserve_fds, init are read from it as the front end set them.
+    pub c: &'a Container<'a>,
     /// Pipe ends: the frame arrives on frame_r, errors leave on err_w
     /// (every other fd is closed first thing, the parent's ends included).
     pub frame_r: Fd,
     pub err_w: Fd,
     /// None: the hostname is left as it is (OCI without one).
     pub hostname: Option<&'a [u8]>,
-    /// OCI domainname (None: left as it is).
-    pub domainname: Option<&'a [u8]>,
-    /// OCI process.apparmorProfile as "exec <profile>", on AppArmor hosts:
-    /// the profile the command is confined by from its execve.
-    pub apparmor: Option<&'a [u8]>,
-    /// The namespaces created at clone (CLONE_NEW* flags).
-    pub ns: i32,
     /// The receive arena's frame payload and pointer table capacities.
     pub payload_cap: usize,
     pub ptrs_cap: usize,
@@ -75,28 +74,11 @@ pub struct Ctx<'a> {
     pub inherited: Inherited,
     /// The filesystem steps, and -w.
     pub fs: &'a Table<'a>,
-    /// Who the command runs as (ids, supplementary groups, umask).
-    pub user: User<'a>,
     /// The capability sets the command ends with; None: leave them all
     /// (--privileged).
     pub caps: Option<CapSets>,
-    /// Keep the sets across the switch to a non-root user (OCI); without,
-    /// a non-root user ends with none (docker).
-    pub keep_caps: bool,
-    pub no_new_privs: bool,
     /// The syscall filter, compiled before clone (None: unconfined).
     pub seccomp: Option<crate::seccomp::Program<'a>>,
-    /// setrlimit'ed before the privileges go (raising needs them).
-    pub rlimits: &'a [Rlimit],
-    /// (path, value) pairs written after the filesystem (OCI linux.sysctl).
-    pub sysctl: &'a [(&'a [u8], &'a [u8])],
-    pub oom_score_adj: Option<i32>,
-    /// Attached (PDEATHSIG) or created (wait on the exec fifo).
-    pub mode: Mode,
-    /// fds 3..3+preserve_fds are left open for the command.
-    pub preserve_fds: i32,
-    /// --init: a reaper as PID 1, the command as PID 2.
-    pub init: bool,
     /// The cgroup files to join through, and every cgroupfs fd to close.
     pub cgroups: crate::cgroup::ChildFds,
     /// -t: the container's own terminal (console.rs).
@@ -324,7 +306,7 @@ fn setup_and_exec(ctx: &Ctx, arena: &mut Map) -> Result<Infallible, Report> {
     let cmd = receive(ctx, area, ptrs)?;
     workdir(ctx.fs, pathbuf)?;
     become_user(ctx)?;
-    if ctx.init {
+    if ctx.c.init {
         init()?;
     }
     last_steps(ctx)?;
@@ -334,7 +316,7 @@ fn setup_and_exec(ctx: &Ctx, arena: &mut Map) -> Result<Infallible, Report> {
 impl Ctx<'_> {
     /// OCI create's exec fifo (-1: none).
     fn fifo(&self) -> Fd {
-        if let Mode::Created { fifo } = self.mode {
+        if let Mode::Created { fifo } = self.c.mode {
             fifo
         } else {
             -1
@@ -343,7 +325,7 @@ impl Ctx<'_> {
 
     /// Tied to mydocker's life: `run` and an attached exec.
     fn attached(&self) -> bool {
-        matches!(self.mode, Mode::Attached | Mode::Exec { detach: false })
+        matches!(self.c.mode, Mode::Attached | Mode::Exec { detach: false })
     }
 }
 
@@ -356,7 +338,7 @@ fn enter(ctx: &Ctx) -> Result<(), Report> {
     // A cgroup namespace of its own is made only now, once the child is in
     // its cgroups (spawn leaves CLONE_NEWCGROUP out of clone): its root is
     // then the container's cgroup, as runc makes it.
-    if ctx.ns & libc::CLONE_NEWCGROUP != 0 {
+    if ctx.c.ns.new & libc::CLONE_NEWCGROUP != 0 {
         sys::oci::unshare(libc::CLONE_NEWCGROUP).map_err(Error::at(Step::Setns))?;
     }
     // Then into the namespaces given by path (a pod's, or the container's
@@ -384,7 +366,7 @@ fn isolate(ctx: &Ctx) -> Result<(), Report> {
     if ctx.attached() {
         tie_to_parent(ctx.err_w)?;
     }
-    if ctx.mode != Mode::Attached {
+    if ctx.c.mode != Mode::Attached {
         // Device nodes and directories get the modes config.json names;
         // the process's own umask is set before execve.
         sys::proc::umask(0);
@@ -402,7 +384,7 @@ fn isolate(ctx: &Ctx) -> Result<(), Report> {
     // a shared parent mount.
     // Not for exec: the mount namespace is the running container's, and its
     // propagation is what its config made it.
-    if !matches!(ctx.mode, Mode::Exec { .. }) {
+    if !matches!(ctx.c.mode, Mode::Exec { .. }) {
         private_root()?;
     }
     Ok(())
@@ -410,7 +392,7 @@ fn isolate(ctx: &Ctx) -> Result<(), Report> {
 
 /// Every fd but 0-2, the first preserve_fds after them and `keep`.
 fn close_fds(ctx: &Ctx, keep: &[Fd]) -> Result<(), Error> {
-    sys::fds::close_all_but(3 + ctx.preserve_fds, keep).map_err(Error::at(Step::CloseFds))
+    sys::fds::close_all_but(3 + ctx.c.preserve_fds, keep).map_err(Error::at(Step::CloseFds))
 }
 
 /// The container's world, while the child is still privileged: sysctls,
@@ -422,7 +404,7 @@ fn build(ctx: &Ctx, pathbuf: &mut [u8]) -> Result<(), Report> {
     // mount here, but what it shows (net.*, the IPC and UTS keys) follows
     // the namespaces of the writer, which are the container's already; and
     // the container's /proc/sys may end up read-only (readonlyPaths).
-    for (i, &(path, value)) in ctx.sysctl.iter().enumerate() {
+    for (i, &(path, value)) in ctx.c.sysctl.iter().enumerate() {
         write_to(sys::openat(sys::CWD, path, libc::O_WRONLY), value).map_err(|e| Report::at(Step::Sysctl, e, i))?;
     }
     // A /proc of the new PID namespace, so the command sees itself as PID 1;
@@ -436,13 +418,13 @@ fn build(ctx: &Ctx, pathbuf: &mut [u8]) -> Result<(), Report> {
     if let Some(h) = ctx.hostname {
         sys::sethostname(h).map_err(Error::at(Step::Hostname))?;
     }
-    if let Some(d) = ctx.domainname {
+    if let Some(d) = ctx.c.domainname {
         sys::oci::setdomainname(d).map_err(Error::at(Step::Hostname))?;
     }
-    if ctx.ns & libc::CLONE_NEWNET != 0 {
+    if ctx.c.ns.new & libc::CLONE_NEWNET != 0 {
         sys::loopback_up().map_err(Error::at(Step::Loopback))?;
     }
-    limits(ctx.rlimits, ctx.oom_score_adj)?;
+    limits(ctx.c.rlimits, ctx.c.oom_score_adj)?;
     // The bounding set (needs CAP_SETPCAP) and no_new_privs can go now:
     // neither takes an effective capability away from the steps still to
     // come.
@@ -450,7 +432,7 @@ fn build(ctx: &Ctx, pathbuf: &mut [u8]) -> Result<(), Report> {
         sys::drop_bounding(ctx.inherited.bounding & !c.bounding, ctx.inherited.ambient != 0)
             .map_err(Error::at(Step::Caps))?;
     }
-    if ctx.no_new_privs {
+    if ctx.c.no_new_privs {
         sys::no_new_privs().map_err(Error::at(Step::Caps))?;
     }
     Ok(())
@@ -516,16 +498,18 @@ fn become_user(ctx: &Ctx) -> Result<(), Report> {
     // effective set: so before the privileges go (runc does the same).
     // With it, as late as possible (last_steps), so the filter sees the
     // fewest of our own syscalls.
-    if !ctx.no_new_privs {
+    if !ctx.c.no_new_privs {
         load_seccomp(ctx.seccomp)?;
     }
     // Privileges last, after everything that needs them (the bounding set
     // and no_new_privs went before the frame read).
-    privileges(ctx.user, ctx.caps, ctx.keep_caps)?;
+    // OCI's explicit sets are kept across the switch to a non-root user;
+    // docker's non-root user ends with none.
+    privileges(ctx.c.user, ctx.caps, matches!(ctx.c.caps, Caps::Sets(_)))?;
     // The kernel clears the death signal when the effective user or group
     // changes (commit_creds): after -u it must be set again, and checked
     // again, or a killed mydocker leaves this container running.
-    if ctx.attached() && ctx.user.ids.is_some() {
+    if ctx.attached() && ctx.c.user.ids.is_some() {
         tie_to_parent(ctx.err_w)?;
     }
     Ok(())
@@ -560,7 +544,7 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
     // The command's controlling terminal is the container's (-t), in a
     // session without the --init reaper.
     if ctx.console.is_some() {
-        console::take(ctx.init).map_err(Error::at(Step::Console))?;
+        console::take(ctx.c.init).map_err(Error::at(Step::Console))?;
     }
     // The command starts with default dispositions and an empty mask,
     // whatever mydocker's caller had set. Handlers cannot survive the execve
@@ -574,7 +558,7 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));
-    if let Some(a) = ctx.apparmor {
+    if let Some(a) = ctx.c.apparmor {
         // Takes effect at execve (change_onexec); the kernel's own file
         // since 5.8, the shared one before.
         let fd = sys::openat(sys::CWD, b"/proc/self/attr/apparmor/exec", libc::O_WRONLY)
@@ -582,7 +566,7 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
         write_to(fd, a).map_err(Error::at(Step::Caps))?;
     }
     // The filter last: only the exec (fifo handshake) syscalls follow.
-    if ctx.no_new_privs {
+    if ctx.c.no_new_privs {
         load_seccomp(ctx.seccomp)?;
     }
     Ok(())
@@ -591,7 +575,7 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
 /// execve, through the PATH search; OCI create first waits for `start`.
 fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Report> {
     let exec = Error::at(Step::Exec);
-    if let Mode::Created { fifo } = ctx.mode {
+    if let Mode::Created { fifo } = ctx.c.mode {
         // OCI create: the command is looked up now (a missing one is a
         // create error, as in runc); then the parent hears "ready" and
         // `start` lets us go.
