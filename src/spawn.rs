@@ -60,6 +60,15 @@ pub fn run(c: &Container) -> i32 {
     launch(c, &mut 0)
 }
 
+/// Runs an attached OCI exec: Ok(the exit code) once its command ran
+/// (execve succeeded), Err(the code) when it failed before (reported) —
+/// runc exits 255 then, not with a status the command never had.
+pub fn run_started(c: &Container) -> Result<i32, i32> {
+    let mut pid = 0;
+    let code = launch(c, &mut pid);
+    if pid > 0 { Ok(code) } else { Err(code) }
+}
+
 /// Creates the container `c` describes (Mode::Created): returns the host
 /// pid of its process, set up and waiting for `start` on the exec fifo, or
 /// the exit code after the failure was reported. For a detached OCI exec
@@ -394,7 +403,11 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     };
     match failure {
         Some((e, index)) => child_failed(c, &cgs, fs, hostname, e, index as usize),
-        None => oom_report(c, &cgs, code, sigkilled),
+        None => {
+            // execve succeeded (see run_started).
+            *created = pid;
+            oom_report(c, &cgs, code, sigkilled)
+        }
     }
 }
 

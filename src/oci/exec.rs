@@ -154,9 +154,20 @@ const JOINED: [(i32, &[u8]); 6] = [
     (libc::CLONE_NEWNS, b"mnt"),
 ];
 
+/// runc's contract for exec: 1 for a usage error; 255 for anything that
+/// kept the process from running (runc's "exec failed", the message said
+/// why); otherwise the process's own status (0 once started detached).
 pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    run(g, args, from).unwrap_or_else(|c| c)
+    // Borrowed, not moved out of the Result: a move copies the whole struct.
+    let parsed = parse(args, from);
+    match &parsed {
+        Ok(e) => run(g, args, e).unwrap_or(EXEC_FAILED),
+        Err(Bad { why, arg }) => fail(b"exec", &[why, if arg.is_empty() { b"" } else { b": " }, arg]),
+    }
 }
+
+/// runc's exit code when an exec could not run its process.
+const EXEC_FAILED: i32 = 255;
 
 /// `mydocker: exec: <what>`; returns 1.
 fn no(what: &[u8]) -> i32 {
@@ -211,14 +222,8 @@ pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<
     json::parse(text, table).map_err(Unreadable::Syntax)
 }
 
-/// Ok: the exit code; Err: a failure already reported (its exit code).
-fn run(g: &Global, args: &dyn Args, from: usize) -> Result<i32, i32> {
-    // Borrowed, not moved out of the Result: a move copies the whole struct.
-    let parsed = parse(args, from);
-    let e = match &parsed {
-        Ok(e) => e,
-        Err(Bad { why, arg }) => return Err(fail(b"exec", &[why, if arg.is_empty() { b"" } else { b": " }, arg])),
-    };
+/// Ok: the exit code; Err: a failure already reported.
+fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let mut buf = [0u8; 16384];
     let o = ctl::open(g, e.id, &mut buf, b"exec", false)?;
     match state::status(o.dir, &o.rec) {
@@ -320,7 +325,7 @@ fn run(g: &Global, args: &dyn Args, from: usize) -> Result<i32, i32> {
     c.preserve_fds = e.preserve_fds;
     if !e.detach {
         // CRI-O's way: wait, and exit with the command's status.
-        return Ok(crate::spawn::run(&c));
+        return crate::spawn::run_started(&c);
     }
     let pid = crate::spawn::create(&c);
     if let Some(fd) = console {
