@@ -337,7 +337,7 @@ fn uts_name<'a>(v: Option<json::Value<'a>>, field: &'static [u8], own_uts: bool)
 
 /// A cgroupfs path: '/'-separated names, none of them "." or "..".
 fn valid_cgroup_path(p: &[u8]) -> bool {
-    !p.contains(&0) && !p.contains(&b':') && p.split(|&c| c == b'/').all(|c| c != b"." && c != b"..")
+    !p.contains(&0) && !p.contains(&b':') && p.split(crate::words::on(b'/')).all(|c| c != b"." && c != b"..")
 }
 
 /// The state record, the annotations, the config copy and the pid file.

@@ -228,9 +228,9 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
         return fs(t, b"cgroup2", b"cgroup2", b"", f | RDONLY | NSX, target);
     }
     fs(t, b"tmpfs", b"tmpfs", b"mode=755", NSX, target);
-    for dir in cgroups.split(|&c| c == 0) {
+    for dir in cgroups.split(crate::words::on(0)) {
         let Some(rest) = dir.strip_prefix(b"/sys/fs/cgroup/") else { continue };
-        let name = rest.split(|&c| c == b'/').next().unwrap_or(b"");
+        let name = rest.split(crate::words::on(b'/')).next().unwrap_or(b"");
         if name.is_empty() {
             continue;
         }
@@ -239,7 +239,7 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
         t.push(Op::Bind { rec: false }, Some(src), at, (Make::Dir, false, Kind::Config));
         then(t, Op::RemountRo { flags: 0 }, at);
         if name.contains(&b',') {
-            for alias in name.split(|&c| c == b',') {
+            for alias in name.split(crate::words::on(b',')) {
                 let to = t.text(name);
                 let link = t.put(&[r, dst, b"/", alias]);
                 t.push(Op::Symlink, Some(to), link, (Make::Nothing, false, Kind::Config));
