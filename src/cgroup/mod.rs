@@ -874,17 +874,16 @@ fn kill_all(cg: Fd) -> usize {
 }
 
 /// "mydocker/<id>": where a container cgroup lives below its parent.
-pub fn sub_path(id: &[u8]) -> ([u8; 64], usize) {
-    let mut b = [0u8; 64];
-    let n = join(&mut b, &[b"mydocker/", id]);
-    (b, n)
+pub fn sub_path<'b>(id: &[u8], b: &'b mut [u8; 64]) -> &'b [u8] {
+    let n = join(b, &[b"mydocker/", id]);
+    &b[..n]
 }
 
 /// rmdir first — the container's processes are normally gone with its PID
 /// namespace — and only on EBUSY kill what is left and retry.
 fn remove_one(m: &Made, id: &[u8]) -> Result<(), Errno> {
-    let (b, n) = sub_path(id);
-    rmdir_busy(m.parent, &b[..n], &mut || {
+    let mut b = [0u8; 64];
+    rmdir_busy(m.parent, sub_path(id, &mut b), &mut || {
         kill_all(m.cg);
     })
 }
@@ -1000,8 +999,8 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
     .and_then(|_| res::write(cg, v2, ctrls, &res::Resources::of(l), dev));
     if let Err(f) = r {
         sys::close(cg);
-        let (b, n) = sub_path(id);
-        let _ = sys::rmdirat(parent, &b[..n]);
+        let mut b = [0u8; 64];
+        let _ = sys::rmdirat(parent, sub_path(id, &mut b));
         sys::close(parent);
         return Err(f);
     }
