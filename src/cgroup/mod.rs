@@ -249,7 +249,7 @@ impl Layout {
     /// /sys/fs/cgroup/<name> holding `release_agent` (only a hierarchy's
     /// root has it) and the controller's root file; v2 at /sys/fs/cgroup
     /// with `cgroup.controllers` but no `cgroup.type` (a v2 root). Each
-    /// proven mount is fed as the mountinfo line it would have. Called after
+    /// proven mount is kept as its mountinfo line would be. Called after
     /// /proc/self/cgroup was fed, in the initial cgroup namespace. False
     /// when unsure; mountinfo then decides (what was proven stays).
     pub fn guess(&mut self, need: &Need, exists: impl Fn(&[u8]) -> bool) -> bool {
@@ -271,7 +271,7 @@ impl Layout {
             return false;
         }
         let v1 = CTRLS.map(|c| need[c as usize] && self.caller_v1[c as usize].is_some());
-        let (mut p, mut q) = ([0u8; 128], [0u8; 64]);
+        let (mut p, mut q) = ([0u8; 64], [0u8; 64]);
         for c in CTRLS.iter().copied().filter(|&c| v1[c as usize]) {
             let mut dir = [0u8; 32];
             let d = join(&mut dir, &[b"/sys/fs/cgroup/", c.name()]);
@@ -280,13 +280,20 @@ impl Layout {
             if !exists(&p[..n]) || !exists(&q[..m]) {
                 return false;
             }
-            let line = join(&mut p, &[b"0 0 0:0 / ", &dir[..d], b" rw - cgroup cgroup rw,", c.name()]);
-            self.mount_line(&p[..line]);
+            if self.v1[c as usize].is_none() {
+                self.v1[c as usize] = self.usual(&dir[..d]);
+            }
         }
-        if v2 {
-            self.mount_line(b"0 0 0:0 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw");
+        if v2 && self.v2.is_none() {
+            self.v2 = self.usual(b"/sys/fs/cgroup");
         }
         true
+    }
+
+    /// A hierarchy's root mounted at `point`, kept as mountinfo's line
+    /// for it would keep it (see `mount_line`).
+    fn usual(&mut self, point: &[u8]) -> Option<Mount> {
+        self.mount(&MountLine { root: b"/", mountpoint: point, fstype: b"", superopts: b"" })
     }
 
     /// A path kept in the layout.
