@@ -307,24 +307,27 @@ impl Layout {
     fn keep(&mut self, s: &[u8], escaped: bool) -> Option<Span> {
         let start = self.used;
         let mut n = start;
-        let mut i = 0;
-        while i < s.len() {
-            let mut c = s[i];
-            if escaped && c == b'\\' && i + 3 < s.len() && s[i + 1..i + 4].iter().all(|d| (b'0'..=b'7').contains(d)) {
-                c = (s[i + 1] - b'0') * 64 + (s[i + 2] - b'0') * 8 + (s[i + 3] - b'0');
-                i += 3;
+        let mut rest = s;
+        while let Some((&first, tail)) = rest.split_first() {
+            let mut c = first;
+            rest = tail;
+            if let (b'\\', true, [a @ b'0'..=b'7', b @ b'0'..=b'7', d @ b'0'..=b'7', more @ ..]) = (first, escaped, tail) {
+                c = (a - b'0') * 64 + (b - b'0') * 8 + (d - b'0');
+                rest = more;
             }
-            if n == TEXT_CAP {
+            let Some(slot) = self.text.get_mut(n) else {
                 self.overflow = true;
                 return None;
-            }
-            self.text[n] = c;
+            };
+            *slot = c;
             n += 1;
-            i += 1;
         }
         let len = n - start;
         let (old, new) = self.text.split_at(start);
-        let at = match (0..(start + 1).saturating_sub(len)).find(|&a| old[a..a + len] == new[..len]) {
+        let new = &new[..len];
+        // Kept before: the first place `old` holds it (an empty path: 0).
+        let found = if len == 0 { Some(0) } else { old.windows(len).position(|w| w == new) };
+        let at = match found {
             Some(a) => a,
             None => {
                 self.used = n;
