@@ -137,6 +137,8 @@ pub struct Scratch {
     shared: u16,
     targets: [To; MAX_TARGETS],
     nt: usize,
+    /// The first target a new jump may reuse (those before are behind it).
+    t_from: usize,
     fix: [Fix; MAX_FIX],
     nf: usize,
     lfix: [Fix; MAX_LOCAL_FIX],
@@ -160,6 +162,7 @@ impl Scratch {
             shared: 0,
             targets: [To::Ret(0); MAX_TARGETS],
             nt: 0,
+            t_from: 0,
             fix: [FIX; MAX_FIX],
             nf: 0,
             lfix: [FIX; MAX_LOCAL_FIX],
@@ -497,44 +500,57 @@ enum Entry {
     Target(u16),
 }
 
-/// The tree over leaves `lo..hi`, then its targets: condition blocks, then
-/// `ret`s (a condition block jumps on to them); `inline`: `ret`s first, and
-/// condition blocks with `ret`s of their own.
+/// The tree over leaves `lo..hi`, then its targets: the `ret`s it jumps
+/// to, then the condition blocks, then the `ret`s those jump to (`inline`:
+/// condition blocks with `ret`s of their own). A `ret` a block shares with
+/// the tree is written twice rather than once after the blocks: the tree's
+/// last nodes would jump over the blocks to it, a distance that the x86
+/// JIT shortens one jump per pass of its own (it re-emits the whole
+/// program until no jump changes size; each pass costs about as much as 28
+/// instructions more).
 fn flat(m: &Model, a: Arch, lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch, inline: bool) -> Result<(), Error> {
-    (s.nt, s.nf) = (0, 0);
+    (s.nt, s.nf, s.t_from) = (0, 0, 0);
     tree(lo, hi, ni, o, s)?;
     let mut pos = [0u16; MAX_TARGETS];
-    for blocks in [!inline, inline] {
-        let mut t = 0;
-        while t < s.nt {
-            match s.targets[t] {
-                To::Ret(k) if !blocks => pos[t] = o.put(RET_K, 0, 0, k)? as u16,
-                To::Shared if !blocks => {
-                    pos[t] = o.put(JMP_JA, 0, 0, 0)? as u16;
-                    if s.shared != 0 {
-                        o.patch(s.shared as usize, Side::K, pos[t] as usize)?;
-                    }
-                    s.shared = pos[t];
-                }
-                To::Block(first) if blocks => {
-                    pos[t] = o.n as u16;
-                    conditions(m, a, first as usize, o, s, inline)?;
-                }
-                _ => {}
-            }
-            t += 1;
+    let of_tree = s.nt;
+    rets(0..of_tree, o, s, &mut pos)?;
+    // Jumps go forward only: the blocks' targets are new ones, after them.
+    s.t_from = of_tree;
+    for t in 0..of_tree {
+        if let To::Block(first) = s.targets[t] {
+            pos[t] = o.n as u16;
+            conditions(m, a, first as usize, o, s, inline)?;
         }
     }
+    rets(of_tree..s.nt, o, s, &mut pos)?;
     for f in &s.fix[..s.nf] {
         o.patch(f.at as usize, f.side, pos[f.to as usize] as usize)?;
     }
     Ok(())
 }
 
+/// The `ret`s (and x32's jumps into x86_64's search) among targets `ts`.
+fn rets(ts: core::ops::Range<usize>, o: &mut Out, s: &mut Scratch, pos: &mut [u16; MAX_TARGETS]) -> Result<(), Error> {
+    for t in ts {
+        match s.targets[t] {
+            To::Ret(k) => pos[t] = o.put(RET_K, 0, 0, k)? as u16,
+            To::Shared => {
+                pos[t] = o.put(JMP_JA, 0, 0, 0)? as u16;
+                if s.shared != 0 {
+                    o.patch(s.shared as usize, Side::K, pos[t] as usize)?;
+                }
+                s.shared = pos[t];
+            }
+            To::Block(_) => {}
+        }
+    }
+    Ok(())
+}
+
 #[inline(never)]
 fn target(s: &mut Scratch, to: To) -> Result<u16, Error> {
-    if let Some(t) = s.targets[..s.nt].iter().position(|x| *x == to) {
-        return Ok(t as u16);
+    if let Some(t) = s.targets[s.t_from..s.nt].iter().position(|x| *x == to) {
+        return Ok((s.t_from + t) as u16);
     }
     *s.targets.get_mut(s.nt).ok_or(Error::Far)? = to;
     s.nt += 1;
@@ -548,13 +564,17 @@ fn fix(s: &mut Scratch, at: usize, side: Side, to: u16) -> Result<(), Error> {
     Ok(())
 }
 
-/// A balanced search over leaves `lo..hi` (their union is the whole number
-/// line, so a leaf needs no bounds check).
+/// A search over leaves `lo..hi` (their union is the whole number line, so
+/// a leaf needs no bounds check), split where it halves the numbers the
+/// kernel emulates (see `split`).
 fn tree(lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<Entry, Error> {
     if hi - lo == 1 {
         return leaf(lo, ni, o, s);
     }
-    let mid = (lo + hi) / 2;
+    let mid = split(s, lo, hi);
+    if mid == hi - 1 && emulated_below(s, lo) == emulated_below(s, hi) {
+        return chain(lo, hi, ni, o, s);
+    }
     let at = o.put(JGE_K, 0, 0, s.ivs[s.segs[mid] as usize].lo)?;
     // The left subtree's code, if any, follows at once (jf = 0).
     if let Entry::Target(t) = tree(lo, mid, ni, o, s)? {
@@ -567,13 +587,63 @@ fn tree(lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result
     Ok(Entry::At(at))
 }
 
+/// Syscall numbers below this are what the kernel walks the filter for when
+/// it loads it: seccomp_cache_prepare emulates the program for every number
+/// below NR_syscalls of the native and the compat architecture (about 470
+/// on Linux 6.18) to find the always-allowed ones, at every container start.
+const EMULATED: u32 = 512;
+
+/// Where leaf `k` starts, as a count of emulated numbers below it.
+fn emulated_below(s: &Scratch, k: usize) -> u32 {
+    match s.segs[..s.ns].get(k) {
+        Some(&at) => s.ivs[at as usize].lo.min(EMULATED),
+        None => EMULATED,
+    }
+}
+
+/// The leaf the node over `lo..hi` starts its right side at: where the
+/// emulated numbers are halved, so that the kernel's walk over all of them
+/// takes about a step fewer per number than a tree halving the leaves (the
+/// syscalls that run the filter afterwards, those with argument rules and
+/// refused ones, are few). Leaves with no emulated number (x32's, and the
+/// numbers above the tables) form a chain: a `jge` each, where a balanced
+/// tree spends an extra `ja` for every node with two leaves — the kernel
+/// converts a jump with two targets into two instructions and JITs both.
+fn split(s: &Scratch, lo: usize, hi: usize) -> usize {
+    let (first, last) = (emulated_below(s, lo), emulated_below(s, hi));
+    if first == last {
+        return hi - 1;
+    }
+    let half = first + (last - first) / 2;
+    let mut mid = lo + 1;
+    while mid + 1 < hi && emulated_below(s, mid + 1) <= half {
+        mid += 1;
+    }
+    // The cut nearest the middle, of the two around it.
+    if mid + 1 < hi && emulated_below(s, mid + 1) - half < half.saturating_sub(emulated_below(s, mid)) {
+        mid += 1;
+    }
+    mid
+}
+
 /// Leaf `k`: a `jeq` per exception, else its own verdict.
 fn leaf(k: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<Entry, Error> {
+    let first = o.n;
+    let t_own = exceptions(k, ni, o, s)?;
+    if o.n == first {
+        return Ok(Entry::Target(t_own));
+    }
+    fix(s, o.n - 1, Side::Jf, t_own)?;
+    Ok(Entry::At(first))
+}
+
+/// Leaf `k`'s exceptions, a `jeq` each that goes on when it fails; returns
+/// the target of the leaf's own verdict.
+fn exceptions(k: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<u16, Error> {
     let from = s.segs[k] as usize;
     let to = if k + 1 < s.ns { s.segs[k + 1] as usize } else { ni };
     let own = s.ivs[from].to;
     let t_own = target(s, own)?;
-    let first = o.n;
     for j in from + 1..to {
         let iv = s.ivs[j];
         if iv.to != own {
@@ -582,10 +652,23 @@ fn leaf(k: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<Entry, Erro
             fix(s, at, Side::Jt, t)?;
         }
     }
-    if o.n == first {
-        return Ok(Entry::Target(t_own));
+    Ok(t_own)
+}
+
+/// Leaves `lo..hi` from the top down: each leaf's exceptions, then a `jge`
+/// to its verdict, every failing test going on to the next, so that no
+/// jump has two targets (the lowest leaf ends it, as `leaf` does).
+fn chain(lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<Entry, Error> {
+    let first = o.n;
+    for k in (lo + 1..hi).rev() {
+        let t_own = exceptions(k, ni, o, s)?;
+        let at = o.put(JGE_K, 0, 0, s.ivs[s.segs[k] as usize].lo)?;
+        fix(s, at, Side::Jt, t_own)?;
     }
-    fix(s, o.n - 1, Side::Jf, t_own)?;
+    match leaf(lo, ni, o, s)? {
+        Entry::Target(t) => fix(s, o.n - 1, Side::Jf, t)?,
+        Entry::At(_) => {}
+    }
     Ok(Entry::At(first))
 }
 
