@@ -8,13 +8,16 @@
 //!   load arch; per architecture, native first: `jeq AUDIT_ARCH`, else skip
 //!   its block; after the last block `ret KILL` (libseccomp's bad-arch action).
 //!   A block loads nr and searches the number line, cut into intervals of
-//!   one verdict, with a balanced tree of `jge` (on x86_64 the x32 calls,
-//!   bit 30 set, are the upper part of the same line). An interval of a
+//!   one verdict, with a tree of `jge` split where it halves the numbers the
+//!   kernel emulates at load time (on x86_64 the x32 calls, bit 30 set, are
+//!   the upper part of the same line, searched by a chain). An interval of a
 //!   single number between two of one verdict is no leaf of its own but a
 //!   `jeq` in its neighbours' leaf. Leaves are no instructions: the tree
 //!   jumps straight to the block's shared `ret`s, or to a syscall's
 //!   condition block (its rules in order: a failing comparison jumps to the
-//!   next rule, the last holding one to the shared `ret` of the rule's action).
+//!   next rule, the last holding one to the `ret` of the rule's action; the
+//!   blocks come after the tree's `ret`s and have theirs after them; x32's
+//!   blocks are i386's, reached by a `ja`).
 //!   Jumps reach 255 instructions: a part of the tree too long for that is
 //!   split in two with a `ja` (each half gets its own `ret`s).
 //! A syscall with an unconditional rule takes the first such rule's action
@@ -121,6 +124,18 @@ const PASS: u16 = u16::MAX;
 const UNSET: u32 = u32::MAX - 1;
 const UNKNOWN: u32 = u32::MAX;
 
+/// x32's condition blocks that can wait for i386's, and their rules.
+const MAX_WAITING: usize = 8;
+const MAX_RULES_SHARED: usize = 8;
+
+/// A `ja` to the condition block of these rules on i386.
+#[derive(Clone, Copy)]
+struct Waiting {
+    at: u16,
+    n: u8,
+    rules: [u16; MAX_RULES_SHARED],
+}
+
 /// Work space for one compilation (on the caller's stack or in a mapping).
 pub struct Scratch {
     ents: [(u32, u16); 2 * MAX_CALLS],
@@ -139,6 +154,12 @@ pub struct Scratch {
     nt: usize,
     /// The first target a new jump may reuse (those before are behind it).
     t_from: usize,
+    /// x32's condition blocks left to i386's identical ones: the `ja`s
+    /// waiting for them (see `defer`).
+    waiting: [Waiting; MAX_WAITING],
+    nw: usize,
+    /// Whether x32's blocks may wait for i386's.
+    share: bool,
     fix: [Fix; MAX_FIX],
     nf: usize,
     lfix: [Fix; MAX_LOCAL_FIX],
@@ -163,6 +184,9 @@ impl Scratch {
             targets: [To::Ret(0); MAX_TARGETS],
             nt: 0,
             t_from: 0,
+            waiting: [Waiting { at: 0, n: 0, rules: [0; MAX_RULES_SHARED] }; MAX_WAITING],
+            nw: 0,
+            share: false,
             fix: [FIX; MAX_FIX],
             nf: 0,
             lfix: [FIX; MAX_LOCAL_FIX],
@@ -206,23 +230,42 @@ impl Out<'_> {
 /// Compiles `m` for the architectures in `arches` (native first) into
 /// `out` (at most MAX_INSNS used); returns the instruction count.
 pub fn compile(m: &Model, arches: &[Arch], out: &mut [Insn], s: &mut Scratch) -> Result<usize, Error> {
+    let x32 = arches.contains(&Arch::X32);
+    // x32 compares arguments as i386 does: its condition blocks can be
+    // i386's (one `ja` each instead of a copy), when i386 has them all.
+    let i386 = arches.iter().position(|a| *a == Arch::X86) > arches.iter().position(|a| *a == Arch::X86_64);
+    s.share = x32 && i386;
+    match program(m, arches, x32, out, s) {
+        Err(Error::Far) if s.share => {}
+        r => return r,
+    }
+    s.share = false;
+    program(m, arches, x32, out, s)
+}
+
+fn program(m: &Model, arches: &[Arch], x32: bool, out: &mut [Insn], s: &mut Scratch) -> Result<usize, Error> {
     let len = out.len().min(MAX_INSNS);
     let mut o = Out { buf: &mut out[..len], n: 0 };
-    let x32 = arches.contains(&Arch::X32);
+    s.nw = 0;
     o.put(LD_W_ABS, 0, 0, OFF_ARCH)?;
     for &a in arches.iter().filter(|a| **a != Arch::X32) {
         let at = o.put(JEQ_K, 0, 0, a.audit())?;
         block(m, a, x32, &mut o, s)?;
-        skip(&mut o, at)?;
+        skip(&mut o, at, s)?;
     }
     o.put(RET_K, 0, 0, Act::KillThread.ret())?;
+    // A block i386 turned out not to have (its names are absent there): a
+    // `ja` still pointing at the next instruction (i386's blocks are far).
+    if s.waiting[..s.nw].iter().any(|w| o.buf[w.at as usize].k == 0) {
+        return Err(Error::Far);
+    }
     Ok(o.n)
 }
 
 /// Points the architecture test at `at` past the block after it: its jf,
 /// or, when the block is longer than jf reaches, a `ja` slipped in after
 /// the test (a block's jumps are all relative and inside it: it moves).
-fn skip(o: &mut Out, at: usize) -> Result<(), Error> {
+fn skip(o: &mut Out, at: usize, s: &mut Scratch) -> Result<(), Error> {
     let len = o.n - at - 1;
     if let Ok(d) = u8::try_from(len) {
         o.buf[at].jf = d;
@@ -232,6 +275,9 @@ fn skip(o: &mut Out, at: usize) -> Result<(), Error> {
     o.buf.copy_within(at + 1..o.n - 1, at + 2);
     o.buf[at].jt = 1;
     o.buf[at + 1] = Insn { code: JMP_JA, jt: 0, jf: 0, k: len as u32 };
+    for w in &mut s.waiting[..s.nw] {
+        w.at += 1;
+    }
     Ok(())
 }
 
@@ -285,9 +331,9 @@ fn block(m: &Model, a: Arch, x32: bool, o: &mut Out, s: &mut Scratch) -> Result<
     let n = entries(m, a, s, 0)?;
     s.ne = n;
     if a == Arch::X86_64 && x32 {
-        let start = o.n;
+        let (start, nw) = (o.n, s.nw);
         match x32_part(m, n, o, s) {
-            Err(Error::Far) => (o.n, s.ne) = (start, n),
+            Err(Error::Far) => (o.n, s.ne, s.nw) = (start, n, nw),
             r => r?,
         }
     }
@@ -478,9 +524,9 @@ fn verdict(m: &Model, ents: &[(u32, u16)], first: usize) -> To {
 /// them, else split in two. A single leaf always fits, its condition block
 /// written with its own `ret`s if it must.
 fn region(m: &Model, a: Arch, lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<(), Error> {
-    let (start, shared) = (o.n, s.shared);
+    let (start, shared, nw) = (o.n, s.shared, s.nw);
     match flat(m, a, lo, hi, ni, o, s, false) {
-        Err(Error::Far) => (o.n, s.shared) = (start, shared),
+        Err(Error::Far) => (o.n, s.shared, s.nw) = (start, shared, nw),
         r => return r,
     }
     if hi - lo == 1 {
@@ -519,12 +565,55 @@ fn flat(m: &Model, a: Arch, lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mu
     for t in 0..of_tree {
         if let To::Block(first) = s.targets[t] {
             pos[t] = o.n as u16;
-            conditions(m, a, first as usize, o, s, inline)?;
+            let first = first as usize;
+            if a == Arch::X86 {
+                adopt(first, o, s)?;
+            } else if a == Arch::X32 && s.share && defer(first, o, s)? {
+                continue;
+            }
+            conditions(m, a, first, o, s, inline)?;
         }
     }
     rets(of_tree..s.nt, o, s, &mut pos)?;
     for f in &s.fix[..s.nf] {
         o.patch(f.at as usize, f.side, pos[f.to as usize] as usize)?;
+    }
+    Ok(())
+}
+
+/// The rules of the condition block of the entries from `first`, if few enough.
+fn rules_of(first: usize, s: &Scratch) -> Option<(u8, [u16; MAX_RULES_SHARED])> {
+    let nr = s.ents[first].0;
+    let mut rules = [0; MAX_RULES_SHARED];
+    let mut n = 0;
+    for e in s.ents[first..s.ne].iter().take_while(|e| e.0 == nr) {
+        *rules.get_mut(n)? = e.1;
+        n += 1;
+    }
+    Some((n as u8, rules))
+}
+
+/// x32's condition block of the entries from `first`, as a `ja` to i386's
+/// block of the same rules, written later (x32 and i386 both compare the
+/// low words only, so the code is the same). False: write it here.
+fn defer(first: usize, o: &mut Out, s: &mut Scratch) -> Result<bool, Error> {
+    let Some((n, rules)) = rules_of(first, s) else { return Ok(false) };
+    if s.nw == MAX_WAITING {
+        return Ok(false);
+    }
+    let at = o.put(JMP_JA, 0, 0, 0)? as u16;
+    s.waiting[s.nw] = Waiting { at, n, rules };
+    s.nw += 1;
+    Ok(true)
+}
+
+/// i386's condition block of the entries from `first` starts here: the
+/// x32 `ja`s waiting for its rules land on it (again, when a part of the
+/// program is rewritten after a jump did not reach).
+fn adopt(first: usize, o: &mut Out, s: &mut Scratch) -> Result<(), Error> {
+    let Some((n, rules)) = rules_of(first, s) else { return Ok(()) };
+    for w in s.waiting[..s.nw].iter().filter(|w| w.n == n && w.rules == rules) {
+        o.patch(w.at as usize, Side::K, o.n)?;
     }
     Ok(())
 }
