@@ -18,7 +18,7 @@ use crate::console::{self, Console};
 use crate::err::{Error, Step};
 use crate::frame::{self, HEADER};
 use crate::fsops;
-use crate::model::{CapSets, Mode, Rlimit, User};
+use crate::model::{CapSets, Caps, Container, Mode, Rlimit, User};
 use crate::mounts::{Op, Table};
 use crate::path::Search;
 use crate::plan::Inherited;
@@ -34,50 +34,51 @@ impl From<Error> for Report {
     }
 }
 
+impl Report {
+    fn at(step: Step, errno: Errno, entry: usize) -> Report {
+        Report(Error { step, errno }, entry as u32)
+    }
+}
+
+/// What clone hands the child: the plan it follows (read only), and the
+/// only memory of mydocker's it writes besides its own stack.
+pub struct Child<'a> {
+    pub ctx: Ctx<'a>,
+    /// Receive arena, sized by the parent from the frame it will send.
+    pub arena: &'a mut Map,
+    /// The failure report, also left here: a child sharing mydocker's
+    /// memory (spawn::shared_memory) writes it into the parent's own
+    /// Child, which needs no allocation — the pipe write can fail (ENOMEM
+    /// in a memory cgroup too small for a pipe buffer) and leave the
+    /// parent with nothing. All zeros: no failure.
+    pub report: [u8; crate::err::WIRE],
+}
+
+/// The child's plan: the container as the front end described it, and
+/// what spawn prepared for it before clone.
 pub struct Ctx<'a> {
+    /// The container: domainname, apparmor, namespaces created at clone
+    /// (c.ns.new), user, no_new_privs, rlimits, sysctl, oom_score_adj,
+    /// mode, preserve_fds, init are read from it as the front end set them.
+    pub c: &'a Container<'a>,
     /// Pipe ends: the frame arrives on frame_r, errors leave on err_w
     /// (every other fd is closed first thing, the parent's ends included).
     pub frame_r: Fd,
     pub err_w: Fd,
     /// None: the hostname is left as it is (OCI without one).
     pub hostname: Option<&'a [u8]>,
-    /// OCI domainname (None: left as it is).
-    pub domainname: Option<&'a [u8]>,
-    /// OCI process.apparmorProfile as "exec <profile>", on AppArmor hosts:
-    /// the profile the command is confined by from its execve.
-    pub apparmor: Option<&'a [u8]>,
-    /// The namespaces created at clone (CLONE_NEW* flags).
-    pub ns: i32,
-    /// Receive arena, sized by the parent from the frame it will send.
-    pub arena: &'a mut Map,
+    /// The receive arena's frame payload and pointer table capacities.
     pub payload_cap: usize,
     pub ptrs_cap: usize,
     /// What mydocker inherited that the command must not.
     pub inherited: Inherited,
     /// The filesystem steps, and -w.
     pub fs: &'a Table<'a>,
-    /// Who the command runs as (ids, supplementary groups, umask).
-    pub user: User<'a>,
     /// The capability sets the command ends with; None: leave them all
     /// (--privileged).
     pub caps: Option<CapSets>,
-    /// Keep the sets across the switch to a non-root user (OCI); without,
-    /// a non-root user ends with none (docker).
-    pub keep_caps: bool,
-    pub no_new_privs: bool,
     /// The syscall filter, compiled before clone (None: unconfined).
     pub seccomp: Option<crate::seccomp::Program<'a>>,
-    /// setrlimit'ed before the privileges go (raising needs them).
-    pub rlimits: &'a [Rlimit],
-    /// (path, value) pairs written after the filesystem (OCI linux.sysctl).
-    pub sysctl: &'a [(&'a [u8], &'a [u8])],
-    pub oom_score_adj: Option<i32>,
-    /// Attached (PDEATHSIG) or created (wait on the exec fifo).
-    pub mode: Mode,
-    /// fds 3..3+preserve_fds are left open for the command.
-    pub preserve_fds: i32,
-    /// --init: a reaper as PID 1, the command as PID 2.
-    pub init: bool,
     /// The cgroup files to join through, and every cgroupfs fd to close.
     pub cgroups: crate::cgroup::ChildFds,
     /// -t: the container's own terminal (console.rs).
@@ -85,12 +86,6 @@ pub struct Ctx<'a> {
     /// Namespaces joined by path: fds opened (and their type checked) by
     /// the parent, in the order they are entered (mount last).
     pub joins: Joins,
-    /// The failure report, also left here: a child sharing mydocker's
-    /// memory (spawn::shared_memory) writes it into the parent's own Ctx,
-    /// which needs no allocation — the pipe write can fail (ENOMEM in a
-    /// memory cgroup too small for a pipe buffer) and leave the parent
-    /// with nothing. All zeros: no failure.
-    pub report: [u8; crate::err::WIRE],
 }
 
 /// Most namespace paths a container joins (all but user and time).
@@ -109,10 +104,10 @@ impl Joins {
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
-pub fn main(ctx: &mut Ctx) -> i32 {
-    let Err(Report(e, i)) = setup_and_exec(ctx);
-    ctx.report = e.encode(i);
-    let _ = sys::write_all(ctx.err_w, &ctx.report);
+pub fn main(c: &mut Child) -> i32 {
+    let Err(Report(e, i)) = setup_and_exec(&c.ctx, c.arena);
+    c.report = e.encode(i);
+    let _ = sys::write_all(c.ctx.err_w, &c.report);
     sys::exit(125)
 }
 
@@ -163,7 +158,7 @@ fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
         let ro = fsops::ro_bind(es, i);
         match walk.step(t, i, ro, scratch) {
             Err(Errno(libc::ENOENT)) if e.optional => {}
-            Err(errno) => return Err(Report(Error { step: Step::Mount, errno }, i as u32)),
+            Err(errno) => return Err(Report::at(Step::Mount, errno, i)),
             Ok(()) => {}
         }
         // -w is made right after pivot_root, inside the new root, before
@@ -203,11 +198,8 @@ fn limits(rlimits: &[Rlimit], oom_score_adj: Option<i32>) -> Result<(), Report> 
             *to = c;
         }
         let b = b.get(if adj < 0 { 0 } else { 1 }..=d.len()).unwrap_or(&[]);
-        let fd = sys::openat(sys::CWD, b"/proc/self/oom_score_adj", libc::O_WRONLY | libc::O_CLOEXEC)
-            .map_err(Error::at(Step::OomScore))?;
-        let r = sys::write_all(fd, b);
-        sys::close(fd);
-        r.map_err(Error::at(Step::OomScore))?;
+        let fd = sys::openat(sys::CWD, b"/proc/self/oom_score_adj", libc::O_WRONLY);
+        write_to(fd, b).map_err(Error::at(Step::OomScore))?;
     }
     Ok(())
 }
@@ -282,7 +274,7 @@ fn bad_frame() -> Error {
 fn join_cgroups(c: &crate::cgroup::ChildFds) -> Result<(), Report> {
     for (i, &fd) in c.join.iter().enumerate() {
         if fd >= 0 {
-            sys::write_all(fd, b"0").map_err(|e| Report(Error { step: Step::Join, errno: e }, i as u32))?;
+            sys::write_all(fd, b"0").map_err(|e| Report::at(Step::Join, e, i))?;
         }
     }
     Ok(())
@@ -297,43 +289,84 @@ fn join_namespaces(j: &Joins) -> Result<(), Report> {
     for &(fd, ty, index) in j.fds.get(..j.n).unwrap_or(&[]) {
         let r = sys::oci::setns(fd, ty);
         sys::close(fd);
-        r.map_err(|e| Report(Error { step: Step::Setns, errno: e }, index))?;
+        r.map_err(|e| Report::at(Step::Setns, e, index as usize))?;
     }
     Ok(())
 }
 
-fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
+/// The whole way from clone to execve, step by step; each step's own
+/// comment says why it comes where it does.
+fn setup_and_exec(ctx: &Ctx, arena: &mut Map) -> Result<Infallible, Report> {
+    enter(ctx)?;
+    isolate(ctx)?;
+    // The arena: the frame area, the pointer tables, and a PATH_MAX scratch
+    // buffer (mkdir -p now, the PATH search later).
+    let (area, ptrs, pathbuf) = arena.split(HEADER + ctx.payload_cap, ctx.ptrs_cap).ok_or_else(bad_frame)?;
+    build(ctx, pathbuf)?;
+    let cmd = receive(ctx, area, ptrs)?;
+    workdir(ctx.fs, pathbuf)?;
+    become_user(ctx)?;
+    if ctx.c.init {
+        init()?;
+    }
+    last_steps(ctx)?;
+    exec(ctx, &cmd, pathbuf)
+}
+
+impl Ctx<'_> {
+    /// OCI create's exec fifo (-1: none).
+    fn fifo(&self) -> Fd {
+        if let Mode::Created { fifo } = self.c.mode {
+            fifo
+        } else {
+            -1
+        }
+    }
+
+    /// Tied to mydocker's life: `run` and an attached exec.
+    fn attached(&self) -> bool {
+        matches!(self.c.mode, Mode::Attached | Mode::Exec { detach: false })
+    }
+}
+
+/// Into the container's cgroups and namespaces, before anything else.
+#[inline(never)]
+fn enter(ctx: &Ctx) -> Result<(), Report> {
     // First of all, into the cgroups: nothing of the container runs outside
     // its limits, and a failed join ends it before anything else happened.
     join_cgroups(&ctx.cgroups)?;
     // A cgroup namespace of its own is made only now, once the child is in
     // its cgroups (spawn leaves CLONE_NEWCGROUP out of clone): its root is
     // then the container's cgroup, as runc makes it.
-    if ctx.ns & libc::CLONE_NEWCGROUP != 0 {
+    if ctx.c.ns.new & libc::CLONE_NEWCGROUP != 0 {
         sys::oci::unshare(libc::CLONE_NEWCGROUP).map_err(Error::at(Step::Setns))?;
     }
     // Then into the namespaces given by path (a pod's, or the container's
     // own for exec), before anything is set up in them.
-    join_namespaces(&ctx.joins)?;
-    // Then, before any path the user gave is resolved (volume targets, the
+    join_namespaces(&ctx.joins)
+}
+
+/// Cuts what ties the child to mydocker's caller: its fds, its session,
+/// the propagation of its mounts; and ties it to mydocker itself.
+#[inline(never)]
+fn isolate(ctx: &Ctx) -> Result<(), Report> {
+    // Before any path the user gave is resolved (volume targets, the
     // working directory, the command), every fd but the pipe ends (and the
     // OCI exec fifo, the -t console socket) still needed goes: one inherited from the caller or
     // opened by mydocker could otherwise be reached through /proc/self/fd/N
     // and lead out of the container (runc CVE-2024-21626). This closes the
     // parent's frame write end too, whose copy here would keep our frame
     // read from ever seeing EOF if the parent died.
-    let fifo = if let Mode::Created { fifo } = ctx.mode { fifo } else { -1 };
     let console_sock = ctx.console.map_or(-1, |c| c.sock);
-    sys::fds::close_all_but(3 + ctx.preserve_fds, &[ctx.frame_r, ctx.err_w, fifo, console_sock]).map_err(Error::at(Step::CloseFds))?;
+    close_fds(ctx, &[ctx.frame_r, ctx.err_w, ctx.fifo(), console_sock])?;
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF. Not for an OCI container: it must
     // outlive `create` (its caller's subreaper reaps it).
-    let attached = matches!(ctx.mode, Mode::Attached | Mode::Exec { detach: false });
-    if attached {
+    if ctx.attached() {
         tie_to_parent(ctx.err_w)?;
     }
-    if ctx.mode != Mode::Attached {
+    if ctx.c.mode != Mode::Attached {
         // Device nodes and directories get the modes config.json names;
         // the process's own umask is set before execve.
         sys::proc::umask(0);
@@ -351,27 +384,31 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // a shared parent mount.
     // Not for exec: the mount namespace is the running container's, and its
     // propagation is what its config made it.
-    if !matches!(ctx.mode, Mode::Exec { .. }) {
+    if !matches!(ctx.c.mode, Mode::Exec { .. }) {
         private_root()?;
     }
-    // The arena: the frame area, the pointer tables, and a PATH_MAX scratch
-    // buffer (mkdir -p now, the PATH search later).
-    let bad = || Report(bad_frame(), 0);
-    let (area, ptrs, pathbuf) = ctx.arena.split(HEADER + ctx.payload_cap, ctx.ptrs_cap).ok_or_else(bad)?;
-    // A /proc of the new PID namespace, so the command sees itself as PID 1;
-    // with --rootfs the whole filesystem, ending in pivot_root.
+    Ok(())
+}
+
+/// Every fd but 0-2, the first preserve_fds after them and `keep`.
+fn close_fds(ctx: &Ctx, keep: &[Fd]) -> Result<(), Error> {
+    sys::fds::close_all_but(3 + ctx.c.preserve_fds, keep).map_err(Error::at(Step::CloseFds))
+}
+
+/// The container's world, while the child is still privileged: sysctls,
+/// filesystem, terminal, names, network, limits; then the privileges that
+/// nothing still to come needs.
+#[inline(never)]
+fn build(ctx: &Ctx, pathbuf: &mut [u8]) -> Result<(), Report> {
     // OCI sysctls, before the filesystem: /proc/sys is still the host's
     // mount here, but what it shows (net.*, the IPC and UTS keys) follows
     // the namespaces of the writer, which are the container's already; and
     // the container's /proc/sys may end up read-only (readonlyPaths).
-    for (i, &(path, value)) in ctx.sysctl.iter().enumerate() {
-        let r = sys::openat(sys::CWD, path, libc::O_WRONLY).and_then(|fd| {
-            let r = sys::write_all(fd, value);
-            sys::close(fd);
-            r
-        });
-        r.map_err(|e| Report(Error { step: Step::Sysctl, errno: e }, i as u32))?;
+    for (i, &(path, value)) in ctx.c.sysctl.iter().enumerate() {
+        write_to(sys::openat(sys::CWD, path, libc::O_WRONLY), value).map_err(|e| Report::at(Step::Sysctl, e, i))?;
     }
+    // A /proc of the new PID namespace, so the command sees itself as PID 1;
+    // with --rootfs the whole filesystem, ending in pivot_root.
     filesystem(ctx.fs, pathbuf)?;
     // -t: after the filesystem (the container's devpts is mounted and /dev
     // is its own) and while still privileged (bind at /dev/console, chown).
@@ -381,13 +418,13 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     if let Some(h) = ctx.hostname {
         sys::sethostname(h).map_err(Error::at(Step::Hostname))?;
     }
-    if let Some(d) = ctx.domainname {
+    if let Some(d) = ctx.c.domainname {
         sys::oci::setdomainname(d).map_err(Error::at(Step::Hostname))?;
     }
-    if ctx.ns & libc::CLONE_NEWNET != 0 {
+    if ctx.c.ns.new & libc::CLONE_NEWNET != 0 {
         sys::loopback_up().map_err(Error::at(Step::Loopback))?;
     }
-    limits(ctx.rlimits, ctx.oom_score_adj)?;
+    limits(ctx.c.rlimits, ctx.c.oom_score_adj)?;
     // The bounding set (needs CAP_SETPCAP) and no_new_privs can go now:
     // neither takes an effective capability away from the steps still to
     // come.
@@ -395,14 +432,29 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
         sys::drop_bounding(ctx.inherited.bounding & !c.bounding, ctx.inherited.ambient != 0)
             .map_err(Error::at(Step::Caps))?;
     }
-    if ctx.no_new_privs {
+    if ctx.c.no_new_privs {
         sys::no_new_privs().map_err(Error::at(Step::Caps))?;
     }
+    Ok(())
+}
 
+/// The command, as the frame carries it: argv and envp point into the
+/// arena.
+struct Command<'a> {
+    s: frame::Strings<'a>,
+    argv: &'a [*const libc::c_char],
+    envp: &'a [*const libc::c_char],
+}
+
+/// Reads and checks the frame into `area` and `ptrs`, then closes every fd
+/// the command must not get.
+#[inline(never)]
+fn receive<'a>(ctx: &Ctx, area: &'a mut [u8], ptrs: &'a mut [*const libc::c_char]) -> Result<Command<'a>, Report> {
     // The frame: in the pipe before clone when it fits PIPE_BUF, so this
     // read does not wait; larger ones are written right after clone.
     // One read for the whole frame: the parent told us its exact size.
     let n = sys::read_full(ctx.frame_r, area).map_err(Error::at(Step::Frame))?;
+    let area = &area[..];
     let hb: &[u8; HEADER] = area.get(..HEADER).and_then(|b| b.try_into().ok()).ok_or_else(bad_frame)?;
     let h = frame::header(hb, ctx.payload_cap).map_err(|_| bad_frame())?;
     // Exactly the frame: a short read is a truncated frame, and the parent
@@ -417,58 +469,82 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // The frame pipe, and whatever setup opened (the loopback socket), go
     // too: from here on only 0, 1, 2 and the close-on-exec error pipe (and
     // exec fifo) are open, in PID 1, in the --init reaper and in the command.
-    sys::fds::close_all_but(3 + ctx.preserve_fds, &[ctx.err_w, fifo]).map_err(Error::at(Step::CloseFds))?;
+    close_fds(ctx, &[ctx.err_w, ctx.fifo()])?;
+    Ok(Command { s, argv, envp })
+}
 
-    if let Some(w) = ctx.fs.workdir {
-        let w = ctx.fs.cstr(w);
-        // Created if missing (but by exec); a file there is an error (ENOTDIR).
+/// -w, entered (made if missing, but by exec; a file there is an error,
+/// ENOTDIR); then a check that the working directory is inside the root.
+#[inline(never)]
+fn workdir(fs: &Table, pathbuf: &mut [u8]) -> Result<(), Report> {
+    if let Some(w) = fs.workdir {
+        let w = fs.cstr(w);
         match sys::chdir(w) {
-            Err(Errno(libc::ENOENT)) if !ctx.fs.enter_only => mkdir_p(w, pathbuf).and_then(|_| sys::chdir(w)),
+            Err(Errno(libc::ENOENT)) if !fs.enter_only => mkdir_p(w, pathbuf).and_then(|_| sys::chdir(w)),
             r => r,
         }
         .map_err(Error::at(Step::Workdir))?;
     }
-    if ctx.fs.workdir.is_some() || ctx.fs.inner > 0 {
+    if fs.workdir.is_some() || fs.inner > 0 {
         inside_root(pathbuf).map_err(Error::at(Step::Cwd))?;
     }
+    Ok(())
+}
+
+/// The filter (without no_new_privs), then the user and capabilities.
+#[inline(never)]
+fn become_user(ctx: &Ctx) -> Result<(), Report> {
     // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN in the
     // effective set: so before the privileges go (runc does the same).
-    // With it, as late as possible (below), so the filter sees the fewest
-    // of our own syscalls.
-    if !ctx.no_new_privs {
+    // With it, as late as possible (last_steps), so the filter sees the
+    // fewest of our own syscalls.
+    if !ctx.c.no_new_privs {
         load_seccomp(ctx.seccomp)?;
     }
     // Privileges last, after everything that needs them (the bounding set
     // and no_new_privs went before the frame read).
-    privileges(ctx.user, ctx.caps, ctx.keep_caps)?;
+    // OCI's explicit sets are kept across the switch to a non-root user;
+    // docker's non-root user ends with none.
+    privileges(ctx.c.user, ctx.caps, matches!(ctx.c.caps, Caps::Sets(_)))?;
     // The kernel clears the death signal when the effective user or group
     // changes (commit_creds): after -u it must be set again, and checked
     // again, or a killed mydocker leaves this container running.
-    if attached && ctx.user.ids.is_some() {
+    if ctx.attached() && ctx.c.user.ids.is_some() {
         tie_to_parent(ctx.err_w)?;
     }
-    if ctx.init {
-        // --init: PID 1 stays ours, a reaper; the command becomes PID 2.
-        // Every signal is blocked so each one queues for sigwait (a
-        // namespace init ignores signals it has no handler for, but a
-        // blocked one is still queued for it).
-        sys::set_sigmask(SigSet::ALL);
-        // Not dumpable: the container cannot open the reaper's /proc/1/fd,
-        // cwd or mem, nor ptrace it. Set before the fork so a failure is
-        // reported; the command's execve makes it dumpable again.
-        sys::fds::not_dumpable().map_err(Error::at(Step::Init))?;
-        let cmd = sys::fork().map_err(Error::at(Step::Init))?;
-        if cmd != 0 {
-            // The reaper needs no fd at all: not even 0, 1, 2, which would
-            // keep a pipe the command writes to open after it is gone.
-            let _ = sys::fds::close_all_but(0, &[]);
-            sys::exit(reap(cmd));
-        }
+    Ok(())
+}
+
+/// --init: PID 1 stays ours, a reaper; the command becomes PID 2, which
+/// returns from here.
+#[inline(never)]
+fn init() -> Result<(), Error> {
+    // Every signal is blocked so each one queues for sigwait (a namespace
+    // init ignores signals it has no handler for, but a blocked one is
+    // still queued for it).
+    sys::set_sigmask(SigSet::ALL);
+    // Not dumpable: the container cannot open the reaper's /proc/1/fd, cwd
+    // or mem, nor ptrace it. Set before the fork so a failure is reported;
+    // the command's execve makes it dumpable again.
+    sys::fds::not_dumpable().map_err(Error::at(Step::Init))?;
+    let cmd = sys::fork().map_err(Error::at(Step::Init))?;
+    if cmd != 0 {
+        // The reaper needs no fd at all: not even 0, 1, 2, which would
+        // keep a pipe the command writes to open after it is gone.
+        let _ = sys::fds::close_all_but(0, &[]);
+        sys::exit(reap(cmd));
     }
+    Ok(())
+}
+
+/// In the process that execs: its terminal, default signal dispositions
+/// and an empty mask, its AppArmor profile, and the filter last.
+#[inline(never)]
+fn last_steps(ctx: &Ctx) -> Result<(), Report> {
     // The command's controlling terminal is the container's (-t), in a
     // session without the --init reaper.
     if ctx.console.is_some() {
-        console::take(ctx.init).map_err(Error::at(Step::Console))?;
+        console::take(ctx.c.init).map_err(Error::at(Step::Console))?;
     }
     // The command starts with default dispositions and an empty mask,
     // whatever mydocker's caller had set. Handlers cannot survive the execve
@@ -482,38 +558,47 @@ fn setup_and_exec(ctx: &mut Ctx) -> Result<Infallible, Report> {
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.
     sys::set_sigmask(SigSet::of(&[]));
-    if let Some(a) = ctx.apparmor {
+    if let Some(a) = ctx.c.apparmor {
         // Takes effect at execve (change_onexec); the kernel's own file
         // since 5.8, the shared one before.
         let fd = sys::openat(sys::CWD, b"/proc/self/attr/apparmor/exec", libc::O_WRONLY)
-            .or_else(|_| sys::openat(sys::CWD, b"/proc/self/attr/exec", libc::O_WRONLY))
-            .map_err(Error::at(Step::Caps))?;
-        let r = sys::write_all(fd, a);
-        sys::close(fd);
-        r.map_err(Error::at(Step::Caps))?;
+            .or_else(|_| sys::openat(sys::CWD, b"/proc/self/attr/exec", libc::O_WRONLY));
+        write_to(fd, a).map_err(Error::at(Step::Caps))?;
     }
     // The filter last: only the exec (fifo handshake) syscalls follow.
-    if ctx.no_new_privs {
+    if ctx.c.no_new_privs {
         load_seccomp(ctx.seccomp)?;
     }
+    Ok(())
+}
 
+/// execve, through the PATH search; OCI create first waits for `start`.
+fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Report> {
     let exec = Error::at(Step::Exec);
-    if let Mode::Created { fifo } = ctx.mode {
+    if let Mode::Created { fifo } = ctx.c.mode {
         // OCI create: the command is looked up now (a missing one is a
         // create error, as in runc); then the parent hears "ready" and
         // `start` lets us go.
-        let n = find(s.argv0, s.path, pathbuf, sys::proc::executable).map_err(&exec)?;
+        let n = find(cmd, pathbuf, false).map_err(&exec)?;
         sys::write_all(ctx.err_w, &[0; crate::err::WIRE]).map_err(Error::at(Step::Fifo))?;
         // From here on nobody reads the error pipe: failures are exit codes.
         match sys::proc::wait_byte(fifo) {
             Ok(true) => {}
             _ => sys::exit(125),
         }
-        let e = sys::execve(pathbuf.get(..n).unwrap_or(&[]), argv, envp);
+        let e = sys::execve(pathbuf.get(..n).unwrap_or(&[]), cmd.argv, cmd.envp);
         sys::exit(exec(e).exit_code());
     }
-    let e = find(s.argv0, s.path, pathbuf, |p| Err(sys::execve(p, argv, envp)));
+    let e = find(cmd, pathbuf, true);
     Err(exec(e.err().unwrap_or(Errno(libc::ENOENT))).into())
+}
+
+/// Writes `data` to the file just opened as `fd`, and closes it.
+fn write_to(fd: Result<Fd, Errno>, data: &[u8]) -> Result<(), Errno> {
+    let fd = fd?;
+    let r = sys::write_all(fd, data);
+    sys::close(fd);
+    r
 }
 
 fn load_seccomp(p: Option<crate::seccomp::Program>) -> Result<(), Error> {
@@ -523,17 +608,13 @@ fn load_seccomp(p: Option<crate::seccomp::Program>) -> Result<(), Error> {
     }
 }
 
-/// Tries each candidate of the execvp(3) search for `argv0` with `attempt`
-/// (execve itself, or a check that it would succeed) and returns the length
-/// of the first that passes, left in `buf`. execvp semantics: EACCES from
-/// any candidate wins over "not found"; any other error stops the search.
-fn find(
-    argv0: &[u8],
-    path: Option<&[u8]>,
-    buf: &mut [u8],
-    mut attempt: impl FnMut(&[u8]) -> Result<(), Errno>,
-) -> Result<usize, Errno> {
-    let mut search = Search::new(argv0, path);
+/// Tries each candidate of the execvp(3) search for the command: execve
+/// itself (`run`), or a check that it would succeed; returns the length of
+/// the first that passes, left in `buf`. execvp semantics: EACCES from any
+/// candidate wins over "not found"; any other error stops the search.
+fn find(cmd: &Command, buf: &mut [u8], run: bool) -> Result<usize, Errno> {
+    let attempt = |p: &[u8]| if run { Err(sys::execve(p, cmd.argv, cmd.envp)) } else { sys::proc::executable(p) };
+    let mut search = Search::new(cmd.s.argv0, cmd.s.path);
     let mut err = Errno(libc::ENOENT);
     let mut denied = false;
     while let Some(c) = search.next(buf) {

@@ -172,24 +172,17 @@ impl Policy {
         let mut buf = [0u8; 32];
         for r in self.rules() {
             let file: &'static [u8] = if r.allow { b"devices.allow" } else { b"devices.deny" };
-            if r.ty == Type::All && r.major.is_none() && r.minor.is_none() {
-                // v1 knows "a" only as everything, every access.
-                if r.access & RWM == RWM {
-                    f(file, b"a\n")?;
-                } else {
-                    for ty in [Type::Char, Type::Block] {
-                        let n = line(&Rule { ty, ..*r }, &mut buf);
-                        f(file, &buf[..n])?;
-                    }
-                }
-            } else if r.ty == Type::All {
-                for ty in [Type::Char, Type::Block] {
+            // v1 knows "a" only as everything, every access; any other
+            // rule for both types is one line per type.
+            if r.ty == Type::All && r.major.is_none() && r.minor.is_none() && r.access & RWM == RWM {
+                f(file, b"a\n")?;
+                continue;
+            }
+            for ty in [Type::Char, Type::Block] {
+                if r.ty == Type::All || r.ty == ty {
                     let n = line(&Rule { ty, ..*r }, &mut buf);
                     f(file, &buf[..n])?;
                 }
-            } else {
-                let n = line(r, &mut buf);
-                f(file, &buf[..n])?;
             }
         }
         Ok(())
@@ -225,15 +218,12 @@ impl Policy {
             }
             if checks[1] > 0 {
                 p.put(insn(MOV64_X, 1, 3, 0, 0))?; // r1 = access (ctx no longer needed)
-                if r.allow {
-                    // Every access asked must be in the rule: (access & ~rule) == 0.
-                    p.put(insn(AND64_K, 1, 0, 0, (!r.access & RWM) as i32))?;
-                    p.put(insn(JNE_K, 1, 0, skip(&p), 0))?;
-                } else {
-                    // Any access asked in the rule: (access & rule) != 0.
-                    p.put(insn(AND64_K, 1, 0, 0, (r.access & RWM) as i32))?;
-                    p.put(insn(JEQ_K, 1, 0, skip(&p), 0))?;
-                }
+                // allow: every access asked must be in the rule,
+                // (access & ~rule) == 0; deny: any access asked in the
+                // rule, (access & rule) != 0.
+                let (bits, mismatch) = if r.allow { (!r.access, JNE_K) } else { (r.access, JEQ_K) };
+                p.put(insn(AND64_K, 1, 0, 0, (bits & RWM) as i32))?;
+                p.put(insn(mismatch, 1, 0, skip(&p), 0))?;
             }
             if let Some(m) = r.major {
                 p.put(insn(JNE_K, 4, 0, skip(&p), m as i32))?;

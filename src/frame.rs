@@ -192,35 +192,31 @@ pub fn strings<'p>(payload: &'p [u8], h: &Header, ptrs: &mut [*const c_char]) ->
     if payload.len() != h.len as usize {
         return Err(Bad::Truncated);
     }
-    if ptrs.len() < h.ptrs() {
-        return Err(Bad::TooBig);
-    }
-    if payload.last() != Some(&0) {
-        return Err(Bad::Terminator);
-    }
-    let want = h.argc as usize + h.envc as usize;
-    let (mut n, mut start) = (0usize, 0usize);
+    let ptrs = ptrs.get_mut(..h.ptrs()).ok_or(Bad::TooBig)?;
+    let Some((&0, strs)) = payload.split_last() else { return Err(Bad::Terminator) };
+    let argc = h.argc as usize;
+    let want = argc + h.envc as usize;
     let mut out = Strings { argv0: &[], path: None };
-    for (i, &c) in payload.iter().enumerate() {
-        if c != 0 {
-            continue;
+    // argv entries fill slots 0..argc, env entries argc+1..argc+1+envc;
+    // the slot between them, and the last, are the NULLs.
+    let mut slots = ptrs.iter_mut();
+    let mut n = 0;
+    for s in strs.split(|&c| c == 0) {
+        if n == argc {
+            slots.next();
         }
-        if n == want {
-            return Err(Bad::Count);
+        match slots.next() {
+            Some(p) if n < want => *p = s.as_ptr().cast(),
+            _ => return Err(Bad::Count),
         }
-        let s = &payload[start..i];
-        // argv entries fill slots 0..argc, env entries argc+1..argc+1+envc.
-        let slot = if n < h.argc as usize { n } else { n + 1 };
-        ptrs[slot] = payload[start..].as_ptr().cast();
         if n == 0 {
             out.argv0 = s;
-        } else if n >= h.argc as usize {
+        } else if n >= argc {
             if let Some(v) = s.strip_prefix(b"PATH=") {
                 out.path = Some(v);
             }
         }
         n += 1;
-        start = i + 1;
     }
     if n != want {
         return Err(Bad::Count);
@@ -228,8 +224,11 @@ pub fn strings<'p>(payload: &'p [u8], h: &Header, ptrs: &mut [*const c_char]) ->
     if out.argv0.is_empty() {
         return Err(Bad::EmptyCommand);
     }
-    ptrs[h.argc as usize] = core::ptr::null();
-    ptrs[want + 1] = core::ptr::null();
+    for i in [argc, want + 1] {
+        if let Some(p) = ptrs.get_mut(i) {
+            *p = core::ptr::null();
+        }
+    }
     Ok(out)
 }
 

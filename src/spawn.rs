@@ -18,7 +18,7 @@
 //!    that goes with it.
 use crate::caps;
 use crate::cgroup::{self, Cgroups};
-use crate::child::{self, Ctx};
+use crate::child::{self, Child, Ctx};
 use crate::console::{self, Console};
 use crate::sys::tty::Winsize;
 use crate::cli::Limits;
@@ -58,6 +58,15 @@ fn fail(e: Error) -> i32 {
 /// Runs the container `c` describes, attached: returns the exit code.
 pub fn run(c: &Container) -> i32 {
     launch(c, &mut 0)
+}
+
+/// Runs an attached OCI exec: Ok(the exit code) once its command ran
+/// (execve succeeded), Err(the code) when it failed before (reported) —
+/// runc exits 255 then, not with a status the command never had.
+pub fn run_started(c: &Container) -> Result<i32, i32> {
+    let mut pid = 0;
+    let code = launch(c, &mut pid);
+    if pid > 0 { Ok(code) } else { Err(code) }
 }
 
 /// Creates the container `c` describes (Mode::Created): returns the host
@@ -178,13 +187,12 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     let fbytes = &mut fbytes[..len];
     let mut enc = Encoder::into(fbytes);
     plan::frame(&c.process, hostname.unwrap_or(b""), &mut enc);
-    if enc.finish() != Ok(len) {
+    // The second pass must say what the first counted (the child sizes its
+    // buffers from that).
+    let h = enc.header();
+    if h != counted || enc.finish() != Ok(len) {
         return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) });
     }
-    let h = match frame::header(fbytes[..frame::HEADER].try_into().unwrap_or(&[0; frame::HEADER]), len) {
-        Ok(h) if h == counted => h,
-        _ => return fail(Error { step: Step::Send, errno: Errno(libc::EPROTO) }),
-    };
     // A container cannot get a capability mydocker lacks itself.
     let inherited = inherited();
     let kept = match c.caps {
@@ -232,9 +240,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     let mut sent = Ok(());
     if fbytes.len() <= PIPE_BUF {
         if let Err(e) = sys::write_all(frame_w, fbytes) {
-            for fd in [frame_r, frame_w, err_r, err_w] {
-                sys::close(fd);
-            }
+            close_all(&[frame_r, frame_w, err_r, err_w]);
             return fail(Error { step: Step::Send, errno: e });
         }
         sys::close(frame_w);
@@ -263,38 +269,29 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     if let Some(con) = console.as_mut() {
         con.at_console &= !exec;
     }
-    let mut ctx = Ctx {
-        frame_r,
-        err_w,
-        hostname,
-        domainname: c.domainname,
-        apparmor: c.apparmor,
+    let mut cx = Child {
+        ctx: Ctx {
+            c,
+            frame_r,
+            err_w,
+            hostname,
+            payload_cap: h.len as usize,
+            ptrs_cap: h.ptrs(),
+            fs,
+            inherited,
+            caps: kept,
+            seccomp,
+            cgroups: crate::cgroup::ChildFds::NONE,
+            console,
+            joins,
+        },
         arena: &mut arena,
-        payload_cap: h.len as usize,
-        ptrs_cap: h.ptrs(),
-        fs,
-        inherited,
-        ns: c.ns.new,
-        user: c.user,
-        caps: kept,
-        keep_caps: matches!(c.caps, Caps::Sets(_)),
-        no_new_privs: c.no_new_privs,
-        seccomp,
-        rlimits: c.rlimits,
-        sysctl: c.sysctl,
-        oom_score_adj: c.oom_score_adj,
-        mode: c.mode,
-        preserve_fds: c.preserve_fds,
-        init: c.init,
-        cgroups: crate::cgroup::ChildFds::NONE,
-        console,
-        joins,
         report: [0; err::WIRE],
     };
 
     // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child
     // for us and sigwait would never see it exit.
-    if ctx.inherited.ignored & (1 << (libc::SIGCHLD - 1)) != 0 {
+    if cx.ctx.inherited.ignored & (1 << (libc::SIGCHLD - 1)) != 0 {
         let _ = sys::sig_default(libc::SIGCHLD);
     }
     // clone3 first; on cgroup v2 the child is born in its cgroup
@@ -307,9 +304,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // `cgs` drops) nothing left: a PID 1 without a handler for it would
     // ignore it once started. Others wait for the loop after clone.
     if let Some(sig) = signals::ends_the_run(sys::sigpending()) {
-        for fd in [frame_r, frame_w, err_r, err_w] {
-            sys::close(fd);
-        }
+        close_all(&[frame_r, frame_w, err_r, err_w]);
         Line::new()
             .s(b"mydocker: run: signal ")
             .s(Dec::new(sig as u64).as_bytes())
@@ -321,15 +316,15 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     if let Err(f) = cgs.open_joins(cg.is_some()) {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
-    ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-    let flags = (c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD | shared_memory(c, frame_w, &ctx);
-    let mut cloned = sys::clone3(flags, &stack, cg, &mut ctx, child::main);
+    cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
+    let flags = (c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD | shared_memory(c, frame_w, &cx.ctx);
+    let mut cloned = sys::clone3(flags, &stack, cg, &mut cx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
             return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
         }
-        ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
-        cloned = sys::clone(flags, &stack, &mut ctx, child::main);
+        cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
+        cloned = sys::clone(flags, &stack, &mut cx, child::main);
     }
     cgs.close_joins();
     nsjoin::close(&joins);
@@ -361,30 +356,29 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // then holds the child's (step, errno) report or nothing — EOF, execve
     // succeeded. This saves a sleep and a wake-up on every run.
     let mut report = [0u8; err::WIRE];
-    let (status, got) = if let Mode::Created { .. } = c.mode {
-        // The child writes one report and stays (ready: all zeros) or
-        // exits (a failure): 12 bytes either way, or EOF if it died.
+    let oci_create = matches!(c.mode, Mode::Created { .. });
+    let (status, got) = if oci_create || c.mode == (Mode::Exec { detach: true }) {
         let got = sys::read_full(err_r, &mut report);
         sys::close(err_r);
-        if got == Ok(err::WIRE) && report == [0; err::WIRE] {
+        let ready = if oci_create {
+            // The child writes one report and stays (ready: all zeros) or
+            // exits (a failure): 12 bytes either way, or EOF if it died.
+            got == Ok(err::WIRE) && report == [0; err::WIRE]
+        } else {
+            // Exec detached: EOF, the close-on-exec write end went at
+            // execve, the process runs and is not ours to wait for. A
+            // report: it failed and exited.
+            got == Ok(0) && sent.is_ok()
+        };
+        if ready {
             *created = pid;
             return 0;
         }
         let status = sys::wait(pid, false).ok().flatten().ok_or(125);
-        if got == Ok(0) {
+        if oci_create && got == Ok(0) {
             return ended_unready(status);
         }
         (status, got)
-    } else if let Mode::Exec { detach: true } = c.mode {
-        // EOF: the close-on-exec write end went at execve, the process runs
-        // and is not ours to wait for. A report: it failed and exited.
-        let got = sys::read_full(err_r, &mut report);
-        sys::close(err_r);
-        if got == Ok(0) && sent.is_ok() {
-            *created = pid;
-            return 0;
-        }
-        (sys::wait(pid, false).ok().flatten().ok_or(125), got)
     } else {
         let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
         (status, sys::read_full(err_r, &mut report))
@@ -398,40 +392,51 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     };
     let failure = match (got, sent) {
         // Nothing in the pipe: execve succeeded — unless a child that
-        // shared our memory left its report in ctx when the pipe write
-        // failed (see Ctx::report).
-        (Ok(0), Ok(())) if ctx.report != [0; err::WIRE] => Some(Error::decode(&ctx.report)),
+        // shared our memory left its report in cx when the pipe write
+        // failed (see Child::report).
+        (Ok(0), Ok(())) if cx.report != [0; err::WIRE] => Some(Error::decode(&cx.report)),
         (Ok(0), Ok(())) => None,
         (Ok(err::WIRE), _) => Some(Error::decode(&report)),
         (Ok(0), Err(e)) => Some((Error { step: Step::Send, errno: e }, 0)),
         (Ok(_), _) => Some((Error { step: Step::Report, errno: Errno(libc::EPROTO) }, 0)),
         (Err(e), _) => Some((Error { step: Step::Report, errno: e }, 0)),
     };
-    if let Some((e, index)) = failure {
-        if e.step == Step::Join {
-            cgs.join_failed(index as usize, e.errno).report();
-            return 125;
+    match failure {
+        Some((e, index)) => child_failed(c, &cgs, fs, hostname, e, index as usize),
+        None => {
+            // execve succeeded (see run_started).
+            *created = pid;
+            oom_report(c, &cgs, code, sigkilled)
         }
-        let mut buf = [0u8; 512];
-        let what = match e.step {
-            Step::Exec => Some(c.process.argv0()),
-            Step::Hostname => hostname,
-            Step::Mount => fs.describe(index as usize, &mut buf),
-            Step::Workdir => c.process.cwd,
-            Step::Cwd => c.process.cwd.or(Some(b"/")),
-            Step::Setns => c.ns.join.get(index as usize).map(|j| j.1),
-            _ => None,
-        };
-        if c.id.is_some() && e.step == Step::Exec && e.errno == Errno(libc::ENOENT) {
-            // runc's words, which podman and CRI-O match on.
-            let name = c.process.argv0();
-            Line::new().s(b"mydocker: exec: \"").arg(name).s(b"\": executable file not found in $PATH").emit(2);
-            return e.exit_code();
-        }
-        e.report(what);
-        return e.exit_code();
     }
-    oom_report(c, &cgs, code, sigkilled)
+}
+
+/// Reports the child's failure `e` (at mount-table entry, cgroup slot or
+/// namespace `index`), naming what it concerns; the exit code.
+#[inline(never)]
+fn child_failed(c: &Container, cgs: &Cgroups, fs: &Table, hostname: Option<&[u8]>, e: Error, index: usize) -> i32 {
+    if e.step == Step::Join {
+        cgs.join_failed(index, e.errno).report();
+        return 125;
+    }
+    let mut buf = [0u8; 512];
+    let what = match e.step {
+        Step::Exec => Some(c.process.argv0()),
+        Step::Hostname => hostname,
+        Step::Mount => fs.describe(index, &mut buf),
+        Step::Workdir => c.process.cwd,
+        Step::Cwd => c.process.cwd.or(Some(b"/")),
+        Step::Setns => c.ns.join.get(index).map(|j| j.1),
+        _ => None,
+    };
+    if c.id.is_some() && e.step == Step::Exec && e.errno == Errno(libc::ENOENT) {
+        // runc's words, which podman and CRI-O match on.
+        let name = c.process.argv0();
+        Line::new().s(b"mydocker: exec: \"").arg(name).s(b"\": executable file not found in $PATH").emit(2);
+    } else {
+        e.report(what);
+    }
+    e.exit_code()
 }
 
 /// CLONE_VM | CLONE_VFORK where that is sound, as musl's posix_spawn
@@ -513,11 +518,16 @@ fn ended_unready(status: Result<i32, i32>) -> i32 {
 /// Closes the pipes of a run that ends before clone, and reports `f`.
 #[inline(never)]
 fn pipes_closed(fds: &[sys::Fd], f: cgroup::Fail) -> i32 {
+    close_all(fds);
+    f.report();
+    125
+}
+
+#[inline(never)]
+fn close_all(fds: &[sys::Fd]) {
     for &fd in fds {
         sys::close(fd);
     }
-    f.report();
-    125
 }
 
 /// Makes the container's cgroups and sets its limits. Never inlined: the

@@ -268,7 +268,7 @@ fn echoing(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         (&["kill", "@"], 1, "mydocker: kill: container does not exist: @"),
         (&["pause", "@"], 1, "mydocker: pause: container does not exist: @"),
         (&["ps", "@"], 1, "mydocker: ps: container does not exist: @"),
-        (&["exec", "@", "true"], 1, "mydocker: exec: container does not exist: @"),
+        (&["exec", "@", "true"], 255, "mydocker: exec: container does not exist: @"),
         (&["kill", "no-such-id", "SIG@"], 1, "mydocker: kill: invalid signal: SIG@"),
         (&["create", "--bundle", "/no/@", "x"], 1, "mydocker: create: config.json: /no/@/config.json: No such file or directory"),
         (&["create", "--bundle", "/tmp", "x@"], 1, "mydocker: create: invalid container id 'x@': use [A-Za-z0-9_+.-]"),

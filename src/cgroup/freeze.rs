@@ -3,7 +3,7 @@
 //! (THAWED, FREEZING, FROZEN); v2: `cgroup.freeze` (0/1) in its unified
 //! cgroup, with the outcome in `cgroup.events` ("frozen 0|1").
 //! Documentation/admin-guide/cgroup-v1/freezer-subsystem.rst, cgroup-v2.rst.
-use super::{fail, keyed, read_file, write_file, Fail, Res};
+use super::{fail, keyed, read_file, write_file, Res, P};
 use crate::sys::{self, Errno, Fd};
 
 /// Which freezer interface the directory has.
@@ -32,10 +32,10 @@ pub const TRIES: u32 = 2000;
 pub fn frozen(dir: Fd, kind: Kind) -> Res<bool> {
     let mut buf = [0u8; 512];
     Ok(match kind {
-        Kind::V1 => trim(read_file(dir, b"freezer.state", &mut buf).map_err(fail(b"reading", b"freezer.state"))?)
+        Kind::V1 => trim(read_file(dir, b"freezer.state", &mut buf).map_err(fail(P::READING, P::FREEZER_STATE))?)
             == b"FROZEN",
         Kind::V2 => {
-            let ev = read_file(dir, b"cgroup.events", &mut buf).map_err(fail(b"reading", b"cgroup.events"))?;
+            let ev = read_file(dir, b"cgroup.events", &mut buf).map_err(fail(P::READING, P::EVENTS))?;
             keyed(ev, b"frozen") == Some(1)
         }
     })
@@ -47,17 +47,18 @@ pub fn frozen(dir: Fd, kind: Kind) -> Res<bool> {
 /// freeze that does not complete within `tries` ms is undone (the container
 /// must not stay half-frozen) and fails with EBUSY.
 pub fn set(dir: Fd, kind: Kind, on: bool, tries: u32) -> Res<()> {
-    let (file, val): (&'static [u8], &[u8]) = match (kind, on) {
-        (Kind::V1, true) => (b"freezer.state", b"FROZEN"),
-        (Kind::V1, false) => (b"freezer.state", b"THAWED"),
-        (Kind::V2, true) => (b"cgroup.freeze", b"1"),
-        (Kind::V2, false) => (b"cgroup.freeze", b"0"),
+    let (file, name, val): (&'static [u8], P, &[u8]) = match (kind, on) {
+        (Kind::V1, true) => (b"freezer.state", P::FREEZER_STATE, b"FROZEN"),
+        (Kind::V1, false) => (b"freezer.state", P::FREEZER_STATE, b"THAWED"),
+        (Kind::V2, true) => (b"cgroup.freeze", P::FREEZE, b"1"),
+        (Kind::V2, false) => (b"cgroup.freeze", P::FREEZE, b"0"),
     };
+    let what = if on { P::FREEZING } else { P::THAWING };
     for i in 0..tries.max(1) {
         // v1 needs the write repeated: a state stuck in FREEZING moves on
         // only when FROZEN is written again. v2 needs it once.
         if i == 0 || kind == Kind::V1 {
-            write_file(dir, file, val).map_err(fail(if on { b"freezing" } else { b"thawing" }, file))?;
+            write_file(dir, file, val).map_err(fail(what, name))?;
         }
         if frozen(dir, kind)? == on {
             return Ok(());
@@ -67,12 +68,7 @@ pub fn set(dir: Fd, kind: Kind, on: bool, tries: u32) -> Res<()> {
     if on {
         let _ = set(dir, kind, false, tries);
     }
-    Err(Fail {
-        what: if on { b"freezing" } else { b"thawing" },
-        file,
-        errno: Errno(libc::EBUSY),
-        why: Some(if on { b"the tasks did not all freeze; thawed again" } else { b"the tasks did not thaw" }),
-    })
+    Err(fail(what, name)(Errno(libc::EBUSY)).because(if on { P::NOT_FROZEN } else { P::NOT_THAWED }))
 }
 
 fn trim(s: &[u8]) -> &[u8] {
@@ -125,7 +121,7 @@ mod tests {
         let (p, fd) = tmp("v2stuck");
         std::fs::write(p.join("cgroup.events"), "populated 1\nfrozen 0\n").unwrap();
         let e = set(fd, Kind::V2, true, 3).unwrap_err();
-        assert_eq!((e.file, e.errno), (&b"cgroup.freeze"[..], Errno(libc::EBUSY)));
+        assert_eq!((e.file(), e.errno), (&b"cgroup.freeze"[..], Errno(libc::EBUSY)));
         // Thawed again: the container is not left half-frozen.
         assert_eq!(std::fs::read_to_string(p.join("cgroup.freeze")).unwrap(), "0");
         sys::close(fd);
@@ -136,7 +132,7 @@ mod tests {
     fn missing_freezer_file_is_a_reading_error_naming_the_file() {
         let (p, fd) = tmp("none");
         let e = frozen(fd, Kind::V1).unwrap_err();
-        assert_eq!((e.file, e.errno), (&b"freezer.state"[..], Errno(libc::ENOENT)));
+        assert_eq!((e.file(), e.errno), (&b"freezer.state"[..], Errno(libc::ENOENT)));
         sys::close(fd);
         let _ = std::fs::remove_dir_all(&p);
     }

@@ -19,6 +19,7 @@
 //! (`v1::create(parent_fd, …)`), so unit tests run it on a temp dir.
 pub mod freeze;
 pub mod res;
+pub mod text;
 pub mod v1;
 pub mod v2;
 
@@ -26,6 +27,7 @@ use crate::cli::Limits;
 use crate::devices::Policy;
 use crate::out::Line;
 use crate::sys::{self, Errno, Fd};
+pub use text::P;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Ctrl {
@@ -58,34 +60,64 @@ pub fn needed(l: &Limits, devices: bool) -> Need {
     res::Resources::of(l).need(devices)
 }
 
-/// A cgroup failure: what was being done, on which file, and why.
+/// A cgroup failure: what was being done, on which file, and why — each a
+/// phrase of `text` by index (see there: 8 bytes instead of 56).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Fail {
-    pub what: &'static [u8],
-    pub file: &'static [u8],
     pub errno: Errno,
-    /// Overrides strerror when the errno alone would mislead.
-    pub why: Option<&'static [u8]>,
+    what: u8,
+    file: u8,
+    /// Overrides strerror when the errno alone would mislead (NONE: none).
+    why: u8,
 }
 
 pub type Res<T> = Result<T, Fail>;
 
-pub fn fail(what: &'static [u8], file: &'static [u8]) -> impl Fn(Errno) -> Fail {
-    move |errno| Fail { what, file, errno, why: None }
+pub fn fail(what: P, file: P) -> impl Fn(Errno) -> Fail {
+    move |errno| Fail::new(what as u8, file as u8, errno)
 }
 
 impl Fail {
+    pub const fn new(what: u8, file: u8, errno: Errno) -> Fail {
+        Fail { errno, what, file, why: P::NONE as u8 }
+    }
+
+    /// The same failure, explained by `why` instead of strerror.
+    pub const fn because(self, why: P) -> Fail {
+        Fail { why: why as u8, ..self }
+    }
+
+    pub fn what(&self) -> &'static [u8] {
+        text::text(self.what)
+    }
+
+    pub fn file(&self) -> &'static [u8] {
+        text::text(self.file)
+    }
+
+    /// The explanation that overrides strerror, if there is one.
+    pub fn why(&self) -> Option<&'static [u8]> {
+        (self.why != 0).then(|| text::text(self.why))
+    }
+
+    /// The explanation, or strerror(errno).
+    pub fn reason(&self) -> &'static [u8] {
+        self.why().unwrap_or(sys::strerror(self.errno))
+    }
+
     fn advice(&self) -> &'static [u8] {
-        // The errno first, then the file by index in a packed list (a
-        // `match` on byte strings costs a compare per byte).
-        let f = crate::words::find(b"cgroup.procs tasks cgroup.subtree_control memory.limit_in_bytes memory.max", self.file);
-        match (self.errno.0, f) {
-            (libc::ENOSPC, Some(0 | 1)) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
-            (libc::EBUSY, Some(2)) => {
+        const PROCS: u8 = P::PROCS as u8;
+        const TASKS: u8 = P::TASKS as u8;
+        const SUBTREE: u8 = P::SUBTREE as u8;
+        const V1_MEM: u8 = P::V1_FILES as u8;
+        const V2_MEM: u8 = P::V2_FILES as u8;
+        match (self.errno.0, self.file) {
+            (libc::ENOSPC, PROCS | TASKS) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
+            (libc::EBUSY, SUBTREE) => {
                 b"the parent cgroup holds processes (cgroup v2 no-internal-processes rule): \
                   run mydocker from a leaf cgroup's child or pass --cgroup-parent with a cgroup that has none"
             }
-            (libc::EBUSY, Some(3 | 4)) => b"the limit is below current usage",
+            (libc::EBUSY, V1_MEM | V2_MEM) => b"the limit is below current usage",
             (libc::EACCES | libc::EPERM | libc::EROFS, _) => b"are you root? is cgroupfs mounted read-write?",
             _ => b"",
         }
@@ -93,13 +125,13 @@ impl Fail {
 
     pub fn report(&self) {
         let mut l = Line::new();
-        l.s(b"mydocker: cgroup: ").s(self.what);
-        if !self.file.is_empty() {
-            l.s(b": ").s(self.file);
+        l.s(b"mydocker: cgroup: ").s(self.what());
+        if self.file != P::NONE as u8 {
+            l.s(b": ").s(self.file());
         }
-        l.s(b": ").s(self.why.unwrap_or(sys::strerror(self.errno)));
+        l.s(b": ").s(self.reason());
         // A `why` of its own already says what to do.
-        let a = if self.why.is_some() { &b""[..] } else { self.advice() };
+        let a = if self.why != 0 { &b""[..] } else { self.advice() };
         if !a.is_empty() {
             l.s(b" (").s(a).s(b")");
         }
@@ -341,12 +373,7 @@ impl Layout {
     pub fn targets_of<'a>(&'a self, want: &Need, must: &Need, parent: Option<&'a [u8]>) -> Res<Targets<'a>> {
         let mut t = Targets { n: 0, t: [Target::EMPTY; NCTRL] };
         if self.overflow {
-            return Err(Fail {
-                what: b"discovery",
-                file: b"/proc/self/mountinfo",
-                errno: Errno(libc::ENAMETOOLONG),
-                why: None,
-            });
+            return Err(fail(P::DISCOVERY, P::MOUNTINFO)(Errno(libc::ENAMETOOLONG)));
         }
         for &c in CTRLS.iter() {
             if !want[c as usize] {
@@ -375,39 +402,25 @@ impl Layout {
     /// The hierarchy of controller `c`: its mount point, the parent cgroup
     /// relative to it, and whether it is cgroup2.
     fn place<'a>(&'a self, c: Ctrl, parent: Option<&'a [u8]>) -> Res<(&'a [u8], &'a [u8], bool)> {
+        // Ctrl's order is text::P's from MEMORY on.
+        let what = P::MEMORY as u8 + c as u8;
+        let no = |file: P, errno, why| Fail::new(what, file as u8, Errno(errno)).because(why);
         let (m, caller, v2) = match (&self.v1[c as usize], &self.v2) {
             (Some(m), _) => (m, self.caller_v1[c as usize], false),
             (None, Some(m)) => (m, self.caller_v2, true),
-            (None, None) => {
-                return Err(Fail {
-                    what: c.name(),
-                    file: b"",
-                    errno: Errno(libc::ENODEV),
-                    why: Some(b"controller not available: no cgroup v1 hierarchy with it and no cgroup2 mount in /proc/self/mountinfo"),
-                })
-            }
+            (None, None) => return Err(no(P::NONE, libc::ENODEV, P::NO_CONTROLLER)),
         };
         let rel = match parent {
             Some(p) => p.strip_prefix(&b"/"[..]).unwrap_or(p),
             None => {
-                let caller = caller.ok_or(Fail {
-                    what: c.name(),
-                    file: b"/proc/self/cgroup",
-                    errno: Errno(libc::ENOENT),
-                    why: Some(b"the caller's cgroup in this hierarchy is not listed"),
-                })?;
-                relative(self.path(caller), self.path(m.root)).ok_or(Fail {
-                    what: c.name(),
-                    file: b"/proc/self/cgroup",
-                    errno: Errno(libc::ENOENT),
-                    why: Some(b"the caller's cgroup lies outside the mounted hierarchy"),
-                })?
+                let caller = caller.ok_or(no(P::PROC_CGROUP, libc::ENOENT, P::NOT_LISTED))?;
+                relative(self.path(caller), self.path(m.root)).ok_or(no(P::PROC_CGROUP, libc::ENOENT, P::OUTSIDE))?
             }
         };
         let mount = self.path(m.point);
         // "<mount>/<rel>/mydocker/<id>/<file>" must stay a path the kernel takes.
         if mount.len() + rel.len() + 64 >= PATH_MAX {
-            return Err(Fail { what: c.name(), file: b"", errno: Errno(libc::ENAMETOOLONG), why: None });
+            return Err(Fail::new(what, P::NONE as u8, Errno(libc::ENAMETOOLONG)));
         }
         Ok((mount, rel, v2))
     }
@@ -567,7 +580,7 @@ fn callers(l: &mut Layout) -> Res<()> {
     // One page holds any line whose path fits the Layout's text.
     let mut buf = [0u8; 4096];
     for_each_line(b"/proc/self/cgroup", &mut buf, &mut |line| l.cgroup_line(line))
-        .map_err(fail(b"discovery", b"/proc/self/cgroup"))
+        .map_err(fail(P::DISCOVERY, P::PROC_CGROUP))
 }
 
 /// Whether this process is in the initial cgroup namespace, where
@@ -586,7 +599,7 @@ fn in_initial_cgroup_ns() -> bool {
 fn mountinfo(l: &mut Layout) -> Res<()> {
     let mut buf = [0u8; 8192];
     for_each_line(b"/proc/self/mountinfo", &mut buf, &mut |line| l.mount_line(line))
-        .map_err(fail(b"discovery", b"/proc/self/mountinfo"))
+        .map_err(fail(P::DISCOVERY, P::MOUNTINFO))
 }
 
 fn is_id(name: &[u8]) -> bool {
@@ -617,7 +630,7 @@ pub fn gc(parent: Option<&[u8]>) -> Res<()> {
         let dir = match open_dir(sys::CWD, &p[..n]) {
             Ok(fd) => fd,
             Err(Errno(libc::ENOENT)) => continue,
-            Err(e) => return Err(fail(b"gc: opening", b"mydocker")(e)),
+            Err(e) => return Err(fail(P::GC_OPENING, P::MYDOCKER)(e)),
         };
         let r = sweep(dir, &p[..n]);
         sys::close(dir);
@@ -631,7 +644,7 @@ pub fn gc(parent: Option<&[u8]>) -> Res<()> {
 /// waits for creators between mkdir and their own lock (microseconds), and
 /// keeps new ones out meanwhile.
 fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
-    sys::flock(dir, libc::LOCK_EX).map_err(fail(b"gc: locking", b"mydocker"))?;
+    sys::flock(dir, libc::LOCK_EX).map_err(fail(P::GC_LOCKING, P::MYDOCKER))?;
     let mut buf = [0u8; 4096];
     sys::each_name(dir, &mut buf, &mut |name| {
         if !is_id(name) {
@@ -647,7 +660,7 @@ fn sweep(dir: Fd, path: &[u8]) -> Res<()> {
             Line::new().s(b"removed ").arg(path).s(b"/").arg(name).emit(1);
         }
     })
-    .map_err(fail(b"gc: reading", b"mydocker"))
+    .map_err(fail(P::GC_READING, P::MYDOCKER))
 }
 
 /// What the memory limit's OOM killer did during a run (see `oom_kills`).
@@ -729,7 +742,7 @@ impl Cgroups {
             // One open for the parent cgroup: "<mount point>/<rel>".
             let mut p = [0u8; PATH_MAX];
             let n = join(&mut p, &[t.mount, b"/", t.rel]);
-            let pfd = open_dir(sys::CWD, &p[..n]).map_err(fail(b"opening the parent cgroup", b""))?;
+            let pfd = open_dir(sys::CWD, &p[..n]).map_err(fail(P::OPENING_PARENT, P::NONE))?;
             // At most one target per slot: targets.n <= NCTRL.
             if let Some(slot) = self.made.iter_mut().find(|m| m.is_none()) {
                 *slot = Some(create(pfd, &self.id, &t.ctrls, l, dev, t.v2)?);
@@ -783,12 +796,13 @@ impl Cgroups {
     pub fn join_failed(&self, slot: usize, errno: Errno) -> Fail {
         let m = self.made.get(slot).copied().flatten();
         let v2 = m.map_or(false, |m| m.v2);
-        let what: &'static [u8] = match m.and_then(|m| CTRLS.iter().copied().find(|&c| m.ctrls[c as usize])) {
-            _ if v2 => b"joining the container's cgroup (v2)",
-            Some(c) => JOINING[c as usize],
-            None => b"joining the container's cgroup",
+        // Ctrl's order is text::P's from JOIN_MEMORY on.
+        let what = match m.and_then(|m| CTRLS.iter().copied().find(|&c| m.ctrls[c as usize])) {
+            _ if v2 => P::JOIN_V2 as u8,
+            Some(c) => P::JOIN_MEMORY as u8 + c as u8,
+            None => P::JOIN_ANY as u8,
         };
-        Fail { what, file: join_file(v2), errno, why: None }
+        Fail::new(what, if v2 { P::PROCS } else { P::TASKS } as u8, errno)
     }
 
     /// How many processes the memory limit's OOM killer killed during the
@@ -845,16 +859,6 @@ fn join_file(v2: bool) -> &'static [u8] {
         b"tasks"
     }
 }
-
-/// What a failed join was, per v1 controller (the hierarchy's first one of ours).
-const JOINING: [&[u8]; NCTRL] = [
-    b"joining the memory cgroup",
-    b"joining the cpu cgroup",
-    b"joining the cpuset cgroup",
-    b"joining the pids cgroup",
-    b"joining the devices cgroup",
-    b"joining the freezer cgroup",
-];
 
 /// SIGKILLs every process listed in cgroup.procs; returns how many.
 fn kill_all(cg: Fd) -> usize {
@@ -916,27 +920,27 @@ pub fn rmdir_busy(dir: Fd, path: &[u8], kill: &mut dyn FnMut()) -> Result<(), Er
 pub fn make(parent: Fd, id: &[u8]) -> Res<Fd> {
     let md = match open_dir(parent, b"mydocker") {
         Err(Errno(libc::ENOENT)) => {
-            mkdir_shared(parent, b"mydocker").map_err(fail(b"creating", b"mydocker"))?;
+            mkdir_shared(parent, b"mydocker").map_err(fail(P::CREATING, P::MYDOCKER))?;
             open_dir(parent, b"mydocker")
         }
         r => r,
     }
-    .map_err(fail(b"opening", b"mydocker"))?;
+    .map_err(fail(P::OPENING, P::MYDOCKER))?;
     let r = make_locked(md, id);
     sys::close(md);
     r
 }
 
 fn make_locked(md: Fd, id: &[u8]) -> Res<Fd> {
-    sys::flock(md, libc::LOCK_SH).map_err(fail(b"locking", b"mydocker"))?;
-    sys::mkdirat(md, id).map_err(fail(b"creating the container cgroup", b""))?;
-    let cg = open_dir(md, id).map_err(fail(b"opening the container cgroup", b""));
+    sys::flock(md, libc::LOCK_SH).map_err(fail(P::LOCKING, P::MYDOCKER))?;
+    sys::mkdirat(md, id).map_err(fail(P::CREATING_CG, P::NONE))?;
+    let cg = open_dir(md, id).map_err(fail(P::OPENING_CG, P::NONE));
     // Nobody else can hold it: gc would need `mydocker` exclusively first.
     let locked = cg.and_then(|fd| match sys::flock(fd, libc::LOCK_EX | libc::LOCK_NB) {
         Ok(()) => Ok(fd),
         Err(e) => {
             sys::close(fd);
-            Err(fail(b"locking the container cgroup", b"")(e))
+            Err(fail(P::LOCKING_CG, P::NONE)(e))
         }
     });
     if locked.is_err() {
@@ -955,12 +959,12 @@ pub fn level(pfd: Fd, name: &[u8], v2: bool, cpuset: bool, ctrls: &Need) -> Res<
     if v2 {
         v2::enable(pfd, ctrls, false)?;
     }
-    mkdir_shared(pfd, name).map_err(fail(b"creating a cgroup", b""))?;
+    mkdir_shared(pfd, name).map_err(fail(P::CREATING_A, P::NONE))?;
     if !cpuset {
         return Ok(());
     }
-    let fd = open_dir(pfd, name).map_err(fail(b"opening a cgroup", b""))?;
-    let r = v1::inherit(pfd, b"cpuset.mems", fd, b"cpuset.mems").and_then(|_| v1::inherit(pfd, b"cpuset.cpus", fd, b"cpuset.cpus"));
+    let fd = open_dir(pfd, name).map_err(fail(P::OPENING_A, P::NONE))?;
+    let r = v1::inherit(pfd, b"cpuset.mems", fd, P::MEMS).and_then(|_| v1::inherit(pfd, b"cpuset.cpus", fd, P::CPUS));
     sys::close(fd);
     r
 }
@@ -989,7 +993,7 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
     // v1 cpuset: mems from the shared level (filled by prepare) before
     // cpus, or no task may join.
     let r = match (v2, l.cpuset.is_some() && ctrls[Ctrl::Cpuset as usize]) {
-        (false, true) => v1::inherit(parent, b"mydocker/cpuset.mems", cg, b"cpuset.mems"),
+        (false, true) => v1::inherit(parent, b"mydocker/cpuset.mems", cg, P::MEMS),
         _ => Ok(()),
     }
     .and_then(|_| res::write(cg, v2, ctrls, &res::Resources::of(l), dev));

@@ -3,7 +3,7 @@
 //! cli::Limits) and OCI linux.resources (oci::cgroups::resources_of) — and
 //! one writer for v1 and v2 (`write`), driven by a table: which controller,
 //! which file in each version, how the value is spelled there.
-use super::{fail, write_file, Ctrl, Need, Res, NCTRL};
+use super::{fail, text, write_file, Ctrl, Fail, Need, Res, NCTRL, P};
 use crate::cli::Limits;
 use crate::devices::Policy;
 use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
@@ -65,7 +65,7 @@ enum Spell {
 /// (knob, controller, spelling), in the order they are written: the memory
 /// limit before memory+swap (v1 refuses a memsw limit below
 /// memory.limit_in_bytes), the period before the quota. Their files are
-/// the same words of V1 and V2 ("-": none in that version).
+/// text::P's V1_FILES and V2_FILES, in this order ("-": none in that version).
 const FILES: [(Knob, Ctrl, Spell); NKNOB] = [
     (Knob::Memory, Ctrl::Memory, Spell::Lim),
     (Knob::Reservation, Ctrl::Memory, Spell::Lim),
@@ -77,9 +77,6 @@ const FILES: [(Knob, Ctrl, Spell); NKNOB] = [
     (Knob::Quota, Ctrl::Cpu, Spell::CpuMax),
     (Knob::Pids, Ctrl::Pids, Spell::Max),
 ];
-pub(super) const V1: &[u8] = b"memory.limit_in_bytes memory.soft_limit_in_bytes memory.memsw.limit_in_bytes memory.swappiness \
-    memory.oom_control cpu.shares cpu.cfs_period_us cpu.cfs_quota_us pids.max";
-pub(super) const V2: &[u8] = b"memory.max memory.low memory.swap.max - - cpu.weight - cpu.max pids.max";
 
 impl<'a> Resources<'a> {
     pub const NONE: Resources<'static> = Resources { num: [None; NKNOB], cpus: None, mems: None };
@@ -145,14 +142,15 @@ pub fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, dev: &Policy) -> Res
         }?;
     }
     if ctrls[Ctrl::Cpuset as usize] {
-        for &(file, v) in [(&b"cpuset.mems"[..], r.mems), (b"cpuset.cpus", r.cpus)].iter() {
+        for (name, v) in [(P::MEMS, r.mems), (P::CPUS, r.cpus)] {
             if let Some(v) = v {
-                write_file(cg, file, v).map_err(fail(b"setting", file))?;
+                write_file(cg, text::of(name), v).map_err(fail(P::SETTING, name))?;
             }
         }
     }
     for (i, &(k, c, how)) in FILES.iter().enumerate() {
-        let file = crate::words::nth(if v2 { V2 } else { V1 }, i);
+        let name = i as u8 + if v2 { P::V2_FILES } else { P::V1_FILES } as u8;
+        let file = text::text(name);
         let v = match how {
             Spell::CpuMax if v2 => r.get(k).or(r.get(Knob::Period).map(|_| -1)),
             _ => r.get(k),
@@ -175,7 +173,7 @@ pub fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, dev: &Policy) -> Res
         };
         match write_file(cg, file, &b[..n]) {
             Err(Errno(libc::ENOENT)) if how == Spell::Swap => {}
-            r => r.map_err(fail(b"setting", file))?,
+            r => r.map_err(|e| Fail::new(P::SETTING as u8, name, e))?,
         }
     }
     Ok(())

@@ -271,7 +271,7 @@ fn a_path_is_kept_once_and_paths_beyond_the_layouts_text_are_an_error() {
     let l = layout(HYBRID_MOUNTINFO, &long);
     assert!(l.overflow);
     let e = l.targets(&[true, false, false, false, false, false], None).err().unwrap();
-    assert_eq!((e.what, e.errno), (&b"discovery"[..], Errno(libc::ENAMETOOLONG)));
+    assert_eq!((e.what(), e.errno), (&b"discovery"[..], Errno(libc::ENAMETOOLONG)));
     // Each alone fits: a 2,000-byte cgroup path is placed as before.
     let one = format!("4:memory:/{}\n", "a".repeat(2000));
     let l = layout(HYBRID_MOUNTINFO, &one);
@@ -291,12 +291,12 @@ fn a_missing_controller_names_the_controller_and_where_it_was_looked_for() {
         .targets(&[false, false, false, true, false, false], None)
         .err()
         .unwrap();
-    assert_eq!(e.what, b"pids");
-    assert!(e.why.unwrap().starts_with(b"controller not available"));
+    assert_eq!(e.what(), b"pids");
+    assert!(e.reason().starts_with(b"controller not available"));
     // A pure v1 host without a pids hierarchy falls back to no cgroup2 either.
     let mi = "30 25 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
     assert_eq!(
-        layout(mi, "4:memory:/\n").targets(&[false, false, false, true, false, false], None).err().unwrap().what,
+        layout(mi, "4:memory:/\n").targets(&[false, false, false, true, false, false], None).err().unwrap().what(),
         b"pids"
     );
 }
@@ -404,9 +404,9 @@ fn a_join_file_that_cannot_be_opened_is_named_with_its_hierarchy() {
     let m = create(t.fd(), b"0123456789ab", &[false, false, true, false, false, false], &l, &Policy::EMPTY, false).unwrap();
     let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None, None, None], joins: [-1; NCTRL] };
     let f = cg.open_joins(false).unwrap_err();
-    assert_eq!((f.what, f.file, f.errno), (&b"joining the cpuset cgroup"[..], &b"tasks"[..], Errno(libc::ENOENT)));
+    assert_eq!((f.what(), f.file(), f.errno), (&b"joining the cpuset cgroup"[..], &b"tasks"[..], Errno(libc::ENOENT)));
     let f = cg.join_failed(0, Errno(libc::ENOSPC));
-    assert_eq!(f.file, b"tasks");
+    assert_eq!(f.file(), b"tasks");
     assert_eq!(f.advice(), b"cpuset.cpus or cpuset.mems of the cgroup is empty");
     std::mem::forget(cg);
 }
@@ -486,7 +486,7 @@ fn v2_refuses_a_controller_the_parent_does_not_offer() {
     let l = limits_of(&[b"m", b"run", b"-m", b"64m", b"sh"]);
     let fd = t.fd();
     let e = create(fd, b"cccccccccccc", &[true, false, false, false, false, false], &l, &Policy::EMPTY, true).err().unwrap();
-    assert_eq!((e.what, e.file), (&b"memory"[..], &b"cgroup.controllers"[..]));
+    assert_eq!((e.what(), e.file()), (&b"memory"[..], &b"cgroup.controllers"[..]));
     assert!(!t.0.join("mydocker").exists(), "nothing may be created on a refused plan");
 }
 
@@ -655,9 +655,14 @@ fn the_docker_flags_fill_the_same_description_as_linux_resources() {
 
 #[test]
 fn the_file_lists_name_one_file_per_knob_in_each_version() {
-    for list in [res::V1, res::V2] {
-        assert_eq!(list.split(|&c| c == b' ').count(), res::NKNOB, "{}", String::from_utf8_lossy(list));
-    }
-    assert_eq!(crate::words::nth(res::V1, res::Knob::Pids as usize), b"pids.max");
-    assert_eq!(crate::words::nth(res::V2, res::Knob::Quota as usize), b"cpu.max");
+    use super::text::{text, P};
+    assert_eq!(P::V2_FILES as usize - P::V1_FILES as usize, res::NKNOB);
+    let v1 = |k: res::Knob| text(P::V1_FILES as u8 + k as u8);
+    let v2 = |k: res::Knob| text(P::V2_FILES as u8 + k as u8);
+    assert_eq!(v1(res::Knob::Memory), b"memory.limit_in_bytes");
+    assert_eq!(v2(res::Knob::Memory), b"memory.max");
+    assert_eq!(v1(res::Knob::Pids), b"pids.max");
+    assert_eq!(v2(res::Knob::Pids), b"pids.max");
+    assert_eq!(v2(res::Knob::Quota), b"cpu.max");
+    assert_eq!(v2(res::Knob::Swappiness), b"-");
 }

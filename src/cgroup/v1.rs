@@ -1,27 +1,28 @@
 //! cgroup v1: one directory per hierarchy (memory, cpu[,cpuacct], cpuset,
 //! pids, devices, freezer). Here: what only v1 has (cpuset copied down,
 //! the device policy as devices.allow/deny lines); limits: res.rs.
-use super::{fail, read_file, write_file, Res};
+use super::{fail, read_file, write_file, Res, P};
 use crate::devices::Policy;
 use crate::sys::{self, Errno, Fd};
 
-/// Copies a cpuset file into `to` when `to`'s is empty: a new v1 cpuset
+/// Copies a cpuset file into `name` (P::MEMS or P::CPUS) when that is empty: a new v1 cpuset
 /// group starts with empty cpus and mems, and no task may join it until both
 /// are set (ENOSPC — the original mydocker's bug). `from` is read relative
 /// to `dir`, so "mydocker/cpuset.mems" works without opening `mydocker`.
-pub(crate) fn inherit(dir: Fd, from: &[u8], to_dir: Fd, to: &'static [u8]) -> Res<()> {
+pub(crate) fn inherit(dir: Fd, from: &[u8], to_dir: Fd, name: P) -> Res<()> {
+    let to = super::text::of(name);
     let mut cur = [0u8; 4096];
     // (A missing file reads as empty: cgroupfs always has it; a test's fake tree may not.)
     let have = match read_file(to_dir, to, &mut cur) {
         Err(Errno(libc::ENOENT)) => &[][..],
-        r => r.map_err(fail(b"reading", to))?,
+        r => r.map_err(fail(P::READING, name))?,
     };
     if !have.iter().all(|c| c.is_ascii_whitespace()) {
         return Ok(());
     }
     let mut val = [0u8; 4096];
-    let v = read_file(dir, from, &mut val).map_err(fail(b"reading the parent's", to))?;
-    write_file(to_dir, to, v).map_err(fail(b"copying the parent's", to))
+    let v = read_file(dir, from, &mut val).map_err(fail(P::READING_PARENTS, name))?;
+    write_file(to_dir, to, v).map_err(fail(P::COPYING_PARENTS, name))
 }
 
 /// The device policy as devices.deny / devices.allow lines (see
@@ -30,20 +31,21 @@ pub(crate) fn inherit(dir: Fd, from: &[u8], to_dir: Fd, to: &'static [u8]) -> Re
 /// files exist from mkdir on; it lets a unit test use a fake tree.)
 pub(super) fn devices(cg: Fd, dev: &Policy) -> Res<()> {
     const FLAGS: i32 = libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND;
-    let deny = sys::openat(cg, b"devices.deny", FLAGS).map_err(fail(b"setting the device policy", b"devices.deny"))?;
+    let deny = sys::openat(cg, b"devices.deny", FLAGS).map_err(fail(P::DEVICE_POLICY, P::DEVICES_DENY))?;
     let allow = match sys::openat(cg, b"devices.allow", FLAGS) {
         Ok(fd) => fd,
         Err(e) => {
             sys::close(deny);
-            return Err(fail(b"setting the device policy", b"devices.allow")(e));
+            return Err(fail(P::DEVICE_POLICY, P::DEVICES_ALLOW)(e));
         }
     };
-    let mut at: &'static [u8] = b"";
+    let mut at = P::DEVICES_DENY;
     let r = dev.v1_lines(&mut |file, line| {
-        at = file;
-        sys::write_all(if file == b"devices.allow" { allow } else { deny }, line)
+        let a = file == b"devices.allow";
+        at = if a { P::DEVICES_ALLOW } else { P::DEVICES_DENY };
+        sys::write_all(if a { allow } else { deny }, line)
     });
     sys::close(deny);
     sys::close(allow);
-    r.map_err(fail(b"setting the device policy", at))
+    r.map_err(fail(P::DEVICE_POLICY, at))
 }

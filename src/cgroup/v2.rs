@@ -1,6 +1,6 @@
 //! cgroup v2: one unified hierarchy. Controllers must be enabled in the
 //! parent's cgroup.subtree_control at every level down to the container.
-use super::{fail, join, read_file, write_file, Ctrl, Fail, Need, Res, CTRLS};
+use super::{fail, join, read_file, write_file, Ctrl, Fail, Need, Res, CTRLS, P};
 use crate::devices::{Policy, MAX_INSNS};
 use crate::sys::{Errno, Fd};
 
@@ -29,9 +29,9 @@ pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
         (b"cgroup.controllers", b"cgroup.subtree_control")
     };
     let mut buf = [0u8; 512];
-    let avail = read_file(dir, list, &mut buf).map_err(fail(b"reading", b"cgroup.controllers"))?;
+    let avail = read_file(dir, list, &mut buf).map_err(fail(P::READING, P::CONTROLLERS))?;
     let mut cur = [0u8; 512];
-    let cur = read_file(dir, ctl, &mut cur).map_err(fail(b"reading", b"cgroup.subtree_control"))?;
+    let cur = read_file(dir, ctl, &mut cur).map_err(fail(P::READING, P::SUBTREE))?;
     // One write for all: "+memory +cpu +pids".
     let mut w = [0u8; 64];
     let mut n = 0;
@@ -40,20 +40,15 @@ pub(crate) fn enable(dir: Fd, ctrls: &Need, shared: bool) -> Res<()> {
             continue;
         }
         if !listed(avail, c.name()) {
-            return Err(Fail {
-                what: c.name(),
-                file: b"cgroup.controllers",
-                errno: Errno(libc::ENODEV),
-                why: Some(
-                    b"controller not available to the parent cgroup (enable it in its parent's cgroup.subtree_control)",
-                ),
-            });
+            // Ctrl's order is text::P's from MEMORY on.
+            let what = P::MEMORY as u8 + c as u8;
+            return Err(Fail::new(what, P::CONTROLLERS as u8, Errno(libc::ENODEV)).because(P::NOT_IN_PARENT));
         }
         let sep: &[u8] = if n > 0 { b" +" } else { b"+" };
         n += join(&mut w[n..], &[sep, c.name()]);
     }
     if n > 0 {
-        write_file(dir, ctl, &w[..n]).map_err(fail(b"enabling controllers", b"cgroup.subtree_control"))?;
+        write_file(dir, ctl, &w[..n]).map_err(fail(P::ENABLING, P::SUBTREE))?;
     }
     Ok(())
 }
@@ -70,22 +65,16 @@ pub fn prepare(parent: Fd, ctrls: &Need) -> Res<()> {
 #[inline(never)]
 pub(super) fn devices(cg: Fd, dev: &Policy) -> Res<()> {
     let mut prog = [0u64; MAX_INSNS];
-    let n = dev.program(&mut prog).map_err(|why| Fail {
-        what: b"building the device program",
-        file: b"",
-        errno: Errno(libc::E2BIG),
-        why: Some(why),
-    })?;
-    crate::sys::attach_device_program(cg, &prog[..n]).map_err(|e| Fail {
-        what: b"loading and attaching the device program (BPF_PROG_TYPE_CGROUP_DEVICE)",
-        file: b"",
-        errno: e,
-        why: match e.0 {
-            libc::EPERM => Some(
-                b"Operation not permitted (needs CAP_SYS_ADMIN; or a cgroup above holds a device program that allows none below it)",
-            ),
-            libc::EINVAL | libc::EACCES => Some(b"refused by the kernel (is it built with CONFIG_CGROUP_BPF?)"),
-            _ => None,
-        },
+    // The one way a program fails to build: it does not fit MAX_INSNS.
+    let n = dev
+        .program(&mut prog)
+        .map_err(|_| fail(P::BUILDING_PROG, P::NONE)(Errno(libc::E2BIG)).because(P::PROG_TOO_LONG))?;
+    crate::sys::attach_device_program(cg, &prog[..n]).map_err(|e| {
+        let f = fail(P::ATTACHING_PROG, P::NONE)(e);
+        match e.0 {
+            libc::EPERM => f.because(P::PROG_EPERM),
+            libc::EINVAL | libc::EACCES => f.because(P::PROG_REFUSED),
+            _ => f,
+        }
     })
 }

@@ -74,7 +74,12 @@ fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
 
 /// Everything create does; returns the pid, the id and --detach.
 fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8], bool), i32> {
-    let p = flags::parse(args, from, FLAGS).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
+    // Borrowed, not moved out of the Result: a move copies the whole table.
+    let parsed = flags::parse(args, from, FLAGS);
+    let p = match &parsed {
+        Ok(p) => p,
+        Err(b) => return Err(fail(cmd, &[b.why, b": ", b.arg])),
+    };
     let [id] = p.positional() else {
         return Err(fail(cmd, &[b"usage: ", cmd, b" [--bundle DIR] [--pid-file FILE] ID"]));
     };
@@ -118,7 +123,7 @@ pub(super) fn fail_io(cmd: &[u8], what: &[u8], arg: &[u8], e: Errno) -> i32 {
 }
 
 fn refused(cmd: &[u8], r: Refusal) -> i32 {
-    fail(cmd, &[b"config.json: ", r.field, b": ", r.why])
+    r.report(cmd, b"config.json: ")
 }
 
 fn build_and_spawn(
@@ -149,7 +154,11 @@ fn build_and_spawn(
     config::unsupported(root).map_err(|r| refused(cmd, r))?;
     let mut st = Store::new();
     let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;
-    let proc_ = config::process(process, &mut st).map_err(|r| refused(cmd, r))?;
+    let proc_r = config::process(process, &mut st);
+    let proc_ = match &proc_r {
+        Ok(p) => p,
+        Err(r) => return Err(refused(cmd, *r)),
+    };
     // A terminal's master goes to the console socket, as runc sends it.
     let console = match (proc_.terminal, console) {
         (true, Some(path)) => {
@@ -167,7 +176,11 @@ fn build_and_spawn(
     let mut sysctl = [(&b""[..], &b""[..]); config::MAX_SYSCTL];
     let nsysctl = config::sysctl(linux, ns_new, &mut sysctl_text, &mut sysctl).map_err(|r| refused(cmd, r))?;
     let mut policy = Policy::new();
-    let res = cgroups::resources(linux, &mut policy).map_err(|r| refused(cmd, r))?;
+    let res_r = cgroups::resources(linux, &mut policy);
+    let res = match &res_r {
+        Ok(r) => r,
+        Err(r) => return Err(refused(cmd, *r)),
+    };
     // Always, as runc: its device rules start from deny-all and end with its
     // always-allowed nodes and linux.devices, whether or not the config has
     // rules of its own — else a container with CAP_MKNOD could make and open
@@ -210,7 +223,7 @@ fn build_and_spawn(
         tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail1(cmd, b"mount table: no memory"))?;
     let mut table = Table::new(entries, ttext);
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
-    let mut made = cgroups::make(cg_path, &res, &policy)
+    let mut made = cgroups::make(cg_path, res, &policy)
         .map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
     let built = super::mounts::build(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table);
     if let Err(r) = built {
@@ -224,37 +237,14 @@ fn build_and_spawn(
             fail_io(cmd, b"exec.fifo", b"", e)
         })?;
 
-    let c = Container {
-        id: Some(id),
-        ns: Namespaces { new: ns_new, join: &st.joins[..st.njoins] },
-        hostname,
-        domainname,
-        apparmor,
-        process: Process { args: &st.args, from: 0, env: Env::List(&st.env), cwd: Some(proc_.cwd) },
-        fs: Fs { rootfs: Some(rootfs), read_only: false, mounts: Mounts::Table(&table) },
-        user: config::user(&proc_, &st),
-        caps: crate::model::Caps::Sets(proc_.caps),
-        no_new_privs: proc_.no_new_privs,
-        rlimits: &st.rlimits[..st.nrlimits],
-        sysctl: &sysctl[..nsysctl],
-        oom_score_adj: proc_.oom_score_adj,
-        limits: crate::cli::Limits::NONE,
-        cgroup_parent: None,
-        devices: &[],
-        device_rules: None,
-        // linux.seccomp: compiled by spawn for the kept capabilities.
-        seccomp: match linux.and_then(|l| l.get("seccomp")).filter(|v| !v.is_null()) {
-            Some(v) => crate::seccomp::Profile::Json(v),
-            None => crate::seccomp::Profile::Unconfined,
-        },
-        terminal: proc_.terminal,
-        interactive: false,
-        console_socket: console.map(|fd| (fd, proc_.console.unwrap_or((0, 0)))),
-        init: false,
-        mode: Mode::Created { fifo },
-        preserve_fds,
-        cgroup_fds: Some(made.child_fds()),
-    };
+    let mut c = container(id, proc_, &st, linux, apparmor, console, &table, Mode::Created { fifo });
+    c.ns = Namespaces { new: ns_new, join: &st.joins[..st.njoins] };
+    c.hostname = hostname;
+    c.domainname = domainname;
+    c.fs.rootfs = Some(rootfs);
+    c.sysctl = &sysctl[..nsysctl];
+    c.preserve_fds = preserve_fds;
+    c.cgroup_fds = Some(made.child_fds());
     let pid = crate::spawn::create(&c);
     if let Some(fd) = console {
         sys::close(fd);
@@ -283,6 +273,56 @@ fn build_and_spawn(
         return Err(code);
     }
     Ok(pid)
+}
+
+/// The container `create` and `exec` hand to spawn: config.json's process
+/// settings (`p`, `st`, the AppArmor line), the filter of its
+/// `linux.seccomp` (compiled by spawn for the kept capabilities), the
+/// mount table, nothing docker-style. The caller sets the rest of its own
+/// (namespaces, rootfs, sysctl, cgroups, ...).
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub(super) fn container<'a>(
+    id: &'a [u8],
+    p: &config::Process<'a>,
+    st: &'a Store<'a>,
+    linux: Option<json::Value<'a>>,
+    apparmor: Option<&'a [u8]>,
+    console: Option<Fd>,
+    table: &'a Table<'a>,
+    mode: Mode,
+) -> Container<'a> {
+    Container {
+        id: Some(id),
+        ns: Namespaces { new: 0, join: &[] },
+        hostname: None,
+        domainname: None,
+        apparmor,
+        process: Process { args: &st.args, from: 0, env: Env::List(&st.env), cwd: Some(p.cwd) },
+        fs: Fs { rootfs: None, read_only: false, mounts: Mounts::Table(table) },
+        user: config::user(p, st),
+        caps: crate::model::Caps::Sets(p.caps),
+        no_new_privs: p.no_new_privs,
+        rlimits: &st.rlimits[..st.nrlimits],
+        sysctl: &[],
+        oom_score_adj: p.oom_score_adj,
+        limits: crate::cli::Limits::NONE,
+        cgroup_parent: None,
+        devices: &[],
+        // The container's device policy is its cgroup's, set by create.
+        device_rules: None,
+        seccomp: match linux.and_then(|l| l.get("seccomp")).filter(|v| !v.is_null()) {
+            Some(v) => crate::seccomp::Profile::Json(v),
+            None => crate::seccomp::Profile::Unconfined,
+        },
+        terminal: console.is_some(),
+        interactive: false,
+        console_socket: console.map(|fd| (fd, p.console.unwrap_or((0, 0)))),
+        init: false,
+        mode,
+        preserve_fds: 0,
+        cgroup_fds: None,
+    }
 }
 
 /// hostname or domainname: at most 64 bytes, and only in a uts namespace

@@ -21,10 +21,10 @@ use super::config::{self, Refusal, Store};
 use super::ctl;
 use super::flags::{Bad, Flags, Item, Walk};
 use super::state::{self, Status};
-use super::{fail, Global};
+use super::{fail, fail1, Global};
 use crate::cli::Args;
 use crate::json;
-use crate::model::{Caps, Container, Env, Fs, Mode, Mounts, Namespaces, Process};
+use crate::model::{Env, Mode};
 use crate::mounts::{self, Table};
 use crate::sys::{self, Errno, Map};
 
@@ -154,14 +154,30 @@ const JOINED: [(i32, &[u8]); 6] = [
     (libc::CLONE_NEWNS, b"mnt"),
 ];
 
-/// A failure: the parts of one line (`mydocker: exec: <a><b><c><d>`).
-type Msg<'a> = [&'a [u8]; 4];
-
+/// runc's contract for exec: 1 for a usage error; 255 for anything that
+/// kept the process from running (runc's "exec failed", the message said
+/// why); otherwise the process's own status (0 once started detached).
 pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    match run(g, args, from) {
-        Ok(code) => code,
-        Err(m) => fail(b"exec", &m),
+    // Borrowed, not moved out of the Result: a move copies the whole struct.
+    let parsed = parse(args, from);
+    match &parsed {
+        Ok(e) => run(g, args, e).unwrap_or(EXEC_FAILED),
+        Err(Bad { why, arg }) => fail(b"exec", &[why, if arg.is_empty() { b"" } else { b": " }, arg]),
     }
+}
+
+/// runc's exit code when an exec could not run its process.
+const EXEC_FAILED: i32 = 255;
+
+/// `mydocker: exec: <what>`; returns 1.
+fn no(what: &[u8]) -> i32 {
+    fail1(b"exec", what)
+}
+
+/// `mydocker: exec: process: <field>: <why>`; returns 1.
+#[inline(never)]
+fn refused(r: Refusal) -> i32 {
+    r.report(b"exec", b"process: ")
 }
 
 /// Why a JSON file (config.json, --process, --resources) could not be
@@ -206,16 +222,13 @@ pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<
     json::parse(text, table).map_err(Unreadable::Syntax)
 }
 
-fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> {
-    let e = parse(args, from).map_err(|Bad { why, arg }| [why, if arg.is_empty() { b"" } else { b": " }, arg, b""])?;
+/// Ok: the exit code; Err: a failure already reported.
+fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let mut buf = [0u8; 16384];
-    let o = match ctl::open(g, e.id, &mut buf, b"exec", false) {
-        Ok(o) => o,
-        Err(code) => return Ok(code),
-    };
+    let o = ctl::open(g, e.id, &mut buf, b"exec", false)?;
     match state::status(o.dir, &o.rec) {
-        Status::Stopped => return Err([&b"cannot exec in a stopped container"[..], b"", b"", b""]),
-        Status::Paused => return Err([&b"cannot exec in a paused container"[..], b"", b"", b""]),
+        Status::Stopped => return Err(no(b"cannot exec in a stopped container")),
+        Status::Paused => return Err(no(b"cannot exec in a paused container")),
         Status::Created | Status::Running => {}
     }
     // The container's config: its seccomp filter (runc installs it on an
@@ -223,16 +236,10 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let mut path = [0u8; 4200];
     let n = crate::cgroup::join(&mut path, &[g.root(), b"/", e.id, b"/config.json"]);
     let mut cfg_nodes = None;
-    let cfg = match load(&path[..n], &mut cfg_nodes) {
-        Ok(d) => d,
-        Err(u) => return Ok(u.report(b"exec", b"the container's config.json", b"")),
-    };
+    let cfg = load(&path[..n], &mut cfg_nodes).map_err(|u| u.report(b"exec", b"the container's config.json", b""))?;
     let mut proc_nodes = None;
     let pdoc = match e.process {
-        Some(f) => match load(f, &mut proc_nodes) {
-            Ok(d) => Some(d),
-            Err(u) => return Ok(u.report(b"exec", b"--process ", f)),
-        },
+        Some(f) => Some(load(f, &mut proc_nodes).map_err(|u| u.report(b"exec", b"--process ", f))?),
         None => None,
     };
     let pv = match &pdoc {
@@ -240,36 +247,41 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
         None => cfg.root().get("process").unwrap_or(cfg.root()),
     };
     if pv.kind() != json::Kind::Obj {
-        return Err([&b"process: not a JSON object"[..], b"", b"", b""]);
+        return Err(no(b"process: not a JSON object"));
     }
     // Without --process the command comes from the command line, not from
     // the container's args.
     let from_cli = e.process.is_none();
     if from_cli && e.id_at + 1 >= args.count() {
-        return Err([&b"no command given"[..], b"", b"", b""]);
+        return Err(no(b"no command given"));
     }
     let mut st = Store::new();
-    let mut p = config::process(pv, &mut st).map_err(|r: Refusal| [&b"process: "[..], r.field, b": ", r.why])?;
+    let mut proc_r = config::process(pv, &mut st);
+    let p = match &mut proc_r {
+        Ok(p) => p,
+        Err(r) => return Err(refused(*r)),
+    };
     // A terminal of its own (console.rs), as runc: its master goes to the
     // console socket, or attached, it is relayed to our stdin/stdout.
     let terminal = e.tty || (!from_cli && p.terminal);
     let console = match (terminal, e.console_socket) {
-        (true, Some(path)) => {
-            Some(sys::tty::connect_unix(path).map_err(|x| [&b"--console-socket "[..], path, b": ", sys::strerror(x)])?)
-        }
-        (true, None) if e.detach => return Err([&b"--tty with --detach needs --console-socket"[..], b"", b"", b""]),
-        (true, None) if !sys::tty::is_tty(0) => return Err([&crate::console::NOT_A_TTY[..], b"", b"", b""]),
-        (false, Some(_)) => return Err([&b"--console-socket needs --tty"[..], b"", b"", b""]),
+        (true, Some(path)) => Some(
+            sys::tty::connect_unix(path)
+                .map_err(|x| super::create::fail_io(b"exec", b"--console-socket ", path, x))?,
+        ),
+        (true, None) if e.detach => return Err(no(b"--tty with --detach needs --console-socket")),
+        (true, None) if !sys::tty::is_tty(0) => return Err(no(crate::console::NOT_A_TTY)),
+        (false, Some(_)) => return Err(no(b"--console-socket needs --tty")),
         _ => None,
     };
     if let Some(c) = e.cwd {
         if !c.starts_with(b"/") || c.contains(&0) {
-            return Err([&b"--cwd "[..], c, b": not an absolute path", b""]);
+            return Err(fail(b"exec", &[b"--cwd ", c, b": not an absolute path"]));
         }
         p.cwd = c;
     }
     if let Some(u) = e.user {
-        p.user = crate::cli::parse_user(u).ok_or([&b"--user "[..], u, b": use UID[:GID], numeric", b""])?;
+        p.user = crate::cli::parse_user(u).ok_or_else(|| fail(b"exec", &[b"--user ", u, b": use UID[:GID], numeric"]))?;
     }
 
     // Nothing mounted: only the working directory is entered (inside the
@@ -279,7 +291,7 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
     let mut table = Table::new(&mut entries, &mut text_buf);
     table.workdir = Some(table.text(p.cwd));
     table.enter_only = true;
-    table.check().map_err(|why| [&b"--cwd: "[..], why, b"", b""])?;
+    table.check().map_err(|why| fail(b"exec", &[b"--cwd: ", why]))?;
 
     let pid = o.rec.pid;
     let mut paths = [[0u8; 40]; JOINED.len()];
@@ -289,66 +301,41 @@ fn run<'a>(g: &Global, args: &'a dyn Args, from: usize) -> Result<i32, Msg<'a>> 
         lens[k] = crate::cgroup::join(&mut paths[k], &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
     }
     let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
-    if let Err(code) = enter_cgroups(&o.rec) {
-        return Ok(code);
-    }
+    enter_cgroups(&o.rec)?;
     // The pid really was the container's while we joined: a process that
     // ended and whose pid was reused since has another start time.
     if !state::alive(&o.rec) {
-        return Err([&b"container not running"[..], b"", b"", b""]);
+        return Err(no(b"container not running"));
     }
     let env = EnvList { base: &st.env, args, from: e.from };
-    let (argv, from): (&dyn Args, usize) = if from_cli { (args, e.id_at + 1) } else { (&st.args, 0) };
-    let seccomp = cfg.root().get("linux").and_then(|l| l.get("seccomp")).filter(|v| !v.is_null());
     // The AppArmor profile of the process (FILE's, or the container's).
     let mut abuf = [0u8; 512];
-    let apparmor = config::apparmor(pv, &mut abuf).map_err(|r: Refusal| [&b"process: "[..], r.field, b": ", r.why])?;
-    let c = Container {
-        id: Some(e.id),
-        ns: Namespaces { new: 0, join: &joins },
-        hostname: None,
-        domainname: None,
-        apparmor,
-        process: Process { args: argv, from, env: Env::List(&env), cwd: Some(p.cwd) },
-        fs: Fs { rootfs: None, read_only: false, mounts: Mounts::Table(&table) },
-        user: config::user(&p, &st),
-        caps: Caps::Sets(p.caps),
-        no_new_privs: p.no_new_privs,
-        rlimits: &st.rlimits[..st.nrlimits],
-        // The container's namespaces have them already.
-        sysctl: &[],
-        oom_score_adj: p.oom_score_adj,
-        limits: crate::cli::Limits::NONE,
-        cgroup_parent: None,
-        devices: &[],
-        // The container's device policy stays as create set it; nothing to add.
-        device_rules: None,
-        // The container's filter, compiled for this process's capabilities.
-        seccomp: seccomp.map_or(crate::seccomp::Profile::Unconfined, crate::seccomp::Profile::Json),
-        terminal,
-        interactive: true,
-        console_socket: console.map(|fd| (fd, p.console.unwrap_or((0, 0)))),
-        init: false,
-        mode: Mode::Exec { detach: e.detach },
-        preserve_fds: e.preserve_fds,
-        cgroup_fds: None,
-    };
+    let apparmor = config::apparmor(pv, &mut abuf).map_err(refused)?;
+    // The container's filter, compiled for this process's capabilities.
+    let linux = cfg.root().get("linux");
+    let mut c = super::create::container(e.id, p, &st, linux, apparmor, console, &table, Mode::Exec { detach: e.detach });
+    c.ns.join = &joins;
+    if from_cli {
+        c.process.args = args;
+        c.process.from = e.id_at + 1;
+    }
+    c.process.env = Env::List(&env);
+    c.terminal = terminal;
+    c.interactive = true;
+    c.preserve_fds = e.preserve_fds;
     if !e.detach {
         // CRI-O's way: wait, and exit with the command's status.
-        return Ok(crate::spawn::run(&c));
+        return crate::spawn::run_started(&c);
     }
     let pid = crate::spawn::create(&c);
     if let Some(fd) = console {
         sys::close(fd);
     }
-    let pid = match pid {
-        Ok(pid) => pid,
-        Err(code) => return Ok(code),
-    };
+    let pid = pid?;
     if let Some(f) = e.pid_file {
         if let Err(x) = super::create::write_pid_file(f, pid) {
             let _ = sys::kill(pid, libc::SIGKILL);
-            return Err([&b"--pid-file "[..], f, b": ", sys::strerror(x)]);
+            return Err(super::create::fail_io(b"exec", b"--pid-file ", f, x));
         }
     }
     Ok(0)

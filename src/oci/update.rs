@@ -71,7 +71,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let mut ignored = Policy::new();
     let r = match cgroups::resources_of(Some(doc.root()), &mut ignored) {
         Ok(r) => r,
-        Err(x) => return fail(b"update", &[x.field, b": ", x.why]),
+        Err(x) => return x.report(b"update", b""),
     };
     let need = r.cg.need(false);
     let mut done = [false; NCTRL];

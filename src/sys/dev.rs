@@ -2,7 +2,7 @@
 //! cgroup v2 device policy — load a BPF_PROG_TYPE_CGROUP_DEVICE program
 //! (built by devices::Policy::program) and attach it to a cgroup. Raw
 //! syscalls: musl has no bpf wrapper, and no library is used.
-use super::{close, cptr, cvt, retry, stat_at, with_cstr, Errno, Fd};
+use super::{close, cptr, cvt, retry, stat_at, Errno, Fd};
 
 /// mknodat(dir, name, mode, makedev(major, minor)); mode carries S_IFCHR,
 /// S_IFBLK or S_IFIFO and the permissions (the umask still applies: see
@@ -45,7 +45,7 @@ impl Node {
 /// The device node at `path` (symlinks followed, as docker does for
 /// /dev/disk/by-id/...). ENODEV: it is not a character or block device.
 pub fn node(path: &[u8]) -> Result<Node, Errno> {
-    let st = with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, true))?;
+    let st = stat_at(path, true)?;
     match st.st_mode & libc::S_IFMT {
         libc::S_IFCHR | libc::S_IFBLK => Ok(Node {
             mode: st.st_mode,

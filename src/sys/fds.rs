@@ -40,27 +40,10 @@ fn close_span(lo: Fd, hi: Fd) -> Result<(), Errno> {
 fn close_listed(lo: Fd, hi: Fd) -> Result<(), Errno> {
     let dir = OwnedFd(super::openat(super::CWD, b"/proc/self/fd", libc::O_RDONLY | libc::O_DIRECTORY)?);
     let mut buf = [0u8; 1024];
-    loop {
-        let n = super::getdents(dir.0, &mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        let mut off = 0;
-        // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
-        while let Some(rec) = buf.get(off..n).filter(|r| r.len() >= 19) {
-            let len = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
-            if len < 19 {
-                return Err(Errno(libc::EIO));
-            }
-            let name = rec.get(19..len.min(rec.len())).unwrap_or(&[]);
-            let name = name.split(|&c| c == 0).next().unwrap_or(&[]);
-            match fd_number(name) {
-                Some(fd) if fd != dir.0 && (lo..=hi).contains(&fd) => close(fd),
-                _ => {}
-            }
-            off += len;
-        }
-    }
+    super::each_name(dir.0, &mut buf, &mut |name| match fd_number(name) {
+        Some(fd) if fd != dir.0 && (lo..=hi).contains(&fd) => close(fd),
+        _ => {}
+    })
 }
 
 /// A /proc/self/fd entry's name as an fd ("." and ".." are not).

@@ -128,12 +128,20 @@ fn cstr_in(path: &[u8], buf: &mut [core::mem::MaybeUninit<u8>; PATH_MAX]) -> Res
 /// The directory fd that makes *at() calls resolve like plain paths.
 pub const CWD: Fd = libc::AT_FDCWD;
 
+/// System call `nr` on (`dir`, `path` as a C string, `a`, `b`): every *at()
+/// call that takes one path shares this one copy into one PATH_MAX buffer
+/// (instead of a copy and a buffer per wrapper). EINTR retried.
+#[inline(never)]
+fn at(nr: libc::c_long, dir: Fd, path: &[u8], a: usize, b: usize) -> Result<libc::c_long, Errno> {
+    // SAFETY: p is a NUL-terminated path on with_cstr's stack; `a` and `b`
+    // are what each caller documents for `nr` (integers, or pointers to
+    // memory it owns for the call).
+    with_cstr(path, |p| retry(|| unsafe { libc::syscall(nr, dir as libc::c_long, p, a, b) }))
+}
+
 /// openat(2), always close-on-exec.
 pub fn openat(dir: Fd, path: &[u8], flags: c_int) -> Result<Fd, Errno> {
-    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
-    with_cstr(path, |p| {
-        retry(|| unsafe { libc::openat(dir, p, flags | libc::O_CLOEXEC, 0o644) as libc::c_long }).map(|f| f as Fd)
-    })
+    at(libc::SYS_openat, dir, path, (flags | libc::O_CLOEXEC) as usize, 0o644).map(|f| f as Fd)
 }
 
 /// openat(2) of a C string (a literal such as c"/proc/self/status"),
@@ -144,13 +152,11 @@ pub fn openat_c(dir: Fd, path: &core::ffi::CStr, flags: c_int) -> Result<Fd, Err
 }
 
 pub fn mkdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
-    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
-    with_cstr(path, |p| cvt(unsafe { libc::mkdirat(dir, p, 0o755) } as libc::c_long).map(|_| ()))
+    at(libc::SYS_mkdirat, dir, path, 0o755, 0).map(|_| ())
 }
 
 pub fn rmdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
-    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
-    with_cstr(path, |p| cvt(unsafe { libc::unlinkat(dir, p, libc::AT_REMOVEDIR) } as libc::c_long).map(|_| ()))
+    at(libc::SYS_unlinkat, dir, path, libc::AT_REMOVEDIR as usize, 0).map(|_| ())
 }
 
 pub fn sleep_ms(ms: u64) {
@@ -718,13 +724,12 @@ pub fn become_user(uid: u32, gid: u32, groups: &[u32]) -> Result<(), Errno> {
 /// fstatat(2) as the raw syscall: musl's wrapper carries a statx fallback
 /// we do not need (and ~0.5 KiB). struct stat is the kernel's own on musl's
 /// x86_64 and aarch64 ports. `path` NUL-terminated.
-fn stat_at(dir: Fd, path: *const c_char, follow: bool) -> Result<libc::stat, Errno> {
+fn stat_at(path: &[u8], follow: bool) -> Result<libc::stat, Errno> {
     // SAFETY: an all-zero struct stat is a valid value to be overwritten.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
-    // SAFETY: path is a NUL-terminated string (callers' contract); st is
-    // writable and of the kernel's layout.
-    cvt(unsafe { libc::syscall(libc::SYS_newfstatat, dir, path, &mut st as *mut libc::stat, flags) })?;
+    // st is writable and of the kernel's layout.
+    at(libc::SYS_newfstatat, CWD, path, &mut st as *mut libc::stat as usize, flags as usize)?;
     Ok(st)
 }
 
@@ -732,8 +737,8 @@ fn stat_at(dir: Fd, path: *const c_char, follow: bool) -> Result<libc::stat, Err
 /// may not have fit.
 pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     let (ptr, cap) = (buf.as_mut_ptr(), buf.len());
-    // SAFETY: p is NUL-terminated on with_cstr's stack; ptr is writable for cap bytes.
-    let n = with_cstr(path, |p| cvt(unsafe { libc::syscall(libc::SYS_readlinkat, CWD, p, ptr, cap) }))? as usize;
+    // ptr is writable for cap bytes.
+    let n = at(libc::SYS_readlinkat, CWD, path, ptr as usize, cap)? as usize;
     if n >= cap {
         return Err(Errno(libc::E2BIG));
     }
@@ -744,7 +749,7 @@ pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
 /// (a rootfs's /bin/sh may point at a path that only resolves inside it).
 
 pub fn exists_nofollow(path: &[u8]) -> bool {
-    with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, false)).is_ok()
+    stat_at(path, false).is_ok()
 }
 
 /// getdents64(2) into `buf`; Ok(0) at the end of the directory.
@@ -791,7 +796,7 @@ pub enum FileKind {
 }
 
 pub fn kind(path: &[u8]) -> Result<FileKind, Errno> {
-    let st = with_cstr(path, |p| stat_at(libc::AT_FDCWD, p, true))?;
+    let st = stat_at(path, true)?;
     Ok(match st.st_mode & libc::S_IFMT {
         libc::S_IFDIR => FileKind::Dir,
         libc::S_IFREG => FileKind::File,

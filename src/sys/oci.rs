@@ -3,12 +3,11 @@
 //! setns).
 #![allow(unsafe_code)]
 
-use super::{cvt, retry, with_cstr, Errno, Fd};
+use super::{at, cvt, retry, with_cstr, Errno, Fd};
 use core::ffi::c_int;
 
 pub fn unlinkat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
-    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
-    with_cstr(path, |p| cvt(unsafe { libc::unlinkat(dir, p, 0) } as libc::c_long).map(|_| ()))
+    at(libc::SYS_unlinkat, dir, path, 0, 0).map(|_| ())
 }
 
 /// rename(2) within one directory: how state files are replaced atomically.
@@ -19,17 +18,12 @@ pub fn renameat(dir: Fd, from: &[u8], to: &[u8]) -> Result<(), Errno> {
 }
 
 pub fn mkfifoat(dir: Fd, path: &[u8], mode: u32) -> Result<(), Errno> {
-    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
-    with_cstr(path, |p| {
-        cvt(unsafe { libc::mknodat(dir, p, libc::S_IFIFO | mode as libc::mode_t, 0) } as libc::c_long)
-    })
-    .map(|_| ())
+    at(libc::SYS_mknodat, dir, path, (libc::S_IFIFO | mode) as usize, 0).map(|_| ())
 }
 
 /// mkdir(2) with a mode.
 pub fn mkdir_mode(dir: Fd, path: &[u8], mode: u32) -> Result<(), Errno> {
-    // SAFETY: p is a NUL-terminated path on with_cstr's stack.
-    with_cstr(path, |p| cvt(unsafe { libc::mkdirat(dir, p, mode as libc::mode_t) } as libc::c_long)).map(|_| ())
+    at(libc::SYS_mkdirat, dir, path, mode as usize, 0).map(|_| ())
 }
 
 /// The CLONE_NEW* type of a namespace file (ioctl NS_GET_NSTYPE).

@@ -447,6 +447,21 @@ def _(env, rt):
     return {"exec_rc": e.rc, "exec_out": e.out, "exit_code": code}
 
 
+@case("podman::exec_failures_keep_podmans_126_and_127")
+def _(env, rt):
+    # runc's exec exits 255 when the process cannot run; podman reads the
+    # cause from the runtime's words and reports docker's 126 / 127.
+    got = {}
+    with detached(env, rt, "exec-fail") as n:
+        for status, argv, says in ((127, ["/no/such/command"], "not found"),
+                                   (126, ["/etc/passwd"], "permission denied")):
+            e = env.podman(rt, "exec", n, *argv)
+            expect(e.rc == status, f"podman exec {argv[0]}: want exit status {status}, got {e.rc}: {e.err.strip()[-300:]!r}")
+            expect(says in e.err.lower(), f"want the error to say {says!r}: {e.err.strip()[-300:]!r}")
+            got[argv[0]] = e.rc
+    return got
+
+
 @case("podman::stop_kills_after_timeout")
 def _(env, rt):
     # A shell as PID 1 without a TERM trap ignores TERM: stop escalates to KILL.
