@@ -14,12 +14,12 @@
 //! trailing commas, comments, single quotes, NaN, leading zeros or `+`; only
 //! space, tab, CR, LF as whitespace; control characters must be escaped;
 //! invalid UTF-8 and lone surrogates are refused; numbers whose magnitude
-//! rounds past f64's range (`1e400`) are refused ("number out of range");
+//! rounds past f64's range (`1e400`) are refused (Why::Range);
 //! nothing may follow the root value but whitespace; at most `MAX_DEPTH`
 //! arrays/objects open at once. Duplicate keys: `get` returns the last one
 //! (serde_json and Go's encoding/json keep the last too).
 //!
-//! Errors: `Error { at, why }` — the byte offset and a static reason; the
+//! Errors: `Error { at, .. }` — the byte offset, and `why()`, a static reason; the
 //! caller prints them in its own one-line message.
 
 /// Arrays and objects open at once; one more is an error (serde_json's
@@ -69,11 +69,59 @@ impl Node {
     pub const EMPTY: Node = Node { kind: Kind::Null, flag: 0, start: 0, end: 0, aux: 0 };
 }
 
-/// Where the text is malformed (byte offset) and why.
+/// Where the text is malformed (byte offset) and why (`why()`). Eight
+/// bytes: a result fits in registers, where a `&str` reason made every
+/// `?` in the parser go through memory.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Error {
     pub at: u32,
-    pub why: &'static str,
+    code: Why,
+}
+
+/// The reasons, in the order of WHYS.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Why {
+    TooLarge,
+    Trailing,
+    End,
+    CommaOrBracket,
+    CommaOrBrace,
+    TooManyNodes,
+    Key,
+    Colon,
+    TooDeep,
+    Value,
+    Number,
+    LeadingZero,
+    NoFraction,
+    NoExponent,
+    Range,
+    Unterminated,
+    Control,
+    Utf8,
+    Escape,
+    LoneTrailing,
+    LoneLeading,
+    UnterminatedU,
+    Hex,
+}
+
+/// The text of each `Why`, '|'-separated.
+const WHYS: &[u8] = b"text too large|trailing characters after the value|unexpected end of text|\
+expected ',' or ']'|expected ',' or '}'|too many values for the node table|\
+expected a string key|expected ':'|nesting too deep (more than 127 arrays/objects)|\
+expected a value|invalid number|invalid number (leading zero)|\
+invalid number (no digit after '.')|invalid number (no digit in the exponent)|\
+number out of range|unterminated string|control character in string (must be escaped)|\
+invalid UTF-8 in string|invalid escape|lone trailing surrogate in \\u escape|\
+lone leading surrogate in \\u escape|unterminated \\u escape|\
+invalid \\u escape (4 hex digits)";
+
+impl Error {
+    /// Why the text is malformed, e.g. "expected ':'".
+    pub fn why(&self) -> &'static [u8] {
+        crate::words::nth_of(WHYS, b'|', self.code as usize)
+    }
 }
 
 
@@ -86,11 +134,11 @@ pub struct Doc<'a> {
 
 /// Parses `text` (decoding strings in place) into `nodes`. Errors: malformed
 /// text, a text longer than `MAX_LEN`, or a table smaller than needed
-/// ("too many values for the node table": size it with `nodes_for`).
+/// (Why::TooManyNodes: size it with `nodes_for`).
 #[inline(never)]
 pub fn parse<'a>(text: &'a mut [u8], nodes: &'a mut [Node]) -> Result<Doc<'a>, Error> {
     if text.len() > MAX_LEN {
-        return Err(Error { at: 0, why: "text too large" });
+        return err(0, Why::TooLarge);
     }
     let n = Parser { b: text, pos: 0, nodes, n: 0, stack: [0; MAX_DEPTH], depth: 0 }.run()?;
     Ok(Doc { text, nodes: &nodes[..n] })
@@ -105,8 +153,8 @@ struct Parser<'t, 'n> {
     depth: usize,
 }
 
-fn err<T>(at: usize, why: &'static str) -> Result<T, Error> {
-    Err(Error { at: at as u32, why })
+fn err<T>(at: usize, code: Why) -> Result<T, Error> {
+    Err(Error { at: at as u32, code })
 }
 
 impl Parser<'_, '_> {
@@ -119,7 +167,7 @@ impl Parser<'_, '_> {
                 self.ws();
                 let Some(top) = self.depth.checked_sub(1).map(|d| self.stack[d] as usize) else {
                     if self.pos < self.b.len() {
-                        return err(self.pos, "trailing characters after the value");
+                        return err(self.pos, Why::Trailing);
                     }
                     return Ok(self.n);
                 };
@@ -133,9 +181,9 @@ impl Parser<'_, '_> {
                         continue 'value;
                     }
                     (Some(b']'), false) | (Some(b'}'), true) => self.close(top),
-                    (None, _) => return err(self.pos, "unexpected end of text"),
-                    (_, false) => return err(self.pos, "expected ',' or ']'"),
-                    (_, true) => return err(self.pos, "expected ',' or '}'"),
+                    (None, _) => return err(self.pos, Why::End),
+                    (_, false) => return err(self.pos, Why::CommaOrBracket),
+                    (_, true) => return err(self.pos, Why::CommaOrBrace),
                 }
             }
         }
@@ -154,7 +202,7 @@ impl Parser<'_, '_> {
     fn push(&mut self, kind: Kind, flag: u8, start: usize) -> Result<usize, Error> {
         let i = self.n;
         let Some(slot) = self.nodes.get_mut(i) else {
-            return err(start, "too many values for the node table");
+            return err(start, Why::TooManyNodes);
         };
         *slot = Node { kind, flag, start: start as u32, end: self.pos as u32, aux: 0 };
         self.n += 1;
@@ -174,12 +222,12 @@ impl Parser<'_, '_> {
     fn key(&mut self) -> Result<(), Error> {
         self.ws();
         if self.peek() != Some(b'"') {
-            return err(self.pos, "expected a string key");
+            return err(self.pos, Why::Key);
         }
         self.string()?;
         self.ws();
         if self.peek() != Some(b':') {
-            return err(self.pos, "expected ':'");
+            return err(self.pos, Why::Colon);
         }
         self.pos += 1;
         Ok(())
@@ -194,7 +242,7 @@ impl Parser<'_, '_> {
         loop {
             self.ws();
             let start = self.pos;
-            let Some(c) = self.peek() else { return err(start, "unexpected end of text") };
+            let Some(c) = self.peek() else { return err(start, Why::End) };
             let (kind, open) = match c {
                 b'[' => (Kind::Arr, b']'),
                 b'{' => (Kind::Obj, b'}'),
@@ -203,7 +251,7 @@ impl Parser<'_, '_> {
                 _ => return self.literal(),
             };
             if self.depth == MAX_DEPTH {
-                return err(start, "nesting too deep (more than 127 arrays/objects)");
+                return err(start, Why::TooDeep);
             }
             self.pos += 1;
             let i = self.push(kind, 0, start)?;
@@ -230,7 +278,7 @@ impl Parser<'_, '_> {
         } else if rest.starts_with(b"false") {
             (Kind::Bool, 0, 5)
         } else {
-            return err(start, "expected a value");
+            return err(start, Why::Value);
         };
         self.pos += len;
         self.push(kind, flag, start).map(drop)
@@ -254,8 +302,8 @@ impl Parser<'_, '_> {
         }
         let int_at = self.pos;
         match self.digits() {
-            0 => return err(self.pos, "invalid number"),
-            n if n > 1 && self.b[int_at] == b'0' => return err(int_at, "invalid number (leading zero)"),
+            0 => return err(self.pos, Why::Number),
+            n if n > 1 && self.b[int_at] == b'0' => return err(int_at, Why::LeadingZero),
             _ => {}
         }
         let int_end = self.pos;
@@ -264,7 +312,7 @@ impl Parser<'_, '_> {
             self.pos += 1;
             frac.0 = self.pos;
             if self.digits() == 0 {
-                return err(self.pos, "invalid number (no digit after '.')");
+                return err(self.pos, Why::NoFraction);
             }
             frac.1 = self.pos;
             flag &= !INT;
@@ -282,7 +330,7 @@ impl Parser<'_, '_> {
             }
             let at = self.pos;
             if self.digits() == 0 {
-                return err(self.pos, "invalid number (no digit in the exponent)");
+                return err(self.pos, Why::NoExponent);
             }
             for &d in &self.b[at..self.pos] {
                 exp = (exp * 10 + (d - b'0') as i64).min(1 << 40);
@@ -297,7 +345,7 @@ impl Parser<'_, '_> {
             flag &= !INT;
         }
         if out_of_range(&self.b[int_at..int_end], &self.b[frac.0..frac.1], exp) {
-            return err(start, "number out of range");
+            return err(start, Why::Range);
         }
         self.push(Kind::Num, flag, start).map(drop)
     }
@@ -308,7 +356,7 @@ impl Parser<'_, '_> {
         let mut r = start + 1;
         let mut w = r;
         loop {
-            let Some(&c) = self.b.get(r) else { return err(r, "unterminated string") };
+            let Some(&c) = self.b.get(r) else { return err(r, Why::Unterminated) };
             match c {
                 b'"' => break,
                 b'\\' => {
@@ -316,7 +364,7 @@ impl Parser<'_, '_> {
                     r += used;
                     w += encode_utf8(ch, &mut self.b[w..]);
                 }
-                0..=0x1f => return err(r, "control character in string (must be escaped)"),
+                0..=0x1f => return err(r, Why::Control),
                 _ => {
                     self.b[w] = c;
                     r += 1;
@@ -328,7 +376,7 @@ impl Parser<'_, '_> {
         // so the result is UTF-8 exactly when every raw run between
         // escapes is. The offset given is the string's.
         if core::str::from_utf8(&self.b[start + 1..w]).is_err() {
-            return err(start, "invalid UTF-8 in string");
+            return err(start, Why::Utf8);
         }
         self.pos = r + 1;
         let i = self.push(Kind::Str, 0, start)?;
@@ -338,7 +386,7 @@ impl Parser<'_, '_> {
 
     /// The escape at `at` (a backslash): the character and the bytes used.
     fn escape(&self, at: usize) -> Result<(u32, usize), Error> {
-        let Some(&e) = self.b.get(at + 1) else { return err(at, "unterminated string") };
+        let Some(&e) = self.b.get(at + 1) else { return err(at, Why::Unterminated) };
         let c = match e {
             b'"' => b'"',
             b'\\' => b'\\',
@@ -349,7 +397,7 @@ impl Parser<'_, '_> {
             b'r' => b'\r',
             b't' => b'\t',
             b'u' => return self.unicode(at),
-            _ => return err(at, "invalid escape"),
+            _ => return err(at, Why::Escape),
         };
         Ok((c as u32, 2))
     }
@@ -358,14 +406,14 @@ impl Parser<'_, '_> {
     fn unicode(&self, at: usize) -> Result<(u32, usize), Error> {
         let hi = self.hex4(at + 2)?;
         match hi {
-            0xdc00..=0xdfff => err(at, "lone trailing surrogate in \\u escape"),
+            0xdc00..=0xdfff => err(at, Why::LoneTrailing),
             0xd800..=0xdbff => {
                 if self.b.get(at + 6..at + 8) != Some(b"\\u") {
-                    return err(at, "lone leading surrogate in \\u escape");
+                    return err(at, Why::LoneLeading);
                 }
                 let lo = self.hex4(at + 8)?;
                 if !(0xdc00..=0xdfff).contains(&lo) {
-                    return err(at, "lone leading surrogate in \\u escape");
+                    return err(at, Why::LoneLeading);
                 }
                 Ok((0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00), 12))
             }
@@ -374,14 +422,14 @@ impl Parser<'_, '_> {
     }
 
     fn hex4(&self, at: usize) -> Result<u32, Error> {
-        let Some(h) = self.b.get(at..at + 4) else { return err(at, "unterminated \\u escape") };
+        let Some(h) = self.b.get(at..at + 4) else { return err(at, Why::UnterminatedU) };
         let mut v = 0;
         for &d in h {
             let x = match d {
                 b'0'..=b'9' => d - b'0',
                 b'a'..=b'f' => d - b'a' + 10,
                 b'A'..=b'F' => d - b'A' + 10,
-                _ => return err(at, "invalid \\u escape (4 hex digits)"),
+                _ => return err(at, Why::Hex),
             };
             v = v << 4 | x as u32;
         }

@@ -71,13 +71,11 @@ pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {
 /// that their tables never enlarge the stack of a run without them.
 #[inline(never)]
 fn run_with_devices(r: &cli::Run, args: &sys::CArgs, env: &sys::CArgs) -> i32 {
-    let d = match devices::Docker::from_flags(r.device_specs()) {
-        Ok(d) => d,
-        Err((spec, why)) => {
-            out::Line::new().s(b"mydocker: run: --device '").arg(spec).s(b"': ").s(why).emit(2);
-            return 125;
-        }
-    };
+    let mut d = devices::Docker::new();
+    if let Err((spec, why)) = devices::Docker::from_flags(&mut d, r.device_specs()) {
+        out::Line::new().s(b"mydocker: run: --device '").arg(spec).s(b"': ").s(why).emit(2);
+        return 125;
+    }
     let mut c = model::from_run(r, args, env);
     c.devices = d.nodes();
     if c.device_rules.is_some() {

@@ -72,8 +72,7 @@ pub fn set(dir: Fd, kind: Kind, on: bool, tries: u32) -> Res<()> {
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let end = s.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(0, |i| i + 1);
-    &s[..end]
+    s.trim_ascii_end()
 }
 
 #[cfg(test)]

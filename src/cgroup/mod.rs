@@ -48,7 +48,8 @@ pub const CTRLS: [Ctrl; NCTRL] = [Ctrl::Memory, Ctrl::Cpu, Ctrl::Cpuset, Ctrl::P
 
 impl Ctrl {
     pub fn name(self) -> &'static [u8] {
-        [&b"memory"[..], b"cpu", b"cpuset", b"pids", b"devices", b"freezer"][self as usize]
+        // Ctrl's order is text::P's from MEMORY on.
+        text::text(P::MEMORY as u8 + self as u8)
     }
 }
 
@@ -222,11 +223,11 @@ pub struct Layout {
 /// root than the mounts', and only mountinfo knows.
 pub const INIT_CGROUP_NS_LINK: &[u8] = b"cgroup:[4026531835]";
 
-/// A file only the root of a v1 hierarchy with the controller has (pids
-/// has none: its files are all NOT_ON_ROOT).
-fn v1_root_file(c: Ctrl) -> Option<&'static [u8]> {
-    [Some(&b"memory.limit_in_bytes"[..]), Some(b"cpu.shares"), Some(b"cpuset.cpus"), None, Some(b"devices.list"), None]
-        [c as usize]
+/// A file only the root of a v1 hierarchy with the controller has ("":
+/// pids has none, its files are all NOT_ON_ROOT).
+fn v1_root_file(c: Ctrl) -> &'static [u8] {
+    use P::*;
+    text::of([V1_FILES, V1_SHARES, CPUS, NONE, DEVICES_LIST, NONE][c as usize])
 }
 
 impl Layout {
@@ -256,7 +257,7 @@ impl Layout {
         let mut v2 = false;
         for c in CTRLS.iter().copied().filter(|&c| need[c as usize]) {
             if self.caller_v1[c as usize].is_some() {
-                if self.shared || v1_root_file(c).is_none() {
+                if self.shared || v1_root_file(c).is_empty() {
                     return false;
                 }
             } else if self.caller_v2.is_some() {
@@ -275,7 +276,7 @@ impl Layout {
             let mut dir = [0u8; 32];
             let d = join(&mut dir, &[b"/sys/fs/cgroup/", c.name()]);
             let n = join(&mut p, &[&dir[..d], b"/release_agent"]);
-            let m = join(&mut q, &[&dir[..d], b"/", v1_root_file(c).unwrap_or(b"")]);
+            let m = join(&mut q, &[&dir[..d], b"/", v1_root_file(c)]);
             if !exists(&p[..n]) || !exists(&q[..m]) {
                 return false;
             }
@@ -484,7 +485,7 @@ pub fn read_file<'b>(dir: Fd, file: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8]
     let r = sys::read_full(fd, buf);
     sys::close(fd);
     let n = r?;
-    Ok(&buf[..n])
+    Ok(buf.get(..n).unwrap_or(&[]))
 }
 
 /// Whether the directory `dir` has `file` (opened O_PATH, nothing read).

@@ -75,6 +75,7 @@ phrases! {
     OPENING_A = "opening a cgroup",
     MEMS = "cpuset.mems",
     CPUS = "cpuset.cpus",
+    DEVICES_LIST = "devices.list",
     READING = "reading",
     READING_PARENTS = "reading the parent's",
     COPYING_PARENTS = "copying the parent's",
@@ -117,12 +118,13 @@ mod tests {
     #[test]
     fn computed_indexes_land_on_their_phrases() {
         use crate::cgroup::{Ctrl, CTRLS};
+        let names = ["memory", "cpu", "cpuset", "pids", "devices", "freezer"];
         for c in CTRLS {
-            assert_eq!(text(P::MEMORY as u8 + c as u8), c.name());
+            assert_eq!(text(P::MEMORY as u8 + c as u8), names[c as usize].as_bytes());
             let join = std::format!("joining the {} cgroup", std::str::from_utf8(c.name()).unwrap());
             assert_eq!(text(P::JOIN_MEMORY as u8 + c as u8), join.as_bytes());
         }
-        assert_eq!(of(P::FREEZER), Ctrl::Freezer.name());
+        assert_eq!(Ctrl::Freezer.name(), b"freezer");
         assert_eq!(of(P::NONE), b"");
         assert_eq!(of(P::NOT_THAWED), b"the tasks did not thaw");
         assert!(!TEXT.contains("||"), "only NONE is empty");

@@ -49,7 +49,7 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], cmd: &[u8], quiet: boo
 
 /// The flags `f` and exactly one positional argument, the id.
 pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags, cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
-    let p = flags::parse(args, from, f).map_err(|b| fail(cmd, &[b.why, b": ", b.arg]))?;
+    let p = flags::parse_for(args, from, f, cmd)?;
     match p.positional() {
         [id] => {
             let id: &'a [u8] = id;
@@ -111,9 +111,9 @@ pub fn parse_signal(s: &[u8]) -> Option<i32> {
 const KILL_FLAGS: Flags = Flags { names: b"all a", takes: 0 };
 
 pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse(args, from, KILL_FLAGS) {
+    let p = match flags::parse_for(args, from, KILL_FLAGS, b"kill") {
         Ok(p) => p,
-        Err(b) => return fail(b"kill", &[b.why, b": ", b.arg]),
+        Err(code) => return code,
     };
     let (id, sig) = match p.positional() {
         [id] => (*id, &b"TERM"[..]),

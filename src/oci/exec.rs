@@ -201,7 +201,7 @@ impl Unreadable {
             Unreadable::TooLarge => [b": too large", b"", b"", b""],
             Unreadable::Syntax(e) => {
                 at = crate::limits::Dec::new(e.at as u64);
-                [b": byte ", at.as_bytes(), b": ", e.why.as_bytes()]
+                [b": byte ", at.as_bytes(), b": ", e.why()]
             }
         };
         fail(cmd, &[file, file2, why[0], why[1], why[2], why[3]])

@@ -17,8 +17,8 @@ pub fn version() -> i32 {
 
 /// runtime-spec features.md.
 pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
-    if let Err(b) = flags::parse(args, from, flags::NONE) {
-        return fail(b"features", &[b.why, b": ", b.arg]);
+    if let Err(code) = flags::parse_for(args, from, flags::NONE, b"features") {
+        return code;
     }
     let mut w = W::new(1);
     w.s(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":").q(OCI_VERSION).s(b",\"hooks\":[],\"mountOptions\":[");
@@ -96,10 +96,10 @@ fn default_spec(out: &mut [u8; 2048]) -> usize {
 const SPEC_FLAGS: Flags = Flags { names: b"bundle b|rootless", takes: 1 };
 
 pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse(args, from, SPEC_FLAGS) {
+    let p = match flags::parse_for(args, from, SPEC_FLAGS, b"spec") {
         Ok(p) if p.npos == 0 => p,
         Ok(_) => return fail1(b"spec", b"usage: spec [--bundle DIR]"),
-        Err(b) => return fail(b"spec", &[b.why, b": ", b.arg]),
+        Err(code) => return code,
     };
     if p.has(1) {
         return fail1(b"spec", b"--rootless: user namespaces are not supported");

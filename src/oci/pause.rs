@@ -20,11 +20,10 @@ pub fn resume(g: &Global, args: &dyn Args, from: usize) -> i32 {
 
 fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
     let cmd: &[u8] = if on { b"pause" } else { b"resume" };
-    let p = match flags::parse(args, from, flags::NONE) {
-        Ok(p) => p,
-        Err(b) => return fail(cmd, &[b.why, b": ", b.arg]),
+    let id = match ctl::one_id(args, from, flags::NONE, cmd) {
+        Ok((_, id)) => id,
+        Err(code) => return code,
     };
-    let [id] = p.positional() else { return fail(cmd, &[b"usage: ", cmd, b" ID"]) };
     let mut buf = [0u8; 16384];
     let o = match ctl::open(g, id, &mut buf, cmd, false) {
         Ok(o) => o,

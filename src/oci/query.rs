@@ -4,7 +4,7 @@ use super::ctl::{self, one_id, open};
 use super::flags::{self, Flags};
 use super::jw::W;
 use super::state::{self, Record, Status};
-use super::{fail, fail1, fail2, Global};
+use super::{fail1, fail2, Global};
 use crate::cli::Args;
 use crate::sys::{self, Fd};
 
@@ -67,10 +67,10 @@ fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
 }
 
 pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse(args, from, LIST_FLAGS) {
+    let p = match flags::parse_for(args, from, LIST_FLAGS, b"list") {
         Ok(p) if p.npos == 0 => p,
         Ok(_) => return fail1(b"list", b"usage: list [-q] [--format table|json]"),
-        Err(b) => return fail(b"list", &[b.why, b": ", b.arg]),
+        Err(code) => return code,
     };
     let json = match format(p.vals[1], b"list") {
         Ok(j) => j,

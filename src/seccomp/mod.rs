@@ -133,7 +133,7 @@ fn compile_into(profile: Profile, caps: u64) -> Result<Option<Program<'static>>,
             })?;
             let (nodes, _) = map.typed(n, crate::json::Node::EMPTY).ok_or(())?;
             let doc = crate::json::parse(text, nodes)
-                .map_err(|e| profile::Error { at: e.at, why: e.why.as_bytes() }.report(path))?;
+                .map_err(|e| profile::Error { at: e.at, why: e.why() }.report(path))?;
             return livable(compile(Source::Json(doc.root()), Host::THIS, caps, out, w), path);
         }
     };

@@ -767,16 +767,14 @@ pub fn each_name(fd: Fd, buf: &mut [u8], f: &mut dyn FnMut(&[u8])) -> Result<(),
         if n == 0 {
             return Ok(());
         }
-        let mut at = 0;
+        let mut rest = buf.get(..n).unwrap_or(&[]);
         // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name.
-        while at + 19 <= n {
-            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
-            if reclen == 0 || at + reclen > n {
-                break;
-            }
-            let rec = &buf[at + 19..at + reclen];
-            f(&rec[..rec.iter().position(|&c| c == 0).unwrap_or(rec.len())]);
-            at += reclen;
+        while let Some(&[lo, hi]) = rest.get(16..18) {
+            let reclen = u16::from_ne_bytes([lo, hi]) as usize;
+            let Some((rec, next)) = rest.split_at_checked(reclen).filter(|_| reclen >= 19) else { break };
+            let name = rec.get(19..).unwrap_or(&[]);
+            f(name.split(|&c| c == 0).next().unwrap_or(name));
+            rest = next;
         }
     }
 }

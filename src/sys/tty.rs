@@ -68,31 +68,32 @@ impl Termios {
 static mut RESTORE: (Fd, Option<Termios>) = (-1, None);
 
 /// Puts the caller's terminal in raw mode until the guard is dropped (on
-/// every return path of its owner), or `restore_on_panic` runs.
+/// every return path of its owner), or `restore_on_panic` runs. The saved
+/// settings live only in RESTORE: the guard is the fd alone (no 60-byte
+/// copies through Results and Options).
 pub struct RawMode {
     fd: Fd,
-    saved: Termios,
 }
 
 impl RawMode {
     pub fn enter(fd: Fd) -> Result<RawMode, Errno> {
         let saved = termios(fd)?;
         // SAFETY: mydocker's parent is single-threaded and this static is
-        // only touched here, in Drop, and by the panic handler, which runs
-        // on this same thread.
+        // only touched here, in `saved`, in Drop, and by the panic handler,
+        // which runs on this same thread.
         unsafe { *core::ptr::addr_of_mut!(RESTORE) = (fd, Some(saved)) };
-        let guard = RawMode { fd, saved };
+        let guard = RawMode { fd };
         // On failure the guard's drop puts back what may have changed.
         set_termios(fd, &saved.raw())?;
         Ok(guard)
     }
-}
 
-impl RawMode {
     /// Raw again, after a job-control stop: the caller's shell put its own
     /// settings back while mydocker was stopped.
     pub fn again(&self) {
-        let _ = set_termios(self.fd, &self.saved.raw());
+        if let (_, Some(t)) = saved() {
+            let _ = set_termios(self.fd, &t.raw());
+        }
     }
 }
 
@@ -101,18 +102,22 @@ impl Drop for RawMode {
         // TCSETS, no drain (TCSETSW): output already queued was processed when it
         // was written, and a terminal that does not read must not keep
         // mydocker from exiting.
-        let _ = set_termios(self.fd, &self.saved);
+        restore_on_panic();
         // SAFETY: as in enter().
         unsafe { *core::ptr::addr_of_mut!(RESTORE) = (-1, None) };
     }
 }
 
-/// For the panic handler: gives the caller's terminal its settings back.
+/// What RESTORE holds.
+fn saved() -> (Fd, Option<Termios>) {
+    // SAFETY: as in RawMode::enter (single thread).
+    unsafe { *core::ptr::addr_of!(RESTORE) }
+}
+
+/// For the panic handler (and RawMode's drop): gives the caller's terminal
+/// its settings back.
 pub fn restore_on_panic() {
-    // SAFETY: as in RawMode::enter (single thread; this runs instead of
-    // the rest of the program).
-    let (fd, t) = unsafe { *core::ptr::addr_of!(RESTORE) };
-    if let Some(t) = t {
+    if let (fd, Some(t)) = saved() {
         let _ = set_termios(fd, &t);
     }
 }
