@@ -39,6 +39,7 @@ pub fn open(list: &[(i32, &[u8])]) -> Result<Joins, i32> {
     Ok(j)
 }
 
+#[inline(never)]
 fn one(ty: i32, path: &[u8], index: u32, j: &mut Joins, mnt: &mut Option<(i32, i32, u32)>) -> Result<(), i32> {
     let fd = sys::openat(sys::CWD, path, libc::O_RDONLY).map_err(|e| bad(ty, path, sys::strerror(e)))?;
     let checked = match sys::oci::ns_type(fd) {
