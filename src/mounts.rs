@@ -314,11 +314,18 @@ use When::*;
 
 system! {
     (Always, PROC, "proc /proc", Dir, false, Proc),
-    // docker's masked /proc files: /dev/null bound over them.
+    // docker's masked /proc paths (moby daemon/pkg/oci/defaults.go): files
+    // get /dev/null bound over them, directories an empty read-only tmpfs.
+    (Hardened, EMPTY_RO, "tmpfs /proc/acpi", No, true, Masked),
+    (Hardened, EMPTY_RO, "tmpfs /proc/asound", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/interrupts", No, true, Masked),
     (Hardened, BIND, "/dev/null /proc/kcore", No, true, Masked),
     (Hardened, BIND, "/dev/null /proc/keys", No, true, Masked),
-    (Hardened, BIND, "/dev/null /proc/timer_list", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/latency_stats", No, true, Masked),
     (Hardened, BIND, "/dev/null /proc/sched_debug", No, true, Masked),
+    (Hardened, EMPTY_RO, "tmpfs /proc/scsi", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/timer_list", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/timer_stats", No, true, Masked),
     // docker's read-only /proc paths: bound onto themselves, remounted read-only.
     (Hardened, RBIND, "@ /proc/sys", No, true, ReadOnlyPath),
     (Hardened, RO, "- /proc/sys", No, true, ReadOnlyPath),
@@ -328,9 +335,13 @@ system! {
     (Hardened, RO, "- /proc/irq", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/bus", No, true, ReadOnlyPath),
     (Hardened, RO, "- /proc/bus", No, true, ReadOnlyPath),
+    (Hardened, RBIND, "@ /proc/fs", No, true, ReadOnlyPath),
+    (Hardened, RO, "- /proc/fs", No, true, ReadOnlyPath),
     (Hardened, SYSFS_RO, "sysfs /sys", Dir, false, Sys),
     (Privileged, SYSFS_RW, "sysfs /sys", Dir, false, Sys),
     (Hardened, EMPTY_RO, "tmpfs /sys/firmware", No, true, Masked),
+    // RAPL energy counters: a power side channel (CVE-2020-8694).
+    (Hardened, EMPTY_RO, "tmpfs /sys/devices/virtual/powercap", No, true, Masked),
     // /dev: a small tmpfs with the nodes a program expects.
     (Always, DEVFS, "tmpfs /dev", Dir, false, Dev),
     (Always, node(1, 3), "/dev/null /dev/null", No, false, Dev),
