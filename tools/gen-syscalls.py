@@ -184,9 +184,10 @@ def main():
     profile = docker_profile()
     names = sorted(set().union(*t.values()))
     index = {n: i for i, n in enumerate(names)}
-    # Names front-coded: per name one byte (bytes shared with the previous
-    # name), the rest of it, a NUL; every RESTART-th name is whole, and
-    # RESTARTS holds their offsets for the binary search.
+    # Names front-coded: per name one byte, 0x80 | the bytes it shares with
+    # the previous name, then the rest of it (names are ASCII: the next
+    # byte with the high bit starts the next name); every RESTART-th name
+    # is whole, and RESTARTS holds their offsets for the binary search.
     blob, restarts, prev = bytearray(), [], b""
     for i, n in enumerate(names):
         n = n.encode()
@@ -194,9 +195,10 @@ def main():
         if i % RESTART == 0:
             restarts.append(len(blob))
         else:
-            while k < min(len(n), len(prev), 255) and n[k] == prev[k]:
+            while k < min(len(n) - 1, len(prev), 127) and n[k] == prev[k]:
                 k += 1
-        blob += bytes([k]) + n[k:] + b"\0"
+        assert max(n) < 0x80
+        blob += bytes([0x80 | k]) + n[k:]
         prev = n
     x32_except = [(i, t["x32"].get(n, ABSENT)) for i, n in enumerate(names) if t["x32"].get(n, ABSENT) != t["x86_64"].get(n, ABSENT)]
     w = sys.stdout.write
@@ -208,7 +210,7 @@ def main():
     w(f"pub const ABSENT: u16 = {ABSENT:#x};\n")
     w(f"pub const ARM_PRIVATE: u16 = {ARM_PRIVATE:#x};\n")
     w(f"pub const RESTART: usize = {RESTART};\n")
-    w("/// Every name, sorted and front-coded: [shared with the previous][rest]NUL.\n")
+    w("/// Every name, sorted and front-coded: [0x80 | shared with the previous][rest].\n")
     w('pub static NAMES: &[u8] = b"' + "".join(chr(c) if 32 <= c < 127 and c not in (34, 92) else f"\\x{c:02x}" for c in blob) + '";\n')
     w(f"/// Offsets in NAMES of names 0, RESTART, 2*RESTART, ... (stored whole).\n")
     w(f"pub static RESTARTS: [u16; {len(restarts)}] = {restarts};\n")

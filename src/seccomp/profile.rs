@@ -59,7 +59,7 @@ fn bad<T>(v: Value, why: &'static [u8]) -> Result<T, Error> {
 pub fn lookup(name: &[u8]) -> Option<u16> {
     let whole = |r: usize| {
         let at = RESTARTS[r] as usize + 1;
-        let len = NAMES[at..].iter().position(|&c| c == 0).unwrap_or(0);
+        let len = NAMES[at..].iter().position(|&c| c >= 0x80).unwrap_or(NAMES.len() - at);
         &NAMES[at..at + len]
     };
     // The last restart whose name is <= `name`.
@@ -86,11 +86,11 @@ pub fn lookup(name: &[u8]) -> Option<u16> {
 /// The name at `*at` into `buf` (which holds the previous name), moving
 /// `*at` to the next; its length.
 pub fn decode(at: &mut usize, buf: &mut [u8; 64]) -> Option<usize> {
-    let shared = *NAMES.get(*at)? as usize;
+    let shared = (*NAMES.get(*at)? & 0x7f) as usize;
     let rest = NAMES.get(*at + 1..)?;
-    let len = rest.iter().position(|&c| c == 0)?;
+    let len = rest.iter().position(|&c| c >= 0x80).unwrap_or(rest.len());
     buf.get_mut(shared..shared + len)?.copy_from_slice(&rest[..len]);
-    *at += len + 2;
+    *at += len + 1;
     Some(shared + len)
 }
 
