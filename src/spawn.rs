@@ -700,7 +700,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
 /// gone. A child that failed before sending it (EOF) is waited for as
 /// usual; its report follows on the error pipe.
 #[inline(never)]
-fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
+pub fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
     let got = console::receive(sock);
     sys::close(sock);
     match got {
