@@ -513,7 +513,6 @@ fn oom_report(c: &Container, cgs: &Cgroups, code: i32, sigkilled: bool) -> i32 {
 /// A created container's process that ended with no report, before it was
 /// ready (e.g. SIGKILLed by a memory limit too small for its start-up):
 /// one line, and a runtime failure.
-#[inline(never)]
 fn ended_unready(status: Result<i32, i32>) -> i32 {
     let (what, n, hint): (&[u8], i32, &[u8]) = match status {
         Ok(s) if libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL => (b"killed by signal ", 9, b" (out of memory?)"),
