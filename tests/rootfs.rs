@@ -236,6 +236,56 @@ fn bad_rootfs_input_is_one_line_125_and_creates_nothing() {
 }
 
 #[test]
+fn a_mount_over_the_containers_root_or_an_unknown_tmpfs_option_is_one_line_125() {
+    need_root!();
+    let r = need_rootfs!();
+    let before = std::fs::read_dir(&r).unwrap().count();
+    for (flag, spec, needle) in [
+        ("-v", "/tmp:/", "destination can't be '/'"),
+        ("-v", "/tmp:/:ro", "destination can't be '/'"),
+        ("-v", "/tmp://", "destination can't be '/'"),
+        ("-v", "/tmp:/.", "destination can't be '/'"),
+        ("--tmpfs", "/", "destination can't be '/'"),
+        ("--tmpfs", "//:size=1m", "destination can't be '/'"),
+        ("--tmpfs", "/run:bogus", "unknown option"),
+        ("--tmpfs", "/run:size", "unknown option"),
+        ("--tmpfs", "/run:size=1m,shared", "unknown option"),
+    ] {
+        fails(&run(["run", "--rootfs", &r, flag, spec, "true"]), 125, needle);
+    }
+    assert_eq!(std::fs::read_dir(&r).unwrap().count(), before, "nothing made in the rootfs");
+}
+
+#[test]
+fn tmpfs_options_become_its_mount_flags_and_filesystem_data() {
+    need_root!();
+    let r = need_rootfs!();
+    let out = ok(&inside(
+        &["--tmpfs", "/fixrun-a:size=1m,noexec,mode=700", "--tmpfs", "/fixrun-b:ro,exec", "--tmpfs", "/fixrun-c"],
+        "for m in a b c; do awk -v m=/fixrun-$m '$5 == m { print $6, $NF }' /proc/self/mountinfo; done; \
+         touch /fixrun-b/x 2>&1; touch /fixrun-c/x && echo c-writable",
+    ));
+    let l: Vec<&str> = out.lines().collect();
+    let opts = |i: usize| -> (Vec<&str>, Vec<&str>) {
+        let (flags, data) = l[i].split_once(' ').unwrap();
+        (flags.split(',').collect(), data.split(',').collect())
+    };
+    let (a, a_data) = opts(0);
+    assert!(["rw", "nosuid", "nodev", "noexec"].iter().all(|f| a.contains(f)), "{out}");
+    assert!(a_data.contains(&"size=1024k") && a_data.contains(&"mode=700"), "{out}");
+    let (b, _) = opts(1);
+    assert!(b.contains(&"ro") && !b.contains(&"noexec") && b.contains(&"nosuid"), "{out}");
+    let (c, c_data) = opts(2);
+    assert!(c.contains(&"rw") && c.contains(&"nodev") && !c.contains(&"noexec") && c_data == ["rw"], "{out}");
+    assert!(l[3].contains("Read-only file system") && l[4] == "c-writable", "{out}");
+    for d in ["fixrun-a", "fixrun-b", "fixrun-c"] {
+        let _ = std::fs::remove_dir(std::path::Path::new(&r).join(d));
+    }
+    let stray = std::fs::read_dir(&r).unwrap().filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().contains(':'));
+    assert!(!stray, "no directory named after the options");
+}
+
+#[test]
 fn a_failing_mount_names_its_target() {
     need_root!();
     let r = need_rootfs!();
