@@ -168,20 +168,18 @@ pub struct MountLine<'a> {
 
 pub fn parse_mountinfo_line(line: &[u8]) -> Option<MountLine<'_>> {
     let mut f = line.split(crate::words::on(b' ')).filter(|s| !s.is_empty());
-    let (_id, _parent, _dev) = (f.next()?, f.next()?, f.next()?);
-    let root = f.next()?;
-    let mountpoint = f.next()?;
-    let _opts = f.next()?;
-    // Zero or more optional fields, then the separator.
-    loop {
-        if f.next()? == b"-" {
-            break;
-        }
+    // id, parent, dev, root, mount point, options (one loop: each
+    // `next` written out is the whole split iterator inlined again).
+    let mut fixed = [&b""[..]; 6];
+    for slot in fixed.iter_mut() {
+        *slot = f.next()?;
     }
+    // Zero or more optional fields, then the separator.
+    f.by_ref().find(|&w| w == b"-")?;
     let fstype = f.next()?;
     let _source = f.next()?;
     let superopts = f.next().unwrap_or(b"");
-    Some(MountLine { root, mountpoint, fstype, superopts })
+    Some(MountLine { root: fixed[3], mountpoint: fixed[4], fstype, superopts })
 }
 
 fn has_opt(list: &[u8], name: &[u8]) -> bool {
