@@ -441,7 +441,7 @@ const PATH_MAX: usize = 4096;
 /// The caller's cgroup path relative to a mount whose root is `root`
 /// (without a leading '/'); None if the cgroup is not below that root.
 pub fn relative<'a>(path: &'a [u8], root: &[u8]) -> Option<&'a [u8]> {
-    let root = root.strip_suffix(&b"/"[..]).unwrap_or(root);
+    let root = root.strip_suffix(b"/").unwrap_or(root);
     let rest = path.strip_prefix(root)?;
     if !rest.is_empty() && rest[0] != b'/' {
         return None;
@@ -831,7 +831,7 @@ impl Cgroups {
             return Some(OomCount { n, exact: true });
         }
         let t = read_file(m.cg, b"memory.failcnt", &mut buf).ok()?;
-        let n = crate::limits::parse_u64(t.strip_suffix(&b"\n"[..]).unwrap_or(t))?;
+        let n = crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))?;
         Some(OomCount { n, exact: false })
     }
 
