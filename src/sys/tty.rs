@@ -43,7 +43,9 @@ impl Termios {
     /// line editing, no signal characters, no CR/NL translation, 8 bits.
     /// Every key then reaches the container's own terminal, which does all
     /// of that itself.
-    /// (In place: a termios returned by value is copied.)
+    /// (In place: a termios returned by value is copied; out of line: it
+    /// would be inlined twice into relay::run.)
+    #[inline(never)]
     pub fn make_raw(&mut self) {
         let t = &mut self.0;
         t.c_iflag &= !(libc::IGNBRK
