@@ -541,7 +541,11 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
             *nul = 0;
         }
         let dst = t.join(r, path);
-        let op = if path == p { TMPFS.op() } else { Op::Fs { fstype: tmpfs, data: Span { off: room.off, len: n as u32 }, flags } };
+        let op = if path == p {
+            TMPFS.op()
+        } else {
+            Op::Fs { fstype: tmpfs, data: Span { off: room.off, len: n as u32 }, flags, copy: false }
+        };
         t.push(op, Some(tmpfs), dst, (Make::Dir, false, Kind::Tmpfs));
     }
 
@@ -706,7 +710,7 @@ mod tests {
         assert!(tg.contains(&(Kind::Tmpfs, "/r/tmp".into())));
         assert!(t.entries().iter().any(|e| e.kind == Kind::Tmpfs && e.op == TMPFS.op()), "no options: as ever");
         let opt = t.entries().iter().find(|e| t.str(e.target) == b"/r/run").unwrap();
-        let Op::Fs { fstype, data, flags } = opt.op else { panic!("{:?}", opt.op) };
+        let Op::Fs { fstype, data, flags, .. } = opt.op else { panic!("{:?}", opt.op) };
         assert_eq!((t.str(fstype), t.cstr(data), flags), (&b"tmpfs"[..], &b"size=1m,mode=1700\0"[..], NSV));
         let nodes: Vec<&str> =
             tg.iter().filter(|(k, x)| *k == Kind::Dev && x.starts_with("/r/dev/")).map(|(_, x)| &x[7..]).collect();
