@@ -261,16 +261,14 @@ pub fn line(r: &Rule, buf: &mut [u8; 32]) -> usize {
         buf[n..n + b.len()].copy_from_slice(b);
         n += b.len();
     };
-    put(&[r.ty.letter(), b' ']);
-    let num = |v: Option<u32>| v.map(|x| crate::limits::Dec::new(x as u64));
-    match num(r.major) {
-        Some(d) => put(d.as_bytes()),
-        None => put(b"*"),
-    }
-    put(b":");
-    match num(r.minor) {
-        Some(d) => put(d.as_bytes()),
-        None => put(b"*"),
+    put(&[r.ty.letter()]);
+    // " MAJOR:MINOR ", each a number or * (any).
+    for (sep, v) in [(b' ', r.major), (b':', r.minor)] {
+        put(&[sep]);
+        match v {
+            Some(x) => put(crate::limits::Dec::new(x as u64).as_bytes()),
+            None => put(b"*"),
+        }
     }
     put(b" ");
     for (bit, c) in [(READ, b'r'), (WRITE, b'w'), (MKNOD, b'm')] {
@@ -336,7 +334,7 @@ pub struct DeviceSpec<'a> {
 /// Docker's reading: with two fields the second is the access if it reads
 /// as one (`/dev/kvm:rw`), else the container path.
 pub fn parse_device(spec: &[u8]) -> Result<DeviceSpec<'_>, Why> {
-    let mut f = spec.split(|&c| c == b':');
+    let mut f = spec.split(crate::words::on(b':'));
     let host = f.next().unwrap_or(b"");
     let (second, third) = (f.next(), f.next());
     if f.next().is_some() {
