@@ -378,19 +378,26 @@ impl<'t> Table<'t> {
     /// NUL inside a part) an empty span, and `check` fails.
     #[inline(never)]
     pub(crate) fn put(&mut self, parts: &[&[u8]]) -> Span {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        if self.used + len + 1 > self.text.len() || parts.iter().any(|p| p.contains(&0)) {
-            self.full.get_or_insert(b"mount paths too long (64 KiB in all)");
-            return Span::default();
-        }
+        // One pass: copied after `used`, which moves only once all fitted.
         let off = self.used;
+        let mut n = off;
         for p in parts {
-            self.text[self.used..self.used + p.len()].copy_from_slice(p);
-            self.used += p.len();
+            match self.text.get_mut(n..n + p.len()) {
+                Some(d) if !p.contains(&0) => d.copy_from_slice(p),
+                _ => return self.overflow(),
+            }
+            n += p.len();
         }
-        self.text[self.used] = 0;
-        self.used += 1;
-        Span { off: off as u32, len: len as u32 }
+        let Some(nul) = self.text.get_mut(n) else { return self.overflow() };
+        *nul = 0;
+        self.used = n + 1;
+        Span { off: off as u32, len: (n - off) as u32 }
+    }
+
+    #[cold]
+    fn overflow(&mut self) -> Span {
+        self.full.get_or_insert(b"mount paths too long (64 KiB in all)");
+        Span::default()
     }
 
     /// `put` of one string.
