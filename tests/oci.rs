@@ -251,6 +251,36 @@ fn a_missing_command_is_a_create_error_in_runcs_words_and_leaves_nothing() {
 }
 
 #[test]
+fn a_command_that_cannot_run_at_start_says_why_on_the_containers_stderr() {
+    // Found and executable at create, not at start (chmod -x between): the
+    // create process is gone, so the line goes where runc's init writes it.
+    let r = need!();
+    let t = T::new("startfail");
+    let prog = t.dir.join("prog");
+    fs::write(&prog, "#!/bin/sh\necho ran\n").unwrap();
+    fs::set_permissions(&prog, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut c = config(&r, &["/prog"]);
+    c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/prog", "type": "bind", "source": prog, "options": ["bind"]}));
+    t.write(&c);
+    let b = t.bundle();
+    let (out, err) = (t.dir.join("c.out"), t.dir.join("c.err"));
+    let st = t
+        .cmd(&["create", "-b", b.to_str().unwrap(), "c3"])
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(fs::File::create(&err).unwrap())
+        .status()
+        .unwrap();
+    assert!(st.success(), "{}", fs::read_to_string(&err).unwrap());
+    fs::set_permissions(&prog, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    assert_eq!(code(&t.run(&["start", "c3"])), 0);
+    t.wait_status("c3", "stopped");
+    assert_eq!(fs::read_to_string(&out).unwrap(), "");
+    let e = fs::read_to_string(&err).unwrap();
+    assert!(e.lines().count() == 1 && e.starts_with("mydocker: exec: /prog: Permission denied"), "{e:?}");
+    assert_eq!(code(&t.run(&["delete", "c3"])), 0);
+}
+
+#[test]
 fn a_command_that_is_not_executable_is_permission_denied() {
     let r = need!();
     let t = T::new("noexec");
@@ -638,6 +668,29 @@ fn mounts_masked_and_read_only_paths_are_honoured() {
     assert_eq!(l[0], "from-host");
     assert!(l[1].contains("tmpfs /mnt/t tmpfs rw,nosuid") && l[1].contains("size=1024k") && l[1].contains("mode=700"), "{out}");
     assert_eq!(&l[2..], ["ro-bind", "0", "0", "ro-path", "1"], "{out}");
+}
+
+#[test]
+fn the_mount_table_is_sized_from_config_json_not_a_fixed_limit() {
+    // podman --privileged lists every host /dev node in linux.devices (100+
+    // on an ordinary host, more with many disks or ttys) after a rule that
+    // allows every device. Here 150 devices under that rule (one rule in
+    // the policy, as in runc's emulator), 300 read-only binds (600 steps),
+    // 40 masked and 40 read-only paths.
+    let r = need!();
+    let out = inside(&r, "many", "grep -c ' /mnt/n' /proc/mounts; ls /dev | grep -c '^many'", |c| {
+        c["linux"]["resources"]["devices"] = json!([{"allow": true, "access": "rwm"}]);
+        let m = c["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/mnt", "type": "tmpfs", "source": "tmpfs"}));
+        for i in 0..300 {
+            m.push(json!({"destination": format!("/mnt/n{i}"), "type": "bind", "source": "/dev/null", "options": ["bind", "ro"]}));
+        }
+        c["linux"]["devices"] = (0..150).map(|i| json!({"path": format!("/dev/many{i}"), "type": "c", "major": 1, "minor": 3})).collect();
+        c["linux"]["maskedPaths"] = (0..40).map(|i| json!(format!("/mnt/n{i}"))).collect();
+        c["linux"]["readonlyPaths"] = (40..80).map(|i| json!(format!("/mnt/n{i}"))).collect();
+    });
+    // 300 binds, a mask over 40 of them, a read-only rebind of 40 others.
+    assert_eq!(out, "380\n150\n");
 }
 
 #[test]

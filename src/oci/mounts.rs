@@ -286,6 +286,21 @@ fn devices(linux: Option<Value>, root: Value, r: &[u8], t: &mut Table) -> Res<()
     Ok(())
 }
 
+/// The mount table's size for a config.json of `len` bytes: (entries, text
+/// bytes). Sized from the config, not fixed: podman --privileged binds
+/// every host /dev node (100+ on an ordinary host). Each mount, device,
+/// masked or read-only path adds at most 4 entries and 2 paths of at most
+/// `prefix` (rootfs + bundle) bytes plus its own text, which the config's
+/// length bounds; MAX_ENTRIES / TEXT_CAP cover the rest (the default
+/// devices, a v1 cgroup mount's hierarchies). Mapped, not touched: unused
+/// pages cost nothing.
+pub fn table_size(root: Value, prefix: usize, len: usize) -> (usize, usize) {
+    let linux = root.get("linux");
+    let items = list(Some(root), "mounts", root).count()
+        + ["devices", "maskedPaths", "readonlyPaths"].iter().map(|k| list(linux, k, root).count()).sum::<usize>();
+    (crate::mounts::MAX_ENTRIES + 4 * items, crate::mounts::TEXT_CAP + len + items * 2 * (prefix + 2))
+}
+
 /// Builds the whole table for `rootfs` (no trailing '/'). `cgroups`: the
 /// container's cgroup directories, NUL-separated (the v1 `cgroup` mount
 /// binds them).
