@@ -9,6 +9,7 @@
 use core::ffi::{c_char, c_int, c_void};
 
 pub mod chroot;
+pub mod copy;
 pub mod fds;
 pub mod mnt;
 pub mod oci;
