@@ -652,7 +652,6 @@ fn inherited() -> Inherited {
 
 /// Refuses CPUs that are not online, and more --cpus than there are CPUs,
 /// before anything is created.
-#[inline(never)]
 fn check_cpus(l: &Limits) -> Result<(), i32> {
     if l.cpuset.is_none() && l.cpus.is_none() {
         return Ok(());
