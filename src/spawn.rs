@@ -607,12 +607,17 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     // cli.rs takes at most MAX_VOLUMES.
     let n = volumes.len().min(MAX_VOLUMES);
     for ((spec, vol), dir) in volumes.iter().zip(&mut vols).zip(&mut dirs) {
-        let Ok(v) = mounts::parse_volume(spec) else { return bad(b"--volume", spec, b"malformed") };
-        *dir = match sys::kind(v.src) {
-            Ok(k) => k == sys::FileKind::Dir,
-            Err(e) => return bad(b"--volume", spec, sys::strerror(e)),
+        let why = match mounts::parse_volume(spec) {
+            Ok(v) => match sys::kind(v.src) {
+                Ok(k) => {
+                    (*vol, *dir) = (v, k == sys::FileKind::Dir);
+                    continue;
+                }
+                Err(e) => sys::strerror(e),
+            },
+            Err(_) => b"malformed",
         };
-        *vol = v;
+        return bad(b"--volume", spec, why);
     }
     let spec = mounts::Spec {
         rootfs: c.fs.rootfs,
