@@ -232,18 +232,24 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
             continue;
         }
         let src = t.text(dir);
-        let at = t.put(&[r, dst, b"/", name]);
+        let at = under(t, r, dst, name);
         t.push(Op::Bind { rec: false }, Some(src), at, (Make::Dir, false, Kind::Config));
         then(t, Op::RemountRo { flags: 0 }, at);
         if name.contains(&b',') {
             for alias in name.split(crate::words::on(b',')) {
                 let to = t.text(name);
-                let link = t.put(&[r, dst, b"/", alias]);
+                let link = under(t, r, dst, alias);
                 t.push(Op::Symlink, Some(to), link, (Make::Nothing, false, Kind::Config));
             }
         }
     }
     flags(t, REMOUNT | RDONLY | NSX | (f & libc::MS_RELATIME as u32), target);
+}
+
+/// `r` + `dst` + "/" + `name` in the table's text.
+#[inline(never)]
+fn under(t: &mut Table, r: &[u8], dst: &[u8], name: &[u8]) -> Span {
+    t.put(&[r, dst, b"/", name])
 }
 
 /// The number at `key` of `v`; `or` when absent.
