@@ -128,7 +128,7 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
         Op::Symlink | Op::HostNode { .. } => return node(root, e, src, rel, scratch),
         Op::Pivot => return Err(Errno(libc::EINVAL)),
         // Steps on a mount already there.
-        Op::Flags { .. } | Op::Mask => Make::Nothing,
+        Op::Flags { .. } | Op::Mask | Op::Attr { .. } => Make::Nothing,
         _ => e.make,
     };
     let at = open_target(root, rel, make, scratch)?;
@@ -145,6 +145,7 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             return Ok(());
         }
         Op::RemountRo { .. } => return remount_ro(at.0, true),
+        Op::Attr { set, clr } => return mnt::set_attr(at.0, true, set as u64, clr as u64),
         // A remount or propagation change of the mount on the target (a
         // file or a directory: through its /proc/self/fd path).
         Op::Flags { flags } => {

@@ -53,6 +53,9 @@ pub enum Op {
     /// An OCI masked path: /dev/null bound over a file, an empty read-only
     /// tmpfs over a directory; a missing path is skipped.
     Mask,
+    /// OCI recursive mount options (rro, rnoexec, ...): mount_setattr(2)
+    /// with AT_RECURSIVE on the mount at the target, MOUNT_ATTR_* bits.
+    Attr { set: u32, clr: u32 },
 }
 
 /// What the target must be before the step: made if missing.
