@@ -239,7 +239,6 @@ fn bad_rootfs_input_is_one_line_125_and_creates_nothing() {
 fn a_mount_over_the_containers_root_or_an_unknown_tmpfs_option_is_one_line_125() {
     need_root!();
     let r = need_rootfs!();
-    let before = std::fs::read_dir(&r).unwrap().count();
     for (flag, spec, needle) in [
         ("-v", "/tmp:/", "destination can't be '/'"),
         ("-v", "/tmp:/:ro", "destination can't be '/'"),
@@ -253,7 +252,9 @@ fn a_mount_over_the_containers_root_or_an_unknown_tmpfs_option_is_one_line_125()
     ] {
         fails(&run(["run", "--rootfs", &r, flag, spec, "true"]), 125, needle);
     }
-    assert_eq!(std::fs::read_dir(&r).unwrap().count(), before, "nothing made in the rootfs");
+    // (Other tests use the rootfs meanwhile: look for what these would make.)
+    let colon = std::fs::read_dir(&r).unwrap().filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().contains(':'));
+    assert!(!colon, "nothing made in the rootfs");
 }
 
 #[test]
