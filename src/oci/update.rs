@@ -70,7 +70,8 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         return fail1(b"update", b"--resources: not a JSON object");
     }
     let mut ignored = Policy::new();
-    let r = match cgroups::resources_of(Some(doc.root()), &mut ignored) {
+    let res = cgroups::resources_of(Some(doc.root()), &mut ignored);
+    let r = match &res {
         Ok(r) => r,
         Err(x) => return x.report(b"update", b""),
     };
