@@ -135,8 +135,19 @@ impl Policy {
         Ok(p)
     }
 
-    /// Appends a rule (it wins over every earlier one it overlaps).
+    /// Appends a rule (it wins over every earlier one it overlaps). As
+    /// runc's device emulator: a rule for every device and access replaces
+    /// all earlier ones (they can no longer match first), and under
+    /// allow-everything an allow rule changes nothing — so podman
+    /// --privileged's allow-all followed by each of the host's 100+ nodes
+    /// is one rule, whatever the host has.
     pub fn push(&mut self, r: Rule) -> Result<(), Why> {
+        let all = |r: &Rule| r.ty == Type::All && r.major.is_none() && r.minor.is_none() && r.access == RWM;
+        if all(&r) {
+            self.n = 0;
+        } else if r.allow && self.n == 1 && self.rules[0].allow && all(&self.rules[0]) {
+            return Ok(());
+        }
         let slot = self.rules.get_mut(self.n).ok_or(b"too many device rules (limit 128)" as Why)?;
         *slot = r;
         self.n += 1;

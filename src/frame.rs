@@ -132,13 +132,19 @@ impl<'b> Encoder<'b> {
         }
         if let Some(out) = self.out {
             let h = out.get_mut(..HEADER).ok_or(Bad::TooBig)?;
-            h[0..4].copy_from_slice(&MAGIC);
-            h[4..6].copy_from_slice(&VERSION.to_le_bytes());
-            h[6..8].copy_from_slice(&(HEADER as u16).to_le_bytes());
-            h[8..12].copy_from_slice(&self.argc.to_le_bytes());
-            h[12..16].copy_from_slice(&self.envc.to_le_bytes());
-            h[16..20].copy_from_slice(&(self.len as u32).to_le_bytes());
-            h[20..24].copy_from_slice(&[0; 4]);
+            // The six 32-bit words of the layout above; version and header
+            // length share the second.
+            let words = [
+                u32::from_le_bytes(MAGIC),
+                VERSION as u32 | (HEADER as u32) << 16,
+                self.argc,
+                self.envc,
+                self.len as u32,
+                0,
+            ];
+            for (to, w) in h.chunks_exact_mut(4).zip(words) {
+                to.copy_from_slice(&w.to_le_bytes());
+            }
         }
         Ok(HEADER + self.len)
     }

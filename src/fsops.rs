@@ -122,75 +122,77 @@ fn open_dir(dir: Fd, path: &[u8]) -> Result<OwnedFd, Errno> {
 /// One step whose target `rel` (absolute, NUL-terminated) lies inside the
 /// rootfs `root`. `src` None: the target bound onto itself.
 fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bool, scratch: &mut [u8]) -> Result<(), Errno> {
-    match e.op {
-        Op::Symlink => {
-            let (dir, name) = parent(root, rel, true, scratch)?;
-            mnt::symlink_in(src.unwrap_or(b"\0"), dir.0, name)
-        }
-        // A device node, made with its exact mode and owner (0666 for the
-        // default ones whatever the umask, so any -u user can use them, as
-        // docker's); where the kernel will not let us make device nodes,
-        // the host's is bound onto an empty file instead.
-        Op::HostNode { mode, major, minor, uid, gid } => {
-            let (dir, name) = parent(root, rel, true, scratch)?;
-            match sys::mknod_at(dir.0, name, mode, major, minor) {
-                Ok(()) => sys::own_at(dir.0, name, mode, uid, gid),
-                // Already there (a rootfs whose /dev is no fresh tmpfs, a
-                // second run of a bundle): kept as it is, as runc does —
-                // what it may open is the device policy's answer anyway.
-                Err(Errno(libc::EEXIST)) => Ok(()),
-                Err(Errno(libc::EPERM)) => {
-                    mnt::create_in(dir.0, name)?;
-                    let fd = OwnedFd(mnt::open_nofollow(dir.0, name)?.0);
-                    bind(src, fd.0, false, false).map(|_| ())
-                }
-                Err(e) => Err(e),
-            }
-        }
-        Op::Mount(n) => {
-            let at = open_target(root, rel, e.make, scratch)?;
-            let (fstype, flags, data) = FS[n as usize & 7];
-            fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(fstype), flags, data))
-        }
+    let make = match e.op {
+        // Made in their parent directory: nothing to open.
+        Op::Symlink | Op::HostNode { .. } => return node(root, e, src, rel, scratch),
+        Op::Pivot => return Err(Errno(libc::EINVAL)),
+        // Steps on a mount already there.
+        Op::Flags { .. } | Op::Mask => Make::Nothing,
+        _ => e.make,
+    };
+    let at = open_target(root, rel, make, scratch)?;
+    // What else than a bind or remount mounts a filesystem on the opened
+    // target: (source, type, flags, data).
+    let (src, fstype, flags, data) = match e.op {
         Op::Bind { rec } => {
-            let at = open_target(root, rel, e.make, scratch)?;
             if bind(src, at.0, rec, ro)? {
                 // Before Linux 5.2: the new mount is reached by resolving
                 // the target again, then remounted read-only.
                 let on_top = open_target(root, rel, Make::Nothing, scratch)?;
                 legacy_remount_ro(on_top.0)?;
             }
-            Ok(())
+            return Ok(());
         }
-        Op::RemountRo { .. } => {
-            let at = open_target(root, rel, e.make, scratch)?;
-            remount_ro(at.0, true)
-        }
-        Op::Pivot => Err(Errno(libc::EINVAL)),
-        // An OCI mount: the filesystem on the opened target.
-        Op::Fs { fstype, data, flags } => {
-            let at = open_target(root, rel, e.make, scratch)?;
-            let data = if data.len == 0 { &b""[..] } else { t.cstr(data) };
-            fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(t.cstr(fstype)), flags, data))
-        }
+        Op::RemountRo { .. } => return remount_ro(at.0, true),
         // A remount or propagation change of the mount on the target (a
         // file or a directory: through its /proc/self/fd path).
         Op::Flags { flags } => {
-            let at = open_target(root, rel, Make::Nothing, scratch)?;
             let mut p = [0u8; 32];
-            sys::mount(None, mnt::fd_path(at.0, &mut p), None, flags, b"")
+            return sys::mount(None, mnt::fd_path(at.0, &mut p), None, flags, b"");
         }
-        // An OCI masked path: an empty read-only tmpfs over a directory,
-        // /dev/null over anything else.
-        Op::Mask => {
-            let at = open_target(root, rel, Make::Nothing, scratch)?;
-            if mnt::kind_of(at.0)?.0 == sys::FileKind::Dir {
-                let ro = libc::MS_RDONLY as u64;
-                fchdir(at.0).and_then(|_| sys::mount(Some(b"tmpfs\0"), b".\0", Some(b"tmpfs\0"), ro, b"size=0\0"))
-            } else {
-                bind(Some(b"/dev/null\0"), at.0, false, false).map(|_| ())
+        Op::Mount(n) => {
+            let (fstype, flags, data) = FS[n as usize & 7];
+            (src, fstype, flags, data)
+        }
+        // An OCI mount: the filesystem on the opened target.
+        Op::Fs { fstype, data, flags } => {
+            (src, t.cstr(fstype), flags, if data.len == 0 { &b""[..] } else { t.cstr(data) })
+        }
+        // Op::Mask (the others returned above), an OCI masked path: an
+        // empty read-only tmpfs over a directory, /dev/null over anything
+        // else.
+        _ => {
+            if mnt::kind_of(at.0)?.0 != sys::FileKind::Dir {
+                return bind(Some(b"/dev/null\0"), at.0, false, false).map(|_| ());
             }
+            (Some(&b"tmpfs\0"[..]), &b"tmpfs\0"[..], libc::MS_RDONLY as u64, &b"size=0\0"[..])
         }
+    };
+    fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(fstype), flags, data))
+}
+
+/// A symlink or a device node at `rel`, made in its parent directory. A
+/// device node gets its exact mode and owner (0666 for the default ones
+/// whatever the umask, so any -u user can use them, as docker's); where
+/// the kernel will not let us make device nodes, the host's is bound onto
+/// an empty file instead.
+fn node(root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
+    let (dir, name) = parent(root, rel, true, scratch)?;
+    let Op::HostNode { mode, major, minor, uid, gid } = e.op else {
+        return mnt::symlink_in(src.unwrap_or(b"\0"), dir.0, name);
+    };
+    match sys::mknod_at(dir.0, name, mode, major, minor) {
+        Ok(()) => sys::own_at(dir.0, name, mode, uid, gid),
+        // Already there (a rootfs whose /dev is no fresh tmpfs, a
+        // second run of a bundle): kept as it is, as runc does —
+        // what it may open is the device policy's answer anyway.
+        Err(Errno(libc::EEXIST)) => Ok(()),
+        Err(Errno(libc::EPERM)) => {
+            mnt::create_in(dir.0, name)?;
+            let fd = OwnedFd(mnt::open_nofollow(dir.0, name)?.0);
+            bind(src, fd.0, false, false).map(|_| ())
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -317,7 +319,7 @@ fn parent<'s>(root: Fd, rel: &[u8], mkdirs: bool, scratch: &'s mut [u8]) -> Resu
 /// is ELOOP) and made first with `mkdirs`.
 fn walk(root: Fd, dir: &[u8], mkdirs: bool, buf: &mut [u8]) -> Result<OwnedFd, Errno> {
     let mut cur = OwnedFd(mnt::open_nofollow(root, b".\0")?.0);
-    for c in dir.split(|&c| c == b'/').filter(|c| !c.is_empty() && *c != b".") {
+    for c in dir.split(crate::words::on(b'/')).filter(|c| !c.is_empty() && *c != b".") {
         // Targets come without "..", but this walk must not climb out of
         // the root whatever it is given.
         if c == b".." {

@@ -165,7 +165,7 @@ pub struct Volume<'a> {
 }
 
 pub fn parse_volume(spec: &[u8]) -> Result<Volume<'_>, Why> {
-    let mut f = spec.splitn(3, |&c| c == b':');
+    let mut f = spec.splitn(3, crate::words::on(b':'));
     let src = f.next().unwrap_or(&[]);
     let dst = f.next().ok_or(b"a volume is SRC:DST[:ro|rw]" as Why)?;
     let ro = match f.next() {
@@ -197,7 +197,7 @@ pub fn check_inner_path(p: &[u8]) -> Result<(), Why> {
 }
 
 fn has_dotdot(p: &[u8]) -> bool {
-    p.split(|&c| c == b'/').any(|c| c == b"..")
+    p.split(crate::words::on(b'/')).any(|c| c == b"..")
 }
 
 /// What the table is built from (all syntax-checked by the CLI).
@@ -224,18 +224,31 @@ enum When {
     Privileged,
 }
 
-/// A system step of the rootfs layout: (when, op, "SOURCE TARGET", make,
-/// optional, kind), the target inside the rootfs, the source "-" for none
-/// or "@" for the target itself (one string per step: a slice costs 16
-/// bytes of the table). Order matters: each mount point must exist when its
-/// step runs (/proc before its masks, /dev before its nodes).
-type Step = (When, Sop, &'static [u8], Make, bool, Kind);
+/// A system step of the rootfs layout, as written in `system!` below:
+/// (when, op, "SOURCE TARGET", make, optional, kind), the target inside
+/// the rootfs, the source "-" for none or "@" for the target itself. The
+/// paths are kept apart, a line each in PATHS (a slice per step would cost
+/// 16 bytes of the table); SYSTEM holds the rest. Order matters: each mount
+/// point must exist when its step runs (/proc before its masks, /dev before
+/// its nodes).
+type Step = (When, Sop, Make, bool, Kind);
 
-/// A step's source and target.
-fn paths(step: &Step) -> (&'static [u8], &'static [u8]) {
-    let p = step.2;
+/// A step's source and target, from its line of PATHS.
+fn paths(p: &'static [u8]) -> (&'static [u8], &'static [u8]) {
     let cut = p.iter().position(|&c| c == b' ').unwrap_or(0);
     (&p[..cut], &p[cut + 1..])
+}
+
+/// The system steps with their paths: SYSTEM, and PATHS in the same order.
+fn system() -> impl Iterator<Item = (&'static Step, &'static [u8])> {
+    PATHS.split(crate::words::on(b'\n')).enumerate().map_while(|(i, p)| Some((SYSTEM.get(i)?, p)))
+}
+
+macro_rules! system {
+    ($(($w:expr, $op:expr, $p:literal, $m:expr, $o:expr, $k:expr),)*) => {
+        static SYSTEM: &[Step] = &[$(($w, $op, $m, $o, $k)),*];
+        const PATHS: &[u8] = concat!($($p, "\n"),*).as_bytes();
+    };
 }
 
 /// A system step's operation, in 3 bytes (an `Op` takes 32 and SYSTEM is
@@ -299,41 +312,41 @@ use Kind::*;
 use Make::{Dir, Nothing as No};
 use When::*;
 
-static SYSTEM: [Step; 30] = [
-    (Always, PROC, b"proc /proc", Dir, false, Proc),
+system! {
+    (Always, PROC, "proc /proc", Dir, false, Proc),
     // docker's masked /proc files: /dev/null bound over them.
-    (Hardened, BIND, b"/dev/null /proc/kcore", No, true, Masked),
-    (Hardened, BIND, b"/dev/null /proc/keys", No, true, Masked),
-    (Hardened, BIND, b"/dev/null /proc/timer_list", No, true, Masked),
-    (Hardened, BIND, b"/dev/null /proc/sched_debug", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/kcore", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/keys", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/timer_list", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/sched_debug", No, true, Masked),
     // docker's read-only /proc paths: bound onto themselves, remounted read-only.
-    (Hardened, RBIND, b"@ /proc/sys", No, true, ReadOnlyPath),
-    (Hardened, RO, b"- /proc/sys", No, true, ReadOnlyPath),
-    (Hardened, RBIND, b"@ /proc/sysrq-trigger", No, true, ReadOnlyPath),
-    (Hardened, RO, b"- /proc/sysrq-trigger", No, true, ReadOnlyPath),
-    (Hardened, RBIND, b"@ /proc/irq", No, true, ReadOnlyPath),
-    (Hardened, RO, b"- /proc/irq", No, true, ReadOnlyPath),
-    (Hardened, RBIND, b"@ /proc/bus", No, true, ReadOnlyPath),
-    (Hardened, RO, b"- /proc/bus", No, true, ReadOnlyPath),
-    (Hardened, SYSFS_RO, b"sysfs /sys", Dir, false, Sys),
-    (Privileged, SYSFS_RW, b"sysfs /sys", Dir, false, Sys),
-    (Hardened, EMPTY_RO, b"tmpfs /sys/firmware", No, true, Masked),
+    (Hardened, RBIND, "@ /proc/sys", No, true, ReadOnlyPath),
+    (Hardened, RO, "- /proc/sys", No, true, ReadOnlyPath),
+    (Hardened, RBIND, "@ /proc/sysrq-trigger", No, true, ReadOnlyPath),
+    (Hardened, RO, "- /proc/sysrq-trigger", No, true, ReadOnlyPath),
+    (Hardened, RBIND, "@ /proc/irq", No, true, ReadOnlyPath),
+    (Hardened, RO, "- /proc/irq", No, true, ReadOnlyPath),
+    (Hardened, RBIND, "@ /proc/bus", No, true, ReadOnlyPath),
+    (Hardened, RO, "- /proc/bus", No, true, ReadOnlyPath),
+    (Hardened, SYSFS_RO, "sysfs /sys", Dir, false, Sys),
+    (Privileged, SYSFS_RW, "sysfs /sys", Dir, false, Sys),
+    (Hardened, EMPTY_RO, "tmpfs /sys/firmware", No, true, Masked),
     // /dev: a small tmpfs with the nodes a program expects.
-    (Always, DEVFS, b"tmpfs /dev", Dir, false, Dev),
-    (Always, node(1, 3), b"/dev/null /dev/null", No, false, Dev),
-    (Always, node(1, 5), b"/dev/zero /dev/zero", No, false, Dev),
-    (Always, node(1, 7), b"/dev/full /dev/full", No, false, Dev),
-    (Always, node(1, 8), b"/dev/random /dev/random", No, false, Dev),
-    (Always, node(1, 9), b"/dev/urandom /dev/urandom", No, false, Dev),
-    (Always, node(5, 0), b"/dev/tty /dev/tty", No, false, Dev),
-    (Always, PTS, b"devpts /dev/pts", Dir, false, Dev),
-    (Always, SHM, b"shm /dev/shm", Dir, false, Dev),
-    (Always, Sop::Link, b"/proc/self/fd /dev/fd", No, false, Dev),
-    (Always, Sop::Link, b"/proc/self/fd/0 /dev/stdin", No, false, Dev),
-    (Always, Sop::Link, b"/proc/self/fd/1 /dev/stdout", No, false, Dev),
-    (Always, Sop::Link, b"/proc/self/fd/2 /dev/stderr", No, false, Dev),
-    (Always, Sop::Link, b"pts/ptmx /dev/ptmx", No, false, Dev),
-];
+    (Always, DEVFS, "tmpfs /dev", Dir, false, Dev),
+    (Always, node(1, 3), "/dev/null /dev/null", No, false, Dev),
+    (Always, node(1, 5), "/dev/zero /dev/zero", No, false, Dev),
+    (Always, node(1, 7), "/dev/full /dev/full", No, false, Dev),
+    (Always, node(1, 8), "/dev/random /dev/random", No, false, Dev),
+    (Always, node(1, 9), "/dev/urandom /dev/urandom", No, false, Dev),
+    (Always, node(5, 0), "/dev/tty /dev/tty", No, false, Dev),
+    (Always, PTS, "devpts /dev/pts", Dir, false, Dev),
+    (Always, SHM, "shm /dev/shm", Dir, false, Dev),
+    (Always, Sop::Link, "/proc/self/fd /dev/fd", No, false, Dev),
+    (Always, Sop::Link, "/proc/self/fd/0 /dev/stdin", No, false, Dev),
+    (Always, Sop::Link, "/proc/self/fd/1 /dev/stdout", No, false, Dev),
+    (Always, Sop::Link, "/proc/self/fd/2 /dev/stderr", No, false, Dev),
+    (Always, Sop::Link, "pts/ptmx /dev/ptmx", No, false, Dev),
+}
 
 impl<'t> Table<'t> {
     pub fn new(entries: &'t mut [Entry], text: &'t mut [u8]) -> Table<'t> {
@@ -429,11 +442,11 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         return t.check();
     };
     let root = bind_rootfs(t, r);
-    for step @ &(when, op, _, make, optional, kind) in SYSTEM.iter() {
+    for (&(when, op, make, optional, kind), p) in system() {
         if when != When::Always && (when == When::Privileged) != spec.privileged {
             continue;
         }
-        let (src, dst) = paths(step);
+        let (src, dst) = paths(p);
         let target = t.join(r, dst);
         let src = match src {
             b"-" => None,
@@ -500,8 +513,8 @@ pub fn device(t: &mut Table, r: &[u8], d: &crate::model::Device) {
 /// not the host's. With `keep`, a link already there stays (the rootfs's
 /// own /dev: runc ignores EEXIST there).
 pub fn default_devices(t: &mut Table, r: &[u8], keep: bool) {
-    for step in SYSTEM.iter().filter(|s| matches!(s.1, Sop::Node(..) | Sop::Link)) {
-        let (op, (src, dst)) = (step.1, paths(step));
+    for (step, p) in system().filter(|s| matches!(s.0 .1, Sop::Node(..) | Sop::Link)) {
+        let (op, (src, dst)) = (step.1, paths(p));
         let target = t.join(r, dst);
         if keep && op == Sop::Link && crate::sys::exists_nofollow(t.str(target)) {
             continue;

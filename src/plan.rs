@@ -20,7 +20,10 @@ pub fn container_id(random: [u8; 6]) -> [u8; ID_LEN] {
 }
 
 fn key(entry: &[u8]) -> &[u8] {
-    entry.split(|&c| c == b'=').next().unwrap_or(entry)
+    match entry.iter().position(|&c| c == b'=') {
+        Some(i) => entry.get(..i).unwrap_or(entry),
+        None => entry,
+    }
 }
 
 fn lookup<'e, E: Args + ?Sized>(env: &'e E, k: &[u8]) -> Option<&'e [u8]> {
@@ -65,7 +68,7 @@ pub fn environment<E: Args + ?Sized>(
         }
     }
     for (i, f) in flags.iter().enumerate() {
-        let later = flags[i + 1..].iter().any(|g| key(g) == key(f) && effective(g, caller).is_some());
+        let later = flags.iter().skip(i + 1).any(|g| key(g) == key(f) && effective(g, caller).is_some());
         if let (Some(e), false) = (effective(f, caller), later) {
             emit(&[e]);
         }

@@ -195,20 +195,9 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     }
     // A container cannot get a capability mydocker lacks itself.
     let inherited = inherited();
-    let kept = match c.caps {
-        Caps::Keep => None,
-        Caps::Sets(sets) => Some(sets),
-        Caps::Docker { add, drop } => match caps::keep(add, drop, inherited.permitted) {
-            Ok(k) => Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 }),
-            Err(name) => {
-                Line::new()
-                    .s(b"mydocker: run: --cap-add '")
-                    .arg(name)
-                    .s(b"': mydocker itself does not have it (not in its permitted set)")
-                    .emit(2);
-                return 125;
-            }
-        },
+    let kept = match kept_caps(c.caps, inherited.permitted) {
+        Ok(k) => k,
+        Err(code) => return code,
     };
     // The syscall filter, for the capabilities the container keeps (docker
     // evaluates its profile's capability rules against them too).
@@ -246,29 +235,11 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         sys::close(frame_w);
         frame_w = -1;
     }
-    // -t: the child sends the master of the container's terminal back on a
-    // socketpair made now (console.rs); the caller's window size goes with
-    // the plan, so the command starts with it.
-    // OCI create: the master goes to the caller's console socket instead.
-    // exec: the running container's devpts, and its /dev/console as it is.
-    let exec = matches!(c.mode, Mode::Exec { .. });
-    let own = c.fs.rootfs.is_some() || exec;
-    let mut console = None;
-    if relayed {
-        match sys::tty::socketpair() {
-            Ok((mine, theirs)) => {
-                let size = sys::tty::winsize(0).unwrap_or_default();
-                console = Some(Console::new(theirs, mine, own, size, c.user.ids));
-            }
-            Err(e) => return fail(Error { step: Step::Console, errno: e }),
-        }
-    } else if let (true, Some((sock, (rows, cols)))) = (c.terminal, c.console_socket) {
-        let size = Winsize([rows, cols, 0, 0]);
-        console = Some(Console::new(sock, -1, own, size, c.user.ids));
-    }
-    if let Some(con) = console.as_mut() {
-        con.at_console &= !exec;
-    }
+    // -t, or OCI's console socket: the container's own terminal.
+    let console = match console(c, relayed) {
+        Ok(con) => con,
+        Err(e) => return fail(Error { step: Step::Console, errno: e }),
+    };
     let mut cx = Child {
         ctx: Ctx {
             c,
@@ -439,6 +410,48 @@ fn child_failed(c: &Container, cgs: &Cgroups, fs: &Table, hostname: Option<&[u8]
     e.exit_code()
 }
 
+/// The capability sets the container ends with (None: all of mydocker's,
+/// --privileged); docker's --cap-add of one mydocker lacks (not in
+/// `permitted`) is refused in one line: Err(125).
+fn kept_caps(caps: Caps, permitted: u64) -> Result<Option<CapSets>, i32> {
+    match caps {
+        Caps::Keep => Ok(None),
+        Caps::Sets(sets) => Ok(Some(sets)),
+        Caps::Docker { add, drop } => match caps::keep(add, drop, permitted) {
+            Ok(k) => Ok(Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 })),
+            Err(name) => {
+                Line::new()
+                    .s(b"mydocker: run: --cap-add '")
+                    .arg(name)
+                    .s(b"': mydocker itself does not have it (not in its permitted set)")
+                    .emit(2);
+                Err(125)
+            }
+        },
+    }
+}
+
+/// -t: the child sends the master of the container's terminal back on a
+/// socketpair made now (console.rs); the caller's window size goes with
+/// the plan, so the command starts with it. OCI create: the master goes to
+/// the caller's console socket instead. exec: the running container's
+/// devpts, and its /dev/console as it is. None: no terminal.
+fn console(c: &Container, relayed: bool) -> Result<Option<Console>, Errno> {
+    let exec = matches!(c.mode, Mode::Exec { .. });
+    let own = c.fs.rootfs.is_some() || exec;
+    let (sock, peer, size) = if relayed {
+        let (mine, theirs) = sys::tty::socketpair()?;
+        (theirs, mine, sys::tty::winsize(0).unwrap_or_default())
+    } else if let (true, Some((sock, (rows, cols)))) = (c.terminal, c.console_socket) {
+        (sock, -1, Winsize([rows, cols, 0, 0]))
+    } else {
+        return Ok(None);
+    };
+    let mut con = Console::new(sock, peer, own, size, c.user.ids);
+    con.at_console &= !exec;
+    Ok(Some(con))
+}
+
 /// CLONE_VM | CLONE_VFORK where that is sound, as musl's posix_spawn
 /// does: the child runs on our memory while we sleep in clone until its
 /// execve (or exit). Then no page table is copied, no page we touched is
@@ -589,18 +602,20 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     }
     let mut vols = [Volume { src: b"", dst: b"", ro: false }; MAX_VOLUMES];
     let mut dirs = [false; MAX_VOLUMES];
-    for (i, spec) in volumes.iter().enumerate() {
+    // cli.rs takes at most MAX_VOLUMES.
+    let n = volumes.len().min(MAX_VOLUMES);
+    for ((spec, vol), dir) in volumes.iter().zip(&mut vols).zip(&mut dirs) {
         let Ok(v) = mounts::parse_volume(spec) else { return bad(b"--volume", spec, b"malformed") };
-        dirs[i] = match sys::kind(v.src) {
+        *dir = match sys::kind(v.src) {
             Ok(k) => k == sys::FileKind::Dir,
             Err(e) => return bad(b"--volume", spec, sys::strerror(e)),
         };
-        vols[i] = v;
+        *vol = v;
     }
     let spec = mounts::Spec {
         rootfs: c.fs.rootfs,
-        volumes: &vols[..volumes.len()],
-        volume_is_dir: &dirs[..volumes.len()],
+        volumes: vols.get(..n).unwrap_or(&[]),
+        volume_is_dir: dirs.get(..n).unwrap_or(&[]),
         tmpfs,
         read_only: c.fs.read_only,
         workdir: c.process.cwd,

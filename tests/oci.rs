@@ -641,6 +641,29 @@ fn mounts_masked_and_read_only_paths_are_honoured() {
 }
 
 #[test]
+fn the_mount_table_is_sized_from_config_json_not_a_fixed_limit() {
+    // podman --privileged lists every host /dev node in linux.devices (100+
+    // on an ordinary host, more with many disks or ttys) after a rule that
+    // allows every device. Here 150 devices under that rule (one rule in
+    // the policy, as in runc's emulator), 300 read-only binds (600 steps),
+    // 40 masked and 40 read-only paths.
+    let r = need!();
+    let out = inside(&r, "many", "grep -c ' /mnt/n' /proc/mounts; ls /dev | grep -c '^many'", |c| {
+        c["linux"]["resources"]["devices"] = json!([{"allow": true, "access": "rwm"}]);
+        let m = c["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/mnt", "type": "tmpfs", "source": "tmpfs"}));
+        for i in 0..300 {
+            m.push(json!({"destination": format!("/mnt/n{i}"), "type": "bind", "source": "/dev/null", "options": ["bind", "ro"]}));
+        }
+        c["linux"]["devices"] = (0..150).map(|i| json!({"path": format!("/dev/many{i}"), "type": "c", "major": 1, "minor": 3})).collect();
+        c["linux"]["maskedPaths"] = (0..40).map(|i| json!(format!("/mnt/n{i}"))).collect();
+        c["linux"]["readonlyPaths"] = (40..80).map(|i| json!(format!("/mnt/n{i}"))).collect();
+    });
+    // 300 binds, a mask over 40 of them, a read-only rebind of 40 others.
+    assert_eq!(out, "380\n150\n");
+}
+
+#[test]
 fn devices_are_made_with_their_mode_and_owner() {
     let r = need!();
     let out = inside(&r, "dev", "stat -c '%F %t,%T %a %u:%g' /dev/mydev /dev/null", |c| {

@@ -134,14 +134,15 @@ fn v1_lines_start_from_deny_all_and_keep_the_order() {
     assert_eq!(got, want);
     let mut all = Policy::EMPTY;
     all.push(Rule::allow(Type::All, None, None, RWM)).unwrap();
-    all.push(Rule::allow(Type::All, None, None, MKNOD)).unwrap();
+    // (An allow here would change nothing and is dropped: see push.)
+    all.push(Rule { ty: Type::All, major: None, minor: None, access: MKNOD, allow: false }).unwrap();
     let mut got = vec![];
     all.v1_lines(&mut |f, l| {
         got.push(format!("{} {}", String::from_utf8_lossy(f), String::from_utf8_lossy(l).strip_suffix('\n').unwrap()));
         Ok(())
     })
     .unwrap();
-    assert_eq!(got, ["devices.deny a", "devices.allow a", "devices.allow c *:* m", "devices.allow b *:* m"]);
+    assert_eq!(got, ["devices.deny a", "devices.allow a", "devices.deny c *:* m", "devices.deny b *:* m"]);
 }
 
 #[test]
@@ -176,5 +177,38 @@ fn device_flags_read_as_docker_reads_them() {
     assert_eq!(d("/dev/sda:/dev/xvdc:r"), Ok((&b"/dev/sda"[..], &b"/dev/xvdc"[..], READ)));
     for bad in ["dev/kvm", "/dev/kvm:x:r", "/dev/kvm:/a:b:c", "/dev/kvm:/dev/x:rx", "/dev/kvm:/../x", ""] {
         assert!(d(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_rule_for_everything_replaces_the_earlier_ones_and_answers_stay_the_same() {
+    let all = |allow| Rule { ty: Type::All, major: None, minor: None, access: RWM, allow };
+    let node = |i: u32, allow| Rule { ty: if i % 2 == 0 { Type::Char } else { Type::Block }, major: Some(i % 7), minor: Some(i), access: READ | WRITE, allow };
+    // podman --privileged: allow-all, docker's defaults, then every host node.
+    let mut privileged = vec![all(true)];
+    privileged.extend(DOCKER_DEFAULT);
+    privileged.extend((0..300).map(|i| node(i, true)));
+    let mut then_deny = privileged.clone();
+    then_deny.push(Rule { ty: Type::Block, major: None, minor: None, access: WRITE, allow: false });
+    let mut reset = (0..100).map(|i| node(i, i % 3 == 0)).collect::<Vec<_>>();
+    reset.push(all(false));
+    reset.extend((0..20).map(|i| node(i, true)));
+    for (name, raw, len) in [("privileged", &privileged, 1), ("privileged, then a deny", &then_deny, 2), ("deny-all midway", &reset, 21)] {
+        let mut p = Policy::EMPTY;
+        for r in raw.iter() {
+            p.push(*r).unwrap();
+        }
+        assert_eq!(p.rules().len(), len, "{name}");
+        // The reference over the raw list: last match wins, default deny.
+        for ty in [Type::Char, Type::Block] {
+            for major in 0..8 {
+                for minor in [0, 1, 2, 3, 5, 136, 299] {
+                    for access in 1..=RWM {
+                        let want = raw.iter().rev().find(|r| r.matches(ty, major, minor, access)).map_or(false, |r| r.allow);
+                        assert_eq!(p.allows(ty, major, minor, access), want, "{name}: {ty:?} {major}:{minor} {access}");
+                    }
+                }
+            }
+        }
     }
 }

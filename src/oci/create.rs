@@ -18,7 +18,7 @@ use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
 use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
-use crate::mounts::{self, Entry, Table, MAX_ENTRIES, TEXT_CAP};
+use crate::mounts::{self, Entry, Table};
 use crate::sys::{self, Errno, Fd, Map};
 
 const FLAGS: Flags =
@@ -217,10 +217,10 @@ fn build_and_spawn(
         Ok(_) => return Err(fail(cmd, &[b"root.path ", rootfs, b": not a directory"])),
         Err(e) => return Err(fail_io(cmd, b"root.path ", rootfs, e)),
     }
-    let size = MAX_ENTRIES * core::mem::size_of::<Entry>() + TEXT_CAP;
+    let (nent, ntext) = super::mounts::table_size(root, rootfs.len() + bundle.len(), pristine.len());
+    let size = nent * core::mem::size_of::<Entry>() + ntext;
     let mut tmap = Map::new(size, false).map_err(|e| fail_io(cmd, b"mount table", b"", e))?;
-    let (entries, ttext) =
-        tmap.typed(MAX_ENTRIES, mounts::EMPTY).ok_or_else(|| fail1(cmd, b"mount table: no memory"))?;
+    let (entries, ttext) = tmap.typed(nent, mounts::EMPTY).ok_or_else(|| fail1(cmd, b"mount table: no memory"))?;
     let mut table = Table::new(entries, ttext);
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
     let mut made = cgroups::make(cg_path, res, &policy)
@@ -337,7 +337,7 @@ fn uts_name<'a>(v: Option<json::Value<'a>>, field: &'static [u8], own_uts: bool)
 
 /// A cgroupfs path: '/'-separated names, none of them "." or "..".
 fn valid_cgroup_path(p: &[u8]) -> bool {
-    !p.contains(&0) && !p.contains(&b':') && p.split(|&c| c == b'/').all(|c| c != b"." && c != b"..")
+    !p.contains(&0) && !p.contains(&b':') && p.split(crate::words::on(b'/')).all(|c| c != b"." && c != b"..")
 }
 
 /// The state record, the annotations, the config copy and the pid file.

@@ -228,9 +228,9 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
         return fs(t, b"cgroup2", b"cgroup2", b"", f | RDONLY | NSX, target);
     }
     fs(t, b"tmpfs", b"tmpfs", b"mode=755", NSX, target);
-    for dir in cgroups.split(|&c| c == 0) {
+    for dir in cgroups.split(crate::words::on(0)) {
         let Some(rest) = dir.strip_prefix(b"/sys/fs/cgroup/") else { continue };
-        let name = rest.split(|&c| c == b'/').next().unwrap_or(b"");
+        let name = rest.split(crate::words::on(b'/')).next().unwrap_or(b"");
         if name.is_empty() {
             continue;
         }
@@ -239,7 +239,7 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
         t.push(Op::Bind { rec: false }, Some(src), at, (Make::Dir, false, Kind::Config));
         then(t, Op::RemountRo { flags: 0 }, at);
         if name.contains(&b',') {
-            for alias in name.split(|&c| c == b',') {
+            for alias in name.split(crate::words::on(b',')) {
                 let to = t.text(name);
                 let link = t.put(&[r, dst, b"/", alias]);
                 t.push(Op::Symlink, Some(to), link, (Make::Nothing, false, Kind::Config));
@@ -278,6 +278,21 @@ fn devices(linux: Option<Value>, root: Value, r: &[u8], t: &mut Table) -> Res<()
         crate::mounts::device(t, r, &dev);
     }
     Ok(())
+}
+
+/// The mount table's size for a config.json of `len` bytes: (entries, text
+/// bytes). Sized from the config, not fixed: podman --privileged binds
+/// every host /dev node (100+ on an ordinary host). Each mount, device,
+/// masked or read-only path adds at most 4 entries and 2 paths of at most
+/// `prefix` (rootfs + bundle) bytes plus its own text, which the config's
+/// length bounds; MAX_ENTRIES / TEXT_CAP cover the rest (the default
+/// devices, a v1 cgroup mount's hierarchies). Mapped, not touched: unused
+/// pages cost nothing.
+pub fn table_size(root: Value, prefix: usize, len: usize) -> (usize, usize) {
+    let linux = root.get("linux");
+    let items = list(Some(root), "mounts", root).count()
+        + ["devices", "maskedPaths", "readonlyPaths"].iter().map(|k| list(linux, k, root).count()).sum::<usize>();
+    (crate::mounts::MAX_ENTRIES + 4 * items, crate::mounts::TEXT_CAP + len + items * 2 * (prefix + 2))
 }
 
 /// Builds the whole table for `rootfs` (no trailing '/'). `cgroups`: the

@@ -462,6 +462,22 @@ def _(env, rt):
     return got
 
 
+@case("podman::run_privileged_gets_every_host_device")
+def _(env, rt):
+    # --privileged: podman lists every host /dev node in linux.devices
+    # (100+ on an ordinary host): no fixed mount-table limit may refuse it.
+    import stat
+    host = sum(1 for e in os.scandir("/dev")
+               if stat.S_ISCHR(e.stat(follow_symlinks=False).st_mode) or stat.S_ISBLK(e.stat(follow_symlinks=False).st_mode))
+    r = prun(env, rt, "--rm", "--privileged", IMG, "sh", "-c",
+             "[ -c /dev/kmsg ] && echo kmsg; find /dev -type c -o -type b | wc -l")
+    expect(r.rc == 0, f"podman run --privileged: rc {r.rc}: {r.err.strip()[-300:]!r}")
+    lines = r.out.split()
+    expect(lines[:1] == ["kmsg"] and int(lines[1]) >= min(host, 100),
+           f"want the host's device nodes bound ({host} on the host): {r.out!r}")
+    return {"rc": r.rc, "kmsg": lines[:1] == ["kmsg"]}
+
+
 @case("podman::stop_kills_after_timeout")
 def _(env, rt):
     # A shell as PID 1 without a TERM trap ignores TERM: stop escalates to KILL.
