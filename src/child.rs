@@ -608,8 +608,12 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
             Ok(true) => {}
             _ => sys::exit(125),
         }
-        let e = sys::execve(pathbuf.get(..n).unwrap_or(&[]), cmd.argv, cmd.envp);
-        sys::exit(exec(e).exit_code());
+        let e = exec(sys::execve(pathbuf.get(..n).unwrap_or(&[]), cmd.argv, cmd.envp));
+        // Nobody reads the pipe any more: the line goes to the container's
+        // stderr (its log under conmon or the shim), as runc's init writes
+        // it — else a binary changed since create just ends, unexplained.
+        e.report(Some(cmd.s.argv0));
+        sys::exit(e.exit_code());
     }
     let e = find(cmd, pathbuf, true);
     Err(exec(e.err().unwrap_or(Errno(libc::ENOENT))).into())

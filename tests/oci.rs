@@ -251,6 +251,36 @@ fn a_missing_command_is_a_create_error_in_runcs_words_and_leaves_nothing() {
 }
 
 #[test]
+fn a_command_that_cannot_run_at_start_says_why_on_the_containers_stderr() {
+    // Found and executable at create, not at start (chmod -x between): the
+    // create process is gone, so the line goes where runc's init writes it.
+    let r = need!();
+    let t = T::new("startfail");
+    let prog = t.dir.join("prog");
+    fs::write(&prog, "#!/bin/sh\necho ran\n").unwrap();
+    fs::set_permissions(&prog, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut c = config(&r, &["/prog"]);
+    c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/prog", "type": "bind", "source": prog, "options": ["bind"]}));
+    t.write(&c);
+    let b = t.bundle();
+    let (out, err) = (t.dir.join("c.out"), t.dir.join("c.err"));
+    let st = t
+        .cmd(&["create", "-b", b.to_str().unwrap(), "c3"])
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(fs::File::create(&err).unwrap())
+        .status()
+        .unwrap();
+    assert!(st.success(), "{}", fs::read_to_string(&err).unwrap());
+    fs::set_permissions(&prog, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    assert_eq!(code(&t.run(&["start", "c3"])), 0);
+    t.wait_status("c3", "stopped");
+    assert_eq!(fs::read_to_string(&out).unwrap(), "");
+    let e = fs::read_to_string(&err).unwrap();
+    assert!(e.lines().count() == 1 && e.starts_with("mydocker: exec: /prog: Permission denied"), "{e:?}");
+    assert_eq!(code(&t.run(&["delete", "c3"])), 0);
+}
+
+#[test]
 fn a_command_that_is_not_executable_is_permission_denied() {
     let r = need!();
     let t = T::new("noexec");

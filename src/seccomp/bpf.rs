@@ -8,13 +8,16 @@
 //!   load arch; per architecture, native first: `jeq AUDIT_ARCH`, else skip
 //!   its block; after the last block `ret KILL` (libseccomp's bad-arch action).
 //!   A block loads nr and searches the number line, cut into intervals of
-//!   one verdict, with a balanced tree of `jge` (on x86_64 the x32 calls,
-//!   bit 30 set, are the upper part of the same line). An interval of a
+//!   one verdict, with a tree of `jge` split where it halves the numbers the
+//!   kernel emulates at load time (on x86_64 the x32 calls, bit 30 set, are
+//!   the upper part of the same line, searched by a chain). An interval of a
 //!   single number between two of one verdict is no leaf of its own but a
 //!   `jeq` in its neighbours' leaf. Leaves are no instructions: the tree
 //!   jumps straight to the block's shared `ret`s, or to a syscall's
 //!   condition block (its rules in order: a failing comparison jumps to the
-//!   next rule, the last holding one to the shared `ret` of the rule's action).
+//!   next rule, the last holding one to the `ret` of the rule's action; the
+//!   blocks come after the tree's `ret`s and have theirs after them; x32's
+//!   blocks are i386's, reached by a `ja`).
 //!   Jumps reach 255 instructions: a part of the tree too long for that is
 //!   split in two with a `ja` (each half gets its own `ret`s).
 //! A syscall with an unconditional rule takes the first such rule's action
@@ -121,6 +124,18 @@ const PASS: u16 = u16::MAX;
 const UNSET: u32 = u32::MAX - 1;
 const UNKNOWN: u32 = u32::MAX;
 
+/// x32's condition blocks that can wait for i386's, and their rules.
+const MAX_WAITING: usize = 8;
+const MAX_RULES_SHARED: usize = 8;
+
+/// A `ja` to the condition block of these rules on i386.
+#[derive(Clone, Copy)]
+struct Waiting {
+    at: u16,
+    n: u8,
+    rules: [u16; MAX_RULES_SHARED],
+}
+
 /// Work space for one compilation (on the caller's stack or in a mapping).
 pub struct Scratch {
     ents: [(u32, u16); 2 * MAX_CALLS],
@@ -137,6 +152,14 @@ pub struct Scratch {
     shared: u16,
     targets: [To; MAX_TARGETS],
     nt: usize,
+    /// The first target a new jump may reuse (those before are behind it).
+    t_from: usize,
+    /// x32's condition blocks left to i386's identical ones: the `ja`s
+    /// waiting for them (see `defer`).
+    waiting: [Waiting; MAX_WAITING],
+    nw: usize,
+    /// Whether x32's blocks may wait for i386's.
+    share: bool,
     fix: [Fix; MAX_FIX],
     nf: usize,
     lfix: [Fix; MAX_LOCAL_FIX],
@@ -160,6 +183,10 @@ impl Scratch {
             shared: 0,
             targets: [To::Ret(0); MAX_TARGETS],
             nt: 0,
+            t_from: 0,
+            waiting: [Waiting { at: 0, n: 0, rules: [0; MAX_RULES_SHARED] }; MAX_WAITING],
+            nw: 0,
+            share: false,
             fix: [FIX; MAX_FIX],
             nf: 0,
             lfix: [FIX; MAX_LOCAL_FIX],
@@ -203,23 +230,42 @@ impl Out<'_> {
 /// Compiles `m` for the architectures in `arches` (native first) into
 /// `out` (at most MAX_INSNS used); returns the instruction count.
 pub fn compile(m: &Model, arches: &[Arch], out: &mut [Insn], s: &mut Scratch) -> Result<usize, Error> {
+    let x32 = arches.contains(&Arch::X32);
+    // x32 compares arguments as i386 does: its condition blocks can be
+    // i386's (one `ja` each instead of a copy), when i386 has them all.
+    let i386 = arches.iter().position(|a| *a == Arch::X86) > arches.iter().position(|a| *a == Arch::X86_64);
+    s.share = x32 && i386;
+    match program(m, arches, x32, out, s) {
+        Err(Error::Far) if s.share => {}
+        r => return r,
+    }
+    s.share = false;
+    program(m, arches, x32, out, s)
+}
+
+fn program(m: &Model, arches: &[Arch], x32: bool, out: &mut [Insn], s: &mut Scratch) -> Result<usize, Error> {
     let len = out.len().min(MAX_INSNS);
     let mut o = Out { buf: &mut out[..len], n: 0 };
-    let x32 = arches.contains(&Arch::X32);
+    s.nw = 0;
     o.put(LD_W_ABS, 0, 0, OFF_ARCH)?;
     for &a in arches.iter().filter(|a| **a != Arch::X32) {
         let at = o.put(JEQ_K, 0, 0, a.audit())?;
         block(m, a, x32, &mut o, s)?;
-        skip(&mut o, at)?;
+        skip(&mut o, at, s)?;
     }
     o.put(RET_K, 0, 0, Act::KillThread.ret())?;
+    // A block i386 turned out not to have (its names are absent there): a
+    // `ja` still pointing at the next instruction (i386's blocks are far).
+    if s.waiting[..s.nw].iter().any(|w| o.buf[w.at as usize].k == 0) {
+        return Err(Error::Far);
+    }
     Ok(o.n)
 }
 
 /// Points the architecture test at `at` past the block after it: its jf,
 /// or, when the block is longer than jf reaches, a `ja` slipped in after
 /// the test (a block's jumps are all relative and inside it: it moves).
-fn skip(o: &mut Out, at: usize) -> Result<(), Error> {
+fn skip(o: &mut Out, at: usize, s: &mut Scratch) -> Result<(), Error> {
     let len = o.n - at - 1;
     if let Ok(d) = u8::try_from(len) {
         o.buf[at].jf = d;
@@ -229,6 +275,9 @@ fn skip(o: &mut Out, at: usize) -> Result<(), Error> {
     o.buf.copy_within(at + 1..o.n - 1, at + 2);
     o.buf[at].jt = 1;
     o.buf[at + 1] = Insn { code: JMP_JA, jt: 0, jf: 0, k: len as u32 };
+    for w in &mut s.waiting[..s.nw] {
+        w.at += 1;
+    }
     Ok(())
 }
 
@@ -282,9 +331,9 @@ fn block(m: &Model, a: Arch, x32: bool, o: &mut Out, s: &mut Scratch) -> Result<
     let n = entries(m, a, s, 0)?;
     s.ne = n;
     if a == Arch::X86_64 && x32 {
-        let start = o.n;
+        let (start, nw) = (o.n, s.nw);
         match x32_part(m, n, o, s) {
-            Err(Error::Far) => (o.n, s.ne) = (start, n),
+            Err(Error::Far) => (o.n, s.ne, s.nw) = (start, n, nw),
             r => r?,
         }
     }
@@ -475,9 +524,9 @@ fn verdict(m: &Model, ents: &[(u32, u16)], first: usize) -> To {
 /// them, else split in two. A single leaf always fits, its condition block
 /// written with its own `ret`s if it must.
 fn region(m: &Model, a: Arch, lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<(), Error> {
-    let (start, shared) = (o.n, s.shared);
+    let (start, shared, nw) = (o.n, s.shared, s.nw);
     match flat(m, a, lo, hi, ni, o, s, false) {
-        Err(Error::Far) => (o.n, s.shared) = (start, shared),
+        Err(Error::Far) => (o.n, s.shared, s.nw) = (start, shared, nw),
         r => return r,
     }
     if hi - lo == 1 {
@@ -497,44 +546,100 @@ enum Entry {
     Target(u16),
 }
 
-/// The tree over leaves `lo..hi`, then its targets: condition blocks, then
-/// `ret`s (a condition block jumps on to them); `inline`: `ret`s first, and
-/// condition blocks with `ret`s of their own.
+/// The tree over leaves `lo..hi`, then its targets: the `ret`s it jumps
+/// to, then the condition blocks, then the `ret`s those jump to (`inline`:
+/// condition blocks with `ret`s of their own). A `ret` a block shares with
+/// the tree is written twice rather than once after the blocks: the tree's
+/// last nodes would jump over the blocks to it, a distance that the x86
+/// JIT shortens one jump per pass of its own (it re-emits the whole
+/// program until no jump changes size; each pass costs about as much as 28
+/// instructions more).
 fn flat(m: &Model, a: Arch, lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch, inline: bool) -> Result<(), Error> {
-    (s.nt, s.nf) = (0, 0);
+    (s.nt, s.nf, s.t_from) = (0, 0, 0);
     tree(lo, hi, ni, o, s)?;
     let mut pos = [0u16; MAX_TARGETS];
-    for blocks in [!inline, inline] {
-        let mut t = 0;
-        while t < s.nt {
-            match s.targets[t] {
-                To::Ret(k) if !blocks => pos[t] = o.put(RET_K, 0, 0, k)? as u16,
-                To::Shared if !blocks => {
-                    pos[t] = o.put(JMP_JA, 0, 0, 0)? as u16;
-                    if s.shared != 0 {
-                        o.patch(s.shared as usize, Side::K, pos[t] as usize)?;
-                    }
-                    s.shared = pos[t];
-                }
-                To::Block(first) if blocks => {
-                    pos[t] = o.n as u16;
-                    conditions(m, a, first as usize, o, s, inline)?;
-                }
-                _ => {}
+    let of_tree = s.nt;
+    rets(0..of_tree, o, s, &mut pos)?;
+    // Jumps go forward only: the blocks' targets are new ones, after them.
+    s.t_from = of_tree;
+    for t in 0..of_tree {
+        if let To::Block(first) = s.targets[t] {
+            pos[t] = o.n as u16;
+            let first = first as usize;
+            if a == Arch::X86 {
+                adopt(first, o, s)?;
+            } else if a == Arch::X32 && s.share && defer(first, o, s)? {
+                continue;
             }
-            t += 1;
+            conditions(m, a, first, o, s, inline)?;
         }
     }
+    rets(of_tree..s.nt, o, s, &mut pos)?;
     for f in &s.fix[..s.nf] {
         o.patch(f.at as usize, f.side, pos[f.to as usize] as usize)?;
     }
     Ok(())
 }
 
+/// The rules of the condition block of the entries from `first`, if few enough.
+fn rules_of(first: usize, s: &Scratch) -> Option<(u8, [u16; MAX_RULES_SHARED])> {
+    let nr = s.ents[first].0;
+    let mut rules = [0; MAX_RULES_SHARED];
+    let mut n = 0;
+    for e in s.ents[first..s.ne].iter().take_while(|e| e.0 == nr) {
+        *rules.get_mut(n)? = e.1;
+        n += 1;
+    }
+    Some((n as u8, rules))
+}
+
+/// x32's condition block of the entries from `first`, as a `ja` to i386's
+/// block of the same rules, written later (x32 and i386 both compare the
+/// low words only, so the code is the same). False: write it here.
+fn defer(first: usize, o: &mut Out, s: &mut Scratch) -> Result<bool, Error> {
+    let Some((n, rules)) = rules_of(first, s) else { return Ok(false) };
+    if s.nw == MAX_WAITING {
+        return Ok(false);
+    }
+    let at = o.put(JMP_JA, 0, 0, 0)? as u16;
+    s.waiting[s.nw] = Waiting { at, n, rules };
+    s.nw += 1;
+    Ok(true)
+}
+
+/// i386's condition block of the entries from `first` starts here: the
+/// x32 `ja`s waiting for its rules land on it (again, when a part of the
+/// program is rewritten after a jump did not reach).
+fn adopt(first: usize, o: &mut Out, s: &mut Scratch) -> Result<(), Error> {
+    let Some((n, rules)) = rules_of(first, s) else { return Ok(()) };
+    for w in s.waiting[..s.nw].iter().filter(|w| w.n == n && w.rules == rules) {
+        o.patch(w.at as usize, Side::K, o.n)?;
+    }
+    Ok(())
+}
+
+/// The `ret`s (and x32's jumps into x86_64's search) among targets `ts`.
+fn rets(ts: core::ops::Range<usize>, o: &mut Out, s: &mut Scratch, pos: &mut [u16; MAX_TARGETS]) -> Result<(), Error> {
+    for t in ts {
+        match s.targets[t] {
+            To::Ret(k) => pos[t] = o.put(RET_K, 0, 0, k)? as u16,
+            To::Shared => {
+                pos[t] = o.put(JMP_JA, 0, 0, 0)? as u16;
+                if s.shared != 0 {
+                    o.patch(s.shared as usize, Side::K, pos[t] as usize)?;
+                }
+                s.shared = pos[t];
+            }
+            To::Block(_) => {}
+        }
+    }
+    Ok(())
+}
+
 #[inline(never)]
 fn target(s: &mut Scratch, to: To) -> Result<u16, Error> {
-    if let Some(t) = s.targets[..s.nt].iter().position(|x| *x == to) {
-        return Ok(t as u16);
+    if let Some(t) = s.targets[s.t_from..s.nt].iter().position(|x| *x == to) {
+        return Ok((s.t_from + t) as u16);
     }
     *s.targets.get_mut(s.nt).ok_or(Error::Far)? = to;
     s.nt += 1;
@@ -548,13 +653,17 @@ fn fix(s: &mut Scratch, at: usize, side: Side, to: u16) -> Result<(), Error> {
     Ok(())
 }
 
-/// A balanced search over leaves `lo..hi` (their union is the whole number
-/// line, so a leaf needs no bounds check).
+/// A search over leaves `lo..hi` (their union is the whole number line, so
+/// a leaf needs no bounds check), split where it halves the numbers the
+/// kernel emulates (see `split`).
 fn tree(lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<Entry, Error> {
     if hi - lo == 1 {
         return leaf(lo, ni, o, s);
     }
-    let mid = (lo + hi) / 2;
+    let mid = split(s, lo, hi);
+    if mid == hi - 1 && emulated_below(s, lo) == emulated_below(s, hi) {
+        return chain(lo, hi, ni, o, s);
+    }
     let at = o.put(JGE_K, 0, 0, s.ivs[s.segs[mid] as usize].lo)?;
     // The left subtree's code, if any, follows at once (jf = 0).
     if let Entry::Target(t) = tree(lo, mid, ni, o, s)? {
@@ -567,13 +676,63 @@ fn tree(lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result
     Ok(Entry::At(at))
 }
 
+/// Syscall numbers below this are what the kernel walks the filter for when
+/// it loads it: seccomp_cache_prepare emulates the program for every number
+/// below NR_syscalls of the native and the compat architecture (about 470
+/// on Linux 6.18) to find the always-allowed ones, at every container start.
+const EMULATED: u32 = 512;
+
+/// Where leaf `k` starts, as a count of emulated numbers below it.
+fn emulated_below(s: &Scratch, k: usize) -> u32 {
+    match s.segs[..s.ns].get(k) {
+        Some(&at) => s.ivs[at as usize].lo.min(EMULATED),
+        None => EMULATED,
+    }
+}
+
+/// The leaf the node over `lo..hi` starts its right side at: where the
+/// emulated numbers are halved, so that the kernel's walk over all of them
+/// takes about a step fewer per number than a tree halving the leaves (the
+/// syscalls that run the filter afterwards, those with argument rules and
+/// refused ones, are few). Leaves with no emulated number (x32's, and the
+/// numbers above the tables) form a chain: a `jge` each, where a balanced
+/// tree spends an extra `ja` for every node with two leaves — the kernel
+/// converts a jump with two targets into two instructions and JITs both.
+fn split(s: &Scratch, lo: usize, hi: usize) -> usize {
+    let (first, last) = (emulated_below(s, lo), emulated_below(s, hi));
+    if first == last {
+        return hi - 1;
+    }
+    let half = first + (last - first) / 2;
+    let mut mid = lo + 1;
+    while mid + 1 < hi && emulated_below(s, mid + 1) <= half {
+        mid += 1;
+    }
+    // The cut nearest the middle, of the two around it.
+    if mid + 1 < hi && emulated_below(s, mid + 1) - half < half.saturating_sub(emulated_below(s, mid)) {
+        mid += 1;
+    }
+    mid
+}
+
 /// Leaf `k`: a `jeq` per exception, else its own verdict.
 fn leaf(k: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<Entry, Error> {
+    let first = o.n;
+    let t_own = exceptions(k, ni, o, s)?;
+    if o.n == first {
+        return Ok(Entry::Target(t_own));
+    }
+    fix(s, o.n - 1, Side::Jf, t_own)?;
+    Ok(Entry::At(first))
+}
+
+/// Leaf `k`'s exceptions, a `jeq` each that goes on when it fails; returns
+/// the target of the leaf's own verdict.
+fn exceptions(k: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<u16, Error> {
     let from = s.segs[k] as usize;
     let to = if k + 1 < s.ns { s.segs[k + 1] as usize } else { ni };
     let own = s.ivs[from].to;
     let t_own = target(s, own)?;
-    let first = o.n;
     for j in from + 1..to {
         let iv = s.ivs[j];
         if iv.to != own {
@@ -582,10 +741,23 @@ fn leaf(k: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<Entry, Erro
             fix(s, at, Side::Jt, t)?;
         }
     }
-    if o.n == first {
-        return Ok(Entry::Target(t_own));
+    Ok(t_own)
+}
+
+/// Leaves `lo..hi` from the top down: each leaf's exceptions, then a `jge`
+/// to its verdict, every failing test going on to the next, so that no
+/// jump has two targets (the lowest leaf ends it, as `leaf` does).
+fn chain(lo: usize, hi: usize, ni: usize, o: &mut Out, s: &mut Scratch) -> Result<Entry, Error> {
+    let first = o.n;
+    for k in (lo + 1..hi).rev() {
+        let t_own = exceptions(k, ni, o, s)?;
+        let at = o.put(JGE_K, 0, 0, s.ivs[s.segs[k] as usize].lo)?;
+        fix(s, at, Side::Jt, t_own)?;
     }
-    fix(s, o.n - 1, Side::Jf, t_own)?;
+    match leaf(lo, ni, o, s)? {
+        Entry::Target(t) => fix(s, o.n - 1, Side::Jf, t)?,
+        Entry::At(_) => {}
+    }
     Ok(Entry::At(first))
 }
 

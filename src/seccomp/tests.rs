@@ -458,6 +458,27 @@ fn every_operator_and_action_equals_libseccomp() {
     }
 }
 
+/// x32's condition blocks are i386's when i386 has the same rules (one
+/// `ja` each): also when it does not have them all (newfstatat is not an
+/// i386 call), or a block has more rules than a shared one holds.
+#[test]
+fn x32_condition_blocks_equal_libseccomp_shared_or_not() {
+    if !libseccomp() {
+        return;
+    }
+    let many: Vec<String> = (0..10).map(|v| format!(r#"{{"names": ["kill"], "action": "SCMP_ACT_ALLOW", "args": [{{"index": 1, "value": {v}, "op": "SCMP_CMP_EQ"}}]}}"#)).collect();
+    let shared = r#"{"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2147483648, "op": "SCMP_CMP_LT"}]},
+        {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}"#;
+    let x32_only = r#"{"names": ["newfstatat"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 3, "value": 256, "op": "SCMP_CMP_EQ"}]}"#;
+    for rules in [shared.to_string(), format!("{shared}, {x32_only}"), format!("{shared}, {}", many.join(","))] {
+        let profile = format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": [{rules}]}}"#
+        );
+        let theirs = reference(&profile, Host::X86_64, 0);
+        same_verdicts(&ours_json(&profile, Host::X86_64, 0).unwrap(), &theirs, Host::X86_64, &[2147483648, 8, 256, 9], "x32 blocks");
+    }
+}
+
 #[test]
 fn our_numbers_equal_libseccomps() {
     if !libseccomp() {
