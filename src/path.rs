@@ -40,14 +40,8 @@ impl<'a> Search<'a> {
         if n > buf.len().min(PATH_MAX) || self.file.len() + 1 > PATH_MAX {
             return Some(Err(Errno(libc::ENAMETOOLONG)));
         }
-        buf[..dir.len()].copy_from_slice(dir);
-        if slash {
-            buf[dir.len()] = b'/';
-        }
-        let f = dir.len() + slash as usize;
-        buf[f..f + self.file.len()].copy_from_slice(self.file);
-        buf[n - 1] = 0;
-        Some(Ok(n))
+        let sep: &[u8] = if slash { b"/" } else { b"" };
+        Some(Ok(crate::cgroup::join(buf, &[dir, sep, self.file, b"\0"])))
     }
 }
 

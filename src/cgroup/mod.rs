@@ -249,7 +249,7 @@ impl Layout {
     /// /sys/fs/cgroup/<name> holding `release_agent` (only a hierarchy's
     /// root has it) and the controller's root file; v2 at /sys/fs/cgroup
     /// with `cgroup.controllers` but no `cgroup.type` (a v2 root). Each
-    /// proven mount is fed as the mountinfo line it would have. Called after
+    /// proven mount is kept as its mountinfo line would be. Called after
     /// /proc/self/cgroup was fed, in the initial cgroup namespace. False
     /// when unsure; mountinfo then decides (what was proven stays).
     pub fn guess(&mut self, need: &Need, exists: impl Fn(&[u8]) -> bool) -> bool {
@@ -271,7 +271,7 @@ impl Layout {
             return false;
         }
         let v1 = CTRLS.map(|c| need[c as usize] && self.caller_v1[c as usize].is_some());
-        let (mut p, mut q) = ([0u8; 128], [0u8; 64]);
+        let (mut p, mut q) = ([0u8; 64], [0u8; 64]);
         for c in CTRLS.iter().copied().filter(|&c| v1[c as usize]) {
             let mut dir = [0u8; 32];
             let d = join(&mut dir, &[b"/sys/fs/cgroup/", c.name()]);
@@ -280,13 +280,20 @@ impl Layout {
             if !exists(&p[..n]) || !exists(&q[..m]) {
                 return false;
             }
-            let line = join(&mut p, &[b"0 0 0:0 / ", &dir[..d], b" rw - cgroup cgroup rw,", c.name()]);
-            self.mount_line(&p[..line]);
+            if self.v1[c as usize].is_none() {
+                self.v1[c as usize] = self.usual(&dir[..d]);
+            }
         }
-        if v2 {
-            self.mount_line(b"0 0 0:0 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw");
+        if v2 && self.v2.is_none() {
+            self.v2 = self.usual(b"/sys/fs/cgroup");
         }
         true
+    }
+
+    /// A hierarchy's root mounted at `point`, kept as mountinfo's line
+    /// for it would keep it (see `mount_line`).
+    fn usual(&mut self, point: &[u8]) -> Option<Mount> {
+        self.mount(&MountLine { root: b"/", mountpoint: point, fstype: b"", superopts: b"" })
     }
 
     /// A path kept in the layout.
@@ -300,24 +307,27 @@ impl Layout {
     fn keep(&mut self, s: &[u8], escaped: bool) -> Option<Span> {
         let start = self.used;
         let mut n = start;
-        let mut i = 0;
-        while i < s.len() {
-            let mut c = s[i];
-            if escaped && c == b'\\' && i + 3 < s.len() && s[i + 1..i + 4].iter().all(|d| (b'0'..=b'7').contains(d)) {
-                c = (s[i + 1] - b'0') * 64 + (s[i + 2] - b'0') * 8 + (s[i + 3] - b'0');
-                i += 3;
+        let mut rest = s;
+        while let Some((&first, tail)) = rest.split_first() {
+            let mut c = first;
+            rest = tail;
+            if let (b'\\', true, [a @ b'0'..=b'7', b @ b'0'..=b'7', d @ b'0'..=b'7', more @ ..]) = (first, escaped, tail) {
+                c = (a - b'0') * 64 + (b - b'0') * 8 + (d - b'0');
+                rest = more;
             }
-            if n == TEXT_CAP {
+            let Some(slot) = self.text.get_mut(n) else {
                 self.overflow = true;
                 return None;
-            }
-            self.text[n] = c;
+            };
+            *slot = c;
             n += 1;
-            i += 1;
         }
         let len = n - start;
         let (old, new) = self.text.split_at(start);
-        let at = match (0..(start + 1).saturating_sub(len)).find(|&a| old[a..a + len] == new[..len]) {
+        let new = &new[..len];
+        // Kept before: the first place `old` holds it (an empty path: 0).
+        let found = if len == 0 { Some(0) } else { old.windows(len).position(|w| w == new) };
+        let at = match found {
             Some(a) => a,
             None => {
                 self.used = n;
@@ -874,17 +884,16 @@ fn kill_all(cg: Fd) -> usize {
 }
 
 /// "mydocker/<id>": where a container cgroup lives below its parent.
-pub fn sub_path(id: &[u8]) -> ([u8; 64], usize) {
-    let mut b = [0u8; 64];
-    let n = join(&mut b, &[b"mydocker/", id]);
-    (b, n)
+pub fn sub_path<'b>(id: &[u8], b: &'b mut [u8; 64]) -> &'b [u8] {
+    let n = join(b, &[b"mydocker/", id]);
+    &b[..n]
 }
 
 /// rmdir first — the container's processes are normally gone with its PID
 /// namespace — and only on EBUSY kill what is left and retry.
 fn remove_one(m: &Made, id: &[u8]) -> Result<(), Errno> {
-    let (b, n) = sub_path(id);
-    rmdir_busy(m.parent, &b[..n], &mut || {
+    let mut b = [0u8; 64];
+    rmdir_busy(m.parent, sub_path(id, &mut b), &mut || {
         kill_all(m.cg);
     })
 }
@@ -1000,8 +1009,8 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
     .and_then(|_| res::write(cg, v2, ctrls, &res::Resources::of(l), dev));
     if let Err(f) = r {
         sys::close(cg);
-        let (b, n) = sub_path(id);
-        let _ = sys::rmdirat(parent, &b[..n]);
+        let mut b = [0u8; 64];
+        let _ = sys::rmdirat(parent, sub_path(id, &mut b));
         sys::close(parent);
         return Err(f);
     }

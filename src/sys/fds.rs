@@ -74,8 +74,9 @@ fn close_counted(lo: Fd, hi: Fd) -> Result<(), Errno> {
 /// runc CVE-2024-21626 class).
 pub fn close_all_but(from: Fd, keep: &[Fd]) -> Result<(), Errno> {
     let mut k = [Fd::MAX; 4];
-    let n = keep.len().min(4);
-    k[..n].copy_from_slice(&keep[..n]);
+    for (d, &fd) in k.iter_mut().zip(keep) {
+        *d = fd;
+    }
     k.sort_unstable();
     let mut lo = from;
     for &fd in k.iter().filter(|&&fd| fd >= from && fd != Fd::MAX) {

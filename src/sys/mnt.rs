@@ -207,14 +207,10 @@ pub fn mount_flags(fd: Fd) -> Result<u64, Errno> {
 /// "/proc/self/fd/N" (NUL-terminated) in `buf`: the path of an open fd, for
 /// the legacy mount(2) calls that take paths only.
 pub fn fd_path(fd: Fd, buf: &mut [u8; 32]) -> &[u8] {
-    const P: &[u8] = b"/proc/self/fd/";
-    buf[..P.len()].copy_from_slice(P);
     let d = crate::limits::Dec::new(fd.max(0) as u64);
-    let d = d.as_bytes();
-    let n = d.len();
-    buf[P.len()..P.len() + n].copy_from_slice(d);
-    buf[P.len() + n] = 0;
-    &buf[..P.len() + n + 1]
+    // 14 + at most 10 digits + 1 bytes: it fits.
+    let n = crate::cgroup::join(buf, &[b"/proc/self/fd/", d.as_bytes(), b"\0"]);
+    &buf[..n]
 }
 
 #[cfg(test)]
