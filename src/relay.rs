@@ -16,7 +16,6 @@ use crate::sys::{self, Errno, Fd};
 /// caller's terminal is raw meanwhile (every key, Ctrl-C included, then
 /// reaches the container's terminal, whose line discipline turns it into a
 /// signal for its foreground job).
-#[inline(never)]
 pub fn run(pid: libc::pid_t, master: Fd, input: bool) -> Result<i32, i32> {
     let mut sfd = -1;
     let r = tty::set_nonblock(master).and_then(|_| {

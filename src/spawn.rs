@@ -513,7 +513,6 @@ fn oom_report(c: &Container, cgs: &Cgroups, code: i32, sigkilled: bool) -> i32 {
 /// A created container's process that ended with no report, before it was
 /// ready (e.g. SIGKILLed by a memory limit too small for its start-up):
 /// one line, and a runtime failure.
-#[inline(never)]
 fn ended_unready(status: Result<i32, i32>) -> i32 {
     let (what, n, hint): (&[u8], i32, &[u8]) = match status {
         Ok(s) if libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL => (b"killed by signal ", 9, b" (out of memory?)"),
@@ -700,7 +699,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
 /// gone. A child that failed before sending it (EOF) is waited for as
 /// usual; its report follows on the error pipe.
 #[inline(never)]
-fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
+pub fn with_terminal(pid: libc::pid_t, sock: sys::Fd, input: bool) -> Result<i32, i32> {
     let got = console::receive(sock);
     sys::close(sock);
     match got {

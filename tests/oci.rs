@@ -939,6 +939,39 @@ fn a_terminal_goes_to_the_console_socket() {
 }
 
 #[test]
+fn run_attached_with_a_terminal_relays_the_callers_as_runc_does() {
+    // runc's quick start: `runc spec` sets terminal: true, `runc run ID`
+    // from a shell relays that shell's terminal — no console socket.
+    let r = need!();
+    let t = T::new("runtty");
+    let mut c = sh(&r, "tty; stty size; exit 4");
+    c["process"]["terminal"] = json!(true);
+    c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+        "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]}));
+    t.write(&c);
+    let b = t.bundle();
+    let b = b.to_str().unwrap();
+    let p = pty::pty(30, 100);
+    let before = p.termios();
+    let mut child = p.spawn(t.cmd(&["run", "-b", b, "rt1"]));
+    let mut seen = String::new();
+    let mut p = p;
+    p.expect(&mut seen, "30 100");
+    assert_eq!(pty::finish(&mut child, &seen), 4, "{seen}");
+    assert!(seen.contains("/dev/"), "{seen}");
+    assert!(pty::same_mode(&p.termios(), &before), "the caller's terminal was not restored");
+    // Without a terminal to relay: docker's words; detached: a socket is
+    // still needed. Nothing is left behind either way.
+    let o = t.run(&["run", "-b", b, "rt2"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("the input device is not a TTY"), "{}", stderr(&o));
+    let o = t.run(&["run", "-d", "-b", b, "rt3"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("process.terminal: needs --console-socket"), "{}", stderr(&o));
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "", "nothing left");
+}
+
+#[test]
 fn a_terminal_without_a_console_socket_and_the_reverse_are_refused() {
     let r = need!();
     let t = T::new("noconsole");

@@ -39,16 +39,21 @@ pub fn create(g: &Global, args: &dyn Args, from: usize) -> i32 {
 /// OCI `run`: create, start, and without --detach wait for the container
 /// and delete it, exiting with its status.
 pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let (pid, id, detach) = match setup(g, args, from, b"run") {
+    let (pid, id, detach, relay) = match setup(g, args, from, b"run") {
         Ok(x) => x,
         Err(code) => return code,
     };
     let code = super::ctl::start_id(g, id, b"run");
     if code != 0 || detach {
+        sys::close(relay);
         return code;
     }
-    // We are the container's parent: wait for it like `mydocker run` does.
-    let status = crate::spawn::forward_and_wait(pid);
+    // We are the container's parent: wait for it like `mydocker run` does
+    // (relaying its terminal, when we hold its master).
+    let status = match relay {
+        -1 => crate::spawn::forward_and_wait(pid),
+        sock => crate::spawn::with_terminal(pid, sock, true),
+    };
     super::ctl::destroy(g, id);
     status.map_or_else(|c| c, crate::err::status_code)
 }
@@ -73,7 +78,9 @@ fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
 }
 
 /// Everything create does; returns the pid, the id and --detach.
-fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8], bool), i32> {
+/// and the socket the terminal's master comes on when `run` relays it (-1:
+/// none).
+fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8], bool, Fd), i32> {
     // Borrowed, not moved out of the Result: a move copies the whole table.
     let parsed = flags::parse(args, from, FLAGS);
     let p = match &parsed {
@@ -109,11 +116,15 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
             return Err(fail_io(cmd, b"opening the state of ", id, e));
         }
     };
-    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE], p.vals[CONSOLE]);
+    let detach = p.has(DETACH);
+    let mut relay = -1;
+    let attached = (cmd == b"run" && !detach).then_some(&mut relay);
+    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE], p.vals[CONSOLE], attached);
     if r.is_err() {
+        sys::close(relay);
         let _ = state::remove(root, id, dir);
     }
-    r.map(|pid| (pid, id, p.has(DETACH)))
+    r.map(|pid| (pid, id, detach, relay))
 }
 
 /// `mydocker: <cmd>: <what><arg>: <strerror>`; returns 1.
@@ -134,6 +145,7 @@ fn build_and_spawn(
     preserve_fds: i32,
     pid_file: Option<&[u8]>,
     console: Option<&[u8]>,
+    relay: Option<&mut Fd>,
 ) -> Result<libc::pid_t, i32> {
     // config.json mapped twice: once to parse (strings are decoded in
     // place), once untouched (annotations and the saved copy are byte for
@@ -160,15 +172,26 @@ fn build_and_spawn(
         Err(r) => return Err(refused(cmd, *r)),
     };
     // A terminal's master goes to the console socket, as runc sends it.
-    let console = match (proc_.terminal, console) {
-        (true, Some(path)) => {
+    let relayed = relay.is_some() && proc_.terminal && console.is_none();
+    let console = match (proc_.terminal, console, relay) {
+        (true, Some(path), _) => {
             Some(sys::tty::connect_unix(path).map_err(|e| fail_io(cmd, b"--console-socket ", path, e))?)
         }
-        (true, None) => {
+        // An attached `run` relays the terminal itself, as runc does (the
+        // caller's stdin must be one, as for `mydocker run -t`).
+        (true, None, Some(mine)) => {
+            if !sys::tty::is_tty(0) {
+                return Err(fail1(cmd, crate::console::NOT_A_TTY));
+            }
+            let (m, theirs) = sys::tty::socketpair().map_err(|e| fail_io(cmd, b"socketpair", b"", e))?;
+            *mine = m;
+            Some(theirs)
+        }
+        (true, None, None) => {
             return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" }))
         }
-        (false, Some(_)) => return Err(fail1(cmd, b"--console-socket: process.terminal is not set")),
-        (false, None) => None,
+        (false, Some(_), _) => return Err(fail1(cmd, b"--console-socket: process.terminal is not set")),
+        (false, None, _) => None,
     };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
@@ -245,6 +268,11 @@ fn build_and_spawn(
     c.sysctl = &sysctl[..nsysctl];
     c.preserve_fds = preserve_fds;
     c.cgroup_fds = Some(made.child_fds());
+    if let (true, Some((fd, _)), Ok(w)) = (relayed, c.console_socket, sys::tty::winsize(0)) {
+        // Relayed: the caller's window size, not consoleSize (runc resizes
+        // to its terminal too).
+        c.console_socket = Some((fd, (w.0[0], w.0[1])));
+    }
     let pid = crate::spawn::create(&c);
     if let Some(fd) = console {
         sys::close(fd);

@@ -22,24 +22,22 @@ fn bad(ty: i32, path: &[u8], why: &[u8]) -> i32 {
 /// last. On error: reported, every fd closed, the exit code.
 pub fn open(list: &[(i32, &[u8])]) -> Result<Joins, i32> {
     let mut j = Joins::NONE;
-    let mut mnt = None;
     for (i, &(ty, path)) in list.iter().enumerate() {
-        let r = one(ty, path, i as u32, &mut j, &mut mnt);
-        if let Err(code) = r {
+        if let Err(code) = one(ty, path, i as u32, &mut j) {
             close(&j);
-            if let Some((fd, _, _)) = mnt {
-                sys::close(fd);
-            }
             return Err(code);
         }
     }
-    if let Some(m) = mnt {
-        push(&mut j, m).map_err(|_| bad(libc::CLONE_NEWNS, b"", b"too many namespace paths"))?;
+    // The mount namespace last (it is there at most once: config.rs).
+    let fds = j.fds.get_mut(..j.n).unwrap_or_default();
+    if let Some(m) = fds.iter().position(|e| e.1 == libc::CLONE_NEWNS) {
+        fds[m..].rotate_left(1);
     }
     Ok(j)
 }
 
-fn one(ty: i32, path: &[u8], index: u32, j: &mut Joins, mnt: &mut Option<(i32, i32, u32)>) -> Result<(), i32> {
+#[inline(never)]
+fn one(ty: i32, path: &[u8], index: u32, j: &mut Joins) -> Result<(), i32> {
     let fd = sys::openat(sys::CWD, path, libc::O_RDONLY).map_err(|e| bad(ty, path, sys::strerror(e)))?;
     let checked = match sys::oci::ns_type(fd) {
         Ok(t) if t == ty => Ok(()),
@@ -57,18 +55,11 @@ fn one(ty: i32, path: &[u8], index: u32, j: &mut Joins, mnt: &mut Option<(i32, i
         sys::close(fd);
         return r.map_err(|e: Errno| bad(ty, path, sys::strerror(e)));
     }
-    if ty == libc::CLONE_NEWNS {
-        *mnt = Some((fd, ty, index));
-        return Ok(());
-    }
-    push(j, (fd, ty, index)).map_err(|_| {
+    let Some(slot) = j.fds.get_mut(j.n) else {
         sys::close(fd);
-        bad(ty, path, b"too many namespace paths")
-    })
-}
-
-fn push(j: &mut Joins, e: (i32, i32, u32)) -> Result<(), ()> {
-    *j.fds.get_mut(j.n).ok_or(())? = e;
+        return Err(bad(ty, path, b"too many namespace paths"));
+    };
+    *slot = (fd, ty, index);
     j.n += 1;
     Ok(())
 }

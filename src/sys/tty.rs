@@ -43,6 +43,7 @@ impl Termios {
     /// line editing, no signal characters, no CR/NL translation, 8 bits.
     /// Every key then reaches the container's own terminal, which does all
     /// of that itself.
+    #[inline(never)]
     pub fn raw(mut self) -> Termios {
         let t = &mut self.0;
         t.c_iflag &= !(libc::IGNBRK
