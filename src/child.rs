@@ -551,6 +551,10 @@ fn init() -> Result<(), Error> {
     sys::fds::not_dumpable().map_err(Error::at(Step::Init))?;
     let cmd = sys::fork().map_err(Error::at(Step::Init))?;
     if cmd != 0 {
+        // The command has its own copy of mydocker's argv and environment:
+        // the reaper's, which the container can read in /proc/1/cmdline
+        // (host paths, -e values), go.
+        sys::wipe_args(b"mydocker-init");
         // The reaper needs no fd at all: not even 0, 1, 2, which would
         // keep a pipe the command writes to open after it is gone.
         let _ = sys::fds::close_all_but(0, &[]);

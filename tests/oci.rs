@@ -913,6 +913,64 @@ fn a_systemd_cgroups_path_is_refused_in_one_line() {
 }
 
 #[test]
+fn a_cgroups_path_naming_a_hierarchys_root_is_refused_in_one_line() {
+    let r = need!();
+    let t = T::new("cgroot");
+    for p in ["/", "//"] {
+        let mut c = sh(&r, "true");
+        c["linux"]["cgroupsPath"] = json!(p);
+        t.write(&c);
+        let o = t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "cgroot"]);
+        assert_eq!(code(&o), 1, "{p}");
+        assert!(stderr(&o).contains("linux.cgroupsPath"), "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1);
+        assert_eq!(stdout(&t.run(&["list", "-q"])), "", "{p}: nothing left");
+    }
+}
+
+/// A cgroupsPath naming a cgroup that exists and holds a process that is
+/// not the container's: neither a forced delete nor the end of an OCI run
+/// kills it (runc leaves it; the container's pid namespace ends with its
+/// init).
+#[test]
+fn teardown_kills_nothing_in_a_cgroup_create_did_not_make() {
+    let r = need!();
+    let t = T::new("cgpre");
+    let top = format!("mydocker-oci-pre-{}", std::process::id());
+    let cgpath = format!("{top}/shared");
+    let pre: Vec<PathBuf> = cgroup_dirs(std::process::id() as u64).iter().map(|d| d.join(&cgpath)).collect();
+    for d in &pre {
+        fs::create_dir_all(d).unwrap();
+    }
+    let mut stranger = Command::new("sleep").arg("1000").spawn().unwrap();
+    let mut c = sh(&r, "sleep 100");
+    c["linux"]["cgroupsPath"] = json!(cgpath);
+    t.write(&c);
+    let b = t.bundle();
+    let b = b.to_str().unwrap();
+    assert_eq!(code(&t.run(&["create", "--bundle", b, "pre1"])), 0);
+    assert_eq!(code(&t.run(&["start", "pre1"])), 0);
+    let init = t.wait_status("pre1", "running")["pid"].as_u64().unwrap();
+    // The stranger joins one of the container's cgroups (teardown kills in
+    // each).
+    let theirs = cgroup_dirs(init);
+    let home = theirs.iter().find(|d| d.ends_with(&cgpath) && fs::write(d.join("cgroup.procs"), stranger.id().to_string()).is_ok());
+    assert_eq!(code(&t.run(&["delete", "--force", "pre1"])), 0);
+    assert!(!alive(init), "the container's init is killed");
+    assert!(alive(stranger.id() as u64), "delete --force killed a process of the cgroup it did not start");
+    let o = t.oci_run(&sh(&r, "true"), "pre2");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(alive(stranger.id() as u64), "the end of run killed a process of the cgroup it did not start");
+    let _ = stranger.kill();
+    let _ = stranger.wait();
+    for d in &pre {
+        let _ = fs::remove_dir(d);
+        let _ = fs::remove_dir(d.parent().unwrap());
+    }
+    assert!(home.is_some(), "the stranger joined none of {theirs:?}");
+}
+
+#[test]
 fn a_terminal_goes_to_the_console_socket() {
     let r = need!();
     let t = T::new("console");

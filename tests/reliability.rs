@@ -28,6 +28,28 @@ fn with_init_the_command_is_pid_2_under_our_reaper() {
 }
 
 #[test]
+fn with_init_the_reaper_shows_none_of_the_callers_command_line_or_environment() {
+    need_root!();
+    let _g = serial();
+    // /proc/1/cmdline is readable whatever the dumpability; environ only
+    // with CAP_SYS_PTRACE, which --privileged keeps.
+    let out = ok(&mydocker([
+        "run",
+        "--init",
+        "--privileged",
+        "-e",
+        "FIXRUN_FLAG=flag-secret",
+        "sh",
+        "-c",
+        "tr '\\0' '|' < /proc/1/cmdline; echo; tr -d '\\0' < /proc/1/environ | wc -c",
+    ])
+    .env("FIXRUN_CALLER", "caller-secret")
+    .output()
+    .unwrap());
+    assert_eq!(out, "mydocker-init|\n0\n");
+}
+
+#[test]
 fn with_init_sigterm_stops_a_command_that_has_no_handler() {
     need_root!();
     let _g = serial();

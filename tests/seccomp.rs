@@ -2,6 +2,7 @@
 //! container, `--security-opt seccomp=unconfined|FILE`, `--privileged`.
 mod common;
 use common::*;
+use std::process::Command;
 
 /// The command itself failed with `needle` in its message (not mydocker).
 fn refused(o: &std::process::Output, needle: &str) {
@@ -89,6 +90,26 @@ fn a_profile_file_is_applied_with_its_errno() {
     assert!(!target.exists());
     // Without the profile the same command works: the filter said no.
     ok(&run(["run", "mkdir", target.to_str().unwrap()]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_profile_from_a_pipe_is_read_to_its_end() {
+    // A shell's `seccomp=<(generate)`: a pipe, whose size fstat cannot give.
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("mydocker-seccomp-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("made");
+    let profile = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#;
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf '%s' '{profile}' | \"$0\" run --security-opt seccomp=/dev/stdin mkdir \"$1\" </dev/stdin"))
+        .arg(bin())
+        .arg(&target)
+        .output()
+        .unwrap();
+    refused(&o, "Permission denied");
+    assert!(!target.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -174,7 +174,8 @@ pub struct Made {
     pub n: usize,
     /// The join file of each (tasks / cgroup.procs), opened for the child.
     pub joins: [Fd; NCTRL],
-    /// Their absolute paths, NUL-separated (for the state record).
+    /// Their absolute paths, NUL-separated (for the state record); one
+    /// that was there before ends in '/'.
     pub paths: [u8; 4096],
     pub plen: usize,
 }
@@ -197,7 +198,7 @@ impl Made {
     /// Removes the cgroups (a failed create).
     pub fn remove(&mut self) {
         self.close();
-        for d in self.paths[..self.plen].split(crate::words::on(0)).filter(|d| !d.is_empty()) {
+        for d in self.paths[..self.plen].split(crate::words::on(0)).filter(|d| !d.is_empty() && !d.ends_with(b"/")) {
             let _ = sys::rmdirat(sys::CWD, d);
         }
         self.plen = 0;
@@ -274,13 +275,23 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
         // "<mount>/<rel>/<path>", recorded in `paths` (NUL-separated).
         let rel = t.rel;
         let sep: &[u8] = if rel.is_empty() { b"" } else { b"/" };
-        let body = path.strip_prefix(&b"/"[..]).unwrap_or(path);
+        let mut body = path.strip_prefix(&b"/"[..]).unwrap_or(path);
+        while let Some(b) = body.strip_suffix(b"/") {
+            body = b;
+        }
         let at = m.plen;
         let n = join(&mut m.paths[at..], &[t.mount, b"/", rel, sep, body]);
-        if at + n + 1 >= m.paths.len() {
+        if at + n + 2 >= m.paths.len() {
             return Err((b"linux.cgroupsPath", b"too long"));
         }
-        m.plen += n + 1;
+        // A cgroup already there may hold processes that are not the
+        // container's: recorded with a trailing '/', it is neither removed
+        // by a failed create nor emptied by killing at delete.
+        let found = sys::exists_nofollow(&m.paths[at..at + n]);
+        if found {
+            m.paths[at + n] = b'/';
+        }
+        m.plen += n + 1 + found as usize;
         let p = &m.paths[at..at + n];
         let from = t.mount.len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
         // What this hierarchy has and the resources need: enabled at each

@@ -216,8 +216,7 @@ fn build_and_spawn(
     let cg_path: &[u8] = match linux.and_then(|l| l.get("cgroupsPath")).and_then(|p| p.as_bytes()) {
         Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
         Some(p) if !p.is_empty() => {
-            let why =
-                b"not a cgroup path (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)";
+            let why = b"not a cgroup path below the hierarchy's root (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)";
             return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why }));
         }
         _ => {
@@ -363,9 +362,14 @@ fn uts_name<'a>(v: Option<json::Value<'a>>, field: &'static [u8], own_uts: bool)
     }
 }
 
-/// A cgroupfs path: '/'-separated names, none of them "." or "..".
+/// A cgroupfs path: '/'-separated names, none of them "." or "..", and at
+/// least one: "/" would be each hierarchy's root, where the container's
+/// limits and device policy would reach every process of the host.
 fn valid_cgroup_path(p: &[u8]) -> bool {
-    !p.contains(&0) && !p.contains(&b':') && p.split(crate::words::on(b'/')).all(|c| c != b"." && c != b"..")
+    !p.contains(&0)
+        && !p.contains(&b':')
+        && p.iter().any(|&c| c != b'/')
+        && p.split(crate::words::on(b'/')).all(|c| c != b"." && c != b"..")
 }
 
 /// The state record, the annotations, the config copy and the pid file.
@@ -421,4 +425,17 @@ pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno>
     let r = state::write_atomic(dir, name, crate::limits::Dec::new(pid as u64).as_bytes());
     sys::close(dir);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cgroups_path_must_name_a_cgroup_below_the_hierarchys_root() {
+        for ok in [&b"a"[..], b"/a/b", b"a/b/", b"//a"] {
+            assert!(super::valid_cgroup_path(ok), "{ok:?}");
+        }
+        for bad in [&b"/"[..], b"//", b"/../a", b"a/./b", b"s.slice:p:n", b"a\0b"] {
+            assert!(!super::valid_cgroup_path(bad), "{bad:?}");
+        }
+    }
 }

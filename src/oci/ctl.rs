@@ -199,7 +199,11 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
 /// to 10 s as runc does, until its process is gone (or a zombie: its
 /// reaper is the caller's business).
 fn stop(rec: &Record) {
-    signal_cgroup(rec, libc::SIGKILL);
+    // Not in a cgroup create found (it may hold others' processes): there
+    // the init's death ends its pid namespace (runc kills the init only).
+    if rec.cgroup_dirs().all(ours) {
+        signal_cgroup(rec, libc::SIGKILL);
+    }
     let _ = sys::kill(rec.pid, libc::SIGKILL);
     // A paused container's tasks die only once thawed (v1 freezer).
     super::pause::thaw_all(rec);
@@ -223,13 +227,20 @@ fn finish(o: &Opened, id: &[u8]) -> i32 {
     }
 }
 
+/// Whether create made the cgroup `d` (state::Record::cgroups).
+fn ours(d: &[u8]) -> bool {
+    !d.ends_with(b"/")
+}
+
 /// rmdir of a container cgroup; while processes linger (EBUSY), kill them
-/// and retry for up to a second.
+/// (only in a cgroup create made) and retry for up to a second.
 pub fn remove_cgroup(d: &[u8]) {
     let mut kill = || {
-        pids(d, &mut |p| {
-            let _ = sys::kill(p, libc::SIGKILL);
-        })
+        if ours(d) {
+            pids(d, &mut |p| {
+                let _ = sys::kill(p, libc::SIGKILL);
+            })
+        }
     };
     match crate::cgroup::rmdir_busy(sys::CWD, d, &mut kill) {
         // Still busy after a second: left, silently, as gc's to sweep.

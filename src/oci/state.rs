@@ -34,7 +34,8 @@ pub struct Record<'a> {
     pub bundle: &'a [u8],
     pub rootfs: &'a [u8],
     pub owner: u32,
-    /// The container's cgroup directories, NUL-separated.
+    /// The container's cgroup directories, NUL-separated; one that create
+    /// found already there (not the container's alone) ends in '/'.
     pub cgroups: &'a [u8],
 }
 

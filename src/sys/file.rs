@@ -10,7 +10,7 @@ pub const MAP_FILE_MAX: usize = 64 << 20;
 /// (copy-on-write; the file never changes). Never unmapped, like `Map`:
 /// mydocker is a one-shot process. Errors: open/fstat/mmap's errno; EFBIG
 /// beyond MAP_FILE_MAX; EISDIR for a directory; an empty file is an empty
-/// slice.
+/// slice. A pipe or character device is read to its end.
 pub fn map_file(path: &[u8]) -> Result<&'static mut [u8], Errno> {
     let fd = openat(CWD, path, libc::O_RDONLY)?;
     let r = map_fd(fd);
@@ -26,6 +26,9 @@ fn map_fd(fd: super::Fd) -> Result<&'static mut [u8], Errno> {
     cvt(unsafe { libc::syscall(libc::SYS_fstat, fd, &mut st as *mut libc::stat) })?;
     if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
         return Err(Errno(libc::EISDIR));
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return read_to_end(fd);
     }
     let len = st.st_size as usize;
     if len > MAP_FILE_MAX {
@@ -46,4 +49,21 @@ fn map_fd(fd: super::Fd) -> Result<&'static mut [u8], Errno> {
     // the only reference to it. (A file truncated behind our back would
     // SIGBUS on access: profiles and configs are not written while read.)
     Ok(unsafe { core::slice::from_raw_parts_mut(p.cast(), len) })
+}
+
+/// A pipe or character device (a shell's `<(...)`, /dev/stdin from a
+/// pipe): no size to map, so read to EOF into an anonymous mapping of the
+/// largest size taken — its untouched pages cost nothing. EFBIG beyond it.
+fn read_to_end(fd: super::Fd) -> Result<&'static mut [u8], Errno> {
+    let mut m = super::Map::new(MAP_FILE_MAX + 1, false)?;
+    let (_, buf) = m.typed::<u8>(0, 0).ok_or(Errno(libc::ENOMEM))?;
+    let n = super::read_full(fd, buf)?;
+    if n > MAP_FILE_MAX {
+        return Err(Errno(libc::EFBIG));
+    }
+    let p = buf.as_mut_ptr();
+    // SAFETY: [p, p+n) lies in the mapping just made, which is never
+    // unmapped (Map has no Drop: mydocker is a one-shot process), and this
+    // is the only reference to it once `buf` is gone.
+    Ok(unsafe { core::slice::from_raw_parts_mut(p, n) })
 }

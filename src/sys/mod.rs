@@ -940,7 +940,48 @@ extern "C" {}
 extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
     // SAFETY: these are exactly the arrays the C runtime hands to main.
     let (args, env) = unsafe { (CArgs::from_main(argv), CArgs::from_main(envp)) };
+    MAIN_ARGS[0].store(argv.cast_mut().cast(), Relaxed);
+    MAIN_ARGS[1].store(envp.cast_mut().cast(), Relaxed);
     crate::main(args, env)
+}
+
+use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
+
+/// envp and argv as main received them, for `wipe_args`.
+static MAIN_ARGS: [AtomicPtr<*mut c_char>; 2] = [AtomicPtr::new(core::ptr::null_mut()), AtomicPtr::new(core::ptr::null_mut())];
+
+/// Overwrites mydocker's argv and envp strings with NULs in this process's
+/// memory, then puts `name` at the start of the argv area and a non-NUL
+/// byte at its end: /proc/PID/cmdline reads these bytes (dumpability does
+/// not guard it), and with that last byte set the kernel shows only the
+/// first string (setproctitle's rule), so it reads `name`. For the --init
+/// reaper, which never execs: the host paths and -e values of its command
+/// line must not be readable in the container (PR_SET_MM would need
+/// CAP_SYS_RESOURCE). Only in a process with its own copy of the memory.
+pub fn wipe_args(name: &[u8]) {
+    let argv = MAIN_ARGS[0].load(Relaxed);
+    let mut end = core::ptr::null_mut::<c_char>();
+    // SAFETY: both are main's NULL-terminated arrays of writable
+    // NUL-terminated strings, laid out one after the other by execve (the
+    // area's end is the last string's NUL); the caller reads none of them
+    // again, and its memory is its own copy, so each may be blanked. name
+    // is copied only below `end`, inside the argv area.
+    unsafe {
+        for mut p in [MAIN_ARGS[1].load(Relaxed), argv] {
+            while !p.is_null() && !(*p).is_null() {
+                let n = libc::strlen(*p);
+                core::ptr::write_bytes(*p, 0, n);
+                end = (*p).add(n);
+                p = p.add(1);
+            }
+        }
+        if argv.is_null() || (*argv).is_null() || end <= *argv {
+            return;
+        }
+        let room = end.offset_from(*argv) as usize - 1;
+        core::ptr::copy_nonoverlapping(name.as_ptr().cast(), *argv, name.len().min(room));
+        *end = b'-' as c_char;
+    }
 }
 
 /// A panic is a bug; with panic=abort there is nothing to unwind, so end the
