@@ -19,8 +19,10 @@ Layout of the output (see src/seccomp/tables.rs):
             ARM-private numbers 0xf0000+k are stored as ARM_PRIVATE|k; x32 as
             exceptions to x86_64 (without the 0x40000000 bit).
   DEFAULT_ALLOW  docker's unconditional allow list, a bit per name index.
-  DEFAULT   docker's other rules as one u16 stream: name indices, action,
-            argument conditions, capability include/exclude, host-arch includes.
+  DEFAULT   docker's other rules as one byte stream: per rule a 7-byte head
+            (name count, action, errno, capability kept/dropped, hosts,
+            condition count), u16 name indices, 10 bytes per condition
+            (argument, operator, u32 value and second value; docker's fit).
 
 Run: tools/gen-syscalls.py > src/seccomp/tables.rs
 """
@@ -31,7 +33,7 @@ import sys
 
 ARCHES = ["x86_64", "x86", "x32", "aarch64", "arm"]
 ABSENT = 0x3FF
-NOCAP = 0xFFFF
+NOCAP = 0xFF
 RESTART = 16
 ARM_PRIVATE = 0x3F0
 
@@ -184,9 +186,10 @@ def main():
     profile = docker_profile()
     names = sorted(set().union(*t.values()))
     index = {n: i for i, n in enumerate(names)}
-    # Names front-coded: per name one byte (bytes shared with the previous
-    # name), the rest of it, a NUL; every RESTART-th name is whole, and
-    # RESTARTS holds their offsets for the binary search.
+    # Names front-coded: per name one byte, 0x80 | the bytes it shares with
+    # the previous name, then the rest of it (names are ASCII: the next
+    # byte with the high bit starts the next name); every RESTART-th name
+    # is whole, and RESTARTS holds their offsets for the binary search.
     blob, restarts, prev = bytearray(), [], b""
     for i, n in enumerate(names):
         n = n.encode()
@@ -194,9 +197,10 @@ def main():
         if i % RESTART == 0:
             restarts.append(len(blob))
         else:
-            while k < min(len(n), len(prev), 255) and n[k] == prev[k]:
+            while k < min(len(n) - 1, len(prev), 127) and n[k] == prev[k]:
                 k += 1
-        blob += bytes([k]) + n[k:] + b"\0"
+        assert max(n) < 0x80
+        blob += bytes([0x80 | k]) + n[k:]
         prev = n
     x32_except = [(i, t["x32"].get(n, ABSENT)) for i, n in enumerate(names) if t["x32"].get(n, ABSENT) != t["x86_64"].get(n, ABSENT)]
     w = sys.stdout.write
@@ -208,7 +212,7 @@ def main():
     w(f"pub const ABSENT: u16 = {ABSENT:#x};\n")
     w(f"pub const ARM_PRIVATE: u16 = {ARM_PRIVATE:#x};\n")
     w(f"pub const RESTART: usize = {RESTART};\n")
-    w("/// Every name, sorted and front-coded: [shared with the previous][rest]NUL.\n")
+    w("/// Every name, sorted and front-coded: [0x80 | shared with the previous][rest].\n")
     w('pub static NAMES: &[u8] = b"' + "".join(chr(c) if 32 <= c < 127 and c not in (34, 92) else f"\\x{c:02x}" for c in blob) + '";\n')
     w(f"/// Offsets in NAMES of names 0, RESTART, 2*RESTART, ... (stored whole).\n")
     w(f"pub static RESTARTS: [u16; {len(restarts)}] = {restarts};\n")
@@ -225,10 +229,10 @@ def main():
         w(f"pub static NR_{a.upper()}: [u8; {len(packed)}] = [" + ", ".join(str(b) for b in packed) + "];\n")
     w(f'#[cfg(any(test, fuzzing, target_arch = "x86_64"))]\n')
     w(f"pub static X32_EXCEPT: [(u16, u16); {len(x32_except)}] = {x32_except};\n\n")
-    # docker's rules as one u16 stream (decoded by profile::next_builtin):
+    # docker's rules as one byte stream (decoded by profile::next_builtin):
     # [names, act, act data, cap kept (NOCAP: none), cap dropped, hosts, args]
-    # then the name indices, then per argument [index, op, value as 4
-    # words, valueTwo as 4 words], least significant word first.
+    # then the name indices (u16), then per argument [index, op, value as a
+    # u32, valueTwo as a u32], little-endian.
     # The unconditional allow list (the first rule) as a bitmap.
     allow, rest = profile[0], profile[1:]
     assert allow[1:] == ("ALLOW", 0, [], [], [], [])
@@ -240,7 +244,7 @@ def main():
     w(f"pub static DEFAULT_ALLOW: [u8; {len(bitmap)}] = {list(bitmap)};\n")
     acts = {"ALLOW": 0, "ERRNO": 1}
     ops = ["NE", "LT", "LE", "EQ", "GE", "GT", "MASKED_EQ"]
-    words = []
+    data = bytearray()
     for names_, act, errno, args, inc, exc, arches in rest:
         hosts = 0
         for a in arches:
@@ -249,14 +253,17 @@ def main():
             continue
         assert len(inc) <= 1 and len(exc) <= 1
         idx = [index[n] for n in sorted(set(names_)) if n in index]
-        words += [len(idx), acts[act], errno, CAPS.index(inc[0]) if inc else NOCAP, CAPS.index(exc[0]) if exc else NOCAP,
-                  hosts, len(args)] + idx
+        assert len(idx) < 256 and errno < 256
+        data += bytes([len(idx), acts[act], errno, CAPS.index(inc[0]) if inc else NOCAP, CAPS.index(exc[0]) if exc else NOCAP,
+                       hosts, len(args)])
+        for i in idx:
+            data += i.to_bytes(2, "little")
         for i, v, v2, op in args:
-            words += [i, ops.index(op)] + [(v >> (16 * k)) & 0xFFFF for k in range(4)] + [(v2 >> (16 * k)) & 0xFFFF for k in range(4)]
-    w(f"pub const NOCAP: u16 = {NOCAP:#x};\n")
+            data += bytes([i, ops.index(op)]) + v.to_bytes(4, "little") + v2.to_bytes(4, "little")
+    w(f"pub const NOCAP: u8 = {NOCAP:#x};\n")
     w("/// docker's default profile's other rules (default action ERRNO(EPERM),\n")
     w("/// every arch of the host), one after another: see profile::next_builtin.\n")
-    w(f"pub static DEFAULT: [u16; {len(words)}] = {words};\n")
+    w(f"pub static DEFAULT: [u8; {len(data)}] = {list(data)};\n")
 
 
 if __name__ == "__main__":

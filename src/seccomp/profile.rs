@@ -59,7 +59,7 @@ fn bad<T>(v: Value, why: &'static [u8]) -> Result<T, Error> {
 pub fn lookup(name: &[u8]) -> Option<u16> {
     let whole = |r: usize| {
         let at = RESTARTS[r] as usize + 1;
-        let len = NAMES[at..].iter().position(|&c| c == 0).unwrap_or(0);
+        let len = NAMES[at..].iter().position(|&c| c >= 0x80).unwrap_or(NAMES.len() - at);
         &NAMES[at..at + len]
     };
     // The last restart whose name is <= `name`.
@@ -86,11 +86,11 @@ pub fn lookup(name: &[u8]) -> Option<u16> {
 /// The name at `*at` into `buf` (which holds the previous name), moving
 /// `*at` to the next; its length.
 pub fn decode(at: &mut usize, buf: &mut [u8; 64]) -> Option<usize> {
-    let shared = *NAMES.get(*at)? as usize;
+    let shared = (*NAMES.get(*at)? & 0x7f) as usize;
     let rest = NAMES.get(*at + 1..)?;
-    let len = rest.iter().position(|&c| c == 0)?;
+    let len = rest.iter().position(|&c| c >= 0x80).unwrap_or(rest.len());
     buf.get_mut(shared..shared + len)?.copy_from_slice(&rest[..len]);
-    *at += len + 2;
+    *at += len + 1;
     Some(shared + len)
 }
 
@@ -145,7 +145,7 @@ pub fn default<'r>(host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r
             continue;
         }
         let r = room.rule(b.rule).ok_or(Error { at: 0, why: FULL })?;
-        for &name in b.names {
+        for name in b.names() {
             room.call(name, r).ok_or(Error { at: 0, why: FULL })?;
         }
     }
@@ -159,7 +159,8 @@ pub fn allowed() -> impl Iterator<Item = u16> {
 
 /// A rule of the built-in profile.
 pub struct Builtin {
-    pub names: &'static [u16],
+    /// Name indices, u16 little-endian (see `names`).
+    pub names: &'static [u8],
     pub rule: Rule,
     /// A capability that must be kept / dropped for the rule to apply.
     pub cap_kept: Option<u8>,
@@ -168,29 +169,34 @@ pub struct Builtin {
     pub hosts: u8,
 }
 
+impl Builtin {
+    pub fn names(&self) -> impl Iterator<Item = u16> {
+        self.names.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]))
+    }
+}
+
 /// Decodes the rule at the start of `w` (tables::DEFAULT's layout, see
 /// tools/gen-syscalls.py) and moves past it; None if it is cut short.
 #[inline(never)]
-pub fn next_builtin(w: &mut &'static [u16]) -> Option<Builtin> {
+pub fn next_builtin(w: &mut &'static [u8]) -> Option<Builtin> {
     let (&[n, act, data, kept, dropped, hosts, nargs], rest) = w.split_first_chunk::<7>()?;
-    let names = rest.get(..n as usize)?;
-    let mut at = &rest[n as usize..];
+    let (names, mut at) = rest.split_at_checked(2 * n as usize)?;
     let act = match act {
         0 => Act::Allow,
-        _ => Act::Errno(data),
+        _ => Act::Errno(data as u16),
     };
     let mut rule = Rule { act, ..Rule::NONE };
     for i in 0..(nargs as usize).min(MAX_CONDS) {
-        let (a, more) = at.split_first_chunk::<10>()?;
-        let word = |k: usize| (0..4).fold(0u64, |v, j| v | (a[k + j] as u64) << (16 * j));
-        let op = [Op::Ne, Op::Lt, Op::Le, Op::Eq, Op::Ge, Op::Gt, Op::MaskedEq][(a[1] as usize).min(6)];
-        rule.conds[i] = Cond { arg: a[0] as u8, op, value: word(2), two: word(6) };
+        let (&[arg, op, v0, v1, v2, v3, t0, t1, t2, t3], more) = at.split_first_chunk::<10>()?;
+        let op = [Op::Ne, Op::Lt, Op::Le, Op::Eq, Op::Ge, Op::Gt, Op::MaskedEq][(op as usize).min(6)];
+        let (value, two) = (u32::from_le_bytes([v0, v1, v2, v3]) as u64, u32::from_le_bytes([t0, t1, t2, t3]) as u64);
+        rule.conds[i] = Cond { arg, op, value, two };
         rule.n += 1;
         at = more;
     }
     *w = at;
-    let cap = |c: u16| (c != NOCAP).then_some(c as u8);
-    Some(Builtin { names, rule, cap_kept: cap(kept), cap_dropped: cap(dropped), hosts: hosts as u8 })
+    let cap = |c: u8| (c != NOCAP).then_some(c);
+    Some(Builtin { names, rule, cap_kept: cap(kept), cap_dropped: cap(dropped), hosts })
 }
 
 fn applies(b: &Builtin, caps: u64, host_bit: u8) -> bool {
@@ -285,7 +291,7 @@ fn wanted(s: Value, caps: u64, go_arch: &str) -> Result<bool, Error> {
     let has = |c: Value| -> Result<bool, Error> {
         let Some(name) = c.as_bytes() else { return bad(c, b"a capability is a string") };
         let name = name.strip_prefix(b"CAP_").unwrap_or(name);
-        Ok(crate::caps::NAMES.iter().position(|n| *n == name).is_some_and(|i| caps & 1 << i != 0))
+        Ok(crate::words::find(crate::caps::WORDS, name).is_some_and(|i| caps & 1 << i != 0))
     };
     let (inc, exc) = (s.get("includes"), s.get("excludes"));
     for c in list(inc, "caps")? {

@@ -224,7 +224,7 @@ fn default_as_json(host: Host) -> String {
         (0..41).filter(|i| m & 1 << i != 0).map(|i| format!("\"CAP_{}\"", String::from_utf8_lossy(crate::caps::NAMES[i]))).collect()
     };
     let rule = |b: &Builtin| {
-        let names: Vec<String> = b.names.iter().map(|&n| format!("\"{}\"", name(n as usize))).collect();
+        let names: Vec<String> = b.names().map(|n| format!("\"{}\"", name(n as usize))).collect();
         let (act, errno) = match b.rule.act {
             Act::Allow => ("SCMP_ACT_ALLOW", String::new()),
             Act::Errno(e) => ("SCMP_ACT_ERRNO", format!(",\"errnoRet\":{e}")),
