@@ -178,6 +178,9 @@ impl Error {
         move |errno| Error { step, errno }
     }
 
+    /// The wire bytes of (self, index). The child writes them from its
+    /// packed report (child::Report::wire); tests check both agree.
+    #[cfg(test)]
     pub fn encode(self, index: u32) -> [u8; WIRE] {
         let mut b = [0u8; WIRE];
         b[..4].copy_from_slice(&(self.step as u32).to_ne_bytes());

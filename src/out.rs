@@ -19,6 +19,7 @@ pub struct Line {
 }
 
 impl Line {
+    #[inline(never)]
     pub fn new() -> Line {
         Line { buf: [0; LINE_MAX], len: 0, cut: false }
     }

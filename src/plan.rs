@@ -54,7 +54,9 @@ pub fn environment<E: Args + ?Sized>(
     hostname: &[u8],
     mut emit: impl FnMut(&[&[u8]]),
 ) {
-    let set_by_flag = |k: &[u8]| flags.iter().any(|f| key(f) == k && effective(f, caller).is_some());
+    // Whether a flag from the `from`th on sets `k`.
+    let set_from = |from: usize, k: &[u8]| flags.iter().skip(from).any(|f| key(f) == k && effective(f, caller).is_some());
+    let set_by_flag = |k: &[u8]| set_from(0, k);
     let default_path: &[u8] = b"PATH=";
     if clear {
         if !set_by_flag(b"PATH") {
@@ -68,8 +70,7 @@ pub fn environment<E: Args + ?Sized>(
         }
     }
     for (i, f) in flags.iter().enumerate() {
-        let later = flags.iter().skip(i + 1).any(|g| key(g) == key(f) && effective(g, caller).is_some());
-        if let (Some(e), false) = (effective(f, caller), later) {
+        if let (Some(e), false) = (effective(f, caller), set_from(i + 1, key(f))) {
             emit(&[e]);
         }
     }

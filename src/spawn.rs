@@ -24,7 +24,7 @@ use crate::sys::tty::Winsize;
 use crate::cli::Limits;
 use crate::devices::{self, Policy};
 use crate::err::{self, Error, Step};
-use crate::frame::{self, Encoder};
+use crate::frame::Encoder;
 use crate::limits::{self as lim, CpuSet, Dec};
 use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
