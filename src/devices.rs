@@ -336,7 +336,7 @@ pub struct DeviceSpec<'a> {
 /// Docker's reading: with two fields the second is the access if it reads
 /// as one (`/dev/kvm:rw`), else the container path.
 pub fn parse_device(spec: &[u8]) -> Result<DeviceSpec<'_>, Why> {
-    let mut f = spec.split(|&c| c == b':');
+    let mut f = spec.split(crate::words::on(b':'));
     let host = f.next().unwrap_or(b"");
     let (second, third) = (f.next(), f.next());
     if f.next().is_some() {

@@ -93,7 +93,8 @@ const ALL: [Step; 32] = [
 
 impl Step {
     pub fn from_u32(v: u32) -> Option<Step> {
-        ALL.iter().copied().find(|s| *s as u32 == v)
+        // Steps are numbered 1, 2, ... in ALL's order (every_step_survives_the_wire).
+        ALL.get(v.wrapping_sub(1) as usize).copied()
     }
 
     /// The step's name and what it was doing (where no user input names

@@ -19,6 +19,7 @@
 use crate::mounts::{Entry, Kind, Make, Op, Table, FS};
 use crate::sys::fds::{fchdir, OwnedFd};
 use crate::sys::mnt;
+use crate::sys::copy;
 use crate::sys::{self, Errno, Fd};
 
 const BIND: u64 = libc::MS_BIND as u64;
@@ -155,7 +156,7 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             (src, fstype, flags, data)
         }
         // An OCI mount: the filesystem on the opened target.
-        Op::Fs { fstype, data, flags } => {
+        Op::Fs { fstype, data, flags, .. } => {
             (src, t.cstr(fstype), flags, if data.len == 0 { &b""[..] } else { t.cstr(data) })
         }
         // Op::Mask (the others returned above), an OCI masked path: an
@@ -168,7 +169,72 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             (Some(&b"tmpfs\0"[..]), &b"tmpfs\0"[..], libc::MS_RDONLY as u64, &b"size=0\0"[..])
         }
     };
-    fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(fstype), flags, data))
+    // tmpcopyup (runc's and crun's extension; podman's --tmpfs and
+    // --read-only): what the rootfs had at the target, opened before the
+    // new filesystem covers it, is copied into it (the target resolved
+    // again).
+    let old = match e.op {
+        Op::Fs { copy: true, .. } => Some(OwnedFd(copy::open_in(at.0, b".\0", libc::O_RDONLY | libc::O_DIRECTORY)?)),
+        _ => None,
+    };
+    fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(fstype), flags, data))?;
+    match old {
+        Some(old) => copy_tree(old.0, open_target(root, rel, Make::Nothing, scratch)?.0, COPY_DEPTH),
+        None => Ok(()),
+    }
+}
+
+/// How deep tmpcopyup copies: each level keeps a directory listing buffer
+/// and two fds while the levels below it are copied (the child's stack is
+/// 64 KiB). Deeper is ENAMETOOLONG.
+const COPY_DEPTH: u8 = 16;
+
+/// Copies the entries of directory `from` (readable) into `to`:
+/// directories, files, symlinks and nodes, with their modes and owners.
+fn copy_tree(from: Fd, to: Fd, depth: u8) -> Result<(), Errno> {
+    let mut buf = [0u8; 512];
+    let mut r = Ok(());
+    sys::each_name(from, &mut buf, &mut |name| {
+        if r.is_ok() && name != b"." && name != b".." {
+            r = copy_one(from, to, name, depth);
+        }
+    })?;
+    r
+}
+
+fn copy_one(from: Fd, to: Fd, name: &[u8], depth: u8) -> Result<(), Errno> {
+    let mut c = [0u8; 256];
+    let c = c.get_mut(..name.len() + 1).ok_or(Errno(libc::ENAMETOOLONG))?;
+    c[..name.len()].copy_from_slice(name);
+    let c = &*c;
+    let st = copy::stat_in(from, c)?;
+    let (mode, uid, gid) = (st.st_mode, st.st_uid, st.st_gid);
+    match mode & libc::S_IFMT {
+        libc::S_IFDIR => {
+            let depth = depth.checked_sub(1).ok_or(Errno(libc::ENAMETOOLONG))?;
+            mnt::mkdir_in(to, c)?;
+            let dir = libc::O_RDONLY | libc::O_DIRECTORY;
+            let (s, d) = (OwnedFd(copy::open_in(from, c, dir)?), OwnedFd(copy::open_in(to, c, dir)?));
+            copy_tree(s.0, d.0, depth)?;
+        }
+        libc::S_IFREG => {
+            let s = OwnedFd(copy::open_in(from, c, libc::O_RDONLY)?);
+            let d = OwnedFd(copy::open_in(to, c, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL)?);
+            copy::send_all(d.0, s.0)?;
+        }
+        libc::S_IFLNK => return copy_link(from, to, c, uid, gid),
+        _ => sys::mknod_at(to, c, mode, libc::major(st.st_rdev), libc::minor(st.st_rdev))?,
+    }
+    sys::own_at(to, c, mode, uid, gid)
+}
+
+/// A symlink: its target read into a buffer of this frame only (not kept
+/// on the stack while deeper levels are copied).
+#[inline(never)]
+fn copy_link(from: Fd, to: Fd, c: &[u8], uid: u32, gid: u32) -> Result<(), Errno> {
+    let mut buf = [0u8; 4096];
+    mnt::symlink_in(copy::readlink_in(from, c, &mut buf)?, to, c)?;
+    copy::chown_in(to, c, uid, gid)
 }
 
 /// A symlink or a device node at `rel`, made in its parent directory. A

@@ -108,7 +108,7 @@ impl CpuSet {
 /// A cpuset list such as "0-2,5": comma-separated CPUs or ascending ranges.
 /// A trailing newline is allowed (sysfs files end with one).
 pub fn parse_cpuset(s: &[u8]) -> Result<CpuSet, Why> {
-    let s = s.strip_suffix(&b"\n"[..]).unwrap_or(s);
+    let s = s.strip_suffix(b"\n").unwrap_or(s);
     if s.is_empty() {
         return Err(b"empty CPU list");
     }

@@ -44,8 +44,9 @@ pub enum Op {
     /// pivot_root into target and detach the old root.
     Pivot,
     /// mount(src, target, fstype, flags, data) with the type and data in
-    /// the table's text (OCI mounts; data may be empty).
-    Fs { fstype: Span, data: Span, flags: u64 },
+    /// the table's text (OCI mounts; data may be empty); with `copy`
+    /// (tmpcopyup), what the target held is copied into the new mount.
+    Fs { fstype: Span, data: Span, flags: u64, copy: bool },
     /// mount(NULL, target, NULL, flags, NULL): a remount (MS_REMOUNT|MS_BIND
     /// with the wanted flags) or a propagation change (MS_SHARED, ...).
     Flags { flags: u64 },

@@ -670,6 +670,43 @@ fn mounts_masked_and_read_only_paths_are_honoured() {
     assert_eq!(&l[2..], ["ro-bind", "0", "0", "ro-path", "1"], "{out}");
 }
 
+/// tmpcopyup (podman: every --tmpfs, and --read-only's /tmp, /var/tmp,
+/// /run): the new tmpfs starts with a copy of what the target held —
+/// files with their contents, directories, symlinks, nodes, each with its
+/// mode and owner — and what is written there stays in the tmpfs.
+#[test]
+fn tmpcopyup_fills_the_tmpfs_with_what_the_target_held() {
+    use std::os::unix::fs::{chown, lchown, symlink, PermissionsExt};
+    let r = need!();
+    let src = std::env::temp_dir().join(format!("mydocker-oci-copyup-src-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&src);
+    fs::create_dir_all(src.join("sub/deep")).unwrap();
+    fs::write(src.join("f"), "hello\n").unwrap();
+    fs::write(src.join("sub/deep/g"), "deep\n").unwrap();
+    fs::write(src.join("s"), "").unwrap();
+    symlink("f", src.join("l")).unwrap();
+    assert!(Command::new("mkfifo").arg(src.join("p")).status().unwrap().success());
+    for (p, mode, owner) in [("f", 0o604, 1234), ("sub", 0o711, 42), ("s", 0o4755, 7), ("p", 0o600, 9)] {
+        chown(src.join(p), Some(owner), Some(owner + 1)).unwrap();
+        fs::set_permissions(src.join(p), fs::Permissions::from_mode(mode)).unwrap();
+    }
+    lchown(src.join("l"), Some(5), Some(6)).unwrap();
+    let script = "cd /data && stat -c '%n %a %u %g %F' f sub s p l sub/deep/g && readlink l && cat f sub/deep/g \
+        && grep -c ' /data .* - tmpfs ' /proc/self/mountinfo && echo new > new";
+    let out = inside(&r, "copyup", script, |c| {
+        let m = c["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/data", "type": "bind", "source": src.to_str().unwrap(), "options": ["rbind"]}));
+        m.push(json!({"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "mode=755"]}));
+    });
+    assert_eq!(
+        out,
+        "f 604 1234 1235 regular file\nsub 711 42 43 directory\ns 4755 7 8 regular empty file\np 600 9 10 fifo\n\
+         l 777 5 6 symbolic link\nsub/deep/g 644 0 0 regular file\nf\nhello\ndeep\n1\n"
+    );
+    assert!(!src.join("new").exists(), "written into the tmpfs, not the source");
+    fs::remove_dir_all(&src).unwrap();
+}
+
 #[test]
 fn the_mount_table_is_sized_from_config_json_not_a_fixed_limit() {
     // podman --privileged lists every host /dev node in linux.devices (100+

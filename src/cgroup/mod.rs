@@ -168,20 +168,18 @@ pub struct MountLine<'a> {
 
 pub fn parse_mountinfo_line(line: &[u8]) -> Option<MountLine<'_>> {
     let mut f = line.split(crate::words::on(b' ')).filter(|s| !s.is_empty());
-    let (_id, _parent, _dev) = (f.next()?, f.next()?, f.next()?);
-    let root = f.next()?;
-    let mountpoint = f.next()?;
-    let _opts = f.next()?;
-    // Zero or more optional fields, then the separator.
-    loop {
-        if f.next()? == b"-" {
-            break;
-        }
+    // id, parent, dev, root, mount point, options (one loop: each
+    // `next` written out is the whole split iterator inlined again).
+    let mut fixed = [&b""[..]; 6];
+    for slot in fixed.iter_mut() {
+        *slot = f.next()?;
     }
+    // Zero or more optional fields, then the separator.
+    f.by_ref().find(|&w| w == b"-")?;
     let fstype = f.next()?;
     let _source = f.next()?;
     let superopts = f.next().unwrap_or(b"");
-    Some(MountLine { root, mountpoint, fstype, superopts })
+    Some(MountLine { root: fixed[3], mountpoint: fixed[4], fstype, superopts })
 }
 
 fn has_opt(list: &[u8], name: &[u8]) -> bool {
@@ -443,7 +441,7 @@ const PATH_MAX: usize = 4096;
 /// The caller's cgroup path relative to a mount whose root is `root`
 /// (without a leading '/'); None if the cgroup is not below that root.
 pub fn relative<'a>(path: &'a [u8], root: &[u8]) -> Option<&'a [u8]> {
-    let root = root.strip_suffix(&b"/"[..]).unwrap_or(root);
+    let root = root.strip_suffix(b"/").unwrap_or(root);
     let rest = path.strip_prefix(root)?;
     if !rest.is_empty() && rest[0] != b'/' {
         return None;
@@ -833,7 +831,7 @@ impl Cgroups {
             return Some(OomCount { n, exact: true });
         }
         let t = read_file(m.cg, b"memory.failcnt", &mut buf).ok()?;
-        let n = crate::limits::parse_u64(t.strip_suffix(&b"\n"[..]).unwrap_or(t))?;
+        let n = crate::limits::parse_u64(t.strip_suffix(b"\n").unwrap_or(t))?;
         Some(OomCount { n, exact: false })
     }
 

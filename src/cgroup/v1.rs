@@ -11,17 +11,17 @@ use crate::sys::{self, Errno, Fd};
 /// to `dir`, so "mydocker/cpuset.mems" works without opening `mydocker`.
 pub(crate) fn inherit(dir: Fd, from: &[u8], to_dir: Fd, name: P) -> Res<()> {
     let to = super::text::of(name);
-    let mut cur = [0u8; 4096];
+    // One page for both reads: what `to` has, then the parent's value.
+    let mut buf = [0u8; 4096];
     // (A missing file reads as empty: cgroupfs always has it; a test's fake tree may not.)
-    let have = match read_file(to_dir, to, &mut cur) {
+    let have = match read_file(to_dir, to, &mut buf) {
         Err(Errno(libc::ENOENT)) => &[][..],
         r => r.map_err(fail(P::READING, name))?,
     };
     if !have.iter().all(|c| c.is_ascii_whitespace()) {
         return Ok(());
     }
-    let mut val = [0u8; 4096];
-    let v = read_file(dir, from, &mut val).map_err(fail(P::READING_PARENTS, name))?;
+    let v = read_file(dir, from, &mut buf).map_err(fail(P::READING_PARENTS, name))?;
     write_file(to_dir, to, v).map_err(fail(P::COPYING_PARENTS, name))
 }
 

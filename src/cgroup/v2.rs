@@ -5,7 +5,7 @@ use crate::devices::{Policy, MAX_INSNS};
 use crate::sys::{Errno, Fd};
 
 fn listed(list: &[u8], name: &[u8]) -> bool {
-    crate::words::find(list.strip_suffix(&b"\n"[..]).unwrap_or(list), name).is_some()
+    crate::words::find(list.strip_suffix(b"\n").unwrap_or(list), name).is_some()
 }
 
 /// Whether `c` is a v2 controller, enabled in cgroup.subtree_control.

@@ -81,6 +81,8 @@ pub struct Options {
     pub flags: u32,
     pub propagation: u32,
     pub data_len: usize,
+    /// tmpcopyup.
+    pub copy: bool,
 }
 
 /// The elements of the array `key` of `v`: none when either is absent
@@ -94,7 +96,7 @@ fn list<'a>(v: Option<Value<'a>>, key: &str, obj: Value<'a>) -> Items<'a> {
 /// with commas.
 #[inline(never)]
 pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
-    let mut o = Options { flags: 0, propagation: 0, data_len: 0 };
+    let mut o = Options { flags: 0, propagation: 0, data_len: 0, copy: false };
     // Each unknown word is copied with a comma after it; the last comma
     // is dropped at the end.
     let mut used = 0;
@@ -107,18 +109,13 @@ pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
             o.propagation = FLAG[i];
         } else if let Some(i) = known {
             o.flags = if CLEARS >> i & 1 != 0 { o.flags & !FLAG[i] } else { o.flags | FLAG[i] };
-        } else if let Some(i) = crate::words::find(b"tmpcopyup idmap ridmap", w).or(w.starts_with(b"rro").then_some(1))
-        {
-            // tmpcopyup: runc's extension (copy the image's files into the
-            // tmpfs); podman sets it for /run-like tmpfs mounts only when
-            // asked.
-            return refuse(
-                b"mounts.options",
-                match i {
-                    0 => b"tmpcopyup is not supported",
-                    _ => b"idmapped and recursive read-only mounts are not supported",
-                },
-            );
+        } else if w == b"tmpcopyup" {
+            // runc's extension: what the rootfs has at the target is copied
+            // into the new filesystem (podman: every --tmpfs, and the tmpfs
+            // mounts of --read-only).
+            o.copy = true;
+        } else if crate::words::find(b"idmap ridmap", w).is_some() || w.starts_with(b"rro") {
+            return refuse(b"mounts.options", b"idmapped and recursive read-only mounts are not supported");
         } else {
             let end = used + w.len() + 1;
             if end > data.len() {
@@ -166,9 +163,9 @@ fn flags(t: &mut Table, flags: u32, target: Span) {
 
 /// A filesystem `fstype` (source `src`, data `data`) mounted at `target`.
 #[inline(never)]
-fn fs(t: &mut Table, fstype: &[u8], src: &[u8], data: &[u8], flags: u32, target: Span) {
+fn fs(t: &mut Table, fstype: &[u8], src: &[u8], data: &[u8], flags: u32, copy: bool, target: Span) {
     let (fstype, src, data) = (t.text(fstype), t.text(src), t.text(data));
-    t.push(Op::Fs { fstype, data, flags: flags as u64 }, Some(src), target, (Make::Dir, false, Kind::Config))
+    t.push(Op::Fs { fstype, data, flags: flags as u64, copy }, Some(src), target, (Make::Dir, false, Kind::Config))
 }
 
 /// One entry of `mounts`.
@@ -207,7 +204,7 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], cgroups: &[u8], t: &mut Table) -> Re
     } else if ty.is_empty() {
         return refuse(b"mounts.type", b"missing");
     } else {
-        fs(t, ty, if src.is_empty() { ty } else { src }, &data[..o.data_len], f, target);
+        fs(t, ty, if src.is_empty() { ty } else { src }, &data[..o.data_len], f, o.copy, target);
     }
     if o.propagation != 0 {
         flags(t, o.propagation, target);
@@ -225,9 +222,9 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], cgroups: &[u8], t: &mut Table) -> Re
 /// remounted read-only.
 fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Table) {
     if crate::sys::exists_nofollow(b"/sys/fs/cgroup/cgroup.controllers") {
-        return fs(t, b"cgroup2", b"cgroup2", b"", f | RDONLY | NSX, target);
+        return fs(t, b"cgroup2", b"cgroup2", b"", f | RDONLY | NSX, false, target);
     }
-    fs(t, b"tmpfs", b"tmpfs", b"mode=755", NSX, target);
+    fs(t, b"tmpfs", b"tmpfs", b"mode=755", NSX, false, target);
     for dir in cgroups.split(crate::words::on(0)) {
         let Some(rest) = dir.strip_prefix(b"/sys/fs/cgroup/") else { continue };
         let name = rest.split(crate::words::on(b'/')).next().unwrap_or(b"");
@@ -368,7 +365,7 @@ mod tests {
             assert!(d.is_empty() && (f | p != 0 || CLEARS >> i & 1 != 0), "{json}");
         }
         assert_eq!(WORDS.split(|&c| c == b' ').count(), FLAG.len());
-        assert!(parse_options(r#"["tmpcopyup"]"#).is_err());
+        assert!(parse_options(r#"["tmpcopyup"]"#).is_ok());
         assert!(parse_options(r#"["rro"]"#).is_err());
         assert!(parse_options(r#"["idmap"]"#).is_err());
     }

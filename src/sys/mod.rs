@@ -9,6 +9,7 @@
 use core::ffi::{c_char, c_int, c_void};
 
 pub mod chroot;
+pub mod copy;
 pub mod fds;
 pub mod mnt;
 pub mod oci;
@@ -773,7 +774,7 @@ pub fn each_name(fd: Fd, buf: &mut [u8], f: &mut dyn FnMut(&[u8])) -> Result<(),
             let reclen = u16::from_ne_bytes([lo, hi]) as usize;
             let Some((rec, next)) = rest.split_at_checked(reclen).filter(|_| reclen >= 19) else { break };
             let name = rec.get(19..).unwrap_or(&[]);
-            f(name.split(|&c| c == 0).next().unwrap_or(name));
+            f(name.split(crate::words::on(0)).next().unwrap_or(name));
             rest = next;
         }
     }

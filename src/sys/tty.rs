@@ -43,8 +43,10 @@ impl Termios {
     /// line editing, no signal characters, no CR/NL translation, 8 bits.
     /// Every key then reaches the container's own terminal, which does all
     /// of that itself.
+    /// (In place: a termios returned by value is copied; out of line: it
+    /// would be inlined twice into relay::run.)
     #[inline(never)]
-    pub fn raw(mut self) -> Termios {
+    pub fn make_raw(&mut self) {
         let t = &mut self.0;
         t.c_iflag &= !(libc::IGNBRK
             | libc::BRKINT
@@ -60,7 +62,6 @@ impl Termios {
         t.c_cflag |= libc::CS8;
         t.c_cc[libc::VMIN] = 1;
         t.c_cc[libc::VTIME] = 0;
-        self
     }
 }
 
@@ -78,22 +79,24 @@ pub struct RawMode {
 
 impl RawMode {
     pub fn enter(fd: Fd) -> Result<RawMode, Errno> {
-        let saved = termios(fd)?;
+        let mut t = termios(fd)?;
         // SAFETY: mydocker's parent is single-threaded and this static is
         // only touched here, in `saved`, in Drop, and by the panic handler,
         // which runs on this same thread.
-        unsafe { *core::ptr::addr_of_mut!(RESTORE) = (fd, Some(saved)) };
+        unsafe { *core::ptr::addr_of_mut!(RESTORE) = (fd, Some(t)) };
         let guard = RawMode { fd };
         // On failure the guard's drop puts back what may have changed.
-        set_termios(fd, &saved.raw())?;
+        t.make_raw();
+        set_termios(fd, &t)?;
         Ok(guard)
     }
 
     /// Raw again, after a job-control stop: the caller's shell put its own
     /// settings back while mydocker was stopped.
     pub fn again(&self) {
-        if let (_, Some(t)) = saved() {
-            let _ = set_termios(self.fd, &t.raw());
+        if let (_, Some(mut t)) = saved() {
+            t.make_raw();
+            let _ = set_termios(self.fd, &t);
         }
     }
 }
@@ -457,7 +460,9 @@ mod tests {
         }
         // SAFETY: a valid termios.
         unsafe { libc::cfmakeraw(&mut want) };
-        let got = Termios(t).raw().0;
+        let mut got = Termios(t);
+        got.make_raw();
+        let got = got.0;
         assert_eq!(
             (got.c_iflag, got.c_oflag, got.c_lflag, got.c_cflag),
             (want.c_iflag, want.c_oflag, want.c_lflag, want.c_cflag)

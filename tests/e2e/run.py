@@ -462,6 +462,25 @@ def _(env, rt):
     return got
 
 
+@case("podman::read_only_and_tmpfs_mounts_copy_up")
+def _(env, rt):
+    # podman puts tmpcopyup on every --tmpfs / --mount type=tmpfs and on
+    # the /tmp, /var/tmp and /run tmpfs mounts of --read-only: the tmpfs
+    # starts with what the image had there (runc's and crun's extension).
+    ro = prun(env, rt, "--rm", "--read-only", IMG, "sh", "-c",
+              "touch /x 2>/dev/null && echo root-rw || echo root-ro; touch /tmp/t && echo tmp-rw")
+    got = [ro.rc, lines(ro.out)]
+    for flags in (["--tmpfs", "/etc"], ["--mount", "type=tmpfs,dst=/etc"]):
+        r = prun(env, rt, "--rm", *flags, IMG, "sh", "-c",
+                 "grep -c '^root:' /etc/passwd; echo x > /etc/new && echo etc-rw;"
+                 " grep ' /etc ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1")
+        expect(r.rc == 0, f"{flags}: rc {r.rc}: {r.err.strip()[-300:]!r}")
+        got += [r.rc, lines(r.out)]
+    expect(got == [0, ["root-ro", "tmp-rw"]] + [0, ["1", "etc-rw", "tmpfs"]] * 2,
+           f"want the image's /etc/passwd in a writable tmpfs, a read-only root: got {got}: {ro.err.strip()[-300:]!r}")
+    return got
+
+
 @case("podman::run_privileged_gets_every_host_device")
 def _(env, rt):
     # --privileged: podman lists every host /dev node in linux.devices
