@@ -45,6 +45,19 @@ impl T {
     fn bundle(&self) -> PathBuf {
         self.dir.join("bundle")
     }
+    /// `create ID` of the bundle with stdout and stderr to files (the
+    /// container inherits them, as it would a shim's); their paths.
+    fn create_into_files(&self, id: &str) -> (PathBuf, PathBuf) {
+        let (out, err) = (self.dir.join(format!("{id}.out")), self.dir.join(format!("{id}.err")));
+        let st = self
+            .cmd(&["create", "-b", self.bundle().to_str().unwrap(), id])
+            .stdout(fs::File::create(&out).unwrap())
+            .stderr(fs::File::create(&err).unwrap())
+            .status()
+            .unwrap();
+        assert!(st.success(), "{}", fs::read_to_string(&err).unwrap());
+        (out, err)
+    }
     fn root(&self) -> String {
         self.dir.join("state").to_string_lossy().into_owned()
     }
@@ -183,15 +196,7 @@ fn the_container_inherits_creates_stdio_and_runs_after_start() {
     let r = need!();
     let t = T::new("stdio");
     t.write(&sh(&r, "env; hostname; echo err >&2"));
-    let b = t.bundle();
-    let (out, err) = (t.dir.join("c.out"), t.dir.join("c.err"));
-    let st = t
-        .cmd(&["create", "-b", b.to_str().unwrap(), "c2"])
-        .stdout(fs::File::create(&out).unwrap())
-        .stderr(fs::File::create(&err).unwrap())
-        .status()
-        .unwrap();
-    assert!(st.success(), "{}", fs::read_to_string(&err).unwrap());
+    let (out, err) = t.create_into_files("c2");
     assert_eq!(fs::read_to_string(&out).unwrap(), "");
     assert_eq!(code(&t.run(&["start", "c2"])), 0);
     t.wait_status("c2", "stopped");
@@ -262,15 +267,7 @@ fn a_command_that_cannot_run_at_start_says_why_on_the_containers_stderr() {
     let mut c = config(&r, &["/prog"]);
     c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/prog", "type": "bind", "source": prog, "options": ["bind"]}));
     t.write(&c);
-    let b = t.bundle();
-    let (out, err) = (t.dir.join("c.out"), t.dir.join("c.err"));
-    let st = t
-        .cmd(&["create", "-b", b.to_str().unwrap(), "c3"])
-        .stdout(fs::File::create(&out).unwrap())
-        .stderr(fs::File::create(&err).unwrap())
-        .status()
-        .unwrap();
-    assert!(st.success(), "{}", fs::read_to_string(&err).unwrap());
+    let (out, err) = t.create_into_files("c3");
     fs::set_permissions(&prog, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     assert_eq!(code(&t.run(&["start", "c3"])), 0);
     t.wait_status("c3", "stopped");
