@@ -261,16 +261,14 @@ pub fn line(r: &Rule, buf: &mut [u8; 32]) -> usize {
         buf[n..n + b.len()].copy_from_slice(b);
         n += b.len();
     };
-    put(&[r.ty.letter(), b' ']);
-    let num = |v: Option<u32>| v.map(|x| crate::limits::Dec::new(x as u64));
-    match num(r.major) {
-        Some(d) => put(d.as_bytes()),
-        None => put(b"*"),
-    }
-    put(b":");
-    match num(r.minor) {
-        Some(d) => put(d.as_bytes()),
-        None => put(b"*"),
+    put(&[r.ty.letter()]);
+    // " MAJOR:MINOR ", each a number or * (any).
+    for (sep, v) in [(b' ', r.major), (b':', r.minor)] {
+        put(&[sep]);
+        match v {
+            Some(x) => put(crate::limits::Dec::new(x as u64).as_bytes()),
+            None => put(b"*"),
+        }
     }
     put(b" ");
     for (bit, c) in [(READ, b'r'), (WRITE, b'w'), (MKNOD, b'm')] {

@@ -905,6 +905,53 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     }
 }
 
+/// linux.resources.unified holds cgroup v2 files: written on a v2 host, at
+/// create and update; refused on a v1 or hybrid one, as runc does, rather
+/// than dropped.
+#[test]
+fn unified_resources_are_written_on_cgroup_v2_and_refused_on_v1() {
+    let r = need!();
+    let t = T::new("unified");
+    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let mut c = sh(&r, "sleep 100");
+    // pids asked for too: on v2 only the controllers the limits need are
+    // enabled.
+    c["linux"]["resources"] = json!({"pids": {"limit": 5}, "unified": {"pids.max": "7"}});
+    t.write(&c);
+    let b = t.bundle();
+    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "un1"]);
+    if !v2 {
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        assert!(stderr(&o).contains("linux.resources.unified: cannot use unified on cgroup v1"), "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1);
+        assert_eq!(stdout(&t.run(&["list", "-q"])), "", "nothing left");
+        // update refuses it too, before writing anything.
+        c["linux"]["resources"] = json!({"pids": {"limit": 5}});
+        t.write(&c);
+        assert_eq!(code(&t.run(&["create", "--bundle", b.to_str().unwrap(), "un1"])), 0);
+    } else {
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+    let pid = t.state("un1")["pid"].as_u64().unwrap();
+    let dirs = cgroup_dirs(pid);
+    let want = if v2 { "7" } else { "5" };
+    assert_eq!(read_in(&dirs, "pids.max").as_deref(), Some(want), "unified is written after the limits");
+    let mut u = t.cmd(&["update", "--resources", "-", "un1"]);
+    let mut child = u.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(br#"{"unified": {"pids.max": "9"}, "pids": {"limit": 6}}"#).unwrap();
+    let o = child.wait_with_output().unwrap();
+    if v2 {
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert_eq!(read_in(&dirs, "pids.max").as_deref(), Some("9"), "unified is written after the limits");
+    } else {
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        assert!(stderr(&o).contains("cannot use unified on cgroup v1"), "{}", stderr(&o));
+        assert_eq!(read_in(&dirs, "pids.max").as_deref(), Some("5"), "nothing written");
+    }
+    assert_eq!(code(&t.run(&["delete", "--force", "un1"])), 0);
+}
+
 #[test]
 fn the_device_policy_denies_what_config_json_does_not_allow() {
     let r = need!();

@@ -101,6 +101,11 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
         },
         unified: unified.filter(|_| set(unified)),
     };
+    // runc's rule: cgroup v2 files only on a cgroup v2 host (a hybrid one
+    // counts as v1), else a limit asked for would be dropped.
+    if res.unified.is_some() && !sys::exists_nofollow(b"/sys/fs/cgroup/cgroup.controllers") {
+        return refuse(b"linux.resources.unified", b"cannot use unified on cgroup v1");
+    }
     let mut f = Fields::new(NUMS, &mut buf);
     let mut k = 0;
     while let Some((field, _)) = f.next() {
