@@ -497,7 +497,6 @@ fn receive<'a>(ctx: &Ctx, area: &'a mut [u8], ptrs: &'a mut [*const libc::c_char
 
 /// -w, entered (made if missing, but by exec; a file there is an error,
 /// ENOTDIR); then a check that the working directory is inside the root.
-#[inline(never)]
 fn workdir(fs: &Table, pathbuf: &mut [u8]) -> Result<(), Report> {
     if let Some(w) = fs.workdir {
         let w = fs.cstr(w);
@@ -514,7 +513,6 @@ fn workdir(fs: &Table, pathbuf: &mut [u8]) -> Result<(), Report> {
 }
 
 /// The filter (without no_new_privs), then the user and capabilities.
-#[inline(never)]
 fn become_user(ctx: &Ctx) -> Result<(), Report> {
     // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN in the
     // effective set: so before the privileges go (runc does the same).
@@ -565,7 +563,6 @@ fn init() -> Result<(), Error> {
 
 /// In the process that execs: its terminal, default signal dispositions
 /// and an empty mask, its AppArmor profile, and the filter last.
-#[inline(never)]
 fn last_steps(ctx: &Ctx) -> Result<(), Report> {
     // The command's controlling terminal is the container's (-t), in a
     // session without the --init reaper.

@@ -16,7 +16,7 @@
 //! Linux 5.12 a read-only bind is made without the mounts below its source
 //! (nothing below it is then writable) and remounted with the flags
 //! statfs(2) reports.
-use crate::mounts::{Entry, Kind, Make, Op, Table, FS};
+use crate::mounts::{fs, Entry, Kind, Make, Op, Table};
 use crate::sys::fds::{fchdir, OwnedFd};
 use crate::sys::mnt;
 use crate::sys::copy;
@@ -67,7 +67,7 @@ impl Walk {
             // No rootfs: /proc over the host's, by path as always.
             _ => match e.op {
                 Op::Mount(n) => {
-                    let (fstype, flags, data) = FS[n as usize & 7];
+                    let (fstype, flags, data) = fs(n);
                     sys::mount(src, target, Some(fstype), flags, data)
                 }
                 // OCI rootfsPropagation, on "/" after pivot_root.
@@ -128,7 +128,7 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
         Op::Symlink | Op::HostNode { .. } => return node(root, e, src, rel, scratch),
         Op::Pivot => return Err(Errno(libc::EINVAL)),
         // Steps on a mount already there.
-        Op::Flags { .. } | Op::Mask => Make::Nothing,
+        Op::Flags { .. } | Op::Mask | Op::Attr { .. } => Make::Nothing,
         _ => e.make,
     };
     let at = open_target(root, rel, make, scratch)?;
@@ -145,6 +145,7 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             return Ok(());
         }
         Op::RemountRo { .. } => return remount_ro(at.0, true),
+        Op::Attr { set, clr } => return mnt::set_attr(at.0, true, set as u64, clr as u64),
         // A remount or propagation change of the mount on the target (a
         // file or a directory: through its /proc/self/fd path).
         Op::Flags { flags } => {
@@ -152,7 +153,7 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
             return sys::mount(None, mnt::fd_path(at.0, &mut p), None, flags, b"");
         }
         Op::Mount(n) => {
-            let (fstype, flags, data) = FS[n as usize & 7];
+            let (fstype, flags, data) = fs(n);
             (src, fstype, flags, data)
         }
         // An OCI mount: the filesystem on the opened target.

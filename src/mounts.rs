@@ -53,6 +53,9 @@ pub enum Op {
     /// An OCI masked path: /dev/null bound over a file, an empty read-only
     /// tmpfs over a directory; a missing path is skipped.
     Mask,
+    /// OCI recursive mount options (rro, rnoexec, ...): mount_setattr(2)
+    /// with AT_RECURSIVE on the mount at the target, MOUNT_ATTR_* bits.
+    Attr { set: u32, clr: u32 },
 }
 
 /// What the target must be before the step: made if missing.
@@ -283,17 +286,28 @@ impl Sop {
 
 const NSV: u64 = NOSUID | NODEV | NOEXEC;
 
-/// The filesystems mounted: (type, flags, data), NUL-terminated strings.
-pub static FS: [(&[u8], u64, &[u8]); 8] = [
-    (b"proc\0", NSV, b""),
-    (b"sysfs\0", RDONLY | NSV, b""),
-    (b"sysfs\0", NSV, b""),
-    (b"tmpfs\0", RDONLY | NSV, b"size=0\0"),
-    (b"tmpfs\0", NOSUID | NOEXEC, b"mode=755,size=64k\0"),
-    (b"devpts\0", NOSUID | NOEXEC, b"newinstance,ptmxmode=0666,mode=0620\0"),
-    (b"tmpfs\0", NSV, b"mode=1777,size=64m\0"),
-    (b"tmpfs\0", NOSUID | NODEV, b"mode=1777\0"),
+/// The filesystems mounted: "type|data|" each, NUL-terminated strings
+/// (data empty: none), their flags in FS_FLAGS (all in the low byte). One
+/// string instead of two 16-byte slices and a word per filesystem.
+const FS_TEXT: &[u8] = b"proc\0||sysfs\0||sysfs\0||tmpfs\0|size=0\0|tmpfs\0|mode=755,size=64k\0|\
+devpts\0|newinstance,ptmxmode=0666,mode=0620\0|tmpfs\0|mode=1777,size=64m\0|tmpfs\0|mode=1777\0";
+const FS_FLAGS: [u8; 8] = [
+    NSV as u8,
+    (RDONLY | NSV) as u8,
+    NSV as u8,
+    (RDONLY | NSV) as u8,
+    (NOSUID | NOEXEC) as u8,
+    (NOSUID | NOEXEC) as u8,
+    NSV as u8,
+    (NOSUID | NODEV) as u8,
 ];
+
+/// Filesystem `n` of Op::Mount: (type, flags, data).
+pub fn fs(n: u8) -> (&'static [u8], u64, &'static [u8]) {
+    let i = n as usize & 7;
+    let part = |k| crate::words::nth_of(FS_TEXT, b'|', 2 * i + k);
+    (part(0), FS_FLAGS[i] as u64, part(1))
+}
 const PROC: Sop = Sop::Mount(0);
 const SYSFS_RO: Sop = Sop::Mount(1);
 const SYSFS_RW: Sop = Sop::Mount(2);
@@ -368,19 +382,26 @@ impl<'t> Table<'t> {
     /// NUL inside a part) an empty span, and `check` fails.
     #[inline(never)]
     pub(crate) fn put(&mut self, parts: &[&[u8]]) -> Span {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        if self.used + len + 1 > self.text.len() || parts.iter().any(|p| p.contains(&0)) {
-            self.full.get_or_insert(b"mount paths too long (64 KiB in all)");
-            return Span::default();
-        }
+        // One pass: copied after `used`, which moves only once all fitted.
         let off = self.used;
+        let mut n = off;
         for p in parts {
-            self.text[self.used..self.used + p.len()].copy_from_slice(p);
-            self.used += p.len();
+            match self.text.get_mut(n..n + p.len()) {
+                Some(d) if !p.contains(&0) => d.copy_from_slice(p),
+                _ => return self.overflow(),
+            }
+            n += p.len();
         }
-        self.text[self.used] = 0;
-        self.used += 1;
-        Span { off: off as u32, len: len as u32 }
+        let Some(nul) = self.text.get_mut(n) else { return self.overflow() };
+        *nul = 0;
+        self.used = n + 1;
+        Span { off: off as u32, len: (n - off) as u32 }
+    }
+
+    #[cold]
+    fn overflow(&mut self) -> Span {
+        self.full.get_or_insert(b"mount paths too long (64 KiB in all)");
+        Span::default()
     }
 
     /// `put` of one string.
@@ -639,7 +660,10 @@ mod tests {
         assert!(!t.entries().iter().any(|e| matches!(e.kind, Kind::Masked | Kind::ReadOnlyPath)));
         let sys = t.entries().iter().find(|e| e.kind == Kind::Sys).unwrap();
         assert_eq!(sys.op, SYSFS_RW.op());
-        assert_eq!(FS[2].1 & RDONLY, 0);
+        assert_eq!(fs(2).1 & RDONLY, 0);
+        assert_eq!(fs(5), (&b"devpts\0"[..], NOSUID | NOEXEC, &b"newinstance,ptmxmode=0666,mode=0620\0"[..]));
+        assert_eq!(fs(0), (&b"proc\0"[..], NSV, &b""[..]));
+        assert_eq!(fs(7), (&b"tmpfs\0"[..], NOSUID | NODEV, &b"mode=1777\0"[..]));
     }
 
     #[test]

@@ -590,13 +590,16 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
         Err(125)
     };
     if let Some(root) = c.fs.rootfs {
-        match sys::kind(root) {
-            Ok(sys::FileKind::Dir) => {}
-            Ok(_) => return bad(b"--rootfs", root, b"not a directory"),
-            Err(e) => return bad(b"--rootfs", root, sys::strerror(e)),
-        }
-        if c.process.default_shell() && !has_default_shell(root) {
-            return bad(b"--rootfs", root, b"no command given and no /bin/sh in the rootfs");
+        let why: &[u8] = match sys::kind(root) {
+            Ok(sys::FileKind::Dir) if c.process.default_shell() && !has_default_shell(root) => {
+                b"no command given and no /bin/sh in the rootfs"
+            }
+            Ok(sys::FileKind::Dir) => b"",
+            Ok(_) => b"not a directory",
+            Err(e) => sys::strerror(e),
+        };
+        if !why.is_empty() {
+            return bad(b"--rootfs", root, why);
         }
     }
     let mut vols = [Volume { src: b"", dst: b"", ro: false }; MAX_VOLUMES];
@@ -604,12 +607,17 @@ fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     // cli.rs takes at most MAX_VOLUMES.
     let n = volumes.len().min(MAX_VOLUMES);
     for ((spec, vol), dir) in volumes.iter().zip(&mut vols).zip(&mut dirs) {
-        let Ok(v) = mounts::parse_volume(spec) else { return bad(b"--volume", spec, b"malformed") };
-        *dir = match sys::kind(v.src) {
-            Ok(k) => k == sys::FileKind::Dir,
-            Err(e) => return bad(b"--volume", spec, sys::strerror(e)),
+        let why = match mounts::parse_volume(spec) {
+            Ok(v) => match sys::kind(v.src) {
+                Ok(k) => {
+                    (*vol, *dir) = (v, k == sys::FileKind::Dir);
+                    continue;
+                }
+                Err(e) => sys::strerror(e),
+            },
+            Err(_) => b"malformed",
         };
-        *vol = v;
+        return bad(b"--volume", spec, why);
     }
     let spec = mounts::Spec {
         rootfs: c.fs.rootfs,
@@ -652,7 +660,6 @@ fn inherited() -> Inherited {
 
 /// Refuses CPUs that are not online, and more --cpus than there are CPUs,
 /// before anything is created.
-#[inline(never)]
 fn check_cpus(l: &Limits) -> Result<(), i32> {
     if l.cpuset.is_none() && l.cpus.is_none() {
         return Ok(());

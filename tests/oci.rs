@@ -667,6 +667,26 @@ fn mounts_masked_and_read_only_paths_are_honoured() {
     assert_eq!(&l[2..], ["ro-bind", "0", "0", "ro-path", "1"], "{out}");
 }
 
+/// Recursive mount options (runc's and crun's: mount_setattr with
+/// AT_RECURSIVE) are applied, on a bind and on a filesystem, never passed
+/// as filesystem data and dropped.
+#[test]
+fn recursive_mount_options_are_applied() {
+    let r = need!();
+    let src = std::env::temp_dir().join(format!("mydocker-oci-rattr-src-{}", std::process::id()));
+    fs::create_dir_all(&src).unwrap();
+    let script = "for m in /v /w; do grep \" $m \" /proc/self/mountinfo | cut -d' ' -f6 | tr , '\\n' \
+        | grep -xE 'ro|rw|noexec|nosuid|nodev|noatime' | tr '\\n' ' '; echo; done; touch /v/x 2>/dev/null || echo v-ro";
+    let out = inside(&r, "rattr", script, |c| {
+        let m = c["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/v", "type": "bind", "source": src.to_str().unwrap(),
+            "options": ["rbind", "rnoexec", "rro", "rnodev"]}));
+        m.push(json!({"destination": "/w", "type": "tmpfs", "source": "tmpfs", "options": ["rnosuid", "rnoexec", "rnoatime"]}));
+    });
+    let _ = fs::remove_dir_all(&src);
+    assert_eq!(out, "ro nodev noexec \nrw nosuid noexec noatime \nv-ro\n");
+}
+
 /// tmpcopyup (podman: every --tmpfs, and --read-only's /tmp, /var/tmp,
 /// /run): the new tmpfs starts with a copy of what the target held —
 /// files with their contents, directories, symlinks, nodes, each with its

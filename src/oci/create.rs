@@ -82,10 +82,10 @@ fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
 /// none).
 fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8], bool, Fd), i32> {
     // Borrowed, not moved out of the Result: a move copies the whole table.
-    let parsed = flags::parse(args, from, FLAGS);
+    let parsed = flags::parse_for(args, from, FLAGS, cmd);
     let p = match &parsed {
         Ok(p) => p,
-        Err(b) => return Err(fail(cmd, &[b.why, b": ", b.arg])),
+        Err(code) => return Err(*code),
     };
     let [id] = p.positional() else {
         return Err(fail(cmd, &[b"usage: ", cmd, b" [--bundle DIR] [--pid-file FILE] ID"]));

@@ -25,8 +25,20 @@ const NSX: u32 = NOSUID | NODEV | NOEXEC;
 /// (each a mount(2) call of its own).
 pub const WORDS: &[u8] = b"ro rw nosuid suid nodev dev noexec exec sync async dirsync remount mand nomand \
 atime noatime diratime nodiratime relatime norelatime strictatime nostrictatime bind rbind nosymfollow silent \
-private rprivate shared rshared slave rslave unbindable runbindable";
+private rprivate shared rshared slave rslave unbindable runbindable \
+rro rrw rnosuid rsuid rnodev rdev rnoexec rexec rnodiratime rdiratime rrelatime rnorelatime rnoatime ratime \
+rstrictatime rnostrictatime rnosymfollow rsymfollow";
 const PROPAGATION_AT: usize = 26;
+/// From here on WORDS are the recursive options (runc's and crun's, by
+/// mount_setattr(2) with AT_RECURSIVE), in pairs: the word that sets one
+/// MOUNT_ATTR_* bit of RATTR, then the word that clears it.
+const RECURSIVE_AT: usize = 34;
+/// MOUNT_ATTR_RDONLY, NOSUID, NODEV, NOEXEC, NODIRATIME, RELATIME (0),
+/// NOATIME, STRICTATIME, NOSYMFOLLOW.
+const RATTR: [u32; 9] = [1, 2, 4, 8, 0x80, 0, 0x10, 0x20, 0x20_0000];
+/// MOUNT_ATTR__ATIME: the access-time setting is one value in these bits;
+/// setting one clears them all first (mount_setattr(2)).
+const ATIME: u32 = 0x70;
 
 /// The MS_* flags of each word of WORDS (every one fits in 32 bits).
 const FLAG: [u32; 34] = [
@@ -72,7 +84,7 @@ const CLEARS: u32 = 1 << 1 | 1 << 3 | 1 << 5 | 1 << 7 | 1 << 9 | 1 << 13 | 1 << 
 
 /// The flags of a propagation word.
 fn propagation(w: &[u8]) -> Option<u32> {
-    crate::words::find(WORDS, w).filter(|&i| i >= PROPAGATION_AT).map(|i| FLAG[i])
+    crate::words::find(WORDS, w).filter(|&i| i >= PROPAGATION_AT).and_then(|i| FLAG.get(i).copied())
 }
 
 /// One mount's options: flags, propagation, and the rest as data
@@ -83,6 +95,9 @@ pub struct Options {
     pub data_len: usize,
     /// tmpcopyup.
     pub copy: bool,
+    /// Recursive options: MOUNT_ATTR_* bits to set and to clear.
+    pub rset: u32,
+    pub rclr: u32,
 }
 
 /// The elements of the array `key` of `v`: none when either is absent
@@ -96,7 +111,7 @@ fn list<'a>(v: Option<Value<'a>>, key: &str, obj: Value<'a>) -> Items<'a> {
 /// with commas.
 #[inline(never)]
 pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
-    let mut o = Options { flags: 0, propagation: 0, data_len: 0, copy: false };
+    let mut o = Options { flags: 0, propagation: 0, data_len: 0, copy: false, rset: 0, rclr: 0 };
     // Each unknown word is copied with a comma after it; the last comma
     // is dropped at the end.
     let mut used = 0;
@@ -105,7 +120,20 @@ pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
             return refuse(b"mounts.options", b"not an array of strings");
         };
         let known = crate::words::find(WORDS, w);
-        if let Some(i) = known.filter(|&i| i >= PROPAGATION_AT) {
+        if let Some(i) = known.filter(|&i| i >= RECURSIVE_AT) {
+            let k = (i - RECURSIVE_AT) / 2;
+            let bit = RATTR.get(k).copied().unwrap_or(0);
+            let mask = if (5..8).contains(&k) { ATIME } else { bit };
+            if (i - RECURSIVE_AT) % 2 == 1 {
+                // rrw, rsuid, ...; ratime, rnorelatime and rnostrictatime
+                // back to relatime, the kernel's default.
+                o.rset &= !mask;
+                o.rclr |= mask;
+            } else {
+                o.rset = o.rset & !mask | bit;
+                o.rclr = if mask == ATIME { o.rclr | ATIME } else { o.rclr & !bit };
+            }
+        } else if let Some(i) = known.filter(|&i| i >= PROPAGATION_AT) {
             o.propagation = FLAG[i];
         } else if let Some(i) = known {
             o.flags = if CLEARS >> i & 1 != 0 { o.flags & !FLAG[i] } else { o.flags | FLAG[i] };
@@ -114,8 +142,8 @@ pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
             // into the new filesystem (podman: every --tmpfs, and the tmpfs
             // mounts of --read-only).
             o.copy = true;
-        } else if crate::words::find(b"idmap ridmap", w).is_some() || w.starts_with(b"rro") {
-            return refuse(b"mounts.options", b"idmapped and recursive read-only mounts are not supported");
+        } else if crate::words::find(b"idmap ridmap", w).is_some() {
+            return refuse(b"mounts.options", b"idmapped mounts are not supported");
         } else {
             let end = used + w.len() + 1;
             if end > data.len() {
@@ -209,6 +237,10 @@ fn mount(m: Value, r: &[u8], bundle: &[u8], cgroups: &[u8], t: &mut Table) -> Re
     if o.propagation != 0 {
         flags(t, o.propagation, target);
     }
+    // Last, as runc: the recursive options cover whatever was mounted.
+    if o.rset | o.rclr != 0 {
+        then(t, Op::Attr { set: o.rset, clr: o.rclr }, target);
+    }
     Ok(())
 }
 
@@ -232,18 +264,24 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
             continue;
         }
         let src = t.text(dir);
-        let at = t.put(&[r, dst, b"/", name]);
+        let at = under(t, r, dst, name);
         t.push(Op::Bind { rec: false }, Some(src), at, (Make::Dir, false, Kind::Config));
         then(t, Op::RemountRo { flags: 0 }, at);
         if name.contains(&b',') {
             for alias in name.split(crate::words::on(b',')) {
                 let to = t.text(name);
-                let link = t.put(&[r, dst, b"/", alias]);
+                let link = under(t, r, dst, alias);
                 t.push(Op::Symlink, Some(to), link, (Make::Nothing, false, Kind::Config));
             }
         }
     }
     flags(t, REMOUNT | RDONLY | NSX | (f & libc::MS_RELATIME as u32), target);
+}
+
+/// `r` + `dst` + "/" + `name` in the table's text.
+#[inline(never)]
+fn under(t: &mut Table, r: &[u8], dst: &[u8], name: &[u8]) -> Span {
+    t.put(&[r, dst, b"/", name])
 }
 
 /// The number at `key` of `v`; `or` when absent.
@@ -351,6 +389,26 @@ mod tests {
     }
 
     #[test]
+    fn recursive_options_set_and_clear_mount_attributes() {
+        let attrs = |opts: &str| {
+            let mut text = format!("{{\"options\":{opts}}}").into_bytes();
+            let mut nodes = vec![crate::json::Node::EMPTY; crate::json::nodes_for(text.len())];
+            let doc = crate::json::parse(&mut text, &mut nodes).unwrap();
+            let o = options(doc.root(), &mut [0u8; 64]).unwrap();
+            (o.rset, o.rclr, o.flags, o.data_len)
+        };
+        assert_eq!(attrs(r#"["rbind","rnoexec","rnosuid"]"#), (0xa, 0, BIND | REC, 0));
+        assert_eq!(attrs(r#"["rro","rnodev","rrw"]"#), (4, 1, 0, 0));
+        assert_eq!(attrs(r#"["rexec"]"#), (0, 8, 0, 0));
+        // The access time is one value: setting one clears them all first.
+        assert_eq!(attrs(r#"["rnoatime"]"#), (0x10, 0x70, 0, 0));
+        assert_eq!(attrs(r#"["rstrictatime","rnodiratime"]"#), (0xa0, 0x70, 0, 0));
+        assert_eq!(attrs(r#"["rnoatime","ratime"]"#), (0, 0x70, 0, 0));
+        assert_eq!(attrs(r#"["rrelatime"]"#), (0, 0x70, 0, 0));
+        assert_eq!(attrs(r#"["rnosymfollow"]"#), (0x20_0000, 0, 0, 0));
+    }
+
+    #[test]
     fn option_words_set_clear_propagate_or_become_filesystem_data() {
         let (f, p, d) =
             parse_options(r#"["ro","nosuid","rw","noatime","atime","rbind","rslave","mode=755","size=1k"]"#).unwrap();
@@ -359,14 +417,15 @@ mod tests {
         assert_eq!(d, "mode=755,size=1k");
         assert_eq!(parse_options("[]").unwrap(), (0, 0, String::new()));
         // Every word is known, and the features list is this table.
-        for (i, w) in WORDS.split(|&c| c == b' ').enumerate() {
+        for (i, w) in WORDS.split(|&c| c == b' ').enumerate().take(RECURSIVE_AT) {
             let json = format!("[\"{}\"]", String::from_utf8_lossy(w));
             let (f, p, d) = parse_options(&json).unwrap();
             assert!(d.is_empty() && (f | p != 0 || CLEARS >> i & 1 != 0), "{json}");
         }
-        assert_eq!(WORDS.split(|&c| c == b' ').count(), FLAG.len());
+        assert_eq!(FLAG.len(), RECURSIVE_AT);
+        assert_eq!(WORDS.split(|&c| c == b' ').count(), RECURSIVE_AT + 2 * RATTR.len());
         assert!(parse_options(r#"["tmpcopyup"]"#).is_ok());
-        assert!(parse_options(r#"["rro"]"#).is_err());
+        assert!(parse_options(r#"["rro"]"#).is_ok());
         assert!(parse_options(r#"["idmap"]"#).is_err());
     }
 }

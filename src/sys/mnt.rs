@@ -158,12 +158,14 @@ const MOUNT_ATTR_RDONLY: u64 = 1;
 /// at `fd` (and, `recursive`, on every mount below it), leaving every other
 /// flag as it is. Err(ENOSYS) before Linux 5.12.
 pub fn set_rdonly(fd: Fd, recursive: bool, on: bool) -> Result<(), Errno> {
-    let attr = MountAttr {
-        attr_set: if on { MOUNT_ATTR_RDONLY } else { 0 },
-        attr_clr: if on { 0 } else { MOUNT_ATTR_RDONLY },
-        propagation: 0,
-        userns_fd: 0,
-    };
+    let (set, clr) = if on { (MOUNT_ATTR_RDONLY, 0) } else { (0, MOUNT_ATTR_RDONLY) };
+    set_attr(fd, recursive, set, clr)
+}
+
+/// mount_setattr(2): the MOUNT_ATTR_* bits `set` set and `clr` cleared on
+/// the mount at `fd` (and, `recursive`, every mount below it).
+pub fn set_attr(fd: Fd, recursive: bool, set: u64, clr: u64) -> Result<(), Errno> {
+    let attr = MountAttr { attr_set: set, attr_clr: clr, propagation: 0, userns_fd: 0 };
     let flags = libc::AT_EMPTY_PATH as u32 | if recursive { AT_RECURSIVE } else { 0 };
     // SAFETY: EMPTY is NUL-terminated; attr is a valid mount_attr of the size passed.
     cvt(unsafe {
