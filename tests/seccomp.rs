@@ -103,7 +103,8 @@ fn a_profile_from_a_pipe_is_read_to_its_end() {
     let profile = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#;
     let o = Command::new("sh")
         .arg("-c")
-        .arg(format!("printf '%s' '{profile}' | \"$0\" run --security-opt seccomp=/dev/stdin mkdir \"$1\" </dev/stdin"))
+        // /proc/self/fd/0, not /dev/stdin: the QEMU guests' /dev has no such link.
+        .arg(format!("printf '%s' '{profile}' | \"$0\" run --security-opt seccomp=/proc/self/fd/0 mkdir \"$1\""))
         .arg(bin())
         .arg(&target)
         .output()
