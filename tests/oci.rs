@@ -354,6 +354,41 @@ fn delete_refuses_a_running_container_unless_forced_and_kills_a_created_one() {
     assert_eq!(stdout(&t.run(&["list", "-q"])), "");
 }
 
+/// A create killed before it wrote its record leaves <root>/<id> with only
+/// exec.fifo: delete removes it (runc's delete: "an aborted start"), with
+/// --force silently, so the id can be created again.
+#[test]
+fn delete_removes_the_directory_of_an_aborted_create() {
+    let r = need!();
+    let t = T::new("aborted");
+    t.write(&sh(&r, "true"));
+    let b = t.bundle();
+    for (force, rc) in [(true, 0), (false, 1)] {
+        let dir = Path::new(&t.root()).join("ab1");
+        fs::create_dir_all(&dir).unwrap();
+        assert!(Command::new("mkfifo").arg(dir.join("exec.fifo")).status().unwrap().success());
+        let o = t.run(if force { &["delete", "--force", "ab1"][..] } else { &["delete", "ab1"][..] });
+        assert_eq!(code(&o), rc, "{}", stderr(&o));
+        assert!(!dir.exists(), "force {force}: the directory is left");
+        let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "ab1"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert_eq!(code(&t.run(&["delete", "--force", "ab1"])), 0);
+    }
+}
+
+/// runc refuses an environment entry without '=' (getenv reads NAME=value).
+#[test]
+fn an_env_entry_without_an_equals_sign_is_refused() {
+    let r = need!();
+    let t = T::new("enveq");
+    let mut c = sh(&r, "env");
+    c["process"]["env"] = json!(["PATH=/bin", "A", "B=2"]);
+    let o = t.oci_run(&c, "enveq");
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("process.env"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1);
+}
+
 /// Alive and not a zombie (the test process reaps nothing it did not spawn:
 /// the container's parent was mydocker, whose parent is this test).
 fn alive(pid: u64) -> bool {

@@ -185,6 +185,10 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
         return refuse(field!(b"process.args"), b"no command given");
     }
     st.env = Strs::of(p.get("env"), field!(b"process.env"))?;
+    // runc refuses it too: getenv in every libc reads NAME=value.
+    if json::list(Some(p), "env").any(|e| !e.as_bytes().unwrap_or(b"").contains(&b'=')) {
+        return refuse(field!(b"process.env"), b"invalid environment variable: an entry without '='");
+    }
     let cwd = match p.get("cwd") {
         None => b"/" as &[u8],
         Some(c) => match c.as_bytes() {

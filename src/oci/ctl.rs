@@ -176,9 +176,11 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let opened = open(g, id, &mut buf, b"delete", force);
     let o = match &opened {
         Ok(o) => o,
-        // runc: an unknown id with --force is not an error.
-        Err(_) if force => return 0,
-        Err(code) => return *code,
+        Err(code) => {
+            remove_unrecorded(g, id);
+            // runc: an unknown id with --force is not an error.
+            return if force { 0 } else { *code };
+        }
     };
     match state::status(o.dir, &o.rec) {
         Status::Stopped => {}
@@ -193,6 +195,20 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
         }
     }
     finish(o, id)
+}
+
+/// A state directory without a record — a create killed before it wrote
+/// one — is removed, as runc's delete does, so the id can be used again.
+fn remove_unrecorded(g: &Global, id: &[u8]) {
+    if !state::valid_id(id) {
+        return;
+    }
+    let Ok(root) = g.open_root(false) else { return };
+    if let Ok(dir) = sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
+        let _ = state::remove(root, id, dir);
+        sys::close(dir);
+    }
+    sys::close(root);
 }
 
 /// SIGKILL to the container (every process of its cgroup too) and wait, up
