@@ -10,7 +10,7 @@
 //! `<id>`, from the caller's own cgroup. Missing levels are made: on v2
 //! with the needed controllers enabled at each, on v1 cpuset with cpus and
 //! mems copied down (a new v1 cpuset group starts empty).
-use super::config::{refuse, set, Res as CRes};
+use super::config::{refuse, set, Fields, Res as CRes};
 use crate::cgroup::res::Knob;
 use crate::cgroup::{self, join, open_dir, ChildFds, Ctrl, Need, CTRLS, NCTRL};
 use crate::devices::{self, Policy, Rule, Type};
@@ -26,12 +26,11 @@ pub struct Resources<'a> {
     pub unified: Option<Value<'a>>,
 }
 
-/// linux.resources numbers, in Knob order (the object and the key come
-/// from the field's name), and which of them may be negative (-1:
-/// unlimited), a bit per Knob.
-const NUMS: &[u8] = b"linux.resources.memory.limit linux.resources.memory.reservation \
-    linux.resources.memory.swap linux.resources.memory.swappiness linux.resources.memory.disableOOMKiller \
-    linux.resources.cpu.shares linux.resources.cpu.period linux.resources.cpu.quota linux.resources.pids.limit";
+/// linux.resources numbers, in Knob order (packed as config::SHAPES: the
+/// object and the key come from the field's path), and which of them may
+/// be negative (-1: unlimited), a bit per Knob.
+const NUMS: &[u8] = b"0linux.resources.memory.limit:n 3reservation:n 3swap:n 3swappiness:n 3disableOOMKiller:b \
+2cpu.shares:n 3period:n 3quota:n 2pids.limit:n";
 const NEG: u32 = 1 << Knob::Memory as u32
     | 1 << Knob::Reservation as u32
     | 1 << Knob::Swap as u32
@@ -67,10 +66,9 @@ fn list<'a>(r: Option<Value<'a>>, field: &'static [u8]) -> CRes<Option<&'a [u8]>
     }
 }
 
-/// What mydocker cannot apply; the cpu ones (after the first 3) may be 0,
-/// the same as unset.
-const UNSUPPORTED: &[u8] = b"linux.resources.blockIO linux.resources.network linux.resources.rdma \
-    linux.resources.cpu.realtimeRuntime linux.resources.cpu.realtimePeriod linux.resources.cpu.idle";
+/// What mydocker cannot apply (packed as config::SHAPES); the cpu ones
+/// (after the first 3) may be 0, the same as unset.
+const UNSUPPORTED: &[u8] = b"0linux.resources.blockIO:o 2network:a 2rdma:o 2cpu.realtimeRuntime:n 3realtimePeriod:n 3idle:n";
 
 /// Reads linux.resources; device rules into `rules` (config's first, then
 /// runc's defaults and an allow for each linux.devices node, so what the
@@ -82,11 +80,15 @@ pub fn resources<'a>(linux: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resou
 /// A LinuxResources object itself (config.json's linux.resources, or what
 /// `update --resources` reads).
 pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resources<'a>> {
-    for (i, f) in UNSUPPORTED.split(crate::words::on(b' ')).enumerate() {
-        let v = at(r, f);
+    let mut buf = [0u8; 64];
+    let mut f = Fields::new(UNSUPPORTED, &mut buf);
+    let mut i = 0;
+    while let Some((field, _)) = f.next() {
+        let v = at(r, f.path());
         if set(v) && (i < 3 || v.and_then(|v| v.as_i64()) != Some(0)) {
-            return refuse(f, b"not supported");
+            return refuse(field, b"not supported");
         }
+        i += 1;
     }
     // memory.kernel and kernelTCP are deprecated in the spec and gone from
     // kernels since 5.x/6.x: accepted and not applied, as runc and crun do.
@@ -104,8 +106,12 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
     if res.unified.is_some() && !sys::exists_nofollow(b"/sys/fs/cgroup/cgroup.controllers") {
         return refuse(b"linux.resources.unified", b"cannot use unified on cgroup v1");
     }
-    for (k, field) in NUMS.split(crate::words::on(b' ')).enumerate() {
-        let Some(v) = at(r, field) else { continue };
+    let mut f = Fields::new(NUMS, &mut buf);
+    let mut k = 0;
+    while let Some((field, _)) = f.next() {
+        k += 1;
+        let k = k - 1;
+        let Some(v) = at(r, f.path()) else { continue };
         res.cg.num[k] = match v.as_i64() {
             // disableOOMKiller: a switch, 1 when on.
             _ if k == Knob::NoOom as usize => v.as_bool().filter(|&b| b).map(|_| 1),
@@ -311,4 +317,37 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
         m.n += 1;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// resources_of's verdict on `json`: Ok, or the refused field's name and why.
+    fn verdict(json: &str) -> Result<(), (String, String)> {
+        let mut t = json.as_bytes().to_vec();
+        let mut nodes = [crate::json::Node::EMPTY; 64];
+        let doc = crate::json::parse(&mut t, &mut nodes).unwrap();
+        let mut rules = Policy::new();
+        let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+        resources_of(Some(doc.root()), &mut rules).map(drop).map_err(|r| {
+            let mut buf = [0u8; 64];
+            (s(super::super::config::name(r.field, &mut buf)), s(r.why))
+        })
+    }
+
+    #[test]
+    fn refusals_name_the_resource_in_full() {
+        let no = |f: &str, why: &str| Err((f.to_string(), why.to_string()));
+        assert_eq!(verdict(r#"{"memory":{"limit":1048576,"swap":-1},"pids":{"limit":0}}"#), Ok(()));
+        assert_eq!(verdict(r#"{"memory":{"reservation":-5}}"#), Ok(()), "may be negative");
+        assert_eq!(verdict(r#"{"cpu":{"shares":-2}}"#), no("linux.resources.cpu.shares", "must not be negative"));
+        assert_eq!(verdict(r#"{"cpu":{"period":-1}}"#), no("linux.resources.cpu.period", "must not be negative"));
+        assert_eq!(verdict(r#"{"pids":{"limit":1.5}}"#), no("linux.resources.pids.limit", "not an integer"));
+        assert_eq!(verdict(r#"{"memory":{"swappiness":"x"}}"#), no("linux.resources.memory.swappiness", "not an integer"));
+        assert_eq!(verdict(r#"{"rdma":{"x":{}}}"#), no("linux.resources.rdma", "not supported"));
+        assert_eq!(verdict(r#"{"cpu":{"idle":0}}"#), Ok(()), "a cpu one may be 0");
+        assert_eq!(verdict(r#"{"cpu":{"realtimePeriod":5}}"#), no("linux.resources.cpu.realtimePeriod", "not supported"));
+        assert_eq!(verdict(r#"{"cpu":{"cpus":"0-1,x"}}"#), no("linux.resources.cpu.cpus", "not a CPU or node list"));
+    }
 }

@@ -519,16 +519,49 @@ pub const fn shape_field(path: &[u8]) -> &'static [u8] {
     panic!("not a SHAPES field")
 }
 
-/// A refused field's name as printed: a SHAPES field (a prefix of SHAPES,
-/// see `shape_field`) written out into `buf`, any other as it is.
-pub fn name<'b>(field: &'b [u8], buf: &'b mut [u8; 64]) -> &'b [u8] {
+/// A walk over a packed field list in SHAPES' format (`Nname:k` words):
+/// each field as the prefix of the list that ends with its word (what a
+/// refusal names, see `name`), its kind letter, and its path written out
+/// into `buf` (`path`).
+pub struct Fields<'b> {
+    list: &'static [u8],
+    next: usize,
+    buf: &'b mut [u8; 64],
+    len: usize,
+}
+
+impl<'b> Fields<'b> {
+    pub fn new(list: &'static [u8], buf: &'b mut [u8; 64]) -> Fields<'b> {
+        Fields { list, next: 0, buf, len: 0 }
+    }
+
+    /// The next field and its kind letter; None at the end.
+    #[inline(never)]
+    pub fn next(&mut self) -> Option<(&'static [u8], u8)> {
+        let (done, rest) = self.list.split_at_checked(self.next)?;
+        let w = rest.split(crate::words::on(b' ')).next()?;
+        self.len = step(self.buf, self.len, w);
+        let field = self.list.split_at(done.len() + w.len()).0;
+        self.next = field.len() + 1;
+        Some((field, w[w.len() - 1]))
+    }
+
+    /// The path of the last field `next` gave.
+    pub fn path(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// A refused field's name as printed: a packed one (a prefix of SHAPES or
+/// another list in its format, see `Fields`) written out into `buf`, any
+/// other as it is.
+pub fn name<'b>(field: &'static [u8], buf: &'b mut [u8; 64]) -> &'b [u8] {
     if !field.first().is_some_and(u8::is_ascii_digit) {
         return field;
     }
-    let mut len = 0;
-    for w in field.split(crate::words::on(b' ')) {
-        len = step(buf, len, w);
-    }
+    let mut f = Fields::new(field, buf);
+    while f.next().is_some() {}
+    let len = f.len;
     &buf[..len]
 }
 
@@ -546,20 +579,17 @@ impl Refusal {
 #[inline(never)]
 pub fn shapes(root: Value) -> Res<()> {
     let mut buf = [0u8; 64];
-    let mut len = 0;
-    let mut end = 0;
-    for w in SHAPES.split(crate::words::on(b' ')) {
-        len = step(&mut buf, len, w);
-        end += w.len() + 1;
-        let (want, why): (Kind, &[u8]) = match w[w.len() - 1] {
+    let mut f = Fields::new(SHAPES, &mut buf);
+    while let Some((field, k)) = f.next() {
+        let (want, why): (Kind, &[u8]) = match k {
             b'a' => (Kind::Arr, b"must be an array"),
             b'o' => (Kind::Obj, b"must be an object"),
             b's' => (Kind::Str, b"must be a string"),
             b'b' => (Kind::Bool, b"must be true or false"),
             _ => (Kind::Num, b"must be a number"),
         };
-        if !shaped(root, &buf[..len], want) {
-            return refuse(&SHAPES[..end - 1], why);
+        if !shaped(root, f.path(), want) {
+            return refuse(field, why);
         }
     }
     Ok(())

@@ -70,9 +70,10 @@ pub fn start(g: &Global, args: &dyn Args, from: usize) -> i32 {
 /// protocol), the fifo removed first so `state` says running at once.
 pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
     let mut buf = [0u8; 16384];
-    let o = match open(g, id, &mut buf, cmd, false) {
+    let opened = open(g, id, &mut buf, cmd, false);
+    let o = match &opened {
         Ok(o) => o,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     match state::status(o.dir, &o.rec) {
         Status::Created => {}
@@ -122,9 +123,10 @@ pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
     };
     let Some(sig) = parse_signal(sig) else { return fail2(b"kill", b"invalid signal: ", sig) };
     let mut buf = [0u8; 16384];
-    let o = match open(g, id, &mut buf, b"kill", false) {
+    let opened = open(g, id, &mut buf, b"kill", false);
+    let o = match &opened {
         Ok(o) => o,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     if state::status(o.dir, &o.rec) == Status::Stopped {
         return fail1(b"kill", b"container not running");
@@ -171,12 +173,13 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
     };
     let force = p.has(0);
     let mut buf = [0u8; 16384];
-    let o = match open(g, id, &mut buf, b"delete", force) {
+    let opened = open(g, id, &mut buf, b"delete", force);
+    let o = match &opened {
         Ok(o) => o,
         Err(code) => {
             remove_unrecorded(g, id);
             // runc: an unknown id with --force is not an error.
-            return if force { 0 } else { code };
+            return if force { 0 } else { *code };
         }
     };
     match state::status(o.dir, &o.rec) {
@@ -229,7 +232,7 @@ fn stop(rec: &Record) {
 }
 
 /// Removes the cgroups and the state directory.
-fn finish(o: Opened, id: &[u8]) -> i32 {
+fn finish(o: &Opened, id: &[u8]) -> i32 {
     for d in o.rec.cgroup_dirs() {
         remove_cgroup(d);
     }
@@ -267,7 +270,7 @@ pub fn remove_cgroup(d: &[u8]) {
 /// What `run` without --detach does once the container exited.
 pub fn destroy(g: &Global, id: &[u8]) {
     let mut buf = [0u8; 16384];
-    if let Ok(o) = open(g, id, &mut buf, b"run", true) {
+    if let Ok(o) = &open(g, id, &mut buf, b"run", true) {
         finish(o, id);
     };
 }

@@ -102,19 +102,17 @@ pub fn rfc3339(secs: u64, nanos: u32) -> [u8; 30] {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + (m <= 2) as u64;
     let mut o = *b"0000-00-00T00:00:00.000000000Z";
-    let mut put = |at: usize, width: usize, mut v: u64| {
-        for i in (0..width).rev() {
-            o[at + i] = b'0' + (v % 10) as u8;
+    // Each field's digits right to left from where it ends, over the
+    // template's zeros (a separator stops it).
+    let fields = [(4, y), (7, m), (10, d), (13, rem / 3600), (16, rem / 60 % 60), (19, rem % 60), (29, nanos as u64)];
+    for (end, mut v) in fields {
+        let mut i = end;
+        while i > 0 && o[i - 1] == b'0' {
+            i -= 1;
+            o[i] = b'0' + (v % 10) as u8;
             v /= 10;
         }
-    };
-    put(0, 4, y);
-    put(5, 2, m);
-    put(8, 2, d);
-    put(11, 2, rem / 3600);
-    put(14, 2, rem / 60 % 60);
-    put(17, 2, rem % 60);
-    put(20, 9, nanos as u64);
+    }
     o
 }
 

@@ -25,9 +25,10 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
         Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
-    let o = match ctl::open(g, id, &mut buf, cmd, false) {
+    let opened = ctl::open(g, id, &mut buf, cmd, false);
+    let o = match &opened {
         Ok(o) => o,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     match (on, state::status(o.dir, &o.rec)) {
         (true, Status::Running | Status::Created) | (false, Status::Paused) => {}

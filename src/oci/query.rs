@@ -33,9 +33,10 @@ pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
-    let o = match open(g, id, &mut buf, b"state", false) {
+    let opened = open(g, id, &mut buf, b"state", false);
+    let o = match &opened {
         Ok(o) => o,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     let mut w = W::new(1);
     object(&mut w, id, o.dir, &o.rec);
@@ -87,7 +88,8 @@ pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
     if let Ok(root) = g.open_root(false) {
         each_id(root, &mut |id| {
             let mut buf = [0u8; 16384];
-            let Ok(o) = open(g, id, &mut buf, b"list", true) else { return };
+            let opened = open(g, id, &mut buf, b"list", true);
+            let Ok(o) = &opened else { return };
             if quiet {
                 w.s(id).s(b"\n");
             } else if json {
@@ -123,9 +125,10 @@ pub fn ps(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
-    let o = match open(g, id, &mut buf, b"ps", false) {
+    let opened = open(g, id, &mut buf, b"ps", false);
+    let o = match &opened {
         Ok(o) => o,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     let running = state::status(o.dir, &o.rec) != Status::Stopped;
     let mut w = W::new(1);

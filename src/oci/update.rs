@@ -35,9 +35,10 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         return fail1(b"update", b"usage: update --resources FILE|- ID");
     };
     let mut buf = [0u8; 16384];
-    let o = match ctl::open(g, id, &mut buf, b"update", false) {
+    let opened = ctl::open(g, id, &mut buf, b"update", false);
+    let o = match &opened {
         Ok(o) => o,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     if state::status(o.dir, &o.rec) == Status::Stopped {
         return fail1(b"update", b"container not running");
@@ -69,7 +70,8 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         return fail1(b"update", b"--resources: not a JSON object");
     }
     let mut ignored = Policy::new();
-    let r = match cgroups::resources_of(Some(doc.root()), &mut ignored) {
+    let res = cgroups::resources_of(Some(doc.root()), &mut ignored);
+    let r = match &res {
         Ok(r) => r,
         Err(x) => return x.report(b"update", b""),
     };
