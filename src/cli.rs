@@ -399,7 +399,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             add(&mut r.volumes, &mut r.nvol, v, b"too many volumes (limit 32)")?;
         }
         TMPFS => {
-            mounts::parse_tmpfs(v, None)?;
+            mounts::parse_tmpfs(v, &mut [])?;
             add(&mut r.tmpfs, &mut r.ntmpfs, v, b"too many tmpfs mounts (limit 16)")?;
         }
         WORKDIR => {
