@@ -169,7 +169,7 @@ Runs COMMAND as PID 1 in new UTS, PID, mount, net and IPC namespaces.
  --cgroup-parent PATH  default: the caller's cgroup
  --rootfs DIR          DIR as / (default command: /bin/sh)
  -v, --volume SRC:DST[:ro|rw]  bind mount (*)
- --tmpfs PATH          tmpfs at PATH (*)
+ --tmpfs PATH[:OPTS]   tmpfs at PATH (*)
  --read-only           read-only rootfs (*)
  --device HOST[:CONTAINER][:rwm]  a host device node (*)
  -w, --workdir DIR     working directory (absolute)
@@ -399,7 +399,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             add(&mut r.volumes, &mut r.nvol, v, b"too many volumes (limit 32)")?;
         }
         TMPFS => {
-            mounts::check_inner_path(v)?;
+            mounts::parse_tmpfs(v, None)?;
             add(&mut r.tmpfs, &mut r.ntmpfs, v, b"too many tmpfs mounts (limit 16)")?;
         }
         WORKDIR => {

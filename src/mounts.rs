@@ -186,7 +186,54 @@ pub fn parse_volume(spec: &[u8]) -> Result<Volume<'_>, Why> {
     if has_dotdot(dst) {
         return Err(b"the volume destination may not contain '..'");
     }
+    not_root(dst)?;
     Ok(Volume { src, dst, ro })
+}
+
+/// A mount onto the container's root has no effect (it goes on top of the
+/// rootfs bind, which pivot_root keeps as the root): refused, in docker's
+/// words, for "/", "//", "/." alike.
+fn not_root(p: &[u8]) -> Result<(), Why> {
+    if p.split(crate::words::on(b'/')).all(|c| c.is_empty() || c == b".") {
+        return Err(b"destination can't be '/'");
+    }
+    Ok(())
+}
+
+/// --tmpfs PATH[:OPTIONS] (docker's spelling, split at the first ':'):
+/// the mount point, and the mount(2) flags — nosuid and nodev, then each
+/// flag word of OPTIONS (ro, noexec, exec, nodev, dev, ...: the OCI mount
+/// words, oci::mounts::flag_word) in turn. The other options must be
+/// tmpfs's own as docker allows them (size=, mode=, uid=, gid=, nr_inodes=,
+/// nr_blocks=, mpol=); they are copied joined by commas into `data`, when
+/// given (at least as long as `spec`), and their length is returned.
+pub fn parse_tmpfs<'a>(spec: &'a [u8], mut data: Option<&mut [u8]>) -> Result<(&'a [u8], u64, usize), Why> {
+    let mut f = spec.splitn(2, crate::words::on(b':'));
+    let path = f.next().unwrap_or(b"");
+    check_inner_path(path)?;
+    not_root(path)?;
+    let mut flags = (NOSUID | NODEV) as u32;
+    let mut n = 0;
+    for w in f.next().unwrap_or(b"").split(crate::words::on(b',')).filter(|w| !w.is_empty()) {
+        if let Some(f) = crate::oci::mounts::flag_word(flags, w) {
+            flags = f;
+            continue;
+        }
+        let mut kv = w.splitn(2, crate::words::on(b'='));
+        if crate::words::find(b"size mode uid gid nr_inodes nr_blocks mpol", kv.next().unwrap_or(w)).is_none()
+            || kv.next().is_none()
+        {
+            return Err(b"unknown option: use mount flags (ro, noexec, nosuid, nodev, exec, ...) \
+and size=, mode=, uid=, gid=, nr_inodes=, nr_blocks=, mpol=");
+        }
+        let comma = usize::from(n > 0);
+        if let Some(d) = data.as_deref_mut().and_then(|d| d.get_mut(n..n + comma + w.len())) {
+            d[0] = b',';
+            d[comma..].copy_from_slice(w);
+        }
+        n += comma + w.len();
+    }
+    Ok((path, flags as u64, n))
 }
 
 /// A path inside the container: absolute, no "..".
@@ -329,11 +376,18 @@ use When::*;
 
 system! {
     (Always, PROC, "proc /proc", Dir, false, Proc),
-    // docker's masked /proc files: /dev/null bound over them.
+    // docker's masked /proc paths (moby daemon/pkg/oci/defaults.go): files
+    // get /dev/null bound over them, directories an empty read-only tmpfs.
+    (Hardened, EMPTY_RO, "tmpfs /proc/acpi", No, true, Masked),
+    (Hardened, EMPTY_RO, "tmpfs /proc/asound", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/interrupts", No, true, Masked),
     (Hardened, BIND, "/dev/null /proc/kcore", No, true, Masked),
     (Hardened, BIND, "/dev/null /proc/keys", No, true, Masked),
-    (Hardened, BIND, "/dev/null /proc/timer_list", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/latency_stats", No, true, Masked),
     (Hardened, BIND, "/dev/null /proc/sched_debug", No, true, Masked),
+    (Hardened, EMPTY_RO, "tmpfs /proc/scsi", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/timer_list", No, true, Masked),
+    (Hardened, BIND, "/dev/null /proc/timer_stats", No, true, Masked),
     // docker's read-only /proc paths: bound onto themselves, remounted read-only.
     (Hardened, RBIND, "@ /proc/sys", No, true, ReadOnlyPath),
     (Hardened, RO, "- /proc/sys", No, true, ReadOnlyPath),
@@ -343,9 +397,13 @@ system! {
     (Hardened, RO, "- /proc/irq", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/bus", No, true, ReadOnlyPath),
     (Hardened, RO, "- /proc/bus", No, true, ReadOnlyPath),
+    (Hardened, RBIND, "@ /proc/fs", No, true, ReadOnlyPath),
+    (Hardened, RO, "- /proc/fs", No, true, ReadOnlyPath),
     (Hardened, SYSFS_RO, "sysfs /sys", Dir, false, Sys),
     (Privileged, SYSFS_RW, "sysfs /sys", Dir, false, Sys),
     (Hardened, EMPTY_RO, "tmpfs /sys/firmware", No, true, Masked),
+    // RAPL energy counters: a power side channel (CVE-2020-8694).
+    (Hardened, EMPTY_RO, "tmpfs /sys/devices/virtual/powercap", No, true, Masked),
     // /dev: a small tmpfs with the nodes a program expects.
     (Always, DEVFS, "tmpfs /dev", Dir, false, Dev),
     (Always, node(1, 3), "/dev/null /dev/null", No, false, Dev),
@@ -494,9 +552,22 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
             t.push(Op::RemountRo { flags: 0 }, None, dst, (Make::Nothing, false, Kind::Volume));
         }
     }
-    for p in spec.tmpfs {
-        let dst = t.join(r, p);
-        t.push(TMPFS.op(), Some(tmpfs), dst, (Make::Dir, false, Kind::Tmpfs));
+    for &p in spec.tmpfs {
+        // The data is never longer than the spec: a copy of it is the room
+        // parse_tmpfs writes the data into, NUL-terminated after.
+        let room = t.text(p);
+        let d = t.text.get_mut(room.off as usize..).unwrap_or_default();
+        let (path, flags, n) = parse_tmpfs(p, Some(&mut *d))?;
+        if let Some(nul) = d.get_mut(n) {
+            *nul = 0;
+        }
+        let dst = t.join(r, path);
+        let op = if path == p {
+            TMPFS.op()
+        } else {
+            Op::Fs { fstype: tmpfs, data: Span { off: room.off, len: n as u32 }, flags, copy: false }
+        };
+        t.push(op, Some(tmpfs), dst, (Make::Dir, false, Kind::Tmpfs));
     }
 
     t.push(Op::Pivot, None, root, (Make::Nothing, false, Kind::Pivot));
@@ -564,6 +635,35 @@ mod tests {
     }
 
     #[test]
+    fn tmpfs_specs_split_into_path_flags_and_data() {
+        let mut d = [0u8; 64];
+        let nsd = NOSUID | NODEV;
+        assert_eq!(parse_tmpfs(b"/run", Some(&mut d)), Ok((&b"/run"[..], nsd, 0)));
+        let r = parse_tmpfs(b"/run:size=1m,noexec,,mode=700", Some(&mut d)).unwrap();
+        assert_eq!((r.0, r.1), (&b"/run"[..], nsd | NOEXEC));
+        assert_eq!(&d[..r.2], b"size=1m,mode=700");
+        // Words apply in turn; "suid", "dev", "exec" clear.
+        let r = parse_tmpfs(b"/t:ro,suid,dev,noexec,exec,uid=1,gid=2,nr_inodes=9", Some(&mut d)).unwrap();
+        assert_eq!((r.1, &d[..r.2]), (RDONLY, &b"uid=1,gid=2,nr_inodes=9"[..]));
+        // Checked without a buffer (the CLI): same answer.
+        assert_eq!(parse_tmpfs(b"/t:ro,size=1m", None), Ok((&b"/t"[..], nsd | RDONLY, 7)));
+        for bad in [&b"/run:bogus"[..], b"/run:size", b"/run:shared", b"/run:=1", b"run:size=1m"] {
+            assert!(parse_tmpfs(bad, None).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        for root in [&b"/"[..], b"//", b"/.", b"/./:size=1m"] {
+            assert_eq!(parse_tmpfs(root, None), Err(&b"destination can't be '/'"[..]));
+        }
+    }
+
+    #[test]
+    fn a_volume_onto_the_root_is_refused() {
+        for root in [&b"/a:/"[..], b"/a:/:ro", b"/a://", b"/a:/./"] {
+            assert_eq!(parse_volume(root), Err(&b"destination can't be '/'"[..]));
+        }
+        assert!(parse_volume(b"/a:/.b").is_ok());
+    }
+
+    #[test]
     fn volume_specs() {
         assert_eq!(parse_volume(b"/srv:/data"), Ok(Volume { src: b"/srv", dst: b"/data", ro: false }));
         assert_eq!(
@@ -601,7 +701,7 @@ mod tests {
     fn the_rootfs_table_is_in_the_order_that_works() {
         table!(t);
         let vols = [Volume { src: b"/srv/data", dst: b"/data", ro: true }];
-        let tmp: [&[u8]; 1] = [b"/tmp"];
+        let tmp: [&[u8]; 2] = [b"/tmp", b"/run:noexec,size=1m,mode=1700"];
         build(
             &mut t,
             &Spec {
@@ -629,6 +729,10 @@ mod tests {
         assert!(pos("/r/dev") < pos("/r/data"), "volumes after the system mounts");
         assert_eq!(tg.iter().filter(|(_, x)| x == "/r/data").count(), 2, "bind, then the read-only remount");
         assert!(tg.contains(&(Kind::Tmpfs, "/r/tmp".into())));
+        assert!(t.entries().iter().any(|e| e.kind == Kind::Tmpfs && e.op == TMPFS.op()), "no options: as ever");
+        let opt = t.entries().iter().find(|e| t.str(e.target) == b"/r/run").unwrap();
+        let Op::Fs { fstype, data, flags, .. } = opt.op else { panic!("{:?}", opt.op) };
+        assert_eq!((t.str(fstype), t.cstr(data), flags), (&b"tmpfs"[..], &b"size=1m,mode=1700\0"[..], NSV));
         let nodes: Vec<&str> =
             tg.iter().filter(|(k, x)| *k == Kind::Dev && x.starts_with("/r/dev/")).map(|(_, x)| &x[7..]).collect();
         assert_eq!(

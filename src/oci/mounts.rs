@@ -82,6 +82,14 @@ const FLAG: [u32; 34] = [
 /// of setting them, undoing an earlier setting word.
 const CLEARS: u32 = 1 << 1 | 1 << 3 | 1 << 5 | 1 << 7 | 1 << 9 | 1 << 13 | 1 << 14 | 1 << 16 | 1 << 19 | 1 << 21;
 
+/// `flags` with the flag word `w` applied (set, or cleared by "rw",
+/// "exec", ...); None for any other word (propagation ones included). The
+/// docker side's --tmpfs options use it too.
+pub fn flag_word(flags: u32, w: &[u8]) -> Option<u32> {
+    let i = crate::words::find(WORDS, w).filter(|&i| i < PROPAGATION_AT)?;
+    Some(if CLEARS >> i & 1 != 0 { flags & !FLAG[i] } else { flags | FLAG[i] })
+}
+
 /// The flags of a propagation word.
 fn propagation(w: &[u8]) -> Option<u32> {
     crate::words::find(WORDS, w).filter(|&i| i >= PROPAGATION_AT).and_then(|i| FLAG.get(i).copied())
@@ -135,8 +143,8 @@ pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
             }
         } else if let Some(i) = known.filter(|&i| i >= PROPAGATION_AT) {
             o.propagation = FLAG[i];
-        } else if let Some(i) = known {
-            o.flags = if CLEARS >> i & 1 != 0 { o.flags & !FLAG[i] } else { o.flags | FLAG[i] };
+        } else if let Some(f) = flag_word(o.flags, w) {
+            o.flags = f;
         } else if w == b"tmpcopyup" {
             // runc's extension: what the rootfs has at the target is copied
             // into the new filesystem (podman: every --tmpfs, and the tmpfs
