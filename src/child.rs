@@ -616,8 +616,11 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
         e.report(Some(cmd.s.argv0));
         sys::exit(e.exit_code());
     }
-    let e = find(cmd, pathbuf, true);
-    Err(exec(e.err().unwrap_or(Errno(libc::ENOENT))).into())
+    let e = find(cmd, pathbuf, true).err().unwrap_or(Errno(libc::ENOENT));
+    // execve says ENOENT too when a file it found has a #! interpreter or
+    // ELF loader that is missing: entry 1 tells the parent it was found.
+    let found = e.0 == libc::ENOENT && find(cmd, pathbuf, false).is_ok();
+    Err(Report::at(Step::Exec, e, found as usize))
 }
 
 /// Writes `data` to the file just opened as `fd`, and closes it.

@@ -399,7 +399,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             add(&mut r.volumes, &mut r.nvol, v, b"too many volumes (limit 32)")?;
         }
         TMPFS => {
-            mounts::parse_tmpfs(v, None)?;
+            mounts::parse_tmpfs(v, &mut [])?;
             add(&mut r.tmpfs, &mut r.ntmpfs, v, b"too many tmpfs mounts (limit 16)")?;
         }
         WORKDIR => {
@@ -433,8 +433,11 @@ fn check_hostname(h: &[u8]) -> Result<(), Why> {
     if h.len() > HOST_NAME_MAX {
         return Err(b"hostname is longer than 64 bytes");
     }
-    if !h.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') || h[0] == b'-' || h[0] == b'.' {
+    if !h.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
         return Err(b"hostname may hold only letters, digits, '-' and '.'");
+    }
+    if h[0] == b'-' || h[0] == b'.' {
+        return Err(b"hostname must start with a letter or digit");
     }
     Ok(())
 }
@@ -537,6 +540,18 @@ mod tests {
         }
         assert_eq!(err(&[b"mydocker", b"run", b"--bogus", b"sh"]).0, b"unknown flag");
         assert_eq!(err(&[b"mydocker", b"run", b"-e"]).0, b"flag needs a value");
+    }
+
+    #[test]
+    fn a_hostname_error_names_the_rule_it_breaks() {
+        let why = |h: &[u8]| run(&[b"mydocker", b"run", b"--hostname", h, b"sh"]).err().map(|u| u.why);
+        for h in [&b"-a"[..], b".a", b"-", b"."] {
+            assert_eq!(why(h), Some(&b"hostname must start with a letter or digit"[..]));
+        }
+        for h in [&b"a b"[..], b"-a_"] {
+            assert_eq!(why(h), Some(&b"hostname may hold only letters, digits, '-' and '.'"[..]));
+        }
+        assert_eq!(why(b"a-1.b"), None);
     }
 
     #[test]

@@ -205,9 +205,9 @@ fn not_root(p: &[u8]) -> Result<(), Why> {
 /// flag word of OPTIONS (ro, noexec, exec, nodev, dev, ...: the OCI mount
 /// words, oci::mounts::flag_word) in turn. The other options must be
 /// tmpfs's own as docker allows them (size=, mode=, uid=, gid=, nr_inodes=,
-/// nr_blocks=, mpol=); they are copied joined by commas into `data`, when
-/// given (at least as long as `spec`), and their length is returned.
-pub fn parse_tmpfs<'a>(spec: &'a [u8], mut data: Option<&mut [u8]>) -> Result<(&'a [u8], u64, usize), Why> {
+/// nr_blocks=, mpol=); they are copied joined by commas into `data` (at
+/// least as long as `spec`; empty: only checked), their length returned.
+pub fn parse_tmpfs<'a>(spec: &'a [u8], data: &mut [u8]) -> Result<(&'a [u8], u64, usize), Why> {
     let mut f = spec.splitn(2, crate::words::on(b':'));
     let path = f.next().unwrap_or(b"");
     check_inner_path(path)?;
@@ -219,15 +219,12 @@ pub fn parse_tmpfs<'a>(spec: &'a [u8], mut data: Option<&mut [u8]>) -> Result<(&
             flags = f;
             continue;
         }
-        let mut kv = w.splitn(2, crate::words::on(b'='));
-        if crate::words::find(b"size mode uid gid nr_inodes nr_blocks mpol", kv.next().unwrap_or(w)).is_none()
-            || kv.next().is_none()
-        {
-            return Err(b"unknown option: use mount flags (ro, noexec, nosuid, nodev, exec, ...) \
-and size=, mode=, uid=, gid=, nr_inodes=, nr_blocks=, mpol=");
+        let key = w.iter().position(|&c| c == b'=').map_or(w, |i| &w[..i]);
+        if key.len() == w.len() || crate::words::find(b"size mode uid gid nr_inodes nr_blocks mpol", key).is_none() {
+            return Err(b"unknown option (mount flags, size=, mode=, uid=, gid=, nr_inodes=, nr_blocks=, mpol=)");
         }
         let comma = usize::from(n > 0);
-        if let Some(d) = data.as_deref_mut().and_then(|d| d.get_mut(n..n + comma + w.len())) {
+        if let Some(d) = data.get_mut(n..n + comma + w.len()) {
             d[0] = b',';
             d[comma..].copy_from_slice(w);
         }
@@ -557,7 +554,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         // parse_tmpfs writes the data into, NUL-terminated after.
         let room = t.text(p);
         let d = t.text.get_mut(room.off as usize..).unwrap_or_default();
-        let (path, flags, n) = parse_tmpfs(p, Some(&mut *d))?;
+        let (path, flags, n) = parse_tmpfs(p, d)?;
         if let Some(nul) = d.get_mut(n) {
             *nul = 0;
         }
@@ -638,20 +635,20 @@ mod tests {
     fn tmpfs_specs_split_into_path_flags_and_data() {
         let mut d = [0u8; 64];
         let nsd = NOSUID | NODEV;
-        assert_eq!(parse_tmpfs(b"/run", Some(&mut d)), Ok((&b"/run"[..], nsd, 0)));
-        let r = parse_tmpfs(b"/run:size=1m,noexec,,mode=700", Some(&mut d)).unwrap();
+        assert_eq!(parse_tmpfs(b"/run", &mut d), Ok((&b"/run"[..], nsd, 0)));
+        let r = parse_tmpfs(b"/run:size=1m,noexec,,mode=700", &mut d).unwrap();
         assert_eq!((r.0, r.1), (&b"/run"[..], nsd | NOEXEC));
         assert_eq!(&d[..r.2], b"size=1m,mode=700");
         // Words apply in turn; "suid", "dev", "exec" clear.
-        let r = parse_tmpfs(b"/t:ro,suid,dev,noexec,exec,uid=1,gid=2,nr_inodes=9", Some(&mut d)).unwrap();
+        let r = parse_tmpfs(b"/t:ro,suid,dev,noexec,exec,uid=1,gid=2,nr_inodes=9", &mut d).unwrap();
         assert_eq!((r.1, &d[..r.2]), (RDONLY, &b"uid=1,gid=2,nr_inodes=9"[..]));
         // Checked without a buffer (the CLI): same answer.
-        assert_eq!(parse_tmpfs(b"/t:ro,size=1m", None), Ok((&b"/t"[..], nsd | RDONLY, 7)));
+        assert_eq!(parse_tmpfs(b"/t:ro,size=1m", &mut []), Ok((&b"/t"[..], nsd | RDONLY, 7)));
         for bad in [&b"/run:bogus"[..], b"/run:size", b"/run:shared", b"/run:=1", b"run:size=1m"] {
-            assert!(parse_tmpfs(bad, None).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(parse_tmpfs(bad, &mut []).is_err(), "{}", String::from_utf8_lossy(bad));
         }
         for root in [&b"/"[..], b"//", b"/.", b"/./:size=1m"] {
-            assert_eq!(parse_tmpfs(root, None), Err(&b"destination can't be '/'"[..]));
+            assert_eq!(parse_tmpfs(root, &mut []), Err(&b"destination can't be '/'"[..]));
         }
     }
 

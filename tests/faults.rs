@@ -82,7 +82,12 @@ fn commands_that_cannot_run() {
     let p = |x: &std::path::Path| x.display().to_string();
     fails(&run(["run", &p(&d)]), 126, "Permission denied");
     fails(&run(["run", &p(&dangling)]), 127, "No such file or directory");
-    fails(&run(["run", &p(&script)]), 127, "No such file or directory");
+    // Found, yet execve says ENOENT: the line says what is missing.
+    let missing = "No such file or directory (found, but its #! interpreter or ELF loader is missing?)";
+    fails(&run(["run", &p(&script)]), 127, missing);
+    fails(&run(["run", "-e", &format!("PATH=/nope:{}", p(&d)), "script"]), 127, &format!("exec: script: {missing}"));
+    let absent = "exec: absent: No such file or directory (not found in PATH)";
+    fails(&run(["run", "-e", &format!("PATH={}", p(&d)), "absent"]), 127, absent);
     fails(&run(["run", &p(&plain)]), 126, "Permission denied");
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -225,7 +225,7 @@ fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> 
     loop {
         let end = abs[i + 1..].iter().position(|&c| c == b'/').map_or(abs.len(), |p| i + 1 + p);
         let pfd = open_dir(sys::CWD, &abs[..i.max(1)]).map_err(|e| (&b"opening a parent cgroup"[..], why(e)))?;
-        let r = cgroup::level(pfd, &abs[i + 1..end], v2, cpuset, need).map_err(|f| (f.what(), f.why().unwrap_or(why(f.errno))));
+        let r = cgroup::level(pfd, &abs[i + 1..end], v2, cpuset, need).map_err(|f| (f.what(), f.reason()));
         sys::close(pfd);
         r?;
         if end == abs.len() {
@@ -238,7 +238,7 @@ fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> 
 /// Writes the resources into the cgroup `cg` (one hierarchy): the limits
 /// through the one cgroup writer, then, on v2, `unified` as given.
 pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
-    cgroup::res::write(cg, v2, ctrls, &r.cg, policy).map_err(|f| (f.file(), f.why().unwrap_or(why(f.errno))))?;
+    cgroup::res::write(cg, v2, ctrls, &r.cg, policy).map_err(|f| (f.file(), f.reason()))?;
     if let (true, Some(u)) = (v2, r.unified) {
         for (k, v) in u.members() {
             let (Some(val), true) = (v.as_bytes(), !k.as_bytes().contains(&b'/') && k.as_bytes().first() != Some(&b'.')) else {

@@ -41,7 +41,7 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
     let r = each_dir(cmd, &o.rec, &mut |dir| match freeze::kind(dir) {
         Some(k) => {
             done += 1;
-            freeze::set(dir, k, on, freeze::TRIES).map_err(|f| (f.file(), f.why().unwrap_or(sys::strerror(f.errno))))
+            freeze::set(dir, k, on, freeze::TRIES).map_err(|f| (f.file(), f.reason()))
         }
         None => Ok(()),
     });

@@ -88,12 +88,7 @@ pub enum Status {
 
 impl Status {
     pub fn name(self) -> &'static [u8] {
-        match self {
-            Status::Created => b"created",
-            Status::Running => b"running",
-            Status::Paused => b"paused",
-            Status::Stopped => b"stopped",
-        }
+        crate::words::nth(b"created running paused stopped", self as usize)
     }
 }
 
