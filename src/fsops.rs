@@ -210,21 +210,24 @@ fn copy_one(from: Fd, to: Fd, name: &[u8], depth: u8) -> Result<(), Errno> {
     let c = &*c;
     let st = copy::stat_in(from, c)?;
     let (mode, uid, gid) = (st.st_mode, st.st_uid, st.st_gid);
-    match mode & libc::S_IFMT {
+    let dir = match mode & libc::S_IFMT {
         libc::S_IFDIR => {
-            let depth = depth.checked_sub(1).ok_or(Errno(libc::ENAMETOOLONG))?;
             mnt::mkdir_in(to, c)?;
-            let dir = libc::O_RDONLY | libc::O_DIRECTORY;
-            let (s, d) = (OwnedFd(copy::open_in(from, c, dir)?), OwnedFd(copy::open_in(to, c, dir)?));
-            copy_tree(s.0, d.0, depth)?;
+            libc::O_DIRECTORY
         }
-        libc::S_IFREG => {
-            let s = OwnedFd(copy::open_in(from, c, libc::O_RDONLY)?);
-            let d = OwnedFd(copy::open_in(to, c, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL)?);
-            copy::send_all(d.0, s.0)?;
-        }
+        libc::S_IFREG => 0,
         libc::S_IFLNK => return copy_link(from, to, c, uid, gid),
-        _ => sys::mknod_at(to, c, mode, libc::major(st.st_rdev), libc::minor(st.st_rdev))?,
+        _ => {
+            sys::mknod_at(to, c, mode, libc::major(st.st_rdev), libc::minor(st.st_rdev))?;
+            return sys::own_at(to, c, mode, uid, gid);
+        }
+    };
+    // A directory's entries, or a file's contents.
+    let s = OwnedFd(copy::open_in(from, c, libc::O_RDONLY | dir)?);
+    let d = OwnedFd(copy::open_in(to, c, if dir != 0 { libc::O_RDONLY | dir } else { libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL })?);
+    match dir {
+        0 => copy::send_all(d.0, s.0)?,
+        _ => copy_tree(s.0, d.0, depth.checked_sub(1).ok_or(Errno(libc::ENAMETOOLONG))?)?,
     }
     sys::own_at(to, c, mode, uid, gid)
 }
