@@ -32,25 +32,31 @@ def timed(argv):
     return time.perf_counter() - t
 
 
-def drift(argv, n):
-    """Median time of the first and the last 100 of n runs in a row: medians,
-    because with a memory cgroup a few runs wait 10 ms for an RCU grace
-    period, and a handful of those would swing a mean by more than a leak
-    would."""
+def drift(a, b, n):
+    """Median time of the first and the last 100 of n runs in a row, for
+    two launchers interleaved (a, b, b, a, ...), so that whatever the kernel
+    itself accumulates over the sequence (dying memory cgroups, namespaces
+    torn down asynchronously) weighs on both alike. Medians, because with a
+    memory cgroup a few runs wait 10 ms for an RCU grace period, and a
+    handful of those would swing a mean by more than a leak would."""
     # Warm the caches first, so the first 100 measure steady state too.
     for _ in range(50):
-        one(argv)
-    seq = [timed(argv) for _ in range(n)]
+        one(a)
+        one(b)
+    sa, sb = [], []
+    for i in range(n):
+        for argv, seq in ((a, sa), (b, sb)) if i % 2 == 0 else ((b, sb), (a, sa)):
+            seq.append(timed(argv))
     k = min(100, n // 2)
-    return k, statistics.median(seq[:k]), statistics.median(seq[-k:])
+    return k, statistics.median(sa[:k]), statistics.median(sa[-k:]), statistics.median(sb[:k]), statistics.median(sb[-k:])
 
 
 def scale(md, floor, payload, n):
     argv = [md, "run", "-m", "100m", payload, "true"]
-    # The floor first, the same way: whatever the kernel itself drifts by
-    # (namespace teardown runs asynchronously) shows there too.
-    _, ffirst, flast = drift([floor, "-m", "104857600", payload, "true"], n)
-    k, first, last = drift(argv, n)
+    # The floor interleaved with it: whatever the kernel itself drifts by
+    # shows there too. (Run one after the other, the second launcher met
+    # the state the first had left: +20 % for whichever ran last.)
+    k, first, last, ffirst, flast = drift(argv, [floor, "-m", "104857600", payload, "true"], n)
     m = max(2, n // 2)
     t = time.perf_counter()
     for _ in range(m):
