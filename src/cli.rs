@@ -158,7 +158,7 @@ pub const RUN_HELP: &[u8] = b"Usage: mydocker run [OPTIONS] COMMAND [ARG...]
 Runs COMMAND as PID 1 in new UTS, PID, mount, net and IPC namespaces.
  -e, --env KEY[=VAL]   set KEY, or copy it from the caller
  --env-clear           start from an empty environment (default PATH)
- --hostname NAME       default: the container id
+ -h, --hostname NAME   default: the container id
  -t, --tty             a terminal of its own (stdin must be one)
  -i, --interactive     with -t: relay stdin to it; -ti, -it: both
  -m, --memory SIZE     memory limit (b, k, m, g), no swap
@@ -179,6 +179,7 @@ Runs COMMAND as PID 1 in new UTS, PID, mount, net and IPC namespaces.
  --security-opt seccomp=unconfined|FILE  no syscall filter, or a docker/OCI
                        JSON profile (default: docker's)
  --init                a reaper as PID 1, the command as PID 2
+ --rm                  accepted: a container never outlives its run
  --help                this help; -- ends the options
 (*) needs --rootfs
 ";
@@ -204,8 +205,8 @@ fn top<'a>(cmd: &'static [u8], what: &'static [u8], arg: &'a [u8], why: &'static
 /// one group per flag in the order of the constants below; the last
 /// spelling of a group is the one messages name. The first `TAKES` groups
 /// are switches, the others take a value.
-const FLAGS: &[u8] = b"-t --tty|-i --interactive|-ti -it|--help|--env-clear|--read-only|--privileged|--init|\
---env -e|--hostname|-m --memory|-cpuset --cpuset --cpuset-cpus|-cpushare --cpushare --cpu-shares|--pids-limit|\
+const FLAGS: &[u8] = b"-t --tty|-i --interactive|-ti -it|--help|--env-clear|--read-only|--privileged|--init|--rm|\
+--env -e|-h --hostname|-m --memory|-cpuset --cpuset --cpuset-cpus|-cpushare --cpushare --cpu-shares|--pids-limit|\
 --cpus|--cgroup-parent|--rootfs|-v --volume|--tmpfs|-w --workdir|-u --user|--cap-add|--cap-drop|--device|\
 --security-opt";
 const TTY: usize = 0;
@@ -216,23 +217,26 @@ const ENV_CLEAR: usize = 4;
 const READ_ONLY: usize = 5;
 const PRIVILEGED: usize = 6;
 const INIT: usize = 7;
-const TAKES: usize = 8;
-const ENV: usize = 8;
-const HOSTNAME: usize = 9;
-const MEMORY: usize = 10;
-const CPUSET: usize = 11;
-const SHARES: usize = 12;
-const PIDS: usize = 13;
-const CPUS: usize = 14;
-const CGROUP_PARENT: usize = 15;
-const ROOTFS: usize = 16;
-const VOLUME: usize = 17;
-const TMPFS: usize = 18;
-const WORKDIR: usize = 19;
-const USER: usize = 20;
-const CAP_ADD: usize = 21;
-const CAP_DROP: usize = 22;
-const DEVICE: usize = 23;
+/// docker's `--rm`: a mydocker container never outlives its run, so
+/// there is nothing to remove; accepted so docker's command lines work.
+const RM: usize = 8;
+const TAKES: usize = 9;
+const ENV: usize = 9;
+const HOSTNAME: usize = 10;
+const MEMORY: usize = 11;
+const CPUSET: usize = 12;
+const SHARES: usize = 13;
+const PIDS: usize = 14;
+const CPUS: usize = 15;
+const CGROUP_PARENT: usize = 16;
+const ROOTFS: usize = 17;
+const VOLUME: usize = 18;
+const TMPFS: usize = 19;
+const WORKDIR: usize = 20;
+const USER: usize = 21;
+const CAP_ADD: usize = 22;
+const CAP_DROP: usize = 23;
+const DEVICE: usize = 24;
 
 /// Parses the whole command line (args[0] is the program name).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
@@ -251,14 +255,29 @@ pub fn parse<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
     }
 }
 
-/// Splits `--flag=value` into (flag, Some(value)).
+/// Splits `--flag=value` and `-f=value` into (flag, Some(value)).
 fn split_eq(a: &[u8]) -> (&[u8], Option<&[u8]>) {
-    if a.starts_with(b"--") {
-        if let Some(i) = a.iter().position(|&c| c == b'=') {
-            return (&a[..i], Some(&a[i + 1..]));
-        }
+    let at = if a.starts_with(b"--") { a.iter().position(|&c| c == b'=') } else { (a.get(2) == Some(&b'=')).then_some(2) };
+    match at {
+        Some(i) => (&a[..i], Some(&a[i + 1..])),
+        None => (a, None),
     }
-    (a, None)
+}
+
+/// The flag `a` names: (index, name, inline value). docker's spellings
+/// (its flag parser, pflag): `--flag=value`, `-f=value`, and a short
+/// flag's value attached (`-m10m`, `-eFOO=bar`) when `a` is no flag as a
+/// whole (`-ti`, `-cpuset` are).
+fn flag_word(a: &[u8]) -> Option<(usize, &'static [u8], Option<&[u8]>)> {
+    let (flag, inline) = split_eq(a);
+    if let Some((f, name)) = words::group(FLAGS, flag) {
+        return Some((f, name, inline));
+    }
+    let (short, rest) = (a.get(..2)?, a.get(2..)?);
+    match words::group(FLAGS, short) {
+        Some((f, name)) if f >= TAKES && !a.starts_with(b"--") => Some((f, name, Some(rest))),
+        _ => None,
+    }
 }
 
 #[inline(never)]
@@ -299,9 +318,8 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         if a.first() != Some(&b'-') || a == b"-" {
             break;
         }
-        let (flag, inline) = split_eq(a);
         let see = b"see 'mydocker run --help'";
-        let Some((f, name)) = words::group(FLAGS, flag) else {
+        let Some((f, name, inline)) = flag_word(a) else {
             return Err(usage(b"unknown flag", a, see));
         };
         // Flags that take a value get it here, once: inline after '=' or
@@ -315,8 +333,13 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 }
                 args.arg(i)
             }
+            // A switch takes docker's `=true` or `=false`, nothing else.
+            (false, Some(b"true")) | (false, None) => b"",
+            (false, Some(b"false")) => {
+                i += 1;
+                continue;
+            }
             (false, Some(_)) => return Err(usage(b"unknown flag", a, see)),
-            (false, None) => b"",
         };
         if f == HELP_FLAG {
             return Ok(Cmd::RunHelp);
@@ -362,6 +385,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         READ_ONLY => r.read_only = true,
         PRIVILEGED => r.privileged = true,
         INIT => r.init = true,
+        RM => {}
         ENV => {
             if v.first().map_or(true, |&c| c == b'=') {
                 return Err(b"environment variable name is empty");
@@ -482,6 +506,32 @@ mod tests {
         let r = run(a).unwrap();
         assert_eq!(r.cmd, 2);
         assert_eq!(r.nenv, 0);
+    }
+
+    #[test]
+    fn dockers_spellings_of_values_switches_and_rm_are_taken() {
+        // pflag's: `-f=v`, a short flag's value attached, `--switch=true|false`;
+        // and docker's `--rm` and `-h` (hostname).
+        let a: &[&[u8]] = &[
+            b"mydocker", b"run", b"-m=10m", b"-eA=1", b"-e=B=2", b"-hbox", b"--rm", b"--init=true",
+            b"--read-only=false", b"-w/tmp", b"sh",
+        ];
+        let r = run(a).unwrap();
+        assert_eq!(r.limits.memory.map(|m| m.0), Some(10 << 20));
+        assert_eq!(&r.env[..r.nenv], [&b"A=1"[..], b"B=2"]);
+        assert_eq!(r.hostname, Some(&b"box"[..]));
+        assert!(r.init && !r.read_only);
+        assert_eq!(r.workdir, Some(&b"/tmp"[..]));
+        assert_eq!(r.cmd, 10);
+        assert_eq!(run(&[b"mydocker", b"run", b"-m10m", b"sh"]).unwrap().limits.memory.map(|m| m.0), Some(10 << 20));
+        // Whole words first: -ti and the book's -cpuset stay what they were.
+        assert!(run(&[b"mydocker", b"run", b"-ti", b"sh"]).unwrap().tty);
+        assert!(run(&[b"mydocker", b"run", b"-cpuset", b"0", b"sh"]).unwrap().limits.cpuset.is_some());
+        for bad in [&b"--rm=yes"[..], b"-x", b"-tX", b"--memory10m"] {
+            let a = [&b"mydocker"[..], b"run", bad, b"sh"];
+            let e = run(&a).err().unwrap();
+            assert_eq!((e.what, e.arg), (&b"unknown flag"[..], bad), "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
