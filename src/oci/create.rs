@@ -172,10 +172,11 @@ fn build_and_spawn(
         Err(r) => return Err(refused(cmd, *r)),
     };
     // A terminal's master goes to the console socket, as runc sends it.
-    let relayed = relay.is_some() && proc_.terminal && console.is_none();
-    let console = match (proc_.terminal, console, relay) {
+    // (With the caller's window size when relayed: runc resizes to its
+    // terminal too, not to consoleSize.)
+    let (console, relayed_size) = match (proc_.terminal, console, relay) {
         (true, Some(path), _) => {
-            Some(sys::tty::connect_unix(path).map_err(|e| fail_io(cmd, b"--console-socket ", path, e))?)
+            (Some(sys::tty::connect_unix(path).map_err(|e| fail_io(cmd, b"--console-socket ", path, e))?), None)
         }
         // An attached `run` relays the terminal itself, as runc does (the
         // caller's stdin must be one, as for `mydocker run -t`).
@@ -185,13 +186,13 @@ fn build_and_spawn(
             }
             let (m, theirs) = sys::tty::socketpair().map_err(|e| fail_io(cmd, b"socketpair", b"", e))?;
             *mine = m;
-            Some(theirs)
+            (Some(theirs), sys::tty::winsize(0).ok())
         }
         (true, None, None) => {
             return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" }))
         }
         (false, Some(_), _) => return Err(fail1(cmd, b"--console-socket: process.terminal is not set")),
-        (false, None, _) => None,
+        (false, None, _) => (None, None),
     };
     let linux = root.get("linux");
     let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
@@ -267,9 +268,7 @@ fn build_and_spawn(
     c.sysctl = &sysctl[..nsysctl];
     c.preserve_fds = preserve_fds;
     c.cgroup_fds = Some(made.child_fds());
-    if let (true, Some((fd, _)), Ok(w)) = (relayed, c.console_socket, sys::tty::winsize(0)) {
-        // Relayed: the caller's window size, not consoleSize (runc resizes
-        // to its terminal too).
+    if let (Some(w), Some((fd, _))) = (relayed_size, c.console_socket) {
         c.console_socket = Some((fd, (w.0[0], w.0[1])));
     }
     let pid = crate::spawn::create(&c);
