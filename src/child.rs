@@ -573,10 +573,20 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
     // whatever mydocker's caller had set. Handlers cannot survive the execve
     // that started mydocker, and mydocker installs none, so the only
     // dispositions left to undo are the SIG_IGN ones the parent found.
+    // OCI create's process waits for `start` as its PID namespace's init,
+    // which ignores the signals it has no handler for: `kill ID TERM` would
+    // leave it waiting, where runc's init (a Go program) dies. So there each
+    // signal whose default ends a process ends it by a handler (exit
+    // 128+N), set while all are still blocked; execve resets them.
+    let created = ctx.fifo() >= 0;
     for sig in 1..=64 {
-        if ctx.inherited.ignored & (1u64 << (sig - 1)) != 0 && sig != libc::SIGKILL && sig != libc::SIGSTOP {
-            let _ = sys::sig_default(sig);
-        }
+        let _ = if created && crate::signals::terminates(sig) {
+            sys::exit_on(sig)
+        } else if ctx.inherited.ignored & (1u64 << (sig - 1)) != 0 {
+            sys::sig_default(sig)
+        } else {
+            Ok(())
+        };
     }
     // Unblocked last: with default dispositions, a signal forwarded before
     // execve is ignored by a PID-namespace init, it cannot kill us half-set-up.

@@ -416,6 +416,28 @@ fn start_only_starts_a_created_container() {
     assert!(stderr(&o).contains("container does not exist"));
 }
 
+/// A created container's process waits for `start` as its PID namespace's
+/// init, which ignores signals it has no handler for; runc's init dies of
+/// the ones whose default ends a process, and so does ours.
+#[test]
+fn a_created_container_dies_of_a_signal_that_ends_a_process() {
+    let r = need!();
+    let t = T::new("killcr");
+    t.write(&sh(&r, "sleep 100"));
+    let b = t.bundle();
+    for sig in ["TERM", "INT", "HUP", "USR1"] {
+        let id = format!("kc{sig}");
+        assert_eq!(code(&t.run(&["create", "--bundle", b.to_str().unwrap(), &id])), 0);
+        let pid = t.state(&id)["pid"].as_u64().unwrap();
+        let o = t.run(&["kill", &id, sig]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        t.wait_status(&id, "stopped");
+        assert!(!alive(pid), "{sig}: the process is left");
+        let o = t.run(&["delete", &id]);
+        assert_eq!(code(&o), 0, "{sig}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();

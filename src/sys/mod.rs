@@ -536,10 +536,28 @@ pub fn sigwait(set: SigSet) -> Result<c_int, Errno> {
 
 /// Sets `sig` to its default disposition (raw rt_sigaction, no libc state).
 pub fn sig_default(sig: c_int) -> Result<(), Errno> {
-    // The kernel's struct sigaction: handler, flags, restorer, mask. All zero
-    // is SIG_DFL with no flags and an empty mask on every architecture.
-    let ksa = [0u64; 4];
-    // SAFETY: ksa is a valid, zeroed kernel sigaction; no old action wanted.
+    sig_action(sig, 0)
+}
+
+/// Makes `sig` end the process with status 128 + `sig` through a handler:
+/// a PID namespace's init ignores every signal it has no handler for, even
+/// from the host (pid_namespaces(7)). execve resets it to the default.
+pub fn exit_on(sig: c_int) -> Result<(), Errno> {
+    extern "C" fn die(sig: c_int) {
+        exit(128 + sig)
+    }
+    sig_action(sig, die as usize as u64)
+}
+
+/// The kernel's struct sigaction: handler, flags, restorer, mask. All zero
+/// is SIG_DFL with no flags and an empty mask on every architecture. A
+/// handler gets SA_RESTORER (x86_64 delivers nothing without one), and
+/// itself as the restorer: the only handler, `die`, never returns to it.
+fn sig_action(sig: c_int, handler: u64) -> Result<(), Errno> {
+    const SA_RESTORER: u64 = 0x0400_0000;
+    let ksa = [handler, if handler != 0 { SA_RESTORER } else { 0 }, handler, 0];
+    // SAFETY: ksa is a valid kernel sigaction (its handler, if any, a
+    // function that never returns); no old action wanted.
     cvt(unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, ksa.as_ptr(), core::ptr::null_mut::<c_void>(), 8) })
         .map(|_| ())
 }
