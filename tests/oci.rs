@@ -438,6 +438,32 @@ fn a_created_container_dies_of_a_signal_that_ends_a_process() {
     }
 }
 
+/// runc's start.go: a paused container is not started (its fifo would take
+/// the byte and report success for a process that cannot run); it stays
+/// paused, and is created again once resumed.
+#[test]
+fn start_refuses_a_paused_created_container_which_stays_paused() {
+    let r = need!();
+    let t = T::new("pausecr");
+    t.write(&sh(&r, "sleep 100"));
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "pc1"])), 0);
+    let o = t.run(&["pause", "pc1"]);
+    if stderr(&o).contains("the container has no freezer cgroup") {
+        eprintln!("SKIP {}: cgroup v1 without a freezer hierarchy", module_path!());
+        return;
+    }
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(t.state("pc1")["status"], "paused");
+    let o = t.run(&["start", "pc1"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("cannot start a container in the paused state"), "{}", stderr(&o));
+    assert_eq!(t.state("pc1")["status"], "paused");
+    assert_eq!(code(&t.run(&["resume", "pc1"])), 0);
+    assert_eq!(t.state("pc1")["status"], "created");
+    assert_eq!(code(&t.run(&["start", "pc1"])), 0);
+    t.wait_status("pc1", "running");
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();

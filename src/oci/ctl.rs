@@ -78,7 +78,10 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
     match state::status(o.dir, &o.rec) {
         Status::Created => {}
         Status::Stopped => return fail1(cmd, b"cannot start a container that has stopped"),
-        _ => return fail1(cmd, b"cannot start an already running container"),
+        // runc's start.go: its fifo would take the byte, but the process
+        // could not run before a resume.
+        Status::Paused => return fail1(cmd, b"cannot start a container in the paused state"),
+        Status::Running => return fail1(cmd, b"cannot start an already running container"),
     }
     // ENXIO: nobody holds the read end, the process is gone.
     let fd = match sys::openat(o.dir, b"exec.fifo", libc::O_WRONLY | libc::O_NONBLOCK) {

@@ -121,13 +121,15 @@ pub fn alive(r: &Record) -> bool {
     proc_start(r.pid) == Some(r.start)
 }
 
+/// runc's order: a frozen container is paused, created or not (a paused
+/// created container is created again once resumed).
 pub fn status(dir: Fd, r: &Record) -> Status {
     if !alive(r) {
         Status::Stopped
-    } else if sys::openat(dir, b"exec.fifo", libc::O_PATH).map(sys::close).is_ok() {
-        Status::Created
     } else if frozen(r) {
         Status::Paused
+    } else if sys::openat(dir, b"exec.fifo", libc::O_PATH).map(sys::close).is_ok() {
+        Status::Created
     } else {
         Status::Running
     }
