@@ -464,6 +464,22 @@ fn start_refuses_a_paused_created_container_which_stays_paused() {
     t.wait_status("pc1", "running");
 }
 
+/// A command whose output cannot be written (a full disk, here /dev/full)
+/// fails with one line saying so, not a bare exit 1.
+#[test]
+fn a_failed_write_to_stdout_is_one_line_naming_it() {
+    let r = need!();
+    let t = T::new("full");
+    t.write(&sh(&r, "sleep 100"));
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "full1"])), 0);
+    for args in [&["state", "full1"][..], &["list"], &["list", "-q"], &["ps", "full1"], &["features"], &["--version"]] {
+        let o = t.cmd(args).stdout(fs::OpenOptions::new().write(true).open("/dev/full").unwrap()).output().unwrap();
+        assert_eq!(code(&o), 1, "{args:?}");
+        let want = format!("mydocker: {}: writing stdout: No space left on device\n", args[0]);
+        assert_eq!(stderr(&o), want, "{args:?}");
+    }
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();

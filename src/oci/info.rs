@@ -12,7 +12,7 @@ pub fn version() -> i32 {
     let mut w = W::new(1);
     w.s(b"mydocker version ").s(crate::VERSION.as_bytes()).s(b"\ncommit: ").s(crate::COMMIT.as_bytes());
     w.s(b"\nspec: ").s(OCI_VERSION).s(b"\n");
-    w.done()
+    w.done(b"--version")
 }
 
 /// runtime-spec features.md.
@@ -42,7 +42,7 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
         list(&mut w, b"SECCOMP_FILTER_FLAG_", SECCOMP_FLAGS);
     }
     w.s(b"},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}}\n");
-    w.done()
+    w.done(b"features")
 }
 
 /// What src/seccomp/profile.rs accepts (runtime-spec features.md,

@@ -8,12 +8,13 @@ pub struct W {
     fd: Fd,
     buf: [u8; 4096],
     n: usize,
-    failed: bool,
+    /// The first failed write's errno, 0 while none failed.
+    err: i32,
 }
 
 impl W {
     pub fn new(fd: Fd) -> W {
-        W { fd, buf: [0; 4096], n: 0, failed: false }
+        W { fd, buf: [0; 4096], n: 0, err: 0 }
     }
 
     /// Raw bytes.
@@ -66,22 +67,24 @@ impl W {
         self.s(Dec::new(v).as_bytes())
     }
 
-    /// Flushes; the command's exit code (1 if any write failed).
-    pub fn done(&mut self) -> i32 {
-        if self.flush() {
-            0
-        } else {
-            1
+    /// Flushes; the command's exit code: 0, or 1 after one line saying why
+    /// a write failed (stdout full, closed pipe) — `cmd` names the step.
+    pub fn done(&mut self, cmd: &[u8]) -> i32 {
+        self.flush();
+        match self.err {
+            0 => 0,
+            e => super::fail2(cmd, b"writing stdout: ", sys::strerror(sys::Errno(e))),
         }
     }
 
-    /// Writes what is buffered; false if any write failed so far.
-    pub fn flush(&mut self) -> bool {
-        if self.n > 0 && sys::write_all(self.fd, &self.buf[..self.n]).is_err() {
-            self.failed = true;
+    /// Writes what is buffered; after a failed write, nothing more.
+    pub fn flush(&mut self) {
+        if self.n > 0 && self.err == 0 {
+            if let Err(e) = sys::write_all(self.fd, &self.buf[..self.n]) {
+                self.err = e.0;
+            }
         }
         self.n = 0;
-        !self.failed
     }
 }
 

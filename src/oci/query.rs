@@ -41,7 +41,7 @@ pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let mut w = W::new(1);
     object(&mut w, id, o.dir, &o.rec);
     w.s(b"\n");
-    w.done()
+    w.done(b"state")
 }
 
 /// --format table|json (table when absent): whether JSON.
@@ -108,7 +108,7 @@ pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
     if json {
         w.s(b"]\n");
     }
-    w.done()
+    w.done(b"list")
 }
 
 const PS_FLAGS: Flags = Flags { names: b"format f", takes: 1 };
@@ -150,5 +150,5 @@ pub fn ps(g: &Global, args: &dyn Args, from: usize) -> i32 {
     if json {
         w.s(b"]\n");
     }
-    w.done()
+    w.done(b"ps")
 }

@@ -546,7 +546,7 @@ pub fn exit_on(sig: c_int) -> Result<(), Errno> {
     extern "C" fn die(sig: c_int) {
         exit(128 + sig)
     }
-    sig_action(sig, die as usize as u64)
+    sig_action(sig, die as extern "C" fn(c_int) as usize as u64)
 }
 
 /// The kernel's struct sigaction: handler, flags, restorer, mask. All zero
