@@ -672,42 +672,54 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
     if l.cpuset.is_none() && l.cpus.is_none() {
         return Ok(());
     }
-    let mut buf = [0u8; 1024];
-    let online = cgroup::read_file(sys::CWD, b"/sys/devices/system/cpu/online", &mut buf)
-        .ok()
-        .and_then(|t| lim::parse_cpuset(t).ok());
-    let Some(online) = online else {
-        Line::new().s(b"mydocker: run: cannot read the online CPUs from /sys/devices/system/cpu/online").emit(2);
-        return Err(125);
-    };
-    let list = |l: &mut Line, set: &CpuSet| {
-        set.format(|b| {
-            l.s(b);
-        })
-    };
-    if let Some((arg, set)) = l.cpuset {
-        let off = set.minus(&online);
-        if off.count() > 0 {
-            let mut m = Line::new();
-            m.s(b"mydocker: run: --cpuset-cpus '").arg(arg).s(b"': CPUs not online: ");
-            list(&mut m, &off);
-            m.s(b" (online: ");
-            list(&mut m, &online);
-            m.s(b")").emit(2);
-            return Err(125);
-        }
-    }
+    let online = online_cpus(b"run", b"--cpuset-cpus", l.cpuset.map(|c| c.0)).ok_or(125)?;
     if let Some(milli) = l.cpus {
-        if milli > online.count() as u64 * 1000 {
+        if milli > online as u64 * 1000 {
             let mut m = Line::new();
             m.s(b"mydocker: run: --cpus: more than the ")
-                .s(Dec::new(online.count() as u64).as_bytes())
+                .s(Dec::new(online as u64).as_bytes())
                 .s(b" online CPUs")
                 .emit(2);
             return Err(125);
         }
     }
     Ok(())
+}
+
+/// How many CPUs are online, once `list` (a CPU list given as `what`)
+/// names no other: else None after one line, `mydocker: <cmd>: <what>
+/// '<list>': CPUs not online: 2-99 (online: 0-1)` (the kernel's ERANGE or
+/// EINVAL at cpuset.cpus would name none of them), or that the online set
+/// cannot be read.
+#[inline(never)]
+pub fn online_cpus(cmd: &[u8], what: &[u8], list: Option<&[u8]>) -> Option<u32> {
+    let mut buf = [0u8; 1024];
+    let mut m = Line::new();
+    m.s(b"mydocker: ").s(cmd).s(b": ");
+    let online = cgroup::read_file(sys::CWD, b"/sys/devices/system/cpu/online", &mut buf)
+        .ok()
+        .and_then(|t| lim::parse_cpuset(t).ok());
+    let Some(online) = online else {
+        m.s(b"cannot read the online CPUs from /sys/devices/system/cpu/online").emit(2);
+        return None;
+    };
+    if let Some((arg, Ok(set))) = list.map(|l| (l, lim::parse_cpuset(l))) {
+        let off = set.minus(&online);
+        if off.count() > 0 {
+            let put = |m: &mut Line, set: &CpuSet| {
+                set.format(|b| {
+                    m.s(b);
+                })
+            };
+            m.s(what).s(b" '").arg(arg).s(b"': CPUs not online: ");
+            put(&mut m, &off);
+            m.s(b" (online: ");
+            put(&mut m, &online);
+            m.s(b")").emit(2);
+            return None;
+        }
+    }
+    Some(online.count())
 }
 
 /// -t: takes the master from the child and relays until the container is

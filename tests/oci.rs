@@ -480,6 +480,33 @@ fn a_failed_write_to_stdout_is_one_line_naming_it() {
     }
 }
 
+/// CPUs that are not online: the kernel's ERANGE/EINVAL at cpuset.cpus
+/// named none of them; create and update refuse in one line naming the
+/// field, its value and the online set (run's --cpuset-cpus words).
+#[test]
+fn cpus_that_are_not_online_are_refused_naming_the_field_and_the_online_set() {
+    let r = need!();
+    let t = T::new("offcpu");
+    let online = fs::read_to_string("/sys/devices/system/cpu/online").unwrap().trim().to_string();
+    let mut c = sh(&r, "sleep 100");
+    c["linux"]["resources"] = json!({"cpu": {"cpus": "0-1023"}});
+    t.write(&c);
+    let b = t.bundle();
+    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "off1"]);
+    assert_eq!(code(&o), 1);
+    let want = "mydocker: create: linux.resources.cpu.cpus '0-1023': CPUs not online: ";
+    assert!(stderr(&o).starts_with(want) && stderr(&o).ends_with(&format!(" (online: {online})\n")), "{}", stderr(&o));
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "", "nothing is left of the refused create");
+    c["linux"]["resources"] = json!({"cpu": {"shares": 512}});
+    t.write(&c);
+    assert_eq!(code(&t.run(&["create", "--bundle", b.to_str().unwrap(), "off2"])), 0);
+    let res = t.dir.join("res.json");
+    fs::write(&res, r#"{"cpu": {"cpus": "1023"}}"#).unwrap();
+    let o = t.run(&["update", "--resources", res.to_str().unwrap(), "off2"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stderr(&o), format!("mydocker: update: cpu.cpus '1023': CPUs not online: 1023 (online: {online})\n"));
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();

@@ -205,6 +205,9 @@ fn build_and_spawn(
         Ok(r) => r,
         Err(r) => return Err(refused(cmd, *r)),
     };
+    if res.cg.cpus.is_some() {
+        crate::spawn::online_cpus(cmd, b"linux.resources.cpu.cpus", res.cg.cpus).ok_or(1)?;
+    }
     // Always, as runc: its device rules start from deny-all and end with its
     // always-allowed nodes and linux.devices, whether or not the config has
     // rules of its own — else a container with CAP_MKNOD could make and open

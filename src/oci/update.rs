@@ -75,6 +75,9 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(r) => r,
         Err(x) => return x.report(b"update", b""),
     };
+    if r.cg.cpus.is_some() && crate::spawn::online_cpus(b"update", b"cpu.cpus", r.cg.cpus).is_none() {
+        return 1;
+    }
     let need = r.cg.need(false);
     let mut done = [false; NCTRL];
     let each = super::pause::each_dir(b"update", &o.rec, &mut |dir| {
