@@ -204,7 +204,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // docker's default comes prebuilt; any other profile is compiled into a
     // fresh mapping, not this frame (see seccomp::prepare).
     let bounding = kept.map_or(inherited.bounding, |k| k.bounding);
-    let Ok(seccomp) = crate::seccomp::prepare(c.seccomp, bounding) else {
+    let Ok(seccomp) = crate::seccomp::prepare(c.seccomp, bounding, inherited.seccomp != 0) else {
         return 125;
     };
     let pipes = sys::pipe().and_then(|f| match sys::pipe() {
