@@ -118,7 +118,7 @@ const STEP_WHAT: &[u8] = b"making a container id|creating the parent/child pipes
 creating namespaces (uts, pid, mount, net, ipc)|PR_SET_PDEATHSIG|making / recursively private|\
 a container mount|setting the hostname|bringing up lo|receiving the command from the parent|\
 resetting signal dispositions|closing inherited fds|changing to the working directory|\
-dropping capabilities|switching to the user (setgroups, setgid, setuid)|\
+setting the capability sets|switching to the user (setgroups, setgid, setuid)|\
 starting the command under --init|the command|sending the command to the child|\
 reading the child's status|waiting for the container|joining the container's cgroup|\
 setting resource limits|writing /proc/self/oom_score_adj|waiting for start|\

@@ -507,6 +507,27 @@ fn cpus_that_are_not_online_are_refused_naming_the_field_and_the_online_set() {
     assert_eq!(stderr(&o), format!("mydocker: update: cpu.cpus '1023': CPUs not online: 1023 (online: {online})\n"));
 }
 
+/// The kernel raises an ambient capability only if it is permitted and
+/// inheritable: one missing from either is refused at create naming the
+/// set (was prctl's bare EPERM, blamed on "dropping capabilities").
+#[test]
+fn an_ambient_capability_outside_permitted_or_inheritable_is_refused_naming_the_set() {
+    let r = need!();
+    let t = T::new("ambient");
+    for (inh, perm) in [("CAP_KILL", "CAP_CHOWN"), ("CAP_CHOWN", "CAP_KILL")] {
+        let mut c = sh(&r, "true");
+        c["process"]["capabilities"]["inheritable"] = json!([inh]);
+        c["process"]["capabilities"]["permitted"] = json!([perm]);
+        c["process"]["capabilities"]["ambient"] = json!(["CAP_CHOWN"]);
+        let o = t.oci_run(&c, "amb1");
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        assert_eq!(
+            stderr(&o),
+            "mydocker: run: config.json: process.capabilities.ambient: not all in permitted and inheritable\n"
+        );
+    }
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();

@@ -288,6 +288,23 @@ fn tmpfs_options_become_its_mount_flags_and_filesystem_data() {
     assert!(!stray, "no directory named after the options");
 }
 
+/// A directory bound onto a file, or a file onto a directory: move_mount's
+/// bare EINVAL became the kind the target is (runc says "not a directory").
+#[test]
+fn a_volume_onto_a_target_of_the_other_kind_says_which_kind_the_target_is() {
+    need_root!();
+    let r = need_rootfs!();
+    let d = tmpdir("kind");
+    std::fs::write(d.join("f"), "x").unwrap();
+    let (dir, file) = (d.display().to_string(), format!("{}/f", d.display()));
+    for (vol, target, why) in [(format!("{dir}:/etc/passwd"), "etc/passwd", "Not a directory"), (format!("{file}:/etc"), "etc", "Is a directory")] {
+        let o = run(["run", "--rootfs", &r, "-v", &vol, "true"]);
+        assert_eq!(code(&o), 125, "{vol}");
+        assert_eq!(stderr(&o), format!("mydocker: mount: {r}/{target} (volume): {why}\n"), "{vol}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 #[test]
 fn a_failing_mount_names_its_target() {
     need_root!();

@@ -218,6 +218,12 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
         *set = cap_set(at(c, f), f)?;
     }
     let [bounding, effective, permitted, inheritable, ambient] = sets;
+    // The kernel raises an ambient capability only if it is permitted and
+    // inheritable: else prctl's bare EPERM at start (runc ignores it and
+    // runs without; a set asked for and not applied is refused here).
+    if ambient & !(permitted & inheritable) != 0 {
+        return refuse(&CAP_SETS[CAP_SETS.len() - 28..], b"not all in permitted and inheritable");
+    }
     let caps = crate::model::CapSets { bounding, effective, permitted, inheritable, ambient };
     for r in json::list(Some(p), "rlimits") {
         let ty = r.get("type").and_then(|t| t.as_bytes()).unwrap_or(b"");

@@ -135,12 +135,21 @@ pub fn clone_tree(dir: Fd, path: Option<&[u8]>, recursive: bool) -> Result<Fd, E
 }
 
 /// move_mount(2) of the detached tree `tree` onto the object `target`.
+/// A directory onto a non-directory, or the reverse, is EINVAL there
+/// (mount(2) says ENOTDIR): told as ENOTDIR (the target is not a
+/// directory) or EISDIR (it is one), as runc's "not a directory".
 pub fn attach(tree: Fd, target: Fd) -> Result<(), Errno> {
     // SAFETY: EMPTY is NUL-terminated; integer flags.
-    cvt(unsafe {
+    let r = cvt(unsafe {
         libc::syscall(libc::SYS_move_mount, tree, EMPTY, target, EMPTY, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
-    })
-    .map(|_| ())
+    });
+    let dir = |fd| kind_of(fd).map_or(false, |k| k.0 == FileKind::Dir);
+    match r {
+        Err(Errno(libc::EINVAL)) if dir(tree) != dir(target) => {
+            Err(Errno(if dir(target) { libc::EISDIR } else { libc::ENOTDIR }))
+        }
+        r => r.map(|_| ()),
+    }
 }
 
 /// struct mount_attr (mount_setattr).
