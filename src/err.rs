@@ -156,6 +156,17 @@ not a binary or script this kernel can run|malformed argv frame|the child exited
 was CAP_SETUID or CAP_SETGID dropped?|\
 --pids-limit too low? --init's reaper and the command are 2 processes";
 
+/// execve's ENOENT for a command that was found: what is missing is what
+/// it needs to run, not the command.
+#[inline(never)]
+pub fn no_interpreter(argv0: &[u8]) {
+    Line::new()
+        .s(b"mydocker: exec: ")
+        .arg(argv0)
+        .s(b": No such file or directory (found, but its #! interpreter or ELF loader is missing?)")
+        .emit(2);
+}
+
 /// Exit code from a wait status: the command's own, or 128+N for signal N.
 pub fn status_code(status: i32) -> i32 {
     if libc::WIFEXITED(status) {
