@@ -308,7 +308,8 @@ mod tests {
         assert_eq!(adv(Step::User, libc::EPERM, b""), b"was CAP_SETUID or CAP_SETGID dropped?");
         assert_eq!(adv(Step::Send, libc::EPIPE, b""), b"the child exited before reading it");
         assert_eq!(adv(Step::Exec, libc::EPERM, b""), b"");
-        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 13);
+        assert!(adv(Step::Init, libc::EAGAIN, b"").starts_with(b"--pids-limit too low?"));
+        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 14);
     }
 
     #[test]
