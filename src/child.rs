@@ -623,7 +623,12 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
         // Nobody reads the pipe any more: the line goes to the container's
         // stderr (its log under conmon or the shim), as runc's init writes
         // it — else a binary changed since create just ends, unexplained.
-        e.report(Some(cmd.s.argv0));
+        // ENOENT for the file found above: its interpreter or loader.
+        if e.errno.0 == libc::ENOENT {
+            crate::err::no_interpreter(cmd.s.argv0);
+        } else {
+            e.report(Some(cmd.s.argv0));
+        }
         sys::exit(e.exit_code());
     }
     let e = find(cmd, pathbuf, true).err().unwrap_or(Errno(libc::ENOENT));

@@ -127,7 +127,7 @@ checking the working directory|installing the syscall filter|joining a namespace
 / is not a mount point (inside a chroot?): binding it onto itself|writing a linux.sysctl value";
 
 /// Advice for known (step, errno) pairs: (step, errno, word of ADVICE).
-const ADVICE_FOR: [(u8, u8, u8); 16] = [
+const ADVICE_FOR: [(u8, u8, u8); 17] = [
     (Step::Clone as u8, libc::EPERM as u8, 0),
     (Step::Clone as u8, libc::ENOSPC as u8, 1),
     (Step::Clone as u8, libc::EINVAL as u8, 2),
@@ -144,6 +144,7 @@ const ADVICE_FOR: [(u8, u8, u8); 16] = [
     (Step::Frame as u8, libc::EBADMSG as u8, 10),
     (Step::Send as u8, libc::EPIPE as u8, 11),
     (Step::User as u8, libc::EPERM as u8, 12),
+    (Step::Init as u8, libc::EAGAIN as u8, 13),
 ];
 const ADVICE: &[u8] = b"are you root?|namespace limit reached: see /proc/sys/user/max_*_namespaces|\
 does this kernel support these namespaces?|\
@@ -152,7 +153,19 @@ outside: make the chroot directory a private mount first (mount --bind DIR DIR; 
 the mount point is missing|its path crosses a symlink inside the rootfs; mount targets may not|\
 it lies outside the container's root|not found in PATH|not executable, or permission denied|\
 not a binary or script this kernel can run|malformed argv frame|the child exited before reading it|\
-was CAP_SETUID or CAP_SETGID dropped?";
+was CAP_SETUID or CAP_SETGID dropped?|\
+--pids-limit too low? --init's reaper and the command are 2 processes";
+
+/// execve's ENOENT for a command that was found: what is missing is what
+/// it needs to run, not the command.
+#[inline(never)]
+pub fn no_interpreter(argv0: &[u8]) {
+    Line::new()
+        .s(b"mydocker: exec: ")
+        .arg(argv0)
+        .s(b": No such file or directory (found, but its #! interpreter or ELF loader is missing?)")
+        .emit(2);
+}
 
 /// Exit code from a wait status: the command's own, or 128+N for signal N.
 pub fn status_code(status: i32) -> i32 {
@@ -295,7 +308,8 @@ mod tests {
         assert_eq!(adv(Step::User, libc::EPERM, b""), b"was CAP_SETUID or CAP_SETGID dropped?");
         assert_eq!(adv(Step::Send, libc::EPIPE, b""), b"the child exited before reading it");
         assert_eq!(adv(Step::Exec, libc::EPERM, b""), b"");
-        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 13);
+        assert!(adv(Step::Init, libc::EAGAIN, b"").starts_with(b"--pids-limit too low?"));
+        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 14);
     }
 
     #[test]

@@ -403,11 +403,7 @@ fn child_failed(c: &Container, cgs: &Cgroups, fs: &Table, hostname: Option<&[u8]
     if e.step == Step::Exec && index == 1 {
         // The child found the file (see child::exec): what is missing is
         // what it needs to run, not the command.
-        Line::new()
-            .s(b"mydocker: exec: ")
-            .arg(c.process.argv0())
-            .s(b": No such file or directory (found, but its #! interpreter or ELF loader is missing?)")
-            .emit(2);
+        err::no_interpreter(c.process.argv0());
     } else if c.id.is_some() && e.step == Step::Exec && e.errno == Errno(libc::ENOENT) {
         // runc's words, which podman and CRI-O match on.
         let name = c.process.argv0();

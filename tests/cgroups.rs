@@ -355,6 +355,23 @@ fn the_child_is_in_every_cgroup_before_execve() {
     assert_no_leftovers();
 }
 
+/// --init is two processes (the reaper forks the command): a pids limit
+/// of 1 fails that fork with EAGAIN, and the line says why.
+#[test]
+fn with_init_a_pids_limit_below_two_is_explained() {
+    need_root!();
+    need_ctrl!("pids");
+    let _s = serial();
+    let o = run(["run", "--init", "--pids-limit", "1", "true"]);
+    assert_eq!(code(&o), 125);
+    assert_eq!(
+        stderr(&o),
+        "mydocker: init: starting the command under --init: Resource temporarily unavailable \
+         (--pids-limit too low? --init's reaper and the command are 2 processes)\n"
+    );
+    assert_no_leftovers();
+}
+
 #[test]
 fn no_cgroupfs_fd_is_open_in_the_container() {
     need_root!();

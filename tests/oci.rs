@@ -277,6 +277,29 @@ fn a_command_that_cannot_run_at_start_says_why_on_the_containers_stderr() {
     assert_eq!(code(&t.run(&["delete", "c3"])), 0);
 }
 
+/// A script found in PATH whose #! interpreter is missing: execve's
+/// ENOENT at start is not "not found in PATH" (as run says, since
+/// breaker3's finding), on OCI run and create + start alike.
+#[test]
+fn a_found_script_whose_interpreter_is_missing_says_so_at_start() {
+    let r = need!();
+    let t = T::new("interp");
+    let d = t.dir.join("opt");
+    fs::create_dir_all(&d).unwrap();
+    fs::write(d.join("scr"), "#!/nonexistent/sh\necho ran\n").unwrap();
+    fs::set_permissions(d.join("scr"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut c = config(&r, &["scr"]);
+    c["process"]["env"] = json!(["PATH=/mnt:/bin"]);
+    c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/mnt", "type": "bind", "source": d, "options": ["rbind"]}));
+    let want = "mydocker: exec: scr: No such file or directory (found, but its #! interpreter or ELF loader is missing?)\n";
+    let o = t.oci_run(&c, "in1");
+    assert_eq!((code(&o), stderr(&o).as_str()), (127, want));
+    let (_, err) = t.create_into_files("in2");
+    assert_eq!(code(&t.run(&["start", "in2"])), 0);
+    t.wait_status("in2", "stopped");
+    assert_eq!(fs::read_to_string(&err).unwrap(), want);
+}
+
 #[test]
 fn a_command_that_is_not_executable_is_permission_denied() {
     let r = need!();
