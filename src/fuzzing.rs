@@ -124,7 +124,7 @@ pub fn seccomp(data: &[u8]) {
     let caps = data.iter().fold(0u64, |a, &b| a.rotate_left(5) ^ b as u64);
     let mut out = vec![bpf::Insn { code: 0, jt: 0, jf: 0, k: 0 }; MAX_INSNS];
     let mut w = Box::new(Work::new());
-    for host in [Host::X86_64, Host::Aarch64] {
+    for host in [Host::X86_64, Host::X86_64NoX32, Host::Aarch64] {
         let Ok(p) = crate::seccomp::compile(Source::Json(d.root()), host, caps, &mut out, &mut w) else { continue };
         assert!(crate::seccomp::tests_support::valid(p.insns), "invalid program for {:?}", String::from_utf8_lossy(&text));
         // `lives` is the filter's own answer for execve and exit_group (arguments 0).

@@ -118,12 +118,14 @@ pub struct Inherited {
     pub ambient: u64,
     /// The permitted set: the most the container can keep.
     pub permitted: u64,
+    /// The seccomp mode mydocker runs in (0: no filter).
+    pub seccomp: u64,
 }
 
 impl Inherited {
     /// Where nothing is known (no /proc): all ones, so the child resets
     /// every signal and tries every capability.
-    pub const UNKNOWN: Inherited = Inherited { ignored: !0, bounding: !0, ambient: !0, permitted: !0 };
+    pub const UNKNOWN: Inherited = Inherited { ignored: !0, bounding: !0, ambient: !0, permitted: !0, seccomp: !0 };
 
     /// From the text of /proc/self/status; a missing or malformed line
     /// counts as unknown.
@@ -134,6 +136,7 @@ impl Inherited {
             bounding: mask(b"CapBnd:"),
             ambient: mask(b"CapAmb:"),
             permitted: mask(b"CapPrm:"),
+            seccomp: mask(b"Seccomp:"),
         }
     }
 }
@@ -195,7 +198,7 @@ mod tests {
     #[test]
     fn masks_come_from_their_status_lines() {
         let st = b"Name:\tsh\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001006\nSigCgt:\t0\n\
-                   CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n";
+                   CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nSeccomp:\t2\nSeccomp_filters:\t1\n";
         assert_eq!(status_mask(st, b"SigIgn:"), Some(0x1006));
         assert_eq!(status_mask(st, b"CapBnd:"), Some((1 << 41) - 1));
         assert_eq!(status_mask(st, b"CapAmb:"), Some(0));
@@ -205,6 +208,8 @@ mod tests {
         let i = Inherited::from_status(st);
         assert_eq!((i.ignored, i.bounding, i.ambient), (0x1006, (1 << 41) - 1, 0));
         assert_eq!(i.permitted, !0, "no CapPrm line: unknown");
+        assert_eq!(i.seccomp, 2, "under a filter");
+        assert_eq!(Inherited::from_status(b"Seccomp:\t0\n").seccomp, 0);
         assert_eq!(Inherited::from_status(b""), Inherited::UNKNOWN);
     }
 

@@ -185,3 +185,72 @@ fn a_profile_of_the_wrong_shape_or_that_no_command_could_survive_is_refused() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// x32's getpid (__X32_SYSCALL_BIT | __NR_getpid) from here: 0 if it ran,
+/// else its errno.
+#[cfg(target_arch = "x86_64")]
+fn x32_getpid() -> i32 {
+    // SAFETY: getpid takes no arguments and touches no memory.
+    let r = unsafe { libc::syscall(0x4000_0000 | libc::SYS_getpid) };
+    if r == -1 { std::io::Error::last_os_error().raw_os_error().unwrap_or(0) } else { 0 }
+}
+
+/// Where the kernel runs no x32, the default filter has no x32 part: an x32
+/// call gets the profile's EPERM from the filter (with the part, docker's
+/// allowed getpid would pass it and the kernel say ENOSYS). Where x32
+/// runs, the part is there and x32's getpid runs. The container runs this
+/// very test binary with MYDOCKER_X32_PROBE set.
+#[test]
+fn the_default_filter_has_an_x32_part_only_where_the_kernel_runs_x32() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::env::var_os("MYDOCKER_X32_PROBE").is_some() {
+            println!("x32 {}", x32_getpid());
+            return;
+        }
+        need_root!();
+        let host = x32_getpid();
+        assert!(host == 0 || host == libc::ENOSYS, "x32 getpid on the host: errno {host}");
+        let me = std::env::current_exe().unwrap();
+        let name = "the_default_filter_has_an_x32_part_only_where_the_kernel_runs_x32";
+        let inside = |extra: &[&str]| -> String {
+            let mut a = vec!["run", "-e", "MYDOCKER_X32_PROBE=1"];
+            a.extend_from_slice(extra);
+            a.extend_from_slice(&[me.to_str().unwrap(), "--exact", name, "--nocapture", "--quiet"]);
+            ok(&run(a)).lines().filter(|l| l.starts_with("x32 ")).collect()
+        };
+        let want = if host == 0 { 0 } else { libc::EPERM };
+        assert_eq!(inside(&[]), format!("x32 {want}"), "host: x32 getpid errno {host}");
+        assert_eq!(inside(&["--security-opt", "seccomp=unconfined"]), format!("x32 {host}"));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    println!("SKIP the_default_filter_has_an_x32_part_only_where_the_kernel_runs_x32: not x86_64");
+}
+
+/// mydocker asks the kernel whether it runs x32 with an x32 call, but never
+/// under a seccomp filter, which may kill for it: libseccomp's filter for
+/// x86_64 alone (here: allow everything) kills any x32 call with its
+/// bad-arch action, and mydocker runs under it.
+#[test]
+fn under_a_seccomp_filter_mydocker_makes_no_x32_call() {
+    need_root!();
+    if !cfg!(target_arch = "x86_64") {
+        println!("SKIP under_a_seccomp_filter_mydocker_makes_no_x32_call: not x86_64");
+        return;
+    }
+    if !std::process::Command::new("/usr/bin/python3").args(["-c", "import seccomp"]).status().is_ok_and(|s| s.success()) {
+        println!("SKIP under_a_seccomp_filter_mydocker_makes_no_x32_call: no python3-seccomp (make unit installs it)");
+        return;
+    }
+    let under = |then: &str, args: &[&str]| {
+        let script = format!("import ctypes, os, sys, seccomp\nseccomp.SyscallFilter(seccomp.ALLOW).load()\n{then}");
+        Command::new("/usr/bin/python3").args(["-c", &script]).args(args).output().unwrap()
+    };
+    // The filter does kill an x32 call (SIGSYS)...
+    let o = under("ctypes.CDLL(None).syscall(0x40000027)", &[]);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(o.status.signal(), Some(libc::SIGSYS), "{o:?}");
+    // ...and mydocker under it runs a container (with its own filter on top).
+    let o = under("os.execv(sys.argv[1], sys.argv[1:])", &[bin().to_str().unwrap(), "run", "sh", "-c", "echo ran"]);
+    assert_eq!(ok(&o), "ran\n");
+}

@@ -350,10 +350,17 @@ fn block(m: &Model, a: Arch, x32: bool, o: &mut Out, s: &mut Scratch) -> Result<
             let n32 = entries(m, Arch::X32, s, n)?;
             s.ne = n32;
             next = intervals(m, s, n..n32, X32_BIT, &mut ni)?;
-        } else {
+        } else if m.arches & Arch::X32.bit() == 0 {
+            // Not listed: libseccomp's bad-arch action.
             push(s, &mut ni, X32_BIT, To::Ret(Act::KillThread.ret()))?;
             next = 1 << 32;
         }
+        // Listed, on a kernel that runs no x32 (Host::X86_64NoX32): every
+        // x32 number gets the default, in one interval with the numbers
+        // above x86_64's table (no x32 part, no `and`): what a call the
+        // profile does not allow gets on a host that runs x32, never ALLOW
+        // unless the default is.
+
     }
     if next <= u32::MAX as u64 {
         push(s, &mut ni, next as u32, default)?;

@@ -80,7 +80,9 @@ pub fn compile<'o>(src: Source, host: Host, caps: u64, out: &'o mut [Insn], w: &
     // The native architecture first: the one almost every call comes from.
     let mut arches = [host.native(); 5];
     let mut n = 1;
-    for a in ARCHES.iter().filter(|a| **a != host.native() && m.arches & a.bit() != 0) {
+    // An architecture the host does not run needs no part of its own (see
+    // bpf::block for x32's numbers then).
+    for a in ARCHES.iter().filter(|a| **a != host.native() && m.arches & a.bit() != 0 && host.runs(**a)) {
         arches[n] = *a;
         n += 1;
     }
@@ -89,33 +91,62 @@ pub fn compile<'o>(src: Source, host: Host, caps: u64, out: &'o mut [Insn], w: &
     Ok(Program { insns: &out[..len], flags: m.flags, lives })
 }
 
-/// docker's default for the host, built with the binary (src/seccomp/prebuilt.rs).
+/// docker's default for the common host, built with the binary
+/// (src/seccomp/prebuilt.rs): on x86_64 the kernels that run no x32.
 #[cfg(target_arch = "x86_64")]
 use prebuilt::DEFAULT_X86_64 as PREBUILT;
+#[cfg(target_arch = "x86_64")]
+const PREBUILT_HOST: Host = Host::X86_64NoX32;
 #[cfg(not(target_arch = "x86_64"))]
 use prebuilt::DEFAULT_AARCH64 as PREBUILT;
+#[cfg(not(target_arch = "x86_64"))]
+const PREBUILT_HOST: Host = Host::Aarch64;
 
 /// The filter for a container (parent side, before clone): `profile`
 /// evaluated for this host and the kept capabilities `caps`. docker's
 /// default with the capabilities its rules ask about as docker leaves them
-/// (every plain `mydocker run`) is prebuilt: nothing to compile, no buffers.
-/// Anything else is compiled into a fresh mapping (of which a compilation
-/// writes only the pages it uses; a stack frame's every page would be
-/// probed on every run); a profile file is mapped and parsed here. Errors
-/// are reported here, as one line; the caller exits 125.
-pub fn prepare(profile: Profile, caps: u64) -> Result<Option<Program<'static>>, ()> {
-    match profile {
-        Profile::Unconfined => Ok(None),
-        Profile::Default if caps & prebuilt::CAPS_ASKED == crate::caps::DOCKER_DEFAULT & prebuilt::CAPS_ASKED => {
-            Ok(Some(Program { insns: &PREBUILT, flags: 0, lives: true }))
-        }
-        _ => compile_into(profile, caps),
+/// (every plain `mydocker run`) on the common host is prebuilt: nothing to
+/// compile, no buffers. Anything else is compiled into a fresh mapping (of
+/// which a compilation writes only the pages it uses; a stack frame's
+/// every page would be probed on every run); a profile file is mapped and
+/// parsed here. `filtered`: mydocker itself runs under a seccomp filter
+/// (or that is unknown). Errors are reported here, as one line; the
+/// caller exits 125.
+pub fn prepare(profile: Profile, caps: u64, filtered: bool) -> Result<Option<Program<'static>>, ()> {
+    if matches!(profile, Profile::Unconfined) {
+        return Ok(None);
     }
+    let host = this_host(filtered);
+    if matches!(profile, Profile::Default) && host == PREBUILT_HOST && caps & prebuilt::CAPS_ASKED == crate::caps::DOCKER_DEFAULT & prebuilt::CAPS_ASKED {
+        return Ok(Some(Program { insns: &PREBUILT, flags: 0, lives: true }));
+    }
+    compile_into(profile, host, caps)
+}
+
+/// This host: on x86_64, whether its kernel runs x32, asked once per run
+/// with x32's getpid (ENOSYS: no x32; see Host::X86_64NoX32) — but not
+/// under a filter (`filtered`), which may kill for any x32 number
+/// (libseccomp's bad-arch action when the profile lists no x32): then the
+/// filter keeps its x32 part, as where x32 runs.
+#[cfg(target_arch = "x86_64")]
+fn this_host(filtered: bool) -> Host {
+    if filtered || crate::sys::x32_runs() {
+        Host::X86_64
+    } else {
+        Host::X86_64NoX32
+    }
+}
+
+/// arm64 kernels without CONFIG_COMPAT run no arm either, but a 64-bit
+/// process cannot tell cheaply and without side effects: the arm part stays.
+#[cfg(not(target_arch = "x86_64"))]
+fn this_host(_: bool) -> Host {
+    Host::Aarch64
 }
 
 /// The cold path of `prepare`.
 #[inline(never)]
-fn compile_into(profile: Profile, caps: u64) -> Result<Option<Program<'static>>, ()> {
+fn compile_into(profile: Profile, host: Host, caps: u64) -> Result<Option<Program<'static>>, ()> {
     use crate::out::Line;
     let fail = |e| Line::new().s(b"mydocker: seccomp: no memory for the filter: ").s(crate::sys::strerror(e)).emit(2);
     let (out, w) = crate::sys::zeroed::<([Insn; MAX_INSNS], Work)>().map_err(fail)?;
@@ -134,10 +165,10 @@ fn compile_into(profile: Profile, caps: u64) -> Result<Option<Program<'static>>,
             let (nodes, _) = map.typed(n, crate::json::Node::EMPTY).ok_or(())?;
             let doc = crate::json::parse(text, nodes)
                 .map_err(|e| profile::Error { at: e.at, why: e.why() }.report(path))?;
-            return livable(compile(Source::Json(doc.root()), Host::THIS, caps, out, w), path);
+            return livable(compile(Source::Json(doc.root()), host, caps, out, w), path);
         }
     };
-    livable(compile(src, Host::THIS, caps, out, w), b"seccomp profile")
+    livable(compile(src, host, caps, out, w), b"seccomp profile")
 }
 
 /// A filter that refuses execve or exit_group would leave the container's

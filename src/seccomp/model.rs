@@ -133,29 +133,36 @@ impl Arch {
 #[allow(dead_code)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Host {
+    /// x86_64 running x32 too (CONFIG_X86_X32_ABI, not off at boot).
     X86_64,
     Aarch64,
+    /// x86_64 whose kernel runs no x32 (most: Debian's keeps it off unless
+    /// booted with syscall.x32=y; Fedora's and Arch's lack it). An x32
+    /// number (bit 30) never reaches a syscall there: the kernel answers
+    /// ENOSYS whatever the filter says, so a filter needs no x32 part.
+    X86_64NoX32,
 }
 
 impl Host {
-    #[cfg(target_arch = "x86_64")]
-    pub const THIS: Host = Host::X86_64;
-    #[cfg(not(target_arch = "x86_64"))]
-    pub const THIS: Host = Host::Aarch64;
-
     pub fn native(self) -> Arch {
         match self {
-            Host::X86_64 => Arch::X86_64,
             Host::Aarch64 => Arch::Aarch64,
+            _ => Arch::X86_64,
         }
     }
 
-    /// Every architecture this host's kernel runs.
-    pub fn runs(self) -> ArchSet {
+    /// Every architecture a profile may ask for on this host (the ABIs of
+    /// its native one).
+    pub fn abis(self) -> ArchSet {
         match self {
-            Host::X86_64 => Arch::X86_64.bit() | Arch::X86.bit() | Arch::X32.bit(),
             Host::Aarch64 => Arch::Aarch64.bit() | Arch::Arm.bit(),
+            _ => Arch::X86_64.bit() | Arch::X86.bit() | Arch::X32.bit(),
         }
+    }
+
+    /// Whether the kernel runs `a` (one of `abis`).
+    pub fn runs(self, a: Arch) -> bool {
+        !(a == Arch::X32 && self == Host::X86_64NoX32)
     }
 }
 
@@ -166,6 +173,9 @@ pub const FLAG_SPEC_ALLOW: u32 = 4;
 
 pub struct Model<'a> {
     pub default: Act,
+    /// The architectures the profile lists (of the host's ABIs, the
+    /// native one always); the compiler writes a part for those of them
+    /// the host runs.
     pub arches: ArchSet,
     pub flags: u32,
     pub rules: &'a [Rule],

@@ -127,11 +127,12 @@ impl<'r> Room<'r> {
 const FULL: &[u8] = b"more rules or syscall names than mydocker's tables hold (256 rules, 1024 names)";
 
 /// docker's default profile for `host` and the kept capability set `caps`
-/// (bit N = capability N): default ERRNO(EPERM), every arch the host runs.
+/// (bit N = capability N): default ERRNO(EPERM), every ABI of the host
+/// (the compiler leaves out those its kernel does not run).
 pub fn default<'r>(host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r>, Error> {
     let host_bit = match host {
-        Host::X86_64 => 1,
         Host::Aarch64 => 2,
+        _ => 1,
     };
     // The unconditional allow list first (a bit per name), then the rest.
     let r = room.rule(Rule::NONE).ok_or(Error { at: 0, why: FULL })?;
@@ -149,7 +150,7 @@ pub fn default<'r>(host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r
             room.call(name, r).ok_or(Error { at: 0, why: FULL })?;
         }
     }
-    Ok(room.model(Act::Errno(libc::EPERM as u16), host.runs(), 0))
+    Ok(room.model(Act::Errno(libc::EPERM as u16), host.abis(), 0))
 }
 
 /// The names on docker's unconditional allow list (tables::DEFAULT_ALLOW).
@@ -225,8 +226,8 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         flags |= bit;
     }
     let go_arch = match host {
-        Host::X86_64 => "amd64",
         Host::Aarch64 => "arm64",
+        _ => "amd64",
     };
     for s in array(p.get("syscalls"))?.into_iter().flatten() {
         if s.kind() != Kind::Obj {
@@ -390,8 +391,8 @@ fn arches(p: Value, host: Host) -> Result<ArchSet, Error> {
         add(a)?;
     }
     let native = match host {
-        Host::X86_64 => "SCMP_ARCH_X86_64",
         Host::Aarch64 => "SCMP_ARCH_AARCH64",
+        _ => "SCMP_ARCH_X86_64",
     };
     for m in array(p.get("archMap"))?.into_iter().flatten() {
         if m.get("architecture").and_then(|v| v.as_str()) == Some(native) {
@@ -400,5 +401,5 @@ fn arches(p: Value, host: Host) -> Result<ArchSet, Error> {
             }
         }
     }
-    Ok(set & host.runs())
+    Ok(set & host.abis())
 }

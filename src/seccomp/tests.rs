@@ -45,13 +45,33 @@ fn tmp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("mydocker-seccomp-{}-{n}-{name}", std::process::id()))
 }
 
-/// libseccomp's filter for a JSON profile.
+/// The profile without x32 (in `architectures` and `archMap`): what
+/// libseccomp builds for a host that runs no x32 (Host::X86_64NoX32).
+fn without_x32(profile: &str) -> String {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Array(a) => {
+                a.retain(|x| x.as_str() != Some("SCMP_ARCH_X32"));
+                a.iter_mut().for_each(strip);
+            }
+            serde_json::Value::Object(o) => o.values_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_str(profile).unwrap();
+    strip(&mut v);
+    v.to_string()
+}
+
+/// libseccomp's filter for a JSON profile (without x32 for a host that
+/// runs none).
 fn reference(profile: &str, host: Host, caps: u64) -> Vec<Insn> {
     let (p, out) = (tmp("profile.json"), tmp("ref.bpf"));
+    let profile = if host == Host::X86_64NoX32 { without_x32(profile) } else { profile.to_string() };
     std::fs::write(&p, profile).unwrap();
     let names: Vec<String> =
         (0..41).filter(|i| caps & 1 << i != 0).map(|i| String::from_utf8_lossy(crate::caps::NAMES[i]).into_owned()).collect();
-    let host_s = if host == Host::X86_64 { "x86_64" } else { "aarch64" };
+    let host_s = if host == Host::Aarch64 { "aarch64" } else { "x86_64" };
     let st = Command::new(python())
         .args([&reference_script(), "compile", p.to_str().unwrap(), host_s, &names.join(","), out.to_str().unwrap()])
         .status()
@@ -166,11 +186,18 @@ struct Diff {
     compared: usize,
 }
 
-/// Compares the two filters over the corpus for `host`.
+/// Compares the two filters over the corpus for `host`. On a host that
+/// runs no x32 (`theirs` built without x32), ours answers every x32 number
+/// (bit 30 under AUDIT_ARCH_X86_64: a call that cannot happen there) with
+/// the profile's default action, where libseccomp's kills.
 fn same_verdicts(ours: &[Insn], theirs: &[Insn], host: Host, extra: &[u64], what: &str) -> Diff {
     assert!(valid(ours), "{what}: our program is invalid");
     let lib = libseccomp_numbers();
-    let arches: &[Arch] = if host == Host::X86_64 { &[Arch::X86_64, Arch::X86, Arch::X32] } else { &[Arch::Aarch64, Arch::Arm] };
+    let arches: &[Arch] = match host {
+        Host::X86_64 => &[Arch::X86_64, Arch::X86, Arch::X32],
+        Host::X86_64NoX32 => &[Arch::X86_64, Arch::X86],
+        Host::Aarch64 => &[Arch::Aarch64, Arch::Arm],
+    };
     let sets = arg_sets(extra);
     let mut compared = 0;
     let mut skipped = BTreeSet::new();
@@ -183,7 +210,8 @@ fn same_verdicts(ours: &[Insn], theirs: &[Insn], host: Host, extra: &[u64], what
         // Every number up to past the tables' end, and around the ARM-private
         // ones: the search tree's intervals and single-number exceptions.
         nrs.extend((base..base + 1100).chain(0xe_fff0..0xf_0020));
-        for nr in nrs {
+        let no_x32 = host == Host::X86_64NoX32 && arch == Arch::X86_64;
+        for nr in nrs.into_iter().filter(|nr| !no_x32 || nr & 0x4000_0000 == 0) {
             // Numbers of names one side knows and the other does not, and
             // the calls libseccomp multiplexes on x86, are listed, not compared.
             let known_here = (0..N as u16).find(|&n| bpf::number(arch, n) == Some(nr));
@@ -207,6 +235,9 @@ fn same_verdicts(ours: &[Insn], theirs: &[Insn], host: Host, extra: &[u64], what
             }
         }
     }
+    if host == Host::X86_64NoX32 {
+        compared += x32_gets_the_default(ours, theirs, &sets, what);
+    }
     // An architecture the filter does not cover: both kill.
     for a in [0xc000_0028u32, 0x4000_0003, 0xc000_00b7, 0] {
         if arches.iter().any(|x| x.audit() == a) {
@@ -216,6 +247,25 @@ fn same_verdicts(ours: &[Insn], theirs: &[Insn], host: Host, extra: &[u64], what
     }
     println!("{what}: {compared} verdicts equal; not compared (numbers that differ by design): {skipped:?}");
     Diff { compared }
+}
+
+/// Every x32 number (x32's table, every number up to past its end, the
+/// top of the range) with every argument set: `ours` answers what
+/// libseccomp's `theirs` answers for an x86_64 number that no table has
+/// (the profile's default action). Returns the count compared.
+fn x32_gets_the_default(ours: &[Insn], theirs: &[Insn], sets: &[[u64; 6]], what: &str) -> usize {
+    let x86_64 = Arch::X86_64.audit();
+    let default = run(theirs, x86_64, 0x3fff_ffff, [0; 6]).unwrap();
+    let mut nrs: BTreeSet<u32> = (0..N as u16).filter_map(|n| bpf::number(Arch::X32, n)).collect();
+    nrs.extend((0x4000_0000..0x4000_0000 + 1100).chain([0x4000_ffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff]));
+    let mut compared = 0;
+    for nr in nrs {
+        for a in sets {
+            assert_eq!(run(ours, x86_64, nr, *a), Some(default), "{what}: x32 nr {nr:#x} args {a:x?}");
+            compared += 1;
+        }
+    }
+    compared
 }
 
 /// docker's built-in profile as a JSON profile for libseccomp (test only).
@@ -248,7 +298,7 @@ fn default_as_json(host: Host) -> String {
             caps_names(b.cap_dropped.map_or(0, |c| 1 << c)).join(",")
         )
     };
-    let arches = if host == Host::X86_64 { "\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"" } else { "\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\"" };
+    let arches = if host == Host::Aarch64 { "\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\"" } else { "\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"" };
     let mut w = &DEFAULT[..];
     let allow = Builtin { names: &[], rule: Rule::NONE, cap_kept: None, cap_dropped: None, hosts: 0 };
     let names: Vec<String> = profile::allowed().map(|n| format!("\"{}\"", name(n as usize))).collect();
@@ -290,7 +340,7 @@ fn ours_json(text: &str, host: Host, caps: u64) -> Result<Vec<Insn>, profile::Er
     super::compile(Source::Json(d.root()), host, caps, &mut out, &mut w).map(|p| p.insns.to_vec())
 }
 
-const HOSTS: [Host; 2] = [Host::X86_64, Host::Aarch64];
+const HOSTS: [Host; 3] = [Host::X86_64, Host::X86_64NoX32, Host::Aarch64];
 const ALL_CAPS: u64 = (1 << 41) - 1;
 
 #[test]
@@ -311,7 +361,7 @@ fn docker_default_equals_libseccomp_for_default_and_all_capabilities() {
 /// every instruction at each container start (0.17 µs each on the dev host).
 #[test]
 fn the_default_filter_is_short() {
-    for (host, most) in [(Host::X86_64, 270), (Host::Aarch64, 200)] {
+    for (host, most) in [(Host::X86_64, 270), (Host::X86_64NoX32, 200), (Host::Aarch64, 200)] {
         let p = ours(Source::Default, host, crate::caps::DOCKER_DEFAULT);
         println!("docker default on {host:?}: {} instructions", p.len());
         assert!(p.len() <= most, "{host:?}: {} instructions", p.len());
@@ -331,13 +381,15 @@ fn the_prebuilt_default_filter_is_current() {
     let mut text = String::from(
         "// @generated by `make seccomp-prebuilt` (src/seccomp/tests.rs,\n\
          // the_prebuilt_default_filter_is_current): docker's default profile as\n\
-         // src/seccomp compiles it for docker's default capabilities. Do not edit.\n\
+         // src/seccomp compiles it for docker's default capabilities on the\n\
+         // common host (x86_64: a kernel that runs no x32). Do not edit.\n\
          use super::bpf::Insn;\n\n\
          /// The capabilities the default profile's rules ask about.\n",
     );
     text += &format!("pub const CAPS_ASKED: u64 = {asked:#x};\n\n");
     text += "const fn i(code: u16, jt: u8, jf: u8, k: u32) -> Insn {\n    Insn { code, jt, jf, k }\n}\n";
-    for (host, arch) in [(Host::X86_64, "x86_64"), (Host::Aarch64, "aarch64")] {
+    // What ships: the filter for the common host (x86_64 without x32).
+    for (host, arch) in [(Host::X86_64NoX32, "x86_64"), (Host::Aarch64, "aarch64")] {
         let p = ours(Source::Default, host, crate::caps::DOCKER_DEFAULT);
         // Capabilities the profile does not ask about change nothing.
         for other in [!asked, 1 << 40 | 1 << 3, (1 << 41) - 1 & !asked & !crate::caps::DOCKER_DEFAULT] {
@@ -363,7 +415,8 @@ fn the_prebuilt_default_filter_is_current() {
     let now = std::fs::read_to_string(path).unwrap_or_default();
     assert!(now == text, "{path} is stale: run `make seccomp-prebuilt`");
     assert_eq!(super::prebuilt::CAPS_ASKED, asked);
-    assert_eq!(&super::prebuilt::DEFAULT_X86_64[..], &ours(Source::Default, Host::X86_64, crate::caps::DOCKER_DEFAULT)[..]);
+    assert_eq!(&super::prebuilt::DEFAULT_X86_64[..], &ours(Source::Default, Host::X86_64NoX32, crate::caps::DOCKER_DEFAULT)[..]);
+    assert_eq!(super::PREBUILT_HOST, Host::X86_64NoX32);
     assert_eq!(&super::prebuilt::DEFAULT_AARCH64[..], &ours(Source::Default, Host::Aarch64, crate::caps::DOCKER_DEFAULT)[..]);
 }
 
@@ -530,9 +583,20 @@ fn the_default_filter_refuses_what_docker_refuses() {
     assert_eq!(run(&p, x86_64, nr("clone"), [0x1000_0000, 0, 0, 0, 0, 0]), Some(eperm));
     assert_eq!(run(&p, x86_64, nr("clone3"), [0; 6]), Some(Act::Errno(38).ret()));
     // x32 calls are filtered too; another arch is killed.
-    let x32_keyctl = bpf::number(Arch::X32, profile::lookup(b"keyctl").unwrap()).unwrap();
-    assert_eq!(run(&p, x86_64, x32_keyctl, [0; 6]), Some(eperm));
+    let x32 = |n: &str| bpf::number(Arch::X32, profile::lookup(n.as_bytes()).unwrap()).unwrap();
+    assert_eq!(run(&p, x86_64, x32("keyctl"), [0; 6]), Some(eperm));
+    assert_eq!(run(&p, x86_64, x32("getpid"), [0; 6]), Some(Act::Allow.ret()));
     assert_eq!(run(&p, Arch::Aarch64.audit(), 63, [0; 6]), Some(0));
+    // Where the kernel runs no x32, every x32 number gets EPERM (not ALLOW:
+    // the kernel would say ENOSYS anyway), and the x32 part is gone: no
+    // comparison with an x32 number.
+    let no_x32 = ours(Source::Default, Host::X86_64NoX32, crate::caps::DOCKER_DEFAULT);
+    for n in ["keyctl", "getpid", "read", "execve"] {
+        assert_eq!(run(&no_x32, x86_64, x32(n), [0; 6]), Some(eperm), "x32 {n}");
+        assert_eq!(run(&no_x32, x86_64, nr(n), [0; 6]), run(&p, x86_64, nr(n), [0; 6]), "{n}");
+    }
+    let x32_k = |i: &Insn| i.code & 0x07 == 0x05 && i.k & 0xc000_0000 == 0x4000_0000 && i.k != Arch::X86.audit();
+    assert!(p.iter().any(x32_k) && !no_x32.iter().any(x32_k));
     // With CAP_SYS_ADMIN the namespace calls come back.
     let admin = ours(Source::Default, Host::X86_64, crate::caps::DOCKER_DEFAULT | 1 << 21);
     assert_eq!(run(&admin, x86_64, nr("unshare"), [0; 6]), Some(Act::Allow.ret()));

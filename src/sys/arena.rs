@@ -54,7 +54,7 @@ mod tests {
     /// buffer needs no filling either.
     #[test]
     fn a_zeroed_work_compiles_as_work_new_does() {
-        for host in [Host::X86_64, Host::Aarch64] {
+        for host in [Host::X86_64, Host::X86_64NoX32, Host::Aarch64] {
             for caps in [0, (1 << 41) - 1] {
                 let (out, w) = super::zeroed::<([Insn; MAX_INSNS], Work)>().unwrap();
                 let zeroed = compile(Source::Default, host, caps, out, w).unwrap().insns.to_vec();

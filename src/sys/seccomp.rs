@@ -11,3 +11,14 @@ pub fn seccomp_load(insns: &[crate::seccomp::Insn], flags: u32) -> Result<(), Er
     cvt(unsafe { libc::syscall(libc::SYS_seccomp, 1 as libc::c_long, flags as libc::c_long, &prog as *const _) })
         .map(drop)
 }
+
+/// Whether this kernel runs x32 syscalls: x32's getpid (__X32_SYSCALL_BIT |
+/// __NR_getpid) answers ENOSYS where it does not (no CONFIG_X86_X32_ABI, or
+/// syscall.x32=n). Anything else counts as running. Not to be called under
+/// a seccomp filter, which may kill for any x32 number.
+#[cfg(target_arch = "x86_64")]
+pub fn x32_runs() -> bool {
+    // SAFETY: getpid takes no arguments and touches no memory.
+    let r = unsafe { libc::syscall(0x4000_0000 | libc::SYS_getpid) };
+    !matches!(cvt(r), Err(Errno(libc::ENOSYS)))
+}
