@@ -543,10 +543,8 @@ fn init() -> Result<(), Error> {
     // init ignores signals it has no handler for, but a blocked one is
     // still queued for it).
     sys::set_sigmask(SigSet::ALL);
-    // Not dumpable: the container cannot open the reaper's /proc/1/fd, cwd
-    // or mem, nor ptrace it. Set before the fork so a failure is reported;
-    // the command's execve makes it dumpable again.
-    sys::fds::not_dumpable().map_err(Error::at(Step::Init))?;
+    // The reaper is not dumpable (since clone: spawn::launch says why), so
+    // the container cannot open its /proc/1/fd, cwd or mem, nor ptrace it.
     let cmd = sys::fork().map_err(Error::at(Step::Init))?;
     if cmd != 0 {
         // The command has its own copy of mydocker's argv and environment:
