@@ -142,10 +142,13 @@ pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
     if state::status(o.dir, &o.rec) == Status::Stopped {
         return fail1(b"kill", b"container not running");
     }
-    if p.has(0) && signal_cgroup(&o.rec, sig) > 0 {
-        return 0;
+    let r = if p.has(0) && signal_cgroup(&o.rec, sig) > 0 { Ok(()) } else { sys::kill(o.rec.pid, sig) };
+    // A task frozen by the v1 freezer dies of SIGKILL only once thawed:
+    // thawed after the kill, as runc, or a paused container never dies.
+    if sig == libc::SIGKILL {
+        super::pause::thaw_all(&o.rec);
     }
-    match sys::kill(o.rec.pid, sig) {
+    match r {
         Ok(()) => 0,
         Err(Errno(libc::ESRCH)) => fail1(b"kill", b"container not running"),
         Err(e) => fail1(b"kill", sys::strerror(e)),
