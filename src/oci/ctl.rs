@@ -139,13 +139,17 @@ pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(o) => o,
         Err(code) => return *code,
     };
-    if state::status(o.dir, &o.rec) == Status::Stopped {
+    let st = state::status(o.dir, &o.rec);
+    if st == Status::Stopped {
         return fail1(b"kill", b"container not running");
     }
-    if p.has(0) && signal_cgroup(&o.rec, sig) > 0 {
-        return 0;
+    let r = if p.has(0) && signal_cgroup(&o.rec, sig) > 0 { Ok(()) } else { sys::kill(o.rec.pid, sig) };
+    // A frozen task dies of SIGKILL only once thawed (v1 freezer): runc
+    // thaws a paused container after sending it, so the kill lands.
+    if st == Status::Paused && sig == libc::SIGKILL {
+        super::pause::thaw_all(&o.rec);
     }
-    match sys::kill(o.rec.pid, sig) {
+    match r {
         Ok(()) => 0,
         Err(Errno(libc::ESRCH)) => fail1(b"kill", b"container not running"),
         Err(e) => fail1(b"kill", sys::strerror(e)),
