@@ -612,6 +612,11 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
         // `start` lets us go.
         let n = find(cmd, pathbuf, false).map_err(&exec)?;
         sys::write_all(ctx.err_w, &[0; crate::err::WIRE]).map_err(Error::at(Step::Fifo))?;
+        // Waiting, it shows the container (a pod sharing the PID namespace)
+        // its /proc/PID/cmdline, which needs no access right: not the
+        // caller's command line (host paths), nor its environment in our
+        // memory. Nothing below reads them (the command is in the arena).
+        sys::wipe_args(b"mydocker-init");
         // From here on nobody reads the error pipe: failures are exit codes.
         match sys::proc::wait_byte(fifo) {
             Ok(true) => {}

@@ -143,6 +143,16 @@ fn a_created_containers_waiting_process_shows_the_container_no_host_binary_envir
     let o = c.exec(&[&c.id, "sh", "-c", PEEK]);
     let denied = "exe denied\ncwd denied\nroot denied\nenviron denied\nmem denied\nfd denied\n";
     assert_eq!(stdout(&o), denied, "{}", stderr(&o));
+    // Its command line, which anyone may read, is not the caller's (host
+    // paths); even with CAP_SYS_PTRACE its memory holds no environment of
+    // the caller's.
+    let p = c.process_file(&json!({
+        "args": ["sh", "-c", "tr '\\0' '|' < /proc/1/cmdline; echo; tr -d '\\0' < /proc/1/environ | wc -c"],
+        "env": ["PATH=/bin"], "cwd": "/",
+        "capabilities": {"bounding": ["CAP_SYS_PTRACE"], "effective": ["CAP_SYS_PTRACE"], "permitted": ["CAP_SYS_PTRACE"]}
+    }));
+    let o = c.exec(&["--process", &p, &c.id]);
+    assert_eq!(stdout(&o), "mydocker-init|\n0\n", "{}", stderr(&o));
     // Started, PID 1 is the command, dumpable again (its execve): the same
     // process settings open all of it — the check above can tell.
     let o = c.run(&["start", &c.id]);
