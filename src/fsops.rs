@@ -360,20 +360,11 @@ fn find(root: Fd, path: &[u8], make: Make, buf: &mut [u8]) -> Result<OwnedFd, Er
 
 /// Opens the directory holding the last component of `rel` (absolute,
 /// NUL-terminated, inside `root`), making missing directories. Returns it
-/// and the last component, NUL-terminated, at the front of `scratch`.
-fn parent<'s>(root: Fd, rel: &[u8], scratch: &'s mut [u8]) -> Result<(OwnedFd, &'s [u8]), Errno> {
-    let body = strip(rel);
-    let body = body.strip_suffix(b"/").unwrap_or(body);
-    let cut = body.iter().rposition(|&c| c == b'/').ok_or(Errno(libc::EINVAL))?;
-    let name = &body[cut + 1..];
-    if name.is_empty() || name == b"." || name == b".." || name.len() >= scratch.len() {
-        return Err(Errno(libc::EINVAL));
-    }
-    let (nb, rest) = scratch.split_at_mut(name.len() + 1);
-    nb[..name.len()].copy_from_slice(name);
-    nb[name.len()] = 0;
+/// and that component, NUL-terminated (a slice of `rel`).
+fn parent<'r>(root: Fd, rel: &'r [u8], scratch: &mut [u8]) -> Result<(OwnedFd, &'r [u8]), Errno> {
+    let cut = rel.iter().rposition(|&c| c == b'/').ok_or(Errno(libc::EINVAL))?;
     // "/x": its directory is "/", the root.
-    Ok((find(root, &body[..cut.max(1)], Make::Dir, rest)?, nb))
+    Ok((find(root, &rel[..cut.max(1)], Make::Dir, scratch)?, &rel[cut + 1..]))
 }
 
 /// Most symlinks one path may cross: the kernel's (ELOOP after 40).
@@ -391,29 +382,28 @@ fn walk(root: Fd, buf: &mut [u8], mut s: usize, make: Make) -> Result<OwnedFd, E
     let e = buf.len() - 1;
     let top = || mnt::open_nofollow(root, b".\0").map(|f| OwnedFd(f.0));
     let (mut cur, mut r, mut links) = (top()?, 0usize, 0);
-    let mut name = [0u8; 256];
     while s < e {
         let at = s;
         let k = buf[at..e].iter().position(|&c| c == b'/').map_or(e, |i| at + i);
         s = (k + 1).min(e);
-        let last = buf[k..e].iter().all(|&c| c == b'/');
         let c = &buf[at..k];
-        if c.is_empty() || c == b"." {
-            continue;
-        }
         if c == b".." {
             let p = buf[..r.saturating_sub(1)].iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
-            buf.copy_within(..p, s - p);
+            buf.copy_within(0..p, s - p);
             (s, r, cur) = (s - p, 0, top()?);
             continue;
         }
-        let n = name.get_mut(..c.len() + 1).ok_or(Errno(libc::ENAMETOOLONG))?;
-        n[..c.len()].copy_from_slice(c);
-        n[c.len()] = 0;
-        let n = &*n;
+        if c.is_empty() || c == b"." {
+            continue;
+        }
+        // The component NUL-terminated in place (its '/' put back below,
+        // where it is kept); links are read into the gap before it.
+        buf[k] = 0;
+        let (gap, rest) = buf.split_at_mut(at);
+        let n = &rest[..=k - at];
         let got = match mnt::open_nofollow(cur.0, n) {
             Err(Errno(libc::ENOENT)) if make != Make::Nothing => {
-                if last && make == Make::File {
+                if s == e && make == Make::File {
                     mnt::create_in(cur.0, n)?;
                 } else {
                     mnt::mkdir_in(cur.0, n)?;
@@ -425,24 +415,25 @@ fn walk(root: Fd, buf: &mut [u8], mut s: usize, make: Make) -> Result<OwnedFd, E
         match got {
             Ok((fd, dir)) => {
                 cur = OwnedFd(fd);
-                if !last {
+                if s < e {
                     if !dir {
                         return Err(Errno(libc::ENOTDIR));
                     }
-                    buf.copy_within(at..k, r);
-                    r += k - at;
-                    buf[r] = b'/';
-                    r += 1;
+                    // "c/" onto the resolved part.
+                    buf[k] = b'/';
+                    buf.copy_within(at..s, r);
+                    r += s - at;
                 }
             }
             // A symlink: its target read into the gap between the
-            // resolved part and the rest, then moved against the rest.
+            // resolved part and the rest, then moved against the rest
+            // with a '/'.
             Err(Errno(libc::ELOOP)) if links < MAX_LINKS => {
                 links += 1;
-                let t = copy::readlink_in(cur.0, n, &mut buf[r..s])?.len() - 1;
-                buf.copy_within(r..r + t, s - 1 - t);
-                s -= t + 1;
-                buf[s + t] = b'/';
+                let t = copy::readlink_in(cur.0, n, &mut gap[r..])?.len();
+                buf[r + t - 1] = b'/';
+                buf.copy_within(r..r + t, s - t);
+                s -= t;
                 if buf[s] == b'/' {
                     (r, cur) = (0, top()?);
                 }
