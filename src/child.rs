@@ -543,10 +543,8 @@ fn init() -> Result<(), Error> {
     // init ignores signals it has no handler for, but a blocked one is
     // still queued for it).
     sys::set_sigmask(SigSet::ALL);
-    // Not dumpable: the container cannot open the reaper's /proc/1/fd, cwd
-    // or mem, nor ptrace it. Set before the fork so a failure is reported;
-    // the command's execve makes it dumpable again.
-    sys::fds::not_dumpable().map_err(Error::at(Step::Init))?;
+    // The reaper is not dumpable (since clone: spawn::launch says why), so
+    // the container cannot open its /proc/1/fd, cwd or mem, nor ptrace it.
     let cmd = sys::fork().map_err(Error::at(Step::Init))?;
     if cmd != 0 {
         // The command has its own copy of mydocker's argv and environment:
@@ -614,6 +612,11 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
         // `start` lets us go.
         let n = find(cmd, pathbuf, false).map_err(&exec)?;
         sys::write_all(ctx.err_w, &[0; crate::err::WIRE]).map_err(Error::at(Step::Fifo))?;
+        // Waiting, it shows the container (a pod sharing the PID namespace)
+        // its /proc/PID/cmdline, which needs no access right: not the
+        // caller's command line (host paths), nor its environment in our
+        // memory. Nothing below reads them (the command is in the arena).
+        sys::wipe_args(b"mydocker-init");
         // From here on nobody reads the error pipe: failures are exit codes.
         match sys::proc::wait_byte(fifo) {
             Ok(true) => {}

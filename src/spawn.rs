@@ -288,6 +288,18 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
     cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
+    // Not dumpable from here on, so the child is not from its birth: it is
+    // visible in the container's PID namespace at once (to an exec'd
+    // process, to a pod sharing a created container's), and until its
+    // execve its /proc/PID/exe is this host binary — opened there, then
+    // reopened for writing once no mydocker runs (runc CVE-2019-5736) —
+    // environ the caller's, fd and mem ours. Set here, before clone, not
+    // in the child (too late by then): dumpability is the mm's, which
+    // clone copies (or shares, CLONE_VM). The command's execve makes it
+    // dumpable again; the --init reaper, which never execs, stays so.
+    // mydocker itself, never in the container's PID namespace, loses only
+    // its core dumps.
+    sys::fds::not_dumpable();
     let flags = (c.ns.new & !libc::CLONE_NEWCGROUP) | libc::SIGCHLD | shared_memory(c, frame_w, &cx.ctx);
     let mut cloned = sys::clone3(flags, &stack, cg, &mut cx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {

@@ -551,6 +551,44 @@ fn an_ambient_capability_outside_permitted_or_inheritable_is_refused_naming_the_
     }
 }
 
+/// Starts racing on one created container: exactly one succeeds, the
+/// others say it runs already (runc), and the process started once.
+#[test]
+fn of_concurrent_starts_exactly_one_succeeds() {
+    let r = need!();
+    let t = T::new("race");
+    t.write(&sh(&r, "echo once; sleep 100"));
+    for round in 0..10 {
+        let id = format!("st{round}");
+        let (out, _) = t.create_into_files(&id);
+        // A gate: every racer waits for EOF on its stdin, one socket they
+        // share, then execs start; dropping our end lets them all go.
+        let (gate, ours) = std::os::unix::net::UnixStream::pair().unwrap();
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let mut c = Command::new("sh");
+                c.args(["-c", "cat >/dev/null; exec \"$@\"", "-"]).arg(bin()).args(["--root", &t.root(), "start", &id]);
+                c.stdin(std::os::fd::OwnedFd::from(gate.try_clone().unwrap())).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+            })
+            .collect();
+        drop((gate, ours));
+        let mut won = 0;
+        for c in racers {
+            let o = c.wait_with_output().unwrap();
+            match code(&o) {
+                0 => won += 1,
+                1 => assert!(stderr(&o).contains("cannot start an already running container"), "{}", stderr(&o)),
+                n => panic!("start exited {n}: {}", stderr(&o)),
+            }
+        }
+        assert_eq!(won, 1, "round {round}: {won} starts said 0");
+        t.wait_status(&id, "running");
+        let started = || fs::read_to_string(&out).unwrap();
+        eventually("the command's line", || started() == "once\n");
+        assert_eq!(code(&t.run(&["delete", "-f", &id])), 0);
+    }
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();

@@ -23,6 +23,13 @@ struct Ctr {
 
 impl Ctr {
     fn start(tag: &str, rootfs: &str, edit: impl FnOnce(&mut Value)) -> Ctr {
+        Ctr::made(tag, rootfs, edit, "running")
+    }
+    /// Created, not started: its process waits for `start`.
+    fn create(tag: &str, rootfs: &str) -> Ctr {
+        Ctr::made(tag, rootfs, |_| {}, "created")
+    }
+    fn made(tag: &str, rootfs: &str, edit: impl FnOnce(&mut Value), status: &str) -> Ctr {
         let dir = std::env::temp_dir().join(format!("mydocker-exec-{tag}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("bundle")).unwrap();
@@ -57,10 +64,11 @@ impl Ctr {
         // after the id, and deleting one container empties its cgroup.
         let mut t = Ctr { dir, id: format!("exec-{tag}-{}", std::process::id()), pid: 0 };
         let b = t.dir.join("bundle");
-        let o = t.run(&["run", "--detach", "--bundle", b.to_str().unwrap(), &t.id]);
-        assert_eq!(code(&o), 0, "run -d: {}", stderr(&o));
+        let verb: &[&str] = if status == "running" { &["run", "--detach"] } else { &["create"] };
+        let o = t.run(&[verb, &["--bundle", b.to_str().unwrap(), &t.id]].concat());
+        assert_eq!(code(&o), 0, "{verb:?}: {}", stderr(&o));
         let s = t.state();
-        assert_eq!(s["status"], "running", "{s}");
+        assert_eq!(s["status"], status, "{s}");
         t.pid = s["pid"].as_u64().unwrap() as u32;
         t
     }
@@ -115,6 +123,42 @@ fn exec_joins_every_namespace_of_the_container_and_exits_with_its_status() {
     assert_eq!(got, want, "the container's namespaces and hostname");
     // And not the host's: the container's namespaces are new ones.
     assert_ne!(ns_of(c.pid, "net"), ns_of(std::process::id(), "net"));
+}
+
+/// What a process of the container tries on PID 1's /proc entries: one
+/// line per entry, "NAME ok" or "NAME denied" (fd: following fd 0; the
+/// numbers alone are listed either way, as for runc's init).
+const PEEK: &str = "for f in exe cwd root; do readlink /proc/1/$f >/dev/null && echo $f ok || echo $f denied; done; \
+    for f in environ mem; do (exec 3</proc/1/$f) 2>/dev/null && echo $f ok || echo $f denied; done; \
+    readlink /proc/1/fd/0 >/dev/null && echo fd ok || echo fd denied";
+
+#[test]
+fn a_created_containers_waiting_process_shows_the_container_no_host_binary_environment_or_fd() {
+    let r = need_rootfs!();
+    let c = Ctr::create("peek", &r);
+    // Until start, PID 1 is mydocker's clone, waiting: its exe is the host's
+    // mydocker (opened here, then reopened for writing once no mydocker
+    // runs: runc CVE-2019-5736), environ the caller's, fd create's. An
+    // exec'd process (or a pod sharing the PID namespace) must open none.
+    let o = c.exec(&[&c.id, "sh", "-c", PEEK]);
+    let denied = "exe denied\ncwd denied\nroot denied\nenviron denied\nmem denied\nfd denied\n";
+    assert_eq!(stdout(&o), denied, "{}", stderr(&o));
+    // Its command line, which anyone may read, is not the caller's (host
+    // paths); even with CAP_SYS_PTRACE its memory holds no environment of
+    // the caller's.
+    let p = c.process_file(&json!({
+        "args": ["sh", "-c", "tr '\\0' '|' < /proc/1/cmdline; echo; tr -d '\\0' < /proc/1/environ | wc -c"],
+        "env": ["PATH=/bin"], "cwd": "/",
+        "capabilities": {"bounding": ["CAP_SYS_PTRACE"], "effective": ["CAP_SYS_PTRACE"], "permitted": ["CAP_SYS_PTRACE"]}
+    }));
+    let o = c.exec(&["--process", &p, &c.id]);
+    assert_eq!(stdout(&o), "mydocker-init|\n0\n", "{}", stderr(&o));
+    // Started, PID 1 is the command, dumpable again (its execve): the same
+    // process settings open all of it — the check above can tell.
+    let o = c.run(&["start", &c.id]);
+    assert_eq!(code(&o), 0, "start: {}", stderr(&o));
+    let o = c.exec(&[&c.id, "sh", "-c", PEEK]);
+    assert_eq!(stdout(&o), denied.replace("denied", "ok"), "{}", stderr(&o));
 }
 
 #[test]

@@ -83,13 +83,21 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
         Status::Paused => return fail1(cmd, b"cannot start a container in the paused state"),
         Status::Running => return fail1(cmd, b"cannot start an already running container"),
     }
-    // ENXIO: nobody holds the read end, the process is gone.
+    // ENXIO: nobody holds the read end, the process is gone. ENOENT: a
+    // start racing with this one took the fifo after our status check.
     let fd = match sys::openat(o.dir, b"exec.fifo", libc::O_WRONLY | libc::O_NONBLOCK) {
         Ok(fd) => fd,
         Err(Errno(libc::ENXIO)) => return fail1(cmd, b"container not running"),
+        Err(Errno(libc::ENOENT)) => return fail1(cmd, b"cannot start an already running container"),
         Err(e) => return fail2(cmd, b"exec.fifo: ", sys::strerror(e)),
     };
-    let _ = sys::oci::unlinkat(o.dir, b"exec.fifo");
+    // The unlink is the claim: of starts racing past the status check,
+    // only the one that removes the fifo writes to it (runc: exactly one
+    // start succeeds).
+    if sys::oci::unlinkat(o.dir, b"exec.fifo").is_err() {
+        sys::close(fd);
+        return fail1(cmd, b"cannot start an already running container");
+    }
     let r = sys::oci::write_once(fd, b"0");
     sys::close(fd);
     match r {

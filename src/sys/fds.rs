@@ -95,11 +95,12 @@ pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
 }
 
 /// PR_SET_DUMPABLE 0: the container (even as root without CAP_SYS_PTRACE)
-/// can then neither ptrace this process nor open its /proc/PID/fd, cwd,
-/// root or mem.
-pub fn not_dumpable() -> Result<(), Errno> {
+/// can then neither ptrace this process (and its clones) nor open its
+/// /proc/PID/exe, environ, fd, cwd, root or mem. Cannot fail: 0 is always
+/// a valid value (kernel/sys.c).
+pub fn not_dumpable() {
     // SAFETY: plain prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0) };
 }
 
 /// fchdir(2).
