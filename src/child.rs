@@ -95,7 +95,7 @@ pub struct Ctx<'a> {
     /// The syscall filter, compiled before clone (None: unconfined).
     pub seccomp: Option<crate::seccomp::Program<'a>>,
     /// The cgroup files to join through, and every cgroupfs fd to close.
-    pub cgroups: crate::cgroup::ChildFds,
+    pub cgroups: crate::cgroup::ChildFds<'a>,
     /// -t: the container's own terminal (console.rs).
     pub console: Option<Console>,
     /// Namespaces joined by path: fds opened (and their type checked) by

@@ -1182,6 +1182,71 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     }
 }
 
+/// runc makes cgroupsPath in every hierarchy mounted and joins them all
+/// (libcontainer/cgroups/fs: cpuacct, blkio, name=systemd, ..., and a
+/// hybrid host's cgroup2), not only those whose controllers it limits:
+/// what is read there (cpuacct.usage for podman stats, cadvisor, CRI
+/// stats) is then the container's own, not its caller's. delete removes
+/// them all.
+#[test]
+fn a_created_container_is_at_its_cgroups_path_in_every_hierarchy_until_deleted() {
+    let r = need!();
+    let t = T::new("allh");
+    let top = format!("mydocker-oci-test-{}-allh", std::process::id());
+    let cgpath = format!("{top}/c");
+    let mut c = sh(&r, "sleep 100");
+    c["linux"]["cgroupsPath"] = json!(cgpath);
+    c["linux"]["resources"] = json!({"pids": {"limit": 20}});
+    t.write(&c);
+    t.create_into_files("allh");
+    let pid = t.state("allh")["pid"].as_u64().unwrap();
+    // Each hierarchy this test is in (and so the caller): the container is
+    // at the caller's cgroup there + cgroupsPath.
+    let theirs = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    for l in fs::read_to_string("/proc/self/cgroup").unwrap().lines() {
+        let (h, own) = l.rsplit_once(':').unwrap();
+        let want = format!("{h}:{}/{cgpath}", own.trim_end_matches('/'));
+        assert!(theirs.lines().any(|x| x == want), "{want} not in\n{theirs}");
+    }
+    let dirs = cgroup_dirs(pid);
+    assert_eq!(dirs.len(), theirs.lines().count(), "{dirs:?}");
+    assert_eq!(code(&t.run(&["delete", "--force", "allh"])), 0);
+    for d in &dirs {
+        assert!(!d.exists(), "{d:?} left behind");
+        fs::remove_dir(d.parent().unwrap()).unwrap();
+    }
+}
+
+/// The `cgroup` mount of a v1 or hybrid host binds the container's cgroup
+/// of every v1 hierarchy, named ones too, as runc does (not a hybrid
+/// host's cgroup2: runc binds the v1 ones only).
+#[test]
+fn a_v1_cgroup_mount_binds_every_v1_hierarchy() {
+    let r = need!();
+    if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        return println!("SKIP a_v1_cgroup_mount_binds_every_v1_hierarchy: cgroup v2 host (the mount is cgroup2 there)");
+    }
+    let out = inside(&r, "cgv1mount", "ls /sys/fs/cgroup", |c| {
+        c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}));
+    });
+    let shown: Vec<&str> = out.lines().collect();
+    let mut v1 = 0;
+    for m in fs::read_to_string("/proc/self/mountinfo").unwrap().lines() {
+        let (pre, post) = m.split_once(" - ").unwrap();
+        let point = pre.split(' ').nth(4).unwrap();
+        let Some(name) = point.strip_prefix("/sys/fs/cgroup/") else { continue };
+        match post.split(' ').next() {
+            Some("cgroup") => {
+                v1 += 1;
+                assert!(shown.contains(&name), "{name} not in {shown:?}");
+            }
+            Some("cgroup2") => assert!(!shown.contains(&name), "{name} in {shown:?}"),
+            _ => {}
+        }
+    }
+    assert!(v1 > 0, "no v1 hierarchy under /sys/fs/cgroup");
+}
+
 /// linux.resources.unified holds cgroup v2 files: written on a v2 host, at
 /// create and update; refused on a v1 or hybrid one, as runc does, rather
 /// than dropped.
