@@ -589,6 +589,41 @@ fn of_concurrent_starts_exactly_one_succeeds() {
     }
 }
 
+/// A delete -f while a create of the id is under way (its directory there,
+/// no record yet): it waited for nothing and removed the directory, and the
+/// create then finished a container nobody could reach. create now holds the
+/// directory's lock until its record is in; delete waits for it and then
+/// deletes what was created. Here the test holds the lock, as create does,
+/// and puts a real container's record in before letting go.
+#[test]
+fn delete_during_a_create_waits_for_its_record_and_deletes_the_container() {
+    use std::os::fd::AsRawFd;
+    let r = need!();
+    let t = T::new("dcrace");
+    t.write(&sh(&r, "sleep 100"));
+    // A real container, whose record the pretend-create will get.
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "src1"])), 0);
+    let pid = t.state("src1")["pid"].as_u64().unwrap();
+    let root = Path::new(&t.root()).to_path_buf();
+    fs::create_dir(root.join("dc1")).unwrap();
+    let dir = fs::File::open(root.join("dc1")).unwrap();
+    assert_eq!(unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let mut del = t.cmd(&["delete", "--force", "dc1"]).spawn().unwrap();
+    // Either delete is done (it did not wait: the bug) or it waits in flock.
+    let syscall = format!("/proc/{}/syscall", del.id());
+    let mut waiting = false;
+    eventually("delete to end or wait in flock", || {
+        waiting = fs::read_to_string(&syscall).map_or(false, |s| s.split(' ').next() == Some(&libc::SYS_flock.to_string()));
+        waiting || del.try_wait().unwrap().is_some()
+    });
+    assert!(waiting, "delete -f went ahead while a create held the directory; dc1 exists: {}", root.join("dc1").exists());
+    fs::copy(root.join("src1/state"), root.join("dc1/state")).unwrap();
+    drop(dir);
+    assert!(del.wait().unwrap().success());
+    assert!(!root.join("dc1").exists(), "the directory is left");
+    assert!(!alive(pid), "the created container's process lives on");
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();
