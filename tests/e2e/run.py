@@ -481,6 +481,47 @@ def _(env, rt):
     return got
 
 
+def links_image(env, rt):
+    """The busybox image plus the symlinks distribution images ship:
+    /var/run -> /run (Debian, Fedora, Alpine), merged /usr's /lib ->
+    usr/lib; imported on first use."""
+    img = "localhost/e2e-bb-links:latest"
+    if not getattr(env, "links_img", False):
+        import io
+        import tarfile
+        tar = f"{env.work}/bb-links.tar"
+        r = run(["tar", "-C", env.rootfs, "-cf", tar, "."])
+        expect(r.rc == 0, "tar of the rootfs")
+        with tarfile.open(tar, "a") as t:
+            for name, to in (("run", None), ("usr", None), ("usr/lib", None), ("var", None),
+                             ("var/run", "/run"), ("lib", "usr/lib")):
+                i = tarfile.TarInfo(f"./{name}")
+                i.type, i.mode = (tarfile.SYMTYPE, 0o777) if to else (tarfile.DIRTYPE, 0o755)
+                i.linkname = to or ""
+                t.addfile(i)
+        r = env.podman(rt, "import", tar, img)
+        expect(r.rc == 0, "podman import")
+        env.links_img = True
+    return img
+
+
+@case("podman::volumes_below_image_symlinks")
+def _(env, rt):
+    # Kubernetes' service account and podman -v onto /var/run/... or
+    # /lib/...: the destination resolved inside the rootfs (runc's
+    # securejoin, crun's openat2 RESOLVE_IN_ROOT), the mount at /run/...
+    src = f"{env.work}/links-src"
+    os.makedirs(src, exist_ok=True)
+    with open(f"{src}/token", "w") as f:
+        f.write("tok\n")
+    r = prun(env, rt, "--rm", "-v", f"{src}:/var/run/secrets/kubernetes.io/serviceaccount:ro",
+             "-v", f"{src}:/lib/modules:ro", links_image(env, rt), "sh", "-c",
+             "cat /run/secrets/kubernetes.io/serviceaccount/token /usr/lib/modules/token")
+    expect(r.rc == 0 and r.out == "tok\ntok\n", f"want the volumes at /run/... and /usr/lib/...: rc {r.rc} "
+           f"{r.out!r} {r.err.strip()[-300:]!r}")
+    return {"rc": r.rc, "out": r.out}
+
+
 @case("podman::run_privileged_gets_every_host_device")
 def _(env, rt):
     # --privileged: podman lists every host /dev node in linux.devices
