@@ -933,6 +933,55 @@ fn mounts_masked_and_read_only_paths_are_honoured() {
     assert_eq!(&l[2..], ["ro-bind", "0", "0", "ro-path", "1"], "{out}");
 }
 
+/// Destinations below the symlinks images ship (/var/run -> /run, merged
+/// /usr's /lib -> usr/lib; Kubernetes mounts its service account at
+/// /var/run/secrets/...) are resolved inside the rootfs, as runc
+/// (securejoin) and crun (openat2 RESOLVE_IN_ROOT) do, missing parts made
+/// where the links lead; an absolute link or ".." never leaves the rootfs.
+/// A loop, or a destination that resolves to the root itself, is one line.
+#[test]
+fn mount_destinations_follow_symlinks_inside_the_rootfs_and_never_out() {
+    use std::os::unix::fs::symlink;
+    let r = need!();
+    let t = T::new("mntsym");
+    let (root, src, host) = (t.dir.join("rootfs"), t.dir.join("src"), t.dir.join("host"));
+    for d in [root.join("var"), root.join("usr/lib"), src.clone(), host.clone()] {
+        fs::create_dir_all(d).unwrap();
+    }
+    fs::write(src.join("f"), "from-src\n").unwrap();
+    let links = [("/run", "var/run"), ("usr/lib", "lib"), ("/etc/../../../tmp", "up"), ("/../..", "top"), ("loop", "loop")];
+    for (to, at) in links {
+        symlink(to, root.join(at)).unwrap();
+    }
+    symlink(&host, root.join("out")).unwrap();
+    let (rs, ss, hs) = (root.to_str().unwrap(), src.to_str().unwrap(), host.to_str().unwrap());
+    let config = |dst: &str, script: &str| {
+        let mut c = sh(rs, script);
+        let m = c["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/bin", "type": "bind", "source": format!("{r}/bin"), "options": ["rbind", "ro"]}));
+        for d in dst.split(' ') {
+            m.push(json!({"destination": d, "type": "bind", "source": ss, "options": ["rbind", "ro"]}));
+        }
+        c
+    };
+    let dsts = "/var/run/secrets/kubernetes.io/serviceaccount /lib/modules /up/esc /out/x";
+    let script = format!("cat /run/secrets/kubernetes.io/serviceaccount/f /usr/lib/modules/f /tmp/esc/f {hs}/x/f");
+    let o = t.oci_run(&config(dsts, &script), "sym");
+    assert_eq!((code(&o), stdout(&o).as_str()), (0, "from-src\n".repeat(4).as_str()), "{}", stderr(&o));
+    assert!(root.join("run/secrets/kubernetes.io/serviceaccount").is_dir() && root.join("tmp/esc").is_dir());
+    assert!(root.join(&hs[1..]).join("x").is_dir(), "the host path made inside the rootfs");
+    assert_eq!(fs::read_dir(&host).unwrap().count(), 0, "made on the host");
+    for (dst, why) in [
+        ("/loop/x", "/loop/x (config.json mount): Symbolic link loop (more than 40 symlinks (a loop?)"),
+        ("/top", "/top (config.json mount): Cross-device link (its path resolves to the container's root)"),
+    ] {
+        let o = t.oci_run(&config(dst, "true"), "sym2");
+        assert_eq!(code(&o), 1, "{dst}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{dst}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("mount: {rs}{why}")), "{dst}: {}", stderr(&o));
+    }
+}
+
 /// Recursive mount options (runc's and crun's: mount_setattr with
 /// AT_RECURSIVE) are applied, on a bind and on a filesystem, never passed
 /// as filesystem data and dropped.
