@@ -95,7 +95,7 @@ pub struct Ctx<'a> {
     /// The syscall filter, compiled before clone (None: unconfined).
     pub seccomp: Option<crate::seccomp::Program<'a>>,
     /// The cgroup files to join through, and every cgroupfs fd to close.
-    pub cgroups: crate::cgroup::ChildFds,
+    pub cgroups: crate::cgroup::ChildFds<'a>,
     /// -t: the container's own terminal (console.rs).
     pub console: Option<Console>,
     /// Namespaces joined by path: fds opened (and their type checked) by
@@ -163,7 +163,7 @@ fn mkdir_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
 }
 
 /// Walks the mount table (see mounts.rs for what and why in this order,
-/// fsops.rs for how each step is made without following symlinks).
+/// fsops.rs for how each step is made, symlinks resolved inside the rootfs).
 fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
     let mut walk = fsops::Walk::new(t);
     let es = t.entries();
@@ -612,6 +612,11 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
         // `start` lets us go.
         let n = find(cmd, pathbuf, false).map_err(&exec)?;
         sys::write_all(ctx.err_w, &[0; crate::err::WIRE]).map_err(Error::at(Step::Fifo))?;
+        // Waiting, it shows the container (a pod sharing the PID namespace)
+        // its /proc/PID/cmdline, which needs no access right: not the
+        // caller's command line (host paths), nor its environment in our
+        // memory. Nothing below reads them (the command is in the arena).
+        sys::wipe_args(b"mydocker-init");
         // From here on nobody reads the error pipe: failures are exit codes.
         match sys::proc::wait_byte(fifo) {
             Ok(true) => {}

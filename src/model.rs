@@ -216,7 +216,7 @@ pub struct Container<'a> {
     /// Cgroups the front end made itself (OCI cgroupsPath): the files the
     /// child joins through and the fds it closes. None: spawn makes them
     /// from `limits` (docker-style).
-    pub cgroup_fds: Option<crate::cgroup::ChildFds>,
+    pub cgroup_fds: Option<crate::cgroup::ChildFds<'a>>,
 }
 
 /// The docker-style front end: `mydocker run` flags as a container.

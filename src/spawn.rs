@@ -240,6 +240,9 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         Ok(con) => con,
         Err(e) => return fail(Error { step: Step::Console, errno: e }),
     };
+    // The join fds the child gets (ChildFds borrows them): after the first
+    // open_joins, and after the second for a clone without CLONE_INTO_CGROUP.
+    let (j1, j2);
     let mut cx = Child {
         ctx: Ctx {
             c,
@@ -287,7 +290,8 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     if let Err(f) = cgs.open_joins(cg.is_some()) {
         return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
     }
-    cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
+    j1 = cgs.child_fds();
+    cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgroup::ChildFds { join: &j1 });
     // Not dumpable from here on, so the child is not from its birth: it is
     // visible in the container's PID namespace at once (to an exec'd
     // process, to a pod sharing a created container's), and until its
@@ -306,7 +310,8 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         if let Err(f) = cgs.open_joins(false) {
             return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
         }
-        cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgs.child_fds());
+        j2 = cgs.child_fds();
+        cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgroup::ChildFds { join: &j2 });
         cloned = sys::clone(flags, &stack, &mut cx, child::main);
     }
     cgs.close_joins();

@@ -551,6 +551,79 @@ fn an_ambient_capability_outside_permitted_or_inheritable_is_refused_naming_the_
     }
 }
 
+/// Starts racing on one created container: exactly one succeeds, the
+/// others say it runs already (runc), and the process started once.
+#[test]
+fn of_concurrent_starts_exactly_one_succeeds() {
+    let r = need!();
+    let t = T::new("race");
+    t.write(&sh(&r, "echo once; sleep 100"));
+    for round in 0..10 {
+        let id = format!("st{round}");
+        let (out, _) = t.create_into_files(&id);
+        // A gate: every racer waits for EOF on its stdin, one socket they
+        // share, then execs start; dropping our end lets them all go.
+        let (gate, ours) = std::os::unix::net::UnixStream::pair().unwrap();
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let mut c = Command::new("sh");
+                c.args(["-c", "cat >/dev/null; exec \"$@\"", "-"]).arg(bin()).args(["--root", &t.root(), "start", &id]);
+                c.stdin(std::os::fd::OwnedFd::from(gate.try_clone().unwrap())).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+            })
+            .collect();
+        drop((gate, ours));
+        let mut won = 0;
+        for c in racers {
+            let o = c.wait_with_output().unwrap();
+            match code(&o) {
+                0 => won += 1,
+                1 => assert!(stderr(&o).contains("cannot start an already running container"), "{}", stderr(&o)),
+                n => panic!("start exited {n}: {}", stderr(&o)),
+            }
+        }
+        assert_eq!(won, 1, "round {round}: {won} starts said 0");
+        t.wait_status(&id, "running");
+        let started = || fs::read_to_string(&out).unwrap();
+        eventually("the command's line", || started() == "once\n");
+        assert_eq!(code(&t.run(&["delete", "-f", &id])), 0);
+    }
+}
+
+/// A delete -f while a create of the id is under way (its directory there,
+/// no record yet): it waited for nothing and removed the directory, and the
+/// create then finished a container nobody could reach. create now holds the
+/// directory's lock until its record is in; delete waits for it and then
+/// deletes what was created. Here the test holds the lock, as create does,
+/// and puts a real container's record in before letting go.
+#[test]
+fn delete_during_a_create_waits_for_its_record_and_deletes_the_container() {
+    use std::os::fd::AsRawFd;
+    let r = need!();
+    let t = T::new("dcrace");
+    t.write(&sh(&r, "sleep 100"));
+    // A real container, whose record the pretend-create will get.
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "src1"])), 0);
+    let pid = t.state("src1")["pid"].as_u64().unwrap();
+    let root = Path::new(&t.root()).to_path_buf();
+    fs::create_dir(root.join("dc1")).unwrap();
+    let dir = fs::File::open(root.join("dc1")).unwrap();
+    assert_eq!(unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let mut del = t.cmd(&["delete", "--force", "dc1"]).spawn().unwrap();
+    // Either delete is done (it did not wait: the bug) or it waits in flock.
+    let syscall = format!("/proc/{}/syscall", del.id());
+    let mut waiting = false;
+    eventually("delete to end or wait in flock", || {
+        waiting = fs::read_to_string(&syscall).map_or(false, |s| s.split(' ').next() == Some(&libc::SYS_flock.to_string()));
+        waiting || del.try_wait().unwrap().is_some()
+    });
+    assert!(waiting, "delete -f went ahead while a create held the directory; dc1 exists: {}", root.join("dc1").exists());
+    fs::copy(root.join("src1/state"), root.join("dc1/state")).unwrap();
+    drop(dir);
+    assert!(del.wait().unwrap().success());
+    assert!(!root.join("dc1").exists(), "the directory is left");
+    assert!(!alive(pid), "the created container's process lives on");
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();
@@ -837,6 +910,55 @@ fn mounts_masked_and_read_only_paths_are_honoured() {
     assert_eq!(&l[2..], ["ro-bind", "0", "0", "ro-path", "1"], "{out}");
 }
 
+/// Destinations below the symlinks images ship (/var/run -> /run, merged
+/// /usr's /lib -> usr/lib; Kubernetes mounts its service account at
+/// /var/run/secrets/...) are resolved inside the rootfs, as runc
+/// (securejoin) and crun (openat2 RESOLVE_IN_ROOT) do, missing parts made
+/// where the links lead; an absolute link or ".." never leaves the rootfs.
+/// A loop, or a destination that resolves to the root itself, is one line.
+#[test]
+fn mount_destinations_follow_symlinks_inside_the_rootfs_and_never_out() {
+    use std::os::unix::fs::symlink;
+    let r = need!();
+    let t = T::new("mntsym");
+    let (root, src, host) = (t.dir.join("rootfs"), t.dir.join("src"), t.dir.join("host"));
+    for d in [root.join("var"), root.join("usr/lib"), src.clone(), host.clone()] {
+        fs::create_dir_all(d).unwrap();
+    }
+    fs::write(src.join("f"), "from-src\n").unwrap();
+    let links = [("/run", "var/run"), ("usr/lib", "lib"), ("/etc/../../../tmp", "up"), ("/../..", "top"), ("loop", "loop")];
+    for (to, at) in links {
+        symlink(to, root.join(at)).unwrap();
+    }
+    symlink(&host, root.join("out")).unwrap();
+    let (rs, ss, hs) = (root.to_str().unwrap(), src.to_str().unwrap(), host.to_str().unwrap());
+    let config = |dst: &str, script: &str| {
+        let mut c = sh(rs, script);
+        let m = c["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/bin", "type": "bind", "source": format!("{r}/bin"), "options": ["rbind", "ro"]}));
+        for d in dst.split(' ') {
+            m.push(json!({"destination": d, "type": "bind", "source": ss, "options": ["rbind", "ro"]}));
+        }
+        c
+    };
+    let dsts = "/var/run/secrets/kubernetes.io/serviceaccount /lib/modules /up/esc /out/x";
+    let script = format!("cat /run/secrets/kubernetes.io/serviceaccount/f /usr/lib/modules/f /tmp/esc/f {hs}/x/f");
+    let o = t.oci_run(&config(dsts, &script), "sym");
+    assert_eq!((code(&o), stdout(&o).as_str()), (0, "from-src\n".repeat(4).as_str()), "{}", stderr(&o));
+    assert!(root.join("run/secrets/kubernetes.io/serviceaccount").is_dir() && root.join("tmp/esc").is_dir());
+    assert!(root.join(&hs[1..]).join("x").is_dir(), "the host path made inside the rootfs");
+    assert_eq!(fs::read_dir(&host).unwrap().count(), 0, "made on the host");
+    for (dst, why) in [
+        ("/loop/x", "/loop/x (config.json mount): Symbolic link loop (more than 40 symlinks (a loop?)"),
+        ("/top", "/top (config.json mount): Cross-device link (its path resolves to the container's root)"),
+    ] {
+        let o = t.oci_run(&config(dst, "true"), "sym2");
+        assert_eq!(code(&o), 1, "{dst}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{dst}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("mount: {rs}{why}")), "{dst}: {}", stderr(&o));
+    }
+}
+
 /// Recursive mount options (runc's and crun's: mount_setattr with
 /// AT_RECURSIVE) are applied, on a bind and on a filesystem, never passed
 /// as filesystem data and dropped.
@@ -1093,6 +1215,71 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
         assert!(!d.exists(), "{d:?} left behind");
         let _ = fs::remove_dir(d.parent().unwrap());
     }
+}
+
+/// runc makes cgroupsPath in every hierarchy mounted and joins them all
+/// (libcontainer/cgroups/fs: cpuacct, blkio, name=systemd, ..., and a
+/// hybrid host's cgroup2), not only those whose controllers it limits:
+/// what is read there (cpuacct.usage for podman stats, cadvisor, CRI
+/// stats) is then the container's own, not its caller's. delete removes
+/// them all.
+#[test]
+fn a_created_container_is_at_its_cgroups_path_in_every_hierarchy_until_deleted() {
+    let r = need!();
+    let t = T::new("allh");
+    let top = format!("mydocker-oci-test-{}-allh", std::process::id());
+    let cgpath = format!("{top}/c");
+    let mut c = sh(&r, "sleep 100");
+    c["linux"]["cgroupsPath"] = json!(cgpath);
+    c["linux"]["resources"] = json!({"pids": {"limit": 20}});
+    t.write(&c);
+    t.create_into_files("allh");
+    let pid = t.state("allh")["pid"].as_u64().unwrap();
+    // Each hierarchy this test is in (and so the caller): the container is
+    // at the caller's cgroup there + cgroupsPath.
+    let theirs = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    for l in fs::read_to_string("/proc/self/cgroup").unwrap().lines() {
+        let (h, own) = l.rsplit_once(':').unwrap();
+        let want = format!("{h}:{}/{cgpath}", own.trim_end_matches('/'));
+        assert!(theirs.lines().any(|x| x == want), "{want} not in\n{theirs}");
+    }
+    let dirs = cgroup_dirs(pid);
+    assert_eq!(dirs.len(), theirs.lines().count(), "{dirs:?}");
+    assert_eq!(code(&t.run(&["delete", "--force", "allh"])), 0);
+    for d in &dirs {
+        assert!(!d.exists(), "{d:?} left behind");
+        fs::remove_dir(d.parent().unwrap()).unwrap();
+    }
+}
+
+/// The `cgroup` mount of a v1 or hybrid host binds the container's cgroup
+/// of every v1 hierarchy, named ones too, as runc does (not a hybrid
+/// host's cgroup2: runc binds the v1 ones only).
+#[test]
+fn a_v1_cgroup_mount_binds_every_v1_hierarchy() {
+    let r = need!();
+    if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        return println!("SKIP a_v1_cgroup_mount_binds_every_v1_hierarchy: cgroup v2 host (the mount is cgroup2 there)");
+    }
+    let out = inside(&r, "cgv1mount", "ls /sys/fs/cgroup", |c| {
+        c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}));
+    });
+    let shown: Vec<&str> = out.lines().collect();
+    let mut v1 = 0;
+    for m in fs::read_to_string("/proc/self/mountinfo").unwrap().lines() {
+        let (pre, post) = m.split_once(" - ").unwrap();
+        let point = pre.split(' ').nth(4).unwrap();
+        let Some(name) = point.strip_prefix("/sys/fs/cgroup/") else { continue };
+        match post.split(' ').next() {
+            Some("cgroup") => {
+                v1 += 1;
+                assert!(shown.contains(&name), "{name} not in {shown:?}");
+            }
+            Some("cgroup2") => assert!(!shown.contains(&name), "{name} in {shown:?}"),
+            _ => {}
+        }
+    }
+    assert!(v1 > 0, "no v1 hierarchy under /sys/fs/cgroup");
 }
 
 /// linux.resources.unified holds cgroup v2 files: written on a v2 host, at

@@ -143,6 +143,16 @@ fn a_created_containers_waiting_process_shows_the_container_no_host_binary_envir
     let o = c.exec(&[&c.id, "sh", "-c", PEEK]);
     let denied = "exe denied\ncwd denied\nroot denied\nenviron denied\nmem denied\nfd denied\n";
     assert_eq!(stdout(&o), denied, "{}", stderr(&o));
+    // Its command line, which anyone may read, is not the caller's (host
+    // paths); even with CAP_SYS_PTRACE its memory holds no environment of
+    // the caller's.
+    let p = c.process_file(&json!({
+        "args": ["sh", "-c", "tr '\\0' '|' < /proc/1/cmdline; echo; tr -d '\\0' < /proc/1/environ | wc -c"],
+        "env": ["PATH=/bin"], "cwd": "/",
+        "capabilities": {"bounding": ["CAP_SYS_PTRACE"], "effective": ["CAP_SYS_PTRACE"], "permitted": ["CAP_SYS_PTRACE"]}
+    }));
+    let o = c.exec(&["--process", &p, &c.id]);
+    assert_eq!(stdout(&o), "mydocker-init|\n0\n", "{}", stderr(&o));
     // Started, PID 1 is the command, dumpable again (its execve): the same
     // process settings open all of it — the check above can tell.
     let o = c.run(&["start", &c.id]);
@@ -384,6 +394,25 @@ fn pause_freezes_every_task_resume_thaws_and_delete_removes_a_paused_one() {
     for d in &dirs {
         assert!(!d.exists(), "{d:?} left behind");
     }
+}
+
+/// kill KILL of a paused container: a task frozen by the v1 freezer dies
+/// only once thawed, so runc thaws after sending SIGKILL; so does mydocker
+/// (the client waiting for the exit got none before a resume).
+#[test]
+fn kill_of_a_paused_container_with_sigkill_stops_it() {
+    let r = need_rootfs!();
+    let c = Ctr::start("pkill", &r, |_| {});
+    let o = c.run(&["pause", &c.id]);
+    if stderr(&o).contains("the container has no freezer cgroup") {
+        eprintln!("SKIP {}: cgroup v1 without a freezer hierarchy", module_path!());
+        return;
+    }
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = c.run(&["kill", &c.id, "KILL"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    eventually("the container to stop", || c.state()["status"] == "stopped");
+    assert_eq!(code(&c.run(&["delete", &c.id])), 0);
 }
 
 /// A container whose /dev/pts is a devpts of its own, for exec --tty.

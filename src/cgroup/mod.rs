@@ -156,6 +156,25 @@ pub struct Span {
     len: u16,
 }
 
+/// Copies `s` into `out`, undoing mountinfo's octal escapes (\040 space,
+/// \011 tab, \012 newline, \134 backslash) when `escaped`; the length, or
+/// None when it does not fit.
+pub fn unescape(s: &[u8], escaped: bool, out: &mut [u8]) -> Option<usize> {
+    let mut n = 0;
+    let mut rest = s;
+    while let Some((&first, tail)) = rest.split_first() {
+        let mut c = first;
+        rest = tail;
+        if let (b'\\', true, [a @ b'0'..=b'7', b @ b'0'..=b'7', d @ b'0'..=b'7', more @ ..]) = (first, escaped, tail) {
+            c = (a - b'0') * 64 + (b - b'0') * 8 + (d - b'0');
+            rest = more;
+        }
+        *out.get_mut(n)? = c;
+        n += 1;
+    }
+    Some(n)
+}
+
 /// The fields of one /proc/self/mountinfo line that discovery needs
 /// (still escaped). See proc(5): optional fields end with a lone "-".
 #[derive(Debug, PartialEq, Eq)]
@@ -182,7 +201,8 @@ pub fn parse_mountinfo_line(line: &[u8]) -> Option<MountLine<'_>> {
     Some(MountLine { root: fixed[3], mountpoint: fixed[4], fstype, superopts })
 }
 
-fn has_opt(list: &[u8], name: &[u8]) -> bool {
+#[inline(never)]
+pub fn has_opt(list: &[u8], name: &[u8]) -> bool {
     list.split(crate::words::on(b',')).any(|o| o == name)
 }
 
@@ -304,23 +324,11 @@ impl Layout {
     /// before is shared. None, and `overflow` set, when the text is full.
     fn keep(&mut self, s: &[u8], escaped: bool) -> Option<Span> {
         let start = self.used;
-        let mut n = start;
-        let mut rest = s;
-        while let Some((&first, tail)) = rest.split_first() {
-            let mut c = first;
-            rest = tail;
-            if let (b'\\', true, [a @ b'0'..=b'7', b @ b'0'..=b'7', d @ b'0'..=b'7', more @ ..]) = (first, escaped, tail) {
-                c = (a - b'0') * 64 + (b - b'0') * 8 + (d - b'0');
-                rest = more;
-            }
-            let Some(slot) = self.text.get_mut(n) else {
-                self.overflow = true;
-                return None;
-            };
-            *slot = c;
-            n += 1;
-        }
-        let len = n - start;
+        let Some(len) = unescape(s, escaped, &mut self.text[start..]) else {
+            self.overflow = true;
+            return None;
+        };
+        let n = start + len;
         let (old, new) = self.text.split_at(start);
         let new = &new[..len];
         // Kept before: the first place `old` holds it (an empty path: 0).
@@ -729,13 +737,18 @@ pub struct Cgroups {
 /// What the child needs of the cgroups: the files to join through (-1 =
 /// none). It closes them, with every other fd it does not need, right
 /// after the joins (child.rs): no cgroupfs fd stays open in the container.
+/// Borrowed, not copied: OCI create joins up to MAX_HIER hierarchies.
 #[derive(Clone, Copy)]
-pub struct ChildFds {
-    pub join: [Fd; NCTRL],
+pub struct ChildFds<'a> {
+    pub join: &'a [Fd],
 }
 
-impl ChildFds {
-    pub const NONE: ChildFds = ChildFds { join: [-1; NCTRL] };
+/// Most hierarchies a container joins: OCI create joins every one mounted
+/// (v1 has 13 controllers and named hierarchies, a hybrid host cgroup2 too).
+pub const MAX_HIER: usize = 16;
+
+impl ChildFds<'_> {
+    pub const NONE: ChildFds<'static> = ChildFds { join: &[] };
 }
 
 impl Cgroups {
@@ -788,8 +801,8 @@ impl Cgroups {
     }
 
     /// The fds the child joins through (see ChildFds).
-    pub fn child_fds(&self) -> ChildFds {
-        ChildFds { join: self.joins }
+    pub fn child_fds(&self) -> [Fd; NCTRL] {
+        self.joins
     }
 
     /// Closes the parent's copies of the join files (after clone).

@@ -387,11 +387,11 @@ fn v1_plan_written_into_a_fake_tree_copies_cpuset_from_the_parent() {
     let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None, None, None], joins: [-1; NCTRL] };
     cg.open_joins(false).unwrap();
     let fds = cg.child_fds();
-    assert!(fds.join[0] >= 0 && fds.join[1..].iter().all(|&f| f == -1));
-    crate::sys::write_all(fds.join[0], b"0").unwrap();
+    assert!(fds[0] >= 0 && fds[1..].iter().all(|&f| f == -1));
+    crate::sys::write_all(fds[0], b"0").unwrap();
     assert_eq!(t.get("mydocker/0123456789ab/tasks"), "0");
     cg.close_joins();
-    assert_eq!(cg.child_fds().join, [-1; NCTRL]);
+    assert_eq!(cg.child_fds(), [-1; NCTRL]);
     std::mem::forget(cg);
 }
 
@@ -423,11 +423,11 @@ fn a_child_born_in_its_v2_cgroup_has_nothing_to_join() {
     std::fs::write(t.0.join("mydocker/0123456789ab/cgroup.procs"), "").unwrap();
     let mut cg = Cgroups { id: *b"0123456789ab", made: [Some(m), None, None, None, None, None], joins: [-1; NCTRL] };
     cg.open_joins(true).unwrap();
-    assert_eq!(cg.child_fds().join, [-1; NCTRL]);
+    assert_eq!(cg.child_fds(), [-1; NCTRL]);
     // Without CLONE_INTO_CGROUP, the same self-join through cgroup.procs.
     cg.open_joins(false).unwrap();
     let fds = cg.child_fds();
-    crate::sys::write_all(fds.join[0], b"0").unwrap();
+    crate::sys::write_all(fds[0], b"0").unwrap();
     assert_eq!(t.get("mydocker/0123456789ab/cgroup.procs"), "0");
     cg.close_joins();
     std::mem::forget(cg);

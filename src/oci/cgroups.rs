@@ -178,7 +178,7 @@ pub fn default_rules(linux: Option<Value>, rules: &mut Policy) -> CRes<()> {
 pub struct Made {
     pub n: usize,
     /// The join file of each (tasks / cgroup.procs), opened for the child.
-    pub joins: [Fd; NCTRL],
+    pub joins: [Fd; cgroup::MAX_HIER],
     /// Their absolute paths, NUL-separated (for the state record); one
     /// that was there before ends in '/'.
     pub paths: [u8; 4096],
@@ -186,10 +186,8 @@ pub struct Made {
 }
 
 impl Made {
-    pub fn child_fds(&self) -> ChildFds {
-        let mut c = ChildFds::NONE;
-        c.join[..self.n].copy_from_slice(&self.joins[..self.n]);
-        c
+    pub fn child_fds(&self) -> ChildFds<'_> {
+        ChildFds { join: &self.joins[..self.n] }
     }
 
     /// Closes the join files (the cgroups stay).
@@ -256,7 +254,7 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
 /// Makes the container's cgroups at `path` with `r` and `policy`.
 #[inline(never)]
 pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
-    let mut m = Made { n: 0, joins: [-1; NCTRL], paths: [0; 4096], plen: 0 };
+    let mut m = Made { n: 0, joins: [-1; cgroup::MAX_HIER], paths: [0; 4096], plen: 0 };
     match fill(&mut m, path, r, policy) {
         Ok(()) => Ok(m),
         Err(f) => {
@@ -271,34 +269,19 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
     let mut l = cgroup::Layout::new();
     let no = |f: cgroup::Fail| (f.what(), f.why().unwrap_or(b"controller not available"));
     cgroup::discover(&mut l, &[true; NCTRL]).map_err(no)?;
-    let root: Option<&[u8]> = if path.starts_with(&b"/"[..]) { Some(b"/") } else { None };
-    // A cgroup in every hierarchy there is (the freezer's too, for pause;
-    // on v2 one holds them all): every one lists every process (ps, kill
-    // --all). The controllers the resources need must be there.
+    let abs = path.starts_with(&b"/"[..]);
+    let root: Option<&[u8]> = if abs { Some(b"/") } else { None };
+    let mut body = path.strip_prefix(&b"/"[..]).unwrap_or(path);
+    while let Some(b) = body.strip_suffix(b"/") {
+        body = b;
+    }
+    // A cgroup in every hierarchy of mydocker's controllers there is (the
+    // freezer's too, for pause; on v2 one holds them all): every one lists
+    // every process (ps, kill --all). The controllers the resources need
+    // must be there.
     let t = l.targets_of(&[true; NCTRL], &need, root).map_err(no)?;
+    let mut v2 = false;
     for t in &t.t[..t.n] {
-        // "<mount>/<rel>/<path>", recorded in `paths` (NUL-separated).
-        let rel = t.rel;
-        let sep: &[u8] = if rel.is_empty() { b"" } else { b"/" };
-        let mut body = path.strip_prefix(&b"/"[..]).unwrap_or(path);
-        while let Some(b) = body.strip_suffix(b"/") {
-            body = b;
-        }
-        let at = m.plen;
-        let n = join(&mut m.paths[at..], &[t.mount, b"/", rel, sep, body]);
-        if at + n + 2 >= m.paths.len() {
-            return Err((b"linux.cgroupsPath", b"too long"));
-        }
-        // A cgroup already there may hold processes that are not the
-        // container's: recorded with a trailing '/', it is neither removed
-        // by a failed create nor emptied by killing at delete.
-        let found = sys::exists_nofollow(&m.paths[at..at + n]);
-        if found {
-            m.paths[at + n] = b'/';
-        }
-        m.plen += n + 1 + found as usize;
-        let p = &m.paths[at..at + n];
-        let from = t.mount.len() + if rel.is_empty() { 0 } else { 1 + rel.len() };
         // What this hierarchy has and the resources need: enabled at each
         // level on v2 (a hybrid host's cgroup2 may hold only the freezer),
         // then written.
@@ -306,18 +289,117 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
         for &c in CTRLS.iter() {
             here[c as usize] &= need[c as usize];
         }
-        make_levels(p, from, t.v2, !t.v2 && t.ctrls[Ctrl::Cpuset as usize], &here)?;
-        let cg = open_dir(sys::CWD, p).map_err(|e| (&b"opening the container cgroup"[..], why(e)))?;
-        let file: &[u8] = if t.v2 { b"cgroup.procs" } else { b"tasks" };
-        let join = write(cg, t.v2, &here, r, policy)
-            .and_then(|_| sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e))));
-        // Only the join file stays open (for the child).
-        sys::close(cg);
-        m.joins[m.n] = join?;
-        m.n += 1;
+        let cpuset = !t.v2 && t.ctrls[Ctrl::Cpuset as usize];
+        one(m, (t.mount, false), t.rel, body, t.v2, cpuset, &here, r, policy)?;
+        v2 |= t.v2;
     }
+    others(m, body, abs, v2, policy)
+}
+
+/// Makes the container's cgroup `<point>/<rel>/<body>` (`point`: a mount
+/// point, as mountinfo escapes it when `.1`; `rel`: the parent below it),
+/// records it in `m.paths`, writes the resources of `here` and opens its
+/// join file for the child.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn one(m: &mut Made, point: (&[u8], bool), rel: &[u8], body: &[u8], v2: bool, cpuset: bool, here: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
+    let at = m.plen;
+    let out = &mut m.paths[at..];
+    // What does not fit leaves no room for the rest: "too long" below.
+    let mut from = cgroup::unescape(point.0, point.1, out).unwrap_or(out.len());
+    if !rel.is_empty() {
+        from += join(&mut out[from..], &[b"/", rel]);
+    }
+    let n = from + join(&mut out[from..], &[b"/", body]);
+    if at + n + 2 >= m.paths.len() || m.n == cgroup::MAX_HIER {
+        return Err((b"linux.cgroupsPath", b"too long, or too many cgroup hierarchies"));
+    }
+    // A cgroup already there may hold processes that are not the
+    // container's: recorded with a trailing '/', it is neither removed by
+    // a failed create nor emptied by killing at delete.
+    let found = sys::exists_nofollow(&m.paths[at..at + n]);
+    if found {
+        m.paths[at + n] = b'/';
+    }
+    m.plen += n + 1 + found as usize;
+    let p = &m.paths[at..at + n];
+    make_levels(p, from, v2, cpuset, here)?;
+    let cg = open_dir(sys::CWD, p).map_err(|e| (&b"opening the container cgroup"[..], why(e)))?;
+    let file: &[u8] = if v2 { b"cgroup.procs" } else { b"tasks" };
+    let join = write(cg, v2, here, r, policy)
+        .and_then(|_| sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e))));
+    // Only the join file stays open (for the child).
+    sys::close(cg);
+    m.joins[m.n] = join?;
+    m.n += 1;
     Ok(())
 }
+
+/// The container's cgroup, with no resources, in every other hierarchy
+/// mounted: v1 ones without mydocker's controllers (cpuacct, blkio,
+/// net_cls, perf_event, hugetlb, name=systemd, ...) and, on a hybrid host,
+/// cgroup2 (`v2`: fill made one there already). runc joins them all
+/// (libcontainer/cgroups/fs: its list ends with name=systemd, and "" for a
+/// hybrid host's cgroup2), so what is read there — cpuacct.usage for
+/// podman stats, cadvisor and CRI stats — is the container's own, not its
+/// caller's (`policy` unused: nothing is written). `abs`: cgroupsPath is absolute (from each mount's root),
+/// else below the caller's own cgroup there.
+#[inline(never)]
+fn others(m: &mut Made, body: &[u8], abs: bool, v2: bool, policy: &Policy) -> Result<(), Fail> {
+    let mut text = [0u8; 4096];
+    let text = cgroup::read_file(sys::CWD, b"/proc/self/cgroup", &mut text).map_err(|e| (&b"/proc/self/cgroup"[..], why(e)))?;
+    let mut left = [(&b""[..], &b""[..]); cgroup::MAX_HIER];
+    let n = left_over(text, v2, &mut left);
+    let mut r = Ok(());
+    let mut buf = [0u8; 8192];
+    let walk = cgroup::for_each_line(b"/proc/self/mountinfo", &mut buf, &mut |line| {
+        let Some(ml) = cgroup::parse_mountinfo_line(line).filter(|_| r.is_ok()) else { return };
+        let Some(own) = take(&mut left[..n], &ml) else { return };
+        r = match if abs { Some(&b""[..]) } else { cgroup::relative(own, ml.root) } {
+            Some(rel) => one(m, (ml.mountpoint, true), rel, body, ml.fstype == b"cgroup2", false, &[false; NCTRL], &NO_RES, policy),
+            None => Err((&b"/proc/self/cgroup"[..], &b"the caller's cgroup is outside a hierarchy's mount"[..])),
+        };
+    });
+    walk.map_err(|e| (&b"/proc/self/mountinfo"[..], why(e)))?;
+    r
+}
+
+/// The hierarchies `others` adds, from the text of /proc/self/cgroup, into
+/// `out`: (its controllers or name=, "" for cgroup2; the caller's cgroup
+/// there) for each without mydocker's controllers, and cgroup2 unless `v2`
+/// (fill made one there). How many.
+fn left_over<'t>(text: &'t [u8], v2: bool, out: &mut [(&'t [u8], &'t [u8])]) -> usize {
+    let mut n = 0;
+    for (id, ctrls, own) in text.split(crate::words::on(b'\n')).filter_map(cgroup::parse_cgroup_line) {
+        let mine = if id == b"0" { v2 } else { CTRLS.iter().any(|c| cgroup::has_opt(ctrls, c.name())) };
+        if !mine && n < out.len() {
+            out[n] = (ctrls, own);
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The caller's cgroup in the hierarchy mounted by `ml`, if it is in
+/// `left`: a cgroup2 mount's is cgroup2's, a cgroup one's the one whose
+/// every controller (or name=) is among the mount's options. Taken once
+/// (another mount of it is skipped: "-" matches none).
+fn take<'t>(left: &mut [(&'t [u8], &'t [u8])], ml: &cgroup::MountLine) -> Option<&'t [u8]> {
+    let v2 = ml.fstype == b"cgroup2";
+    if !v2 && ml.fstype != b"cgroup" {
+        return None;
+    }
+    for (c, own) in left.iter_mut() {
+        if c.is_empty() == v2 && (v2 || c.split(crate::words::on(b',')).all(|x| cgroup::has_opt(ml.superopts, x))) {
+            *c = b"-";
+            return Some(own);
+        }
+    }
+    None
+}
+
+/// No resources: what `others` writes.
+const NO_RES: Resources = Resources { cg: cgroup::res::Resources::NONE, unified: None };
 
 #[cfg(test)]
 mod tests {
@@ -334,6 +416,38 @@ mod tests {
             let mut buf = [0u8; 64];
             (s(super::super::config::name(r.field, &mut buf)), s(r.why))
         })
+    }
+
+    /// Which hierarchies `others` joins on this host's hybrid layout (cpu
+    /// and cpuacct apart) and on a v1 one with them together, and which
+    /// mount of each.
+    #[test]
+    fn every_hierarchy_without_our_controllers_is_left_once_with_the_callers_cgroup() {
+        let hybrid = b"9:name=systemd:/user.slice\n8:pids:/\n7:blkio:/b\n4:memory:/m\n2:cpuacct:/a\n1:cpu:/\n11:net_cls,net_prio:/n\n0::/u\n";
+        let mut left = [(&b""[..], &b""[..]); cgroup::MAX_HIER];
+        let n = left_over(hybrid, false, &mut left);
+        let l: Vec<(&[u8], &[u8])> = left[..n].to_vec();
+        let want: Vec<(&[u8], &[u8])> =
+            vec![(b"name=systemd", b"/user.slice"), (b"blkio", b"/b"), (b"cpuacct", b"/a"), (b"net_cls,net_prio", b"/n"), (b"", b"/u")];
+        assert_eq!(l, want);
+        // fill made a cgroup2 one (a pure v2 host): not left.
+        assert_eq!(left_over(b"0::/u\n", true, &mut left), 0);
+        // Together with cpu, cpuacct is joined with it.
+        assert_eq!(left_over(b"3:cpu,cpuacct:/\n", false, &mut left), 0);
+        let mount = |l: &'static str| cgroup::parse_mountinfo_line(l.as_bytes()).unwrap();
+        let mut left = [(&b"name=systemd"[..], &b"/s"[..]), (b"net_cls,net_prio", b"/n"), (b"", b"/u")];
+        let cases = [
+            ("34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset", None),
+            ("40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd", Some(&b"/s"[..])),
+            ("40 31 0:37 / /elsewhere rw - cgroup cgroup rw,xattr,name=systemd", None),
+            ("42 31 0:39 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup rw,net_cls,net_prio", Some(b"/n")),
+            ("41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate", Some(b"/u")),
+            ("41 31 0:38 / /again rw - cgroup2 cgroup2 rw,nsdelegate", None),
+            ("50 31 0:40 / /tmp rw - tmpfs tmpfs rw", None),
+        ];
+        for (line, own) in cases {
+            assert_eq!(take(&mut left, &mount(line)), own, "{line}");
+        }
     }
 
     #[test]

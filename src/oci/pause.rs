@@ -37,13 +37,15 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
         (_, Status::Stopped) => return fail1(cmd, b"container not running"),
     }
     // create made a cgroup in the v1 freezer hierarchy where there is one.
+    // The first freezer only: a hybrid host's cgroup2 (recorded after the
+    // v1 ones) has cgroup.freeze too, which runc leaves alone there.
     let mut done = 0;
     let r = each_dir(cmd, &o.rec, &mut |dir| match freeze::kind(dir) {
-        Some(k) => {
+        Some(k) if done == 0 => {
             done += 1;
             freeze::set(dir, k, on, freeze::TRIES).map_err(|f| (f.file(), f.reason()))
         }
-        None => Ok(()),
+        _ => Ok(()),
     });
     if let Err(code) = r {
         return code;
