@@ -263,7 +263,7 @@ fn privileges(user: User, caps: Option<CapSets>, keep_caps: bool) -> Result<(), 
 /// write end `err_w`. No window is left.
 fn tie_to_parent(err_w: Fd) -> Result<(), Error> {
     sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
-    if sys::no_reader(err_w) {
+    if sys::no_reader(err_w, false) {
         return Err(Error { step: Step::DeathSig, errno: Errno(libc::ESRCH) });
     }
     Ok(())

@@ -624,6 +624,29 @@ fn delete_during_a_create_waits_for_its_record_and_deletes_the_container() {
     assert!(!alive(pid), "the created container's process lives on");
 }
 
+/// start returns once the command has exec'd (runc's start reads the fifo
+/// to EOF): a client's next look at the container's PID 1 sees the
+/// command, never mydocker still on its way to execve. Large arguments
+/// make that execve slow, so a start that returned early is seen.
+#[test]
+fn start_returns_once_the_command_runs() {
+    let r = need!();
+    let t = T::new("execd");
+    let mut args = vec!["sh".to_string(), "-c".into(), "exec sleep 100".into()];
+    args.extend((0..10_000).map(|i| format!("{i:064}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    t.write(&config(&r, &args));
+    for round in 0..3 {
+        let id = format!("ex{round}");
+        assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), &id])), 0);
+        let pid = t.state(&id)["pid"].as_u64().unwrap();
+        assert_eq!(code(&t.run(&["start", &id])), 0);
+        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+        assert_ne!(comm.trim(), "mydocker", "round {round}: start returned before the command's execve");
+        assert_eq!(code(&t.run(&["delete", "-f", &id])), 0);
+    }
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();

@@ -828,12 +828,13 @@ pub fn die_with_parent() -> Result<(), Errno> {
         .map(|_| ())
 }
 
-/// Whether the pipe whose write end is `fd` has no reader left (poll says
-/// POLLERR), without waiting.
-pub fn no_reader(fd: Fd) -> bool {
+/// Whether the pipe or fifo whose write end is `fd` has no reader left
+/// (poll says POLLERR); `wait`: blocks until then (or a signal: false).
+pub fn no_reader(fd: Fd, wait: bool) -> bool {
     let mut p = libc::pollfd { fd, events: 0, revents: 0 };
-    // SAFETY: p is one valid pollfd; a zero timeout never blocks.
-    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    // SAFETY: p is one valid pollfd; no events asked, so only POLLERR (no
+    // reader) or POLLNVAL ends a wait.
+    let n = unsafe { libc::poll(&mut p, 1, if wait { -1 } else { 0 }) };
     n == 1 && p.revents & libc::POLLERR != 0
 }
 
