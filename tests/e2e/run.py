@@ -626,6 +626,23 @@ def _(env, rt):
     return {"before": before, "after": after}
 
 
+@case("podman::container_is_in_its_cgroup_in_every_v1_hierarchy")
+def _(env, rt):
+    """runc makes and joins cgroupsPath in every hierarchy mounted, those
+    without a limit too (cpuacct, blkio, name=systemd): podman stats,
+    cadvisor and CRI stats read the container's own cpuacct there. The v1
+    ones (crun sees no hybrid cgroup2 here); on a pure v2 host, cgroup2."""
+    with detached(env, rt, "allcg") as n:
+        pid = pinspect(env, rt, n, "{{.State.Pid}}")
+        full = pinspect(env, rt, n, "{{.Id}}")
+        with open(f"/proc/{pid}/cgroup") as f:
+            rows = [l.rstrip("\n").split(":", 2) for l in f]
+    v1 = [r for r in rows if r[0] != "0"] or rows
+    outside = [f"{c}:{p}" for _, c, p in v1 if full not in p]
+    expect(not outside, f"not in the container's cgroup: {outside}")
+    return {"hierarchies": len(v1), "outside": outside}
+
+
 MEMCAT = ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null"
           " || cat /sys/fs/cgroup/memory.max")
 
