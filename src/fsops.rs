@@ -355,7 +355,10 @@ fn find(root: Fd, path: &[u8], make: Make, buf: &mut [u8]) -> Result<OwnedFd, Er
     match mnt::resolve_in(root, &buf[s..]) {
         Ok(fd) => Ok(OwnedFd(fd)),
         Err(Errno(libc::ENOENT)) if make != Make::Nothing => walk(root, buf, s, make),
-        Err(Errno(libc::ENOSYS)) => walk(root, buf, s, make),
+        // EAGAIN: a mount or rename anywhere on the host while openat2
+        // resolved a ".." (it cannot then tell the root was not left);
+        // the walk's ".." is lexical.
+        Err(Errno(libc::ENOSYS | libc::EAGAIN)) => walk(root, buf, s, make),
         Err(e) => Err(e),
     }
 }
@@ -542,7 +545,11 @@ mod tests {
             "/rel", "rel/", "/d/../rel/../f", "/../../../d", "/up", "/up/d", "/top/rel", "/abs/f", "/l39", "/l40",
             "/loop", "/var/run", "/missing/x", "/f/x", "/rel/.", "//d//",
         ] {
-            let by_kernel = mnt::resolve_in(root.0, format!("{p}\0").as_bytes());
+            // EAGAIN: a mount or rename elsewhere during a ".."; retried.
+            let by_kernel = (0..1000)
+                .map(|_| mnt::resolve_in(root.0, format!("{p}\0").as_bytes()))
+                .find(|r| *r != Err(Errno(libc::EAGAIN)))
+                .unwrap();
             match (walked(p, Make::Nothing), by_kernel) {
                 (Ok(a), Ok(b)) => assert!(mnt::same_file(a.0, b), "{p}"),
                 (a, b) => assert_eq!(a.map(|f| f.0).err(), b.err(), "{p}"),
