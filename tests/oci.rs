@@ -647,6 +647,49 @@ fn start_returns_once_the_command_runs() {
     }
 }
 
+/// Every cgroup directory under /sys/fs/cgroup whose name starts with `prefix`.
+fn cgroups_named(prefix: &str) -> Vec<PathBuf> {
+    fn walk(d: &Path, prefix: &str, depth: u32, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            if e.file_type().map_or(false, |t| t.is_dir()) {
+                if e.file_name().to_string_lossy().starts_with(prefix) {
+                    out.push(e.path());
+                } else if depth > 0 {
+                    walk(&e.path(), prefix, depth - 1, out);
+                }
+            }
+        }
+    }
+    let mut out = vec![];
+    walk(Path::new("/sys/fs/cgroup"), prefix, 6, &mut out);
+    out
+}
+
+/// A create ended by TERM at any point (a client's timeout) leaves nothing
+/// for delete -f to miss: it blocks signals before it makes anything, as
+/// run does, so it either ends before its first mkdir or finishes and
+/// records what it made (its cgroups were left behind, unnamed, before).
+#[test]
+fn a_create_ended_by_term_leaves_nothing_behind() {
+    let r = need!();
+    let t = T::new("term");
+    let mut c = sh(&r, "sleep 100");
+    c["linux"]["resources"] = json!({"pids": {"limit": 50}, "memory": {"limit": 67108864}});
+    t.write(&c);
+    let prefix = format!("tm{}x", std::process::id());
+    for round in 0..16u64 {
+        let id = format!("{prefix}{round}");
+        let mut create = t.cmd(&["create", "--bundle", t.bundle().to_str().unwrap(), &id]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(round * 750));
+        unsafe { libc::kill(create.id() as i32, libc::SIGTERM) };
+        let _ = create.wait();
+        assert_eq!(code(&t.run(&["delete", "--force", &id])), 0);
+    }
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "");
+    assert_eq!(cgroups_named(&prefix), Vec::<PathBuf>::new(), "cgroups left behind");
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();

@@ -821,11 +821,10 @@ pub fn kind(path: &[u8]) -> Result<FileKind, Errno> {
     })
 }
 
-/// Asks the kernel to SIGKILL us when the parent dies.
-pub fn die_with_parent() -> Result<(), Errno> {
+/// Asks the kernel to send us `sig` when the parent dies (0: nothing).
+pub fn die_with_parent(sig: c_int) -> Result<(), Errno> {
     // SAFETY: plain prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } as libc::c_long)
-        .map(|_| ())
+    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
 }
 
 /// Whether the pipe or fifo whose write end is `fd` has no reader left
