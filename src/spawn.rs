@@ -417,6 +417,16 @@ fn child_failed(c: &Container, cgs: &Cgroups, fs: &Table, hostname: Option<&[u8]
         Step::Setns => c.ns.join.get(index).map(|j| j.1),
         _ => None,
     };
+    // A bind whose source is missing fails as its target does (ENOENT):
+    // name the source, as runc does (checked only now, off the hot path).
+    let src = fs.entries().get(index).filter(|x| matches!(x.op, crate::mounts::Op::Bind { .. })).and_then(|x| x.src);
+    if let (Some(s), Errno(libc::ENOENT)) = (src.map(|s| fs.str(s)), e.errno) {
+        if e.step == Step::Mount && sys::kind(s).is_err() {
+            let mut l = Line::new();
+            l.s(b"mydocker: mount: ").arg(what.unwrap_or(b"")).s(b": source ").arg(s).s(b": No such file or directory").emit(2);
+            return e.exit_code();
+        }
+    }
     if e.step == Step::Exec && index == 1 {
         // The child found the file (see child::exec): what is missing is
         // what it needs to run, not the command.

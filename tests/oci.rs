@@ -1719,3 +1719,19 @@ fn a_hostname_is_set_in_a_uts_namespace_joined_by_path() {
     assert_eq!((code(&o), stdout(&o)), (0, "joined\n".to_string()), "{}", stderr(&o));
     assert_eq!(code(&t.run(&["delete", "ua"])), 0);
 }
+
+/// A bind whose source is missing names the source (runc: 'stat
+/// /nonexistent: no such file or directory'), not the mount point
+/// mydocker makes itself (in the /dev tmpfs: nothing left in the rootfs).
+#[test]
+fn a_missing_bind_source_is_named_as_the_source() {
+    let r = need!();
+    let t = T::new("nosrc");
+    let mut c = sh(&r, "true");
+    let src = t.dir.join("no-such-source");
+    c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/dev/x", "type": "bind", "source": src, "options": ["rbind"]}));
+    let o = t.oci_run(&c, "nosrc");
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!(": source {}: No such file or directory", src.display())), "{}", stderr(&o));
+}
