@@ -31,9 +31,21 @@ const DETACH: usize = 6;
 
 pub fn create(g: &Global, args: &dyn Args, from: usize) -> i32 {
     match setup(g, args, from, b"create") {
-        Ok(_) => 0,
+        Ok((pid, id, ..)) => kept(g, id, pid, b"create"),
         Err(code) => code,
     }
+}
+
+/// Leaves the container's keeper (sys::keeper), our last act; when that
+/// fails the container goes: unprotected, it must not run.
+fn kept(g: &Global, id: &[u8], pid: libc::pid_t, cmd: &[u8]) -> i32 {
+    sys::keeper::keep(pid).map_or_else(
+        |e| {
+            super::ctl::destroy(g, id);
+            fail_io(cmd, b"keeper", b"", e)
+        },
+        |_| 0,
+    )
 }
 
 /// OCI `run`: create, start, and without --detach wait for the container
@@ -46,7 +58,8 @@ pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let code = super::ctl::start_id(g, id, b"run");
     if code != 0 || detach {
         sys::close(relay);
-        return code;
+        // (Attached, we are the keeper: we wait for the container.)
+        return if code == 0 { kept(g, id, pid, b"run") } else { code };
     }
     // We are the container's parent: wait for it like `mydocker run` does
     // (relaying its terminal, when we hold its master).
@@ -301,6 +314,9 @@ fn build_and_spawn(
         made.remove();
         return Err(code);
     }
+    // Not read any more; the keeper must not pin config.json's mount.
+    sys::unmap(root.raw());
+    sys::unmap(pristine);
     Ok(pid)
 }
 
