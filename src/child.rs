@@ -163,7 +163,7 @@ fn mkdir_p(path: &[u8], scratch: &mut [u8]) -> Result<(), Errno> {
 }
 
 /// Walks the mount table (see mounts.rs for what and why in this order,
-/// fsops.rs for how each step is made without following symlinks).
+/// fsops.rs for how each step is made, symlinks resolved inside the rootfs).
 fn filesystem(t: &Table, scratch: &mut [u8]) -> Result<(), Report> {
     let mut walk = fsops::Walk::new(t);
     let es = t.entries();

@@ -127,7 +127,7 @@ checking the working directory|installing the syscall filter|joining a namespace
 / is not a mount point (inside a chroot?): binding it onto itself|writing a linux.sysctl value";
 
 /// Advice for known (step, errno) pairs: (step, errno, word of ADVICE).
-const ADVICE_FOR: [(u8, u8, u8); 17] = [
+const ADVICE_FOR: [(u8, u8, u8); 18] = [
     (Step::Clone as u8, libc::EPERM as u8, 0),
     (Step::Clone as u8, libc::ENOSPC as u8, 1),
     (Step::Clone as u8, libc::EINVAL as u8, 2),
@@ -145,16 +145,18 @@ const ADVICE_FOR: [(u8, u8, u8); 17] = [
     (Step::Send as u8, libc::EPIPE as u8, 11),
     (Step::User as u8, libc::EPERM as u8, 12),
     (Step::Init as u8, libc::EAGAIN as u8, 13),
+    (Step::Mount as u8, libc::EXDEV as u8, 14),
 ];
 const ADVICE: &[u8] = b"are you root?|namespace limit reached: see /proc/sys/user/max_*_namespaces|\
 does this kernel support these namespaces?|\
 the mount around it is shared, or this kernel cannot tell (statmount, Linux 6.8), and a bind would show \
 outside: make the chroot directory a private mount first (mount --bind DIR DIR; mount --make-private DIR)|\
-the mount point is missing|its path crosses a symlink inside the rootfs; mount targets may not|\
+the mount point is missing|more than 40 symlinks (a loop?) or a /proc magic link on its path|\
 it lies outside the container's root|not found in PATH|not executable, or permission denied|\
 not a binary or script this kernel can run|malformed argv frame|the child exited before reading it|\
 was CAP_SETUID or CAP_SETGID dropped?|\
---pids-limit too low? --init's reaper and the command are 2 processes";
+--pids-limit too low? --init's reaper and the command are 2 processes|\
+its path resolves to the container's root";
 
 /// execve's ENOENT for a command that was found: what is missing is what
 /// it needs to run, not the command.
@@ -309,7 +311,8 @@ mod tests {
         assert_eq!(adv(Step::Send, libc::EPIPE, b""), b"the child exited before reading it");
         assert_eq!(adv(Step::Exec, libc::EPERM, b""), b"");
         assert!(adv(Step::Init, libc::EAGAIN, b"").starts_with(b"--pids-limit too low?"));
-        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 14);
+        assert_eq!(adv(Step::Mount, libc::EXDEV, b""), b"its path resolves to the container's root");
+        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 15);
     }
 
     #[test]

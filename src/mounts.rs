@@ -86,8 +86,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Whether the step's target lies inside the rootfs (so its path must
-    /// not cross a symlink there).
+    /// Whether the step's target lies inside the rootfs (so its symlinks
+    /// are resolved inside it).
     pub fn inside(self) -> bool {
         !matches!(self, Kind::Rootfs | Kind::Pivot | Kind::ReadOnlyRoot)
     }

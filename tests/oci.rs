@@ -589,6 +589,41 @@ fn of_concurrent_starts_exactly_one_succeeds() {
     }
 }
 
+/// A delete -f while a create of the id is under way (its directory there,
+/// no record yet): it waited for nothing and removed the directory, and the
+/// create then finished a container nobody could reach. create now holds the
+/// directory's lock until its record is in; delete waits for it and then
+/// deletes what was created. Here the test holds the lock, as create does,
+/// and puts a real container's record in before letting go.
+#[test]
+fn delete_during_a_create_waits_for_its_record_and_deletes_the_container() {
+    use std::os::fd::AsRawFd;
+    let r = need!();
+    let t = T::new("dcrace");
+    t.write(&sh(&r, "sleep 100"));
+    // A real container, whose record the pretend-create will get.
+    assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), "src1"])), 0);
+    let pid = t.state("src1")["pid"].as_u64().unwrap();
+    let root = Path::new(&t.root()).to_path_buf();
+    fs::create_dir(root.join("dc1")).unwrap();
+    let dir = fs::File::open(root.join("dc1")).unwrap();
+    assert_eq!(unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let mut del = t.cmd(&["delete", "--force", "dc1"]).spawn().unwrap();
+    // Either delete is done (it did not wait: the bug) or it waits in flock.
+    let syscall = format!("/proc/{}/syscall", del.id());
+    let mut waiting = false;
+    eventually("delete to end or wait in flock", || {
+        waiting = fs::read_to_string(&syscall).map_or(false, |s| s.split(' ').next() == Some(&libc::SYS_flock.to_string()));
+        waiting || del.try_wait().unwrap().is_some()
+    });
+    assert!(waiting, "delete -f went ahead while a create held the directory; dc1 exists: {}", root.join("dc1").exists());
+    fs::copy(root.join("src1/state"), root.join("dc1/state")).unwrap();
+    drop(dir);
+    assert!(del.wait().unwrap().success());
+    assert!(!root.join("dc1").exists(), "the directory is left");
+    assert!(!alive(pid), "the created container's process lives on");
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();
@@ -873,6 +908,55 @@ fn mounts_masked_and_read_only_paths_are_honoured() {
     assert_eq!(l[0], "from-host");
     assert!(l[1].contains("tmpfs /mnt/t tmpfs rw,nosuid") && l[1].contains("size=1024k") && l[1].contains("mode=700"), "{out}");
     assert_eq!(&l[2..], ["ro-bind", "0", "0", "ro-path", "1"], "{out}");
+}
+
+/// Destinations below the symlinks images ship (/var/run -> /run, merged
+/// /usr's /lib -> usr/lib; Kubernetes mounts its service account at
+/// /var/run/secrets/...) are resolved inside the rootfs, as runc
+/// (securejoin) and crun (openat2 RESOLVE_IN_ROOT) do, missing parts made
+/// where the links lead; an absolute link or ".." never leaves the rootfs.
+/// A loop, or a destination that resolves to the root itself, is one line.
+#[test]
+fn mount_destinations_follow_symlinks_inside_the_rootfs_and_never_out() {
+    use std::os::unix::fs::symlink;
+    let r = need!();
+    let t = T::new("mntsym");
+    let (root, src, host) = (t.dir.join("rootfs"), t.dir.join("src"), t.dir.join("host"));
+    for d in [root.join("var"), root.join("usr/lib"), src.clone(), host.clone()] {
+        fs::create_dir_all(d).unwrap();
+    }
+    fs::write(src.join("f"), "from-src\n").unwrap();
+    let links = [("/run", "var/run"), ("usr/lib", "lib"), ("/etc/../../../tmp", "up"), ("/../..", "top"), ("loop", "loop")];
+    for (to, at) in links {
+        symlink(to, root.join(at)).unwrap();
+    }
+    symlink(&host, root.join("out")).unwrap();
+    let (rs, ss, hs) = (root.to_str().unwrap(), src.to_str().unwrap(), host.to_str().unwrap());
+    let config = |dst: &str, script: &str| {
+        let mut c = sh(rs, script);
+        let m = c["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/bin", "type": "bind", "source": format!("{r}/bin"), "options": ["rbind", "ro"]}));
+        for d in dst.split(' ') {
+            m.push(json!({"destination": d, "type": "bind", "source": ss, "options": ["rbind", "ro"]}));
+        }
+        c
+    };
+    let dsts = "/var/run/secrets/kubernetes.io/serviceaccount /lib/modules /up/esc /out/x";
+    let script = format!("cat /run/secrets/kubernetes.io/serviceaccount/f /usr/lib/modules/f /tmp/esc/f {hs}/x/f");
+    let o = t.oci_run(&config(dsts, &script), "sym");
+    assert_eq!((code(&o), stdout(&o).as_str()), (0, "from-src\n".repeat(4).as_str()), "{}", stderr(&o));
+    assert!(root.join("run/secrets/kubernetes.io/serviceaccount").is_dir() && root.join("tmp/esc").is_dir());
+    assert!(root.join(&hs[1..]).join("x").is_dir(), "the host path made inside the rootfs");
+    assert_eq!(fs::read_dir(&host).unwrap().count(), 0, "made on the host");
+    for (dst, why) in [
+        ("/loop/x", "/loop/x (config.json mount): Symbolic link loop (more than 40 symlinks (a loop?)"),
+        ("/top", "/top (config.json mount): Cross-device link (its path resolves to the container's root)"),
+    ] {
+        let o = t.oci_run(&config(dst, "true"), "sym2");
+        assert_eq!(code(&o), 1, "{dst}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{dst}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("mount: {rs}{why}")), "{dst}: {}", stderr(&o));
+    }
 }
 
 /// Recursive mount options (runc's and crun's: mount_setattr with

@@ -408,6 +408,25 @@ fn pause_freezes_every_task_resume_thaws_and_delete_removes_a_paused_one() {
     }
 }
 
+/// kill KILL of a paused container: a task frozen by the v1 freezer dies
+/// only once thawed, so runc thaws after sending SIGKILL; so does mydocker
+/// (the client waiting for the exit got none before a resume).
+#[test]
+fn kill_of_a_paused_container_with_sigkill_stops_it() {
+    let r = need_rootfs!();
+    let c = Ctr::start("pkill", &r, |_| {});
+    let o = c.run(&["pause", &c.id]);
+    if stderr(&o).contains("the container has no freezer cgroup") {
+        eprintln!("SKIP {}: cgroup v1 without a freezer hierarchy", module_path!());
+        return;
+    }
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = c.run(&["kill", &c.id, "KILL"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    eventually("the container to stop", || c.state()["status"] == "stopped");
+    assert_eq!(code(&c.run(&["delete", &c.id])), 0);
+}
+
 /// A container whose /dev/pts is a devpts of its own, for exec --tty.
 fn with_devpts(c: &mut Value) {
     c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",

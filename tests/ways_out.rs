@@ -46,7 +46,7 @@ ways! {
     a_ro_volume_keeps_its_flags_and_covers_its_submounts: closed => ro_volume_flags_and_submounts;
     read_only_root_keeps_its_flags_and_covers_its_submounts: closed => read_only_root_flags_and_submounts;
     read_only_proc_paths_and_sys_keep_their_flags: closed => proc_and_sys_flags;
-    // 5. Mount targets: opened without following symlinks, mounted by fd.
+    // 5. Mount targets: symlinks resolved inside the rootfs, mounted by fd.
     a_symlinked_mount_target_cannot_lead_out: closed => symlinked_targets;
     a_target_swapped_for_a_symlink_during_start_cannot_lead_out: closed => swapped_targets;
     // The same, on kernels without the new calls (simulated: a seccomp
@@ -226,9 +226,15 @@ fn command_through_inherited_fd(r: &str) {
 
 fn volume_through_proc_fd(r: &str) {
     let src = tmpdir("procfd-src");
-    let o = inside(r, &["-v", &format!("{}:/proc/self/fd/7/mnt-escape", src.display())], "true", true);
-    fails(&o, 125, "Symbolic link loop");
+    // fd 7 is closed before any mount; /proc/self/root and cwd are magic
+    // links to the host's "/" and the caller's cwd: refused, though other
+    // symlinks are followed inside the rootfs.
+    for (dst, why) in [("fd/7", "mount: "), ("root", "Symbolic link loop"), ("cwd", "Symbolic link loop")] {
+        let o = inside(r, &["-v", &format!("{}:/proc/self/{dst}/mnt-escape", src.display())], "true", true);
+        fails(&o, 125, why);
+    }
     assert!(!Path::new("/mnt-escape").exists(), "a mount point was made on the host");
+    assert!(!Path::new("mnt-escape").exists(), "a mount point was made in the caller's cwd");
     std::fs::remove_dir_all(&src).unwrap();
 }
 
@@ -320,7 +326,8 @@ fn proc_and_sys_flags(r: &str) {
 }
 
 /// Each kind of target crossing a symlink planted in the rootfs toward a
-/// host directory: refused, nothing made or mounted on the host.
+/// host directory: resolved inside the rootfs (as runc's securejoin), the
+/// host's path made and mounted there, nothing made or mounted on the host.
 fn symlinked_targets(r: &str) {
     let host = tmpdir("host");
     std::fs::write(host.join("file"), "host file").unwrap();
@@ -331,22 +338,26 @@ fn symlinked_targets(r: &str) {
     let filelink = format!("evil-file-{tag}");
     std::os::unix::fs::symlink(&host, Path::new(r).join(&dirlink)).unwrap();
     std::os::unix::fs::symlink(host.join("file"), Path::new(r).join(&filelink)).unwrap();
-    let s = src.display();
-    let cases: Vec<Vec<String>> = vec![
-        vec!["-v".into(), format!("{s}:/{dirlink}/x")],
-        vec!["-v".into(), format!("{s}:/{dirlink}")],
-        vec!["-v".into(), format!("{s}/f:/{filelink}")],
-        vec!["-v".into(), format!("{s}:/{dirlink}/x:ro")],
-        vec!["--tmpfs".into(), format!("/{dirlink}/t")],
-        vec!["--tmpfs".into(), format!("/{dirlink}")],
+    let (s, h) = (src.display(), host.display());
+    let mounted = |at: &str| format!("grep -c ' {h}{at} ' /proc/self/mountinfo");
+    let cases: Vec<(Vec<String>, String, &str)> = vec![
+        (vec!["-v".into(), format!("{s}:/{dirlink}/x")], format!("cat {h}/x/f"), "volume file"),
+        (vec!["-v".into(), format!("{s}:/{dirlink}")], format!("cat {h}/f"), "volume file"),
+        (vec!["-v".into(), format!("{s}/f:/{filelink}")], format!("cat {h}/file"), "volume file"),
+        (vec!["-v".into(), format!("{s}:/{dirlink}/x:ro")], format!("touch {h}/x/f 2>/dev/null || cat {h}/x/f"), "volume file"),
+        (vec!["--tmpfs".into(), format!("/{dirlink}/t")], mounted("/t"), "1"),
+        (vec!["--tmpfs".into(), format!("/{dirlink}")], mounted(""), "1"),
     ];
-    for flags in &cases {
+    let inner = Path::new(r).join(&host.to_str().unwrap()[1..]);
+    for (flags, script, want) in &cases {
         let f: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let o = inside(r, &f, "true", false);
-        fails(&o, 125, "Symbolic link loop (its path crosses a symlink inside the rootfs; mount targets may not)");
+        let o = inside(r, &f, script, false);
+        assert_eq!(ok(&o).trim_end(), *want, "{flags:?}");
+        assert!(inner.exists(), "{flags:?}: not made inside the rootfs");
     }
     let _ = std::fs::remove_file(Path::new(r).join(&dirlink));
     let _ = std::fs::remove_file(Path::new(r).join(&filelink));
+    let _ = std::fs::remove_dir_all(&inner);
     let left: Vec<_> = std::fs::read_dir(&host).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(left, ["file"], "something was made on the host");
     assert_eq!(std::fs::read_to_string(host.join("file")).unwrap(), "host file");
@@ -386,6 +397,8 @@ fn swapped_targets(r: &str) {
     flipper.join().unwrap();
     let _ = std::fs::remove_file(&flip);
     let _ = std::fs::remove_dir_all(&flip);
+    // Where the symlink won: the host's path, made inside the rootfs.
+    let _ = std::fs::remove_dir_all(Path::new(r).join(&host.to_str().unwrap()[1..]));
     let left: Vec<_> = std::fs::read_dir(&host).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "made on the host: {left:?}");
     let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -485,8 +498,13 @@ fn older_kernel_ways(r: &str) {
     let o = nested_as(r, &script, Some(like_4_x));
     let _ = std::fs::remove_file(&link);
     let _ = std::fs::remove_dir(format!("{r}{w}"));
+    // The walk follows the link inside the rootfs: the host's path made there.
+    let inner = Path::new(r).join(&host.to_str().unwrap()[1..]);
+    let made = inner.join("x").is_dir();
+    let _ = std::fs::remove_dir_all(&inner);
     let out = ok(&o);
-    assert_eq!(out, format!("fd7 125\nlink 125\n{w}\n0\n1\n2\n"), "{}", stderr(&o));
+    assert_eq!(out, format!("fd7 125\nlink 0\n{w}\n0\n1\n2\n"), "{}", stderr(&o));
+    assert!(made, "the link's target was not made inside the rootfs");
     assert_eq!(std::fs::read_to_string(src.join("f")).unwrap(), "hi\n");
     assert_eq!(std::fs::read_dir(&host).unwrap().count(), 0, "something was made on the host");
     std::fs::remove_dir_all(&host).unwrap();

@@ -389,10 +389,13 @@ fn take<'t>(left: &mut [(&'t [u8], &'t [u8])], ml: &cgroup::MountLine) -> Option
     if !v2 && ml.fstype != b"cgroup" {
         return None;
     }
-    let mut hit = left.iter_mut().filter(|(c, _)| c.is_empty() == v2);
-    let h = hit.find(|(c, _)| v2 || c.split(crate::words::on(b',')).all(|x| cgroup::has_opt(ml.superopts, x)))?;
-    h.0 = b"-";
-    Some(h.1)
+    for (c, own) in left.iter_mut() {
+        if c.is_empty() == v2 && (v2 || c.split(crate::words::on(b',')).all(|x| cgroup::has_opt(ml.superopts, x))) {
+            *c = b"-";
+            return Some(own);
+        }
+    }
+    None
 }
 
 /// No resources: what `others` writes.

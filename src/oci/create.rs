@@ -129,6 +129,10 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
             return Err(fail_io(cmd, b"opening the state of ", id, e));
         }
     };
+    // Held until the record is in (or the directory gone): a delete of
+    // this id meanwhile waits instead of removing a directory without a
+    // record that a live container is about to get (ctl::remove_unrecorded).
+    let _ = sys::flock(dir, libc::LOCK_EX);
     let detach = p.has(DETACH);
     let mut relay = -1;
     let attached = (cmd == b"run" && !detach).then_some(&mut relay);
@@ -137,6 +141,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
         sys::close(relay);
         let _ = state::remove(root, id, dir);
     }
+    let _ = sys::flock(dir, libc::LOCK_UN);
     r.map(|pid| (pid, id, detach, relay))
 }
 

@@ -139,13 +139,17 @@ pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(o) => o,
         Err(code) => return *code,
     };
-    if state::status(o.dir, &o.rec) == Status::Stopped {
+    let st = state::status(o.dir, &o.rec);
+    if st == Status::Stopped {
         return fail1(b"kill", b"container not running");
     }
-    if p.has(0) && signal_cgroup(&o.rec, sig) > 0 {
-        return 0;
+    let r = if p.has(0) && signal_cgroup(&o.rec, sig) > 0 { Ok(()) } else { sys::kill(o.rec.pid, sig) };
+    // A frozen task dies of SIGKILL only once thawed (v1 freezer): runc
+    // thaws a paused container after sending it, so the kill lands.
+    if st == Status::Paused && sig == libc::SIGKILL {
+        super::pause::thaw_all(&o.rec);
     }
-    match sys::kill(o.rec.pid, sig) {
+    match r {
         Ok(()) => 0,
         Err(Errno(libc::ESRCH)) => fail1(b"kill", b"container not running"),
         Err(e) => fail1(b"kill", sys::strerror(e)),
@@ -187,11 +191,10 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let opened = open(g, id, &mut buf, b"delete", force);
     let o = match &opened {
         Ok(o) => o,
-        Err(code) => {
-            remove_unrecorded(g, id);
-            // runc: an unknown id with --force is not an error.
-            return if force { 0 } else { *code };
-        }
+        // A create that was under way has its record now: delete that.
+        Err(_) if remove_unrecorded(g, id) => return delete(g, args, from),
+        // runc: an unknown id with --force is not an error.
+        Err(code) => return if force { 0 } else { *code },
     };
     match state::status(o.dir, &o.rec) {
         Status::Stopped => {}
@@ -210,16 +213,24 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
 
 /// A state directory without a record — a create killed before it wrote
 /// one — is removed, as runc's delete does, so the id can be used again.
-fn remove_unrecorded(g: &Global, id: &[u8]) {
+/// A create still under way holds the directory's lock until its record
+/// is in: waited for, and true if the record is there then.
+fn remove_unrecorded(g: &Global, id: &[u8]) -> bool {
+    let mut recorded = false;
     if !state::valid_id(id) {
-        return;
+        return recorded;
     }
-    let Ok(root) = g.open_root(false) else { return };
+    let Ok(root) = g.open_root(false) else { return recorded };
     if let Ok(dir) = sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
-        let _ = state::remove(root, id, dir);
+        let _ = sys::flock(dir, libc::LOCK_EX);
+        recorded = sys::openat(dir, b"state", libc::O_PATH).map(sys::close).is_ok();
+        if !recorded {
+            let _ = state::remove(root, id, dir);
+        }
         sys::close(dir);
     }
     sys::close(root);
+    recorded
 }
 
 /// SIGKILL to the container (every process of its cgroup too) and wait, up

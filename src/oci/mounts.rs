@@ -268,10 +268,9 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
     for dir in cgroups.split(crate::words::on(0)) {
         let Some(rest) = dir.strip_prefix(b"/sys/fs/cgroup/") else { continue };
         let name = rest.split(crate::words::on(b'/')).next().unwrap_or(b"");
-        // Not a hybrid host's cgroup2 (runc binds the v1 ones only).
-        let mut v2 = [0u8; 4200];
-        let n = crate::cgroup::join(&mut v2, &[dir, b"/cgroup.controllers"]);
-        if name.is_empty() || crate::sys::exists_nofollow(&v2[..n]) {
+        // Not a hybrid host's cgroup2, which systemd mounts at "unified"
+        // (runc binds the v1 hierarchies only).
+        if name.is_empty() || name == b"unified" {
             continue;
         }
         let src = t.text(dir);

@@ -1,7 +1,8 @@
 //! Mounting through file descriptors, so the object checked is the object
-//! mounted: targets inside a rootfs are opened without following any
-//! symlink (openat2 RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS, or one O_NOFOLLOW
-//! component at a time), then mounted on through that fd — open_tree(2) and
+//! mounted: targets inside a rootfs are opened with every symlink resolved
+//! inside it (openat2 RESOLVE_IN_ROOT, or one O_NOFOLLOW component at a
+//! time, links read and followed by the caller), then mounted on through
+//! that fd — open_tree(2) and
 //! move_mount(2) for binds (Linux 5.2), mount_setattr(2) for read-only
 //! (Linux 5.12, recursive and keeping every other flag), "/proc/self/fd/N"
 //! and a flag-preserving MS_REMOUNT on older kernels.
@@ -22,19 +23,20 @@ struct OpenHow {
 }
 
 const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-const RESOLVE_NO_SYMLINKS: u64 = 0x04;
 const RESOLVE_IN_ROOT: u64 = 0x10;
 
-/// Opens `path` (O_PATH) below `root` as if `root` were "/" and refusing
-/// any symlink on the way, the last component included (ELOOP); with
-/// `dir`, only a directory (else ENOTDIR). Err(ENOSYS) before Linux 5.6:
-/// the caller walks component by component instead.
-pub fn resolve_in(root: Fd, path: &[u8], dir: bool) -> Result<Fd, Errno> {
+/// Opens `path` (O_PATH) below `root` as if `root` were "/": symlinks are
+/// followed, the last component's too, but an absolute target or ".."
+/// never leaves `root` (as runc's securejoin and crun do); /proc's magic
+/// links (/proc/self/fd/N, .../root, .../cwd) are refused (ELOOP), as
+/// are more than 40 links. Err(ENOSYS) before Linux 5.6: the caller walks
+/// component by component instead.
+pub fn resolve_in(root: Fd, path: &[u8]) -> Result<Fd, Errno> {
     let p = cptr(path)?;
     let how = OpenHow {
-        flags: (libc::O_PATH | libc::O_CLOEXEC | if dir { libc::O_DIRECTORY } else { 0 }) as u64,
+        flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
         mode: 0,
-        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     };
     // SAFETY: p is NUL-terminated; how is a valid open_how of the size passed.
     retry(|| unsafe {
@@ -46,13 +48,7 @@ pub fn resolve_in(root: Fd, path: &[u8], dir: bool) -> Result<Fd, Errno> {
 /// What an fd refers to (fstat, not following: an O_PATH|O_NOFOLLOW fd may
 /// be a symlink itself, reported as `FileKind::Other` with `link`).
 pub fn kind_of(fd: Fd) -> Result<(FileKind, bool), Errno> {
-    // SAFETY: an all-zero struct stat is a valid value to be overwritten.
-    let mut st: libc::stat = unsafe { core::mem::zeroed() };
-    // SAFETY: EMPTY is NUL-terminated, st is writable and of the kernel's
-    // layout (as in sys::stat_at).
-    cvt(unsafe {
-        libc::syscall(libc::SYS_newfstatat, fd, EMPTY, &mut st as *mut libc::stat, libc::AT_EMPTY_PATH)
-    })?;
+    let st = fstat(fd)?;
     Ok(match st.st_mode & libc::S_IFMT {
         libc::S_IFDIR => (FileKind::Dir, false),
         libc::S_IFREG => (FileKind::File, false),
@@ -61,8 +57,27 @@ pub fn kind_of(fd: Fd) -> Result<(FileKind, bool), Errno> {
     })
 }
 
+fn fstat(fd: Fd) -> Result<libc::stat, Errno> {
+    // SAFETY: an all-zero struct stat is a valid value to be overwritten.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: EMPTY is NUL-terminated, st is writable and of the kernel's
+    // layout (as in sys::stat_at).
+    cvt(unsafe {
+        libc::syscall(libc::SYS_newfstatat, fd, EMPTY, &mut st as *mut libc::stat, libc::AT_EMPTY_PATH)
+    })?;
+    Ok(st)
+}
+
+/// Whether `a` and `b` are the same file (device and inode).
+pub fn same_file(a: Fd, b: Fd) -> bool {
+    match (fstat(a), fstat(b)) {
+        (Ok(a), Ok(b)) => (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino),
+        _ => false,
+    }
+}
+
 /// Opens the single component `name` in `dir` (O_PATH) without following
-/// it; a symlink there is refused with ELOOP. Returns the fd and whether it
+/// it; a symlink there is ELOOP (the caller reads and follows it). Returns the fd and whether it
 /// is a directory.
 pub fn open_nofollow(dir: Fd, name: &[u8]) -> Result<(Fd, bool), Errno> {
     let p = cptr(name)?;

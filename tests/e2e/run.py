@@ -481,6 +481,47 @@ def _(env, rt):
     return got
 
 
+def links_image(env, rt):
+    """The busybox image plus the symlinks distribution images ship:
+    /var/run -> /run (Debian, Fedora, Alpine), merged /usr's /lib ->
+    usr/lib; imported on first use."""
+    img = "localhost/e2e-bb-links:latest"
+    if not getattr(env, "links_img", False):
+        import io
+        import tarfile
+        tar = f"{env.work}/bb-links.tar"
+        r = run(["tar", "-C", env.rootfs, "-cf", tar, "."])
+        expect(r.rc == 0, "tar of the rootfs")
+        with tarfile.open(tar, "a") as t:
+            for name, to in (("run", None), ("usr", None), ("usr/lib", None), ("var", None),
+                             ("var/run", "/run"), ("lib", "usr/lib")):
+                i = tarfile.TarInfo(f"./{name}")
+                i.type, i.mode = (tarfile.SYMTYPE, 0o777) if to else (tarfile.DIRTYPE, 0o755)
+                i.linkname = to or ""
+                t.addfile(i)
+        r = env.podman(rt, "import", tar, img)
+        expect(r.rc == 0, "podman import")
+        env.links_img = True
+    return img
+
+
+@case("podman::volumes_below_image_symlinks")
+def _(env, rt):
+    # Kubernetes' service account and podman -v onto /var/run/... or
+    # /lib/...: the destination resolved inside the rootfs (runc's
+    # securejoin, crun's openat2 RESOLVE_IN_ROOT), the mount at /run/...
+    src = f"{env.work}/links-src"
+    os.makedirs(src, exist_ok=True)
+    with open(f"{src}/token", "w") as f:
+        f.write("tok\n")
+    r = prun(env, rt, "--rm", "-v", f"{src}:/var/run/secrets/kubernetes.io/serviceaccount:ro",
+             "-v", f"{src}:/lib/modules:ro", links_image(env, rt), "sh", "-c",
+             "cat /run/secrets/kubernetes.io/serviceaccount/token /usr/lib/modules/token")
+    expect(r.rc == 0 and r.out == "tok\ntok\n", f"want the volumes at /run/... and /usr/lib/...: rc {r.rc} "
+           f"{r.out!r} {r.err.strip()[-300:]!r}")
+    return {"rc": r.rc, "out": r.out}
+
+
 @case("podman::run_privileged_gets_every_host_device")
 def _(env, rt):
     # --privileged: podman lists every host /dev node in linux.devices
@@ -583,6 +624,23 @@ def _(env, rt):
         after = host_memory_limit(pid)
     expect((before, after) == ("67108864", "33554432"), f"want 64 MiB then 32 MiB, got {before}, {after}")
     return {"before": before, "after": after}
+
+
+@case("podman::container_is_in_its_cgroup_in_every_v1_hierarchy")
+def _(env, rt):
+    """runc makes and joins cgroupsPath in every hierarchy mounted, those
+    without a limit too (cpuacct, blkio, name=systemd): podman stats,
+    cadvisor and CRI stats read the container's own cpuacct there. The v1
+    ones (crun sees no hybrid cgroup2 here); on a pure v2 host, cgroup2."""
+    with detached(env, rt, "allcg") as n:
+        pid = pinspect(env, rt, n, "{{.State.Pid}}")
+        full = pinspect(env, rt, n, "{{.Id}}")
+        with open(f"/proc/{pid}/cgroup") as f:
+            rows = [l.rstrip("\n").split(":", 2) for l in f]
+    v1 = [r for r in rows if r[0] != "0"] or rows
+    outside = [f"{c}:{p}" for _, c, p in v1 if full not in p]
+    expect(not outside, f"not in the container's cgroup: {outside}")
+    return {"hierarchies": len(v1), "outside": outside}
 
 
 MEMCAT = ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null"
