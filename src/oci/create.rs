@@ -31,21 +31,9 @@ const DETACH: usize = 6;
 
 pub fn create(g: &Global, args: &dyn Args, from: usize) -> i32 {
     match setup(g, args, from, b"create") {
-        Ok((pid, id, ..)) => kept(g, id, pid, b"create"),
+        Ok(_) => 0,
         Err(code) => code,
     }
-}
-
-/// Leaves the container's keeper (sys::keeper), our last act; when that
-/// fails the container goes: unprotected, it must not run.
-fn kept(g: &Global, id: &[u8], pid: libc::pid_t, cmd: &[u8]) -> i32 {
-    sys::keeper::keep(pid).map_or_else(
-        |e| {
-            super::ctl::destroy(g, id);
-            fail_io(cmd, b"keeper", b"", e)
-        },
-        |_| 0,
-    )
 }
 
 /// OCI `run`: create, start, and without --detach wait for the container
@@ -58,8 +46,7 @@ pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let code = super::ctl::start_id(g, id, b"run");
     if code != 0 || detach {
         sys::close(relay);
-        // (Attached, we are the keeper: we wait for the container.)
-        return if code == 0 { kept(g, id, pid, b"run") } else { code };
+        return code;
     }
     // We are the container's parent: wait for it like `mydocker run` does
     // (relaying its terminal, when we hold its master).
@@ -168,6 +155,7 @@ fn build_and_spawn(
     // config.json mapped twice: once to parse (strings are decoded in
     // place), once untouched (annotations and the saved copy are byte for
     // byte).
+    let keep = relay.is_none();
     let mut buf = [0u8; 4200];
     let n = crate::cgroup::join(&mut buf, &[bundle, b"/config.json"]);
     let path = &buf[..n];
@@ -306,7 +294,10 @@ fn build_and_spawn(
     sys::close(fifo);
     made.close();
     let cgs = &made.paths[..made.plen];
-    let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file, cgs);
+    // Last, the keeper (sys::keeper): unprotected, the container must not
+    // run. An attached `run` needs none: it waits for the container.
+    let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file, cgs)
+        .and_then(|_| if keep { sys::keeper::keep(pid).map_err(|e| fail_io(cmd, b"keeper", b"", e)) } else { Ok(()) });
     if let Err(code) = saved {
         let _ = sys::kill(pid, libc::SIGKILL);
         // Gone once SIGKILL is delivered: its cgroups can then go.

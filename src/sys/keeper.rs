@@ -7,9 +7,11 @@
 //! its parent waits for the container.
 #![allow(unsafe_code)]
 
-use super::{cvt, retry, Errno, Fd, Map};
+use super::{cvt, retry, Errno, Fd};
 
-const STACK: usize = 16384;
+#[repr(C, align(16))]
+struct Stack([u8; 16384]);
+static mut STACK: Stack = Stack([0; 16384]);
 
 /// Leaves a keeper for `pid` (our child, the container's init, not yet
 /// reaped: its pid cannot have been reused). A CLONE_VM child: it shares
@@ -24,15 +26,17 @@ pub fn keep(pid: libc::pid_t) -> Result<(), Errno> {
         Err(Errno(libc::ENOSYS)) => return Ok(()),
         r => r? as Fd,
     };
-    let mut m = Map::new(STACK, true)?;
-    let (stack, _, _) = m.carve(STACK, 0).ok_or(Errno(libc::ENOMEM))?;
+    // A stack in .bss: no file bytes, no mmap; the keeper's deepest call
+    // (close_all_but listing /proc/self/fd) takes a few KiB of it.
+    let top = core::ptr::addr_of_mut!(STACK) as usize + core::mem::size_of::<Stack>();
     // SAFETY: see raw_clone. CLONE_VM without CLONE_VFORK, which clone()
     // refuses because its child reads our stack: this one reads nothing of
-    // ours — its argument is the pidfd itself, its stack a mapping never
-    // unmapped — and `keeper` touches no memory we use but errno on a
-    // failed call (we only close the pidfd and exit after).
+    // ours — its argument is the pidfd itself, its stack STACK (16-aligned,
+    // used by no one else) — and `keeper` touches no memory we use but
+    // errno, and only on a failed call (none fails on a kernel with
+    // close_range; create only exits after, `run -d` starts the container).
     let r = unsafe {
-        super::raw_clone(libc::SYS_clone, (libc::CLONE_VM | libc::SIGCHLD) as usize, stack.top as usize, keeper, pfd as usize as *mut _)
+        super::raw_clone(libc::SYS_clone, (libc::CLONE_VM | libc::SIGCHLD) as usize, top, keeper, pfd as usize as *mut _)
     };
     super::close(pfd);
     r.map(|_| ())
@@ -49,8 +53,13 @@ extern "C" fn keeper(p: *mut core::ffi::c_void) -> libc::c_int {
     unsafe { libc::syscall(libc::SYS_setsid) };
     let _ = super::fds::close_all_but(0, &[pfd]);
     let _ = super::chdir(b"/\0");
-    let _ = super::proc::capset3(0, 0, 0);
-    let _ = super::no_new_privs();
+    let (hdr, none) = ([0x2008_0522u32, 0], [0u32; 6]);
+    // SAFETY: capset(2) with a v3 header and two zeroed data structs
+    // (every set empty); prctl with integer arguments.
+    unsafe {
+        libc::syscall(libc::SYS_capset, hdr.as_ptr(), none.as_ptr());
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    }
     let mut pl = libc::pollfd { fd: pfd, events: libc::POLLIN, revents: 0 };
     // SAFETY: pl is one valid pollfd; no timeout, no signal mask.
     let _ = retry(|| unsafe {
