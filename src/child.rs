@@ -262,8 +262,8 @@ fn privileges(user: User, caps: Option<CapSets>, keep_caps: bool) -> Result<(), 
 /// its read end is already closed — which poll shows as POLLERR on our
 /// write end `err_w`. No window is left.
 fn tie_to_parent(err_w: Fd) -> Result<(), Error> {
-    sys::die_with_parent().map_err(Error::at(Step::DeathSig))?;
-    if sys::no_reader(err_w) {
+    sys::die_with_parent(libc::SIGKILL).map_err(Error::at(Step::DeathSig))?;
+    if sys::no_reader(err_w, false) {
         return Err(Error { step: Step::DeathSig, errno: Errno(libc::ESRCH) });
     }
     Ok(())
@@ -345,9 +345,10 @@ impl Ctx<'_> {
         }
     }
 
-    /// Tied to mydocker's life: `run` and an attached exec.
+    /// Tied to mydocker's life: `run`, an attached exec, and OCI create
+    /// until the child is ready (see exec).
     fn attached(&self) -> bool {
-        matches!(self.c.mode, Mode::Attached | Mode::Exec { detach: false })
+        matches!(self.c.mode, Mode::Attached | Mode::Exec { detach: false } | Mode::Created { .. })
     }
 }
 
@@ -383,8 +384,9 @@ fn isolate(ctx: &Ctx) -> Result<(), Report> {
     close_fds(ctx, &[ctx.frame_r, ctx.err_w, ctx.fifo(), console_sock])?;
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
-    // earlier shows up there as EOF. Not for an OCI container: it must
-    // outlive `create` (its caller's subreaper reaps it).
+    // earlier shows up there as EOF. An OCI container must outlive
+    // `create` (its caller's subreaper reaps it): tied only until it is
+    // ready — a create killed before then leaves no process nobody can name.
     if ctx.attached() {
         tie_to_parent(ctx.err_w)?;
     }
@@ -611,6 +613,8 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
         // create error, as in runc); then the parent hears "ready" and
         // `start` lets us go.
         let n = find(cmd, pathbuf, false).map_err(&exec)?;
+        // Untied just before "ready": create records us right after.
+        sys::die_with_parent(0).map_err(Error::at(Step::DeathSig))?;
         sys::write_all(ctx.err_w, &[0; crate::err::WIRE]).map_err(Error::at(Step::Fifo))?;
         // Waiting, it shows the container (a pod sharing the PID namespace)
         // its /proc/PID/cmdline, which needs no access right: not the

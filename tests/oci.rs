@@ -624,6 +624,72 @@ fn delete_during_a_create_waits_for_its_record_and_deletes_the_container() {
     assert!(!alive(pid), "the created container's process lives on");
 }
 
+/// start returns once the command has exec'd (runc's start reads the fifo
+/// to EOF): a client's next look at the container's PID 1 sees the
+/// command, never mydocker still on its way to execve. Large arguments
+/// make that execve slow, so a start that returned early is seen.
+#[test]
+fn start_returns_once_the_command_runs() {
+    let r = need!();
+    let t = T::new("execd");
+    let mut args = vec!["sh".to_string(), "-c".into(), "exec sleep 100".into()];
+    args.extend((0..10_000).map(|i| format!("{i:064}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    t.write(&config(&r, &args));
+    for round in 0..3 {
+        let id = format!("ex{round}");
+        assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), &id])), 0);
+        let pid = t.state(&id)["pid"].as_u64().unwrap();
+        assert_eq!(code(&t.run(&["start", &id])), 0);
+        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+        assert_ne!(comm.trim(), "mydocker", "round {round}: start returned before the command's execve");
+        assert_eq!(code(&t.run(&["delete", "-f", &id])), 0);
+    }
+}
+
+/// Every cgroup directory under /sys/fs/cgroup whose name starts with `prefix`.
+fn cgroups_named(prefix: &str) -> Vec<PathBuf> {
+    fn walk(d: &Path, prefix: &str, depth: u32, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            if e.file_type().map_or(false, |t| t.is_dir()) {
+                if e.file_name().to_string_lossy().starts_with(prefix) {
+                    out.push(e.path());
+                } else if depth > 0 {
+                    walk(&e.path(), prefix, depth - 1, out);
+                }
+            }
+        }
+    }
+    let mut out = vec![];
+    walk(Path::new("/sys/fs/cgroup"), prefix, 6, &mut out);
+    out
+}
+
+/// A create ended by TERM at any point (a client's timeout) leaves nothing
+/// for delete -f to miss: it blocks signals before it makes anything, as
+/// run does, so it either ends before its first mkdir or finishes and
+/// records what it made (its cgroups were left behind, unnamed, before).
+#[test]
+fn a_create_ended_by_term_leaves_nothing_behind() {
+    let r = need!();
+    let t = T::new("term");
+    let mut c = sh(&r, "sleep 100");
+    c["linux"]["resources"] = json!({"pids": {"limit": 50}, "memory": {"limit": 67108864}});
+    t.write(&c);
+    let prefix = format!("tm{}x", std::process::id());
+    for round in 0..16u64 {
+        let id = format!("{prefix}{round}");
+        let mut create = t.cmd(&["create", "--bundle", t.bundle().to_str().unwrap(), &id]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(round * 750));
+        unsafe { libc::kill(create.id() as i32, libc::SIGTERM) };
+        let _ = create.wait();
+        assert_eq!(code(&t.run(&["delete", "--force", &id])), 0);
+    }
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "");
+    assert_eq!(cgroups_named(&prefix), Vec::<PathBuf>::new(), "cgroups left behind");
+}
+
 #[test]
 fn annotations_are_copied_verbatim_into_state() {
     let r = need!();

@@ -619,3 +619,29 @@ fn creates_stdout_and_stderr_pipes_reach_eof_once_the_container_lets_go_of_them(
     let eof = |f: &mut dyn std::io::Read| matches!(f.read(&mut [0u8; 64]), Ok(0));
     eventually("EOF on create's stdout and stderr", || eof(&mut out) && eof(&mut err));
 }
+
+#[test]
+fn exec_runs_in_a_container_at_its_pids_limit() {
+    // runc forks the process outside and moves it in: pids.max refuses a
+    // fork into the cgroup, not a move. A probe must not fail because the
+    // container is busy.
+    let r = need_rootfs!();
+    let rel = format!("mydocker-exec-pidsfull-{}", std::process::id());
+    let c = Ctr::start("pidsfull", &r, |v| {
+        v["process"]["args"] = json!(["sh", "-c", "sleep 1000 & sleep 1000 & wait"]);
+        v["linux"]["cgroupsPath"] = json!(rel);
+        v["linux"]["resources"] = json!({"pids": {"limit": 3}});
+    });
+    let dirs = cgroups_of(c.pid, &rel);
+    let current = || read_in(&dirs, &["pids.current"]);
+    for _ in 0..1000 {
+        if current().as_deref() == Some("3") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(current().as_deref(), Some("3"), "the container is at its limit");
+    let o = c.exec(&[&c.id, "sh", "-c", "cat /proc/self/cgroup"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), fs::read_to_string(format!("/proc/{}/cgroup", c.pid)).unwrap(), "in the container's cgroups");
+}

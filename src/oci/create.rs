@@ -104,6 +104,10 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     let mut bbuf = [0u8; 4096];
     let bundle = absolute(p.vals[BUNDLE].unwrap_or(b"."), &mut bbuf).map_err(|e| fail_io(cmd, b"--bundle", b"", e))?;
     let root = g.open_root(true).map_err(|e| fail_io(cmd, b"state directory ", g.root(), e))?;
+    // Signals blocked before anything is made, as `run` does (spawn::launch
+    // blocks the same set): a TERM while the cgroups exist but the record
+    // does not would leave them where no command finds them.
+    sys::set_sigmask(crate::signals::WAITED);
     match sys::oci::mkdir_mode(root, id, 0o711) {
         Ok(()) => {}
         Err(Errno(libc::EEXIST)) => return Err(fail2(cmd, b"container with id exists: ", id)),

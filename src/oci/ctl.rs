@@ -99,6 +99,13 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
         return fail1(cmd, b"cannot start an already running container");
     }
     let r = sys::oci::write_once(fd, b"0");
+    // Returns once the command runs, as runc's start (it reads the fifo to
+    // EOF): the container's read end is close-on-exec, so the fifo has no
+    // reader left once it has exec'd (or died). A client's next step — exec
+    // into it, /proc/PID — then sees the command, not mydocker.
+    if r == Ok(1) {
+        while !sys::no_reader(fd, true) {}
+    }
     sys::close(fd);
     match r {
         Ok(1) => 0,

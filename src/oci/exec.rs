@@ -8,9 +8,11 @@
 //!   spawn/nsjoin.rs: ipc, uts, net, cgroup, then mount last, in the
 //!   child) — the PID namespace by mydocker itself, before clone:
 //!   setns(CLONE_NEWPID) only places the children made afterwards;
-//! - it joins every cgroup of the container: mydocker moves itself into
-//!   them before clone and the child is born there (limits apply from the
-//!   first instruction; nothing is created, nothing to remove);
+//! - it joins every cgroup of the container: the child moves itself in,
+//!   first thing after clone, through join files mydocker opened (as OCI
+//!   create's init: before any code of the container's runs; nothing is
+//!   created, nothing to remove). Forked outside, moved in: pids.max
+//!   refuses forks into a cgroup at its limit, not moves (runc's way);
 //! - nothing is mounted: the mount namespace is the container's, `/` is
 //!   its root, only the working directory is entered;
 //! - process settings (args, env, cwd, user, capabilities, noNewPrivileges,
@@ -301,7 +303,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
         lens[k] = crate::cgroup::join(&mut paths[k], &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
     }
     let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
-    enter_cgroups(&o.rec)?;
+    let cgroups = join_files(&o.rec)?;
     // The pid really was the container's while we joined: a process that
     // ended and whose pid was reused since has another start time.
     if !state::alive(&o.rec) {
@@ -315,6 +317,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let linux = cfg.root().get("linux");
     let mut c = super::create::container(e.id, p, &st, linux, apparmor, console, &table, Mode::Exec { detach: e.detach });
     c.ns.join = &joins;
+    c.cgroup_fds = Some(crate::cgroup::ChildFds { join: &cgroups.fds[..cgroups.n] });
     if from_cli {
         c.process.args = args;
         c.process.from = e.id_at + 1;
@@ -341,22 +344,40 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     Ok(0)
 }
 
-/// Into every cgroup of the container (mydocker itself: the child is then
-/// born in them). Refused while paused: a frozen cgroup would freeze us.
-fn enter_cgroups(rec: &state::Record) -> Result<(), i32> {
+/// The join file of every cgroup of the container (v1 `tasks`, else v2
+/// `cgroup.procs`), opened for the child to write "0" into; closed on drop.
+struct JoinFiles {
+    fds: [sys::Fd; crate::cgroup::MAX_HIER],
+    n: usize,
+}
+
+impl Drop for JoinFiles {
+    fn drop(&mut self) {
+        for &fd in &self.fds[..self.n] {
+            sys::close(fd);
+        }
+    }
+}
+
+fn join_files(rec: &state::Record) -> Result<JoinFiles, i32> {
+    let mut j = JoinFiles { fds: [-1; crate::cgroup::MAX_HIER], n: 0 };
     for d in rec.cgroup_dirs() {
-        let r = match crate::cgroup::open_dir(sys::CWD, d) {
+        if j.n == j.fds.len() {
+            return Err(no(b"too many cgroups"));
+        }
+        let f = match crate::cgroup::open_dir(sys::CWD, d) {
             Ok(dir) => {
-                let r = crate::cgroup::write_file(dir, b"cgroup.procs", b"0");
+                let f = sys::openat(dir, b"tasks", libc::O_WRONLY).or_else(|_| sys::openat(dir, b"cgroup.procs", libc::O_WRONLY));
                 sys::close(dir);
-                r
+                f
             }
-            Err(Errno(libc::ENOENT)) => Ok(()),
+            Err(Errno(libc::ENOENT)) => continue,
             Err(x) => Err(x),
         };
-        r.map_err(|x| super::create::fail_io(b"exec", b"joining cgroup ", d, x))?;
+        j.fds[j.n] = f.map_err(|x| super::create::fail_io(b"exec", b"joining cgroup ", d, x))?;
+        j.n += 1;
     }
-    Ok(())
+    Ok(j)
 }
 
 #[cfg(test)]

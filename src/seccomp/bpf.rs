@@ -116,7 +116,7 @@ const MAX_LOCAL_FIX: usize = 64;
 /// Single-number exceptions folded into one leaf (keeps a leaf's jumps
 /// short). Each costs a step to every number of its leaf when the kernel
 /// emulates the filter at load: 5 measured best for docker's default (8:
-/// 2 instructions fewer, 225 steps more, and its loads 3-4 us slower).
+/// 2 instructions fewer, 225 steps more, and its loads 2-7 us slower).
 const MAX_EXC: usize = 5;
 /// Rules of one group of equality tests sharing their high-word test.
 const MAX_GROUP: usize = 64;
@@ -363,7 +363,6 @@ fn block(m: &Model, a: Arch, x32: bool, o: &mut Out, s: &mut Scratch) -> Result<
         // above x86_64's table (no x32 part, no `and`): what a call the
         // profile does not allow gets on a host that runs x32, never ALLOW
         // unless the default is.
-
     }
     if next <= u32::MAX as u64 {
         push(s, &mut ni, next as u32, default)?;

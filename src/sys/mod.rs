@@ -824,19 +824,19 @@ pub fn kind(path: &[u8]) -> Result<FileKind, Errno> {
     })
 }
 
-/// Asks the kernel to SIGKILL us when the parent dies.
-pub fn die_with_parent() -> Result<(), Errno> {
+/// Asks the kernel to send us `sig` when the parent dies (0: nothing).
+pub fn die_with_parent(sig: c_int) -> Result<(), Errno> {
     // SAFETY: plain prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } as libc::c_long)
-        .map(|_| ())
+    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
 }
 
-/// Whether the pipe whose write end is `fd` has no reader left (poll says
-/// POLLERR), without waiting.
-pub fn no_reader(fd: Fd) -> bool {
+/// Whether the pipe or fifo whose write end is `fd` has no reader left
+/// (poll says POLLERR); `wait`: blocks until then (or a signal: false).
+pub fn no_reader(fd: Fd, wait: bool) -> bool {
     let mut p = libc::pollfd { fd, events: 0, revents: 0 };
-    // SAFETY: p is one valid pollfd; a zero timeout never blocks.
-    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    // SAFETY: p is one valid pollfd; no events asked, so only POLLERR (no
+    // reader) or POLLNVAL ends a wait.
+    let n = unsafe { libc::poll(&mut p, 1, if wait { -1 } else { 0 }) };
     n == 1 && p.revents & libc::POLLERR != 0
 }
 
