@@ -337,6 +337,13 @@ fn a_symlink_in_the_rootfs_carries_a_mount_inside_it_never_out_to_the_host() {
     assert!(made, "the mount point was not made inside the rootfs");
     assert!(!host_dir.join("x").exists(), "a mount point was made on the host");
     assert_eq!(std::fs::read_to_string("/proc/self/mountinfo").unwrap(), before);
+    // One that resolves to the root itself, as "/" does: refused.
+    let top = std::path::Path::new(&r).join(format!("top-{}", std::process::id()));
+    std::os::unix::fs::symlink("/..", &top).unwrap();
+    let dst = format!("/{}", top.file_name().unwrap().to_string_lossy());
+    let o = run(["run", "--rootfs", &r, "--tmpfs", &dst, "true"]);
+    std::fs::remove_file(&top).unwrap();
+    fails(&o, 125, &format!("{r}{dst} (tmpfs): Cross-device link (its path resolves to the container's root)"));
     std::fs::remove_dir_all(&host_dir).unwrap();
     std::fs::remove_dir_all(&src).unwrap();
 }

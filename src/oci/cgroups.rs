@@ -348,7 +348,10 @@ fn one(m: &mut Made, point: (&[u8], bool), rel: &[u8], body: &[u8], v2: bool, cp
 /// 96 bytes less.
 fn others(m: &mut Made, body: &[u8], abs: bool, v2: bool, policy: &Policy) -> Result<(), Fail> {
     let mut text = [0u8; 4096];
-    let text = cgroup::read_file(sys::CWD, b"/proc/self/cgroup", &mut text).map_err(|e| (&b"/proc/self/cgroup"[..], why(e)))?;
+    // A full buffer may have cut it: an error, never a wrong path.
+    let text = cgroup::read_file(sys::CWD, b"/proc/self/cgroup", &mut text)
+        .and_then(|t| if t.len() < 4096 { Ok(t) } else { Err(Errno(libc::E2BIG)) })
+        .map_err(|e| (&b"/proc/self/cgroup"[..], why(e)))?;
     let mut left = [(&b""[..], &b""[..]); cgroup::MAX_HIER];
     let n = left_over(text, v2, &mut left);
     let mut r = Ok(());

@@ -29,8 +29,9 @@ const RESOLVE_IN_ROOT: u64 = 0x10;
 /// followed, the last component's too, but an absolute target or ".."
 /// never leaves `root` (as runc's securejoin and crun do); /proc's magic
 /// links (/proc/self/fd/N, .../root, .../cwd) are refused (ELOOP), as
-/// are more than 40 links. Err(ENOSYS) before Linux 5.6: the caller walks
-/// component by component instead.
+/// are more than 40 links. Err(ENOSYS) before Linux 5.6, Err(EAGAIN)
+/// when a mount or rename anywhere raced a ".." (openat2(2)): the caller
+/// walks component by component instead.
 pub fn resolve_in(root: Fd, path: &[u8]) -> Result<Fd, Errno> {
     let p = cptr(path)?;
     let how = OpenHow {
