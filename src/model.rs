@@ -60,8 +60,9 @@ pub struct Process<'a> {
 #[derive(Clone, Copy)]
 pub enum Env<'a> {
     /// docker-style: the caller's environment (or only the default PATH
-    /// with `clear`), edited by -e flags, plus HOSTNAME (plan::environment).
-    Docker { flags: &'a [&'a [u8]], clear: bool, caller: &'a dyn Args },
+    /// with `clear`), edited by -e flags, plus `image` (KEY=VALUE entries a
+    /// flag did not set) and HOSTNAME (plan::environment).
+    Docker { flags: &'a [&'a [u8]], clear: bool, caller: &'a dyn Args, image: &'a [&'a [u8]] },
     /// OCI: exactly these KEY=VALUE entries.
     List(&'a dyn Args),
 }
@@ -219,6 +220,23 @@ pub struct Container<'a> {
     pub cgroup_fds: Option<crate::cgroup::ChildFds<'a>>,
 }
 
+/// What docker adds to an image's environment (besides PATH and
+/// HOSTNAME): HOME (/root for root; "/" for another uid, whose home would
+/// be in the image's /etc/passwd, which mydocker does not read) and
+/// TERM=xterm with -t. Only with --rootfs: an image's code never gets the
+/// caller's environment (it may hold secrets), as with `docker run`;
+/// without --rootfs the host's own files run, as under unshare(1), with
+/// the caller's environment.
+fn image_env(r: &Run) -> &'static [&'static [u8]] {
+    const E: [&[u8]; 3] = [b"HOME=/root", b"TERM=xterm", b"HOME=/"];
+    let t = r.tty as usize;
+    match (r.rootfs, r.user.map_or(true, |u| u.0 == 0)) {
+        (None, _) => &[],
+        (_, true) => &E[..1 + t],
+        (_, false) => &E[2 - t..],
+    }
+}
+
 /// The docker-style front end: `mydocker run` flags as a container.
 /// `args` and `env` are mydocker's own argv and environment.
 pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Container<'a> {
@@ -231,7 +249,7 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         process: Process {
             args,
             from: r.cmd,
-            env: Env::Docker { flags: r.env_flags(), clear: r.env_clear, caller: env },
+            env: Env::Docker { flags: r.env_flags(), clear: r.env_clear || r.rootfs.is_some(), caller: env, image: image_env(r) },
             cwd: r.workdir,
         },
         fs: Fs {

@@ -44,13 +44,14 @@ fn effective<'a, E: Args + ?Sized>(flag: &'a [u8], caller: &'a E) -> Option<&'a 
 /// The container's environment, in order: the caller's (or, with
 /// --env-clear, only the default PATH), minus every key a -e flag sets and
 /// minus HOSTNAME; then the -e flags (the last one for a key wins); then
-/// HOSTNAME=<hostname> unless a -e flag set it. Each entry is given as
-/// pieces for the frame encoder to join. `flags` are the -e flags, `clear`
-/// is --env-clear.
+/// each `image` entry and HOSTNAME=<hostname> unless a -e flag set its
+/// key. Each entry is given as pieces for the frame encoder to join.
+/// `flags` are the -e flags, `clear` is --env-clear (or --rootfs).
 pub fn environment<E: Args + ?Sized>(
     flags: &[&[u8]],
     clear: bool,
     caller: &E,
+    image: &[&[u8]],
     hostname: &[u8],
     mut emit: impl FnMut(&[&[u8]]),
 ) {
@@ -74,6 +75,11 @@ pub fn environment<E: Args + ?Sized>(
             emit(&[e]);
         }
     }
+    for e in image {
+        if !set_by_flag(key(e)) {
+            emit(&[e]);
+        }
+    }
     if !set_by_flag(b"HOSTNAME") {
         emit(&[b"HOSTNAME=", hostname]);
     }
@@ -88,7 +94,7 @@ pub fn frame(p: &Process, hostname: &[u8], enc: &mut Encoder) {
         enc.arg(p.args.arg(i));
     }
     match p.env {
-        Env::Docker { flags, clear, caller } => environment(flags, clear, caller, hostname, |parts| enc.env(parts)),
+        Env::Docker { flags, clear, caller, image } => environment(flags, clear, caller, image, hostname, |parts| enc.env(parts)),
         Env::List(list) => {
             for i in 0..list.count() {
                 enc.env(&[list.arg(i)]);
@@ -162,7 +168,7 @@ mod tests {
     fn env_of(argv: &[&[u8]], caller: &[&[u8]]) -> Vec<Vec<u8>> {
         let Cmd::Run(r) = parse(argv).unwrap() else { panic!() };
         let mut v = vec![];
-        environment(r.env_flags(), r.env_clear, caller, b"box", |parts| v.push(parts.concat()));
+        environment(r.env_flags(), r.env_clear, caller, &[], b"box", |parts| v.push(parts.concat()));
         v
     }
 
@@ -187,6 +193,18 @@ mod tests {
         let mut p = b"PATH=".to_vec();
         p.extend_from_slice(DEFAULT_PATH);
         assert_eq!(v, vec![p, b"HOME=/h".to_vec(), b"X=1".to_vec(), b"HOSTNAME=box".to_vec()]);
+    }
+
+    #[test]
+    fn image_entries_come_after_the_flags_unless_a_flag_set_their_key() {
+        let argv: &[&[u8]] = &[b"m", b"run", b"-e", b"HOME=/h", b"env"];
+        let Cmd::Run(r) = parse(argv).unwrap() else { panic!() };
+        let mut v = vec![];
+        let caller: &[&[u8]] = &[b"S=1"];
+        environment(r.env_flags(), true, caller, &[b"HOME=/root", b"TERM=xterm"], b"box", |p| v.push(p.concat()));
+        let mut p = b"PATH=".to_vec();
+        p.extend_from_slice(DEFAULT_PATH);
+        assert_eq!(v, vec![p, b"HOME=/h".to_vec(), b"TERM=xterm".to_vec(), b"HOSTNAME=box".to_vec()]);
     }
 
     #[test]

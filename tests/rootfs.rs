@@ -347,3 +347,22 @@ fn a_symlink_in_the_rootfs_carries_a_mount_inside_it_never_out_to_the_host() {
     std::fs::remove_dir_all(&host_dir).unwrap();
     std::fs::remove_dir_all(&src).unwrap();
 }
+
+#[test]
+fn an_image_run_gets_dockers_environment_never_the_callers() {
+    need_rootfs!();
+    let r = rootfs().unwrap();
+    let env = |flags: &[&str]| {
+        let mut a = vec!["run", "--rootfs", &r, "--hostname", "h"];
+        a.extend_from_slice(flags);
+        a.push("env");
+        let o = mydocker(a).env("CALLER_SECRET", "hunter2").env("COPIED", "yes").output().unwrap();
+        let mut got: Vec<String> = ok(&o).lines().map(String::from).collect();
+        got.sort();
+        got
+    };
+    let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    assert_eq!(env(&[]), ["HOME=/root", "HOSTNAME=h", path]);
+    // -e still sets and copies; a uid other than root has no /root.
+    assert_eq!(env(&["-u", "1000", "-e", "COPIED", "-e", "A=1"]), ["A=1", "COPIED=yes", "HOME=/", "HOSTNAME=h", path]);
+}

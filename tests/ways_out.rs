@@ -560,7 +560,8 @@ fn device_as_volume(r: &str) {
 fn tiocsti_refused(r: &str) {
     let exe = std::env::current_exe().unwrap();
     let vol = format!("{}:/attacker:ro", exe.display());
-    let args = ["run", "--rootfs", r, "-v", &vol, "/attacker"];
+    // -e: an image run gets none of the caller's environment.
+    let args = ["run", "--rootfs", r, "-e", "MYDOCKER_TTY_ROLE", "-v", &vol, "/attacker"];
     let (report, queued) = pty::attack(pty::md(&args));
     pty::check_refused(&args, &report, queued);
 }
