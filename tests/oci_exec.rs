@@ -10,6 +10,7 @@ mod pty;
 use common::*;
 use serde_json::{json, Value};
 use std::fs;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -19,6 +20,8 @@ struct Ctr {
     dir: PathBuf,
     id: String,
     pid: u32,
+    /// The runtime: $MYDOCKER_BIN, or a copy of it.
+    bin: PathBuf,
 }
 
 impl Ctr {
@@ -30,6 +33,12 @@ impl Ctr {
         Ctr::made(tag, rootfs, |_| {}, "created")
     }
     fn made(tag: &str, rootfs: &str, edit: impl FnOnce(&mut Value), status: &str) -> Ctr {
+        let mut t = Ctr::bundle(bin(), tag, rootfs, edit);
+        t.made_as(status);
+        t
+    }
+    /// The bundle alone, nothing created yet.
+    fn bundle(bin: PathBuf, tag: &str, rootfs: &str, edit: impl FnOnce(&mut Value)) -> Ctr {
         let dir = std::env::temp_dir().join(format!("mydocker-exec-{tag}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("bundle")).unwrap();
@@ -62,7 +71,11 @@ impl Ctr {
         fs::write(dir.join("bundle/config.json"), serde_json::to_vec(&c).unwrap()).unwrap();
         // Ids differ between tests: without cgroupsPath the cgroup is named
         // after the id, and deleting one container empties its cgroup.
-        let mut t = Ctr { dir, id: format!("exec-{tag}-{}", std::process::id()), pid: 0 };
+        Ctr { dir, id: format!("exec-{tag}-{}", std::process::id()), pid: 0, bin }
+    }
+    /// Created (`status` "created") or run --detach ("running").
+    fn made_as(&mut self, status: &str) {
+        let t = self;
         let b = t.dir.join("bundle");
         let verb: &[&str] = if status == "running" { &["run", "--detach"] } else { &["create"] };
         let o = t.run(&[verb, &["--bundle", b.to_str().unwrap(), &t.id]].concat());
@@ -70,10 +83,9 @@ impl Ctr {
         let s = t.state();
         assert_eq!(s["status"], status, "{s}");
         t.pid = s["pid"].as_u64().unwrap() as u32;
-        t
     }
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(bin());
+        let mut c = Command::new(&self.bin);
         c.arg("--root").arg(self.dir.join("state")).args(args).stdin(Stdio::null());
         c
     }
@@ -523,6 +535,89 @@ fn exec_joins_every_cgroup_of_the_container() {
     let cg = |p: u32| fs::read_to_string(format!("/proc/{p}/cgroup")).unwrap();
     assert_eq!(cg(pid), cg(c.pid), "the exec'd process is in the container's cgroups, every hierarchy");
     assert_ne!(cg(pid), cg(std::process::id()));
+}
+
+/// In the container: wait for a process that runs the runtime (its exe
+/// named mydocker-copy), hold an fd on its /proc/PID/exe, end it, and once
+/// /x/go exists reopen that fd for writing (runc CVE-2019-5736).
+const GRAB: &str = "while :; do for e in /proc/[0-9]*/exe; do case $(readlink $e 2>/dev/null) in *mydocker-copy) \
+    exec 4<$e; p=${e#/proc/}; kill -9 ${p%/exe}; touch /x/got; break 2;; esac; done; done; \
+    until [ -e /x/go ]; do sleep 0.1; done; { echo PWNED >> /proc/self/fd/4; } 2>/x/res; echo rc=$? >> /x/res";
+
+#[test]
+fn the_runtime_run_by_a_proc_self_exe_script_in_a_container_cannot_be_rewritten_once_every_call_returned() {
+    let r = need_rootfs!();
+    let dir = std::env::temp_dir().join(format!("mydocker-keeper-{}", std::process::id()));
+    let x = dir.join("x");
+    fs::create_dir_all(&x).unwrap();
+    // A copy as the runtime: the test may overwrite it, never the real one.
+    let copy = dir.join("mydocker-copy");
+    fs::copy(bin(), &copy).unwrap();
+    let original = fs::read(&copy).unwrap();
+    fs::write(x.join("evil"), "#!/proc/self/exe\n").unwrap();
+    fs::set_permissions(x.join("evil"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut c = Ctr::bundle(copy.clone(), "keeper", &r, |c| {
+        let m = json!({"destination": "/x", "type": "bind", "source": x, "options": ["rbind"]});
+        c["mounts"].as_array_mut().unwrap().push(m);
+    });
+    c.made_as("created");
+    assert_eq!(code(&c.run(&["start", &c.id])), 0);
+    let o = c.exec(&["-d", &c.id, "sh", "-c", GRAB]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // exec'ing the script, the exec child makes the kernel run its own
+    // /proc/self/exe (the runtime) in the container: a fresh, dumpable
+    // process, held still writing its usage line into a full pipe.
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two ints.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both fds are ours alone from here on.
+    let (rd, mut wr) = unsafe { (fs::File::from_raw_fd(fds[0]), fs::File::from_raw_fd(fds[1])) };
+    // SAFETY: F_GETPIPE_SZ on our own pipe.
+    let size = unsafe { libc::fcntl(fds[1], libc::F_GETPIPE_SZ) };
+    std::io::Write::write_all(&mut wr, &vec![b'.'; size as usize]).unwrap();
+    let mut ex = c.cmd(&["exec", "-d", &c.id, "/x/evil"]).stdout(Stdio::null()).stderr(wr).spawn().unwrap();
+    let mut st = None;
+    eventually("exec -d to return", || {
+        st = ex.try_wait().unwrap();
+        st.is_some()
+    });
+    assert!(st.unwrap().success());
+    eventually("the container to hold an fd on the runtime", || x.join("got").exists());
+    drop(rd);
+    // Every mydocker call has returned: only the container's keeper still
+    // executes the runtime, so the kernel refuses the write.
+    fs::write(x.join("go"), "").unwrap();
+    eventually("the write's outcome", || fs::read_to_string(x.join("res")).is_ok_and(|s| s.contains("rc=")));
+    let res = fs::read_to_string(x.join("res")).unwrap();
+    assert!(res.contains("Text file busy") && !res.contains("rc=0"), "{res}");
+    assert!(fs::read(&copy).unwrap() == original, "the runtime was rewritten");
+    // The keeper goes with the container.
+    assert_eq!(code(&c.run(&["delete", "--force", &c.id])), 0);
+    let runs_copy = || {
+        fs::read_dir("/proc").unwrap().flatten().any(|e| fs::read_link(e.path().join("exe")).is_ok_and(|p| p == copy))
+    };
+    eventually("no process to run the runtime after delete", || !runs_copy());
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn creates_stdout_and_stderr_pipes_reach_eof_once_the_container_lets_go_of_them() {
+    let r = need_rootfs!();
+    let c = Ctr::bundle(bin(), "eof", &r, |c| c["process"]["args"] = json!(["sh", "-c", "exec >/dev/null 2>&1; sleep 1000"]));
+    let b = c.dir.join("bundle");
+    let mut cr = c.cmd(&["create", "--bundle", b.to_str().unwrap(), &c.id]);
+    let mut cr = cr.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    assert!(cr.wait().unwrap().success());
+    // The container's process has them until its command redirects them;
+    // nothing of mydocker's may keep them (clients wait for that EOF).
+    assert_eq!(code(&c.run(&["start", &c.id])), 0);
+    let (mut out, mut err) = (cr.stdout.take().unwrap(), cr.stderr.take().unwrap());
+    for fd in [out.as_raw_fd(), err.as_raw_fd()] {
+        // SAFETY: F_SETFL on a pipe end we own.
+        assert_eq!(unsafe { libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) }, 0);
+    }
+    let eof = |f: &mut dyn std::io::Read| matches!(f.read(&mut [0u8; 64]), Ok(0));
+    eventually("EOF on create's stdout and stderr", || eof(&mut out) && eof(&mut err));
 }
 
 #[test]

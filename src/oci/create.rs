@@ -159,6 +159,7 @@ fn build_and_spawn(
     // config.json mapped twice: once to parse (strings are decoded in
     // place), once untouched (annotations and the saved copy are byte for
     // byte).
+    let keep = relay.is_none();
     let mut buf = [0u8; 4200];
     let n = crate::cgroup::join(&mut buf, &[bundle, b"/config.json"]);
     let path = &buf[..n];
@@ -297,7 +298,10 @@ fn build_and_spawn(
     sys::close(fifo);
     made.close();
     let cgs = &made.paths[..made.plen];
-    let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file, cgs);
+    // Last, the keeper (sys::keeper): unprotected, the container must not
+    // run. An attached `run` needs none: it waits for the container.
+    let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file, cgs)
+        .and_then(|_| if keep { sys::keeper::keep(pid).map_err(|e| fail_io(cmd, b"keeper", b"", e)) } else { Ok(()) });
     if let Err(code) = saved {
         let _ = sys::kill(pid, libc::SIGKILL);
         // Gone once SIGKILL is delivered: its cgroups can then go.
@@ -310,6 +314,9 @@ fn build_and_spawn(
         made.remove();
         return Err(code);
     }
+    // Not read any more; the keeper must not pin config.json's mount.
+    sys::unmap(root.raw());
+    sys::unmap(pristine);
     Ok(pid)
 }
 

@@ -67,3 +67,14 @@ fn read_to_end(fd: super::Fd) -> Result<&'static mut [u8], Errno> {
     // is the only reference to it once `buf` is gone.
     Ok(unsafe { core::slice::from_raw_parts_mut(p, n) })
 }
+
+/// Unmaps the pages of a `map_file` mapping that `text` lies in (its
+/// start rounded down to the page), once nothing reads it any more: a
+/// file mapping pins the file and its mount for as long as the memory
+/// lives — which the keeper (keeper.rs) shares.
+pub fn unmap(text: &[u8]) {
+    let start = text.as_ptr() as usize & !4095;
+    // SAFETY: only pages of a mapping made by map_file, which the caller
+    // no longer reads through any reference (EINVAL for an empty slice).
+    unsafe { libc::munmap(start as *mut _, text.as_ptr() as usize + text.len() - start) };
+}

@@ -11,6 +11,7 @@ use core::ffi::{c_char, c_int, c_void};
 pub mod chroot;
 pub mod copy;
 pub mod fds;
+pub mod keeper;
 pub mod mnt;
 pub mod oci;
 pub mod proc;
@@ -405,7 +406,9 @@ pub fn clone3<T>(
 /// The arguments must describe a new stack in live memory (16-byte aligned
 /// at its top) and no CLONE_VM without CLONE_VFORK (vm_with_vfork):
 /// `entry`/`targ` then point at valid copies in the child's private
-/// memory, or at our own while we sleep in this call. The child never
+/// memory, or at our own while we sleep in this call (or, CLONE_VM
+/// alone, `targ` is no pointer and the child reads none of our memory:
+/// keeper.rs). The child never
 /// returns from the asm block and never touches our stack.
 #[inline(never)]
 unsafe fn raw_clone(
