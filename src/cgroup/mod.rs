@@ -112,6 +112,8 @@ impl Fail {
         const SUBTREE: u8 = P::SUBTREE as u8;
         const V1_MEM: u8 = P::V1_FILES as u8;
         const V2_MEM: u8 = P::V2_FILES as u8;
+        const CPUS: u8 = P::CPUS as u8;
+        const MEMS: u8 = P::MEMS as u8;
         match (self.errno.0, self.file) {
             (libc::ENOSPC, PROCS | TASKS) => b"cpuset.cpus or cpuset.mems of the cgroup is empty",
             (libc::EBUSY, SUBTREE) => {
@@ -119,6 +121,9 @@ impl Fail {
                   run mydocker from a leaf cgroup's child or pass --cgroup-parent with a cgroup that has none"
             }
             (libc::EBUSY, V1_MEM | V2_MEM) => b"the limit is below current usage",
+            // The kernel's answer to CPUs or nodes its parent lacks (a v1
+            // cpuset made by mkdir starts empty): not a permission problem.
+            (libc::EACCES, CPUS | MEMS) => b"not within the parent cgroup's: is its cpuset.cpus or cpuset.mems empty?",
             (libc::EACCES | libc::EPERM | libc::EROFS, _) => b"are you root? is cgroupfs mounted read-write?",
             _ => b"",
         }
