@@ -698,8 +698,15 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
     let online = online_cpus(b"run", b"--cpuset-cpus", l.cpuset.map(|c| c.0)).ok_or(125)?;
     if let Some(milli) = l.cpus {
         if milli > online as u64 * 1000 {
+            // The value echoed as a number (what was typed is not kept).
+            let (whole, frac) = (Dec::new(milli / 1000), Dec::new(1000 + milli % 1000));
+            let mut f = &frac.as_bytes()[1..];
+            while let [rest @ .., b'0'] = f {
+                f = rest;
+            }
             let mut m = Line::new();
-            m.s(b"mydocker: run: --cpus: more than the ")
+            m.s(b"mydocker: run: --cpus '").s(whole.as_bytes()).s(if f.is_empty() { b"" } else { b"." }).s(f);
+            m.s(b"': more than the ")
                 .s(Dec::new(online as u64).as_bytes())
                 .s(b" online CPUs")
                 .emit(2);

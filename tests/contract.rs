@@ -86,7 +86,11 @@ fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
             125,
             "mydocker: run: --cpus 'x': CPUs must be a number such as 0.5 or 2 (at most 3 decimals)".into(),
         ),
-        (vec!["run", "--cpus", "1000", "sh"], 125, format!("mydocker: run: --cpus: more than the {ncpu} online CPUs")),
+        (vec!["run", "--cpus", "1000", "sh"], 125, format!("mydocker: run: --cpus '1000': more than the {ncpu} online CPUs")),
+        (vec!["run", "--cpus", "1000.05", "sh"], 125, format!("mydocker: run: --cpus '1000.05': more than the {ncpu} online CPUs")),
+        // With global flags (OCI's) too: one line, one code.
+        (vec!["--root", "/tmp"], 125, "mydocker: missing command: try 'mydocker --help'".into()),
+        (vec!["--debug"], 125, "mydocker: missing command: try 'mydocker --help'".into()),
         (
             vec!["run", "--cgroup-parent", "../x", "sh"],
             125,

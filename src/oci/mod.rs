@@ -210,7 +210,11 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
     let cmd = args.arg(i);
     match crate::words::find(COMMANDS, cmd) {
         Some(k) => HANDLERS[k](&g, args, i + 1),
-        None if cmd.is_empty() => fail1(b"", b"missing command; try 'mydocker --help'"),
+        // The same line and code as without global flags (cli.rs).
+        None if cmd.is_empty() => {
+            fail1(b"", b"missing command: try 'mydocker --help'");
+            125
+        }
         // runc answers these after global flags too (`runc --root R --version`).
         None => match crate::words::find(b"-v --version -h --help", cmd) {
             Some(0 | 1) => info::version(),
