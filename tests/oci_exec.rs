@@ -645,3 +645,22 @@ fn exec_runs_in_a_container_at_its_pids_limit() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), fs::read_to_string(format!("/proc/{}/cgroup", c.pid)).unwrap(), "in the container's cgroups");
 }
+
+#[test]
+fn update_to_a_memory_limit_below_the_usage_says_so() {
+    let r = need_rootfs!();
+    let (_, edit) = limited("membusy");
+    let c = Ctr::start("membusy", &r, edit);
+    let p = c.dir.join("res.json");
+    fs::write(&p, r#"{"memory": {"limit": 4096}}"#).unwrap();
+    let o = c.run(&["update", "--resources", p.to_str().unwrap(), &c.id]);
+    if code(&o) == 0 {
+        // cgroup v2's memory.max takes it (and reclaims or OOM-kills).
+        eprintln!("SKIP {}: the kernel took a limit below the usage (cgroup v2)", module_path!());
+        return;
+    }
+    assert_eq!(code(&o), 1);
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("memory.limit_in_bytes: the limit is below current usage"), "{e}");
+}

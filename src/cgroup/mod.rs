@@ -106,7 +106,8 @@ impl Fail {
         self.why().unwrap_or(sys::strerror(self.errno))
     }
 
-    fn advice(&self) -> &'static [u8] {
+    /// What to do about it, for the errnos whose strerror misleads ("").
+    pub fn advice(&self) -> &'static [u8] {
         const PROCS: u8 = P::PROCS as u8;
         const TASKS: u8 = P::TASKS as u8;
         const SUBTREE: u8 = P::SUBTREE as u8;

@@ -236,7 +236,10 @@ fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> 
 /// Writes the resources into the cgroup `cg` (one hierarchy): the limits
 /// through the one cgroup writer, then, on v2, `unified` as given.
 pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
-    cgroup::res::write(cg, v2, ctrls, &r.cg, policy).map_err(|f| (f.file(), f.reason()))?;
+    // A memory limit below the usage: EBUSY ("Resource busy") says why
+    // only with the advice (runc: 'unable to set memory limit ...').
+    cgroup::res::write(cg, v2, ctrls, &r.cg, policy)
+        .map_err(|f| (f.file(), if f.errno.0 == libc::EBUSY && !f.advice().is_empty() { f.advice() } else { f.reason() }))?;
     if let (true, Some(u)) = (v2, r.unified) {
         for (k, v) in u.members() {
             let (Some(val), true) = (v.as_bytes(), !k.as_bytes().contains(&b'/') && k.as_bytes().first() != Some(&b'.')) else {
