@@ -417,15 +417,21 @@ fn child_failed(c: &Container, cgs: &Cgroups, fs: &Table, hostname: Option<&[u8]
         Step::Setns => c.ns.join.get(index).map(|j| j.1),
         _ => None,
     };
-    // A bind whose source is missing fails as its target does (ENOENT):
-    // name the source, as runc does (checked only now, off the hot path).
-    let src = fs.entries().get(index).filter(|x| matches!(x.op, crate::mounts::Op::Bind { .. })).and_then(|x| x.src);
-    if let (Some(s), Errno(libc::ENOENT)) = (src.map(|s| fs.str(s)), e.errno) {
-        if e.step == Step::Mount && sys::kind(s).is_err() {
-            let mut l = Line::new();
-            l.s(b"mydocker: mount: ").arg(what.unwrap_or(b"")).s(b": source ").arg(s).s(b": No such file or directory").emit(2);
-            return e.exit_code();
-        }
+    // Named only now, off the hot path: a bind whose source is missing
+    // (ENOENT, as a missing target: name the source, as runc does); a
+    // filesystem whose options the kernel refused (EINVAL: size=-1,
+    // mode=99999, mpol=bogus).
+    use crate::mounts::Op;
+    let x = fs.entries().get(index).filter(|_| e.step == Step::Mount).map(|x| (x.op, x.src.map(|s| fs.str(s))));
+    let said: Option<(&[u8], &[u8], &[u8])> = match (x, e.errno.0) {
+        (Some((Op::Bind { .. }, Some(s))), libc::ENOENT) if sys::kind(s).is_err() => Some((b": source ", s, b": No such file or directory")),
+        (Some((Op::Fs { data, .. }, _)), libc::EINVAL) if data.len > 0 => Some((b": the kernel refused the options '", fs.str(data), b"'")),
+        _ => None,
+    };
+    if let Some((a, b, c)) = said {
+        let mut l = Line::new();
+        l.s(b"mydocker: mount: ").arg(what.unwrap_or(b"")).s(a).arg(b).s(c).emit(2);
+        return e.exit_code();
     }
     if e.step == Step::Exec && index == 1 {
         // The child found the file (see child::exec): what is missing is

@@ -366,3 +366,14 @@ fn an_image_run_gets_dockers_environment_never_the_callers() {
     // -e still sets and copies; a uid other than root has no /root.
     assert_eq!(env(&["-u", "1000", "-e", "COPIED", "-e", "A=1"]), ["A=1", "COPIED=yes", "HOME=/", "HOSTNAME=h", path]);
 }
+
+#[test]
+fn tmpfs_options_the_kernel_refuses_are_named() {
+    need_rootfs!();
+    for opts in ["size=-1", "mode=99999"] {
+        let o = inside(&["--tmpfs", &format!("/mnt:{opts}")], "true");
+        assert_eq!(code(&o), 125, "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("/mnt (tmpfs): the kernel refused the options '{opts}'")), "{}", stderr(&o));
+    }
+}
