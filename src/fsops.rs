@@ -195,7 +195,7 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
 
 /// How deep tmpcopyup copies: each level keeps a directory listing buffer
 /// and two fds while the levels below it are copied (the child's stack is
-/// 64 KiB). Deeper is ENAMETOOLONG.
+/// 64 KiB). Deeper is ENAMETOOLONG, whose advice (err.rs) says the limit.
 const COPY_DEPTH: u8 = 16;
 
 /// Copies the entries of directory `from` (readable) into `to`:

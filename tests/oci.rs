@@ -1735,3 +1735,22 @@ fn a_missing_bind_source_is_named_as_the_source() {
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains(&format!(": source {}: No such file or directory", src.display())), "{}", stderr(&o));
 }
+
+/// tmpcopyup copies a bounded depth (the child's stack): a deeper tree is
+/// one line that says the limit, not a bare 'Filename too long'.
+#[test]
+fn tmpcopyup_deeper_than_its_limit_says_the_limit() {
+    let r = need!();
+    let t = T::new("deepcopy");
+    let src = t.dir.join("deep");
+    let leaf = (1..=20).fold(src.clone(), |p, i| p.join(format!("d{i}")));
+    fs::create_dir_all(&leaf).unwrap();
+    let mut c = sh(&r, "true");
+    let m = c["mounts"].as_array_mut().unwrap();
+    m.push(json!({"destination": "/dev/deep", "type": "bind", "source": src, "options": ["rbind"]}));
+    m.push(json!({"destination": "/dev/deep", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}));
+    let o = t.oci_run(&c, "deepcopy");
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("(tmpcopyup copies at most 16 directory levels"), "{}", stderr(&o));
+}
