@@ -1318,6 +1318,35 @@ fn a_created_container_is_at_its_cgroups_path_in_every_hierarchy_until_deleted()
     }
 }
 
+/// A hierarchy another mount hides — a tmpfs over a hybrid host's cgroup2,
+/// as make bench's private mount namespace puts there for crun — is left
+/// out as if it were not mounted: its "cgroup" would be a plain directory
+/// with no join file, and create failed on it.
+#[test]
+fn a_cgroup_hierarchy_hidden_by_another_mount_is_left_out() {
+    let r = need!();
+    let name = "a_cgroup_hierarchy_hidden_by_another_mount_is_left_out";
+    let mi = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    if !mi.lines().any(|l| l.contains(" /sys/fs/cgroup/unified ") && l.contains(" - cgroup2 ")) {
+        return println!("SKIP {name}: no hybrid cgroup2 at /sys/fs/cgroup/unified");
+    }
+    if Command::new("unshare").arg("--help").output().is_err() {
+        return println!("SKIP {name}: no unshare(1)");
+    }
+    let t = T::new("hid");
+    let mut c = sh(&r, "true");
+    c["linux"]["cgroupsPath"] = json!(format!("mydocker-oci-test-{}-hid", std::process::id()));
+    t.write(&c);
+    let script = format!(
+        "mount -t tmpfs -o size=1m none /sys/fs/cgroup/unified && exec {} --root {} run -b {} hid",
+        bin().display(),
+        t.root(),
+        t.bundle().display()
+    );
+    let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
 /// The `cgroup` mount of a v1 or hybrid host binds the container's cgroup
 /// of every v1 hierarchy, named ones too, as runc does (not a hybrid
 /// host's cgroup2: runc binds the v1 ones only).

@@ -363,12 +363,27 @@ fn others(m: &mut Made, body: &[u8], abs: bool, v2: bool, policy: &Policy) -> Re
         let Some(ml) = cgroup::parse_mountinfo_line(line).filter(|_| r.is_ok()) else { return };
         let Some(own) = take(&mut left[..n], &ml) else { return };
         r = match if abs { Some(&b""[..]) } else { cgroup::relative(own, ml.root) } {
+            Some(_) if hidden(ml.mountpoint) => Ok(()),
             Some(rel) => one(m, (ml.mountpoint, true), rel, body, ml.fstype == b"cgroup2", false, &[false; NCTRL], &NO_RES, policy),
             None => Err((&b"/proc/self/cgroup"[..], &b"the caller's cgroup is outside a hierarchy's mount"[..])),
         };
     });
     walk.map_err(|e| (&b"/proc/self/mountinfo"[..], why(e)))?;
     r
+}
+
+/// Whether another mount hides the hierarchy mounted at `point` (escaped
+/// as mountinfo has it): a tmpfs over a hybrid host's cgroup2, as make
+/// bench's private mount namespace puts there for crun. A cgroup made
+/// there would be a plain directory, with no join file: such a hierarchy
+/// is left out, as if it were not mounted.
+fn hidden(point: &[u8]) -> bool {
+    let mut p = [0u8; 512];
+    let Some(n) = cgroup::unescape(point, true, &mut p) else { return false };
+    let Ok(fd) = open_dir(sys::CWD, &p[..n]) else { return true };
+    let cgroupfs = sys::mnt::on_cgroupfs(fd);
+    sys::close(fd);
+    !cgroupfs
 }
 
 /// The hierarchies `others` adds, from the text of /proc/self/cgroup, into
