@@ -83,10 +83,15 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
         Status::Paused => return fail1(cmd, b"cannot start a container in the paused state"),
         Status::Running => return fail1(cmd, b"cannot start an already running container"),
     }
-    // ENXIO: nobody holds the read end, the process is gone. ENOENT: a
-    // start racing with this one took the fifo after our status check.
+    // ENXIO: nobody holds the read end: the process is gone, or a start
+    // racing with this one released it after our status check and it has
+    // exec'd (the read end is close-on-exec) — the status tells which.
+    // ENOENT: such a start took the fifo after our status check.
     let fd = match sys::openat(o.dir, b"exec.fifo", libc::O_WRONLY | libc::O_NONBLOCK) {
         Ok(fd) => fd,
+        Err(Errno(libc::ENXIO)) if state::status(o.dir, &o.rec) == Status::Running => {
+            return fail1(cmd, b"cannot start an already running container")
+        }
         Err(Errno(libc::ENXIO)) => return fail1(cmd, b"container not running"),
         Err(Errno(libc::ENOENT)) => return fail1(cmd, b"cannot start an already running container"),
         Err(e) => return fail2(cmd, b"exec.fifo: ", sys::strerror(e)),
