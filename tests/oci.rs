@@ -1283,6 +1283,48 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     }
 }
 
+/// A nested cgroupsPath in a v1 cpuset hierarchy: its first level made by
+/// hand (mkdir: empty), the others new. Every level gets cpus and mems
+/// from the nearest ancestor that has them (the caller's cgroup), top-down,
+/// before the container's cgroup is written or joined: with
+/// linux.resources.cpu.cpus and without.
+#[test]
+fn a_nested_cgroups_path_gets_cpus_and_mems_at_every_new_or_empty_cpuset_level() {
+    let r = need!();
+    let test = "a_nested_cgroups_path_gets_cpus_and_mems_at_every_new_or_empty_cpuset_level";
+    let top = format!("mydocker-oci-test-{}-cpuset", std::process::id());
+    let Some((dir, _tree)) = empty_cpuset_levels(test, &top) else { return };
+    let (cpus, mems) = cpuset_of(&dir);
+    let first = cpus.split([',', '-']).next().unwrap().to_string();
+    let t = T::new("cpuset");
+    let mut made = vec![];
+    for (id, want) in [("cs1", &cpus), ("cs2", &first)] {
+        let mut c = sh(&r, "true");
+        c["linux"]["cgroupsPath"] = json!(format!("{top}/{id}/y/z"));
+        if id == "cs2" {
+            c["linux"]["resources"] = json!({"cpu": {"cpus": first}});
+        }
+        t.write(&c);
+        t.create_into_files(id);
+        let pid = t.state(id)["pid"].as_u64().unwrap();
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let allowed = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap().trim().to_string();
+        assert_eq!(&allowed, want, "{id}");
+        for d in ["", id, &format!("{id}/y")] {
+            assert_eq!(cpuset_of(&dir.join(&top).join(d)), (cpus.clone(), mems.clone()), "{top}/{d}");
+        }
+        assert_eq!(cpuset_of(&dir.join(&top).join(id).join("y/z")), (want.clone(), mems.clone()), "{id}");
+        made.extend(cgroup_dirs(pid));
+        assert_eq!(code(&t.run(&["delete", "--force", id])), 0);
+    }
+    // The levels above each container's cgroup, in every hierarchy.
+    for d in &made {
+        for up in d.ancestors().skip(1).take(3) {
+            let _ = fs::remove_dir(up);
+        }
+    }
+}
+
 /// runc makes cgroupsPath in every hierarchy mounted and joins them all
 /// (libcontainer/cgroups/fs: cpuacct, blkio, name=systemd, ..., and a
 /// hybrid host's cgroup2), not only those whose controllers it limits:
