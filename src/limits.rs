@@ -137,6 +137,17 @@ pub fn parse_cpuset(s: &[u8]) -> Result<CpuSet, Why> {
     Ok(set)
 }
 
+/// The online CPUs, from `online` (the text of
+/// /sys/devices/system/cpu/online, "0-3\n"), and those of `list` (a CPU
+/// list) that are not among them: None when there are none, or no list (a
+/// malformed one is refused by its own parse). None: `online` is not a CPU
+/// list (it could not be read).
+pub fn offline_cpus(online: &[u8], list: Option<&[u8]>) -> Option<(CpuSet, Option<CpuSet>)> {
+    let online = parse_cpuset(online).ok()?;
+    let off = list.and_then(|l| parse_cpuset(l).ok()).map(|s| s.minus(&online));
+    Some((online, off.filter(|o| o.count() > 0)))
+}
+
 pub const SHARES_MIN: u64 = 2;
 pub const SHARES_MAX: u64 = 262_144;
 
@@ -280,12 +291,23 @@ mod tests {
     }
 
     #[test]
-    fn offline_cpus_are_found_by_difference() {
-        let want = parse_cpuset(b"0-3").unwrap();
-        let online = parse_cpuset(b"0-1").unwrap();
-        let mut out = vec![];
-        want.minus(&online).format(|b| out.extend_from_slice(b));
-        assert_eq!(out, b"2-3");
+    fn offline_cpus_are_those_asked_that_the_online_file_lacks() {
+        let list = |s: &CpuSet| {
+            let mut out = vec![];
+            s.format(|b| out.extend_from_slice(b));
+            String::from_utf8(out).unwrap()
+        };
+        let (online, off) = offline_cpus(b"0-1\n", Some(b"0-3")).unwrap();
+        assert_eq!((list(&online), off.as_ref().map(list)), ("0-1".into(), Some("2-3".into())));
+        let (online, off) = offline_cpus(b"0,2-5\n", Some(b"2,4")).unwrap();
+        assert_eq!((online.count(), off), (5, None));
+        // Nothing asked, or a malformed list: nothing offline.
+        assert_eq!(offline_cpus(b"0-7\n", None).unwrap().1, None);
+        assert_eq!(offline_cpus(b"0-7\n", Some(b"x")).unwrap().1, None);
+        // An empty or unreadable file is no CPU list.
+        for bad in [&b""[..], b"\n", b"garbage"] {
+            assert_eq!(offline_cpus(bad, Some(b"0")), None);
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::cli::Limits;
 use crate::devices::{self, Policy};
 use crate::err::{self, Error, Step};
 use crate::frame::Encoder;
-use crate::limits::{self as lim, CpuSet, Dec};
+use crate::limits::Dec;
 use crate::model::{CapSets, Caps, Container, Mode, Mounts};
 use crate::mounts::{self, Entry, Table, Volume, MAX_ENTRIES, MAX_VOLUMES, TEXT_CAP};
 use crate::out::Line;
@@ -701,7 +701,7 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
     if l.cpuset.is_none() && l.cpus.is_none() {
         return Ok(());
     }
-    let online = online_cpus(b"run", b"--cpuset-cpus", l.cpuset.map(|c| c.0)).ok_or(125)?;
+    let online = cgroup::res::online_cpus(b"run", b"--cpuset-cpus", l.cpuset.map(|c| c.0)).ok_or(125)?;
     if let Some(milli) = l.cpus {
         if milli > online as u64 * 1000 {
             // The value echoed as a number (what was typed is not kept).
@@ -720,42 +720,6 @@ fn check_cpus(l: &Limits) -> Result<(), i32> {
         }
     }
     Ok(())
-}
-
-/// How many CPUs are online, once `list` (a CPU list given as `what`)
-/// names no other: else None after one line, `mydocker: <cmd>: <what>
-/// '<list>': CPUs not online: 2-99 (online: 0-1)` (the kernel's ERANGE or
-/// EINVAL at cpuset.cpus would name none of them), or that the online set
-/// cannot be read.
-#[inline(never)]
-pub fn online_cpus(cmd: &[u8], what: &[u8], list: Option<&[u8]>) -> Option<u32> {
-    let mut buf = [0u8; 1024];
-    let mut m = Line::new();
-    m.s(b"mydocker: ").s(cmd).s(b": ");
-    let online = cgroup::read_file(sys::CWD, b"/sys/devices/system/cpu/online", &mut buf)
-        .ok()
-        .and_then(|t| lim::parse_cpuset(t).ok());
-    let Some(online) = online else {
-        m.s(b"cannot read the online CPUs from /sys/devices/system/cpu/online").emit(2);
-        return None;
-    };
-    if let Some((arg, Ok(set))) = list.map(|l| (l, lim::parse_cpuset(l))) {
-        let off = set.minus(&online);
-        if off.count() > 0 {
-            let put = |m: &mut Line, set: &CpuSet| {
-                set.format(|b| {
-                    m.s(b);
-                })
-            };
-            m.s(what).s(b" '").arg(arg).s(b"': CPUs not online: ");
-            put(&mut m, &off);
-            m.s(b" (online: ");
-            put(&mut m, &online);
-            m.s(b")").emit(2);
-            return None;
-        }
-    }
-    Some(online.count())
 }
 
 /// -t: takes the master from the child and relays until the container is

@@ -6,8 +6,9 @@
 use super::{fail, text, write_file, Ctrl, Fail, Need, Res, NCTRL, P};
 use crate::cli::Limits;
 use crate::devices::Policy;
-use crate::limits::{quota_us, shares_to_weight, Dec, CFS_PERIOD_US};
-use crate::sys::{Errno, Fd};
+use crate::limits::{offline_cpus, quota_us, shares_to_weight, CpuSet, Dec, CFS_PERIOD_US};
+use crate::out::Line;
+use crate::sys::{self, Errno, Fd};
 
 /// The numeric limits, by index into `Resources::num` (in this order).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -177,4 +178,35 @@ pub fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, dev: &Policy) -> Res
         }
     }
     Ok(())
+}
+
+/// How many CPUs are online, once `list` (a CPU list given as `what`)
+/// names no other: else None after one line, `mydocker: <cmd>: <what>
+/// '<list>': CPUs not online: 2-99 (online: 0-1)` (the kernel's ERANGE or
+/// EINVAL at cpuset.cpus would name none of them), or that the online set
+/// cannot be read. The reader of limits::offline_cpus's text.
+#[inline(never)]
+pub fn online_cpus(cmd: &[u8], what: &[u8], list: Option<&[u8]>) -> Option<u32> {
+    let mut buf = [0u8; 1024];
+    let mut m = Line::new();
+    m.s(b"mydocker: ").s(cmd).s(b": ");
+    let sets = super::read_file(sys::CWD, b"/sys/devices/system/cpu/online", &mut buf)
+        .ok()
+        .and_then(|t| offline_cpus(t, list));
+    let Some((online, off)) = sets else {
+        m.s(b"cannot read the online CPUs from /sys/devices/system/cpu/online").emit(2);
+        return None;
+    };
+    let (Some(off), Some(arg)) = (off, list) else { return Some(online.count()) };
+    let put = |m: &mut Line, set: &CpuSet| {
+        set.format(|b| {
+            m.s(b);
+        })
+    };
+    m.s(what).s(b" '").arg(arg).s(b"': CPUs not online: ");
+    put(&mut m, &off);
+    m.s(b" (online: ");
+    put(&mut m, &online);
+    m.s(b")").emit(2);
+    None
 }

@@ -216,7 +216,7 @@ fn build_and_spawn(
         Err(r) => return Err(refused(cmd, *r)),
     };
     if res.cg.cpus.is_some() {
-        crate::spawn::online_cpus(cmd, b"linux.resources.cpu.cpus", res.cg.cpus).ok_or(1)?;
+        crate::cgroup::res::online_cpus(cmd, b"linux.resources.cpu.cpus", res.cg.cpus).ok_or(1)?;
     }
     // Always, as runc: its device rules start from deny-all and end with its
     // always-allowed nodes and linux.devices, whether or not the config has

@@ -75,7 +75,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
         Ok(r) => r,
         Err(x) => return x.report(b"update", b""),
     };
-    if r.cg.cpus.is_some() && crate::spawn::online_cpus(b"update", b"cpu.cpus", r.cg.cpus).is_none() {
+    if r.cg.cpus.is_some() && crate::cgroup::res::online_cpus(b"update", b"cpu.cpus", r.cg.cpus).is_none() {
         return 1;
     }
     let need = r.cg.need(false);
