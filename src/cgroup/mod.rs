@@ -880,7 +880,7 @@ impl Drop for Cgroups {
 }
 
 /// The file a task joins a cgroup through by writing "0" (see open_joins).
-fn join_file(v2: bool) -> &'static [u8] {
+pub fn join_file(v2: bool) -> &'static [u8] {
     if v2 {
         b"cgroup.procs"
     } else {

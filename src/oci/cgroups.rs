@@ -180,7 +180,8 @@ pub struct Made {
     /// The join file of each (tasks / cgroup.procs), opened for the child.
     pub joins: [Fd; cgroup::MAX_HIER],
     /// Their absolute paths, NUL-separated (for the state record); one
-    /// that was there before ends in '/'.
+    /// that was there before ends in '/', a cgroup2 one follows an empty
+    /// entry (state::Record::cgroup_dirs_v2).
     pub paths: [u8; 4096],
     pub plen: usize,
 }
@@ -306,6 +307,9 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn one(m: &mut Made, point: (&[u8], bool), rel: &[u8], body: &[u8], v2: bool, cpuset: bool, here: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
+    // The empty entry before a cgroup2 directory (paths start zeroed): exec
+    // then opens its join file without probing for a v1 `tasks`.
+    m.plen += v2 as usize;
     let at = m.plen;
     let out = &mut m.paths[at..];
     // What does not fit leaves no room for the rest: "too long" below.
@@ -328,9 +332,8 @@ fn one(m: &mut Made, point: (&[u8], bool), rel: &[u8], body: &[u8], v2: bool, cp
     let p = &m.paths[at..at + n];
     make_levels(p, from, v2, cpuset, here)?;
     let cg = open_dir(sys::CWD, p).map_err(|e| (&b"opening the container cgroup"[..], why(e)))?;
-    let file: &[u8] = if v2 { b"cgroup.procs" } else { b"tasks" };
     let join = write(cg, v2, here, r, policy)
-        .and_then(|_| sys::openat(cg, file, libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e))));
+        .and_then(|_| sys::openat(cg, cgroup::join_file(v2), libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e))));
     // Only the join file stays open (for the child).
     sys::close(cg);
     m.joins[m.n] = join?;

@@ -344,8 +344,9 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     Ok(0)
 }
 
-/// The join file of every cgroup of the container (v1 `tasks`, else v2
-/// `cgroup.procs`), opened for the child to write "0" into; closed on drop.
+/// The join file of every cgroup of the container (v1 `tasks`, v2
+/// `cgroup.procs`: cgroup::join_file, by the version create recorded),
+/// opened for the child to write "0" into; closed on drop.
 struct JoinFiles {
     fds: [sys::Fd; crate::cgroup::MAX_HIER],
     n: usize,
@@ -361,13 +362,21 @@ impl Drop for JoinFiles {
 
 fn join_files(rec: &state::Record) -> Result<JoinFiles, i32> {
     let mut j = JoinFiles { fds: [-1; crate::cgroup::MAX_HIER], n: 0 };
-    for d in rec.cgroup_dirs() {
+    for (d, v2) in rec.cgroup_dirs_v2() {
         if j.n == j.fds.len() {
             return Err(no(b"too many cgroups"));
         }
         let f = match crate::cgroup::open_dir(sys::CWD, d) {
             Ok(dir) => {
-                let f = sys::openat(dir, b"tasks", libc::O_WRONLY).or_else(|_| sys::openat(dir, b"cgroup.procs", libc::O_WRONLY));
+                // ENOENT on `tasks`: an unmarked cgroup2 directory, from a
+                // record made before create marked them.
+                let mut v2 = v2;
+                let f = loop {
+                    match sys::openat(dir, crate::cgroup::join_file(v2), libc::O_WRONLY) {
+                        Err(Errno(libc::ENOENT)) if !v2 => v2 = true,
+                        f => break f,
+                    }
+                };
                 sys::close(dir);
                 f
             }

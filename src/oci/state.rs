@@ -35,7 +35,8 @@ pub struct Record<'a> {
     pub rootfs: &'a [u8],
     pub owner: u32,
     /// The container's cgroup directories, NUL-separated; one that create
-    /// found already there (not the container's alone) ends in '/'.
+    /// found already there (not the container's alone) ends in '/'; a
+    /// cgroup2 one follows an empty entry (see `cgroup_dirs_v2`).
     pub cgroups: &'a [u8],
 }
 
@@ -75,6 +76,20 @@ impl<'a> Record<'a> {
 
     pub fn cgroup_dirs(&self) -> impl Iterator<Item = &'a [u8]> {
         self.cgroups.split(crate::words::on(0)).filter(|d| !d.is_empty())
+    }
+
+    /// The cgroup directories, each with whether it is cgroup2: create
+    /// knew each hierarchy's version and recorded a cgroup2 directory after
+    /// an empty entry (a mark readers of `cgroup_dirs` skip).
+    pub fn cgroup_dirs_v2(&self) -> impl Iterator<Item = (&'a [u8], bool)> {
+        let mut marked = false;
+        self.cgroups.split(crate::words::on(0)).filter_map(move |d| match d {
+            b"" => {
+                marked = true;
+                None
+            }
+            d => Some((d, core::mem::take(&mut marked))),
+        })
     }
 }
 
@@ -211,12 +226,16 @@ mod tests {
             bundle: b"/b",
             rootfs: b"/b/rootfs",
             owner: 0,
-            cgroups: b"/sys/fs/cgroup/x\0/sys/fs/cgroup/memory/x",
+            cgroups: b"/sys/fs/cgroup/memory/x\0\0/sys/fs/cgroup/unified/x\0/sys/fs/cgroup/pids/x/",
         };
         let mut buf = [0u8; 256];
         let n = r.encode(&mut buf).unwrap();
         assert_eq!(Record::decode(&buf[..n]), Some(r));
-        assert_eq!(r.cgroup_dirs().count(), 2);
+        assert_eq!(r.cgroup_dirs().count(), 3);
+        let v2: Vec<(&[u8], bool)> = r.cgroup_dirs_v2().collect();
+        let want: Vec<(&[u8], bool)> =
+            vec![(b"/sys/fs/cgroup/memory/x", false), (b"/sys/fs/cgroup/unified/x", true), (b"/sys/fs/cgroup/pids/x/", false)];
+        assert_eq!(v2, want, "the cgroup2 directory is the one after the empty entry");
         assert_eq!(r.encode(&mut [0u8; 20]), None);
         assert_eq!(Record::decode(b"garbage\0"), None);
         assert_eq!(Record::decode(&buf[..n - 1]), None, "no final NUL: truncated");
