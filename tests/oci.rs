@@ -192,6 +192,26 @@ fn create_start_state_delete_follow_the_lifecycle() {
 }
 
 #[test]
+fn a_pid_file_is_written_anew_never_through_a_planted_temp_symlink() {
+    // The pid file's directory may be writable by others: a link planted
+    // at the temp name must not make create write (as root) through it.
+    let r = need!();
+    let t = T::new("pidlink");
+    t.write(&sh(&r, "true"));
+    let victim = t.dir.join("victim");
+    fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, t.dir.join(".c.pid.tmp")).unwrap();
+    let pidf = t.dir.join("c.pid");
+    let b = t.bundle();
+    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "--pid-file", pidf.to_str().unwrap(), "pl"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious", "written through the planted link");
+    assert!(!fs::symlink_metadata(&pidf).unwrap().file_type().is_symlink(), "the pid file is the planted link");
+    assert_eq!(fs::read_to_string(&pidf).unwrap(), t.state("pl")["pid"].to_string());
+    assert_eq!(code(&t.run(&["delete", "-f", "pl"])), 0);
+}
+
+#[test]
 fn the_container_inherits_creates_stdio_and_runs_after_start() {
     let r = need!();
     let t = T::new("stdio");
