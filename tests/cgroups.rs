@@ -423,7 +423,8 @@ fn a_cgroup_parent_of_new_cpuset_levels_gets_cpus_and_mems_from_the_nearest_ance
 
 /// A level that has CPUs but no memory nodes keeps its CPUs and gets the
 /// nodes from above (each file is filled on its own, as runc does); the
-/// container runs within those CPUs.
+/// container runs within those CPUs, and asking for one outside them is
+/// one line naming the file.
 #[test]
 fn a_cgroup_parent_with_cpus_but_no_mems_keeps_its_cpus_and_gets_mems_from_above() {
     need_root!();
@@ -439,6 +440,15 @@ fn a_cgroup_parent_with_cpus_but_no_mems_keeps_its_cpus_and_gets_mems_from_above
     let o = run(["run", "--cgroup-parent", &parent, "--cpuset-cpus", &first, "sh", "-c", "echo ran"]);
     assert_eq!(ok(&o), "ran\n");
     assert_eq!(cpuset_of(&p), (first.clone(), mems.clone()));
-    assert_eq!(cpuset_of(&p.join("mydocker")), (first, mems));
+    assert_eq!(cpuset_of(&p.join("mydocker")), (first.clone(), mems));
+    // A CPU outside them: the kernel's EACCES, explained, nothing run.
+    let last = cpus.rsplit([',', '-']).next().unwrap();
+    if last == first {
+        eprintln!("SKIP {test} (a CPU outside the parent's): the caller has one CPU");
+    } else {
+        let o = run(["run", "--cgroup-parent", &parent, "--cpuset-cpus", last, "sh", "-c", "echo ran"]);
+        fails(&o, 125, "cgroup: setting: cpuset.cpus: Permission denied (not within the parent cgroup's)");
+        assert!(stdout(&o).is_empty());
+    }
     assert_eq!(leftovers(&p), Vec::<String>::new());
 }

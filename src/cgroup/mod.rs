@@ -122,9 +122,9 @@ impl Fail {
                   run mydocker from a leaf cgroup's child or pass --cgroup-parent with a cgroup that has none"
             }
             (libc::EBUSY, V1_MEM | V2_MEM) => b"the limit is below current usage",
-            // The kernel's answer to CPUs or nodes its parent lacks (a v1
-            // cpuset made by mkdir starts empty): not a permission problem.
-            (libc::EACCES, CPUS | MEMS) => b"not within the parent cgroup's: is its cpuset.cpus or cpuset.mems empty?",
+            // The kernel's answer to CPUs or nodes its parent lacks (empty
+            // ones are filled first: see descend): not a permission problem.
+            (libc::EACCES, CPUS | MEMS) => b"not within the parent cgroup's",
             (libc::EACCES | libc::EPERM | libc::EROFS, _) => b"are you root? is cgroupfs mounted read-write?",
             _ => b"",
         }

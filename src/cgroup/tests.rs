@@ -683,8 +683,8 @@ fn the_file_lists_name_one_file_per_knob_in_each_version() {
 
 #[test]
 fn eacces_on_cpuset_cpus_or_mems_blames_the_parents_cpuset_not_permissions() {
-    // v1 refuses CPUs or nodes its parent lacks with EACCES (a cpuset made
-    // by mkdir starts empty): "are you root?" would send root astray.
+    // v1 refuses CPUs or nodes its parent lacks with EACCES: "are you
+    // root?" would send root astray.
     for file in [P::CPUS, P::MEMS] {
         let a = Fail::new(P::SETTING as u8, file as u8, Errno(libc::EACCES)).advice();
         assert!(a.starts_with(b"not within the parent cgroup's"), "{}", String::from_utf8_lossy(a));
