@@ -1644,6 +1644,25 @@ fn run_attached_with_a_terminal_relays_the_callers_as_runc_does() {
     assert_eq!(stdout(&t.run(&["list", "-q"])), "", "nothing left");
 }
 
+/// `mydocker run -b B ID | head -1` with process.terminal: once the
+/// reader is gone the container's terminal is hung up, its command (a PID
+/// 1 ignoring the SIGHUP) killed and the container deleted, as runc's
+/// attached run ends at once.
+#[test]
+fn an_attached_run_whose_output_reader_is_gone_ends_and_deletes_the_container() {
+    let r = need!();
+    let t = T::new("runhead");
+    let mut c = sh(&r, "echo UP$((1+1)); exec sleep 987648");
+    c["process"]["terminal"] = json!(true);
+    t.write(&c);
+    let b = t.bundle();
+    let p = pty::pty(24, 80);
+    let mut child = p.spawn_out(t.cmd(&["run", "-b", b.to_str().unwrap(), "rh1"]), std::process::Stdio::piped());
+    pty::read_then_close(&mut child, "UP2");
+    assert_eq!(pty::finish(&mut child, ""), 137);
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "", "nothing left");
+}
+
 #[test]
 fn a_terminal_without_a_console_socket_and_the_reverse_are_refused() {
     let r = need!();
