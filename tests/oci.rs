@@ -212,6 +212,25 @@ fn a_pid_file_is_written_anew_never_through_a_planted_temp_symlink() {
 }
 
 #[test]
+fn a_long_pid_file_name_gets_a_temp_file_of_its_own() {
+    // Its temp name is '.' + the whole name + ".tmp", never cut short onto
+    // another file's name (here '.' + its first 63 bytes).
+    let r = need!();
+    let t = T::new("pidlong");
+    t.write(&sh(&r, "true"));
+    let name = "p".repeat(100);
+    let decoy = t.dir.join(format!(".{}", &name[..63]));
+    fs::write(&decoy, "precious").unwrap();
+    let pidf = t.dir.join(format!("{name}.pid"));
+    let b = t.bundle();
+    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "--pid-file", pidf.to_str().unwrap(), "pn"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&decoy).unwrap_or_default(), "precious", "another file was taken as the temp file");
+    assert_eq!(fs::read_to_string(&pidf).unwrap(), t.state("pn")["pid"].to_string());
+    assert_eq!(code(&t.run(&["delete", "-f", "pn"])), 0);
+}
+
+#[test]
 fn the_container_inherits_creates_stdio_and_runs_after_start() {
     let r = need!();
     let t = T::new("stdio");
