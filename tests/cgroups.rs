@@ -424,28 +424,60 @@ fn no_cgroupfs_fd_is_open_in_the_container() {
     assert_no_leftovers();
 }
 
+/// --cgroup-parent naming v1 cpuset levels made by mkdir, all empty: no
+/// task could join below them (ENOSPC) nor a CPU be set (EACCES). Each is
+/// filled top-down from the nearest ancestor that has CPUs and memory
+/// nodes (here the caller's cgroup), as docker (runc) does, and then the
+/// container's.
 #[test]
-fn a_join_refused_with_enospc_names_the_file_and_runs_nothing() {
+fn a_cgroup_parent_of_new_cpuset_levels_gets_cpus_and_mems_from_the_nearest_ancestor() {
     need_root!();
-    let (dir, v2) = need_ctrl!("cpuset");
-    if v2 {
-        // v2 cpusets fall back to the parent's CPUs and memory nodes: no ENOSPC.
-        eprintln!("SKIP {}: cgroup v2 cpusets are never empty", module_path!());
-        return;
-    }
+    let test = "a_cgroup_parent_of_new_cpuset_levels_gets_cpus_and_mems_from_the_nearest_ancestor";
+    let name = format!("mydocker-test-cpuset-{}", std::process::id());
+    let Some((dir, _tree)) = empty_cpuset_levels(test, &name) else { return };
     let _s = serial();
-    // A parent with CPUs but no memory nodes: every cgroup below it copies
-    // the empty cpuset.mems, and the kernel refuses tasks with ENOSPC.
+    let deepest = dir.join(&name).join("a/b/c");
+    std::fs::create_dir_all(&deepest).unwrap();
+    assert_eq!(cpuset_of(&deepest), (String::new(), String::new()), "mkdir made a filled cpuset");
+    let (cpus, mems) = cpuset_of(&dir);
+    let first = cpus.split([',', '-']).next().unwrap().to_string();
+    let parent = format!("{}/{name}/a/b/c", caller_path("cpuset", false).trim_end_matches('/'));
+    let o = run(["run", "--cgroup-parent", &parent, "-cpuset", &first, "grep", "Cpus_allowed_list", "/proc/self/status"]);
+    assert_eq!(ok(&o).split_whitespace().last(), Some(first.as_str()));
+    for d in ["", "a", "a/b", "a/b/c", "a/b/c/mydocker"] {
+        assert_eq!(cpuset_of(&dir.join(&name).join(d)), (cpus.clone(), mems.clone()), "{name}/{d}");
+    }
+    assert_eq!(leftovers(&deepest), Vec::<String>::new());
+}
+
+/// A level that has CPUs but no memory nodes keeps its CPUs and gets the
+/// nodes from above (each file is filled on its own, as runc does); the
+/// container runs within those CPUs, and asking for one outside them is
+/// one line naming the file.
+#[test]
+fn a_cgroup_parent_with_cpus_but_no_mems_keeps_its_cpus_and_gets_mems_from_above() {
+    need_root!();
+    let test = "a_cgroup_parent_with_cpus_but_no_mems_keeps_its_cpus_and_gets_mems_from_above";
     let name = format!("mydocker-test-nomems-{}", std::process::id());
+    let Some((dir, _tree)) = empty_cpuset_levels(test, &name) else { return };
+    let _s = serial();
     let p = dir.join(&name);
-    std::fs::create_dir(&p).unwrap();
-    std::fs::write(p.join("cpuset.cpus"), "0").unwrap();
+    let (cpus, mems) = cpuset_of(&dir);
+    let first = cpus.split([',', '-']).next().unwrap().to_string();
+    std::fs::write(p.join("cpuset.cpus"), &first).unwrap();
     let parent = format!("{}/{name}", caller_path("cpuset", false).trim_end_matches('/'));
-    let o = run(["run", "--cgroup-parent", &parent, "--cpuset-cpus", "0", "sh", "-c", "echo ran"]);
-    let left = leftovers(&p);
-    let _ = std::fs::remove_dir(p.join("mydocker"));
-    let _ = std::fs::remove_dir(&p);
-    fails(&o, 125, "cgroup: joining the cpuset cgroup: tasks: No space left on device (cpuset.cpus or cpuset.mems");
-    assert!(stdout(&o).is_empty(), "the command ran: {}", stdout(&o));
-    assert_eq!(left, Vec::<String>::new());
+    let o = run(["run", "--cgroup-parent", &parent, "--cpuset-cpus", &first, "sh", "-c", "echo ran"]);
+    assert_eq!(ok(&o), "ran\n");
+    assert_eq!(cpuset_of(&p), (first.clone(), mems.clone()));
+    assert_eq!(cpuset_of(&p.join("mydocker")), (first.clone(), mems));
+    // A CPU outside them: the kernel's EACCES, explained, nothing run.
+    let last = cpus.rsplit([',', '-']).next().unwrap();
+    if last == first {
+        eprintln!("SKIP {test} (a CPU outside the parent's): the caller has one CPU");
+    } else {
+        let o = run(["run", "--cgroup-parent", &parent, "--cpuset-cpus", last, "sh", "-c", "echo ran"]);
+        fails(&o, 125, "cgroup: setting: cpuset.cpus: Permission denied (not within the parent cgroup's)");
+        assert!(stdout(&o).is_empty());
+    }
+    assert_eq!(leftovers(&p), Vec::<String>::new());
 }

@@ -192,6 +192,26 @@ fn create_start_state_delete_follow_the_lifecycle() {
 }
 
 #[test]
+fn a_pid_file_is_written_anew_never_through_a_planted_temp_symlink() {
+    // The pid file's directory may be writable by others: a link planted
+    // at the temp name must not make create write (as root) through it.
+    let r = need!();
+    let t = T::new("pidlink");
+    t.write(&sh(&r, "true"));
+    let victim = t.dir.join("victim");
+    fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, t.dir.join(".c.pid.tmp")).unwrap();
+    let pidf = t.dir.join("c.pid");
+    let b = t.bundle();
+    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "--pid-file", pidf.to_str().unwrap(), "pl"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious", "written through the planted link");
+    assert!(!fs::symlink_metadata(&pidf).unwrap().file_type().is_symlink(), "the pid file is the planted link");
+    assert_eq!(fs::read_to_string(&pidf).unwrap(), t.state("pl")["pid"].to_string());
+    assert_eq!(code(&t.run(&["delete", "-f", "pl"])), 0);
+}
+
+#[test]
 fn the_container_inherits_creates_stdio_and_runs_after_start() {
     let r = need!();
     let t = T::new("stdio");
@@ -1280,6 +1300,48 @@ fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     for d in &dirs {
         assert!(!d.exists(), "{d:?} left behind");
         let _ = fs::remove_dir(d.parent().unwrap());
+    }
+}
+
+/// A nested cgroupsPath in a v1 cpuset hierarchy: its first level made by
+/// hand (mkdir: empty), the others new. Every level gets cpus and mems
+/// from the nearest ancestor that has them (the caller's cgroup), top-down,
+/// before the container's cgroup is written or joined: with
+/// linux.resources.cpu.cpus and without.
+#[test]
+fn a_nested_cgroups_path_gets_cpus_and_mems_at_every_new_or_empty_cpuset_level() {
+    let r = need!();
+    let test = "a_nested_cgroups_path_gets_cpus_and_mems_at_every_new_or_empty_cpuset_level";
+    let top = format!("mydocker-oci-test-{}-cpuset", std::process::id());
+    let Some((dir, _tree)) = empty_cpuset_levels(test, &top) else { return };
+    let (cpus, mems) = cpuset_of(&dir);
+    let first = cpus.split([',', '-']).next().unwrap().to_string();
+    let t = T::new("cpuset");
+    let mut made = vec![];
+    for (id, want) in [("cs1", &cpus), ("cs2", &first)] {
+        let mut c = sh(&r, "true");
+        c["linux"]["cgroupsPath"] = json!(format!("{top}/{id}/y/z"));
+        if id == "cs2" {
+            c["linux"]["resources"] = json!({"cpu": {"cpus": first}});
+        }
+        t.write(&c);
+        t.create_into_files(id);
+        let pid = t.state(id)["pid"].as_u64().unwrap();
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let allowed = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap().trim().to_string();
+        assert_eq!(&allowed, want, "{id}");
+        for d in ["", id, &format!("{id}/y")] {
+            assert_eq!(cpuset_of(&dir.join(&top).join(d)), (cpus.clone(), mems.clone()), "{top}/{d}");
+        }
+        assert_eq!(cpuset_of(&dir.join(&top).join(id).join("y/z")), (want.clone(), mems.clone()), "{id}");
+        made.extend(cgroup_dirs(pid));
+        assert_eq!(code(&t.run(&["delete", "--force", id])), 0);
+    }
+    // The levels above each container's cgroup, in every hierarchy.
+    for d in &made {
+        for up in d.ancestors().skip(1).take(3) {
+            let _ = fs::remove_dir(up);
+        }
     }
 }
 

@@ -664,3 +664,128 @@ fn update_to_a_memory_limit_below_the_usage_says_so() {
     assert_eq!(e.lines().count(), 1, "{e}");
     assert!(e.contains("memory.limit_in_bytes: the limit is below current usage"), "{e}");
 }
+
+/// Teardown for the lifecycle races: whatever a failed run left in these
+/// cgroups — tasks frozen for good, nested cgroups, the cgroups themselves
+/// — is thawed, killed and removed, deepest first.
+struct Sweep(Vec<PathBuf>);
+
+impl Drop for Sweep {
+    fn drop(&mut self) {
+        for d in &self.0 {
+            let _ = fs::write(d.join("freezer.state"), "THAWED");
+            let _ = fs::write(d.join("cgroup.freeze"), "0");
+        }
+        for d in &self.0 {
+            for _ in 0..200 {
+                for p in fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default().split_whitespace() {
+                    // SAFETY: plain kill(2) of a process in the test's own cgroup.
+                    unsafe { libc::kill(p.parse().unwrap_or(0), libc::SIGKILL) };
+                }
+                if fs::remove_dir(d).is_ok() || !d.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    }
+}
+
+/// A child process of the test, stopped or not, ended on drop.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        // SIGKILL ends a stopped process too.
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// The first field of /proc/PID/syscall: the number of the syscall `pid`
+/// is blocked in.
+fn blocked_in(pid: u32) -> Option<i64> {
+    fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?.split(' ').next()?.parse().ok()
+}
+
+/// breaker4 15:27/15:31: a pause landing while a delete -f ran (after its
+/// kill and thaw) froze the dying container, and delete still removed the
+/// record and said 0, leaving FROZEN cgroups and the host-side exec waiting
+/// on its frozen child. Made deterministic: the container's PID 1, killed,
+/// waits in the kernel until every task of its PID namespace is reaped, and
+/// an exec'd task's parent (the host-side `mydocker exec`) is stopped, so
+/// delete waits for PID 1 while the container still counts as running.
+/// pause then must fail — once the delete is over, the container is gone.
+#[test]
+fn a_pause_during_a_delete_fails_and_leaves_nothing_frozen() {
+    let r = need_rootfs!();
+    let (rel, edit) = limited("pdel");
+    let c = Ctr::start("pdel", &r, edit);
+    let _sweep = Sweep(cgroups_of(c.pid, &rel));
+    let held = c.cmd(&["exec", &c.id, "sleep", "1000"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let held = Reaped(held);
+    let exec_pid = held.0.id();
+    eventually("the exec'd sleep", || children(exec_pid).first().is_some_and(|&k| comm(k) == "sleep"));
+    // SAFETY: plain kill(2) of our own child.
+    unsafe { libc::kill(exec_pid as i32, libc::SIGSTOP) };
+    let del = Reaped(c.cmd(&["delete", "--force", &c.id]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    // PID 1 is exiting (PF_EXITING in field 9 of stat) and delete waits
+    // for it, its kill and thaw done.
+    let exiting = || {
+        let st = fs::read_to_string(format!("/proc/{}/stat", c.pid)).unwrap_or_default();
+        let flags: u64 = st.rsplit(") ").next().and_then(|s| s.split(' ').nth(6)).and_then(|f| f.parse().ok()).unwrap_or(0);
+        flags & 4 != 0
+    };
+    eventually("delete to wait for the killed PID 1", || exiting() && blocked_in(del.0.id()) == Some(libc::SYS_clock_nanosleep));
+    let err = c.dir.join("pause.err");
+    let pause = c.cmd(&["pause", &c.id]).stdout(Stdio::null()).stderr(fs::File::create(&err).unwrap()).spawn().unwrap();
+    let (mut pause, mut del) = (Reaped(pause), del);
+    // pause either ends now or waits for the delete (in flock).
+    eventually("pause to end or wait", || {
+        pause.0.try_wait().unwrap().is_some() || blocked_in(pause.0.id()) == Some(libc::SYS_flock)
+    });
+    // SAFETY: plain kill(2) of our own child.
+    unsafe { libc::kill(exec_pid as i32, libc::SIGCONT) };
+    let deleted = del.0.wait().unwrap();
+    let paused = pause.0.wait().unwrap();
+    let why = fs::read_to_string(&err).unwrap();
+    if why.contains("the container has no freezer cgroup") {
+        eprintln!("SKIP {}: cgroup v1 without a freezer hierarchy", module_path!());
+        return;
+    }
+    assert!(deleted.success(), "delete -f failed");
+    assert_eq!((paused.code(), why.trim()), (Some(1), "mydocker: pause: container not running"), "a pause after delete's kill");
+    let left: Vec<_> = cgroups_of_gone(&_sweep.0).into_iter().map(|d| (fs::read_to_string(d.join("freezer.state")), d)).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    fails(&c.run(&["state", &c.id]), 1, "does not exist");
+}
+
+/// The directories of `dirs` that still exist.
+fn cgroups_of_gone(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    dirs.iter().filter(|d| d.exists()).cloned().collect()
+}
+
+/// delete removed the record and said 0 though a cgroup of the container
+/// could not be removed: nothing named it any more. Now it says so, exits 1
+/// and keeps the record (as runc), so a later delete can finish. A cgroup
+/// made below the container's keeps it busy here.
+#[test]
+fn delete_fails_and_keeps_the_record_while_a_cgroup_of_the_container_remains() {
+    let r = need_rootfs!();
+    let (rel, edit) = limited("dkeep");
+    let c = Ctr::start("dkeep", &r, edit);
+    let dirs = cgroups_of(c.pid, &rel);
+    let nested = dirs[0].join("nested");
+    fs::create_dir(&nested).unwrap();
+    let _sweep = Sweep([vec![nested.clone()], dirs.clone()].concat());
+    let o = c.run(&["delete", "--force", &c.id]);
+    fails(&o, 1, &format!("mydocker: delete: removing cgroup {}: Resource busy", dirs[0].display()));
+    assert_eq!(c.state()["status"], "stopped", "the record is kept");
+    fs::remove_dir(&nested).unwrap();
+    let o = c.run(&["delete", &c.id]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(cgroups_of_gone(&dirs), Vec::<PathBuf>::new());
+    fails(&c.run(&["state", &c.id]), 1, "does not exist");
+}

@@ -124,9 +124,9 @@ impl Fail {
                   run mydocker from a leaf cgroup's child or pass --cgroup-parent with a cgroup that has none"
             }
             (libc::EBUSY, V1_MEM | V2_MEM) => b"the limit is below current usage",
-            // The kernel's answer to CPUs or nodes its parent lacks (a v1
-            // cpuset made by mkdir starts empty): not a permission problem.
-            (libc::EACCES, CPUS | MEMS) => b"not within the parent cgroup's: is its cpuset.cpus or cpuset.mems empty?",
+            // The kernel's answer to CPUs or nodes its parent lacks (empty
+            // ones are filled first: see descend): not a permission problem.
+            (libc::EACCES, CPUS | MEMS) => b"not within the parent cgroup's",
             (libc::EACCES | libc::EPERM | libc::EROFS, _) => b"are you root? is cgroupfs mounted read-write?",
             _ => b"",
         }
@@ -456,6 +456,7 @@ impl Layout {
         if self.overflow {
             return Err(fail(P::DISCOVERY, P::MOUNTINFO)(Errno(libc::ENAMETOOLONG)));
         }
+        let cs = self.v1[Ctrl::Cpuset as usize].map(|m| self.path(m.point));
         for &c in CTRLS.iter() {
             if !want[c as usize] {
                 continue;
@@ -473,6 +474,9 @@ impl Layout {
                     x.rel = rel;
                     x.v2 = v2;
                     x.ctrls[c as usize] = true;
+                    // cpuset co-mounted with a controller asked for: its
+                    // new cgroups need cpus and mems, limited or not.
+                    x.ctrls[Ctrl::Cpuset as usize] |= !v2 && Some(mount) == cs;
                     t.n += 1;
                 }
             }
@@ -826,10 +830,13 @@ impl Cgroups {
     #[inline(never)]
     pub fn create(&mut self, targets: &Targets, l: &Limits, dev: &Policy) -> Res<()> {
         for t in &targets.t[..targets.n] {
-            // One open for the parent cgroup: "<mount point>/<rel>".
+            // One open for the parent cgroup: "<mount point>/<rel>"; in the
+            // v1 cpuset hierarchy level by level from its root, each empty
+            // level filled on the way (--cgroup-parent may name new ones).
             let mut p = [0u8; PATH_MAX];
             let n = join(&mut p, &[t.mount, b"/", t.rel]);
-            let pfd = open_dir(sys::CWD, &p[..n]).map_err(fail(P::OPENING_PARENT, P::NONE))?;
+            let cs = !t.v2 && t.ctrls[Ctrl::Cpuset as usize];
+            let pfd = descend(&p[..n], if cs { t.mount.len() } else { n }, false, false, cs, &t.ctrls)?;
             // At most one target per slot: targets.n <= NCTRL.
             if let Some(slot) = self.made.iter_mut().find(|m| m.is_none()) {
                 *slot = Some(create(pfd, &self.id, &t.ctrls, l, dev, t.v2)?);
@@ -1035,24 +1042,49 @@ fn make_locked(md: Fd, id: &[u8]) -> Res<Fd> {
     locked
 }
 
+/// Opens the cgroup directory `path`: `path[..from]` at once, then each
+/// '/'-separated level after it in turn, made ready for a cgroup below it:
+/// with `make` a missing level is made, on v2 (`v2`) after enabling the
+/// controllers `ctrls` in its parent; in the v1 cpuset hierarchy
+/// (`cpuset`) each level's empty cpuset.mems and cpuset.cpus are filled
+/// from the level above before going deeper (runc's cpusetEnsureParent): a
+/// v1 cpuset made by mkdir is empty, and then no task may join it (ENOSPC)
+/// nor a child's value be written (EACCES). So every empty level gets the
+/// values of its nearest non-empty ancestor, top-down; `path[..from]` must
+/// have them (a hierarchy's root, or a cgroup a process is in, always has).
+/// OCI create makes cgroupsPath this way; run walks --cgroup-parent.
+pub fn descend(path: &[u8], from: usize, make: bool, v2: bool, cpuset: bool, ctrls: &Need) -> Res<Fd> {
+    let mut cur = open_dir(sys::CWD, &path[..from.max(1)]).map_err(fail(P::OPENING_PARENT, P::NONE))?;
+    for name in path[from..].split(crate::words::on(b'/')).filter(|n| !n.is_empty()) {
+        let r = step(cur, name, make, v2, cpuset, ctrls);
+        sys::close(cur);
+        cur = r?;
+    }
+    Ok(cur)
+}
+
+/// One level of `descend`: `name` below `dir`, its fd.
+fn step(dir: Fd, name: &[u8], make: bool, v2: bool, cpuset: bool, ctrls: &Need) -> Res<Fd> {
+    if make {
+        if v2 {
+            v2::enable(dir, ctrls, false)?;
+        }
+        mkdir_shared(dir, name).map_err(fail(P::CREATING_A, P::NONE))?;
+    }
+    let fd = open_dir(dir, name).map_err(fail(if make { P::OPENING_A } else { P::OPENING_PARENT }, P::NONE))?;
+    match cpuset.then(|| v1::fill(dir, fd)) {
+        Some(Err(f)) => {
+            sys::close(fd);
+            Err(f)
+        }
+        _ => Ok(fd),
+    }
+}
+
 /// Makes the cgroup `name` below `pfd` if missing, ready for a cgroup
-/// below it: on v2 (`v2`) the controllers `ctrls` enabled in `pfd` first;
-/// in the v1 cpuset hierarchy (`cpuset`) cpuset.mems and cpuset.cpus
-/// copied from `pfd` (a new v1 cpuset group starts empty, and no task may
-/// join it then). Docker-style runs make `mydocker` this way, OCI create
-/// every level of cgroupsPath.
+/// below it (see `descend`): docker-style runs make `mydocker` this way.
 pub fn level(pfd: Fd, name: &[u8], v2: bool, cpuset: bool, ctrls: &Need) -> Res<()> {
-    if v2 {
-        v2::enable(pfd, ctrls, false)?;
-    }
-    mkdir_shared(pfd, name).map_err(fail(P::CREATING_A, P::NONE))?;
-    if !cpuset {
-        return Ok(());
-    }
-    let fd = open_dir(pfd, name).map_err(fail(P::OPENING_A, P::NONE))?;
-    let r = v1::inherit(pfd, b"cpuset.mems", fd, P::MEMS).and_then(|_| v1::inherit(pfd, b"cpuset.cpus", fd, P::CPUS));
-    sys::close(fd);
-    r
+    step(pfd, name, true, v2, cpuset, ctrls).map(sys::close)
 }
 
 /// Creates `mydocker/<id>` under `parent` (a directory fd in one hierarchy,
@@ -1076,12 +1108,18 @@ pub fn create(parent: Fd, id: &[u8], ctrls: &Need, l: &Limits, dev: &Policy, v2:
             return Err(f);
         }
     };
-    // v1 cpuset: mems from the shared level (filled by prepare) before
-    // cpus, or no task may join.
-    let r = match (v2, l.cpuset.is_some() && ctrls[Ctrl::Cpuset as usize]) {
-        (false, true) => v1::inherit(parent, b"mydocker/cpuset.mems", cg, P::MEMS),
-        _ => Ok(()),
+    // v1 cpuset: mems from the shared level (filled by `level`) before
+    // cpus, or no task may join; cpus too when no limit sets them (a
+    // hierarchy shared with a limited controller).
+    let cs = !v2 && ctrls[Ctrl::Cpuset as usize];
+    let r = match cs {
+        true => v1::inherit(parent, b"mydocker/cpuset.mems", cg, P::MEMS),
+        false => Ok(()),
     }
+    .and_then(|_| match cs && l.cpuset.is_none() {
+        true => v1::inherit(parent, b"mydocker/cpuset.cpus", cg, P::CPUS),
+        false => Ok(()),
+    })
     .and_then(|_| res::write(cg, v2, ctrls, &res::Resources::of(l), dev));
     if let Err(f) = r {
         sys::close(cg);

@@ -246,6 +246,20 @@ fn controllers_co_mounted_in_one_v1_hierarchy_share_a_target() {
     assert_eq!(summary(&t), vec![("/cg/cpu+set".into(), "x".into(), false, vec!["cpu", "cpuset"])]);
 }
 
+#[test]
+fn a_hierarchy_cpuset_shares_is_marked_for_filling_though_no_limit_needs_cpuset() {
+    let mi = "40 31 0:40 / /cg/mem+set rw - cgroup cgroup rw,memory,cpuset\n41 31 0:41 / /cg/pids rw - cgroup cgroup rw,pids\n";
+    let l = layout(mi, "3:memory,cpuset:/x\n4:pids:/\n");
+    let t = l.targets(&[true, false, false, true, false, false], None).unwrap();
+    assert_eq!(
+        summary(&t),
+        vec![
+            ("/cg/mem+set".into(), "x".into(), false, vec!["memory", "cpuset"]),
+            ("/cg/pids".into(), "".into(), false, vec!["pids"])
+        ]
+    );
+}
+
 /// A layout from /proc/self/cgroup text and a fake filesystem (the paths
 /// that exist), the way discovery guesses it; None where it would fall
 /// back to mountinfo.
@@ -754,12 +768,76 @@ fn the_file_lists_name_one_file_per_knob_in_each_version() {
 
 #[test]
 fn eacces_on_cpuset_cpus_or_mems_blames_the_parents_cpuset_not_permissions() {
-    // v1 refuses CPUs or nodes its parent lacks with EACCES (a cpuset made
-    // by mkdir starts empty): "are you root?" would send root astray.
+    // v1 refuses CPUs or nodes its parent lacks with EACCES: "are you
+    // root?" would send root astray.
     for file in [P::CPUS, P::MEMS] {
         let a = Fail::new(P::SETTING as u8, file as u8, Errno(libc::EACCES)).advice();
         assert!(a.starts_with(b"not within the parent cgroup's"), "{}", String::from_utf8_lossy(a));
     }
     let a = Fail::new(P::SETTING as u8, P::TASKS as u8, Errno(libc::EACCES)).advice();
     assert_eq!(a, b"are you root? is cgroupfs mounted read-write?");
+}
+
+/// The cpuset files of the fake tree's directory `dir` (missing: "").
+fn cpuset_of(t: &Tmp, dir: &str) -> (String, String) {
+    let f = |n: &str| std::fs::read_to_string(t.0.join(dir).join(n)).unwrap_or_default();
+    (f("cpuset.cpus"), f("cpuset.mems"))
+}
+
+#[test]
+fn every_empty_level_of_a_new_path_is_filled_top_down_from_the_nearest_non_empty_one() {
+    // OCI create's mkdir -p: x/y/z are new below a hierarchy root that has
+    // values, y's made in x once x has them, and so on.
+    let t = Tmp::new("descend");
+    t.put("cpuset.cpus", "0-3\n");
+    t.put("cpuset.mems", "0-1\n");
+    let root = t.0.to_str().unwrap().to_string();
+    let path = format!("{root}/x/y/z");
+    let fd = descend(path.as_bytes(), root.len(), true, false, true, &[false; NCTRL]).unwrap();
+    sys::close(fd);
+    for d in ["x", "x/y", "x/y/z"] {
+        assert_eq!(cpuset_of(&t, d), ("0-3\n".into(), "0-1\n".into()), "{d}");
+    }
+    // Outside the cpuset hierarchy nothing is read or written.
+    let path = format!("{root}/p/q");
+    sys::close(descend(path.as_bytes(), root.len(), true, false, false, &[false; NCTRL]).unwrap());
+    assert_eq!(cpuset_of(&t, "p/q"), (String::new(), String::new()));
+}
+
+#[test]
+fn a_cgroup_parent_with_empty_levels_is_filled_and_a_non_empty_level_is_left_as_is() {
+    // --cgroup-parent a/b/c/d, made by hand: a empty, b with CPUs but no
+    // memory nodes, c with both (a subset), d empty. The run fills a from
+    // the root, b's nodes from a, d from c; c's and b's CPUs stay theirs,
+    // and the container gets c's narrower set through d and `mydocker`.
+    let t = Tmp::new("cgparent");
+    t.put("cpuset.cpus", "0-3\n");
+    t.put("cpuset.mems", "0-1\n");
+    std::fs::create_dir(t.0.join("a")).unwrap();
+    t.put("a/b/cpuset.cpus", "1-2\n");
+    t.put("a/b/c/cpuset.cpus", "2\n");
+    t.put("a/b/c/cpuset.mems", "1\n");
+    std::fs::create_dir(t.0.join("a/b/c/d")).unwrap();
+    let l = limits_of(&[b"m", b"run", b"-m", b"1g", b"sh"]);
+    let mount = t.0.as_os_str().as_encoded_bytes();
+    let mut targets = Targets { n: 1, t: [Target { mount: b"", rel: b"", v2: false, ctrls: [false; NCTRL] }; NCTRL] };
+    // A memory limit in a hierarchy cpuset shares (see targets_of).
+    targets.t[0] = Target { mount, rel: b"a/b/c/d", v2: false, ctrls: [true, false, true, false, false, false] };
+    let mut cg = Cgroups::none(*b"0123456789ab");
+    cg.create(&targets, &l, &Policy::EMPTY).unwrap();
+    assert_eq!(cpuset_of(&t, "a"), ("0-3\n".into(), "0-1\n".into()));
+    assert_eq!(cpuset_of(&t, "a/b"), ("1-2\n".into(), "0-1\n".into()));
+    assert_eq!(cpuset_of(&t, "a/b/c"), ("2\n".into(), "1\n".into()));
+    for d in ["a/b/c/d", "a/b/c/d/mydocker", "a/b/c/d/mydocker/0123456789ab"] {
+        assert_eq!(cpuset_of(&t, d), ("2\n".into(), "1\n".into()), "{d}");
+    }
+    assert_eq!(t.get("a/b/c/d/mydocker/0123456789ab/memory.limit_in_bytes"), "1073741824");
+    // A level that is not there is not made: --cgroup-parent must exist.
+    targets.t[0].rel = b"a/none";
+    let mut cg2 = Cgroups::none(*b"0123456789ac");
+    let f = cg2.create(&targets, &l, &Policy::EMPTY).err().unwrap();
+    assert_eq!((f.what(), f.errno), (&b"opening the parent cgroup"[..], Errno(libc::ENOENT)));
+    assert!(!t.0.join("a/none").exists());
+    std::mem::forget(cg);
+    std::mem::forget(cg2);
 }

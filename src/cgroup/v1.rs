@@ -25,6 +25,12 @@ pub(crate) fn inherit(dir: Fd, from: &[u8], to_dir: Fd, name: P) -> Res<()> {
     write_file(to_dir, to, v).map_err(fail(P::COPYING_PARENTS, name))
 }
 
+/// Fills `to`'s empty cpuset.mems, then cpuset.cpus, from `from` (its
+/// parent directory's fd).
+pub(crate) fn fill(from: Fd, to: Fd) -> Res<()> {
+    inherit(from, b"cpuset.mems", to, P::MEMS).and_then(|_| inherit(from, b"cpuset.cpus", to, P::CPUS))
+}
+
 /// The device policy as devices.deny / devices.allow lines (see
 /// Policy::v1_lines), one write(2) each through one fd per file: the kernel
 /// takes one rule per write. (O_CREAT is a no-op on cgroupfs, where both

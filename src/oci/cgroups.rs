@@ -216,24 +216,6 @@ fn why(e: Errno) -> &'static [u8] {
     sys::strerror(e)
 }
 
-/// mkdir -p of the cgroup directory `abs`, the levels after byte `from`
-/// (the '/' that starts the first one that may be missing), each made by
-/// cgroup::level (`cpuset`: this is the v1 cpuset hierarchy).
-fn make_levels(abs: &[u8], from: usize, v2: bool, cpuset: bool, need: &Need) -> Result<(), Fail> {
-    let mut i = from;
-    loop {
-        let end = abs[i + 1..].iter().position(|&c| c == b'/').map_or(abs.len(), |p| i + 1 + p);
-        let pfd = open_dir(sys::CWD, &abs[..i.max(1)]).map_err(|e| (&b"opening a parent cgroup"[..], why(e)))?;
-        let r = cgroup::level(pfd, &abs[i + 1..end], v2, cpuset, need).map_err(|f| (f.what(), f.reason()));
-        sys::close(pfd);
-        r?;
-        if end == abs.len() {
-            return Ok(());
-        }
-        i = end;
-    }
-}
-
 /// Writes the resources into the cgroup `cg` (one hierarchy): the limits
 /// through the one cgroup writer, then, on v2, `unified` as given.
 pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
@@ -332,8 +314,8 @@ fn one(m: &mut Made, point: (&[u8], bool), rel: &[u8], body: &[u8], v2: bool, cp
     }
     m.plen += n + 1 + found as usize;
     let p = &m.paths[at..at + n];
-    make_levels(p, from, v2, cpuset, here)?;
-    let cg = open_dir(sys::CWD, p).map_err(|e| (&b"opening the container cgroup"[..], why(e)))?;
+    // mkdir -p of the levels below mount + rel.
+    let cg = cgroup::descend(p, from, true, v2, cpuset, here).map_err(|f| (f.what(), f.reason()))?;
     let join = write(cg, v2, here, r, policy)
         .and_then(|_| sys::openat(cg, cgroup::join_file(v2), libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e))));
     // Only the join file stays open (for the child).

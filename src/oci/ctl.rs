@@ -208,6 +208,10 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
         // runc: an unknown id with --force is not an error.
         Err(code) => return if force { 0 } else { *code },
     };
+    // Held until the container is gone (closing `dir` lets go): a pause
+    // meanwhile waits, then finds it stopped — else it could freeze the
+    // dying container after our thaw, for good (pause.rs).
+    let _ = sys::flock(o.dir, libc::LOCK_EX);
     match state::status(o.dir, &o.rec) {
         Status::Stopped => {}
         // runc deletes a created container without --force: it never ran.
@@ -265,10 +269,17 @@ fn stop(rec: &Record) {
     }
 }
 
-/// Removes the cgroups and the state directory.
+/// Removes the cgroups and the state directory. A cgroup of the
+/// container's own that cannot be removed fails the delete and keeps the
+/// record (runc's way), so that a later delete can finish: without it, no
+/// command would find the cgroup again.
 fn finish(o: &Opened, id: &[u8]) -> i32 {
+    let mut left = false;
     for d in o.rec.cgroup_dirs() {
-        remove_cgroup(d);
+        left |= remove_cgroup(d);
+    }
+    if left {
+        return 1;
     }
     match state::remove(o.root, id, o.dir) {
         // ENOENT: a concurrent delete removed it first; it is gone either way.
@@ -283,20 +294,24 @@ fn ours(d: &[u8]) -> bool {
 }
 
 /// rmdir of a container cgroup; while processes linger (EBUSY), kill them
-/// (only in a cgroup create made) and retry for up to a second.
-pub fn remove_cgroup(d: &[u8]) {
+/// (only in a cgroup create made) and retry for up to a second. Whether a
+/// cgroup create made is left (said in one line); one found there may stay
+/// busy with others' processes.
+pub fn remove_cgroup(d: &[u8]) -> bool {
+    let mine = ours(d);
     let mut kill = || {
-        if ours(d) {
+        if mine {
             pids(d, &mut |p| {
                 let _ = sys::kill(p, libc::SIGKILL);
             })
         }
     };
     match crate::cgroup::rmdir_busy(sys::CWD, d, &mut kill) {
-        // Still busy after a second: left, silently, as gc's to sweep.
-        Ok(()) | Err(Errno(libc::EBUSY)) => {}
+        Ok(()) => false,
+        Err(Errno(libc::EBUSY)) if !mine => false,
         Err(e) => {
             fail(b"delete", &[b"removing cgroup ", d, b": ", sys::strerror(e)]);
+            mine
         }
     }
 }

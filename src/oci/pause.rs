@@ -30,6 +30,10 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
         Ok(o) => o,
         Err(code) => return *code,
     };
+    // A delete under way holds this lock until the container is gone: the
+    // status read after it is "stopped" then, never a dying container to
+    // freeze after delete's thaw (ctl::delete). Let go when `dir` closes.
+    let _ = sys::flock(o.dir, libc::LOCK_EX);
     match (on, state::status(o.dir, &o.rec)) {
         (true, Status::Running | Status::Created) | (false, Status::Paused) => {}
         (true, Status::Paused) => return fail1(cmd, b"container already paused"),

@@ -167,7 +167,13 @@ pub fn write_atomic(dir: Fd, name: &[u8], data: &[u8]) -> Result<(), Errno> {
     let mut tmp = [0u8; 64];
     let n = crate::cgroup::join(&mut tmp, &[b".", name, b".tmp"]);
     let tmp = &tmp[..n];
-    let fd = sys::openat(dir, tmp, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC)?;
+    // The pid file's directory may be writable by others (a client's
+    // runtime dir, /tmp): a planted '.NAME.tmp' symlink must not make root
+    // write through it. So the temp file is always new (O_EXCL never
+    // follows a link, it fails); a stale one, ours from a killed run or
+    // planted, is unlinked first (that removes a link, not its target).
+    let _ = sys::oci::unlinkat(dir, tmp);
+    let fd = sys::openat(dir, tmp, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW)?;
     let r = sys::write_all(fd, data);
     sys::close(fd);
     r.and_then(|_| sys::oci::renameat(dir, tmp, name)).inspect_err(|_| {

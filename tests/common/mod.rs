@@ -188,6 +188,52 @@ macro_rules! need_ctrl {
     };
 }
 
+/// The caller's cgroup directory in a cgroup v1 cpuset hierarchy, made
+/// ready for a test's empty levels below it: `<it>/<name>`, made here with
+/// cgroup.clone_children 0 (so that mkdir below it makes empty cpusets,
+/// whatever the caller's flag) and removed with everything below it when
+/// the returned guard drops. None, after printing `SKIP <test>: <reason>`,
+/// where there is no v1 cpuset (v2 cpusets are never empty).
+pub fn empty_cpuset_levels(test: &str, name: &str) -> Option<(PathBuf, CgroupTree)> {
+    match cgroup_dir("cpuset") {
+        Some((dir, false)) => {
+            let top = dir.join(name);
+            std::fs::create_dir(&top).unwrap();
+            let guard = CgroupTree(top.clone());
+            std::fs::write(top.join("cgroup.clone_children"), "0").unwrap();
+            Some((dir, guard))
+        }
+        _ => {
+            eprintln!("SKIP {test}: no cgroup v1 cpuset hierarchy (v2 cpusets are never empty)");
+            None
+        }
+    }
+}
+
+/// A test's cgroup directory, removed with every directory below it
+/// (deepest first) on drop.
+pub struct CgroupTree(pub PathBuf);
+
+impl Drop for CgroupTree {
+    fn drop(&mut self) {
+        fn rm(d: &std::path::Path) {
+            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                if e.file_type().map_or(false, |t| t.is_dir()) {
+                    rm(&e.path());
+                }
+            }
+            let _ = std::fs::remove_dir(d);
+        }
+        rm(&self.0);
+    }
+}
+
+/// `dir`'s cpuset.cpus and cpuset.mems, trimmed.
+pub fn cpuset_of(dir: &std::path::Path) -> (String, String) {
+    let f = |n: &str| std::fs::read_to_string(dir.join(n)).unwrap_or_default().trim().to_string();
+    (f("cpuset.cpus"), f("cpuset.mems"))
+}
+
 /// Names of the container cgroups left under `<dir>/mydocker`: those with
 /// no process in them that are still there after a short wait. Other
 /// helpers and suites run containers on this host at the same time: theirs
