@@ -42,12 +42,27 @@ struct Pending {
     len: usize,
 }
 
+/// How long a container whose caller is gone has, once its terminal is
+/// hung up, to end by itself before it is killed (ms).
+const GRACE_MS: i32 = 2000;
+
 /// Ok(what `run` returns), or Err when poll itself fails (with the child
 /// not yet reaped).
+///
+/// The caller is gone when its terminal hangs up (the window closed, ssh
+/// dropped) or whatever reads our stdout goes away (`| head -2`): nobody
+/// can see the container or type into it any more. Its terminal is then
+/// hung up too, as sshd does when its client goes: the kernel sends SIGHUP
+/// to its session and its reads and writes fail from then on (a forwarded
+/// SIGHUP would not do: a PID 1 without a handler ignores it, and writes
+/// EIO, not EPIPE, end `yes`). What still runs GRACE_MS later is killed,
+/// as the run's end kills what is left: a foreground run leaves nothing
+/// running with nobody to read it. The status is what PID 1 ended with:
+/// its own, or 137.
 fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMode>) -> Result<Result<i32, i32>, Errno> {
     let mut out = [0u8; 4096];
     let mut inq = Pending { buf: [0; 4096], off: 0, len: 0 };
-    let (mut stdin_open, mut master_open, mut stdout_ok) = (input, true, true);
+    let (mut master_open, mut gone) = (true, false);
     let mut status = None;
     loop {
         // Done once the child is reaped and its terminal drained: the
@@ -57,14 +72,26 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMod
             return Ok(done);
         }
         let pending = inq.off < inq.len;
+        let caller = |fd| if gone { -1 } else { fd };
         let mut fds = [
             tty::pollfd(sfd, IN),
             tty::pollfd(if master_open { master } else { -1 }, IN | if pending { OUT } else { 0 }),
-            tty::pollfd(if stdin_open && !pending { 0 } else { -1 }, IN),
+            // The caller's terminal: read with -i, else only watched for a
+            // hang-up (events 0: POLLHUP comes anyway).
+            tty::pollfd(caller(0), if input && !pending { IN } else { 0 }),
+            // Our stdout, watched only: POLLERR once a pipe's reader is
+            // gone, POLLHUP on a hung-up terminal, nothing on a file.
+            tty::pollfd(caller(1), 0),
         ];
-        if let Err(e) = tty::poll(&mut fds) {
-            return status.ok_or(e);
+        // (A signal taken meanwhile restarts the grace: rare, harmless.)
+        match tty::poll(&mut fds, if gone { GRACE_MS } else { -1 }) {
+            Ok(0) => {
+                let _ = sys::kill(pid, libc::SIGKILL);
+            }
+            Err(e) => return status.ok_or(e),
+            _ => {}
         }
+        let mut hup = fds[3].revents != 0;
         if fds[0].revents != 0 {
             while let Some(sig) = tty::read_signal(sfd) {
                 // `fg` after a stop: the shell had its own settings back.
@@ -79,11 +106,9 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMod
         if fds[1].revents & READY != 0 {
             match sys::read(master, &mut out) {
                 Ok(0) => master_open = false,
-                Ok(n) => {
-                    // A caller that stopped reading loses the rest, but the
-                    // container never blocks on it.
-                    stdout_ok = stdout_ok && sys::write_all(1, &out[..n]).is_ok();
-                }
+                // EAGAIN: a non-blocking stdout of the caller's is full; that
+                // part is lost, but the container never blocks on it.
+                Ok(n) => hup |= sys::write_all(1, &out[..n]).is_err_and(|e| e.0 != libc::EAGAIN),
                 Err(Errno(libc::EAGAIN)) => {}
                 // EIO: every slave fd is closed and nothing is left to read.
                 Err(_) => master_open = false,
@@ -97,18 +122,16 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMod
             }
         }
         if fds[2].revents & READY != 0 {
-            match sys::read(0, &mut inq.buf) {
+            // EOF, an error or no -i: the terminal hung up (raw, it reads
+            // 0 only then).
+            match if input && !pending { sys::read(0, &mut inq.buf) } else { Ok(0) } {
                 Ok(n) if n > 0 => (inq.off, inq.len) = (0, n),
-                // EOF or a hung-up terminal: the caller's terminal is gone
-                // (raw, it reads 0 only then). The container's is hung up
-                // too, as sshd does when its client goes: the session there
-                // reads EOF and ends, where a forwarded SIGHUP would not
-                // reach a PID 1 without a handler. Else it ran on, orphaned.
-                _ => {
-                    stdin_open = false;
-                    master_open = !hang_up(master);
-                }
+                _ => hup = true,
             }
+        }
+        if hup && !gone {
+            gone = true;
+            master_open = !hang_up(master);
         }
     }
 }

@@ -212,6 +212,25 @@ fn a_pid_file_is_written_anew_never_through_a_planted_temp_symlink() {
 }
 
 #[test]
+fn a_long_pid_file_name_gets_a_temp_file_of_its_own() {
+    // Its temp name is '.' + the whole name + ".tmp", never cut short onto
+    // another file's name (here '.' + its first 63 bytes).
+    let r = need!();
+    let t = T::new("pidlong");
+    t.write(&sh(&r, "true"));
+    let name = "p".repeat(100);
+    let decoy = t.dir.join(format!(".{}", &name[..63]));
+    fs::write(&decoy, "precious").unwrap();
+    let pidf = t.dir.join(format!("{name}.pid"));
+    let b = t.bundle();
+    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "--pid-file", pidf.to_str().unwrap(), "pn"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&decoy).unwrap_or_default(), "precious", "another file was taken as the temp file");
+    assert_eq!(fs::read_to_string(&pidf).unwrap(), t.state("pn")["pid"].to_string());
+    assert_eq!(code(&t.run(&["delete", "-f", "pn"])), 0);
+}
+
+#[test]
 fn the_container_inherits_creates_stdio_and_runs_after_start() {
     let r = need!();
     let t = T::new("stdio");
@@ -1641,6 +1660,25 @@ fn run_attached_with_a_terminal_relays_the_callers_as_runc_does() {
     let o = t.run(&["run", "-d", "-b", b, "rt3"]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("process.terminal: needs --console-socket"), "{}", stderr(&o));
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "", "nothing left");
+}
+
+/// `mydocker run -b B ID | head -1` with process.terminal: once the
+/// reader is gone the container's terminal is hung up, its command (a PID
+/// 1 ignoring the SIGHUP) killed and the container deleted, as runc's
+/// attached run ends at once.
+#[test]
+fn an_attached_run_whose_output_reader_is_gone_ends_and_deletes_the_container() {
+    let r = need!();
+    let t = T::new("runhead");
+    let mut c = sh(&r, "echo UP$((1+1)); exec sleep 987648");
+    c["process"]["terminal"] = json!(true);
+    t.write(&c);
+    let b = t.bundle();
+    let p = pty::pty(24, 80);
+    let mut child = p.spawn_out(t.cmd(&["run", "-b", b.to_str().unwrap(), "rh1"]), std::process::Stdio::piped());
+    pty::read_then_close(&mut child, "UP2");
+    assert_eq!(pty::finish(&mut child, ""), 137);
     assert_eq!(stdout(&t.run(&["list", "-q"])), "", "nothing left");
 }
 

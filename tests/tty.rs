@@ -140,6 +140,54 @@ fn a_hung_up_callers_terminal_ends_the_containers_session() {
     finish(&mut c, &seen);
 }
 
+/// Whatever reads a `-t` run's output goes away (`mydocker run -t yes |
+/// head -2`): the container's terminal is hung up and the run ends, by
+/// itself (yes's writes fail) or killed when its command lives on (a PID 1
+/// ignores the SIGHUP): nothing left running with nobody to read it.
+#[test]
+fn a_t_run_whose_output_reader_is_gone_ends() {
+    need_root!();
+    let mut cases = vec![vec!["yes"], vec!["sh", "-c", "echo UP$((1+1)); exec sleep 987650"]];
+    let r = rootfs();
+    match &r {
+        Some(r) => cases.push(vec!["--rootfs", r, "sh", "-c", "echo UP$((1+1)); exec sleep 987650"]),
+        None => eprintln!("SKIP {}: the --rootfs row (no busybox rootfs in $MYDOCKER_ROOTFS)", module_path!()),
+    }
+    for args in cases {
+        let t = pty(24, 80);
+        let mut cmd = md(&["run", "-t"]);
+        cmd.args(&args);
+        let mut c = t.spawn_out(cmd, Stdio::piped());
+        read_then_close(&mut c, if args[0] == "yes" { "y\r\ny\r\n" } else { "UP2" });
+        let code = finish(&mut c, "");
+        if args[0] == "yes" {
+            // Its own status (1: a write failed), or 137 had it not ended
+            // within the grace.
+            assert!(code == 1 || code == 137, "{args:?}: {code}");
+        } else {
+            assert_eq!(code, 137, "{args:?}");
+        }
+        assert!(!sleeping(b"sleep\0987650"), "{args:?}: left running");
+    }
+}
+
+/// The caller's terminal hangs up under `-t` (with `-i` or without) and
+/// the command ignores the hang-up (a PID 1 without a SIGHUP handler): it
+/// is killed, and mydocker exits with 137.
+#[test]
+fn a_hung_up_callers_terminal_ends_a_t_run_whose_command_ignores_it() {
+    need_root!();
+    for flag in ["-t", "-ti"] {
+        let mut t = pty(24, 80);
+        let mut c = t.spawn(md(&["run", flag, "sh", "-c", "echo UP$((1+1)); exec sleep 987649"]));
+        let mut seen = String::new();
+        t.expect(&mut seen, "UP2");
+        drop(t);
+        assert_eq!(finish(&mut c, &seen), 137, "{flag}");
+        assert!(!sleeping(b"sleep\0987649"), "{flag}: left running");
+    }
+}
+
 #[test]
 fn ti_without_rootfs_gets_a_host_pty_that_is_not_the_callers() {
     need_root!();

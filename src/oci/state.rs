@@ -164,7 +164,11 @@ fn frozen(r: &Record) -> bool {
 
 /// Writes `data` to `name` in `dir` atomically: a temp file, then rename.
 pub fn write_atomic(dir: Fd, name: &[u8], data: &[u8]) -> Result<(), Errno> {
-    let mut tmp = [0u8; 64];
+    // Room for '.' + a NAME_MAX (255) name + ".tmp": a name cut short
+    // could be another file's, or another pid file's temp file. What join
+    // cuts here is longer than NAME_MAX: the kernel refuses it
+    // (ENAMETOOLONG), as it does the name itself.
+    let mut tmp = [0u8; 261];
     let n = crate::cgroup::join(&mut tmp, &[b".", name, b".tmp"]);
     let tmp = &tmp[..n];
     // The pid file's directory may be writable by others (a client's

@@ -340,10 +340,10 @@ pub const OUT: i16 = libc::POLLOUT;
 /// Readable, hung up or failed: a read will not block.
 pub const READY: i16 = libc::POLLIN | libc::POLLHUP | libc::POLLERR;
 
-/// poll(2) without a timeout.
-pub fn poll(fds: &mut [PollFd]) -> Result<usize, Errno> {
+/// poll(2); `ms`: the timeout, -1 for none. Ok(0): it timed out.
+pub fn poll(fds: &mut [PollFd], ms: i32) -> Result<usize, Errno> {
     // SAFETY: fds is a valid array of fds.len() pollfd structs.
-    retry(|| unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) } as libc::c_long)
+    retry(|| unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) } as libc::c_long)
         .map(|n| n as usize)
 }
 

@@ -87,8 +87,13 @@ impl Pty {
 
     /// Starts `cmd` as an interactive shell's foreground job would run on
     /// this terminal: a session leader whose controlling terminal it is.
-    pub fn spawn(&self, mut cmd: Command) -> Child {
-        cmd.stdin(self.stdio()).stdout(self.stdio()).stderr(self.stdio());
+    pub fn spawn(&self, cmd: Command) -> Child {
+        self.spawn_out(cmd, self.stdio())
+    }
+
+    /// `spawn` with `stdout` as its stdout (`mydocker run -t … | head`).
+    pub fn spawn_out(&self, mut cmd: Command, stdout: Stdio) -> Child {
+        cmd.stdin(self.stdio()).stdout(stdout).stderr(self.stdio());
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(|| {
@@ -237,4 +242,18 @@ pub fn check_refused(args: &[&str], report: &str, queued: i32) {
 /// Compares what matters of two terminal settings.
 pub fn same_mode(a: &libc::termios, b: &libc::termios) -> bool {
     (a.c_iflag, a.c_oflag, a.c_cflag, a.c_lflag) == (b.c_iflag, b.c_oflag, b.c_cflag, b.c_lflag)
+}
+
+/// Reads `c`'s piped stdout until `needle` appears, then closes it: the
+/// reader goes away, as `head` does.
+pub fn read_then_close(c: &mut Child, needle: &str) {
+    let mut out = c.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        match out.read(&mut buf) {
+            Ok(0) | Err(_) => panic!("output ended before {needle:?}: {}", String::from_utf8_lossy(&seen)),
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
 }
