@@ -184,6 +184,8 @@ pub struct Made {
     /// entry (state::Record::cgroup_dirs_v2).
     pub paths: [u8; 4096],
     pub plen: usize,
+    /// Where each path is appended before its cgroup is made (see `one`).
+    log: Fd,
 }
 
 impl Made {
@@ -237,11 +239,16 @@ pub(super) fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, policy: &Poli
     Ok(())
 }
 
-/// Makes the container's cgroups at `path` with `r` and `policy`.
+/// Makes the container's cgroups at `path` with `r` and `policy`, each
+/// path listed first in the file `cgroups` of the state directory `state`.
 #[inline(never)]
-pub fn make(path: &[u8], r: &Resources, policy: &Policy) -> Result<Made, Fail> {
-    let mut m = Made { n: 0, joins: [-1; cgroup::MAX_HIER], paths: [0; 4096], plen: 0 };
-    match fill(&mut m, path, r, policy) {
+pub fn make(path: &[u8], r: &Resources, policy: &Policy, state: Fd) -> Result<Made, Fail> {
+    let log = sys::openat(state, b"cgroups", libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_APPEND)
+        .map_err(|e| (&b"listing it in the state directory"[..], why(e)))?;
+    let mut m = Made { n: 0, joins: [-1; cgroup::MAX_HIER], paths: [0; 4096], plen: 0, log };
+    let done = fill(&mut m, path, r, policy);
+    sys::close(log);
+    match done {
         Ok(()) => Ok(m),
         Err(f) => {
             m.remove();
@@ -313,6 +320,12 @@ fn one(m: &mut Made, point: (&[u8], bool), rel: &[u8], body: &[u8], v2: bool, cp
         m.paths[at + n] = b'/';
     }
     m.plen += n + 1 + found as usize;
+    // Written down before it exists: a create killed from here on leaves
+    // delete -f (what runc's clients run after a failed create) the list of
+    // what to empty and remove, though the record never got written
+    // (ctl::remove_unrecorded). The name alone could not find it: it is
+    // random, below the caller's cgroup.
+    sys::write_all(m.log, &m.paths[at..m.plen]).map_err(|e| (&b"listing it in the state directory"[..], why(e)))?;
     let p = &m.paths[at..at + n];
     // mkdir -p of the levels below mount + rel.
     let cg = cgroup::descend(p, from, true, v2, cpuset, here).map_err(|f| (f.what(), f.reason()))?;

@@ -259,7 +259,7 @@ fn build_and_spawn(
     let (entries, ttext) = tmap.typed(nent, mounts::EMPTY).ok_or_else(|| fail1(cmd, b"mount table: no memory"))?;
     let mut table = Table::new(entries, ttext);
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
-    let mut made = cgroups::make(cg_path, res, &policy)
+    let mut made = cgroups::make(cg_path, res, &policy, dir)
         .map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
     let built = super::mounts::build(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table);
     if let Err(r) = built {

@@ -203,10 +203,13 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let opened = open(g, id, &mut buf, b"delete", force);
     let o = match &opened {
         Ok(o) => o,
-        // A create that was under way has its record now: delete that.
-        Err(_) if remove_unrecorded(g, id) => return delete(g, args, from),
-        // runc: an unknown id with --force is not an error.
-        Err(code) => return if force { 0 } else { *code },
+        Err(code) => match remove_unrecorded(g, id) {
+            // A create that was under way has its record now: delete that.
+            Some(true) => return delete(g, args, from),
+            // runc: an unknown id with --force is not an error.
+            Some(false) => return if force { 0 } else { *code },
+            None => return 1,
+        },
     };
     // Held until the container is gone (closing `dir` lets go): a pause
     // meanwhile waits, then finds it stopped — else it could freeze the
@@ -228,25 +231,33 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
 }
 
 /// A state directory without a record — a create killed before it wrote
-/// one — is removed, as runc's delete does, so the id can be used again.
+/// one — is removed, as runc's delete does, so the id can be used again;
+/// with the cgroups its create listed (oci::cgroups::one) and what runs in
+/// them: its container's process, if the kill came after it was untied
+/// from create (child.rs), waits there for a start nobody can give.
 /// A create still under way holds the directory's lock until its record
-/// is in: waited for, and true if the record is there then.
-fn remove_unrecorded(g: &Global, id: &[u8]) -> bool {
-    let mut recorded = false;
+/// is in: waited for. Some(true): the record is there then; None: a cgroup
+/// is left (said), the directory kept for a later delete.
+fn remove_unrecorded(g: &Global, id: &[u8]) -> Option<bool> {
+    let mut r = Some(false);
     if !state::valid_id(id) {
-        return recorded;
+        return r;
     }
-    let Ok(root) = g.open_root(false) else { return recorded };
+    let Ok(root) = g.open_root(false) else { return r };
     if let Ok(dir) = sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
         let _ = sys::flock(dir, libc::LOCK_EX);
-        recorded = sys::openat(dir, b"state", libc::O_PATH).map(sys::close).is_ok();
-        if !recorded {
+        let mut buf = [0u8; 4200];
+        if sys::openat(dir, b"state", libc::O_PATH).map(sys::close).is_ok() {
+            r = Some(true);
+        } else if state::read_all(dir, b"cgroups", &mut buf).map_or(false, remove_cgroups) {
+            r = None;
+        } else {
             let _ = state::remove(root, id, dir);
         }
         sys::close(dir);
     }
     sys::close(root);
-    recorded
+    r
 }
 
 /// SIGKILL to the container (every process of its cgroup too) and wait, up
@@ -274,11 +285,7 @@ fn stop(rec: &Record) {
 /// record (runc's way), so that a later delete can finish: without it, no
 /// command would find the cgroup again.
 fn finish(o: &Opened, id: &[u8]) -> i32 {
-    let mut left = false;
-    for d in o.rec.cgroup_dirs() {
-        left |= remove_cgroup(d);
-    }
-    if left {
+    if remove_cgroups(o.rec.cgroups) {
         return 1;
     }
     match state::remove(o.root, id, o.dir) {
@@ -293,11 +300,21 @@ fn ours(d: &[u8]) -> bool {
     !d.ends_with(b"/")
 }
 
+/// remove_cgroup of each directory in `list` (NUL-separated, as
+/// state::Record::cgroups); whether one of the container's own is left.
+fn remove_cgroups(list: &[u8]) -> bool {
+    let mut left = false;
+    for d in list.split(crate::words::on(0)).filter(|d| !d.is_empty()) {
+        left |= remove_cgroup(d);
+    }
+    left
+}
+
 /// rmdir of a container cgroup; while processes linger (EBUSY), kill them
 /// (only in a cgroup create made) and retry for up to a second. Whether a
 /// cgroup create made is left (said in one line); one found there may stay
 /// busy with others' processes.
-pub fn remove_cgroup(d: &[u8]) -> bool {
+fn remove_cgroup(d: &[u8]) -> bool {
     let mine = ours(d);
     let mut kill = || {
         if mine {

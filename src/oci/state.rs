@@ -1,6 +1,9 @@
 //! The state of OCI containers: one directory per container under the
 //! root (`<root>/<id>`, mode 0711), holding
 //! - `state`: the record below, replaced atomically (temp file + rename);
+//! - `cgroups`: the container's cgroup directories, each appended before
+//!   create makes it (NUL-separated, as `Record::cgroups`): what delete
+//!   removes when create was killed before the record;
 //! - `annotations`: config.json's annotations object, byte for byte;
 //! - `config.json`: a copy of the bundle's, for exec;
 //! - `exec.fifo`: present from create until start (crun's protocol: the
@@ -197,7 +200,7 @@ pub fn read_all<'b>(dir: Fd, name: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8],
 }
 
 /// Every file a container directory may hold (packed words).
-const FILES: &[u8] = b"state annotations config.json exec.fifo .state.tmp .annotations.tmp .config.json.tmp .pid.tmp";
+const FILES: &[u8] = b"state cgroups annotations config.json exec.fifo .state.tmp .annotations.tmp .config.json.tmp .pid.tmp";
 
 /// Removes the container's directory and what is in it.
 pub fn remove(root: Fd, id: &[u8], dir: Fd) -> Result<(), Errno> {
