@@ -218,6 +218,11 @@ pub fn is_cgroupfs(path: &[u8]) -> bool {
     r.is_ok() && matches!(st[0], 0x0027_e0eb | 0x6367_7270)
 }
 
+/// Whether `fd` is on a procfs (statfs(2)'s f_type: PROC_SUPER_MAGIC).
+pub fn on_procfs(fd: Fd) -> bool {
+    matches!(statfs(fd).map(|st| st[0]), Ok(0x9fa0))
+}
+
 /// The mount flags (MS_*) of the mount holding `fd`, from fstatfs(2)'s
 /// f_flags: read-only, nosuid, nodev, noexec, synchronous, mandlock and the
 /// atime flags — what a legacy MS_REMOUNT must repeat or lose.
