@@ -206,6 +206,19 @@ pub fn set_attr(fd: Fd, recursive: bool, set: u64, clr: u64) -> Result<(), Errno
     .map(|_| ())
 }
 
+/// fstatfs(2) of `fd`: the kernel's struct statfs on 64-bit machines, 15
+/// words (f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree,
+/// f_fsid, f_namelen, f_frsize, f_flags, f_spare[4]). The raw call, not
+/// fstatvfs(3): the libc crate's glibc statfs has no f_flags (the fuzz
+/// targets build against glibc), and musl's fstatvfs is 200 bytes.
+#[inline(never)]
+fn statfs(fd: Fd) -> Result<[u64; 15], Errno> {
+    let mut st = [0u64; 15];
+    // SAFETY: st is 120 writable bytes, the size of that struct.
+    cvt(unsafe { libc::syscall(libc::SYS_fstatfs, fd, st.as_mut_ptr()) })?;
+    Ok(st)
+}
+
 /// Whether `path` is on a cgroup or cgroup2 filesystem (statfs(2)'s
 /// f_type: CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC): false when it is
 /// another mount's (one over it hides it) or cannot be reached. One
@@ -213,7 +226,7 @@ pub fn set_attr(fd: Fd, recursive: bool, set: u64, clr: u64) -> Result<(), Errno
 pub fn is_cgroupfs(path: &[u8]) -> bool {
     let mut st = [0u64; 15];
     // SAFETY: p is NUL-terminated (with_cstr); st is 120 writable bytes,
-    // the kernel's struct statfs on 64-bit machines (see mount_flags).
+    // the kernel's struct statfs on 64-bit machines (see statfs).
     let r = super::with_cstr(path, |p| cvt(unsafe { libc::syscall(libc::SYS_statfs, p, st.as_mut_ptr()) }));
     r.is_ok() && matches!(st[0], 0x0027_e0eb | 0x6367_7270)
 }
@@ -227,15 +240,7 @@ pub fn on_procfs(fd: Fd) -> bool {
 /// f_flags: read-only, nosuid, nodev, noexec, synchronous, mandlock and the
 /// atime flags — what a legacy MS_REMOUNT must repeat or lose.
 pub fn mount_flags(fd: Fd) -> Result<u64, Errno> {
-    // The kernel's struct statfs on 64-bit machines: 15 words, f_flags the
-    // 11th (f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree,
-    // f_fsid, f_namelen, f_frsize, f_flags, f_spare[4]). The raw call, not
-    // fstatvfs(3): the libc crate's glibc statfs has no f_flags (the fuzz
-    // targets build against glibc), and musl's fstatvfs is 200 bytes.
-    let mut st = [0u64; 15];
-    // SAFETY: st is 120 writable bytes, the size of that struct.
-    cvt(unsafe { libc::syscall(libc::SYS_fstatfs, fd, st.as_mut_ptr()) })?;
-    let f = st[10];
+    let f = statfs(fd)?[10];
     // ST_* and MS_* share their bits, but for ST_RELATIME (4096).
     let same = (libc::MS_RDONLY
         | libc::MS_NOSUID
