@@ -729,7 +729,7 @@ fn a_create_ended_by_term_leaves_nothing_behind() {
     assert_eq!(cgroups_named(&prefix), Vec::<PathBuf>::new(), "cgroups left behind");
 }
 
-/// Cgroups named `prefix*` and processes `held` found them: thawed,
+/// Cgroups named `prefix*` and the processes `holders` finds: thawed,
 /// killed and removed on drop, so a failed run leaves nothing behind.
 struct Sweep<'a>(&'a str, &'a Path);
 
@@ -740,17 +740,7 @@ impl Drop for Sweep<'_> {
             unsafe { libc::kill(p as i32, libc::SIGKILL) };
         }
         for d in cgroups_named(self.0) {
-            let _ = fs::write(d.join("freezer.state"), "THAWED");
-            for _ in 0..200 {
-                for p in fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default().split_whitespace() {
-                    // SAFETY: plain kill(2) of a process in this test's cgroup.
-                    unsafe { libc::kill(p.parse().unwrap_or(0), libc::SIGKILL) };
-                }
-                if fs::remove_dir(&d).is_ok() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
+            sweep_cgroup(&d);
         }
     }
 }
