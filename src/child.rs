@@ -220,8 +220,7 @@ fn limits(rlimits: &[Rlimit], oom_score_adj: Option<i32>) -> Result<(), Report> 
             *to = c;
         }
         let b = b.get(if adj < 0 { 0 } else { 1 }..=d.len()).unwrap_or(&[]);
-        let fd = sys::openat(sys::CWD, b"/proc/self/oom_score_adj", libc::O_WRONLY);
-        write_to(fd, b).map_err(Error::at(Step::OomScore))?;
+        write_to(proc_self(b"/proc/self/oom_score_adj"), b).map_err(Error::at(Step::OomScore))?;
     }
     Ok(())
 }
@@ -594,8 +593,10 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
     if let Some(a) = ctx.c.apparmor {
         // Takes effect at execve (change_onexec); the kernel's own file
         // since 5.8, the shared one before.
-        let fd = sys::openat(sys::CWD, b"/proc/self/attr/apparmor/exec", libc::O_WRONLY)
-            .or_else(|_| sys::openat(sys::CWD, b"/proc/self/attr/exec", libc::O_WRONLY));
+        let fd = match proc_self(b"/proc/self/attr/apparmor/exec") {
+            Err(Errno(libc::ENOENT)) => proc_self(b"/proc/self/attr/exec"),
+            r => r,
+        };
         write_to(fd, a).map_err(Error::at(Step::Caps))?;
     }
     // The filter last: only the exec (fifo handshake) syscalls follow.
@@ -646,6 +647,20 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
 }
 
 /// Writes `data` to the file just opened as `fd`, and closes it.
+/// /proc/self/... opened for writing, checked to be procfs's own file:
+/// after pivot_root (or exec's setns) /proc is the container's path, which
+/// an image can make a symlink into a later mount, and a setting written
+/// there would silently be lost (runc CVE-2019-16884). EMEDIUMTYPE if it
+/// is not. O_NONBLOCK: a FIFO planted there fails instead of blocking.
+fn proc_self(path: &[u8]) -> Result<Fd, Errno> {
+    let fd = sys::openat(sys::CWD, path, libc::O_WRONLY | libc::O_NONBLOCK)?;
+    if sys::mnt::on_procfs(fd) {
+        return Ok(fd);
+    }
+    sys::close(fd);
+    Err(Errno(libc::EMEDIUMTYPE))
+}
+
 fn write_to(fd: Result<Fd, Errno>, data: &[u8]) -> Result<(), Errno> {
     let fd = fd?;
     let r = sys::write_all(fd, data);

@@ -127,7 +127,7 @@ checking the working directory|installing the syscall filter|joining a namespace
 / is not a mount point (inside a chroot?): binding it onto itself|writing a linux.sysctl value";
 
 /// Advice for known (step, errno) pairs: (step, errno, word of ADVICE).
-const ADVICE_FOR: [(u8, u8, u8); 19] = [
+const ADVICE_FOR: [(u8, u8, u8); 21] = [
     (Step::Clone as u8, libc::EPERM as u8, 0),
     (Step::Clone as u8, libc::ENOSPC as u8, 1),
     (Step::Clone as u8, libc::EINVAL as u8, 2),
@@ -148,6 +148,9 @@ const ADVICE_FOR: [(u8, u8, u8); 19] = [
     (Step::Mount as u8, libc::EXDEV as u8, 14),
     // fsops::COPY_DEPTH: the child's stack bounds the recursion.
     (Step::Mount as u8, libc::ENAMETOOLONG as u8, 15),
+    // child::proc_self: the container's /proc is not procfs.
+    (Step::OomScore as u8, libc::EMEDIUMTYPE as u8, 16),
+    (Step::Caps as u8, libc::EMEDIUMTYPE as u8, 16),
 ];
 const ADVICE: &[u8] = b"are you root?|namespace limit reached: see /proc/sys/user/max_*_namespaces|\
 does this kernel support these namespaces?|\
@@ -158,7 +161,8 @@ it lies outside the container's root|not found in PATH|not executable, or permis
 not a binary or script this kernel can run|malformed argv frame|the child exited before reading it|\
 was CAP_SETUID or CAP_SETGID dropped?|\
 --pids-limit too low? --init's reaper and the command are 2 processes|\
-its path resolves to the container's root|tmpcopyup copies at most 16 directory levels, or a path is too long";
+its path resolves to the container's root|tmpcopyup copies at most 16 directory levels, or a path is too long|\
+not procfs: a symlinked or overmounted /proc?";
 
 /// execve's ENOENT for a command that was found: what is missing is what
 /// it needs to run, not the command.
@@ -315,7 +319,8 @@ mod tests {
         assert!(adv(Step::Init, libc::EAGAIN, b"").starts_with(b"--pids-limit too low?"));
         assert_eq!(adv(Step::Mount, libc::EXDEV, b""), b"its path resolves to the container's root");
         assert!(adv(Step::Mount, libc::ENAMETOOLONG, b"").starts_with(b"tmpcopyup copies at most 16 directory levels"));
-        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 16);
+        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 17);
+        assert!(adv(Step::OomScore, libc::EMEDIUMTYPE, b"").starts_with(b"not procfs"));
     }
 
     #[test]

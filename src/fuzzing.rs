@@ -54,8 +54,14 @@ pub fn cgroup(data: &[u8]) {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, &[][..]),
     };
-    mi.split(|&c| c == b'\n').for_each(|line| l.mount_line(line));
+    // As discovery feeds them (the cgroup lines name the others), every
+    // hierarchy kept, mount points ending in 'x' hidden.
+    l.all = true;
     cg.split(|&c| c == b'\n').for_each(|line| l.cgroup_line(line));
+    mi.split(|&c| c == b'\n').for_each(|line| l.mount_line(line, &[true; crate::cgroup::NCTRL], |p| !p.ends_with(b"x")));
+    for m in l.others().iter().filter_map(|o| o.mount) {
+        let _ = (l.path(m.point), l.path(m.root));
+    }
     let _ = l.targets(&[true; crate::cgroup::NCTRL], None);
     let _ = l.targets(&[true, false, true, false, true, false], Some(b"/x/y"));
     // The guess on the same /proc/self/cgroup, on a filesystem where every

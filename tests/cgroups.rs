@@ -273,25 +273,54 @@ fn two_hundred_containers_in_a_row_leave_the_trees_as_they_were() {
     assert_no_leftovers();
 }
 
-#[test]
-fn cgroups_mounted_elsewhere_are_found_through_mountinfo() {
-    need_root!();
-    let (_, v2) = need_ctrl!("memory");
-    let _s = serial();
-    // In a privileged container (a mount namespace of its own), the memory
-    // hierarchy is unmounted from its usual place and mounted again
-    // somewhere else: the usual places prove nothing, so a mydocker started
-    // there must find it through /proc/self/mountinfo.
+/// In a privileged container (a mount namespace of its own), `moves` —
+/// given the memory hierarchy's usual mount point and the mount(8)
+/// arguments that mount it again — then `mydocker run -m 32m`: how many
+/// /proc/self/cgroup lines of the container name its own cgroup.
+fn memory_cgroups_after(moves: &dyn Fn(&str, &str) -> String) -> u32 {
+    let (_, v2) = cgroup_dir("memory").unwrap();
     let (usual, mount) =
         if v2 { ("/sys/fs/cgroup", "-t cgroup2 none") } else { ("/sys/fs/cgroup/memory", "-t cgroup -o memory none") };
     let script = format!(
-        "umount -l {usual} && mount -t tmpfs none /sys/fs/cgroup && mkdir /sys/fs/cgroup/elsewhere && \
-         mount {mount} /sys/fs/cgroup/elsewhere && grep -q ' /sys/fs/cgroup/elsewhere ' /proc/self/mountinfo && \
-         {} run -m 32m sh -c 'grep -c \"/mydocker/$(hostname)$\" /proc/self/cgroup'",
+        "{} && {} run -m 32m sh -c 'grep -c \"/mydocker/$(hostname)$\" /proc/self/cgroup'",
+        moves(usual, mount),
         bin().display()
     );
     let out = ok(&run(["run", "--privileged", "sh", "-c", &script]));
-    assert!(out.trim().parse::<u32>().unwrap() >= 1, "{out}");
+    out.trim().parse::<u32>().unwrap_or_else(|_| panic!("{out}"))
+}
+
+#[test]
+fn cgroups_mounted_elsewhere_are_found_through_mountinfo() {
+    need_root!();
+    need_ctrl!("memory");
+    let _s = serial();
+    // The memory hierarchy unmounted from its usual place and mounted
+    // again somewhere else: the usual places prove nothing, so mydocker
+    // must find it through /proc/self/mountinfo.
+    let n = memory_cgroups_after(&|usual, mount| {
+        format!(
+            "umount -l {usual} && mount -t tmpfs none /sys/fs/cgroup && mkdir /sys/fs/cgroup/elsewhere && \
+             mount {mount} /sys/fs/cgroup/elsewhere && grep -q ' /sys/fs/cgroup/elsewhere ' /proc/self/mountinfo"
+        )
+    });
+    assert!(n >= 1);
+    assert_no_leftovers();
+}
+
+/// A hierarchy's mount that another mount hides (a tmpfs over it) is
+/// passed over for a later, reachable mount of the same hierarchy: the
+/// first mount in mountinfo would have given a tmpfs directory as the
+/// container's cgroup, with no join file and the limit in a plain file.
+#[test]
+fn a_hierarchy_hidden_by_another_mount_is_passed_over_for_a_reachable_mount_of_it() {
+    need_root!();
+    need_ctrl!("memory");
+    let _s = serial();
+    let n = memory_cgroups_after(&|usual, mount| {
+        format!("mount -t tmpfs none {usual} && mkdir {usual}/again && mount {mount} {usual}/again")
+    });
+    assert!(n >= 1);
     assert_no_leftovers();
 }
 

@@ -231,6 +231,30 @@ fn a_long_pid_file_name_gets_a_temp_file_of_its_own() {
 }
 
 #[test]
+fn a_proc_write_that_would_miss_procfs_fails_create() {
+    // An image whose /proc is a symlink into a later mount (runc
+    // CVE-2019-16884's shape): after pivot_root "/proc/self/oom_score_adj"
+    // names a plain file in the volume. The write must fail, not land there.
+    need!();
+    let t = T::new("procsym");
+    let (rootfs, hv) = (t.dir.join("rootfs"), t.dir.join("hv"));
+    fs::create_dir_all(rootfs.join("vol")).unwrap();
+    std::os::unix::fs::symlink("/vol", rootfs.join("proc")).unwrap();
+    fs::create_dir_all(hv.join("self")).unwrap();
+    fs::write(hv.join("self/oom_score_adj"), "").unwrap();
+    let mut c = sh(rootfs.to_str().unwrap(), "true");
+    c["process"]["oomScoreAdj"] = json!(500);
+    c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/vol", "type": "bind", "source": hv, "options": ["rbind"]}));
+    t.write(&c);
+    let b = t.bundle();
+    let o = t.run(&["create", "--bundle", b.to_str().unwrap(), "ps1"]);
+    assert_eq!(fs::read_to_string(hv.join("self/oom_score_adj")).unwrap(), "", "written into the volume: {}", stderr(&o));
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("oom_score_adj") && stderr(&o).contains("not procfs"), "{}", stderr(&o));
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "", "nothing left");
+}
+
+#[test]
 fn the_container_inherits_creates_stdio_and_runs_after_start() {
     let r = need!();
     let t = T::new("stdio");

@@ -4,8 +4,10 @@
 //! Discovery parses /proc/self/cgroup (where the caller sits) and
 //! /proc/self/mountinfo (where each hierarchy is mounted, and at which
 //! root). Per controller, a v1 hierarchy that has it wins (pure v1 and
-//! hybrid hosts); otherwise the cgroup2 mount is used (pure v2). The parsers
-//! are pure and fed line by line, so tests give them fixture text.
+//! hybrid hosts); otherwise the cgroup2 mount is used (pure v2). A mount
+//! that another mount hides is passed over (`Layout::mount_line`), so what
+//! discovery returns is reachable. The parsers are pure and fed line by
+//! line, so tests give them fixture text.
 //!
 //! Where the hierarchies sit where distributions mount them
 //! (/sys/fs/cgroup/<controller>, or /sys/fs/cgroup for v2), a few files only
@@ -146,8 +148,8 @@ impl Fail {
     }
 }
 
-/// Room for every path discovery keeps — mount points, their roots and the
-/// caller's cgroups — in one buffer, each distinct path once (they are
+/// Room for every path discovery keeps — mount points, their roots, the
+/// caller's cgroups and the others' names — in one buffer, each distinct path once (they are
 /// usually "/" and one and the same cgroup). Small on purpose: every page
 /// of a frame is touched on each run with limits or a device policy (stack
 /// probes), a fault each, then copied at clone; a 1 KiB buffer per path
@@ -225,6 +227,19 @@ pub struct Mount {
     pub root: Span,
 }
 
+/// A hierarchy without mydocker's controllers (name=systemd, cpuacct,
+/// blkio, net_cls, ...; OCI create puts its containers there too).
+#[derive(Clone, Copy)]
+pub struct Other {
+    /// Its controllers or name=, as /proc/self/cgroup lists them.
+    names: Span,
+    /// The caller's cgroup there.
+    pub caller: Span,
+    /// The first reachable mount whose options hold every one of `names`;
+    /// None: not mounted, or hidden.
+    pub mount: Option<Mount>,
+}
+
 /// What discovery found.
 pub struct Layout {
     text: [u8; TEXT_CAP],
@@ -239,6 +254,13 @@ pub struct Layout {
     /// Two of our controllers share one v1 hierarchy (a /proc/self/cgroup
     /// line lists both): only mountinfo tells their common mount point.
     pub shared: bool,
+    /// The v1 hierarchies without our controllers, in /proc/self/cgroup's
+    /// order (`others()`); kept only when `all`.
+    others: [Other; MAX_HIER],
+    n_others: usize,
+    /// Set before discovery to keep every hierarchy, the others too (OCI
+    /// create joins them all); mountinfo is then always read.
+    pub all: bool,
 }
 
 /// The text of the /proc/self/ns/cgroup link in the initial cgroup
@@ -265,7 +287,15 @@ impl Layout {
             caller_v2: None,
             overflow: false,
             shared: false,
+            others: [Other { names: Span { at: 0, len: 0 }, caller: Span { at: 0, len: 0 }, mount: None }; MAX_HIER],
+            n_others: 0,
+            all: false,
         }
+    }
+
+    /// The hierarchies without our controllers (kept when `all`).
+    pub fn others(&self) -> &[Other] {
+        &self.others[..self.n_others]
     }
 
     /// Fills the mounts of the needed controllers without mountinfo, where
@@ -353,17 +383,37 @@ impl Layout {
         Some(Mount { point: self.keep(m.mountpoint, true)?, root: self.keep(m.root, true)? })
     }
 
-    /// Feeds one mountinfo line; the first mount of a hierarchy wins.
-    pub fn mount_line(&mut self, line: &[u8]) {
+    /// Feeds one mountinfo line (after /proc/self/cgroup's, which name the
+    /// `others`): the first reachable mount of a hierarchy wins, for the
+    /// controllers `need` names, cgroup2 and the others. `reachable` says
+    /// whether a mount point (unescaped) is that mount's filesystem: a mount
+    /// another one hides (a tmpfs over a hybrid host's cgroup2, as make
+    /// bench's private mount namespace puts there for crun) would give
+    /// plain directories for cgroups, with no join file and limits written
+    /// into files nobody reads. Asked once per mount that would be kept.
+    pub fn mount_line(&mut self, line: &[u8], need: &Need, reachable: impl Fn(&[u8]) -> bool) {
         let Some(m) = parse_mountinfo_line(line) else { return };
-        if m.fstype == b"cgroup" {
-            for &c in CTRLS.iter() {
-                if self.v1[c as usize].is_none() && has_opt(m.superopts, c.name()) {
-                    self.v1[c as usize] = self.mount(&m);
-                }
-            }
-        } else if m.fstype == b"cgroup2" && self.v2.is_none() {
-            self.v2 = self.mount(&m);
+        let (v1, v2) = (m.fstype == b"cgroup", m.fstype == b"cgroup2" && self.v2.is_none());
+        let ours = CTRLS.map(|c| v1 && need[c as usize] && self.v1[c as usize].is_none() && has_opt(m.superopts, c.name()));
+        let other = self.others().iter().position(|o| {
+            v1 && o.mount.is_none() && self.path(o.names).split(crate::words::on(b',')).all(|n| has_opt(m.superopts, n))
+        });
+        if !v2 && other.is_none() && !ours.contains(&true) {
+            return;
+        }
+        let used = self.used;
+        let Some(mount) = self.mount(&m).filter(|x| reachable(self.path(x.point))) else {
+            self.used = used;
+            return;
+        };
+        for c in CTRLS.iter().filter(|&&c| ours[c as usize]) {
+            self.v1[*c as usize] = Some(mount);
+        }
+        if let Some(i) = other {
+            self.others[i].mount = Some(mount);
+        }
+        if v2 {
+            self.v2 = Some(mount);
         }
     }
 
@@ -373,14 +423,22 @@ impl Layout {
         let Some(p) = self.keep(path, false) else { return };
         if id == b"0" && ctrls.is_empty() {
             self.caller_v2 = Some(p);
-        } else {
-            self.shared |= CTRLS.iter().filter(|c| has_opt(ctrls, c.name())).count() > 1;
-            for &c in CTRLS.iter() {
-                if has_opt(ctrls, c.name()) {
-                    self.caller_v1[c as usize] = Some(p);
-                }
+            return;
+        }
+        let n = CTRLS.iter().filter(|c| has_opt(ctrls, c.name())).count();
+        self.shared |= n > 1;
+        for &c in CTRLS.iter() {
+            if has_opt(ctrls, c.name()) {
+                self.caller_v1[c as usize] = Some(p);
             }
         }
+        // Beyond MAX_HIER: left out (a container joins at most that many).
+        if n > 0 || !self.all || self.n_others == MAX_HIER {
+            return;
+        }
+        let Some(names) = self.keep(ctrls, false) else { return };
+        self.others[self.n_others] = Other { names, caller: p, mount: None };
+        self.n_others += 1;
     }
 
     /// Decides, per needed controller, which hierarchy and which parent
@@ -593,10 +651,10 @@ pub fn join(out: &mut [u8], parts: &[&[u8]]) -> usize {
 #[inline(never)]
 pub fn discover(l: &mut Layout, need: &Need) -> Res<()> {
     callers(l)?;
-    if in_initial_cgroup_ns() && l.guess(need, sys::exists_nofollow) {
+    if !l.all && in_initial_cgroup_ns() && l.guess(need, sys::exists_nofollow) {
         return Ok(());
     }
-    mountinfo(l)
+    mountinfo(l, need)
 }
 
 /// Feeds every line of /proc/self/cgroup to `l`. A frame of its own: its
@@ -619,13 +677,14 @@ fn in_initial_cgroup_ns() -> bool {
     sys::readlink(b"/proc/self/ns/cgroup", &mut buf).map_or(false, |t| t == INIT_CGROUP_NS_LINK)
 }
 
-/// Feeds every line of /proc/self/mountinfo to `l`. Apart from discover:
-/// its line buffer (overlay mounts make long lines) is stack that only
-/// unusual hosts touch.
+/// Feeds every line of /proc/self/mountinfo to `l`, each mount kept
+/// checked on its filesystem (sys::mnt::is_cgroupfs). Apart from
+/// discover: its line buffer (overlay mounts make long lines) is stack
+/// that only unusual hosts touch.
 #[inline(never)]
-fn mountinfo(l: &mut Layout) -> Res<()> {
+fn mountinfo(l: &mut Layout, need: &Need) -> Res<()> {
     let mut buf = [0u8; 8192];
-    for_each_line(b"/proc/self/mountinfo", &mut buf, &mut |line| l.mount_line(line))
+    for_each_line(b"/proc/self/mountinfo", &mut buf, &mut |line| l.mount_line(line, need, sys::mnt::is_cgroupfs))
         .map_err(fail(P::DISCOVERY, P::MOUNTINFO))
 }
 

@@ -51,9 +51,94 @@ const V2_CGROUP: &str = "0::/user.slice/user-1000.slice/session-3.scope\n";
 
 fn layout(mountinfo: &str, cgroup: &str) -> Layout {
     let mut l = Layout::new();
-    mountinfo.lines().for_each(|x| l.mount_line(x.as_bytes()));
+    mountinfo.lines().for_each(|x| l.mount_line(x.as_bytes(), &[true; NCTRL], |_| true));
     cgroup.lines().for_each(|x| l.cgroup_line(x.as_bytes()));
     l
+}
+
+/// A layout as discovery builds it: /proc/self/cgroup first (it names the
+/// others), then mountinfo, with the mount points `hidden` unreachable;
+/// `all`: the others kept (OCI create). Also which mount points were
+/// checked.
+fn discovered(mountinfo: &str, cgroup: &str, need: &Need, all: bool, hidden: &[&str]) -> (Layout, Vec<String>) {
+    let mut l = Layout::new();
+    l.all = all;
+    cgroup.lines().for_each(|x| l.cgroup_line(x.as_bytes()));
+    let checked = std::cell::RefCell::new(vec![]);
+    let reachable = |p: &[u8]| {
+        let p = String::from_utf8(p.to_vec()).unwrap();
+        let r = !hidden.contains(&p.as_str());
+        checked.borrow_mut().push(p);
+        r
+    };
+    mountinfo.lines().for_each(|x| l.mount_line(x.as_bytes(), need, &reachable));
+    (l, checked.into_inner())
+}
+
+/// (names, the caller's cgroup, mount point) of each other hierarchy.
+fn others(l: &Layout) -> Vec<(String, String, Option<String>)> {
+    let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+    l.others().iter().map(|o| (s(l.path(o.names)), s(l.path(o.caller)), o.mount.map(|m| s(l.path(m.point))))).collect()
+}
+
+#[test]
+fn every_hierarchy_without_our_controllers_is_kept_once_with_its_first_mount() {
+    let cgroup = "9:name=systemd:/user.slice\n8:pids:/\n7:blkio:/b\n4:memory:/m\n2:cpuacct:/a\n1:cpu:/\n11:net_cls,net_prio:/n\n0::/u\n";
+    let mountinfo = "\
+40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd
+41 31 0:37 / /elsewhere rw - cgroup cgroup rw,xattr,name=systemd
+42 31 0:39 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup rw,net_cls,net_prio
+43 31 0:40 / /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct
+44 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate
+45 31 0:38 / /again rw - cgroup2 cgroup2 rw,nsdelegate
+50 31 0:41 / /tmp rw - tmpfs tmpfs rw
+";
+    let (l, checked) = discovered(mountinfo, cgroup, &[true; NCTRL], true, &[]);
+    let o = |n: &str, c: &str, m: Option<&str>| (n.to_string(), c.to_string(), m.map(String::from));
+    assert_eq!(
+        others(&l),
+        vec![
+            o("name=systemd", "/user.slice", Some("/sys/fs/cgroup/systemd")),
+            o("blkio", "/b", None),
+            o("cpuacct", "/a", Some("/sys/fs/cgroup/cpuacct")),
+            o("net_cls,net_prio", "/n", Some("/sys/fs/cgroup/net_cls,net_prio")),
+        ]
+    );
+    assert_eq!(l.path(l.v2.unwrap().point), b"/sys/fs/cgroup/unified");
+    // Each kept mount checked once; the second mounts never.
+    assert_eq!(checked, ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/net_cls,net_prio", "/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/unified"]);
+    // Together with cpu, cpuacct is ours; without `all` (run) no other is kept.
+    assert_eq!(discovered("", "3:cpu,cpuacct:/\n", &[true; NCTRL], true, &[]).0.others().len(), 0);
+    assert_eq!(discovered(mountinfo, cgroup, &[true; NCTRL], false, &[]).0.others().len(), 0);
+}
+
+#[test]
+fn a_hidden_mount_is_left_out_and_a_later_mount_of_the_hierarchy_serves() {
+    let mountinfo = format!(
+        "{HYBRID_MOUNTINFO}\
+50 39 0:50 / /sys/fs/cgroup/pids rw - tmpfs tmpfs rw
+51 41 0:51 / /sys/fs/cgroup/unified rw - tmpfs tmpfs rw
+52 22 0:36 / /srv/pids rw - cgroup cgroup rw,pids
+53 31 0:37 / /srv/systemd rw - cgroup cgroup rw,name=systemd
+"
+    );
+    let hidden = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"];
+    let (l, _) = discovered(&mountinfo, HYBRID_CGROUP, &[true; NCTRL], true, &hidden);
+    let t = l.targets(&[false, false, false, true, false, false], None).unwrap();
+    assert_eq!(summary(&t), vec![("/srv/pids".into(), "".into(), false, vec!["pids"])]);
+    assert!(l.v2.is_none(), "the hidden cgroup2, never mounted again, is not there");
+    let o = |n: &str, m: &str| (n.to_string(), "/".to_string(), Some(m.to_string()));
+    assert_eq!(others(&l), vec![o("name=systemd", "/srv/systemd"), o("cpuacct", "/sys/fs/cgroup/cpuacct")]);
+    // The Layout's text holds no path of a mount left out.
+    assert!(!l.text[..l.used].windows(7).any(|w| w == b"unified"));
+}
+
+#[test]
+fn only_mounts_of_the_needed_controllers_and_cgroup2_are_checked() {
+    let pids = [false, false, false, true, false, false];
+    let (l, checked) = discovered(HYBRID_MOUNTINFO, HYBRID_CGROUP, &pids, false, &[]);
+    assert_eq!(checked, ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"]);
+    assert!(l.v1[Ctrl::Memory as usize].is_none() && l.v1[Ctrl::Pids as usize].is_some());
 }
 
 /// Every limit controller (the device policy has tests of its own).

@@ -261,6 +261,8 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
     let need = r.cg.need(!policy.rules().is_empty());
     let mut l = cgroup::Layout::new();
     let no = |f: cgroup::Fail| (f.what(), f.why().unwrap_or(b"controller not available"));
+    // Every hierarchy, those without our controllers too (`others`).
+    l.all = true;
     cgroup::discover(&mut l, &[true; NCTRL]).map_err(no)?;
     let abs = path.starts_with(&b"/"[..]);
     let root: Option<&[u8]> = if abs { Some(b"/") } else { None };
@@ -286,7 +288,7 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
         one(m, (t.mount, false), t.rel, body, t.v2, cpuset, &here, r, policy)?;
         v2 |= t.v2;
     }
-    others(m, body, abs, v2, policy)
+    others(m, &l, body, abs, v2, policy)
 }
 
 /// Makes the container's cgroup `<point>/<rel>/<body>` (`point`: a mount
@@ -337,85 +339,27 @@ fn one(m: &mut Made, point: (&[u8], bool), rel: &[u8], body: &[u8], v2: bool, cp
 }
 
 /// The container's cgroup, with no resources, in every other hierarchy
-/// mounted: v1 ones without mydocker's controllers (cpuacct, blkio,
-/// net_cls, perf_event, hugetlb, name=systemd, ...) and, on a hybrid host,
-/// cgroup2 (`v2`: fill made one there already). runc joins them all
-/// (libcontainer/cgroups/fs: its list ends with name=systemd, and "" for a
-/// hybrid host's cgroup2), so what is read there — cpuacct.usage for
-/// podman stats, cadvisor and CRI stats — is the container's own, not its
-/// caller's. `abs`: cgroupsPath is absolute (from each mount's root), else
-/// below the caller's own cgroup there. `policy`: only passed on (nothing
-/// is written). Inlined into its one caller (OCI create, not a hot path):
-/// 96 bytes less.
-fn others(m: &mut Made, body: &[u8], abs: bool, v2: bool, policy: &Policy) -> Result<(), Fail> {
-    let mut text = [0u8; 4096];
-    // A full buffer may have cut it: an error, never a wrong path.
-    let text = cgroup::read_file(sys::CWD, b"/proc/self/cgroup", &mut text)
-        .and_then(|t| if t.len() < 4096 { Ok(t) } else { Err(Errno(libc::E2BIG)) })
-        .map_err(|e| (&b"/proc/self/cgroup"[..], why(e)))?;
-    let mut left = [(&b""[..], &b""[..]); cgroup::MAX_HIER];
-    let n = left_over(text, v2, &mut left);
-    let mut r = Ok(());
-    let mut buf = [0u8; 8192];
-    let walk = cgroup::for_each_line(b"/proc/self/mountinfo", &mut buf, &mut |line| {
-        let Some(ml) = cgroup::parse_mountinfo_line(line).filter(|_| r.is_ok()) else { return };
-        let Some(own) = take(&mut left[..n], &ml) else { return };
-        r = match if abs { Some(&b""[..]) } else { cgroup::relative(own, ml.root) } {
-            Some(_) if hidden(ml.mountpoint) => Ok(()),
-            Some(rel) => one(m, (ml.mountpoint, true), rel, body, ml.fstype == b"cgroup2", false, &[false; NCTRL], &NO_RES, policy),
-            None => Err((&b"/proc/self/cgroup"[..], &b"the caller's cgroup is outside a hierarchy's mount"[..])),
+/// discovery found (`l`: reachable ones only): v1 ones without mydocker's
+/// controllers (cpuacct, blkio, net_cls, perf_event, hugetlb,
+/// name=systemd, ...) and, on a hybrid host, cgroup2 last (`v2`: fill made
+/// one there already). runc joins them all (libcontainer/cgroups/fs: its
+/// list ends with name=systemd, and "" for a hybrid host's cgroup2), so
+/// what is read there — cpuacct.usage for podman stats, cadvisor and CRI
+/// stats — is the container's own, not its caller's. `abs`: cgroupsPath is
+/// absolute (from each mount's root), else below the caller's own cgroup
+/// there. `policy`: only passed on (nothing is written).
+fn others(m: &mut Made, l: &cgroup::Layout, body: &[u8], abs: bool, v2: bool, policy: &Policy) -> Result<(), Fail> {
+    let v1 = l.others().iter().map(|o| (o.mount, Some(o.caller), false));
+    let cgroup2 = (l.v2.filter(|_| !v2), l.caller_v2, true);
+    for (mount, caller, is_v2) in v1.chain([cgroup2]) {
+        let (Some(mount), Some(caller)) = (mount, caller) else { continue };
+        let rel = if abs { Some(&b""[..]) } else { cgroup::relative(l.path(caller), l.path(mount.root)) };
+        let Some(rel) = rel else {
+            return Err((b"/proc/self/cgroup", b"the caller's cgroup is outside a hierarchy's mount"));
         };
-    });
-    walk.map_err(|e| (&b"/proc/self/mountinfo"[..], why(e)))?;
-    r
-}
-
-/// Whether another mount hides the hierarchy mounted at `point` (escaped
-/// as mountinfo has it): a tmpfs over a hybrid host's cgroup2, as make
-/// bench's private mount namespace puts there for crun. A cgroup made
-/// there would be a plain directory, with no join file: such a hierarchy
-/// is left out, as if it were not mounted.
-fn hidden(point: &[u8]) -> bool {
-    let mut p = [0u8; 512];
-    let Some(n) = cgroup::unescape(point, true, &mut p) else { return false };
-    let Ok(fd) = open_dir(sys::CWD, &p[..n]) else { return true };
-    let cgroupfs = sys::mnt::on_cgroupfs(fd);
-    sys::close(fd);
-    !cgroupfs
-}
-
-/// The hierarchies `others` adds, from the text of /proc/self/cgroup, into
-/// `out`: (its controllers or name=, "" for cgroup2; the caller's cgroup
-/// there) for each without mydocker's controllers, and cgroup2 unless `v2`
-/// (fill made one there). How many.
-fn left_over<'t>(text: &'t [u8], v2: bool, out: &mut [(&'t [u8], &'t [u8])]) -> usize {
-    let mut n = 0;
-    for (id, ctrls, own) in text.split(crate::words::on(b'\n')).filter_map(cgroup::parse_cgroup_line) {
-        let mine = if id == b"0" { v2 } else { CTRLS.iter().any(|c| cgroup::has_opt(ctrls, c.name())) };
-        if !mine && n < out.len() {
-            out[n] = (ctrls, own);
-            n += 1;
-        }
+        one(m, (l.path(mount.point), false), rel, body, is_v2, false, &[false; NCTRL], &NO_RES, policy)?;
     }
-    n
-}
-
-/// The caller's cgroup in the hierarchy mounted by `ml`, if it is in
-/// `left`: a cgroup2 mount's is cgroup2's, a cgroup one's the one whose
-/// every controller (or name=) is among the mount's options. Taken once
-/// (another mount of it is skipped: "-" matches none).
-fn take<'t>(left: &mut [(&'t [u8], &'t [u8])], ml: &cgroup::MountLine) -> Option<&'t [u8]> {
-    let v2 = ml.fstype == b"cgroup2";
-    if !v2 && ml.fstype != b"cgroup" {
-        return None;
-    }
-    for (c, own) in left.iter_mut() {
-        if c.is_empty() == v2 && (v2 || c.split(crate::words::on(b',')).all(|x| cgroup::has_opt(ml.superopts, x))) {
-            *c = b"-";
-            return Some(own);
-        }
-    }
-    None
+    Ok(())
 }
 
 /// No resources: what `others` writes.
@@ -436,38 +380,6 @@ mod tests {
             let mut buf = [0u8; 64];
             (s(super::super::config::name(r.field, &mut buf)), s(r.why))
         })
-    }
-
-    /// Which hierarchies `others` joins on this host's hybrid layout (cpu
-    /// and cpuacct apart) and on a v1 one with them together, and which
-    /// mount of each.
-    #[test]
-    fn every_hierarchy_without_our_controllers_is_left_once_with_the_callers_cgroup() {
-        let hybrid = b"9:name=systemd:/user.slice\n8:pids:/\n7:blkio:/b\n4:memory:/m\n2:cpuacct:/a\n1:cpu:/\n11:net_cls,net_prio:/n\n0::/u\n";
-        let mut left = [(&b""[..], &b""[..]); cgroup::MAX_HIER];
-        let n = left_over(hybrid, false, &mut left);
-        let l: Vec<(&[u8], &[u8])> = left[..n].to_vec();
-        let want: Vec<(&[u8], &[u8])> =
-            vec![(b"name=systemd", b"/user.slice"), (b"blkio", b"/b"), (b"cpuacct", b"/a"), (b"net_cls,net_prio", b"/n"), (b"", b"/u")];
-        assert_eq!(l, want);
-        // fill made a cgroup2 one (a pure v2 host): not left.
-        assert_eq!(left_over(b"0::/u\n", true, &mut left), 0);
-        // Together with cpu, cpuacct is joined with it.
-        assert_eq!(left_over(b"3:cpu,cpuacct:/\n", false, &mut left), 0);
-        let mount = |l: &'static str| cgroup::parse_mountinfo_line(l.as_bytes()).unwrap();
-        let mut left = [(&b"name=systemd"[..], &b"/s"[..]), (b"net_cls,net_prio", b"/n"), (b"", b"/u")];
-        let cases = [
-            ("34 31 0:31 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset", None),
-            ("40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd", Some(&b"/s"[..])),
-            ("40 31 0:37 / /elsewhere rw - cgroup cgroup rw,xattr,name=systemd", None),
-            ("42 31 0:39 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup rw,net_cls,net_prio", Some(b"/n")),
-            ("41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate", Some(b"/u")),
-            ("41 31 0:38 / /again rw - cgroup2 cgroup2 rw,nsdelegate", None),
-            ("50 31 0:40 / /tmp rw - tmpfs tmpfs rw", None),
-        ];
-        for (line, own) in cases {
-            assert_eq!(take(&mut left, &mount(line)), own, "{line}");
-        }
     }
 
     #[test]

@@ -219,10 +219,21 @@ fn statfs(fd: Fd) -> Result<[u64; 15], Errno> {
     Ok(st)
 }
 
-/// Whether `fd` is on a cgroup or cgroup2 filesystem (statfs(2)'s f_type:
-/// CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC).
-pub fn on_cgroupfs(fd: Fd) -> bool {
-    matches!(statfs(fd).map(|st| st[0]), Ok(0x0027_e0eb | 0x6367_7270))
+/// Whether `path` is on a cgroup or cgroup2 filesystem (statfs(2)'s
+/// f_type: CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC): false when it is
+/// another mount's (one over it hides it) or cannot be reached. One
+/// statfs(2), nothing opened.
+pub fn is_cgroupfs(path: &[u8]) -> bool {
+    let mut st = [0u64; 15];
+    // SAFETY: p is NUL-terminated (with_cstr); st is 120 writable bytes,
+    // the kernel's struct statfs on 64-bit machines (see statfs).
+    let r = super::with_cstr(path, |p| cvt(unsafe { libc::syscall(libc::SYS_statfs, p, st.as_mut_ptr()) }));
+    r.is_ok() && matches!(st[0], 0x0027_e0eb | 0x6367_7270)
+}
+
+/// Whether `fd` is on a procfs (statfs(2)'s f_type: PROC_SUPER_MAGIC).
+pub fn on_procfs(fd: Fd) -> bool {
+    matches!(statfs(fd).map(|st| st[0]), Ok(0x9fa0))
 }
 
 /// The mount flags (MS_*) of the mount holding `fd`, from fstatfs(2)'s
