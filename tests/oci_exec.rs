@@ -673,20 +673,7 @@ struct Sweep(Vec<PathBuf>);
 impl Drop for Sweep {
     fn drop(&mut self) {
         for d in &self.0 {
-            let _ = fs::write(d.join("freezer.state"), "THAWED");
-            let _ = fs::write(d.join("cgroup.freeze"), "0");
-        }
-        for d in &self.0 {
-            for _ in 0..200 {
-                for p in fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default().split_whitespace() {
-                    // SAFETY: plain kill(2) of a process in the test's own cgroup.
-                    unsafe { libc::kill(p.parse().unwrap_or(0), libc::SIGKILL) };
-                }
-                if fs::remove_dir(d).is_ok() || !d.exists() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
+            sweep_cgroup(d);
         }
     }
 }

@@ -310,3 +310,21 @@ pub fn output_through_files(mut cmd: Command, dir: &std::path::Path) -> Output {
         .unwrap();
     Output { status: st, stdout: std::fs::read(&out).unwrap(), stderr: std::fs::read(&err).unwrap() }
 }
+
+/// Thaws the cgroup directory `d`, kills what runs in it and removes it
+/// (retrying while the kills land): a test's teardown of cgroups a failed
+/// run may have left, frozen or not.
+pub fn sweep_cgroup(d: &std::path::Path) {
+    let _ = std::fs::write(d.join("freezer.state"), "THAWED");
+    let _ = std::fs::write(d.join("cgroup.freeze"), "0");
+    for _ in 0..200 {
+        for p in std::fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default().split_whitespace() {
+            // SAFETY: plain kill(2) of a process in the test's own cgroup.
+            unsafe { libc::kill(p.parse().unwrap_or(0), libc::SIGKILL) };
+        }
+        if std::fs::remove_dir(d).is_ok() || !d.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
