@@ -599,8 +599,9 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
         };
         write_to(fd, a).map_err(Error::at(Step::Caps))?;
     }
-    // The filter last: only the exec (fifo handshake) syscalls follow.
-    if ctx.c.no_new_privs {
+    // The filter last: only execve follows (OCI create: in exec, after
+    // the wait for `start`).
+    if ctx.c.no_new_privs && ctx.fifo() < 0 {
         load_seccomp(ctx.seccomp)?;
     }
     Ok(())
@@ -627,15 +628,21 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
             Ok(true) => {}
             _ => sys::exit(125),
         }
-        let e = exec(sys::execve(pathbuf.get(..n).unwrap_or(&[]), cmd.argv, cmd.envp));
+        // The filter only now, right before execve: a profile made for
+        // runc's init (recorded per app) need not allow our lookup, our
+        // fifo read and the rest we did since last_steps.
+        let e = match if ctx.c.no_new_privs { load_seccomp(ctx.seccomp) } else { Ok(()) } {
+            Err(e) => e,
+            Ok(()) => exec(sys::execve(pathbuf.get(..n).unwrap_or(&[]), cmd.argv, cmd.envp)),
+        };
         // Nobody reads the pipe any more: the line goes to the container's
         // stderr (its log under conmon or the shim), as runc's init writes
         // it — else a binary changed since create just ends, unexplained.
         // ENOENT for the file found above: its interpreter or loader.
-        if e.errno.0 == libc::ENOENT {
+        if e == (Error { step: Step::Exec, errno: Errno(libc::ENOENT) }) {
             crate::err::no_interpreter(cmd.s.argv0);
         } else {
-            e.report(Some(cmd.s.argv0));
+            e.report((e.step == Step::Exec).then_some(cmd.s.argv0));
         }
         sys::exit(e.exit_code());
     }
@@ -646,7 +653,6 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
     Err(Report::at(Step::Exec, e, found as usize))
 }
 
-/// Writes `data` to the file just opened as `fd`, and closes it.
 /// /proc/self/... opened for writing, checked to be procfs's own file:
 /// after pivot_root (or exec's setns) /proc is the container's path, which
 /// an image can make a symlink into a later mount, and a setting written
@@ -661,6 +667,7 @@ fn proc_self(path: &[u8]) -> Result<Fd, Errno> {
     Err(Errno(libc::EMEDIUMTYPE))
 }
 
+/// Writes `data` to the file just opened as `fd`, and closes it.
 fn write_to(fd: Result<Fd, Errno>, data: &[u8]) -> Result<(), Errno> {
     let fd = fd?;
     let r = sys::write_all(fd, data);

@@ -255,6 +255,29 @@ fn a_proc_write_that_would_miss_procfs_fails_create() {
 }
 
 #[test]
+fn a_filter_refusing_what_only_the_runtime_uses_still_runs_the_command() {
+    // A profile recorded for an app lists what the app needs (and runc's
+    // init after its filter: execve): not the runtime's own lookup, fifo
+    // wait or signal set-up between a filter loaded early and execve.
+    let r = need!();
+    let t = T::new("latefilter");
+    let mut c = config(&r, &["echo", "hi"]);
+    c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names":
+        ["read", "ppoll", "newfstatat", "faccessat", "faccessat2", "prctl"],
+        "action": "SCMP_ACT_ERRNO"}]});
+    t.write(&c);
+    let b = t.bundle();
+    let o = t.run(&["run", "-b", b.to_str().unwrap(), "lf1"]);
+    assert_eq!((code(&o), stdout(&o).as_str()), (0, "hi\n"), "{}", stderr(&o));
+    // create, then start: the same.
+    let (out, err) = t.create_into_files("lf2");
+    assert_eq!(code(&t.run(&["start", "lf2"])), 0);
+    t.wait_status("lf2", "stopped");
+    assert_eq!(fs::read_to_string(&out).unwrap(), "hi\n", "{}", fs::read_to_string(&err).unwrap());
+    assert_eq!(code(&t.run(&["delete", "lf2"])), 0);
+}
+
+#[test]
 fn the_container_inherits_creates_stdio_and_runs_after_start() {
     let r = need!();
     let t = T::new("stdio");

@@ -167,7 +167,7 @@ pub struct Span {
 /// Copies `s` into `out`, undoing mountinfo's octal escapes (\040 space,
 /// \011 tab, \012 newline, \134 backslash) when `escaped`; the length, or
 /// None when it does not fit.
-pub fn unescape(s: &[u8], escaped: bool, out: &mut [u8]) -> Option<usize> {
+fn unescape(s: &[u8], escaped: bool, out: &mut [u8]) -> Option<usize> {
     let mut n = 0;
     let mut rest = s;
     while let Some((&first, tail)) = rest.split_first() {

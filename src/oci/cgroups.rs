@@ -12,7 +12,7 @@
 //! mems copied down (a new v1 cpuset group starts empty).
 use super::config::{refuse, set, Fields, Res as CRes};
 use crate::cgroup::res::Knob;
-use crate::cgroup::{self, join, open_dir, ChildFds, Ctrl, Need, CTRLS, NCTRL};
+use crate::cgroup::{self, join, ChildFds, Ctrl, Need, CTRLS, NCTRL};
 use crate::devices::{self, Policy, Rule, Type};
 use crate::json::Value;
 use crate::sys::{self, Errno, Fd};
@@ -285,26 +285,27 @@ fn fill(m: &mut Made, path: &[u8], r: &Resources, policy: &Policy) -> Result<(),
             here[c as usize] &= need[c as usize];
         }
         let cpuset = !t.v2 && t.ctrls[Ctrl::Cpuset as usize];
-        one(m, (t.mount, false), t.rel, body, t.v2, cpuset, &here, r, policy)?;
+        one(m, t.mount, t.rel, body, t.v2, cpuset, &here, r, policy)?;
         v2 |= t.v2;
     }
     others(m, &l, body, abs, v2, policy)
 }
 
 /// Makes the container's cgroup `<point>/<rel>/<body>` (`point`: a mount
-/// point, as mountinfo escapes it when `.1`; `rel`: the parent below it),
+/// point, as the Layout keeps it; `rel`: the parent below it),
 /// records it in `m.paths`, writes the resources of `here` and opens its
 /// join file for the child.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn one(m: &mut Made, point: (&[u8], bool), rel: &[u8], body: &[u8], v2: bool, cpuset: bool, here: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
+fn one(m: &mut Made, point: &[u8], rel: &[u8], body: &[u8], v2: bool, cpuset: bool, here: &Need, r: &Resources, policy: &Policy) -> Result<(), Fail> {
     // The empty entry before a cgroup2 directory (paths start zeroed): exec
     // then opens its join file without probing for a v1 `tasks`.
     m.plen += v2 as usize;
     let at = m.plen;
     let out = &mut m.paths[at..];
-    // What does not fit leaves no room for the rest: "too long" below.
-    let mut from = cgroup::unescape(point.0, point.1, out).unwrap_or(out.len());
+    // What does not fit fills `out`, leaving no room for the rest: "too
+    // long" below.
+    let mut from = join(out, &[point]);
     if !rel.is_empty() {
         from += join(&mut out[from..], &[b"/", rel]);
     }
@@ -357,7 +358,7 @@ fn others(m: &mut Made, l: &cgroup::Layout, body: &[u8], abs: bool, v2: bool, po
         let Some(rel) = rel else {
             return Err((b"/proc/self/cgroup", b"the caller's cgroup is outside a hierarchy's mount"));
         };
-        one(m, (l.path(mount.point), false), rel, body, is_v2, false, &[false; NCTRL], &NO_RES, policy)?;
+        one(m, l.path(mount.point), rel, body, is_v2, false, &[false; NCTRL], &NO_RES, policy)?;
     }
     Ok(())
 }
