@@ -743,7 +743,9 @@ fn a_pause_during_a_delete_fails_and_leaves_nothing_frozen() {
         return;
     }
     assert!(deleted.success(), "delete -f failed");
-    assert_eq!((paused.code(), why.trim()), (Some(1), "mydocker: pause: container not running"), "a pause after delete's kill");
+    // (Gone altogether if delete's 10 s wait for PID 1 ran out first.)
+    let refused = why.trim() == "mydocker: pause: container not running" || why.contains("container does not exist");
+    assert!(paused.code() == Some(1) && refused, "a pause after delete's kill: {paused:?} {why:?}");
     let left: Vec<_> = cgroups_of_gone(&_sweep.0).into_iter().map(|d| (fs::read_to_string(d.join("freezer.state")), d)).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
     fails(&c.run(&["state", &c.id]), 1, "does not exist");
