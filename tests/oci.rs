@@ -1342,6 +1342,9 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("linux.resources.blockIO", Box::new(|c| c["linux"]["resources"] = json!({"blockIO": {"weight": 10}}))),
         ("hostname", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "pid"}]))),
         ("linux.resources.devices", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": "yes"}]}))),
+        // No access is no rwm (runc, crun refuse it too).
+        ("linux.resources.devices: access", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": true, "type": "c", "major": 10, "minor": 232}]}))),
+        ("linux.resources.devices: access", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": true, "access": ""}]}))),
         ("linux.namespaces", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "pid"}]))),
         ("root.path", Box::new(|c| c["root"] = json!({}))),
         ("config.json", Box::new(|c| *c = json!([1]))),
