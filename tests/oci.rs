@@ -853,13 +853,14 @@ fn delete_force_after_a_sigkilled_create_leaves_no_process_and_no_cgroup() {
 }
 
 /// The window the rounds above rarely hit, held open: create's process has
-/// reported ready (it is then untied from create, to outlive it, and waits
-/// for start) but the record is not in yet — create is still writing the
-/// two verbatim copies of a large config.json. A create SIGKILLed there
-/// left that process waiting for good (breaker4: 1 in 30); delete -f must
-/// end it.
+/// reported ready (it is then untied from create, to outlive it) but the
+/// record is not in yet — create is still writing the two verbatim copies
+/// of a large config.json. A create SIGKILLed there left that process
+/// waiting for a start nobody could give (breaker4: 1 in 30). It now waits
+/// for create's word that the record is in, and ends on create's death
+/// instead; delete -f then removes the cgroups.
 #[test]
-fn delete_force_ends_the_process_of_a_create_killed_between_ready_and_its_record() {
+fn a_create_killed_between_its_processs_ready_and_its_record_leaves_no_process() {
     let r = need!();
     let t = T::new("kready");
     let mut c = sh(&r, "sleep 100");
@@ -882,6 +883,10 @@ fn delete_force_ends_the_process_of_a_create_killed_between_ready_and_its_record
         let _ = create.kill();
         let _ = create.wait();
         caught = seen && !Path::new(&t.root()).join(&id).join("state").exists();
+        if caught {
+            // Before any delete.
+            no_process_holds(&t.dir, &prefix);
+        }
         let o = t.run(&["delete", "--force", &id]);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         if caught {
