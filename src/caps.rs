@@ -66,8 +66,10 @@ pub fn parse(name: &[u8]) -> Option<u64> {
     }
 }
 
-/// The set the container keeps: docker's default, minus --cap-drop, plus
-/// --cap-add (an add wins over a drop, "ALL" included, as in docker) —
+/// The set the container keeps, as docker's TweakCapabilities: docker's
+/// default, minus --cap-drop, plus --cap-add (an add wins over a drop of
+/// the same name); but --cap-add ALL is every capability except those
+/// dropped by name (drop ALL too: then all of them) —
 /// never more than mydocker itself has (`permitted`): run by a caller with a
 /// smaller bounding set (inside a container, a systemd unit with
 /// CapabilityBoundingSet=), the default shrinks to what there is and "ALL"
@@ -81,7 +83,8 @@ pub fn keep(add: u64, drop: u64, permitted: u64) -> Result<u64, &'static [u8]> {
             n => n,
         });
     }
-    Ok(((DOCKER_DEFAULT & !drop) | add) & permitted)
+    let set = if add == ALL && drop != ALL { !drop } else { (DOCKER_DEFAULT & !drop) | add };
+    Ok(set & permitted)
 }
 
 #[cfg(test)]
@@ -118,6 +121,14 @@ mod tests {
         assert_eq!(keep(0, 1 << 13, ALL), Ok(DOCKER_DEFAULT & !(1 << 13)));
         assert_eq!(keep(ALL, 0, ALL), Ok(ALL));
         assert_eq!(keep(1 << 21, 1 << 21, ALL), Ok(DOCKER_DEFAULT | 1 << 21));
+    }
+
+    #[test]
+    fn add_all_keeps_every_capability_but_those_dropped_by_name() {
+        assert_eq!(keep(ALL, 1 << 21, ALL), Ok(ALL & !(1 << 21)));
+        assert_eq!(keep(ALL, 1 << 21 | 1, 0xff_ffff), Ok(0xff_ffff & !(1 << 21 | 1)));
+        // docker: ALL in both lists is all (no name is dropped).
+        assert_eq!(keep(ALL, ALL, ALL), Ok(ALL));
     }
 
     #[test]

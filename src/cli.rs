@@ -62,6 +62,10 @@ pub struct Run<'a> {
     pub cap_add: u64,
     pub cap_drop: u64,
     pub privileged: bool,
+    /// --security-opt no-new-privileges: no_new_privs even with
+    /// --privileged (docker sets it only when asked; mydocker always does
+    /// without --privileged).
+    pub no_new_privs: bool,
     /// --security-opt seccomp=unconfined|FILE (docker's default otherwise;
     /// --privileged implies unconfined).
     pub seccomp: crate::seccomp::Profile<'a>,
@@ -178,6 +182,7 @@ Runs COMMAND as PID 1 in new UTS, PID, mount, net and IPC namespaces.
  --privileged          all capabilities and devices, no masked paths, no seccomp
  --security-opt seccomp=unconfined|FILE  no syscall filter, or a docker/OCI
                        JSON profile (default: docker's)
+ --network none, --security-opt no-new-privileges  accepted (the default)
  --init                a reaper as PID 1, the command as PID 2
  --rm                  accepted: a container never outlives its run
  --help                this help; -- ends the options
@@ -208,7 +213,7 @@ fn top<'a>(cmd: &'static [u8], what: &'static [u8], arg: &'a [u8], why: &'static
 const FLAGS: &[u8] = b"-t --tty|-i --interactive|-ti -it|--help|--env-clear|--read-only|--privileged|--init|--rm|\
 --env -e|-h --hostname|-m --memory|-cpuset --cpuset --cpuset-cpus|-cpushare --cpushare --cpu-shares|--pids-limit|\
 --cpus|--cgroup-parent|--rootfs|-v --volume|--tmpfs|-w --workdir|-u --user|--cap-add|--cap-drop|--device|\
---security-opt";
+--security-opt|--net --network";
 const TTY: usize = 0;
 const INTERACTIVE: usize = 1;
 const TTY_INTERACTIVE: usize = 2;
@@ -237,6 +242,7 @@ const USER: usize = 21;
 const CAP_ADD: usize = 22;
 const CAP_DROP: usize = 23;
 const DEVICE: usize = 24;
+const SECURITY_OPT: usize = 25;
 
 /// Parses the whole command line (args[0] is the program name).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
@@ -301,6 +307,7 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         cap_add: 0,
         cap_drop: 0,
         privileged: false,
+        no_new_privs: false,
         seccomp: crate::seccomp::Profile::Default,
         init: false,
         devices: [&[]; crate::devices::MAX_DEVICES],
@@ -437,13 +444,23 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             crate::devices::parse_device(v)?;
             add(&mut r.devices, &mut r.ndev, v, b"too many devices (limit 16)")?;
         }
-        _ => {
+        SECURITY_OPT => {
+            // docker's spellings: KEY=VALUE, the older KEY:VALUE, and a
+            // bare no-new-privileges meaning =true.
+            if words::find(b"no-new-privileges no-new-privileges=true no-new-privileges:true", v).is_some() {
+                r.no_new_privs = true;
+                return Ok(());
+            }
             r.seccomp = match v.strip_prefix(&b"seccomp="[..]).or_else(|| v.strip_prefix(&b"seccomp:"[..])) {
                 Some(f) if f == b"unconfined" => crate::seccomp::Profile::Unconfined,
                 Some(f) if !f.is_empty() => crate::seccomp::Profile::File(f),
-                _ => return Err(b"supported: seccomp=unconfined, seccomp=FILE"),
+                _ => return Err(b"supported: seccomp=unconfined, seccomp=FILE, no-new-privileges"),
             }
         }
+        // --network: every container has a network namespace of its own
+        // with only lo in it, which is docker's `none`.
+        _ if v != b"none" => return Err(b"supported: none"),
+        _ => {}
     }
     Ok(())
 }
@@ -531,6 +548,33 @@ mod tests {
             let a = [&b"mydocker"[..], b"run", bad, b"sh"];
             let e = run(&a).err().unwrap();
             assert_eq!((e.what, e.arg), (&b"unknown flag"[..], bad), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn dockers_network_none_and_no_new_privileges_are_taken_and_other_values_refused() {
+        // (no_new_privs asked, or the refused value and why).
+        let ok = |a: &[&[u8]]| -> Result<bool, (Vec<u8>, &[u8])> {
+            let a = [&[&b"mydocker"[..], b"run"][..], a, &[b"sh"]].concat();
+            run(&a).map(|r| r.no_new_privs).map_err(|e| (e.arg.to_vec(), e.why))
+        };
+        for a in [&[&b"--network"[..], b"none"][..], &[b"--net", b"none"], &[b"--net=none"], &[b"--network=none"]] {
+            assert_eq!(ok(a).unwrap(), false);
+        }
+        // no-new-privileges leaves an earlier seccomp= as it was.
+        let a: &[&[u8]] = &[b"mydocker", b"run", b"--security-opt=seccomp=unconfined", b"--security-opt=no-new-privileges", b"sh"];
+        assert!(matches!(run(a).unwrap().seccomp, crate::seccomp::Profile::Unconfined));
+        for v in [&b"no-new-privileges"[..], b"no-new-privileges:true", b"no-new-privileges=true"] {
+            assert_eq!(ok(&[b"--security-opt", v]).unwrap(), true);
+        }
+        for (a, v, why) in [
+            (&b"--network"[..], &b"host"[..], &b"supported: none"[..]),
+            (b"--net", b"bridge", b"supported: none"),
+            (b"--network", b"", b"supported: none"),
+            (b"--security-opt", b"no-new-privileges=false", b"supported: seccomp=unconfined, seccomp=FILE, no-new-privileges"),
+            (b"--security-opt", b"no-new-privileges:", b"supported: seccomp=unconfined, seccomp=FILE, no-new-privileges"),
+        ] {
+            assert_eq!(ok(&[a, v]), Err((v.to_vec(), why)), "{}", String::from_utf8_lossy(v));
         }
     }
 

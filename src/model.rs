@@ -261,7 +261,7 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         },
         user: User { ids: r.user, groups: &[], umask: None },
         caps: if r.privileged { Caps::Keep } else { Caps::Docker { add: r.cap_add, drop: r.cap_drop } },
-        no_new_privs: !r.privileged,
+        no_new_privs: !r.privileged || r.no_new_privs,
         rlimits: &[],
         sysctl: &[],
         oom_score_adj: None,

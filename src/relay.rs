@@ -35,11 +35,28 @@ pub fn run(pid: libc::pid_t, master: Fd, input: bool) -> Result<i32, i32> {
     })
 }
 
-/// Input read from stdin and not yet taken by the container's terminal.
+/// Bytes read from one side and not yet taken by the other: the caller's
+/// input for the container's terminal, or its output for our stdout.
 struct Pending {
     buf: [u8; 4096],
     off: usize,
     len: usize,
+}
+
+impl Pending {
+    fn waiting(&self) -> bool {
+        self.off < self.len
+    }
+
+    /// Writes what `fd` takes of what waits; false if that failed other
+    /// than with EAGAIN (full, non-blocking: the rest waits for POLLOUT).
+    fn flush(&mut self, fd: Fd) -> bool {
+        match tty::write_some(fd, self.buf.get(self.off..self.len).unwrap_or(&[])) {
+            Ok(n) => self.off += n,
+            Err(e) => return e.0 == libc::EAGAIN,
+        }
+        true
+    }
 }
 
 /// How long a container whose caller is gone has, once its terminal is
@@ -60,28 +77,31 @@ const GRACE_MS: i32 = 2000;
 /// running with nobody to read it. The status is what PID 1 ended with:
 /// its own, or 137.
 fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMode>) -> Result<Result<i32, i32>, Errno> {
-    let mut out = [0u8; 4096];
+    let mut outq = Pending { buf: [0; 4096], off: 0, len: 0 };
     let mut inq = Pending { buf: [0; 4096], off: 0, len: 0 };
     let (mut master_open, mut gone) = (true, false);
     let mut status = None;
     loop {
-        // Done once the child is reaped and its terminal drained: the
-        // slave's last holder is gone with the container's PID namespace,
-        // and the master then reads what was left, then EIO.
-        if let (Some(done), false) = (status, master_open) {
+        let (pend_in, pend_out) = (inq.waiting(), outq.waiting());
+        // Done once the child is reaped, its terminal drained (the slave's
+        // last holder is gone with the container's PID namespace, and the
+        // master then reads what was left, then EIO) and all of it written.
+        if let (Some(done), false, false) = (status, master_open, pend_out) {
             return Ok(done);
         }
-        let pending = inq.off < inq.len;
         let caller = |fd| if gone { -1 } else { fd };
         let mut fds = [
             tty::pollfd(sfd, IN),
-            tty::pollfd(if master_open { master } else { -1 }, IN | if pending { OUT } else { 0 }),
+            // Not while output waits for our stdout (a slow reader, or a
+            // full non-blocking stdout of the caller's): the container's
+            // terminal then fills and blocks it, as any slow reader does.
+            tty::pollfd(if master_open && !pend_out { master } else { -1 }, IN | if pend_in { OUT } else { 0 }),
             // The caller's terminal: read with -i, else only watched for a
             // hang-up (events 0: POLLHUP comes anyway).
-            tty::pollfd(caller(0), if input && !pending { IN } else { 0 }),
-            // Our stdout, watched only: POLLERR once a pipe's reader is
-            // gone, POLLHUP on a hung-up terminal, nothing on a file.
-            tty::pollfd(caller(1), 0),
+            tty::pollfd(caller(0), if input && !pend_in { IN } else { 0 }),
+            // Our stdout: writable again, or POLLERR once a pipe's reader
+            // is gone, POLLHUP on a hung-up terminal (nothing on a file).
+            tty::pollfd(caller(1), if pend_out { OUT } else { 0 }),
         ];
         // (A signal taken meanwhile restarts the grace: rare, harmless.)
         match tty::poll(&mut fds, if gone { GRACE_MS } else { -1 }) {
@@ -91,7 +111,7 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMod
             Err(e) => return status.ok_or(e),
             _ => {}
         }
-        let mut hup = fds[3].revents != 0;
+        let mut hup = fds[3].revents & !OUT != 0;
         if fds[0].revents != 0 {
             while let Some(sig) = tty::read_signal(sfd) {
                 // `fg` after a stop: the shell had its own settings back.
@@ -104,33 +124,32 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMod
             }
         }
         if fds[1].revents & READY != 0 {
-            match sys::read(master, &mut out) {
+            match sys::read(master, &mut outq.buf) {
                 Ok(0) => master_open = false,
-                // EAGAIN: a non-blocking stdout of the caller's is full; that
-                // part is lost, but the container never blocks on it.
-                Ok(n) => hup |= sys::write_all(1, &out[..n]).is_err_and(|e| e.0 != libc::EAGAIN),
+                Ok(n) => (outq.off, outq.len) = (0, n),
                 Err(Errno(libc::EAGAIN)) => {}
                 // EIO: every slave fd is closed and nothing is left to read.
                 Err(_) => master_open = false,
             }
         }
-        if fds[1].revents & OUT != 0 {
-            match tty::write_some(master, &inq.buf[inq.off..inq.len]) {
-                Ok(n) => inq.off += n,
-                Err(Errno(libc::EAGAIN)) => {}
-                Err(_) => inq.off = inq.len,
-            }
+        // Failing other than full: the reader of our stdout is gone.
+        if outq.waiting() && !outq.flush(1) {
+            hup = true;
+        }
+        if fds[1].revents & OUT != 0 && !inq.flush(master) {
+            inq.off = inq.len;
         }
         if fds[2].revents & READY != 0 {
             // EOF, an error or no -i: the terminal hung up (raw, it reads
             // 0 only then).
-            match if input && !pending { sys::read(0, &mut inq.buf) } else { Ok(0) } {
+            match if input && !pend_in { sys::read(0, &mut inq.buf) } else { Ok(0) } {
                 Ok(n) if n > 0 => (inq.off, inq.len) = (0, n),
                 _ => hup = true,
             }
         }
         if hup && !gone {
             gone = true;
+            outq.off = outq.len;
             master_open = !hang_up(master);
         }
     }

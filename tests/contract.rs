@@ -124,6 +124,14 @@ fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         (vec!["run", "-w", "rel", "sh"], 125, "mydocker: run: --workdir 'rel': must be an absolute path".into()),
         (vec!["run", "-u", "x", "sh"], 125, "mydocker: run: --user 'x': use numeric UID[:GID] below 4294967295".into()),
         (vec!["run", "--cap-add", "NOPE", "sh"], 125, "mydocker: run: --cap-add 'NOPE': unknown capability".into()),
+        (vec!["run", "--network", "host", "sh"], 125, "mydocker: run: --network 'host': supported: none".into()),
+        (vec!["run", "--net=bridge", "sh"], 125, "mydocker: run: --network 'bridge': supported: none".into()),
+        (
+            vec!["run", "--security-opt", "no-new-privileges=false", "sh"],
+            125,
+            "mydocker: run: --security-opt 'no-new-privileges=false': supported: seccomp=unconfined, seccomp=FILE, no-new-privileges"
+                .into(),
+        ),
         (vec!["run", "--cap-drop", "NOPE", "sh"], 125, "mydocker: run: --cap-drop 'NOPE': unknown capability".into()),
         (vec!["run", "--rootfs", "", "sh"], 125, "mydocker: run: --rootfs: the rootfs path is empty".into()),
         (
@@ -218,7 +226,7 @@ fn echoing(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         (
             &["run", "--security-opt", "@", "sh"],
             125,
-            "mydocker: run: --security-opt '@': supported: seccomp=unconfined, seccomp=FILE",
+            "mydocker: run: --security-opt '@': supported: seccomp=unconfined, seccomp=FILE, no-new-privileges",
         ),
         (&["run", "--security-opt", "seccomp=/no/@", "sh"], 125, "mydocker: seccomp: /no/@: No such file or directory"),
         (

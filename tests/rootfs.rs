@@ -164,6 +164,10 @@ fn capabilities_are_dockers_by_default_none_with_drop_all_and_all_with_privilege
     assert_eq!(status_field(&none, "CapEff:"), "0000000000000000");
     let one = st(&["--cap-drop", "all", "--cap-add", "cap_net_bind_service"]);
     assert_eq!(status_field(&one, "CapEff:"), "0000000000000400");
+    // docker: --cap-add ALL is all but what --cap-drop names (either order).
+    let all_but = st(&["--cap-drop", "SYS_ADMIN", "--cap-add", "ALL", "--cap-drop", "chown"]);
+    let host_prm = u64::from_str_radix(&status_field(&host, "CapPrm:"), 16).unwrap();
+    assert_eq!(status_field(&all_but, "CapEff:"), format!("{:016x}", host_prm & !(1 << 21 | 1)));
     let p = st(&["--privileged"]);
     assert_eq!(status_field(&p, "CapEff:"), status_field(&host, "CapEff:"));
     assert_eq!(status_field(&p, "NoNewPrivs:"), "0");

@@ -52,6 +52,42 @@ fn the_hosts_proc_still_works_after_a_run() {
 }
 
 #[test]
+fn dockers_network_none_is_taken_and_the_network_is_still_only_lo() {
+    need_root!();
+    for f in [&["--network", "none"][..], &["--net", "none"], &["--net=none"], &["--network=none"]] {
+        let out = ok(&run([&["run"][..], f, &["cat", "/proc/net/dev"]].concat()));
+        let ifaces: Vec<&str> = out.lines().skip(2).filter_map(|l| l.split(':').next()).map(str::trim).collect();
+        assert_eq!(ifaces, ["lo"], "{f:?}: {out}");
+    }
+    for f in [&["--network", "host"][..], &["--net=bridge"], &["--network", "container:x"]] {
+        let o = run([&["run"][..], f, &["true"]].concat());
+        assert_eq!(code(&o), 125, "{f:?}");
+        assert!(stderr(&o).ends_with("': supported: none\n") && stderr(&o).lines().count() == 1, "{f:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn dockers_no_new_privileges_is_taken_and_sets_it_even_when_privileged() {
+    need_root!();
+    let nnp = |f: &[&str]| {
+        let out = ok(&run([&["run"][..], f, &["grep", "NoNewPrivs", "/proc/self/status"]].concat()));
+        out.trim().trim_start_matches("NoNewPrivs:").trim().to_string()
+    };
+    for v in ["no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"] {
+        assert_eq!(nnp(&["--security-opt", v]), "1", "{v}");
+        // docker: --privileged keeps what it asks for (it gives no_new_privs
+        // only when asked).
+        assert_eq!(nnp(&["--privileged", &format!("--security-opt={v}")]), "1", "--privileged {v}");
+    }
+    assert_eq!(nnp(&["--privileged"]), "0");
+    for v in ["no-new-privileges=false", "no-new-privileges:1", "new-privileges"] {
+        let o = run(["run", "--security-opt", v, "true"]);
+        assert_eq!(code(&o), 125, "{v}");
+        assert!(stderr(&o).ends_with(", no-new-privileges\n") && stderr(&o).lines().count() == 1, "{v}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn loopback_is_up_and_nothing_else_is_there() {
     need_root!();
     let out = ok(&run(["run", "cat", "/proc/net/dev"]));

@@ -15,7 +15,7 @@ mod pty;
 use common::*;
 use pty::*;
 use std::io::Write;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::process::{Command, Stdio};
 
 /// Whether a `sleep` with this command line runs (mydocker's own command
@@ -169,6 +169,31 @@ fn a_t_run_whose_output_reader_is_gone_ends() {
         }
         assert!(!sleeping(b"sleep\0987650"), "{args:?}: left running");
     }
+}
+
+/// Our stdout is non-blocking (a file description shared with the caller
+/// that another program set O_NONBLOCK) and its reader slow: every byte
+/// still arrives, none is dropped on EAGAIN.
+#[test]
+fn a_t_run_loses_no_output_on_a_full_non_blocking_stdout() {
+    need_root!();
+    let t = pty(24, 80);
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two ints.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both fds are ours, now owned.
+    let (r, w) = unsafe { (std::fs::File::from_raw_fd(fds[0]), std::os::fd::OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: F_SETFL on an fd we own.
+    assert_eq!(unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) }, 0);
+    let mut c = t.spawn_out(md(&["run", "-t", "sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' x; echo END"]), Stdio::from(w));
+    // Slow: the pipe (64 KiB) is full long before this starts reading.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut { r }, &mut got).unwrap();
+    assert_eq!(finish(&mut c, ""), 0);
+    let xs = got.iter().filter(|&&b| b == b'x').count();
+    assert_eq!(xs, 1_000_000, "bytes lost; it ended with {:?}", String::from_utf8_lossy(&got[got.len().saturating_sub(20)..]));
+    assert!(got.ends_with(b"END\r\n"), "{:?}", String::from_utf8_lossy(&got[got.len().saturating_sub(20)..]));
 }
 
 /// The caller's terminal hangs up under `-t` (with `-i` or without) and
