@@ -190,11 +190,28 @@ pub fn parse_volume(spec: &[u8]) -> Result<Volume<'_>, Why> {
     Ok(Volume { src, dst, ro })
 }
 
+/// How deep below "/" the path `p` is: its components that name something
+/// ("" and "." do not; ".." is refused before). It ends at the first ':',
+/// so a --tmpfs spec gives its path's.
+fn depth(p: &[u8]) -> usize {
+    let (mut n, mut prev) = (0, b'/');
+    for (i, &c) in p.iter().enumerate() {
+        if c == b':' {
+            break;
+        }
+        if prev == b'/' && c != b'/' && !(c == b'.' && matches!(p.get(i + 1), None | Some(b'/' | b':'))) {
+            n += 1;
+        }
+        prev = c;
+    }
+    n
+}
+
 /// A mount onto the container's root has no effect (it goes on top of the
 /// rootfs bind, which pivot_root keeps as the root): refused, in docker's
 /// words, for "/", "//", "/." alike.
 fn not_root(p: &[u8]) -> Result<(), Why> {
-    if p.split(crate::words::on(b'/')).all(|c| c.is_empty() || c == b".") {
+    if depth(p) == 0 {
         return Err(b"destination can't be '/'");
     }
     Ok(())
@@ -539,8 +556,36 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         device(t, r, d);
     }
 
-    // Volumes after the system mounts, so a volume may cover part of them.
+    // Volumes and tmpfs after the system mounts, so they may cover part of
+    // them; among themselves parents first, whatever the flag order, as
+    // docker sorts them (by the depth of the destination): a mount below
+    // another lands on it instead of being hidden by it. At one depth none
+    // can hold another: flag order (two on one path: the last one shows).
+    let (mut d, mut left) = (1, spec.volumes.len() + spec.tmpfs.len());
+    while left > 0 {
+        left -= user_mounts(t, r, spec, tmpfs, d)?;
+        d += 1;
+    }
+
+    t.push(Op::Pivot, None, root, (Make::Nothing, false, Kind::Pivot));
+    if spec.read_only {
+        // After pivot_root, "/" is the rootfs bind: remounting it affects
+        // that mount alone; /proc, /dev, volumes and tmpfs stay as asked.
+        let slash = t.text(b"/");
+        t.push(Op::RemountRo { flags: 0 }, None, slash, (Make::Nothing, false, Kind::ReadOnlyRoot));
+    }
+    t.check()
+}
+
+/// The volumes, then the tmpfs mounts, whose destination is `d`
+/// components deep; how many.
+fn user_mounts(t: &mut Table<'_>, r: &[u8], spec: &Spec, tmpfs: Span, d: usize) -> Result<usize, Why> {
+    let mut n = 0;
     for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
+        if depth(v.dst) != d {
+            continue;
+        }
+        n += 1;
         let src = t.text(v.src);
         let dst = t.join(r, v.dst);
         t.push(Op::Bind { rec: true }, Some(src), dst, (if dir { Make::Dir } else { Make::File }, false, Kind::Volume));
@@ -550,6 +595,10 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         }
     }
     for &p in spec.tmpfs {
+        if depth(p) != d {
+            continue;
+        }
+        n += 1;
         // The data is never longer than the spec: a copy of it is the room
         // parse_tmpfs writes the data into, NUL-terminated after.
         let room = t.text(p);
@@ -566,15 +615,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         };
         t.push(op, Some(tmpfs), dst, (Make::Dir, false, Kind::Tmpfs));
     }
-
-    t.push(Op::Pivot, None, root, (Make::Nothing, false, Kind::Pivot));
-    if spec.read_only {
-        // After pivot_root, "/" is the rootfs bind: remounting it affects
-        // that mount alone; /proc, /dev, volumes and tmpfs stay as asked.
-        let slash = t.text(b"/");
-        t.push(Op::RemountRo { flags: 0 }, None, slash, (Make::Nothing, false, Kind::ReadOnlyRoot));
-    }
-    t.check()
+    Ok(n)
 }
 
 /// The first step of every rootfs table (both front ends): the rootfs
@@ -833,5 +874,27 @@ mod tests {
         assert_eq!(t.str(e[d].src.unwrap()), b"/dev/virt/kvm");
         assert!(e[..d].iter().any(|e| e.op == DEVFS.op()), "after /dev is mounted");
         assert!(e[d..].iter().any(|e| e.kind == Kind::Volume), "before the volumes");
+    }
+    #[test]
+    fn user_mounts_go_on_parents_first_whatever_the_flag_order() {
+        table!(t);
+        let v = |dst: &'static [u8]| Volume { src: b"/srv", dst, ro: false };
+        let vols = [v(b"/x/y/"), v(b"//x"), v(b"/b/./c")];
+        let tmp: [&[u8]; 3] = [b"/x/y/z:size=1m", b"/./a/", b"/t:mode=1777"];
+        let spec = Spec {
+            rootfs: Some(b"/r"),
+            volumes: &vols,
+            volume_is_dir: &[true; 3],
+            tmpfs: &tmp,
+            read_only: false,
+            workdir: None,
+            privileged: false,
+            devices: &[],
+        };
+        build(&mut t, &spec).unwrap();
+        let user: Vec<String> =
+            targets(&t).into_iter().filter(|(k, _)| matches!(k, Kind::Volume | Kind::Tmpfs)).map(|(_, p)| p).collect();
+        assert_eq!(user, ["/r//x", "/r/./a/", "/r/t", "/r/x/y/", "/r/b/./c", "/r/x/y/z"]);
+        assert_eq!((depth(b"/"), depth(b"/./"), depth(b"//a/.b/./c:/d")), (0, 0, 3));
     }
 }

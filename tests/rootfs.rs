@@ -45,6 +45,25 @@ fn tmpdir(tag: &str) -> std::path::PathBuf {
     d
 }
 
+/// Volumes and tmpfs go on parents first, whatever the flag order (as
+/// docker sorts them): a volume below a --tmpfs, or below another volume
+/// given after it, is seen and written through, not hidden.
+#[test]
+fn a_mount_below_another_is_not_hidden_by_it_whatever_the_flag_order() {
+    need_root!();
+    need_rootfs!();
+    let (a, b) = (tmpdir("order-a"), tmpdir("order-b"));
+    std::fs::write(b.join("f"), "VOLDATA\n").unwrap();
+    let (sub, x_y, x) = (format!("{}:/tmp/sub", b.display()), format!("{}:/mnt/y", b.display()), format!("{}:/mnt", a.display()));
+    for flags in [["--tmpfs", "/tmp", "-v", sub.as_str()], ["-v", sub.as_str(), "--tmpfs", "/tmp"], ["-v", x_y.as_str(), "-v", x.as_str()]] {
+        let o = inside(&flags, "cat /tmp/sub/f /mnt/y/f 2>/dev/null; echo out >/tmp/sub/out 2>/dev/null || echo out >/mnt/y/out");
+        assert_eq!(ok(&o), "VOLDATA\n", "{flags:?}");
+        assert_eq!(std::fs::read_to_string(b.join("out")).unwrap_or_default(), "out\n", "{flags:?}: the write missed the volume");
+        std::fs::remove_file(b.join("out")).unwrap();
+    }
+    let _ = (std::fs::remove_dir_all(&a), std::fs::remove_dir_all(&b));
+}
+
 #[test]
 fn the_container_cannot_see_the_hosts_tree_and_the_host_sees_no_new_mounts() {
     need_root!();
