@@ -389,10 +389,13 @@ fn isolate(ctx: &Ctx) -> Result<(), Report> {
     if ctx.attached() {
         tie_to_parent(ctx.err_w)?;
     }
-    if ctx.c.mode != Mode::Attached {
-        // Device nodes and directories get the modes config.json names;
-        // the process's own umask is set before execve.
-        sys::proc::umask(0);
+    // OCI: device nodes and directories get the modes config.json names;
+    // the process's own umask is set before execve. run in an image: what
+    // it makes there (-w, volume targets) gets docker's modes (umask 022),
+    // not the caller's umask (077 made a -w a -u user could not enter).
+    let early = if ctx.c.mode != Mode::Attached { Some(0) } else { ctx.c.user.umask };
+    if let Some(m) = early {
+        sys::proc::umask(m);
     }
     // A session of its own, without a controlling terminal: the caller's
     // terminal, still fds 0-2 without -t, is then not the container's

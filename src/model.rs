@@ -257,7 +257,10 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
             read_only: r.read_only,
             mounts: Mounts::Docker { volumes: r.volume_specs(), tmpfs: r.tmpfs_paths(), privileged: r.privileged },
         },
-        user: User { ids: r.user, groups: &[], umask: None },
+        // An image's run starts with docker's (runc's) umask 022, as it
+        // gets none of the caller's environment; without --rootfs the
+        // caller's umask stays, as its environment and cwd do.
+        user: User { ids: r.user, groups: &[], umask: r.rootfs.map(|_| 0o022) },
         caps: if r.privileged { Caps::Keep } else { Caps::Docker { add: r.cap_add, drop: r.cap_drop } },
         no_new_privs: !r.privileged || r.no_new_privs,
         rlimits: &[],

@@ -182,6 +182,31 @@ fn the_hardening_applies_without_a_rootfs_too() {
 }
 
 #[test]
+fn an_image_run_has_dockers_umask_not_the_callers() {
+    need_root!();
+    need_rootfs!();
+    let r = rootfs().unwrap();
+    let wd = format!("/umask-wd-{}", std::process::id());
+    let umask_077 = || {
+        // SAFETY: umask(2) is async-signal-safe and cannot fail.
+        unsafe { libc::umask(0o077) };
+        true
+    };
+    // What run makes in the image (-w and its parents) gets 0755 too, so
+    // a -u user can enter it.
+    let script = "umask; stat -c %a . ..; echo in";
+    let mut c = mydocker(["run", "--rootfs", &r, "-u", "1000", "-w", &format!("{wd}/a"), "sh", "-c", script]);
+    before_exec(&mut c, umask_077);
+    let o = c.output().unwrap();
+    let _ = std::fs::remove_dir_all(format!("{r}{wd}"));
+    assert_eq!(ok(&o), "0022\n755\n755\nin\n");
+    // Without --rootfs the caller's umask stays, as its environment does.
+    let mut c = mydocker(["run", "sh", "-c", "umask"]);
+    before_exec(&mut c, umask_077);
+    assert_eq!(ok(&c.output().unwrap()), "0077\n");
+}
+
+#[test]
 fn user_and_workdir() {
     need_root!();
     need_rootfs!();
