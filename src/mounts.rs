@@ -190,11 +190,28 @@ pub fn parse_volume(spec: &[u8]) -> Result<Volume<'_>, Why> {
     Ok(Volume { src, dst, ro })
 }
 
+/// How deep below "/" the path `p` is: its components that name something
+/// ("" and "." do not; ".." is refused before). It ends at the first ':',
+/// so a --tmpfs spec gives its path's.
+fn depth(p: &[u8]) -> usize {
+    let (mut n, mut prev) = (0, b'/');
+    for (i, &c) in p.iter().enumerate() {
+        if c == b':' {
+            break;
+        }
+        if prev == b'/' && c != b'/' && !(c == b'.' && matches!(p.get(i + 1), None | Some(b'/' | b':'))) {
+            n += 1;
+        }
+        prev = c;
+    }
+    n
+}
+
 /// A mount onto the container's root has no effect (it goes on top of the
 /// rootfs bind, which pivot_root keeps as the root): refused, in docker's
 /// words, for "/", "//", "/." alike.
 fn not_root(p: &[u8]) -> Result<(), Why> {
-    if p.split(crate::words::on(b'/')).all(|c| c.is_empty() || c == b".") {
+    if depth(p) == 0 {
         return Err(b"destination can't be '/'");
     }
     Ok(())
@@ -212,7 +229,9 @@ pub fn parse_tmpfs<'a>(spec: &'a [u8], data: &mut [u8]) -> Result<(&'a [u8], u64
     let path = f.next().unwrap_or(b"");
     check_inner_path(path)?;
     not_root(path)?;
-    let mut flags = (NOSUID | NODEV) as u32;
+    // docker's defaults for --tmpfs (moby's ProcessFlagTmpfs), which the
+    // words may undo (`exec`, `suid`, `dev`).
+    let mut flags = (NOSUID | NODEV | NOEXEC) as u32;
     let mut n = 0;
     for w in f.next().unwrap_or(b"").split(crate::words::on(b',')).filter(|w| !w.is_empty()) {
         if let Some(f) = crate::oci::mounts::flag_word(flags, w) {
@@ -343,7 +362,8 @@ const FS_FLAGS: [u8; 8] = [
     (NOSUID | NOEXEC) as u8,
     (NOSUID | NOEXEC) as u8,
     NSV as u8,
-    (NOSUID | NODEV) as u8,
+    // --tmpfs PATH: docker's noexec, nosuid, nodev (parse_tmpfs's too).
+    NSV as u8,
 ];
 
 /// Filesystem `n` of Op::Mount: (type, flags, data).
@@ -539,8 +559,36 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         device(t, r, d);
     }
 
-    // Volumes after the system mounts, so a volume may cover part of them.
+    // Volumes and tmpfs after the system mounts, so they may cover part of
+    // them; among themselves parents first, whatever the flag order, as
+    // docker sorts them (by the depth of the destination): a mount below
+    // another lands on it instead of being hidden by it. At one depth none
+    // can hold another: flag order (two on one path: the last one shows).
+    let (mut d, mut left) = (1, spec.volumes.len() + spec.tmpfs.len());
+    while left > 0 {
+        left -= user_mounts(t, r, spec, tmpfs, d)?;
+        d += 1;
+    }
+
+    t.push(Op::Pivot, None, root, (Make::Nothing, false, Kind::Pivot));
+    if spec.read_only {
+        // After pivot_root, "/" is the rootfs bind: remounting it affects
+        // that mount alone; /proc, /dev, volumes and tmpfs stay as asked.
+        let slash = t.text(b"/");
+        t.push(Op::RemountRo { flags: 0 }, None, slash, (Make::Nothing, false, Kind::ReadOnlyRoot));
+    }
+    t.check()
+}
+
+/// The volumes, then the tmpfs mounts, whose destination is `d`
+/// components deep; how many.
+fn user_mounts(t: &mut Table<'_>, r: &[u8], spec: &Spec, tmpfs: Span, d: usize) -> Result<usize, Why> {
+    let mut n = 0;
     for (v, &dir) in spec.volumes.iter().zip(spec.volume_is_dir) {
+        if depth(v.dst) != d {
+            continue;
+        }
+        n += 1;
         let src = t.text(v.src);
         let dst = t.join(r, v.dst);
         t.push(Op::Bind { rec: true }, Some(src), dst, (if dir { Make::Dir } else { Make::File }, false, Kind::Volume));
@@ -550,6 +598,10 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         }
     }
     for &p in spec.tmpfs {
+        if depth(p) != d {
+            continue;
+        }
+        n += 1;
         // The data is never longer than the spec: a copy of it is the room
         // parse_tmpfs writes the data into, NUL-terminated after.
         let room = t.text(p);
@@ -566,15 +618,7 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         };
         t.push(op, Some(tmpfs), dst, (Make::Dir, false, Kind::Tmpfs));
     }
-
-    t.push(Op::Pivot, None, root, (Make::Nothing, false, Kind::Pivot));
-    if spec.read_only {
-        // After pivot_root, "/" is the rootfs bind: remounting it affects
-        // that mount alone; /proc, /dev, volumes and tmpfs stay as asked.
-        let slash = t.text(b"/");
-        t.push(Op::RemountRo { flags: 0 }, None, slash, (Make::Nothing, false, Kind::ReadOnlyRoot));
-    }
-    t.check()
+    Ok(n)
 }
 
 /// The first step of every rootfs table (both front ends): the rootfs
@@ -634,10 +678,11 @@ mod tests {
     #[test]
     fn tmpfs_specs_split_into_path_flags_and_data() {
         let mut d = [0u8; 64];
-        let nsd = NOSUID | NODEV;
+        let nsd = NOSUID | NODEV | NOEXEC;
         assert_eq!(parse_tmpfs(b"/run", &mut d), Ok((&b"/run"[..], nsd, 0)));
         let r = parse_tmpfs(b"/run:size=1m,noexec,,mode=700", &mut d).unwrap();
-        assert_eq!((r.0, r.1), (&b"/run"[..], nsd | NOEXEC));
+        assert_eq!((r.0, r.1), (&b"/run"[..], nsd));
+        assert_eq!(parse_tmpfs(b"/run:exec", &mut d).unwrap().1, NOSUID | NODEV);
         assert_eq!(&d[..r.2], b"size=1m,mode=700");
         // Words apply in turn; "suid", "dev", "exec" clear.
         let r = parse_tmpfs(b"/t:ro,suid,dev,noexec,exec,uid=1,gid=2,nr_inodes=9", &mut d).unwrap();
@@ -764,7 +809,7 @@ mod tests {
         assert_eq!(fs(2).1 & RDONLY, 0);
         assert_eq!(fs(5), (&b"devpts\0"[..], NOSUID | NOEXEC, &b"newinstance,ptmxmode=0666,mode=0620\0"[..]));
         assert_eq!(fs(0), (&b"proc\0"[..], NSV, &b""[..]));
-        assert_eq!(fs(7), (&b"tmpfs\0"[..], NOSUID | NODEV, &b"mode=1777\0"[..]));
+        assert_eq!(fs(7), (&b"tmpfs\0"[..], NSV, &b"mode=1777\0"[..]));
     }
 
     #[test]
@@ -833,5 +878,27 @@ mod tests {
         assert_eq!(t.str(e[d].src.unwrap()), b"/dev/virt/kvm");
         assert!(e[..d].iter().any(|e| e.op == DEVFS.op()), "after /dev is mounted");
         assert!(e[d..].iter().any(|e| e.kind == Kind::Volume), "before the volumes");
+    }
+    #[test]
+    fn user_mounts_go_on_parents_first_whatever_the_flag_order() {
+        table!(t);
+        let v = |dst: &'static [u8]| Volume { src: b"/srv", dst, ro: false };
+        let vols = [v(b"/x/y/"), v(b"//x"), v(b"/b/./c")];
+        let tmp: [&[u8]; 3] = [b"/x/y/z:size=1m", b"/./a/", b"/t:mode=1777"];
+        let spec = Spec {
+            rootfs: Some(b"/r"),
+            volumes: &vols,
+            volume_is_dir: &[true; 3],
+            tmpfs: &tmp,
+            read_only: false,
+            workdir: None,
+            privileged: false,
+            devices: &[],
+        };
+        build(&mut t, &spec).unwrap();
+        let user: Vec<String> =
+            targets(&t).into_iter().filter(|(k, _)| matches!(k, Kind::Volume | Kind::Tmpfs)).map(|(_, p)| p).collect();
+        assert_eq!(user, ["/r//x", "/r/./a/", "/r/t", "/r/x/y/", "/r/b/./c", "/r/x/y/z"]);
+        assert_eq!((depth(b"/"), depth(b"/./"), depth(b"//a/.b/./c:/d")), (0, 0, 3));
     }
 }
