@@ -467,6 +467,27 @@ fn delete_refuses_a_running_container_unless_forced_and_kills_a_created_one() {
 /// exec.fifo: delete removes it (runc's delete: "an aborted start"), with
 /// --force silently, so the id can be created again.
 #[test]
+fn a_damaged_state_record_is_one_line_and_delete_force_removes_it() {
+    // What a power cut can leave of a renamed record (empty), garbage,
+    // or another version's: said in one line, exit 1, never a crash.
+    let t = T::new("damaged");
+    for (id, rec) in [("e", &b""[..]), ("z", &[0u8; 40960][..]), ("g", b"mydocker-oci-state-0\0junk")] {
+        let d = Path::new(&t.root()).join(id);
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("state"), rec).unwrap();
+        for cmd in [&["state", id][..], &["delete", id], &["kill", id, "KILL"]] {
+            let o = t.run(cmd);
+            let e = stderr(&o);
+            assert_eq!((code(&o), e.lines().count()), (1, 1), "{cmd:?}: {e}");
+            assert!(e.contains("state record is unreadable"), "{cmd:?}: {e}");
+        }
+        let o = t.run(&["delete", "--force", id]);
+        assert_eq!((code(&o), stderr(&o)), (0, String::new()), "delete --force {id}");
+        assert!(!d.exists(), "delete --force left {id}'s directory");
+    }
+}
+
+#[test]
 fn delete_removes_the_directory_of_an_aborted_create() {
     let r = need!();
     let t = T::new("aborted");
