@@ -229,7 +229,9 @@ pub fn parse_tmpfs<'a>(spec: &'a [u8], data: &mut [u8]) -> Result<(&'a [u8], u64
     let path = f.next().unwrap_or(b"");
     check_inner_path(path)?;
     not_root(path)?;
-    let mut flags = (NOSUID | NODEV) as u32;
+    // docker's defaults for --tmpfs (moby's ProcessFlagTmpfs), which the
+    // words may undo (`exec`, `suid`, `dev`).
+    let mut flags = (NOSUID | NODEV | NOEXEC) as u32;
     let mut n = 0;
     for w in f.next().unwrap_or(b"").split(crate::words::on(b',')).filter(|w| !w.is_empty()) {
         if let Some(f) = crate::oci::mounts::flag_word(flags, w) {
@@ -360,7 +362,8 @@ const FS_FLAGS: [u8; 8] = [
     (NOSUID | NOEXEC) as u8,
     (NOSUID | NOEXEC) as u8,
     NSV as u8,
-    (NOSUID | NODEV) as u8,
+    // --tmpfs PATH: docker's noexec, nosuid, nodev (parse_tmpfs's too).
+    NSV as u8,
 ];
 
 /// Filesystem `n` of Op::Mount: (type, flags, data).
@@ -675,10 +678,11 @@ mod tests {
     #[test]
     fn tmpfs_specs_split_into_path_flags_and_data() {
         let mut d = [0u8; 64];
-        let nsd = NOSUID | NODEV;
+        let nsd = NOSUID | NODEV | NOEXEC;
         assert_eq!(parse_tmpfs(b"/run", &mut d), Ok((&b"/run"[..], nsd, 0)));
         let r = parse_tmpfs(b"/run:size=1m,noexec,,mode=700", &mut d).unwrap();
-        assert_eq!((r.0, r.1), (&b"/run"[..], nsd | NOEXEC));
+        assert_eq!((r.0, r.1), (&b"/run"[..], nsd));
+        assert_eq!(parse_tmpfs(b"/run:exec", &mut d).unwrap().1, NOSUID | NODEV);
         assert_eq!(&d[..r.2], b"size=1m,mode=700");
         // Words apply in turn; "suid", "dev", "exec" clear.
         let r = parse_tmpfs(b"/t:ro,suid,dev,noexec,exec,uid=1,gid=2,nr_inodes=9", &mut d).unwrap();
@@ -805,7 +809,7 @@ mod tests {
         assert_eq!(fs(2).1 & RDONLY, 0);
         assert_eq!(fs(5), (&b"devpts\0"[..], NOSUID | NOEXEC, &b"newinstance,ptmxmode=0666,mode=0620\0"[..]));
         assert_eq!(fs(0), (&b"proc\0"[..], NSV, &b""[..]));
-        assert_eq!(fs(7), (&b"tmpfs\0"[..], NOSUID | NODEV, &b"mode=1777\0"[..]));
+        assert_eq!(fs(7), (&b"tmpfs\0"[..], NSV, &b"mode=1777\0"[..]));
     }
 
     #[test]

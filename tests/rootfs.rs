@@ -310,9 +310,21 @@ fn tmpfs_options_become_its_mount_flags_and_filesystem_data() {
     need_root!();
     let r = need_rootfs!();
     let out = ok(&inside(
-        &["--tmpfs", "/fixrun-a:size=1m,noexec,mode=700", "--tmpfs", "/fixrun-b:ro,exec", "--tmpfs", "/fixrun-c"],
+        &[
+            "--tmpfs",
+            "/fixrun-a:size=1m,noexec,mode=700",
+            "--tmpfs",
+            "/fixrun-b:ro,exec",
+            "--tmpfs",
+            "/fixrun-c",
+            "--tmpfs",
+            "/fixrun-d:exec",
+        ],
         "for m in a b c; do awk -v m=/fixrun-$m '$5 == m { print $6, $NF }' /proc/self/mountinfo; done; \
-         touch /fixrun-b/x 2>&1; touch /fixrun-c/x && echo c-writable",
+         touch /fixrun-b/x 2>&1; touch /fixrun-c/x && echo c-writable; \
+         cp /bin/busybox /fixrun-c/true; /fixrun-c/true 2>/dev/null || echo c-noexec; \
+         cp /bin/busybox /fixrun-a/true; /fixrun-a/true 2>/dev/null || echo a-noexec; \
+         cp /bin/busybox /fixrun-d/true; /fixrun-d/true && echo d-exec",
     ));
     let l: Vec<&str> = out.lines().collect();
     let opts = |i: usize| -> (Vec<&str>, Vec<&str>) {
@@ -327,9 +339,11 @@ fn tmpfs_options_become_its_mount_flags_and_filesystem_data() {
     let (c, c_data) = opts(2);
     // Its data: the defaults only ("rw", and "inode64" on newer kernels).
     let defaults = c_data.iter().all(|d| *d == "rw" || *d == "inode64");
-    assert!(c.contains(&"rw") && c.contains(&"nodev") && !c.contains(&"noexec") && defaults, "{out}");
+    // docker's defaults: noexec, nosuid, nodev.
+    assert!(c.contains(&"rw") && c.contains(&"nodev") && c.contains(&"noexec") && defaults, "{out}");
     assert!(l[3].contains("Read-only file system") && l[4] == "c-writable", "{out}");
-    for d in ["fixrun-a", "fixrun-b", "fixrun-c"] {
+    assert_eq!(l[5..], ["c-noexec", "a-noexec", "d-exec"], "{out}");
+    for d in ["fixrun-a", "fixrun-b", "fixrun-c", "fixrun-d"] {
         let _ = std::fs::remove_dir(std::path::Path::new(&r).join(d));
     }
     let stray = std::fs::read_dir(&r).unwrap().filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().contains(':'));
