@@ -245,9 +245,9 @@ fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
 
 /// A state directory without a record — a create killed before it wrote
 /// one — is removed, as runc's delete does, so the id can be used again;
-/// with the cgroups its create listed (oci::cgroups::one) and what runs in
-/// them: its container's process, if the kill came after it was untied
-/// from create (child.rs), waits there for a start nobody can give.
+/// with the cgroups its create listed (oci::cgroups::one) and what may
+/// still run in them (its container's process ends on create's death by
+/// itself, child.rs, but perhaps not yet).
 /// A create still under way holds the directory's lock until its record
 /// is in: waited for. Some(true): the record is there then; None: a cgroup
 /// is left (said), the directory kept for a later delete.
