@@ -337,10 +337,15 @@ fn setup_and_exec(ctx: &Ctx, arena: &mut Map) -> Result<Infallible, Report> {
 impl Ctx<'_> {
     /// OCI create's exec fifo (-1: none).
     fn fifo(&self) -> Fd {
-        if let Mode::Created { fifo } = self.c.mode {
-            fifo
+        self.created().0
+    }
+
+    /// OCI create's exec fifo and ack pipe (-1, -1: none).
+    fn created(&self) -> (Fd, Fd) {
+        if let Mode::Created { fifo, ack } = self.c.mode {
+            (fifo, ack)
         } else {
-            -1
+            (-1, -1)
         }
     }
 
@@ -380,7 +385,8 @@ fn isolate(ctx: &Ctx) -> Result<(), Report> {
     // parent's frame write end too, whose copy here would keep our frame
     // read from ever seeing EOF if the parent died.
     let console_sock = ctx.console.map_or(-1, |c| c.sock);
-    close_fds(ctx, &[ctx.frame_r, ctx.err_w, ctx.fifo(), console_sock])?;
+    let (fifo, ack) = ctx.created();
+    close_fds(ctx, &[ctx.frame_r, ctx.err_w, fifo, ack, console_sock])?;
     // If mydocker is killed, take the container down with it instead of
     // leaving an orphan. Set before the frame read: a parent that died
     // earlier shows up there as EOF. An OCI container must outlive
@@ -495,7 +501,8 @@ fn receive<'a>(ctx: &Ctx, area: &'a mut [u8], ptrs: &'a mut [*const libc::c_char
     // The frame pipe, and whatever setup opened (the loopback socket), go
     // too: from here on only 0, 1, 2 and the close-on-exec error pipe (and
     // exec fifo) are open, in PID 1, in the --init reaper and in the command.
-    close_fds(ctx, &[ctx.err_w, ctx.fifo()])?;
+    let (fifo, ack) = ctx.created();
+    close_fds(ctx, &[ctx.err_w, fifo, ack])?;
     Ok(Command { s, argv, envp })
 }
 
@@ -613,12 +620,15 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
 /// execve, through the PATH search; OCI create first waits for `start`.
 fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Report> {
     let exec = Error::at(Step::Exec);
-    if let Mode::Created { fifo } = ctx.c.mode {
+    if let Mode::Created { fifo, ack } = ctx.c.mode {
         // OCI create: the command is looked up now (a missing one is a
         // create error, as in runc); then the parent hears "ready" and
         // `start` lets us go.
         let n = find(cmd, pathbuf, false).map_err(&exec)?;
-        // Untied just before "ready": create records us right after.
+        // Untied just before "ready" (create exits once it has recorded
+        // us), but we go on only once create says the record is in: EOF
+        // instead — create died before — ends us, as runc's init ends on
+        // EOF from its parent. Nothing could have named us (breaker4 15:32).
         sys::die_with_parent(0).map_err(Error::at(Step::DeathSig))?;
         sys::write_all(ctx.err_w, &[0; crate::err::WIRE]).map_err(Error::at(Step::Fifo))?;
         // Waiting, it shows the container (a pod sharing the PID namespace)
@@ -626,6 +636,10 @@ fn exec(ctx: &Ctx, cmd: &Command, pathbuf: &mut [u8]) -> Result<Infallible, Repo
         // caller's command line (host paths), nor its environment in our
         // memory. Nothing below reads them (the command is in the arena).
         sys::wipe_args(b"mydocker-init");
+        if sys::read(ack, &mut [0]) != Ok(1) {
+            sys::exit(125);
+        }
+        sys::close(ack);
         // From here on nobody reads the error pipe: failures are exit codes.
         match sys::proc::wait_byte(fifo) {
             Ok(true) => {}

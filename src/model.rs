@@ -152,7 +152,9 @@ pub enum Mode {
     /// reaped by the caller's subreaper); once set up, the process blocks
     /// before execve until `start` writes a byte into the exec fifo, whose
     /// read end (opened O_RDONLY|O_NONBLOCK, close-on-exec) is `fifo`.
-    Created { fifo: crate::sys::Fd },
+    /// Before that it waits for one byte on `ack` (a pipe's read end,
+    /// close-on-exec), which create writes once the record is in.
+    Created { fifo: crate::sys::Fd, ack: crate::sys::Fd },
     /// OCI `exec`: a process joining a running container (every namespace
     /// by path, nothing mounted). With `detach`, mydocker returns its pid
     /// once execve succeeded and the caller's subreaper reaps it (no

@@ -467,6 +467,27 @@ fn delete_refuses_a_running_container_unless_forced_and_kills_a_created_one() {
 /// exec.fifo: delete removes it (runc's delete: "an aborted start"), with
 /// --force silently, so the id can be created again.
 #[test]
+fn a_damaged_state_record_is_one_line_and_delete_force_removes_it() {
+    // What a power cut can leave of a renamed record (empty), garbage,
+    // or another version's: said in one line, exit 1, never a crash.
+    let t = T::new("damaged");
+    for (id, rec) in [("e", &b""[..]), ("z", &[0u8; 40960][..]), ("g", b"mydocker-oci-state-0\0junk")] {
+        let d = Path::new(&t.root()).join(id);
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("state"), rec).unwrap();
+        for cmd in [&["state", id][..], &["delete", id], &["kill", id, "KILL"]] {
+            let o = t.run(cmd);
+            let e = stderr(&o);
+            assert_eq!((code(&o), e.lines().count()), (1, 1), "{cmd:?}: {e}");
+            assert!(e.contains("state record is unreadable"), "{cmd:?}: {e}");
+        }
+        let o = t.run(&["delete", "--force", id]);
+        assert_eq!((code(&o), stderr(&o)), (0, String::new()), "delete --force {id}");
+        assert!(!d.exists(), "delete --force left {id}'s directory");
+    }
+}
+
+#[test]
 fn delete_removes_the_directory_of_an_aborted_create() {
     let r = need!();
     let t = T::new("aborted");
@@ -853,13 +874,14 @@ fn delete_force_after_a_sigkilled_create_leaves_no_process_and_no_cgroup() {
 }
 
 /// The window the rounds above rarely hit, held open: create's process has
-/// reported ready (it is then untied from create, to outlive it, and waits
-/// for start) but the record is not in yet — create is still writing the
-/// two verbatim copies of a large config.json. A create SIGKILLed there
-/// left that process waiting for good (breaker4: 1 in 30); delete -f must
-/// end it.
+/// reported ready (it is then untied from create, to outlive it) but the
+/// record is not in yet — create is still writing the two verbatim copies
+/// of a large config.json. A create SIGKILLed there left that process
+/// waiting for a start nobody could give (breaker4: 1 in 30). It now waits
+/// for create's word that the record is in, and ends on create's death
+/// instead; delete -f then removes the cgroups.
 #[test]
-fn delete_force_ends_the_process_of_a_create_killed_between_ready_and_its_record() {
+fn a_create_killed_between_its_processs_ready_and_its_record_leaves_no_process() {
     let r = need!();
     let t = T::new("kready");
     let mut c = sh(&r, "sleep 100");
@@ -882,6 +904,10 @@ fn delete_force_ends_the_process_of_a_create_killed_between_ready_and_its_record
         let _ = create.kill();
         let _ = create.wait();
         caught = seen && !Path::new(&t.root()).join(&id).join("state").exists();
+        if caught {
+            // Before any delete.
+            no_process_holds(&t.dir, &prefix);
+        }
         let o = t.run(&["delete", "--force", &id]);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         if caught {
@@ -1342,6 +1368,9 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("linux.resources.blockIO", Box::new(|c| c["linux"]["resources"] = json!({"blockIO": {"weight": 10}}))),
         ("hostname", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "pid"}]))),
         ("linux.resources.devices", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": "yes"}]}))),
+        // No access is no rwm (runc, crun refuse it too).
+        ("linux.resources.devices: access", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": true, "type": "c", "major": 10, "minor": 232}]}))),
+        ("linux.resources.devices: access", Box::new(|c| c["linux"]["resources"] = json!({"devices": [{"allow": true, "access": ""}]}))),
         ("linux.namespaces", Box::new(|c| c["linux"]["namespaces"] = json!([{"type": "pid"}]))),
         ("root.path", Box::new(|c| c["root"] = json!({}))),
         ("config.json", Box::new(|c| *c = json!([1]))),

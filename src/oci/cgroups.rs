@@ -132,10 +132,10 @@ pub fn resources_of<'a>(r: Option<Value<'a>>, rules: &mut Policy) -> CRes<Resour
             Some(b"b") => Type::Block,
             _ => return Err(bad),
         };
-        let access = match d.get("access").and_then(|a| a.as_bytes()) {
-            None | Some(b"") => devices::RWM,
-            Some(a) => devices::parse_access(a).ok_or(bad)?,
-        };
+        // An absent or empty access is refused, as runc and crun do: it
+        // is no "rwm" (a bare {"allow": true} would open every device).
+        let why = b"access: one or more of r, w, m";
+        let access = d.get("access").and_then(|a| a.as_bytes()).and_then(devices::parse_access).ok_or(super::config::Refusal { why, ..bad })?;
         let allow = d.get("allow").and_then(|a| a.as_bool()).ok_or(bad)?;
         let (Some(major), Some(minor)) = (dev_num(d, "major"), dev_num(d, "minor")) else { return Err(bad) };
         let rule = Rule { ty, major, minor, access, allow };

@@ -258,6 +258,9 @@ fn build_and_spawn(
     let mut tmap = Map::new(size, false).map_err(|e| fail_io(cmd, b"mount table", b"", e))?;
     let (entries, ttext) = tmap.typed(nent, mounts::EMPTY).ok_or_else(|| fail1(cmd, b"mount table: no memory"))?;
     let mut table = Table::new(entries, ttext);
+    // create's word to its container's process that the record is in
+    // (child.rs; model::Mode::Created). Closed at exit on every way out.
+    let (ack, acked) = sys::pipe().map_err(|e| fail_io(cmd, b"pipe", b"", e))?;
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
     let mut made = cgroups::make(cg_path, res, &policy, dir)
         .map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
@@ -273,7 +276,7 @@ fn build_and_spawn(
             fail_io(cmd, b"exec.fifo", b"", e)
         })?;
 
-    let mut c = container(id, proc_, &st, linux, apparmor, console, &table, Mode::Created { fifo });
+    let mut c = container(id, proc_, &st, linux, apparmor, console, &table, Mode::Created { fifo, ack });
     c.ns = Namespaces { new: ns_new, join: &st.joins[..st.njoins] };
     c.hostname = hostname;
     c.domainname = domainname;
@@ -317,6 +320,8 @@ fn build_and_spawn(
     // Not read any more; the keeper must not pin config.json's mount.
     sys::unmap(root.raw());
     sys::unmap(pristine);
+    let _ = sys::write_all(acked, b"1");
+    sys::close(acked);
     Ok(pid)
 }
 

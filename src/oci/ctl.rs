@@ -36,16 +36,22 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], cmd: &[u8], quiet: boo
             return Err(missing(quiet));
         }
     };
-    let rec = state::read_all(dir, b"state", buf).ok().and_then(Record::decode);
-    match rec {
+    let read = state::read_all(dir, b"state", buf);
+    // E2BIG (too long to be ours) is a damaged record too.
+    let found = !matches!(read, Err(Errno(libc::ENOENT)));
+    match read.ok().and_then(Record::decode) {
         Some(rec) => Ok(Opened { root, dir, rec }),
         None => {
             sys::close(dir);
             sys::close(root);
-            Err(missing(quiet))
+            Err(if found && !quiet { fail(cmd, &[b"container ", id, UNREADABLE]) } else { missing(quiet) })
         }
     }
 }
+
+/// A record that is there but does not decode: a power cut after the
+/// rename, before the data reached the disk, or another version's.
+const UNREADABLE: &[u8] = b": its state record is unreadable (empty, cut short, or another mydocker's): delete --force removes it";
 
 /// The flags `f` and exactly one positional argument, the id.
 pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags, cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
@@ -194,20 +200,27 @@ pub fn pids(dir: &[u8], f: &mut dyn FnMut(i32)) {
 const DELETE_FLAGS: Flags = Flags { names: b"force f", takes: 0 };
 
 pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let (p, id) = match one_id(args, from, DELETE_FLAGS, b"delete") {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let force = p.has(0);
+    match one_id(args, from, DELETE_FLAGS, b"delete") {
+        Ok((p, id)) => delete_id(g, id, p.has(0), true),
+        Err(code) => code,
+    }
+}
+
+/// `again`: whether a record that turns up meanwhile (a create under way
+/// wrote it) is worth one more open; a record still unreadable then is
+/// damaged: said, or with `force` removed as if there were none.
+fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
     let mut buf = [0u8; 16384];
-    let opened = open(g, id, &mut buf, b"delete", force);
+    let opened = open(g, id, &mut buf, b"delete", true);
     let o = match &opened {
         Ok(o) => o,
-        Err(code) => match remove_unrecorded(g, id) {
+        Err(_) => match remove_unrecorded(g, id, force && !again) {
             // A create that was under way has its record now: delete that.
-            Some(true) => return delete(g, args, from),
+            Some(true) if again => return delete_id(g, id, force, false),
+            Some(true) => return fail(b"delete", &[b"container ", id, UNREADABLE]),
             // runc: an unknown id with --force is not an error.
-            Some(false) => return if force { 0 } else { *code },
+            Some(false) if force => return 0,
+            Some(false) => return fail2(b"delete", b"container does not exist: ", id),
             None => return 1,
         },
     };
@@ -232,13 +245,14 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
 
 /// A state directory without a record — a create killed before it wrote
 /// one — is removed, as runc's delete does, so the id can be used again;
-/// with the cgroups its create listed (oci::cgroups::one) and what runs in
-/// them: its container's process, if the kill came after it was untied
-/// from create (child.rs), waits there for a start nobody can give.
+/// with the cgroups its create listed (oci::cgroups::one) and what may
+/// still run in them (its container's process ends on create's death by
+/// itself, child.rs, but perhaps not yet).
 /// A create still under way holds the directory's lock until its record
 /// is in: waited for. Some(true): the record is there then; None: a cgroup
 /// is left (said), the directory kept for a later delete.
-fn remove_unrecorded(g: &Global, id: &[u8]) -> Option<bool> {
+/// `damaged`: a record that is there counts as none.
+fn remove_unrecorded(g: &Global, id: &[u8], damaged: bool) -> Option<bool> {
     let mut r = Some(false);
     if !state::valid_id(id) {
         return r;
@@ -247,7 +261,7 @@ fn remove_unrecorded(g: &Global, id: &[u8]) -> Option<bool> {
     if let Ok(dir) = sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
         let _ = sys::flock(dir, libc::LOCK_EX);
         let mut buf = [0u8; 4200];
-        if sys::openat(dir, b"state", libc::O_PATH).map(sys::close).is_ok() {
+        if !damaged && sys::openat(dir, b"state", libc::O_PATH).map(sys::close).is_ok() {
             r = Some(true);
         } else if state::read_all(dir, b"cgroups", &mut buf).map_or(false, remove_cgroups) {
             r = None;

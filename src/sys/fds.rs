@@ -67,13 +67,13 @@ fn close_counted(lo: Fd, hi: Fd) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Closes every fd from `from` up except those in `keep` (at most 4, any
+/// Closes every fd from `from` up except those in `keep` (at most 5, any
 /// order; negative ones stand for none): whatever mydocker inherited from its caller or opened itself
 /// (cgroup directories, pipe ends) is gone before the container resolves a
 /// path it was given — /proc/self/fd/N could otherwise lead out of it (the
 /// runc CVE-2024-21626 class).
 pub fn close_all_but(from: Fd, keep: &[Fd]) -> Result<(), Errno> {
-    let mut k = [Fd::MAX; 4];
+    let mut k = [Fd::MAX; 5];
     for (d, &fd) in k.iter_mut().zip(keep) {
         *d = fd;
     }
