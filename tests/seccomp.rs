@@ -93,6 +93,26 @@ fn a_profile_file_is_applied_with_its_errno() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// docker's format before 17.x and generated lists: a rule per syscall
+/// name, hundreds of them (names this kernel lacks among them).
+#[test]
+fn a_profile_with_a_rule_per_syscall_is_applied() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("mydocker-seccomp-one-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("profile.json");
+    let rule = |n: &str| format!(r#"{{"name": "{n}", "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": []}}"#);
+    let mut rules: Vec<String> = (0..600).map(|i| rule(&format!("not_a_syscall_{i}"))).collect();
+    rules.push(rule("mkdir"));
+    rules.push(rule("mkdirat"));
+    std::fs::write(&p, format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, rules.join(","))).unwrap();
+    let target = dir.join("made");
+    let o = run(["run", "--security-opt", &format!("seccomp={}", p.display()), "mkdir", target.to_str().unwrap()]);
+    refused(&o, "Permission denied");
+    assert!(!target.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_profile_from_a_pipe_is_read_to_its_end() {
     // A shell's `seccomp=<(generate)`: a pipe, whose size fstat cannot give.

@@ -86,8 +86,10 @@ pub struct Call {
 }
 
 /// Room a model is built in: rules and (name, rule) pairs. Profiles in the
-/// wild have tens of rules and a few hundred names.
-pub const MAX_RULES: usize = 256;
+/// wild have tens of rules and a few hundred names — or a rule per name
+/// (docker's format before 17.x, generated allow-lists): as many rules as
+/// pairs. (The table lives in a mapped arena: unused room costs no memory.)
+pub const MAX_RULES: usize = 1024;
 pub const MAX_CALLS: usize = 1024;
 
 /// The architectures a filter covers (bit = `Arch as u8`).

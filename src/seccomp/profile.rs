@@ -124,7 +124,7 @@ impl<'r> Room<'r> {
     }
 }
 
-const FULL: &[u8] = b"more rules or syscall names than mydocker's tables hold (256 rules, 1024 names)";
+const FULL: &[u8] = b"more rules or syscall names than mydocker's tables hold (1024 rules, 1024 names)";
 
 /// docker's default profile for `host` and the kept capability set `caps`
 /// (bit N = capability N): default ERRNO(EPERM), every ABI of the host

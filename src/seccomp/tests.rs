@@ -696,8 +696,27 @@ fn a_profile_larger_than_the_tables_is_an_error_not_a_crash() {
     let many_names = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, vec![entry(&all.join(",")); 3].join(","));
     let e = ours_json(&many_names, Host::X86_64, 0).err().unwrap();
     assert!(String::from_utf8_lossy(e.why).starts_with("more rules or syscall names than mydocker's tables hold"));
-    // 300 rules > 256.
-    let many_rules = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, vec![entry("\"read\""); 300].join(","));
+    // 1100 rules > 1024 (a rule whose names no table knows takes room too).
+    let many_rules =
+        format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, vec![entry("\"nosuchcall\""); 1100].join(","));
     let e = ours_json(&many_rules, Host::X86_64, 0).err().unwrap();
     assert!(String::from_utf8_lossy(e.why).starts_with("more rules or syscall names than mydocker's tables hold"));
+}
+
+/// docker's format before 17.x and generated allow-lists: a rule per
+/// syscall, every name the tables know, fits and compiles to the program
+/// the same names in one rule give.
+#[test]
+fn a_rule_per_syscall_compiles_as_one_rule_with_every_name() {
+    let all: Vec<String> = (0..N).map(|i| format!("\"{}\"", name(i))).collect();
+    let profile = |rules: Vec<String>| {
+        format!(r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{}]}}"#, rules.join(","))
+    };
+    let one_each = profile(all.iter().map(|n| format!(r#"{{"name": {n}, "action": "SCMP_ACT_ALLOW", "args": []}}"#)).collect());
+    let together = profile(vec![format!(r#"{{"names": [{}], "action": "SCMP_ACT_ALLOW"}}"#, all.join(","))]);
+    assert!(N > 256, "{N} names: more than the 256 rules the table used to hold");
+    for host in HOSTS {
+        let mine = ours_json(&one_each, host, 0).unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.why)));
+        assert_eq!(mine, ours_json(&together, host, 0).unwrap(), "{host:?}");
+    }
 }
