@@ -260,6 +260,11 @@ pub fn check_inner_path(p: &[u8]) -> Result<(), Why> {
     if has_dotdot(p) {
         return Err(b"may not contain '..'");
     }
+    // Refused before anything is made: -w's directories would be made up
+    // to where the kernel says ENAMETOOLONG, then left in the image.
+    if p.len() >= 4096 {
+        return Err(b"too long (PATH_MAX: 4096 bytes)");
+    }
     Ok(())
 }
 

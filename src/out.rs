@@ -39,9 +39,19 @@ impl Line {
     }
 
     /// Appends bytes from outside mydocker, escaped (see the module doc).
-    /// An escape or a character is never cut in half by truncation.
+    /// A long one (over 200 bytes) shows its first and last 80 around
+    /// "...", so what the line says after it (the reason) still fits (a
+    /// character cut there shows as \xHH escapes). An escape is never cut
+    /// in half.
     #[inline(never)]
     pub fn arg(&mut self, b: &[u8]) -> &mut Line {
+        match (b.get(..80), b.get(b.len().wrapping_sub(80)..)) {
+            (Some(head), Some(tail)) if b.len() > 200 => self.escaped(head).s(b"...").escaped(tail),
+            _ => self.escaped(b),
+        }
+    }
+
+    fn escaped(&mut self, b: &[u8]) -> &mut Line {
         let mut rest = b;
         while !rest.is_empty() {
             let (valid, bad) = match core::str::from_utf8(rest) {
@@ -151,11 +161,25 @@ mod tests {
     }
 
     #[test]
+    fn a_long_arg_shows_its_ends_and_the_reason_after_it_stays() {
+        let mut arg = b"/".to_vec();
+        arg.extend(b"a/".repeat(2100));
+        arg.extend("\u{e9}nd".as_bytes());
+        let mut l = Line::new();
+        l.s(b"mydocker: workdir: ").arg(&arg).s(b": File name too long");
+        let out = String::from_utf8(l.buf[..l.len].to_vec()).unwrap();
+        assert!(!l.cut, "{out}");
+        assert!(out.starts_with("mydocker: workdir: /a/a/") && out.ends_with("a/a/\u{e9}nd: File name too long"), "{out}");
+        assert!(out.contains("/a...a/") || out.contains("/...a") || out.contains("a/...a"), "{out}");
+        assert!(out.len() < 300, "{out}");
+    }
+
+    #[test]
     fn a_long_arg_is_cut_between_escapes_never_inside_one() {
         let mut l = Line::new();
-        l.arg(&[b'\n'; 400]);
+        l.s(&[b'x'; 300]).arg(&[b'\n'; 200]);
         assert!(l.cut);
         assert_eq!(l.len % 2, 0, "an escape was cut in half");
-        assert!(l.buf[..l.len].chunks(2).all(|c| c == b"\\n"));
+        assert!(l.buf[300..l.len].chunks(2).all(|c| c == b"\\n"));
     }
 }

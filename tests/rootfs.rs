@@ -45,6 +45,26 @@ fn tmpdir(tag: &str) -> std::path::PathBuf {
     d
 }
 
+/// A -w the kernel could never take is refused before anything is made
+/// in the image, and a line echoing a long argument keeps its reason.
+#[test]
+fn a_too_long_workdir_is_refused_first_and_long_arguments_keep_the_reason() {
+    need_root!();
+    need_rootfs!();
+    let w = format!("/mydocker-long{}", "/a".repeat(2100));
+    let o = inside(&["-w", &w], "true");
+    let made = std::path::Path::new(&rootfs().unwrap()).join("mydocker-long");
+    let left = made.exists();
+    let _ = std::fs::remove_dir_all(&made);
+    fails(&o, 125, "too long (PATH_MAX");
+    assert!(!left, "directories were made in the image");
+    // The argument's ends around "...", then the reason.
+    let v = format!("/nonexistent{}:/x", "/b".repeat(1000));
+    let o = inside(&["-v", &v], "true");
+    fails(&o, 125, "b/b...b/b");
+    fails(&o, 125, "/b/b:/x': No such file or directory");
+}
+
 /// Volumes and tmpfs go on parents first, whatever the flag order (as
 /// docker sorts them): a volume below a --tmpfs, or below another volume
 /// given after it, is seen and written through, not hidden.
