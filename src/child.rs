@@ -208,8 +208,9 @@ fn inside_root(buf: &mut [u8]) -> Result<(), Errno> {
 /// Resource limits and the OOM score: before the privileges go, as raising
 /// a hard limit or lowering the score needs CAP_SYS_RESOURCE.
 fn limits(rlimits: &[Rlimit], oom_score_adj: Option<i32>) -> Result<(), Report> {
-    for r in rlimits {
-        sys::proc::set_rlimit(r.resource, r.soft, r.hard).map_err(Error::at(Step::Rlimits))?;
+    for (i, r) in rlimits.iter().enumerate() {
+        // The entry: the parent names the type (a soft above its hard is EINVAL).
+        sys::proc::set_rlimit(r.resource, r.soft, r.hard).map_err(|e| Report::at(Step::Rlimits, e, i))?;
     }
     if let Some(adj) = oom_score_adj {
         // "-1000".."1000" in one write (procfs parses each write whole).

@@ -127,7 +127,7 @@ checking the working directory|installing the syscall filter|joining a namespace
 / is not a mount point (inside a chroot?): binding it onto itself|writing a linux.sysctl value";
 
 /// Advice for known (step, errno) pairs: (step, errno, word of ADVICE).
-const ADVICE_FOR: [(u8, u8, u8); 21] = [
+const ADVICE_FOR: [(u8, u8, u8); 22] = [
     (Step::Clone as u8, libc::EPERM as u8, 0),
     (Step::Clone as u8, libc::ENOSPC as u8, 1),
     (Step::Clone as u8, libc::EINVAL as u8, 2),
@@ -151,6 +151,7 @@ const ADVICE_FOR: [(u8, u8, u8); 21] = [
     // child::proc_self: the container's /proc is not procfs.
     (Step::OomScore as u8, libc::EMEDIUMTYPE as u8, 16),
     (Step::Caps as u8, libc::EMEDIUMTYPE as u8, 16),
+    (Step::Rlimits as u8, libc::EINVAL as u8, 17),
 ];
 const ADVICE: &[u8] = b"are you root?|namespace limit reached: see /proc/sys/user/max_*_namespaces|\
 does this kernel support these namespaces?|\
@@ -162,7 +163,7 @@ not a binary or script this kernel can run|malformed argv frame|the child exited
 was CAP_SETUID or CAP_SETGID dropped?|\
 --pids-limit too low? --init's reaper and the command are 2 processes|\
 its path resolves to the container's root|tmpcopyup copies at most 16 directory levels, or a path is too long|\
-not procfs: a symlinked or overmounted /proc?";
+not procfs: a symlinked or overmounted /proc?|soft above hard?";
 
 /// execve's ENOENT for a command that was found: what is missing is what
 /// it needs to run, not the command.
@@ -319,7 +320,8 @@ mod tests {
         assert!(adv(Step::Init, libc::EAGAIN, b"").starts_with(b"--pids-limit too low?"));
         assert_eq!(adv(Step::Mount, libc::EXDEV, b""), b"its path resolves to the container's root");
         assert!(adv(Step::Mount, libc::ENAMETOOLONG, b"").starts_with(b"tmpcopyup copies at most 16 directory levels"));
-        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 17);
+        assert_eq!(ADVICE.split(|&c| c == b'|').count(), 18);
+        assert_eq!(adv(Step::Rlimits, libc::EINVAL, b"NOFILE"), b"soft above hard?");
         assert!(adv(Step::OomScore, libc::EMEDIUMTYPE, b"").starts_with(b"not procfs"));
     }
 

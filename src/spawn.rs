@@ -415,6 +415,7 @@ fn child_failed(c: &Container, cgs: &Cgroups, fs: &Table, hostname: Option<&[u8]
         Step::Workdir => c.process.cwd,
         Step::Cwd => c.process.cwd.or(Some(b"/")),
         Step::Setns => c.ns.join.get(index).map(|j| j.1),
+        Step::Rlimits => c.rlimits.get(index).map(|r| crate::words::nth(crate::oci::config::RLIMITS, r.resource as usize)),
         _ => None,
     };
     // Named only now, off the hot path: a bind whose source is missing

@@ -1125,6 +1125,36 @@ fn inside(r: &str, tag: &str, script: &str, edit: impl FnOnce(&mut Value)) -> St
     stdout(&o)
 }
 
+/// runc's readings of odd but valid configs: an empty hostname is none
+/// (the new uts namespace keeps the name it was made with); runc's flag
+/// words (iversion, symfollow, defaults, ...) are mount flags, not data
+/// the kernel refuses; `features` lists them and tmpcopyup; a soft rlimit
+/// above its hard names the type.
+#[test]
+fn runcs_empty_hostname_flag_words_and_rlimit_type_are_taken() {
+    let r = need!();
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let words = ["iversion", "nosymfollow", "symfollow", "defaults", "lazytime", "nolazytime", "acl", "noacl", "loud"];
+    let out = inside(&r, "runcodds", "hostname; awk '$5 == \"/iv\" { print $6 }' /proc/self/mountinfo", |c| {
+        c["hostname"] = json!("");
+        let m = json!({"destination": "/iv", "type": "tmpfs", "source": "tmpfs", "options": words});
+        c["mounts"].as_array_mut().unwrap().push(m);
+    });
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(l[0], host.trim(), "{out}");
+    assert!(l[1].starts_with("rw,") && !l[1].contains("nosymfollow"), "{out}");
+    let t = T::new("runcodds2");
+    let f: Value = serde_json::from_slice(&t.run(&["features"]).stdout).unwrap();
+    for w in words.iter().chain(&["tmpcopyup"]) {
+        assert!(f["mountOptions"].as_array().unwrap().contains(&json!(w)), "{w}");
+    }
+    let mut c = sh(&r, "true");
+    c["process"]["rlimits"] = json!([{"type": "RLIMIT_CORE", "hard": 0, "soft": 0}, {"type": "RLIMIT_NOFILE", "hard": 64, "soft": 128}]);
+    let o = t.oci_run(&c, "rl");
+    assert_ne!(code(&o), 0);
+    assert!(stderr(&o).starts_with("mydocker: rlimits: NOFILE: Invalid argument (soft above hard?)") && stderr(&o).lines().count() == 1, "{}", stderr(&o));
+}
+
 #[test]
 fn process_fields_are_honoured() {
     let r = need!();

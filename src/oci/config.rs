@@ -76,7 +76,7 @@ pub const MAX_JOINS: usize = 8;
 
 /// RLIMIT_* names without the prefix, in resource-number order
 /// (asm-generic; the same on x86_64 and aarch64).
-const RLIMITS: &[u8] = b"CPU FSIZE DATA STACK CORE RSS NPROC NOFILE MEMLOCK AS LOCKS SIGPENDING MSGQUEUE NICE RTPRIO RTTIME";
+pub const RLIMITS: &[u8] = b"CPU FSIZE DATA STACK CORE RSS NPROC NOFILE MEMLOCK AS LOCKS SIGPENDING MSGQUEUE NICE RTPRIO RTTIME";
 
 /// What a config holds beyond the model's borrowed slices: the tables the
 /// model points into.

@@ -376,10 +376,11 @@ pub(super) fn container<'a>(
 }
 
 /// hostname or domainname: at most 64 bytes, and only in a uts namespace
-/// of the container's own.
+/// of the container's own; "" is not set (runc: the namespace keeps the
+/// name it was made with).
 fn uts_name<'a>(v: Option<json::Value<'a>>, field: &'static [u8], own_uts: bool) -> Result<Option<&'a [u8]>, Refusal> {
     match v.filter(|h| !h.is_null()).map(|h| h.as_bytes()) {
-        None => Ok(None),
+        None | Some(Some(b"")) => Ok(None),
         Some(Some(h)) if h.len() <= 64 && !h.contains(&0) && own_uts => Ok(Some(h)),
         Some(_) => Err(Refusal { field, why: b"needs a uts namespace of the container's own, and at most 64 bytes" }),
     }

@@ -21,18 +21,20 @@ const REMOUNT: u32 = libc::MS_REMOUNT as u32;
 const NSX: u32 = NOSUID | NODEV | NOEXEC;
 
 /// Every mount option word mydocker knows (runtime-spec config.md's
-/// table): the flag words, then from PROPAGATION_AT the propagation words
-/// (each a mount(2) call of its own).
+/// table, and runc's flag words): the flag words, then from PROPAGATION_AT
+/// the propagation words (each a mount(2) call of its own), the recursive
+/// ones, and last tmpcopyup (so `features` lists them all, as runc's does).
 pub const WORDS: &[u8] = b"ro rw nosuid suid nodev dev noexec exec sync async dirsync remount mand nomand \
 atime noatime diratime nodiratime relatime norelatime strictatime nostrictatime bind rbind nosymfollow silent \
+iversion noiversion lazytime nolazytime acl noacl symfollow loud defaults \
 private rprivate shared rshared slave rslave unbindable runbindable \
 rro rrw rnosuid rsuid rnodev rdev rnoexec rexec rnodiratime rdiratime rrelatime rnorelatime rnoatime ratime \
-rstrictatime rnostrictatime rnosymfollow rsymfollow";
-const PROPAGATION_AT: usize = 26;
+rstrictatime rnostrictatime rnosymfollow rsymfollow tmpcopyup";
+const PROPAGATION_AT: usize = 35;
 /// From here on WORDS are the recursive options (runc's and crun's, by
 /// mount_setattr(2) with AT_RECURSIVE), in pairs: the word that sets one
 /// MOUNT_ATTR_* bit of RATTR, then the word that clears it.
-const RECURSIVE_AT: usize = 34;
+const RECURSIVE_AT: usize = 43;
 /// MOUNT_ATTR_RDONLY, NOSUID, NODEV, NOEXEC, NODIRATIME, RELATIME (0),
 /// NOATIME, STRICTATIME, NOSYMFOLLOW.
 const RATTR: [u32; 9] = [1, 2, 4, 8, 0x80, 0, 0x10, 0x20, 0x20_0000];
@@ -41,7 +43,7 @@ const RATTR: [u32; 9] = [1, 2, 4, 8, 0x80, 0, 0x10, 0x20, 0x20_0000];
 const ATIME: u32 = 0x70;
 
 /// The MS_* flags of each word of WORDS (every one fits in 32 bits).
-const FLAG: [u32; 34] = [
+const FLAG: [u32; 43] = [
     RDONLY,
     RDONLY,
     NOSUID,
@@ -68,6 +70,15 @@ const FLAG: [u32; 34] = [
     BIND | REC,
     256, // MS_NOSYMFOLLOW
     libc::MS_SILENT as u32,
+    libc::MS_I_VERSION as u32,
+    libc::MS_I_VERSION as u32,
+    libc::MS_LAZYTIME as u32,
+    libc::MS_LAZYTIME as u32,
+    libc::MS_POSIXACL as u32,
+    libc::MS_POSIXACL as u32,
+    256, // symfollow
+    libc::MS_SILENT as u32, // loud
+    0,   // defaults: clears nothing
     libc::MS_PRIVATE as u32,
     (libc::MS_PRIVATE | libc::MS_REC) as u32,
     libc::MS_SHARED as u32,
@@ -79,8 +90,10 @@ const FLAG: [u32; 34] = [
 ];
 
 /// Bit i set: word i clears its flags ("rw", "suid", "atime", ...) instead
-/// of setting them, undoing an earlier setting word.
-const CLEARS: u32 = 1 << 1 | 1 << 3 | 1 << 5 | 1 << 7 | 1 << 9 | 1 << 13 | 1 << 14 | 1 << 16 | 1 << 19 | 1 << 21;
+/// of setting them, undoing an earlier setting word (from 26: noiversion,
+/// nolazytime, noacl, symfollow, loud, and defaults, which clears nothing).
+const CLEARS: u64 =
+    1 << 1 | 1 << 3 | 1 << 5 | 1 << 7 | 1 << 9 | 1 << 13 | 1 << 14 | 1 << 16 | 1 << 19 | 1 << 21 | 0b1_1110_1010 << 26;
 
 /// `flags` with the flag word `w` applied (set, or cleared by "rw",
 /// "exec", ...); None for any other word (propagation ones included). The
@@ -128,7 +141,12 @@ pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
             return refuse(b"mounts.options", b"not an array of strings");
         };
         let known = crate::words::find(WORDS, w);
-        if let Some(i) = known.filter(|&i| i >= RECURSIVE_AT) {
+        if w == b"tmpcopyup" {
+            // runc's extension: what the rootfs has at the target is copied
+            // into the new filesystem (podman: every --tmpfs, and the tmpfs
+            // mounts of --read-only).
+            o.copy = true;
+        } else if let Some(i) = known.filter(|&i| i >= RECURSIVE_AT) {
             let k = (i - RECURSIVE_AT) / 2;
             let bit = RATTR.get(k).copied().unwrap_or(0);
             let mask = if (5..8).contains(&k) { ATIME } else { bit };
@@ -145,11 +163,6 @@ pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
             o.propagation = FLAG[i];
         } else if let Some(f) = flag_word(o.flags, w) {
             o.flags = f;
-        } else if w == b"tmpcopyup" {
-            // runc's extension: what the rootfs has at the target is copied
-            // into the new filesystem (podman: every --tmpfs, and the tmpfs
-            // mounts of --read-only).
-            o.copy = true;
         } else if crate::words::find(b"idmap ridmap", w).is_some() {
             return refuse(b"mounts.options", b"idmapped mounts are not supported");
         } else {
@@ -433,7 +446,11 @@ mod tests {
             assert!(d.is_empty() && (f | p != 0 || CLEARS >> i & 1 != 0), "{json}");
         }
         assert_eq!(FLAG.len(), RECURSIVE_AT);
-        assert_eq!(WORDS.split(|&c| c == b' ').count(), RECURSIVE_AT + 2 * RATTR.len());
+        assert_eq!(WORDS.split(|&c| c == b' ').count(), RECURSIVE_AT + 2 * RATTR.len() + 1);
+        // runc's flag words: iversion sets MS_I_VERSION, symfollow undoes
+        // nosymfollow, defaults changes nothing.
+        assert_eq!(parse_options(r#"["iversion","nosymfollow","symfollow","defaults"]"#).unwrap(), (libc::MS_I_VERSION as u32, 0, String::new()));
+        assert_eq!(parse_options(r#"["lazytime","acl","silent","nolazytime","loud"]"#).unwrap().0, libc::MS_POSIXACL as u32);
         assert!(parse_options(r#"["tmpcopyup"]"#).is_ok());
         assert!(parse_options(r#"["rro"]"#).is_ok());
         assert!(parse_options(r#"["idmap"]"#).is_err());
