@@ -105,7 +105,8 @@ fn relay(pid: libc::pid_t, master: Fd, sfd: Fd, input: bool, raw: Option<&RawMod
         ];
         // (A signal taken meanwhile restarts the grace: rare, harmless.)
         match tty::poll(&mut fds, if gone { GRACE_MS } else { -1 }) {
-            Ok(0) => {
+            // Not once reaped: the pid may be another process's by now.
+            Ok(0) if status.is_none() => {
                 let _ = sys::kill(pid, libc::SIGKILL);
             }
             Err(e) => return status.ok_or(e),
