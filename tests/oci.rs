@@ -1161,6 +1161,31 @@ fn runcs_empty_hostname_flag_words_and_rlimit_type_are_taken() {
     assert!(stderr(&o).starts_with("mydocker: rlimits: NOFILE: Invalid argument (soft above hard?)") && stderr(&o).lines().count() == 1, "{}", stderr(&o));
 }
 
+/// The keeper shares create's memory (CLONE_VM) for the container's whole
+/// life: it must not pin what parsing config.json took (a node table of
+/// 8 bytes per byte of it) — Kubernetes allows 256 KiB of annotations.
+#[test]
+fn the_keeper_pins_no_memory_parsing_a_large_config_took() {
+    let r = need!();
+    let t = T::new("keepmem");
+    let mut c = sh(&r, "sleep 100");
+    let annotations: serde_json::Map<String, Value> = (0..1000).map(|i| (format!("k{i}"), json!("v".repeat(1000)))).collect();
+    c["annotations"] = Value::Object(annotations);
+    t.write(&c);
+    assert_eq!(code(&t.run(&["create", "-b", t.bundle().to_str().unwrap(), "km"])), 0);
+    // The keeper: the runtime itself (comm: its file name, cut at 15 bytes).
+    let name: String = bin().file_name().unwrap().to_string_lossy().chars().take(15).collect();
+    let keeper = processes_with(t.root().as_bytes())
+        .into_iter()
+        .find(|&p| comm(p) == name)
+        .expect("a keeper (the runtime, with this --root in its command line)");
+    let status = fs::read_to_string(format!("/proc/{keeper}/status")).unwrap();
+    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("RssAnon:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap();
+    // 1 MB of config.json; its node table alone was 8 MB.
+    assert!(kb < 1024, "the keeper holds {kb} kB of anonymous memory");
+    assert_eq!(code(&t.run(&["delete", "-f", "km"])), 0);
+}
+
 #[test]
 fn process_fields_are_honoured() {
     let r = need!();

@@ -317,9 +317,15 @@ fn build_and_spawn(
         made.remove();
         return Err(code);
     }
-    // Not read any more; the keeper must not pin config.json's mount.
+    // Not read any more; the keeper, which shares our memory, must not pin
+    // config.json's mount nor what parsing it took (its node table is 8
+    // bytes per byte of config.json: MBs for large annotations).
     sys::unmap(root.raw());
     sys::unmap(pristine);
+    if let Some(m) = nodes {
+        m.unmap();
+    }
+    tmap.unmap();
     let _ = sys::write_all(acked, b"1");
     sys::close(acked);
     Ok(pid)

@@ -183,6 +183,14 @@ fn round_up(n: usize, to: usize) -> Option<usize> {
 }
 
 impl Map {
+    /// Unmaps it, for memory a longer-lived process would otherwise pin:
+    /// the OCI keeper shares create's memory (sys::keeper).
+    pub fn unmap(self) {
+        // SAFETY: exactly the mapping `new` made; `self` is consumed, and
+        // every view of it (typed, split, carve) borrows it, so none is left.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+
     /// Maps `len` bytes; with `guard`, the lowest page is PROT_NONE so a
     /// stack overflow faults instead of scribbling over other memory.
     pub fn new(len: usize, guard: bool) -> Result<Map, Errno> {
