@@ -410,14 +410,20 @@ fn kill_takes_numbers_names_and_signames_and_defaults_to_term() {
         t.wait_status(id, "running");
         // The trap is set once the shell runs its loop.
         std::thread::sleep(std::time::Duration::from_millis(100));
+        // Signal 0, as runc: "is it alive?", and nothing is sent.
+        let o = t.run(&["kill", id, "0"]);
+        assert_eq!((code(&o), stderr(&o).as_str()), (0, ""));
+        assert_eq!(t.state(id)["status"], "running");
         let mut a = vec!["kill", id];
         a.extend(sig);
         let o = t.run(&a);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         t.wait_status(id, "stopped");
-        let o = t.run(&["kill", id, "KILL"]);
-        assert_eq!(code(&o), 1);
-        assert!(stderr(&o).contains("container not running"), "{}", stderr(&o));
+        for s in ["KILL", "0"] {
+            let o = t.run(&["kill", id, s]);
+            assert_eq!(code(&o), 1);
+            assert!(stderr(&o).contains("container not running"), "{}", stderr(&o));
+        }
     }
     let o = t.run(&["kill", "k1", "NOPE"]);
     assert_eq!(code(&o), 1);

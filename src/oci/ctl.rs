@@ -131,9 +131,11 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
 const SIGNALS: &[u8] = b"HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT \
 STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS IOT";
 
+/// 0 too: runc sends it, kill(2)'s "is it alive?" (0 while the
+/// container's process exists, 'container not running' once it stopped).
 pub fn parse_signal(s: &[u8]) -> Option<i32> {
     if let Some(n) = crate::limits::parse_u64(s) {
-        return (1..=64).contains(&n).then_some(n as i32);
+        return (n <= 64).then_some(n as i32);
     }
     crate::words::find_upper(SIGNALS, b"SIG", s).map(|i| if i == 31 { libc::SIGABRT } else { i as i32 + 1 })
 }
@@ -384,7 +386,7 @@ mod tests {
         assert_eq!(parse_signal(b"KILL"), Some(9));
         assert_eq!(parse_signal(b"SIGTERM"), Some(15));
         assert_eq!(parse_signal(b"sigusr1"), Some(10));
-        assert_eq!(parse_signal(b"0"), None);
+        assert_eq!(parse_signal(b"0"), Some(0));
         assert_eq!(parse_signal(b"65"), None);
         assert_eq!(parse_signal(b"NOPE"), None);
         assert_eq!((parse_signal(b"IOT"), parse_signal(b"SIGPWR"), parse_signal(b"hup")), (Some(6), Some(30), Some(1)));
