@@ -722,11 +722,13 @@ fn delete_during_a_create_waits_for_its_record_and_deletes_the_container() {
     let dir = fs::File::open(root.join("dc1")).unwrap();
     assert_eq!(unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX) }, 0);
     let mut del = t.cmd(&["delete", "--force", "dc1"]).spawn().unwrap();
-    // Either delete is done (it did not wait: the bug) or it waits in flock.
+    // Either delete is done (it did not wait: the bug) or it waits for the
+    // lock (in flock, or between two tries of it, asleep).
     let syscall = format!("/proc/{}/syscall", del.id());
     let mut waiting = false;
-    eventually("delete to end or wait in flock", || {
-        waiting = fs::read_to_string(&syscall).map_or(false, |s| s.split(' ').next() == Some(&libc::SYS_flock.to_string()));
+    let waits = [libc::SYS_flock, libc::SYS_nanosleep, libc::SYS_clock_nanosleep].map(|n| n.to_string());
+    eventually("delete to end or wait for the lock", || {
+        waiting = fs::read_to_string(&syscall).map_or(false, |s| waits.iter().any(|w| s.split(' ').next() == Some(w)));
         waiting || del.try_wait().unwrap().is_some()
     });
     assert!(waiting, "delete -f went ahead while a create held the directory; dc1 exists: {}", root.join("dc1").exists());
@@ -855,6 +857,35 @@ fn no_process_holds(dir: &Path, needle: &str) {
 /// name no command knew) and now and then a container process still
 /// waiting for start (killed in the window between its "ready" and the
 /// record). After the delete, nothing of the id may remain.
+/// A create stopped or stuck half-way holds its state directory's lock:
+/// delete waits a bounded time for it (10 s), then says so and fails,
+/// instead of waiting for good.
+#[test]
+fn delete_waits_a_bounded_time_for_a_create_that_never_finishes() {
+    need!();
+    let t = T::new("stuckcreate");
+    // A create under way, as delete sees it: the id's directory, locked.
+    let dir = std::path::Path::new(&t.root()).join("sc1");
+    fs::create_dir_all(&dir).unwrap();
+    let held = fs::File::open(&dir).unwrap();
+    // SAFETY: flock on a directory fd we own.
+    assert_eq!(unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&held), libc::LOCK_EX) }, 0);
+    let mut del = t.cmd(&["delete", "--force", "sc1"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while del.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = del.kill();
+            panic!("delete still waits on the lock after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = del.wait_with_output().unwrap();
+    drop(held);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("container sc1: busy for 10 s (a create under way?)"), "{}", stderr(&o));
+    assert!(dir.exists(), "removed while locked");
+}
+
 #[test]
 fn delete_force_after_a_sigkilled_create_leaves_no_process_and_no_cgroup() {
     let r = need!();

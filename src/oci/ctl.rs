@@ -229,7 +229,9 @@ fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
     // Held until the container is gone (closing `dir` lets go): a pause
     // meanwhile waits, then finds it stopped — else it could freeze the
     // dying container after our thaw, for good (pause.rs).
-    let _ = sys::flock(o.dir, libc::LOCK_EX);
+    if !lock(o.dir, id) {
+        return 1;
+    }
     match state::status(o.dir, &o.rec) {
         Status::Stopped => {}
         // runc deletes a created container without --force: it never ran.
@@ -261,9 +263,10 @@ fn remove_unrecorded(g: &Global, id: &[u8], damaged: bool) -> Option<bool> {
     }
     let Ok(root) = g.open_root(false) else { return r };
     if let Ok(dir) = sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
-        let _ = sys::flock(dir, libc::LOCK_EX);
         let mut buf = [0u8; 4200];
-        if !damaged && sys::openat(dir, b"state", libc::O_PATH).map(sys::close).is_ok() {
+        if !lock(dir, id) {
+            r = None;
+        } else if !damaged && sys::openat(dir, b"state", libc::O_PATH).map(sys::close).is_ok() {
             r = Some(true);
         } else if state::read_all(dir, b"cgroups", &mut buf).map_or(false, remove_cgroups) {
             r = None;
@@ -274,6 +277,22 @@ fn remove_unrecorded(g: &Global, id: &[u8], damaged: bool) -> Option<bool> {
     }
     sys::close(root);
     r
+}
+
+/// Takes the state directory's lock, waiting up to 10 s (what delete gives
+/// a container to die): a create stopped or stuck (a hung volume source) in
+/// the middle must not hang delete for good; runc's delete never waits.
+/// false (said): still held.
+#[inline(never)]
+fn lock(dir: sys::Fd, id: &[u8]) -> bool {
+    for _ in 0..1000 {
+        if sys::flock(dir, libc::LOCK_EX | libc::LOCK_NB) != Err(Errno(libc::EWOULDBLOCK)) {
+            return true;
+        }
+        sys::sleep_ms(10);
+    }
+    fail(b"delete", &[b"container ", id, b": busy for 10 s (a create under way?)"]);
+    false
 }
 
 /// SIGKILL to the container (every process of its cgroup too) and wait, up
