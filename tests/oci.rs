@@ -1555,6 +1555,34 @@ fn read_in(dirs: &[PathBuf], file: &str) -> Option<String> {
     dirs.iter().find_map(|d| fs::read_to_string(d.join(file)).ok()).map(|s| s.trim().to_string())
 }
 
+/// Two containers given one cgroupsPath (the first made it): deleting the
+/// first kills its init only (its pid namespace takes the rest), never the
+/// other's processes; its busy cgroup fails that delete, which keeps the
+/// record so a later delete finishes (runc leaves the cgroup and drops the
+/// state).
+#[test]
+fn deleting_a_container_spares_another_given_the_same_cgroups_path() {
+    let r = need!();
+    let t = T::new("sharedcg");
+    let mut c = sh(&r, "sleep 100");
+    c["linux"]["cgroupsPath"] = json!(format!("mydocker-oci-shared-{}", std::process::id()));
+    t.write(&c);
+    let b = t.bundle();
+    for id in ["sa", "sb"] {
+        assert_eq!(code(&t.run(&["create", "--bundle", b.to_str().unwrap(), id])), 0);
+        assert_eq!(code(&t.run(&["start", id])), 0);
+    }
+    let pb = t.state("sb")["pid"].as_u64().unwrap();
+    let o = t.run(&["delete", "-f", "sa"]);
+    assert!(alive(pb), "deleting sa killed sb ({})", stderr(&o));
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("removing cgroup"), "{}", stderr(&o));
+    assert_eq!(code(&t.run(&["delete", "-f", "sb"])), 0);
+    let o = t.run(&["delete", "sa"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "");
+}
+
 #[test]
 fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     let r = need!();

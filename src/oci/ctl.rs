@@ -232,19 +232,20 @@ fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
     if !lock(o.dir, id) {
         return 1;
     }
+    let own = own_pid_ns(o.rec.pid);
     match state::status(o.dir, &o.rec) {
         Status::Stopped => {}
         // runc deletes a created container without --force: it never ran.
-        Status::Created => stop(&o.rec),
+        Status::Created => stop(&o.rec, own),
         s if force => {
             let _ = s;
-            stop(&o.rec)
+            stop(&o.rec, own)
         }
         s => {
             return fail(b"delete", &[b"cannot delete container ", id, b" that is not stopped: ", s.name()]);
         }
     }
-    finish(o, id)
+    finish(o, id, !own)
 }
 
 /// A state directory without a record — a create killed before it wrote
@@ -268,7 +269,7 @@ fn remove_unrecorded(g: &Global, id: &[u8], damaged: bool) -> Option<bool> {
             r = None;
         } else if !damaged && sys::openat(dir, b"state", libc::O_PATH).map(sys::close).is_ok() {
             r = Some(true);
-        } else if state::read_all(dir, b"cgroups", &mut buf).map_or(false, remove_cgroups) {
+        } else if state::read_all(dir, b"cgroups", &mut buf).map_or(false, |l| remove_cgroups(l, true)) {
             r = None;
         } else {
             let _ = state::remove(root, id, dir);
@@ -295,13 +296,31 @@ fn lock(dir: sys::Fd, id: &[u8]) -> bool {
     false
 }
 
+/// Whether `pid` is the init of a pid namespace of its own (its NSpid's
+/// last value is 1; runc: IsPrivate(NEWPID)).
+fn own_pid_ns(pid: i32) -> bool {
+    let mut path = [0u8; 32];
+    let n = crate::cgroup::join(&mut path, &[b"/proc/", crate::limits::Dec::new(pid as u64).as_bytes(), b"/status"]);
+    let mut buf = [0u8; 4096];
+    let mut own = false;
+    let _ = crate::cgroup::for_each_line(&path[..n], &mut buf, &mut |l| {
+        // "NSpid:\t<host pid>\t1": more than one value, the last 1.
+        if let Some(v) = l.strip_prefix(b"NSpid:") {
+            own = v.len() > 2 && v.ends_with(b"\t1");
+        }
+    });
+    own
+}
+
 /// SIGKILL to the container (every process of its cgroup too) and wait, up
 /// to 10 s as runc does, until its process is gone (or a zombie: its
 /// reaper is the caller's business).
-fn stop(rec: &Record) {
-    // Not in a cgroup create found (it may hold others' processes): there
-    // the init's death ends its pid namespace (runc kills the init only).
-    if rec.cgroup_dirs().all(ours) {
+fn stop(rec: &Record, own_ns: bool) {
+    // The init of its own pid namespace: its death ends the rest (the
+    // kernel), and a cgroup-wide kill could hit another container given the
+    // same cgroupsPath (runc kills the init only then). Nor in a cgroup
+    // create found (it may hold others' processes).
+    if !own_ns && rec.cgroup_dirs().all(ours) {
         signal_cgroup(rec, libc::SIGKILL);
     }
     let _ = sys::kill(rec.pid, libc::SIGKILL);
@@ -319,8 +338,8 @@ fn stop(rec: &Record) {
 /// container's own that cannot be removed fails the delete and keeps the
 /// record (runc's way), so that a later delete can finish: without it, no
 /// command would find the cgroup again.
-fn finish(o: &Opened, id: &[u8]) -> i32 {
-    if remove_cgroups(o.rec.cgroups) {
+fn finish(o: &Opened, id: &[u8], kill: bool) -> i32 {
+    if remove_cgroups(o.rec.cgroups, kill) {
         return 1;
     }
     match state::remove(o.root, id, o.dir) {
@@ -337,10 +356,10 @@ fn ours(d: &[u8]) -> bool {
 
 /// remove_cgroup of each directory in `list` (NUL-separated, as
 /// state::Record::cgroups); whether one of the container's own is left.
-fn remove_cgroups(list: &[u8]) -> bool {
+fn remove_cgroups(list: &[u8], kill: bool) -> bool {
     let mut left = false;
     for d in list.split(crate::words::on(0)).filter(|d| !d.is_empty()) {
-        left |= remove_cgroup(d);
+        left |= remove_cgroup(d, kill);
     }
     left
 }
@@ -349,10 +368,10 @@ fn remove_cgroups(list: &[u8]) -> bool {
 /// (only in a cgroup create made) and retry for up to a second. Whether a
 /// cgroup create made is left (said in one line); one found there may stay
 /// busy with others' processes.
-fn remove_cgroup(d: &[u8]) -> bool {
+fn remove_cgroup(d: &[u8], kill: bool) -> bool {
     let mine = ours(d);
     let mut kill = || {
-        if mine {
+        if mine && kill {
             pids(d, &mut |p| {
                 let _ = sys::kill(p, libc::SIGKILL);
             })
@@ -372,7 +391,7 @@ fn remove_cgroup(d: &[u8]) -> bool {
 pub fn destroy(g: &Global, id: &[u8]) {
     let mut buf = [0u8; 16384];
     if let Ok(o) = &open(g, id, &mut buf, b"run", true) {
-        finish(o, id);
+        finish(o, id, true);
     };
 }
 
