@@ -613,7 +613,12 @@ fn make_cgroups(
         Err(f) => Err(f),
     };
     made.map_err(|f| {
-        f.report();
+        match parent.filter(|_| f.at_parent()) {
+            // docker makes a missing --cgroup-parent; mydocker does not
+            // (README): the line names it, escaped.
+            Some(p) => err::Usage { cmd: b"run", what: b"--cgroup-parent", arg: p, why: f.reason() }.report(),
+            None => f.report(),
+        }
         125
     })
 }

@@ -151,7 +151,7 @@ fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         t.push((
             vec!["run", "--cgroup-parent", "/no/such/parent", "-m", "8m", "true"],
             125,
-            "mydocker: cgroup: opening the parent cgroup: No such file or directory".into(),
+            "mydocker: run: --cgroup-parent '/no/such/parent': No such file or directory".into(),
         ));
         t.push((
             vec!["run", "-m", "16m", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"],

@@ -72,24 +72,29 @@ fn everyday_commands_run_under_the_default_filter() {
     assert_eq!(out, "xbc\nfds\n0\n1\n");
 }
 
+/// Runs `mkdir` under the profile `json` (a file in a directory of
+/// `tag`'s), which must refuse it with EACCES; the directory (to remove).
+fn mkdir_refused_by(tag: &str, json: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mydocker-seccomp-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("profile.json");
+    std::fs::write(&p, json).unwrap();
+    let target = dir.join("made");
+    refused(&run(["run", "--security-opt", &format!("seccomp={}", p.display()), "mkdir", target.to_str().unwrap()]), "Permission denied");
+    assert!(!target.exists());
+    dir
+}
+
 #[test]
 fn a_profile_file_is_applied_with_its_errno() {
     need_root!();
-    let dir = std::env::temp_dir().join(format!("mydocker-seccomp-it-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join("profile.json");
-    std::fs::write(
-        &p,
+    let dir = mkdir_refused_by(
+        "it",
         r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
             "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#,
-    )
-    .unwrap();
-    let opt = format!("seccomp={}", p.display());
-    let target = dir.join("made");
-    refused(&run(["run", "--security-opt", &opt, "mkdir", target.to_str().unwrap()]), "Permission denied");
-    assert!(!target.exists());
+    );
     // Without the profile the same command works: the filter said no.
-    ok(&run(["run", "mkdir", target.to_str().unwrap()]));
+    ok(&run(["run", "mkdir", dir.join("made").to_str().unwrap()]));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -98,18 +103,11 @@ fn a_profile_file_is_applied_with_its_errno() {
 #[test]
 fn a_profile_with_a_rule_per_syscall_is_applied() {
     need_root!();
-    let dir = std::env::temp_dir().join(format!("mydocker-seccomp-one-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join("profile.json");
     let rule = |n: &str| format!(r#"{{"name": "{n}", "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": []}}"#);
     let mut rules: Vec<String> = (0..600).map(|i| rule(&format!("not_a_syscall_{i}"))).collect();
     rules.push(rule("mkdir"));
     rules.push(rule("mkdirat"));
-    std::fs::write(&p, format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, rules.join(","))).unwrap();
-    let target = dir.join("made");
-    let o = run(["run", "--security-opt", &format!("seccomp={}", p.display()), "mkdir", target.to_str().unwrap()]);
-    refused(&o, "Permission denied");
-    assert!(!target.exists());
+    let dir = mkdir_refused_by("one", &format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, rules.join(",")));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -98,6 +98,12 @@ impl Fail {
         text::text(self.file)
     }
 
+    /// Whether the parent cgroup could not be opened (--cgroup-parent's
+    /// caller names it: this value cannot hold a path).
+    pub fn at_parent(&self) -> bool {
+        self.what == P::OPENING_PARENT as u8
+    }
+
     /// The explanation that overrides strerror, if there is one.
     pub fn why(&self) -> Option<&'static [u8]> {
         (self.why != 0).then(|| text::text(self.why))
