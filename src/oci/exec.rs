@@ -220,6 +220,10 @@ pub fn load<'a>(path: &[u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>
 pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<json::Doc<'a>, Unreadable> {
     let n = json::nodes_for(text.len());
     let m = nodes.insert(Map::new(n * core::mem::size_of::<json::Node>(), false).map_err(Unreadable::Sys)?);
+    // The container's process never reads the node table (what it needs is
+    // prepared in its own memory or points into the text): it does not
+    // inherit it, nor keep MBs of it (8 bytes per byte of JSON) until start.
+    m.dont_fork();
     let (table, _) = m.typed(n, json::Node::EMPTY).ok_or(Unreadable::TooLarge)?;
     json::parse(text, table).map_err(Unreadable::Syntax)
 }
