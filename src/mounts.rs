@@ -667,6 +667,18 @@ pub fn default_devices(t: &mut Table, r: &[u8], keep: bool) {
 mod tests {
     use super::*;
 
+    /// A Spec with nothing asked: tests name only what they ask for.
+    const NO_SPEC: Spec<'static> = Spec {
+        rootfs: None,
+        volumes: &[],
+        volume_is_dir: &[],
+        tmpfs: &[],
+        read_only: false,
+        workdir: None,
+        privileged: false,
+        devices: &[],
+    };
+
     macro_rules! table {
         ($t:ident) => {
             let mut entries = [EMPTY; MAX_ENTRIES];
@@ -726,20 +738,7 @@ mod tests {
     #[test]
     fn without_rootfs_only_proc_is_mounted() {
         table!(t);
-        build(
-            &mut t,
-            &Spec {
-                rootfs: None,
-                volumes: &[],
-                volume_is_dir: &[],
-                tmpfs: &[],
-                read_only: false,
-                workdir: None,
-                privileged: false,
-                devices: &[],
-            },
-        )
-        .unwrap();
+        build(&mut t, &NO_SPEC).unwrap();
         assert_eq!(targets(&t), vec![(Kind::Proc, "/proc".to_string())]);
         assert_eq!(t.cstr(t.entries()[0].target), b"/proc\0");
     }
@@ -758,8 +757,7 @@ mod tests {
                 tmpfs: &tmp,
                 read_only: true,
                 workdir: Some(b"/w"),
-                privileged: false,
-                devices: &[],
+                ..NO_SPEC
             },
         )
         .unwrap();
@@ -798,13 +796,8 @@ mod tests {
             &mut t,
             &Spec {
                 rootfs: Some(b"/r"),
-                volumes: &[],
-                volume_is_dir: &[],
-                tmpfs: &[],
-                read_only: false,
-                workdir: None,
                 privileged: true,
-                devices: &[],
+                ..NO_SPEC
             },
         )
         .unwrap();
@@ -833,11 +826,7 @@ mod tests {
                 rootfs: Some(b"/r"),
                 volumes: &v,
                 volume_is_dir: &dirs,
-                tmpfs: &[],
-                read_only: false,
-                workdir: None,
-                privileged: false,
-                devices: &[],
+                ..NO_SPEC
             },
         );
         assert_eq!(r, Err(&b"mount paths too long (64 KiB in all)"[..]));
@@ -868,11 +857,8 @@ mod tests {
                 rootfs: Some(b"/r"),
                 volumes: &[Volume { src: b"/srv", dst: b"/data", ro: false }],
                 volume_is_dir: &[true],
-                tmpfs: &[],
-                read_only: false,
-                workdir: None,
-                privileged: false,
                 devices: &[kvm],
+                ..NO_SPEC
             },
         )
         .unwrap();
@@ -895,10 +881,7 @@ mod tests {
             volumes: &vols,
             volume_is_dir: &[true; 3],
             tmpfs: &tmp,
-            read_only: false,
-            workdir: None,
-            privileged: false,
-            devices: &[],
+            ..NO_SPEC
         };
         build(&mut t, &spec).unwrap();
         let user: Vec<String> =

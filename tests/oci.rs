@@ -1211,15 +1211,16 @@ fn neither_keeper_nor_waiting_init_pins_the_memory_parsing_a_large_config_took()
         .into_iter()
         .find(|&p| comm(p) == name)
         .expect("a keeper (the runtime, with this --root in its command line)");
-    let status = fs::read_to_string(format!("/proc/{keeper}/status")).unwrap();
-    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("RssAnon:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap();
+    let rss_anon_kb = |pid: u64| -> u64 {
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status.lines().find_map(|l| l.strip_prefix("RssAnon:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap()
+    };
+    let kb = rss_anon_kb(keeper as u64);
     // 1 MB of config.json; its node table alone was 8 MB.
     assert!(kb < 1024, "the keeper holds {kb} kB of anonymous memory");
     // Nor does the container's process, waiting for start with a copy of
     // create's memory: it never reads the node table, and does not get it.
-    let init = t.state("km")["pid"].as_u64().unwrap();
-    let status = fs::read_to_string(format!("/proc/{init}/status")).unwrap();
-    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("RssAnon:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap();
+    let kb = rss_anon_kb(t.state("km")["pid"].as_u64().unwrap());
     // (It keeps config.json's text, decoded in place: its strings are there.)
     assert!(kb < 3 * 1024, "the waiting init holds {kb} kB of anonymous memory");
     assert_eq!(code(&t.run(&["start", "km"])), 0);

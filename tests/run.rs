@@ -51,18 +51,27 @@ fn the_hosts_proc_still_works_after_a_run() {
     assert_eq!(std::fs::read_to_string("/proc/self/mountinfo").unwrap(), before, "host mount table changed");
 }
 
+/// The interfaces a /proc/net/dev lists.
+fn interfaces(dev: &str) -> Vec<&str> {
+    dev.lines().skip(2).filter_map(|l| l.split(':').next()).map(str::trim).collect()
+}
+
+/// `mydocker run FLAGS true` is refused: 125 and one line ending in `tail`.
+fn refused_in_one_line(flags: &[&str], tail: &str) {
+    let o = run([&["run"][..], flags, &["true"]].concat());
+    assert_eq!(code(&o), 125, "{flags:?}");
+    assert!(stderr(&o).ends_with(tail) && stderr(&o).lines().count() == 1, "{flags:?}: {}", stderr(&o));
+}
+
 #[test]
 fn dockers_network_none_is_taken_and_the_network_is_still_only_lo() {
     need_root!();
     for f in [&["--network", "none"][..], &["--net", "none"], &["--net=none"], &["--network=none"]] {
         let out = ok(&run([&["run"][..], f, &["cat", "/proc/net/dev"]].concat()));
-        let ifaces: Vec<&str> = out.lines().skip(2).filter_map(|l| l.split(':').next()).map(str::trim).collect();
-        assert_eq!(ifaces, ["lo"], "{f:?}: {out}");
+        assert_eq!(interfaces(&out), ["lo"], "{f:?}: {out}");
     }
     for f in [&["--network", "host"][..], &["--net=bridge"], &["--network", "container:x"]] {
-        let o = run([&["run"][..], f, &["true"]].concat());
-        assert_eq!(code(&o), 125, "{f:?}");
-        assert!(stderr(&o).ends_with("': supported: none\n") && stderr(&o).lines().count() == 1, "{f:?}: {}", stderr(&o));
+        refused_in_one_line(f, "': supported: none\n");
     }
 }
 
@@ -81,9 +90,7 @@ fn dockers_no_new_privileges_is_taken_and_sets_it_even_when_privileged() {
     }
     assert_eq!(nnp(&["--privileged"]), "0");
     for v in ["no-new-privileges=false", "no-new-privileges:1", "new-privileges"] {
-        let o = run(["run", "--security-opt", v, "true"]);
-        assert_eq!(code(&o), 125, "{v}");
-        assert!(stderr(&o).ends_with(", no-new-privileges\n") && stderr(&o).lines().count() == 1, "{v}: {}", stderr(&o));
+        refused_in_one_line(&["--security-opt", v], ", no-new-privileges\n");
     }
 }
 
@@ -91,8 +98,7 @@ fn dockers_no_new_privileges_is_taken_and_sets_it_even_when_privileged() {
 fn loopback_is_up_and_nothing_else_is_there() {
     need_root!();
     let out = ok(&run(["run", "cat", "/proc/net/dev"]));
-    let ifaces: Vec<&str> = out.lines().skip(2).filter_map(|l| l.split(':').next()).map(str::trim).collect();
-    assert_eq!(ifaces, ["lo"], "{out}");
+    assert_eq!(interfaces(&out), ["lo"], "{out}");
     // (/sys is still the host's sysfs here, so ask the namespace itself.)
     let up = ok(&run(["run", "sh", "-c", "ip link show lo 2>/dev/null || ifconfig lo"]));
     assert!(up.contains("UP"), "{up}");
