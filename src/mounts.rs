@@ -569,7 +569,9 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
     // docker sorts them (by the depth of the destination): a mount below
     // another lands on it instead of being hidden by it. At one depth none
     // can hold another: flag order (two on one path: the last one shows).
-    let (mut d, mut left) = (1, spec.volumes.len() + spec.tmpfs.len());
+    // From depth 0: every mount has a depth, so the loop ends whatever
+    // the caller checked ("/" is refused before: none is found there).
+    let (mut d, mut left) = (0, spec.volumes.len() + spec.tmpfs.len());
     while left > 0 {
         left -= user_mounts(t, r, spec, tmpfs, d)?;
         d += 1;

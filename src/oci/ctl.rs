@@ -370,14 +370,14 @@ fn remove_cgroups(list: &[u8], kill: bool) -> bool {
 /// busy with others' processes.
 fn remove_cgroup(d: &[u8], kill: bool) -> bool {
     let mine = ours(d);
-    let mut kill = || {
+    let mut empty = || {
         if mine && kill {
             pids(d, &mut |p| {
                 let _ = sys::kill(p, libc::SIGKILL);
             })
         }
     };
-    match crate::cgroup::rmdir_busy(sys::CWD, d, &mut kill) {
+    match crate::cgroup::rmdir_busy(sys::CWD, d, &mut empty) {
         Ok(()) => false,
         Err(Errno(libc::EBUSY)) if !mine => false,
         Err(e) => {
