@@ -469,8 +469,9 @@ fn encode_utf8(c: u32, out: &mut [u8]) -> usize {
 /// A magnitude at or above it rounds to infinity (ties go to the even
 /// significand, i.e. up).
 fn out_of_range(int: &[u8], frac: &[u8], exp: i64) -> bool {
-    let all = || int.iter().chain(frac.iter()).copied();
-    let Some(lead) = all().position(|d| d != b'0') else { return false };
+    // Digit k of int then frac; '0' past the end.
+    let digit = |k: usize| *int.get(k).or_else(|| frac.get(k - int.len())).unwrap_or(&b'0');
+    let Some(lead) = (0..int.len() + frac.len()).position(|k| digit(k) != b'0') else { return false };
     // value = 0.d1d2... × 10^(int digits after leading zeros + exp)
     let e = int.len() as i64 - lead as i64 + exp;
     if e != 309 {
@@ -490,9 +491,8 @@ fn out_of_range(int: &[u8], frac: &[u8], exp: i64) -> bool {
             (*d, carry) = (x % 10, x / 10);
         }
     }
-    let mut digits = all().skip(lead);
-    for &t in over.iter().rev() {
-        let d = digits.next().map_or(0, |d| d - b'0');
+    for (k, &t) in over.iter().rev().enumerate() {
+        let d = digit(lead + k) - b'0';
         if d != t {
             return d > t;
         }
