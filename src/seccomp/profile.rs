@@ -105,12 +105,11 @@ pub fn report(what: &[u8], at: u32, why: &[u8]) {
 /// The array `v` (absent or null: none). Any other JSON type is refused, as
 /// docker's and runc's typed decoders do: a rule silently dropped would
 /// leave a syscall allowed that the profile meant to refuse.
-fn array(v: Option<Value>) -> Result<Option<Items>, Error> {
-    match v {
-        Some(v) if v.kind() == Kind::Arr => Ok(Some(v.items())),
-        Some(v) if v.kind() != Kind::Null => bad(v, Why::NotArray),
-        _ => Ok(None),
+fn array(v: Option<Value>) -> Result<Items, Error> {
+    if let Some(v) = v.filter(|v| !matches!(v.kind(), Kind::Arr | Kind::Null)) {
+        return bad(v, Why::NotArray);
     }
+    Ok(crate::json::items_in(v))
 }
 
 fn bad<T>(v: Value, code: Why) -> Result<T, Error> {
@@ -282,7 +281,7 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
     let default = action(d, p.get("defaultErrnoRet"))?;
     let arches = arches(p, host)?;
     let mut flags = 0;
-    for f in array(p.get("flags"))?.into_iter().flatten() {
+    for f in array(p.get("flags"))? {
         let i = word(f, b"SECCOMP_FILTER_FLAG_", b"TSYNC LOG SPEC_ALLOW");
         let Some(bit) = i.and_then(|i| [FLAG_TSYNC, FLAG_LOG, FLAG_SPEC_ALLOW].get(i)) else {
             return bad(f, Why::UnknownFlag);
@@ -293,7 +292,7 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         Host::Aarch64 => "arm64",
         _ => "amd64",
     };
-    for s in array(p.get("syscalls"))?.into_iter().flatten() {
+    for s in array(p.get("syscalls"))? {
         if s.kind() != Kind::Obj {
             return bad(s, Why::EntryNotObject);
         }
@@ -311,7 +310,7 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         let mut n = 0;
         let mut seen = 0u8;
         let mut repeats = false;
-        for a in array(s.get("args"))?.into_iter().flatten() {
+        for a in array(s.get("args"))? {
             let c = cond(a)?;
             if n == MAX_CONDS {
                 return bad(a, Why::TooManyConds);
@@ -341,7 +340,7 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
 /// The entry's names (`names`, or docker's older `name`), known ones only.
 fn names(s: Value, mut f: impl FnMut(u16) -> Result<(), Error>) -> Result<(), Error> {
     let one = s.get("name").into_iter();
-    for v in array(s.get("names"))?.into_iter().flatten().chain(one) {
+    for v in array(s.get("names"))?.chain(one) {
         let Some(name) = v.as_bytes() else { return bad(v, Why::NameNotString) };
         if let Some(i) = lookup(name) {
             f(i)?;
@@ -378,11 +377,11 @@ fn wanted(s: Value, caps: u64, go_arch: &str) -> Result<bool, Error> {
 }
 
 /// The array `o.key` (nothing when absent).
-fn list<'a>(o: Option<Value<'a>>, key: &str) -> Result<impl Iterator<Item = Value<'a>>, Error> {
+fn list<'a>(o: Option<Value<'a>>, key: &str) -> Result<Items<'a>, Error> {
     if let Some(o) = o.filter(|o| !matches!(o.kind(), Kind::Obj | Kind::Null)) {
         return bad(o, Why::IncExcNotObjects);
     }
-    Ok(array(o.and_then(|o| o.get(key)))?.into_iter().flatten())
+    array(o.and_then(|o| o.get(key)))
 }
 
 /// The index of string `v`, less `prefix`, among `words` (crate::words).
@@ -451,16 +450,16 @@ fn arches(p: Value, host: Host) -> Result<ArchSet, Error> {
         Ok(())
     };
     let list = p.get("architectures").filter(|v| !v.is_null());
-    for a in array(list)?.into_iter().flatten() {
+    for a in array(list)? {
         add(a)?;
     }
     let native = match host {
         Host::Aarch64 => "SCMP_ARCH_AARCH64",
         _ => "SCMP_ARCH_X86_64",
     };
-    for m in array(p.get("archMap"))?.into_iter().flatten() {
+    for m in array(p.get("archMap"))? {
         if m.get("architecture").and_then(|v| v.as_str()) == Some(native) {
-            for a in array(m.get("subArchitectures"))?.into_iter().flatten() {
+            for a in array(m.get("subArchitectures"))? {
                 add(a)?;
             }
         }
