@@ -289,8 +289,8 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         flags |= bit;
     }
     let go_arch = match host {
-        Host::Aarch64 => "arm64",
-        _ => "amd64",
+        Host::Aarch64 => &b"arm64"[..],
+        _ => b"amd64",
     };
     for s in array(p.get("syscalls"))? {
         if s.kind() != Kind::Obj {
@@ -339,22 +339,22 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
 
 /// The entry's names (`names`, or docker's older `name`), known ones only.
 fn names(s: Value, mut f: impl FnMut(u16) -> Result<(), Error>) -> Result<(), Error> {
-    let one = s.get("name").into_iter();
-    for v in array(s.get("names"))?.chain(one) {
-        let Some(name) = v.as_bytes() else { return bad(v, Why::NameNotString) };
-        if let Some(i) = lookup(name) {
-            f(i)?;
-        }
+    let mut each = |v: Value| match v.as_bytes() {
+        None => bad(v, Why::NameNotString),
+        Some(name) => lookup(name).map_or(Ok(()), &mut f),
+    };
+    for v in array(s.get("names"))? {
+        each(v)?;
     }
-    Ok(())
+    s.get("name").map_or(Ok(()), each)
 }
 
 /// docker's includes/excludes for the kept capabilities and the host.
 #[inline(never)]
-fn wanted(s: Value, caps: u64, go_arch: &str) -> Result<bool, Error> {
+fn wanted(s: Value, caps: u64, go_arch: &[u8]) -> Result<bool, Error> {
     let has = |c: Value| -> Result<bool, Error> {
         let Some(name) = c.as_bytes() else { return bad(c, Why::CapNotString) };
-        let name = name.strip_prefix(b"CAP_").unwrap_or(name);
+        let name = name.strip_prefix(&b"CAP_"[..]).unwrap_or(name);
         Ok(crate::words::find(crate::caps::WORDS, name).is_some_and(|i| caps & 1 << i != 0))
     };
     let (inc, exc) = (s.get("includes"), s.get("excludes"));
@@ -368,9 +368,12 @@ fn wanted(s: Value, caps: u64, go_arch: &str) -> Result<bool, Error> {
             return Ok(false);
         }
     }
-    let on_host = |v: Value| v.as_str() == Some(go_arch);
-    let mut inc_arches = list(inc, "arches")?.peekable();
-    if inc_arches.peek().is_some() && !inc_arches.any(on_host) {
+    let on_host = |v: Value| v.as_bytes() == Some(go_arch);
+    let (mut listed, mut here) = (false, false);
+    for v in list(inc, "arches")? {
+        (listed, here) = (true, here || on_host(v));
+    }
+    if listed && !here {
         return Ok(false);
     }
     Ok(!list(exc, "arches")?.any(on_host))
@@ -454,11 +457,11 @@ fn arches(p: Value, host: Host) -> Result<ArchSet, Error> {
         add(a)?;
     }
     let native = match host {
-        Host::Aarch64 => "SCMP_ARCH_AARCH64",
-        _ => "SCMP_ARCH_X86_64",
+        Host::Aarch64 => &b"SCMP_ARCH_AARCH64"[..],
+        _ => b"SCMP_ARCH_X86_64",
     };
     for m in array(p.get("archMap"))? {
-        if m.get("architecture").and_then(|v| v.as_str()) == Some(native) {
+        if m.get("architecture").and_then(|v| v.as_bytes()) == Some(native) {
             for a in array(m.get("subArchitectures"))? {
                 add(a)?;
             }
