@@ -241,7 +241,6 @@ impl Builtin {
 
 /// Decodes the rule at the start of `w` (tables::DEFAULT's layout, see
 /// tools/gen-syscalls.py) and moves past it; None if it is cut short.
-#[inline(never)]
 pub fn next_builtin(w: &mut &'static [u8]) -> Option<Builtin> {
     let (&[n, act, data, kept, dropped, hosts, nargs], rest) = w.split_first_chunk::<7>()?;
     let (names, mut at) = rest.split_at_checked(2 * n as usize)?;
@@ -415,7 +414,6 @@ fn action(v: Value, errno: Option<Value>) -> Result<Act, Error> {
     })
 }
 
-#[inline(never)]
 fn cond(a: Value) -> Result<Cond, Error> {
     let int = |k: &str, need: bool| -> Result<u64, Error> {
         match a.get(k) {
