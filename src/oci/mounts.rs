@@ -130,7 +130,6 @@ fn list<'a>(v: Option<Value<'a>>, key: &str, obj: Value<'a>) -> Items<'a> {
 
 /// Parses the options of mount `m`; unknown ones are joined into `data`
 /// with commas.
-#[inline(never)]
 pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
     let mut o = Options { flags: 0, propagation: 0, data_len: 0, copy: false, rset: 0, rclr: 0 };
     // Each unknown word is copied with a comma after it; the last comma
