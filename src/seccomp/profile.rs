@@ -305,19 +305,16 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         if act == default {
             continue;
         }
-        let mut conds = [Rule::NONE.conds[0]; MAX_CONDS];
-        let mut n = 0;
+        let mut rule = Rule { act, ..Rule::NONE };
         let mut seen = 0u8;
         let mut repeats = false;
         for a in array(s.get("args"))? {
             let c = cond(a)?;
-            if n == MAX_CONDS {
-                return bad(a, Why::TooManyConds);
-            }
+            let Some(slot) = rule.conds.get_mut(rule.n as usize) else { return bad(a, Why::TooManyConds) };
+            *slot = c;
+            rule.n += 1;
             repeats |= seen & 1 << c.arg != 0;
             seen |= 1 << c.arg;
-            conds[n] = c;
-            n += 1;
         }
         // runc: conditions on distinct arguments must all hold; with an
         // index repeated, each condition is a rule of its own.
@@ -326,11 +323,11 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
             names(s, |name| room.call(name, r).ok_or(Error { at: s.span().start as u32, code: Why::Full }))
         };
         if repeats {
-            for c in &conds[..n] {
+            for c in rule.conds() {
                 add(Rule { act, conds: [*c; MAX_CONDS], n: 1 })?;
             }
         } else {
-            add(Rule { act, conds, n: n as u8 })?;
+            add(rule)?;
         }
     }
     Ok(room.model(default, arches, flags))
