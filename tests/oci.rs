@@ -1594,6 +1594,54 @@ fn deleting_a_container_spares_another_given_the_same_cgroups_path() {
     assert_eq!(stdout(&t.run(&["list", "-q"])), "");
 }
 
+/// Cgroups made below the container's own (by its payload, in a cgroup
+/// namespace, or a manager inside it), one holding a process of the
+/// container, are removed with it at delete, deepest first (runc's
+/// RemovePath), with and without a pid namespace of its own (without, the
+/// process below is killed level by level: nothing else ends it).
+#[test]
+fn cgroups_below_a_containers_own_go_with_it_at_delete() {
+    let r = need!();
+    let t = T::new("nestedcg");
+    for (id, own_pid_ns) in [("na", true), ("nb", false)] {
+        let mut c = sh(&r, "sleep 100 & sleep 100");
+        if !own_pid_ns {
+            c["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "pid");
+        }
+        t.write(&c);
+        assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), id])), 0);
+        assert_eq!(code(&t.run(&["start", id])), 0);
+        let pid = t.state(id)["pid"].as_u64().unwrap();
+        let dirs: Vec<PathBuf> = cgroup_dirs(pid).into_iter().filter(|d| d.file_name().unwrap().to_string_lossy().starts_with(&format!("{id}-"))).collect();
+        assert!(!dirs.is_empty(), "{:?}", cgroup_dirs(pid));
+        // The background sleep: the container's process that is not its init.
+        let mut bg = None;
+        for _ in 0..6000 {
+            let procs = fs::read_to_string(dirs[0].join("cgroup.procs")).unwrap();
+            bg = procs.lines().map(|l| l.parse::<u64>().unwrap()).find(|&p| p != pid);
+            if bg.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let bg = bg.expect("the background sleep never showed up");
+        let mut moved = 0;
+        for d in &dirs {
+            fs::create_dir_all(d.join("sub/deeper")).unwrap();
+            fs::create_dir_all(d.join("sub/other")).unwrap();
+            // A v1 cpuset level starts empty (no task may join): left empty.
+            moved += fs::write(d.join("sub/deeper/cgroup.procs"), bg.to_string()).is_ok() as usize;
+        }
+        assert!(moved > 0, "the process could join no cgroup below {dirs:?}");
+        let o = t.run(&["delete", "-f", id]);
+        assert_eq!(code(&o), 0, "{id}: {}", stderr(&o));
+        for d in &dirs {
+            assert!(!d.exists(), "{id}: {d:?} left behind");
+        }
+        assert!(!alive(bg), "{id}: the process below is left");
+    }
+}
+
 #[test]
 fn cgroups_path_and_resources_are_honoured_and_removed_with_the_container() {
     let r = need!();

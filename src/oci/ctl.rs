@@ -364,26 +364,19 @@ fn remove_cgroups(list: &[u8], kill: bool) -> bool {
     left
 }
 
-/// rmdir of a container cgroup; while processes linger (EBUSY), kill them
-/// (only in a cgroup create made) and retry for up to a second. Whether a
-/// cgroup create made is left (said in one line); one found there may stay
-/// busy with others' processes.
+/// Removes a container cgroup create made, with the cgroups below it
+/// (cgroup::rmdir_busy: `kill`, its processes are killed while they
+/// linger); whether it is left (said in one line). One create found there
+/// belongs to others too: one rmdir takes it only when empty, and nothing
+/// below it is touched (runc's cgroups are all its own).
 fn remove_cgroup(d: &[u8], kill: bool) -> bool {
-    let mine = ours(d);
-    let mut empty = || {
-        if mine && kill {
-            pids(d, &mut |p| {
-                let _ = sys::kill(p, libc::SIGKILL);
-            })
-        }
-    };
-    match crate::cgroup::rmdir_busy(sys::CWD, d, &mut empty) {
+    if !ours(d) {
+        let _ = sys::rmdirat(sys::CWD, d);
+        return false;
+    }
+    match crate::cgroup::rmdir_busy(sys::CWD, d, kill) {
         Ok(()) => false,
-        Err(Errno(libc::EBUSY)) if !mine => false,
-        Err(e) => {
-            fail(b"delete", &[b"removing cgroup ", d, b": ", sys::strerror(e)]);
-            mine
-        }
+        Err(e) => fail(b"delete", &[b"removing cgroup ", d, b": ", sys::strerror(e)]) != 0,
     }
 }
 
