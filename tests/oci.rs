@@ -1594,6 +1594,77 @@ fn deleting_a_container_spares_another_given_the_same_cgroups_path() {
     assert_eq!(stdout(&t.run(&["list", "-q"])), "");
 }
 
+/// Two creates racing to make one new cgroupsPath: the one whose mkdir
+/// made each cgroup owns it, the other found it (its record marks it with
+/// a trailing '/': neither emptied nor removed but when empty), never both
+/// — else each delete would empty and remove it under the other. The race
+/// is made certain: strace holds the first create's first mkdir of it
+/// (after any look it could take) while the second create runs.
+#[test]
+fn of_two_creates_racing_for_one_new_cgroups_path_only_one_owns_it() {
+    let r = need!();
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("SKIP {}: no strace (make itest installs it)", module_path!());
+        return;
+    }
+    let t = T::new("cgrace");
+    let name = format!("mydocker-oci-race-{}", std::process::id());
+    let mut c = sh(&r, "sleep 100");
+    c["linux"]["cgroupsPath"] = json!(name);
+    t.write(&c);
+    let b = t.bundle();
+    let b = b.to_str().unwrap();
+    let held = ["-o", "/dev/null", "-P", &name, "-e", "trace=mkdirat", "-e", "inject=mkdirat:delay_enter=3000000:when=1"];
+    let mut a = Command::new("strace")
+        .args(held)
+        .arg(bin())
+        .args(["--root", &t.root(), "create", "--bundle", b, "ra"])
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(t.dir.join("ra.out")).unwrap())
+        .stderr(fs::File::create(t.dir.join("ra.err")).unwrap())
+        .spawn()
+        .unwrap();
+    // ra lists each cgroup before its mkdir: once its list has one, it is
+    // held at that mkdir.
+    let list = Path::new(&t.root()).join("ra/cgroups");
+    let start = std::time::Instant::now();
+    while fs::metadata(&list).map_or(true, |m| m.len() == 0) && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let o = t.run(&["create", "--bundle", b, "rb"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(a.wait().unwrap().success(), "{}", fs::read_to_string(t.dir.join("ra.err")).unwrap());
+    // The records' cgroups (fields 8 on, NUL-separated): each path once
+    // without '/' (owned), once with (found).
+    let mut owners = std::collections::HashMap::new();
+    let mut finder_first = vec![];
+    for id in ["ra", "rb"] {
+        let rec = fs::read(Path::new(&t.root()).join(id).join("state")).unwrap();
+        let mut found = false;
+        for d in rec.split(|&c| c == 0).skip(7).filter(|d| d.starts_with(b"/")) {
+            let d = String::from_utf8_lossy(d).into_owned();
+            found |= d.ends_with('/');
+            let e = owners.entry(d.trim_end_matches('/').to_string()).or_insert((0, 0));
+            if d.ends_with('/') {
+                e.1 += 1;
+            } else {
+                e.0 += 1;
+            }
+        }
+        // The owner's delete would wait on the other's process: last.
+        finder_first.insert(if found { 0 } else { finder_first.len() }, id);
+    }
+    assert!(!owners.is_empty());
+    for (d, n) in &owners {
+        assert_eq!(*n, (1, 1), "{d}: (owners, finders) of ra and rb");
+    }
+    for id in finder_first {
+        let o = t.run(&["delete", "-f", id]);
+        assert_eq!(code(&o), 0, "{id}: {}", stderr(&o));
+    }
+    assert!(owners.keys().all(|d| !Path::new(d).exists()), "{owners:?}");
+}
+
 /// The same with the first one stopped, its init gone: it had a pid
 /// namespace of its own, which ended with it, so delete kills nothing in
 /// the shared cgroup (runc's destroy signals the cgroup's processes only
