@@ -21,26 +21,21 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
         return code;
     }
     let mut w = W::new(1);
-    w.s(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":").q(OCI_VERSION).s(b",\"hooks\":[],\"mountOptions\":[");
-    let names = super::mounts::WORDS.split(crate::words::on(b' '));
-    for (i, n) in names.enumerate() {
-        w.s(if i > 0 { b"," } else { b"" }).q(n);
-    }
-    w.s(b"],\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"uts\"],\"capabilities\":[");
-    for (i, n) in crate::caps::WORDS.split(crate::words::on(b' ')).enumerate() {
-        w.s(if i > 0 { b",\"CAP_" } else { b"\"CAP_" }).s(n).s(b"\"");
-    }
-    w.s(b"],\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},");
+    w.s(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":").q(OCI_VERSION).s(b",\"hooks\":[],\"mountOptions\":");
+    list(&mut w, b"", super::mounts::WORDS);
+    w.s(b",\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"uts\"],\"capabilities\":");
+    list(&mut w, b"CAP_", crate::caps::WORDS);
+    w.s(b",\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},");
     w.s(b"\"seccomp\":{\"enabled\":true,\"actions\":");
     list(&mut w, b"SCMP_ACT_", SCMP_ACTS);
     w.s(b",\"operators\":");
     list(&mut w, b"SCMP_CMP_", SCMP_CMPS);
     w.s(b",\"archs\":");
     list(&mut w, b"SCMP_ARCH_", SCMP_ARCHS);
-    for k in [&b",\"knownFlags\":"[..], b",\"supportedFlags\":"] {
-        w.s(k);
-        list(&mut w, b"SECCOMP_FILTER_FLAG_", SECCOMP_FLAGS);
-    }
+    w.s(b",\"knownFlags\":");
+    list(&mut w, b"SECCOMP_FILTER_FLAG_", SECCOMP_FLAGS);
+    w.s(b",\"supportedFlags\":");
+    list(&mut w, b"SECCOMP_FILTER_FLAG_", SECCOMP_FLAGS);
     w.s(b"},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}}\n");
     w.done(b"features")
 }
