@@ -21,9 +21,9 @@ use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
 use crate::mounts::{self, Entry, Table};
 use crate::sys::{self, Errno, Fd, Map};
 
-const FLAGS: Flags =
+pub(super) const FLAGS: Flags =
     Flags { names: b"bundle b|pid-file|console-socket|no-pivot|no-new-keyring|preserve-fds|detach d", takes: 0b100111 };
-const BUNDLE: usize = 0;
+pub(super) const BUNDLE: usize = 0;
 const PID_FILE: usize = 1;
 const CONSOLE: usize = 2;
 const PRESERVE: usize = 5;
