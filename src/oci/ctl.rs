@@ -2,7 +2,7 @@
 //! match on them ("container does not exist", "container not running").
 use super::flags::{self, Flags};
 use super::state::{self, Record, Status};
-use super::{fail, fail1, fail2, Global};
+use super::{fail, fail1, fail2, fail3, fail_io, Global};
 use crate::cli::Args;
 use crate::sys::{self, Errno, Fd};
 
@@ -44,7 +44,7 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], quiet: bool) -> Result
         None => {
             sys::close(dir);
             sys::close(root);
-            Err(if found && !quiet { fail(&[b"container ", id, UNREADABLE]) } else { missing(quiet) })
+            Err(if found && !quiet { fail3(b"container ", id, UNREADABLE) } else { missing(quiet) })
         }
     }
 }
@@ -62,7 +62,7 @@ pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags) -> Result<(flags::P
             let id: &'a [u8] = id;
             Ok((p, id))
         }
-        _ => Err(fail(&[b"usage: ", super::command(), b" ID"])),
+        _ => Err(fail3(b"usage: ", super::command(), b" ID")),
     }
 }
 
@@ -101,7 +101,7 @@ pub fn start_id(g: &Global, id: &[u8]) -> i32 {
         }
         Err(Errno(libc::ENXIO)) => return fail1(b"container not running"),
         Err(Errno(libc::ENOENT)) => return fail1(b"cannot start an already running container"),
-        Err(e) => return fail2(b"exec.fifo: ", sys::strerror(e)),
+        Err(e) => return fail_io(b"exec.fifo", b"", e),
     };
     // The unlink is the claim: of starts racing past the status check,
     // only the one that removes the fifo writes to it (runc: exactly one
@@ -122,7 +122,7 @@ pub fn start_id(g: &Global, id: &[u8]) -> i32 {
     match r {
         Ok(1) => 0,
         Ok(_) => fail1(b"exec.fifo: short write"),
-        Err(e) => fail2(b"exec.fifo: ", sys::strerror(e)),
+        Err(e) => fail_io(b"exec.fifo", b"", e),
     }
 }
 
@@ -220,7 +220,7 @@ fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
         Err(_) => match remove_unrecorded(g, id, force && !again) {
             // A create that was under way has its record now: delete that.
             Some(true) if again => return delete_id(g, id, force, false),
-            Some(true) => return fail(&[b"container ", id, UNREADABLE]),
+            Some(true) => return fail3(b"container ", id, UNREADABLE),
             // runc: an unknown id with --force is not an error.
             Some(false) if force => return 0,
             Some(false) => return fail2(b"container does not exist: ", id),
@@ -293,7 +293,7 @@ fn lock(dir: sys::Fd, id: &[u8]) -> bool {
         }
         sys::sleep_ms(10);
     }
-    fail(&[b"container ", id, b": busy for 10 s (a create under way?)"]);
+    fail3(b"container ", id, b": busy for 10 s (a create under way?)");
     false
 }
 
@@ -346,7 +346,7 @@ fn finish(o: &Opened, id: &[u8], kill: bool) -> i32 {
     match state::remove(o.root, id, o.dir) {
         // ENOENT: a concurrent delete removed it first; it is gone either way.
         Ok(()) | Err(Errno(libc::ENOENT)) => 0,
-        Err(e) => fail(&[b"removing the state of ", id, b": ", sys::strerror(e)]),
+        Err(e) => fail_io(b"removing the state of ", id, e),
     }
 }
 
@@ -382,7 +382,7 @@ fn remove_cgroup(d: &[u8], kill: bool) -> bool {
         Ok(()) => false,
         Err(Errno(libc::EBUSY)) if !mine => false,
         Err(e) => {
-            fail(&[b"removing cgroup ", d, b": ", sys::strerror(e)]);
+            fail_io(b"removing cgroup ", d, e);
             mine
         }
     }

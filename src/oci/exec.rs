@@ -23,7 +23,7 @@ use super::config::{self, Refusal, Store};
 use super::ctl;
 use super::flags::{Bad, Flags, Item, Walk};
 use super::state::{self, Status};
-use super::{fail, fail1, Global};
+use super::{fail, fail1, fail3, fail_io, Global};
 use crate::cli::Args;
 use crate::json;
 use crate::model::{Env, Mode};
@@ -164,7 +164,7 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let parsed = parse(args, from);
     match &parsed {
         Ok(e) => run(g, args, e).unwrap_or(EXEC_FAILED),
-        Err(Bad { why, arg }) => fail(&[why, if arg.is_empty() { b"" } else { b": " }, arg]),
+        Err(Bad { why, arg }) => fail3(why, if arg.is_empty() { b"" } else { b": " }, arg),
     }
 }
 
@@ -272,7 +272,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let terminal = e.tty || (!from_cli && p.terminal);
     let console = match (terminal, e.console_socket) {
         (true, Some(path)) => {
-            Some(sys::tty::connect_unix(path).map_err(|x| super::create::fail_io(b"--console-socket ", path, x))?)
+            Some(sys::tty::connect_unix(path).map_err(|x| fail_io(b"--console-socket ", path, x))?)
         }
         (true, None) if e.detach => return Err(no(b"--tty with --detach needs --console-socket")),
         (true, None) if !sys::tty::is_tty(0) => return Err(no(crate::console::NOT_A_TTY)),
@@ -281,12 +281,12 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     };
     if let Some(c) = e.cwd {
         if !c.starts_with(b"/") || c.contains(&0) {
-            return Err(fail(&[b"--cwd ", c, b": not an absolute path"]));
+            return Err(fail3(b"--cwd ", c, b": not an absolute path"));
         }
         p.cwd = c;
     }
     if let Some(u) = e.user {
-        p.user = crate::cli::parse_user(u).ok_or_else(|| fail(&[b"--user ", u, b": use UID[:GID], numeric"]))?;
+        p.user = crate::cli::parse_user(u).ok_or_else(|| fail3(b"--user ", u, b": use UID[:GID], numeric"))?;
     }
 
     // Nothing mounted: only the working directory is entered (inside the
@@ -342,7 +342,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     if let Some(f) = e.pid_file {
         if let Err(x) = super::create::write_pid_file(f, pid) {
             let _ = sys::kill(pid, libc::SIGKILL);
-            return Err(super::create::fail_io(b"--pid-file ", f, x));
+            return Err(fail_io(b"--pid-file ", f, x));
         }
     }
     Ok(0)
@@ -387,7 +387,7 @@ fn join_files(rec: &state::Record) -> Result<JoinFiles, i32> {
             Err(Errno(libc::ENOENT)) => continue,
             Err(x) => Err(x),
         };
-        j.fds[j.n] = f.map_err(|x| super::create::fail_io(b"joining cgroup ", d, x))?;
+        j.fds[j.n] = f.map_err(|x| fail_io(b"joining cgroup ", d, x))?;
         j.n += 1;
     }
     Ok(j)

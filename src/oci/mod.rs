@@ -119,6 +119,18 @@ pub fn fail2(a: &[u8], b: &[u8]) -> i32 {
     fail(&[a, b])
 }
 
+/// `fail` with three parts.
+#[inline(never)]
+pub fn fail3(a: &[u8], b: &[u8], c: &[u8]) -> i32 {
+    fail(&[a, b, c])
+}
+
+/// `mydocker: <command>: <what><arg>: <strerror>`; returns 1.
+#[inline(never)]
+pub fn fail_io(what: &[u8], arg: &[u8], e: Errno) -> i32 {
+    fail(&[what, arg, b": ", sys::strerror(e)])
+}
+
 pub type Handler = fn(&Global, &dyn Args, usize) -> i32;
 
 /// The OCI commands, and their handlers in the same order. `run` is OCI's
