@@ -171,11 +171,6 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
 /// runc's exit code when an exec could not run its process.
 const EXEC_FAILED: i32 = 255;
 
-/// `mydocker: exec: <what>`; returns 1.
-fn no(what: &[u8]) -> i32 {
-    fail1(what)
-}
-
 /// `mydocker: exec: process: <field>: <why>`; returns 1.
 #[inline(never)]
 fn refused(r: Refusal) -> i32 {
@@ -233,8 +228,8 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let mut buf = [0u8; 16384];
     let o = ctl::open(g, e.id, &mut buf, false)?;
     match state::status(o.dir, &o.rec) {
-        Status::Stopped => return Err(no(b"cannot exec in a stopped container")),
-        Status::Paused => return Err(no(b"cannot exec in a paused container")),
+        Status::Stopped => return Err(fail1(b"cannot exec in a stopped container")),
+        Status::Paused => return Err(fail1(b"cannot exec in a paused container")),
         Status::Created | Status::Running => {}
     }
     // The container's config: its seccomp filter (runc installs it on an
@@ -253,13 +248,13 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
         None => cfg.root().get("process").unwrap_or(cfg.root()),
     };
     if pv.kind() != json::Kind::Obj {
-        return Err(no(b"process: not a JSON object"));
+        return Err(fail1(b"process: not a JSON object"));
     }
     // Without --process the command comes from the command line, not from
     // the container's args.
     let from_cli = e.process.is_none();
     if from_cli && e.id_at + 1 >= args.count() {
-        return Err(no(b"no command given"));
+        return Err(fail1(b"no command given"));
     }
     let mut st = Store::new();
     let mut proc_r = config::process(pv, &mut st);
@@ -271,12 +266,10 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     // console socket, or attached, it is relayed to our stdin/stdout.
     let terminal = e.tty || (!from_cli && p.terminal);
     let console = match (terminal, e.console_socket) {
-        (true, Some(path)) => {
-            Some(sys::tty::connect_unix(path).map_err(|x| fail_io(b"--console-socket ", path, x))?)
-        }
-        (true, None) if e.detach => return Err(no(b"--tty with --detach needs --console-socket")),
-        (true, None) if !sys::tty::is_tty(0) => return Err(no(crate::console::NOT_A_TTY)),
-        (false, Some(_)) => return Err(no(b"--console-socket needs --tty")),
+        (true, Some(path)) => Some(sys::tty::connect_unix(path).map_err(|x| fail_io(b"--console-socket ", path, x))?),
+        (true, None) if e.detach => return Err(fail1(b"--tty with --detach needs --console-socket")),
+        (true, None) if !sys::tty::is_tty(0) => return Err(fail1(crate::console::NOT_A_TTY)),
+        (false, Some(_)) => return Err(fail1(b"--console-socket needs --tty")),
         _ => None,
     };
     if let Some(c) = e.cwd {
@@ -310,7 +303,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     // The pid really was the container's while we joined: a process that
     // ended and whose pid was reused since has another start time.
     if !state::alive(&o.rec) {
-        return Err(no(b"container not running"));
+        return Err(fail1(b"container not running"));
     }
     let env = EnvList { base: &st.env, args, from: e.from };
     // The AppArmor profile of the process (FILE's, or the container's).
@@ -368,7 +361,7 @@ fn join_files(rec: &state::Record) -> Result<JoinFiles, i32> {
     let mut j = JoinFiles { fds: [-1; crate::cgroup::MAX_HIER], n: 0 };
     for (d, v2) in rec.cgroup_dirs_v2() {
         if j.n == j.fds.len() {
-            return Err(no(b"too many cgroups"));
+            return Err(fail1(b"too many cgroups"));
         }
         let f = match crate::cgroup::open_dir(sys::CWD, d) {
             Ok(dir) => {
