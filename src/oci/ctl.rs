@@ -54,21 +54,21 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], quiet: bool) -> Result
 const UNREADABLE: &[u8] =
     b": its state record is unreadable (empty, cut short, or another mydocker's): delete --force removes it";
 
-/// The flags `f` and exactly one positional argument, the id.
-pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
-    let p = flags::parse_for(args, from, f)?;
+/// The flags `f` (at most one: delete --force, ps --format) and exactly
+/// one positional argument: the id and that flag's value.
+pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags) -> Result<(&'a [u8], Option<&'a [u8]>), i32> {
+    // Borrowed, not moved out of the Result: a move copies the whole table.
+    let parsed = flags::parse_for(args, from, f);
+    let p = parsed.as_ref().map_err(|c| *c)?;
     match p.positional() {
-        [id] => {
-            let id: &'a [u8] = id;
-            Ok((p, id))
-        }
+        [id] => Ok((id, p.vals[0])),
         _ => Err(fail3(b"usage: ", super::command(), b" ID")),
     }
 }
 
 pub fn start(g: &Global, args: &dyn Args, from: usize) -> i32 {
     match one_id(args, from, flags::NONE) {
-        Ok((_, id)) => start_id(g, id),
+        Ok((id, _)) => start_id(g, id),
         Err(code) => code,
     }
 }
@@ -144,9 +144,10 @@ pub fn parse_signal(s: &[u8]) -> Option<i32> {
 const KILL_FLAGS: Flags = Flags { names: b"all a", takes: 0 };
 
 pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse_for(args, from, KILL_FLAGS) {
+    let parsed = flags::parse_for(args, from, KILL_FLAGS);
+    let p = match &parsed {
         Ok(p) => p,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     let (id, sig) = match p.positional() {
         [id] => (*id, &b"TERM"[..]),
@@ -204,7 +205,7 @@ const DELETE_FLAGS: Flags = Flags { names: b"force f", takes: 0 };
 
 pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
     match one_id(args, from, DELETE_FLAGS) {
-        Ok((p, id)) => delete_id(g, id, p.has(0), true),
+        Ok((id, force)) => delete_id(g, id, force.is_some(), true),
         Err(code) => code,
     }
 }

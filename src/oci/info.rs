@@ -92,10 +92,11 @@ fn default_spec(out: &mut [u8; 2048]) -> usize {
 const SPEC_FLAGS: Flags = Flags { names: b"bundle b|rootless", takes: 1 };
 
 pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse_for(args, from, SPEC_FLAGS) {
+    let parsed = flags::parse_for(args, from, SPEC_FLAGS);
+    let p = match &parsed {
         Ok(p) if p.npos == 0 => p,
         Ok(_) => return fail1(b"usage: spec [--bundle DIR]"),
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     if p.has(1) {
         return fail1(b"--rootless: user namespaces are not supported");

@@ -20,7 +20,7 @@ pub fn resume(g: &Global, args: &dyn Args, from: usize) -> i32 {
 
 fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
     let id = match ctl::one_id(args, from, flags::NONE) {
-        Ok((_, id)) => id,
+        Ok((id, _)) => id,
         Err(code) => return code,
     };
     let mut buf = [0u8; 16384];

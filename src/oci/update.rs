@@ -27,7 +27,8 @@ const PROBE_V2: &[u8] = b"memory.max cpu.weight cpuset.cpus pids.max";
 
 pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     const F: Flags = Flags { names: b"resources r", takes: 1 };
-    let p = match flags::parse(args, from, F) {
+    let parsed = flags::parse(args, from, F);
+    let p = match &parsed {
         Ok(p) => p,
         Err(b) => return fail(&[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
     };
