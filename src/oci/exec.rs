@@ -192,16 +192,14 @@ impl Unreadable {
     /// named as the user knows it; returns 1.
     #[inline(never)]
     pub fn report(self, file: &[u8], file2: &[u8]) -> i32 {
-        let at;
-        let why: [&[u8]; 4] = match self {
-            Unreadable::Sys(e) => [b": ", sys::strerror(e), b"", b""],
-            Unreadable::TooLarge => [b": too large", b"", b"", b""],
+        match self {
+            Unreadable::Sys(e) => fail_io(file, file2, e),
+            Unreadable::TooLarge => fail3(file, file2, b": too large"),
             Unreadable::Syntax(e) => {
-                at = crate::limits::Dec::new(e.at as u64);
-                [b": byte ", at.as_bytes(), b": ", e.why()]
+                let at = crate::limits::Dec::new(e.at as u64);
+                fail(&[file, file2, b": byte ", at.as_bytes(), b": ", e.why()])
             }
-        };
-        fail(&[file, file2, why[0], why[1], why[2], why[3]])
+        }
     }
 }
 
