@@ -589,7 +589,7 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
     // signal whose default ends a process ends it by a handler (exit
     // 128+N), set while all are still blocked; execve resets them.
     let created = ctx.fifo() >= 0;
-    for sig in 1..=64 {
+    for sig in 1..65 {
         let _ = if created && crate::signals::terminates(sig) {
             sys::exit_on(sig)
         } else if ctx.inherited.ignored & (1u64 << (sig - 1)) != 0 {
