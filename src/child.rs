@@ -115,7 +115,9 @@ pub struct Joins {
 }
 
 impl Joins {
-    pub const NONE: Joins = Joins { fds: [(-1, 0, 0); MAX_JOINS], n: 0 };
+    /// All zeros (only the first `n` are ever read): built by a memset,
+    /// not copied from a constant.
+    pub const NONE: Joins = Joins { fds: [(0, 0, 0); MAX_JOINS], n: 0 };
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
