@@ -151,8 +151,10 @@ pub struct Table<'t> {
     full: Option<Why>,
 }
 
+/// An unused slot. All zeros (Op::Mount(0), no source, every field's
+/// first variant): a table is filled by a memset, not copies of a constant.
 pub const EMPTY: Entry = Entry {
-    op: Op::Symlink,
+    op: Op::Mount(0),
     src: None,
     target: Span { off: 0, len: 0 },
     make: Make::Nothing,
