@@ -286,9 +286,10 @@ fn flag_word(a: &[u8]) -> Option<(usize, &'static [u8], Option<&[u8]>)> {
     }
 }
 
+/// A Run with nothing set.
 #[inline(never)]
-fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
-    let mut r = Run {
+fn blank<'a>() -> Run<'a> {
+    Run {
         hostname: None,
         env: [&[]; MAX_ENV_FLAGS],
         nenv: 0,
@@ -314,7 +315,12 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         ndev: 0,
         tty: false,
         interactive: false,
-    };
+    }
+}
+
+#[inline(never)]
+fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
+    let mut r = blank();
     let mut i = 2;
     while i < args.count() {
         let a = args.arg(i);
