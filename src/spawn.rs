@@ -345,7 +345,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // succeeded. This saves a sleep and a wake-up on every run.
     let mut report = [0u8; err::WIRE];
     let oci_create = matches!(c.mode, Mode::Created { .. });
-    let (status, got) = if oci_create || c.mode == (Mode::Exec { detach: true }) {
+    let (status, got) = if oci_create || matches!(c.mode, Mode::Exec { detach: true }) {
         let got = sys::read_full(err_r, &mut report);
         sys::close(err_r);
         let ready = if oci_create {
@@ -378,13 +378,13 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         Ok(s) => libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL || c.init && code == 128 + libc::SIGKILL,
         Err(_) => false,
     };
+    // Nothing in the pipe: execve succeeded — unless a child that shared
+    // our memory left its report in cx when the pipe write failed (see
+    // Child::report). (One decode for both: it is inlined.)
+    let wire = if (got, sent) == (Ok(0), Ok(())) { &cx.report } else { &report };
     let failure = match (got, sent) {
-        // Nothing in the pipe: execve succeeded — unless a child that
-        // shared our memory left its report in cx when the pipe write
-        // failed (see Child::report).
-        (Ok(0), Ok(())) if cx.report != [0; err::WIRE] => Some(Error::decode(&cx.report)),
-        (Ok(0), Ok(())) => None,
-        (Ok(err::WIRE), _) => Some(Error::decode(&report)),
+        (Ok(0), Ok(())) if *wire == [0; err::WIRE] => None,
+        (Ok(0), Ok(())) | (Ok(err::WIRE), _) => Some(Error::decode(wire)),
         (Ok(0), Err(e)) => Some((Error { step: Step::Send, errno: e }, 0)),
         (Ok(_), _) => Some((Error { step: Step::Report, errno: Errno(libc::EPROTO) }, 0)),
         (Err(e), _) => Some((Error { step: Step::Report, errno: e }, 0)),
