@@ -524,11 +524,8 @@ impl<'t> Table<'t> {
         let t = self.str(e.target);
         let l = e.kind.label();
         let n = t.len().min(buf.len().saturating_sub(l.len() + 3));
-        buf[..n].copy_from_slice(&t[..n]);
-        buf[n..n + 2].copy_from_slice(b" (");
-        buf[n + 2..n + 2 + l.len()].copy_from_slice(l);
-        buf[n + 2 + l.len()] = b')';
-        Some(&buf[..n + 3 + l.len()])
+        let n = crate::cgroup::join(buf, &[&t[..n], b" (", l, b")"]);
+        Some(&buf[..n])
     }
 }
 

@@ -684,9 +684,8 @@ fn has_default_shell(root: &[u8]) -> bool {
     if root.len() + sh.len() > p.len() {
         return false;
     }
-    p[..root.len()].copy_from_slice(root);
-    p[root.len()..root.len() + sh.len()].copy_from_slice(sh);
-    sys::exists_nofollow(&p[..root.len() + sh.len()])
+    let n = crate::cgroup::join(&mut p, &[root, sh]);
+    sys::exists_nofollow(&p[..n])
 }
 
 /// What mydocker inherited (signals at SIG_IGN, capability sets), from
