@@ -129,7 +129,7 @@ pub const DEFAULT_SHELL: &[u8] = b"/bin/sh";
 
 /// -u UID[:GID], numeric; the group defaults to 0, as in docker.
 pub fn parse_user(s: &[u8]) -> Option<(u32, u32)> {
-    let mut f = s.splitn(2, |&c| c == b':');
+    let mut f = s.splitn(2, words::on(b':'));
     let id = |x: &[u8]| limits::parse_u64(x).filter(|&v| v <= u32::MAX as u64 - 1).map(|v| v as u32);
     let uid = id(f.next()?)?;
     let gid = match f.next() {
@@ -415,7 +415,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         PIDS => r.limits.pids = Some(limits::parse_pids(v)?),
         CPUS => r.limits.cpus = Some(limits::parse_cpus(v)?),
         CGROUP_PARENT => {
-            if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
+            if v.is_empty() || v.split(words::on(b'/')).any(|c| c == b".." || c == b".") {
                 return Err(b"must be a cgroup path without '.' or '..' components");
             }
             r.cgroup_parent = Some(v);
@@ -444,8 +444,10 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             r.workdir = Some(v);
         }
         USER => r.user = Some(parse_user(v).ok_or(b"use numeric UID[:GID] below 4294967295" as Why)?),
-        CAP_ADD => r.cap_add |= caps::parse(v).ok_or(b"unknown capability" as Why)?,
-        CAP_DROP => r.cap_drop |= caps::parse(v).ok_or(b"unknown capability" as Why)?,
+        CAP_ADD | CAP_DROP => {
+            let set = if f == CAP_ADD { &mut r.cap_add } else { &mut r.cap_drop };
+            *set |= caps::parse(v).ok_or(b"unknown capability" as Why)?;
+        }
         DEVICE => {
             crate::devices::parse_device(v)?;
             add(&mut r.devices, &mut r.ndev, v, b"too many devices (limit 16)")?;
