@@ -458,11 +458,8 @@ fn kept_caps(caps: Caps, permitted: u64) -> Result<Option<CapSets>, i32> {
         Caps::Docker { add, drop } => match caps::keep(add, drop, permitted) {
             Ok(k) => Ok(Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 })),
             Err(name) => {
-                Line::new()
-                    .s(b"mydocker: run: --cap-add '")
-                    .arg(name)
-                    .s(b"': mydocker itself does not have it (not in its permitted set)")
-                    .emit(2);
+                let why = b"mydocker itself does not have it (not in its permitted set)";
+                err::Usage { cmd: b"run", what: b"--cap-add", arg: name, why }.report();
                 Err(125)
             }
         },
@@ -628,8 +625,9 @@ fn make_cgroups(
 #[inline(never)]
 fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts else { return Ok(()) };
-    let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
-        Line::new().s(b"mydocker: run: ").s(what).s(b" '").arg(arg).s(b"': ").s(why).emit(2);
+    // (Never an empty `arg`: the CLI refused those.)
+    let bad = |what, arg, why| {
+        err::Usage { cmd: b"run", what, arg, why }.report();
         Err(125)
     };
     if let Some(root) = c.fs.rootfs {
