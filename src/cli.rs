@@ -346,13 +346,16 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 }
                 args.arg(i)
             }
+            (false, None) => b"",
             // A switch takes docker's `=true` or `=false`, nothing else.
-            (false, Some(b"true")) | (false, None) => b"",
-            (false, Some(b"false")) => {
-                i += 1;
-                continue;
-            }
-            (false, Some(_)) => return Err(usage(b"unknown flag", a, see)),
+            (false, Some(x)) => match words::find(b"true false", x) {
+                Some(0) => b"",
+                Some(_) => {
+                    i += 1;
+                    continue;
+                }
+                None => return Err(usage(b"unknown flag", a, see)),
+            },
         };
         if f == HELP_FLAG {
             return Ok(Cmd::RunHelp);
@@ -360,16 +363,16 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         set(&mut r, f, v).map_err(|why| usage(name, v, why))?;
         i += 1;
     }
-    if r.rootfs.is_none() {
-        let needs = [
-            (r.nvol > 0, &b"--volume"[..]),
-            (r.ntmpfs > 0, b"--tmpfs"),
-            (r.read_only, b"--read-only"),
-            (r.ndev > 0, b"--device"),
-        ];
-        if let Some((_, f)) = needs.iter().find(|(used, _)| *used) {
-            return Err(usage(f, b"", b"needs --rootfs"));
-        }
+    // The first flag used (in this order) that needs --rootfs.
+    let needs: &[u8] = match (r.nvol > 0, r.ntmpfs > 0, r.read_only, r.ndev > 0) {
+        (true, ..) => b"--volume",
+        (_, true, ..) => b"--tmpfs",
+        (_, _, true, _) => b"--read-only",
+        (.., true) => b"--device",
+        _ => b"",
+    };
+    if r.rootfs.is_none() && !needs.is_empty() {
+        return Err(usage(needs, b"", b"needs --rootfs"));
     }
     if i >= args.count() {
         if r.rootfs.is_some() {
