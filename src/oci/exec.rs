@@ -164,7 +164,7 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let parsed = parse(args, from);
     match &parsed {
         Ok(e) => run(g, args, e).unwrap_or(EXEC_FAILED),
-        Err(Bad { why, arg }) => fail(b"exec", &[why, if arg.is_empty() { b"" } else { b": " }, arg]),
+        Err(Bad { why, arg }) => fail(&[why, if arg.is_empty() { b"" } else { b": " }, arg]),
     }
 }
 
@@ -173,13 +173,13 @@ const EXEC_FAILED: i32 = 255;
 
 /// `mydocker: exec: <what>`; returns 1.
 fn no(what: &[u8]) -> i32 {
-    fail1(b"exec", what)
+    fail1(what)
 }
 
 /// `mydocker: exec: process: <field>: <why>`; returns 1.
 #[inline(never)]
 fn refused(r: Refusal) -> i32 {
-    r.report(b"exec", b"process: ")
+    r.report(b"process: ")
 }
 
 /// Why a JSON file (config.json, --process, --resources) could not be
@@ -193,10 +193,10 @@ pub enum Unreadable {
 }
 
 impl Unreadable {
-    /// One line `mydocker: <cmd>: <file><file2>: <why>`, where the file is
+    /// One line `mydocker: <command>: <file><file2>: <why>`, where the file is
     /// named as the user knows it; returns 1.
     #[inline(never)]
-    pub fn report(self, cmd: &[u8], file: &[u8], file2: &[u8]) -> i32 {
+    pub fn report(self, file: &[u8], file2: &[u8]) -> i32 {
         let at;
         let why: [&[u8]; 4] = match self {
             Unreadable::Sys(e) => [b": ", sys::strerror(e), b"", b""],
@@ -206,7 +206,7 @@ impl Unreadable {
                 [b": byte ", at.as_bytes(), b": ", e.why()]
             }
         };
-        fail(cmd, &[file, file2, why[0], why[1], why[2], why[3]])
+        fail(&[file, file2, why[0], why[1], why[2], why[3]])
     }
 }
 
@@ -231,7 +231,7 @@ pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<
 /// Ok: the exit code; Err: a failure already reported.
 fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let mut buf = [0u8; 16384];
-    let o = ctl::open(g, e.id, &mut buf, b"exec", false)?;
+    let o = ctl::open(g, e.id, &mut buf, false)?;
     match state::status(o.dir, &o.rec) {
         Status::Stopped => return Err(no(b"cannot exec in a stopped container")),
         Status::Paused => return Err(no(b"cannot exec in a paused container")),
@@ -242,10 +242,10 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let mut path = [0u8; 4200];
     let n = crate::cgroup::join(&mut path, &[g.root(), b"/", e.id, b"/config.json"]);
     let mut cfg_nodes = None;
-    let cfg = load(&path[..n], &mut cfg_nodes).map_err(|u| u.report(b"exec", b"the container's config.json", b""))?;
+    let cfg = load(&path[..n], &mut cfg_nodes).map_err(|u| u.report(b"the container's config.json", b""))?;
     let mut proc_nodes = None;
     let pdoc = match e.process {
-        Some(f) => Some(load(f, &mut proc_nodes).map_err(|u| u.report(b"exec", b"--process ", f))?),
+        Some(f) => Some(load(f, &mut proc_nodes).map_err(|u| u.report(b"--process ", f))?),
         None => None,
     };
     let pv = match &pdoc {
@@ -271,10 +271,9 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     // console socket, or attached, it is relayed to our stdin/stdout.
     let terminal = e.tty || (!from_cli && p.terminal);
     let console = match (terminal, e.console_socket) {
-        (true, Some(path)) => Some(
-            sys::tty::connect_unix(path)
-                .map_err(|x| super::create::fail_io(b"exec", b"--console-socket ", path, x))?,
-        ),
+        (true, Some(path)) => {
+            Some(sys::tty::connect_unix(path).map_err(|x| super::create::fail_io(b"--console-socket ", path, x))?)
+        }
         (true, None) if e.detach => return Err(no(b"--tty with --detach needs --console-socket")),
         (true, None) if !sys::tty::is_tty(0) => return Err(no(crate::console::NOT_A_TTY)),
         (false, Some(_)) => return Err(no(b"--console-socket needs --tty")),
@@ -282,12 +281,12 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     };
     if let Some(c) = e.cwd {
         if !c.starts_with(b"/") || c.contains(&0) {
-            return Err(fail(b"exec", &[b"--cwd ", c, b": not an absolute path"]));
+            return Err(fail(&[b"--cwd ", c, b": not an absolute path"]));
         }
         p.cwd = c;
     }
     if let Some(u) = e.user {
-        p.user = crate::cli::parse_user(u).ok_or_else(|| fail(b"exec", &[b"--user ", u, b": use UID[:GID], numeric"]))?;
+        p.user = crate::cli::parse_user(u).ok_or_else(|| fail(&[b"--user ", u, b": use UID[:GID], numeric"]))?;
     }
 
     // Nothing mounted: only the working directory is entered (inside the
@@ -297,7 +296,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let mut table = Table::new(&mut entries, &mut text_buf);
     table.workdir = Some(table.text(p.cwd));
     table.enter_only = true;
-    table.check().map_err(|why| fail(b"exec", &[b"--cwd: ", why]))?;
+    table.check().map_err(|why| fail(&[b"--cwd: ", why]))?;
 
     let pid = o.rec.pid;
     let mut paths = [[0u8; 40]; JOINED.len()];
@@ -319,7 +318,8 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let apparmor = config::apparmor(pv, &mut abuf).map_err(refused)?;
     // The container's filter, compiled for this process's capabilities.
     let linux = cfg.root().get("linux");
-    let mut c = super::create::container(e.id, p, &st, linux, apparmor, console, &table, Mode::Exec { detach: e.detach });
+    let mut c =
+        super::create::container(e.id, p, &st, linux, apparmor, console, &table, Mode::Exec { detach: e.detach });
     c.ns.join = &joins;
     c.cgroup_fds = Some(crate::cgroup::ChildFds { join: &cgroups.fds[..cgroups.n] });
     if from_cli {
@@ -342,7 +342,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     if let Some(f) = e.pid_file {
         if let Err(x) = super::create::write_pid_file(f, pid) {
             let _ = sys::kill(pid, libc::SIGKILL);
-            return Err(super::create::fail_io(b"exec", b"--pid-file ", f, x));
+            return Err(super::create::fail_io(b"--pid-file ", f, x));
         }
     }
     Ok(0)
@@ -387,7 +387,7 @@ fn join_files(rec: &state::Record) -> Result<JoinFiles, i32> {
             Err(Errno(libc::ENOENT)) => continue,
             Err(x) => Err(x),
         };
-        j.fds[j.n] = f.map_err(|x| super::create::fail_io(b"exec", b"joining cgroup ", d, x))?;
+        j.fds[j.n] = f.map_err(|x| super::create::fail_io(b"joining cgroup ", d, x))?;
         j.n += 1;
     }
     Ok(j)

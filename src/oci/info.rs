@@ -17,7 +17,7 @@ pub fn version() -> i32 {
 
 /// runtime-spec features.md.
 pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
-    if let Err(code) = flags::parse_for(args, from, flags::NONE, b"features") {
+    if let Err(code) = flags::parse_for(args, from, flags::NONE) {
         return code;
     }
     let mut w = W::new(1);
@@ -67,7 +67,8 @@ fn list(w: &mut W, prefix: &[u8], words: &[u8]) {
 /// What `spec` writes: runc's default shape, with mydocker's choices (a
 /// shell, no terminal: `run -d` and tests need none). Its repeated pieces
 /// are the bytes 1..=7, word 0..=6 of SPEC_PIECES ('|'-separated).
-const DEFAULT_SPEC: &[u8] = b"{\"ociVersion\":\"1.2.0\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},\"args\":\
+const DEFAULT_SPEC: &[u8] =
+    b"{\"ociVersion\":\"1.2.0\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},\"args\":\
 [\"sh\"],\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"TERM=xte\
 rm\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\x01],\"effective\":[\x01],\"permitted\":[\x01\
 ]},\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],\"noNewPrivileges\":true\
@@ -96,25 +97,25 @@ fn default_spec(out: &mut [u8; 2048]) -> usize {
 const SPEC_FLAGS: Flags = Flags { names: b"bundle b|rootless", takes: 1 };
 
 pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse_for(args, from, SPEC_FLAGS, b"spec") {
+    let p = match flags::parse_for(args, from, SPEC_FLAGS) {
         Ok(p) if p.npos == 0 => p,
-        Ok(_) => return fail1(b"spec", b"usage: spec [--bundle DIR]"),
+        Ok(_) => return fail1(b"usage: spec [--bundle DIR]"),
         Err(code) => return code,
     };
     if p.has(1) {
-        return fail1(b"spec", b"--rootless: user namespaces are not supported");
+        return fail1(b"--rootless: user namespaces are not supported");
     }
     let dir = p.vals[0].unwrap_or(b".");
     let d = match sys::openat(sys::CWD, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
         Ok(d) => d,
-        Err(e) => return fail(b"spec", &[dir, b": ", sys::strerror(e)]),
+        Err(e) => return fail(&[dir, b": ", sys::strerror(e)]),
     };
     let r = sys::openat(d, b"config.json", libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL);
     sys::close(d);
     let fd = match r {
         Ok(fd) => fd,
-        Err(crate::sys::Errno(libc::EEXIST)) => return fail1(b"spec", b"File config.json exists. Remove it first"),
-        Err(e) => return fail2(b"spec", b"config.json: ", sys::strerror(e)),
+        Err(crate::sys::Errno(libc::EEXIST)) => return fail1(b"File config.json exists. Remove it first"),
+        Err(e) => return fail2(b"config.json: ", sys::strerror(e)),
     };
     let mut text = [0u8; 2048];
     let n = default_spec(&mut text);
@@ -122,7 +123,7 @@ pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
     sys::close(fd);
     match r {
         Ok(()) => 0,
-        Err(e) => fail2(b"spec", b"config.json: ", sys::strerror(e)),
+        Err(e) => fail2(b"config.json: ", sys::strerror(e)),
     }
 }
 
