@@ -290,13 +290,14 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     table.check().map_err(|why| fail(&[b"--cwd: ", why]))?;
 
     let pid = o.rec.pid;
-    let mut paths = [[0u8; 40]; JOINED.len()];
-    let mut lens = [0usize; JOINED.len()];
-    let dec = crate::limits::Dec::new(pid as u64);
-    for (k, (_, name)) in JOINED.iter().enumerate() {
-        lens[k] = crate::cgroup::join(&mut paths[k], &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
+    let mut text = [0u8; 40 * JOINED.len()];
+    let mut joins = [(0, &b""[..]); JOINED.len()];
+    let (mut rest, dec) = (&mut text[..], crate::limits::Dec::new(pid as u64));
+    for (j, &(flag, name)) in joins.iter_mut().zip(JOINED.iter()) {
+        let n = crate::cgroup::join(rest, &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
+        let (path, tail) = core::mem::take(&mut rest).split_at_mut(n);
+        (*j, rest) = ((flag, &*path), tail);
     }
-    let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
     let cgroups = join_files(&o.rec)?;
     // The pid really was the container's while we joined: a process that
     // ended and whose pid was reused since has another start time.
