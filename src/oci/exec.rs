@@ -224,7 +224,8 @@ pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<
 /// Ok: the exit code; Err: a failure already reported.
 fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let mut buf = [0u8; 16384];
-    let o = ctl::open(g, e.id, &mut buf, false)?;
+    let opened = ctl::open(g, e.id, &mut buf, false);
+    let o = opened.as_ref().map_err(|c| *c)?;
     match state::status(o.dir, &o.rec) {
         Status::Stopped => return Err(fail1(b"cannot exec in a stopped container")),
         Status::Paused => return Err(fail1(b"cannot exec in a paused container")),
