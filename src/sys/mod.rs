@@ -50,9 +50,10 @@ fn cvt(ret: libc::c_long) -> Result<libc::c_long, Errno> {
 /// Retries a call interrupted by a signal: the one place EINTR is handled.
 fn retry(mut f: impl FnMut() -> libc::c_long) -> Result<libc::c_long, Errno> {
     loop {
-        match cvt(f()) {
-            Err(Errno(libc::EINTR)) => continue,
-            r => return r,
+        // The raw return, not the Result: one compare with a small constant.
+        let r = f();
+        if r != -libc::EINTR as libc::c_long {
+            return cvt(r);
         }
     }
 }
