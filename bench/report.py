@@ -15,13 +15,14 @@ import time
 
 out, hot_rounds, iso_rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ORDER = ["floor", "mydocker", "floor + duties", "unshare", "bwrap", "floor -m 100m", "mydocker -m 100m",
-         "floor + duties -m 100m", "crun", "runc", "mydocker (OCI)", "mydocker --rootfs", "mydocker --rootfs, no device policy",
+         "floor + duties -m 100m", "crun", "runc", "mydocker (OCI)", "crun create+start+delete", "runc create+start+delete",
+         "mydocker create+start+delete", "mydocker --rootfs", "mydocker --rootfs, no device policy",
          "mydocker, seccomp unconfined"]
 ROOTFS_BASE = "mydocker --rootfs, no device policy"
 # Which launcher does the same work, for the "× floor" column: the launchers
 # with a 100 MiB memory cgroup are compared with the floor that makes one
 # too; the --rootfs runs with the same binary without the device policy.
-FLOOR = {n: ("floor -m 100m" if ("-m" in n or n in ("crun", "runc", "mydocker (OCI)")) else "floor") for n in ORDER}
+FLOOR = {n: ("floor -m 100m" if ("-m" in n or n in ("crun", "runc", "mydocker (OCI)") or "create+start" in n) else "floor") for n in ORDER}
 FLOOR["mydocker --rootfs"] = FLOOR[ROOTFS_BASE] = ROOTFS_BASE
 
 
@@ -100,6 +101,11 @@ if "mydocker (OCI)" in hot:
     for p, t in (("hot", hot), ("isolated", iso)):
         targets.append((f"{p}: mydocker (OCI run -b) ÷ crun, same bundle (issue 15; no target here)", t["mydocker (OCI)"] / t["crun"], None))
         targets.append((f"{p}: mydocker (OCI run -b) ÷ runc, same bundle (issue 15; no target here)", t["mydocker (OCI)"] / t["runc"], None))
+if "mydocker create+start+delete" in hot:
+    for p, t in (("hot", hot), ("isolated", iso)):
+        for peer in ("crun", "runc"):
+            targets.append((f"{p}: mydocker create + start + delete ÷ {peer}'s, same bundle (issue 15; no target here)",
+                            t["mydocker create+start+delete"] / t[f"{peer} create+start+delete"], None))
 if "mydocker, seccomp unconfined" in hot:
     targets.append(("hot: the default seccomp filter's cost (mydocker ÷ seccomp unconfined; no target)",
                     hot["mydocker"] / hot["mydocker, seccomp unconfined"], None))

@@ -106,6 +106,20 @@ PY
 oci_root=$out/oci-root
 rm -rf "$oci_root"; mkdir -p "$oci_root/crun" "$oci_root/runc" "$oci_root/md"
 
+# An OCI client's three calls for one container (issue 15): create, start,
+# and delete --force (which waits for the container's end: the payload
+# may still be running when start returns, as under containerd's shim).
+# One small sh for every runtime, so the three pay the same shell.
+cat >"$out/lifecycle.sh" <<'SH'
+#!/bin/sh
+# usage: lifecycle.sh RUNTIME --root DIR BUNDLE ID
+rt=$1 root=$3 bundle=$4 id=$5
+"$rt" --root "$root" create --bundle "$bundle" "$id" &&
+  "$rt" --root "$root" start "$id" &&
+  exec "$rt" --root "$root" delete --force "$id"
+SH
+chmod +x "$out/lifecycle.sh"
+
 # ---- the commands ---------------------------------------------------------
 # name|command|prepare (run before each timed run, not timed)|binary
 cmds=(
@@ -121,6 +135,9 @@ cmds=(
   "runc|runc --root $oci_root/runc run -b $out/bundle bench-runc|runc --root $oci_root/runc delete -f bench-runc|$(command -v runc)"
   "mydocker (OCI)|$md --root $oci_root/md run -b $out/bundle bench-md|$md --root $oci_root/md delete -f bench-md|$md"
   "mydocker --rootfs|$md run --rootfs $rootfs /bin/busybox true||$md"
+  "crun create+start+delete|$out/lifecycle.sh crun --root $oci_root/crun $out/bundle bench-crun-l|crun --root $oci_root/crun delete -f bench-crun-l|$(command -v crun)"
+  "runc create+start+delete|$out/lifecycle.sh runc --root $oci_root/runc $out/bundle bench-runc-l|runc --root $oci_root/runc delete -f bench-runc-l|$(command -v runc)"
+  "mydocker create+start+delete|$out/lifecycle.sh $md --root $oci_root/md $out/bundle bench-md-l|$md --root $oci_root/md delete -f bench-md-l|$md"
   "mydocker --rootfs, no device policy|$pre run --rootfs $rootfs /bin/busybox true||$pre"
 )
 # The default seccomp filter's cost, once mydocker has one: the same run

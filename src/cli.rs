@@ -129,7 +129,7 @@ pub const DEFAULT_SHELL: &[u8] = b"/bin/sh";
 
 /// -u UID[:GID], numeric; the group defaults to 0, as in docker.
 pub fn parse_user(s: &[u8]) -> Option<(u32, u32)> {
-    let mut f = s.splitn(2, |&c| c == b':');
+    let mut f = s.splitn(2, words::on(b':'));
     let id = |x: &[u8]| limits::parse_u64(x).filter(|&v| v <= u32::MAX as u64 - 1).map(|v| v as u32);
     let uid = id(f.next()?)?;
     let gid = match f.next() {
@@ -286,9 +286,10 @@ fn flag_word(a: &[u8]) -> Option<(usize, &'static [u8], Option<&[u8]>)> {
     }
 }
 
+/// A Run with nothing set.
 #[inline(never)]
-fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
-    let mut r = Run {
+fn blank<'a>() -> Run<'a> {
+    Run {
         hostname: None,
         env: [&[]; MAX_ENV_FLAGS],
         nenv: 0,
@@ -314,7 +315,12 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         ndev: 0,
         tty: false,
         interactive: false,
-    };
+    }
+}
+
+#[inline(never)]
+fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
+    let mut r = blank();
     let mut i = 2;
     while i < args.count() {
         let a = args.arg(i);
@@ -340,13 +346,16 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 }
                 args.arg(i)
             }
+            (false, None) => b"",
             // A switch takes docker's `=true` or `=false`, nothing else.
-            (false, Some(b"true")) | (false, None) => b"",
-            (false, Some(b"false")) => {
-                i += 1;
-                continue;
-            }
-            (false, Some(_)) => return Err(usage(b"unknown flag", a, see)),
+            (false, Some(x)) => match words::find(b"true false", x) {
+                Some(0) => b"",
+                Some(_) => {
+                    i += 1;
+                    continue;
+                }
+                None => return Err(usage(b"unknown flag", a, see)),
+            },
         };
         if f == HELP_FLAG {
             return Ok(Cmd::RunHelp);
@@ -354,16 +363,16 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         set(&mut r, f, v).map_err(|why| usage(name, v, why))?;
         i += 1;
     }
-    if r.rootfs.is_none() {
-        let needs = [
-            (r.nvol > 0, &b"--volume"[..]),
-            (r.ntmpfs > 0, b"--tmpfs"),
-            (r.read_only, b"--read-only"),
-            (r.ndev > 0, b"--device"),
-        ];
-        if let Some((_, f)) = needs.iter().find(|(used, _)| *used) {
-            return Err(usage(f, b"", b"needs --rootfs"));
-        }
+    // The first flag used (in this order) that needs --rootfs.
+    let needs: &[u8] = match (r.nvol > 0, r.ntmpfs > 0, r.read_only, r.ndev > 0) {
+        (true, ..) => b"--volume",
+        (_, true, ..) => b"--tmpfs",
+        (_, _, true, _) => b"--read-only",
+        (.., true) => b"--device",
+        _ => b"",
+    };
+    if r.rootfs.is_none() && !needs.is_empty() {
+        return Err(usage(needs, b"", b"needs --rootfs"));
     }
     if i >= args.count() {
         if r.rootfs.is_some() {
@@ -409,7 +418,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         PIDS => r.limits.pids = Some(limits::parse_pids(v)?),
         CPUS => r.limits.cpus = Some(limits::parse_cpus(v)?),
         CGROUP_PARENT => {
-            if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
+            if v.is_empty() || v.split(words::on(b'/')).any(|c| c == b".." || c == b".") {
                 return Err(b"must be a cgroup path without '.' or '..' components");
             }
             r.cgroup_parent = Some(v);
@@ -438,8 +447,10 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             r.workdir = Some(v);
         }
         USER => r.user = Some(parse_user(v).ok_or(b"use numeric UID[:GID] below 4294967295" as Why)?),
-        CAP_ADD => r.cap_add |= caps::parse(v).ok_or(b"unknown capability" as Why)?,
-        CAP_DROP => r.cap_drop |= caps::parse(v).ok_or(b"unknown capability" as Why)?,
+        CAP_ADD | CAP_DROP => {
+            let set = if f == CAP_ADD { &mut r.cap_add } else { &mut r.cap_drop };
+            *set |= caps::parse(v).ok_or(b"unknown capability" as Why)?;
+        }
         DEVICE => {
             crate::devices::parse_device(v)?;
             add(&mut r.devices, &mut r.ndev, v, b"too many devices (limit 16)")?;

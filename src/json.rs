@@ -461,29 +461,40 @@ fn encode_utf8(c: u32, out: &mut [u8]) -> usize {
     }
 }
 
-/// The decimal digits of 2^1024 - 2^970 (trailing zeros dropped): the
-/// halfway point between f64::MAX and 2^1024. A magnitude at or above it
-/// rounds to infinity (ties go to the even significand, i.e. up).
-const F64_OVER: &[u8] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
-
 /// Whether int.frac × 10^exp rounds to ±infinity as an f64. Exact, without
-/// floating point: compares significant digits against `F64_OVER` (whose
-/// value is 0.F64_OVER × 10^309).
+/// floating point: compares its significant digits against those of
+/// 2^1024 - 2^970 = (2^54 - 1) × 2^970, the halfway point between f64::MAX
+/// and 2^1024, whose 309 digits are worked out here by doubling (only for
+/// a number of that magnitude; as a constant they cost 309 bytes of binary).
+/// A magnitude at or above it rounds to infinity (ties go to the even
+/// significand, i.e. up).
 fn out_of_range(int: &[u8], frac: &[u8], exp: i64) -> bool {
-    let all = || int.iter().chain(frac.iter()).copied();
-    let Some(lead) = all().position(|d| d != b'0') else { return false };
+    // Digit k of int then frac; '0' past the end.
+    let digit = |k: usize| *int.get(k).or_else(|| frac.get(k - int.len())).unwrap_or(&b'0');
+    let Some(lead) = (0..int.len() + frac.len()).position(|k| digit(k) != b'0') else { return false };
     // value = 0.d1d2... × 10^(int digits after leading zeros + exp)
     let e = int.len() as i64 - lead as i64 + exp;
     if e != 309 {
         return e > 309;
     }
-    let mut digits = all().skip(lead);
-    for &t in F64_OVER {
-        match digits.next() {
-            Some(d) if d > t => return true,
-            Some(d) if d < t => return false,
-            Some(_) => {}
-            None => return false,
+    // The bound's digits, least significant first.
+    let mut over = [0u8; 309];
+    let mut m = (1u64 << 54) - 1;
+    for d in over.iter_mut() {
+        *d = (m % 10) as u8;
+        m /= 10;
+    }
+    for _ in 0..970 {
+        let mut carry = 0;
+        for d in over.iter_mut() {
+            let x = *d * 2 + carry;
+            (*d, carry) = (x % 10, x / 10);
+        }
+    }
+    for (k, &t) in over.iter().rev().enumerate() {
+        let d = digit(lead + k) - b'0';
+        if d != t {
+            return d > t;
         }
     }
     true

@@ -151,8 +151,10 @@ pub struct Table<'t> {
     full: Option<Why>,
 }
 
+/// An unused slot. All zeros (Op::Mount(0), no source, every field's
+/// first variant): a table is filled by a memset, not copies of a constant.
 pub const EMPTY: Entry = Entry {
-    op: Op::Symlink,
+    op: Op::Mount(0),
     src: None,
     target: Span { off: 0, len: 0 },
     make: Make::Nothing,
@@ -522,11 +524,8 @@ impl<'t> Table<'t> {
         let t = self.str(e.target);
         let l = e.kind.label();
         let n = t.len().min(buf.len().saturating_sub(l.len() + 3));
-        buf[..n].copy_from_slice(&t[..n]);
-        buf[n..n + 2].copy_from_slice(b" (");
-        buf[n + 2..n + 2 + l.len()].copy_from_slice(l);
-        buf[n + 2 + l.len()] = b')';
-        Some(&buf[..n + 3 + l.len()])
+        let n = crate::cgroup::join(buf, &[&t[..n], b" (", l, b")"]);
+        Some(&buf[..n])
     }
 }
 

@@ -345,7 +345,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // succeeded. This saves a sleep and a wake-up on every run.
     let mut report = [0u8; err::WIRE];
     let oci_create = matches!(c.mode, Mode::Created { .. });
-    let (status, got) = if oci_create || c.mode == (Mode::Exec { detach: true }) {
+    let (status, got) = if oci_create || matches!(c.mode, Mode::Exec { detach: true }) {
         let got = sys::read_full(err_r, &mut report);
         sys::close(err_r);
         let ready = if oci_create {
@@ -378,13 +378,13 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         Ok(s) => libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL || c.init && code == 128 + libc::SIGKILL,
         Err(_) => false,
     };
+    // Nothing in the pipe: execve succeeded — unless a child that shared
+    // our memory left its report in cx when the pipe write failed (see
+    // Child::report). (One decode for both: it is inlined.)
+    let wire = if (got, sent) == (Ok(0), Ok(())) { &cx.report } else { &report };
     let failure = match (got, sent) {
-        // Nothing in the pipe: execve succeeded — unless a child that
-        // shared our memory left its report in cx when the pipe write
-        // failed (see Child::report).
-        (Ok(0), Ok(())) if cx.report != [0; err::WIRE] => Some(Error::decode(&cx.report)),
-        (Ok(0), Ok(())) => None,
-        (Ok(err::WIRE), _) => Some(Error::decode(&report)),
+        (Ok(0), Ok(())) if *wire == [0; err::WIRE] => None,
+        (Ok(0), Ok(())) | (Ok(err::WIRE), _) => Some(Error::decode(wire)),
         (Ok(0), Err(e)) => Some((Error { step: Step::Send, errno: e }, 0)),
         (Ok(_), _) => Some((Error { step: Step::Report, errno: Errno(libc::EPROTO) }, 0)),
         (Err(e), _) => Some((Error { step: Step::Report, errno: e }, 0)),
@@ -458,11 +458,8 @@ fn kept_caps(caps: Caps, permitted: u64) -> Result<Option<CapSets>, i32> {
         Caps::Docker { add, drop } => match caps::keep(add, drop, permitted) {
             Ok(k) => Ok(Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 })),
             Err(name) => {
-                Line::new()
-                    .s(b"mydocker: run: --cap-add '")
-                    .arg(name)
-                    .s(b"': mydocker itself does not have it (not in its permitted set)")
-                    .emit(2);
+                let why = b"mydocker itself does not have it (not in its permitted set)";
+                err::Usage { cmd: b"run", what: b"--cap-add", arg: name, why }.report();
                 Err(125)
             }
         },
@@ -628,8 +625,9 @@ fn make_cgroups(
 #[inline(never)]
 fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts else { return Ok(()) };
-    let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
-        Line::new().s(b"mydocker: run: ").s(what).s(b" '").arg(arg).s(b"': ").s(why).emit(2);
+    // (Never an empty `arg`: the CLI refused those.)
+    let bad = |what, arg, why| {
+        err::Usage { cmd: b"run", what, arg, why }.report();
         Err(125)
     };
     if let Some(root) = c.fs.rootfs {
@@ -684,9 +682,8 @@ fn has_default_shell(root: &[u8]) -> bool {
     if root.len() + sh.len() > p.len() {
         return false;
     }
-    p[..root.len()].copy_from_slice(root);
-    p[root.len()..root.len() + sh.len()].copy_from_slice(sh);
-    sys::exists_nofollow(&p[..root.len() + sh.len()])
+    let n = crate::cgroup::join(&mut p, &[root, sh]);
+    sys::exists_nofollow(&p[..n])
 }
 
 /// What mydocker inherited (signals at SIG_IGN, capability sets), from

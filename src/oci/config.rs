@@ -572,11 +572,11 @@ pub fn name<'b>(field: &'static [u8], buf: &'b mut [u8; 64]) -> &'b [u8] {
 }
 
 impl Refusal {
-    /// One line `mydocker: <cmd>: <prefix><field>: <why>`; returns 1.
+    /// One line `mydocker: <command>: <prefix><field>: <why>`; returns 1.
     #[inline(never)]
-    pub fn report(&self, cmd: &[u8], prefix: &[u8]) -> i32 {
+    pub fn report(&self, prefix: &[u8]) -> i32 {
         let mut buf = [0u8; 64];
-        super::fail(cmd, &[prefix, name(self.field, &mut buf), b": ", self.why])
+        super::fail(&[prefix, name(self.field, &mut buf), b": ", self.why])
     }
 }
 

@@ -13,7 +13,7 @@ use super::cgroups;
 use super::config::{self, Refusal, Store};
 use super::flags::{self, Flags};
 use super::state::{self, Record};
-use super::{fail, fail1, fail2, Global};
+use super::{fail, fail1, fail2, fail3, fail_io, Global};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
@@ -21,16 +21,16 @@ use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
 use crate::mounts::{self, Entry, Table};
 use crate::sys::{self, Errno, Fd, Map};
 
-const FLAGS: Flags =
+pub(super) const FLAGS: Flags =
     Flags { names: b"bundle b|pid-file|console-socket|no-pivot|no-new-keyring|preserve-fds|detach d", takes: 0b100111 };
-const BUNDLE: usize = 0;
+pub(super) const BUNDLE: usize = 0;
 const PID_FILE: usize = 1;
 const CONSOLE: usize = 2;
 const PRESERVE: usize = 5;
 const DETACH: usize = 6;
 
 pub fn create(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    match setup(g, args, from, b"create") {
+    match setup(g, args, from, false) {
         Ok(_) => 0,
         Err(code) => code,
     }
@@ -39,11 +39,11 @@ pub fn create(g: &Global, args: &dyn Args, from: usize) -> i32 {
 /// OCI `run`: create, start, and without --detach wait for the container
 /// and delete it, exiting with its status.
 pub fn run(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let (pid, id, detach, relay) = match setup(g, args, from, b"run") {
+    let (pid, id, detach, relay) = match setup(g, args, from, true) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let code = super::ctl::start_id(g, id, b"run");
+    let code = super::ctl::start_id(g, id);
     if code != 0 || detach {
         sys::close(relay);
         return code;
@@ -80,44 +80,44 @@ fn absolute<'b>(p: &[u8], buf: &'b mut [u8; 4096]) -> Result<&'b [u8], Errno> {
 /// Everything create does; returns the pid, the id and --detach.
 /// and the socket the terminal's master comes on when `run` relays it (-1:
 /// none).
-fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<(libc::pid_t, &'a [u8], bool, Fd), i32> {
+fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, run: bool) -> Result<(libc::pid_t, &'a [u8], bool, Fd), i32> {
     // Borrowed, not moved out of the Result: a move copies the whole table.
-    let parsed = flags::parse_for(args, from, FLAGS, cmd);
+    let parsed = flags::parse_for(args, from, FLAGS);
     let p = match &parsed {
         Ok(p) => p,
         Err(code) => return Err(*code),
     };
     let [id] = p.positional() else {
-        return Err(fail(cmd, &[b"usage: ", cmd, b" [--bundle DIR] [--pid-file FILE] ID"]));
+        return Err(fail(&[b"usage: ", super::command(), b" [--bundle DIR] [--pid-file FILE] ID"]));
     };
     let id: &'a [u8] = id;
     if !state::valid_id(id) {
-        return Err(fail(cmd, &[b"invalid container id '", id, b"': use [A-Za-z0-9_+.-]"]));
+        return Err(fail(&[b"invalid container id '", id, b"': use [A-Za-z0-9_+.-]"]));
     }
     let preserve = match p.vals[PRESERVE] {
         None => 0,
         Some(v) => match crate::limits::parse_u64(v) {
             Some(n) if n < 1 << 20 => n as i32,
-            _ => return Err(fail(cmd, &[b"--preserve-fds '", v, b"': not a number of fds"])),
+            _ => return Err(fail3(b"--preserve-fds '", v, b"': not a number of fds")),
         },
     };
     let mut bbuf = [0u8; 4096];
-    let bundle = absolute(p.vals[BUNDLE].unwrap_or(b"."), &mut bbuf).map_err(|e| fail_io(cmd, b"--bundle", b"", e))?;
-    let root = g.open_root(true).map_err(|e| fail_io(cmd, b"state directory ", g.root(), e))?;
+    let bundle = absolute(p.vals[BUNDLE].unwrap_or(b"."), &mut bbuf).map_err(|e| fail_io(b"--bundle", b"", e))?;
+    let root = g.open_root(true).map_err(|e| fail_io(b"state directory ", g.root(), e))?;
     // Signals blocked before anything is made, as `run` does (spawn::launch
     // blocks the same set): a TERM while the cgroups exist but the record
     // does not would leave them where no command finds them.
     sys::set_sigmask(crate::signals::WAITED);
     match sys::oci::mkdir_mode(root, id, 0o711) {
         Ok(()) => {}
-        Err(Errno(libc::EEXIST)) => return Err(fail2(cmd, b"container with id exists: ", id)),
-        Err(e) => return Err(fail_io(cmd, b"creating the state of ", id, e)),
+        Err(Errno(libc::EEXIST)) => return Err(fail2(b"container with id exists: ", id)),
+        Err(e) => return Err(fail_io(b"creating the state of ", id, e)),
     }
     let dir = match sys::openat(root, id, libc::O_RDONLY | libc::O_DIRECTORY) {
         Ok(d) => d,
         Err(e) => {
             let _ = sys::rmdirat(root, id);
-            return Err(fail_io(cmd, b"opening the state of ", id, e));
+            return Err(fail_io(b"opening the state of ", id, e));
         }
     };
     // Held until the record is in (or the directory gone): a delete of
@@ -126,8 +126,8 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     let _ = sys::flock(dir, libc::LOCK_EX);
     let detach = p.has(DETACH);
     let mut relay = -1;
-    let attached = (cmd == b"run" && !detach).then_some(&mut relay);
-    let r = build_and_spawn(cmd, id, bundle, dir, preserve, p.vals[PID_FILE], p.vals[CONSOLE], attached);
+    let attached = (run && !detach).then_some(&mut relay);
+    let r = build_and_spawn(id, bundle, dir, preserve, p.vals[PID_FILE], p.vals[CONSOLE], attached);
     if r.is_err() {
         sys::close(relay);
         let _ = state::remove(root, id, dir);
@@ -136,18 +136,11 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, cmd: &[u8]) -> Result<
     r.map(|pid| (pid, id, detach, relay))
 }
 
-/// `mydocker: <cmd>: <what><arg>: <strerror>`; returns 1.
-#[inline(never)]
-pub(super) fn fail_io(cmd: &[u8], what: &[u8], arg: &[u8], e: Errno) -> i32 {
-    fail(cmd, &[what, arg, b": ", sys::strerror(e)])
-}
-
-fn refused(cmd: &[u8], r: Refusal) -> i32 {
-    r.report(cmd, b"config.json: ")
+fn refused(r: Refusal) -> i32 {
+    r.report(b"config.json: ")
 }
 
 fn build_and_spawn(
-    cmd: &[u8],
     id: &[u8],
     bundle: &[u8],
     dir: Fd,
@@ -167,62 +160,62 @@ fn build_and_spawn(
     let doc = sys::map_file(path)
         .map_err(super::exec::Unreadable::Sys)
         .and_then(|pristine| Ok((pristine, super::exec::load(path, &mut nodes)?)));
-    let (pristine, doc) = doc.map_err(|u| u.report(cmd, b"config.json: ", path))?;
+    let (pristine, doc) = doc.map_err(|u| u.report(b"config.json: ", path))?;
     let root = doc.root();
     if root.kind() != json::Kind::Obj {
-        return Err(fail1(cmd, b"config.json: not a JSON object"));
+        return Err(fail1(b"config.json: not a JSON object"));
     }
-    config::shapes(root).map_err(|r| refused(cmd, r))?;
-    config::unsupported(root).map_err(|r| refused(cmd, r))?;
+    config::shapes(root).map_err(|r| refused(r))?;
+    config::unsupported(root).map_err(|r| refused(r))?;
     let mut st = Store::new();
-    let process = root.get("process").ok_or_else(|| refused(cmd, Refusal { field: b"process", why: b"missing" }))?;
+    let process = root.get("process").ok_or_else(|| refused(Refusal { field: b"process", why: b"missing" }))?;
     let proc_r = config::process(process, &mut st);
     let proc_ = match &proc_r {
         Ok(p) => p,
-        Err(r) => return Err(refused(cmd, *r)),
+        Err(r) => return Err(refused(*r)),
     };
     // A terminal's master goes to the console socket, as runc sends it.
     // (With the caller's window size when relayed: runc resizes to its
     // terminal too, not to consoleSize.)
     let (console, relayed_size) = match (proc_.terminal, console, relay) {
         (true, Some(path), _) => {
-            (Some(sys::tty::connect_unix(path).map_err(|e| fail_io(cmd, b"--console-socket ", path, e))?), None)
+            (Some(sys::tty::connect_unix(path).map_err(|e| fail_io(b"--console-socket ", path, e))?), None)
         }
         // An attached `run` relays the terminal itself, as runc does (the
         // caller's stdin must be one, as for `mydocker run -t`).
         (true, None, Some(mine)) => {
             if !sys::tty::is_tty(0) {
-                return Err(fail1(cmd, crate::console::NOT_A_TTY));
+                return Err(fail1(crate::console::NOT_A_TTY));
             }
-            let (m, theirs) = sys::tty::socketpair().map_err(|e| fail_io(cmd, b"socketpair", b"", e))?;
+            let (m, theirs) = sys::tty::socketpair().map_err(|e| fail_io(b"socketpair", b"", e))?;
             *mine = m;
             (Some(theirs), sys::tty::winsize(0).ok())
         }
         (true, None, None) => {
-            return Err(refused(cmd, Refusal { field: b"process.terminal", why: b"needs --console-socket" }))
+            return Err(refused(Refusal { field: b"process.terminal", why: b"needs --console-socket" }))
         }
-        (false, Some(_), _) => return Err(fail1(cmd, b"--console-socket: process.terminal is not set")),
+        (false, Some(_), _) => return Err(fail1(b"--console-socket: process.terminal is not set")),
         (false, None, _) => (None, None),
     };
     let linux = root.get("linux");
-    let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(cmd, r))?;
+    let ns_new = config::namespaces(linux.and_then(|l| l.get("namespaces")), &mut st).map_err(|r| refused(r))?;
     let mut sysctl_text = [0u8; 4096];
     let mut sysctl = [(&b""[..], &b""[..]); config::MAX_SYSCTL];
-    let nsysctl = config::sysctl(linux, ns_new, &mut sysctl_text, &mut sysctl).map_err(|r| refused(cmd, r))?;
+    let nsysctl = config::sysctl(linux, ns_new, &mut sysctl_text, &mut sysctl).map_err(|r| refused(r))?;
     let mut policy = Policy::new();
     let res_r = cgroups::resources(linux, &mut policy);
     let res = match &res_r {
         Ok(r) => r,
-        Err(r) => return Err(refused(cmd, *r)),
+        Err(r) => return Err(refused(*r)),
     };
     if res.cg.cpus.is_some() {
-        crate::cgroup::res::online_cpus(cmd, b"linux.resources.cpu.cpus", res.cg.cpus).ok_or(1)?;
+        crate::cgroup::res::online_cpus(super::command(), b"linux.resources.cpu.cpus", res.cg.cpus).ok_or(1)?;
     }
     // Always, as runc: its device rules start from deny-all and end with its
     // always-allowed nodes and linux.devices, whether or not the config has
     // rules of its own — else a container with CAP_MKNOD could make and open
     // any host device.
-    cgroups::default_rules(linux, &mut policy).map_err(|r| refused(cmd, r))?;
+    cgroups::default_rules(linux, &mut policy).map_err(|r| refused(r))?;
     // Without a cgroupsPath: "<id>-<12 hex>" under the caller's own cgroup.
     // Random, not the id alone: ids are unique only within one --root, and
     // two containers must never share (and delete) one cgroup.
@@ -231,10 +224,10 @@ fn build_and_spawn(
         Some(p) if !p.is_empty() && valid_cgroup_path(p) => p,
         Some(p) if !p.is_empty() => {
             let why = b"not a cgroup path below the hierarchy's root (systemd slice:prefix:name paths need --systemd-cgroup, which is not supported)";
-            return Err(refused(cmd, Refusal { field: b"linux.cgroupsPath", why }));
+            return Err(refused(Refusal { field: b"linux.cgroupsPath", why }));
         }
         _ => {
-            let rnd = sys::random6().map_err(|e| fail_io(cmd, b"getrandom", b"", e))?;
+            let rnd = sys::random6().map_err(|e| fail_io(b"getrandom", b"", e))?;
             let n = crate::cgroup::join(&mut dflt, &[id, b"-", &crate::plan::container_id(rnd)]);
             &dflt[..n]
         }
@@ -242,38 +235,38 @@ fn build_and_spawn(
     // A uts namespace of the container's own: new, or joined by path (runc
     // sets the names there too).
     let own_uts = ns_new & libc::CLONE_NEWUTS != 0 || st.joins[..st.njoins].iter().any(|j| j.0 == libc::CLONE_NEWUTS);
-    let hostname = uts_name(root.get("hostname"), b"hostname", own_uts).map_err(|r| refused(cmd, r))?;
-    let domainname = uts_name(root.get("domainname"), b"domainname", own_uts).map_err(|r| refused(cmd, r))?;
+    let hostname = uts_name(root.get("hostname"), b"hostname", own_uts).map_err(|r| refused(r))?;
+    let domainname = uts_name(root.get("domainname"), b"domainname", own_uts).map_err(|r| refused(r))?;
     let mut abuf = [0u8; 512];
-    let apparmor = config::apparmor(process, &mut abuf).map_err(|r| refused(cmd, r))?;
+    let apparmor = config::apparmor(process, &mut abuf).map_err(|r| refused(r))?;
     let mut rbuf = [0u8; 4096];
-    let rootfs = config::rootfs(root.get("root"), bundle, &mut rbuf).map_err(|r| refused(cmd, r))?;
+    let rootfs = config::rootfs(root.get("root"), bundle, &mut rbuf).map_err(|r| refused(r))?;
     match sys::kind(rootfs) {
         Ok(sys::FileKind::Dir) => {}
-        Ok(_) => return Err(fail(cmd, &[b"root.path ", rootfs, b": not a directory"])),
-        Err(e) => return Err(fail_io(cmd, b"root.path ", rootfs, e)),
+        Ok(_) => return Err(fail3(b"root.path ", rootfs, b": not a directory")),
+        Err(e) => return Err(fail_io(b"root.path ", rootfs, e)),
     }
     let (nent, ntext) = super::mounts::table_size(root, rootfs.len() + bundle.len(), pristine.len());
     let size = nent * core::mem::size_of::<Entry>() + ntext;
-    let mut tmap = Map::new(size, false).map_err(|e| fail_io(cmd, b"mount table", b"", e))?;
-    let (entries, ttext) = tmap.typed(nent, mounts::EMPTY).ok_or_else(|| fail1(cmd, b"mount table: no memory"))?;
+    let mut tmap = Map::new(size, false).map_err(|e| fail_io(b"mount table", b"", e))?;
+    let (entries, ttext) = tmap.typed(nent, mounts::EMPTY).ok_or_else(|| fail1(b"mount table: no memory"))?;
     let mut table = Table::new(entries, ttext);
     // create's word to its container's process that the record is in
     // (child.rs; model::Mode::Created). Closed at exit on every way out.
-    let (ack, acked) = sys::pipe().map_err(|e| fail_io(cmd, b"pipe", b"", e))?;
+    let (ack, acked) = sys::pipe().map_err(|e| fail_io(b"pipe", b"", e))?;
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
     let mut made = cgroups::make(cg_path, res, &policy, dir)
-        .map_err(|(what, why)| fail(cmd, &[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
+        .map_err(|(what, why)| fail(&[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
     let built = super::mounts::build(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table);
     if let Err(r) = built {
         made.remove();
-        return Err(refused(cmd, r));
+        return Err(refused(r));
     }
     let fifo = sys::oci::mkfifoat(dir, b"exec.fifo", 0o600)
         .and_then(|_| sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK))
         .map_err(|e| {
             made.remove();
-            fail_io(cmd, b"exec.fifo", b"", e)
+            fail_io(b"exec.fifo", b"", e)
         })?;
 
     let mut c = container(id, proc_, &st, linux, apparmor, console, &table, Mode::Created { fifo, ack });
@@ -303,8 +296,13 @@ fn build_and_spawn(
     let cgs = &made.paths[..made.plen];
     // Last, the keeper (sys::keeper): unprotected, the container must not
     // run. An attached `run` needs none: it waits for the container.
-    let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file, cgs)
-        .and_then(|_| if keep { sys::keeper::keep(pid).map_err(|e| fail_io(cmd, b"keeper", b"", e)) } else { Ok(()) });
+    let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file, cgs).and_then(|_| {
+        if keep {
+            sys::keeper::keep(pid).map_err(|e| fail_io(b"keeper", b"", e))
+        } else {
+            Ok(())
+        }
+    });
     if let Err(code) = saved {
         let _ = sys::kill(pid, libc::SIGKILL);
         // Gone once SIGKILL is delivered: its cgroups can then go.
@@ -427,17 +425,15 @@ fn save(
         cgroups,
     };
     let mut buf = [0u8; 16384];
-    let n = rec.encode(&mut buf).ok_or_else(|| fail(b"create", &[b"state of ", id, b": paths too long"]))?;
-    let w = |name: &[u8], data: &[u8]| {
-        state::write_atomic(dir, name, data).map_err(|e| fail_io(b"create", b"writing ", name, e))
-    };
+    let n = rec.encode(&mut buf).ok_or_else(|| fail3(b"state of ", id, b": paths too long"))?;
+    let w = |name: &[u8], data: &[u8]| state::write_atomic(dir, name, data).map_err(|e| fail_io(b"writing ", name, e));
     if let Some(a) = annotations.filter(|a| a.kind() == json::Kind::Obj) {
         w(b"annotations", pristine.get(a.span()).unwrap_or(b"{}"))?;
     }
     w(b"config.json", pristine)?;
     w(b"state", &buf[..n])?;
     if let Some(p) = pid_file {
-        write_pid_file(p, pid).map_err(|e| fail_io(b"create", b"--pid-file ", p, e))?;
+        write_pid_file(p, pid).map_err(|e| fail_io(b"--pid-file ", p, e))?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! match on them ("container does not exist", "container not running").
 use super::flags::{self, Flags};
 use super::state::{self, Record, Status};
-use super::{fail, fail1, fail2, Global};
+use super::{fail, fail1, fail2, fail3, fail_io, Global};
 use crate::cli::Args;
 use crate::sys::{self, Errno, Fd};
 
@@ -22,9 +22,9 @@ impl Drop for Opened<'_> {
 }
 
 /// Opens container `id`'s state; the error is runc's "container does not
-/// exist" (or why the state cannot be read), already reported with `cmd`.
-pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], cmd: &[u8], quiet: bool) -> Result<Opened<'b>, i32> {
-    let missing = |quiet: bool| if quiet { 1 } else { fail2(cmd, b"container does not exist: ", id) };
+/// exist" (or why the state cannot be read), already reported.
+pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], quiet: bool) -> Result<Opened<'b>, i32> {
+    let missing = |quiet: bool| if quiet { 1 } else { fail2(b"container does not exist: ", id) };
     if !state::valid_id(id) {
         return Err(missing(quiet));
     }
@@ -44,50 +44,51 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], cmd: &[u8], quiet: boo
         None => {
             sys::close(dir);
             sys::close(root);
-            Err(if found && !quiet { fail(cmd, &[b"container ", id, UNREADABLE]) } else { missing(quiet) })
+            Err(if found && !quiet { fail3(b"container ", id, UNREADABLE) } else { missing(quiet) })
         }
     }
 }
 
 /// A record that is there but does not decode: a power cut after the
 /// rename, before the data reached the disk, or another version's.
-const UNREADABLE: &[u8] = b": its state record is unreadable (empty, cut short, or another mydocker's): delete --force removes it";
+const UNREADABLE: &[u8] =
+    b": its state record is unreadable (empty, cut short, or another mydocker's): delete --force removes it";
 
-/// The flags `f` and exactly one positional argument, the id.
-pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags, cmd: &[u8]) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
-    let p = flags::parse_for(args, from, f, cmd)?;
+/// The flags `f` (at most one: delete --force, ps --format) and exactly
+/// one positional argument: the id and that flag's value.
+pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags) -> Result<(&'a [u8], Option<&'a [u8]>), i32> {
+    // Borrowed, not moved out of the Result: a move copies the whole table.
+    let parsed = flags::parse_for(args, from, f);
+    let p = parsed.as_ref().map_err(|c| *c)?;
     match p.positional() {
-        [id] => {
-            let id: &'a [u8] = id;
-            Ok((p, id))
-        }
-        _ => Err(fail(cmd, &[b"usage: ", cmd, b" ID"])),
+        [id] => Ok((id, p.vals[0])),
+        _ => Err(fail3(b"usage: ", super::command(), b" ID")),
     }
 }
 
 pub fn start(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    match one_id(args, from, flags::NONE, b"start") {
-        Ok((_, id)) => start_id(g, id, b"start"),
+    match one_id(args, from, flags::NONE) {
+        Ok((id, _)) => start_id(g, id),
         Err(code) => code,
     }
 }
 
 /// Releases a created container: one byte into its exec fifo (crun's
 /// protocol), the fifo removed first so `state` says running at once.
-pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
+pub fn start_id(g: &Global, id: &[u8]) -> i32 {
     let mut buf = [0u8; 16384];
-    let opened = open(g, id, &mut buf, cmd, false);
+    let opened = open(g, id, &mut buf, false);
     let o = match &opened {
         Ok(o) => o,
         Err(code) => return *code,
     };
     match state::status(o.dir, &o.rec) {
         Status::Created => {}
-        Status::Stopped => return fail1(cmd, b"cannot start a container that has stopped"),
+        Status::Stopped => return fail1(b"cannot start a container that has stopped"),
         // runc's start.go: its fifo would take the byte, but the process
         // could not run before a resume.
-        Status::Paused => return fail1(cmd, b"cannot start a container in the paused state"),
-        Status::Running => return fail1(cmd, b"cannot start an already running container"),
+        Status::Paused => return fail1(b"cannot start a container in the paused state"),
+        Status::Running => return fail1(b"cannot start an already running container"),
     }
     // ENXIO: nobody holds the read end: the process is gone, or a start
     // racing with this one released it after our status check and it has
@@ -96,18 +97,18 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
     let fd = match sys::openat(o.dir, b"exec.fifo", libc::O_WRONLY | libc::O_NONBLOCK) {
         Ok(fd) => fd,
         Err(Errno(libc::ENXIO)) if state::status(o.dir, &o.rec) == Status::Running => {
-            return fail1(cmd, b"cannot start an already running container")
+            return fail1(b"cannot start an already running container")
         }
-        Err(Errno(libc::ENXIO)) => return fail1(cmd, b"container not running"),
-        Err(Errno(libc::ENOENT)) => return fail1(cmd, b"cannot start an already running container"),
-        Err(e) => return fail2(cmd, b"exec.fifo: ", sys::strerror(e)),
+        Err(Errno(libc::ENXIO)) => return fail1(b"container not running"),
+        Err(Errno(libc::ENOENT)) => return fail1(b"cannot start an already running container"),
+        Err(e) => return fail_io(b"exec.fifo", b"", e),
     };
     // The unlink is the claim: of starts racing past the status check,
     // only the one that removes the fifo writes to it (runc: exactly one
     // start succeeds).
     if sys::oci::unlinkat(o.dir, b"exec.fifo").is_err() {
         sys::close(fd);
-        return fail1(cmd, b"cannot start an already running container");
+        return fail1(b"cannot start an already running container");
     }
     let r = sys::oci::write_once(fd, b"0");
     // Returns once the command runs, as runc's start (it reads the fifo to
@@ -120,8 +121,8 @@ pub fn start_id(g: &Global, id: &[u8], cmd: &[u8]) -> i32 {
     sys::close(fd);
     match r {
         Ok(1) => 0,
-        Ok(_) => fail1(cmd, b"exec.fifo: short write"),
-        Err(e) => fail2(cmd, b"exec.fifo: ", sys::strerror(e)),
+        Ok(_) => fail1(b"exec.fifo: short write"),
+        Err(e) => fail_io(b"exec.fifo", b"", e),
     }
 }
 
@@ -143,25 +144,26 @@ pub fn parse_signal(s: &[u8]) -> Option<i32> {
 const KILL_FLAGS: Flags = Flags { names: b"all a", takes: 0 };
 
 pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse_for(args, from, KILL_FLAGS, b"kill") {
+    let parsed = flags::parse_for(args, from, KILL_FLAGS);
+    let p = match &parsed {
         Ok(p) => p,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     let (id, sig) = match p.positional() {
         [id] => (*id, &b"TERM"[..]),
         [id, s] => (*id, *s),
-        _ => return fail1(b"kill", b"usage: kill [--all] ID [SIGNAL]"),
+        _ => return fail1(b"usage: kill [--all] ID [SIGNAL]"),
     };
-    let Some(sig) = parse_signal(sig) else { return fail2(b"kill", b"invalid signal: ", sig) };
+    let Some(sig) = parse_signal(sig) else { return fail2(b"invalid signal: ", sig) };
     let mut buf = [0u8; 16384];
-    let opened = open(g, id, &mut buf, b"kill", false);
+    let opened = open(g, id, &mut buf, false);
     let o = match &opened {
         Ok(o) => o,
         Err(code) => return *code,
     };
     let st = state::status(o.dir, &o.rec);
     if st == Status::Stopped {
-        return fail1(b"kill", b"container not running");
+        return fail1(b"container not running");
     }
     let r = if p.has(0) && signal_cgroup(&o.rec, sig) > 0 { Ok(()) } else { sys::kill(o.rec.pid, sig) };
     // A frozen task dies of SIGKILL only once thawed (v1 freezer): runc
@@ -171,8 +173,8 @@ pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
     match r {
         Ok(()) => 0,
-        Err(Errno(libc::ESRCH)) => fail1(b"kill", b"container not running"),
-        Err(e) => fail1(b"kill", sys::strerror(e)),
+        Err(Errno(libc::ESRCH)) => fail1(b"container not running"),
+        Err(e) => fail1(sys::strerror(e)),
     }
 }
 
@@ -202,8 +204,8 @@ pub fn pids(dir: &[u8], f: &mut dyn FnMut(i32)) {
 const DELETE_FLAGS: Flags = Flags { names: b"force f", takes: 0 };
 
 pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    match one_id(args, from, DELETE_FLAGS, b"delete") {
-        Ok((p, id)) => delete_id(g, id, p.has(0), true),
+    match one_id(args, from, DELETE_FLAGS) {
+        Ok((id, force)) => delete_id(g, id, force.is_some(), true),
         Err(code) => code,
     }
 }
@@ -213,16 +215,16 @@ pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
 /// damaged: said, or with `force` removed as if there were none.
 fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
     let mut buf = [0u8; 16384];
-    let opened = open(g, id, &mut buf, b"delete", true);
+    let opened = open(g, id, &mut buf, true);
     let o = match &opened {
         Ok(o) => o,
         Err(_) => match remove_unrecorded(g, id, force && !again) {
             // A create that was under way has its record now: delete that.
             Some(true) if again => return delete_id(g, id, force, false),
-            Some(true) => return fail(b"delete", &[b"container ", id, UNREADABLE]),
+            Some(true) => return fail3(b"container ", id, UNREADABLE),
             // runc: an unknown id with --force is not an error.
             Some(false) if force => return 0,
-            Some(false) => return fail2(b"delete", b"container does not exist: ", id),
+            Some(false) => return fail2(b"container does not exist: ", id),
             None => return 1,
         },
     };
@@ -242,7 +244,7 @@ fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
             stop(&o.rec, own)
         }
         s => {
-            return fail(b"delete", &[b"cannot delete container ", id, b" that is not stopped: ", s.name()]);
+            return fail(&[b"cannot delete container ", id, b" that is not stopped: ", s.name()]);
         }
     }
     finish(o, id, !own)
@@ -292,7 +294,7 @@ fn lock(dir: sys::Fd, id: &[u8]) -> bool {
         }
         sys::sleep_ms(10);
     }
-    fail(b"delete", &[b"container ", id, b": busy for 10 s (a create under way?)"]);
+    fail3(b"container ", id, b": busy for 10 s (a create under way?)");
     false
 }
 
@@ -345,7 +347,7 @@ fn finish(o: &Opened, id: &[u8], kill: bool) -> i32 {
     match state::remove(o.root, id, o.dir) {
         // ENOENT: a concurrent delete removed it first; it is gone either way.
         Ok(()) | Err(Errno(libc::ENOENT)) => 0,
-        Err(e) => fail(b"delete", &[b"removing the state of ", id, b": ", sys::strerror(e)]),
+        Err(e) => fail_io(b"removing the state of ", id, e),
     }
 }
 
@@ -381,7 +383,7 @@ fn remove_cgroup(d: &[u8], kill: bool) -> bool {
         Ok(()) => false,
         Err(Errno(libc::EBUSY)) if !mine => false,
         Err(e) => {
-            fail(b"delete", &[b"removing cgroup ", d, b": ", sys::strerror(e)]);
+            fail_io(b"removing cgroup ", d, e);
             mine
         }
     }
@@ -390,7 +392,7 @@ fn remove_cgroup(d: &[u8], kill: bool) -> bool {
 /// What `run` without --detach does once the container exited.
 pub fn destroy(g: &Global, id: &[u8]) {
     let mut buf = [0u8; 16384];
-    if let Ok(o) = &open(g, id, &mut buf, b"run", true) {
+    if let Ok(o) = &open(g, id, &mut buf, true) {
         finish(o, id, true);
     };
 }
@@ -409,6 +411,9 @@ mod tests {
         assert_eq!(parse_signal(b"65"), None);
         assert_eq!(parse_signal(b"NOPE"), None);
         assert_eq!((parse_signal(b"IOT"), parse_signal(b"SIGPWR"), parse_signal(b"hup")), (Some(6), Some(30), Some(1)));
-        assert_eq!((parse_signal(b"SIGSYS"), parse_signal(b"sys"), parse_signal(b"SIGSTKFLT")), (Some(31), Some(31), Some(16)));
+        assert_eq!(
+            (parse_signal(b"SIGSYS"), parse_signal(b"sys"), parse_signal(b"SIGSTKFLT")),
+            (Some(31), Some(31), Some(16))
+        );
     }
 }

@@ -112,11 +112,11 @@ impl Walk {
     }
 }
 
-/// `parse`, a refusal reported as one line `mydocker: <cmd>: <why>: <arg>`
+/// `parse`, a refusal reported as one line `mydocker: <command>: <why>: <arg>`
 /// (the error is the exit code, 1).
 #[inline(never)]
-pub fn parse_for<'a>(args: &'a dyn Args, from: usize, flags: Flags, cmd: &[u8]) -> Result<Parsed<'a>, i32> {
-    parse(args, from, flags).map_err(|b| super::fail(cmd, &[b.why, b": ", b.arg]))
+pub fn parse_for<'a>(args: &'a dyn Args, from: usize, flags: Flags) -> Result<Parsed<'a>, i32> {
+    parse(args, from, flags).map_err(|b| super::fail3(b.why, b": ", b.arg))
 }
 
 /// Parses `args[from..]` against `flags` (at most MAX_FLAGS groups).

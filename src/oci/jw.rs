@@ -51,7 +51,9 @@ impl W {
                     b'\\' => self.s(b"\\\\"),
                     b'\n' => self.s(b"\\n"),
                     b'\t' => self.s(b"\\t"),
-                    0..=0x1f | 0x7f => self.s(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]),
+                    0..=0x1f | 0x7f => {
+                        self.s(&[b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]])
+                    }
                     _ => self.s(&[c]),
                 };
             }
@@ -73,7 +75,7 @@ impl W {
         self.flush();
         match self.err {
             0 => 0,
-            e => super::fail2(cmd, b"writing stdout: ", sys::strerror(sys::Errno(e))),
+            e => super::fail_as(cmd, &[b"writing stdout: ", sys::strerror(sys::Errno(e))]),
         }
     }
 

@@ -5,7 +5,7 @@
 use super::ctl;
 use super::flags;
 use super::state::{self, Status};
-use super::{fail, fail1, Global};
+use super::{fail, fail1, fail_io, Global};
 use crate::cgroup::freeze;
 use crate::cli::Args;
 use crate::sys::{self, Fd};
@@ -19,13 +19,12 @@ pub fn resume(g: &Global, args: &dyn Args, from: usize) -> i32 {
 }
 
 fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
-    let cmd: &[u8] = if on { b"pause" } else { b"resume" };
-    let id = match ctl::one_id(args, from, flags::NONE, cmd) {
-        Ok((_, id)) => id,
+    let id = match ctl::one_id(args, from, flags::NONE) {
+        Ok((id, _)) => id,
         Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
-    let opened = ctl::open(g, id, &mut buf, cmd, false);
+    let opened = ctl::open(g, id, &mut buf, false);
     let o = match &opened {
         Ok(o) => o,
         Err(code) => return *code,
@@ -36,15 +35,15 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
     let _ = sys::flock(o.dir, libc::LOCK_EX);
     match (on, state::status(o.dir, &o.rec)) {
         (true, Status::Running | Status::Created) | (false, Status::Paused) => {}
-        (true, Status::Paused) => return fail1(cmd, b"container already paused"),
-        (false, Status::Running | Status::Created) => return fail1(cmd, b"container not paused"),
-        (_, Status::Stopped) => return fail1(cmd, b"container not running"),
+        (true, Status::Paused) => return fail1(b"container already paused"),
+        (false, Status::Running | Status::Created) => return fail1(b"container not paused"),
+        (_, Status::Stopped) => return fail1(b"container not running"),
     }
     // create made a cgroup in the v1 freezer hierarchy where there is one.
     // The first freezer only: a hybrid host's cgroup2 (recorded after the
     // v1 ones) has cgroup.freeze too, which runc leaves alone there.
     let mut done = 0;
-    let r = each_dir(cmd, &o.rec, &mut |dir| match freeze::kind(dir) {
+    let r = each_dir(&o.rec, &mut |dir| match freeze::kind(dir) {
         Some(k) if done == 0 => {
             done += 1;
             freeze::set(dir, k, on, freeze::TRIES).map_err(|f| (f.file(), f.reason()))
@@ -55,7 +54,7 @@ fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
         return code;
     }
     if done == 0 {
-        return fail1(cmd, b"the container has no freezer cgroup: create made none (no cgroup v1 freezer hierarchy then, or an older mydocker)");
+        return fail1(b"the container has no freezer cgroup: create made none (no cgroup v1 freezer hierarchy then, or an older mydocker)");
     }
     0
 }
@@ -75,18 +74,21 @@ pub fn thaw_all(rec: &state::Record) {
 }
 
 /// Calls `f` with each of the container's cgroup directories, open; a
-/// failure (which file, why) becomes `cmd`'s one-line error naming the
+/// failure (which file, why) becomes the one-line error naming the
 /// directory.
-pub(super) fn each_dir(cmd: &[u8], rec: &state::Record, f: &mut dyn FnMut(Fd) -> Result<(), (&'static [u8], &'static [u8])>) -> Result<(), i32> {
+pub(super) fn each_dir(
+    rec: &state::Record,
+    f: &mut dyn FnMut(Fd) -> Result<(), (&'static [u8], &'static [u8])>,
+) -> Result<(), i32> {
     for d in rec.cgroup_dirs() {
         let dir = match crate::cgroup::open_dir(sys::CWD, d) {
             Ok(dir) => dir,
-            Err(e) => return Err(fail(cmd, &[b"cgroup ", d, b": ", sys::strerror(e)])),
+            Err(e) => return Err(fail_io(b"cgroup ", d, e)),
         };
         let r = f(dir);
         sys::close(dir);
         if let Err((file, why)) = r {
-            return Err(fail(cmd, &[d, b"/", file, b": ", why]));
+            return Err(fail(&[d, b"/", file, b": ", why]));
         }
     }
     Ok(())

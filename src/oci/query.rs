@@ -28,12 +28,12 @@ fn object(w: &mut W, id: &[u8], dir: Fd, rec: &Record) {
 }
 
 pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let id = match one_id(args, from, flags::NONE, b"state") {
-        Ok((_, id)) => id,
+    let id = match one_id(args, from, flags::NONE) {
+        Ok((id, _)) => id,
         Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
-    let opened = open(g, id, &mut buf, b"state", false);
+    let opened = open(g, id, &mut buf, false);
     let o = match &opened {
         Ok(o) => o,
         Err(code) => return *code,
@@ -45,11 +45,11 @@ pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
 }
 
 /// --format table|json (table when absent): whether JSON.
-fn format(f: Option<&[u8]>, cmd: &[u8]) -> Result<bool, i32> {
+fn format(f: Option<&[u8]>) -> Result<bool, i32> {
     match f.map(|f| crate::words::find(b"table json", f)) {
         None => Ok(false),
         Some(Some(j)) => Ok(j == 1),
-        Some(None) => Err(fail2(cmd, b"invalid format option: ", f.unwrap_or(b""))),
+        Some(None) => Err(fail2(b"invalid format option: ", f.unwrap_or(b""))),
     }
 }
 
@@ -68,12 +68,13 @@ fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
 }
 
 pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse_for(args, from, LIST_FLAGS, b"list") {
+    let parsed = flags::parse_for(args, from, LIST_FLAGS);
+    let p = match &parsed {
         Ok(p) if p.npos == 0 => p,
-        Ok(_) => return fail1(b"list", b"usage: list [-q] [--format table|json]"),
-        Err(code) => return code,
+        Ok(_) => return fail1(b"usage: list [-q] [--format table|json]"),
+        Err(code) => return *code,
     };
-    let json = match format(p.vals[1], b"list") {
+    let json = match format(p.vals[1]) {
         Ok(j) => j,
         Err(code) => return code,
     };
@@ -88,7 +89,7 @@ pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
     if let Ok(root) = g.open_root(false) {
         each_id(root, &mut |id| {
             let mut buf = [0u8; 16384];
-            let opened = open(g, id, &mut buf, b"list", true);
+            let opened = open(g, id, &mut buf, true);
             let Ok(o) = &opened else { return };
             if quiet {
                 w.s(id).s(b"\n");
@@ -116,16 +117,16 @@ const PS_FLAGS: Flags = Flags { names: b"format f", takes: 1 };
 /// `ps`: the host pids of the container's processes (its cgroup's, or its
 /// init alone without one); `--format json` as runc (a JSON array).
 pub fn ps(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let (p, id) = match one_id(args, from, PS_FLAGS, b"ps") {
+    let (id, fmt) = match one_id(args, from, PS_FLAGS) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let json = match format(p.vals[0], b"ps") {
+    let json = match format(fmt) {
         Ok(j) => j,
         Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
-    let opened = open(g, id, &mut buf, b"ps", false);
+    let opened = open(g, id, &mut buf, false);
     let o = match &opened {
         Ok(o) => o,
         Err(code) => return *code,

@@ -9,7 +9,7 @@
 use super::cgroups;
 use super::flags::{self, Flags};
 use super::state::{self, Status};
-use super::{ctl, fail, fail1, fail2, Global};
+use super::{ctl, fail, fail1, fail3, fail_io, Global};
 use crate::cgroup::{has, CTRLS, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
@@ -27,21 +27,22 @@ const PROBE_V2: &[u8] = b"memory.max cpu.weight cpuset.cpus pids.max";
 
 pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     const F: Flags = Flags { names: b"resources r", takes: 1 };
-    let p = match flags::parse(args, from, F) {
+    let parsed = flags::parse(args, from, F);
+    let p = match &parsed {
         Ok(p) => p,
-        Err(b) => return fail(b"update", &[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
+        Err(b) => return fail(&[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
     };
     let ([id], Some(src)) = (p.positional(), p.vals[0]) else {
-        return fail1(b"update", b"usage: update --resources FILE|- ID");
+        return fail1(b"usage: update --resources FILE|- ID");
     };
     let mut buf = [0u8; 16384];
-    let opened = ctl::open(g, id, &mut buf, b"update", false);
+    let opened = ctl::open(g, id, &mut buf, false);
     let o = match &opened {
         Ok(o) => o,
         Err(code) => return *code,
     };
     if state::status(o.dir, &o.rec) == Status::Stopped {
-        return fail1(b"update", b"container not running");
+        return fail1(b"container not running");
     }
     // The object: the file, or stdin read into a mapping.
     let mut stdin_map;
@@ -49,14 +50,14 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let doc = if src == b"-" {
         stdin_map = match Map::new(STDIN_MAX, false) {
             Ok(m) => m,
-            Err(e) => return fail2(b"update", b"--resources -: ", sys::strerror(e)),
+            Err(e) => return fail_io(b"--resources -", b"", e),
         };
         // The bytes as mapped (zero pages, none touched before the read).
-        let Some((_, _, b)) = stdin_map.split(0, 0) else { return fail1(b"update", b"--resources -: no memory") };
+        let Some((_, _, b)) = stdin_map.split(0, 0) else { return fail1(b"--resources -: no memory") };
         let text = match sys::read_full(0, b) {
             Ok(n) if n < STDIN_MAX => &mut b[..n],
-            Ok(_) => return fail1(b"update", b"--resources -: larger than 1 MiB"),
-            Err(e) => return fail2(b"update", b"--resources -: ", sys::strerror(e)),
+            Ok(_) => return fail1(b"--resources -: larger than 1 MiB"),
+            Err(e) => return fail_io(b"--resources -", b"", e),
         };
         super::exec::parse_json(text, &mut nodes)
     } else {
@@ -64,23 +65,23 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     };
     let doc = match doc {
         Ok(d) => d,
-        Err(u) => return u.report(b"update", b"--resources ", src),
+        Err(u) => return u.report(b"--resources ", src),
     };
     if doc.root().kind() != json::Kind::Obj {
-        return fail1(b"update", b"--resources: not a JSON object");
+        return fail1(b"--resources: not a JSON object");
     }
     let mut ignored = Policy::new();
     let res = cgroups::resources_of(Some(doc.root()), &mut ignored);
     let r = match &res {
         Ok(r) => r,
-        Err(x) => return x.report(b"update", b""),
+        Err(x) => return x.report(b""),
     };
     if r.cg.cpus.is_some() && crate::cgroup::res::online_cpus(b"update", b"cpu.cpus", r.cg.cpus).is_none() {
         return 1;
     }
     let need = r.cg.need(false);
     let mut done = [false; NCTRL];
-    let each = super::pause::each_dir(b"update", &o.rec, &mut |dir| {
+    let each = super::pause::each_dir(&o.rec, &mut |dir| {
         let v2 = has(dir, b"cgroup.controllers");
         let mut here = [false; NCTRL];
         for c in 0..4 {
@@ -94,7 +95,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
     for &c in CTRLS.iter() {
         if need[c as usize] && !done[c as usize] {
-            return fail(b"update", &[b"the container has no ", c.name(), b" cgroup"]);
+            return fail3(b"the container has no ", c.name(), b" cgroup");
         }
     }
     0

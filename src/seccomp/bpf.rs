@@ -64,10 +64,10 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn why(self) -> &'static [u8] {
+    pub fn why(self) -> super::profile::Why {
         match self {
-            Error::TooLong | Error::Far => b"the filter needs more than BPF's 4096 instructions",
-            Error::TooManyCalls => b"more than 1024 (syscall name, rule) pairs",
+            Error::TooLong | Error::Far => super::profile::Why::TooLong,
+            Error::TooManyCalls => super::profile::Why::TooManyCalls,
         }
     }
 }

@@ -86,7 +86,7 @@ pub fn compile<'o>(src: Source, host: Host, caps: u64, out: &'o mut [Insn], w: &
         arches[n] = *a;
         n += 1;
     }
-    let len = bpf::compile(&m, &arches[..n], out, &mut w.scratch).map_err(|e| profile::Error { at: 0, why: e.why() })?;
+    let len = bpf::compile(&m, &arches[..n], out, &mut w.scratch).map_err(|e| profile::Error { at: 0, code: e.why() })?;
     let lives = lets(&m, b"execve") && lets(&m, b"exit_group");
     Ok(Program { insns: &out[..len], flags: m.flags, lives })
 }
@@ -164,7 +164,7 @@ fn compile_into(profile: Profile, host: Host, caps: u64) -> Result<Option<Progra
             })?;
             let (nodes, _) = map.typed(n, crate::json::Node::EMPTY).ok_or(())?;
             let doc = crate::json::parse(text, nodes)
-                .map_err(|e| profile::Error { at: e.at, why: e.why() }.report(path))?;
+                .map_err(|e| profile::report(path, e.at, e.why()))?;
             return livable(compile(Source::Json(doc.root()), host, caps, out, w), path);
         }
     };

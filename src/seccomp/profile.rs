@@ -15,40 +15,105 @@ use super::tables::{DEFAULT, DEFAULT_ALLOW, N, NAMES, NOCAP, RESTART, RESTARTS};
 use crate::json::{Items, Kind, Value};
 
 /// A profile the compiler cannot take: where (byte offset in the JSON text,
-/// 0 for the built-in profile) and why.
+/// 0 for the built-in profile) and why (`why()`). Eight bytes: a result
+/// fits in registers, where a `&[u8]` reason made every `?` go through memory.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Error {
     pub at: u32,
-    pub why: &'static [u8],
+    pub code: Why,
 }
 
+/// The reasons, in the order of WHYS (json.rs's way: a code, not a slice).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Why {
+    NotArray,
+    Full,
+    Builtin,
+    NotObject,
+    Listener,
+    NoDefault,
+    UnknownFlag,
+    EntryNotObject,
+    NoAction,
+    TooManyConds,
+    NameNotString,
+    CapNotString,
+    IncExcNotObjects,
+    ErrnoRet,
+    Notify,
+    UnknownAction,
+    CondIncomplete,
+    NotU64,
+    IndexBeyond5,
+    UnknownOp,
+    ArchNotString,
+    UnknownArch,
+    TooLong,
+    TooManyCalls,
+}
+
+/// The text of each `Why`, '|'-separated.
+const WHYS: &[u8] = b"must be an array|\
+more rules or syscall names than mydocker's tables hold (1024 rules, 1024 names)|\
+malformed built-in profile|\
+a seccomp profile is a JSON object|\
+seccomp listeners (listenerPath) are not supported|\
+defaultAction is missing|\
+unknown seccomp flag|\
+a syscalls entry is an object|\
+action is missing|\
+more than 6 argument conditions|\
+a syscall name is a string|\
+a capability is a string|\
+includes and excludes are objects|\
+errnoRet must be an integer from 0 to 65535|\
+SCMP_ACT_NOTIFY needs a seccomp listener (not supported)|\
+unknown seccomp action|\
+an argument condition needs index, value and op|\
+not an unsigned 64-bit integer|\
+argument index beyond 5|\
+unknown or missing comparison op|\
+an architecture is a string|\
+unknown architecture|\
+the filter needs more than BPF's 4096 instructions|\
+more than 1024 (syscall name, rule) pairs";
+
 impl Error {
+    /// Why the profile is refused, e.g. "unknown seccomp action".
+    pub fn why(&self) -> &'static [u8] {
+        crate::words::nth_of(WHYS, b'|', self.code as usize)
+    }
+
     /// `mydocker: seccomp: <what>: byte N: why`.
     pub fn report(self, what: &[u8]) {
-        crate::out::Line::new()
-            .s(b"mydocker: seccomp: ")
-            .arg(what)
-            .s(b": byte ")
-            .s(crate::limits::Dec::new(self.at as u64).as_bytes())
-            .s(b": ")
-            .s(self.why)
-            .emit(2);
+        report(what, self.at, self.why())
     }
+}
+
+/// `mydocker: seccomp: <what>: byte N: why` (a JSON syntax error's too).
+pub fn report(what: &[u8], at: u32, why: &[u8]) {
+    crate::out::Line::new()
+        .s(b"mydocker: seccomp: ")
+        .arg(what)
+        .s(b": byte ")
+        .s(crate::limits::Dec::new(at as u64).as_bytes())
+        .s(b": ")
+        .s(why)
+        .emit(2);
 }
 
 /// The array `v` (absent or null: none). Any other JSON type is refused, as
 /// docker's and runc's typed decoders do: a rule silently dropped would
 /// leave a syscall allowed that the profile meant to refuse.
-fn array(v: Option<Value>) -> Result<Option<Items>, Error> {
-    match v {
-        Some(v) if v.kind() == Kind::Arr => Ok(Some(v.items())),
-        Some(v) if v.kind() != Kind::Null => bad(v, b"must be an array"),
-        _ => Ok(None),
+fn array(v: Option<Value>) -> Result<Items, Error> {
+    if let Some(v) = v.filter(|v| !matches!(v.kind(), Kind::Arr | Kind::Null)) {
+        return bad(v, Why::NotArray);
     }
+    Ok(crate::json::items_in(v))
 }
 
-fn bad<T>(v: Value, why: &'static [u8]) -> Result<T, Error> {
-    Err(Error { at: v.span().start as u32, why })
+fn bad<T>(v: Value, code: Why) -> Result<T, Error> {
+    Err(Error { at: v.span().start as u32, code })
 }
 
 /// Index of `name` in tables::NAMES: a binary search over the whole names
@@ -124,8 +189,6 @@ impl<'r> Room<'r> {
     }
 }
 
-const FULL: &[u8] = b"more rules or syscall names than mydocker's tables hold (1024 rules, 1024 names)";
-
 /// docker's default profile for `host` and the kept capability set `caps`
 /// (bit N = capability N): default ERRNO(EPERM), every ABI of the host
 /// (the compiler leaves out those its kernel does not run).
@@ -135,19 +198,19 @@ pub fn default<'r>(host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r
         _ => 1,
     };
     // The unconditional allow list first (a bit per name), then the rest.
-    let r = room.rule(Rule::NONE).ok_or(Error { at: 0, why: FULL })?;
+    let r = room.rule(Rule::NONE).ok_or(Error { at: 0, code: Why::Full })?;
     for name in allowed() {
-        room.call(name, r).ok_or(Error { at: 0, why: FULL })?;
+        room.call(name, r).ok_or(Error { at: 0, code: Why::Full })?;
     }
     let mut w = &DEFAULT[..];
     while !w.is_empty() {
-        let b = next_builtin(&mut w).ok_or(Error { at: 0, why: b"malformed built-in profile" })?;
+        let b = next_builtin(&mut w).ok_or(Error { at: 0, code: Why::Builtin })?;
         if !applies(&b, caps, host_bit) {
             continue;
         }
-        let r = room.rule(b.rule).ok_or(Error { at: 0, why: FULL })?;
+        let r = room.rule(b.rule).ok_or(Error { at: 0, code: Why::Full })?;
         for name in b.names() {
-            room.call(name, r).ok_or(Error { at: 0, why: FULL })?;
+            room.call(name, r).ok_or(Error { at: 0, code: Why::Full })?;
         }
     }
     Ok(room.model(Act::Errno(libc::EPERM as u16), host.abis(), 0))
@@ -209,34 +272,34 @@ fn applies(b: &Builtin, caps: u64, host_bit: u8) -> bool {
 /// profile file) for `host` and the kept capability set `caps`.
 pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Result<Model<'r>, Error> {
     if p.kind() != Kind::Obj {
-        return bad(p, b"a seccomp profile is a JSON object");
+        return bad(p, Why::NotObject);
     }
     if let Some(v) = p.get("listenerPath").filter(|v| !v.is_null()) {
-        return bad(v, b"seccomp listeners (listenerPath) are not supported");
+        return bad(v, Why::Listener);
     }
-    let Some(d) = p.get("defaultAction") else { return bad(p, b"defaultAction is missing") };
+    let Some(d) = p.get("defaultAction") else { return bad(p, Why::NoDefault) };
     let default = action(d, p.get("defaultErrnoRet"))?;
     let arches = arches(p, host)?;
     let mut flags = 0;
-    for f in array(p.get("flags"))?.into_iter().flatten() {
+    for f in array(p.get("flags"))? {
         let i = word(f, b"SECCOMP_FILTER_FLAG_", b"TSYNC LOG SPEC_ALLOW");
         let Some(bit) = i.and_then(|i| [FLAG_TSYNC, FLAG_LOG, FLAG_SPEC_ALLOW].get(i)) else {
-            return bad(f, b"unknown seccomp flag");
+            return bad(f, Why::UnknownFlag);
         };
         flags |= bit;
     }
     let go_arch = match host {
-        Host::Aarch64 => "arm64",
-        _ => "amd64",
+        Host::Aarch64 => &b"arm64"[..],
+        _ => b"amd64",
     };
-    for s in array(p.get("syscalls"))?.into_iter().flatten() {
+    for s in array(p.get("syscalls"))? {
         if s.kind() != Kind::Obj {
-            return bad(s, b"a syscalls entry is an object");
+            return bad(s, Why::EntryNotObject);
         }
         if !wanted(s, caps, go_arch)? {
             continue;
         }
-        let act = action(s.get("action").ok_or(Error { at: s.span().start as u32, why: b"action is missing" })?, s.get("errnoRet"))?;
+        let act = action(s.get("action").ok_or(Error { at: s.span().start as u32, code: Why::NoAction })?, s.get("errnoRet"))?;
         // A rule with the default action changes nothing but could shadow
         // another rule of the same syscall: runc drops it (libseccomp
         // refuses it).
@@ -247,10 +310,10 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         let mut n = 0;
         let mut seen = 0u8;
         let mut repeats = false;
-        for a in array(s.get("args"))?.into_iter().flatten() {
+        for a in array(s.get("args"))? {
             let c = cond(a)?;
             if n == MAX_CONDS {
-                return bad(a, b"more than 6 argument conditions");
+                return bad(a, Why::TooManyConds);
             }
             repeats |= seen & 1 << c.arg != 0;
             seen |= 1 << c.arg;
@@ -260,8 +323,8 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         // runc: conditions on distinct arguments must all hold; with an
         // index repeated, each condition is a rule of its own.
         let mut add = |rule: Rule| -> Result<(), Error> {
-            let r = room.rule(rule).ok_or(Error { at: s.span().start as u32, why: FULL })?;
-            names(s, |name| room.call(name, r).ok_or(Error { at: s.span().start as u32, why: FULL }))
+            let r = room.rule(rule).ok_or(Error { at: s.span().start as u32, code: Why::Full })?;
+            names(s, |name| room.call(name, r).ok_or(Error { at: s.span().start as u32, code: Why::Full }))
         };
         if repeats {
             for c in &conds[..n] {
@@ -276,22 +339,22 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
 
 /// The entry's names (`names`, or docker's older `name`), known ones only.
 fn names(s: Value, mut f: impl FnMut(u16) -> Result<(), Error>) -> Result<(), Error> {
-    let one = s.get("name").into_iter();
-    for v in array(s.get("names"))?.into_iter().flatten().chain(one) {
-        let Some(name) = v.as_bytes() else { return bad(v, b"a syscall name is a string") };
-        if let Some(i) = lookup(name) {
-            f(i)?;
-        }
+    let mut each = |v: Value| match v.as_bytes() {
+        None => bad(v, Why::NameNotString),
+        Some(name) => lookup(name).map_or(Ok(()), &mut f),
+    };
+    for v in array(s.get("names"))? {
+        each(v)?;
     }
-    Ok(())
+    s.get("name").map_or(Ok(()), each)
 }
 
 /// docker's includes/excludes for the kept capabilities and the host.
 #[inline(never)]
-fn wanted(s: Value, caps: u64, go_arch: &str) -> Result<bool, Error> {
+fn wanted(s: Value, caps: u64, go_arch: &[u8]) -> Result<bool, Error> {
     let has = |c: Value| -> Result<bool, Error> {
-        let Some(name) = c.as_bytes() else { return bad(c, b"a capability is a string") };
-        let name = name.strip_prefix(b"CAP_").unwrap_or(name);
+        let Some(name) = c.as_bytes() else { return bad(c, Why::CapNotString) };
+        let name = name.strip_prefix(&b"CAP_"[..]).unwrap_or(name);
         Ok(crate::words::find(crate::caps::WORDS, name).is_some_and(|i| caps & 1 << i != 0))
     };
     let (inc, exc) = (s.get("includes"), s.get("excludes"));
@@ -305,20 +368,23 @@ fn wanted(s: Value, caps: u64, go_arch: &str) -> Result<bool, Error> {
             return Ok(false);
         }
     }
-    let on_host = |v: Value| v.as_str() == Some(go_arch);
-    let mut inc_arches = list(inc, "arches")?.peekable();
-    if inc_arches.peek().is_some() && !inc_arches.any(on_host) {
+    let on_host = |v: Value| v.as_bytes() == Some(go_arch);
+    let (mut listed, mut here) = (false, false);
+    for v in list(inc, "arches")? {
+        (listed, here) = (true, here || on_host(v));
+    }
+    if listed && !here {
         return Ok(false);
     }
     Ok(!list(exc, "arches")?.any(on_host))
 }
 
 /// The array `o.key` (nothing when absent).
-fn list<'a>(o: Option<Value<'a>>, key: &str) -> Result<impl Iterator<Item = Value<'a>>, Error> {
+fn list<'a>(o: Option<Value<'a>>, key: &str) -> Result<Items<'a>, Error> {
     if let Some(o) = o.filter(|o| !matches!(o.kind(), Kind::Obj | Kind::Null)) {
-        return bad(o, b"includes and excludes are objects");
+        return bad(o, Why::IncExcNotObjects);
     }
-    Ok(array(o.and_then(|o| o.get(key)))?.into_iter().flatten())
+    array(o.and_then(|o| o.get(key)))
 }
 
 /// The index of string `v`, less `prefix`, among `words` (crate::words).
@@ -332,7 +398,7 @@ fn action(v: Value, errno: Option<Value>) -> Result<Act, Error> {
             None => Ok(dflt),
             Some(e) => e.as_u64().and_then(|n| u16::try_from(n).ok()).ok_or(Error {
                 at: e.span().start as u32,
-                why: b"errnoRet must be an integer from 0 to 65535",
+                code: Why::ErrnoRet,
             }),
         }
     };
@@ -344,8 +410,8 @@ fn action(v: Value, errno: Option<Value>) -> Result<Act, Error> {
         Some(5) => Act::Trap,
         Some(6) => Act::Log,
         Some(7) => Act::Trace(ret(libc::EPERM as u16)?),
-        Some(8) => return bad(v, b"SCMP_ACT_NOTIFY needs a seccomp listener (not supported)"),
-        _ => return bad(v, b"unknown seccomp action"),
+        Some(8) => return bad(v, Why::Notify),
+        _ => return bad(v, Why::UnknownAction),
     })
 }
 
@@ -354,17 +420,17 @@ fn cond(a: Value) -> Result<Cond, Error> {
     let int = |k: &str, need: bool| -> Result<u64, Error> {
         match a.get(k) {
             None if !need => Ok(0),
-            None => bad(a, b"an argument condition needs index, value and op"),
-            Some(v) => v.as_u64().ok_or(Error { at: v.span().start as u32, why: b"not an unsigned 64-bit integer" }),
+            None => bad(a, Why::CondIncomplete),
+            Some(v) => v.as_u64().ok_or(Error { at: v.span().start as u32, code: Why::NotU64 }),
         }
     };
     let arg = int("index", true)?;
     if arg > 5 {
-        return bad(a, b"argument index beyond 5");
+        return bad(a, Why::IndexBeyond5);
     }
     let ops = [Op::Ne, Op::Lt, Op::Le, Op::Eq, Op::Ge, Op::Gt, Op::MaskedEq];
     let i = a.get("op").and_then(|v| word(v, b"SCMP_CMP_", b"NE LT LE EQ GE GT MASKED_EQ"));
-    let Some(&op) = i.and_then(|i| ops.get(i)) else { return bad(a, b"unknown or missing comparison op") };
+    let Some(&op) = i.and_then(|i| ops.get(i)) else { return bad(a, Why::UnknownOp) };
     Ok(Cond { arg: arg as u8, op, value: int("value", true)?, two: int("valueTwo", false)? })
 }
 
@@ -375,28 +441,28 @@ fn arches(p: Value, host: Host) -> Result<ArchSet, Error> {
     let mut set = host.native().bit();
     let mut add = |v: Value| -> Result<(), Error> {
         if v.as_bytes().is_none() {
-            return bad(v, b"an architecture is a string");
+            return bad(v, Why::ArchNotString);
         }
         // libseccomp's names: ours in ARCHES' order, then those no host of
         // ours runs, which add nothing (any other is a typo, refused as
         // runc does).
         let words = b"X86_64 X86 X32 AARCH64 ARM MIPS MIPS64 MIPS64N32 MIPSEL MIPSEL64 MIPSEL64N32 PPC PPC64 \
                       PPC64LE S390 S390X PARISC PARISC64 RISCV64 LOONGARCH64 M68K SH SHEB";
-        let Some(i) = word(v, b"SCMP_ARCH_", words) else { return bad(v, b"unknown architecture") };
+        let Some(i) = word(v, b"SCMP_ARCH_", words) else { return bad(v, Why::UnknownArch) };
         set |= ARCHES.get(i).map_or(0, |a| a.bit());
         Ok(())
     };
     let list = p.get("architectures").filter(|v| !v.is_null());
-    for a in array(list)?.into_iter().flatten() {
+    for a in array(list)? {
         add(a)?;
     }
     let native = match host {
-        Host::Aarch64 => "SCMP_ARCH_AARCH64",
-        _ => "SCMP_ARCH_X86_64",
+        Host::Aarch64 => &b"SCMP_ARCH_AARCH64"[..],
+        _ => b"SCMP_ARCH_X86_64",
     };
-    for m in array(p.get("archMap"))?.into_iter().flatten() {
-        if m.get("architecture").and_then(|v| v.as_str()) == Some(native) {
-            for a in array(m.get("subArchitectures"))?.into_iter().flatten() {
+    for m in array(p.get("archMap"))? {
+        if m.get("architecture").and_then(|v| v.as_bytes()) == Some(native) {
+            for a in array(m.get("subArchitectures"))? {
                 add(a)?;
             }
         }

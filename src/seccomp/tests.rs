@@ -327,7 +327,7 @@ fn op_name(op: Op) -> &'static str {
 fn ours(src: Source, host: Host, caps: u64) -> Vec<Insn> {
     let mut out = vec![Insn { code: 0, jt: 0, jf: 0, k: 0 }; MAX_INSNS];
     let mut w = Box::new(Work::new());
-    let p = super::compile(src, host, caps, &mut out, &mut w).unwrap_or_else(|e| panic!("compile: {}", String::from_utf8_lossy(e.why)));
+    let p = super::compile(src, host, caps, &mut out, &mut w).unwrap_or_else(|e| panic!("compile: {}", String::from_utf8_lossy(e.why())));
     p.insns.to_vec()
 }
 
@@ -604,7 +604,7 @@ fn the_default_filter_refuses_what_docker_refuses() {
 
 #[test]
 fn profile_errors_name_the_offending_value() {
-    let e = |t: &str| ours_json(t, Host::X86_64, 0).err().map(|e| (e.at, String::from_utf8_lossy(e.why).into_owned()));
+    let e = |t: &str| ours_json(t, Host::X86_64, 0).err().map(|e| (e.at, String::from_utf8_lossy(e.why()).into_owned()));
     assert_eq!(e(r#"{"syscalls": []}"#).unwrap().1, "defaultAction is missing");
     assert_eq!(e(r#"{"defaultAction": "SCMP_ACT_NOPE"}"#), Some((18, "unknown seccomp action".into())));
     let bad_op = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_XX"}]}]}"#;
@@ -639,7 +639,7 @@ fn a_program_too_long_for_bpf_is_an_error() {
     }
     s += "]}";
     let e = ours_json(&s, Host::X86_64, 0).err().unwrap();
-    assert_eq!(e.why, b"the filter needs more than BPF's 4096 instructions");
+    assert_eq!(e.why(), b"the filter needs more than BPF's 4096 instructions");
 }
 
 /// `Program::lives` (decided on the model, for the check that refuses a
@@ -695,12 +695,12 @@ fn a_profile_larger_than_the_tables_is_an_error_not_a_crash() {
     // 3 × 481 (name, rule) pairs > 1024.
     let many_names = format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, vec![entry(&all.join(",")); 3].join(","));
     let e = ours_json(&many_names, Host::X86_64, 0).err().unwrap();
-    assert!(String::from_utf8_lossy(e.why).starts_with("more rules or syscall names than mydocker's tables hold"));
+    assert!(String::from_utf8_lossy(e.why()).starts_with("more rules or syscall names than mydocker's tables hold"));
     // 1100 rules > 1024 (a rule whose names no table knows takes room too).
     let many_rules =
         format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, vec![entry("\"nosuchcall\""); 1100].join(","));
     let e = ours_json(&many_rules, Host::X86_64, 0).err().unwrap();
-    assert!(String::from_utf8_lossy(e.why).starts_with("more rules or syscall names than mydocker's tables hold"));
+    assert!(String::from_utf8_lossy(e.why()).starts_with("more rules or syscall names than mydocker's tables hold"));
 }
 
 /// docker's format before 17.x and generated allow-lists: a rule per
@@ -716,7 +716,7 @@ fn a_rule_per_syscall_compiles_as_one_rule_with_every_name() {
     let together = profile(vec![format!(r#"{{"names": [{}], "action": "SCMP_ACT_ALLOW"}}"#, all.join(","))]);
     assert!(N > 256, "{N} names: more than the 256 rules the table used to hold");
     for host in HOSTS {
-        let mine = ours_json(&one_each, host, 0).unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.why)));
+        let mine = ours_json(&one_each, host, 0).unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.why())));
         assert_eq!(mine, ours_json(&together, host, 0).unwrap(), "{host:?}");
     }
 }
