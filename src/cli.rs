@@ -113,16 +113,16 @@ impl Limits<'_> {
 
 impl<'a> Run<'a> {
     pub fn env_flags(&self) -> &[&'a [u8]] {
-        &self.items[..self.nenv]
+        self.items.get(..self.nenv).unwrap_or_default()
     }
     pub fn volume_specs(&self) -> &[&'a [u8]] {
-        &self.items[AT_VOLUMES..AT_VOLUMES + self.nvol]
+        self.items.get(AT_VOLUMES..AT_VOLUMES + self.nvol).unwrap_or_default()
     }
     pub fn tmpfs_paths(&self) -> &[&'a [u8]] {
-        &self.items[AT_TMPFS..AT_TMPFS + self.ntmpfs]
+        self.items.get(AT_TMPFS..AT_TMPFS + self.ntmpfs).unwrap_or_default()
     }
     pub fn device_specs(&self) -> &[&'a [u8]] {
-        &self.items[AT_DEVICES..AT_DEVICES + self.ndev]
+        self.items.get(AT_DEVICES..AT_DEVICES + self.ndev).unwrap_or_default()
     }
     /// docker's default device policy applies: a container with a rootfs of
     /// its own, not --privileged (without a rootfs it shares the host's
