@@ -300,8 +300,9 @@ enum When {
 
 /// A system step of the rootfs layout, as written in `system!` below:
 /// (when, op, "SOURCE TARGET", make, optional, kind), the target inside
-/// the rootfs, the source "-" for none or "@" for the target itself; a
-/// lone "PATH" is the host's PATH at the same path inside. The
+/// the rootfs, the source "@" for the target itself; a lone "PATH" is the
+/// host's PATH at the same path inside; "" is no source, the step
+/// before's target (its read-only remount). The
 /// paths are kept apart, a line each in PATHS (a slice per step would cost
 /// 16 bytes of the table); SYSTEM holds the rest. Order matters: each mount
 /// point must exist when its step runs (/proc before its masks, /dev before
@@ -417,15 +418,15 @@ system! {
     (Hardened, BIND, "/dev/null /proc/timer_stats", No, true, Masked),
     // docker's read-only /proc paths: bound onto themselves, remounted read-only.
     (Hardened, RBIND, "@ /proc/sys", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/sys", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/sysrq-trigger", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/sysrq-trigger", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/irq", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/irq", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/bus", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/bus", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/fs", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/fs", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, SYSFS_RO, "sysfs /sys", Dir, false, Sys),
     (Privileged, SYSFS_RW, "sysfs /sys", Dir, false, Sys),
     (Hardened, EMPTY_RO, "tmpfs /sys/firmware", No, true, Masked),
@@ -546,14 +547,19 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         return t.check();
     };
     let root = bind_rootfs(t, r);
+    let mut last: &[u8] = b"";
     for (&(when, op, make, optional, kind), p) in system() {
         if when != When::Always && (when == When::Privileged) != spec.privileged {
             continue;
         }
-        let (src, dst) = paths(p);
+        let (src, mut dst) = paths(p);
+        if dst.is_empty() {
+            dst = last;
+        }
+        last = dst;
         let target = t.join(r, dst);
         let src = match src {
-            b"-" => None,
+            b"" => None,
             b"@" => Some(target),
             s => Some(t.text(s)),
         };
