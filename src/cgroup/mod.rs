@@ -284,20 +284,25 @@ fn v1_root_file(c: Ctrl) -> &'static [u8] {
 
 impl Layout {
     pub fn new() -> Layout {
-        Layout {
-            text: [0; TEXT_CAP],
-            used: 0,
-            v1: [None; NCTRL],
-            v2: None,
-            caller_v1: [None; NCTRL],
-            caller_v2: None,
-            overflow: false,
-            shared: false,
-            others: [Other { names: Span { at: 0, len: 0 }, caller: Span { at: 0, len: 0 }, mount: None }; MAX_HIER],
-            n_others: 0,
-            all: false,
-        }
+        Self::EMPTY
     }
+
+    /// No path and no mount: a constant of zero bytes, so `new` is one
+    /// memset (built field by field, only the Options' tags were written,
+    /// one loop per array).
+    const EMPTY: Layout = Layout {
+        text: [0; TEXT_CAP],
+        used: 0,
+        v1: [None; NCTRL],
+        v2: None,
+        caller_v1: [None; NCTRL],
+        caller_v2: None,
+        overflow: false,
+        shared: false,
+        others: [Other { names: Span { at: 0, len: 0 }, caller: Span { at: 0, len: 0 }, mount: None }; MAX_HIER],
+        n_others: 0,
+        all: false,
+    };
 
     /// The hierarchies without our controllers (kept when `all`).
     pub fn others(&self) -> &[Other] {
@@ -331,17 +336,18 @@ impl Layout {
             return false;
         }
         let v1 = CTRLS.map(|c| need[c as usize] && self.caller_v1[c as usize].is_some());
-        let (mut p, mut q) = ([0u8; 64], [0u8; 64]);
+        let mut p = [0u8; 64];
         for c in CTRLS.iter().copied().filter(|&c| v1[c as usize]) {
-            let mut dir = [0u8; 32];
-            let d = join(&mut dir, &[b"/sys/fs/cgroup/", c.name()]);
-            let n = join(&mut p, &[&dir[..d], b"/release_agent"]);
-            let m = join(&mut q, &[&dir[..d], b"/", v1_root_file(c)]);
-            if !exists(&p[..n]) || !exists(&q[..m]) {
-                return false;
+            // "/sys/fs/cgroup/<name>/", then each file after it.
+            let d = join(&mut p, &[b"/sys/fs/cgroup/", c.name(), b"/"]);
+            for file in [&b"release_agent"[..], v1_root_file(c)] {
+                let n = d + join(&mut p[d..], &[file]);
+                if !exists(&p[..n]) {
+                    return false;
+                }
             }
             if self.v1[c as usize].is_none() {
-                self.v1[c as usize] = self.usual(&dir[..d]);
+                self.v1[c as usize] = self.usual(&p[..d - 1]);
             }
         }
         if v2 && self.v2.is_none() {
@@ -400,7 +406,8 @@ impl Layout {
     pub fn mount_line(&mut self, line: &[u8], need: &Need, reachable: impl Fn(&[u8]) -> bool) {
         let Some(m) = parse_mountinfo_line(line) else { return };
         let (v1, v2) = (m.fstype == b"cgroup", m.fstype == b"cgroup2" && self.v2.is_none());
-        let ours = CTRLS.map(|c| v1 && need[c as usize] && self.v1[c as usize].is_none() && has_opt(m.superopts, c.name()));
+        let ours =
+            CTRLS.map(|c| v1 && need[c as usize] && self.v1[c as usize].is_none() && has_opt(m.superopts, c.name()));
         let other = self.others().iter().position(|o| {
             v1 && o.mount.is_none() && self.path(o.names).split(crate::words::on(b',')).all(|n| has_opt(m.superopts, n))
         });

@@ -13,7 +13,7 @@ use super::cgroups;
 use super::config::{self, Refusal, Store};
 use super::flags::{self, Flags};
 use super::state::{self, Record};
-use super::{fail, fail1, fail2, Global};
+use super::{fail, fail1, fail2, fail3, fail_io, Global};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
@@ -21,9 +21,9 @@ use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
 use crate::mounts::{self, Entry, Table};
 use crate::sys::{self, Errno, Fd, Map};
 
-const FLAGS: Flags =
+pub(super) const FLAGS: Flags =
     Flags { names: b"bundle b|pid-file|console-socket|no-pivot|no-new-keyring|preserve-fds|detach d", takes: 0b100111 };
-const BUNDLE: usize = 0;
+pub(super) const BUNDLE: usize = 0;
 const PID_FILE: usize = 1;
 const CONSOLE: usize = 2;
 const PRESERVE: usize = 5;
@@ -98,7 +98,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, run: bool) -> Result<(
         None => 0,
         Some(v) => match crate::limits::parse_u64(v) {
             Some(n) if n < 1 << 20 => n as i32,
-            _ => return Err(fail(&[b"--preserve-fds '", v, b"': not a number of fds"])),
+            _ => return Err(fail3(b"--preserve-fds '", v, b"': not a number of fds")),
         },
     };
     let mut bbuf = [0u8; 4096];
@@ -134,12 +134,6 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, run: bool) -> Result<(
     }
     let _ = sys::flock(dir, libc::LOCK_UN);
     r.map(|pid| (pid, id, detach, relay))
-}
-
-/// `mydocker: <command>: <what><arg>: <strerror>`; returns 1.
-#[inline(never)]
-pub(super) fn fail_io(what: &[u8], arg: &[u8], e: Errno) -> i32 {
-    fail(&[what, arg, b": ", sys::strerror(e)])
 }
 
 fn refused(r: Refusal) -> i32 {
@@ -249,7 +243,7 @@ fn build_and_spawn(
     let rootfs = config::rootfs(root.get("root"), bundle, &mut rbuf).map_err(|r| refused(r))?;
     match sys::kind(rootfs) {
         Ok(sys::FileKind::Dir) => {}
-        Ok(_) => return Err(fail(&[b"root.path ", rootfs, b": not a directory"])),
+        Ok(_) => return Err(fail3(b"root.path ", rootfs, b": not a directory")),
         Err(e) => return Err(fail_io(b"root.path ", rootfs, e)),
     }
     let (nent, ntext) = super::mounts::table_size(root, rootfs.len() + bundle.len(), pristine.len());
@@ -431,7 +425,7 @@ fn save(
         cgroups,
     };
     let mut buf = [0u8; 16384];
-    let n = rec.encode(&mut buf).ok_or_else(|| fail(&[b"state of ", id, b": paths too long"]))?;
+    let n = rec.encode(&mut buf).ok_or_else(|| fail3(b"state of ", id, b": paths too long"))?;
     let w = |name: &[u8], data: &[u8]| state::write_atomic(dir, name, data).map_err(|e| fail_io(b"writing ", name, e));
     if let Some(a) = annotations.filter(|a| a.kind() == json::Kind::Obj) {
         w(b"annotations", pristine.get(a.span()).unwrap_or(b"{}"))?;

@@ -2,7 +2,7 @@
 //! match on them ("container does not exist", "container not running").
 use super::flags::{self, Flags};
 use super::state::{self, Record, Status};
-use super::{fail, fail1, fail2, Global};
+use super::{fail, fail1, fail2, fail3, fail_io, Global};
 use crate::cli::Args;
 use crate::sys::{self, Errno, Fd};
 
@@ -44,7 +44,7 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], quiet: bool) -> Result
         None => {
             sys::close(dir);
             sys::close(root);
-            Err(if found && !quiet { fail(&[b"container ", id, UNREADABLE]) } else { missing(quiet) })
+            Err(if found && !quiet { fail3(b"container ", id, UNREADABLE) } else { missing(quiet) })
         }
     }
 }
@@ -54,21 +54,21 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], quiet: bool) -> Result
 const UNREADABLE: &[u8] =
     b": its state record is unreadable (empty, cut short, or another mydocker's): delete --force removes it";
 
-/// The flags `f` and exactly one positional argument, the id.
-pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
-    let p = flags::parse_for(args, from, f)?;
+/// The flags `f` (at most one: delete --force, ps --format) and exactly
+/// one positional argument: the id and that flag's value.
+pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags) -> Result<(&'a [u8], Option<&'a [u8]>), i32> {
+    // Borrowed, not moved out of the Result: a move copies the whole table.
+    let parsed = flags::parse_for(args, from, f);
+    let p = parsed.as_ref().map_err(|c| *c)?;
     match p.positional() {
-        [id] => {
-            let id: &'a [u8] = id;
-            Ok((p, id))
-        }
-        _ => Err(fail(&[b"usage: ", super::command(), b" ID"])),
+        [id] => Ok((id, p.vals[0])),
+        _ => Err(fail3(b"usage: ", super::command(), b" ID")),
     }
 }
 
 pub fn start(g: &Global, args: &dyn Args, from: usize) -> i32 {
     match one_id(args, from, flags::NONE) {
-        Ok((_, id)) => start_id(g, id),
+        Ok((id, _)) => start_id(g, id),
         Err(code) => code,
     }
 }
@@ -101,7 +101,7 @@ pub fn start_id(g: &Global, id: &[u8]) -> i32 {
         }
         Err(Errno(libc::ENXIO)) => return fail1(b"container not running"),
         Err(Errno(libc::ENOENT)) => return fail1(b"cannot start an already running container"),
-        Err(e) => return fail2(b"exec.fifo: ", sys::strerror(e)),
+        Err(e) => return fail_io(b"exec.fifo", b"", e),
     };
     // The unlink is the claim: of starts racing past the status check,
     // only the one that removes the fifo writes to it (runc: exactly one
@@ -122,7 +122,7 @@ pub fn start_id(g: &Global, id: &[u8]) -> i32 {
     match r {
         Ok(1) => 0,
         Ok(_) => fail1(b"exec.fifo: short write"),
-        Err(e) => fail2(b"exec.fifo: ", sys::strerror(e)),
+        Err(e) => fail_io(b"exec.fifo", b"", e),
     }
 }
 
@@ -144,9 +144,10 @@ pub fn parse_signal(s: &[u8]) -> Option<i32> {
 const KILL_FLAGS: Flags = Flags { names: b"all a", takes: 0 };
 
 pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse_for(args, from, KILL_FLAGS) {
+    let parsed = flags::parse_for(args, from, KILL_FLAGS);
+    let p = match &parsed {
         Ok(p) => p,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     let (id, sig) = match p.positional() {
         [id] => (*id, &b"TERM"[..]),
@@ -204,7 +205,7 @@ const DELETE_FLAGS: Flags = Flags { names: b"force f", takes: 0 };
 
 pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
     match one_id(args, from, DELETE_FLAGS) {
-        Ok((p, id)) => delete_id(g, id, p.has(0), true),
+        Ok((id, force)) => delete_id(g, id, force.is_some(), true),
         Err(code) => code,
     }
 }
@@ -220,7 +221,7 @@ fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
         Err(_) => match remove_unrecorded(g, id, force && !again) {
             // A create that was under way has its record now: delete that.
             Some(true) if again => return delete_id(g, id, force, false),
-            Some(true) => return fail(&[b"container ", id, UNREADABLE]),
+            Some(true) => return fail3(b"container ", id, UNREADABLE),
             // runc: an unknown id with --force is not an error.
             Some(false) if force => return 0,
             Some(false) => return fail2(b"container does not exist: ", id),
@@ -293,7 +294,7 @@ fn lock(dir: sys::Fd, id: &[u8]) -> bool {
         }
         sys::sleep_ms(10);
     }
-    fail(&[b"container ", id, b": busy for 10 s (a create under way?)"]);
+    fail3(b"container ", id, b": busy for 10 s (a create under way?)");
     false
 }
 
@@ -346,7 +347,7 @@ fn finish(o: &Opened, id: &[u8], kill: bool) -> i32 {
     match state::remove(o.root, id, o.dir) {
         // ENOENT: a concurrent delete removed it first; it is gone either way.
         Ok(()) | Err(Errno(libc::ENOENT)) => 0,
-        Err(e) => fail(&[b"removing the state of ", id, b": ", sys::strerror(e)]),
+        Err(e) => fail_io(b"removing the state of ", id, e),
     }
 }
 
@@ -382,7 +383,7 @@ fn remove_cgroup(d: &[u8], kill: bool) -> bool {
         Ok(()) => false,
         Err(Errno(libc::EBUSY)) if !mine => false,
         Err(e) => {
-            fail(&[b"removing cgroup ", d, b": ", sys::strerror(e)]);
+            fail_io(b"removing cgroup ", d, e);
             mine
         }
     }
