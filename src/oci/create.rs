@@ -255,8 +255,12 @@ fn build_and_spawn(
     // (child.rs; model::Mode::Created). Closed at exit on every way out.
     let (ack, acked) = sys::pipe().map_err(|e| fail_io(b"pipe", b"", e))?;
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
-    let mut made = cgroups::make(cg_path, res, &policy, dir)
-        .map_err(|(what, why)| fail(&[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
+    // Borrowed, not moved out of the Result: a move copies its 4 KiB.
+    let mut made_r = cgroups::make(cg_path, res, &policy, dir);
+    let made = match &mut made_r {
+        Ok(m) => m,
+        Err((what, why)) => return Err(fail(&[b"cgroup ", cg_path, b": ", what, b": ", why])),
+    };
     let built = super::mounts::build(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table);
     if let Err(r) = built {
         made.remove();

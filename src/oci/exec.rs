@@ -224,7 +224,8 @@ pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<
 /// Ok: the exit code; Err: a failure already reported.
 fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let mut buf = [0u8; 16384];
-    let o = ctl::open(g, e.id, &mut buf, false)?;
+    let opened = ctl::open(g, e.id, &mut buf, false);
+    let o = opened.as_ref().map_err(|c| *c)?;
     match state::status(o.dir, &o.rec) {
         Status::Stopped => return Err(fail1(b"cannot exec in a stopped container")),
         Status::Paused => return Err(fail1(b"cannot exec in a paused container")),
@@ -290,13 +291,14 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     table.check().map_err(|why| fail(&[b"--cwd: ", why]))?;
 
     let pid = o.rec.pid;
-    let mut paths = [[0u8; 40]; JOINED.len()];
-    let mut lens = [0usize; JOINED.len()];
-    let dec = crate::limits::Dec::new(pid as u64);
-    for (k, (_, name)) in JOINED.iter().enumerate() {
-        lens[k] = crate::cgroup::join(&mut paths[k], &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
+    let mut text = [0u8; 40 * JOINED.len()];
+    let mut joins = [(0, &b""[..]); JOINED.len()];
+    let (mut rest, dec) = (&mut text[..], crate::limits::Dec::new(pid as u64));
+    for (j, &(flag, name)) in joins.iter_mut().zip(JOINED.iter()) {
+        let n = crate::cgroup::join(rest, &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
+        let (path, tail) = core::mem::take(&mut rest).split_at_mut(n);
+        (*j, rest) = ((flag, &*path), tail);
     }
-    let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
     let cgroups = join_files(&o.rec)?;
     // The pid really was the container's while we joined: a process that
     // ended and whose pid was reused since has another start time.

@@ -207,10 +207,11 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
                 args.arg(i)
             }
             (true, None) => return fail_as(b"", &[b"flag needs a value: ", args.arg(i)]),
-            (false, Some(v)) if v == b"false" => b"false",
-            (false, _) => b"",
+            (false, v) => v.unwrap_or(b""),
         };
         i += 1;
+        // A switch is on unless given "=false".
+        let off = v == b"false";
         match k {
             0 => root = Some(v),
             1 => match sys::openat(sys::CWD, v, libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND) {
@@ -221,8 +222,8 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
                 Some(j) => log::json(j == 1),
                 None => return fail_as(b"--log-format", &[v, b": use text or json"]),
             },
-            3 => g.debug = v != b"false",
-            4 if v != b"false" => {
+            3 => g.debug = !off,
+            4 if !off => {
                 return fail_as(b"--systemd-cgroup", &[b"systemd cgroup management is not supported; use cgroupfs"])
             }
             5 if v == b"true" => return fail_as(b"--rootless", &[b"rootless containers are not supported"]),
