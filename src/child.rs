@@ -115,7 +115,9 @@ pub struct Joins {
 }
 
 impl Joins {
-    pub const NONE: Joins = Joins { fds: [(-1, 0, 0); MAX_JOINS], n: 0 };
+    /// All zeros (only the first `n` are ever read): built by a memset,
+    /// not copied from a constant.
+    pub const NONE: Joins = Joins { fds: [(0, 0, 0); MAX_JOINS], n: 0 };
 }
 
 /// Entry point on the clone stack. Never returns: execs or exits 125.
@@ -589,7 +591,7 @@ fn last_steps(ctx: &Ctx) -> Result<(), Report> {
     // signal whose default ends a process ends it by a handler (exit
     // 128+N), set while all are still blocked; execve resets them.
     let created = ctx.fifo() >= 0;
-    for sig in 1..=64 {
+    for sig in 1..65 {
         let _ = if created && crate::signals::terminates(sig) {
             sys::exit_on(sig)
         } else if ctx.inherited.ignored & (1u64 << (sig - 1)) != 0 {

@@ -34,13 +34,22 @@ impl Args for [&[u8]] {
 
 /// How many `-e` flags one command line may carry (a fixed table, no heap).
 pub const MAX_ENV_FLAGS: usize = 256;
+/// Where each list starts in Run's items.
+const AT_VOLUMES: usize = MAX_ENV_FLAGS;
+const AT_TMPFS: usize = AT_VOLUMES + MAX_VOLUMES;
+const AT_DEVICES: usize = AT_TMPFS + MAX_TMPFS;
+const AT_END: usize = AT_DEVICES + crate::devices::MAX_DEVICES;
 /// sethostname(2) takes at most 64 bytes (HOST_NAME_MAX).
 pub const HOST_NAME_MAX: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Run<'a> {
     pub hostname: Option<&'a [u8]>,
-    pub env: [&'a [u8]; MAX_ENV_FLAGS],
+    /// The -e flags, -v specs, --tmpfs paths and --device specs as typed,
+    /// each list in its part of one array (one to fill when blank): the
+    /// -e flags from 0, the others from AT_VOLUMES, AT_TMPFS, AT_DEVICES on.
+    items: [&'a [u8]; AT_END],
+    /// How many -e flags.
     pub nenv: usize,
     pub env_clear: bool,
     /// Index in argv of the command; everything from here on is passed as is.
@@ -50,10 +59,9 @@ pub struct Run<'a> {
     /// hierarchy's root; default: the caller's own cgroup.
     pub cgroup_parent: Option<&'a [u8]>,
     pub rootfs: Option<&'a [u8]>,
-    /// -v specs as typed (syntax-checked; parsed again by mounts::parse_volume).
-    pub volumes: [&'a [u8]; MAX_VOLUMES],
+    /// How many -v specs (syntax-checked; parsed again by
+    /// mounts::parse_volume) and --tmpfs paths.
     pub nvol: usize,
-    pub tmpfs: [&'a [u8]; MAX_TMPFS],
     pub ntmpfs: usize,
     pub read_only: bool,
     pub workdir: Option<&'a [u8]>,
@@ -71,8 +79,8 @@ pub struct Run<'a> {
     pub seccomp: crate::seccomp::Profile<'a>,
     /// --init: a tiny reaper as PID 1, the command as PID 2.
     pub init: bool,
-    /// --device specs as typed (syntax-checked; parsed again by devices::parse_device).
-    pub devices: [&'a [u8]; crate::devices::MAX_DEVICES],
+    /// How many --device specs (syntax-checked; parsed again by
+    /// devices::parse_device).
     pub ndev: usize,
     /// -t: a pseudo-terminal of the container's own, relayed by mydocker.
     pub tty: bool,
@@ -105,16 +113,16 @@ impl Limits<'_> {
 
 impl<'a> Run<'a> {
     pub fn env_flags(&self) -> &[&'a [u8]] {
-        &self.env[..self.nenv]
+        self.items.get(..self.nenv).unwrap_or_default()
     }
     pub fn volume_specs(&self) -> &[&'a [u8]] {
-        &self.volumes[..self.nvol]
+        self.items.get(AT_VOLUMES..AT_VOLUMES + self.nvol).unwrap_or_default()
     }
     pub fn tmpfs_paths(&self) -> &[&'a [u8]] {
-        &self.tmpfs[..self.ntmpfs]
+        self.items.get(AT_TMPFS..AT_TMPFS + self.ntmpfs).unwrap_or_default()
     }
     pub fn device_specs(&self) -> &[&'a [u8]] {
-        &self.devices[..self.ndev]
+        self.items.get(AT_DEVICES..AT_DEVICES + self.ndev).unwrap_or_default()
     }
     /// docker's default device policy applies: a container with a rootfs of
     /// its own, not --privileged (without a rootfs it shares the host's
@@ -129,7 +137,7 @@ pub const DEFAULT_SHELL: &[u8] = b"/bin/sh";
 
 /// -u UID[:GID], numeric; the group defaults to 0, as in docker.
 pub fn parse_user(s: &[u8]) -> Option<(u32, u32)> {
-    let mut f = s.splitn(2, |&c| c == b':');
+    let mut f = s.splitn(2, words::on(b':'));
     let id = |x: &[u8]| limits::parse_u64(x).filter(|&v| v <= u32::MAX as u64 - 1).map(|v| v as u32);
     let uid = id(f.next()?)?;
     let gid = match f.next() {
@@ -286,20 +294,19 @@ fn flag_word(a: &[u8]) -> Option<(usize, &'static [u8], Option<&[u8]>)> {
     }
 }
 
+/// A Run with nothing set.
 #[inline(never)]
-fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
-    let mut r = Run {
+fn blank<'a>() -> Run<'a> {
+    Run {
         hostname: None,
-        env: [&[]; MAX_ENV_FLAGS],
+        items: [&[]; AT_END],
         nenv: 0,
         env_clear: false,
         cmd: 0,
         limits: Limits::NONE,
         cgroup_parent: None,
         rootfs: None,
-        volumes: [&[]; MAX_VOLUMES],
         nvol: 0,
-        tmpfs: [&[]; MAX_TMPFS],
         ntmpfs: 0,
         read_only: false,
         workdir: None,
@@ -310,11 +317,15 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         no_new_privs: false,
         seccomp: crate::seccomp::Profile::Default,
         init: false,
-        devices: [&[]; crate::devices::MAX_DEVICES],
         ndev: 0,
         tty: false,
         interactive: false,
-    };
+    }
+}
+
+#[inline(never)]
+fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
+    let mut r = blank();
     let mut i = 2;
     while i < args.count() {
         let a = args.arg(i);
@@ -340,13 +351,16 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 }
                 args.arg(i)
             }
+            (false, None) => b"",
             // A switch takes docker's `=true` or `=false`, nothing else.
-            (false, Some(b"true")) | (false, None) => b"",
-            (false, Some(b"false")) => {
-                i += 1;
-                continue;
-            }
-            (false, Some(_)) => return Err(usage(b"unknown flag", a, see)),
+            (false, Some(x)) => match words::find(b"true false", x) {
+                Some(0) => b"",
+                Some(_) => {
+                    i += 1;
+                    continue;
+                }
+                None => return Err(usage(b"unknown flag", a, see)),
+            },
         };
         if f == HELP_FLAG {
             return Ok(Cmd::RunHelp);
@@ -354,16 +368,16 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         set(&mut r, f, v).map_err(|why| usage(name, v, why))?;
         i += 1;
     }
-    if r.rootfs.is_none() {
-        let needs = [
-            (r.nvol > 0, &b"--volume"[..]),
-            (r.ntmpfs > 0, b"--tmpfs"),
-            (r.read_only, b"--read-only"),
-            (r.ndev > 0, b"--device"),
-        ];
-        if let Some((_, f)) = needs.iter().find(|(used, _)| *used) {
-            return Err(usage(f, b"", b"needs --rootfs"));
-        }
+    // The first flag used (in this order) that needs --rootfs.
+    let needs: &[u8] = match (r.nvol > 0, r.ntmpfs > 0, r.read_only, r.ndev > 0) {
+        (true, ..) => b"--volume",
+        (_, true, ..) => b"--tmpfs",
+        (_, _, true, _) => b"--read-only",
+        (.., true) => b"--device",
+        _ => b"",
+    };
+    if r.rootfs.is_none() && !needs.is_empty() {
+        return Err(usage(needs, b"", b"needs --rootfs"));
     }
     if i >= args.count() {
         if r.rootfs.is_some() {
@@ -397,7 +411,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             if v.first().map_or(true, |&c| c == b'=') {
                 return Err(b"environment variable name is empty");
             }
-            add(&mut r.env, &mut r.nenv, v, b"too many -e flags (limit 256)")?;
+            add(&mut r.items[..AT_VOLUMES], &mut r.nenv, v, b"too many -e flags (limit 256)")?;
         }
         HOSTNAME => {
             check_hostname(v)?;
@@ -409,7 +423,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         PIDS => r.limits.pids = Some(limits::parse_pids(v)?),
         CPUS => r.limits.cpus = Some(limits::parse_cpus(v)?),
         CGROUP_PARENT => {
-            if v.is_empty() || v.split(|&c| c == b'/').any(|c| c == b".." || c == b".") {
+            if v.is_empty() || v.split(words::on(b'/')).any(|c| c == b".." || c == b".") {
                 return Err(b"must be a cgroup path without '.' or '..' components");
             }
             r.cgroup_parent = Some(v);
@@ -427,22 +441,24 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         }
         VOLUME => {
             mounts::parse_volume(v)?;
-            add(&mut r.volumes, &mut r.nvol, v, b"too many volumes (limit 32)")?;
+            add(&mut r.items[AT_VOLUMES..AT_TMPFS], &mut r.nvol, v, b"too many volumes (limit 32)")?;
         }
         TMPFS => {
             mounts::parse_tmpfs(v, &mut [])?;
-            add(&mut r.tmpfs, &mut r.ntmpfs, v, b"too many tmpfs mounts (limit 16)")?;
+            add(&mut r.items[AT_TMPFS..AT_DEVICES], &mut r.ntmpfs, v, b"too many tmpfs mounts (limit 16)")?;
         }
         WORKDIR => {
             mounts::check_inner_path(v)?;
             r.workdir = Some(v);
         }
         USER => r.user = Some(parse_user(v).ok_or(b"use numeric UID[:GID] below 4294967295" as Why)?),
-        CAP_ADD => r.cap_add |= caps::parse(v).ok_or(b"unknown capability" as Why)?,
-        CAP_DROP => r.cap_drop |= caps::parse(v).ok_or(b"unknown capability" as Why)?,
+        CAP_ADD | CAP_DROP => {
+            let set = if f == CAP_ADD { &mut r.cap_add } else { &mut r.cap_drop };
+            *set |= caps::parse(v).ok_or(b"unknown capability" as Why)?;
+        }
         DEVICE => {
             crate::devices::parse_device(v)?;
-            add(&mut r.devices, &mut r.ndev, v, b"too many devices (limit 16)")?;
+            add(&mut r.items[AT_DEVICES..], &mut r.ndev, v, b"too many devices (limit 16)")?;
         }
         SECURITY_OPT => {
             // docker's spellings: KEY=VALUE, the older KEY:VALUE, and a
@@ -535,7 +551,7 @@ mod tests {
         ];
         let r = run(a).unwrap();
         assert_eq!(r.limits.memory.map(|m| m.0), Some(10 << 20));
-        assert_eq!(&r.env[..r.nenv], [&b"A=1"[..], b"B=2"]);
+        assert_eq!(r.env_flags(), [&b"A=1"[..], b"B=2"]);
         assert_eq!(r.hostname, Some(&b"box"[..]));
         assert!(r.init && !r.read_only);
         assert_eq!(r.workdir, Some(&b"/tmp"[..]));

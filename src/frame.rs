@@ -207,7 +207,7 @@ pub fn strings<'p>(payload: &'p [u8], h: &Header, ptrs: &mut [*const c_char]) ->
     // the slot between them, and the last, are the NULLs.
     let mut slots = ptrs.iter_mut();
     let mut n = 0;
-    for s in strs.split(|&c| c == 0) {
+    for s in strs.split(crate::words::on(0)) {
         if n == argc {
             slots.next();
         }
@@ -218,7 +218,7 @@ pub fn strings<'p>(payload: &'p [u8], h: &Header, ptrs: &mut [*const c_char]) ->
         if n == 0 {
             out.argv0 = s;
         } else if n >= argc {
-            if let Some(v) = s.strip_prefix(b"PATH=") {
+            if let Some(v) = s.strip_prefix(&b"PATH="[..]) {
                 out.path = Some(v);
             }
         }

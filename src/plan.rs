@@ -152,7 +152,7 @@ impl Inherited {
 /// capability N), "CapAmb:" the ambient set. None if the line is missing or
 /// malformed.
 pub fn status_mask(status: &[u8], key: &[u8]) -> Option<u64> {
-    let line = status.split(|&c| c == b'\n').find_map(|l| l.strip_prefix(key))?;
+    let line = status.split(crate::words::on(b'\n')).find_map(|l| l.strip_prefix(key))?;
     let hex = line.trim_ascii();
     if hex.is_empty() || hex.len() > 16 {
         return None;

@@ -98,8 +98,20 @@ pub const fn terminates(sig: i32) -> bool {
 /// signals that do not end a process (SIGWINCH, SIGCONT) are forwarded once
 /// it exists.
 pub fn ends_the_run(pending: SigSet) -> Option<i32> {
-    (1..=64).find(|&s| pending.has(s) && forwarded(s, false) && terminates(s))
+    (1..65).find(|&s| pending.has(s) && ENDS.has(s))
 }
+
+/// The signals `ends_the_run` looks for, decided at compile time.
+const ENDS: SigSet = {
+    let (mut m, mut sig) = (0u64, 1);
+    while sig <= 64 {
+        if forwarded(sig, false) && terminates(sig) {
+            m |= 1 << (sig - 1);
+        }
+        sig += 1;
+    }
+    SigSet::from_bits(m)
+};
 
 #[cfg(test)]
 mod tests {

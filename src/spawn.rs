@@ -219,6 +219,9 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(Error { step: Step::Pipe, errno: e }),
     };
+    // All four, for the early returns to close (one array, not one built
+    // at each return).
+    let mut pipes = [frame_r, frame_w, err_r, err_w];
     // The frame waits for nothing (the child joins its cgroups itself): it
     // goes into the pipe now, before clone, whenever it fits. The child then
     // never waits for it, and the parent goes straight to sleep after
@@ -229,11 +232,12 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     let mut sent = Ok(());
     if fbytes.len() <= PIPE_BUF {
         if let Err(e) = sys::write_all(frame_w, fbytes) {
-            close_all(&[frame_r, frame_w, err_r, err_w]);
+            close_all(&pipes);
             return fail(Error { step: Step::Send, errno: e });
         }
         sys::close(frame_w);
         frame_w = -1;
+        pipes[1] = -1;
     }
     // -t, or OCI's console socket: the container's own terminal.
     let console = match console(c, relayed) {
@@ -278,7 +282,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // `cgs` drops) nothing left: a PID 1 without a handler for it would
     // ignore it once started. Others wait for the loop after clone.
     if let Some(sig) = signals::ends_the_run(sys::sigpending()) {
-        close_all(&[frame_r, frame_w, err_r, err_w]);
+        close_all(&pipes);
         Line::new()
             .s(b"mydocker: run: signal ")
             .s(Dec::new(sig as u64).as_bytes())
@@ -288,7 +292,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     }
     let cg = cgs.v2();
     if let Err(f) = cgs.open_joins(cg.is_some()) {
-        return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
+        return pipes_closed(&pipes, f);
     }
     j1 = cgs.child_fds();
     cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgroup::ChildFds { join: &j1 });
@@ -308,7 +312,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     let mut cloned = sys::clone3(flags, &stack, cg, &mut cx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
-            return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
+            return pipes_closed(&pipes, f);
         }
         j2 = cgs.child_fds();
         cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgroup::ChildFds { join: &j2 });
@@ -345,7 +349,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // succeeded. This saves a sleep and a wake-up on every run.
     let mut report = [0u8; err::WIRE];
     let oci_create = matches!(c.mode, Mode::Created { .. });
-    let (status, got) = if oci_create || c.mode == (Mode::Exec { detach: true }) {
+    let (status, got) = if oci_create || matches!(c.mode, Mode::Exec { detach: true }) {
         let got = sys::read_full(err_r, &mut report);
         sys::close(err_r);
         let ready = if oci_create {
@@ -368,6 +372,15 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         }
         (status, got)
     } else {
+        // An attached OCI exec's --pid-file, as runc: once the process
+        // exists, before the wait; one that cannot be written ends it (the
+        // exec failed: 255).
+        if let Some(f) = c.pid_file {
+            if let Err(e) = crate::oci::create::write_pid_file(f, pid) {
+                let _ = sys::kill(pid, libc::SIGKILL);
+                return crate::oci::fail_io(b"--pid-file ", f, e);
+            }
+        }
         let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
         (status, sys::read_full(err_r, &mut report))
     };
@@ -378,13 +391,13 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         Ok(s) => libc::WIFSIGNALED(s) && libc::WTERMSIG(s) == libc::SIGKILL || c.init && code == 128 + libc::SIGKILL,
         Err(_) => false,
     };
+    // Nothing in the pipe: execve succeeded — unless a child that shared
+    // our memory left its report in cx when the pipe write failed (see
+    // Child::report). (One decode for both: it is inlined.)
+    let wire = if (got, sent) == (Ok(0), Ok(())) { &cx.report } else { &report };
     let failure = match (got, sent) {
-        // Nothing in the pipe: execve succeeded — unless a child that
-        // shared our memory left its report in cx when the pipe write
-        // failed (see Child::report).
-        (Ok(0), Ok(())) if cx.report != [0; err::WIRE] => Some(Error::decode(&cx.report)),
-        (Ok(0), Ok(())) => None,
-        (Ok(err::WIRE), _) => Some(Error::decode(&report)),
+        (Ok(0), Ok(())) if *wire == [0; err::WIRE] => None,
+        (Ok(0), Ok(())) | (Ok(err::WIRE), _) => Some(Error::decode(wire)),
         (Ok(0), Err(e)) => Some((Error { step: Step::Send, errno: e }, 0)),
         (Ok(_), _) => Some((Error { step: Step::Report, errno: Errno(libc::EPROTO) }, 0)),
         (Err(e), _) => Some((Error { step: Step::Report, errno: e }, 0)),
@@ -458,11 +471,8 @@ fn kept_caps(caps: Caps, permitted: u64) -> Result<Option<CapSets>, i32> {
         Caps::Docker { add, drop } => match caps::keep(add, drop, permitted) {
             Ok(k) => Ok(Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 })),
             Err(name) => {
-                Line::new()
-                    .s(b"mydocker: run: --cap-add '")
-                    .arg(name)
-                    .s(b"': mydocker itself does not have it (not in its permitted set)")
-                    .emit(2);
+                let why = b"mydocker itself does not have it (not in its permitted set)";
+                err::Usage { cmd: b"run", what: b"--cap-add", arg: name, why }.report();
                 Err(125)
             }
         },
@@ -628,8 +638,9 @@ fn make_cgroups(
 #[inline(never)]
 fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts else { return Ok(()) };
-    let bad = |what: &[u8], arg: &[u8], why: &[u8]| {
-        Line::new().s(b"mydocker: run: ").s(what).s(b" '").arg(arg).s(b"': ").s(why).emit(2);
+    // (Never an empty `arg`: the CLI refused those.)
+    let bad = |what, arg, why| {
+        err::Usage { cmd: b"run", what, arg, why }.report();
         Err(125)
     };
     if let Some(root) = c.fs.rootfs {
@@ -684,9 +695,8 @@ fn has_default_shell(root: &[u8]) -> bool {
     if root.len() + sh.len() > p.len() {
         return false;
     }
-    p[..root.len()].copy_from_slice(root);
-    p[root.len()..root.len() + sh.len()].copy_from_slice(sh);
-    sys::exists_nofollow(&p[..root.len() + sh.len()])
+    let n = crate::cgroup::join(&mut p, &[root, sh]);
+    sys::exists_nofollow(&p[..n])
 }
 
 /// What mydocker inherited (signals at SIG_IGN, capability sets), from

@@ -193,6 +193,30 @@ fn exec_detach_writes_the_host_pid_and_leaves_the_process_in_the_container() {
     assert_ne!(comm(ppid), "mydocker", "parent {ppid}");
 }
 
+/// breaker6 19:12: an attached exec ignored --pid-file. As runc: the
+/// process's host pid is written once it exists, while mydocker waits for
+/// it; a pid file that cannot be written fails the exec (255) and ends the
+/// process.
+#[test]
+fn an_attached_exec_writes_its_pid_file_while_it_runs() {
+    let r = need_rootfs!();
+    let c = Ctr::start("attpid", &r, |_| {});
+    let pidf = c.dir.join("attached.pid");
+    let mut exec = c.cmd(&["exec", "--pid-file", pidf.to_str().unwrap(), &c.id, "sleep", "1000"]).spawn().unwrap();
+    eventually("the pid file", || fs::read_to_string(&pidf).is_ok_and(|t| !t.is_empty()));
+    let text = fs::read_to_string(&pidf).unwrap();
+    let pid: u32 = text.parse().unwrap_or_else(|_| panic!("pid file {text:?}: a number, no newline"));
+    // (Written before its execve: mydocker's child until then.)
+    eventually("the pid file's process to be the exec'd command", || comm(pid) == "sleep");
+    assert_eq!(ns_of(pid, "pid"), ns_of(c.pid, "pid"));
+    // SAFETY: plain kill(2) of the exec'd process.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    assert_eq!(exec.wait().unwrap().code(), Some(137), "the exec waited for it");
+    // A directory where the file should go: refused, the process ended.
+    let o = c.exec(&["--pid-file", c.dir.to_str().unwrap(), &c.id, "sleep", "1000"]);
+    fails(&o, 255, "--pid-file");
+}
+
 #[test]
 fn exec_process_file_sets_args_env_cwd_user_capabilities_rlimits_and_no_new_privs() {
     let r = need_rootfs!();
@@ -758,21 +782,23 @@ fn cgroups_of_gone(dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 /// delete removed the record and said 0 though a cgroup of the container
 /// could not be removed: nothing named it any more. Now it says so, exits 1
-/// and keeps the record (as runc), so a later delete can finish. A cgroup
-/// made below the container's keeps it busy here.
+/// and keeps the record (as runc), so a later delete can finish. A process
+/// not the container's (its pid namespace's are gone with its init), moved
+/// into its cgroup, keeps it busy here: delete kills only the init.
 #[test]
 fn delete_fails_and_keeps_the_record_while_a_cgroup_of_the_container_remains() {
     let r = need_rootfs!();
     let (rel, edit) = limited("dkeep");
     let c = Ctr::start("dkeep", &r, edit);
     let dirs = cgroups_of(c.pid, &rel);
-    let nested = dirs[0].join("nested");
-    fs::create_dir(&nested).unwrap();
-    let _sweep = Sweep([vec![nested.clone()], dirs.clone()].concat());
+    let _sweep = Sweep(dirs.clone());
+    let mut other = Reaped(Command::new("sleep").arg("1000").spawn().unwrap());
+    fs::write(dirs[0].join("cgroup.procs"), other.0.id().to_string()).unwrap();
     let o = c.run(&["delete", "--force", &c.id]);
     fails(&o, 1, &format!("mydocker: delete: removing cgroup {}: Resource busy", dirs[0].display()));
     assert_eq!(c.state()["status"], "stopped", "the record is kept");
-    fs::remove_dir(&nested).unwrap();
+    other.0.kill().unwrap();
+    other.0.wait().unwrap();
     let o = c.run(&["delete", &c.id]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(cgroups_of_gone(&dirs), Vec::<PathBuf>::new());

@@ -284,20 +284,25 @@ fn v1_root_file(c: Ctrl) -> &'static [u8] {
 
 impl Layout {
     pub fn new() -> Layout {
-        Layout {
-            text: [0; TEXT_CAP],
-            used: 0,
-            v1: [None; NCTRL],
-            v2: None,
-            caller_v1: [None; NCTRL],
-            caller_v2: None,
-            overflow: false,
-            shared: false,
-            others: [Other { names: Span { at: 0, len: 0 }, caller: Span { at: 0, len: 0 }, mount: None }; MAX_HIER],
-            n_others: 0,
-            all: false,
-        }
+        Self::EMPTY
     }
+
+    /// No path and no mount: a constant of zero bytes, so `new` is one
+    /// memset (built field by field, only the Options' tags were written,
+    /// one loop per array).
+    const EMPTY: Layout = Layout {
+        text: [0; TEXT_CAP],
+        used: 0,
+        v1: [None; NCTRL],
+        v2: None,
+        caller_v1: [None; NCTRL],
+        caller_v2: None,
+        overflow: false,
+        shared: false,
+        others: [Other { names: Span { at: 0, len: 0 }, caller: Span { at: 0, len: 0 }, mount: None }; MAX_HIER],
+        n_others: 0,
+        all: false,
+    };
 
     /// The hierarchies without our controllers (kept when `all`).
     pub fn others(&self) -> &[Other] {
@@ -331,17 +336,18 @@ impl Layout {
             return false;
         }
         let v1 = CTRLS.map(|c| need[c as usize] && self.caller_v1[c as usize].is_some());
-        let (mut p, mut q) = ([0u8; 64], [0u8; 64]);
+        let mut p = [0u8; 64];
         for c in CTRLS.iter().copied().filter(|&c| v1[c as usize]) {
-            let mut dir = [0u8; 32];
-            let d = join(&mut dir, &[b"/sys/fs/cgroup/", c.name()]);
-            let n = join(&mut p, &[&dir[..d], b"/release_agent"]);
-            let m = join(&mut q, &[&dir[..d], b"/", v1_root_file(c)]);
-            if !exists(&p[..n]) || !exists(&q[..m]) {
-                return false;
+            // "/sys/fs/cgroup/<name>/", then each file after it.
+            let d = join(&mut p, &[b"/sys/fs/cgroup/", c.name(), b"/"]);
+            for file in [&b"release_agent"[..], v1_root_file(c)] {
+                let n = d + join(&mut p[d..], &[file]);
+                if !exists(&p[..n]) {
+                    return false;
+                }
             }
             if self.v1[c as usize].is_none() {
-                self.v1[c as usize] = self.usual(&dir[..d]);
+                self.v1[c as usize] = self.usual(&p[..d - 1]);
             }
         }
         if v2 && self.v2.is_none() {
@@ -400,7 +406,8 @@ impl Layout {
     pub fn mount_line(&mut self, line: &[u8], need: &Need, reachable: impl Fn(&[u8]) -> bool) {
         let Some(m) = parse_mountinfo_line(line) else { return };
         let (v1, v2) = (m.fstype == b"cgroup", m.fstype == b"cgroup2" && self.v2.is_none());
-        let ours = CTRLS.map(|c| v1 && need[c as usize] && self.v1[c as usize].is_none() && has_opt(m.superopts, c.name()));
+        let ours =
+            CTRLS.map(|c| v1 && need[c as usize] && self.v1[c as usize].is_none() && has_opt(m.superopts, c.name()));
         let other = self.others().iter().position(|o| {
             v1 && o.mount.is_none() && self.path(o.names).split(crate::words::on(b',')).all(|n| has_opt(m.superopts, n))
         });
@@ -982,26 +989,53 @@ pub fn sub_path<'b>(id: &[u8], b: &'b mut [u8; 64]) -> &'b [u8] {
 /// namespace — and only on EBUSY kill what is left and retry.
 fn remove_one(m: &Made, id: &[u8]) -> Result<(), Errno> {
     let mut b = [0u8; 64];
-    rmdir_busy(m.parent, sub_path(id, &mut b), &mut || {
-        kill_all(m.cg);
-    })
+    rmdir_busy(m.parent, sub_path(id, &mut b), true)
 }
 
-/// rmdir of the cgroup `path` below `dir`, retried for up to a second
-/// while it is busy (EBUSY), `kill` ending what is left in it before each
-/// retry; ENOENT counts as removed. The last EBUSY when it stays busy.
-pub fn rmdir_busy(dir: Fd, path: &[u8], kill: &mut dyn FnMut()) -> Result<(), Errno> {
-    let mut last = Errno(0);
-    for _ in 0..200 {
-        match sys::rmdirat(dir, path) {
-            Ok(()) | Err(Errno(libc::ENOENT)) => return Ok(()),
-            Err(e @ Errno(libc::EBUSY)) => last = e,
+/// rmdir of the cgroup `path` below `dir` and of every cgroup below it,
+/// deepest first, as runc's RemovePath: the payload (in a cgroup namespace)
+/// or a manager in the container may have made some, and a cgroup with
+/// cgroups below it is busy (EBUSY). A level busy with processes only is
+/// retried for up to a second in all, with `kill` its processes SIGKILLed
+/// before each retry; ENOENT counts as removed. The error of the level that
+/// stays. No recursion: one path buffer, entered and left a level at a time.
+pub fn rmdir_busy(dir: Fd, path: &[u8], kill: bool) -> Result<(), Errno> {
+    let mut p = [0u8; 4352];
+    let top = join(&mut p, &[path]);
+    let (mut n, mut waits) = (top, 200);
+    // Bounded even if the payload keeps making cgroups.
+    for _ in 0..100_000 {
+        match sys::rmdirat(dir, &p[..n]) {
+            Ok(()) | Err(Errno(libc::ENOENT)) if n == top => return Ok(()),
+            // Back to the level above.
+            Ok(()) | Err(Errno(libc::ENOENT)) => {
+                n = p[..n].iter().rposition(|&c| c == b'/').unwrap_or(top);
+                continue;
+            }
+            Err(Errno(libc::EBUSY)) if waits > 0 => {}
             Err(e) => return Err(e),
         }
-        kill();
-        sys::sleep_ms(5);
+        let fd = open_dir(dir, &p[..n])?;
+        // rmdir of each entry: files refuse (ENOTDIR), empty cgroups go; the
+        // last that stays busy is entered (a cut path fails: ENOENT).
+        let mut below = 0;
+        let mut buf = [0u8; 1024];
+        let _ = sys::each_name(fd, &mut buf, &mut |name| {
+            if sys::rmdirat(fd, name) == Err(Errno(libc::EBUSY)) {
+                below = join(&mut p[n..], &[b"/", name]);
+            }
+        });
+        if below == 0 {
+            if kill {
+                kill_all(fd);
+            }
+            waits -= 1;
+            sys::sleep_ms(5);
+        }
+        sys::close(fd);
+        n += below;
     }
-    Err(last)
+    Err(Errno(libc::EBUSY))
 }
 
 /// Makes `mydocker/<id>` below `parent`, creating the shared `mydocker`

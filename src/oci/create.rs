@@ -13,7 +13,7 @@ use super::cgroups;
 use super::config::{self, Refusal, Store};
 use super::flags::{self, Flags};
 use super::state::{self, Record};
-use super::{fail, fail1, fail2, Global};
+use super::{fail, fail1, fail2, fail3, fail_io, Global};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
@@ -21,9 +21,9 @@ use crate::model::{Container, Env, Fs, Mode, Mounts, Namespaces, Process};
 use crate::mounts::{self, Entry, Table};
 use crate::sys::{self, Errno, Fd, Map};
 
-const FLAGS: Flags =
+pub(super) const FLAGS: Flags =
     Flags { names: b"bundle b|pid-file|console-socket|no-pivot|no-new-keyring|preserve-fds|detach d", takes: 0b100111 };
-const BUNDLE: usize = 0;
+pub(super) const BUNDLE: usize = 0;
 const PID_FILE: usize = 1;
 const CONSOLE: usize = 2;
 const PRESERVE: usize = 5;
@@ -98,7 +98,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, run: bool) -> Result<(
         None => 0,
         Some(v) => match crate::limits::parse_u64(v) {
             Some(n) if n < 1 << 20 => n as i32,
-            _ => return Err(fail(&[b"--preserve-fds '", v, b"': not a number of fds"])),
+            _ => return Err(fail3(b"--preserve-fds '", v, b"': not a number of fds")),
         },
     };
     let mut bbuf = [0u8; 4096];
@@ -134,12 +134,6 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, run: bool) -> Result<(
     }
     let _ = sys::flock(dir, libc::LOCK_UN);
     r.map(|pid| (pid, id, detach, relay))
-}
-
-/// `mydocker: <command>: <what><arg>: <strerror>`; returns 1.
-#[inline(never)]
-pub(super) fn fail_io(what: &[u8], arg: &[u8], e: Errno) -> i32 {
-    fail(&[what, arg, b": ", sys::strerror(e)])
 }
 
 fn refused(r: Refusal) -> i32 {
@@ -249,7 +243,7 @@ fn build_and_spawn(
     let rootfs = config::rootfs(root.get("root"), bundle, &mut rbuf).map_err(|r| refused(r))?;
     match sys::kind(rootfs) {
         Ok(sys::FileKind::Dir) => {}
-        Ok(_) => return Err(fail(&[b"root.path ", rootfs, b": not a directory"])),
+        Ok(_) => return Err(fail3(b"root.path ", rootfs, b": not a directory")),
         Err(e) => return Err(fail_io(b"root.path ", rootfs, e)),
     }
     let (nent, ntext) = super::mounts::table_size(root, rootfs.len() + bundle.len(), pristine.len());
@@ -260,9 +254,21 @@ fn build_and_spawn(
     // create's word to its container's process that the record is in
     // (child.rs; model::Mode::Created). Closed at exit on every way out.
     let (ack, acked) = sys::pipe().map_err(|e| fail_io(b"pipe", b"", e))?;
+    // No pid namespace of its own: delete must then kill every process of
+    // its cgroups (ctl::shared_pid). Marked before the record and the
+    // cgroups, so no container is ever without its mark.
+    if ns_new & libc::CLONE_NEWPID == 0 {
+        sys::openat(dir, state::SHARED_PID, libc::O_WRONLY | libc::O_CREAT)
+            .map(sys::close)
+            .map_err(|e| fail_io(b"writing ", state::SHARED_PID, e))?;
+    }
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
-    let mut made = cgroups::make(cg_path, res, &policy, dir)
-        .map_err(|(what, why)| fail(&[b"cgroup ", cg_path, b": ", what, b": ", why]))?;
+    // Borrowed, not moved out of the Result: a move copies its 4 KiB.
+    let mut made_r = cgroups::make(cg_path, res, &policy, dir);
+    let made = match &mut made_r {
+        Ok(m) => m,
+        Err((what, why)) => return Err(fail(&[b"cgroup ", cg_path, b": ", what, b": ", why])),
+    };
     let built = super::mounts::build(root, rootfs, bundle, proc_.cwd, &made.paths[..made.plen], &mut table);
     if let Err(r) = built {
         made.remove();
@@ -382,6 +388,7 @@ pub(super) fn container<'a>(
         mode,
         preserve_fds: 0,
         cgroup_fds: None,
+        pid_file: None,
     }
 }
 
@@ -431,7 +438,7 @@ fn save(
         cgroups,
     };
     let mut buf = [0u8; 16384];
-    let n = rec.encode(&mut buf).ok_or_else(|| fail(&[b"state of ", id, b": paths too long"]))?;
+    let n = rec.encode(&mut buf).ok_or_else(|| fail3(b"state of ", id, b": paths too long"))?;
     let w = |name: &[u8], data: &[u8]| state::write_atomic(dir, name, data).map_err(|e| fail_io(b"writing ", name, e));
     if let Some(a) = annotations.filter(|a| a.kind() == json::Kind::Obj) {
         w(b"annotations", pristine.get(a.span()).unwrap_or(b"{}"))?;
@@ -447,7 +454,7 @@ fn save(
 /// The pid file as runc writes it: the number, no newline, through a temp
 /// file in the same directory renamed over the target (state::write_atomic).
 #[inline(never)]
-pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
+pub(crate) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
     let (dirpath, name) = match path.iter().rposition(|&c| c == b'/') {
         Some(0) => (&b"/"[..], &path[1..]),
         Some(i) => (&path[..i], &path[i + 1..]),

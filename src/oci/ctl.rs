@@ -2,7 +2,7 @@
 //! match on them ("container does not exist", "container not running").
 use super::flags::{self, Flags};
 use super::state::{self, Record, Status};
-use super::{fail, fail1, fail2, Global};
+use super::{fail, fail1, fail2, fail3, fail_io, Global};
 use crate::cli::Args;
 use crate::sys::{self, Errno, Fd};
 
@@ -44,7 +44,7 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], quiet: bool) -> Result
         None => {
             sys::close(dir);
             sys::close(root);
-            Err(if found && !quiet { fail(&[b"container ", id, UNREADABLE]) } else { missing(quiet) })
+            Err(if found && !quiet { fail3(b"container ", id, UNREADABLE) } else { missing(quiet) })
         }
     }
 }
@@ -54,21 +54,21 @@ pub fn open<'b>(g: &Global, id: &[u8], buf: &'b mut [u8], quiet: bool) -> Result
 const UNREADABLE: &[u8] =
     b": its state record is unreadable (empty, cut short, or another mydocker's): delete --force removes it";
 
-/// The flags `f` and exactly one positional argument, the id.
-pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags) -> Result<(flags::Parsed<'a>, &'a [u8]), i32> {
-    let p = flags::parse_for(args, from, f)?;
+/// The flags `f` (at most one: delete --force, ps --format) and exactly
+/// one positional argument: the id and that flag's value.
+pub fn one_id<'a>(args: &'a dyn Args, from: usize, f: Flags) -> Result<(&'a [u8], Option<&'a [u8]>), i32> {
+    // Borrowed, not moved out of the Result: a move copies the whole table.
+    let parsed = flags::parse_for(args, from, f);
+    let p = parsed.as_ref().map_err(|c| *c)?;
     match p.positional() {
-        [id] => {
-            let id: &'a [u8] = id;
-            Ok((p, id))
-        }
-        _ => Err(fail(&[b"usage: ", super::command(), b" ID"])),
+        [id] => Ok((id, p.vals[0])),
+        _ => Err(fail3(b"usage: ", super::command(), b" ID")),
     }
 }
 
 pub fn start(g: &Global, args: &dyn Args, from: usize) -> i32 {
     match one_id(args, from, flags::NONE) {
-        Ok((_, id)) => start_id(g, id),
+        Ok((id, _)) => start_id(g, id),
         Err(code) => code,
     }
 }
@@ -101,7 +101,7 @@ pub fn start_id(g: &Global, id: &[u8]) -> i32 {
         }
         Err(Errno(libc::ENXIO)) => return fail1(b"container not running"),
         Err(Errno(libc::ENOENT)) => return fail1(b"cannot start an already running container"),
-        Err(e) => return fail2(b"exec.fifo: ", sys::strerror(e)),
+        Err(e) => return fail_io(b"exec.fifo", b"", e),
     };
     // The unlink is the claim: of starts racing past the status check,
     // only the one that removes the fifo writes to it (runc: exactly one
@@ -122,7 +122,7 @@ pub fn start_id(g: &Global, id: &[u8]) -> i32 {
     match r {
         Ok(1) => 0,
         Ok(_) => fail1(b"exec.fifo: short write"),
-        Err(e) => fail2(b"exec.fifo: ", sys::strerror(e)),
+        Err(e) => fail_io(b"exec.fifo", b"", e),
     }
 }
 
@@ -144,9 +144,10 @@ pub fn parse_signal(s: &[u8]) -> Option<i32> {
 const KILL_FLAGS: Flags = Flags { names: b"all a", takes: 0 };
 
 pub fn kill(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse_for(args, from, KILL_FLAGS) {
+    let parsed = flags::parse_for(args, from, KILL_FLAGS);
+    let p = match &parsed {
         Ok(p) => p,
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     let (id, sig) = match p.positional() {
         [id] => (*id, &b"TERM"[..]),
@@ -204,7 +205,7 @@ const DELETE_FLAGS: Flags = Flags { names: b"force f", takes: 0 };
 
 pub fn delete(g: &Global, args: &dyn Args, from: usize) -> i32 {
     match one_id(args, from, DELETE_FLAGS) {
-        Ok((p, id)) => delete_id(g, id, p.has(0), true),
+        Ok((id, force)) => delete_id(g, id, force.is_some(), true),
         Err(code) => code,
     }
 }
@@ -220,7 +221,7 @@ fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
         Err(_) => match remove_unrecorded(g, id, force && !again) {
             // A create that was under way has its record now: delete that.
             Some(true) if again => return delete_id(g, id, force, false),
-            Some(true) => return fail(&[b"container ", id, UNREADABLE]),
+            Some(true) => return fail3(b"container ", id, UNREADABLE),
             // runc: an unknown id with --force is not an error.
             Some(false) if force => return 0,
             Some(false) => return fail2(b"container does not exist: ", id),
@@ -233,20 +234,20 @@ fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
     if !lock(o.dir, id) {
         return 1;
     }
-    let own = own_pid_ns(o.rec.pid);
+    let shared = shared_pid(o.dir);
     match state::status(o.dir, &o.rec) {
         Status::Stopped => {}
         // runc deletes a created container without --force: it never ran.
-        Status::Created => stop(&o.rec, own),
+        Status::Created => stop(&o.rec, shared),
         s if force => {
             let _ = s;
-            stop(&o.rec, own)
+            stop(&o.rec, shared)
         }
         s => {
             return fail(&[b"cannot delete container ", id, b" that is not stopped: ", s.name()]);
         }
     }
-    finish(o, id, !own)
+    finish(o, id, shared)
 }
 
 /// A state directory without a record — a create killed before it wrote
@@ -293,35 +294,26 @@ fn lock(dir: sys::Fd, id: &[u8]) -> bool {
         }
         sys::sleep_ms(10);
     }
-    fail(&[b"container ", id, b": busy for 10 s (a create under way?)"]);
+    fail3(b"container ", id, b": busy for 10 s (a create under way?)");
     false
 }
 
-/// Whether `pid` is the init of a pid namespace of its own (its NSpid's
-/// last value is 1; runc: IsPrivate(NEWPID)).
-fn own_pid_ns(pid: i32) -> bool {
-    let mut path = [0u8; 32];
-    let n = crate::cgroup::join(&mut path, &[b"/proc/", crate::limits::Dec::new(pid as u64).as_bytes(), b"/status"]);
-    let mut buf = [0u8; 4096];
-    let mut own = false;
-    let _ = crate::cgroup::for_each_line(&path[..n], &mut buf, &mut |l| {
-        // "NSpid:\t<host pid>\t1": more than one value, the last 1.
-        if let Some(v) = l.strip_prefix(b"NSpid:") {
-            own = v.len() > 2 && v.ends_with(b"\t1");
-        }
-    });
-    own
+/// Whether the container has no pid namespace of its own (create left the
+/// mark SHARED_PID): runc's !IsPrivate(NEWPID), from the config, not from
+/// the process — a stopped container has none left to look at.
+fn shared_pid(dir: Fd) -> bool {
+    crate::cgroup::has(dir, state::SHARED_PID)
 }
 
 /// SIGKILL to the container (every process of its cgroup too) and wait, up
 /// to 10 s as runc does, until its process is gone (or a zombie: its
 /// reaper is the caller's business).
-fn stop(rec: &Record, own_ns: bool) {
+fn stop(rec: &Record, shared: bool) {
     // The init of its own pid namespace: its death ends the rest (the
     // kernel), and a cgroup-wide kill could hit another container given the
     // same cgroupsPath (runc kills the init only then). Nor in a cgroup
     // create found (it may hold others' processes).
-    if !own_ns && rec.cgroup_dirs().all(ours) {
+    if shared && rec.cgroup_dirs().all(ours) {
         signal_cgroup(rec, libc::SIGKILL);
     }
     let _ = sys::kill(rec.pid, libc::SIGKILL);
@@ -346,7 +338,7 @@ fn finish(o: &Opened, id: &[u8], kill: bool) -> i32 {
     match state::remove(o.root, id, o.dir) {
         // ENOENT: a concurrent delete removed it first; it is gone either way.
         Ok(()) | Err(Errno(libc::ENOENT)) => 0,
-        Err(e) => fail(&[b"removing the state of ", id, b": ", sys::strerror(e)]),
+        Err(e) => fail_io(b"removing the state of ", id, e),
     }
 }
 
@@ -365,26 +357,19 @@ fn remove_cgroups(list: &[u8], kill: bool) -> bool {
     left
 }
 
-/// rmdir of a container cgroup; while processes linger (EBUSY), kill them
-/// (only in a cgroup create made) and retry for up to a second. Whether a
-/// cgroup create made is left (said in one line); one found there may stay
-/// busy with others' processes.
+/// Removes a container cgroup create made, with the cgroups below it
+/// (cgroup::rmdir_busy: `kill`, its processes are killed while they
+/// linger); whether it is left (said in one line). One create found there
+/// belongs to others too: one rmdir takes it only when empty, and nothing
+/// below it is touched (runc's cgroups are all its own).
 fn remove_cgroup(d: &[u8], kill: bool) -> bool {
-    let mine = ours(d);
-    let mut empty = || {
-        if mine && kill {
-            pids(d, &mut |p| {
-                let _ = sys::kill(p, libc::SIGKILL);
-            })
-        }
-    };
-    match crate::cgroup::rmdir_busy(sys::CWD, d, &mut empty) {
+    if !ours(d) {
+        let _ = sys::rmdirat(sys::CWD, d);
+        return false;
+    }
+    match crate::cgroup::rmdir_busy(sys::CWD, d, kill) {
         Ok(()) => false,
-        Err(Errno(libc::EBUSY)) if !mine => false,
-        Err(e) => {
-            fail(&[b"removing cgroup ", d, b": ", sys::strerror(e)]);
-            mine
-        }
+        Err(e) => fail_io(b"removing cgroup ", d, e) != 0,
     }
 }
 
@@ -392,7 +377,7 @@ fn remove_cgroup(d: &[u8], kill: bool) -> bool {
 pub fn destroy(g: &Global, id: &[u8]) {
     let mut buf = [0u8; 16384];
     if let Ok(o) = &open(g, id, &mut buf, true) {
-        finish(o, id, true);
+        finish(o, id, shared_pid(o.dir));
     };
 }
 

@@ -23,7 +23,7 @@ use super::config::{self, Refusal, Store};
 use super::ctl;
 use super::flags::{Bad, Flags, Item, Walk};
 use super::state::{self, Status};
-use super::{fail, fail1, Global};
+use super::{fail, fail1, fail3, fail_io, Global};
 use crate::cli::Args;
 use crate::json;
 use crate::model::{Env, Mode};
@@ -164,17 +164,12 @@ pub fn exec(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let parsed = parse(args, from);
     match &parsed {
         Ok(e) => run(g, args, e).unwrap_or(EXEC_FAILED),
-        Err(Bad { why, arg }) => fail(&[why, if arg.is_empty() { b"" } else { b": " }, arg]),
+        Err(Bad { why, arg }) => fail3(why, if arg.is_empty() { b"" } else { b": " }, arg),
     }
 }
 
 /// runc's exit code when an exec could not run its process.
 const EXEC_FAILED: i32 = 255;
-
-/// `mydocker: exec: <what>`; returns 1.
-fn no(what: &[u8]) -> i32 {
-    fail1(what)
-}
 
 /// `mydocker: exec: process: <field>: <why>`; returns 1.
 #[inline(never)]
@@ -197,16 +192,14 @@ impl Unreadable {
     /// named as the user knows it; returns 1.
     #[inline(never)]
     pub fn report(self, file: &[u8], file2: &[u8]) -> i32 {
-        let at;
-        let why: [&[u8]; 4] = match self {
-            Unreadable::Sys(e) => [b": ", sys::strerror(e), b"", b""],
-            Unreadable::TooLarge => [b": too large", b"", b"", b""],
+        match self {
+            Unreadable::Sys(e) => fail_io(file, file2, e),
+            Unreadable::TooLarge => fail3(file, file2, b": too large"),
             Unreadable::Syntax(e) => {
-                at = crate::limits::Dec::new(e.at as u64);
-                [b": byte ", at.as_bytes(), b": ", e.why()]
+                let at = crate::limits::Dec::new(e.at as u64);
+                fail(&[file, file2, b": byte ", at.as_bytes(), b": ", e.why()])
             }
-        };
-        fail(&[file, file2, why[0], why[1], why[2], why[3]])
+        }
     }
 }
 
@@ -231,10 +224,11 @@ pub fn parse_json<'a>(text: &'a mut [u8], nodes: &'a mut Option<Map>) -> Result<
 /// Ok: the exit code; Err: a failure already reported.
 fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     let mut buf = [0u8; 16384];
-    let o = ctl::open(g, e.id, &mut buf, false)?;
+    let opened = ctl::open(g, e.id, &mut buf, false);
+    let o = opened.as_ref().map_err(|c| *c)?;
     match state::status(o.dir, &o.rec) {
-        Status::Stopped => return Err(no(b"cannot exec in a stopped container")),
-        Status::Paused => return Err(no(b"cannot exec in a paused container")),
+        Status::Stopped => return Err(fail1(b"cannot exec in a stopped container")),
+        Status::Paused => return Err(fail1(b"cannot exec in a paused container")),
         Status::Created | Status::Running => {}
     }
     // The container's config: its seccomp filter (runc installs it on an
@@ -253,13 +247,13 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
         None => cfg.root().get("process").unwrap_or(cfg.root()),
     };
     if pv.kind() != json::Kind::Obj {
-        return Err(no(b"process: not a JSON object"));
+        return Err(fail1(b"process: not a JSON object"));
     }
     // Without --process the command comes from the command line, not from
     // the container's args.
     let from_cli = e.process.is_none();
     if from_cli && e.id_at + 1 >= args.count() {
-        return Err(no(b"no command given"));
+        return Err(fail1(b"no command given"));
     }
     let mut st = Store::new();
     let mut proc_r = config::process(pv, &mut st);
@@ -271,22 +265,20 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     // console socket, or attached, it is relayed to our stdin/stdout.
     let terminal = e.tty || (!from_cli && p.terminal);
     let console = match (terminal, e.console_socket) {
-        (true, Some(path)) => {
-            Some(sys::tty::connect_unix(path).map_err(|x| super::create::fail_io(b"--console-socket ", path, x))?)
-        }
-        (true, None) if e.detach => return Err(no(b"--tty with --detach needs --console-socket")),
-        (true, None) if !sys::tty::is_tty(0) => return Err(no(crate::console::NOT_A_TTY)),
-        (false, Some(_)) => return Err(no(b"--console-socket needs --tty")),
+        (true, Some(path)) => Some(sys::tty::connect_unix(path).map_err(|x| fail_io(b"--console-socket ", path, x))?),
+        (true, None) if e.detach => return Err(fail1(b"--tty with --detach needs --console-socket")),
+        (true, None) if !sys::tty::is_tty(0) => return Err(fail1(crate::console::NOT_A_TTY)),
+        (false, Some(_)) => return Err(fail1(b"--console-socket needs --tty")),
         _ => None,
     };
     if let Some(c) = e.cwd {
         if !c.starts_with(b"/") || c.contains(&0) {
-            return Err(fail(&[b"--cwd ", c, b": not an absolute path"]));
+            return Err(fail3(b"--cwd ", c, b": not an absolute path"));
         }
         p.cwd = c;
     }
     if let Some(u) = e.user {
-        p.user = crate::cli::parse_user(u).ok_or_else(|| fail(&[b"--user ", u, b": use UID[:GID], numeric"]))?;
+        p.user = crate::cli::parse_user(u).ok_or_else(|| fail3(b"--user ", u, b": use UID[:GID], numeric"))?;
     }
 
     // Nothing mounted: only the working directory is entered (inside the
@@ -299,18 +291,19 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     table.check().map_err(|why| fail(&[b"--cwd: ", why]))?;
 
     let pid = o.rec.pid;
-    let mut paths = [[0u8; 40]; JOINED.len()];
-    let mut lens = [0usize; JOINED.len()];
-    let dec = crate::limits::Dec::new(pid as u64);
-    for (k, (_, name)) in JOINED.iter().enumerate() {
-        lens[k] = crate::cgroup::join(&mut paths[k], &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
+    let mut text = [0u8; 40 * JOINED.len()];
+    let mut joins = [(0, &b""[..]); JOINED.len()];
+    let (mut rest, dec) = (&mut text[..], crate::limits::Dec::new(pid as u64));
+    for (j, &(flag, name)) in joins.iter_mut().zip(JOINED.iter()) {
+        let n = crate::cgroup::join(rest, &[b"/proc/", dec.as_bytes(), b"/ns/", name]);
+        let (path, tail) = core::mem::take(&mut rest).split_at_mut(n);
+        (*j, rest) = ((flag, &*path), tail);
     }
-    let joins: [(i32, &[u8]); JOINED.len()] = core::array::from_fn(|k| (JOINED[k].0, &paths[k][..lens[k]]));
     let cgroups = join_files(&o.rec)?;
     // The pid really was the container's while we joined: a process that
     // ended and whose pid was reused since has another start time.
     if !state::alive(&o.rec) {
-        return Err(no(b"container not running"));
+        return Err(fail1(b"container not running"));
     }
     let env = EnvList { base: &st.env, args, from: e.from };
     // The AppArmor profile of the process (FILE's, or the container's).
@@ -332,6 +325,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     c.preserve_fds = e.preserve_fds;
     if !e.detach {
         // CRI-O's way: wait, and exit with the command's status.
+        c.pid_file = e.pid_file;
         return crate::spawn::run_started(&c);
     }
     let pid = crate::spawn::create(&c);
@@ -342,7 +336,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     if let Some(f) = e.pid_file {
         if let Err(x) = super::create::write_pid_file(f, pid) {
             let _ = sys::kill(pid, libc::SIGKILL);
-            return Err(super::create::fail_io(b"--pid-file ", f, x));
+            return Err(fail_io(b"--pid-file ", f, x));
         }
     }
     Ok(0)
@@ -368,7 +362,7 @@ fn join_files(rec: &state::Record) -> Result<JoinFiles, i32> {
     let mut j = JoinFiles { fds: [-1; crate::cgroup::MAX_HIER], n: 0 };
     for (d, v2) in rec.cgroup_dirs_v2() {
         if j.n == j.fds.len() {
-            return Err(no(b"too many cgroups"));
+            return Err(fail1(b"too many cgroups"));
         }
         let f = match crate::cgroup::open_dir(sys::CWD, d) {
             Ok(dir) => {
@@ -387,7 +381,7 @@ fn join_files(rec: &state::Record) -> Result<JoinFiles, i32> {
             Err(Errno(libc::ENOENT)) => continue,
             Err(x) => Err(x),
         };
-        j.fds[j.n] = f.map_err(|x| super::create::fail_io(b"joining cgroup ", d, x))?;
+        j.fds[j.n] = f.map_err(|x| fail_io(b"joining cgroup ", d, x))?;
         j.n += 1;
     }
     Ok(j)

@@ -116,7 +116,7 @@ impl Walk {
 /// (the error is the exit code, 1).
 #[inline(never)]
 pub fn parse_for<'a>(args: &'a dyn Args, from: usize, flags: Flags) -> Result<Parsed<'a>, i32> {
-    parse(args, from, flags).map_err(|b| super::fail(&[b.why, b": ", b.arg]))
+    parse(args, from, flags).map_err(|b| super::fail3(b.why, b": ", b.arg))
 }
 
 /// Parses `args[from..]` against `flags` (at most MAX_FLAGS groups).

@@ -4,7 +4,7 @@
 use super::flags::{self, Flags};
 use super::jw::W;
 use super::query::OCI_VERSION;
-use super::{fail, fail1, fail2, Global};
+use super::{fail1, fail_io, Global};
 use crate::cli::Args;
 use crate::sys;
 
@@ -21,26 +21,21 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
         return code;
     }
     let mut w = W::new(1);
-    w.s(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":").q(OCI_VERSION).s(b",\"hooks\":[],\"mountOptions\":[");
-    let names = super::mounts::WORDS.split(crate::words::on(b' '));
-    for (i, n) in names.enumerate() {
-        w.s(if i > 0 { b"," } else { b"" }).q(n);
-    }
-    w.s(b"],\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"uts\"],\"capabilities\":[");
-    for (i, n) in crate::caps::WORDS.split(crate::words::on(b' ')).enumerate() {
-        w.s(if i > 0 { b",\"CAP_" } else { b"\"CAP_" }).s(n).s(b"\"");
-    }
-    w.s(b"],\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},");
+    w.s(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":").q(OCI_VERSION).s(b",\"hooks\":[],\"mountOptions\":");
+    list(&mut w, b"", super::mounts::WORDS);
+    w.s(b",\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"uts\"],\"capabilities\":");
+    list(&mut w, b"CAP_", crate::caps::WORDS);
+    w.s(b",\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},");
     w.s(b"\"seccomp\":{\"enabled\":true,\"actions\":");
     list(&mut w, b"SCMP_ACT_", SCMP_ACTS);
     w.s(b",\"operators\":");
     list(&mut w, b"SCMP_CMP_", SCMP_CMPS);
     w.s(b",\"archs\":");
     list(&mut w, b"SCMP_ARCH_", SCMP_ARCHS);
-    for k in [&b",\"knownFlags\":"[..], b",\"supportedFlags\":"] {
-        w.s(k);
-        list(&mut w, b"SECCOMP_FILTER_FLAG_", SECCOMP_FLAGS);
-    }
+    w.s(b",\"knownFlags\":");
+    list(&mut w, b"SECCOMP_FILTER_FLAG_", SECCOMP_FLAGS);
+    w.s(b",\"supportedFlags\":");
+    list(&mut w, b"SECCOMP_FILTER_FLAG_", SECCOMP_FLAGS);
     w.s(b"},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false}}}\n");
     w.done(b"features")
 }
@@ -97,10 +92,11 @@ fn default_spec(out: &mut [u8; 2048]) -> usize {
 const SPEC_FLAGS: Flags = Flags { names: b"bundle b|rootless", takes: 1 };
 
 pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse_for(args, from, SPEC_FLAGS) {
+    let parsed = flags::parse_for(args, from, SPEC_FLAGS);
+    let p = match &parsed {
         Ok(p) if p.npos == 0 => p,
         Ok(_) => return fail1(b"usage: spec [--bundle DIR]"),
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     if p.has(1) {
         return fail1(b"--rootless: user namespaces are not supported");
@@ -108,14 +104,14 @@ pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
     let dir = p.vals[0].unwrap_or(b".");
     let d = match sys::openat(sys::CWD, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
         Ok(d) => d,
-        Err(e) => return fail(&[dir, b": ", sys::strerror(e)]),
+        Err(e) => return fail_io(dir, b"", e),
     };
     let r = sys::openat(d, b"config.json", libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL);
     sys::close(d);
     let fd = match r {
         Ok(fd) => fd,
         Err(crate::sys::Errno(libc::EEXIST)) => return fail1(b"File config.json exists. Remove it first"),
-        Err(e) => return fail2(b"config.json: ", sys::strerror(e)),
+        Err(e) => return fail_io(b"config.json", b"", e),
     };
     let mut text = [0u8; 2048];
     let n = default_spec(&mut text);
@@ -123,7 +119,7 @@ pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
     sys::close(fd);
     match r {
         Ok(()) => 0,
-        Err(e) => fail2(b"config.json: ", sys::strerror(e)),
+        Err(e) => fail_io(b"config.json", b"", e),
     }
 }
 

@@ -119,6 +119,18 @@ pub fn fail2(a: &[u8], b: &[u8]) -> i32 {
     fail(&[a, b])
 }
 
+/// `fail` with three parts.
+#[inline(never)]
+pub fn fail3(a: &[u8], b: &[u8], c: &[u8]) -> i32 {
+    fail(&[a, b, c])
+}
+
+/// `mydocker: <command>: <what><arg>: <strerror>`; returns 1.
+#[inline(never)]
+pub fn fail_io(what: &[u8], arg: &[u8], e: Errno) -> i32 {
+    fail(&[what, arg, b": ", sys::strerror(e)])
+}
+
 pub type Handler = fn(&Global, &dyn Args, usize) -> i32;
 
 /// The OCI commands, and their handlers in the same order. `run` is OCI's
@@ -158,8 +170,9 @@ fn global_name(a: &[u8]) -> Option<(usize, Option<&[u8]>)> {
 }
 
 /// Whether argv is an OCI invocation: a global flag first, or an OCI-only
-/// command, or `run` with --bundle/-b before its first operand (flags with
-/// a value skipped). Anything else is docker-style.
+/// command, or `run` with --bundle/-b before its first operand (OCI run's
+/// other flags, as flags::Walk reads them, skipped with their values).
+/// Anything else is docker-style.
 pub fn is_oci(args: &dyn Args) -> bool {
     let a = args.arg(1);
     if global_name(a).is_some() {
@@ -168,21 +181,17 @@ pub fn is_oci(args: &dyn Args) -> bool {
     if a != b"run" {
         return crate::words::find(COMMANDS, a).is_some();
     }
-    // run's flags before its operand: those taking a value, then switches.
-    const RUN_FLAGS: &[u8] = b"--pid-file --console-socket --preserve-fds -d --detach --no-pivot --no-new-keyring";
-    let mut i = 2;
-    while i < args.count() {
-        let x = args.arg(i);
-        if x == b"-b" || x == b"--bundle" || x.starts_with(b"--bundle=") || x.starts_with(b"-b=") {
-            return true;
-        }
-        match crate::words::find(RUN_FLAGS, x) {
-            Some(0..=2) => i += 2,
-            Some(_) => i += 1,
-            None => return false,
+    // OCI run's flags (create's) up to its first operand.
+    let mut w = flags::Walk::new(2);
+    loop {
+        match w.next(args, create::FLAGS) {
+            Some(Ok(flags::Item::Flag(k, ..))) if k != create::BUNDLE => {}
+            Some(Ok(flags::Item::Flag(..))) => return true,
+            // --bundle last, without its value: OCI run says so.
+            Some(Err(b)) => return crate::words::find(b"-b --bundle", b.arg).is_some(),
+            _ => return false,
         }
     }
-    false
 }
 
 /// Runs an OCI invocation (`is_oci` said so).
@@ -198,10 +207,11 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
                 args.arg(i)
             }
             (true, None) => return fail_as(b"", &[b"flag needs a value: ", args.arg(i)]),
-            (false, Some(v)) if v == b"false" => b"false",
-            (false, _) => b"",
+            (false, v) => v.unwrap_or(b""),
         };
         i += 1;
+        // A switch is on unless given "=false".
+        let off = v == b"false";
         match k {
             0 => root = Some(v),
             1 => match sys::openat(sys::CWD, v, libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND) {
@@ -212,8 +222,8 @@ pub fn main(args: &dyn Args, env: &dyn Args) -> i32 {
                 Some(j) => log::json(j == 1),
                 None => return fail_as(b"--log-format", &[v, b": use text or json"]),
             },
-            3 => g.debug = v != b"false",
-            4 if v != b"false" => {
+            3 => g.debug = !off,
+            4 if !off => {
                 return fail_as(b"--systemd-cgroup", &[b"systemd cgroup management is not supported; use cgroupfs"])
             }
             5 if v == b"true" => return fail_as(b"--rootless", &[b"rootless containers are not supported"]),

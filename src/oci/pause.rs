@@ -5,7 +5,7 @@
 use super::ctl;
 use super::flags;
 use super::state::{self, Status};
-use super::{fail, fail1, Global};
+use super::{fail, fail1, fail_io, Global};
 use crate::cgroup::freeze;
 use crate::cli::Args;
 use crate::sys::{self, Fd};
@@ -20,7 +20,7 @@ pub fn resume(g: &Global, args: &dyn Args, from: usize) -> i32 {
 
 fn set(g: &Global, args: &dyn Args, from: usize, on: bool) -> i32 {
     let id = match ctl::one_id(args, from, flags::NONE) {
-        Ok((_, id)) => id,
+        Ok((id, _)) => id,
         Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
@@ -83,7 +83,7 @@ pub(super) fn each_dir(
     for d in rec.cgroup_dirs() {
         let dir = match crate::cgroup::open_dir(sys::CWD, d) {
             Ok(dir) => dir,
-            Err(e) => return Err(fail(&[b"cgroup ", d, b": ", sys::strerror(e)])),
+            Err(e) => return Err(fail_io(b"cgroup ", d, e)),
         };
         let r = f(dir);
         sys::close(dir);

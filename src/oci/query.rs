@@ -29,7 +29,7 @@ fn object(w: &mut W, id: &[u8], dir: Fd, rec: &Record) {
 
 pub fn state(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let id = match one_id(args, from, flags::NONE) {
-        Ok((_, id)) => id,
+        Ok((id, _)) => id,
         Err(code) => return code,
     };
     let mut buf = [0u8; 16384];
@@ -68,10 +68,11 @@ fn each_id(root: Fd, f: &mut dyn FnMut(&[u8])) {
 }
 
 pub fn list(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let p = match flags::parse_for(args, from, LIST_FLAGS) {
+    let parsed = flags::parse_for(args, from, LIST_FLAGS);
+    let p = match &parsed {
         Ok(p) if p.npos == 0 => p,
         Ok(_) => return fail1(b"usage: list [-q] [--format table|json]"),
-        Err(code) => return code,
+        Err(code) => return *code,
     };
     let json = match format(p.vals[1]) {
         Ok(j) => j,
@@ -116,11 +117,11 @@ const PS_FLAGS: Flags = Flags { names: b"format f", takes: 1 };
 /// `ps`: the host pids of the container's processes (its cgroup's, or its
 /// init alone without one); `--format json` as runc (a JSON array).
 pub fn ps(g: &Global, args: &dyn Args, from: usize) -> i32 {
-    let (p, id) = match one_id(args, from, PS_FLAGS) {
+    let (id, fmt) = match one_id(args, from, PS_FLAGS) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let json = match format(p.vals[0]) {
+    let json = match format(fmt) {
         Ok(j) => j,
         Err(code) => return code,
     };

@@ -9,7 +9,7 @@
 use super::cgroups;
 use super::flags::{self, Flags};
 use super::state::{self, Status};
-use super::{ctl, fail, fail1, fail2, Global};
+use super::{ctl, fail, fail1, fail3, fail_io, Global};
 use crate::cgroup::{has, CTRLS, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
@@ -27,7 +27,8 @@ const PROBE_V2: &[u8] = b"memory.max cpu.weight cpuset.cpus pids.max";
 
 pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     const F: Flags = Flags { names: b"resources r", takes: 1 };
-    let p = match flags::parse(args, from, F) {
+    let parsed = flags::parse(args, from, F);
+    let p = match &parsed {
         Ok(p) => p,
         Err(b) => return fail(&[b.why, b": ", b.arg, b" (mydocker takes the limits as --resources FILE|-)"]),
     };
@@ -49,14 +50,14 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let doc = if src == b"-" {
         stdin_map = match Map::new(STDIN_MAX, false) {
             Ok(m) => m,
-            Err(e) => return fail2(b"--resources -: ", sys::strerror(e)),
+            Err(e) => return fail_io(b"--resources -", b"", e),
         };
         // The bytes as mapped (zero pages, none touched before the read).
         let Some((_, _, b)) = stdin_map.split(0, 0) else { return fail1(b"--resources -: no memory") };
         let text = match sys::read_full(0, b) {
             Ok(n) if n < STDIN_MAX => &mut b[..n],
             Ok(_) => return fail1(b"--resources -: larger than 1 MiB"),
-            Err(e) => return fail2(b"--resources -: ", sys::strerror(e)),
+            Err(e) => return fail_io(b"--resources -", b"", e),
         };
         super::exec::parse_json(text, &mut nodes)
     } else {
@@ -94,7 +95,7 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     }
     for &c in CTRLS.iter() {
         if need[c as usize] && !done[c as usize] {
-            return fail(&[b"the container has no ", c.name(), b" cgroup"]);
+            return fail3(b"the container has no ", c.name(), b" cgroup");
         }
     }
     0

@@ -34,7 +34,7 @@ fn root_mount_shared() -> Result<bool, Errno> {
     let mut st: libc::statx = unsafe { core::mem::zeroed() };
     let slash = b"/\0".as_ptr() as *const c_char;
     // SAFETY: slash is NUL-terminated, st is a writable statx.
-    cvt(unsafe { libc::syscall(libc::SYS_statx, libc::AT_FDCWD, slash, 0, STATX_MNT_ID_UNIQUE, &mut st) })?;
+    cvt(unsafe { sc!(libc::SYS_statx, libc::AT_FDCWD, slash, 0, STATX_MNT_ID_UNIQUE, &mut st as *mut libc::statx) })?;
     if st.stx_mask & STATX_MNT_ID_UNIQUE == 0 {
         return Err(Errno(libc::ENOSYS));
     }
@@ -42,7 +42,7 @@ fn root_mount_shared() -> Result<bool, Errno> {
     let mut buf = [0u64; 64];
     // SAFETY: req is a valid mnt_id_req of the size it states; buf is
     // writable for the length passed.
-    cvt(unsafe { libc::syscall(SYS_STATMOUNT, &req as *const MntIdReq, buf.as_mut_ptr(), 512usize, 0) })?;
+    cvt(unsafe { sc!(SYS_STATMOUNT, &req as *const MntIdReq, buf.as_mut_ptr(), 512usize, 0) })?;
     if buf[SM_MASK / 8] & STATMOUNT_MNT_BASIC == 0 {
         return Err(Errno(libc::ENOSYS));
     }
@@ -68,10 +68,10 @@ pub fn rebind_root() -> Result<(), Errno> {
     let dot = b".\0".as_ptr() as *const c_char;
     let flags = (libc::MS_BIND | libc::MS_REC) as libc::c_ulong;
     // SAFETY: NUL-terminated paths, null fstype and data (a bind needs none).
-    cvt(unsafe { libc::mount(slash, slash, core::ptr::null(), flags, core::ptr::null()) } as libc::c_long)?;
+    cvt(unsafe { sc!(libc::SYS_mount, slash, slash, 0, flags, 0) })?;
     chdir(b"/..\0")?;
     // SAFETY: dot is NUL-terminated.
-    cvt(unsafe { libc::chroot(dot) } as libc::c_long)?;
+    cvt(unsafe { sc!(libc::SYS_chroot, dot) })?;
     match cwd.iter().position(|&c| c == 0) {
         Some(end) if have_cwd => chdir(&cwd[..=end]),
         _ => chdir(b"/\0"),

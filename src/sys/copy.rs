@@ -11,9 +11,7 @@ pub fn stat_in(dir: Fd, name: &[u8]) -> Result<libc::stat, Errno> {
     // SAFETY: an all-zero struct stat is a valid value to be overwritten.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: p is NUL-terminated; st is writable and of the kernel's layout.
-    cvt(unsafe {
-        libc::syscall(libc::SYS_newfstatat, dir, p, &mut st as *mut libc::stat, libc::AT_SYMLINK_NOFOLLOW)
-    })?;
+    cvt(unsafe { sc!(libc::SYS_newfstatat, dir, p, &mut st as *mut libc::stat, libc::AT_SYMLINK_NOFOLLOW) })?;
     Ok(st)
 }
 
@@ -23,14 +21,14 @@ pub fn open_in(dir: Fd, name: &[u8], flags: libc::c_int) -> Result<Fd, Errno> {
     let p = cptr(name)?;
     let flags = flags | libc::O_NOFOLLOW | libc::O_CLOEXEC;
     // SAFETY: p is NUL-terminated.
-    retry(|| unsafe { libc::openat(dir, p, flags, 0o600) as libc::c_long }).map(|fd| fd as Fd)
+    retry(|| unsafe { sc!(libc::SYS_openat, dir, p, flags, 0o600) }).map(|fd| fd as Fd)
 }
 
 /// Copies what is left of `from` into `to` with sendfile(2): in the
 /// kernel, through no buffer of ours.
 pub fn send_all(to: Fd, from: Fd) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments (no offset pointer).
-    while retry(|| unsafe { libc::sendfile(to, from, core::ptr::null_mut(), 1 << 30) as libc::c_long })? > 0 {}
+    while retry(|| unsafe { sc!(libc::SYS_sendfile, to, from, 0, 1 << 30) })? > 0 {}
     Ok(())
 }
 
@@ -39,7 +37,7 @@ pub fn send_all(to: Fd, from: Fd) -> Result<(), Errno> {
 pub fn readlink_in<'b>(dir: Fd, name: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     let p = cptr(name)?;
     // SAFETY: p is NUL-terminated; buf is writable for buf.len() - 1 bytes.
-    let n = cvt(unsafe { libc::readlinkat(dir, p, buf.as_mut_ptr().cast(), buf.len() - 1) as libc::c_long })? as usize;
+    let n = cvt(unsafe { sc!(libc::SYS_readlinkat, dir, p, buf.as_mut_ptr(), buf.len() - 1) })? as usize;
     if n + 1 >= buf.len() {
         return Err(Errno(libc::ENAMETOOLONG));
     }
@@ -52,5 +50,5 @@ pub fn readlink_in<'b>(dir: Fd, name: &[u8], buf: &'b mut [u8]) -> Result<&'b [u
 pub fn chown_in(dir: Fd, name: &[u8], uid: u32, gid: u32) -> Result<(), Errno> {
     let p = cptr(name)?;
     // SAFETY: p is NUL-terminated; integer arguments.
-    cvt(unsafe { libc::fchownat(dir, p, uid, gid, libc::AT_SYMLINK_NOFOLLOW) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_fchownat, dir, p, uid, gid, libc::AT_SYMLINK_NOFOLLOW) }).map(|_| ())
 }

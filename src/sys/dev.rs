@@ -10,7 +10,7 @@ use super::{close, cptr, cvt, retry, stat_at, Errno, Fd};
 pub fn mknod_at(dir: Fd, name: &[u8], mode: u32, major: u32, minor: u32) -> Result<(), Errno> {
     let p = cptr(name)?;
     // SAFETY: p is NUL-terminated; makedev only computes a number.
-    cvt(unsafe { libc::mknodat(dir, p, mode, libc::makedev(major, minor)) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_mknodat, dir, p, mode, libc::makedev(major, minor)) }).map(|_| ())
 }
 
 /// Gives a node just made in `dir` its exact permissions (mknod's are cut
@@ -19,10 +19,10 @@ pub fn own_at(dir: Fd, name: &[u8], mode: u32, uid: u32, gid: u32) -> Result<(),
     let p = cptr(name)?;
     // SAFETY: p is NUL-terminated; plain syscalls with integer arguments.
     unsafe {
-        cvt(libc::fchownat(dir, p, uid, gid, libc::AT_SYMLINK_NOFOLLOW) as libc::c_long)?;
+        cvt(sc!(libc::SYS_fchownat, dir, p, uid, gid, libc::AT_SYMLINK_NOFOLLOW))?;
         // The raw syscall: musl's fchmodat carries an AT_SYMLINK_NOFOLLOW
         // emulation (fstatat, /proc/self/fd) we never ask for.
-        cvt(libc::syscall(libc::SYS_fchmodat, dir, p, mode & 0o7777)).map(|_| ())
+        cvt(sc!(libc::SYS_fchmodat, dir, p, mode & 0o7777)).map(|_| ())
     }
 }
 
@@ -57,7 +57,6 @@ pub fn node(path: &[u8]) -> Result<Node, Errno> {
         _ => Err(Errno(libc::ENODEV)),
     }
 }
-
 
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_ATTACH: libc::c_long = 8;
@@ -127,7 +126,7 @@ pub fn attach_device_program(cg: Fd, insns: &[u64]) -> Result<(), Errno> {
     // SAFETY: load is a valid bpf_attr prefix of the size passed; insns and
     // license outlive the call; the kernel only reads them.
     let prog = retry(|| unsafe {
-        libc::syscall(libc::SYS_bpf, BPF_PROG_LOAD, &load as *const ProgLoad, core::mem::size_of::<ProgLoad>())
+        sc!(libc::SYS_bpf, BPF_PROG_LOAD, &load as *const ProgLoad, core::mem::size_of::<ProgLoad>())
     })? as Fd;
     let attach = ProgAttach {
         target_fd: cg as u32,
@@ -138,7 +137,7 @@ pub fn attach_device_program(cg: Fd, insns: &[u64]) -> Result<(), Errno> {
     };
     // SAFETY: attach is a valid bpf_attr prefix of the size passed.
     let r = retry(|| unsafe {
-        libc::syscall(libc::SYS_bpf, BPF_PROG_ATTACH, &attach as *const ProgAttach, core::mem::size_of::<ProgAttach>())
+        sc!(libc::SYS_bpf, BPF_PROG_ATTACH, &attach as *const ProgAttach, core::mem::size_of::<ProgAttach>())
     });
     close(prog);
     r.map(|_| ())

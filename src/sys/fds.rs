@@ -24,7 +24,7 @@ fn close_span(lo: Fd, hi: Fd) -> Result<(), Errno> {
     }
     // SAFETY: plain syscall with integer arguments; closing fds nothing
     // else in this single-threaded process holds a reference to.
-    match cvt(unsafe { libc::syscall(libc::SYS_close_range, lo as libc::c_uint, hi as libc::c_uint, 0) }) {
+    match cvt(unsafe { sc!(libc::SYS_close_range, lo as libc::c_uint, hi as libc::c_uint, 0) }) {
         Ok(_) => Ok(()),
         Err(Errno(libc::ENOSYS | libc::EINVAL)) => match close_listed(lo, hi) {
             Err(Errno(libc::ENOENT)) => close_counted(lo, hi),
@@ -59,7 +59,7 @@ fn fd_number(name: &[u8]) -> Option<Fd> {
 fn close_counted(lo: Fd, hi: Fd) -> Result<(), Errno> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: lim is a valid rlimit to fill.
-    cvt(unsafe { libc::syscall(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, 0usize, &mut lim as *mut libc::rlimit) })?;
+    cvt(unsafe { sc!(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, 0usize, &mut lim as *mut libc::rlimit) })?;
     let max = if lim.rlim_cur > (1 << 20) { 1 << 20 } else { lim.rlim_cur as Fd };
     for fd in lo..=hi.min(max) {
         close(fd);
@@ -91,7 +91,7 @@ pub fn close_all_but(from: Fd, keep: &[Fd]) -> Result<(), Errno> {
 /// root — musl's wrapper would turn that into ENOENT; the caller decides.
 pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: buf is a valid writable slice of buf.len() bytes.
-    cvt(unsafe { libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
+    cvt(unsafe { sc!(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
 }
 
 /// PR_SET_DUMPABLE 0: the container (even as root without CAP_SYS_PTRACE)
@@ -100,13 +100,13 @@ pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
 /// a valid value (kernel/sys.c).
 pub fn not_dumpable() {
     // SAFETY: plain prctl with integer arguments.
-    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0) };
+    unsafe { sc!(libc::SYS_prctl, libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
 }
 
 /// fchdir(2).
 pub fn fchdir(fd: Fd) -> Result<(), Errno> {
     // SAFETY: plain syscall with an integer argument.
-    cvt(unsafe { libc::syscall(libc::SYS_fchdir, fd) }).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_fchdir, fd) }).map(|_| ())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Whole files mapped into memory for the readers that decode in place
 //! (config.json, seccomp profiles: `json::parse`).
-use super::{cvt, errno, openat, Errno, CWD};
+use super::{cvt, openat, Errno, CWD};
 
 /// Largest file `map_file` takes: configs and profiles are kilobytes; this
 /// keeps offsets in u32 (json::MAX_LEN) with room to spare.
@@ -23,7 +23,7 @@ fn map_fd(fd: super::Fd) -> Result<&'static mut [u8], Errno> {
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: st is a valid, writable stat buffer of the kernel's layout
     // (see stat_at); the raw syscall, as musl's fstat is fstatat's wrapper.
-    cvt(unsafe { libc::syscall(libc::SYS_fstat, fd, &mut st as *mut libc::stat) })?;
+    cvt(unsafe { sc!(libc::SYS_fstat, fd, &mut st as *mut libc::stat) })?;
     if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
         return Err(Errno(libc::EISDIR));
     }
@@ -39,16 +39,14 @@ fn map_fd(fd: super::Fd) -> Result<&'static mut [u8], Errno> {
     }
     // SAFETY: a new private mapping of an fd we own; no existing memory is
     // touched. The mapping outlives the fd (mmap keeps its own reference).
-    let p = unsafe {
-        libc::mmap(core::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, fd, 0)
-    };
-    if p == libc::MAP_FAILED {
-        return Err(errno());
+    let p = unsafe { sc!(libc::SYS_mmap, 0, len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, fd, 0) };
+    if p < 0 {
+        return Err(Errno(-p as i32));
     }
     // SAFETY: [p, p+len) is our fresh mapping, never unmapped, and this is
     // the only reference to it. (A file truncated behind our back would
     // SIGBUS on access: profiles and configs are not written while read.)
-    Ok(unsafe { core::slice::from_raw_parts_mut(p.cast(), len) })
+    Ok(unsafe { core::slice::from_raw_parts_mut(p as *mut u8, len) })
 }
 
 /// A pipe or character device (a shell's `<(...)`, /dev/stdin from a
@@ -76,5 +74,5 @@ pub fn unmap(text: &[u8]) {
     let start = text.as_ptr() as usize & !4095;
     // SAFETY: only pages of a mapping made by map_file, which the caller
     // no longer reads through any reference (EINVAL for an empty slice).
-    unsafe { libc::munmap(start as *mut _, text.as_ptr() as usize + text.len() - start) };
+    unsafe { sc!(libc::SYS_munmap, start, text.as_ptr() as usize + text.len() - start) };
 }

@@ -22,7 +22,7 @@ static mut STACK: Stack = Stack([0; 16384]);
 /// survives pid reuse.
 pub fn keep(pid: libc::pid_t) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
-    let pfd = match cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) }) {
+    let pfd = match cvt(unsafe { sc!(libc::SYS_pidfd_open, pid, 0) }) {
         Err(Errno(libc::ENOSYS)) => return Ok(()),
         r => r? as Fd,
     };
@@ -36,7 +36,13 @@ pub fn keep(pid: libc::pid_t) -> Result<(), Errno> {
     // errno, and only on a failed call (none fails on a kernel with
     // close_range; create only exits after, `run -d` starts the container).
     let r = unsafe {
-        super::raw_clone(libc::SYS_clone, (libc::CLONE_VM | libc::SIGCHLD) as usize, top, keeper, pfd as usize as *mut _)
+        super::raw_clone(
+            libc::SYS_clone,
+            (libc::CLONE_VM | libc::SIGCHLD) as usize,
+            top,
+            keeper,
+            pfd as usize as *mut _,
+        )
     };
     super::close(pfd);
     r.map(|_| ())
@@ -50,20 +56,20 @@ pub fn keep(pid: libc::pid_t) -> Result<(), Errno> {
 extern "C" fn keeper(p: *mut core::ffi::c_void) -> libc::c_int {
     let pfd = p as usize as Fd;
     // SAFETY: plain syscall, no arguments.
-    unsafe { libc::syscall(libc::SYS_setsid) };
+    unsafe { sc!(libc::SYS_setsid) };
     let _ = super::fds::close_all_but(0, &[pfd]);
     let _ = super::chdir(b"/\0");
     let (hdr, none) = ([0x2008_0522u32, 0], [0u32; 6]);
     // SAFETY: capset(2) with a v3 header and two zeroed data structs
     // (every set empty); prctl with integer arguments.
     unsafe {
-        libc::syscall(libc::SYS_capset, hdr.as_ptr(), none.as_ptr());
-        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        sc!(libc::SYS_capset, hdr.as_ptr(), none.as_ptr());
+        sc!(libc::SYS_prctl, libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     }
     let mut pl = libc::pollfd { fd: pfd, events: libc::POLLIN, revents: 0 };
     // SAFETY: pl is one valid pollfd; no timeout, no signal mask.
     let _ = retry(|| unsafe {
-        libc::syscall(libc::SYS_ppoll, &mut pl as *mut libc::pollfd, 1, core::ptr::null::<u8>(), core::ptr::null::<u8>(), 0)
+        sc!(libc::SYS_ppoll, &mut pl as *mut libc::pollfd, 1, core::ptr::null::<u8>(), core::ptr::null::<u8>(), 0)
     });
     0
 }

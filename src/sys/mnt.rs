@@ -40,10 +40,8 @@ pub fn resolve_in(root: Fd, path: &[u8]) -> Result<Fd, Errno> {
         resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     };
     // SAFETY: p is NUL-terminated; how is a valid open_how of the size passed.
-    retry(|| unsafe {
-        libc::syscall(libc::SYS_openat2, root, p, &how as *const OpenHow, core::mem::size_of::<OpenHow>())
-    })
-    .map(|fd| fd as Fd)
+    retry(|| unsafe { sc!(libc::SYS_openat2, root, p, &how as *const OpenHow, core::mem::size_of::<OpenHow>()) })
+        .map(|fd| fd as Fd)
 }
 
 /// What an fd refers to (fstat, not following: an O_PATH|O_NOFOLLOW fd may
@@ -63,9 +61,7 @@ fn fstat(fd: Fd) -> Result<libc::stat, Errno> {
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: EMPTY is NUL-terminated, st is writable and of the kernel's
     // layout (as in sys::stat_at).
-    cvt(unsafe {
-        libc::syscall(libc::SYS_newfstatat, fd, EMPTY, &mut st as *mut libc::stat, libc::AT_EMPTY_PATH)
-    })?;
+    cvt(unsafe { sc!(libc::SYS_newfstatat, fd, EMPTY, &mut st as *mut libc::stat, libc::AT_EMPTY_PATH) })?;
     Ok(st)
 }
 
@@ -83,8 +79,8 @@ pub fn same_file(a: Fd, b: Fd) -> bool {
 pub fn open_nofollow(dir: Fd, name: &[u8]) -> Result<(Fd, bool), Errno> {
     let p = cptr(name)?;
     // SAFETY: p is NUL-terminated.
-    let fd = retry(|| unsafe { libc::openat(dir, p, libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) as libc::c_long })?
-        as Fd;
+    let fd =
+        retry(|| unsafe { sc!(libc::SYS_openat, dir, p, libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) })? as Fd;
     match kind_of(fd) {
         Ok((k, false)) => Ok((fd, k == FileKind::Dir)),
         r => {
@@ -99,7 +95,7 @@ pub fn open_nofollow(dir: Fd, name: &[u8]) -> Result<(Fd, bool), Errno> {
 pub fn mkdir_in(dir: Fd, name: &[u8]) -> Result<(), Errno> {
     let p = cptr(name)?;
     // SAFETY: p is NUL-terminated.
-    match cvt(unsafe { libc::mkdirat(dir, p, 0o755) } as libc::c_long) {
+    match cvt(unsafe { sc!(libc::SYS_mkdirat, dir, p, 0o755) }) {
         Ok(_) | Err(Errno(libc::EEXIST)) => Ok(()),
         Err(e) => Err(e),
     }
@@ -111,7 +107,7 @@ pub fn create_in(dir: Fd, name: &[u8]) -> Result<(), Errno> {
     let p = cptr(name)?;
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
     // SAFETY: p is NUL-terminated.
-    match retry(|| unsafe { libc::openat(dir, p, flags, 0o644) as libc::c_long }) {
+    match retry(|| unsafe { sc!(libc::SYS_openat, dir, p, flags, 0o644) }) {
         Ok(fd) => {
             super::close(fd as Fd);
             Ok(())
@@ -125,7 +121,7 @@ pub fn create_in(dir: Fd, name: &[u8]) -> Result<(), Errno> {
 pub fn symlink_in(to: &[u8], dir: Fd, name: &[u8]) -> Result<(), Errno> {
     let (a, b) = (cptr(to)?, cptr(name)?);
     // SAFETY: both NUL-terminated.
-    cvt(unsafe { libc::symlinkat(a, dir, b) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_symlinkat, a, dir, b) }).map(|_| ())
 }
 
 const OPEN_TREE_CLONE: u32 = 1;
@@ -147,7 +143,7 @@ pub fn clone_tree(dir: Fd, path: Option<&[u8]>, recursive: bool) -> Result<Fd, E
         | if recursive { AT_RECURSIVE } else { 0 }
         | if path.is_none() { libc::AT_EMPTY_PATH as u32 } else { 0 };
     // SAFETY: p is NUL-terminated; integer flags.
-    cvt(unsafe { libc::syscall(libc::SYS_open_tree, dir, p, flags) }).map(|fd| fd as Fd)
+    cvt(unsafe { sc!(libc::SYS_open_tree, dir, p, flags) }).map(|fd| fd as Fd)
 }
 
 /// move_mount(2) of the detached tree `tree` onto the object `target`.
@@ -157,7 +153,7 @@ pub fn clone_tree(dir: Fd, path: Option<&[u8]>, recursive: bool) -> Result<Fd, E
 pub fn attach(tree: Fd, target: Fd) -> Result<(), Errno> {
     // SAFETY: EMPTY is NUL-terminated; integer flags.
     let r = cvt(unsafe {
-        libc::syscall(libc::SYS_move_mount, tree, EMPTY, target, EMPTY, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+        sc!(libc::SYS_move_mount, tree, EMPTY, target, EMPTY, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
     });
     let dir = |fd| kind_of(fd).map_or(false, |k| k.0 == FileKind::Dir);
     match r {
@@ -194,14 +190,7 @@ pub fn set_attr(fd: Fd, recursive: bool, set: u64, clr: u64) -> Result<(), Errno
     let flags = libc::AT_EMPTY_PATH as u32 | if recursive { AT_RECURSIVE } else { 0 };
     // SAFETY: EMPTY is NUL-terminated; attr is a valid mount_attr of the size passed.
     cvt(unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            fd,
-            EMPTY,
-            flags,
-            &attr as *const MountAttr,
-            core::mem::size_of::<MountAttr>(),
-        )
+        sc!(libc::SYS_mount_setattr, fd, EMPTY, flags, &attr as *const MountAttr, core::mem::size_of::<MountAttr>(),)
     })
     .map(|_| ())
 }
@@ -215,7 +204,7 @@ pub fn set_attr(fd: Fd, recursive: bool, set: u64, clr: u64) -> Result<(), Errno
 fn statfs(fd: Fd) -> Result<[u64; 15], Errno> {
     let mut st = [0u64; 15];
     // SAFETY: st is 120 writable bytes, the size of that struct.
-    cvt(unsafe { libc::syscall(libc::SYS_fstatfs, fd, st.as_mut_ptr()) })?;
+    cvt(unsafe { sc!(libc::SYS_fstatfs, fd, st.as_mut_ptr()) })?;
     Ok(st)
 }
 
@@ -227,7 +216,7 @@ pub fn is_cgroupfs(path: &[u8]) -> bool {
     let mut st = [0u64; 15];
     // SAFETY: p is NUL-terminated (with_cstr); st is 120 writable bytes,
     // the kernel's struct statfs on 64-bit machines (see statfs).
-    let r = super::with_cstr(path, |p| cvt(unsafe { libc::syscall(libc::SYS_statfs, p, st.as_mut_ptr()) }));
+    let r = super::with_cstr(path, |p| cvt(unsafe { sc!(libc::SYS_statfs, p, st.as_mut_ptr()) }));
     r.is_ok() && matches!(st[0], 0x0027_e0eb | 0x6367_7270)
 }
 

@@ -1,22 +1,25 @@
-//! The only place `unsafe` lives. Thin, typed wrappers over the C library's
-//! syscall stubs: every fallible call returns `Result<_, Errno>` with errno
-//! captured at the failing call, EINTR is retried in one helper, and every
-//! `unsafe` block says why it is sound.
+//! The only place `unsafe` lives. Thin, typed wrappers over raw system
+//! calls (`sc!`, raw.rs: no C library in between): every fallible call
+//! returns `Result<_, Errno>` with the kernel's errno for the failing call,
+//! EINTR is retried in one helper, and every `unsafe` block says why it is
+//! sound.
 //!
 //! Nothing here allocates; buffers are passed in by the caller.
 #![allow(unsafe_code)]
 
 use core::ffi::{c_char, c_int, c_void};
 
+#[macro_use]
+mod raw;
 pub mod chroot;
 pub mod copy;
 pub mod fds;
+mod file;
 pub mod keeper;
 pub mod mnt;
 pub mod oci;
 pub mod proc;
 pub mod tty;
-mod file;
 pub use file::*;
 mod seccomp;
 pub use seccomp::*;
@@ -24,6 +27,8 @@ mod dev;
 pub use dev::*;
 mod arena;
 pub use arena::*;
+mod errmsg;
+pub use errmsg::strerror;
 
 /// An errno value, captured right after the failing call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -31,15 +36,12 @@ pub struct Errno(pub i32);
 
 pub type Fd = c_int;
 
-fn errno() -> Errno {
-    // SAFETY: __errno_location returns a valid pointer to this thread's errno.
-    Errno(unsafe { *libc::__errno_location() })
-}
-
-/// Turns a C-style `-1 with errno` return into a Result.
+/// Turns a raw system call's return (`sc!`: -errno on failure) into a
+/// Result. Negative is failure: no call made here returns a negative
+/// success (addresses and fds are below 2^47, counts below 2^63).
 fn cvt(ret: libc::c_long) -> Result<libc::c_long, Errno> {
-    if ret == -1 {
-        Err(errno())
+    if ret < 0 {
+        Err(Errno(-ret as i32))
     } else {
         Ok(ret)
     }
@@ -48,9 +50,10 @@ fn cvt(ret: libc::c_long) -> Result<libc::c_long, Errno> {
 /// Retries a call interrupted by a signal: the one place EINTR is handled.
 fn retry(mut f: impl FnMut() -> libc::c_long) -> Result<libc::c_long, Errno> {
     loop {
-        match cvt(f()) {
-            Err(Errno(libc::EINTR)) => continue,
-            r => return r,
+        // The raw return, not the Result: one compare with a small constant.
+        let r = f();
+        if r != -libc::EINTR as libc::c_long {
+            return cvt(r);
         }
     }
 }
@@ -59,7 +62,7 @@ fn retry(mut f: impl FnMut() -> libc::c_long) -> Result<libc::c_long, Errno> {
 pub fn write_all(fd: Fd, mut buf: &[u8]) -> Result<(), Errno> {
     while !buf.is_empty() {
         // SAFETY: buf is a valid readable slice for buf.len() bytes.
-        let n = retry(|| unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) as libc::c_long })?;
+        let n = retry(|| unsafe { sc!(libc::SYS_write, fd, buf.as_ptr(), buf.len()) })?;
         buf = buf.get(n as usize..).unwrap_or(&[]);
     }
     Ok(())
@@ -71,7 +74,7 @@ pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     while got < buf.len() {
         let rest = buf.get_mut(got..).unwrap_or(&mut []);
         // SAFETY: rest is a valid writable slice for rest.len() bytes.
-        let n = retry(|| unsafe { libc::read(fd, rest.as_mut_ptr().cast(), rest.len()) as libc::c_long })?;
+        let n = retry(|| unsafe { sc!(libc::SYS_read, fd, rest.as_mut_ptr(), rest.len()) })?;
         if n == 0 {
             break;
         }
@@ -80,11 +83,13 @@ pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(got)
 }
 
-/// Closes an fd we own; a negative one (none) costs no syscall.
+/// Closes an fd we own; a negative one (none) costs no syscall. Out of
+/// line: it is called from 130 places.
+#[inline(never)]
 pub fn close(fd: Fd) {
     if fd >= 0 {
         // SAFETY: closing an fd we own; errors (even EINTR) leave it closed on Linux.
-        unsafe { libc::close(fd) };
+        unsafe { sc!(libc::SYS_close, fd) };
     }
 }
 
@@ -92,14 +97,14 @@ pub fn close(fd: Fd) {
 pub fn pipe() -> Result<(Fd, Fd), Errno> {
     let mut fds = [0 as c_int; 2];
     // SAFETY: fds is a valid array of two ints.
-    cvt(unsafe { libc::syscall(libc::SYS_pipe2, fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    cvt(unsafe { sc!(libc::SYS_pipe2, fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
     Ok((fds[0], fds[1]))
 }
 
 /// One read(2); Ok(0) is EOF.
 pub fn read(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: buf is a valid writable slice for buf.len() bytes.
-    retry(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) as libc::c_long }).map(|n| n as usize)
+    retry(|| unsafe { sc!(libc::SYS_read, fd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
 }
 
 /// Longest path the *at() helpers below accept (the kernel's PATH_MAX).
@@ -138,7 +143,7 @@ fn at(nr: libc::c_long, dir: Fd, path: &[u8], a: usize, b: usize) -> Result<libc
     // SAFETY: p is a NUL-terminated path on with_cstr's stack; `a` and `b`
     // are what each caller documents for `nr` (integers, or pointers to
     // memory it owns for the call).
-    with_cstr(path, |p| retry(|| unsafe { libc::syscall(nr, dir as libc::c_long, p, a, b) }))
+    with_cstr(path, |p| retry(|| unsafe { sc!(nr, dir, p, a, b) }))
 }
 
 /// openat(2), always close-on-exec.
@@ -150,7 +155,7 @@ pub fn openat(dir: Fd, path: &[u8], flags: c_int) -> Result<Fd, Errno> {
 /// always close-on-exec: no copy, and no PATH_MAX buffer on the stack.
 pub fn openat_c(dir: Fd, path: &core::ffi::CStr, flags: c_int) -> Result<Fd, Errno> {
     // SAFETY: path is NUL-terminated by construction (CStr).
-    retry(|| unsafe { libc::openat(dir, path.as_ptr(), flags | libc::O_CLOEXEC, 0o644) as libc::c_long }).map(|f| f as Fd)
+    retry(|| unsafe { sc!(libc::SYS_openat, dir, path.as_ptr(), flags | libc::O_CLOEXEC, 0o644) }).map(|f| f as Fd)
 }
 
 pub fn mkdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
@@ -164,7 +169,7 @@ pub fn rmdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
 pub fn sleep_ms(ms: u64) {
     let ts = libc::timespec { tv_sec: (ms / 1000) as _, tv_nsec: ((ms % 1000) * 1_000_000) as _ };
     // SAFETY: ts is a valid timespec; an early wake-up is harmless here.
-    unsafe { libc::syscall(libc::SYS_clock_nanosleep, libc::CLOCK_REALTIME, 0, &ts as *const libc::timespec, 0usize) };
+    unsafe { sc!(libc::SYS_clock_nanosleep, libc::CLOCK_REALTIME, 0, &ts as *const libc::timespec, 0usize) };
 }
 
 /// Private anonymous memory, mapped before clone. The child gets its own
@@ -188,7 +193,7 @@ impl Map {
     pub fn unmap(self) {
         // SAFETY: exactly the mapping `new` made; `self` is consumed, and
         // every view of it (typed, split, carve) borrows it, so none is left.
-        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+        unsafe { sc!(libc::SYS_munmap, self.ptr, self.len) };
     }
 
     /// Not inherited by a child (MADV_DONTFORK) — for memory the child
@@ -197,7 +202,7 @@ impl Map {
     pub fn dont_fork(&mut self) {
         // SAFETY: advice on exactly the mapping `new` made; nothing here
         // changes, only what a later fork or clone without CLONE_VM copies.
-        unsafe { libc::madvise(self.ptr.cast(), self.len, libc::MADV_DONTFORK) };
+        unsafe { sc!(libc::SYS_madvise, self.ptr, self.len, libc::MADV_DONTFORK) };
     }
 
     /// Maps `len` bytes; with `guard`, the lowest page is PROT_NONE so a
@@ -206,29 +211,26 @@ impl Map {
         let body = round_up(len.max(1), PAGE).ok_or(Errno(libc::ENOMEM))?;
         let total = body.checked_add(if guard { PAGE } else { 0 }).ok_or(Errno(libc::ENOMEM))?;
         // SAFETY: anonymous private mapping; no existing memory is touched.
-        let p = unsafe {
-            libc::mmap(
-                core::ptr::null_mut(),
+        let p = cvt(unsafe {
+            sc!(
+                libc::SYS_mmap,
+                0,
                 total,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | if guard { libc::MAP_STACK } else { 0 },
-                -1,
-                0,
+                -1i32,
+                0
             )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(errno());
-        }
+        })? as *mut u8;
         if guard {
             // SAFETY: the first page lies inside the mapping we just made.
-            if unsafe { libc::mprotect(p, PAGE, libc::PROT_NONE) } != 0 {
-                let e = errno();
+            if let Err(e) = cvt(unsafe { sc!(libc::SYS_mprotect, p, PAGE, libc::PROT_NONE) }) {
                 // SAFETY: unmapping exactly what we mapped.
-                unsafe { libc::munmap(p, total) };
+                unsafe { sc!(libc::SYS_munmap, p, total) };
                 return Err(e);
             }
         }
-        Ok(Map { ptr: p.cast(), len: total })
+        Ok(Map { ptr: p, len: total })
     }
 
     /// Views the start of a mapping made without a guard page as `n` values
@@ -406,7 +408,15 @@ pub fn clone3<T>(
     // SAFETY: see raw_clone: args is a valid clone_args of the size
     // passed; the stack lies in a live mapping; `t` outlives the call: the
     // child has a copy of it, or (vfork) uses ours while we sleep.
-    unsafe { raw_clone(libc::SYS_clone3, &args as *const CloneArgs as usize, core::mem::size_of::<CloneArgs>(), trampoline::<T>, targ) }
+    unsafe {
+        raw_clone(
+            libc::SYS_clone3,
+            &args as *const CloneArgs as usize,
+            core::mem::size_of::<CloneArgs>(),
+            trampoline::<T>,
+            targ,
+        )
+    }
 }
 
 /// System call `nr` (clone or clone3) with arguments `a0`, `a1` and zeros:
@@ -524,9 +534,7 @@ impl SigSet {
 pub fn set_sigmask(set: SigSet) -> SigSet {
     let mut old = 0u64;
     // SAFETY: both pointers reference valid 8-byte kernel sigsets.
-    unsafe {
-        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &set.0 as *const u64, &mut old as *mut u64, 8)
-    };
+    unsafe { sc!(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &set.0 as *const u64, &mut old as *mut u64, 8) };
     SigSet(old)
 }
 
@@ -535,7 +543,7 @@ pub fn set_sigmask(set: SigSet) -> SigSet {
 pub fn sigpending() -> SigSet {
     let mut set = 0u64;
     // SAFETY: set is a valid 8-byte kernel sigset to fill.
-    unsafe { libc::syscall(libc::SYS_rt_sigpending, &mut set as *mut u64, 8) };
+    unsafe { sc!(libc::SYS_rt_sigpending, &mut set as *mut u64, 8) };
     SigSet(set)
 }
 
@@ -543,7 +551,7 @@ pub fn sigpending() -> SigSet {
 pub fn sigwait(set: SigSet) -> Result<c_int, Errno> {
     // SAFETY: a valid kernel sigset and no siginfo/timeout pointers.
     retry(|| unsafe {
-        libc::syscall(
+        sc!(
             libc::SYS_rt_sigtimedwait,
             &set.0 as *const u64,
             core::ptr::null_mut::<c_void>(),
@@ -578,21 +586,21 @@ fn sig_action(sig: c_int, handler: u64) -> Result<(), Errno> {
     let ksa = [handler, if handler != 0 { SA_RESTORER } else { 0 }, handler, 0];
     // SAFETY: ksa is a valid kernel sigaction (its handler, if any, a
     // function that never returns); no old action wanted.
-    cvt(unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, ksa.as_ptr(), core::ptr::null_mut::<c_void>(), 8) })
-        .map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_rt_sigaction, sig, ksa.as_ptr(), core::ptr::null_mut::<c_void>(), 8) }).map(|_| ())
 }
 
 pub fn kill(pid: libc::pid_t, sig: c_int) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
-    cvt(unsafe { libc::kill(pid, sig) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_kill, pid, sig) }).map(|_| ())
 }
 
 /// waitpid; `Ok(None)` when `nohang` and the child is still running.
 pub fn wait(pid: libc::pid_t, nohang: bool) -> Result<Option<c_int>, Errno> {
     let mut status = 0;
     // SAFETY: status is a valid int to write the result into.
-    let r =
-        retry(|| unsafe { libc::syscall(libc::SYS_wait4, pid, &mut status as *mut c_int, if nohang { libc::WNOHANG } else { 0 }, 0usize) })?;
+    let r = retry(|| unsafe {
+        sc!(libc::SYS_wait4, pid, &mut status as *mut c_int, if nohang { libc::WNOHANG } else { 0 }, 0usize)
+    })?;
     Ok(if r == 0 { None } else { Some(status) })
 }
 
@@ -603,7 +611,7 @@ pub fn fork() -> Result<libc::pid_t, Errno> {
     // SAFETY: without CLONE_VM and with no new stack this is fork(2)
     // semantics: both processes continue from here on private memory.
     cvt(unsafe {
-        libc::syscall(
+        sc!(
             libc::SYS_clone,
             libc::SIGCHLD as libc::c_long,
             0 as libc::c_long,
@@ -620,20 +628,19 @@ pub fn fork() -> Result<libc::pid_t, Errno> {
 pub fn reap_any() -> Result<Option<(libc::pid_t, c_int)>, Errno> {
     let mut status = 0;
     // SAFETY: status is a valid int to write the result into.
-    let r = retry(|| unsafe { libc::syscall(libc::SYS_wait4, -1, &mut status as *mut c_int, libc::WNOHANG, 0usize) })?;
+    let r = retry(|| unsafe { sc!(libc::SYS_wait4, -1i32, &mut status as *mut c_int, libc::WNOHANG, 0usize) })?;
     Ok(if r == 0 { None } else { Some((r as libc::pid_t, status)) })
 }
 
 pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
     // SAFETY: name is a valid slice of name.len() bytes.
-    cvt(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_sethostname, name.as_ptr(), name.len()) }).map(|_| ())
 }
 
 /// Brings the network namespace's loopback interface up (SIOCSIFFLAGS).
 pub fn loopback_up() -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
-    let s =
-        cvt(unsafe { libc::syscall(libc::SYS_socket, libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })? as Fd;
+    let s = cvt(unsafe { sc!(libc::SYS_socket, libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })? as Fd;
     // struct ifreq: 16 bytes of name, then a union whose first member for
     // this request is `short ifr_flags`; 40 bytes on 64-bit, zeroed. A new
     // namespace's lo has exactly IFF_LOOPBACK set, so no SIOCGIFFLAGS first.
@@ -643,7 +650,7 @@ pub fn loopback_up() -> Result<(), Errno> {
     ifr[16..18].copy_from_slice(&((libc::IFF_UP | libc::IFF_LOOPBACK) as i16).to_ne_bytes());
     // SAFETY: ifr is a valid, large enough struct ifreq. The socket is
     // close-on-exec: execve closes it, no syscall spent on it here.
-    cvt(unsafe { libc::ioctl(s, libc::SIOCSIFFLAGS as _, ifr.as_mut_ptr()) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_ioctl, s, libc::SIOCSIFFLAGS, ifr.as_mut_ptr()) }).map(|_| ())
 }
 
 /// A NUL-terminated byte string as a C pointer, or EINVAL.
@@ -662,14 +669,14 @@ pub fn mount(src: Option<&[u8]>, target: &[u8], fstype: Option<&[u8]>, flags: u6
     let d = if data.is_empty() { core::ptr::null() } else { cptr(data)? };
     let t = cptr(target)?;
     // SAFETY: every non-null pointer is a NUL-terminated string (cptr).
-    cvt(unsafe { libc::mount(s, t, f, flags as libc::c_ulong, d.cast()) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_mount, s, t, f, flags, d) }).map(|_| ())
 }
 
 /// mkdir(2) of a NUL-terminated path; an existing entry is fine.
 pub fn mkdir_ok(path: &[u8]) -> Result<(), Errno> {
     let p = cptr(path)?;
     // SAFETY: p is NUL-terminated.
-    match cvt(unsafe { libc::mkdir(p, 0o755) } as libc::c_long) {
+    match cvt(unsafe { sc!(libc::SYS_mkdirat, CWD, p, 0o755) }) {
         Err(Errno(libc::EEXIST)) | Ok(_) => Ok(()),
         Err(e) => Err(e),
     }
@@ -679,7 +686,7 @@ pub fn mkdir_ok(path: &[u8]) -> Result<(), Errno> {
 pub fn touch(path: &[u8]) -> Result<(), Errno> {
     let p = cptr(path)?;
     // SAFETY: p is NUL-terminated.
-    let fd = cvt(unsafe { libc::openat(CWD, p, libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC, 0o644) } as libc::c_long)?;
+    let fd = cvt(unsafe { sc!(libc::SYS_openat, CWD, p, libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC, 0o644) })?;
     close(fd as Fd);
     Ok(())
 }
@@ -687,7 +694,7 @@ pub fn touch(path: &[u8]) -> Result<(), Errno> {
 pub fn chdir(path: &[u8]) -> Result<(), Errno> {
     let p = cptr(path)?;
     // SAFETY: p is NUL-terminated.
-    cvt(unsafe { libc::chdir(p) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_chdir, p) }).map(|_| ())
 }
 
 /// Makes the current directory the root: pivot_root(".", ".") stacks the
@@ -701,13 +708,13 @@ pub fn pivot_here() -> Result<(), Errno> {
     let slash = b"/\0".as_ptr() as *const c_char;
     // SAFETY: dot and slash are NUL-terminated strings; plain syscalls.
     unsafe {
-        match cvt(libc::syscall(libc::SYS_pivot_root, dot, dot)) {
+        match cvt(sc!(libc::SYS_pivot_root, dot, dot)) {
             Ok(_) => {
-                cvt(libc::umount2(dot, libc::MNT_DETACH) as libc::c_long)?;
+                cvt(sc!(libc::SYS_umount2, dot, libc::MNT_DETACH))?;
             }
             Err(Errno(libc::EINVAL)) => {
-                cvt(libc::mount(dot, slash, core::ptr::null(), libc::MS_MOVE, core::ptr::null()) as libc::c_long)?;
-                cvt(libc::chroot(dot) as libc::c_long)?;
+                cvt(sc!(libc::SYS_mount, dot, slash, 0, libc::MS_MOVE, 0))?;
+                cvt(sc!(libc::SYS_chroot, dot))?;
             }
             Err(e) => return Err(e),
         }
@@ -724,7 +731,7 @@ pub fn drop_bounding(drop: u64, ambient: bool) -> Result<(), Errno> {
             continue;
         }
         // SAFETY: plain prctl with integer arguments.
-        match cvt(unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) } as libc::c_long) {
+        match cvt(unsafe { sc!(libc::SYS_prctl, libc::PR_CAPBSET_DROP, cap, 0, 0, 0) }) {
             Ok(_) => {}
             Err(Errno(libc::EINVAL)) => break,
             Err(e) => return Err(e),
@@ -735,9 +742,7 @@ pub fn drop_bounding(drop: u64, ambient: bool) -> Result<(), Errno> {
     }
     // SAFETY: plain prctl with integer arguments. EINVAL: no ambient set
     // before Linux 4.3, nothing to clear.
-    match cvt(unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong, 0, 0, 0) }
-        as libc::c_long)
-    {
+    match cvt(unsafe { sc!(libc::SYS_prctl, libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) }) {
         Ok(_) | Err(Errno(libc::EINVAL)) => Ok(()),
         Err(e) => Err(e),
     }
@@ -745,7 +750,7 @@ pub fn drop_bounding(drop: u64, ambient: bool) -> Result<(), Errno> {
 
 pub fn no_new_privs() -> Result<(), Errno> {
     // SAFETY: plain prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_prctl, libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }).map(|_| ())
 }
 
 /// setgroups(groups), setgid, setuid — in that order: each needs the
@@ -754,8 +759,8 @@ pub fn become_user(uid: u32, gid: u32, groups: &[u32]) -> Result<(), Errno> {
     proc::set_groups(groups)?;
     // SAFETY: plain syscalls with integer arguments.
     unsafe {
-        cvt(libc::syscall(libc::SYS_setgid, gid))?;
-        cvt(libc::syscall(libc::SYS_setuid, uid))?;
+        cvt(sc!(libc::SYS_setgid, gid))?;
+        cvt(sc!(libc::SYS_setuid, uid))?;
     }
     Ok(())
 }
@@ -794,7 +799,7 @@ pub fn exists_nofollow(path: &[u8]) -> bool {
 /// getdents64(2) into `buf`; Ok(0) at the end of the directory.
 pub fn getdents(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: buf is a valid writable slice of buf.len() bytes.
-    retry(|| unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
+    retry(|| unsafe { sc!(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) }).map(|n| n as usize)
 }
 
 /// Calls `f` with the name of each entry of directory `fd` ("." and ".."
@@ -821,7 +826,7 @@ pub fn each_name(fd: Fd, buf: &mut [u8], f: &mut dyn FnMut(&[u8])) -> Result<(),
 /// flock(2) on an fd we own; EINTR retried (a blocking lock waits again).
 pub fn flock(fd: Fd, op: c_int) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
-    retry(|| unsafe { libc::syscall(libc::SYS_flock, fd, op) }).map(|_| ())
+    retry(|| unsafe { sc!(libc::SYS_flock, fd, op) }).map(|_| ())
 }
 
 /// What a path is, following symlinks.
@@ -844,16 +849,19 @@ pub fn kind(path: &[u8]) -> Result<FileKind, Errno> {
 /// Asks the kernel to send us `sig` when the parent dies (0: nothing).
 pub fn die_with_parent(sig: c_int) -> Result<(), Errno> {
     // SAFETY: plain prctl with integer arguments.
-    cvt(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) } as libc::c_long).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, sig, 0, 0, 0) }).map(|_| ())
 }
 
 /// Whether the pipe or fifo whose write end is `fd` has no reader left
 /// (poll says POLLERR); `wait`: blocks until then (or a signal: false).
 pub fn no_reader(fd: Fd, wait: bool) -> bool {
     let mut p = libc::pollfd { fd, events: 0, revents: 0 };
-    // SAFETY: p is one valid pollfd; no events asked, so only POLLERR (no
-    // reader) or POLLNVAL ends a wait.
-    let n = unsafe { libc::poll(&mut p, 1, if wait { -1 } else { 0 }) };
+    let now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let timeout = if wait { core::ptr::null() } else { &now as *const libc::timespec };
+    // SAFETY: p is one valid pollfd, timeout null or a valid timespec, no
+    // signal mask; no events asked, so only POLLERR (no reader) or
+    // POLLNVAL ends a wait.
+    let n = unsafe { sc!(libc::SYS_ppoll, &mut p as *mut libc::pollfd, 1, timeout, 0, 0) };
     n == 1 && p.revents & libc::POLLERR != 0
 }
 
@@ -863,7 +871,7 @@ pub fn pipe_fit(fd: Fd, len: usize) {
     if len > 65536 {
         // SAFETY: plain fcntl with integer arguments; failure only means
         // the frame crosses in several writes, as before.
-        unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_SETPIPE_SZ, len.min(1 << 20) as c_int) };
+        unsafe { sc!(libc::SYS_fcntl, fd, libc::F_SETPIPE_SZ, len.min(1 << 20) as c_int) };
     }
 }
 
@@ -878,27 +886,26 @@ pub fn execve(path: &[u8], argv: &[*const c_char], envp: &[*const c_char]) -> Er
     // SAFETY: path is NUL-terminated and argv/envp are NULL-terminated arrays
     // (all checked above) of pointers into the frame arena, which the frame
     // decoder proved to be NUL-terminated strings.
-    unsafe { libc::execve(path.as_ptr().cast(), argv.as_ptr(), envp.as_ptr()) };
-    errno()
+    let r = unsafe { sc!(libc::SYS_execve, path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    Errno(-r as i32)
 }
 
 /// Ends the process at once: no atexit handlers, no stdio flush.
 pub fn exit(code: i32) -> ! {
-    // SAFETY: _exit never returns and touches no shared state.
-    unsafe { libc::_exit(code) }
+    // SAFETY: exit_group never returns and touches no memory.
+    unsafe { sc!(libc::SYS_exit_group, code) };
+    loop {}
 }
 
 /// Six random bytes for a container id. The kernel hands every process 16
-/// random bytes at start (AT_RANDOM); musl takes the first 8 for its stack
-/// canary, we take 6 of the other 8 — no syscall. getrandom(2) otherwise.
+/// random bytes at start (AT_RANDOM, found by `main`); we take 6 of the
+/// last 8 — no syscall. getrandom(2) otherwise.
 pub fn random6() -> Result<[u8; 6], Errno> {
-    // SAFETY: getauxval has no preconditions; AT_RANDOM, when present,
-    // points at 16 bytes the kernel placed on the initial stack, live for
-    // the whole process.
-    let p = unsafe { libc::getauxval(libc::AT_RANDOM) } as *const u8;
+    let p = AT_RANDOM.load(Relaxed).cast_const();
     let mut b = [0u8; 6];
     if !p.is_null() {
-        // SAFETY: as above; bytes 8..14 of the 16.
+        // SAFETY: AT_RANDOM points at 16 bytes the kernel placed on the
+        // initial stack, live for the whole process; bytes 8..14 of them.
         b.copy_from_slice(unsafe { core::slice::from_raw_parts(p.add(8), 6) });
         return Ok(b);
     }
@@ -908,19 +915,12 @@ pub fn random6() -> Result<[u8; 6], Errno> {
 /// Fills `buf` from the kernel's random pool.
 fn random(buf: &mut [u8]) -> Result<(), Errno> {
     // SAFETY: buf is a valid writable slice.
-    let n = retry(|| unsafe { libc::syscall(libc::SYS_getrandom, buf.as_mut_ptr(), buf.len(), 0) })?;
+    let n = retry(|| unsafe { sc!(libc::SYS_getrandom, buf.as_mut_ptr(), buf.len(), 0) })?;
     if n as usize == buf.len() {
         Ok(())
     } else {
         Err(Errno(libc::EIO))
     }
-}
-
-/// The C library's message for an errno (a static string in musl).
-pub fn strerror(e: Errno) -> &'static [u8] {
-    // SAFETY: musl's strerror returns a pointer to a static NUL-terminated
-    // string for every input; called only from the (single-threaded) parent.
-    unsafe { cstr(libc::strerror(e.0)) }
 }
 
 /// # Safety
@@ -930,7 +930,23 @@ unsafe fn cstr(p: *const c_char) -> &'static [u8] {
         return &[];
     }
     // SAFETY: guaranteed by the caller.
-    unsafe { core::slice::from_raw_parts(p.cast(), libc::strlen(p)) }
+    unsafe { core::slice::from_raw_parts(p.cast(), c_len(p)) }
+}
+
+/// The length of a NUL-terminated string: a byte loop, as these strings
+/// are short (argv, envp), in place of musl's word-at-a-time strlen (5
+/// times the size). The volatile read keeps LLVM from seeing strlen in
+/// the loop and calling musl's after all.
+///
+/// # Safety
+/// `p` must point at a NUL-terminated string.
+unsafe fn c_len(p: *const c_char) -> usize {
+    let mut n = 0;
+    // SAFETY: guaranteed by the caller: every byte up to the NUL is readable.
+    while unsafe { p.add(n).read_volatile() } != 0 {
+        n += 1;
+    }
+    n
 }
 
 /// A NULL-terminated `char **` as handed to main (argv or envp).
@@ -973,21 +989,52 @@ impl CArgs {
 #[link(name = "c")]
 extern "C" {}
 
-/// The C entry point: musl's start code calls main(argc, argv, envp).
+/// The C entry point, called by `start` (raw.rs: release builds) or by
+/// musl's start code (debug builds) with argc, argv and envp.
 #[cfg(not(any(test, fuzzing)))]
 #[no_mangle]
 extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
-    // SAFETY: these are exactly the arrays the C runtime hands to main.
-    let (args, env) = unsafe { (CArgs::from_main(argv), CArgs::from_main(envp)) };
+    // SAFETY: these are exactly the arrays the kernel put on the initial
+    // stack (execve), envp's NULL followed by the auxiliary vector: (type,
+    // value) pairs up to AT_NULL.
+    let (args, env) = unsafe {
+        let (args, env) = (CArgs::from_main(argv), CArgs::from_main(envp));
+        let mut aux = if envp.is_null() { &0 } else { &*envp.add(env.len() + 1).cast::<usize>() } as *const usize;
+        while *aux != 0 {
+            if *aux == libc::AT_RANDOM as usize {
+                AT_RANDOM.store(*aux.add(1) as *mut u8, Relaxed);
+            }
+            aux = aux.add(2);
+        }
+        (args, env)
+    };
     MAIN_ARGS[0].store(argv.cast_mut().cast(), Relaxed);
     MAIN_ARGS[1].store(envp.cast_mut().cast(), Relaxed);
     crate::main(args, env)
 }
 
+/// Where the process starts (raw.rs's entry point passes the initial stack
+/// pointer): argc, argv and envp are read off the stack as the kernel laid
+/// them out, main runs, and its status ends the process.
+#[cfg(not(any(test, fuzzing)))]
+extern "C" fn start(sp: *const usize) -> ! {
+    // SAFETY: sp is the initial stack: argc, then argv's argc pointers and
+    // NULL, then envp (execve(2), the ELF ABI).
+    let code = unsafe {
+        let argv = sp.add(1).cast::<*const c_char>();
+        main(*sp as c_int, argv, argv.add(*sp + 1))
+    };
+    exit(code)
+}
+
 use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
 
+/// The kernel's 16 random bytes (AT_RANDOM), found by main; null before.
+static AT_RANDOM: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
+
 /// envp and argv as main received them, for `wipe_args`.
-static MAIN_ARGS: [AtomicPtr<*mut c_char>; 2] = [AtomicPtr::new(core::ptr::null_mut()), AtomicPtr::new(core::ptr::null_mut())];
+static MAIN_ARGS: [AtomicPtr<*mut c_char>; 2] =
+    [AtomicPtr::new(core::ptr::null_mut()), AtomicPtr::new(core::ptr::null_mut())];
 
 /// Overwrites mydocker's argv and envp strings with NULs in this process's
 /// memory, then puts `name` at the start of the argv area and a non-NUL
@@ -1008,7 +1055,7 @@ pub fn wipe_args(name: &[u8]) {
     unsafe {
         for mut p in [MAIN_ARGS[1].load(Relaxed), argv] {
             while !p.is_null() && !(*p).is_null() {
-                let n = libc::strlen(*p);
+                let n = c_len(*p);
                 core::ptr::write_bytes(*p, 0, n);
                 end = (*p).add(n);
                 p = p.add(1);
@@ -1037,8 +1084,8 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     let abrt: u64 = 1 << (libc::SIGABRT - 1);
     // SAFETY: plain system calls on values; the set is 8 readable bytes.
     unsafe {
-        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK, &abrt as *const u64, 0usize, 8usize);
-        libc::syscall(libc::SYS_tkill, libc::syscall(libc::SYS_gettid), libc::SIGABRT);
+        sc!(libc::SYS_rt_sigprocmask, libc::SIG_UNBLOCK, &abrt as *const u64, 0usize, 8usize);
+        sc!(libc::SYS_tkill, sc!(libc::SYS_gettid), libc::SIGABRT);
     }
     exit(134)
 }

@@ -13,8 +13,7 @@ pub fn unlinkat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
 /// rename(2) within one directory: how state files are replaced atomically.
 pub fn renameat(dir: Fd, from: &[u8], to: &[u8]) -> Result<(), Errno> {
     // SAFETY: both paths are NUL-terminated on with_cstr's stacks.
-    with_cstr(from, |f| with_cstr(to, |t| cvt(unsafe { libc::renameat(dir, f, dir, t) } as libc::c_long)))
-        .map(|_| ())
+    with_cstr(from, |f| with_cstr(to, |t| cvt(unsafe { sc!(libc::SYS_renameat2, dir, f, dir, t, 0) }))).map(|_| ())
 }
 
 pub fn mkfifoat(dir: Fd, path: &[u8], mode: u32) -> Result<(), Errno> {
@@ -31,42 +30,42 @@ pub fn mkdir_mode(dir: Fd, path: &[u8], mode: u32) -> Result<(), Errno> {
 pub fn ns_type(fd: Fd) -> Result<c_int, Errno> {
     const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
     // SAFETY: an ioctl without an argument pointer.
-    cvt(unsafe { libc::ioctl(fd, NS_GET_NSTYPE as _) } as libc::c_long).map(|t| t as c_int)
+    cvt(unsafe { sc!(libc::SYS_ioctl, fd, NS_GET_NSTYPE) }).map(|t| t as c_int)
 }
 
 #[allow(dead_code)] // namespace paths and the console socket come next
 pub fn setns(fd: Fd, nstype: c_int) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
-    cvt(unsafe { libc::syscall(libc::SYS_setns, fd, nstype) }).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_setns, fd, nstype) }).map(|_| ())
 }
 
 /// unshare(2).
 pub fn unshare(flags: c_int) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
-    cvt(unsafe { libc::syscall(libc::SYS_unshare, flags) }).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_unshare, flags) }).map(|_| ())
 }
 
 /// setdomainname(2).
 pub fn setdomainname(name: &[u8]) -> Result<(), Errno> {
     // SAFETY: name is a valid slice of name.len() bytes.
-    cvt(unsafe { libc::syscall(libc::SYS_setdomainname, name.as_ptr(), name.len()) }).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_setdomainname, name.as_ptr(), name.len()) }).map(|_| ())
 }
 
 /// getuid(2).
 pub fn uid() -> u32 {
     // SAFETY: getuid cannot fail.
-    unsafe { libc::getuid() }
+    unsafe { sc!(libc::SYS_getuid) as u32 }
 }
 
 /// getcwd(2) into `buf`; the length without the NUL.
 pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: buf is a valid writable slice of buf.len() bytes.
-    let n = cvt(unsafe { libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()) })? as usize;
+    let n = cvt(unsafe { sc!(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()) })? as usize;
     Ok(n.saturating_sub(1))
 }
 
 /// write(2) of a whole small buffer to a non-blocking fd, once.
 pub fn write_once(fd: Fd, b: &[u8]) -> Result<usize, Errno> {
     // SAFETY: b is a valid readable slice.
-    retry(|| unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) as libc::c_long }).map(|n| n as usize)
+    retry(|| unsafe { sc!(libc::SYS_write, fd, b.as_ptr(), b.len()) }).map(|n| n as usize)
 }

@@ -8,8 +8,7 @@ pub fn seccomp_load(insns: &[crate::seccomp::Insn], flags: u32) -> Result<(), Er
     let prog = libc::sock_fprog { len: insns.len() as u16, filter: insns.as_ptr() as *mut libc::sock_filter };
     // SAFETY: prog points at `insns`, alive for the call; the kernel copies
     // the program and keeps no pointer to it.
-    cvt(unsafe { libc::syscall(libc::SYS_seccomp, 1 as libc::c_long, flags as libc::c_long, &prog as *const _) })
-        .map(drop)
+    cvt(unsafe { sc!(libc::SYS_seccomp, 1 as libc::c_long, flags as libc::c_long, &prog as *const _) }).map(drop)
 }
 
 /// Whether this kernel runs x32 syscalls: x32's getpid (__X32_SYSCALL_BIT |
@@ -19,6 +18,6 @@ pub fn seccomp_load(insns: &[crate::seccomp::Insn], flags: u32) -> Result<(), Er
 #[cfg(target_arch = "x86_64")]
 pub fn x32_runs() -> bool {
     // SAFETY: getpid takes no arguments and touches no memory.
-    let r = unsafe { libc::syscall(0x4000_0000 | libc::SYS_getpid) };
+    let r = unsafe { sc!(0x4000_0000 | libc::SYS_getpid) };
     !matches!(cvt(r), Err(Errno(libc::ENOSYS)))
 }

@@ -18,7 +18,7 @@ fn ioctl(fd: Fd, req: libc::c_ulong, arg: *mut c_void) -> Result<libc::c_long, E
     // SAFETY: every caller passes a request whose argument is `arg` as the
     // kernel expects it (a pointer to a live value of the right type, or an
     // integer cast to a pointer).
-    retry(|| unsafe { libc::syscall(libc::SYS_ioctl, fd, req, arg) })
+    retry(|| unsafe { sc!(libc::SYS_ioctl, fd, req, arg) })
 }
 
 /// Whether `fd` is a terminal (TCGETS succeeds on it).
@@ -144,7 +144,9 @@ pub fn set_winsize(fd: Fd, w: Winsize) -> Result<(), Errno> {
 pub fn open_ptmx(ptmx: &[u8]) -> Result<(Fd, u32), Errno> {
     let p = cptr(ptmx)?;
     // SAFETY: p is NUL-terminated.
-    let m = retry(|| unsafe { libc::openat(libc::AT_FDCWD, p, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) } as libc::c_long)? as Fd;
+    let m =
+        retry(|| unsafe { sc!(libc::SYS_openat, libc::AT_FDCWD, p, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) })?
+            as Fd;
     let mut unlock: c_int = 0;
     let mut n: libc::c_uint = 0;
     let r = ioctl(m, libc::TIOCSPTLCK as _, (&mut unlock as *mut c_int).cast())
@@ -168,7 +170,7 @@ pub fn open_peer(master: Fd, path: &[u8]) -> Result<Fd, Errno> {
         Err(Errno(libc::EINVAL | libc::ENOTTY)) => {
             let p = cptr(path)?;
             // SAFETY: p is NUL-terminated.
-            retry(|| unsafe { libc::openat(libc::AT_FDCWD, p, flags as c_int) } as libc::c_long).map(|f| f as Fd)
+            retry(|| unsafe { sc!(libc::SYS_openat, libc::AT_FDCWD, p, flags as c_int) }).map(|f| f as Fd)
         }
         Err(e) => Err(e),
     }
@@ -183,31 +185,30 @@ pub fn set_ctty(fd: Fd) -> Result<(), Errno> {
 /// setsid(2): a new session without a controlling terminal.
 pub fn setsid() -> Result<(), Errno> {
     // SAFETY: plain syscall without arguments.
-    cvt(unsafe { libc::syscall(libc::SYS_setsid) }).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_setsid) }).map(|_| ())
 }
 
 /// dup3(2) onto `to` (clearing close-on-exec there); `to == from` is fine.
 pub fn dup_to(from: Fd, to: Fd) -> Result<(), Errno> {
     if from == to {
         // SAFETY: F_SETFD with a plain integer.
-        return cvt(unsafe { libc::syscall(libc::SYS_fcntl, from, libc::F_SETFD, 0) }).map(|_| ());
+        return cvt(unsafe { sc!(libc::SYS_fcntl, from, libc::F_SETFD, 0) }).map(|_| ());
     }
     // SAFETY: plain syscall with integer arguments.
-    retry(|| unsafe { libc::syscall(libc::SYS_dup3, from, to, 0) }).map(|_| ())
+    retry(|| unsafe { sc!(libc::SYS_dup3, from, to, 0) }).map(|_| ())
 }
 
 pub fn fchown(fd: Fd, uid: u32, gid: u32) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
-    cvt(unsafe { libc::syscall(libc::SYS_fchown, fd, uid, gid) }).map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_fchown, fd, uid, gid) }).map(|_| ())
 }
 
 /// Adds O_NONBLOCK to an fd whose open file description is ours alone.
 pub fn set_nonblock(fd: Fd) -> Result<(), Errno> {
     // SAFETY: F_GETFL/F_SETFL with plain integers.
-    let fl = cvt(unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_GETFL) })?;
+    let fl = cvt(unsafe { sc!(libc::SYS_fcntl, fd, libc::F_GETFL) })?;
     // SAFETY: as above.
-    cvt(unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_SETFL, fl | libc::O_NONBLOCK as libc::c_long) })
-        .map(|_| ())
+    cvt(unsafe { sc!(libc::SYS_fcntl, fd, libc::F_SETFL, fl | libc::O_NONBLOCK as libc::c_long) }).map(|_| ())
 }
 
 /// A connected pair of Unix stream sockets, both close-on-exec.
@@ -218,7 +219,7 @@ pub fn socketpair() -> Result<(Fd, Fd), Errno> {
     // padding, which is zero in ours (zeroed) and little-endian targets read
     // as the kernel's size_t fields.
     cvt(unsafe {
-        libc::syscall(libc::SYS_socketpair, libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
+        sc!(libc::SYS_socketpair, libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
     })?;
     Ok((fds[0], fds[1]))
 }
@@ -236,10 +237,10 @@ pub fn connect_unix(path: &[u8]) -> Result<Fd, Errno> {
         *d = c as libc::c_char;
     }
     // SAFETY: plain socket(2).
-    let fd = cvt(unsafe { libc::syscall(libc::SYS_socket, libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })? as Fd;
+    let fd = cvt(unsafe { sc!(libc::SYS_socket, libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })? as Fd;
     let len = (size_of::<libc::sa_family_t>() + path.len() + 1) as libc::socklen_t;
     // SAFETY: a is a valid sockaddr_un of at least `len` bytes.
-    match retry(|| unsafe { libc::syscall(libc::SYS_connect, fd, &a as *const libc::sockaddr_un, len) }) {
+    match retry(|| unsafe { sc!(libc::SYS_connect, fd, &a as *const libc::sockaddr_un, len) }) {
         Ok(_) => Ok(fd),
         Err(e) => {
             close(fd);
@@ -281,7 +282,7 @@ pub fn send_fd(sock: Fd, fd: Fd, data: &[u8]) -> Result<(), Errno> {
         (libc::CMSG_DATA(c) as *mut c_int).write_unaligned(fd);
     }
     // SAFETY: msg and everything it points at are live for the call.
-    let n = retry(|| unsafe { libc::syscall(libc::SYS_sendmsg, sock, &msg as *const libc::msghdr, libc::MSG_NOSIGNAL) })?;
+    let n = retry(|| unsafe { sc!(libc::SYS_sendmsg, sock, &msg as *const libc::msghdr, libc::MSG_NOSIGNAL) })?;
     if n as usize == data.len() {
         Ok(())
     } else {
@@ -297,7 +298,7 @@ pub fn recv_fd(sock: Fd, data: &mut [u8]) -> Result<Option<(Fd, usize)>, Errno> 
     let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
     let mut msg = one_fd_msg(&mut iov, &mut cbuf);
     // SAFETY: msg and the buffers it points at are live and writable.
-    let n = retry(|| unsafe { libc::syscall(libc::SYS_recvmsg, sock, &mut msg as *mut libc::msghdr, libc::MSG_CMSG_CLOEXEC) })?
+    let n = retry(|| unsafe { sc!(libc::SYS_recvmsg, sock, &mut msg as *mut libc::msghdr, libc::MSG_CMSG_CLOEXEC) })?
         as usize;
     // Up to two fds fit cbuf; more make the kernel set MSG_CTRUNC and
     // close the rest itself.
@@ -342,19 +343,19 @@ pub const READY: i16 = libc::POLLIN | libc::POLLHUP | libc::POLLERR;
 
 /// poll(2); `ms`: the timeout, -1 for none. Ok(0): it timed out.
 pub fn poll(fds: &mut [PollFd], ms: i32) -> Result<usize, Errno> {
-    // SAFETY: fds is a valid array of fds.len() pollfd structs.
-    retry(|| unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) } as libc::c_long)
-        .map(|n| n as usize)
+    let t = libc::timespec { tv_sec: (ms / 1000) as _, tv_nsec: (ms % 1000 * 1_000_000) as _ };
+    let timeout = if ms < 0 { core::ptr::null() } else { &t as *const libc::timespec };
+    // SAFETY: fds is a valid array of fds.len() pollfd structs, timeout
+    // null or a valid timespec; no signal mask.
+    retry(|| unsafe { sc!(libc::SYS_ppoll, fds.as_mut_ptr(), fds.len(), timeout, 0, 0) }).map(|n| n as usize)
 }
 
 /// A signalfd(2) for `set` (which must stay blocked), non-blocking and
 /// close-on-exec.
 pub fn signalfd(set: SigSet) -> Result<Fd, Errno> {
     // SAFETY: a valid 8-byte kernel sigset.
-    cvt(unsafe {
-        libc::syscall(libc::SYS_signalfd4, -1, &set.0 as *const u64, 8, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC)
-    })
-    .map(|f| f as Fd)
+    cvt(unsafe { sc!(libc::SYS_signalfd4, -1i32, &set.0 as *const u64, 8, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })
+        .map(|f| f as Fd)
 }
 
 /// Takes one pending signal from a (non-blocking) signalfd: None when
@@ -363,14 +364,14 @@ pub fn read_signal(fd: Fd) -> Option<c_int> {
     // struct signalfd_siginfo: 128 bytes, ssi_signo (u32) first.
     let mut buf = [0u32; 32];
     // SAFETY: buf is a valid writable buffer of 128 bytes.
-    let n = retry(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), 128) } as libc::c_long);
+    let n = retry(|| unsafe { sc!(libc::SYS_read, fd, buf.as_mut_ptr(), 128) });
     (n == Ok(128)).then_some(buf[0] as c_int)
 }
 
 /// One write(2): how many bytes were taken (EAGAIN on a full non-blocking fd).
 pub fn write_some(fd: Fd, buf: &[u8]) -> Result<usize, Errno> {
     // SAFETY: buf is a valid readable slice for buf.len() bytes.
-    retry(|| unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) as libc::c_long }).map(|n| n as usize)
+    retry(|| unsafe { sc!(libc::SYS_write, fd, buf.as_ptr(), buf.len()) }).map(|n| n as usize)
 }
 
 #[cfg(test)]
@@ -478,7 +479,7 @@ mod tests {
         let fd = signalfd(set).unwrap();
         assert_eq!(read_signal(fd), None);
         // SAFETY: a signal to this very thread, blocked here.
-        unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), libc::gettid(), libc::SIGUSR2) };
+        unsafe { sc!(libc::SYS_tgkill, libc::getpid(), libc::gettid(), libc::SIGUSR2) };
         assert_eq!(read_signal(fd), Some(libc::SIGUSR2));
         assert_eq!(read_signal(fd), None);
         close(fd);
