@@ -206,6 +206,8 @@ fn add<'a>(list: &mut [&'a [u8]], n: &mut usize, v: &'a [u8], full: Why) -> Resu
     Ok(())
 }
 
+// Not inlined: one call is smaller than the eight stores of a Usage.
+#[inline(never)]
 fn usage<'a>(what: &'static [u8], arg: &'a [u8], why: &'static [u8]) -> Usage<'a> {
     Usage { cmd: b"run", what, arg, why }
 }
