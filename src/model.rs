@@ -220,6 +220,9 @@ pub struct Container<'a> {
     /// child joins through and the fds it closes. None: spawn makes them
     /// from `limits` (docker-style).
     pub cgroup_fds: Option<crate::cgroup::ChildFds<'a>>,
+    /// An attached OCI exec's --pid-file: the process's host pid, written
+    /// once it exists, before the wait (runc).
+    pub pid_file: Option<&'a [u8]>,
 }
 
 /// What docker adds to an image's environment (besides PATH and
@@ -280,6 +283,7 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         mode: Mode::Attached,
         preserve_fds: 0,
         cgroup_fds: None,
+        pid_file: None,
     }
 }
 

@@ -372,6 +372,15 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         }
         (status, got)
     } else {
+        // An attached OCI exec's --pid-file, as runc: once the process
+        // exists, before the wait; one that cannot be written ends it (the
+        // exec failed: 255).
+        if let Some(f) = c.pid_file {
+            if let Err(e) = crate::oci::create::write_pid_file(f, pid) {
+                let _ = sys::kill(pid, libc::SIGKILL);
+                return crate::oci::fail_io(b"--pid-file ", f, e);
+            }
+        }
         let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
         (status, sys::read_full(err_r, &mut report))
     };
