@@ -593,7 +593,7 @@ mod tests {
                 let a = format!("{flag}={v}");
                 let argv: [&[u8]; 4] = [b"mydocker", b"run", a.as_bytes(), b"sh"];
                 let r = run(&argv).unwrap();
-                assert_eq!(r.init || r.privileged || r.interactive, on, "{a}");
+                assert_eq!(r.init() || r.privileged() || r.interactive(), on, "{a}");
             }
         }
         for (bad, what, arg) in [("--init=yes", "--init", "yes"), ("--rm=", "--rm", ""), ("-t=on", "--tty", "on")] {
