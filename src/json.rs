@@ -387,19 +387,14 @@ impl Parser<'_, '_> {
     /// The escape at `at` (a backslash): the character and the bytes used.
     fn escape(&self, at: usize) -> Result<(u32, usize), Error> {
         let Some(&e) = self.b.get(at + 1) else { return err(at, Why::Unterminated) };
-        let c = match e {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => return self.unicode(at),
-            _ => return err(at, Why::Escape),
-        };
-        Ok((c as u32, 2))
+        if e == b'u' {
+            return self.unicode(at);
+        }
+        // The one-letter escapes and what each stands for.
+        match b"\"\\/bfnrt".iter().position(|&x| x == e) {
+            Some(i) => Ok((b"\"\\/\x08\x0c\n\r\t"[i] as u32, 2)),
+            None => err(at, Why::Escape),
+        }
     }
 
     /// `\uXXXX`, or a surrogate pair `\uD8xx\uDCxx`; lone surrogates refused.
