@@ -320,12 +320,8 @@ impl Parser<'_, '_> {
         let mut exp: i64 = 0;
         if let Some(b'e' | b'E') = self.peek() {
             self.pos += 1;
-            let neg = match self.peek() {
-                Some(b'-') => true,
-                Some(b'+') => false,
-                _ => false,
-            };
-            if let Some(b'-' | b'+') = self.peek() {
+            let neg = self.peek() == Some(b'-');
+            if neg || self.peek() == Some(b'+') {
                 self.pos += 1;
             }
             let at = self.pos;
@@ -420,13 +416,8 @@ impl Parser<'_, '_> {
         let Some(h) = self.b.get(at..at + 4) else { return err(at, Why::UnterminatedU) };
         let mut v = 0;
         for &d in h {
-            let x = match d {
-                b'0'..=b'9' => d - b'0',
-                b'a'..=b'f' => d - b'a' + 10,
-                b'A'..=b'F' => d - b'A' + 10,
-                _ => return err(at, Why::Hex),
-            };
-            v = v << 4 | x as u32;
+            let Some(x) = (d as char).to_digit(16) else { return err(at, Why::Hex) };
+            v = v << 4 | x;
         }
         Ok(v)
     }
