@@ -4,7 +4,7 @@
 use super::flags::{self, Flags};
 use super::jw::W;
 use super::query::OCI_VERSION;
-use super::{fail1, fail_io, Global};
+use super::{fail1, fail_e, Global};
 use crate::cli::Args;
 use crate::sys;
 
@@ -104,14 +104,14 @@ pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
     let dir = p.vals[0].unwrap_or(b".");
     let d = match sys::openat(sys::CWD, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
         Ok(d) => d,
-        Err(e) => return fail_io(dir, b"", e),
+        Err(e) => return fail_e(dir, e),
     };
     let r = sys::openat(d, b"config.json", libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL);
     sys::close(d);
     let fd = match r {
         Ok(fd) => fd,
         Err(crate::sys::Errno(libc::EEXIST)) => return fail1(b"File config.json exists. Remove it first"),
-        Err(e) => return fail_io(b"config.json", b"", e),
+        Err(e) => return fail_e(b"config.json", e),
     };
     let mut text = [0u8; 2048];
     let n = default_spec(&mut text);
@@ -119,7 +119,7 @@ pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
     sys::close(fd);
     match r {
         Ok(()) => 0,
-        Err(e) => fail_io(b"config.json", b"", e),
+        Err(e) => fail_e(b"config.json", e),
     }
 }
 
