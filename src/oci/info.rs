@@ -3,15 +3,23 @@
 //! "commit:" and "spec:" lines).
 use super::flags::{self, Flags};
 use super::jw::W;
-use super::query::OCI_VERSION;
+use super::query::oci_version;
 use super::{fail1, fail_e, Global};
 use crate::cli::Args;
 use crate::sys;
 
 pub fn version() -> i32 {
+    const TEXT: &str = concat!(
+        "mydocker version ",
+        env!("CARGO_PKG_VERSION"),
+        "\ncommit: ",
+        env!("MYDOCKER_COMMIT"),
+        "\nspec: ",
+        oci_version!(),
+        "\n"
+    );
     let mut w = W::new(1);
-    w.s(b"mydocker version ").s(crate::VERSION.as_bytes()).s(b"\ncommit: ").s(crate::COMMIT.as_bytes());
-    w.s(b"\nspec: ").s(OCI_VERSION).s(b"\n");
+    w.s(TEXT.as_bytes());
     w.done(b"--version")
 }
 
@@ -21,7 +29,12 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
         return code;
     }
     let mut w = W::new(1);
-    w.s(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":").q(OCI_VERSION).s(b",\"hooks\":[],\"mountOptions\":");
+    w.s(concat!(
+        "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"",
+        oci_version!(),
+        "\",\"hooks\":[],\"mountOptions\":"
+    )
+    .as_bytes());
     list(&mut w, b"", super::mounts::WORDS);
     w.s(b",\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"uts\"],\"capabilities\":");
     list(&mut w, b"CAP_", crate::caps::WORDS);
