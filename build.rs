@@ -24,7 +24,9 @@ fn main() {
     // __do_init/__do_fini refer to their own). Release builds start at
     // src/sys/raw.rs's entry point, which runs no init or fini arrays: so
     // those arrays, crtbegin's functions they name, and with them every
-    // .eh_frame are discarded at link time; this also keeps the data
+    // .eh_frame are discarded at link time (and the toolchain's .comment;
+    // crti's .init/.fini stay: a release test harness starts in musl, which
+    // calls them); this also keeps the data
     // segment right after the code in the file (no page padding). Release
     // x86_64 only: test harnesses unwind, and aarch64 links with rust-lld.
     let var = |k: &str| std::env::var(k).unwrap_or_default();
@@ -32,10 +34,13 @@ fn main() {
         let script = std::path::Path::new(&var("OUT_DIR")).join("no-eh-frame.ld");
         std::fs::write(
             &script,
-            "SECTIONS { /DISCARD/ : { *(.eh_frame .init_array .fini_array .text.__do_init .text.__do_fini) } } INSERT AFTER .text;\n",
+            "SECTIONS { /DISCARD/ : { *(.eh_frame .init_array .fini_array .text.__do_init .text.__do_fini \
+             .comment) } } INSERT AFTER .text;\n",
         )
         .expect("writing the linker script");
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
+        // No .note.gnu.build-id (and its program header): nothing reads it.
+        println!("cargo:rustc-link-arg-bins=-Wl,--build-id=none");
     }
     // Release builds start at src/sys/raw.rs's entry point, not crt1's
     // _start: musl's start-up code (~1.3 KB: libc, TLS and locale set-up

@@ -157,21 +157,22 @@ pub fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, dev: &Policy) -> Res
             _ => r.get(k),
         };
         let (Some(v), true, false) = (v, ctrls[c as usize], file == b"-") else { continue };
-        let mut b = [0u8; 48];
-        let n = match (how, v2) {
-            (Spell::Weight, true) => spell(&mut b, shares_to_weight(v as u64) as i64, v2),
-            (Spell::Max, _) => spell(&mut b, v, true),
+        // The value as the file takes it, and whether -1 is "max".
+        let (v, max) = match (how, v2) {
+            (Spell::Weight, true) => (shares_to_weight(v as u64) as i64, v2),
+            (Spell::Max, _) => (v, true),
             (Spell::Swap, true) => {
                 let m = r.get(Knob::Memory).unwrap_or(-1);
-                spell(&mut b, if v >= 0 && m >= 0 { (v - m).max(0) } else { v }, v2)
+                (if v >= 0 && m >= 0 { (v - m).max(0) } else { v }, v2)
             }
-            (Spell::CpuMax, true) => {
-                let n = spell(&mut b, v, v2);
-                let p = Dec::new(r.get(Knob::Period).unwrap_or(CFS_PERIOD_US as i64) as u64);
-                n + super::join(&mut b[n..], &[b" ", p.as_bytes()])
-            }
-            _ => spell(&mut b, v, v2),
+            _ => (v, v2),
         };
+        let mut b = [0u8; 48];
+        let mut n = spell(&mut b, v, max);
+        if how == Spell::CpuMax && v2 {
+            let p = Dec::new(r.get(Knob::Period).unwrap_or(CFS_PERIOD_US as i64) as u64);
+            n += super::join(&mut b[n..], &[b" ", p.as_bytes()]);
+        }
         match write_file(cg, file, &b[..n]) {
             Err(Errno(libc::ENOENT)) if how == Spell::Swap => {}
             r => r.map_err(|e| Fail::new(P::SETTING as u8, name, e))?,
