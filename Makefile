@@ -76,6 +76,7 @@ $(BUILD)/rootfs/bin/busybox: tests/mkrootfs.sh
 # The release binary, run for real. --nocapture so skip reasons are printed and counted.
 itest: $(BIN) rootfs
 	@mkdir -p $(LOGS)
+	@tools/itest-prereq.sh
 	set -o pipefail; MYDOCKER_BIN=$(CURDIR)/$(BIN) MYDOCKER_ROOTFS=$(CURDIR)/$(BUILD)/rootfs $(CARGO) test --locked --target $(TARGET) --test '*' -- --test-threads=2 --nocapture 2>&1 | tee $(LOGS)/itest.log
 
 # podman and containerd (Debian's, installed by tests/e2e/prereq.sh) drive

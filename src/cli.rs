@@ -34,13 +34,22 @@ impl Args for [&[u8]] {
 
 /// How many `-e` flags one command line may carry (a fixed table, no heap).
 pub const MAX_ENV_FLAGS: usize = 256;
+/// Where each list starts in Run's items.
+const AT_VOLUMES: usize = MAX_ENV_FLAGS;
+const AT_TMPFS: usize = AT_VOLUMES + MAX_VOLUMES;
+const AT_DEVICES: usize = AT_TMPFS + MAX_TMPFS;
+const AT_END: usize = AT_DEVICES + crate::devices::MAX_DEVICES;
 /// sethostname(2) takes at most 64 bytes (HOST_NAME_MAX).
 pub const HOST_NAME_MAX: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Run<'a> {
     pub hostname: Option<&'a [u8]>,
-    pub env: [&'a [u8]; MAX_ENV_FLAGS],
+    /// The -e flags, -v specs, --tmpfs paths and --device specs as typed,
+    /// each list in its part of one array (one to fill when blank): the
+    /// -e flags from 0, the others from AT_VOLUMES, AT_TMPFS, AT_DEVICES on.
+    items: [&'a [u8]; AT_END],
+    /// How many -e flags.
     pub nenv: usize,
     pub env_clear: bool,
     /// Index in argv of the command; everything from here on is passed as is.
@@ -50,10 +59,9 @@ pub struct Run<'a> {
     /// hierarchy's root; default: the caller's own cgroup.
     pub cgroup_parent: Option<&'a [u8]>,
     pub rootfs: Option<&'a [u8]>,
-    /// -v specs as typed (syntax-checked; parsed again by mounts::parse_volume).
-    pub volumes: [&'a [u8]; MAX_VOLUMES],
+    /// How many -v specs (syntax-checked; parsed again by
+    /// mounts::parse_volume) and --tmpfs paths.
     pub nvol: usize,
-    pub tmpfs: [&'a [u8]; MAX_TMPFS],
     pub ntmpfs: usize,
     pub read_only: bool,
     pub workdir: Option<&'a [u8]>,
@@ -71,8 +79,8 @@ pub struct Run<'a> {
     pub seccomp: crate::seccomp::Profile<'a>,
     /// --init: a tiny reaper as PID 1, the command as PID 2.
     pub init: bool,
-    /// --device specs as typed (syntax-checked; parsed again by devices::parse_device).
-    pub devices: [&'a [u8]; crate::devices::MAX_DEVICES],
+    /// How many --device specs (syntax-checked; parsed again by
+    /// devices::parse_device).
     pub ndev: usize,
     /// -t: a pseudo-terminal of the container's own, relayed by mydocker.
     pub tty: bool,
@@ -105,16 +113,16 @@ impl Limits<'_> {
 
 impl<'a> Run<'a> {
     pub fn env_flags(&self) -> &[&'a [u8]] {
-        &self.env[..self.nenv]
+        self.items.get(..self.nenv).unwrap_or_default()
     }
     pub fn volume_specs(&self) -> &[&'a [u8]] {
-        &self.volumes[..self.nvol]
+        self.items.get(AT_VOLUMES..AT_VOLUMES + self.nvol).unwrap_or_default()
     }
     pub fn tmpfs_paths(&self) -> &[&'a [u8]] {
-        &self.tmpfs[..self.ntmpfs]
+        self.items.get(AT_TMPFS..AT_TMPFS + self.ntmpfs).unwrap_or_default()
     }
     pub fn device_specs(&self) -> &[&'a [u8]] {
-        &self.devices[..self.ndev]
+        self.items.get(AT_DEVICES..AT_DEVICES + self.ndev).unwrap_or_default()
     }
     /// docker's default device policy applies: a container with a rootfs of
     /// its own, not --privileged (without a rootfs it shares the host's
@@ -291,16 +299,14 @@ fn flag_word(a: &[u8]) -> Option<(usize, &'static [u8], Option<&[u8]>)> {
 fn blank<'a>() -> Run<'a> {
     Run {
         hostname: None,
-        env: [&[]; MAX_ENV_FLAGS],
+        items: [&[]; AT_END],
         nenv: 0,
         env_clear: false,
         cmd: 0,
         limits: Limits::NONE,
         cgroup_parent: None,
         rootfs: None,
-        volumes: [&[]; MAX_VOLUMES],
         nvol: 0,
-        tmpfs: [&[]; MAX_TMPFS],
         ntmpfs: 0,
         read_only: false,
         workdir: None,
@@ -311,7 +317,6 @@ fn blank<'a>() -> Run<'a> {
         no_new_privs: false,
         seccomp: crate::seccomp::Profile::Default,
         init: false,
-        devices: [&[]; crate::devices::MAX_DEVICES],
         ndev: 0,
         tty: false,
         interactive: false,
@@ -406,7 +411,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
             if v.first().map_or(true, |&c| c == b'=') {
                 return Err(b"environment variable name is empty");
             }
-            add(&mut r.env, &mut r.nenv, v, b"too many -e flags (limit 256)")?;
+            add(&mut r.items[..AT_VOLUMES], &mut r.nenv, v, b"too many -e flags (limit 256)")?;
         }
         HOSTNAME => {
             check_hostname(v)?;
@@ -436,11 +441,11 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         }
         VOLUME => {
             mounts::parse_volume(v)?;
-            add(&mut r.volumes, &mut r.nvol, v, b"too many volumes (limit 32)")?;
+            add(&mut r.items[AT_VOLUMES..AT_TMPFS], &mut r.nvol, v, b"too many volumes (limit 32)")?;
         }
         TMPFS => {
             mounts::parse_tmpfs(v, &mut [])?;
-            add(&mut r.tmpfs, &mut r.ntmpfs, v, b"too many tmpfs mounts (limit 16)")?;
+            add(&mut r.items[AT_TMPFS..AT_DEVICES], &mut r.ntmpfs, v, b"too many tmpfs mounts (limit 16)")?;
         }
         WORKDIR => {
             mounts::check_inner_path(v)?;
@@ -453,7 +458,7 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         }
         DEVICE => {
             crate::devices::parse_device(v)?;
-            add(&mut r.devices, &mut r.ndev, v, b"too many devices (limit 16)")?;
+            add(&mut r.items[AT_DEVICES..], &mut r.ndev, v, b"too many devices (limit 16)")?;
         }
         SECURITY_OPT => {
             // docker's spellings: KEY=VALUE, the older KEY:VALUE, and a
@@ -546,7 +551,7 @@ mod tests {
         ];
         let r = run(a).unwrap();
         assert_eq!(r.limits.memory.map(|m| m.0), Some(10 << 20));
-        assert_eq!(&r.env[..r.nenv], [&b"A=1"[..], b"B=2"]);
+        assert_eq!(r.env_flags(), [&b"A=1"[..], b"B=2"]);
         assert_eq!(r.hostname, Some(&b"box"[..]));
         assert!(r.init && !r.read_only);
         assert_eq!(r.workdir, Some(&b"/tmp"[..]));

@@ -300,7 +300,9 @@ enum When {
 
 /// A system step of the rootfs layout, as written in `system!` below:
 /// (when, op, "SOURCE TARGET", make, optional, kind), the target inside
-/// the rootfs, the source "-" for none or "@" for the target itself. The
+/// the rootfs, the source "@" for the target itself; a lone "PATH" is the
+/// host's PATH at the same path inside; "" is no source, the step
+/// before's target (its read-only remount). The
 /// paths are kept apart, a line each in PATHS (a slice per step would cost
 /// 16 bytes of the table); SYSTEM holds the rest. Order matters: each mount
 /// point must exist when its step runs (/proc before its masks, /dev before
@@ -309,8 +311,10 @@ type Step = (When, Sop, Make, bool, Kind);
 
 /// A step's source and target, from its line of PATHS.
 fn paths(p: &'static [u8]) -> (&'static [u8], &'static [u8]) {
-    let cut = p.iter().position(|&c| c == b' ').unwrap_or(0);
-    (&p[..cut], &p[cut + 1..])
+    match p.iter().position(|&c| c == b' ') {
+        Some(cut) => (&p[..cut], &p[cut + 1..]),
+        None => (p, p),
+    }
 }
 
 /// The system steps with their paths: SYSTEM, and PATHS in the same order.
@@ -414,15 +418,15 @@ system! {
     (Hardened, BIND, "/dev/null /proc/timer_stats", No, true, Masked),
     // docker's read-only /proc paths: bound onto themselves, remounted read-only.
     (Hardened, RBIND, "@ /proc/sys", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/sys", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/sysrq-trigger", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/sysrq-trigger", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/irq", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/irq", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/bus", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/bus", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, RBIND, "@ /proc/fs", No, true, ReadOnlyPath),
-    (Hardened, RO, "- /proc/fs", No, true, ReadOnlyPath),
+    (Hardened, RO, "", No, true, ReadOnlyPath),
     (Hardened, SYSFS_RO, "sysfs /sys", Dir, false, Sys),
     (Privileged, SYSFS_RW, "sysfs /sys", Dir, false, Sys),
     (Hardened, EMPTY_RO, "tmpfs /sys/firmware", No, true, Masked),
@@ -430,12 +434,12 @@ system! {
     (Hardened, EMPTY_RO, "tmpfs /sys/devices/virtual/powercap", No, true, Masked),
     // /dev: a small tmpfs with the nodes a program expects.
     (Always, DEVFS, "tmpfs /dev", Dir, false, Dev),
-    (Always, node(1, 3), "/dev/null /dev/null", No, false, Dev),
-    (Always, node(1, 5), "/dev/zero /dev/zero", No, false, Dev),
-    (Always, node(1, 7), "/dev/full /dev/full", No, false, Dev),
-    (Always, node(1, 8), "/dev/random /dev/random", No, false, Dev),
-    (Always, node(1, 9), "/dev/urandom /dev/urandom", No, false, Dev),
-    (Always, node(5, 0), "/dev/tty /dev/tty", No, false, Dev),
+    (Always, node(1, 3), "/dev/null", No, false, Dev),
+    (Always, node(1, 5), "/dev/zero", No, false, Dev),
+    (Always, node(1, 7), "/dev/full", No, false, Dev),
+    (Always, node(1, 8), "/dev/random", No, false, Dev),
+    (Always, node(1, 9), "/dev/urandom", No, false, Dev),
+    (Always, node(5, 0), "/dev/tty", No, false, Dev),
     (Always, PTS, "devpts /dev/pts", Dir, false, Dev),
     (Always, SHM, "shm /dev/shm", Dir, false, Dev),
     (Always, Sop::Link, "/proc/self/fd /dev/fd", No, false, Dev),
@@ -543,14 +547,19 @@ pub fn build(t: &mut Table<'_>, spec: &Spec) -> Result<(), Why> {
         return t.check();
     };
     let root = bind_rootfs(t, r);
+    let mut last: &[u8] = b"";
     for (&(when, op, make, optional, kind), p) in system() {
         if when != When::Always && (when == When::Privileged) != spec.privileged {
             continue;
         }
-        let (src, dst) = paths(p);
+        let (src, mut dst) = paths(p);
+        if dst.is_empty() {
+            dst = last;
+        }
+        last = dst;
         let target = t.join(r, dst);
         let src = match src {
-            b"-" => None,
+            b"" => None,
             b"@" => Some(target),
             s => Some(t.text(s)),
         };

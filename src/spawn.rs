@@ -219,6 +219,9 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(Error { step: Step::Pipe, errno: e }),
     };
+    // All four, for the early returns to close (one array, not one built
+    // at each return).
+    let mut pipes = [frame_r, frame_w, err_r, err_w];
     // The frame waits for nothing (the child joins its cgroups itself): it
     // goes into the pipe now, before clone, whenever it fits. The child then
     // never waits for it, and the parent goes straight to sleep after
@@ -229,11 +232,12 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     let mut sent = Ok(());
     if fbytes.len() <= PIPE_BUF {
         if let Err(e) = sys::write_all(frame_w, fbytes) {
-            close_all(&[frame_r, frame_w, err_r, err_w]);
+            close_all(&pipes);
             return fail(Error { step: Step::Send, errno: e });
         }
         sys::close(frame_w);
         frame_w = -1;
+        pipes[1] = -1;
     }
     // -t, or OCI's console socket: the container's own terminal.
     let console = match console(c, relayed) {
@@ -278,7 +282,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     // `cgs` drops) nothing left: a PID 1 without a handler for it would
     // ignore it once started. Others wait for the loop after clone.
     if let Some(sig) = signals::ends_the_run(sys::sigpending()) {
-        close_all(&[frame_r, frame_w, err_r, err_w]);
+        close_all(&pipes);
         Line::new()
             .s(b"mydocker: run: signal ")
             .s(Dec::new(sig as u64).as_bytes())
@@ -288,7 +292,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     }
     let cg = cgs.v2();
     if let Err(f) = cgs.open_joins(cg.is_some()) {
-        return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
+        return pipes_closed(&pipes, f);
     }
     j1 = cgs.child_fds();
     cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgroup::ChildFds { join: &j1 });
@@ -308,7 +312,7 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
     let mut cloned = sys::clone3(flags, &stack, cg, &mut cx, child::main);
     if let Err(Errno(libc::ENOSYS | libc::E2BIG | libc::EINVAL)) = cloned {
         if let Err(f) = cgs.open_joins(false) {
-            return pipes_closed(&[frame_r, frame_w, err_r, err_w], f);
+            return pipes_closed(&pipes, f);
         }
         j2 = cgs.child_fds();
         cx.ctx.cgroups = c.cgroup_fds.unwrap_or(cgroup::ChildFds { join: &j2 });

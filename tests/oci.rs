@@ -1569,8 +1569,8 @@ fn read_in(dirs: &[PathBuf], file: &str) -> Option<String> {
 /// Two containers given one cgroupsPath (the first made it): deleting the
 /// first kills its init only (its pid namespace takes the rest), never the
 /// other's processes; its busy cgroup fails that delete, which keeps the
-/// record so a later delete finishes (runc leaves the cgroup and drops the
-/// state).
+/// record so a later delete finishes (runc 1.2 too; 1.1 dropped the state
+/// and left the cgroup).
 #[test]
 fn deleting_a_container_spares_another_given_the_same_cgroups_path() {
     let r = need!();
@@ -1592,6 +1592,167 @@ fn deleting_a_container_spares_another_given_the_same_cgroups_path() {
     let o = t.run(&["delete", "sa"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&t.run(&["list", "-q"])), "");
+}
+
+/// Two creates racing to make one new cgroupsPath: the one whose mkdir
+/// made each cgroup owns it, the other found it (its record marks it with
+/// a trailing '/': neither emptied nor removed but when empty), never both
+/// — else each delete would empty and remove it under the other. The race
+/// is made certain: strace holds the first create's first mkdir of it
+/// (after any look it could take) while the second create runs.
+#[test]
+fn of_two_creates_racing_for_one_new_cgroups_path_only_one_owns_it() {
+    let r = need!();
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("SKIP {}: no strace (make itest installs it)", module_path!());
+        return;
+    }
+    let t = T::new("cgrace");
+    let name = format!("mydocker-oci-race-{}", std::process::id());
+    let mut c = sh(&r, "sleep 100");
+    c["linux"]["cgroupsPath"] = json!(name);
+    t.write(&c);
+    let b = t.bundle();
+    let b = b.to_str().unwrap();
+    let held = ["-o", "/dev/null", "-P", &name, "-e", "trace=mkdirat", "-e", "inject=mkdirat:delay_enter=3000000:when=1"];
+    let mut a = Command::new("strace")
+        .args(held)
+        .arg(bin())
+        .args(["--root", &t.root(), "create", "--bundle", b, "ra"])
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(t.dir.join("ra.out")).unwrap())
+        .stderr(fs::File::create(t.dir.join("ra.err")).unwrap())
+        .spawn()
+        .unwrap();
+    // ra lists each cgroup before its mkdir: once its list has one, it is
+    // held at that mkdir.
+    let list = Path::new(&t.root()).join("ra/cgroups");
+    let start = std::time::Instant::now();
+    while fs::metadata(&list).map_or(true, |m| m.len() == 0) && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let o = t.run(&["create", "--bundle", b, "rb"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(a.wait().unwrap().success(), "{}", fs::read_to_string(t.dir.join("ra.err")).unwrap());
+    // The records' cgroups (fields 8 on, NUL-separated): each path once
+    // without '/' (owned), once with (found).
+    let mut owners = std::collections::HashMap::new();
+    let mut finder_first = vec![];
+    for id in ["ra", "rb"] {
+        let rec = fs::read(Path::new(&t.root()).join(id).join("state")).unwrap();
+        let mut found = false;
+        for d in rec.split(|&c| c == 0).skip(7).filter(|d| d.starts_with(b"/")) {
+            let d = String::from_utf8_lossy(d).into_owned();
+            found |= d.ends_with('/');
+            let e = owners.entry(d.trim_end_matches('/').to_string()).or_insert((0, 0));
+            if d.ends_with('/') {
+                e.1 += 1;
+            } else {
+                e.0 += 1;
+            }
+        }
+        // The owner's delete would wait on the other's process: last.
+        finder_first.insert(if found { 0 } else { finder_first.len() }, id);
+    }
+    assert!(!owners.is_empty());
+    for (d, n) in &owners {
+        assert_eq!(*n, (1, 1), "{d}: (owners, finders) of ra and rb");
+    }
+    for id in finder_first {
+        let o = t.run(&["delete", "-f", id]);
+        assert_eq!(code(&o), 0, "{id}: {}", stderr(&o));
+    }
+    assert!(owners.keys().all(|d| !Path::new(d).exists()), "{owners:?}");
+}
+
+/// The same with the first one stopped, its init gone: it had a pid
+/// namespace of its own, which ended with it, so delete kills nothing in
+/// the shared cgroup (runc's destroy signals the cgroup's processes only
+/// when the config has no pid namespace of its own, !IsPrivate(NEWPID):
+/// a fact from the config, not from a process there is no more). The
+/// busy cgroup fails that delete and keeps the record (runc 1.2: 'unable
+/// to remove container's cgroup', state kept).
+#[test]
+fn deleting_a_stopped_container_spares_another_given_the_same_cgroups_path() {
+    let r = need!();
+    let t = T::new("sharedstop");
+    let b = t.bundle();
+    for (id, script) in [("xa", "exit 0"), ("xb", "sleep 100")] {
+        let mut c = sh(&r, script);
+        c["linux"]["cgroupsPath"] = json!(format!("mydocker-oci-sharedstop-{}", std::process::id()));
+        t.write(&c);
+        assert_eq!(code(&t.run(&["create", "--bundle", b.to_str().unwrap(), id])), 0);
+    }
+    assert_eq!(code(&t.run(&["start", "xb"])), 0);
+    let pa = t.state("xa")["pid"].as_u64().unwrap();
+    assert_eq!(code(&t.run(&["start", "xa"])), 0);
+    t.wait_status("xa", "stopped");
+    // Gone, not a zombie: reaped by whoever inherited it (the host's init
+    // here; a zombie still shows its pid namespace in /proc).
+    let start = std::time::Instant::now();
+    while Path::new(&format!("/proc/{pa}")).exists() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            eprintln!("SKIP {}: the stopped init {pa} is never reaped here", module_path!());
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pb = t.state("xb")["pid"].as_u64().unwrap();
+    let o = t.run(&["delete", "xa"]);
+    assert!(alive(pb), "deleting the stopped xa killed xb ({})", stderr(&o));
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(code(&t.run(&["delete", "-f", "xb"])), 0);
+    let o = t.run(&["delete", "xa"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&t.run(&["list", "-q"])), "");
+}
+
+/// Cgroups made below the container's own (by its payload, in a cgroup
+/// namespace, or a manager inside it), one holding a process of the
+/// container, are removed with it at delete, deepest first (runc's
+/// RemovePath), with and without a pid namespace of its own (without, the
+/// process below is killed level by level: nothing else ends it).
+#[test]
+fn cgroups_below_a_containers_own_go_with_it_at_delete() {
+    let r = need!();
+    let t = T::new("nestedcg");
+    for (id, own_pid_ns) in [("na", true), ("nb", false)] {
+        let mut c = sh(&r, "sleep 100 & sleep 100");
+        if !own_pid_ns {
+            c["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "pid");
+        }
+        t.write(&c);
+        assert_eq!(code(&t.run(&["create", "--bundle", t.bundle().to_str().unwrap(), id])), 0);
+        assert_eq!(code(&t.run(&["start", id])), 0);
+        let pid = t.state(id)["pid"].as_u64().unwrap();
+        let dirs: Vec<PathBuf> = cgroup_dirs(pid).into_iter().filter(|d| d.file_name().unwrap().to_string_lossy().starts_with(&format!("{id}-"))).collect();
+        assert!(!dirs.is_empty(), "{:?}", cgroup_dirs(pid));
+        // The background sleep: the container's process that is not its init.
+        let mut bg = None;
+        for _ in 0..6000 {
+            let procs = fs::read_to_string(dirs[0].join("cgroup.procs")).unwrap();
+            bg = procs.lines().map(|l| l.parse::<u64>().unwrap()).find(|&p| p != pid);
+            if bg.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let bg = bg.expect("the background sleep never showed up");
+        let mut moved = 0;
+        for d in &dirs {
+            fs::create_dir_all(d.join("sub/deeper")).unwrap();
+            fs::create_dir_all(d.join("sub/other")).unwrap();
+            // A v1 cpuset level starts empty (no task may join): left empty.
+            moved += fs::write(d.join("sub/deeper/cgroup.procs"), bg.to_string()).is_ok() as usize;
+        }
+        assert!(moved > 0, "the process could join no cgroup below {dirs:?}");
+        let o = t.run(&["delete", "-f", id]);
+        assert_eq!(code(&o), 0, "{id}: {}", stderr(&o));
+        for d in &dirs {
+            assert!(!d.exists(), "{id}: {d:?} left behind");
+        }
+        assert!(!alive(bg), "{id}: the process below is left");
+    }
 }
 
 #[test]

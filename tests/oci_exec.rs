@@ -758,21 +758,23 @@ fn cgroups_of_gone(dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 /// delete removed the record and said 0 though a cgroup of the container
 /// could not be removed: nothing named it any more. Now it says so, exits 1
-/// and keeps the record (as runc), so a later delete can finish. A cgroup
-/// made below the container's keeps it busy here.
+/// and keeps the record (as runc), so a later delete can finish. A process
+/// not the container's (its pid namespace's are gone with its init), moved
+/// into its cgroup, keeps it busy here: delete kills only the init.
 #[test]
 fn delete_fails_and_keeps_the_record_while_a_cgroup_of_the_container_remains() {
     let r = need_rootfs!();
     let (rel, edit) = limited("dkeep");
     let c = Ctr::start("dkeep", &r, edit);
     let dirs = cgroups_of(c.pid, &rel);
-    let nested = dirs[0].join("nested");
-    fs::create_dir(&nested).unwrap();
-    let _sweep = Sweep([vec![nested.clone()], dirs.clone()].concat());
+    let _sweep = Sweep(dirs.clone());
+    let mut other = Reaped(Command::new("sleep").arg("1000").spawn().unwrap());
+    fs::write(dirs[0].join("cgroup.procs"), other.0.id().to_string()).unwrap();
     let o = c.run(&["delete", "--force", &c.id]);
     fails(&o, 1, &format!("mydocker: delete: removing cgroup {}: Resource busy", dirs[0].display()));
     assert_eq!(c.state()["status"], "stopped", "the record is kept");
-    fs::remove_dir(&nested).unwrap();
+    other.0.kill().unwrap();
+    other.0.wait().unwrap();
     let o = c.run(&["delete", &c.id]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(cgroups_of_gone(&dirs), Vec::<PathBuf>::new());

@@ -989,26 +989,53 @@ pub fn sub_path<'b>(id: &[u8], b: &'b mut [u8; 64]) -> &'b [u8] {
 /// namespace — and only on EBUSY kill what is left and retry.
 fn remove_one(m: &Made, id: &[u8]) -> Result<(), Errno> {
     let mut b = [0u8; 64];
-    rmdir_busy(m.parent, sub_path(id, &mut b), &mut || {
-        kill_all(m.cg);
-    })
+    rmdir_busy(m.parent, sub_path(id, &mut b), true)
 }
 
-/// rmdir of the cgroup `path` below `dir`, retried for up to a second
-/// while it is busy (EBUSY), `kill` ending what is left in it before each
-/// retry; ENOENT counts as removed. The last EBUSY when it stays busy.
-pub fn rmdir_busy(dir: Fd, path: &[u8], kill: &mut dyn FnMut()) -> Result<(), Errno> {
-    let mut last = Errno(0);
-    for _ in 0..200 {
-        match sys::rmdirat(dir, path) {
-            Ok(()) | Err(Errno(libc::ENOENT)) => return Ok(()),
-            Err(e @ Errno(libc::EBUSY)) => last = e,
+/// rmdir of the cgroup `path` below `dir` and of every cgroup below it,
+/// deepest first, as runc's RemovePath: the payload (in a cgroup namespace)
+/// or a manager in the container may have made some, and a cgroup with
+/// cgroups below it is busy (EBUSY). A level busy with processes only is
+/// retried for up to a second in all, with `kill` its processes SIGKILLed
+/// before each retry; ENOENT counts as removed. The error of the level that
+/// stays. No recursion: one path buffer, entered and left a level at a time.
+pub fn rmdir_busy(dir: Fd, path: &[u8], kill: bool) -> Result<(), Errno> {
+    let mut p = [0u8; 4352];
+    let top = join(&mut p, &[path]);
+    let (mut n, mut waits) = (top, 200);
+    // Bounded even if the payload keeps making cgroups.
+    for _ in 0..100_000 {
+        match sys::rmdirat(dir, &p[..n]) {
+            Ok(()) | Err(Errno(libc::ENOENT)) if n == top => return Ok(()),
+            // Back to the level above.
+            Ok(()) | Err(Errno(libc::ENOENT)) => {
+                n = p[..n].iter().rposition(|&c| c == b'/').unwrap_or(top);
+                continue;
+            }
+            Err(Errno(libc::EBUSY)) if waits > 0 => {}
             Err(e) => return Err(e),
         }
-        kill();
-        sys::sleep_ms(5);
+        let fd = open_dir(dir, &p[..n])?;
+        // rmdir of each entry: files refuse (ENOTDIR), empty cgroups go; the
+        // last that stays busy is entered (a cut path fails: ENOENT).
+        let mut below = 0;
+        let mut buf = [0u8; 1024];
+        let _ = sys::each_name(fd, &mut buf, &mut |name| {
+            if sys::rmdirat(fd, name) == Err(Errno(libc::EBUSY)) {
+                below = join(&mut p[n..], &[b"/", name]);
+            }
+        });
+        if below == 0 {
+            if kill {
+                kill_all(fd);
+            }
+            waits -= 1;
+            sys::sleep_ms(5);
+        }
+        sys::close(fd);
+        n += below;
     }
-    Err(last)
+    Err(Errno(libc::EBUSY))
 }
 
 /// Makes `mydocker/<id>` below `parent`, creating the shared `mydocker`

@@ -315,21 +315,36 @@ fn one(m: &mut Made, point: &[u8], rel: &[u8], body: &[u8], v2: bool, cpuset: bo
     }
     // A cgroup already there may hold processes that are not the
     // container's: recorded with a trailing '/', it is neither removed by
-    // a failed create nor emptied by killing at delete.
-    let found = sys::exists_nofollow(&m.paths[at..at + n]);
-    if found {
-        m.paths[at + n] = b'/';
-    }
-    m.plen += n + 1 + found as usize;
+    // a failed create nor emptied by killing at delete. Whose it is, only
+    // the mkdir's own result tells (EEXIST: another's, made perhaps by a
+    // create racing with this one since any look before it), so it is
+    // listed as found until that mkdir succeeds.
+    m.paths[at + n] = b'/';
+    m.plen += n + 2;
     // Written down before it exists: a create killed from here on leaves
     // delete -f (what runc's clients run after a failed create) the list of
     // what to empty and remove, though the record never got written
-    // (ctl::remove_unrecorded). The name alone could not find it: it is
-    // random, below the caller's cgroup.
+    // (ctl::remove_unrecorded; a found one is removed when empty). The name
+    // alone could not find it: it is random, below the caller's cgroup.
     sys::write_all(m.log, &m.paths[at..m.plen]).map_err(|e| (&b"listing it in the state directory"[..], why(e)))?;
-    let p = &m.paths[at..at + n];
-    // mkdir -p of the levels below mount + rel.
-    let cg = cgroup::descend(p, from, true, v2, cpuset, here).map_err(|f| (f.what(), f.reason()))?;
+    // mkdir -p of the levels below mount + rel, the last one by itself.
+    let cut = m.paths[at..at + n].iter().rposition(|&c| c == b'/').unwrap_or(from);
+    let parent = cgroup::descend(&m.paths[at..at + cut], from, true, v2, cpuset, here);
+    let cg = parent
+        .and_then(|parent| {
+            // Its other errors come again from the mkdir in descend, said there.
+            let made = sys::mkdirat(parent, &m.paths[at + cut + 1..at + n]).is_ok();
+            sys::close(parent);
+            if made {
+                m.plen -= 1;
+                m.paths[at + n] = 0;
+                // Listed again, as ours. A failed write is no matter: a found
+                // one is removed too when empty, as it is before anything joins.
+                let _ = sys::write_all(m.log, &m.paths[at..m.plen]);
+            }
+            cgroup::descend(&m.paths[at..at + n], cut, true, v2, cpuset, here)
+        })
+        .map_err(|f| (f.what(), f.reason()))?;
     let join = write(cg, v2, here, r, policy)
         .and_then(|_| sys::openat(cg, cgroup::join_file(v2), libc::O_WRONLY).map_err(|e| (&b"opening the cgroup's join file"[..], why(e))));
     // Only the join file stays open (for the child).

@@ -256,6 +256,14 @@ fn build_and_spawn(
     // create's word to its container's process that the record is in
     // (child.rs; model::Mode::Created). Closed at exit on every way out.
     let (ack, acked) = sys::pipe().map_err(|e| fail_e(b"pipe", e))?;
+    // No pid namespace of its own: delete must then kill every process of
+    // its cgroups (ctl::shared_pid). Marked before the record and the
+    // cgroups, so no container is ever without its mark.
+    if ns_new & libc::CLONE_NEWPID == 0 {
+        sys::openat(dir, state::SHARED_PID, libc::O_WRONLY | libc::O_CREAT)
+            .map(sys::close)
+            .map_err(|e| fail_io(b"writing ", state::SHARED_PID, e))?;
+    }
     // The cgroups before the mount table: a v1 `cgroup` mount binds them.
     // Borrowed, not moved out of the Result: a move copies its 4 KiB.
     let mut made_r = cgroups::make(cg_path, res, &policy, dir);

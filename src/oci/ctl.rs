@@ -234,20 +234,20 @@ fn delete_id(g: &Global, id: &[u8], force: bool, again: bool) -> i32 {
     if !lock(o.dir, id) {
         return 1;
     }
-    let own = own_pid_ns(o.rec.pid);
+    let shared = shared_pid(o.dir);
     match state::status(o.dir, &o.rec) {
         Status::Stopped => {}
         // runc deletes a created container without --force: it never ran.
-        Status::Created => stop(&o.rec, own),
+        Status::Created => stop(&o.rec, shared),
         s if force => {
             let _ = s;
-            stop(&o.rec, own)
+            stop(&o.rec, shared)
         }
         s => {
             return fail(&[b"cannot delete container ", id, b" that is not stopped: ", s.name()]);
         }
     }
-    finish(o, id, !own)
+    finish(o, id, shared)
 }
 
 /// A state directory without a record — a create killed before it wrote
@@ -298,31 +298,22 @@ fn lock(dir: sys::Fd, id: &[u8]) -> bool {
     false
 }
 
-/// Whether `pid` is the init of a pid namespace of its own (its NSpid's
-/// last value is 1; runc: IsPrivate(NEWPID)).
-fn own_pid_ns(pid: i32) -> bool {
-    let mut path = [0u8; 32];
-    let n = crate::cgroup::join(&mut path, &[b"/proc/", crate::limits::Dec::new(pid as u64).as_bytes(), b"/status"]);
-    let mut buf = [0u8; 4096];
-    let mut own = false;
-    let _ = crate::cgroup::for_each_line(&path[..n], &mut buf, &mut |l| {
-        // "NSpid:\t<host pid>\t1": more than one value, the last 1.
-        if let Some(v) = l.strip_prefix(b"NSpid:") {
-            own = v.len() > 2 && v.ends_with(b"\t1");
-        }
-    });
-    own
+/// Whether the container has no pid namespace of its own (create left the
+/// mark SHARED_PID): runc's !IsPrivate(NEWPID), from the config, not from
+/// the process — a stopped container has none left to look at.
+fn shared_pid(dir: Fd) -> bool {
+    crate::cgroup::has(dir, state::SHARED_PID)
 }
 
 /// SIGKILL to the container (every process of its cgroup too) and wait, up
 /// to 10 s as runc does, until its process is gone (or a zombie: its
 /// reaper is the caller's business).
-fn stop(rec: &Record, own_ns: bool) {
+fn stop(rec: &Record, shared: bool) {
     // The init of its own pid namespace: its death ends the rest (the
     // kernel), and a cgroup-wide kill could hit another container given the
     // same cgroupsPath (runc kills the init only then). Nor in a cgroup
     // create found (it may hold others' processes).
-    if !own_ns && rec.cgroup_dirs().all(ours) {
+    if shared && rec.cgroup_dirs().all(ours) {
         signal_cgroup(rec, libc::SIGKILL);
     }
     let _ = sys::kill(rec.pid, libc::SIGKILL);
@@ -366,26 +357,19 @@ fn remove_cgroups(list: &[u8], kill: bool) -> bool {
     left
 }
 
-/// rmdir of a container cgroup; while processes linger (EBUSY), kill them
-/// (only in a cgroup create made) and retry for up to a second. Whether a
-/// cgroup create made is left (said in one line); one found there may stay
-/// busy with others' processes.
+/// Removes a container cgroup create made, with the cgroups below it
+/// (cgroup::rmdir_busy: `kill`, its processes are killed while they
+/// linger); whether it is left (said in one line). One create found there
+/// belongs to others too: one rmdir takes it only when empty, and nothing
+/// below it is touched (runc's cgroups are all its own).
 fn remove_cgroup(d: &[u8], kill: bool) -> bool {
-    let mine = ours(d);
-    let mut empty = || {
-        if mine && kill {
-            pids(d, &mut |p| {
-                let _ = sys::kill(p, libc::SIGKILL);
-            })
-        }
-    };
-    match crate::cgroup::rmdir_busy(sys::CWD, d, &mut empty) {
+    if !ours(d) {
+        let _ = sys::rmdirat(sys::CWD, d);
+        return false;
+    }
+    match crate::cgroup::rmdir_busy(sys::CWD, d, kill) {
         Ok(()) => false,
-        Err(Errno(libc::EBUSY)) if !mine => false,
-        Err(e) => {
-            fail_io(b"removing cgroup ", d, e);
-            mine
-        }
+        Err(e) => fail_io(b"removing cgroup ", d, e) != 0,
     }
 }
 
@@ -393,7 +377,7 @@ fn remove_cgroup(d: &[u8], kill: bool) -> bool {
 pub fn destroy(g: &Global, id: &[u8]) {
     let mut buf = [0u8; 16384];
     if let Ok(o) = &open(g, id, &mut buf, true) {
-        finish(o, id, true);
+        finish(o, id, shared_pid(o.dir));
     };
 }
 

@@ -7,7 +7,10 @@
 //! - `annotations`: config.json's annotations object, byte for byte;
 //! - `config.json`: a copy of the bundle's, for exec;
 //! - `exec.fifo`: present from create until start (crun's protocol: the
-//!   container's process waits on its read end; `start` writes a byte).
+//!   container's process waits on its read end; `start` writes a byte);
+//! - `shared-pid` (SHARED_PID): empty, made by create before the record
+//!   when the container has no pid namespace of its own: only then does
+//!   delete kill every process of its cgroups (runc's !IsPrivate(NEWPID)).
 //!
 //! Status (runc's rules): the process is alive when /proc/<pid>/stat shows
 //! the start time recorded at create and is not a zombie — a reused pid has
@@ -199,8 +202,11 @@ pub fn read_all<'b>(dir: Fd, name: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8],
     }
 }
 
+/// See the module's list.
+pub const SHARED_PID: &[u8] = b"shared-pid";
+
 /// Every file a container directory may hold (packed words).
-const FILES: &[u8] = b"state cgroups annotations config.json exec.fifo .state.tmp .annotations.tmp .config.json.tmp .pid.tmp";
+const FILES: &[u8] = b"state cgroups shared-pid annotations config.json exec.fifo .state.tmp .annotations.tmp .config.json.tmp .pid.tmp";
 
 /// Removes the container's directory and what is in it.
 pub fn remove(root: Fd, id: &[u8], dir: Fd) -> Result<(), Errno> {
