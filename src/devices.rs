@@ -81,13 +81,16 @@ pub fn parse_access(s: &[u8]) -> Option<u8> {
     (a != 0).then_some(a)
 }
 
-/// Rules one policy may hold: docker's 11, `--device` flags and an OCI list.
+/// Rules one policy may hold: the 10 defaults, `--device` flags and an OCI list.
 pub const MAX_RULES: usize = 128;
 
 /// Docker's default (moby oci/defaults.go, runc's AllowedDevices): make any
-/// node; read and write only null, zero, full, random, urandom, tty,
-/// console, ptmx and the pts terminals.
-pub const DOCKER_DEFAULT: [Rule; 11] = {
+/// node; read and write only null, zero, full, random, urandom, tty, ptmx
+/// and the pts terminals. Not `c 5:1` (docker and crun allow it): the
+/// container's own /dev/console is a bind of its pts slave (136:N), so the
+/// rule only ever served a mknod'ed node — the HOST's console, readable
+/// and writable from inside (runc dropped it: 60e21ec, v1.0.0-rc91).
+pub const DOCKER_DEFAULT: [Rule; 10] = {
     use Type::*;
     const fn c(major: u32, minor: u32) -> Rule {
         Rule::allow(Type::Char, Some(major), Some(minor), RWM)
@@ -101,7 +104,6 @@ pub const DOCKER_DEFAULT: [Rule; 11] = {
         c(1, 8),                                 // random
         c(1, 9),                                 // urandom
         c(5, 0),                                 // tty
-        c(5, 1),                                 // console
         c(5, 2),                                 // ptmx
         Rule::allow(Char, Some(136), None, RWM), // pts/*
     ]

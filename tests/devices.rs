@@ -50,6 +50,18 @@ fn any_node_may_be_made_but_only_the_usual_ones_opened() {
     }
 }
 
+/// c 5:1 is the HOST's console (the container's own /dev/console, with
+/// -t, is its pts slave, 136:N): a node made for it must not open.
+#[test]
+fn the_hosts_console_cannot_be_opened() {
+    need_root!();
+    need_rootfs!();
+    let out = ok(&inside(&[], &format!("{TRY} mknod /dev/hostcon c 5 1 && echo made; try hostcon")));
+    assert!(out.starts_with("made\n"), "{out}");
+    let l = lines(&out, "hostcon");
+    assert!(l.len() == 2 && l.iter().all(|l| l.contains("Operation not permitted")), "{out}");
+}
+
 #[test]
 fn the_default_nodes_are_usable() {
     need_root!();

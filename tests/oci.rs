@@ -1998,15 +1998,20 @@ fn the_device_policy_denies_what_config_json_does_not_allow() {
     // runc's default whatever the config says: deny-all, its allowed nodes,
     // then the config's rules — with a deny rule, with no rules, with no
     // linux.resources at all (breaker2: the last two got no policy).
+    // c 5:1, the HOST's console, is not among mydocker's own defaults
+    // (runc's since 1.0.0-rc91); a config that lists it gets it.
+    let con = json!({"allow": true, "type": "c", "major": 5, "minor": 1, "access": "rwm"});
     for (tag, resources) in [
         ("devpol", Some(json!({"devices": [{"allow": false, "access": "rwm"}]}))),
         ("devnorules", Some(json!({"devices": []}))),
         ("devnores", None),
+        ("devcon", Some(json!({"devices": [{"allow": false, "access": "rwm"}, con]}))),
     ] {
         // kmsg (c 1:11): root may open it for writing, docker's and runc's
         // defaults do not allow it (/dev/mem would prove nothing: its open
         // also needs CAP_SYS_RAWIO).
-        let out = inside(&r, tag, "mknod /tmp/k c 1 11 && ( (exec 3>/tmp/k) 2>/dev/null && echo k-open || echo k-denied); head -c1 /dev/zero | wc -c", |c| {
+        let out = inside(&r, tag, "mknod /tmp/k c 1 11 && ( (exec 3>/tmp/k) 2>/dev/null && echo k-open || echo k-denied); head -c1 /dev/zero | wc -c; \
+            mknod /tmp/con c 5 1 && echo \"con $( (exec 3>/tmp/con) 2>&1 )\"", |c| {
             c["process"]["capabilities"]["bounding"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
             c["process"]["capabilities"]["effective"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
             c["process"]["capabilities"]["permitted"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
@@ -2016,7 +2021,9 @@ fn the_device_policy_denies_what_config_json_does_not_allow() {
             }
             c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
         });
-        assert_eq!(out, "k-denied\n1\n", "{tag}");
+        let (k, con) = out.split_once("con ").unwrap_or((&out, ""));
+        assert_eq!(k, "k-denied\n1\n", "{tag}: {out}");
+        assert_eq!(con.contains("Operation not permitted"), tag != "devcon", "{tag}: {out}");
     }
 }
 
@@ -2095,7 +2102,7 @@ fn teardown_kills_nothing_in_a_cgroup_create_did_not_make() {
 fn a_terminal_goes_to_the_console_socket() {
     let r = need!();
     let t = T::new("console");
-    let mut c = sh(&r, "tty; stty size; [ /dev/console -ef $(tty) ] && echo CON$((1+1))SOLE; exit 3");
+    let mut c = sh(&r, "tty; stty size; [ /dev/console -ef $(tty) ] && : >/dev/console && echo CON$((1+1))SOLE; exit 3");
     c["process"]["terminal"] = json!(true);
     c["process"]["consoleSize"] = json!({"height": 33, "width": 77});
     t.write(&c);

@@ -105,8 +105,8 @@ fn ti_rootfs_sh_is_a_job_control_shell_on_a_terminal_of_its_own() {
     assert!(seen.contains("40 100"), "the window size did not arrive:\n{seen}");
     assert!(!seen.contains("job control turned off"), "{seen}");
     // The terminal comes from the container's own devpts instance (nothing
-    // of the host's ptys there), and is its /dev/console.
-    t.type_in("echo PTS=$(ls /dev/pts | tr '\\n' ,); [ /dev/console -ef $(tty) ] && echo CON$((1+1))SOLE\n");
+    // of the host's ptys there), and is its /dev/console, which opens.
+    t.type_in("echo PTS=$(ls /dev/pts | tr '\\n' ,); [ /dev/console -ef $(tty) ] && : >/dev/console && echo CON$((1+1))SOLE\n");
     t.expect(&mut seen, "CON2SOLE");
     assert!(seen.contains("PTS=0,ptmx,"), "not a devpts of its own:\n{seen}");
     // While it runs, the caller's terminal is raw: keys go through as is.
