@@ -51,7 +51,10 @@ pub struct Run<'a> {
     items: [&'a [u8]; AT_END],
     /// How many -e flags.
     pub nenv: usize,
-    pub env_clear: bool,
+    /// The switches given: bit N for flag N of FLAGS (-t, -i, --env-clear,
+    /// --read-only, --privileged, --init), read through the methods below
+    /// (one store per switch when parsing, not one arm each).
+    switches: u16,
     /// Index in argv of the command; everything from here on is passed as is.
     pub cmd: usize,
     pub limits: Limits<'a>,
@@ -63,13 +66,11 @@ pub struct Run<'a> {
     /// mounts::parse_volume) and --tmpfs paths.
     pub nvol: usize,
     pub ntmpfs: usize,
-    pub read_only: bool,
     pub workdir: Option<&'a [u8]>,
     /// -u UID[:GID]
     pub user: Option<(u32, u32)>,
     pub cap_add: u64,
     pub cap_drop: u64,
-    pub privileged: bool,
     /// --security-opt no-new-privileges: no_new_privs even with
     /// --privileged (docker sets it only when asked; mydocker always does
     /// without --privileged).
@@ -77,16 +78,9 @@ pub struct Run<'a> {
     /// --security-opt seccomp=unconfined|FILE (docker's default otherwise;
     /// --privileged implies unconfined).
     pub seccomp: crate::seccomp::Profile<'a>,
-    /// --init: a tiny reaper as PID 1, the command as PID 2.
-    pub init: bool,
     /// How many --device specs (syntax-checked; parsed again by
     /// devices::parse_device).
     pub ndev: usize,
-    /// -t: a pseudo-terminal of the container's own, relayed by mydocker.
-    pub tty: bool,
-    /// -i: with -t, the caller's stdin is relayed to it (without -t, stdin
-    /// is always the caller's).
-    pub interactive: bool,
 }
 
 /// Resource limits as given (already syntax-checked); None = not asked.
@@ -128,7 +122,32 @@ impl<'a> Run<'a> {
     /// its own, not --privileged (without a rootfs it shares the host's
     /// /dev, and rules would protect nothing).
     pub fn device_policy(&self) -> bool {
-        self.rootfs.is_some() && !self.privileged && !cfg!(feature = "bench-no-device-policy")
+        self.rootfs.is_some() && !self.privileged() && !cfg!(feature = "bench-no-device-policy")
+    }
+    fn on(&self, flag: usize) -> bool {
+        self.switches & 1 << flag != 0
+    }
+    /// -t: a pseudo-terminal of the container's own, relayed by mydocker.
+    pub fn tty(&self) -> bool {
+        self.on(TTY)
+    }
+    /// -i: with -t, the caller's stdin is relayed to it (without -t, stdin
+    /// is always the caller's).
+    pub fn interactive(&self) -> bool {
+        self.on(INTERACTIVE)
+    }
+    pub fn env_clear(&self) -> bool {
+        self.on(ENV_CLEAR)
+    }
+    pub fn read_only(&self) -> bool {
+        self.on(READ_ONLY)
+    }
+    pub fn privileged(&self) -> bool {
+        self.on(PRIVILEGED)
+    }
+    /// --init: a tiny reaper as PID 1, the command as PID 2.
+    pub fn init(&self) -> bool {
+        self.on(INIT)
     }
 }
 
@@ -206,6 +225,8 @@ fn add<'a>(list: &mut [&'a [u8]], n: &mut usize, v: &'a [u8], full: Why) -> Resu
     Ok(())
 }
 
+// Not inlined: one call is smaller than the eight stores of a Usage.
+#[inline(never)]
 fn usage<'a>(what: &'static [u8], arg: &'a [u8], why: &'static [u8]) -> Usage<'a> {
     Usage { cmd: b"run", what, arg, why }
 }
@@ -230,9 +251,8 @@ const ENV_CLEAR: usize = 4;
 const READ_ONLY: usize = 5;
 const PRIVILEGED: usize = 6;
 const INIT: usize = 7;
-/// docker's `--rm`: a mydocker container never outlives its run, so
-/// there is nothing to remove; accepted so docker's command lines work.
-const RM: usize = 8;
+// 8: docker's `--rm`: a mydocker container never outlives its run, so
+// there is nothing to remove; accepted so docker's command lines work.
 const TAKES: usize = 9;
 const ENV: usize = 9;
 const HOSTNAME: usize = 10;
@@ -301,25 +321,20 @@ fn blank<'a>() -> Run<'a> {
         hostname: None,
         items: [&[]; AT_END],
         nenv: 0,
-        env_clear: false,
+        switches: 0,
         cmd: 0,
         limits: Limits::NONE,
         cgroup_parent: None,
         rootfs: None,
         nvol: 0,
         ntmpfs: 0,
-        read_only: false,
         workdir: None,
         user: None,
         cap_add: 0,
         cap_drop: 0,
-        privileged: false,
         no_new_privs: false,
         seccomp: crate::seccomp::Profile::Default,
-        init: false,
         ndev: 0,
-        tty: false,
-        interactive: false,
     }
 }
 
@@ -369,7 +384,7 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
         i += 1;
     }
     // The first flag used (in this order) that needs --rootfs.
-    let needs: &[u8] = match (r.nvol > 0, r.ntmpfs > 0, r.read_only, r.ndev > 0) {
+    let needs: &[u8] = match (r.nvol > 0, r.ntmpfs > 0, r.read_only(), r.ndev > 0) {
         (true, ..) => b"--volume",
         (_, true, ..) => b"--tmpfs",
         (_, _, true, _) => b"--read-only",
@@ -399,14 +414,9 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
 #[inline(never)]
 fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
     match f {
-        TTY => r.tty = true,
-        INTERACTIVE => r.interactive = true,
-        TTY_INTERACTIVE => (r.tty, r.interactive) = (true, true),
-        ENV_CLEAR => r.env_clear = true,
-        READ_ONLY => r.read_only = true,
-        PRIVILEGED => r.privileged = true,
-        INIT => r.init = true,
-        RM => {}
+        // The switches (--rm sets a bit nobody reads).
+        TTY_INTERACTIVE => r.switches |= 1 << TTY | 1 << INTERACTIVE,
+        ..TAKES => r.switches |= 1 << f,
         ENV => {
             if v.first().map_or(true, |&c| c == b'=') {
                 return Err(b"environment variable name is empty");
@@ -523,14 +533,14 @@ mod tests {
         for (f, tty, interactive) in cases {
             let a: &[&[u8]] = &[b"mydocker", b"run", f, b"/bin/sh"];
             let r = run(a).unwrap();
-            assert_eq!((r.cmd, r.tty, r.interactive), (3, tty, interactive), "{:?}", f);
+            assert_eq!((r.cmd, r.tty(), r.interactive()), (3, tty, interactive), "{:?}", f);
         }
         let a: &[&[u8]] = &[b"mydocker", b"run", b"-t", b"-i", b"sh"];
         let r = run(a).unwrap();
-        assert!(r.tty && r.interactive);
+        assert!(r.tty() && r.interactive());
         let a: &[&[u8]] = &[b"mydocker", b"run", b"sh"];
         let r = run(a).unwrap();
-        assert!(!r.tty && !r.interactive);
+        assert!(!r.tty() && !r.interactive());
     }
 
     #[test]
@@ -553,12 +563,12 @@ mod tests {
         assert_eq!(r.limits.memory.map(|m| m.0), Some(10 << 20));
         assert_eq!(r.env_flags(), [&b"A=1"[..], b"B=2"]);
         assert_eq!(r.hostname, Some(&b"box"[..]));
-        assert!(r.init && !r.read_only);
+        assert!(r.init() && !r.read_only());
         assert_eq!(r.workdir, Some(&b"/tmp"[..]));
         assert_eq!(r.cmd, 10);
         assert_eq!(run(&[b"mydocker", b"run", b"-m10m", b"sh"]).unwrap().limits.memory.map(|m| m.0), Some(10 << 20));
         // Whole words first: -ti and the book's -cpuset stay what they were.
-        assert!(run(&[b"mydocker", b"run", b"-ti", b"sh"]).unwrap().tty);
+        assert!(run(&[b"mydocker", b"run", b"-ti", b"sh"]).unwrap().tty());
         assert!(run(&[b"mydocker", b"run", b"-cpuset", b"0", b"sh"]).unwrap().limits.cpuset.is_some());
         for bad in [&b"--rm=yes"[..], b"-x", b"-tX", b"--memory10m"] {
             let a = [&b"mydocker"[..], b"run", bad, b"sh"];
@@ -617,7 +627,7 @@ mod tests {
         let r = run(a).unwrap();
         assert_eq!(r.env_flags(), &[&b"FOO=bar"[..], b"HOME", b"A="]);
         assert_eq!(r.hostname, Some(&b"box"[..]));
-        assert!(r.env_clear);
+        assert!(r.env_clear());
         assert_eq!(r.cmd, 9);
     }
 

@@ -41,7 +41,15 @@ use cli::Cmd;
 
 /// Called from the C entry point in `sys` with argv and envp.
 pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {
-    if oci::is_oci(&args) {
+    let oci = oci::is_oci(&args);
+    // The deepest command (OCI state and create) takes ~100 KiB of stack:
+    // a smaller limit would end it in SIGSEGV, without a word. Raised (the
+    // container inherits the raised limit) or, past the hard one, refused.
+    if !sys::proc::stack_room(256 << 10) {
+        out::Line::new().s(b"mydocker: ulimit -s: below the 256 KiB needed, the hard limit too").emit(2);
+        return if oci { 1 } else { 125 };
+    }
+    if oci {
         return oci_main(&args, &env);
     }
     // Borrowed, not moved out of the Result: a move copies the 5 KiB Run.

@@ -220,6 +220,9 @@ pub struct Container<'a> {
     /// child joins through and the fds it closes. None: spawn makes them
     /// from `limits` (docker-style).
     pub cgroup_fds: Option<crate::cgroup::ChildFds<'a>>,
+    /// An attached OCI exec's --pid-file: the process's host pid, written
+    /// once it exists, before the wait (runc).
+    pub pid_file: Option<&'a [u8]>,
 }
 
 /// What docker adds to an image's environment (besides PATH and
@@ -231,7 +234,7 @@ pub struct Container<'a> {
 /// the caller's environment.
 fn image_env(r: &Run) -> &'static [&'static [u8]] {
     const E: [&[u8]; 3] = [b"HOME=/root", b"TERM=xterm", b"HOME=/"];
-    let t = r.tty as usize;
+    let t = r.tty() as usize;
     match (r.rootfs, r.user.map_or(true, |u| u.0 == 0)) {
         (None, _) => &[],
         (_, true) => &E[..1 + t],
@@ -251,20 +254,20 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         process: Process {
             args,
             from: r.cmd,
-            env: Env::Docker { flags: r.env_flags(), clear: r.env_clear || r.rootfs.is_some(), caller: env, image: image_env(r) },
+            env: Env::Docker { flags: r.env_flags(), clear: r.env_clear() || r.rootfs.is_some(), caller: env, image: image_env(r) },
             cwd: r.workdir,
         },
         fs: Fs {
             rootfs: r.rootfs,
-            read_only: r.read_only,
-            mounts: Mounts::Docker { volumes: r.volume_specs(), tmpfs: r.tmpfs_paths(), privileged: r.privileged },
+            read_only: r.read_only(),
+            mounts: Mounts::Docker { volumes: r.volume_specs(), tmpfs: r.tmpfs_paths(), privileged: r.privileged() },
         },
         // An image's run starts with docker's (runc's) umask 022, as it
         // gets none of the caller's environment; without --rootfs the
         // caller's umask stays, as its environment and cwd do.
         user: User { ids: r.user, groups: &[], umask: r.rootfs.map(|_| 0o022) },
-        caps: if r.privileged { Caps::Keep } else { Caps::Docker { add: r.cap_add, drop: r.cap_drop } },
-        no_new_privs: !r.privileged || r.no_new_privs,
+        caps: if r.privileged() { Caps::Keep } else { Caps::Docker { add: r.cap_add, drop: r.cap_drop } },
+        no_new_privs: !r.privileged() || r.no_new_privs,
         rlimits: &[],
         sysctl: &[],
         oom_score_adj: None,
@@ -272,14 +275,15 @@ pub fn from_run<'a>(r: &'a Run<'a>, args: &'a dyn Args, env: &'a dyn Args) -> Co
         cgroup_parent: r.cgroup_parent,
         devices: &[],
         device_rules: if r.device_policy() { Some(&crate::devices::DOCKER_DEFAULT) } else { None },
-        seccomp: if r.privileged { crate::seccomp::Profile::Unconfined } else { r.seccomp },
-        terminal: r.tty,
-        interactive: r.interactive,
+        seccomp: if r.privileged() { crate::seccomp::Profile::Unconfined } else { r.seccomp },
+        terminal: r.tty(),
+        interactive: r.interactive(),
         console_socket: None,
-        init: r.init,
+        init: r.init(),
         mode: Mode::Attached,
         preserve_fds: 0,
         cgroup_fds: None,
+        pid_file: None,
     }
 }
 

@@ -92,21 +92,12 @@ impl Kind {
         !matches!(self, Kind::Rootfs | Kind::Pivot | Kind::ReadOnlyRoot)
     }
 
+    /// In the order of the variants, packed (a match would keep a
+    /// pointer and a length per label).
     pub fn label(self) -> &'static [u8] {
-        match self {
-            Kind::Rootfs => b"rootfs",
-            Kind::Proc => b"proc",
-            Kind::Masked => b"masked path",
-            Kind::ReadOnlyPath => b"read-only path",
-            Kind::Sys => b"sysfs",
-            Kind::Dev => b"/dev",
-            Kind::Volume => b"volume",
-            Kind::Tmpfs => b"tmpfs",
-            Kind::Pivot => b"pivot_root",
-            Kind::ReadOnlyRoot => b"read-only rootfs",
-            Kind::Config => b"config.json mount",
-            Kind::Device => b"device",
-        }
+        const LABELS: &[u8] = b"rootfs|proc|masked path|read-only path|sysfs|/dev|volume|tmpfs|pivot_root|\
+read-only rootfs|config.json mount|device";
+        crate::words::nth_of(LABELS, b'|', self as usize)
     }
 }
 
@@ -700,6 +691,18 @@ mod tests {
 
     fn targets(t: &Table) -> Vec<(Kind, String)> {
         t.entries().iter().map(|e| (e.kind, String::from_utf8_lossy(t.str(e.target)).into_owned())).collect()
+    }
+
+    #[test]
+    fn each_kind_is_named_by_its_own_label() {
+        use Kind::*;
+        let all = [Rootfs, Proc, Masked, ReadOnlyPath, Sys, Dev, Volume, Tmpfs, Pivot, ReadOnlyRoot, Config, Device];
+        let got: Vec<&[u8]> = all.iter().map(|k| k.label()).collect();
+        let want: [&[u8]; 12] = [
+            b"rootfs", b"proc", b"masked path", b"read-only path", b"sysfs", b"/dev", b"volume", b"tmpfs",
+            b"pivot_root", b"read-only rootfs", b"config.json mount", b"device",
+        ];
+        assert_eq!(got, want);
     }
 
     #[test]

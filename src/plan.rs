@@ -168,7 +168,7 @@ mod tests {
     fn env_of(argv: &[&[u8]], caller: &[&[u8]]) -> Vec<Vec<u8>> {
         let Cmd::Run(r) = parse(argv).unwrap() else { panic!() };
         let mut v = vec![];
-        environment(r.env_flags(), r.env_clear, caller, &[], b"box", |parts| v.push(parts.concat()));
+        environment(r.env_flags(), r.env_clear(), caller, &[], b"box", |parts| v.push(parts.concat()));
         v
     }
 

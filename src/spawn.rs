@@ -372,6 +372,15 @@ fn launch(c: &Container, created: &mut libc::pid_t) -> i32 {
         }
         (status, got)
     } else {
+        // An attached OCI exec's --pid-file, as runc: once the process
+        // exists, before the wait; one that cannot be written ends it (the
+        // exec failed: 255).
+        if let Some(f) = c.pid_file {
+            if let Err(e) = crate::oci::create::write_pid_file(f, pid) {
+                let _ = sys::kill(pid, libc::SIGKILL);
+                return crate::oci::fail_io(b"--pid-file ", f, e);
+            }
+        }
         let status = if sock >= 0 { with_terminal(pid, sock, c.interactive) } else { forward_and_wait(pid) };
         (status, sys::read_full(err_r, &mut report))
     };
@@ -462,9 +471,7 @@ fn kept_caps(caps: Caps, permitted: u64) -> Result<Option<CapSets>, i32> {
         Caps::Docker { add, drop } => match caps::keep(add, drop, permitted) {
             Ok(k) => Ok(Some(CapSets { bounding: k, effective: k, permitted: k, inheritable: 0, ambient: 0 })),
             Err(name) => {
-                let why = b"mydocker itself does not have it (not in its permitted set)";
-                err::Usage { cmd: b"run", what: b"--cap-add", arg: name, why }.report();
-                Err(125)
+                Err(refused(b"--cap-add", name, b"mydocker itself does not have it (not in its permitted set)"))
             }
         },
     }
@@ -617,11 +624,20 @@ fn make_cgroups(
         match parent.filter(|_| f.at_parent()) {
             // docker makes a missing --cgroup-parent; mydocker does not
             // (README): the line names it, escaped.
-            Some(p) => err::Usage { cmd: b"run", what: b"--cgroup-parent", arg: p, why: f.reason() }.report(),
-            None => f.report(),
+            Some(p) => refused(b"--cgroup-parent", p, f.reason()),
+            None => {
+                f.report();
+                125
+            }
         }
-        125
     })
+}
+
+/// One line `mydocker: run: WHAT 'ARG': WHY`; 125.
+#[inline(never)]
+fn refused(what: &'static [u8], arg: &[u8], why: &'static [u8]) -> i32 {
+    err::Usage { cmd: b"run", what, arg, why }.report();
+    125
 }
 
 /// Checks the host side of --rootfs and --volume (with one clear line, exit
@@ -630,10 +646,7 @@ fn make_cgroups(
 fn filesystem(c: &Container, fs: &mut Table) -> Result<(), i32> {
     let Mounts::Docker { volumes, tmpfs, privileged } = c.fs.mounts else { return Ok(()) };
     // (Never an empty `arg`: the CLI refused those.)
-    let bad = |what, arg, why| {
-        err::Usage { cmd: b"run", what, arg, why }.report();
-        Err(125)
-    };
+    let bad = |what, arg, why| Err(refused(what, arg, why));
     if let Some(root) = c.fs.rootfs {
         let why: &[u8] = match sys::kind(root) {
             Ok(sys::FileKind::Dir) if c.process.default_shell() && !has_default_shell(root) => {

@@ -193,6 +193,30 @@ fn exec_detach_writes_the_host_pid_and_leaves_the_process_in_the_container() {
     assert_ne!(comm(ppid), "mydocker", "parent {ppid}");
 }
 
+/// breaker6 19:12: an attached exec ignored --pid-file. As runc: the
+/// process's host pid is written once it exists, while mydocker waits for
+/// it; a pid file that cannot be written fails the exec (255) and ends the
+/// process.
+#[test]
+fn an_attached_exec_writes_its_pid_file_while_it_runs() {
+    let r = need_rootfs!();
+    let c = Ctr::start("attpid", &r, |_| {});
+    let pidf = c.dir.join("attached.pid");
+    let mut exec = c.cmd(&["exec", "--pid-file", pidf.to_str().unwrap(), &c.id, "sleep", "1000"]).spawn().unwrap();
+    eventually("the pid file", || fs::read_to_string(&pidf).is_ok_and(|t| !t.is_empty()));
+    let text = fs::read_to_string(&pidf).unwrap();
+    let pid: u32 = text.parse().unwrap_or_else(|_| panic!("pid file {text:?}: a number, no newline"));
+    // (Written before its execve: mydocker's child until then.)
+    eventually("the pid file's process to be the exec'd command", || comm(pid) == "sleep");
+    assert_eq!(ns_of(pid, "pid"), ns_of(c.pid, "pid"));
+    // SAFETY: plain kill(2) of the exec'd process.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    assert_eq!(exec.wait().unwrap().code(), Some(137), "the exec waited for it");
+    // A directory where the file should go: refused, the process ended.
+    let o = c.exec(&["--pid-file", c.dir.to_str().unwrap(), &c.id, "sleep", "1000"]);
+    fails(&o, 255, "--pid-file");
+}
+
 #[test]
 fn exec_process_file_sets_args_env_cwd_user_capabilities_rlimits_and_no_new_privs() {
     let r = need_rootfs!();

@@ -379,3 +379,20 @@ fn a_capability_the_caller_lacks_is_left_out_and_cannot_be_added() {
     let host_prm = u64::from_str_radix(&field(&host, "CapPrm:"), 16).unwrap();
     assert_eq!(field(&out, "CapEff:"), format!("{:016x}", host_prm & !(1 << 13)));
 }
+
+/// breaker6 19:55: a small stack limit ended every command in SIGSEGV
+/// (139, no line). A soft limit below what mydocker needs is raised while
+/// the hard one allows (the command then inherits the raised one); else one
+/// line, 125 (OCI commands: 1, runc's).
+#[test]
+fn a_small_stack_limit_is_raised_or_refused_in_one_line() {
+    need_root!();
+    let sh = |script: &str| {
+        std::process::Command::new("sh").arg("-c").arg(script).arg("sh").arg(bin()).stdin(Stdio::null()).output().unwrap()
+    };
+    let o = sh(r#"ulimit -Ss 24 && exec "$1" run sh -c 'ulimit -s'"#);
+    assert_eq!((code(&o), stdout(&o).trim()), (0, "256"), "{}", stderr(&o));
+    for (script, want) in [(r#"ulimit -s 24 && exec "$1" run true"#, 125), (r#"ulimit -s 24 && exec "$1" state x"#, 1)] {
+        fails(&sh(script), want, "ulimit -s: below the 256 KiB needed, the hard limit too");
+    }
+}

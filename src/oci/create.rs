@@ -390,6 +390,7 @@ pub(super) fn container<'a>(
         mode,
         preserve_fds: 0,
         cgroup_fds: None,
+        pid_file: None,
     }
 }
 
@@ -455,7 +456,7 @@ fn save(
 /// The pid file as runc writes it: the number, no newline, through a temp
 /// file in the same directory renamed over the target (state::write_atomic).
 #[inline(never)]
-pub(super) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
+pub(crate) fn write_pid_file(path: &[u8], pid: libc::pid_t) -> Result<(), Errno> {
     let (dirpath, name) = match path.iter().rposition(|&c| c == b'/') {
         Some(0) => (&b"/"[..], &path[1..]),
         Some(i) => (&path[..i], &path[i + 1..]),

@@ -319,6 +319,7 @@ fn run(g: &Global, args: &dyn Args, e: &ExecArgs) -> Result<i32, i32> {
     c.preserve_fds = e.preserve_fds;
     if !e.detach {
         // CRI-O's way: wait, and exit with the command's status.
+        c.pid_file = e.pid_file;
         return crate::spawn::run_started(&c);
     }
     let pid = crate::spawn::create(&c);

@@ -14,6 +14,16 @@ pub fn set_rlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno> {
     cvt(unsafe { sc!(libc::SYS_prlimit64, 0, resource, lim.as_ptr(), core::ptr::null_mut::<u64>()) }).map(|_| ())
 }
 
+/// Makes RLIMIT_STACK's soft limit at least `need` bytes (the main
+/// thread's stack grows up to it), raising it while the hard limit allows;
+/// false when it cannot. One prlimit64 when it already is.
+pub fn stack_room(need: u64) -> bool {
+    let mut lim = [0u64; 2];
+    // SAFETY: lim matches struct rlimit64; the new-value pointer is null.
+    let _ = unsafe { sc!(libc::SYS_prlimit64, 0, libc::RLIMIT_STACK, core::ptr::null::<u64>(), lim.as_mut_ptr()) };
+    lim[0] >= need || set_rlimit(libc::RLIMIT_STACK as u32, need, lim[1]).is_ok()
+}
+
 pub fn umask(mask: u32) {
     // SAFETY: umask cannot fail.
     unsafe { sc!(libc::SYS_umask, mask & 0o777) };
