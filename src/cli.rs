@@ -367,14 +367,15 @@ fn parse_run<'a, A: Args + ?Sized>(args: &'a A) -> Result<Cmd<'a>, Usage<'a>> {
                 args.arg(i)
             }
             (false, None) => b"",
-            // A switch takes docker's `=true` or `=false`, nothing else.
-            (false, Some(x)) => match words::find(b"true false", x) {
-                Some(0) => b"",
+            // A switch takes `=BOOL`: strconv.ParseBool's words, as
+            // docker's flag parser (pflag) reads them.
+            (false, Some(x)) => match words::find(b"true 1 t T TRUE True false 0 f F FALSE False", x) {
+                Some(0..=5) => b"",
                 Some(_) => {
                     i += 1;
                     continue;
                 }
-                None => return Err(usage(b"unknown flag", a, see)),
+                None => return Err(usage(name, x, b"not a boolean")),
             },
         };
         if f == HELP_FLAG {
@@ -472,9 +473,13 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         }
         SECURITY_OPT => {
             // docker's spellings: KEY=VALUE, the older KEY:VALUE, and a
-            // bare no-new-privileges meaning =true.
-            if words::find(b"no-new-privileges no-new-privileges=true no-new-privileges:true", v).is_some() {
-                r.no_new_privs = true;
+            // bare no-new-privileges meaning =true. No AppArmor profile
+            // and no SELinux label is what mydocker applies anyway: docker
+            // scripts' apparmor=unconfined and label=disable change nothing.
+            let w = b"no-new-privileges no-new-privileges=true no-new-privileges:true \
+apparmor=unconfined apparmor:unconfined label=disable label:disable";
+            if let Some(n) = words::find(w, v) {
+                r.no_new_privs |= n < 3;
                 return Ok(());
             }
             r.seccomp = match v.strip_prefix(&b"seccomp="[..]).or_else(|| v.strip_prefix(&b"seccomp:"[..])) {
@@ -570,10 +575,31 @@ mod tests {
         // Whole words first: -ti and the book's -cpuset stay what they were.
         assert!(run(&[b"mydocker", b"run", b"-ti", b"sh"]).unwrap().tty());
         assert!(run(&[b"mydocker", b"run", b"-cpuset", b"0", b"sh"]).unwrap().limits.cpuset.is_some());
-        for bad in [&b"--rm=yes"[..], b"-x", b"-tX", b"--memory10m"] {
+        for bad in [&b"-x"[..], b"-tX", b"--memory10m"] {
             let a = [&b"mydocker"[..], b"run", bad, b"sh"];
             let e = run(&a).err().unwrap();
             assert_eq!((e.what, e.arg), (&b"unknown flag"[..], bad), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn a_switch_takes_every_boolean_pflag_takes_and_names_a_bad_one() {
+        // strconv.ParseBool's words, pflag's (docker's) reading of --flag=BOOL.
+        for (v, on) in [("true", true), ("1", true), ("t", true), ("T", true), ("TRUE", true), ("True", true)]
+            .into_iter()
+            .chain([("false", false), ("0", false), ("f", false), ("F", false), ("FALSE", false), ("False", false)])
+        {
+            for flag in ["--init", "--privileged", "-i"] {
+                let a = format!("{flag}={v}");
+                let argv: [&[u8]; 4] = [b"mydocker", b"run", a.as_bytes(), b"sh"];
+                let r = run(&argv).unwrap();
+                assert_eq!(r.init() || r.privileged() || r.interactive(), on, "{a}");
+            }
+        }
+        for (bad, what, arg) in [("--init=yes", "--init", "yes"), ("--rm=", "--rm", ""), ("-t=on", "--tty", "on")] {
+            let argv: [&[u8]; 4] = [b"mydocker", b"run", bad.as_bytes(), b"sh"];
+            let e = run(&argv).err().unwrap();
+            assert_eq!((e.what, e.arg, e.why), (what.as_bytes(), arg.as_bytes(), &b"not a boolean"[..]), "{bad}");
         }
     }
 
@@ -592,6 +618,12 @@ mod tests {
         assert!(matches!(run(a).unwrap().seccomp, crate::seccomp::Profile::Unconfined));
         for v in [&b"no-new-privileges"[..], b"no-new-privileges:true", b"no-new-privileges=true"] {
             assert_eq!(ok(&[b"--security-opt", v]).unwrap(), true);
+        }
+        // docker's AppArmor and SELinux opt-outs: what mydocker does anyway.
+        for v in [&b"apparmor=unconfined"[..], b"apparmor:unconfined", b"label=disable", b"label:disable"] {
+            let a: &[&[u8]] = &[b"mydocker", b"run", b"--security-opt", v, b"sh"];
+            let r = run(a).unwrap();
+            assert!(!r.no_new_privs && matches!(r.seccomp, crate::seccomp::Profile::Default), "{}", String::from_utf8_lossy(v));
         }
         for (a, v, why) in [
             (&b"--network"[..], &b"host"[..], &b"supported: none"[..]),

@@ -6,8 +6,10 @@ use crate::out::Line;
 use crate::sys::{self, Errno};
 use crate::words;
 
+/// One byte each (`ALL`, from_u32's table, is 32 bytes); on the wire a
+/// step is its number cast to u32 (`Error::encode`, child::Report).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u32)]
+#[repr(u8)]
 pub enum Step {
     // Parent side, before the container exists.
     Random = 1,

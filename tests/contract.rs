@@ -24,7 +24,7 @@ fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         (
             vec!["run", "--tty=yes", "sh"],
             125,
-            "mydocker: run: unknown flag '--tty=yes': see 'mydocker run --help'".into(),
+            "mydocker: run: --tty 'yes': not a boolean".into(),
         ),
         (vec!["run", "-e"], 125, "mydocker: run: flag needs a value '-e': see 'mydocker run --help'".into()),
         // stdin is /dev/null here: -t needs a terminal to relay.

@@ -399,6 +399,43 @@ fn update_writes_the_new_limits_from_a_file_or_stdin() {
     fails(&c.run(&["update", "--memory", "1m", &c.id]), 1, "--resources");
 }
 
+/// linux.resources.cpu.burst (runtime-spec 1.1) is written as runc 1.1
+/// writes it — v1 cpu.cfs_burst_us, v2 cpu.max.burst — at create and at
+/// update, also when the new quota is below the burst set before (the
+/// kernel refuses a quota under the current burst).
+#[test]
+fn cpu_burst_is_written_at_create_and_update() {
+    let r = need_rootfs!();
+    let release = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut v = release.split(|c: char| !c.is_ascii_digit()).map(|n| n.parse::<u32>().unwrap_or(0));
+    if (v.next().unwrap_or(0), v.next().unwrap_or(0)) < (5, 14) {
+        println!("SKIP cpu_burst_is_written_at_create_and_update: kernel {} has no CFS burst (5.14)", release.trim());
+        return;
+    }
+    let rel = format!("mydocker-exec-burst-{}", std::process::id());
+    let r2 = rel.clone();
+    let c = Ctr::start("burst", &r, move |v: &mut Value| {
+        v["linux"]["cgroupsPath"] = json!(r2);
+        v["linux"]["resources"] = json!({"cpu": {"quota": 50000, "period": 100000, "burst": 20000}});
+    });
+    let dirs = cgroups_of(c.pid, &rel);
+    let burst = || read_in(&dirs, &["cpu.cfs_burst_us", "cpu.max.burst"]);
+    assert_eq!(burst().as_deref(), Some("20000"));
+    let f = c.dir.join("res.json");
+    for (res, want_burst, want_quota) in [
+        (r#"{"cpu": {"burst": 30000}}"#, "30000", "50000"),
+        (r#"{"cpu": {"quota": 10000, "burst": 5000}}"#, "5000", "10000"),
+        (r#"{"cpu": {"burst": 0}}"#, "0", "10000"),
+    ] {
+        fs::write(&f, res).unwrap();
+        let o = c.run(&["update", "--resources", f.to_str().unwrap(), &c.id]);
+        assert_eq!(code(&o), 0, "{res}: {}", stderr(&o));
+        assert_eq!(burst().as_deref(), Some(want_burst), "{res}");
+        let q = read_in(&dirs, &["cpu.cfs_quota_us", "cpu.max"]).unwrap();
+        assert!(q == want_quota || q == format!("{want_quota} 100000"), "{res}: {q}");
+    }
+}
+
 #[test]
 fn pause_freezes_every_task_resume_thaws_and_delete_removes_a_paused_one() {
     let r = need_rootfs!();

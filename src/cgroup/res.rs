@@ -29,11 +29,14 @@ pub enum Knob {
     Period,
     /// CFS quota, µs per period; -1 = unlimited.
     Quota,
+    /// CFS burst, µs a period may run past the quota with time saved
+    /// earlier (v1 cpu.cfs_burst_us, v2 cpu.max.burst; Linux 5.14).
+    Burst,
     /// Tasks; -1 = unlimited.
     Pids,
 }
 
-pub const NKNOB: usize = 9;
+pub const NKNOB: usize = 10;
 
 /// What a container's cgroups are limited to; None: left as the kernel
 /// made it.
@@ -65,7 +68,8 @@ enum Spell {
 
 /// (knob, controller, spelling), in the order they are written: the memory
 /// limit before memory+swap (v1 refuses a memsw limit below
-/// memory.limit_in_bytes), the period before the quota. Their files are
+/// memory.limit_in_bytes), the period before the quota, the burst after it
+/// (the kernel refuses a burst above the quota). Their files are
 /// text::P's V1_FILES and V2_FILES, in this order ("-": none in that version).
 const FILES: [(Knob, Ctrl, Spell); NKNOB] = [
     (Knob::Memory, Ctrl::Memory, Spell::Lim),
@@ -76,6 +80,7 @@ const FILES: [(Knob, Ctrl, Spell); NKNOB] = [
     (Knob::Shares, Ctrl::Cpu, Spell::Weight),
     (Knob::Period, Ctrl::Cpu, Spell::Num),
     (Knob::Quota, Ctrl::Cpu, Spell::CpuMax),
+    (Knob::Burst, Ctrl::Cpu, Spell::Num),
     (Knob::Pids, Ctrl::Pids, Spell::Max),
 ];
 
@@ -99,6 +104,7 @@ impl<'a> Resources<'a> {
                 l.shares.map(|s| s as i64),
                 cpus(|_| CFS_PERIOD_US),
                 cpus(quota_us),
+                None,
                 l.pids.map(|p| p as i64),
             ],
             cpus: l.cpuset.map(|c| c.0),
@@ -167,6 +173,12 @@ pub fn write(cg: Fd, v2: bool, ctrls: &Need, r: &Resources, dev: &Policy) -> Res
             }
             _ => (v, v2),
         };
+        if how == Spell::CpuMax && r.get(Knob::Burst).is_some() {
+            // A burst left above the new quota would make the kernel
+            // refuse it (EINVAL): cleared first, set again after (the
+            // next row), as runc gets there by retrying.
+            let _ = write_file(cg, text::text(name + 1), b"0");
+        }
         let mut b = [0u8; 48];
         let mut n = spell(&mut b, v, max);
         if how == Spell::CpuMax && v2 {

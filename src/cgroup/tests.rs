@@ -706,6 +706,7 @@ fn one_writer_spells_each_limit_as_its_version_wants() {
         (Knob::NoOom, 1),
         (Knob::Shares, 1024),
         (Knob::Period, 50_000),
+        (Knob::Burst, 20_000),
         (Knob::Pids, -1),
     ] {
         r.num[k as usize] = Some(v);
@@ -721,6 +722,7 @@ fn one_writer_spells_each_limit_as_its_version_wants() {
         ("memory.oom_control", "1"),
         ("cpu.shares", "1024"),
         ("cpu.cfs_period_us", "50000"),
+        ("cpu.cfs_burst_us", "20000"),
         ("pids.max", "max"), // the pids controller reads only "max" or a number, in v1 too
         ("cpuset.mems", "0"),
     ] {
@@ -734,6 +736,7 @@ fn one_writer_spells_each_limit_as_its_version_wants() {
         ("memory.swap.max", "33554432"),
         ("cpu.weight", "100"),
         ("cpu.max", "max 50000"),
+        ("cpu.max.burst", "20000"),
         ("pids.max", "max"),
         ("cpuset.cpus", "0"),
     ] {
@@ -763,6 +766,8 @@ fn the_file_lists_name_one_file_per_knob_in_each_version() {
     assert_eq!(v1(res::Knob::Pids), b"pids.max");
     assert_eq!(v2(res::Knob::Pids), b"pids.max");
     assert_eq!(v2(res::Knob::Quota), b"cpu.max");
+    assert_eq!(v1(res::Knob::Burst), b"cpu.cfs_burst_us");
+    assert_eq!(v2(res::Knob::Burst), b"cpu.max.burst");
     assert_eq!(v2(res::Knob::Swappiness), b"-");
 }
 

@@ -30,7 +30,7 @@ pub struct Resources<'a> {
 /// object and the key come from the field's path), and which of them may
 /// be negative (-1: unlimited), a bit per Knob.
 const NUMS: &[u8] = b"0linux.resources.memory.limit:n 3reservation:n 3swap:n 3swappiness:n 3disableOOMKiller:b \
-2cpu.shares:n 3period:n 3quota:n 2pids.limit:n";
+2cpu.shares:n 3period:n 3quota:n 3burst:n 2pids.limit:n";
 const NEG: u32 = 1 << Knob::Memory as u32
     | 1 << Knob::Reservation as u32
     | 1 << Knob::Swap as u32

@@ -150,6 +150,8 @@ pub fn strerror(e: super::Errno) -> &'static [u8] {
 
 #[cfg(test)]
 mod tests {
+    // Against musl's own strerror: a glibc build words some differently.
+    #[cfg(target_env = "musl")]
     #[test]
     fn every_errno_reads_as_musls_strerror_says() {
         for e in -2..200 {
