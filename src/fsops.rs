@@ -132,6 +132,8 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
         Op::Flags { .. } | Op::Mask | Op::Attr { .. } => Make::Nothing,
         _ => e.make,
     };
+    // Before the walk may make it (see tmpfs_mode).
+    let mode = tmpfs_mode(t, e, root, rel, scratch);
     let at = open_target(root, rel, make, scratch)?;
     // A user's mount (volume, --tmpfs, config.json) that resolves through
     // symlinks to the root itself would only cover the rootfs's own bind
@@ -186,11 +188,48 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
         Op::Fs { copy: true, .. } => Some(OwnedFd(copy::open_in(at.0, b".\0", libc::O_RDONLY | libc::O_DIRECTORY)?)),
         _ => None,
     };
+    let data = tmpfs_data(mode, data, scratch);
     fchdir(at.0).and_then(|_| sys::mount(src, b".\0", Some(fstype), flags, data))?;
     match old {
         Some(old) => copy_tree(old.0, open_target(root, rel, Make::Nothing, scratch)?.0, COPY_DEPTH),
         None => Ok(()),
     }
+}
+
+/// runc's rule (rootfs_linux.go, createOpenMountpoint): an OCI tmpfs on a
+/// directory that was there takes its mode ("mode=0NNN" before the
+/// options, so a mode= given still wins), not tmpfs's 1777 — an image's
+/// root-only /run stays so under podman --read-only or --tmpfs; one on a
+/// directory the walk makes stays 1777. That mode (`e` an OCI tmpfs), or None.
+#[inline(never)]
+fn tmpfs_mode(t: &Table, e: &Entry, root: Fd, rel: &[u8], scratch: &mut [u8]) -> Option<u32> {
+    let (Op::Fs { fstype, .. }, Kind::Config) = (e.op, e.kind) else { return None };
+    let at = (t.cstr(fstype) == b"tmpfs\0").then(|| open_target(root, rel, Make::Nothing, scratch).ok())??;
+    copy::stat_in(at.0, b".\0").ok().map(|st| st.st_mode)
+}
+
+/// "mode=0NNN" (`mode`'s permission bits) then ",<data>", in `buf`;
+/// `data`: NUL-terminated or empty. No mode, or too long for `buf`:
+/// `data` as given.
+#[inline(never)]
+fn tmpfs_data<'a>(mode: Option<u32>, data: &'a [u8], buf: &'a mut [u8]) -> &'a [u8] {
+    let n = data.len() + 10;
+    let (Some(mode), Some(out)) = (mode, buf.get_mut(..n)) else { return data };
+    // Bits 11..0 at 28..17: each octal digit brought to 31..29 in turn.
+    let mut m = mode << 17;
+    for (i, c) in out.iter_mut().enumerate() {
+        *c = match i {
+            0..5 => b"mode="[i],
+            5..9 => {
+                m <<= 3;
+                b'0' + (m >> 29 & 7) as u8
+            }
+            9 if n == 10 => 0,
+            9 => b',',
+            _ => data[i - 10],
+        };
+    }
+    out
 }
 
 /// How deep tmpcopyup copies: each level keeps a directory listing buffer

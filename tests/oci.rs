@@ -1162,6 +1162,29 @@ fn inside(r: &str, tag: &str, script: &str, edit: impl FnOnce(&mut Value)) -> St
     stdout(&o)
 }
 
+/// breaker6 20:19: an OCI tmpfs came up 1777 over an image directory that
+/// was not world-writable (podman's --tmpfs and --read-only mounts carry
+/// no mode=). As runc: a tmpfs on a directory that was there takes its
+/// mode; one on a directory made for it stays 1777; a mode= given wins.
+#[test]
+fn an_oci_tmpfs_takes_the_mode_of_the_directory_it_covers_as_runc() {
+    use std::os::unix::fs::PermissionsExt;
+    let r = need!();
+    let src = std::env::temp_dir().join(format!("mydocker-oci-tmpfsmode-src-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&src);
+    fs::create_dir_all(&src).unwrap();
+    fs::set_permissions(&src, fs::Permissions::from_mode(0o750)).unwrap();
+    let out = inside(&r, "tmpfsmode", "stat -c '%n %a' /tmp /tmp/made /tmp/given", |c| {
+        let m = c["mounts"].as_array_mut().unwrap();
+        m.push(json!({"destination": "/tmp", "type": "bind", "source": src.to_str().unwrap(), "options": ["rbind"]}));
+        for (d, o) in [("/tmp", json!(["nosuid", "nodev"])), ("/tmp/made", json!([])), ("/tmp/given", json!(["mode=710"]))] {
+            m.push(json!({"destination": d, "type": "tmpfs", "source": "tmpfs", "options": o}));
+        }
+    });
+    let _ = fs::remove_dir_all(&src);
+    assert_eq!(out, "/tmp 750\n/tmp/made 1777\n/tmp/given 710\n");
+}
+
 /// runc's readings of odd but valid configs: an empty hostname is none
 /// (the new uts namespace keeps the name it was made with); runc's flag
 /// words (iversion, symfollow, defaults, ...) are mount flags, not data
