@@ -320,12 +320,8 @@ impl Parser<'_, '_> {
         let mut exp: i64 = 0;
         if let Some(b'e' | b'E') = self.peek() {
             self.pos += 1;
-            let neg = match self.peek() {
-                Some(b'-') => true,
-                Some(b'+') => false,
-                _ => false,
-            };
-            if let Some(b'-' | b'+') = self.peek() {
+            let neg = self.peek() == Some(b'-');
+            if neg || self.peek() == Some(b'+') {
                 self.pos += 1;
             }
             let at = self.pos;
@@ -387,19 +383,14 @@ impl Parser<'_, '_> {
     /// The escape at `at` (a backslash): the character and the bytes used.
     fn escape(&self, at: usize) -> Result<(u32, usize), Error> {
         let Some(&e) = self.b.get(at + 1) else { return err(at, Why::Unterminated) };
-        let c = match e {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => return self.unicode(at),
-            _ => return err(at, Why::Escape),
-        };
-        Ok((c as u32, 2))
+        if e == b'u' {
+            return self.unicode(at);
+        }
+        // The one-letter escapes and what each stands for.
+        match b"\"\\/bfnrt".iter().position(|&x| x == e) {
+            Some(i) => Ok((b"\"\\/\x08\x0c\n\r\t"[i] as u32, 2)),
+            None => err(at, Why::Escape),
+        }
     }
 
     /// `\uXXXX`, or a surrogate pair `\uD8xx\uDCxx`; lone surrogates refused.
@@ -425,13 +416,8 @@ impl Parser<'_, '_> {
         let Some(h) = self.b.get(at..at + 4) else { return err(at, Why::UnterminatedU) };
         let mut v = 0;
         for &d in h {
-            let x = match d {
-                b'0'..=b'9' => d - b'0',
-                b'a'..=b'f' => d - b'a' + 10,
-                b'A'..=b'F' => d - b'A' + 10,
-                _ => return err(at, Why::Hex),
-            };
-            v = v << 4 | x as u32;
+            let Some(x) = (d as char).to_digit(16) else { return err(at, Why::Hex) };
+            v = v << 4 | x;
         }
         Ok(v)
     }

@@ -130,7 +130,6 @@ fn list<'a>(v: Option<Value<'a>>, key: &str, obj: Value<'a>) -> Items<'a> {
 
 /// Parses the options of mount `m`; unknown ones are joined into `data`
 /// with commas.
-#[inline(never)]
 pub fn options(m: Value, data: &mut [u8]) -> Res<Options> {
     let mut o = Options { flags: 0, propagation: 0, data_len: 0, copy: false, rset: 0, rclr: 0 };
     // Each unknown word is copied with a comma after it; the last comma
@@ -279,7 +278,7 @@ fn cgroup(r: &[u8], dst: &[u8], target: Span, f: u32, cgroups: &[u8], t: &mut Ta
     }
     fs(t, b"tmpfs", b"tmpfs", b"mode=755", NSX, false, target);
     for dir in cgroups.split(crate::words::on(0)) {
-        let Some(rest) = dir.strip_prefix(b"/sys/fs/cgroup/") else { continue };
+        let Some(rest) = dir.strip_prefix(&b"/sys/fs/cgroup/"[..]) else { continue };
         let name = rest.split(crate::words::on(b'/')).next().unwrap_or(b"");
         // Not a hybrid host's cgroup2, which systemd mounts at "unified"
         // (runc binds the v1 hierarchies only).

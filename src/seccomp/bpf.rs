@@ -947,6 +947,7 @@ impl Cb<'_, '_, '_> {
     /// A holding comparison goes on to the next (or, `last`, to the rule's
     /// action), a failing one to the next rule. Some(true): written;
     /// Some(false): always holds, nothing written; None: never holds.
+    #[inline(never)]
     fn compare(&mut self, c: Cond, wide: bool, skip_hi: bool, last: bool) -> Result<Option<bool>, Error> {
         let lo_at = OFF_ARGS + 8 * c.arg as u32;
         let hi_at = lo_at + 4;

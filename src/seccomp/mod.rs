@@ -155,13 +155,10 @@ fn compile_into(profile: Profile, host: Host, caps: u64) -> Result<Option<Progra
         Profile::Default => Source::Default,
         Profile::Json(v) => Source::Json(v),
         Profile::File(path) => {
-            let text = crate::sys::map_file(path).map_err(|e| {
-                Line::new().s(b"mydocker: seccomp: ").arg(path).s(b": ").s(crate::sys::strerror(e)).emit(2);
-            })?;
+            let unreadable = |e| Line::new().s(b"mydocker: seccomp: ").arg(path).s(b": ").s(crate::sys::strerror(e)).emit(2);
+            let text = crate::sys::map_file(path).map_err(unreadable)?;
             let n = crate::json::nodes_for(text.len());
-            let mut map = crate::sys::Map::new(n * core::mem::size_of::<crate::json::Node>(), false).map_err(|e| {
-                Line::new().s(b"mydocker: seccomp: ").arg(path).s(b": ").s(crate::sys::strerror(e)).emit(2);
-            })?;
+            let mut map = crate::sys::Map::new(n * core::mem::size_of::<crate::json::Node>(), false).map_err(unreadable)?;
             let (nodes, _) = map.typed(n, crate::json::Node::EMPTY).ok_or(())?;
             let doc = crate::json::parse(text, nodes)
                 .map_err(|e| profile::report(path, e.at, e.why()))?;

@@ -241,7 +241,6 @@ impl Builtin {
 
 /// Decodes the rule at the start of `w` (tables::DEFAULT's layout, see
 /// tools/gen-syscalls.py) and moves past it; None if it is cut short.
-#[inline(never)]
 pub fn next_builtin(w: &mut &'static [u8]) -> Option<Builtin> {
     let (&[n, act, data, kept, dropped, hosts, nargs], rest) = w.split_first_chunk::<7>()?;
     let (names, mut at) = rest.split_at_checked(2 * n as usize)?;
@@ -306,19 +305,16 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
         if act == default {
             continue;
         }
-        let mut conds = [Rule::NONE.conds[0]; MAX_CONDS];
-        let mut n = 0;
+        let mut rule = Rule { act, ..Rule::NONE };
         let mut seen = 0u8;
         let mut repeats = false;
         for a in array(s.get("args"))? {
             let c = cond(a)?;
-            if n == MAX_CONDS {
-                return bad(a, Why::TooManyConds);
-            }
+            let Some(slot) = rule.conds.get_mut(rule.n as usize) else { return bad(a, Why::TooManyConds) };
+            *slot = c;
+            rule.n += 1;
             repeats |= seen & 1 << c.arg != 0;
             seen |= 1 << c.arg;
-            conds[n] = c;
-            n += 1;
         }
         // runc: conditions on distinct arguments must all hold; with an
         // index repeated, each condition is a rule of its own.
@@ -327,11 +323,11 @@ pub fn from_json<'r>(p: Value, host: Host, caps: u64, room: &'r mut Room) -> Res
             names(s, |name| room.call(name, r).ok_or(Error { at: s.span().start as u32, code: Why::Full }))
         };
         if repeats {
-            for c in &conds[..n] {
+            for c in rule.conds() {
                 add(Rule { act, conds: [*c; MAX_CONDS], n: 1 })?;
             }
         } else {
-            add(Rule { act, conds, n: n as u8 })?;
+            add(rule)?;
         }
     }
     Ok(room.model(default, arches, flags))
@@ -415,7 +411,6 @@ fn action(v: Value, errno: Option<Value>) -> Result<Act, Error> {
     })
 }
 
-#[inline(never)]
 fn cond(a: Value) -> Result<Cond, Error> {
     let int = |k: &str, need: bool| -> Result<u64, Error> {
         match a.get(k) {

@@ -138,17 +138,23 @@ pub const CWD: Fd = libc::AT_FDCWD;
 /// System call `nr` on (`dir`, `path` as a C string, `a`, `b`): every *at()
 /// call that takes one path shares this one copy into one PATH_MAX buffer
 /// (instead of a copy and a buffer per wrapper). EINTR retried.
+/// The raw return (-errno on failure: see `cvt`), so the result travels
+/// in a register, not through memory as a Result of a c_long does.
 #[inline(never)]
-fn at(nr: libc::c_long, dir: Fd, path: &[u8], a: usize, b: usize) -> Result<libc::c_long, Errno> {
-    // SAFETY: p is a NUL-terminated path on with_cstr's stack; `a` and `b`
-    // are what each caller documents for `nr` (integers, or pointers to
-    // memory it owns for the call).
-    with_cstr(path, |p| retry(|| unsafe { sc!(nr, dir, p, a, b) }))
+fn at(nr: libc::c_long, dir: Fd, path: &[u8], a: usize, b: usize) -> libc::c_long {
+    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
+    let r = cstr_in(path, &mut buf).and_then(|p| {
+        // SAFETY: p is a NUL-terminated path in buf; `a` and `b` are what
+        // each caller documents for `nr` (integers, or pointers to memory
+        // it owns for the call).
+        retry(|| unsafe { sc!(nr, dir, p, a, b) })
+    });
+    r.unwrap_or_else(|e| -e.0 as libc::c_long)
 }
 
 /// openat(2), always close-on-exec.
 pub fn openat(dir: Fd, path: &[u8], flags: c_int) -> Result<Fd, Errno> {
-    at(libc::SYS_openat, dir, path, (flags | libc::O_CLOEXEC) as usize, 0o644).map(|f| f as Fd)
+    cvt(at(libc::SYS_openat, dir, path, (flags | libc::O_CLOEXEC) as usize, 0o644)).map(|f| f as Fd)
 }
 
 /// openat(2) of a C string (a literal such as c"/proc/self/status"),
@@ -159,11 +165,11 @@ pub fn openat_c(dir: Fd, path: &core::ffi::CStr, flags: c_int) -> Result<Fd, Err
 }
 
 pub fn mkdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
-    at(libc::SYS_mkdirat, dir, path, 0o755, 0).map(|_| ())
+    cvt(at(libc::SYS_mkdirat, dir, path, 0o755, 0)).map(|_| ())
 }
 
 pub fn rmdirat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
-    at(libc::SYS_unlinkat, dir, path, libc::AT_REMOVEDIR as usize, 0).map(|_| ())
+    cvt(at(libc::SYS_unlinkat, dir, path, libc::AT_REMOVEDIR as usize, 0)).map(|_| ())
 }
 
 pub fn sleep_ms(ms: u64) {
@@ -773,7 +779,7 @@ fn stat_at(path: &[u8], follow: bool) -> Result<libc::stat, Errno> {
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
     // st is writable and of the kernel's layout.
-    at(libc::SYS_newfstatat, CWD, path, &mut st as *mut libc::stat as usize, flags as usize)?;
+    cvt(at(libc::SYS_newfstatat, CWD, path, &mut st as *mut libc::stat as usize, flags as usize))?;
     Ok(st)
 }
 
@@ -782,7 +788,7 @@ fn stat_at(path: &[u8], follow: bool) -> Result<libc::stat, Errno> {
 pub fn readlink<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     let (ptr, cap) = (buf.as_mut_ptr(), buf.len());
     // ptr is writable for cap bytes.
-    let n = at(libc::SYS_readlinkat, CWD, path, ptr as usize, cap)? as usize;
+    let n = cvt(at(libc::SYS_readlinkat, CWD, path, ptr as usize, cap))? as usize;
     if n >= cap {
         return Err(Errno(libc::E2BIG));
     }

@@ -7,7 +7,7 @@ use super::{at, cvt, retry, with_cstr, Errno, Fd};
 use core::ffi::c_int;
 
 pub fn unlinkat(dir: Fd, path: &[u8]) -> Result<(), Errno> {
-    at(libc::SYS_unlinkat, dir, path, 0, 0).map(|_| ())
+    cvt(at(libc::SYS_unlinkat, dir, path, 0, 0)).map(|_| ())
 }
 
 /// rename(2) within one directory: how state files are replaced atomically.
@@ -17,12 +17,12 @@ pub fn renameat(dir: Fd, from: &[u8], to: &[u8]) -> Result<(), Errno> {
 }
 
 pub fn mkfifoat(dir: Fd, path: &[u8], mode: u32) -> Result<(), Errno> {
-    at(libc::SYS_mknodat, dir, path, (libc::S_IFIFO | mode) as usize, 0).map(|_| ())
+    cvt(at(libc::SYS_mknodat, dir, path, (libc::S_IFIFO | mode) as usize, 0)).map(|_| ())
 }
 
 /// mkdir(2) with a mode.
 pub fn mkdir_mode(dir: Fd, path: &[u8], mode: u32) -> Result<(), Errno> {
-    at(libc::SYS_mkdirat, dir, path, mode as usize, 0).map(|_| ())
+    cvt(at(libc::SYS_mkdirat, dir, path, mode as usize, 0)).map(|_| ())
 }
 
 /// The CLONE_NEW* type of a namespace file (ioctl NS_GET_NSTYPE).

@@ -14,11 +14,13 @@ pub struct Winsize(pub [u16; 4]);
 #[derive(Clone, Copy)]
 pub struct Termios(libc::termios);
 
-fn ioctl(fd: Fd, req: libc::c_ulong, arg: *mut c_void) -> Result<libc::c_long, Errno> {
+/// The result as an int (an fd for TIOCGPTPEER): a Result of one travels
+/// in a register, one of a c_long through memory.
+fn ioctl(fd: Fd, req: libc::c_ulong, arg: *mut c_void) -> Result<c_int, Errno> {
     // SAFETY: every caller passes a request whose argument is `arg` as the
     // kernel expects it (a pointer to a live value of the right type, or an
     // integer cast to a pointer).
-    retry(|| unsafe { sc!(libc::SYS_ioctl, fd, req, arg) })
+    retry(|| unsafe { sc!(libc::SYS_ioctl, fd, req, arg) }).map(|r| r as c_int)
 }
 
 /// Whether `fd` is a terminal (TCGETS succeeds on it).
@@ -166,7 +168,7 @@ pub fn open_ptmx(ptmx: &[u8]) -> Result<(Fd, u32), Errno> {
 pub fn open_peer(master: Fd, path: &[u8]) -> Result<Fd, Errno> {
     let flags = (libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) as libc::c_ulong;
     match ioctl(master, libc::TIOCGPTPEER as _, flags as *mut c_void) {
-        Ok(fd) => Ok(fd as Fd),
+        Ok(fd) => Ok(fd),
         Err(Errno(libc::EINVAL | libc::ENOTTY)) => {
             let p = cptr(path)?;
             // SAFETY: p is NUL-terminated.
