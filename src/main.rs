@@ -38,8 +38,6 @@ mod words;
 
 use cli::Cmd;
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-pub const COMMIT: &str = env!("MYDOCKER_COMMIT");
 
 /// Called from the C entry point in `sys` with argv and envp.
 pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {

@@ -13,7 +13,7 @@ use super::cgroups;
 use super::config::{self, Refusal, Store};
 use super::flags::{self, Flags};
 use super::state::{self, Record};
-use super::{fail, fail1, fail2, fail3, fail_io, Global};
+use super::{fail, fail1, fail2, fail3, fail_e, fail_io, Global};
 use crate::cli::Args;
 use crate::devices::Policy;
 use crate::json;
@@ -102,7 +102,7 @@ fn setup<'a>(g: &Global, args: &'a dyn Args, from: usize, run: bool) -> Result<(
         },
     };
     let mut bbuf = [0u8; 4096];
-    let bundle = absolute(p.vals[BUNDLE].unwrap_or(b"."), &mut bbuf).map_err(|e| fail_io(b"--bundle", b"", e))?;
+    let bundle = absolute(p.vals[BUNDLE].unwrap_or(b"."), &mut bbuf).map_err(|e| fail_e(b"--bundle", e))?;
     let root = g.open_root(true).map_err(|e| fail_io(b"state directory ", g.root(), e))?;
     // Signals blocked before anything is made, as `run` does (spawn::launch
     // blocks the same set): a TERM while the cgroups exist but the record
@@ -140,6 +140,8 @@ fn refused(r: Refusal) -> i32 {
     r.report(b"config.json: ")
 }
 
+// Not inlined into setup: measured smaller as a call (issue 12, size).
+#[inline(never)]
 fn build_and_spawn(
     id: &[u8],
     bundle: &[u8],
@@ -187,7 +189,7 @@ fn build_and_spawn(
             if !sys::tty::is_tty(0) {
                 return Err(fail1(crate::console::NOT_A_TTY));
             }
-            let (m, theirs) = sys::tty::socketpair().map_err(|e| fail_io(b"socketpair", b"", e))?;
+            let (m, theirs) = sys::tty::socketpair().map_err(|e| fail_e(b"socketpair", e))?;
             *mine = m;
             (Some(theirs), sys::tty::winsize(0).ok())
         }
@@ -227,7 +229,7 @@ fn build_and_spawn(
             return Err(refused(Refusal { field: b"linux.cgroupsPath", why }));
         }
         _ => {
-            let rnd = sys::random6().map_err(|e| fail_io(b"getrandom", b"", e))?;
+            let rnd = sys::random6().map_err(|e| fail_e(b"getrandom", e))?;
             let n = crate::cgroup::join(&mut dflt, &[id, b"-", &crate::plan::container_id(rnd)]);
             &dflt[..n]
         }
@@ -248,12 +250,12 @@ fn build_and_spawn(
     }
     let (nent, ntext) = super::mounts::table_size(root, rootfs.len() + bundle.len(), pristine.len());
     let size = nent * core::mem::size_of::<Entry>() + ntext;
-    let mut tmap = Map::new(size, false).map_err(|e| fail_io(b"mount table", b"", e))?;
+    let mut tmap = Map::new(size, false).map_err(|e| fail_e(b"mount table", e))?;
     let (entries, ttext) = tmap.typed(nent, mounts::EMPTY).ok_or_else(|| fail1(b"mount table: no memory"))?;
     let mut table = Table::new(entries, ttext);
     // create's word to its container's process that the record is in
     // (child.rs; model::Mode::Created). Closed at exit on every way out.
-    let (ack, acked) = sys::pipe().map_err(|e| fail_io(b"pipe", b"", e))?;
+    let (ack, acked) = sys::pipe().map_err(|e| fail_e(b"pipe", e))?;
     // No pid namespace of its own: delete must then kill every process of
     // its cgroups (ctl::shared_pid). Marked before the record and the
     // cgroups, so no container is ever without its mark.
@@ -278,7 +280,7 @@ fn build_and_spawn(
         .and_then(|_| sys::openat(dir, b"exec.fifo", libc::O_RDONLY | libc::O_NONBLOCK))
         .map_err(|e| {
             made.remove();
-            fail_io(b"exec.fifo", b"", e)
+            fail_e(b"exec.fifo", e)
         })?;
 
     let mut c = container(id, proc_, &st, linux, apparmor, console, &table, Mode::Created { fifo, ack });
@@ -310,7 +312,7 @@ fn build_and_spawn(
     // run. An attached `run` needs none: it waits for the container.
     let saved = save(dir, id, pid, bundle, rootfs, pristine, root.get("annotations"), pid_file, cgs).and_then(|_| {
         if keep {
-            sys::keeper::keep(pid).map_err(|e| fail_io(b"keeper", b"", e))
+            sys::keeper::keep(pid).map_err(|e| fail_e(b"keeper", e))
         } else {
             Ok(())
         }

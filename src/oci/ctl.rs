@@ -2,7 +2,7 @@
 //! match on them ("container does not exist", "container not running").
 use super::flags::{self, Flags};
 use super::state::{self, Record, Status};
-use super::{fail, fail1, fail2, fail3, fail_io, Global};
+use super::{fail, fail1, fail2, fail3, fail_e, fail_io, Global};
 use crate::cli::Args;
 use crate::sys::{self, Errno, Fd};
 
@@ -101,7 +101,7 @@ pub fn start_id(g: &Global, id: &[u8]) -> i32 {
         }
         Err(Errno(libc::ENXIO)) => return fail1(b"container not running"),
         Err(Errno(libc::ENOENT)) => return fail1(b"cannot start an already running container"),
-        Err(e) => return fail_io(b"exec.fifo", b"", e),
+        Err(e) => return fail_e(b"exec.fifo", e),
     };
     // The unlink is the claim: of starts racing past the status check,
     // only the one that removes the fifo writes to it (runc: exactly one
@@ -122,7 +122,7 @@ pub fn start_id(g: &Global, id: &[u8]) -> i32 {
     match r {
         Ok(1) => 0,
         Ok(_) => fail1(b"exec.fifo: short write"),
-        Err(e) => fail_io(b"exec.fifo", b"", e),
+        Err(e) => fail_e(b"exec.fifo", e),
     }
 }
 

@@ -62,45 +62,39 @@ const ENV: usize = 6;
 /// or what follows `--`); what follows the id is the command, flags or
 /// not (as runc: `exec ID sh -c ...`).
 pub fn parse<'a, A: Args + ?Sized>(args: &'a A, from: usize) -> Result<ExecArgs<'a>, Bad<'a>> {
-    let mut e = ExecArgs {
-        id: b"",
-        process: None,
-        detach: false,
-        pid_file: None,
-        console_socket: None,
-        tty: false,
-        cwd: None,
-        user: None,
-        preserve_fds: 0,
-        from,
-        id_at: 0,
-    };
+    // Each flag's value by its index in FLAGS (the last one given wins).
+    let mut vals: [Option<&[u8]>; 10] = [None; 10];
+    let mut preserve_fds = 0;
     let mut w = Walk::new(from);
     while let Some(item) = w.next(args, FLAGS) {
         let (k, v, a) = match item? {
             Item::Operand(id) if !id.is_empty() => {
-                (e.id, e.id_at) = (id, w.i - 1);
-                return Ok(e);
+                return Ok(ExecArgs {
+                    id,
+                    process: vals[0],
+                    detach: vals[1].is_some(),
+                    pid_file: vals[2],
+                    console_socket: vals[3],
+                    tty: vals[4].is_some(),
+                    cwd: vals[5],
+                    user: vals[7],
+                    preserve_fds,
+                    from,
+                    id_at: w.i - 1,
+                })
             }
             Item::Operand(_) => break,
             Item::Flag(k, v, a) => (k, v, a),
         };
         match (k, v) {
-            (0, _) => e.process = v,
-            (1, _) => e.detach = v.is_some(),
-            (2, _) => e.pid_file = v,
-            (3, _) => e.console_socket = v,
-            (4, _) => e.tty = v.is_some(),
-            (5, _) => e.cwd = v,
-            (7, _) => e.user = v,
             (8, Some(v)) => {
-                e.preserve_fds = crate::limits::parse_u64(v)
+                preserve_fds = crate::limits::parse_u64(v)
                     .filter(|&n| n <= 1024)
                     .ok_or(Bad { why: b"not a number of fds (0..=1024)", arg: a })?
                     as i32
             }
             (9, Some(v)) if !v.is_empty() => return Err(Bad { why: b"SELinux labels are not supported", arg: a }),
-            _ => {}
+            _ => vals[k] = v,
         }
     }
     Err(Bad { why: b"usage: exec [flags] ID [COMMAND [ARG...]]", arg: b"" })

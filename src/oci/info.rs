@@ -3,15 +3,23 @@
 //! "commit:" and "spec:" lines).
 use super::flags::{self, Flags};
 use super::jw::W;
-use super::query::OCI_VERSION;
-use super::{fail1, fail_io, Global};
+use super::query::oci_version;
+use super::{fail1, fail_e, Global};
 use crate::cli::Args;
 use crate::sys;
 
 pub fn version() -> i32 {
+    const TEXT: &str = concat!(
+        "mydocker version ",
+        env!("CARGO_PKG_VERSION"),
+        "\ncommit: ",
+        env!("MYDOCKER_COMMIT"),
+        "\nspec: ",
+        oci_version!(),
+        "\n"
+    );
     let mut w = W::new(1);
-    w.s(b"mydocker version ").s(crate::VERSION.as_bytes()).s(b"\ncommit: ").s(crate::COMMIT.as_bytes());
-    w.s(b"\nspec: ").s(OCI_VERSION).s(b"\n");
+    w.s(TEXT.as_bytes());
     w.done(b"--version")
 }
 
@@ -21,7 +29,12 @@ pub fn features(_: &Global, args: &dyn Args, from: usize) -> i32 {
         return code;
     }
     let mut w = W::new(1);
-    w.s(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":").q(OCI_VERSION).s(b",\"hooks\":[],\"mountOptions\":");
+    w.s(concat!(
+        "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"",
+        oci_version!(),
+        "\",\"hooks\":[],\"mountOptions\":"
+    )
+    .as_bytes());
     list(&mut w, b"", super::mounts::WORDS);
     w.s(b",\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"uts\"],\"capabilities\":");
     list(&mut w, b"CAP_", crate::caps::WORDS);
@@ -104,14 +117,14 @@ pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
     let dir = p.vals[0].unwrap_or(b".");
     let d = match sys::openat(sys::CWD, dir, libc::O_RDONLY | libc::O_DIRECTORY) {
         Ok(d) => d,
-        Err(e) => return fail_io(dir, b"", e),
+        Err(e) => return fail_e(dir, e),
     };
     let r = sys::openat(d, b"config.json", libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL);
     sys::close(d);
     let fd = match r {
         Ok(fd) => fd,
         Err(crate::sys::Errno(libc::EEXIST)) => return fail1(b"File config.json exists. Remove it first"),
-        Err(e) => return fail_io(b"config.json", b"", e),
+        Err(e) => return fail_e(b"config.json", e),
     };
     let mut text = [0u8; 2048];
     let n = default_spec(&mut text);
@@ -119,7 +132,7 @@ pub fn spec(_: &Global, args: &dyn Args, from: usize) -> i32 {
     sys::close(fd);
     match r {
         Ok(()) => 0,
-        Err(e) => fail_io(b"config.json", b"", e),
+        Err(e) => fail_e(b"config.json", e),
     }
 }
 

@@ -131,6 +131,12 @@ pub fn fail_io(what: &[u8], arg: &[u8], e: Errno) -> i32 {
     fail(&[what, arg, b": ", sys::strerror(e)])
 }
 
+/// `mydocker: <command>: <what>: <strerror>`; returns 1.
+#[inline(never)]
+pub fn fail_e(what: &[u8], e: Errno) -> i32 {
+    fail_io(what, b"", e)
+}
+
 pub type Handler = fn(&Global, &dyn Args, usize) -> i32;
 
 /// The OCI commands, and their handlers in the same order. `run` is OCI's

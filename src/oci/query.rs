@@ -8,15 +8,21 @@ use super::{fail1, fail2, Global};
 use crate::cli::Args;
 use crate::sys::{self, Fd};
 
-/// The runtime-spec version mydocker implements (and `state` reports).
-pub const OCI_VERSION: &[u8] = b"1.2.0";
+/// The runtime-spec version mydocker implements (and `state` reports), as
+/// a literal for concat! (the texts that carry it are written whole).
+macro_rules! oci_version {
+    () => {
+        "1.2.0"
+    };
+}
+pub(super) use oci_version;
 
 /// One container's state object (runtime-spec runtime.md, with runc's
 /// extra fields rootfs, created, owner); pid 0 once stopped.
 fn object(w: &mut W, id: &[u8], dir: Fd, rec: &Record) {
     let st = state::status(dir, rec);
     let pid = if st == Status::Stopped { 0 } else { rec.pid as u64 };
-    w.s(b"{\"ociVersion\":").q(OCI_VERSION).s(b",\"id\":").q(id).s(b",\"pid\":").n(pid);
+    w.s(concat!("{\"ociVersion\":\"", oci_version!(), "\",\"id\":").as_bytes()).q(id).s(b",\"pid\":").n(pid);
     w.s(b",\"status\":").q(st.name()).s(b",\"bundle\":").q(rec.bundle).s(b",\"rootfs\":").q(rec.rootfs);
     w.s(b",\"created\":").q(rec.created).s(b",\"owner\":").q(if rec.owner == 0 { b"root" } else { b"" });
     // Verbatim from config.json: an object the client wrote.

@@ -9,7 +9,7 @@
 use super::cgroups;
 use super::flags::{self, Flags};
 use super::state::{self, Status};
-use super::{ctl, fail, fail1, fail3, fail_io, Global};
+use super::{ctl, fail, fail1, fail3, fail_e, Global};
 use crate::cgroup::{has, CTRLS, NCTRL};
 use crate::cli::Args;
 use crate::devices::Policy;
@@ -50,14 +50,14 @@ pub fn update(g: &Global, args: &dyn Args, from: usize) -> i32 {
     let doc = if src == b"-" {
         stdin_map = match Map::new(STDIN_MAX, false) {
             Ok(m) => m,
-            Err(e) => return fail_io(b"--resources -", b"", e),
+            Err(e) => return fail_e(b"--resources -", e),
         };
         // The bytes as mapped (zero pages, none touched before the read).
         let Some((_, _, b)) = stdin_map.split(0, 0) else { return fail1(b"--resources -: no memory") };
         let text = match sys::read_full(0, b) {
             Ok(n) if n < STDIN_MAX => &mut b[..n],
             Ok(_) => return fail1(b"--resources -: larger than 1 MiB"),
-            Err(e) => return fail_io(b"--resources -", b"", e),
+            Err(e) => return fail_e(b"--resources -", e),
         };
         super::exec::parse_json(text, &mut nodes)
     } else {
