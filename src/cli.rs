@@ -431,7 +431,8 @@ fn set<'a>(r: &mut Run<'a>, f: usize, v: &'a [u8]) -> Result<(), Why> {
         MEMORY => r.limits.memory = Some((limits::parse_memory(v)?, v)),
         CPUSET => r.limits.cpuset = Some((v, limits::parse_cpuset(v)?)),
         SHARES => r.limits.shares = Some(limits::parse_shares(v)?),
-        PIDS => r.limits.pids = Some(limits::parse_pids(v)?),
+        // docker's -1: unlimited, which is no limit at all here.
+        PIDS => r.limits.pids = if v == b"-1" { None } else { Some(limits::parse_pids(v)?) },
         CPUS => r.limits.cpus = Some(limits::parse_cpus(v)?),
         CGROUP_PARENT => {
             if v.is_empty() || v.split(words::on(b'/')).any(|c| c == b".." || c == b".") {
@@ -753,6 +754,11 @@ mod tests {
         assert_eq!((r.limits.shares, r.limits.pids, r.limits.cpus), (Some(256), Some(20), Some(500)));
         assert_eq!(r.cgroup_parent, Some(&b"/a/b"[..]));
         assert!(r.limits.any());
+        // docker's --pids-limit -1 (unlimited): no limit, also over an
+        // earlier one; -m in docker's units.
+        let a: &[&[u8]] = &[b"m", b"run", b"--pids-limit", b"5", b"--pids-limit", b"-1", b"-m", b"512mb", b"sh"];
+        let r = run(a).unwrap();
+        assert_eq!((r.limits.pids, r.limits.memory.map(|m| m.0)), (None, Some(512 << 20)));
     }
 
     #[test]

@@ -4,18 +4,28 @@
 /// Why a value was refused (the flag and the value are added by the caller).
 pub type Why = &'static [u8];
 
-/// Bytes from `N`, `Nb`, `Nk`, `Nm` or `Ng` (either case): a whole number,
-/// greater than zero, that fits in 63 bits.
+/// Bytes, as docker reads them (go-units RAMInBytes) but for decimals:
+/// `N[ ][U][i][b]`, any case, U one of k, m, g, t, p (1024-based): `512m`,
+/// `512mb`, `10MiB`, `1t`. (docker's `1.5g` measured +320 B: refused.)
+/// Greater than zero, at most 63 bits.
 pub fn parse_size(s: &[u8]) -> Result<u64, Why> {
-    let (digits, mult) = match s.last().map(|c| c.to_ascii_lowercase()) {
-        Some(b'b') => (&s[..s.len() - 1], 1u64),
-        Some(b'k') => (&s[..s.len() - 1], 1 << 10),
-        Some(b'm') => (&s[..s.len() - 1], 1 << 20),
-        Some(b'g') => (&s[..s.len() - 1], 1 << 30),
-        _ => (s, 1),
-    };
-    let n = parse_u64(digits).ok_or(b"not a size: use a whole number with an optional b, k, m or g suffix" as Why)?;
-    let bytes = n.checked_mul(mult).filter(|&b| b <= i64::MAX as u64).ok_or(b"size too large" as Why)?;
+    const BAD: Why = b"not a size: use a whole number with an optional k, m, g, t or p suffix";
+    let mut s = s;
+    for c in *b"bi" {
+        if s.last().map(|l| l | 0x20) == Some(c) {
+            s = &s[..s.len() - 1];
+        }
+    }
+    let mut shift = 0;
+    if let Some(i) = s.last().and_then(|l| b"kmgtp".iter().position(|&u| u == l | 0x20)) {
+        shift = 10 * (i as u32 + 1);
+        s = &s[..s.len() - 1];
+    }
+    let n = parse_u64(s.strip_suffix(b" ").unwrap_or(s)).ok_or(BAD)?;
+    let bytes = n
+        .checked_mul(1 << shift)
+        .filter(|&b| b <= i64::MAX as u64)
+        .ok_or(b"size too large" as Why)?;
     if bytes == 0 {
         return Err(b"size must be greater than zero");
     }
@@ -261,10 +271,23 @@ mod tests {
         assert_eq!(parse_size(b"2G"), Ok(2 << 30));
     }
 
+    /// docker's spellings (go-units RAMInBytes, as `docker run -m` reads
+    /// them): t and p, a b or ib after the unit, one space before it.
+    #[test]
+    fn sizes_are_read_as_docker_reads_them() {
+        assert_eq!(parse_size(b"512mb"), Ok(512 << 20));
+        assert_eq!(parse_size(b"10MiB"), Ok(10 << 20));
+        assert_eq!(parse_size(b"1t"), Ok(1 << 40));
+        assert_eq!(parse_size(b"2P"), Ok(2 << 50));
+        assert_eq!(parse_size(b"64 KB"), Ok(64 << 10));
+        assert_eq!(parse_size(b"7ib"), Ok(7));
+        assert_eq!(parse_size(b"8192p"), Err(&b"size too large"[..]));
+    }
+
     #[test]
     fn bad_sizes_are_refused() {
         for s in
-            [&b"0"[..], b"-1", b"10x", b"1.5", b"99999999999g", b"", b"m", b" 1", b"1 m", b"99999999999999999999999"]
+            [&b"0"[..], b"-1", b"10x", b"1.5", b"1.5g", b"99999999999g", b"", b"m", b" 1", b"1  m", b"1mm", b"1bi", b"99999999999999999999999"]
         {
             assert!(parse_size(s).is_err(), "{:?}", String::from_utf8_lossy(s));
         }

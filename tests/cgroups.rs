@@ -222,7 +222,7 @@ fn bad_limits_are_one_line_125_and_leave_nothing() {
         (&["-cpushare", "1"], "from 2 to 262144"),
         (&["-cpushare", "262145"], "from 2 to 262144"),
         (&["--pids-limit", "0"], "greater than zero"),
-        (&["--pids-limit", "-1"], "greater than zero"),
+        (&["--pids-limit", "-2"], "greater than zero"),
         (&["--cpus", "0"], "greater than zero"),
         (&["--cpus", "1000"], "online CPUs"),
         (&["--cgroup-parent", "../escape"], "without '.' or '..'"),

@@ -46,7 +46,7 @@ fn table(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         (
             vec!["run", "-m", "10x", "sh"],
             125,
-            "mydocker: run: --memory '10x': not a size: use a whole number with an optional b, k, m or g suffix".into(),
+            "mydocker: run: --memory '10x': not a size: use a whole number with an optional k, m, g, t or p suffix".into(),
         ),
         (vec!["run", "-m", "99999999999g", "sh"], 125, "mydocker: run: --memory '99999999999g': size too large".into()),
         (
@@ -237,7 +237,7 @@ fn echoing(rootfs: Option<&str>) -> Vec<(Vec<String>, i32, String)> {
         (
             &["run", "-m", "@", "sh"],
             125,
-            "mydocker: run: --memory '@': not a size: use a whole number with an optional b, k, m or g suffix",
+            "mydocker: run: --memory '@': not a size: use a whole number with an optional k, m, g, t or p suffix",
         ),
         (
             &["run", "--cpuset-cpus", "@", "sh"],

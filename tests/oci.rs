@@ -1238,7 +1238,18 @@ fn neither_keeper_nor_waiting_init_pins_the_memory_parsing_a_large_config_took()
         let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         status.lines().find_map(|l| l.strip_prefix("RssAnon:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap()
     };
-    let kb = rss_anon_kb(keeper as u64);
+    // The least of a few reads 50 ms apart: create's exit releases what
+    // the two shared (CLONE_VM) a moment after `create` returns — about 1
+    // read in 8 right after it saw ~1.1 MB.
+    let kb = (0..10)
+        .map(|i| {
+            if i > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            rss_anon_kb(keeper as u64)
+        })
+        .min()
+        .unwrap();
     // 1 MB of config.json; its node table alone was 8 MB.
     assert!(kb < 1024, "the keeper holds {kb} kB of anonymous memory");
     // Nor does the container's process, waiting for start with a copy of
@@ -1489,6 +1500,9 @@ fn what_cannot_be_applied_is_refused_naming_the_field() {
         ("mounts.uidMappings", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]})))),
         ("mounts.options", Box::new(|c| c["mounts"].as_array_mut().unwrap().push(json!({"destination": "/x", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]})))),
         ("process.rlimits", Box::new(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_BOGUS", "hard": 1, "soft": 1}]))),
+        // No fd for the runtime's own steps after the limits (breaker6
+        // 20:18: was a silent 125 at start); runc fails too.
+        ("process.rlimits: RLIMIT_NOFILE soft 0", Box::new(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 0}]))),
         ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"kernel.panic": "1"}))),
         ("linux.sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": 1}))),
         ("linux.resources.blockIO", Box::new(|c| c["linux"]["resources"] = json!({"blockIO": {"weight": 10}}))),

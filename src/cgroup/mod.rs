@@ -29,6 +29,7 @@ use crate::cli::Limits;
 use crate::devices::Policy;
 use crate::out::Line;
 use crate::sys::{self, Errno, Fd};
+use core::num::NonZeroU8;
 pub use text::P;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -68,7 +69,9 @@ pub fn needed(l: &Limits, devices: bool) -> Need {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Fail {
     pub errno: Errno,
-    what: u8,
+    /// Never P::NONE: that zero is the niche that makes a `Res<()>` 8 bytes,
+    /// returned in a register rather than through memory.
+    what: NonZeroU8,
     file: u8,
     /// Overrides strerror when the errno alone would mislead (NONE: none).
     why: u8,
@@ -82,6 +85,11 @@ pub fn fail(what: P, file: P) -> impl Fn(Errno) -> Fail {
 
 impl Fail {
     pub const fn new(what: u8, file: u8, errno: Errno) -> Fail {
+        // (Every caller names a step: the MIN fallback is never taken.)
+        let what = match NonZeroU8::new(what) {
+            Some(w) => w,
+            None => NonZeroU8::MIN,
+        };
         Fail { errno, what, file, why: P::NONE as u8 }
     }
 
@@ -91,7 +99,7 @@ impl Fail {
     }
 
     pub fn what(&self) -> &'static [u8] {
-        text::text(self.what)
+        text::text(self.what.get())
     }
 
     pub fn file(&self) -> &'static [u8] {
@@ -101,7 +109,7 @@ impl Fail {
     /// Whether the parent cgroup could not be opened (--cgroup-parent's
     /// caller names it: this value cannot hold a path).
     pub fn at_parent(&self) -> bool {
-        self.what == P::OPENING_PARENT as u8
+        self.what.get() == P::OPENING_PARENT as u8
     }
 
     /// The explanation that overrides strerror, if there is one.

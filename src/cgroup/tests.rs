@@ -846,3 +846,9 @@ fn a_cgroup_parent_with_empty_levels_is_filled_and_a_non_empty_level_is_left_as_
     std::mem::forget(cg);
     std::mem::forget(cg2);
 }
+
+#[test]
+fn a_failure_without_a_value_is_eight_bytes_returned_in_a_register() {
+    // Fail::what's zero niche (never P::NONE) holds Ok's tag.
+    assert_eq!(core::mem::size_of::<Res<()>>(), 8);
+}

@@ -237,6 +237,12 @@ pub fn process<'a>(p: Value<'a>, st: &mut Store<'a>) -> Res<Process<'a>> {
         if st.rlimits[..st.nrlimits].iter().any(|x| x.resource == res as u32) {
             return refuse(field!(b"process.rlimits"), b"the same type twice");
         }
+        // No fd at all: the child's polls after the limits (the exec fifo,
+        // its parent check) fail EINVAL (nfds above it), and the command
+        // could not open one either; runc fails too, at create.
+        if res == libc::RLIMIT_NOFILE as usize && soft == 0 {
+            return refuse(field!(b"process.rlimits"), b"RLIMIT_NOFILE soft 0 leaves no fd to start the process");
+        }
         st.rlimits[st.nrlimits] = Rlimit { resource: res as u32, soft, hard };
         st.nrlimits += 1;
     }

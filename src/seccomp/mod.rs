@@ -191,10 +191,18 @@ fn livable(r: Result<Program<'static>, profile::Error>, what: &[u8]) -> Result<O
 /// first unconditional rule, else the first whose conditions all hold.
 fn lets(m: &model::Model, name: &[u8]) -> bool {
     let Some(n) = profile::lookup(name) else { return false };
-    let mut rules = m.calls.iter().filter(|c| c.name == n).map(|c| &m.rules[c.rule as usize]);
-    let plain = rules.clone().find(|r| r.n == 0);
-    let act = plain.or_else(|| rules.find(|r| r.conds().iter().all(|c| zero_holds(*c)))).map_or(m.default, |r| r.act);
-    matches!(act, model::Act::Allow | model::Act::Log)
+    let mut holds = None;
+    for c in m.calls.iter().filter(|c| c.name == n) {
+        let r = &m.rules[c.rule as usize];
+        if r.n == 0 {
+            holds = Some(r.act);
+            break;
+        }
+        if holds.is_none() && r.conds().iter().all(|c| zero_holds(*c)) {
+            holds = Some(r.act);
+        }
+    }
+    matches!(holds.unwrap_or(m.default), model::Act::Allow | model::Act::Log)
 }
 
 /// A condition on an argument that is 0 (compared whole: native
