@@ -132,9 +132,12 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
         Op::Flags { .. } | Op::Mask | Op::Attr { .. } => Make::Nothing,
         _ => e.make,
     };
-    // Before the walk may make it (see tmpfs_mode).
-    let mode = tmpfs_mode(t, e, root, rel, scratch);
-    let at = open_target(root, rel, make, scratch)?;
+    // An OCI tmpfs's target is opened before the walk may make it, to
+    // take its mode (see tmpfs_target); opened so, it is the target.
+    let (at, mode) = match tmpfs_target(t, e, root, rel, scratch) {
+        Some((at, mode)) => (at, Some(mode)),
+        None => (open_target(root, rel, make, scratch)?, None),
+    };
     // A user's mount (volume, --tmpfs, config.json) that resolves through
     // symlinks to the root itself would only cover the rootfs's own bind
     // ("/" itself is refused when parsed): EXDEV. The system steps are
@@ -200,12 +203,15 @@ fn inside(t: &Table, root: Fd, e: &Entry, src: Option<&[u8]>, rel: &[u8], ro: bo
 /// directory that was there takes its mode ("mode=0NNN" before the
 /// options, so a mode= given still wins), not tmpfs's 1777 — an image's
 /// root-only /run stays so under podman --read-only or --tmpfs; one on a
-/// directory the walk makes stays 1777. That mode (`e` an OCI tmpfs), or None.
+/// directory the walk makes stays 1777. `e` an OCI tmpfs whose target is
+/// there: that target, opened, and its mode; else None (the caller's walk
+/// opens or makes it).
 #[inline(never)]
-fn tmpfs_mode(t: &Table, e: &Entry, root: Fd, rel: &[u8], scratch: &mut [u8]) -> Option<u32> {
+fn tmpfs_target(t: &Table, e: &Entry, root: Fd, rel: &[u8], scratch: &mut [u8]) -> Option<(OwnedFd, u32)> {
     let (Op::Fs { fstype, .. }, Kind::Config) = (e.op, e.kind) else { return None };
     let at = (t.cstr(fstype) == b"tmpfs\0").then(|| open_target(root, rel, Make::Nothing, scratch).ok())??;
-    copy::stat_in(at.0, b".\0").ok().map(|st| st.st_mode)
+    let mode = copy::stat_in(at.0, b".\0").ok()?.st_mode;
+    Some((at, mode))
 }
 
 /// "mode=0NNN" (`mode`'s permission bits) then ",<data>", in `buf`;

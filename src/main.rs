@@ -38,7 +38,6 @@ mod words;
 
 use cli::Cmd;
 
-
 /// Called from the C entry point in `sys` with argv and envp.
 pub fn main(args: sys::CArgs, env: sys::CArgs) -> i32 {
     let oci = oci::is_oci(&args);
